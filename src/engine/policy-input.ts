@@ -1,0 +1,42 @@
+import type { ModelStore } from '../model/store.js';
+import type { GatewayAssignment, NodeCapacity, PolicyInput } from '../policy/types.js';
+
+/** Ready (routable) capacity of a service per node, sorted by node name. */
+export function backendsOf(store: ModelStore, service: string): NodeCapacity[] {
+  const s = store.service(service);
+  if (!s) return [];
+  const byNode = new Map<string, { readyEndpoints: number; capacity: number }>();
+  for (const e of s.endpoints) {
+    if (!e.ready || e.pending) continue;
+    const node = store.node(e.node);
+    if (node && !node.ready) continue;
+    const c = byNode.get(e.node) ?? { readyEndpoints: 0, capacity: 0 };
+    c.readyEndpoints++;
+    c.capacity += e.capacity;
+    byNode.set(e.node, c);
+  }
+  return [...byNode]
+    .map(([node, c]) => ({ node, ...c }))
+    .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+}
+
+/** Build the pure policy input for one service from the store at time `nowMs`. */
+export function policyInputFor(
+  store: ModelStore,
+  service: string,
+  gateways: readonly string[],
+  nowMs: number,
+  previous?: ReadonlyMap<string, GatewayAssignment>,
+): PolicyInput {
+  const defaults = store.defaults;
+  return {
+    service,
+    gateways,
+    backends: backendsOf(store, service),
+    rttMs: (from, to) => store.rttMs(from, to, nowMs),
+    reachable: (from, to) => store.reachable(from, to, nowMs),
+    demandRps: (gateway) => store.demandRps(gateway, service) ?? defaults.demandRps,
+    serviceTimeMs: (node) => store.serviceTimeMs(service, node) ?? defaults.serviceTimeMs,
+    ...(previous ? { previous } : {}),
+  };
+}

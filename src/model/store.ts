@@ -1,0 +1,320 @@
+import type { Endpoint, HttpRoute, LatencyEntry, ModelDefaults, NodeInfo, Service, Topology } from './types.js';
+import { DEFAULT_MODEL_DEFAULTS, routeForService } from './types.js';
+
+/**
+ * What changed in one mutation. `services` lists services whose own definition (hosts, protocol,
+ * endpoints) or demand/service-time inputs changed; `global` means nodes, latencies or defaults
+ * changed, so every service's assignment may change.
+ */
+export interface ModelChange {
+  readonly services: ReadonlySet<string>;
+  readonly global: boolean;
+  /** Services that no longer exist. Also listed in `services`. */
+  readonly removedServices: ReadonlySet<string>;
+  /** HTTP routes (listeners / route configurations) changed. */
+  readonly routes: boolean;
+}
+
+export type ModelListener = (change: ModelChange) => void;
+
+/** A measured RTT row, e.g. from a probe agent. */
+export interface MeasuredRtt {
+  readonly rttMs: number;
+  readonly reachable: boolean;
+  readonly atMs: number;
+}
+
+const key = (from: string, to: string): string => `${from}\u0000${to}`;
+
+function sameEndpoints(a: readonly Endpoint[], b: readonly Endpoint[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (
+      x.address !== y.address ||
+      x.port !== y.port ||
+      x.node !== y.node ||
+      x.ready !== y.ready ||
+      x.capacity !== y.capacity ||
+      Boolean(x.pending) !== Boolean(y.pending)
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
+export function sameService(a: Service, b: Service): boolean {
+  return (
+    a.name === b.name &&
+    a.protocol === b.protocol &&
+    a.hosts.length === b.hosts.length &&
+    a.hosts.every((h, i) => h === b.hosts[i]) &&
+    sameEndpoints(a.endpoints, b.endpoints)
+  );
+}
+
+function sameNode(a: NodeInfo, b: NodeInfo): boolean {
+  if (a.name !== b.name || a.zone !== b.zone || a.region !== b.region || a.ready !== b.ready) return false;
+  const ak = Object.keys(a.labels);
+  return ak.length === Object.keys(b.labels).length && ak.every((k) => a.labels[k] === b.labels[k]);
+}
+
+/**
+ * The in-memory state of the world. Plain data plus change notification; no I/O and no clock of its
+ * own (callers pass `nowMs` where freshness matters), so policies and tests can use it directly.
+ */
+export class ModelStore {
+  private nodesByName = new Map<string, NodeInfo>();
+  private configuredRtt = new Map<string, number>();
+  private measuredRtt = new Map<string, MeasuredRtt>();
+  private servicesByName = new Map<string, Service>();
+  private demand = new Map<string, Map<string, number>>();
+  private serviceTime = new Map<string, Map<string, number>>();
+  private listeners = new Set<ModelListener>();
+  private currentDefaults: ModelDefaults = DEFAULT_MODEL_DEFAULTS;
+  /** Explicit routes (Knative Ingresses); when undefined, routes are derived from services. */
+  private explicitRoutes: ReadonlyMap<string, HttpRoute> | undefined;
+  /** Measured rows older than this are treated as unknown. */
+  measuredRttTtlMs = 30_000;
+  private generationCounter = 0;
+
+  /** Increases on every mutation that changed something. */
+  get generation(): number {
+    return this.generationCounter;
+  }
+
+  get defaults(): ModelDefaults {
+    return this.currentDefaults;
+  }
+
+  onChange(listener: ModelListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  nodes(): readonly NodeInfo[] {
+    return [...this.nodesByName.values()];
+  }
+
+  nodeNames(): string[] {
+    return [...this.nodesByName.keys()];
+  }
+
+  node(name: string): NodeInfo | undefined {
+    return this.nodesByName.get(name);
+  }
+
+  hasNode(name: string): boolean {
+    return this.nodesByName.has(name);
+  }
+
+  services(): readonly Service[] {
+    return [...this.servicesByName.values()];
+  }
+
+  service(name: string): Service | undefined {
+    return this.servicesByName.get(name);
+  }
+
+  /**
+   * HTTP routes served on gateway listeners: the explicit ones (Knative Ingresses) when a source set
+   * them, else one per service with hosts (topology file).
+   */
+  routes(): readonly HttpRoute[] {
+    if (this.explicitRoutes) return [...this.explicitRoutes.values()];
+    return this.services()
+      .filter((s) => s.hosts.length > 0)
+      .map(routeForService);
+  }
+
+  /** Set explicit routes (the Kubernetes source); `undefined` goes back to routes derived from services. */
+  setRoutes(routes: readonly HttpRoute[] | undefined): ModelChange {
+    this.explicitRoutes = routes ? new Map(routes.map((r) => [r.name, r] as const)) : undefined;
+    return this.emit(new Set(), new Set(), false, true);
+  }
+
+  /** Configured RTT (topology file / defaults), ignoring measurements. */
+  configuredRttMs(from: string, to: string): number | undefined {
+    if (from === to) return this.currentDefaults.localRttMs;
+    return this.configuredRtt.get(key(from, to));
+  }
+
+  measured(from: string, to: string, nowMs: number): MeasuredRtt | undefined {
+    const m = this.measuredRtt.get(key(from, to));
+    if (!m || nowMs - m.atMs > this.measuredRttTtlMs) return undefined;
+    return m;
+  }
+
+  /** RTT from `from` to `to`: fresh measurement, else configured, else the default. */
+  rttMs(from: string, to: string, nowMs: number): number {
+    if (from === to) return this.currentDefaults.localRttMs;
+    const m = this.measured(from, to, nowMs);
+    if (m && m.reachable) return m.rttMs;
+    return this.configuredRtt.get(key(from, to)) ?? this.currentDefaults.rttMs;
+  }
+
+  /** False only when a fresh measurement says the peer does not answer. */
+  reachable(from: string, to: string, nowMs: number): boolean {
+    if (from === to) return true;
+    const m = this.measured(from, to, nowMs);
+    return m ? m.reachable : true;
+  }
+
+  /** Smoothed requests/s entering `gateway` for `service`, if learned. */
+  demandRps(gateway: string, service: string): number | undefined {
+    return this.demand.get(service)?.get(gateway);
+  }
+
+  demandByGateway(service: string): ReadonlyMap<string, number> {
+    return this.demand.get(service) ?? new Map();
+  }
+
+  /** Observed mean service time of `service` at pods on `node`, if known. */
+  serviceTimeMs(service: string, node: string): number | undefined {
+    return this.serviceTime.get(service)?.get(node);
+  }
+
+  /**
+   * Replace nodes, configured latencies, services and defaults at once (the file source). Emits one
+   * change naming only what differs from the current state.
+   */
+  replaceTopology(topology: Topology): ModelChange {
+    let global = false;
+    const nextNodes = new Map(topology.nodes.map((n) => [n.name, n] as const));
+    if (nextNodes.size !== this.nodesByName.size) global = true;
+    else {
+      for (const [name, n] of nextNodes) {
+        const old = this.nodesByName.get(name);
+        if (!old || !sameNode(old, n)) {
+          global = true;
+          break;
+        }
+      }
+    }
+    const nextRtt = buildRttTable(topology.latency);
+    if (!global && !sameMap(nextRtt, this.configuredRtt)) global = true;
+    if (!global && !sameDefaults(topology.defaults, this.currentDefaults)) global = true;
+
+    const changed = new Set<string>();
+    const removed = new Set<string>();
+    const nextServices = new Map(topology.services.map((s) => [s.name, s] as const));
+    for (const [name, s] of nextServices) {
+      const old = this.servicesByName.get(name);
+      if (!old || !sameService(old, s)) changed.add(name);
+    }
+    for (const name of this.servicesByName.keys()) {
+      if (!nextServices.has(name)) {
+        changed.add(name);
+        removed.add(name);
+      }
+    }
+    this.nodesByName = nextNodes;
+    this.configuredRtt = nextRtt;
+    this.currentDefaults = topology.defaults;
+    this.servicesByName = nextServices;
+    for (const name of removed) {
+      this.demand.delete(name);
+      this.serviceTime.delete(name);
+    }
+    return this.emit(changed, removed, global);
+  }
+
+  upsertNode(node: NodeInfo): ModelChange {
+    const old = this.nodesByName.get(node.name);
+    if (old && sameNode(old, node)) return this.emit(new Set(), new Set(), false);
+    this.nodesByName.set(node.name, node);
+    return this.emit(new Set(), new Set(), true);
+  }
+
+  removeNode(name: string): ModelChange {
+    if (!this.nodesByName.delete(name)) return this.emit(new Set(), new Set(), false);
+    return this.emit(new Set(), new Set(), true);
+  }
+
+  upsertService(service: Service): ModelChange {
+    const old = this.servicesByName.get(service.name);
+    if (old && sameService(old, service)) return this.emit(new Set(), new Set(), false);
+    this.servicesByName.set(service.name, service);
+    return this.emit(new Set([service.name]), new Set(), false);
+  }
+
+  removeService(name: string): ModelChange {
+    if (!this.servicesByName.delete(name)) return this.emit(new Set(), new Set(), false);
+    this.demand.delete(name);
+    this.serviceTime.delete(name);
+    const s = new Set([name]);
+    return this.emit(s, s, false);
+  }
+
+  /** Record measured RTT rows (probe reports). Emits a global change if any usable value moved. */
+  setMeasuredRtt(from: string, rows: ReadonlyArray<{ to: string; rttMs: number; reachable: boolean }>, nowMs: number): ModelChange {
+    let changed = false;
+    for (const r of rows) {
+      const k = key(from, r.to);
+      const old = this.measuredRtt.get(k);
+      if (!old || old.rttMs !== r.rttMs || old.reachable !== r.reachable || nowMs - old.atMs > this.measuredRttTtlMs) {
+        changed = true;
+      }
+      this.measuredRtt.set(k, { rttMs: r.rttMs, reachable: r.reachable, atMs: nowMs });
+    }
+    return this.emit(new Set(), new Set(), changed);
+  }
+
+  /** Set smoothed demand per gateway for one service (LRS / ext_proc observations). */
+  setDemand(service: string, byGateway: ReadonlyMap<string, number>): ModelChange {
+    const old = this.demand.get(service);
+    if (old && sameMap(old, byGateway)) return this.emit(new Set(), new Set(), false);
+    this.demand.set(service, new Map(byGateway));
+    return this.emit(this.servicesByName.has(service) ? new Set([service]) : new Set(), new Set(), false);
+  }
+
+  /** Set observed service time per node for one service. */
+  setServiceTime(service: string, byNode: ReadonlyMap<string, number>): ModelChange {
+    const old = this.serviceTime.get(service);
+    if (old && sameMap(old, byNode)) return this.emit(new Set(), new Set(), false);
+    this.serviceTime.set(service, new Map(byNode));
+    return this.emit(this.servicesByName.has(service) ? new Set([service]) : new Set(), new Set(), false);
+  }
+
+  /** Latency rows as configured, for /debug and the UI. */
+  configuredLatency(): LatencyEntry[] {
+    return [...this.configuredRtt].map(([k, rttMs]) => {
+      const [from, to] = k.split('\u0000') as [string, string];
+      return { from, to, rttMs };
+    });
+  }
+
+  private emit(services: Set<string>, removed: Set<string>, global: boolean, routes = false): ModelChange {
+    // A service's hosts feed derived routes, so any service change may change routes.
+    const routesChanged = routes || (!this.explicitRoutes && services.size > 0);
+    const change: ModelChange = { services, removedServices: removed, global, routes: routesChanged };
+    if (services.size === 0 && !global && !routesChanged) return change;
+    this.generationCounter++;
+    for (const l of this.listeners) l(change);
+    return change;
+  }
+}
+
+/** Symmetric unless both directions are given explicitly. */
+export function buildRttTable(latency: readonly LatencyEntry[]): Map<string, number> {
+  const explicit = new Map<string, number>();
+  for (const l of latency) explicit.set(key(l.from, l.to), l.rttMs);
+  const table = new Map(explicit);
+  for (const l of latency) {
+    const reverse = key(l.to, l.from);
+    if (!explicit.has(reverse)) table.set(reverse, l.rttMs);
+  }
+  return table;
+}
+
+function sameMap<V>(a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+function sameDefaults(a: ModelDefaults, b: ModelDefaults): boolean {
+  return (Object.keys(a) as (keyof ModelDefaults)[]).every((k) => a[k] === b[k]);
+}

@@ -1,0 +1,131 @@
+/**
+ * The plain data Proxima reasons about. No I/O, no classes with behaviour: sources produce these,
+ * the store keeps them, policies read them.
+ *
+ * Units are in the names: `rttMs`, `serviceTimeMs`, `rps`. Times are milliseconds since the epoch
+ * unless a name says otherwise.
+ */
+
+/** A Kubernetes node (or an emulated one). Each node runs one gateway. */
+export interface NodeInfo {
+  readonly name: string;
+  /** `topology.kubernetes.io/zone` or the topology file's `zone`; becomes the Envoy locality zone. */
+  readonly zone: string;
+  /** `topology.kubernetes.io/region`; becomes the Envoy locality region. */
+  readonly region: string;
+  /** False when Kubernetes reports the node NotReady or probes see it unreachable. */
+  readonly ready: boolean;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export type ServiceProtocol = 'http' | 'h2c' | 'grpc';
+
+/** One backend address of a service (a pod, or an activator in Knative proxy mode). */
+export interface Endpoint {
+  readonly address: string;
+  readonly port: number;
+  /** The node the endpoint runs on. Always a known node (the topology validator enforces it). */
+  readonly node: string;
+  readonly ready: boolean;
+  /** Concurrent requests one endpoint serves before queueing (Knative `containerConcurrency`). */
+  readonly capacity: number;
+  /** True for an endpoint the scheduler is about to create (extender placement); never routable. */
+  readonly pending?: boolean;
+}
+
+/** A function (Knative Service / revision) with the hosts it answers to. */
+export interface Service {
+  /** `namespace/name`; also the xDS cluster and EDS name. */
+  readonly name: string;
+  readonly hosts: readonly string[];
+  readonly protocol: ServiceProtocol;
+  readonly endpoints: readonly Endpoint[];
+}
+
+/** A configured or measured RTT between two nodes. */
+export interface LatencyEntry {
+  readonly from: string;
+  readonly to: string;
+  readonly rttMs: number;
+}
+
+/** Defaults used when nothing was measured or configured. */
+export interface ModelDefaults {
+  /** RTT between two distinct nodes with no configured or measured value. */
+  readonly rttMs: number;
+  /** RTT inside one node (gateway to a pod on the same node). */
+  readonly localRttMs: number;
+  /** Endpoint capacity when the source gives none. */
+  readonly capacity: number;
+  /** Mean service time of one request at a pod when nothing was observed. */
+  readonly serviceTimeMs: number;
+  /** Demand assumed per gateway and service before anything was learned. */
+  readonly demandRps: number;
+}
+
+export const DEFAULT_MODEL_DEFAULTS: ModelDefaults = Object.freeze({
+  rttMs: 50,
+  localRttMs: 0.2,
+  capacity: 10,
+  serviceTimeMs: 10,
+  demandRps: 0,
+});
+
+/** What a source knows about the world at one moment: the shape of the topology file. */
+export interface Topology {
+  readonly nodes: readonly NodeInfo[];
+  readonly latency: readonly LatencyEntry[];
+  readonly services: readonly Service[];
+  readonly defaults: ModelDefaults;
+}
+
+/** Which gateway listeners a route is served on (Kourier: external 8080, internal 8081). */
+export type RouteVisibility = 'external' | 'internal';
+
+/** One weighted target of a route rule (Knative traffic split between revisions). */
+export interface RouteSplit {
+  /** Service name (`namespace/name`) = the xDS cluster the split sends to. */
+  readonly service: string;
+  /** Share of the rule's traffic, 0..100; the splits of one rule add up to 100. */
+  readonly percent: number;
+  /** Request headers added on this split (e.g. `Knative-Serving-Revision`). */
+  readonly appendHeaders: Readonly<Record<string, string>>;
+}
+
+export interface RouteHeaderMatch {
+  readonly name: string;
+  readonly exact: string;
+}
+
+export interface RouteRule {
+  /** Path prefix to match; `/` when absent. */
+  readonly pathPrefix: string;
+  readonly headers: readonly RouteHeaderMatch[];
+  readonly splits: readonly RouteSplit[];
+  /** Request headers added for every split of this rule. */
+  readonly appendHeaders: Readonly<Record<string, string>>;
+  /** Upstream timeout; 0 = none (Kourier's default). */
+  readonly timeoutMs: number;
+}
+
+/**
+ * An HTTP route: hosts and rules, from a Knative Ingress or derived from a topology service
+ * (one rule sending 100 % to the service on both listeners).
+ */
+export interface HttpRoute {
+  /** Unique name, e.g. the KIngress `namespace/name` or the service name. */
+  readonly name: string;
+  readonly hosts: readonly string[];
+  readonly visibility: readonly RouteVisibility[];
+  readonly rules: readonly RouteRule[];
+}
+
+/** The route a topology service implies: all of its hosts, 100 % to it, external and internal. */
+export function routeForService(s: Service): HttpRoute {
+  return {
+    name: s.name,
+    hosts: s.hosts,
+    visibility: ['external', 'internal'],
+    rules: [{ pathPrefix: '/', headers: [], splits: [{ service: s.name, percent: 100, appendHeaders: {} }], appendHeaders: {}, timeoutMs: 0 }],
+  };
+}

@@ -1,0 +1,23 @@
+import type { GatewayAssignment, Policy, PolicyInput } from './types.js';
+
+/**
+ * Knative today: every ready endpoint gets the same share regardless of where the request entered.
+ * One priority; each node's weight is its ready endpoint count, so Envoy's locality-weighted round
+ * robin gives each endpoint an equal share.
+ */
+export const evenPolicy: Policy = {
+  name: 'even',
+  assign(input: PolicyInput): Map<string, GatewayAssignment> {
+    const localities = input.backends.map((b) => ({ node: b.node, priority: 0, weight: Math.max(1, b.readyEndpoints) }));
+    const out = new Map<string, GatewayAssignment>();
+    for (const gateway of input.gateways) {
+      out.set(gateway, {
+        gateway,
+        service: input.service,
+        localities,
+        reason: localities.length ? `even: every ready endpoint equally (${localities.length} nodes)` : 'no ready endpoints',
+      });
+    }
+    return out;
+  },
+};

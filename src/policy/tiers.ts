@@ -1,0 +1,73 @@
+import type { GatewayAssignment, LocalityAssignment, NodeCapacity, PolicyInput } from './types.js';
+import { WEIGHT_SCALE } from './types.js';
+
+/** At most this many failover priorities below the primary one; the rest share the last level. */
+export const MAX_FAILOVER_LEVELS = 6;
+
+/** Nodes of `backends` sorted by RTT from `gateway` (unreachable last, ties by name). */
+export function byLatency(input: PolicyInput, gateway: string, backends: readonly NodeCapacity[] = input.backends): NodeCapacity[] {
+  return [...backends].sort((a, b) => {
+    const ra = input.reachable(gateway, a.node);
+    const rb = input.reachable(gateway, b.node);
+    if (ra !== rb) return ra ? -1 : 1;
+    const d = input.rttMs(gateway, a.node) - input.rttMs(gateway, b.node);
+    return d !== 0 ? d : a.node < b.node ? -1 : a.node > b.node ? 1 : 0;
+  });
+}
+
+/**
+ * Failover levels for the nodes that are not in priority 0: ordered by latency from the gateway,
+ * one level per distinct RTT, at most MAX_FAILOVER_LEVELS levels (the last takes the remainder).
+ * Weights within a level follow ready endpoint counts, so a failover level spreads like `even`.
+ */
+export function failoverLocalities(input: PolicyInput, gateway: string, primary: ReadonlySet<string>, firstPriority: number): LocalityAssignment[] {
+  const rest = byLatency(
+    input,
+    gateway,
+    input.backends.filter((b) => !primary.has(b.node)),
+  );
+  const out: LocalityAssignment[] = [];
+  let level = firstPriority;
+  let levelRtt: number | undefined;
+  let levelReachable: boolean | undefined;
+  for (const b of rest) {
+    const rtt = input.rttMs(gateway, b.node);
+    const reachable = input.reachable(gateway, b.node);
+    if (levelRtt !== undefined && (rtt !== levelRtt || reachable !== levelReachable) && level < firstPriority + MAX_FAILOVER_LEVELS - 1) level++;
+    levelRtt = rtt;
+    levelReachable = reachable;
+    out.push({ node: b.node, priority: level, weight: Math.max(1, b.readyEndpoints) });
+  }
+  return out;
+}
+
+/** Turn shares (summing to ~1) into integer weights >= 1 at WEIGHT_SCALE. */
+export function sharesToLocalities(shares: ReadonlyMap<string, number>, priority: number): LocalityAssignment[] {
+  const out: LocalityAssignment[] = [];
+  for (const [node, share] of shares) {
+    if (!(share > 0)) continue;
+    out.push({ node, priority, weight: Math.max(1, Math.round(share * WEIGHT_SCALE)) });
+  }
+  return out;
+}
+
+export function sortLocalities(ls: LocalityAssignment[]): LocalityAssignment[] {
+  return ls.sort((a, b) => a.priority - b.priority || b.weight - a.weight || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+}
+
+/** Assemble an assignment: primary localities at priority 0, everything else as failover. */
+export function assemble(input: PolicyInput, gateway: string, primary: LocalityAssignment[], reason: string): GatewayAssignment {
+  const primaryNodes = new Set(primary.map((l) => l.node));
+  const localities = primary.length > 0 ? [...primary, ...failoverLocalities(input, gateway, primaryNodes, 1)] : [];
+  return { gateway, service: input.service, localities: sortLocalities(localities), reason };
+}
+
+/** Two assignments route identically. */
+export function sameAssignment(a: GatewayAssignment | undefined, b: GatewayAssignment | undefined): boolean {
+  if (!a || !b) return a === b;
+  if (a.localities.length !== b.localities.length) return false;
+  return a.localities.every((l, i) => {
+    const m = b.localities[i]!;
+    return l.node === m.node && l.priority === m.priority && l.weight === m.weight;
+  });
+}

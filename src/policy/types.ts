@@ -1,0 +1,59 @@
+/**
+ * The policy contract: a pure function from what the model knows about one service to a per-gateway
+ * assignment of localities (one per node) with priorities and weights. No I/O, no clock, no random.
+ */
+
+export type PolicyName = 'even' | 'nearest' | 'faast' | 'proxima' | 'oracle';
+
+/** Ready capacity of one service on one node. */
+export interface NodeCapacity {
+  readonly node: string;
+  /** Number of ready (routable) endpoints on this node. */
+  readonly readyEndpoints: number;
+  /** Sum of the ready endpoints' concurrency limits. */
+  readonly capacity: number;
+}
+
+export interface PolicyInput {
+  readonly service: string;
+  /** Every node that runs (or may run) a gateway, sorted by name. */
+  readonly gateways: readonly string[];
+  /** Nodes with at least one ready endpoint of this service, sorted by name. */
+  readonly backends: readonly NodeCapacity[];
+  /** RTT in ms from a gateway node to a backend node (measured, else configured, else default). */
+  rttMs(from: string, to: string): number;
+  /** False when a fresh probe says `to` does not answer from `from`. */
+  reachable(from: string, to: string): boolean;
+  /** Smoothed requests/s entering `gateway` for this service (default when unknown). */
+  demandRps(gateway: string): number;
+  /** Mean service time of one request at a pod on `node` (observed, else default). */
+  serviceTimeMs(node: string): number;
+  /** The previous assignment of this service, for hysteresis. */
+  readonly previous?: ReadonlyMap<string, GatewayAssignment>;
+}
+
+export interface LocalityAssignment {
+  readonly node: string;
+  /** 0 = receives traffic; higher = failover order. Contiguous from 0. */
+  readonly priority: number;
+  /** Envoy `load_balancing_weight`, an integer >= 1 (share x 1000 within priority 0). */
+  readonly weight: number;
+}
+
+export interface GatewayAssignment {
+  readonly gateway: string;
+  readonly service: string;
+  /** Sorted by priority, then by weight descending, then by node name. */
+  readonly localities: readonly LocalityAssignment[];
+  /** Human-readable explanation for /debug/assignments. */
+  readonly reason: string;
+}
+
+export interface Policy {
+  readonly name: PolicyName;
+  /** Assign one service for every gateway in `input.gateways`. */
+  assign(input: PolicyInput): Map<string, GatewayAssignment>;
+}
+
+/** Weight scale: a locality that receives all of a gateway's traffic has weight 1000. */
+export const WEIGHT_SCALE = 1000;
