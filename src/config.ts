@@ -64,7 +64,8 @@ function convert(spec: OptionSpec, raw: string | boolean, source: string): Optio
       throw new UsageError(`${what}: "${raw}" is not a boolean (true/false)`);
     case 'number': {
       const n = Number(raw);
-      if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${what}: "${String(raw)}" is not a number`);
+      if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n))
+        throw new UsageError(`${what}: "${String(raw)}" is not a number`);
       return n;
     }
     case 'listen':
@@ -92,7 +93,8 @@ export function parseOptions(spec: CommandSpec, argv: readonly string[], env: Re
   for (const o of spec.options) {
     const fromEnv = env[envName(o.name)];
     if (fromEnv !== undefined && fromEnv !== '') out[o.name] = convert(o, fromEnv, `${envName(o.name)}`);
-    else if (o.default !== undefined) out[o.name] = o.kind === 'listen' ? parseListen(String(o.default), `--${o.name}`) : (o.default as OptionValue);
+    else if (o.default !== undefined)
+      out[o.name] = o.kind === 'listen' ? parseListen(String(o.default), `--${o.name}`) : (o.default as OptionValue);
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -125,7 +127,13 @@ export function parseOptions(spec: CommandSpec, argv: readonly string[], env: Re
 }
 
 export function renderHelp(spec: CommandSpec): string {
-  const lines = [`proxima ${spec.name} — ${spec.summary}`, '', `Usage: ${spec.usage}`, '', 'Options (each also read from the environment variable shown):'];
+  const lines = [
+    `proxima ${spec.name} — ${spec.summary}`,
+    '',
+    `Usage: ${spec.usage}`,
+    '',
+    'Options (each also read from the environment variable shown):',
+  ];
   for (const o of spec.options) {
     const flag = `--${o.name}${o.kind === 'boolean' ? '' : ` ${o.arg ?? o.kind.toUpperCase()}`}`;
     const def = o.default === undefined ? '' : ` (default: ${Array.isArray(o.default) ? o.default.join(',') : String(o.default)})`;
@@ -167,7 +175,14 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** Options every subcommand accepts. */
 export const COMMON_OPTIONS: readonly OptionSpec[] = [
   { name: 'log-level', kind: 'string', choices: LOG_LEVELS, default: 'info', arg: 'LEVEL', description: 'Log level.' },
-  { name: 'log-format', kind: 'string', choices: ['json', 'pretty'], default: 'json', arg: 'FORMAT', description: 'json (one object per line) or pretty (human-readable).' },
+  {
+    name: 'log-format',
+    kind: 'string',
+    choices: ['json', 'pretty'],
+    default: 'json',
+    arg: 'FORMAT',
+    description: 'json (one object per line) or pretty (human-readable).',
+  },
 ];
 
 export const SERVE_SPEC: CommandSpec = {
@@ -175,14 +190,62 @@ export const SERVE_SPEC: CommandSpec = {
   summary: 'run the control plane: xDS (ADS SotW+Delta, LRS), ext_proc, scheduler extender and admin HTTP',
   usage: 'proxima serve [--topology FILE | --kubernetes] [--policy NAME] [options]',
   options: [
-    { name: 'topology', kind: 'string', arg: 'FILE', description: 'Topology YAML to serve (watched; a bad edit is logged and the last good file stays in force). Default when neither --topology nor --kubernetes: the example shipped in examples/topology.yaml.' },
-    { name: 'kubernetes', kind: 'boolean', default: false, description: 'Learn nodes, endpoints and Knative objects from the Kubernetes API (in-cluster config or KUBECONFIG).' },
-    { name: 'policy', kind: 'string', choices: ['proxima', 'faast', 'nearest', 'even'], default: 'proxima', arg: 'NAME', description: 'Routing policy.' },
-    { name: 'xds-listen', kind: 'listen', default: '0.0.0.0:18000', arg: 'HOST:PORT', description: 'gRPC listener for ADS, CDS/EDS/LDS/RDS and LRS. Port 0 picks a free port.' },
-    { name: 'extproc-listen', kind: 'listen', default: '0.0.0.0:18001', arg: 'HOST:PORT', description: 'gRPC listener for the Envoy ext_proc endpoint picker. Port 0 picks a free port.' },
-    { name: 'extender-listen', kind: 'listen', default: '0.0.0.0:8888', arg: 'HOST:PORT', description: 'HTTP listener for the kube-scheduler extender. Port 0 picks a free port.' },
-    { name: 'admin-listen', kind: 'listen', default: '0.0.0.0:9090', arg: 'HOST:PORT', description: 'HTTP listener for /metrics, /healthz, /readyz, /debug/* and /ui. Port 0 picks a free port.' },
-    { name: 'recompute-interval-ms', kind: 'number', default: 2000, arg: 'MS', description: 'Re-run the policy at least this often so decayed measurements and demand are picked up.' },
+    {
+      name: 'topology',
+      kind: 'string',
+      arg: 'FILE',
+      description:
+        'Topology YAML to serve (watched; a bad edit is logged and the last good file stays in force). Default when neither --topology nor --kubernetes: the example shipped in examples/topology.yaml.',
+    },
+    {
+      name: 'kubernetes',
+      kind: 'boolean',
+      default: false,
+      description: 'Learn nodes, endpoints and Knative objects from the Kubernetes API (in-cluster config or KUBECONFIG).',
+    },
+    {
+      name: 'policy',
+      kind: 'string',
+      choices: ['proxima', 'faast', 'nearest', 'even'],
+      default: 'proxima',
+      arg: 'NAME',
+      description: 'Routing policy.',
+    },
+    {
+      name: 'xds-listen',
+      kind: 'listen',
+      default: '0.0.0.0:18000',
+      arg: 'HOST:PORT',
+      description: 'gRPC listener for ADS, CDS/EDS/LDS/RDS and LRS. Port 0 picks a free port.',
+    },
+    {
+      name: 'extproc-listen',
+      kind: 'listen',
+      default: '0.0.0.0:18001',
+      arg: 'HOST:PORT',
+      description: 'gRPC listener for the Envoy ext_proc endpoint picker. Port 0 picks a free port.',
+    },
+    {
+      name: 'extender-listen',
+      kind: 'listen',
+      default: '0.0.0.0:8888',
+      arg: 'HOST:PORT',
+      description: 'HTTP listener for the kube-scheduler extender. Port 0 picks a free port.',
+    },
+    {
+      name: 'admin-listen',
+      kind: 'listen',
+      default: '0.0.0.0:9090',
+      arg: 'HOST:PORT',
+      description: 'HTTP listener for /metrics, /healthz, /readyz, /debug/* and /ui. Port 0 picks a free port.',
+    },
+    {
+      name: 'recompute-interval-ms',
+      kind: 'number',
+      default: 2000,
+      arg: 'MS',
+      description: 'Re-run the policy at least this often so decayed measurements and demand are picked up.',
+    },
     ...COMMON_OPTIONS,
   ],
   epilog: [

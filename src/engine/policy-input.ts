@@ -15,9 +15,7 @@ export function backendsOf(store: ModelStore, service: string): NodeCapacity[] {
     c.capacity += e.capacity;
     byNode.set(e.node, c);
   }
-  return [...byNode]
-    .map(([node, c]) => ({ node, ...c }))
-    .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+  return [...byNode].map(([node, c]) => ({ node, ...c })).sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
 }
 
 /** Build the pure policy input for one service from the store at time `nowMs`. */

@@ -72,6 +72,8 @@ export class ModelStore {
   private servicesByName = new Map<string, Service>();
   private demand = new Map<string, Map<string, number>>();
   private serviceTime = new Map<string, Map<string, number>>();
+  /** Pods the scheduler extender expects to start (placed, not yet ready), per service and node. */
+  private pending = new Map<string, Map<string, number>>();
   private listeners = new Set<ModelListener>();
   private currentDefaults: ModelDefaults = DEFAULT_MODEL_DEFAULTS;
   /** Explicit routes (Knative Ingresses); when undefined, routes are derived from services. */
@@ -275,6 +277,24 @@ export class ModelStore {
     const old = this.serviceTime.get(service);
     if (old && sameMap(old, byNode)) return this.emit(new Set(), new Set(), false);
     this.serviceTime.set(service, new Map(byNode));
+    return this.emit(this.servicesByName.has(service) ? new Set([service]) : new Set(), new Set(), false);
+  }
+
+  /**
+   * Pods of `service` the scheduler extender expects to start, per node (placed, not yet ready).
+   * Never routable; policies may count them as capacity that is on its way.
+   */
+  pendingPods(service: string): ReadonlyMap<string, number> {
+    return this.pending.get(service) ?? new Map();
+  }
+
+  /** Set the expected-but-not-ready pod count per node for one service (the scheduler extender). */
+  setPendingPods(service: string, byNode: ReadonlyMap<string, number>): ModelChange {
+    const old = this.pending.get(service) ?? new Map<string, number>();
+    const next = new Map([...byNode].filter(([, n]) => n > 0));
+    if (sameMap(old, next)) return this.emit(new Set(), new Set(), false);
+    if (next.size > 0) this.pending.set(service, next);
+    else this.pending.delete(service);
     return this.emit(this.servicesByName.has(service) ? new Set([service]) : new Set(), new Set(), false);
   }
 

@@ -80,7 +80,13 @@ class Validator {
     return v;
   }
 
-  private num(obj: Record<string, unknown>, field: string, path: Path, opts: { min: number; max: number; integer?: boolean }, fallback?: number): number | undefined {
+  private num(
+    obj: Record<string, unknown>,
+    field: string,
+    path: Path,
+    opts: { min: number; max: number; integer?: boolean },
+    fallback?: number,
+  ): number | undefined {
     const v = obj[field];
     if (v === undefined && fallback !== undefined) return fallback;
     if (typeof v !== 'number' || !Number.isFinite(v)) return this.fail([...path, field], 'required, a number');
@@ -207,8 +213,14 @@ class Validator {
             return undefined;
           });
       }
-      const serviceCapacity = s['capacity'] === undefined ? undefined : this.num(s, 'capacity', path, { min: 1, max: 1_000_000, integer: true });
-      const endpoints = this.endpoints(s['endpoints'], [...path, 'endpoints'], nodes, serviceCapacity ?? defaults?.capacity ?? DEFAULT_MODEL_DEFAULTS.capacity);
+      const serviceCapacity =
+        s['capacity'] === undefined ? undefined : this.num(s, 'capacity', path, { min: 1, max: 1_000_000, integer: true });
+      const endpoints = this.endpoints(
+        s['endpoints'],
+        [...path, 'endpoints'],
+        nodes,
+        serviceCapacity ?? defaults?.capacity ?? DEFAULT_MODEL_DEFAULTS.capacity,
+      );
       if (name && PROTOCOLS.includes(protocol)) out.push({ name, hosts, protocol, endpoints });
       return undefined;
     });

@@ -126,6 +126,8 @@ export function routeForService(s: Service): HttpRoute {
     name: s.name,
     hosts: s.hosts,
     visibility: ['external', 'internal'],
-    rules: [{ pathPrefix: '/', headers: [], splits: [{ service: s.name, percent: 100, appendHeaders: {} }], appendHeaders: {}, timeoutMs: 0 }],
+    rules: [
+      { pathPrefix: '/', headers: [], splits: [{ service: s.name, percent: 100, appendHeaders: {} }], appendHeaders: {}, timeoutMs: 0 },
+    ],
   };
 }

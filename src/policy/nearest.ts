@@ -19,7 +19,12 @@ export const nearestPolicy: Policy = {
       const rtt = input.rttMs(gateway, best.node);
       out.set(
         gateway,
-        assemble(input, gateway, [{ node: best.node, priority: 0, weight: 1000 }], `nearest: ${best.node} at ${rtt.toFixed(1)} ms${best.node === gateway ? ' (local)' : ''}`),
+        assemble(
+          input,
+          gateway,
+          [{ node: best.node, priority: 0, weight: 1000 }],
+          `nearest: ${best.node} at ${rtt.toFixed(1)} ms${best.node === gateway ? ' (local)' : ''}`,
+        ),
       );
     }
     return out;

@@ -20,7 +20,12 @@ export function byLatency(input: PolicyInput, gateway: string, backends: readonl
  * one level per distinct RTT, at most MAX_FAILOVER_LEVELS levels (the last takes the remainder).
  * Weights within a level follow ready endpoint counts, so a failover level spreads like `even`.
  */
-export function failoverLocalities(input: PolicyInput, gateway: string, primary: ReadonlySet<string>, firstPriority: number): LocalityAssignment[] {
+export function failoverLocalities(
+  input: PolicyInput,
+  gateway: string,
+  primary: ReadonlySet<string>,
+  firstPriority: number,
+): LocalityAssignment[] {
   const rest = byLatency(
     input,
     gateway,
@@ -33,7 +38,8 @@ export function failoverLocalities(input: PolicyInput, gateway: string, primary:
   for (const b of rest) {
     const rtt = input.rttMs(gateway, b.node);
     const reachable = input.reachable(gateway, b.node);
-    if (levelRtt !== undefined && (rtt !== levelRtt || reachable !== levelReachable) && level < firstPriority + MAX_FAILOVER_LEVELS - 1) level++;
+    if (levelRtt !== undefined && (rtt !== levelRtt || reachable !== levelReachable) && level < firstPriority + MAX_FAILOVER_LEVELS - 1)
+      level++;
     levelRtt = rtt;
     levelReachable = reachable;
     out.push({ node: b.node, priority: level, weight: Math.max(1, b.readyEndpoints) });

@@ -43,7 +43,16 @@ async function main(): Promise<void> {
       continue;
     }
     const seconds = (Date.now() - started) / 1000;
-    const report = { name: bench.name, description: bench.description, quick, seconds, node: process.version, date: new Date().toISOString(), results: outcome.results, verdicts: outcome.verdicts ?? [] };
+    const report = {
+      name: bench.name,
+      description: bench.description,
+      quick,
+      seconds,
+      node: process.version,
+      date: new Date().toISOString(),
+      results: outcome.results,
+      verdicts: outcome.verdicts ?? [],
+    };
     writeFileSync(join(outDir, `${bench.name}.json`), JSON.stringify(report, null, 2) + '\n');
     process.stdout.write(`\n### ${bench.name} (${seconds.toFixed(1)} s)\n\n${formatTable(outcome.table)}\n`);
     for (const v of outcome.verdicts ?? []) process.stdout.write(`- ${v}\n`);

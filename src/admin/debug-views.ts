@@ -1,0 +1,62 @@
+import type { AssignmentEngine } from '../engine/assignments.js';
+import type { ModelStore } from '../model/store.js';
+
+/** /debug/assignments: per service and gateway, the localities with priority, weight, share and why. */
+export function assignmentsView(store: ModelStore, engine: AssignmentEngine, nowMs: number, query: URLSearchParams): unknown {
+  const onlyService = query.get('service');
+  const onlyGateway = query.get('gateway');
+  const services: Record<string, unknown> = {};
+  for (const name of engine.services().sort()) {
+    if (onlyService && name !== onlyService) continue;
+    const service = store.service(name);
+    const perGateway = engine.forService(name);
+    if (!service || !perGateway) continue;
+    const gateways: Record<string, unknown> = {};
+    for (const [gateway, a] of [...perGateway].sort(([x], [y]) => (x < y ? -1 : 1))) {
+      if (onlyGateway && gateway !== onlyGateway) continue;
+      const p0Total = a.localities.filter((l) => l.priority === 0).reduce((s, l) => s + l.weight, 0);
+      gateways[gateway] = {
+        reason: a.reason,
+        localities: a.localities.map((l) => ({
+          node: l.node,
+          priority: l.priority,
+          weight: l.weight,
+          sharePercent: l.priority === 0 && p0Total > 0 ? Math.round((1000 * l.weight) / p0Total) / 10 : 0,
+          rttMs: gateway === '*' ? null : round(store.rttMs(gateway, l.node, nowMs)),
+          endpoints: service.endpoints.filter((e) => e.node === l.node && e.ready && !e.pending).map((e) => `${e.address}:${e.port}`),
+        })),
+      };
+    }
+    services[name] = { hosts: service.hosts, protocol: service.protocol, gateways };
+  }
+  return { policy: engine.policy.name, generation: store.generation, services };
+}
+
+/** /debug/topology: nodes, the effective RTT matrix (and where each value comes from), defaults. */
+export function topologyView(store: ModelStore, nowMs: number): unknown {
+  const nodes = store.nodeNames().sort();
+  const rtt: Record<
+    string,
+    Record<string, { rttMs: number; source: 'measured' | 'configured' | 'default' | 'local'; reachable: boolean }>
+  > = {};
+  for (const from of nodes) {
+    const row: (typeof rtt)[string] = {};
+    for (const to of nodes) {
+      const measured = store.measured(from, to, nowMs);
+      const configured = store.configuredRttMs(from, to);
+      const source = from === to ? 'local' : measured?.reachable ? 'measured' : configured !== undefined ? 'configured' : 'default';
+      row[to] = { rttMs: round(store.rttMs(from, to, nowMs)), source, reachable: store.reachable(from, to, nowMs) };
+    }
+    rtt[from] = row;
+  }
+  return {
+    nodes: store.nodes(),
+    defaults: store.defaults,
+    rtt,
+    services: store.services().map((s) => ({ name: s.name, hosts: s.hosts, endpoints: s.endpoints.length })),
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}

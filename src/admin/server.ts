@@ -1,0 +1,158 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { ListenAddress } from '../config.js';
+import type { Logger } from '../log.js';
+
+/** A readiness check: `true` when ready, else a short reason. */
+export type ReadinessCheck = () => true | string;
+export type DebugProvider = (query: URLSearchParams) => unknown;
+
+export interface AdminServerOptions {
+  readonly registry: Registry;
+  readonly log: Logger;
+  /** Shown on `/`. */
+  readonly title?: string;
+}
+
+/**
+ * The admin HTTP port: /metrics, /healthz, /readyz, /debug/<name> (JSON) and HTML pages such as /ui.
+ * Parts register what they expose; the server itself knows nothing about routing.
+ */
+export class AdminServer {
+  private readonly registry: Registry;
+  private readonly log: Logger;
+  private readonly title: string;
+  private readonly readiness = new Map<string, ReadinessCheck>();
+  private readonly debug = new Map<string, { provider: DebugProvider; description: string }>();
+  private readonly pages = new Map<string, { render: () => string; contentType: string }>();
+  private server: Server | undefined;
+
+  constructor(opts: AdminServerOptions) {
+    this.registry = opts.registry;
+    this.log = opts.log.child({ component: 'admin' });
+    this.title = opts.title ?? 'proxima';
+  }
+
+  addReadiness(name: string, check: ReadinessCheck): void {
+    this.readiness.set(name, check);
+  }
+
+  addDebug(name: string, description: string, provider: DebugProvider): void {
+    this.debug.set(name, { provider, description });
+  }
+
+  addPage(path: string, render: () => string, contentType = 'text/html; charset=utf-8'): void {
+    this.pages.set(path, { render, contentType });
+  }
+
+  /** Readiness of every registered check, for /readyz. */
+  readinessReport(): { ready: boolean; checks: Record<string, true | string> } {
+    const checks: Record<string, true | string> = {};
+    let ready = true;
+    for (const [name, check] of this.readiness) {
+      let r: true | string;
+      try {
+        r = check();
+      } catch (err) {
+        r = `check failed: ${(err as Error).message}`;
+      }
+      checks[name] = r;
+      if (r !== true) ready = false;
+    }
+    return { ready, checks };
+  }
+
+  async listen(addr: ListenAddress): Promise<{ host: string; port: number }> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.keepAliveTimeout = 5_000;
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject);
+      server.listen(addr.port, addr.host, () => {
+        server.off('error', reject);
+        resolveListen();
+      });
+    });
+    this.server = server;
+    const a = server.address() as AddressInfo;
+    return { host: a.address, port: a.port };
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return send(res, 405, 'text/plain', 'method not allowed\n', { allow: 'GET, HEAD' });
+      if (path === '/metrics') return send(res, 200, this.registry.contentType, await this.registry.metrics());
+      if (path === '/healthz') return send(res, 200, 'text/plain', 'ok\n');
+      if (path === '/readyz') {
+        const r = this.readinessReport();
+        const verbose = url.searchParams.has('verbose');
+        const body = verbose || !r.ready ? JSON.stringify(r, null, 2) + '\n' : 'ok\n';
+        return send(res, r.ready ? 200 : 503, verbose || !r.ready ? 'application/json' : 'text/plain', body);
+      }
+      if (path === '/debug')
+        return send(
+          res,
+          200,
+          'application/json',
+          json(Object.fromEntries([...this.debug].map(([n, d]) => [`/debug/${n}`, d.description]))),
+        );
+      if (path.startsWith('/debug/')) {
+        const d = this.debug.get(path.slice('/debug/'.length));
+        if (!d)
+          return send(
+            res,
+            404,
+            'application/json',
+            json({ error: `no debug endpoint ${path}`, available: [...this.debug.keys()].map((n) => `/debug/${n}`) }),
+          );
+        return send(res, 200, 'application/json', json(d.provider(url.searchParams)));
+      }
+      const page = this.pages.get(path);
+      if (page) return send(res, 200, page.contentType, page.render());
+      if (path === '/') return send(res, 200, 'text/html; charset=utf-8', this.index());
+      return send(res, 404, 'text/plain', `not found: ${path}\n`);
+    } catch (err) {
+      this.log.error({ err, path }, 'admin request failed');
+      if (!res.headersSent) send(res, 500, 'text/plain', `internal error: ${(err as Error).message}\n`);
+      else res.destroy();
+    }
+  }
+
+  private index(): string {
+    const links = [
+      '/metrics',
+      '/healthz',
+      '/readyz?verbose',
+      ...[...this.pages.keys()],
+      ...[...this.debug.keys()].map((n) => `/debug/${n}`),
+    ];
+    const items = links.map((l) => `<li><a href="${escapeHtml(l)}">${escapeHtml(l)}</a></li>`).join('');
+    return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(this.title)}</title></head><body><h1>${escapeHtml(this.title)}</h1><ul>${items}</ul></body></html>`;
+  }
+}
+
+function json(v: unknown): string {
+  return JSON.stringify(v, null, 2) + '\n';
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store', ...headers });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}

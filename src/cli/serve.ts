@@ -1,0 +1,175 @@
+import * as grpc from '@grpc/grpc-js';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { bool, formatListen, listen, num, parseOptions, renderHelp, SERVE_SPEC, str, type ListenAddress } from '../config.js';
+import { createLogger, type Logger } from '../log.js';
+import { ModelStore } from '../model/store.js';
+import { AssignmentEngine } from '../engine/assignments.js';
+import { policyByName } from '../policy/index.js';
+import { FileTopologySource } from '../sources/file.js';
+import { AdminServer } from '../admin/server.js';
+import { assignmentsView, topologyView } from '../admin/debug-views.js';
+import { defaultTopologyPath } from './paths.js';
+
+/** Typed serve options (from flags/env via SERVE_SPEC, or built directly by tests and the demo). */
+export interface ServeOptions {
+  readonly topologyPath?: string;
+  readonly kubernetes: boolean;
+  readonly policy: string;
+  readonly xdsListen: ListenAddress;
+  readonly extprocListen: ListenAddress;
+  readonly extenderListen: ListenAddress;
+  readonly adminListen: ListenAddress;
+  readonly recomputeIntervalMs: number;
+}
+
+/** The running control plane: bound addresses, the parts (for tests and the demo) and shutdown. */
+export interface ServeHandle {
+  readonly addresses: Readonly<Record<'xds' | 'extproc' | 'extender' | 'admin', string>>;
+  readonly store: ModelStore;
+  readonly engine: AssignmentEngine;
+  readonly registry: Registry;
+  readonly admin: AdminServer;
+  close(): Promise<void>;
+}
+
+export function serveOptionsFrom(o: ReturnType<typeof parseOptions>): ServeOptions {
+  const topologyPath = str(o, 'topology');
+  return {
+    ...(topologyPath ? { topologyPath } : {}),
+    kubernetes: bool(o, 'kubernetes'),
+    policy: str(o, 'policy') ?? 'proxima',
+    xdsListen: listen(o, 'xds-listen'),
+    extprocListen: listen(o, 'extproc-listen'),
+    extenderListen: listen(o, 'extender-listen'),
+    adminListen: listen(o, 'admin-listen'),
+    recomputeIntervalMs: num(o, 'recompute-interval-ms'),
+  };
+}
+
+async function bindGrpc(server: grpc.Server, addr: ListenAddress): Promise<number> {
+  return new Promise((resolveBind, reject) => {
+    server.bindAsync(formatListen(addr), grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolveBind(port)));
+  });
+}
+
+/** Start every part of `proxima serve` and return once all listeners are bound. */
+export async function startServe(options: ServeOptions, log: Logger, registry = new Registry()): Promise<ServeHandle> {
+  const closers: Array<() => Promise<void> | void> = [];
+  const close = async () => {
+    for (const c of closers.reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        log.warn({ err }, 'error during shutdown');
+      }
+    }
+  };
+  try {
+    collectDefaultMetrics({ register: registry, prefix: 'proxima_process_' });
+    const store = new ModelStore();
+    const recomputes = new Counter({
+      name: 'proxima_assignment_recomputes_total',
+      help: 'Policy runs over dirty services.',
+      registers: [registry],
+    });
+    const recomputeSeconds = new Histogram({
+      name: 'proxima_assignment_recompute_duration_seconds',
+      help: 'Time to recompute the assignments of all dirty services.',
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    });
+    const engine = new AssignmentEngine({
+      store,
+      policy: policyByName(options.policy),
+      onRecompute: (_n, seconds) => {
+        recomputes.inc();
+        recomputeSeconds.observe(seconds);
+      },
+    });
+
+    const admin = new AdminServer({ registry, log, title: 'proxima serve' });
+    let sourceReady = false;
+    admin.addReadiness('source', () => sourceReady || 'topology not loaded yet');
+
+    if (options.kubernetes) {
+      throw new Error('--kubernetes is not available in this build yet');
+    } else {
+      const path = options.topologyPath ?? defaultTopologyPath();
+      const source = new FileTopologySource({ path, store, log, registry });
+      await source.start();
+      closers.push(() => source.stop());
+      admin.addDebug('source', 'the topology source and its last errors', () => ({
+        kind: 'file',
+        path: source.path,
+        invalid: source.invalid,
+        errors: source.errors,
+      }));
+    }
+    sourceReady = true;
+    engine.start();
+    closers.push(() => engine.stop());
+    const timer = setInterval(() => engine.invalidateAll(), options.recomputeIntervalMs);
+    timer.unref();
+    closers.push(() => clearInterval(timer));
+
+    admin.addDebug('assignments', 'per service and gateway node: localities, priorities, weights and why (?service=&gateway=)', (q) =>
+      assignmentsView(store, engine, Date.now(), q),
+    );
+    admin.addDebug('topology', 'nodes, the effective RTT matrix and where each value comes from', () => topologyView(store, Date.now()));
+
+    // xDS (ADS SotW + Delta, per-type services) and LRS share one gRPC port.
+    const xdsServer = new grpc.Server({
+      'grpc.max_receive_message_length': 16 * 1024 * 1024,
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_permit_without_calls': 1,
+    });
+    closers.push(() => new Promise<void>((r) => xdsServer.tryShutdown(() => r())));
+    const xdsPort = await bindGrpc(xdsServer, options.xdsListen);
+
+    const adminAddr = await admin.listen(options.adminListen);
+    closers.push(() => admin.close());
+
+    const addresses = {
+      xds: formatListen({ host: options.xdsListen.host, port: xdsPort }),
+      extproc: 'disabled',
+      extender: 'disabled',
+      admin: formatListen({ host: adminAddr.host, port: adminAddr.port }),
+    };
+    log.info({ addresses, policy: engine.policy.name }, 'proxima serve is up');
+    return { addresses, store, engine, registry, admin, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const o = parseOptions(SERVE_SPEC, argv, env);
+  if (o['help']) {
+    process.stdout.write(renderHelp(SERVE_SPEC));
+    return 0;
+  }
+  const log = createLogger({ level: str(o, 'log-level'), format: str(o, 'log-format') as 'json' | 'pretty' });
+  const handle = await startServe(serveOptionsFrom(o), log);
+  process.stderr.write(
+    [
+      '',
+      `proxima serve: policy ${handle.engine.policy.name}, ${handle.store.nodes().length} nodes, ${handle.store.services().length} services`,
+      `  xDS (ADS/LRS)   ${handle.addresses.xds}   point a gateway's ADS cluster here (envoy/gateway-bootstrap.yaml, or GRPC_XDS_BOOTSTRAP for gRPC clients)`,
+      `  ext_proc        ${handle.addresses.extproc}`,
+      `  extender        ${handle.addresses.extender}`,
+      `  admin           http://${handle.addresses.admin}/  (/metrics /healthz /readyz /debug/assignments)`,
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolveSignal) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      resolveSignal();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await handle.close();
+  return 0;
+}

@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ModelStore } from '../model/store.js';
+import { DEFAULT_MODEL_DEFAULTS, type Topology } from '../model/types.js';
+import { nearestPolicy } from '../policy/nearest.js';
+import { AssignmentEngine, UNKNOWN_GATEWAY, type AssignmentChange } from './assignments.js';
+
+const topology = (edgeReady: boolean): Topology => ({
+  nodes: ['edge-1', 'edge-2', 'cloud'].map((name) => ({ name, zone: name, region: 'r', ready: true, labels: {} })),
+  latency: [
+    { from: 'edge-1', to: 'edge-2', rttMs: 20 },
+    { from: 'edge-1', to: 'cloud', rttMs: 50 },
+    { from: 'edge-2', to: 'cloud', rttMs: 100 },
+  ],
+  services: [
+    {
+      name: 'ns/a',
+      hosts: ['a'],
+      protocol: 'http',
+      endpoints: [
+        { address: '10.0.0.1', port: 80, node: 'edge-1', ready: edgeReady, capacity: 10 },
+        { address: '10.0.0.2', port: 80, node: 'cloud', ready: true, capacity: 10 },
+      ],
+    },
+    {
+      name: 'ns/b',
+      hosts: ['b'],
+      protocol: 'http',
+      endpoints: [{ address: '10.0.0.3', port: 80, node: 'cloud', ready: true, capacity: 10 }],
+    },
+  ],
+  defaults: DEFAULT_MODEL_DEFAULTS,
+});
+
+test('engine: recomputes only dirty services and reports only real changes', () => {
+  const store = new ModelStore();
+  store.replaceTopology(topology(true));
+  const engine = new AssignmentEngine({ store, policy: nearestPolicy });
+  engine.start();
+  const changes: AssignmentChange[] = [];
+  engine.onChange((c) => changes.push(c));
+  assert.equal(engine.get('ns/a', 'edge-1')?.localities[0]?.node, 'edge-1');
+  assert.equal(
+    engine.get('ns/a', 'edge-2')?.localities[0]?.node,
+    'edge-1',
+    'edge-2 has no pod: nearest is edge-1 (20 ms), not cloud (100 ms)',
+  );
+
+  store.replaceTopology(topology(false));
+  engine.flush();
+  assert.deepEqual(
+    changes.map((c) => [...c.services]),
+    [['ns/a']],
+  );
+  assert.equal(engine.get('ns/a', 'edge-1')?.localities[0]?.node, 'cloud');
+
+  store.replaceTopology(topology(false));
+  engine.flush();
+  assert.equal(changes.length, 1, 'no change, no event');
+  engine.stop();
+});
+
+test('engine: gateways on unknown nodes get the even assignment', () => {
+  const store = new ModelStore();
+  store.replaceTopology(topology(true));
+  const engine = new AssignmentEngine({ store, policy: nearestPolicy });
+  engine.start();
+  const a = engine.get('ns/a', 'somewhere-else');
+  assert.equal(a?.gateway, UNKNOWN_GATEWAY);
+  assert.deepEqual(
+    a?.localities.map((l) => [l.node, l.priority]),
+    [
+      ['cloud', 0],
+      ['edge-1', 0],
+    ],
+  );
+  assert.match(a?.reason ?? '', /unknown node/);
+  engine.stop();
+});
+
+test('engine: removed services are reported and dropped', () => {
+  const store = new ModelStore();
+  store.replaceTopology(topology(true));
+  const engine = new AssignmentEngine({ store, policy: nearestPolicy });
+  engine.start();
+  const changes: AssignmentChange[] = [];
+  engine.onChange((c) => changes.push(c));
+  store.removeService('ns/b');
+  engine.flush();
+  assert.deepEqual([...changes[0]!.removed], ['ns/b']);
+  assert.equal(engine.forService('ns/b'), undefined);
+  engine.stop();
+});

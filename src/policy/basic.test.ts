@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { evenPolicy } from './even.js';
+import { nearestPolicy } from './nearest.js';
+import { MAX_FAILOVER_LEVELS } from './tiers.js';
+import type { NodeCapacity, PolicyInput } from './types.js';
+
+/** A small hand-checkable world: RTTs from a table, everything reachable unless listed. */
+function input(
+  backends: NodeCapacity[],
+  rtt: Record<string, number>,
+  opts: { gateways?: string[]; unreachable?: string[] } = {},
+): PolicyInput {
+  return {
+    service: 'ns/svc',
+    gateways: opts.gateways ?? ['edge-1', 'edge-2'],
+    backends,
+    rttMs: (from, to) => (from === to ? 0.2 : (rtt[`${from}>${to}`] ?? rtt[`${to}>${from}`] ?? 50)),
+    reachable: (_from, to) => !(opts.unreachable ?? []).includes(to),
+    demandRps: () => 0,
+    serviceTimeMs: () => 10,
+  };
+}
+
+const cap = (node: string, readyEndpoints = 1): NodeCapacity => ({ node, readyEndpoints, capacity: readyEndpoints * 10 });
+const rtt = { 'edge-1>edge-2': 20, 'edge-1>cloud': 50, 'edge-2>cloud': 100 };
+
+test('even: one priority, weights by ready endpoint count, same for every gateway', () => {
+  const out = evenPolicy.assign(input([cap('cloud', 3), cap('edge-1', 1)], rtt));
+  for (const g of ['edge-1', 'edge-2']) {
+    assert.deepEqual(out.get(g)?.localities, [
+      { node: 'cloud', priority: 0, weight: 3 },
+      { node: 'edge-1', priority: 0, weight: 1 },
+    ]);
+  }
+});
+
+test('nearest: local first, then failover by latency', () => {
+  const out = nearestPolicy.assign(input([cap('cloud'), cap('edge-1'), cap('edge-2')], rtt));
+  assert.deepEqual(out.get('edge-1')?.localities, [
+    { node: 'edge-1', priority: 0, weight: 1000 },
+    { node: 'edge-2', priority: 1, weight: 1 },
+    { node: 'cloud', priority: 2, weight: 1 },
+  ]);
+  assert.deepEqual(out.get('edge-2')?.localities, [
+    { node: 'edge-2', priority: 0, weight: 1000 },
+    { node: 'edge-1', priority: 1, weight: 1 },
+    { node: 'cloud', priority: 2, weight: 1 },
+  ]);
+});
+
+test('nearest: no local pod → the nearest node, not a far one', () => {
+  const out = nearestPolicy.assign(input([cap('cloud'), cap('edge-1')], rtt));
+  assert.equal(out.get('edge-2')?.localities[0]?.node, 'edge-1');
+  assert.match(out.get('edge-2')?.reason ?? '', /edge-1 at 20\.0 ms/);
+});
+
+test('nearest: an unreachable node never gets priority 0 and fails over last', () => {
+  const out = nearestPolicy.assign(input([cap('cloud'), cap('edge-1'), cap('edge-2')], rtt, { unreachable: ['edge-1'] }));
+  const a = out.get('edge-1')!;
+  assert.equal(a.localities[0]?.node, 'edge-2');
+  assert.equal(a.localities.at(-1)?.node, 'edge-1');
+});
+
+test('no ready endpoints: empty localities with a reason', () => {
+  for (const p of [evenPolicy, nearestPolicy]) {
+    const a = p.assign(input([], rtt)).get('edge-1');
+    assert.deepEqual(a?.localities, []);
+    assert.equal(a?.reason, 'no ready endpoints');
+  }
+});
+
+test('failover levels are capped and contiguous', () => {
+  const nodes = Array.from({ length: 20 }, (_, i) => `n${String(i).padStart(2, '0')}`);
+  const table: Record<string, number> = {};
+  nodes.forEach((n, i) => (table[`g>${n}`] = 10 + i));
+  const out = nearestPolicy.assign(
+    input(
+      nodes.map((n) => cap(n)),
+      table,
+      { gateways: ['g'] },
+    ),
+  );
+  const prios = [...new Set(out.get('g')!.localities.map((l) => l.priority))];
+  assert.deepEqual(
+    prios,
+    Array.from({ length: MAX_FAILOVER_LEVELS + 1 }, (_, i) => i),
+  );
+});

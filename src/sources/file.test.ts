@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { ModelStore } from '../model/store.js';
+import { silentLogger } from '../log.js';
+import { FileTopologySource } from './file.js';
+
+const yaml = (ready: boolean, port = 9001) => `
+nodes:
+  - { name: edge-1 }
+  - { name: edge-2 }
+latency:
+  - { from: edge-1, to: edge-2, rtt: 20 }
+services:
+  - name: default/hello
+    hosts: [hello.example.com]
+    endpoints:
+      - { address: 127.0.0.1, port: ${port}, node: edge-1, ready: ${ready} }
+`;
+
+async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function metric(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
+  const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
+  return Number(v?.value ?? 0);
+}
+
+test('file source: valid edits apply live, invalid ones keep the last good topology', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'proxima-file-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'topology.yaml');
+  writeFileSync(path, yaml(true));
+  const store = new ModelStore();
+  const registry = new Registry();
+  const source = new FileTopologySource({ path, store, log: silentLogger(), registry, debounceMs: 20, pollIntervalMs: 100 });
+  await source.start();
+  t.after(() => source.stop());
+  assert.equal(store.service('default/hello')?.endpoints[0]?.ready, true);
+
+  // In-place write.
+  writeFileSync(path, yaml(false));
+  await until(() => store.service('default/hello')?.endpoints[0]?.ready === false);
+
+  // Invalid edit: an endpoint on an unknown node. The last good state stays.
+  writeFileSync(path, yaml(true).replace('node: edge-1, ready', 'node: edge-9, ready'));
+  await until(() => source.invalid);
+  assert.match(
+    source.errors.map((e) => `${e.line}: ${e.path}: ${e.message}`).join('\n'),
+    /11: services\[0\]\.endpoints\[0\]\.node: unknown node "edge-9"/,
+  );
+  assert.equal(store.service('default/hello')?.endpoints[0]?.ready, false);
+  assert.equal(await metric(registry, 'proxima_topology_reloads_total', { outcome: 'invalid' }), 1);
+  assert.equal(await metric(registry, 'proxima_topology_invalid'), 1);
+
+  // Replace by rename (how editors and ConfigMap updates write): applies and clears the error.
+  writeFileSync(join(dir, 'next.yaml'), yaml(true, 9002));
+  renameSync(join(dir, 'next.yaml'), path);
+  await until(() => store.service('default/hello')?.endpoints[0]?.port === 9002);
+  assert.equal(source.invalid, false);
+  assert.equal(await metric(registry, 'proxima_topology_invalid'), 0);
+});
+
+test('file source: an invalid file at start is an error naming the line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'proxima-file-'));
+  const path = join(dir, 'topology.yaml');
+  writeFileSync(path, yaml(true).replace('rtt: 20', 'rtt: -3'));
+  const source = new FileTopologySource({ path, store: new ModelStore(), log: silentLogger(), registry: new Registry() });
+  await assert.rejects(source.start(), /line 6: latency\[0\]\.rtt: -3 is out of range/);
+  source.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('file source: a missing file is reported, not thrown, once running', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'proxima-file-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'topology.yaml');
+  writeFileSync(path, yaml(true));
+  const store = new ModelStore();
+  const source = new FileTopologySource({ path, store, log: silentLogger(), registry: new Registry(), debounceMs: 10 });
+  await source.start();
+  t.after(() => source.stop());
+  rmSync(path);
+  const r = await source.reload();
+  assert.equal(r.ok, false);
+  assert.ok(store.service('default/hello'), 'last good state kept');
+});

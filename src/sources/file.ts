@@ -1,0 +1,186 @@
+import { readFile, stat } from 'node:fs/promises';
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from '../log.js';
+import type { ModelStore } from '../model/store.js';
+import { formatTopologyErrors, parseTopology, type TopologyError } from '../model/topology.js';
+
+export interface FileTopologySourceOptions {
+  readonly path: string;
+  readonly store: ModelStore;
+  readonly log: Logger;
+  readonly registry: Registry;
+  /** Coalesce bursts of file events (editors write in several steps). */
+  readonly debounceMs?: number;
+  /** Also poll the file's mtime/size this often, for filesystems where fs.watch is unreliable. */
+  readonly pollIntervalMs?: number;
+}
+
+export type ReloadOutcome = { ok: true; changed: boolean; hash: string } | { ok: false; errors: readonly TopologyError[] };
+
+function createMetrics(registry: Registry) {
+  return {
+    reloads: new Counter({
+      name: 'proxima_topology_reloads_total',
+      help: 'Topology file loads by outcome (applied, unchanged, invalid, unreadable).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    lastSuccess: new Gauge({
+      name: 'proxima_topology_last_success_timestamp_seconds',
+      help: 'Unix time of the last topology file load that was applied or unchanged.',
+      registers: [registry],
+    }),
+    invalid: new Gauge({
+      name: 'proxima_topology_invalid',
+      help: '1 while the file on disk is invalid and the last good topology is in force.',
+      registers: [registry],
+    }),
+  };
+}
+
+/**
+ * Serves a topology YAML file into the model and keeps watching it. A valid edit applies live; an
+ * invalid one is logged with line and reason, counted, and the last good topology stays in force.
+ */
+export class FileTopologySource {
+  readonly path: string;
+  private readonly store: ModelStore;
+  private readonly log: Logger;
+  private readonly metrics: ReturnType<typeof createMetrics>;
+  private readonly debounceMs: number;
+  private readonly pollIntervalMs: number;
+  private watcher: FSWatcher | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private debounceTimer: NodeJS.Timeout | undefined;
+  private lastHash: string | undefined;
+  private lastStat = '';
+  private reloading: Promise<ReloadOutcome> | undefined;
+  private pendingReload = false;
+  private lastErrors: readonly TopologyError[] = [];
+
+  constructor(opts: FileTopologySourceOptions) {
+    this.path = resolve(opts.path);
+    this.store = opts.store;
+    this.log = opts.log.child({ source: 'file', path: this.path });
+    this.metrics = createMetrics(opts.registry);
+    this.debounceMs = opts.debounceMs ?? 100;
+    this.pollIntervalMs = opts.pollIntervalMs ?? 2000;
+  }
+
+  /** Load the file once (it must be valid) and start watching it. */
+  async start(): Promise<void> {
+    const first = await this.reload();
+    if (!first.ok) throw new Error(`invalid topology ${this.path}:\n${formatTopologyErrors(first.errors)}`);
+    // Watch the directory, not the file: editors and Kubernetes ConfigMaps replace files by rename.
+    const name = basename(this.path);
+    try {
+      this.watcher = watch(dirname(this.path), { persistent: false }, (_event, file) => {
+        if (!file || file === name || file.startsWith('..')) this.scheduleReload();
+      });
+      this.watcher.on('error', (err) => this.log.warn({ err }, 'file watch failed; polling continues'));
+    } catch (err) {
+      this.log.warn({ err }, 'cannot watch the topology directory; polling only');
+    }
+    this.pollTimer = setInterval(() => void this.poll(), this.pollIntervalMs);
+    this.pollTimer.unref();
+  }
+
+  stop(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.debounceTimer) clearTimeout(this.debounceTimer);
+  }
+
+  /** True while the file on disk is invalid (the last good topology is in force). */
+  get invalid(): boolean {
+    return this.lastErrors.length > 0;
+  }
+
+  get errors(): readonly TopologyError[] {
+    return this.lastErrors;
+  }
+
+  private scheduleReload(): void {
+    if (this.debounceTimer) clearTimeout(this.debounceTimer);
+    this.debounceTimer = setTimeout(() => void this.reload(), this.debounceMs);
+    this.debounceTimer.unref();
+  }
+
+  private async poll(): Promise<void> {
+    try {
+      const s = await stat(this.path);
+      const sig = `${s.mtimeMs}:${s.size}:${s.ino}`;
+      if (sig !== this.lastStat) {
+        this.lastStat = sig;
+        this.scheduleReload();
+      }
+    } catch {
+      // A missing file is reported by reload() when an event fires; polling stays quiet.
+    }
+  }
+
+  /** Read, validate and apply the file now. Concurrent calls are serialised. */
+  async reload(): Promise<ReloadOutcome> {
+    if (this.reloading) {
+      this.pendingReload = true;
+      return this.reloading;
+    }
+    this.reloading = this.doReload();
+    try {
+      return await this.reloading;
+    } finally {
+      this.reloading = undefined;
+      if (this.pendingReload) {
+        this.pendingReload = false;
+        void this.reload();
+      }
+    }
+  }
+
+  private async doReload(): Promise<ReloadOutcome> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      const errors = [{ path: '(file)', message: `cannot read: ${(err as Error).message}` }];
+      return this.reject('unreadable', errors);
+    }
+    const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
+    if (hash === this.lastHash) {
+      this.lastErrors = [];
+      this.metrics.invalid.set(0);
+      this.metrics.reloads.inc({ outcome: 'unchanged' });
+      this.metrics.lastSuccess.setToCurrentTime();
+      return { ok: true, changed: false, hash };
+    }
+    const parsed = parseTopology(text);
+    if (!parsed.ok) return this.reject('invalid', parsed.errors);
+    const change = this.store.replaceTopology(parsed.topology);
+    this.lastHash = hash;
+    this.lastErrors = [];
+    this.metrics.invalid.set(0);
+    this.metrics.reloads.inc({ outcome: 'applied' });
+    this.metrics.lastSuccess.setToCurrentTime();
+    const t = parsed.topology;
+    this.log.info(
+      { hash, nodes: t.nodes.length, services: t.services.length, changedServices: change.services.size, global: change.global },
+      'topology applied',
+    );
+    return { ok: true, changed: true, hash };
+  }
+
+  private reject(outcome: 'invalid' | 'unreadable', errors: readonly TopologyError[]): ReloadOutcome {
+    this.lastErrors = errors;
+    this.metrics.invalid.set(1);
+    this.metrics.reloads.inc({ outcome });
+    this.log.error(
+      { errors },
+      `topology ${outcome}; keeping the last good topology${this.lastHash ? ` (${this.lastHash})` : ''}:\n${formatTopologyErrors(errors)}`,
+    );
+    return { ok: false, errors };
+  }
+}
