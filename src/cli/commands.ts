@@ -9,6 +9,7 @@ const COMMANDS: Record<
   { summary: string; load: () => Promise<{ main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> }> }
 > = {
   serve: { summary: 'run the control plane (xDS, LRS, ext_proc, scheduler extender, admin HTTP)', load: () => import('./serve.js') },
+  probe: { summary: 'run the node agent: measure RTT to peers and report it to the control plane', load: () => import('./probe.js') },
 };
 
 function version(): string {

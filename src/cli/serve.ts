@@ -8,6 +8,7 @@ import { policyByName } from '../policy/index.js';
 import { FileTopologySource } from '../sources/file.js';
 import { AdminServer } from '../admin/server.js';
 import { assignmentsView, topologyView } from '../admin/debug-views.js';
+import { rttMatrixSvg, trafficMatrixSvg, uiPage, type TrafficFlow } from '../admin/ui.js';
 import { defaultTopologyPath } from './paths.js';
 
 /** Typed serve options (from flags/env via SERVE_SPEC, or built directly by tests and the demo). */
@@ -116,6 +117,11 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       assignmentsView(store, engine, Date.now(), q),
     );
     admin.addDebug('topology', 'nodes, the effective RTT matrix and where each value comes from', () => topologyView(store, Date.now()));
+    let trafficFlows: () => TrafficFlow[] = () => [];
+    admin.addDebug('traffic', 'requests/s per gateway node and serving node, as gateways report them', () => trafficFlows());
+    admin.addPage('/ui', uiPage);
+    admin.addPage('/ui/rtt.svg', () => rttMatrixSvg(store, Date.now()), 'image/svg+xml');
+    admin.addPage('/ui/traffic.svg', () => trafficMatrixSvg(store, trafficFlows()), 'image/svg+xml');
 
     // xDS (ADS SotW + Delta, per-type services) and LRS share one gRPC port.
     const xdsServer = new grpc.Server({

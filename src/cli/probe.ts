@@ -1,0 +1,84 @@
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { listen, num, parseOptions, PROBE_SPEC, renderHelp, str, UsageError, type ListenAddress, type ParsedOptions } from '../config.js';
+import { createLogger, type Logger } from '../log.js';
+import { ProbeAgent } from '../probe/agent.js';
+
+/** Typed `proxima probe` options (from flags/env via PROBE_SPEC, or built directly by tests and the demo). */
+export interface ProbeOptions {
+  readonly node: string;
+  readonly controlPlane: string;
+  readonly listen: ListenAddress;
+  readonly advertise?: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly maxPeers: number;
+  readonly nearRttMs: number;
+  readonly adminListen?: ListenAddress;
+}
+
+export function probeOptionsFrom(o: ParsedOptions): ProbeOptions {
+  const node = str(o, 'node');
+  const controlPlane = str(o, 'control-plane');
+  if (!node) throw new UsageError('--node is required (the node this agent runs on)');
+  if (!controlPlane || !/^(\[[^\]]+\]|[^:]+):\d{1,5}$/.test(controlPlane)) throw new UsageError('--control-plane HOST:PORT is required');
+  const intervalMs = num(o, 'interval-ms');
+  const timeoutMs = num(o, 'timeout-ms');
+  const maxPeers = num(o, 'max-peers');
+  if (!(intervalMs >= 10)) throw new UsageError('--interval-ms must be >= 10');
+  if (!(timeoutMs > 0 && timeoutMs <= intervalMs)) throw new UsageError('--timeout-ms must be > 0 and <= --interval-ms');
+  if (!(Number.isInteger(maxPeers) && maxPeers >= 1)) throw new UsageError('--max-peers must be an integer >= 1');
+  const advertise = str(o, 'advertise');
+  return {
+    node,
+    controlPlane,
+    listen: listen(o, 'listen'),
+    ...(advertise ? { advertise } : {}),
+    intervalMs,
+    timeoutMs,
+    maxPeers,
+    nearRttMs: num(o, 'near-rtt-ms'),
+    ...(o['admin-listen'] ? { adminListen: listen(o, 'admin-listen') } : {}),
+  };
+}
+
+/** Start the agent; resolves once listeners are bound (the agent keeps running until close()). */
+export async function runProbe(options: ProbeOptions, log: Logger, registry = new Registry()): Promise<ProbeAgent> {
+  const agent = new ProbeAgent({
+    node: options.node,
+    controlPlane: options.controlPlane,
+    listen: options.listen,
+    ...(options.advertise ? { advertiseAddress: options.advertise } : {}),
+    ...(options.adminListen ? { adminListen: options.adminListen } : {}),
+    intervalMs: options.intervalMs,
+    timeoutMs: options.timeoutMs,
+    maxPeers: options.maxPeers,
+    nearRttMs: options.nearRttMs,
+    log,
+    registry,
+  });
+  await agent.start();
+  return agent;
+}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const o = parseOptions(PROBE_SPEC, argv, env);
+  if (o['help']) {
+    process.stdout.write(renderHelp(PROBE_SPEC));
+    return 0;
+  }
+  const options = probeOptionsFrom(o);
+  const log = createLogger({ level: str(o, 'log-level'), format: str(o, 'log-format') as 'json' | 'pretty', name: 'probe' });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'proxima_process_' });
+  const agent = await runProbe(options, log, registry);
+  await new Promise<void>((resolveSignal) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      resolveSignal();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await agent.close();
+  return 0;
+}

@@ -1,0 +1,133 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { ConcurrencyGate } from './concurrency.js';
+import { lognormal, type Rng } from './rng.js';
+
+/** The gRPC method every emulated function serves (raw JSON bytes, no generated code needed). */
+export const FUNCTION_METHOD = '/proxima.demo.v1.Function/Invoke';
+
+export interface FunctionPodOptions {
+  readonly name: string;
+  readonly node: string;
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly protocol: 'http' | 'grpc';
+  /** containerConcurrency; 0 = unlimited. */
+  readonly concurrency: number;
+  /** Mean service time in ms and its coefficient of variation (lognormal). */
+  readonly serviceTimeMs: number;
+  readonly serviceTimeCv: number;
+  readonly rng: Rng;
+}
+
+/** What every response carries, so the load generator knows where and how the request was served. */
+export interface FunctionReply {
+  readonly pod: string;
+  readonly node: string;
+  readonly queuedMs: number;
+  readonly serviceMs: number;
+}
+
+const identity = (b: Buffer) => b;
+
+/**
+ * An emulated function pod: a server with a concurrency limit (queueing beyond it) and a
+ * service-time distribution, answering with its identity. It can be stopped and started again on
+ * the same port (a pod dying and coming back).
+ */
+export class FunctionPod {
+  private readonly gate: ConcurrencyGate;
+  private http: HttpServer | undefined;
+  private grpcServer: grpc.Server | undefined;
+  private boundPort = 0;
+  served = 0;
+
+  constructor(readonly opts: FunctionPodOptions) {
+    this.gate = new ConcurrencyGate(opts.concurrency);
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get inFlight(): number {
+    return this.gate.inFlight;
+  }
+
+  get running(): boolean {
+    return Boolean(this.http || this.grpcServer);
+  }
+
+  private async handle(): Promise<FunctionReply> {
+    const arrived = performance.now();
+    const release = await this.gate.acquire();
+    const started = performance.now();
+    const serviceMs = lognormal(this.opts.rng, this.opts.serviceTimeMs, this.opts.serviceTimeCv);
+    await new Promise((r) => setTimeout(r, serviceMs));
+    release();
+    this.served++;
+    return { pod: this.opts.name, node: this.opts.node, queuedMs: started - arrived, serviceMs: performance.now() - started };
+  }
+
+  async start(): Promise<number> {
+    const port = this.boundPort || this.opts.port;
+    if (this.opts.protocol === 'http') {
+      const server = createServer((req, res) => {
+        req.resume();
+        void this.handle().then((reply) => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(reply));
+        });
+      });
+      server.keepAliveTimeout = 60_000;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, this.opts.host, () => resolve());
+      });
+      this.http = server;
+      this.boundPort = (server.address() as AddressInfo).port;
+    } else {
+      const server = new grpc.Server();
+      server.addService(
+        {
+          Invoke: {
+            path: FUNCTION_METHOD,
+            requestStream: false,
+            responseStream: false,
+            requestSerialize: identity,
+            requestDeserialize: identity,
+            responseSerialize: identity,
+            responseDeserialize: identity,
+          },
+        },
+        {
+          Invoke: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+            void this.handle().then((reply) => callback(null, Buffer.from(JSON.stringify(reply))));
+          },
+        },
+      );
+      this.boundPort = await new Promise<number>((resolve, reject) =>
+        server.bindAsync(`${this.opts.host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+          err ? reject(err) : resolve(p),
+        ),
+      );
+      this.grpcServer = server;
+    }
+    return this.boundPort;
+  }
+
+  /** Stop abruptly (a pod dying): open connections are cut. */
+  async stop(): Promise<void> {
+    const http = this.http;
+    const g = this.grpcServer;
+    this.http = undefined;
+    this.grpcServer = undefined;
+    if (http) {
+      http.closeAllConnections();
+      await new Promise<void>((r) => http.close(() => r()));
+    }
+    if (g) g.forceShutdown();
+  }
+}
