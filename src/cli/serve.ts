@@ -9,6 +9,11 @@ import { FileTopologySource } from '../sources/file.js';
 import { AdminServer } from '../admin/server.js';
 import { assignmentsView, topologyView } from '../admin/debug-views.js';
 import { rttMatrixSvg, trafficMatrixSvg, uiPage, type TrafficFlow } from '../admin/ui.js';
+import { ExtProcServer } from '../extproc/server.js';
+import { ExtenderServer } from '../extender/http.js';
+import { XdsControlPlane } from '../xds/control-plane.js';
+import { LoadReportingServer } from '../lrs/server.js';
+import { ProbeCollector } from '../probe/collector.js';
 import { defaultTopologyPath } from './paths.js';
 
 /** Typed serve options (from flags/env via SERVE_SPEC, or built directly by tests and the demo). */
@@ -21,6 +26,10 @@ export interface ServeOptions {
   readonly extenderListen: ListenAddress;
   readonly adminListen: ListenAddress;
   readonly recomputeIntervalMs: number;
+  readonly extprocFailClosed?: boolean;
+  readonly extprocShed?: boolean;
+  /** Label naming the service of non-Knative function pods for the scheduler extender. */
+  readonly extenderServiceLabel?: string;
 }
 
 /** The running control plane: bound addresses, the parts (for tests and the demo) and shutdown. */
@@ -44,7 +53,24 @@ export function serveOptionsFrom(o: ReturnType<typeof parseOptions>): ServeOptio
     extenderListen: listen(o, 'extender-listen'),
     adminListen: listen(o, 'admin-listen'),
     recomputeIntervalMs: num(o, 'recompute-interval-ms'),
+    extprocFailClosed: bool(o, 'extproc-fail-closed'),
+    extprocShed: bool(o, 'extproc-shed'),
+    ...(str(o, 'extender-service-label') ? { extenderServiceLabel: str(o, 'extender-service-label')! } : {}),
   };
+}
+
+/** Graceful gRPC shutdown, forced after `graceMs` (xDS and ext_proc streams are long-lived). */
+function shutdownGrpc(server: grpc.Server, graceMs = 1000): Promise<void> {
+  return new Promise((resolveShutdown) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolveShutdown();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolveShutdown();
+    });
+  });
 }
 
 async function bindGrpc(server: grpc.Server, addr: ListenAddress): Promise<number> {
@@ -129,16 +155,58 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_permit_without_calls': 1,
     });
-    closers.push(() => new Promise<void>((r) => xdsServer.tryShutdown(() => r())));
+    closers.push(() => shutdownGrpc(xdsServer));
+    const xds = new XdsControlPlane({ store, engine, log, registry });
+    xds.register(xdsServer);
+    closers.push(() => xds.close());
+    admin.addReadiness('xds', () => xds.ready() || 'initial xDS snapshot not built yet');
+    admin.addDebug('clients', 'connected xDS streams: node, gateway node, subscriptions, versions sent and ACKed, last NACK', () => xds.clients());
+    // LRS (demand) and probe reports (RTT) arrive on the same port as xDS.
+    const lrs = new LoadReportingServer({ store, log, registry });
+    lrs.register(xdsServer);
+    admin.addDebug('demand', 'learned demand per gateway node (req/s) and observed service time per node, per service', () => lrs.snapshot());
+    const probes = new ProbeCollector({ store, log, registry });
+    probes.register(xdsServer);
+    closers.push(() => probes.close());
+    closers.push(() => lrs.close());
+    admin.addDebug('probes', 'connected probe agents and their probe addresses', () => probes.agents());
     const xdsPort = await bindGrpc(xdsServer, options.xdsListen);
+
+    // ext_proc: per-request endpoint picking for gateways that enable the filter.
+    const extproc = new ExtProcServer({
+      store,
+      engine,
+      log,
+      registry,
+      failClosed: options.extprocFailClosed ?? false,
+      shedWhenSaturated: options.extprocShed ?? false,
+    });
+    const extprocServer = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_permit_without_calls': 1 });
+    extproc.register(extprocServer);
+    closers.push(() => extproc.close());
+    closers.push(() => shutdownGrpc(extprocServer));
+    const extprocPort = await bindGrpc(extprocServer, options.extprocListen);
+    admin.addDebug('extproc', 'ext_proc picker state: in-flight and peak-EWMA latency per endpoint', () => extproc.snapshot());
+
+    // Scheduler extender: filter/prioritize for new function pods from the same model.
+    const extender = new ExtenderServer({
+      store,
+      engine,
+      log,
+      registry,
+      ...(options.extenderServiceLabel ? { serviceLabel: options.extenderServiceLabel } : {}),
+    });
+    closers.push(() => extender.close());
+    const extenderAddr = await extender.listen(options.extenderListen);
+    admin.addDebug('placements', 'scheduler extender: pods placed by prioritize that are not ready endpoints yet', () => extender.placements());
 
     const adminAddr = await admin.listen(options.adminListen);
     closers.push(() => admin.close());
 
     const addresses = {
       xds: formatListen({ host: options.xdsListen.host, port: xdsPort }),
-      extproc: 'disabled',
-      extender: 'disabled',
+      extproc: formatListen({ host: options.extprocListen.host, port: extprocPort }),
+      extender: formatListen({ host: options.extenderListen.host, port: extenderAddr.port }),
       admin: formatListen({ host: adminAddr.host, port: adminAddr.port }),
     };
     log.info({ addresses, policy: engine.policy.name }, 'proxima serve is up');

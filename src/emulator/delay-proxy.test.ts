@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { DelayProxy } from './delay-proxy.js';
 import { MutableDelayMatrix } from './netem.js';
-import { seededRng } from './rng.js';
+import { mulberry32 } from '../util/rng.js';
 
 test('delay proxy adds the configured RTT per source node and keeps bytes in order', async (t) => {
   const echo = createServer((s) => s.pipe(s));
@@ -19,7 +19,7 @@ test('delay proxy adds the configured RTT per source node and keeps bytes in ord
     node: 'b',
     nodeOfAddress: (ip) => (ip === '127.0.9.1' ? 'a' : undefined),
     delays,
-    rng: seededRng(1),
+    rng: mulberry32(1),
   });
   const port = await proxy.listen();
   t.after(() => proxy.close());

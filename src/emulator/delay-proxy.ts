@@ -1,6 +1,6 @@
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { DelayLine, oneWayDelayMs, type DelayMatrix } from './netem.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../util/rng.js';
 
 export interface DelayProxyOptions {
   /** Address the proxy listens on (the emulated node's public address). */

@@ -2,7 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { ConcurrencyGate } from './concurrency.js';
-import { lognormal, type Rng } from './rng.js';
+import { lognormal, sigmaForCv, type Rng } from '../util/rng.js';
 
 /** The gRPC method every emulated function serves (raw JSON bytes, no generated code needed). */
 export const FUNCTION_METHOD = '/proxima.demo.v1.Function/Invoke';
@@ -64,7 +64,7 @@ export class FunctionPod {
     const arrived = performance.now();
     const release = await this.gate.acquire();
     const started = performance.now();
-    const serviceMs = lognormal(this.opts.rng, this.opts.serviceTimeMs, this.opts.serviceTimeCv);
+    const serviceMs = lognormal(this.opts.rng, this.opts.serviceTimeMs, sigmaForCv(this.opts.serviceTimeCv));
     await new Promise((r) => setTimeout(r, serviceMs));
     release();
     this.served++;

@@ -1,18 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { arrivalOffsetsMs, percentile, runOpenLoop } from './loadgen.js';
-import { seededRng } from './rng.js';
+import { mulberry32 } from '../util/rng.js';
 
 test('constant spacing is even; poisson spacing has the right mean rate', () => {
-  assert.deepEqual(arrivalOffsetsMs({ ratePerSecond: 4, durationMs: 1000, spacing: 'constant' }, seededRng(1)), [0, 250, 500, 750]);
-  const n = arrivalOffsetsMs({ ratePerSecond: 100, durationMs: 100_000, spacing: 'poisson' }, seededRng(2)).length;
+  assert.deepEqual(arrivalOffsetsMs({ ratePerSecond: 4, durationMs: 1000, spacing: 'constant' }, mulberry32(1)), [0, 250, 500, 750]);
+  const n = arrivalOffsetsMs({ ratePerSecond: 100, durationMs: 100_000, spacing: 'poisson' }, mulberry32(2)).length;
   assert.ok(Math.abs(n - 10_000) < 300, `${n} arrivals`);
 });
 
 test('open loop: arrivals do not wait for slow responses; over maxInFlight they are dropped', async () => {
   const started: number[] = [];
   const r = await runOpenLoop(
-    { ratePerSecond: 100, durationMs: 200, spacing: 'constant', maxInFlight: 5, rng: seededRng(1), epochMs: performance.now() },
+    { ratePerSecond: 100, durationMs: 200, spacing: 'constant', maxInFlight: 5, rng: mulberry32(1), epochMs: performance.now() },
     async () => {
       started.push(performance.now());
       await new Promise((res) => setTimeout(res, 100));

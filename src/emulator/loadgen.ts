@@ -1,4 +1,4 @@
-import { exponentialMs, type Rng } from './rng.js';
+import { exponential, type Rng } from '../util/rng.js';
 
 /**
  * An open-loop load generator with k6's constant-arrival-rate semantics: iterations start at a fixed
@@ -21,7 +21,7 @@ export function arrivalOffsetsMs(opts: ArrivalOptions, rng: Rng): number[] {
     for (let t = 0; t < opts.durationMs; t += step) out.push(t);
     return out;
   }
-  for (let t = exponentialMs(rng, opts.ratePerSecond); t < opts.durationMs; t += exponentialMs(rng, opts.ratePerSecond)) out.push(t);
+  for (let t = exponential(rng, 1000 / opts.ratePerSecond); t < opts.durationMs; t += exponential(rng, 1000 / opts.ratePerSecond)) out.push(t);
   return out;
 }
 

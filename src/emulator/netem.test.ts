@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DelayLine, MutableDelayMatrix, oneWayDelayMs } from './netem.js';
-import { seededRng } from './rng.js';
+import { mulberry32 } from '../util/rng.js';
 
 test('one-way delay is half the RTT on average, jittered, never negative', () => {
   const m = new MutableDelayMatrix();
   m.set('a', 'b', { rttMs: 50, jitterMs: 10 });
-  const rng = seededRng(1);
+  const rng = mulberry32(1);
   const samples = Array.from({ length: 20000 }, () => oneWayDelayMs(m, 'a', 'b', rng));
   const mean = samples.reduce((s, x) => s + x, 0) / samples.length;
   assert.ok(Math.abs(mean - 25) < 0.3, `mean ${mean}`);

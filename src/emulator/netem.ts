@@ -1,4 +1,4 @@
-import { normal, type Rng } from './rng.js';
+import { standardNormal, type Rng } from '../util/rng.js';
 
 /**
  * User-space stand-in for netem (the kernel here has none): one-way delays between emulated nodes
@@ -20,7 +20,7 @@ export interface DelayMatrix {
 export function oneWayDelayMs(matrix: DelayMatrix, from: string, to: string, rng: Rng): number {
   const l = matrix.link(from, to);
   if (!l || l.rttMs <= 0) return 0;
-  return Math.max(0, l.rttMs / 2 + (l.jitterMs / 2) * normal(rng));
+  return Math.max(0, l.rttMs / 2 + (l.jitterMs / 2) * standardNormal(rng));
 }
 
 /** A mutable delay matrix that the demo can change while it runs (scripted link steps). */

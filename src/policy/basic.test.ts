@@ -70,10 +70,23 @@ test('no ready endpoints: empty localities with a reason', () => {
   }
 });
 
+test('failover levels: RTTs within a band share a level, so probe noise does not reorder them', () => {
+  const out = nearestPolicy.assign(input([cap('a'), cap('b'), cap('c'), cap('d')], { 'g>a': 5, 'g>b': 50, 'g>c': 53, 'g>d': 100 }, { gateways: ['g'] }));
+  assert.deepEqual(
+    out.get('g')!.localities.map((l) => [l.node, l.priority]),
+    [
+      ['a', 0],
+      ['b', 1],
+      ['c', 1],
+      ['d', 2],
+    ],
+  );
+});
+
 test('failover levels are capped and contiguous', () => {
   const nodes = Array.from({ length: 20 }, (_, i) => `n${String(i).padStart(2, '0')}`);
   const table: Record<string, number> = {};
-  nodes.forEach((n, i) => (table[`g>${n}`] = 10 + i));
+  nodes.forEach((n, i) => (table[`g>${n}`] = 10 * 1.5 ** i));
   const out = nearestPolicy.assign(
     input(
       nodes.map((n) => cap(n)),

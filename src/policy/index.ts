@@ -1,11 +1,15 @@
 import { evenPolicy } from './even.js';
+import { faastPolicy } from './faast.js';
 import { nearestPolicy } from './nearest.js';
+import { proximaPolicy } from './proxima.js';
 import type { Policy, PolicyName } from './types.js';
 
 /** Every policy Proxima can serve, by name. `oracle` is benchmark-only and not listed here. */
 const POLICIES = new Map<PolicyName, Policy>([
   ['even', evenPolicy],
   ['nearest', nearestPolicy],
+  ['faast', faastPolicy],
+  ['proxima', proximaPolicy],
 ]);
 
 export const SERVABLE_POLICIES: readonly PolicyName[] = ['proxima', 'faast', 'nearest', 'even'];

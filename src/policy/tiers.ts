@@ -16,16 +16,19 @@ export function byLatency(input: PolicyInput, gateway: string, backends: readonl
 }
 
 /**
- * Failover levels for the nodes that are not in priority 0: ordered by latency from the gateway,
- * one level per distinct RTT, at most MAX_FAILOVER_LEVELS levels (the last takes the remainder).
- * Weights within a level follow ready endpoint counts, so a failover level spreads like `even`.
+ * RTTs within this band of a level's first (nearest) node share the level, so measurement noise
+ * does not reshuffle failover order on every probe: rtt <= first × (1 + FAILOVER_BAND_RATIO) + FAILOVER_BAND_MS.
  */
-export function failoverLocalities(
-  input: PolicyInput,
-  gateway: string,
-  primary: ReadonlySet<string>,
-  firstPriority: number,
-): LocalityAssignment[] {
+export const FAILOVER_BAND_RATIO = 0.25;
+export const FAILOVER_BAND_MS = 2;
+
+/**
+ * Failover levels for the nodes that are not in priority 0: ordered by latency from the gateway,
+ * one level per latency band (see FAILOVER_BAND_*), at most MAX_FAILOVER_LEVELS levels (the last
+ * takes the remainder); unreachable nodes never share a level with reachable ones. Weights within
+ * a level follow ready endpoint counts, so a failover level spreads like `even`.
+ */
+export function failoverLocalities(input: PolicyInput, gateway: string, primary: ReadonlySet<string>, firstPriority: number): LocalityAssignment[] {
   const rest = byLatency(
     input,
     gateway,
@@ -33,14 +36,17 @@ export function failoverLocalities(
   );
   const out: LocalityAssignment[] = [];
   let level = firstPriority;
-  let levelRtt: number | undefined;
+  let levelStartRtt: number | undefined;
   let levelReachable: boolean | undefined;
   for (const b of rest) {
     const rtt = input.rttMs(gateway, b.node);
     const reachable = input.reachable(gateway, b.node);
-    if (levelRtt !== undefined && (rtt !== levelRtt || reachable !== levelReachable) && level < firstPriority + MAX_FAILOVER_LEVELS - 1)
+    const sameBand = levelStartRtt !== undefined && reachable === levelReachable && rtt <= levelStartRtt * (1 + FAILOVER_BAND_RATIO) + FAILOVER_BAND_MS;
+    if (levelStartRtt !== undefined && !sameBand && level < firstPriority + MAX_FAILOVER_LEVELS - 1) {
       level++;
-    levelRtt = rtt;
+      levelStartRtt = rtt;
+    }
+    levelStartRtt ??= rtt;
     levelReachable = reachable;
     out.push({ node: b.node, priority: level, weight: Math.max(1, b.readyEndpoints) });
   }

@@ -28,6 +28,12 @@ export interface PolicyInput {
   demandRps(gateway: string): number;
   /** Mean service time of one request at a pod on `node` (observed, else default). */
   serviceTimeMs(node: string): number;
+  /**
+   * Requests/s the pods on `node` served while `serviceTimeMs(node)` was observed, when known. An
+   * observed mean includes queueing; with this rate a policy can take the queueing back out.
+   * Absent or undefined: `serviceTimeMs` is taken as the pure service time.
+   */
+  serviceLoadRps?(node: string): number | undefined;
   /** The previous assignment of this service, for hysteresis. */
   readonly previous?: ReadonlyMap<string, GatewayAssignment>;
 }

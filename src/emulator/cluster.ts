@@ -1,0 +1,249 @@
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { GatewayCommand, GatewayMessage } from './gateway-worker.js';
+import type { LinkSpec, NodeCommand, NodeMessage } from './node-host.js';
+import { freePort } from './ports.js';
+import { linkSpecs, podSpecs, runtimeTopologyYaml, type DemoScenario } from './scenario.js';
+import type { RequestRecord } from './stats.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const MAIN_JS = join(here, '..', 'cli', 'main.js');
+
+export interface ClusterOptions {
+  readonly scenario: DemoScenario;
+  readonly outDir: string;
+  readonly probeIntervalMs: number;
+  readonly progress: (message: string) => void;
+  /** Extra `proxima serve` flags (e.g. a shorter recompute interval). */
+  readonly serveArgs?: readonly string[];
+}
+
+export interface PodInfo {
+  readonly node: string;
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly capacity: number;
+}
+
+/** Wait for the first IPC message matching `pick` (or fail on timeout / a fatal message / exit). */
+function nextMessage<M extends { type: string }, R>(child: ChildProcess, pick: (m: M) => R | undefined, timeoutMs: number, what: string): Promise<R> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+    const onMessage = (m: M) => {
+      if (m.type === 'fatal') return done(new Error(`${what}: ${(m as unknown as { error: string }).error}`));
+      const r = pick(m);
+      if (r !== undefined) done(undefined, r);
+    };
+    const onExit = (code: number | null) => done(new Error(`${what}: process exited with ${code}`));
+    function done(err?: Error, value?: R) {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(value as R);
+    }
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+/**
+ * The emulated edge cluster's processes: one node host per node (netem proxies, pods, probe agent),
+ * the `proxima serve` control plane (restartable, same ports) and one gateway per node.
+ */
+export class EmulatedCluster {
+  private readonly s: DemoScenario;
+  private readonly nodeHosts = new Map<string, ChildProcess>();
+  private readonly gateways = new Map<string, ChildProcess>();
+  private serveChild: ChildProcess | undefined;
+  private ports = { xds: 0, admin: 0, extproc: 0, extender: 0 };
+  pods: PodInfo[] = [];
+  private readonly notReadyNodes = new Set<string>();
+  currentPolicy = '';
+
+  constructor(private readonly opts: ClusterOptions) {
+    this.s = opts.scenario;
+  }
+
+  get adminUrl(): string {
+    return `http://127.0.0.1:${this.ports.admin}`;
+  }
+
+  get xdsAddress(): string {
+    return `127.0.0.1:${this.ports.xds}`;
+  }
+
+  get topologyPath(): string {
+    return join(this.opts.outDir, 'topology.yaml');
+  }
+
+  async startNodes(): Promise<void> {
+    this.ports = { xds: await freePort(), admin: await freePort(), extproc: await freePort(), extender: await freePort() };
+    const nodeIps = Object.fromEntries(this.s.nodes.map((n) => [n.name, n.ip]));
+    const links = linkSpecs(this.s);
+    await Promise.all(
+      this.s.nodes.map(async (n, i) => {
+        const child = fork(join(here, 'node-host.js'), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+        child.stderr?.pipe(createWriteStream(join(this.opts.outDir, `node-${n.name}.log`)));
+        this.nodeHosts.set(n.name, child);
+        const up = nextMessage<NodeMessage, NodeMessage & { type: 'up' }>(child, (m) => (m.type === 'up' ? m : undefined), 20_000, `node ${n.name}`);
+        const cmd: NodeCommand = {
+          type: 'init',
+          node: n.name,
+          ip: n.ip,
+          nodeIps,
+          links,
+          pods: podSpecs(this.s, n.name),
+          seed: this.s.seed * 100 + i,
+          probe: { controlPlane: this.xdsAddress, intervalMs: this.opts.probeIntervalMs, timeoutMs: Math.min(1000, this.opts.probeIntervalMs) },
+        };
+        child.send(cmd);
+        const m = await up;
+        const specs = podSpecs(this.s, n.name);
+        for (const p of m.pods) this.pods.push({ node: n.name, name: p.name, address: p.address, port: p.port, capacity: specs.find((x) => x.name === p.name)?.concurrency ?? 1 });
+      }),
+    );
+    this.pods.sort((a, b) => (a.name < b.name ? -1 : 1));
+    this.writeTopology();
+  }
+
+  /** Write the runtime topology (the demo plays kubelet/EndpointSlices: pods of stopped nodes are not ready). */
+  writeTopology(): void {
+    writeFileSync(this.topologyPath, runtimeTopologyYaml(this.s, this.pods.map((p) => ({ ...p, ready: !this.notReadyNodes.has(p.node) }))));
+  }
+
+  async startControlPlane(policy: string): Promise<void> {
+    this.currentPolicy = policy;
+    const args = [
+      MAIN_JS,
+      'serve',
+      '--topology',
+      this.topologyPath,
+      '--policy',
+      policy,
+      '--xds-listen',
+      this.xdsAddress,
+      '--admin-listen',
+      `127.0.0.1:${this.ports.admin}`,
+      '--extproc-listen',
+      `127.0.0.1:${this.ports.extproc}`,
+      '--extender-listen',
+      `127.0.0.1:${this.ports.extender}`,
+      '--log-level',
+      'warn',
+      ...(this.opts.serveArgs ?? []),
+    ];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr?.pipe(createWriteStream(join(this.opts.outDir, `serve-${policy}.log`), { flags: 'a' }));
+    this.serveChild = child;
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`proxima serve exited with ${child.exitCode}; see serve-${policy}.log`);
+      try {
+        const r = await fetch(`${this.adminUrl}/readyz`);
+        if (r.ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error('proxima serve did not become ready within 20 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async stopControlPlane(): Promise<void> {
+    const child = this.serveChild;
+    this.serveChild = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Start one gateway per node and wait until each has served a request through xDS. */
+  async startGateways(): Promise<void> {
+    await Promise.all(
+      this.s.nodes.map(async (n) => {
+        const bootstrap = {
+          xds_servers: [{ server_uri: this.xdsAddress, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+          node: { id: `gateway-${n.name}`, cluster: 'proxima-demo', locality: { region: n.region, zone: n.zone, sub_zone: n.name } },
+        };
+        const child = fork(join(here, 'gateway-worker.js'), [], {
+          stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+          env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify(bootstrap), PROXIMA_EMULATOR_SOURCE_ADDRESS: n.ip },
+        });
+        child.stderr?.pipe(createWriteStream(join(this.opts.outDir, `gateway-${n.name}.log`), { flags: 'a' }));
+        this.gateways.set(n.name, child);
+        const ready = nextMessage<GatewayMessage, GatewayMessage>(child, (m) => (m.type === 'ready' || m.type === 'warmup-failed' ? m : undefined), 30_000, `gateway ${n.name}`);
+        const cmd: GatewayCommand = { type: 'warmup', target: `xds:///${this.s.service.host}`, timeoutMs: 25_000 };
+        child.send(cmd);
+        const m = await ready;
+        if (m.type === 'warmup-failed') throw new Error(`gateway ${n.name} could not reach the function: ${m.error}`);
+      }),
+    );
+  }
+
+  async stopGateways(): Promise<void> {
+    await Promise.all(
+      [...this.gateways.values()].map(async (g) => {
+        if (g.exitCode !== null) return;
+        const exited = new Promise<void>((r) => g.once('exit', () => r()));
+        g.kill('SIGKILL');
+        await exited;
+      }),
+    );
+    this.gateways.clear();
+  }
+
+  /** Run open-loop load at `rates` (requests/s per entry gateway) for `durationMs`; returns every request. */
+  async runLoad(label: string, rates: ReadonlyMap<string, number>, durationMs: number, seed: number): Promise<{ records: RequestRecord[]; dropped: number }> {
+    const results = await Promise.all(
+      [...rates].map(async ([node, rate], i) => {
+        const g = this.gateways.get(node);
+        if (!g) throw new Error(`no gateway on ${node}`);
+        const result = nextMessage<GatewayMessage, GatewayMessage & { type: 'result' }>(g, (m) => (m.type === 'result' && m.label === label ? m : undefined), durationMs + 60_000, `load on ${node}`);
+        const cmd: GatewayCommand = { type: 'run', label, target: `xds:///${this.s.service.host}`, ratePerSecond: rate, durationMs, spacing: 'poisson', maxInFlight: 2000, seed: seed * 31 + i, deadlineMs: 10_000 };
+        g.send(cmd);
+        const r = await result;
+        const records: RequestRecord[] = r.startMs.map((startMs, k) => ({ gateway: node, startMs, latencyMs: r.latencyMs[k]!, ok: r.ok[k]!, servedBy: r.servedBy[k]!, ...(r.errors[k] ? { error: r.errors[k] } : {}) }));
+        return { records, dropped: r.dropped };
+      }),
+    );
+    return { records: results.flatMap((r) => r.records), dropped: results.reduce((s, r) => s + r.dropped, 0) };
+  }
+
+  setLinks(links: LinkSpec[]): void {
+    for (const child of this.nodeHosts.values()) child.send({ type: 'links', links } satisfies NodeCommand);
+  }
+
+  async podsAction(node: string, action: 'stop' | 'start'): Promise<void> {
+    const child = this.nodeHosts.get(node);
+    if (!child) throw new Error(`no node ${node}`);
+    const done = nextMessage<NodeMessage, true>(child, (m) => (m.type === 'pods-done' ? true : undefined), 10_000, `pods ${action} on ${node}`);
+    child.send({ type: 'pods', action } satisfies NodeCommand);
+    await done;
+  }
+
+  /** Mark a node's pods (not) ready in the served topology, as kubelet + EndpointSlices would. */
+  setNodePodsReady(node: string, ready: boolean): void {
+    if (ready) this.notReadyNodes.delete(node);
+    else this.notReadyNodes.add(node);
+    this.writeTopology();
+  }
+
+  async shutdown(): Promise<void> {
+    await this.stopGateways();
+    await this.stopControlPlane();
+    await Promise.all(
+      [...this.nodeHosts.values()].map(async (c) => {
+        if (c.exitCode !== null) return;
+        const exited = new Promise<void>((r) => c.once('exit', () => r()));
+        c.kill('SIGKILL');
+        await exited;
+      }),
+    );
+    this.nodeHosts.clear();
+  }
+}

@@ -1,0 +1,157 @@
+import { EmulatedCluster } from './cluster.js';
+import { linkSpecs, ratePerGateway, type DemoScenario } from './scenario.js';
+import { failuresStopAfterMs, settleTimeMs, summarise, timeline, type LatencySummary, type RequestRecord, type TimelineBucket } from './stats.js';
+
+export interface LevelResult {
+  readonly users: number;
+  readonly summary: LatencySummary;
+  /** Up to 1,000 evenly spaced quantiles of the latency distribution (for CDFs), ms. */
+  readonly quantilesMs: number[];
+}
+
+export interface PolicyResult {
+  readonly policy: string;
+  readonly levels: LevelResult[];
+}
+
+export interface EventMark {
+  readonly tMs: number;
+  readonly label: string;
+}
+
+export interface EventsResult {
+  readonly policy: string;
+  readonly users: number;
+  readonly bucketMs: number;
+  readonly marks: EventMark[];
+  readonly timeline: TimelineBucket[];
+  /** Timeline of requests entering edge-1 only (the node whose pods die). */
+  readonly edge1Timeline: TimelineBucket[];
+  readonly measures: {
+    readonly podLossFailuresStopMs: number;
+    readonly podLossFailures: number;
+    readonly restartFailures: number;
+    readonly delayStepSettleMs: number;
+    readonly probeIntervalMs: number;
+  };
+}
+
+export interface DemoResults {
+  readonly scenario: DemoScenario;
+  readonly comparison: PolicyResult[];
+  readonly events?: EventsResult;
+}
+
+function quantiles(records: readonly RequestRecord[], n = 1000): number[] {
+  const v = records
+    .filter((r) => r.ok)
+    .map((r) => r.latencyMs)
+    .sort((a, b) => a - b);
+  if (v.length <= n) return v;
+  return Array.from({ length: n }, (_, i) => v[Math.min(v.length - 1, Math.round((i / (n - 1)) * (v.length - 1)))]!);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Every policy in turn, same seed and load, each with a fresh control plane and fresh gateways. */
+export async function runComparison(cluster: EmulatedCluster, s: DemoScenario, progress: (m: string) => void): Promise<PolicyResult[]> {
+  const out: PolicyResult[] = [];
+  for (const [pi, policy] of s.policies.entries()) {
+    progress(`[${pi + 1}/${s.policies.length}] ${policy}: starting control plane and gateways`);
+    await cluster.startControlPlane(policy);
+    await cluster.startGateways();
+    // Let the probes and LRS see the cluster before measuring.
+    await sleep(Math.max(2000, s.warmupMs));
+    const levels: LevelResult[] = [];
+    for (const [li, users] of s.users.entries()) {
+      const rates = ratePerGateway(s, users);
+      const total = s.warmupMs + s.measureMs;
+      const { records, dropped } = await cluster.runLoad(`${policy}-${users}`, rates, total, s.seed + li);
+      const measured = records.filter((r) => r.startMs >= s.warmupMs);
+      const summary = summarise(measured, dropped);
+      levels.push({ users, summary, quantilesMs: quantiles(measured) });
+      progress(
+        `[${pi + 1}/${s.policies.length}] ${policy}: ${users} users (${[...rates.values()].reduce((a, b) => a + b, 0)} req/s) ` +
+          `mean ${summary.meanMs} ms, p95 ${summary.p95Ms} ms, local ${(summary.localShare * 100).toFixed(1)} %, errors ${summary.errors}`,
+      );
+    }
+    out.push({ policy, levels });
+    await cluster.stopGateways();
+    await cluster.stopControlPlane();
+  }
+  return out;
+}
+
+/**
+ * Scripted events under one policy and constant load: edge-1 loses its pods, the edge-1↔edge-2 link
+ * steps from its RTT to +100 ms, the pods come back, the control plane restarts.
+ */
+export async function runEvents(cluster: EmulatedCluster, s: DemoScenario, opts: { policy: string; users: number; probeIntervalMs: number; quick: boolean }, progress: (m: string) => void): Promise<EventsResult> {
+  const unit = opts.quick ? 7000 : 12_000;
+  const marks: EventMark[] = [
+    { tMs: unit, label: 'edge-1 pods die' },
+    { tMs: 2 * unit, label: 'edge-1↔edge-2 +100 ms' },
+    { tMs: 3 * unit, label: 'edge-1 pods back' },
+    { tMs: 4 * unit, label: 'control plane restart' },
+  ];
+  const durationMs = 5 * unit;
+  progress(`events: ${opts.policy} at ${opts.users} users for ${durationMs / 1000} s: ${marks.map((m) => `${m.tMs / 1000}s ${m.label}`).join(', ')}`);
+  await cluster.startControlPlane(opts.policy);
+  await cluster.startGateways();
+  await sleep(3000);
+  const started = performance.now();
+  const at = (tMs: number, fn: () => Promise<void> | void) =>
+    sleep(Math.max(0, tMs - (performance.now() - started))).then(async () => {
+      progress(`events: t=${((performance.now() - started) / 1000).toFixed(1)} s ${marks.find((m) => m.tMs === tMs)?.label ?? ''}`);
+      await fn();
+    });
+  const steppedLinks = linkSpecs({ ...s, links: s.links.map((l) => ((l.a === 'edge-1' && l.b === 'edge-2') || (l.a === 'edge-2' && l.b === 'edge-1') ? { ...l, rttMs: l.rttMs + 100 } : l)) });
+  const script = Promise.all([
+    at(marks[0]!.tMs, async () => {
+      await cluster.podsAction('edge-1', 'stop');
+      // kubelet notices (readiness) and the EndpointSlice follows about half a second later.
+      await sleep(500);
+      cluster.setNodePodsReady('edge-1', false);
+    }),
+    at(marks[1]!.tMs, () => cluster.setLinks(steppedLinks)),
+    at(marks[2]!.tMs, async () => {
+      await cluster.podsAction('edge-1', 'start');
+      await sleep(500);
+      cluster.setNodePodsReady('edge-1', true);
+    }),
+    at(marks[3]!.tMs, async () => {
+      await cluster.stopControlPlane();
+      await sleep(1000);
+      await cluster.startControlPlane(opts.policy);
+    }),
+  ]);
+  const load = cluster.runLoad(`events-${opts.policy}`, ratePerGateway(s, opts.users), durationMs, s.seed + 99);
+  const [{ records }] = await Promise.all([load, script]);
+  await cluster.stopGateways();
+  await cluster.stopControlPlane();
+  cluster.setLinks(linkSpecs(s));
+
+  const bucketMs = 250;
+  const all = timeline(records, bucketMs);
+  const edge1 = timeline(
+    records.filter((r) => r.gateway === 'edge-1'),
+    bucketMs,
+  );
+  const lossWindow = records.filter((r) => r.startMs >= marks[0]!.tMs - 500 && r.startMs < marks[1]!.tMs);
+  const restartWindow = records.filter((r) => r.startMs >= marks[3]!.tMs && r.startMs < durationMs);
+  return {
+    policy: opts.policy,
+    users: opts.users,
+    bucketMs,
+    marks,
+    timeline: all,
+    edge1Timeline: edge1,
+    measures: {
+      podLossFailuresStopMs: failuresStopAfterMs(all, marks[0]!.tMs, bucketMs, marks[1]!.tMs),
+      podLossFailures: lossWindow.filter((r) => !r.ok).length,
+      restartFailures: restartWindow.filter((r) => !r.ok).length,
+      delayStepSettleMs: settleTimeMs(edge1, 'cloud-1', marks[1]!.tMs, marks[2]!.tMs),
+      probeIntervalMs: opts.probeIntervalMs,
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * An emulated gateway: one child process per node running a real @grpc/grpc-js-xds client (its own
+ * xDS node identity from GRPC_XDS_BOOTSTRAP_CONFIG) driven by the open-loop load generator. Talks to
+ * the demo over IPC. Started by the demo with `fork()`; not a user-facing command.
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as grpcXds from '@grpc/grpc-js-xds';
+import { bindLoopbackConnectionsTo } from './source-address.js';
+import { FUNCTION_METHOD, type FunctionReply } from './function-pod.js';
+import { runOpenLoop } from './loadgen.js';
+import { mulberry32 } from '../util/rng.js';
+
+export type GatewayCommand =
+  | { type: 'run'; label: string; target: string; ratePerSecond: number; durationMs: number; spacing: 'constant' | 'poisson'; maxInFlight: number; seed: number; deadlineMs: number }
+  | { type: 'warmup'; target: string; timeoutMs: number }
+  | { type: 'stop' };
+
+export type GatewayMessage =
+  | { type: 'ready'; target: string; servedBy: string }
+  | { type: 'warmup-failed'; target: string; error: string }
+  | { type: 'progress'; label: string; done: number; total: number }
+  | { type: 'result'; label: string; startMs: number[]; latencyMs: number[]; ok: boolean[]; servedBy: string[]; errors: string[]; dropped: number }
+  | { type: 'fatal'; error: string };
+
+const identity = (b: Buffer) => b;
+
+function send(m: GatewayMessage): void {
+  process.send?.(m);
+}
+
+async function main(): Promise<void> {
+  const source = process.env['PROXIMA_EMULATOR_SOURCE_ADDRESS'];
+  if (source) bindLoopbackConnectionsTo(source);
+  grpcXds.register();
+  const clients = new Map<string, grpc.Client>();
+  const clientFor = (target: string) => {
+    let c = clients.get(target);
+    if (!c) {
+      c = new grpc.Client(target, grpc.credentials.createInsecure());
+      clients.set(target, c);
+    }
+    return c;
+  };
+  const invoke = (target: string, deadlineMs: number) =>
+    new Promise<{ servedBy?: string }>((resolve, reject) => {
+      clientFor(target).makeUnaryRequest(
+        FUNCTION_METHOD,
+        identity,
+        identity,
+        Buffer.from('{}'),
+        { deadline: Date.now() + deadlineMs },
+        (err: grpc.ServiceError | null, value?: Buffer) => {
+          if (err || !value) return reject(err ?? new Error('empty reply'));
+          try {
+            resolve({ servedBy: (JSON.parse(value.toString()) as FunctionReply).node });
+          } catch (e) {
+            reject(e as Error);
+          }
+        },
+      );
+    });
+
+  process.on('message', (raw: GatewayCommand) => {
+    void (async () => {
+      if (raw.type === 'stop') {
+        for (const c of clients.values()) c.close();
+        process.exit(0);
+      }
+      if (raw.type === 'warmup') {
+        const deadline = Date.now() + raw.timeoutMs;
+        let lastError = '';
+        while (Date.now() < deadline) {
+          try {
+            const r = await invoke(raw.target, 2000);
+            return send({ type: 'ready', target: raw.target, servedBy: r.servedBy ?? '' });
+          } catch (err) {
+            lastError = (err as Error).message;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+        return send({ type: 'warmup-failed', target: raw.target, error: lastError });
+      }
+      if (raw.type === 'run') {
+        const result = await runOpenLoop(
+          {
+            ratePerSecond: raw.ratePerSecond,
+            durationMs: raw.durationMs,
+            spacing: raw.spacing,
+            maxInFlight: raw.maxInFlight,
+            rng: mulberry32(raw.seed),
+            epochMs: performance.now(),
+            onProgress: (done, total) => send({ type: 'progress', label: raw.label, done, total }),
+          },
+          () => invoke(raw.target, raw.deadlineMs),
+        );
+        const s = result.samples.sort((a, b) => a.startMs - b.startMs);
+        send({
+          type: 'result',
+          label: raw.label,
+          startMs: s.map((x) => Math.round(x.startMs * 10) / 10),
+          latencyMs: s.map((x) => Math.round(x.latencyMs * 100) / 100),
+          ok: s.map((x) => x.ok),
+          servedBy: s.map((x) => x.servedBy ?? ''),
+          errors: s.map((x) => x.error ?? ''),
+          dropped: result.dropped,
+        });
+      }
+    })().catch((err: Error) => send({ type: 'fatal', error: err.stack ?? err.message }));
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+void main();

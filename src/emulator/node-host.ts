@@ -1,0 +1,134 @@
+/**
+ * One emulated node, as a child process of the demo: its ingress "NIC" (user-space netem delay
+ * proxies keyed by the caller's node), its function pods and its `proxima probe` agent. Outgoing
+ * loopback connections originate from the node's own address (127.0.N.1). Not a user-facing command.
+ */
+import { Registry } from 'prom-client';
+import { DelayProxy } from './delay-proxy.js';
+import { freePort } from './ports.js';
+import { FunctionPod } from './function-pod.js';
+import { MutableDelayMatrix, type LinkDelay } from './netem.js';
+import { mulberry32 } from '../util/rng.js';
+import { bindLoopbackConnectionsTo } from './source-address.js';
+import { silentLogger } from '../log.js';
+
+export interface PodSpec {
+  readonly name: string;
+  readonly service: string;
+  readonly concurrency: number;
+  readonly serviceTimeMs: number;
+  readonly serviceTimeCv: number;
+}
+
+export interface LinkSpec {
+  readonly from: string;
+  readonly to: string;
+  readonly delay: LinkDelay;
+}
+
+export type NodeCommand =
+  | {
+      type: 'init';
+      node: string;
+      ip: string;
+      nodeIps: Record<string, string>;
+      links: LinkSpec[];
+      pods: PodSpec[];
+      seed: number;
+      probe?: { controlPlane: string; intervalMs: number; timeoutMs: number };
+    }
+  | { type: 'links'; links: LinkSpec[] }
+  | { type: 'pods'; action: 'stop' | 'start'; service?: string }
+  | { type: 'stats' }
+  | { type: 'shutdown' };
+
+export type NodeMessage =
+  | { type: 'up'; node: string; pods: Array<{ name: string; service: string; address: string; port: number }>; probeAddress?: string }
+  | { type: 'pods-done'; action: 'stop' | 'start' }
+  | { type: 'stats'; served: Record<string, number> }
+  | { type: 'fatal'; error: string };
+
+function send(m: NodeMessage): void {
+  process.send?.(m);
+}
+
+async function main(): Promise<void> {
+  const delays = new MutableDelayMatrix();
+  const pods: Array<{ pod: FunctionPod; proxy: DelayProxy; service: string }> = [];
+  const closers: Array<() => Promise<unknown> | void> = [];
+  const applyLinks = (links: LinkSpec[]) => {
+    for (const l of links) delays.set(l.from, l.to, l.delay, false);
+  };
+
+  process.on('message', (cmd: NodeCommand) => {
+    void (async () => {
+      switch (cmd.type) {
+        case 'init': {
+          bindLoopbackConnectionsTo(cmd.ip);
+          applyLinks(cmd.links);
+          const byIp = new Map(Object.entries(cmd.nodeIps).map(([n, ip]) => [ip, n] as const));
+          const rng = mulberry32(cmd.seed);
+          const proxyFor = (targetPort: number) =>
+            new DelayProxy({ listenHost: cmd.ip, listenPort: 0, targetHost: cmd.ip, targetPort, node: cmd.node, nodeOfAddress: (ip) => byIp.get(ip), delays, rng });
+          const up: NodeMessage & { type: 'up' } = { type: 'up', node: cmd.node, pods: [] };
+          for (const spec of cmd.pods) {
+            const pod = new FunctionPod({ name: spec.name, node: cmd.node, host: cmd.ip, port: 0, protocol: 'grpc', concurrency: spec.concurrency, serviceTimeMs: spec.serviceTimeMs, serviceTimeCv: spec.serviceTimeCv, rng });
+            const port = await pod.start();
+            const proxy = proxyFor(port);
+            const publicPort = await proxy.listen();
+            pods.push({ pod, proxy, service: spec.service });
+            up.pods.push({ name: spec.name, service: spec.service, address: cmd.ip, port: publicPort });
+          }
+          if (cmd.probe) {
+            const { runProbe } = await import('../cli/probe.js');
+            // Peers reach the agent through this node's delay proxy, so the RTT they measure is the emulated one.
+            const agentPort = await freePort(cmd.ip);
+            const proxy = proxyFor(agentPort);
+            const publicPort = await proxy.listen();
+            closers.push(() => proxy.close());
+            const agent = await runProbe(
+              {
+                node: cmd.node,
+                controlPlane: cmd.probe.controlPlane,
+                listen: { host: cmd.ip, port: agentPort },
+                advertise: `${cmd.ip}:${publicPort}`,
+                intervalMs: cmd.probe.intervalMs,
+                timeoutMs: cmd.probe.timeoutMs,
+                maxPeers: 32,
+                nearRttMs: 10,
+              },
+              silentLogger(),
+              new Registry(),
+            );
+            closers.push(() => agent.close());
+            up.probeAddress = `${cmd.ip}:${publicPort}`;
+          }
+          return send(up);
+        }
+        case 'links':
+          applyLinks(cmd.links);
+          return;
+        case 'pods': {
+          for (const p of pods) {
+            if (cmd.service && p.service !== cmd.service) continue;
+            if (cmd.action === 'stop') await p.pod.stop();
+            else if (!p.pod.running) await p.pod.start();
+          }
+          return send({ type: 'pods-done', action: cmd.action });
+        }
+        case 'stats':
+          return send({ type: 'stats', served: Object.fromEntries(pods.map((p) => [p.pod.opts.name, p.pod.served])) });
+        case 'shutdown':
+          for (const c of closers) await c();
+          for (const p of pods) {
+            await p.proxy.close();
+            await p.pod.stop();
+          }
+          process.exit(0);
+      }
+    })().catch((err: Error) => send({ type: 'fatal', error: err.stack ?? err.message }));
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+void main();

@@ -1,0 +1,134 @@
+import type { Topology } from '../model/types.js';
+import type { LinkSpec, PodSpec } from './node-host.js';
+
+/** An emulated edge cluster and the experiment to run on it. Pure data. */
+export interface DemoNode {
+  readonly name: string;
+  readonly zone: string;
+  readonly region: string;
+  /** The node's own loopback address, 127.0.N.1. */
+  readonly ip: string;
+  /** Load enters the cluster at entry nodes' gateways (the edge, where users are). */
+  readonly entry: boolean;
+}
+
+export interface DemoLink {
+  readonly a: string;
+  readonly b: string;
+  readonly rttMs: number;
+  readonly jitterMs: number;
+}
+
+export interface DemoScenario {
+  readonly nodes: readonly DemoNode[];
+  readonly links: readonly DemoLink[];
+  readonly service: { readonly name: string; readonly host: string };
+  readonly pods: ReadonlyArray<{ readonly node: string; readonly count: number; readonly concurrency: number; readonly serviceTimeMs: number; readonly serviceTimeCv: number }>;
+  /** Load levels in users; each user sends `ratePerUser` requests/s. */
+  readonly users: readonly number[];
+  readonly ratePerUser: number;
+  readonly warmupMs: number;
+  readonly measureMs: number;
+  readonly policies: readonly string[];
+  readonly seed: number;
+}
+
+export const FUNCTION_HOST = 'hello.default.svc.cluster.local';
+
+/**
+ * The FaaSt experiment (CloudNet 2024) scaled to one 2-core machine: two edge nodes and a cloud node,
+ * edge↔cloud 50 ± 10 ms and 100 ± 20 ms, edge↔edge 20 ± 4 ms; one function with a small pod on each
+ * edge node and more pods in the cloud; users at 10 requests/s each entering at the edge gateways.
+ */
+export function faastScenario(profile: 'quick' | 'full', seed: number): DemoScenario {
+  return {
+    nodes: [
+      { name: 'edge-1', zone: 'edge-a', region: 'edge', ip: '127.0.1.1', entry: true },
+      { name: 'edge-2', zone: 'edge-b', region: 'edge', ip: '127.0.2.1', entry: true },
+      { name: 'cloud-1', zone: 'cloud-a', region: 'cloud', ip: '127.0.3.1', entry: false },
+    ],
+    links: [
+      { a: 'edge-1', b: 'cloud-1', rttMs: 50, jitterMs: 10 },
+      { a: 'edge-2', b: 'cloud-1', rttMs: 100, jitterMs: 20 },
+      { a: 'edge-1', b: 'edge-2', rttMs: 20, jitterMs: 4 },
+    ],
+    service: { name: 'default/hello', host: FUNCTION_HOST },
+    pods: [
+      { node: 'edge-1', count: 1, concurrency: 2, serviceTimeMs: 20, serviceTimeCv: 0.5 },
+      { node: 'edge-2', count: 1, concurrency: 2, serviceTimeMs: 20, serviceTimeCv: 0.5 },
+      { node: 'cloud-1', count: 4, concurrency: 2, serviceTimeMs: 20, serviceTimeCv: 0.5 },
+    ],
+    users: profile === 'quick' ? [5, 25, 45] : [5, 10, 15, 20, 25, 30, 35, 40, 45, 50],
+    ratePerUser: 10,
+    warmupMs: profile === 'quick' ? 2000 : 4000,
+    measureMs: profile === 'quick' ? 4000 : 20_000,
+    policies: ['even', 'faast', 'nearest', 'proxima'],
+    seed,
+  };
+}
+
+/**
+ * Take nodes and RTTs from a topology file instead (jitter 20 % of the RTT, as in FaaSt); the first
+ * half of the nodes (by order) are entry nodes unless zones say "edge"/"cloud"; one pod per node.
+ */
+export function scenarioFromTopology(t: Topology, base: DemoScenario): DemoScenario {
+  const edgeLike = t.nodes.filter((n) => /edge/.test(n.zone) || /edge/.test(n.region) || /edge/.test(n.name));
+  const entry = new Set((edgeLike.length > 0 ? edgeLike : t.nodes.slice(0, Math.ceil(t.nodes.length / 2))).map((n) => n.name));
+  return {
+    ...base,
+    nodes: t.nodes.map((n, i) => ({ name: n.name, zone: n.zone, region: n.region, ip: `127.0.${i + 1}.1`, entry: entry.has(n.name) })),
+    links: t.latency.filter((l) => l.from < l.to || !t.latency.some((m) => m.from === l.to && m.to === l.from)).map((l) => ({ a: l.from, b: l.to, rttMs: l.rttMs, jitterMs: l.rttMs * 0.2 })),
+    pods: t.nodes.map((n) => ({ node: n.name, count: entry.has(n.name) ? 1 : 4, concurrency: 2, serviceTimeMs: 20, serviceTimeCv: 0.5 })),
+  };
+}
+
+/** Directed link specs for the node hosts' delay proxies (unlisted pairs get the default RTT). */
+export function linkSpecs(s: DemoScenario, defaultRttMs = 50): LinkSpec[] {
+  const out: LinkSpec[] = [];
+  for (const x of s.nodes) {
+    for (const y of s.nodes) {
+      if (x.name === y.name) continue;
+      const l = s.links.find((k) => (k.a === x.name && k.b === y.name) || (k.a === y.name && k.b === x.name));
+      out.push({ from: x.name, to: y.name, delay: { rttMs: l?.rttMs ?? defaultRttMs, jitterMs: l?.jitterMs ?? 0 } });
+    }
+  }
+  return out;
+}
+
+export function podSpecs(s: DemoScenario, node: string): PodSpec[] {
+  const out: PodSpec[] = [];
+  for (const p of s.pods.filter((q) => q.node === node)) {
+    for (let i = 0; i < p.count; i++) {
+      out.push({ name: `hello-${node}-${i + 1}`, service: s.service.name, concurrency: p.concurrency, serviceTimeMs: p.serviceTimeMs, serviceTimeCv: p.serviceTimeCv });
+    }
+  }
+  return out;
+}
+
+/** Requests/s each entry gateway receives at `users` users (users spread evenly over entry nodes). */
+export function ratePerGateway(s: DemoScenario, users: number): Map<string, number> {
+  const entries = s.nodes.filter((n) => n.entry);
+  const out = new Map<string, number>();
+  entries.forEach((n, i) => {
+    const share = Math.floor(users / entries.length) + (i < users % entries.length ? 1 : 0);
+    out.set(n.name, share * s.ratePerUser);
+  });
+  return out;
+}
+
+/** The runtime topology the demo serves: nodes and pods, but NO latencies — Proxima has to measure them. */
+export function runtimeTopologyYaml(s: DemoScenario, pods: ReadonlyArray<{ node: string; address: string; port: number; ready: boolean; capacity: number }>): string {
+  const lines = [
+    '# Written by `proxima demo`: the emulated cluster. No latency entries on purpose: the probes measure them.',
+    'defaults: { rttMs: 50, localRttMs: 0.2, capacity: 2, serviceTimeMs: 20 }',
+    'nodes:',
+    ...s.nodes.map((n) => `  - { name: ${n.name}, zone: ${n.zone}, region: ${n.region} }`),
+    'services:',
+    `  - name: ${s.service.name}`,
+    `    hosts: [${s.service.host}]`,
+    '    protocol: grpc',
+    '    endpoints:',
+    ...pods.map((p) => `      - { address: ${p.address}, port: ${p.port}, node: ${p.node}, ready: ${p.ready}, capacity: ${p.capacity} }`),
+  ];
+  return lines.join('\n') + '\n';
+}

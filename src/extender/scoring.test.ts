@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { filterNodes, ReachabilityCache } from './filtering.js';
+import { ResponseModel, UNSERVED_MS, type ResponseModelInput } from './response-model.js';
+import { rowsFromLookups } from './rtt-cache.js';
+import { scoreNodes } from './scoring.js';
+import { testStore } from './testing.js';
+
+const EDGE = {
+  nodes: ['cloud-1', 'edge-1', 'edge-2', 'edge-3'],
+  rtt: [
+    ['edge-1', 'edge-2', 20],
+    ['edge-1', 'edge-3', 40],
+    ['edge-2', 'edge-3', 40],
+    ['edge-1', 'cloud-1', 50],
+    ['edge-2', 'cloud-1', 100],
+    ['edge-3', 'cloud-1', 80],
+  ] as const,
+};
+const SVC = 'default/hello-00001';
+const scoreOf = (r: ReturnType<typeof scoreNodes>, node: string) => r.scores.find((s) => s.node === node)!.score;
+
+describe('ResponseModel', () => {
+  const lookups = { rttMs: (a: string, b: string) => (a === b ? 0.2 : 20), reachable: () => true };
+  const base = {
+    slotsPerPod: () => 10,
+    serviceTimeMs: () => 10,
+    ...lookups,
+    rows: (f: readonly string[], t: readonly string[]) => rowsFromLookups(lookups, f, t),
+    targetUtilization: 0.8,
+    serviceCv2: 1,
+  };
+
+  it('is RTT + service time at low load and counts demand without pods as unserved', () => {
+    const m = new ResponseModel({ ...base, demand: [{ gateway: 'a', rps: 1 }], pods: new Map([['b', 1]]) });
+    assert.ok(Math.abs(m.currentMs() - 30) < 0.1, `got ${m.currentMs()}`);
+    assert.ok(Math.abs(m.withExtraPodMs('a') - 10.2) < 0.1);
+    const empty = new ResponseModel({ ...base, demand: [{ gateway: 'a', rps: 1 }], pods: new Map() });
+    assert.equal(empty.currentMs(), UNSERVED_MS);
+    assert.ok(empty.withExtraPodMs('a') < 11);
+  });
+
+  it('spills past the target utilisation and a local extra pod brings the spill home', () => {
+    // One pod of 10 slots at 10 ms saturates at 1000 rps; 1200 rps must spill or overload.
+    const m = new ResponseModel({
+      ...base,
+      demand: [{ gateway: 'a', rps: 1200 }],
+      pods: new Map([
+        ['a', 1],
+        ['b', 1],
+      ]),
+    });
+    const now = m.currentMs();
+    assert.ok(now > 10.2 + 5, `some traffic should cross to b: ${now}`);
+    assert.ok(m.withExtraPodMs('a') < now, 'a second local pod helps');
+    assert.ok(m.withExtraPodMs('a') < m.withExtraPodMs('b'), 'local beats remote');
+  });
+
+  it('one extra pod (pruned, merged into each gateway order) equals a model built with that pod', () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let trial = 0; trial < 40; trial++) {
+      const nodes = Array.from({ length: 12 }, (_, i) => `n${i}`);
+      const rtt = new Map<string, number>();
+      const unreachable = new Set<string>();
+      for (const a of nodes)
+        for (const b of nodes) {
+          rtt.set(`${a}>${b}`, a === b ? 0.2 : 1 + 90 * rand());
+          if (a !== b && rand() < 0.05) unreachable.add(`${a}>${b}`);
+        }
+      const look = {
+        rttMs: (a: string, b: string) => rtt.get(`${a}>${b}`)!,
+        reachable: (a: string, b: string) => !unreachable.has(`${a}>${b}`),
+      };
+      const pods = new Map(nodes.filter(() => rand() < 0.3).map((n) => [n, 1 + Math.floor(rand() * 2)] as [string, number]));
+      const demand = nodes.filter(() => rand() < 0.5).map((gateway) => ({ gateway, rps: 10 + rand() * (trial % 2 ? 3000 : 300) }));
+      const input: ResponseModelInput = {
+        ...base,
+        ...look,
+        rows: (f, t) => rowsFromLookups(look, f, t),
+        demand,
+        pods,
+        serviceTimeMs: (n) => 5 + Number(n.slice(1)),
+      };
+      const model = new ResponseModel(input);
+      const all = model.withExtraPodMsAll(nodes);
+      nodes.forEach((x, j) => {
+        const plus = new Map(pods);
+        plus.set(x, (plus.get(x) ?? 0) + 1);
+        const expected = new ResponseModel({ ...input, pods: plus }).currentMs();
+        assert.ok(Math.abs(all[j]! - expected) < 1e-6 * Math.max(1, expected), `trial ${trial} node ${x}: ${all[j]} vs ${expected}`);
+      });
+    }
+  });
+
+  it('is zero without demand', () => {
+    const m = new ResponseModel({ ...base, demand: [], pods: new Map([['a', 1]]) });
+    assert.equal(m.currentMs(), 0);
+    assert.equal(m.withExtraPodMs('b'), 0);
+  });
+});
+
+describe('scoreNodes', () => {
+  it('places the next pod where uncovered demand enters (edge-2), not on the cloud or a stacked node', () => {
+    const store = testStore({ ...EDGE, services: { [SVC]: ['edge-1'] } });
+    store.setDemand(
+      SVC,
+      new Map([
+        ['edge-1', 20],
+        ['edge-2', 20],
+      ]),
+    );
+    const r = scoreNodes({ store, service: SVC, candidates: ['cloud-1', 'edge-1', 'edge-2', 'edge-3'], nowMs: 0, pending: new Map() });
+    assert.equal(r.mode, 'demand');
+    assert.equal(r.best, 'edge-2');
+    assert.equal(scoreOf(r, 'edge-2'), 10);
+    assert.ok(scoreOf(r, 'edge-2') > scoreOf(r, 'cloud-1'));
+    assert.ok(scoreOf(r, 'edge-2') > scoreOf(r, 'edge-1'));
+    for (const s of r.scores) assert.ok(Number.isInteger(s.score) && s.score >= 0 && s.score <= 10);
+  });
+
+  it('counts pending placements: with edge-2 pending, edge-2 no longer wins', () => {
+    const store = testStore({ ...EDGE, services: { [SVC]: ['edge-1'] } });
+    store.setDemand(
+      SVC,
+      new Map([
+        ['edge-1', 20],
+        ['edge-2', 20],
+      ]),
+    );
+    const r = scoreNodes({
+      store,
+      service: SVC,
+      candidates: ['cloud-1', 'edge-1', 'edge-2', 'edge-3'],
+      nowMs: 0,
+      pending: new Map([['edge-2', 1]]),
+    });
+    assert.notEqual(r.best, 'edge-2');
+  });
+
+  it('stacks on the local node when its demand overloads one pod', () => {
+    const store = testStore({ ...EDGE, services: { [SVC]: ['edge-1', 'edge-2'] } });
+    // 1 pod = 10 slots / 10 ms = 1000 rps at saturation; 1500 rps at edge-1 needs more there.
+    store.setDemand(
+      SVC,
+      new Map([
+        ['edge-1', 1500],
+        ['edge-2', 10],
+      ]),
+    );
+    const r = scoreNodes({ store, service: SVC, candidates: EDGE.nodes, nowMs: 0, pending: new Map() });
+    assert.equal(r.best, 'edge-1');
+  });
+
+  it('without demand prefers nodes without a pod, nearest to where other traffic enters', () => {
+    const store = testStore({ ...EDGE, services: { [SVC]: ['edge-1'], 'default/other': ['edge-3'] } });
+    store.setDemand('default/other', new Map([['edge-2', 50]]));
+    const r = scoreNodes({ store, service: SVC, candidates: EDGE.nodes, nowMs: 0, pending: new Map() });
+    assert.equal(r.mode, 'spread');
+    assert.equal(r.best, 'edge-2');
+    assert.ok(scoreOf(r, 'edge-1') < scoreOf(r, 'cloud-1'), 'the node that already has a pod scores lowest');
+    assert.ok(scoreOf(r, 'edge-3') > scoreOf(r, 'cloud-1'), 'edge-3 (40 ms from edge-2) beats cloud-1 (100 ms)');
+  });
+
+  it('breaks ties toward nodes with fewer pods of the revision when nothing else differs', () => {
+    const store = testStore({ nodes: ['a', 'b', 'c'], services: { [SVC]: ['a', 'a', 'b'] } });
+    const r = scoreNodes({ store, service: SVC, candidates: ['a', 'b', 'c'], nowMs: 0, pending: new Map() });
+    assert.equal(r.best, 'c');
+    assert.ok(scoreOf(r, 'b') >= scoreOf(r, 'a'));
+  });
+});
+
+describe('filterNodes', () => {
+  it('rejects a node most probing peers see as unreachable, NotReady and unknown nodes, with reasons', () => {
+    const store = testStore({ ...EDGE, notReady: ['cloud-1'] });
+    for (const from of ['edge-1', 'edge-2', 'cloud-1']) store.setMeasuredRtt(from, [{ to: 'edge-3', rttMs: 0, reachable: false }], 1000);
+    store.setMeasuredRtt('edge-1', [{ to: 'edge-2', rttMs: 21, reachable: true }], 1000);
+    store.setMeasuredRtt('cloud-1', [{ to: 'edge-2', rttMs: 0, reachable: false }], 1000);
+    const out = filterNodes({
+      store,
+      candidates: ['cloud-1', 'edge-1', 'edge-2', 'edge-3', 'ghost'],
+      nowMs: 1000,
+      reachability: new ReachabilityCache(store, 0),
+    });
+    assert.deepEqual(out.passed, ['edge-1', 'edge-2'], 'edge-2: 1 of 2 reporters is no majority');
+    assert.equal(out.failed.get('edge-3')?.reason, 'unreachable');
+    assert.match(out.failed.get('edge-3')!.message, /unreachable from 3 of 3/);
+    assert.equal(out.failed.get('cloud-1')?.reason, 'not_ready');
+    assert.equal(out.failed.get('ghost')?.reason, 'unknown_node');
+  });
+
+  it('forgets stale probe results and fails open (never rejects everything) unless told otherwise', () => {
+    const store = testStore(EDGE);
+    store.setMeasuredRtt('edge-1', [{ to: 'edge-2', rttMs: 0, reachable: false }], 0);
+    const cache = new ReachabilityCache(store, 0);
+    assert.equal(filterNodes({ store, candidates: ['edge-2'], nowMs: 0, reachability: cache, failOpen: false }).failed.size, 1);
+    const open = filterNodes({ store, candidates: ['edge-2'], nowMs: 0, reachability: cache });
+    assert.deepEqual(open.passed, ['edge-2']);
+    assert.equal(open.failedOpen, true);
+    const later = filterNodes({ store, candidates: ['edge-2'], nowMs: store.measuredRttTtlMs + 1, reachability: cache, failOpen: false });
+    assert.deepEqual(later.passed, ['edge-2']);
+  });
+
+  it('honours a gateway-presence hook', () => {
+    const store = testStore(EDGE);
+    const out = filterNodes({
+      store,
+      candidates: ['edge-1', 'edge-2'],
+      nowMs: 0,
+      reachability: new ReachabilityCache(store, 0),
+      hasGateway: (n) => n !== 'edge-2',
+    });
+    assert.equal(out.failed.get('edge-2')?.reason, 'no_gateway');
+  });
+});

@@ -1,0 +1,227 @@
+import type { ModelStore } from '../model/store.js';
+import { MAX_EXTENDER_PRIORITY } from './wire.js';
+import { ResponseModel, type DemandAt } from './response-model.js';
+import { storeRttView, type RttView } from './rtt-cache.js';
+
+/**
+ * Node scoring and filtering for new function pods, from the model alone (pure: the store is
+ * in-memory state and `nowMs` is passed in).
+ *
+ * Score: how much one more pod on node n lowers the expected mean response time of the service's
+ * current demand (response-model.ts), scaled so the best node gets 9, plus up to 1 point that
+ * spreads replicas (no pod of the service there yet, demand enters there). When there is no demand,
+ * or no node improves it measurably, nodes without a pod of the service win, nearest (demand-
+ * weighted RTT) to where traffic enters: the service's own demand, else all services' demand.
+ */
+
+export interface ScoringTuning {
+  /** Utilisation at which the modelled routing spills to the next node (matches the policy). */
+  readonly targetUtilization: number;
+  /** Squared coefficient of variation of service times (1 = exponential). */
+  readonly serviceCv2: number;
+  /** Only the largest this-many demand gateways are modelled (bounds the work per request). */
+  readonly maxDemandGateways: number;
+  /** Improvements below this (ms of mean response time) count as none. */
+  readonly minImprovementMs: number;
+}
+
+export const DEFAULT_SCORING_TUNING: ScoringTuning = Object.freeze({
+  targetUtilization: 0.8,
+  serviceCv2: 1,
+  maxDemandGateways: 32,
+  minImprovementMs: 0.05,
+});
+
+export interface ScoreInput {
+  readonly store: ModelStore;
+  readonly service: string;
+  readonly candidates: readonly string[];
+  readonly nowMs: number;
+  /** Pods of this service already placed but not ready, per node (this pod's own entry excluded). */
+  readonly pending: ReadonlyMap<string, number>;
+  readonly tuning?: Partial<ScoringTuning>;
+  /** RTT lookups (e.g. an RttCache view); default: the store at `nowMs`. */
+  readonly rtt?: RttView;
+}
+
+export interface NodeScore {
+  readonly node: string;
+  /** 0..MAX_EXTENDER_PRIORITY. */
+  readonly score: number;
+  /** Mean response time of the current demand with one more pod here, ms (demand mode). */
+  readonly withPodMs: number;
+  readonly improvementMs: number;
+  /** Pods of the service on this node (any readiness, plus pending placements). */
+  readonly existingPods: number;
+  /** Secondary preference 0..1 used to break ties. */
+  readonly preference: number;
+}
+
+export interface ScoreResult {
+  readonly service: string;
+  /** `demand`: scored by response-time improvement; `spread`: no usable demand signal. */
+  readonly mode: 'demand' | 'spread';
+  readonly demandRps: number;
+  /** Mean response time of the current demand with the pods there are now, ms. */
+  readonly currentMs: number;
+  /** In candidate order. */
+  readonly scores: readonly NodeScore[];
+  /** The node kube-scheduler most likely picks from our side: highest score, then tie-breaks. */
+  readonly best: string | undefined;
+}
+
+interface ServicePods {
+  /** Ready, routable pods per node (the policy's backends). */
+  readonly ready: Map<string, number>;
+  /** All endpoints per node regardless of readiness. */
+  readonly all: Map<string, number>;
+  readonly capacityByNode: Map<string, number>;
+  readonly meanCapacity: number | undefined;
+}
+
+function servicePods(store: ModelStore, service: string): ServicePods {
+  const ready = new Map<string, number>();
+  const all = new Map<string, number>();
+  const capSum = new Map<string, number>();
+  let capTotal = 0;
+  let count = 0;
+  for (const e of store.service(service)?.endpoints ?? []) {
+    if (e.pending) continue;
+    all.set(e.node, (all.get(e.node) ?? 0) + 1);
+    capSum.set(e.node, (capSum.get(e.node) ?? 0) + e.capacity);
+    capTotal += e.capacity;
+    count++;
+    if (e.ready && store.node(e.node)?.ready !== false) ready.set(e.node, (ready.get(e.node) ?? 0) + 1);
+  }
+  const capacityByNode = new Map<string, number>();
+  for (const [node, sum] of capSum) capacityByNode.set(node, sum / all.get(node)!);
+  return { ready, all, capacityByNode, meanCapacity: count > 0 ? capTotal / count : undefined };
+}
+
+function topDemand(entries: Iterable<[string, number]>, limit: number): DemandAt[] {
+  return [...entries]
+    .filter(([, rps]) => rps > 0)
+    .map(([gateway, rps]) => ({ gateway, rps }))
+    .sort((a, b) => b.rps - a.rps || (a.gateway < b.gateway ? -1 : 1))
+    .slice(0, Math.max(1, limit));
+}
+
+/** Demand of `service` per gateway: learned, else the configured default for every node. */
+export function serviceDemand(store: ModelStore, service: string, limit: number): DemandAt[] {
+  const learned = store.demandByGateway(service);
+  if (learned.size > 0) return topDemand(learned, limit);
+  const d = store.defaults.demandRps;
+  return d > 0
+    ? topDemand(
+        store.nodeNames().map((n) => [n, d] as [string, number]),
+        limit,
+      )
+    : [];
+}
+
+/** Demand of every service per gateway: where traffic enters the cluster. */
+export function allTraffic(store: ModelStore, limit: number): DemandAt[] {
+  const sum = new Map<string, number>();
+  for (const s of store.services()) for (const [g, rps] of store.demandByGateway(s.name)) sum.set(g, (sum.get(g) ?? 0) + rps);
+  return topDemand(sum, limit);
+}
+
+export function scoreNodes(input: ScoreInput): ScoreResult {
+  const t = { ...DEFAULT_SCORING_TUNING, ...input.tuning };
+  const { store, service, nowMs } = input;
+  const pods = servicePods(store, service);
+  const defaults = store.defaults;
+  const rtt = input.rtt ?? storeRttView(store, nowMs);
+  const serving = new Map(pods.ready);
+  for (const [node, n] of input.pending) if (n > 0) serving.set(node, (serving.get(node) ?? 0) + n);
+  const existing = (node: string) => (pods.all.get(node) ?? 0) + (input.pending.get(node) ?? 0);
+
+  const observed = [...store.nodeNames()].map((n) => store.serviceTimeMs(service, n)).filter((v): v is number => v !== undefined && v > 0);
+  const fallbackServiceMs = observed.length > 0 ? observed.reduce((a, b) => a + b, 0) / observed.length : defaults.serviceTimeMs;
+  const demand = serviceDemand(store, service, t.maxDemandGateways);
+  const model = new ResponseModel({
+    demand,
+    pods: serving,
+    slotsPerPod: (n) => pods.capacityByNode.get(n) ?? pods.meanCapacity ?? defaults.capacity,
+    serviceTimeMs: (n) => store.serviceTimeMs(service, n) ?? fallbackServiceMs,
+    rttMs: rtt.rttMs,
+    reachable: rtt.reachable,
+    rows: rtt.rows,
+    targetUtilization: t.targetUtilization,
+    serviceCv2: t.serviceCv2,
+  });
+  const currentMs = model.currentMs();
+  const demandAt = new Map(demand.map((d) => [d.gateway, d.rps] as const));
+  const maxDemand = Math.max(0, ...demand.map((d) => d.rps));
+
+  let scores: NodeScore[] = [];
+  let mode: ScoreResult['mode'] = 'spread';
+  if (model.demandRps > 0) {
+    const withPod = model.withExtraPodMsAll(input.candidates);
+    const raw = input.candidates.map((node, j) => {
+      const withPodMs = withPod[j]!;
+      return { node, withPodMs, improvementMs: Math.max(0, currentMs - withPodMs) };
+    });
+    const maxImp = Math.max(0, ...raw.map((r) => r.improvementMs));
+    if (maxImp >= t.minImprovementMs) {
+      mode = 'demand';
+      scores = raw.map((r) => {
+        const pods = existing(r.node);
+        const preference = 0.5 * (pods === 0 ? 1 : 0) + 0.5 * (maxDemand > 0 ? (demandAt.get(r.node) ?? 0) / maxDemand : 0);
+        const score = clampScore(Math.round((MAX_EXTENDER_PRIORITY - 1) * (r.improvementMs / maxImp) + preference));
+        return { node: r.node, score, withPodMs: r.withPodMs, improvementMs: r.improvementMs, existingPods: pods, preference };
+      });
+    }
+  }
+  if (mode === 'spread') {
+    const traffic = demand.length > 0 ? demand : allTraffic(store, t.maxDemandGateways);
+    const closeness = closenessTo(store, rtt, traffic, input.candidates);
+    scores = input.candidates.map((node) => {
+      const pods = existing(node);
+      const c = closeness.get(node) ?? 0;
+      const score = clampScore(pods === 0 ? Math.round(5 + 5 * c) : Math.round((4 * c) / pods));
+      return { node, score, withPodMs: currentMs, improvementMs: 0, existingPods: pods, preference: c };
+    });
+  }
+  return { service, mode, demandRps: model.demandRps, currentMs, scores, best: bestOf(scores) };
+}
+
+/** 1 for the candidate with the lowest traffic-weighted RTT, 0 for the highest; all 0 without traffic. */
+function closenessTo(store: ModelStore, rtt: RttView, traffic: readonly DemandAt[], candidates: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const total = traffic.reduce((s, d) => s + d.rps, 0);
+  if (total <= 0) return out;
+  const unreachableMs = store.defaults.rttMs * 4;
+  const weighted = candidates.map((n) => {
+    let sum = 0;
+    for (const d of traffic) sum += d.rps * (rtt.reachable(d.gateway, n) ? rtt.rttMs(d.gateway, n) : unreachableMs);
+    return sum / total;
+  });
+  const lo = Math.min(...weighted);
+  const hi = Math.max(...weighted);
+  candidates.forEach((n, i) => out.set(n, hi > lo ? (hi - weighted[i]!) / (hi - lo) : 1));
+  return out;
+}
+
+function clampScore(s: number): number {
+  return Math.min(MAX_EXTENDER_PRIORITY, Math.max(0, s));
+}
+
+function bestOf(scores: readonly NodeScore[]): string | undefined {
+  let best: NodeScore | undefined;
+  for (const s of scores) {
+    if (
+      !best ||
+      s.score > best.score ||
+      (s.score === best.score &&
+        (s.improvementMs > best.improvementMs ||
+          (s.improvementMs === best.improvementMs &&
+            (s.existingPods < best.existingPods ||
+              (s.existingPods === best.existingPods &&
+                (s.preference > best.preference || (s.preference === best.preference && s.node < best.node)))))))
+    ) {
+      best = s;
+    }
+  }
+  return best?.node;
+}

@@ -1,0 +1,284 @@
+import type * as grpc from '@grpc/grpc-js';
+import { performance } from 'node:perf_hooks';
+import type { Registry } from 'prom-client';
+import type { AssignmentEngine } from '../engine/assignments.js';
+import { UNKNOWN_GATEWAY } from '../engine/assignments.js';
+import type { Logger } from '../log.js';
+import type { ModelStore } from '../model/store.js';
+import { continueReply, decodeRequest, destinationReply, HEADER_NODE, immediateReply, type DecodedRequest, type Phase } from './codec.js';
+import { LoadTracker, type EndpointLoadSnapshot, type Slot } from './load-tracker.js';
+import { createExtProcMetrics, type DecisionOutcome, type ExtProcMetrics } from './metrics.js';
+import { endpointKey, pick } from './picker.js';
+import { ServiceResolver } from './resolve.js';
+
+/**
+ * `envoy.service.ext_proc.v3.ExternalProcessor/Process`: one bidirectional stream per HTTP request.
+ * request_headers → pick an endpoint and answer with `x-proxima-destination` (+ fallbacks) and
+ * `envoy.lb` metadata; response_headers → record the latency and free the in-flight slot. A stream
+ * that ends any other way frees the slot too. Fail-open by default: anything we cannot route gets a
+ * plain CONTINUE and Envoy's EDS weights decide.
+ */
+
+export const EXTPROC_METHOD_PATH = '/envoy.service.ext_proc.v3.ExternalProcessor/Process';
+
+export interface ExtProcServerOptions {
+  readonly store: ModelStore;
+  readonly engine: AssignmentEngine;
+  readonly log: Logger;
+  readonly registry: Registry;
+  /** Milliseconds clock for latency samples and EWMA decay (default: performance clock, sub-ms). */
+  readonly nowMs?: () => number;
+  readonly rng?: () => number;
+  /** Unknown host / no candidate → immediate 503 instead of CONTINUE. */
+  readonly failClosed?: boolean;
+  /** Every candidate at capacity → immediate 429 instead of queueing on the cheapest one. */
+  readonly shedWhenSaturated?: boolean;
+  /** EWMA decay τ (default 10 s). */
+  readonly ewmaDecayMs?: number;
+  /** Longest `x-proxima-destination-fallback` list (default 3). */
+  readonly maxFallbacks?: number;
+  /** Demand observation hook: one call per routed request (for the demand estimator when LRS is absent). */
+  readonly onRequest?: (gateway: string, service: string) => void;
+  /** Called with each decision's duration in seconds (benchmarks; the histogram metric has it too). */
+  readonly onDecision?: (seconds: number) => void;
+}
+
+interface StreamState {
+  /** 0: waiting for request_headers; 1: request answered; 2: response_headers seen. */
+  phase: 0 | 1 | 2;
+  slot: Slot | undefined;
+  /** RTT gateway → picked endpoint node, subtracted from the observed latency. */
+  rttMs: number;
+  readonly call: grpc.ServerDuplexStream<DecodedRequest, Buffer>;
+}
+
+export interface ExtProcSnapshot {
+  readonly streams: number;
+  readonly inflightTotal: number;
+  readonly endpoints: readonly EndpointLoadSnapshot[];
+  readonly failClosed: boolean;
+  readonly shedWhenSaturated: boolean;
+}
+
+export class ExtProcServer {
+  readonly metrics: ExtProcMetrics;
+  readonly tracker: LoadTracker;
+  private readonly store: ModelStore;
+  private readonly engine: AssignmentEngine;
+  private readonly log: Logger;
+  private readonly nowMs: () => number;
+  private readonly rng: () => number;
+  private readonly failClosed: boolean;
+  private readonly shed: boolean;
+  private readonly maxFallbacks: number;
+  private readonly onRequest: ((gateway: string, service: string) => void) | undefined;
+  private readonly onDecision: ((seconds: number) => void) | undefined;
+  private readonly resolver: ServiceResolver;
+  private readonly streams = new Set<StreamState>();
+  private closed = false;
+  private prunedGeneration = -1;
+
+  constructor(opts: ExtProcServerOptions) {
+    this.store = opts.store;
+    this.engine = opts.engine;
+    this.log = opts.log;
+    this.nowMs = opts.nowMs ?? (() => performance.timeOrigin + performance.now());
+    this.rng = opts.rng ?? Math.random;
+    this.failClosed = opts.failClosed ?? false;
+    this.shed = opts.shedWhenSaturated ?? false;
+    this.maxFallbacks = opts.maxFallbacks ?? 3;
+    this.onRequest = opts.onRequest;
+    this.onDecision = opts.onDecision;
+    this.tracker = new LoadTracker({ decayMs: opts.ewmaDecayMs ?? 10_000, defaultCostMs: opts.store.defaults.serviceTimeMs });
+    this.resolver = new ServiceResolver(opts.store);
+    this.metrics = createExtProcMetrics(opts.registry, () => this.tracker.snapshot(this.nowMs()));
+  }
+
+  /** The service definition with raw protobufjs (de)serializers; the deserializer never throws. */
+  static serviceDefinition(): grpc.ServiceDefinition {
+    return {
+      Process: {
+        path: EXTPROC_METHOD_PATH,
+        requestStream: true,
+        responseStream: true,
+        requestSerialize: (b: Buffer) => b,
+        requestDeserialize: decodeRequest,
+        responseSerialize: (b: Buffer) => b,
+        responseDeserialize: (b: Buffer) => b,
+        originalName: 'process',
+      },
+    } as grpc.ServiceDefinition;
+  }
+
+  register(server: grpc.Server): void {
+    server.addService(ExtProcServer.serviceDefinition(), {
+      Process: (call: grpc.ServerDuplexStream<DecodedRequest, Buffer>) => this.handle(call),
+    });
+  }
+
+  snapshot(): ExtProcSnapshot {
+    return {
+      streams: this.streams.size,
+      inflightTotal: this.tracker.totalInflight(),
+      endpoints: this.tracker.snapshot(this.nowMs()),
+      failClosed: this.failClosed,
+      shedWhenSaturated: this.shed,
+    };
+  }
+
+  /** End every open stream and free its slot. The grpc.Server itself belongs to the caller. */
+  close(): void {
+    this.closed = true;
+    for (const s of [...this.streams]) {
+      this.finish(s, 'close');
+      try {
+        s.call.end();
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  private handle(call: grpc.ServerDuplexStream<DecodedRequest, Buffer>): void {
+    if (this.closed) {
+      call.end();
+      return;
+    }
+    const state: StreamState = { phase: 0, slot: undefined, rttMs: 0, call };
+    this.streams.add(state);
+    this.metrics.streamsActive.inc();
+    call.on('data', (msg: DecodedRequest) => {
+      try {
+        this.onMessage(state, msg);
+      } catch (err) {
+        // A bug must not take the gateway's request down: answer CONTINUE for what Envoy waits on.
+        this.log.error({ err }, 'ext_proc message handling failed');
+        this.metrics.decisions.inc({ outcome: 'malformed' });
+        this.write(state, continueReply(state.phase === 0 ? 'request_headers' : 'response_headers'));
+      }
+    });
+    call.on('end', () => {
+      this.finish(state, 'end');
+      call.end();
+    });
+    call.on('cancelled', () => this.finish(state, 'cancelled'));
+    call.on('error', (err: Error) => {
+      this.log.debug({ err }, 'ext_proc stream error');
+      this.finish(state, 'error');
+    });
+    call.on('close', () => this.finish(state, 'close'));
+  }
+
+  private write(state: StreamState, reply: Buffer): void {
+    if (state.call.writable) state.call.write(reply);
+  }
+
+  /** Free the slot (if still held) and forget the stream. Safe to call many times. */
+  private finish(state: StreamState, reason: 'end' | 'cancelled' | 'error' | 'close'): void {
+    if (state.slot && this.tracker.release(state.slot, this.nowMs())) this.metrics.leakedSlotsReleased.inc({ reason });
+    if (this.streams.delete(state)) this.metrics.streamsActive.dec();
+  }
+
+  private onMessage(state: StreamState, msg: DecodedRequest): void {
+    this.metrics.messages.inc({ type: msg.type });
+    switch (msg.type) {
+      case 'request_headers':
+        if (state.phase !== 0) return this.malformed(state, 'request_headers', 'request_headers received twice');
+        state.phase = 1;
+        return this.decide(state, msg);
+      case 'response_headers':
+        if (state.phase !== 1) return this.malformed(state, 'response_headers', 'response_headers before request_headers');
+        state.phase = 2;
+        if (state.slot) {
+          const now = this.nowMs();
+          const latencyMs = now - state.slot.startedMs;
+          this.tracker.release(state.slot, now, Math.max(0, latencyMs - state.rttMs));
+        }
+        return this.write(state, continueReply('response_headers'));
+      case 'invalid':
+      case 'empty':
+        // We cannot tell which phase Envoy meant: answer the one it is waiting for.
+        return this.malformed(state, state.phase === 0 ? 'request_headers' : 'response_headers', msg.error ?? 'no request field set');
+      default:
+        // Bodies and trailers were not asked for (headers-only mode); let them through untouched.
+        return this.write(state, continueReply(msg.type));
+    }
+  }
+
+  private malformed(state: StreamState, answer: Phase, why: string): void {
+    this.metrics.decisions.inc({ outcome: 'malformed' });
+    this.log.debug({ why }, 'malformed ext_proc message');
+    this.write(state, continueReply(answer));
+  }
+
+  private outcome(state: StreamState, outcome: DecisionOutcome, startedMs: number, reply: Buffer): void {
+    this.write(state, reply);
+    this.metrics.decisions.inc({ outcome });
+    const seconds = (performance.now() - startedMs) / 1000;
+    this.metrics.decisionSeconds.observe(seconds);
+    this.onDecision?.(seconds);
+  }
+
+  private decide(state: StreamState, msg: DecodedRequest): void {
+    const started = performance.now();
+    const headers = msg.headers ?? new Map<string, string>();
+    const gateway = headers.get(HEADER_NODE) || firstMetadata(state.call.metadata, HEADER_NODE) || UNKNOWN_GATEWAY;
+    const resolved = this.resolver.resolve(headers, this.rng);
+    if (!resolved) {
+      return this.outcome(
+        state,
+        this.failClosed ? 'fail_closed' : 'no_service',
+        started,
+        this.failClosed ? immediateReply(503, 'no service for this host') : continueReply('request_headers'),
+      );
+    }
+    this.onRequest?.(gateway, resolved.service);
+    const service = this.store.service(resolved.service);
+    const now = this.nowMs();
+    this.maybePrune();
+    const result = pick({
+      gateway,
+      assignment: this.engine.get(resolved.service, gateway),
+      endpoints: service?.endpoints ?? [],
+      load: this.tracker,
+      rttMs: (from, to) => this.store.rttMs(from, to, now),
+      nowMs: now,
+      rng: this.rng,
+      maxFallbacks: this.maxFallbacks,
+    });
+    if (result.kind === 'no_candidate') {
+      return this.outcome(
+        state,
+        this.failClosed ? 'fail_closed' : 'no_candidate',
+        started,
+        this.failClosed ? immediateReply(503, 'no ready endpoint') : continueReply('request_headers'),
+      );
+    }
+    if (result.saturated && this.shed) return this.outcome(state, 'shed', started, immediateReply(429, 'all endpoints at capacity'));
+    const chosen = result.pick;
+    state.slot = this.tracker.acquire(chosen.key, now);
+    state.rttMs = this.store.rttMs(gateway, chosen.endpoint.node, now);
+    this.metrics.picks.inc({ locality: chosen.endpoint.node === gateway ? 'local' : 'remote' });
+    const reply = destinationReply({
+      destination: chosen.key,
+      fallbacks: result.fallbacks.map((c) => c.key),
+      extraHeaders: resolved.appendHeaders,
+      rawValues: msg.rawValues,
+    });
+    this.outcome(state, 'picked', started, reply);
+  }
+
+  /** Forget load state of endpoints that left the model (checked once per model generation). */
+  private maybePrune(): void {
+    if (this.prunedGeneration === this.store.generation) return;
+    this.prunedGeneration = this.store.generation;
+    const keep = new Set<string>();
+    for (const s of this.store.services()) for (const e of s.endpoints) keep.add(endpointKey(e));
+    this.tracker.prune(keep);
+  }
+}
+
+function firstMetadata(md: grpc.Metadata | undefined, key: string): string | undefined {
+  const v = md?.get(key)[0];
+  return typeof v === 'string' ? v : undefined;
+}

@@ -1,0 +1,174 @@
+import { TimeEwma } from '../probe/estimator.js';
+import type { ClusterLoad } from './parse.js';
+
+/**
+ * Demand learning from LRS reports (pure; time passed in).
+ *
+ * - Demand per (gateway node, service) = issued requests / interval seconds, smoothed with a
+ *   time-constant EWMA, summed over every reporting client on that node (several gRPC processes, or
+ *   an Envoy restart overlapping its predecessor). A tracked cluster missing from a report had no
+ *   requests (gRPC and Envoy skip idle clusters), so it counts as 0 over the time since its last report.
+ * - Observed response time per (gateway, upstream node) by Little's law: in-progress ÷ completion
+ *   rate, both smoothed. Subtracting RTT(gateway, node) leaves the time spent at the node (service +
+ *   queueing), combined over gateways weighted by completions.
+ */
+
+export interface DemandModelOptions {
+  /** EWMA time constant for rates and in-progress counts. */
+  readonly tauMs: number;
+  /** Entries below this rate are dropped once they decayed (requests/s). */
+  readonly minRps?: number;
+}
+
+interface LocalityState {
+  readonly completionRps: TimeEwma;
+  readonly inProgress: TimeEwma;
+}
+
+interface Track {
+  readonly gateway: string;
+  readonly service: string;
+  readonly issuedRps: TimeEwma;
+  readonly localities: Map<string, LocalityState>;
+  lastMs: number;
+}
+
+export class DemandModel {
+  /** source (one LRS stream) → service → track */
+  private readonly sources = new Map<string, Map<string, Track>>();
+  private readonly tauMs: number;
+  private readonly minRps: number;
+
+  constructor(opts: DemandModelOptions) {
+    if (!(opts.tauMs > 0)) throw new RangeError('tauMs must be > 0');
+    this.tauMs = opts.tauMs;
+    this.minRps = opts.minRps ?? 0.001;
+  }
+
+  /**
+   * One report from `source` (an LRS stream) on `gateway`. Returns the services whose estimates moved.
+   */
+  observe(source: string, gateway: string, loads: readonly ClusterLoad[], nowMs: number): Set<string> {
+    let tracks = this.sources.get(source);
+    if (!tracks) this.sources.set(source, (tracks = new Map()));
+    const touched = new Set<string>();
+    const seen = new Set<string>();
+    for (const load of loads) {
+      seen.add(load.service);
+      touched.add(load.service);
+      let t = tracks.get(load.service);
+      const seconds = load.intervalMs / 1000;
+      const issued = load.localities.reduce((a, l) => a + l.issued, 0);
+      if (!t) {
+        t = { gateway, service: load.service, issuedRps: new TimeEwma(this.tauMs), localities: new Map(), lastMs: nowMs };
+        tracks.set(load.service, t);
+      }
+      t.issuedRps.observe(issued / seconds, load.intervalMs);
+      t.lastMs = nowMs;
+      for (const l of load.localities) {
+        let s = t.localities.get(l.node);
+        if (!s) t.localities.set(l.node, (s = { completionRps: new TimeEwma(this.tauMs), inProgress: new TimeEwma(this.tauMs) }));
+        s.completionRps.observe((l.succeeded + l.errors) / seconds, load.intervalMs);
+        s.inProgress.observe(l.inProgress, load.intervalMs);
+      }
+      for (const [node, s] of t.localities) {
+        if (load.localities.some((l) => l.node === node)) continue;
+        s.completionRps.observe(0, load.intervalMs);
+        s.inProgress.observe(0, load.intervalMs);
+      }
+    }
+    for (const [service, t] of tracks) {
+      if (seen.has(service)) continue;
+      this.idle(t, nowMs);
+      touched.add(service);
+      if ((t.issuedRps.value ?? 0) < this.minRps) tracks.delete(service);
+    }
+    return touched;
+  }
+
+  /** Forget a source (its stream ended). Returns the services it contributed to. */
+  removeSource(source: string): Set<string> {
+    const tracks = this.sources.get(source);
+    this.sources.delete(source);
+    return new Set(tracks?.keys() ?? []);
+  }
+
+  /** Decay tracks that have not been reported for `staleAfterMs` (a silent client). */
+  decay(nowMs: number, staleAfterMs: number): Set<string> {
+    const touched = new Set<string>();
+    for (const tracks of this.sources.values()) {
+      for (const [service, t] of tracks) {
+        if (nowMs - t.lastMs < staleAfterMs) continue;
+        this.idle(t, nowMs);
+        touched.add(service);
+        if ((t.issuedRps.value ?? 0) < this.minRps) tracks.delete(service);
+      }
+    }
+    return touched;
+  }
+
+  private idle(t: Track, nowMs: number): void {
+    const elapsed = Math.max(0, nowMs - t.lastMs);
+    t.issuedRps.observe(0, elapsed);
+    for (const s of t.localities.values()) {
+      s.completionRps.observe(0, elapsed);
+      s.inProgress.observe(0, elapsed);
+    }
+    t.lastMs = nowMs;
+  }
+
+  /** Smoothed requests/s per gateway node for `service`. */
+  demandByGateway(service: string): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const tracks of this.sources.values()) {
+      const t = tracks.get(service);
+      if (!t) continue;
+      out.set(t.gateway, (out.get(t.gateway) ?? 0) + (t.issuedRps.value ?? 0));
+    }
+    return out;
+  }
+
+  /** Mean response time (ms) the gateways see per upstream node, by Little's law, with the completion rate behind it. */
+  responseTimeByNode(service: string): Map<string, Array<{ gateway: string; responseMs: number; completionRps: number }>> {
+    const out = new Map<string, Array<{ gateway: string; responseMs: number; completionRps: number }>>();
+    for (const tracks of this.sources.values()) {
+      const t = tracks.get(service);
+      if (!t) continue;
+      for (const [node, s] of t.localities) {
+        const lambda = s.completionRps.value ?? 0;
+        const l = s.inProgress.value ?? 0;
+        if (!(lambda > 0)) continue;
+        let list = out.get(node);
+        if (!list) out.set(node, (list = []));
+        list.push({ gateway: t.gateway, responseMs: (l / lambda) * 1000, completionRps: lambda });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Time spent at each node (service + queueing, ms) = observed response − RTT(gateway, node), clamped
+   * at 0, averaged over gateways weighted by their completion rate.
+   */
+  serviceTimeByNode(service: string, rttMs: (gateway: string, node: string) => number): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [node, list] of this.responseTimeByNode(service)) {
+      if (!node) continue;
+      let weighted = 0;
+      let total = 0;
+      for (const o of list) {
+        weighted += Math.max(0, o.responseMs - rttMs(o.gateway, node)) * o.completionRps;
+        total += o.completionRps;
+      }
+      if (total > 0) out.set(node, weighted / total);
+    }
+    return out;
+  }
+
+  /** Services with any tracked demand. */
+  services(): Set<string> {
+    const out = new Set<string>();
+    for (const tracks of this.sources.values()) for (const s of tracks.keys()) out.add(s);
+    return out;
+  }
+}

@@ -1,0 +1,213 @@
+import * as grpc from '@grpc/grpc-js';
+import type { MeasurementSink } from '../model/sink.js';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from '../log.js';
+import type { ModelStore } from '../model/store.js';
+import { envoyProtos, grpcLookup } from '../protos/envoy.js';
+import { DemandModel } from './demand.js';
+import {
+  DEFAULT_LRS_LIMITS,
+  gatewayNodeOf,
+  parseClusterStats,
+  type ClusterLoad,
+  type LrsLimits,
+  type LrsRejectReason,
+  type RawClusterStats,
+  type RawNode,
+} from './parse.js';
+
+export function createLrsMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    streams: new Gauge({ name: 'proxima_lrs_streams', help: 'Open LRS (StreamLoadStats) streams.', registers }),
+    reports: new Counter({ name: 'proxima_lrs_reports_total', help: 'LRS load reports received.', registers }),
+    clusters: new Counter({
+      name: 'proxima_lrs_cluster_stats_total',
+      help: 'Per-cluster load stats, by outcome (accepted, rejected).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    rejected: new Counter({
+      name: 'proxima_lrs_rejected_total',
+      help: 'LRS streams or cluster stats rejected, by reason (no_node, unknown_cluster, zero_interval, negative_count, absurd_value, unknown_locality).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    demandUpdates: new Counter({
+      name: 'proxima_lrs_model_updates_total',
+      help: 'Demand / service-time updates written to the model.',
+      registers,
+    }),
+  };
+}
+
+export type LrsMetrics = ReturnType<typeof createLrsMetrics>;
+
+export interface LoadReportingServerOptions {
+  readonly store: ModelStore;
+  /** Where learned demand goes (default: the store). Service time always goes to the store. */
+  readonly sink?: MeasurementSink;
+  readonly log: Logger;
+  readonly registry: Registry;
+  readonly nowMs?: () => number;
+  /** load_reporting_interval asked of clients (default 2000 ms). */
+  readonly reportingIntervalMs?: number;
+  /** Demand EWMA time constant (default 3 × reportingIntervalMs). */
+  readonly demandTauMs?: number;
+  readonly limits?: Partial<LrsLimits>;
+}
+
+interface LoadStatsRequest {
+  node?: RawNode | null;
+  cluster_stats?: RawClusterStats[];
+}
+
+type Stream = grpc.ServerDuplexStream<LoadStatsRequest, unknown>;
+
+/** Demand and service times are written rounded, so noise below these steps does not wake the policy. */
+const RPS_STEP = 0.01;
+const MS_STEP = 0.01;
+const round = (v: number, step: number) => Math.round(v / step) * step;
+
+/**
+ * envoy.service.load_stats.v3.LoadReportingService: asks every client for all clusters at a fixed
+ * interval, turns per-locality request counts into smoothed demand per (gateway node, service) and
+ * service time per node, and writes both into the model. Bad stats are counted and ignored.
+ */
+export class LoadReportingServer {
+  private readonly store: ModelStore;
+  private readonly sink: MeasurementSink;
+  private readonly log: Logger;
+  private readonly nowMs: () => number;
+  private readonly intervalMs: number;
+  private readonly limits: LrsLimits;
+  private readonly metrics: LrsMetrics;
+  readonly demand: DemandModel;
+  private readonly calls = new Set<Stream>();
+  private nextSource = 0;
+  private decayTimer: NodeJS.Timeout | undefined;
+
+  constructor(opts: LoadReportingServerOptions) {
+    this.store = opts.store;
+    this.sink = opts.sink ?? opts.store;
+    this.log = opts.log;
+    this.nowMs = opts.nowMs ?? Date.now;
+    this.intervalMs = opts.reportingIntervalMs ?? 2000;
+    if (!(this.intervalMs > 0)) throw new RangeError('reportingIntervalMs must be > 0');
+    this.limits = { ...DEFAULT_LRS_LIMITS, ...opts.limits };
+    this.metrics = createLrsMetrics(opts.registry);
+    this.demand = new DemandModel({ tauMs: opts.demandTauMs ?? 3 * this.intervalMs });
+  }
+
+  register(server: grpc.Server): void {
+    const ctor = grpcLookup<grpc.ServiceClientConstructor>(envoyProtos().grpc, 'envoy.service.load_stats.v3.LoadReportingService');
+    server.addService(ctor.service, { StreamLoadStats: (call: Stream) => this.handle(call) });
+    // A client that stops reporting without closing its stream decays towards zero demand.
+    this.decayTimer ??= setInterval(() => this.write(this.demand.decay(this.nowMs(), 3 * this.intervalMs)), this.intervalMs);
+    this.decayTimer.unref();
+  }
+
+  close(): void {
+    if (this.decayTimer) clearInterval(this.decayTimer);
+    this.decayTimer = undefined;
+    for (const c of this.calls) c.end();
+    this.calls.clear();
+  }
+
+  private handle(call: Stream): void {
+    const source = `lrs-${++this.nextSource}`;
+    let gateway: string | undefined;
+    this.calls.add(call);
+    this.metrics.streams.set(this.calls.size);
+    let finished = false;
+    const done = () => {
+      if (finished) return;
+      finished = true;
+      this.calls.delete(call);
+      this.metrics.streams.set(this.calls.size);
+      this.write(this.demand.removeSource(source));
+    };
+    call.on('data', (req: LoadStatsRequest) => {
+      try {
+        if (gateway === undefined) {
+          gateway = gatewayNodeOf(req.node);
+          if (gateway === undefined) {
+            this.reject('no_node');
+            this.log.warn('LRS: first request carries no node; closing the stream');
+            call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'the first LoadStatsRequest must carry node' });
+            return;
+          }
+          this.log.info({ gateway, nodeId: req.node?.id }, 'LRS stream from gateway');
+          call.write({
+            send_all_clusters: true,
+            load_reporting_interval: { seconds: Math.floor(this.intervalMs / 1000), nanos: (this.intervalMs % 1000) * 1e6 },
+          });
+        }
+        this.onReport(source, gateway, req);
+      } catch (err) {
+        this.log.error({ err }, 'LRS: failed to handle a load report');
+      }
+    });
+    call.on('end', () => {
+      done();
+      call.end();
+    });
+    call.on('error', done);
+    call.on('close', done);
+    call.on('cancelled', done);
+  }
+
+  private reject(reason: LrsRejectReason, n = 1): void {
+    this.metrics.rejected.inc({ reason }, n);
+  }
+
+  private onReport(source: string, gateway: string, req: LoadStatsRequest): void {
+    this.metrics.reports.inc();
+    const loads: ClusterLoad[] = [];
+    for (const cs of req.cluster_stats ?? []) {
+      const p = parseClusterStats(
+        cs,
+        (s) => this.store.service(s) !== undefined,
+        (n) => this.store.hasNode(n),
+        this.limits,
+      );
+      if ('rejected' in p) {
+        this.reject(p.rejected);
+        this.metrics.clusters.inc({ outcome: 'rejected' });
+        this.log.debug({ gateway, cluster: p.name, reason: p.rejected }, 'LRS: cluster stats rejected');
+        continue;
+      }
+      if (p.unknownLocalities > 0) this.reject('unknown_locality', p.unknownLocalities);
+      this.metrics.clusters.inc({ outcome: 'accepted' });
+      loads.push(p.ok);
+    }
+    this.write(this.demand.observe(source, gateway, loads, this.nowMs()));
+  }
+
+  /** Write the current estimates of `services` into the model. */
+  private write(services: ReadonlySet<string>): void {
+    const now = this.nowMs();
+    for (const service of services) {
+      if (!this.store.service(service)) continue;
+      const demand = new Map<string, number>();
+      for (const [g, rps] of this.demand.demandByGateway(service)) demand.set(g, round(rps, RPS_STEP));
+      const times = new Map<string, number>();
+      for (const [n, ms] of this.demand.serviceTimeByNode(service, (g, node) => this.store.rttMs(g, node, now))) {
+        if (this.store.hasNode(n)) times.set(n, round(ms, MS_STEP));
+      }
+      this.sink.setDemand(service, demand);
+      this.store.setServiceTime(service, times);
+      this.metrics.demandUpdates.inc();
+    }
+  }
+
+  /** Current estimates, for /debug. */
+  snapshot(): Array<{ service: string; demandRps: Record<string, number>; serviceTimeMs: Record<string, number> }> {
+    const now = this.nowMs();
+    return [...this.demand.services()].sort().map((service) => ({
+      service,
+      demandRps: Object.fromEntries(this.demand.demandByGateway(service)),
+      serviceTimeMs: Object.fromEntries(this.demand.serviceTimeByNode(service, (g, n) => this.store.rttMs(g, n, now))),
+    }));
+  }
+}

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { faastPolicy } from './faast.js';
+import { describe, makeInput } from './testing.js';
+
+test('faast: w_ij = (1/r_ij)/Σ(1/r_ik), r = RTT + P, all in priority 0', () => {
+  const cases: Array<{ name: string; rtt: Record<string, number>; p: Record<string, number>; want: string[] }> = [
+    // DESIGN.md: r_local = 10, r_far = 60 → 1/10 : 1/60 = 6 : 1 → 857 / 143 (14 % far).
+    { name: 'design example', rtt: { 'e1>cloud': 50 }, p: { e1: 9.8, cloud: 10 }, want: ['e1:857@0', 'cloud:143@0'] },
+    // r = 20.2, 40, 110 → inverses 0.0495, 0.0250, 0.00909 → 59.2 %, 29.9 %, 10.9 %.
+    {
+      name: 'three nodes',
+      rtt: { 'e1>e2': 20, 'e1>cloud': 100 },
+      p: { e1: 20, e2: 20, cloud: 10 },
+      want: ['e1:592@0', 'e2:299@0', 'cloud:109@0'],
+    },
+  ];
+  for (const c of cases) {
+    const backends: Record<string, [number, number]> = {};
+    for (const n of Object.keys(c.p)) backends[n] = [1, 4];
+    const out = faastPolicy.assign(makeInput({ gateways: ['e1'], backends, rtt: c.rtt, serviceTimeMs: c.p }));
+    assert.deepEqual(describe(out.get('e1')), c.want, c.name);
+  }
+});
+
+test('faast: nodes without ready pods get nothing; unreachable nodes are left out', () => {
+  const input = makeInput({ gateways: ['e1', 'e2'], backends: { e2: [1, 4], cloud: [0, 0] }, rtt: { 'e1>e2': 20 } });
+  assert.deepEqual(describe(faastPolicy.assign(input).get('e1')), ['e2:1000@0']);
+  const cut = makeInput({ gateways: ['e1'], backends: { e2: [1, 4], cloud: [2, 8] }, unreachable: ['e1>e2'] });
+  assert.deepEqual(describe(faastPolicy.assign(cut).get('e1')), ['cloud:1000@0']);
+  const none = makeInput({ gateways: ['e1'], backends: { e2: [1, 4] }, unreachable: ['e1>e2'] });
+  assert.deepEqual(faastPolicy.assign(none).get('e1')?.localities, []);
+});

@@ -1,0 +1,217 @@
+import type { NodeQueueModel } from './queueing.js';
+import { meanSojournMs, saturationRps, serviceTimeFromObservedMs } from './queueing.js';
+import { keepFailoverOrder } from './stability.js';
+import { memoizeInput, pct, primaryShares, pruneShares, safeDemand, slotsPerPod, solveShares } from './shares.js';
+import { assemble, byLatency, sharesToLocalities } from './tiers.js';
+import type { GatewayAssignment, Policy, PolicyInput } from './types.js';
+
+export interface ProximaOptions {
+  /** Highest utilisation a node is planned for before traffic spills elsewhere (0..1). */
+  readonly targetUtilisation: number;
+  /** Keep a gateway's previous assignment while every share moved less than this (0..1). */
+  readonly hysteresisShare: number;
+  /**
+   * Keep the whole previous assignment of a service while its predicted mean response time under
+   * the current inputs is within this fraction of the new optimum's (flat optima, near-ties between
+   * equally good spill targets, estimation noise) and it plans no node past the target.
+   */
+  readonly hysteresisCost: number;
+  /** Shares below this are dropped (a locality is not worth a push for < 1 % of traffic). */
+  readonly minShare: number;
+  /** Squared coefficient of variation assumed for service times (1 = exponential, conservative). */
+  readonly serviceCv2: number;
+  /** Segments of the queueing cost curve per node. */
+  readonly segments: number;
+}
+
+export const DEFAULT_PROXIMA_OPTIONS: ProximaOptions = Object.freeze({
+  targetUtilisation: 0.8,
+  hysteresisShare: 0.05,
+  hysteresisCost: 0.05,
+  minShare: 0.01,
+  serviceCv2: 1,
+  segments: 12,
+});
+
+/**
+ * The default policy (DESIGN.md "The proxima policy"): per service and jointly for all gateways,
+ * minimise the expected response time RTT + service + queueing (M/G/c per pod) with no node planned
+ * past `targetUtilisation`, solved exactly as a convex min-cost flow. Demand past every node's target
+ * spreads in proportion to capacity. Without demand: local when a local pod is ready, else nearest.
+ */
+export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Policy {
+  const o: ProximaOptions = { ...DEFAULT_PROXIMA_OPTIONS, ...options };
+  return {
+    name: 'proxima',
+    assign(input: PolicyInput): Map<string, GatewayAssignment> {
+      const out = new Map<string, GatewayAssignment>();
+      const backends = input.backends.filter((b) => b.readyEndpoints > 0);
+      if (backends.length === 0) {
+        for (const g of input.gateways) out.set(g, { gateway: g, service: input.service, localities: [], reason: 'no ready endpoints' });
+        return out;
+      }
+      const view: PolicyInput = { ...memoizeInput(input), backends };
+      const demand = input.gateways.map((g) => safeDemand(input, g));
+      const totalRps = demand.reduce((a, b) => a + b, 0);
+      const solved = totalRps > 0 ? withDemand(view, demand, totalRps, o) : undefined;
+      const computed = solved?.computed ?? withoutDemand(view);
+      const keepAll = solved && !solved.overloaded ? previousGoodEnough(view, demand, solved, o) : undefined;
+      if (keepAll) {
+        for (const g of input.gateways) {
+          const kept = input.previous!.get(g)!.localities.filter((l) => l.priority === 0);
+          out.set(
+            g,
+            keepFailoverOrder(
+              view,
+              assemble(view, g, [...kept], `kept: ${keepAll}; now: ${computed.get(g)!.reason}`),
+              input.previous?.get(g),
+            ),
+          );
+        }
+        return out;
+      }
+      for (const g of input.gateways) {
+        const next = computed.get(g)!;
+        out.set(g, keepFailoverOrder(view, applyHysteresis(view, g, next.shares, next.reason, o), input.previous?.get(g)));
+      }
+      return out;
+    },
+  };
+}
+
+export const proximaPolicy: Policy = createProximaPolicy();
+
+interface Computed {
+  readonly shares: Map<string, number>;
+  readonly reason: string;
+}
+
+/** No demand known: everything to the local pod, else to the nearest reachable node. */
+function withoutDemand(input: PolicyInput): Map<string, Computed> {
+  const out = new Map<string, Computed>();
+  for (const g of input.gateways) {
+    const best = byLatency(input, g).find((b) => input.reachable(g, b.node));
+    out.set(
+      g,
+      best
+        ? {
+            shares: new Map([[best.node, 1]]),
+            reason: `no demand known: ${best.node === g ? 'local' : `nearest ${best.node} at ${input.rttMs(g, best.node).toFixed(1)} ms`}`,
+          }
+        : { shares: new Map(), reason: 'no reachable node with ready endpoints' },
+    );
+  }
+  return out;
+}
+
+interface Solved {
+  readonly computed: Map<string, Computed>;
+  readonly models: NodeQueueModel[];
+  readonly overloaded: boolean;
+}
+
+/** Predicted mean response time (ms) of per-gateway shares under the policy's own model. */
+function predictedMeanMs(
+  input: PolicyInput,
+  demand: readonly number[],
+  shares: (g: string) => ReadonlyMap<string, number>,
+  models: readonly NodeQueueModel[],
+  maxUtilisation: number,
+): number {
+  const index = new Map(input.backends.map((b, i) => [b.node, i] as const));
+  const nodeRps = new Array<number>(models.length).fill(0);
+  let total = 0;
+  input.gateways.forEach((g, gi) => {
+    total += demand[gi]!;
+    for (const [n, s] of shares(g)) {
+      const i = index.get(n)!;
+      nodeRps[i] = nodeRps[i]! + s * demand[gi]!;
+    }
+  });
+  if (nodeRps.some((rps, i) => rps > maxUtilisation * saturationRps(models[i]!))) return Infinity;
+  let sum = 0;
+  input.gateways.forEach((g, gi) => {
+    for (const [n, s] of shares(g)) {
+      const i = index.get(n)!;
+      sum += s * demand[gi]! * (input.rttMs(g, n) + meanSojournMs(models[i]!, nodeRps[i]!));
+    }
+  });
+  return total > 0 ? sum / total : 0;
+}
+
+/** Why the previous assignment is kept as a whole, or undefined when it should not be. */
+function previousGoodEnough(input: PolicyInput, demand: readonly number[], solved: Solved, o: ProximaOptions): string | undefined {
+  const prev = input.previous;
+  if (!prev || o.hysteresisCost <= 0) return undefined;
+  const prevShares = new Map(input.gateways.map((g) => [g, primaryShares(prev.get(g))] as const));
+  for (const g of input.gateways) {
+    const p = prevShares.get(g)!;
+    if (p.size === 0) return undefined;
+    for (const n of p.keys()) if (!input.backends.some((b) => b.node === n) || !input.reachable(g, n)) return undefined;
+  }
+  // Slack above the target: near full load, demand noise alone would otherwise flip spill on and off.
+  const limit = Math.min(0.95, o.targetUtilisation + 2 * o.hysteresisShare);
+  const before = predictedMeanMs(input, demand, (g) => prevShares.get(g)!, solved.models, limit);
+  const after = predictedMeanMs(input, demand, (g) => solved.computed.get(g)!.shares, solved.models, limit);
+  if (!(before <= after * (1 + o.hysteresisCost))) return undefined;
+  return `previous assignment predicts ${before.toFixed(1)} ms vs ${after.toFixed(1)} ms for the new optimum (< ${(o.hysteresisCost * 100).toFixed(0)}% better)`;
+}
+
+function withDemand(input: PolicyInput, demand: number[], totalRps: number, o: ProximaOptions): Solved {
+  const models: NodeQueueModel[] = input.backends.map((b) => {
+    const shape = { pods: b.readyEndpoints, slotsPerPod: slotsPerPod(b), serviceCv2: o.serviceCv2 };
+    const observed = input.serviceTimeMs(b.node);
+    const loadRps = input.serviceLoadRps?.(b.node);
+    const serviceTimeMs = serviceTimeFromObservedMs(shape, observed > 0 ? observed : 0, loadRps !== undefined && loadRps > 0 ? loadRps : 0);
+    return { ...shape, serviceTimeMs };
+  });
+  // A gateway without demand still needs a route: give it a sliver so it follows the marginal cost.
+  const sliver = totalRps * 1e-4;
+  const solved = solveShares(input, {
+    models,
+    maxUtilisation: o.targetUtilisation,
+    segments: o.segments,
+    spacingPower: 1.5,
+    demandRps: demand.map((d) => Math.max(d, sliver)),
+  });
+  const out = new Map<string, Computed>();
+  input.gateways.forEach((g, gi) => {
+    const shares = pruneShares(solved.shares.get(g)!, o.minShare);
+    const parts = [...shares]
+      .sort((a, b) => b[1] - a[1])
+      .map(([n, s]) => {
+        const i = input.backends.findIndex((b) => b.node === n);
+        const util = (solved.nodeRps.get(n) ?? 0) / saturationRps(models[i]!);
+        return `${n} ${pct(s)} (rtt ${input.rttMs(g, n).toFixed(1)} ms, service ${models[i]!.serviceTimeMs.toFixed(1)} ms, node util ${pct(util)})`;
+      });
+    const head = `demand ${demand[gi]!.toFixed(1)} rps of ${totalRps.toFixed(1)}${solved.overloaded ? '; OVERLOADED: demand exceeds every node at target utilisation, spread by capacity' : ''}`;
+    out.set(g, { shares, reason: shares.size ? `${head}: ${parts.join(', ')}` : `${head}: no reachable node with ready endpoints` });
+  });
+  return { computed: out, models, overloaded: solved.overloaded };
+}
+
+function applyHysteresis(
+  input: PolicyInput,
+  gateway: string,
+  shares: Map<string, number>,
+  reason: string,
+  o: ProximaOptions,
+): GatewayAssignment {
+  if (shares.size === 0) return { gateway, service: input.service, localities: [], reason };
+  const prev = primaryShares(input.previous?.get(gateway));
+  if (prev.size > 0) {
+    const usable = [...prev.keys()].every((n) => input.backends.some((b) => b.node === n) && input.reachable(gateway, n));
+    const nodes = new Set([...prev.keys(), ...shares.keys()]);
+    const maxMove = Math.max(...[...nodes].map((n) => Math.abs((prev.get(n) ?? 0) - (shares.get(n) ?? 0))));
+    if (usable && maxMove < o.hysteresisShare) {
+      const kept = input.previous!.get(gateway)!.localities.filter((l) => l.priority === 0);
+      return assemble(
+        input,
+        gateway,
+        [...kept],
+        `kept (largest share change ${(maxMove * 100).toFixed(1)} points < ${(o.hysteresisShare * 100).toFixed(0)}); now: ${reason}`,
+      );
+    }
+  }
+  return assemble(input, gateway, sharesToLocalities(shares, 0), reason);
+}

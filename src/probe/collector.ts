@@ -1,0 +1,227 @@
+import { createHash } from 'node:crypto';
+import type { MeasurementSink } from '../model/sink.js';
+import type * as grpc from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../log.js';
+import type { ModelStore } from '../model/store.js';
+import { createProbeCollectorMetrics, type ProbeCollectorMetrics } from './metrics.js';
+import { probeProtos, type AgentMsg, type ControlMsg, type PeerListMsg } from './protocol.js';
+import { DEFAULT_REPORT_LIMITS, validateHello, validateReport, type ProbeRejectReason, type ReportLimits } from './validate.js';
+
+export interface ProbeCollectorOptions {
+  readonly store: ModelStore;
+  /** Where validated RTT rows go (default: the store). */
+  readonly sink?: MeasurementSink;
+  readonly log: Logger;
+  readonly registry: Registry;
+  readonly nowMs?: () => number;
+  /** Rows whose last probe is older than this are dropped (unknown). Default: the store's measuredRttTtlMs. */
+  readonly staleAfterMs?: number;
+  /** Probe interval sent to agents; 0 (default) lets each agent keep its --interval-ms. */
+  readonly probeIntervalMs?: number;
+  /** Rows per report above this reject the report (default 4096). */
+  readonly maxRowsPerReport?: number;
+  /** Coalesce peer-list pushes after model changes for this long (default 50 ms). */
+  readonly pushDelayMs?: number;
+}
+
+type Stream = grpc.ServerDuplexStream<AgentMsg, ControlMsg>;
+
+interface AgentStream {
+  readonly call: Stream;
+  node?: string;
+  sentVersion?: string;
+}
+
+export interface ProbeAgentInfo {
+  readonly node: string;
+  readonly probeAddress: string;
+  readonly streams: number;
+  readonly lastReportMs?: number;
+}
+
+/**
+ * The control-plane end of the probe protocol: learns each agent's probe address from its hello,
+ * sends every agent the peers to probe (and a new list whenever nodes or addresses change), and feeds
+ * validated RTT rows into the model. Bad reports are counted by reason and never reach the model.
+ */
+export class ProbeCollector {
+  private readonly store: ModelStore;
+  private readonly sink: MeasurementSink;
+  private readonly log: Logger;
+  private readonly nowMs: () => number;
+  private readonly metrics: ProbeCollectorMetrics;
+  private readonly limits: ReportLimits;
+  private readonly intervalMs: number;
+  private readonly pushDelayMs: number;
+  private readonly streams = new Set<AgentStream>();
+  private readonly addresses = new Map<string, string>();
+  private readonly lastReport = new Map<string, number>();
+  private membershipKey = '';
+  private pushTimer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(opts: ProbeCollectorOptions) {
+    this.store = opts.store;
+    this.sink = opts.sink ?? opts.store;
+    this.log = opts.log;
+    this.nowMs = opts.nowMs ?? Date.now;
+    this.metrics = createProbeCollectorMetrics(opts.registry);
+    this.limits = {
+      ...DEFAULT_REPORT_LIMITS,
+      staleAfterMs: opts.staleAfterMs ?? opts.store.measuredRttTtlMs,
+      maxRows: opts.maxRowsPerReport ?? DEFAULT_REPORT_LIMITS.maxRows,
+    };
+    this.intervalMs = opts.probeIntervalMs ?? 0;
+    this.pushDelayMs = opts.pushDelayMs ?? 50;
+  }
+
+  /** Serve proxima.probe.v1.ProbeService on `server` (the xDS port) and follow model changes. */
+  register(server: grpc.Server): void {
+    server.addService(probeProtos().service, { Connect: (call: Stream) => this.handle(call) });
+    this.unsubscribe ??= this.store.onChange((c) => {
+      if (c.global) this.schedulePush();
+    });
+  }
+
+  /** Stop following the model and end every agent stream. */
+  close(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    if (this.pushTimer) clearTimeout(this.pushTimer);
+    for (const s of this.streams) s.call.end();
+    this.streams.clear();
+    this.metrics.agents.set(0);
+  }
+
+  /** Agents seen (hello received), for /debug. */
+  agents(): ProbeAgentInfo[] {
+    const counts = new Map<string, number>();
+    for (const s of this.streams) if (s.node) counts.set(s.node, (counts.get(s.node) ?? 0) + 1);
+    return [...this.addresses]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([node, probeAddress]) => {
+        const last = this.lastReport.get(node);
+        return { node, probeAddress, streams: counts.get(node) ?? 0, ...(last !== undefined ? { lastReportMs: last } : {}) };
+      });
+  }
+
+  /** The peer list `node` should probe: every other known node whose agent said hello. */
+  peerListFor(node: string): PeerListMsg {
+    const peers = this.store
+      .nodeNames()
+      .filter((n) => n !== node && this.addresses.has(n))
+      .sort()
+      .map((name) => ({ name, probe_address: this.addresses.get(name)! }));
+    const version = createHash('sha256')
+      .update(JSON.stringify([peers, this.intervalMs]))
+      .digest('hex')
+      .slice(0, 16);
+    return { peers, interval_ms: this.intervalMs, version };
+  }
+
+  private handle(call: Stream): void {
+    const s: AgentStream = { call };
+    this.streams.add(s);
+    this.metrics.agents.set(this.streams.size);
+    const done = () => {
+      if (!this.streams.delete(s)) return;
+      this.metrics.agents.set(this.streams.size);
+    };
+    call.on('data', (msg: AgentMsg) => {
+      try {
+        this.onMessage(s, msg);
+      } catch (err) {
+        this.log.error({ err }, 'probe collector: failed to handle an agent message');
+      }
+    });
+    call.on('end', () => {
+      done();
+      call.end();
+    });
+    call.on('error', done);
+    call.on('close', done);
+    call.on('cancelled', done);
+  }
+
+  private reject(reason: ProbeRejectReason, n = 1): void {
+    this.metrics.rejected.inc({ reason }, n);
+  }
+
+  private onMessage(s: AgentStream, msg: AgentMsg): void {
+    if (msg.hello) {
+      const h = validateHello(msg.hello);
+      if ('error' in h) {
+        this.reject('bad_hello');
+        this.log.warn({ error: h.error }, 'probe collector: bad hello');
+        return;
+      }
+      s.node = h.node;
+      s.sentVersion = undefined;
+      if (!this.store.hasNode(h.node)) {
+        this.reject('unknown_node');
+        this.log.warn({ node: h.node }, 'probe collector: hello from a node the model does not know (yet)');
+      }
+      if (this.addresses.get(h.node) !== h.probeAddress) {
+        this.addresses.set(h.node, h.probeAddress);
+        this.log.info({ node: h.node, probeAddress: h.probeAddress }, 'probe agent registered');
+        this.schedulePush();
+      }
+      this.send(s);
+      return;
+    }
+    if (msg.report) this.onReport(s, msg);
+  }
+
+  private onReport(s: AgentStream, msg: AgentMsg): void {
+    const v = validateReport(msg.report, s.node, (n) => this.store.hasNode(n), this.limits);
+    for (const [reason, n] of v.rowRejects) this.reject(reason, n);
+    if (v.rejectedAs) {
+      this.reject(v.rejectedAs);
+      this.metrics.reports.inc({ outcome: 'rejected' });
+      this.log.debug({ node: s.node, reason: v.rejectedAs }, 'probe collector: report rejected');
+      return;
+    }
+    this.metrics.reports.inc({ outcome: 'accepted' });
+    const now = this.nowMs();
+    this.lastReport.set(s.node!, now);
+    if (v.rows.length === 0) return;
+    // Rows keep their age (per whole second) so a row probed long ago expires on time in the store.
+    const byAgeS = new Map<number, Array<{ to: string; rttMs: number; reachable: boolean }>>();
+    for (const r of v.rows) {
+      const ageS = Math.floor(r.ageMs / 1000);
+      let bucket = byAgeS.get(ageS);
+      if (!bucket) byAgeS.set(ageS, (bucket = []));
+      bucket.push({ to: r.to, rttMs: r.rttMs, reachable: r.reachable });
+    }
+    for (const [ageS, rows] of byAgeS) this.sink.setMeasuredRtt(s.node!, rows, now - ageS * 1000);
+    this.metrics.rows.inc(v.rows.length);
+  }
+
+  private send(s: AgentStream): void {
+    if (!s.node) return;
+    const list = this.peerListFor(s.node);
+    if (list.version === s.sentVersion) return;
+    s.sentVersion = list.version;
+    s.call.write({ peers: list });
+    this.metrics.peerLists.inc();
+  }
+
+  private schedulePush(): void {
+    if (this.pushTimer) return;
+    this.pushTimer = setTimeout(() => {
+      this.pushTimer = undefined;
+      this.pushAll();
+    }, this.pushDelayMs);
+    this.pushTimer.unref();
+  }
+
+  /** Send a new list to every agent whose list changed; cheap when membership did not change. */
+  private pushAll(): void {
+    const names = this.store.nodeNames().sort();
+    const key = JSON.stringify([names, [...this.addresses].sort(([a], [b]) => (a < b ? -1 : 1))]);
+    if (key === this.membershipKey) return;
+    this.membershipKey = key;
+    for (const s of this.streams) this.send(s);
+  }
+}

@@ -1,0 +1,66 @@
+/** The simulated world: nodes, links, users, pods. Times in ms, rates in requests/s. */
+export interface SimNode {
+  readonly name: string;
+  readonly pods: number;
+  readonly slotsPerPod: number;
+  /** Share of the users entering at this node's gateway (0 for the cloud). */
+  readonly userShare: number;
+}
+
+export interface SimLink {
+  readonly a: string;
+  readonly b: string;
+  readonly rttMs: number;
+  /** Per-request RTT is uniform in rttMs ± jitterMs. */
+  readonly jitterMs: number;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  readonly nodes: readonly SimNode[];
+  readonly links: readonly SimLink[];
+  readonly localRttMs: number;
+  readonly serviceTimeMs: number;
+  /** Lognormal sigma of the service time (cv² = e^{σ²} − 1). */
+  readonly serviceSigma: number;
+  readonly rpsPerUser: number;
+}
+
+export function serviceCv2(s: Scenario): number {
+  return Math.exp(s.serviceSigma * s.serviceSigma) - 1;
+}
+
+export function link(s: Scenario, from: string, to: string): SimLink {
+  if (from === to) return { a: from, b: to, rttMs: s.localRttMs, jitterMs: 0 };
+  const l = s.links.find((x) => (x.a === from && x.b === to) || (x.a === to && x.b === from));
+  if (!l) throw new Error(`scenario ${s.name}: no link ${from}–${to}`);
+  return l;
+}
+
+/**
+ * The FaaSt experiment (CloudNet 2024) shape: edge nodes with one small pod each, a cloud node with
+ * more pods, users entering at the edge gateways (unevenly, so capacity matters), edge↔edge 20 ± 4 ms
+ * and edge↔cloud `cloudRttMs` ± 20 %.
+ */
+export function faastScenario(edgeNodes: number, cloudRttMs: number): Scenario {
+  const userShares = [0.5, 0.3, 0.2, 0.1].slice(0, edgeNodes);
+  const sum = userShares.reduce((a, b) => a + b, 0);
+  const edges = userShares.map((u, i) => ({ name: `edge-${i + 1}`, pods: 1, slotsPerPod: 2, userShare: u / sum }));
+  const nodes: SimNode[] = [...edges, { name: 'cloud', pods: 4, slotsPerPod: 2, userShare: 0 }];
+  const links: SimLink[] = [];
+  for (let i = 0; i < edges.length; i++) {
+    for (let j = i + 1; j < edges.length; j++) links.push({ a: edges[i]!.name, b: edges[j]!.name, rttMs: 20, jitterMs: 4 });
+    links.push({ a: edges[i]!.name, b: 'cloud', rttMs: cloudRttMs, jitterMs: cloudRttMs / 5 });
+  }
+  return {
+    name: `${edgeNodes}edge-cloud${cloudRttMs}`,
+    description: `${edgeNodes} edge nodes (1 pod × 2 slots) + cloud (4 pods × 2 slots), edge↔cloud ${cloudRttMs} ± ${cloudRttMs / 5} ms, edge↔edge 20 ± 4 ms, users split ${userShares.map((u) => Math.round((u / sum) * 100)).join('/')} %`,
+    nodes,
+    links,
+    localRttMs: 0.2,
+    serviceTimeMs: 10,
+    serviceSigma: 0.4,
+    rpsPerUser: 10,
+  };
+}

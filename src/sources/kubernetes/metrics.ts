@@ -1,0 +1,73 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** Metrics of the Kubernetes source. */
+export function createKubernetesMetrics(registry: Registry) {
+  return {
+    events: new Counter({
+      name: 'proxima_kubernetes_events_total',
+      help: 'Informer events by resource and type (add, update, delete).',
+      labelNames: ['resource', 'type'] as const,
+      registers: [registry],
+    }),
+    lists: new Counter({
+      name: 'proxima_kubernetes_lists_total',
+      help: 'Full lists per resource: the initial sync plus relists (410 Gone, restarts).',
+      labelNames: ['resource'] as const,
+      registers: [registry],
+    }),
+    watchErrors: new Counter({
+      name: 'proxima_kubernetes_watch_errors_total',
+      help: 'List/watch failures per resource; each is retried with exponential back-off.',
+      labelNames: ['resource'] as const,
+      registers: [registry],
+    }),
+    synced: new Gauge({
+      name: 'proxima_kubernetes_synced',
+      help: '1 once the resource has been listed successfully.',
+      labelNames: ['resource'] as const,
+      registers: [registry],
+    }),
+    ingresses: new Gauge({
+      name: 'proxima_kubernetes_ingresses',
+      help: 'KIngresses of the configured class by translation outcome (ok, pending, unsupported); ignored = another class.',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    skippedEndpoints: new Gauge({
+      name: 'proxima_kubernetes_skipped_endpoints',
+      help: 'Endpoint addresses left out of the model: unknown_node (nodeName not a known Node), missing_node (no nodeName).',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    invalidObjects: new Gauge({
+      name: 'proxima_kubernetes_invalid_objects',
+      help: 'Objects ignored because they lack required fields (e.g. metadata.name), at the last translation.',
+      registers: [registry],
+    }),
+    translateSeconds: new Histogram({
+      name: 'proxima_kubernetes_translate_seconds',
+      help: 'Time to translate the informer caches into the model.',
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+      registers: [registry],
+    }),
+    statusWrites: new Counter({
+      name: 'proxima_kubernetes_status_writes_total',
+      help: 'KIngress status patches by outcome (ok, error).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    measurementWrites: new Counter({
+      name: 'proxima_kubernetes_measurement_writes_total',
+      help: 'ProximaMeasurement writes of this replica by outcome (ok, error).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    invalidMeasurementRows: new Gauge({
+      name: 'proxima_kubernetes_invalid_measurement_rows',
+      help: 'Malformed rows in ProximaMeasurement objects at the last merge (ignored).',
+      registers: [registry],
+    }),
+  };
+}
+
+export type KubernetesMetrics = ReturnType<typeof createKubernetesMetrics>;

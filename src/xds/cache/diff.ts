@@ -1,0 +1,75 @@
+import type { EncodedResource } from './encoded.js';
+
+/** What a stream can see of one resource type: the cache's current content for its gateway node. */
+export interface TypeView {
+  get(name: string): EncodedResource | undefined;
+  /** Names in this type's wildcard set (LDS: gateway listeners only; others: everything). */
+  wildcardNames(): Iterable<string>;
+  inWildcard(name: string): boolean;
+}
+
+/** A client's subscription to one type. */
+export interface Subscription {
+  readonly wildcard: boolean;
+  readonly names: ReadonlySet<string>;
+}
+
+export interface ResourceDiff {
+  /** Wanted resources the client does not hold at this version (new or changed). */
+  readonly upserts: EncodedResource[];
+  /** Names the client holds and still wants, but which no longer exist (deleted). */
+  readonly removed: string[];
+  /** Names the client holds but no longer subscribes to: forget them, nothing to send. */
+  readonly dropped: string[];
+}
+
+/** Whether the subscription covers `name`; for a wildcard, a name that no longer exists counts (it was deleted). */
+export function wants(sub: Subscription, view: TypeView, name: string): boolean {
+  return sub.names.has(name) || (sub.wildcard && (view.inWildcard(name) || view.get(name) === undefined));
+}
+
+/**
+ * The one diff both SotW and Delta use: desired (subscription ∩ cache) against what the client
+ * holds (`held`: what was last sent, including a NACKed version, so a rejected config is not sent
+ * again until its content changes). `candidates` narrows the work to names a cache change touched;
+ * without it every wanted and held name is compared.
+ */
+export function diffResources(
+  sub: Subscription,
+  view: TypeView,
+  held: ReadonlyMap<string, EncodedResource>,
+  candidates?: Iterable<string>,
+): ResourceDiff {
+  const upserts: EncodedResource[] = [];
+  const removed: string[] = [];
+  const dropped: string[] = [];
+  const visit = (name: string): void => {
+    const wanted = wants(sub, view, name);
+    const current = wanted ? view.get(name) : undefined;
+    if (!current && !wanted && !held.has(name)) return;
+    const had = held.get(name);
+    if (current) {
+      if (!had || had.version !== current.version) upserts.push(current);
+    } else if (had) {
+      (wanted ? removed : dropped).push(name);
+    }
+  };
+  if (candidates) {
+    for (const name of candidates) visit(name);
+  } else {
+    const seen = new Set<string>();
+    const once = (name: string): void => {
+      if (seen.has(name)) return;
+      seen.add(name);
+      visit(name);
+    };
+    if (sub.wildcard) for (const name of view.wildcardNames()) once(name);
+    for (const name of sub.names) once(name);
+    for (const name of held.keys()) once(name);
+  }
+  return { upserts, removed, dropped };
+}
+
+export function isEmptyDiff(d: ResourceDiff): boolean {
+  return d.upserts.length === 0 && d.removed.length === 0 && d.dropped.length === 0;
+}

@@ -1,0 +1,41 @@
+import type { Service } from '../../model/types.js';
+import type { BuildOptions, ProtoResource } from './types.js';
+import { TypeUrl } from './types.js';
+import { adsConfigSource, duration, HTTP_PROTOCOL_OPTIONS_KEY, HTTP_PROTOCOL_OPTIONS_TYPE_URL, type Plain } from './common.js';
+
+/**
+ * One EDS cluster per service, named `namespace/name` (Kourier's cluster naming), endpoints via ADS.
+ * - `common_lb_config.locality_weighted_lb_config` makes Envoy honour the EDS locality weights
+ *   (without it Envoy ignores `load_balancing_weight`); gRPC clients always honour them and ignore
+ *   this field.
+ * - lb_policy stays ROUND_ROBIN (the default): grpc-js-xds and C-core map it to xds_wrr_locality
+ *   and reject most other policies.
+ * - `lrs_server: {self: {}}` asks the gateway to report load on the ADS server itself; gRPC accepts
+ *   only `self` here.
+ */
+export function buildCluster(service: Service, opts: BuildOptions): ProtoResource {
+  const value: Plain = {
+    name: service.name,
+    type: 'EDS',
+    eds_cluster_config: { eds_config: adsConfigSource(), service_name: service.name },
+    connect_timeout: duration(opts.connectTimeoutMs),
+    common_lb_config: { locality_weighted_lb_config: {} },
+    ...(opts.loadReporting ? { lrs_server: { self: {} } } : {}),
+    ...(service.protocol === 'h2c' || service.protocol === 'grpc'
+      ? {
+          typed_extension_protocol_options: {
+            [HTTP_PROTOCOL_OPTIONS_KEY]: {
+              '@type': HTTP_PROTOCOL_OPTIONS_TYPE_URL,
+              explicit_http_config: { http2_protocol_options: {} },
+            },
+          },
+        }
+      : {}),
+  };
+  return { name: service.name, typeUrl: TypeUrl.Cluster, value };
+}
+
+/** Clusters for every service, sorted by name. */
+export function buildClusters(services: readonly Service[], opts: BuildOptions): ProtoResource[] {
+  return [...services].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((s) => buildCluster(s, opts));
+}

@@ -1,0 +1,70 @@
+import type { ResourceDiff } from '../cache/diff.js';
+import { versionOf } from '../cache/encoded.js';
+import { XdsStream, type RequestCommon, type SendOptions } from './stream.js';
+import { isFullStateType, type TypeState } from './type-state.js';
+import { encodeSotwResponse } from './wire.js';
+
+export interface DiscoveryRequestMessage extends RequestCommon {
+  readonly version_info?: string;
+  readonly resource_names?: readonly string[];
+}
+
+/** State-of-the-world xDS: StreamAggregatedResources and Stream{Clusters,Endpoints,Listeners,Routes}. */
+export class SotwStream extends XdsStream {
+  protected handle(state: TypeState, req: DiscoveryRequestMessage): void {
+    const nonce = req.response_nonce ?? '';
+    if (nonce !== '') {
+      if (nonce !== state.lastNonce) {
+        // A response superseded this one (or it was never ours): the client will answer the newer one.
+        this.malformed(this.issued(nonce) ? 'stale_nonce' : 'unknown_nonce', { type: state.typeUrl, nonce });
+        return;
+      }
+      const version = state.pending.get(nonce) ?? state.versionSent ?? '';
+      state.pending.clear();
+      if (req.error_detail) this.recordNack(state, nonce, version, req.error_detail.message ?? '');
+      else this.recordAck(state, version);
+    }
+    const first = !state.requested;
+    state.requested = true;
+    const subscriptionChanged = state.setSotwNames(req.resource_names ?? []);
+    if (first) {
+      const clientVersion = req.version_info ?? '';
+      if (nonce === '' && clientVersion !== '' && this.resumes(state, clientVersion)) return;
+      this.resync(state, { force: state.wildcard || isFullStateType(state.typeUrl) });
+    } else if (subscriptionChanged) {
+      this.resync(state);
+    }
+  }
+
+  /**
+   * A client reconnecting with the version it already holds gets no response when that is exactly
+   * what it would receive now (versions are content hashes, so this holds across server restarts).
+   */
+  private resumes(state: TypeState, clientVersion: string): boolean {
+    const view = this.view(state.typeUrl);
+    const desired = [];
+    if (state.wildcard) for (const n of view.wildcardNames()) desired.push(view.get(n)!);
+    for (const n of state.names) {
+      const r = view.get(n);
+      if (r && !(state.wildcard && view.inWildcard(n))) desired.push(r);
+    }
+    if (versionOf(desired) !== clientVersion) return false;
+    for (const r of desired) state.hold(r);
+    state.versionSent = clientVersion;
+    state.versionAcked = clientVersion;
+    return true;
+  }
+
+  protected send(state: TypeState, diff: ResourceDiff, opts?: SendOptions): void {
+    state.apply(diff);
+    const fullState = isFullStateType(state.typeUrl);
+    // EDS and RDS are incremental even in SotW: absent resources are not deletions (Envoy xDS docs).
+    const needed = diff.upserts.length > 0 || (fullState && diff.removed.length > 0) || opts?.force === true;
+    if (!needed) return;
+    const nonce = this.nextNonce();
+    const version = state.heldVersion;
+    const resources = fullState ? [...state.held.values()] : diff.upserts;
+    state.sent(nonce, version);
+    this.write(state.typeUrl, encodeSotwResponse({ versionInfo: version, typeUrl: state.typeUrl, nonce, resources }));
+  }
+}

@@ -1,0 +1,313 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../../log.js';
+import { diffResources, isEmptyDiff, type ResourceDiff, type TypeView } from '../cache/diff.js';
+import { ALL_TYPES, PUSH_ORDER, type CacheChange, type CacheWatch, type XdsCache } from '../cache/snapshot-cache.js';
+import { typeLabel, type MalformedReason, type XdsMetrics } from '../metrics.js';
+import { TypeUrl } from '../resources/types.js';
+import type { FlowControl, FlowParticipant } from './flow.js';
+import { TypeState, type NackRecord } from './type-state.js';
+
+/** Envoy's `config.core.v3.Node` as proto-loader decodes it (keepCase, defaults off). */
+export interface NodeMessage {
+  readonly id?: string;
+  readonly cluster?: string;
+  readonly locality?: { readonly region?: string; readonly zone?: string; readonly sub_zone?: string };
+  readonly user_agent_name?: string;
+}
+
+export interface RequestCommon {
+  readonly node?: NodeMessage | null;
+  readonly type_url?: string;
+  readonly response_nonce?: string;
+  readonly error_detail?: { readonly code?: number; readonly message?: string } | null;
+}
+
+export type Flavor = 'sotw' | 'delta';
+/** Which gRPC service the stream came in on: ADS or one per-type service. */
+export type ApiName = 'ads' | 'cds' | 'eds' | 'lds' | 'rds';
+
+export interface StreamContext {
+  readonly cache: XdsCache;
+  readonly log: Logger;
+  readonly metrics: XdsMetrics;
+  readonly nowMs: () => number;
+  /** When the change being published started (model/assignment change), for push latency. */
+  readonly changeOriginMs: () => number | undefined;
+  /** The cache key unknown gateway nodes map to. */
+  readonly unknownKey: string;
+  readonly flow: FlowControl;
+  readonly onClose: (stream: XdsStream) => void;
+}
+
+/** The gateway node of an xDS client: `locality.sub_zone` when set, else `id` (DESIGN.md). */
+export function gatewayNodeOf(node: NodeMessage): string {
+  const subZone = node.locality?.sub_zone;
+  return subZone !== undefined && subZone !== '' ? subZone : (node.id ?? '');
+}
+
+export interface SendOptions {
+  /** Respond even when nothing differs (first request of a wildcard or full-state type). */
+  readonly force?: boolean;
+}
+
+/**
+ * One xDS stream: node identity, per-type state, nonces, the cache watch and make-before-break
+ * pushes. SotW and Delta subclasses only parse requests and frame responses; both decide what
+ * to send with the same diff against the same per-type state.
+ */
+export abstract class XdsStream implements FlowParticipant {
+  outstandingBytes = 0;
+  /** Types with a push held back by flow control (and whether it must be sent even if empty). */
+  private readonly deferred = new Map<TypeState, boolean>();
+  private deferredOriginMs: number | undefined;
+  private resumingOriginMs: number | undefined;
+  nodeId: string | undefined;
+  gatewayNode: string | undefined;
+  userAgent: string | undefined;
+  readonly connectedAtMs: number;
+  protected readonly types = new Map<string, TypeState>();
+  private watchHandle: CacheWatch | undefined;
+  private nonceSeq = 0;
+  private closed = false;
+  protected readonly log: Logger;
+
+  constructor(
+    protected readonly ctx: StreamContext,
+    protected readonly call: grpc.ServerDuplexStream<unknown, Buffer>,
+    readonly id: number,
+    readonly api: ApiName,
+    readonly flavor: Flavor,
+    /** The type of a per-type service; undefined on ADS. */
+    readonly fixedType: TypeUrl | undefined,
+  ) {
+    this.connectedAtMs = ctx.nowMs();
+    this.log = ctx.log.child({ stream: id, api, flavor });
+    ctx.metrics.streams.inc({ api, flavor });
+    call.on('data', (req: unknown) => this.onData(req as RequestCommon));
+    call.on('end', () => this.close());
+    call.on('error', (err: Error) => {
+      this.log.debug({ err: err.message }, 'xDS stream error');
+      this.close();
+    });
+    call.on('cancelled', () => this.close());
+    call.on('close', () => this.close());
+  }
+
+  get peer(): string {
+    return this.call.getPeer();
+  }
+
+  get cacheKey(): string | undefined {
+    return this.watchHandle?.key;
+  }
+
+  get unknownNode(): boolean {
+    return this.watchHandle !== undefined && this.watchHandle.key === this.ctx.unknownKey && this.gatewayNode !== this.ctx.unknownKey;
+  }
+
+  typeStates(): ReadonlyMap<string, TypeState> {
+    return this.types;
+  }
+
+  /** Parse one request of this flavor for `state`. */
+  protected abstract handle(state: TypeState, req: RequestCommon): void;
+  /** Apply a diff to `state` and write a response if the flavor needs one. */
+  protected abstract send(state: TypeState, diff: ResourceDiff, opts?: SendOptions): void;
+
+  protected view(typeUrl: string): TypeView {
+    return this.ctx.cache.view(typeUrl as TypeUrl, this.watchHandle!.key);
+  }
+
+  protected nextNonce(): string {
+    return (++this.nonceSeq).toString(36);
+  }
+
+  /** True when `nonce` looks like one this stream issued (then it is stale, not bogus). */
+  protected issued(nonce: string): boolean {
+    const n = parseInt(nonce, 36);
+    return /^[0-9a-z]+$/.test(nonce) && n >= 1 && n <= this.nonceSeq;
+  }
+
+  protected malformed(reason: MalformedReason, detail: Record<string, unknown>): void {
+    this.ctx.metrics.malformed.inc({ reason });
+    this.log.debug({ reason, ...detail }, 'xDS request ignored');
+  }
+
+  protected recordAck(state: TypeState, version: string): void {
+    state.versionAcked = version;
+    state.acks++;
+    this.ctx.metrics.acks.inc({ type: typeLabel(state.typeUrl) });
+  }
+
+  protected recordNack(state: TypeState, nonce: string, version: string, message: string): void {
+    const nack: NackRecord = { version, nonce, message, atMs: this.ctx.nowMs() };
+    state.lastNack = nack;
+    state.nacks++;
+    this.ctx.metrics.nacks.inc({ type: typeLabel(state.typeUrl) });
+    this.log.warn({ node: this.gatewayNode, nodeId: this.nodeId, type: typeLabel(state.typeUrl), version, message }, 'xDS client rejected config (NACK); not resending until it changes');
+  }
+
+  protected write(typeUrl: string, bytes: Buffer): void {
+    if (this.closed) return;
+    this.call.write(bytes, this.ctx.flow.track(this, bytes.length));
+    const type = typeLabel(typeUrl);
+    this.ctx.metrics.responses.inc({ type, flavor: this.flavor });
+    this.ctx.metrics.responseBytes.inc({ type }, bytes.length);
+    const origin = this.ctx.changeOriginMs() ?? this.resumingOriginMs;
+    if (origin !== undefined) this.ctx.metrics.pushLatency.observe({ type }, Math.max(0, this.ctx.nowMs() - origin) / 1000);
+  }
+
+  /** End the stream with a status; never throws. */
+  protected fail(code: grpc.status, message: string): void {
+    if (this.closed) return;
+    this.log.warn({ code, message }, 'ending xDS stream');
+    try {
+      this.call.emit('error', { code, details: message, metadata: new grpc.Metadata() } as grpc.ServiceError);
+    } catch {
+      /* the call may already be gone */
+    }
+    this.close();
+  }
+
+  private onData(req: RequestCommon): void {
+    if (this.closed) return;
+    try {
+      if (!this.identify(req)) return;
+      let typeUrl = req.type_url ?? '';
+      if (this.fixedType) {
+        if (typeUrl === '') typeUrl = this.fixedType;
+        if (typeUrl !== this.fixedType) {
+          this.ctx.metrics.malformed.inc({ reason: 'type_url_mismatch' });
+          this.fail(grpc.status.INVALID_ARGUMENT, `type_url "${typeUrl}" cannot be served on the ${this.api.toUpperCase()} service (expects ${this.fixedType})`);
+          return;
+        }
+      } else if (!ALL_TYPES.has(typeUrl)) {
+        // Unknown types (SDS, RTDS, …) are ignored rather than fatal: the rest of ADS keeps working.
+        this.malformed('unknown_type_url', { typeUrl });
+        return;
+      }
+      let state = this.types.get(typeUrl);
+      if (!state) this.types.set(typeUrl, (state = new TypeState(typeUrl)));
+      this.handle(state, req);
+    } catch (err) {
+      this.ctx.metrics.malformed.inc({ reason: 'bad_request' });
+      this.log.error({ err }, 'xDS request handling failed');
+      this.fail(grpc.status.INTERNAL, `request handling failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Cache the node from the first request; the first request must carry one. */
+  private identify(req: RequestCommon): boolean {
+    if (this.watchHandle) return true;
+    const node = req.node;
+    const gateway = node ? gatewayNodeOf(node) : '';
+    if (!node || gateway === '') {
+      this.ctx.metrics.malformed.inc({ reason: 'missing_node' });
+      this.fail(grpc.status.INVALID_ARGUMENT, 'the first request on an xDS stream must carry node with id (or locality.sub_zone)');
+      return false;
+    }
+    this.nodeId = node.id ?? '';
+    this.gatewayNode = gateway;
+    this.userAgent = node.user_agent_name;
+    this.watchHandle = this.ctx.cache.watch(gateway, (change) => this.onCacheChange(change));
+    if (this.unknownNode) {
+      this.ctx.metrics.unknownNodeStreams.inc();
+      this.ctx.metrics.unknownNodeStreamsTotal.inc();
+      this.log.warn({ node: gateway, nodeId: this.nodeId }, 'xDS client on a node the model does not know; serving the even assignment');
+    }
+    this.log.debug({ node: gateway, nodeId: this.nodeId, peer: this.peer }, 'xDS stream identified');
+    return true;
+  }
+
+  /** Recompute what the client should hold for `state` and send the difference. */
+  protected resync(state: TypeState, opts?: SendOptions): void {
+    if (this.defer([state], opts?.force === true)) return;
+    const diff = diffResources(state, this.view(state.typeUrl), state.held);
+    this.send(state, diff, opts);
+  }
+
+  /** Hold pushes back while flow control says this stream (or the server) has too much in flight. */
+  private defer(states: Iterable<TypeState>, force = false): boolean {
+    if (this.deferred.size === 0 && !this.ctx.flow.blocked(this)) return false;
+    for (const s of states) this.deferred.set(s, force || (this.deferred.get(s) ?? false));
+    const origin = this.ctx.changeOriginMs();
+    if (origin !== undefined) this.deferredOriginMs = Math.min(this.deferredOriginMs ?? origin, origin);
+    this.ctx.flow.wait(this);
+    return true;
+  }
+
+  resume(): void {
+    if (this.closed) return;
+    const due = this.deferred;
+    const diffs: Array<[TypeState, ResourceDiff, SendOptions?]> = [];
+    for (const typeUrl of PUSH_ORDER) {
+      for (const [state, force] of due) {
+        if (state.typeUrl !== typeUrl) continue;
+        const diff = diffResources(state, this.view(typeUrl), state.held);
+        if (force || !isEmptyDiff(diff)) diffs.push([state, diff, { force }]);
+      }
+    }
+    due.clear();
+    this.resumingOriginMs = this.deferredOriginMs;
+    this.deferredOriginMs = undefined;
+    try {
+      this.pushInOrder(diffs);
+    } finally {
+      this.resumingOriginMs = undefined;
+    }
+  }
+
+  private onCacheChange(change: CacheChange): void {
+    if (this.closed) return;
+    const touched: TypeState[] = [];
+    for (const typeUrl of PUSH_ORDER) {
+      const state = this.types.get(typeUrl);
+      if (change.has(typeUrl) && state?.requested) touched.push(state);
+    }
+    if (touched.length === 0 || this.defer(touched)) return;
+    const diffs: Array<[TypeState, ResourceDiff]> = [];
+    for (const typeUrl of PUSH_ORDER) {
+      const names = change.get(typeUrl);
+      const state = this.types.get(typeUrl);
+      if (!names || !state || !state.requested) continue;
+      const diff = diffResources(state, this.view(typeUrl), state.held, names);
+      if (!isEmptyDiff(diff)) diffs.push([state, diff]);
+    }
+    this.pushInOrder(diffs);
+  }
+
+  /**
+   * Make-before-break: diffs arrive in CDS, EDS, LDS, RDS order; when other types also bring new
+   * content, deletions of clusters and their endpoints are held back and sent last, so nothing a
+   * new listener or route needs disappears before it arrives.
+   */
+  private pushInOrder(diffs: Array<[TypeState, ResourceDiff, SendOptions?]>): void {
+    const othersGrow = diffs.some(([s, d]) => s.typeUrl !== TypeUrl.Cluster && d.upserts.length > 0);
+    const deferred: Array<[TypeState, ResourceDiff]> = [];
+    for (const [state, diff, opts] of diffs) {
+      const deferrable = state.typeUrl === TypeUrl.Cluster || state.typeUrl === TypeUrl.ClusterLoadAssignment;
+      if (deferrable && othersGrow && diff.removed.length > 0) {
+        this.send(state, { upserts: diff.upserts, removed: [], dropped: diff.dropped });
+        deferred.push([state, { upserts: [], removed: diff.removed, dropped: [] }]);
+      } else {
+        this.send(state, diff, opts);
+      }
+    }
+    for (const [state, diff] of deferred) this.send(state, diff);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.unknownNode) this.ctx.metrics.unknownNodeStreams.dec();
+    this.ctx.flow.forget(this);
+    this.watchHandle?.cancel();
+    this.ctx.metrics.streams.dec({ api: this.api, flavor: this.flavor });
+    this.ctx.onClose(this);
+    try {
+      this.call.end();
+    } catch {
+      /* already ended */
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import type { ResourceDiff, Subscription } from '../cache/diff.js';
+import { VersionSet, type EncodedResource } from '../cache/encoded.js';
+import { TypeUrl } from '../resources/types.js';
+
+/** A rejected response as the client reported it. */
+export interface NackRecord {
+  readonly version: string;
+  readonly nonce: string;
+  readonly message: string;
+  readonly atMs: number;
+}
+
+/** LDS and CDS are state-of-the-world in SotW (a missing resource means deleted); EDS/RDS are not. */
+export function isFullStateType(typeUrl: string): boolean {
+  return typeUrl === TypeUrl.Listener || typeUrl === TypeUrl.Cluster;
+}
+
+/**
+ * Per stream and type: the subscription, what the client holds (what was last sent, a NACKed
+ * version included), and the ACK/NACK record. SotW and Delta both keep exactly this.
+ */
+export class TypeState implements Subscription {
+  wildcard = false;
+  readonly names = new Set<string>();
+  /** A named subscription was seen; from then on an empty SotW list no longer means wildcard. */
+  namedOnce = false;
+  /** The type has been requested on this stream. */
+  requested = false;
+  readonly held = new Map<string, EncodedResource>();
+  private readonly heldSet = new VersionSet();
+  /** Nonce → version of responses the client has not answered yet (the latest last). */
+  readonly pending = new Map<string, string>();
+  lastNonce: string | undefined;
+  versionSent: string | undefined;
+  versionAcked: string | undefined;
+  lastNack: NackRecord | undefined;
+  responses = 0;
+  acks = 0;
+  nacks = 0;
+
+  constructor(readonly typeUrl: string) {}
+
+  get heldVersion(): string {
+    return this.heldSet.version;
+  }
+
+  hold(r: EncodedResource): void {
+    const old = this.held.get(r.name);
+    if (old) this.heldSet.remove(old);
+    this.held.set(r.name, r);
+    this.heldSet.add(r);
+  }
+
+  forget(name: string): void {
+    const old = this.held.get(name);
+    if (!old) return;
+    this.heldSet.remove(old);
+    this.held.delete(name);
+  }
+
+  /** Apply a diff to what the client holds; `keepRemoved` defers deletions (make-before-break). */
+  apply(diff: ResourceDiff, keepRemoved = false): void {
+    for (const r of diff.upserts) this.hold(r);
+    for (const n of diff.dropped) this.forget(n);
+    if (!keepRemoved) for (const n of diff.removed) this.forget(n);
+  }
+
+  /** Remember an unanswered response; only the last few nonces are kept. */
+  sent(nonce: string, version: string): void {
+    this.lastNonce = nonce;
+    this.versionSent = version;
+    this.responses++;
+    this.pending.set(nonce, version);
+    if (this.pending.size > 16) this.pending.delete(this.pending.keys().next().value!);
+  }
+
+  /** SotW: a non-empty list replaces the subscription; empty = wildcard until the first named one. */
+  setSotwNames(names: readonly string[]): boolean {
+    const beforeWildcard = this.wildcard;
+    const before = [...this.names];
+    if (names.length === 0) {
+      this.wildcard = !this.namedOnce;
+      this.names.clear();
+    } else {
+      this.namedOnce = true;
+      this.wildcard = names.includes('*');
+      this.names.clear();
+      for (const n of names) if (n !== '*') this.names.add(n);
+    }
+    return beforeWildcard !== this.wildcard || before.length !== this.names.size || before.some((n) => !this.names.has(n));
+  }
+
+  /** Delta: apply subscribe/unsubscribe; an empty first subscribe list is the legacy wildcard. */
+  updateDeltaNames(subscribe: readonly string[], unsubscribe: readonly string[], first: boolean): boolean {
+    let changed = false;
+    if (first && subscribe.length === 0) {
+      this.wildcard = true;
+      changed = true;
+    }
+    for (const n of subscribe) {
+      if (n === '*') {
+        changed ||= !this.wildcard;
+        this.wildcard = true;
+      } else if (!this.names.has(n)) {
+        this.names.add(n);
+        changed = true;
+      }
+    }
+    for (const n of unsubscribe) {
+      if (n === '*') {
+        changed ||= this.wildcard;
+        this.wildcard = false;
+      } else if (this.names.delete(n)) changed = true;
+    }
+    return changed;
+  }
+}

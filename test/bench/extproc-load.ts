@@ -1,0 +1,110 @@
+/**
+ * Load client for extproc.bench (runs in its own process so the server's CPU time is its own):
+ * full ext_proc exchanges (request_headers → reply → response_headers → reply → end) over loopback.
+ *
+ * argv: TARGET MODE(closed|open) VALUE(concurrency | rate/s) DURATION_MS
+ * stdout: one JSON line {completed, errors, seconds, latenciesMs: number[] (request_headers round trips)}
+ */
+import * as grpc from '@grpc/grpc-js';
+import { performance } from 'node:perf_hooks';
+import { encodeRequest } from '../../src/extproc/codec.js';
+import { EXTPROC_METHOD_PATH } from '../../src/extproc/server.js';
+
+const [target, mode, valueArg, durationArg] = process.argv.slice(2);
+const value = Number(valueArg);
+const durationMs = Number(durationArg);
+const nodes = ['edge-1', 'edge-2', 'cloud-1'];
+const reqs = nodes.map((n) =>
+  encodeRequest({
+    request_headers: {
+      headers: {
+        headers: Object.entries({
+          ':method': 'GET',
+          ':path': '/',
+          ':authority': 'hello.default.example.com',
+          'x-proxima-node': n,
+          'user-agent': 'bench',
+          'x-request-id': '0b3d6c3e-5d1c-4a57-9bb4-0e8c9f8d1a11',
+        }).map(([key, v]) => ({ key, raw_value: Buffer.from(v) })),
+      },
+      end_of_stream: true,
+    },
+  }),
+);
+const resp = encodeRequest({ response_headers: { headers: { headers: [{ key: ':status', raw_value: Buffer.from('200') }] } } });
+
+let client: grpc.Client;
+const latencies: number[] = [];
+let completed = 0;
+let errors = 0;
+let inflight = 0;
+let seq = 0;
+
+function exchange(): Promise<void> {
+  inflight++;
+  return new Promise<void>((done) => {
+    const call = client.makeBidiStreamRequest<Buffer, Buffer>(
+      EXTPROC_METHOD_PATH,
+      (b) => b,
+      (b) => b,
+    );
+    let n = 0;
+    const t0 = performance.now();
+    const finish = (ok: boolean): void => {
+      if (n < 0) return;
+      n = -1;
+      inflight--;
+      if (ok) completed++;
+      else errors++;
+      done();
+    };
+    call.on('data', () => {
+      n++;
+      if (n === 1) {
+        latencies.push(performance.now() - t0);
+        call.write(resp);
+      } else if (n === 2) call.end();
+    });
+    call.on('end', () => finish(true));
+    call.on('error', () => finish(false));
+    call.write(reqs[seq++ % reqs.length]!);
+  });
+}
+
+async function main(): Promise<void> {
+  client = new grpc.Client(target!, grpc.credentials.createInsecure());
+  await new Promise<void>((ok, fail) => client.waitForReady(Date.now() + 5000, (e) => (e ? fail(e) : ok())));
+  const started = performance.now();
+  const end = started + durationMs;
+  if (mode === 'closed') {
+    const worker = async (): Promise<void> => {
+      while (performance.now() < end) await exchange();
+    };
+    await Promise.all(Array.from({ length: value }, worker));
+  } else {
+    // Open loop: start streams on schedule whatever the replies do (bounded to avoid runaway).
+    let startedCount = 0;
+    await new Promise<void>((ok) => {
+      const timer = setInterval(() => {
+        const now = performance.now();
+        if (now >= end) {
+          clearInterval(timer);
+          ok();
+          return;
+        }
+        const due = Math.floor(((now - started) / 1000) * value);
+        while (startedCount < due && inflight < 2000) {
+          startedCount++;
+          void exchange();
+        }
+      }, 1);
+    });
+    while (inflight > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(JSON.stringify({ completed, errors, seconds, latenciesMs: latencies }) + '\n');
+  client.close();
+}
+
+// `node --test dist/test` also loads every file under test/: without arguments, do nothing.
+if (target && mode) await main();

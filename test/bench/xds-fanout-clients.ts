@@ -1,0 +1,213 @@
+/**
+ * Child process of the xds-fanout benchmark: N simulated gateways, each an ADS SotW stream on its
+ * own connection, that subscribe like an Envoy gateway (CDS and LDS wildcard, EDS for every
+ * cluster, RDS for the two Kourier route configurations) and ACK every response. Responses are
+ * not decoded beyond their top-level fields, so the clients cost the server's core little.
+ * Talks to the parent over IPC: start → ready, arm → delivered, (server restart) → resynced.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { envoyProtos } from '../../src/protos/envoy.js';
+
+const CDS = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
+const EDS = 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment';
+const LDS = 'type.googleapis.com/envoy.config.listener.v3.Listener';
+const RDS = 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration';
+
+interface Head {
+  versionInfo: string;
+  typeUrl: string;
+  nonce: string;
+  count: number;
+}
+
+/** Top-level fields of a DiscoveryResponse, read straight from the wire. */
+function parseHead(buf: Buffer): Head {
+  const head: Head = { versionInfo: '', typeUrl: '', nonce: '', count: 0 };
+  let i = 0;
+  const varint = (): number => {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      const b = buf[i++]!;
+      result += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return result;
+      shift += 7;
+    }
+  };
+  while (i < buf.length) {
+    const tag = varint();
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (wire === 0) {
+      varint();
+      continue;
+    }
+    if (wire !== 2) throw new Error(`unexpected wire type ${wire}`);
+    const len = varint();
+    if (field === 1) head.versionInfo = buf.toString('utf8', i, i + len);
+    else if (field === 2) head.count++;
+    else if (field === 4) head.typeUrl = buf.toString('utf8', i, i + len);
+    else if (field === 5) head.nonce = buf.toString('utf8', i, i + len);
+    i += len;
+  }
+  return head;
+}
+
+interface StartMessage {
+  readonly cmd: 'start';
+  readonly address: string;
+  readonly streams: number;
+  readonly nodes: number;
+  readonly serviceNames: readonly string[];
+}
+
+const RequestType = envoyProtos().type('envoy.service.discovery.v3.DiscoveryRequest');
+const encodeRequest = (r: Record<string, unknown>): Buffer => Buffer.from(RequestType.encode(RequestType.fromObject(r)).finish());
+
+/**
+ * ACKs repeat every subscribed name (1,000 for EDS): encode type and names once per type and
+ * append version and nonce per ACK (field order does not matter in protobuf), so the simulated
+ * gateways spend microseconds, not a millisecond, per ACK.
+ */
+const ackPrefixes = new Map<string, Buffer>();
+function encodeAck(typeUrl: string, names: readonly string[], versionInfo: string, nonce: string): Buffer {
+  let prefix = ackPrefixes.get(typeUrl);
+  if (!prefix) ackPrefixes.set(typeUrl, (prefix = encodeRequest({ type_url: typeUrl, resource_names: names })));
+  return Buffer.concat([prefix, encodeRequest({ version_info: versionInfo, response_nonce: nonce })]);
+}
+
+const send = (m: unknown): void => {
+  process.send!(m);
+};
+
+class Gateway {
+  private call: grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
+  cdsCount = -1;
+  edsResources = 0;
+  lds = false;
+  rds = false;
+  edsSinceArm = 0;
+  reconnects = 0;
+  private readonly client: grpc.Client;
+
+  constructor(
+    address: string,
+    private readonly id: number,
+    private readonly node: string,
+    private readonly serviceNames: readonly string[],
+    private readonly onProgress: () => void,
+  ) {
+    this.client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+      'grpc.use_local_subchannel_pool': 1,
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 300,
+      'grpc.max_receive_message_length': 256 * 1024 * 1024,
+    });
+  }
+
+  complete(): boolean {
+    return this.cdsCount === this.serviceNames.length && this.edsResources >= this.serviceNames.length && this.lds && this.rds;
+  }
+
+  reset(): void {
+    this.cdsCount = -1;
+    this.edsResources = 0;
+    this.lds = this.rds = false;
+  }
+
+  open(): void {
+    this.reset();
+    const call = this.client.makeBidiStreamRequest<Buffer, Buffer>(
+      '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+      (b) => b,
+      (b) => b,
+      new grpc.Metadata({ waitForReady: true }),
+    );
+    this.call = call;
+    call.on('data', (b: Buffer) => this.onResponse(parseHead(b)));
+    const reopen = (): void => {
+      if (this.call !== call) return;
+      this.call = undefined;
+      this.reconnects++;
+      setTimeout(() => this.open(), 20);
+    };
+    call.on('error', reopen);
+    call.on('end', reopen);
+    const node = { id: `gw-${this.id}`, cluster: 'bench', locality: { sub_zone: this.node } };
+    call.write(encodeRequest({ node, type_url: CDS }));
+    call.write(encodeRequest({ type_url: EDS, resource_names: this.serviceNames }));
+    call.write(encodeRequest({ type_url: LDS }));
+    call.write(encodeRequest({ type_url: RDS, resource_names: ['external_services', 'internal_services'] }));
+  }
+
+  private onResponse(h: Head): void {
+    const names = h.typeUrl === EDS ? this.serviceNames : h.typeUrl === RDS ? ['external_services', 'internal_services'] : [];
+    if (h.typeUrl === CDS) this.cdsCount = h.count;
+    else if (h.typeUrl === EDS) {
+      this.edsResources += h.count;
+      this.edsSinceArm++;
+    } else if (h.typeUrl === LDS) this.lds = true;
+    else if (h.typeUrl === RDS) this.rds = true;
+    this.onProgress();
+    this.call?.write(encodeAck(h.typeUrl, names, h.versionInfo, h.nonce));
+  }
+
+  close(): void {
+    const c = this.call;
+    this.call = undefined;
+    c?.cancel();
+    this.client.close();
+  }
+}
+
+let gateways: Gateway[] = [];
+let phase: 'idle' | 'initial' | 'armed' | 'resync' = 'idle';
+let completeCount = 0;
+let armedDone = 0;
+let firstAtMs = 0;
+
+function progress(g: Gateway): void {
+  if (phase === 'initial' || phase === 'resync') {
+    if (g.complete()) {
+      completeCount = gateways.filter((x) => x.complete()).length;
+      if (completeCount === gateways.length) {
+        send({ ev: phase === 'initial' ? 'ready' : 'resynced', atMs: performance.timeOrigin + performance.now() });
+        phase = 'idle';
+      }
+    }
+  } else if (phase === 'armed' && g.edsSinceArm === 1) {
+    if (armedDone === 0) firstAtMs = performance.timeOrigin + performance.now();
+    armedDone++;
+    if (armedDone === gateways.length) {
+      send({ ev: 'delivered', atMs: performance.timeOrigin + performance.now(), firstAtMs });
+      phase = 'idle';
+    }
+  }
+}
+
+process.on('message', (m: StartMessage | { cmd: 'arm' | 'expect-resync' | 'stop' | 'status' }) => {
+  if (m.cmd === 'start') {
+    phase = 'initial';
+    gateways = [];
+    for (let i = 0; i < m.streams; i++) {
+      const g: Gateway = new Gateway(m.address, i, `n-${String(i % m.nodes).padStart(4, '0')}`, m.serviceNames, () => progress(g));
+      gateways.push(g);
+    }
+    for (const g of gateways) g.open();
+  } else if (m.cmd === 'arm') {
+    for (const g of gateways) g.edsSinceArm = 0;
+    armedDone = 0;
+    phase = 'armed';
+    send({ ev: 'armed' });
+  } else if (m.cmd === 'expect-resync') {
+    for (const g of gateways) g.reset();
+    phase = 'resync';
+    send({ ev: 'expecting' });
+  } else if (m.cmd === 'status') {
+    send({ ev: 'status', complete: gateways.filter((g) => g.complete()).length, reconnects: gateways.reduce((a, g) => a + g.reconnects, 0) });
+  } else if (m.cmd === 'stop') {
+    for (const g of gateways) g.close();
+    process.exit(0);
+  }
+});
+send({ ev: 'loaded' });

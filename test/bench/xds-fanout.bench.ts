@@ -1,0 +1,269 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { Registry } from 'prom-client';
+import { AssignmentEngine } from '../../src/engine/assignments.js';
+import { silentLogger } from '../../src/log.js';
+import { ModelStore } from '../../src/model/store.js';
+import { DEFAULT_MODEL_DEFAULTS, type Endpoint, type LatencyEntry, type NodeInfo, type Service, type Topology } from '../../src/model/types.js';
+import { nearestPolicy } from '../../src/policy/nearest.js';
+import { XdsControlPlane } from '../../src/xds/control-plane.js';
+import type { Bench, BenchContext, BenchOutcome } from './types.js';
+
+/**
+ * xDS fan-out: one endpoint change → the last affected gateway stream has its update, and a full
+ * resync after a server restart. Gateways run in a child process (own core share, own heap), one
+ * connection per stream, so the server process measures only the control plane.
+ *
+ * Shape: `nodes` gateway nodes in 10 zones (RTT 2 ms inside a zone, the 50 ms default between
+ * zones; only intra-zone pairs are configured so the RTT table stays O(nodes²/10)); every service
+ * has endpoints/services endpoints on distinct random nodes (seeded). Policy `nearest`. Gateways
+ * without a local endpoint in the same zone get identical assignments, which the control plane
+ * encodes once per (service, assignment) — realistic for sites with several nodes each.
+ */
+
+interface Size {
+  readonly streams: number;
+  readonly nodes: number;
+  readonly services: number;
+  readonly endpoints: number;
+  readonly changes: number;
+}
+
+interface SizeResult extends Size {
+  readonly initialSyncMs: number;
+  readonly changeMs: { readonly p50: number; readonly p99: number; readonly max: number; readonly samples: number[] };
+  readonly resyncMs: number;
+  /** Change → the cache finished publishing (all responses handed to gRPC). */
+  readonly publishMs: { readonly p50: number; readonly p99: number };
+  /** Change → the first stream has its update. */
+  readonly firstStreamMs: { readonly p50: number; readonly p99: number };
+  readonly peakRssMiB: number;
+  readonly rssAfterSyncMiB: number;
+  readonly edsEncodings: number;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const nodeName = (i: number): string => `n-${String(i).padStart(4, '0')}`;
+
+export function benchTopology(size: Size, seed = 7): Topology {
+  const rng = mulberry32(seed);
+  const zones = 10;
+  const nodes: NodeInfo[] = [];
+  for (let i = 0; i < size.nodes; i++) nodes.push({ name: nodeName(i), zone: `z-${i % zones}`, region: 'edge', ready: true, labels: {} });
+  const latency: LatencyEntry[] = [];
+  for (let i = 0; i < size.nodes; i++) for (let j = i + zones; j < size.nodes; j += zones) latency.push({ from: nodeName(i), to: nodeName(j), rttMs: 2 });
+  const perService = Math.max(1, Math.round(size.endpoints / size.services));
+  const services: Service[] = [];
+  for (let s = 0; s < size.services; s++) {
+    const used = new Set<number>();
+    const endpoints: Endpoint[] = [];
+    for (let e = 0; e < perService; e++) {
+      let n = Math.floor(rng() * size.nodes);
+      while (used.has(n) && used.size < size.nodes) n = (n + 1) % size.nodes;
+      used.add(n);
+      endpoints.push({ address: `10.${(s >> 8) & 255}.${s & 255}.${e + 1}`, port: 8012, node: nodeName(n), ready: true, capacity: 10 });
+    }
+    services.push({ name: `bench/svc-${String(s).padStart(4, '0')}`, hosts: [`svc-${s}.bench.example.com`], protocol: 'http', endpoints });
+  }
+  return { nodes, latency, services, defaults: DEFAULT_MODEL_DEFAULTS };
+}
+
+interface Server {
+  readonly plane: XdsControlPlane;
+  readonly store: ModelStore;
+  readonly engine: AssignmentEngine;
+  readonly grpcServer: grpc.Server;
+  readonly port: number;
+}
+
+async function startServer(topology: Topology, port: number): Promise<Server> {
+  const store = new ModelStore();
+  store.replaceTopology(topology);
+  const engine = new AssignmentEngine({ store, policy: nearestPolicy });
+  engine.start();
+  const plane = new XdsControlPlane({ store, engine, log: silentLogger(), registry: new Registry() });
+  const grpcServer = new grpc.Server({ 'grpc.max_send_message_length': 256 * 1024 * 1024 });
+  plane.register(grpcServer);
+  const bound = await new Promise<number>((resolve, reject) =>
+    grpcServer.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return { plane, store, engine, grpcServer, port: bound };
+}
+
+function stopServer(s: Server): void {
+  s.plane.close();
+  s.engine.stop();
+  s.grpcServer.forceShutdown();
+}
+
+type ChildEvent = { ev: string; atMs?: number; firstAtMs?: number; complete?: number; reconnects?: number };
+
+class Clients {
+  private readonly child: ChildProcess;
+  private waiters: Array<(m: ChildEvent) => void> = [];
+  constructor() {
+    const here = dirname(fileURLToPath(import.meta.url));
+    this.child = fork(join(here, 'xds-fanout-clients.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child.on('message', (m: ChildEvent) => {
+      const w = this.waiters;
+      this.waiters = [];
+      for (const f of w) f(m);
+    });
+  }
+  send(m: unknown): void {
+    this.child.send(m as object);
+  }
+  /** Wait for event `ev` (resolves with the message and the parent's receive time). */
+  wait(ev: string, timeoutMs: number): Promise<{ m: ChildEvent; atMs: number }> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`clients: no "${ev}" within ${timeoutMs} ms`)), timeoutMs);
+      const on = (m: ChildEvent): void => {
+        if (m.ev !== ev) {
+          this.waiters.push(on);
+          return;
+        }
+        clearTimeout(timer);
+        resolve({ m, atMs: performance.timeOrigin + performance.now() });
+      };
+      this.waiters.push(on);
+    });
+  }
+  stop(): void {
+    try {
+      this.send({ cmd: 'stop' });
+    } catch {
+      /* gone */
+    }
+    setTimeout(() => this.child.kill('SIGKILL'), 2000).unref();
+  }
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+const mib = (b: number): number => Math.round((b / 1024 / 1024) * 10) / 10;
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
+  const topology = benchTopology(size);
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+  let server = await startServer(topology, 0);
+  const clients = new Clients();
+  try {
+    await clients.wait('loaded', 30_000);
+    const syncStarted = now();
+    clients.send({ cmd: 'start', address: `127.0.0.1:${server.port}`, streams: size.streams, nodes: size.nodes, serviceNames: topology.services.map((s) => s.name) });
+    const ready = await clients.wait('ready', 300_000);
+    const initialSyncMs = ready.atMs - syncStarted;
+    const rssAfterSync = process.memoryUsage().rss;
+    ctx.progress(`${size.streams} streams x ${size.endpoints} endpoints: initial sync ${initialSyncMs.toFixed(0)} ms, RSS ${mib(rssAfterSync)} MiB`);
+
+    const samples: number[] = [];
+    const publishSamples: number[] = [];
+    const firstSamples: number[] = [];
+    // Time at which the cache finished publishing (every response handed to gRPC), per change.
+    let publishedAt = 0;
+    const cache = server.plane.cache;
+    const update = cache.update.bind(cache);
+    cache.update = (fn) => {
+      const r = update(fn);
+      publishedAt = now();
+      return r;
+    };
+    const rng = mulberry32(99);
+    for (let i = 0; i < size.changes; i++) {
+      clients.send({ cmd: 'arm' });
+      await clients.wait('armed', 10_000);
+      const svc = topology.services[Math.floor(rng() * topology.services.length)]!;
+      const current = server.store.service(svc.name)!;
+      const [first, ...rest] = current.endpoints;
+      const changed: Service = { ...current, endpoints: [{ ...first!, port: first!.port === 8012 ? 8013 : 8012 }, ...rest] };
+      const started = now();
+      server.store.upsertService(changed);
+      const delivered = await clients.wait('delivered', 60_000);
+      samples.push(delivered.atMs - started);
+      publishSamples.push(publishedAt - started);
+      firstSamples.push((delivered.m.firstAtMs ?? NaN) - started);
+      // Let ACKs (each repeats every subscribed name) drain before the next change.
+      await new Promise((r) => setTimeout(r, ctx.quick ? 50 : 300));
+    }
+    const sorted = [...samples].sort((a, b) => a - b);
+    const publishSorted = [...publishSamples].sort((a, b) => a - b);
+    const firstSorted = [...firstSamples].sort((a, b) => a - b);
+    ctx.progress(
+      `change → all ${size.streams} streams: p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms ` +
+        `(server published: p50 ${percentile(publishSorted, 50).toFixed(1)} ms, p99 ${percentile(publishSorted, 99).toFixed(1)} ms; first stream p50 ${percentile(firstSorted, 50).toFixed(1)} ms)`,
+    );
+
+    clients.send({ cmd: 'expect-resync' });
+    await clients.wait('expecting', 10_000);
+    const port = server.port;
+    const currentTopology: Topology = { ...topology, services: server.store.services() };
+    stopServer(server);
+    const restartStarted = now();
+    server = await startServer(currentTopology, port);
+    const resynced = await clients.wait('resynced', 600_000);
+    const resyncMs = resynced.atMs - restartStarted;
+    ctx.progress(`restart → all streams resynced in ${resyncMs.toFixed(0)} ms; peak RSS ${mib(peakRss)} MiB`);
+    return {
+      ...size,
+      initialSyncMs: Math.round(initialSyncMs),
+      publishMs: { p50: percentile(publishSorted, 50), p99: percentile(publishSorted, 99) },
+      firstStreamMs: { p50: percentile(firstSorted, 50), p99: percentile(firstSorted, 99) },
+      changeMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN, samples: samples.map((s) => Math.round(s * 10) / 10) },
+      resyncMs: Math.round(resyncMs),
+      peakRssMiB: mib(peakRss),
+      rssAfterSyncMiB: mib(rssAfterSync),
+      edsEncodings: server.plane.cache.size(('type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment' as const)),
+    };
+  } finally {
+    clearInterval(sampler);
+    clients.stop();
+    stopServer(server);
+  }
+}
+
+const bench: Bench = {
+  name: 'xds-fanout',
+  description: 'xDS fan-out: endpoint change → last gateway stream updated (p50/p99), full resync after restart, server peak RSS',
+  async run(ctx: BenchContext): Promise<BenchOutcome> {
+    const only = process.env['XDS_FANOUT_SIZE'];
+    const sizes: Size[] = only
+      ? [Object.fromEntries(only.split(',').map((kv) => kv.split('=')).map(([k, v]) => [k!, Number(v)])) as unknown as Size]
+      : ctx.quick
+      ? [{ streams: 100, nodes: 100, services: 100, endpoints: 1000, changes: 10 }]
+      : [
+          { streams: 100, nodes: 100, services: 1000, endpoints: 10_000, changes: 20 },
+          { streams: 1000, nodes: 100, services: 1000, endpoints: 10_000, changes: 20 },
+        ];
+    const results: SizeResult[] = [];
+    for (const size of sizes) results.push(await runSize(size, ctx));
+    const table: Array<Array<string | number>> = [
+      ['streams', 'nodes', 'services', 'endpoints', 'change p50 ms', 'change p99 ms', 'initial sync ms', 'resync ms', 'peak RSS MiB'],
+      ...results.map((r) => [r.streams, r.nodes, r.services, r.endpoints, r.changeMs.p50, r.changeMs.p99, r.initialSyncMs, r.resyncMs, r.peakRssMiB]),
+    ];
+    const verdicts = results.map(
+      (r) =>
+        `${r.streams} streams x ${r.endpoints} endpoints: change p99 ${r.changeMs.p99.toFixed(1)} ms ${r.changeMs.p99 < 200 ? '<' : '>='} 200 ms: ${r.changeMs.p99 < 200 ? 'PASS' : 'FAIL'}; ` +
+        `peak RSS ${r.peakRssMiB} MiB ${r.peakRssMiB < 1024 ? '< 1 GiB: PASS' : '>= 1 GiB: FAIL'} (2 shared cores, noisy)`,
+    );
+    return { results, table, verdicts };
+  },
+};
+
+export default bench;

@@ -1,0 +1,70 @@
+import * as grpc from '@grpc/grpc-js';
+
+/** The one method every test backend serves: request ignored, response = the backend's id (UTF-8). */
+export const WHO_METHOD = '/proxima.test.Echo/Who';
+
+const identity = (b: Buffer): Buffer => b;
+
+export interface Backend {
+  readonly id: string;
+  readonly port: number;
+  /** RPCs this backend answered. */
+  readonly served: () => number;
+}
+
+export interface Backends {
+  readonly backends: readonly Backend[];
+  byId(id: string): Backend;
+  close(): Promise<void>;
+}
+
+/**
+ * Real gRPC servers on 127.0.0.1 (port 0), one per id, each answering WHO_METHOD with its id.
+ * No generated code: a hand-written service definition with identity serializers.
+ */
+export async function startBackends(ids: readonly string[]): Promise<Backends> {
+  const servers: grpc.Server[] = [];
+  const backends: Backend[] = [];
+  try {
+    for (const id of ids) {
+      let served = 0;
+      const server = new grpc.Server();
+      const definition: grpc.ServiceDefinition = {
+        Who: {
+          path: WHO_METHOD,
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: identity,
+          requestDeserialize: identity,
+          responseSerialize: identity,
+          responseDeserialize: identity,
+        },
+      };
+      server.addService(definition, {
+        Who: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+          served++;
+          cb(null, Buffer.from(id));
+        },
+      });
+      const port = await new Promise<number>((resolve, reject) =>
+        server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      );
+      servers.push(server);
+      backends.push({ id, port, served: () => served });
+    }
+  } catch (err) {
+    for (const s of servers) s.forceShutdown();
+    throw err;
+  }
+  return {
+    backends,
+    byId(id: string): Backend {
+      const b = backends.find((x) => x.id === id);
+      if (!b) throw new Error(`no backend ${id}`);
+      return b;
+    },
+    async close(): Promise<void> {
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.tryShutdown(() => resolve()))));
+    },
+  };
+}
