@@ -324,7 +324,13 @@ export const DEMO_SPEC: CommandSpec = {
   options: [
     { name: 'quick', kind: 'boolean', default: false, description: 'The quick profile (3 load levels, short runs: about a minute and a half) instead of the full FaaSt sweep (users 5..50).' },
     { name: 'topology', kind: 'string', arg: 'FILE', description: 'Take nodes and RTTs from this topology file instead of the built-in FaaSt scenario (2 edge nodes + 1 cloud node). Its services are ignored: the demo deploys its own function.' },
-    { name: 'policies', kind: 'list', default: ['even', 'faast', 'nearest', 'proxima'], arg: 'LIST', description: 'Policies to compare, in order (comma-separated).' },
+    {
+      name: 'policies',
+      kind: 'list',
+      default: ['even', 'faast', 'nearest', 'proxima', 'proxima+extproc'],
+      arg: 'LIST',
+      description: 'Policies to compare, in order (comma-separated); "+extproc" makes the gateways also ask the ext_proc picker per request.',
+    },
     { name: 'users', kind: 'list', arg: 'LIST', description: 'Load levels in users (10 requests/s each), e.g. 5,25,50. Default: the profile\'s.' },
     { name: 'level-seconds', kind: 'number', arg: 'S', description: 'Measured seconds per load level (after a warm-up). Default: 5 (quick) or 20 (full).' },
     { name: 'events', kind: 'boolean', default: true, description: 'Also run the scripted events (a link delay step, a node losing its pods and getting them back, a control-plane restart) under proxima.' },

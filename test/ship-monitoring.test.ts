@@ -17,11 +17,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
-import { parseOptions, SERVE_SPEC } from '../src/config.js';
+import { parseOptions, PROBE_SPEC, SERVE_SPEC } from '../src/config.js';
 import { packageRoot } from '../src/cli/paths.js';
 import { startServe, serveOptionsFrom, type ServeHandle } from '../src/cli/serve.js';
 import { silentLogger } from '../src/log.js';
-import { ProbeAgent } from '../src/probe/agent.js';
+import type { ProbeAgent } from '../src/probe/agent.js';
+import { probeOptionsFrom, runProbe } from '../src/cli/probe.js';
 import { delayProxy } from './probe-helpers.js';
 import {
   dashboardQueries,
@@ -89,30 +90,28 @@ async function startLive(): Promise<Live> {
     for (const c of closers.reverse()) await c().catch(() => undefined);
   };
   try {
-    // Each agent reaches the other through a delaying TCP proxy: edge-1 ⇄ edge-2 is 2 × ONE_WAY_MS.
-    const toEdge2 = await delayProxy(() => agents[1]?.listenPort ?? 1, ONE_WAY_MS);
-    const toEdge1 = await delayProxy(() => agents[0]?.listenPort ?? 1, ONE_WAY_MS);
-    closers.push(toEdge2.close, toEdge1.close);
-    const peersOf = { 'edge-1': { name: 'edge-2', port: toEdge2.port }, 'edge-2': { name: 'edge-1', port: toEdge1.port } };
+    // `proxima probe` as the DaemonSet runs it (same flags), against this control plane. Each agent
+    // advertises a delaying TCP proxy in front of itself, so the peer list the control plane hands
+    // out makes every probe cross ONE_WAY_MS in each direction.
     const agentAdmin: string[] = [];
-    for (const node of ['edge-1', 'edge-2'] as const) {
-      const peer = peersOf[node];
-      const agent = new ProbeAgent({
-        node,
-        listen: { host: '127.0.0.1', port: 0 },
-        adminListen: { host: '127.0.0.1', port: 0 },
-        intervalMs: 200,
-        timeoutMs: 150,
-        maxPeers: 4,
-        nearRttMs: 10,
-        staticPeers: [{ name: peer.name, probe_address: `127.0.0.1:${peer.port}` }],
-        log: silentLogger(),
-        registry: new Registry(),
-      });
+    for (const node of ['edge-1', 'edge-2']) {
+      const i = agents.length;
+      const proxy = await delayProxy(() => agents[i]?.listenPort ?? 1, ONE_WAY_MS);
+      closers.push(proxy.close);
+      const adminPort = await freePort();
+      const argv = [
+        `--node=${node}`,
+        `--control-plane=${serve.addresses.xds}`,
+        '--listen=127.0.0.1:0',
+        `--advertise=127.0.0.1:${proxy.port}`,
+        `--admin-listen=127.0.0.1:${adminPort}`,
+        '--interval-ms=200',
+        '--timeout-ms=150',
+      ];
+      const agent = await runProbe(probeOptionsFrom(parseOptions(PROBE_SPEC, argv, {})), silentLogger(), new Registry());
       agents.push(agent);
-      const { adminAddress } = await agent.start();
       closers.push(() => agent.close());
-      agentAdmin.push(adminAddress!);
+      agentAdmin.push(`127.0.0.1:${adminPort}`);
     }
     return { serve, agents, agentAdmin, close };
   } catch (err) {
@@ -329,9 +328,20 @@ test('a real Prometheus scrapes proxima serve and probe agents: PromQL returns d
       ['edge-2', 'edge-1'],
     ] as const) {
       const ms = rtt(from, to);
+      t.diagnostic(`RTT ${from} → ${to} through Prometheus: ${ms.toFixed(1)} ms (injected ${2 * ONE_WAY_MS} ms)`);
       // Two one-way delays per round trip; the upper bound leaves room for a busy 2-core machine.
       assert.ok(ms >= 2 * ONE_WAY_MS * 0.9 && ms <= 2 * ONE_WAY_MS + 100, `RTT ${from} → ${to} = ${ms} ms, injected ${2 * ONE_WAY_MS} ms`);
     }
+
+    // The agents' reports reached the control plane (its collector fed RTT rows into the model).
+    await until(
+      'RTT rows at the control plane',
+      async () => {
+        const r = await query('proxima_probe_collector_rows_total{job="proxima"} > 0');
+        return r.length ? r : undefined;
+      },
+      10_000,
+    );
 
     // Every dashboard and alert query is valid PromQL for this Prometheus.
     const bad: string[] = [];

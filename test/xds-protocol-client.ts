@@ -188,7 +188,8 @@ export class RawStream<Res> {
   /** Resolves when nothing arrives for `ms`; rejects with the unexpected response otherwise. */
   async none(ms = 150): Promise<void> {
     await new Promise((r) => setTimeout(r, ms));
-    if (this.queue.length > 0) throw new Error(`unexpected response: ${JSON.stringify(this.queue[0], (_k, v) => (v?.type === 'Buffer' ? '<bytes>' : v))}`);
+    if (this.queue.length > 0)
+      throw new Error(`unexpected response: ${JSON.stringify(this.queue[0], (_k, v) => (v?.type === 'Buffer' ? '<bytes>' : v))}`);
   }
 
   /** Wait for the stream's final status (e.g. an INVALID_ARGUMENT). */

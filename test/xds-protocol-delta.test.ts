@@ -23,7 +23,8 @@ function ack(s: RawStream<DeltaDiscoveryResponse>, r: DeltaDiscoveryResponse): v
   s.send({ type_url: r.type_url, response_nonce: r.nonce });
 }
 const names = (r: DeltaDiscoveryResponse): string[] => (r.resources ?? []).map((x) => x.name).sort();
-const versions = (r: DeltaDiscoveryResponse): Record<string, string> => Object.fromEntries((r.resources ?? []).map((x) => [x.name, x.version]));
+const versions = (r: DeltaDiscoveryResponse): Record<string, string> =>
+  Object.fromEntries((r.resources ?? []).map((x) => [x.name, x.version]));
 
 describe('xDS Delta over ADS (raw client, loopback)', () => {
   let fx: Fixture;
@@ -63,7 +64,10 @@ describe('xDS Delta over ADS (raw client, loopback)', () => {
     // r1's nonce is stale now; the unsubscribe must still apply.
     s.send({ type_url: EDS, resource_names_unsubscribe: ['default/hello'], response_nonce: r1.nonce });
     await s.none(100);
-    const eds = fx.plane.clients().find((c) => c.nodeId === 'd-sub')!.types.find((t) => t.type === 'eds')!;
+    const eds = fx.plane
+      .clients()
+      .find((c) => c.nodeId === 'd-sub')!
+      .types.find((t) => t.type === 'eds')!;
     assert.deepEqual(eds.names, ['default/echo']);
     // A change to the unsubscribed resource is not pushed.
     fx.store.replaceTopology(topology(BASE_TOPOLOGY.replace('10.0.0.2, port', '10.0.0.29, port')));
@@ -125,7 +129,10 @@ describe('xDS Delta over ADS (raw client, loopback)', () => {
     const r1 = await s.next();
     s.send({ type_url: EDS, response_nonce: r1.nonce, error_detail: { code: 3, message: 'nope' } });
     await s.none(150);
-    const info = fx.plane.clients().find((c) => c.nodeId === 'd-nack')!.types.find((t) => t.type === 'eds')!;
+    const info = fx.plane
+      .clients()
+      .find((c) => c.nodeId === 'd-nack')!
+      .types.find((t) => t.type === 'eds')!;
     assert.equal(info.lastNack?.message, 'nope');
     assert.equal(info.responses, 1);
     fx.store.replaceTopology(topology(BASE_TOPOLOGY.replace('10.0.0.1, port', '10.0.0.19, port')));
@@ -145,13 +152,22 @@ describe('xDS Delta over ADS (raw client, loopback)', () => {
     ack(s, await s.next());
     s.send({ type_url: RDS, resource_names_subscribe: ['external_services'] });
     ack(s, await s.next());
-    const next = withService('fresh').replace(/  - name: default\/echo[\s\S]*?capacity: 20 }\n/, '');
+    const next = withService('fresh').replace(/ {2}- name: default\/echo[\s\S]*?capacity: 20 }\n/, '');
     fx.store.replaceTopology(topology(next));
     const got: DeltaDiscoveryResponse[] = [];
     for (let i = 0; i < 5; i++) got.push(await s.next());
     await s.none(100);
-    const summary = got.map((r) => `${r.type_url === CDS ? 'cds' : r.type_url === EDS ? 'eds' : 'rds'}:+${names(r).join(',')}-${(r.removed_resources ?? []).join(',')}`);
-    assert.deepEqual(summary, ['cds:+default/fresh-', 'eds:+default/fresh-', 'rds:+external_services-', 'cds:+-default/echo', 'eds:+-default/echo']);
+    const summary = got.map(
+      (r) =>
+        `${r.type_url === CDS ? 'cds' : r.type_url === EDS ? 'eds' : 'rds'}:+${names(r).join(',')}-${(r.removed_resources ?? []).join(',')}`,
+    );
+    assert.deepEqual(summary, [
+      'cds:+default/fresh-',
+      'eds:+default/fresh-',
+      'rds:+external_services-',
+      'cds:+-default/echo',
+      'eds:+-default/echo',
+    ]);
     fx.store.replaceTopology(topology(BASE_TOPOLOGY));
     s.close();
   });

@@ -99,12 +99,21 @@ describe('xDS SotW over ADS (raw client, loopback)', () => {
     fx.store.replaceTopology(topology(changed));
     const r2 = await s.next();
     assert.notEqual(r2.version_info, r1.version_info);
-    s.send({ type_url: EDS, version_info: r1.version_info, response_nonce: r2.nonce, resource_names: ['default/hello'], error_detail: { code: 3, message: 'bad endpoint' } });
+    s.send({
+      type_url: EDS,
+      version_info: r1.version_info,
+      response_nonce: r2.nonce,
+      resource_names: ['default/hello'],
+      error_detail: { code: 3, message: 'bad endpoint' },
+    });
     await s.none(200);
     // An unrelated change (another service) must not resend the rejected EDS either.
     fx.store.replaceTopology(topology(changed.replace('10.0.1.1', '10.0.1.9')));
     await s.none(200);
-    const info = fx.plane.clients().find((c) => c.nodeId === 'gw-nack')!.types.find((t) => t.type === 'eds')!;
+    const info = fx.plane
+      .clients()
+      .find((c) => c.nodeId === 'gw-nack')!
+      .types.find((t) => t.type === 'eds')!;
     assert.equal(info.lastNack?.version, r2.version_info);
     assert.equal(info.lastNack?.message, 'bad endpoint');
     assert.equal(info.versionAcked, r1.version_info);
@@ -132,7 +141,10 @@ describe('xDS SotW over ADS (raw client, loopback)', () => {
     await s.none();
     assert.equal((await metricValue(fx.registry, 'proxima_xds_malformed_requests_total', { reason: 'stale_nonce' })) - staleBefore, 1);
     assert.ok((await metricValue(fx.registry, 'proxima_xds_malformed_requests_total', { reason: 'unknown_nonce' })) >= 1);
-    const eds = fx.plane.clients().find((c) => c.nodeId === 'gw-stale')!.types.find((t) => t.type === 'eds')!;
+    const eds = fx.plane
+      .clients()
+      .find((c) => c.nodeId === 'gw-stale')!
+      .types.find((t) => t.type === 'eds')!;
     assert.deepEqual(eds.names, ['default/echo', 'default/hello']);
     s.close();
   });
@@ -191,7 +203,7 @@ describe('xDS SotW over ADS (raw client, loopback)', () => {
     s.send({ type_url: RDS, resource_names: ['external_services', 'internal_services'] });
     ack(s, await s.next(), ['external_services', 'internal_services']);
     // Replace echo with fresh: one cluster added, one removed, routes change.
-    const next = withService('fresh').replace(/  - name: default\/echo[\s\S]*?capacity: 20 }\n/, '');
+    const next = withService('fresh').replace(/ {2}- name: default\/echo[\s\S]*?capacity: 20 }\n/, '');
     fx.store.replaceTopology(topology(next));
     const got: DiscoveryResponse[] = [];
     for (let i = 0; i < 3; i++) got.push(await s.next());
@@ -242,6 +254,26 @@ describe('xDS SotW over ADS (raw client, loopback)', () => {
     const end = (await n.ended()) as grpc.ServiceError;
     assert.equal(end.code, grpc.status.INVALID_ARGUMENT);
     assert.match(end.details, /must carry node/);
+  });
+
+  test('undecodable request bytes end the stream with INVALID_ARGUMENT (process keeps serving)', async () => {
+    const raw = new grpc.Client(fx.address, grpc.credentials.createInsecure());
+    const call = raw.makeBidiStreamRequest<Buffer, Buffer>(
+      '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+      (b) => b,
+      (b) => b,
+    );
+    const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+    call.on('error', () => {});
+    call.write(Buffer.from([0x0a, 0xff, 0xff]));
+    const st = await status;
+    assert.equal(st.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(st.details, /cannot decode DiscoveryRequest/);
+    raw.close();
+    const s = client.ads();
+    s.send({ node: node('gw-after-garbage', 'edge-1'), type_url: CDS });
+    assert.equal((await s.next()).type_url, CDS);
+    s.close();
   });
 
   test('per-type CDS service serves clusters and rejects another type', async () => {

@@ -41,6 +41,7 @@ export function uiPage(): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Proxima — live routing</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <style>
 body{font-family:system-ui,sans-serif;margin:16px;color:#222;background:#fafafa}
 h1{font-size:20px;margin:0 0 4px} .sub{color:#666;margin-bottom:12px}
@@ -54,8 +55,8 @@ table{border-collapse:collapse;font-size:13px} td,th{border-bottom:1px solid #ee
 <h1>Proxima — live routing</h1>
 <div class="sub" id="status">loading…</div>
 <div class="row">
-  <div class="card"><img id="rtt" alt="RTT matrix" src="/ui/rtt.svg"></div>
-  <div class="card"><img id="traffic" alt="traffic matrix" src="/ui/traffic.svg"></div>
+  <div class="card"><img id="rtt" alt="RTT matrix"></div>
+  <div class="card"><img id="traffic" alt="traffic matrix"></div>
 </div>
 <h2>Assignments (priority 0 receives traffic; lower priorities are failover)</h2>
 <div class="card"><table id="assignments"><thead><tr><th>service</th><th>gateway</th><th>localities</th><th>why</th></tr></thead><tbody></tbody></table></div>

@@ -29,7 +29,12 @@ export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions
     scenario = scenarioFromTopology(parsed.topology, scenario);
   }
   const policies = list(o, 'policies');
-  for (const p of policies) if (!SERVABLE_POLICIES.includes(p as (typeof SERVABLE_POLICIES)[number])) throw new UsageError(`--policies: unknown policy "${p}" (known: ${SERVABLE_POLICIES.join(', ')})`);
+  for (const p of policies) {
+    const [base, ...extras] = p.split('+');
+    if (!SERVABLE_POLICIES.includes(base as (typeof SERVABLE_POLICIES)[number]) || extras.some((e) => e !== 'extproc')) {
+      throw new UsageError(`--policies: unknown policy "${p}" (known: ${SERVABLE_POLICIES.join(', ')}, each optionally with +extproc)`);
+    }
+  }
   const users = list(o, 'users').map(Number);
   if (users.some((u) => !Number.isInteger(u) || u < 1 || u > 500)) throw new UsageError('--users: whole numbers from 1 to 500');
   const levelSeconds = o['level-seconds'] === undefined ? undefined : num(o, 'level-seconds');

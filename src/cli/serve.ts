@@ -14,6 +14,10 @@ import { ExtenderServer } from '../extender/http.js';
 import { XdsControlPlane } from '../xds/control-plane.js';
 import { LoadReportingServer } from '../lrs/server.js';
 import { ProbeCollector } from '../probe/collector.js';
+import { startKubernetesSource } from '../sources/kubernetes/index.js';
+import { gatewaysProgrammed } from '../xds/programmed.js';
+import type { MeasurementSink } from '../model/sink.js';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { defaultTopologyPath } from './paths.js';
 
 /** Typed serve options (from flags/env via SERVE_SPEC, or built directly by tests and the demo). */
@@ -30,6 +34,13 @@ export interface ServeOptions {
   readonly extprocShed?: boolean;
   /** Label naming the service of non-Knative function pods for the scheduler extender. */
   readonly extenderServiceLabel?: string;
+  /** With `kubernetes`: a kubeconfig file (else KUBECONFIG, ~/.kube/config, in-cluster). */
+  readonly kubeconfigPath?: string;
+  /** With `kubernetes`: a ready KubeConfig (tests), wins over kubeconfigPath. */
+  readonly kubeConfig?: KubeConfig;
+  readonly ingressClass?: string;
+  /** With `kubernetes`: this replica's id; measurements are then shared through ProximaMeasurement objects. */
+  readonly replicaId?: string;
 }
 
 /** The running control plane: bound addresses, the parts (for tests and the demo) and shutdown. */
@@ -41,6 +52,8 @@ export interface ServeHandle {
   readonly admin: AdminServer;
   close(): Promise<void>;
 }
+
+const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
 
 export function serveOptionsFrom(o: ReturnType<typeof parseOptions>): ServeOptions {
   const topologyPath = str(o, 'topology');
@@ -55,7 +68,10 @@ export function serveOptionsFrom(o: ReturnType<typeof parseOptions>): ServeOptio
     recomputeIntervalMs: num(o, 'recompute-interval-ms'),
     extprocFailClosed: bool(o, 'extproc-fail-closed'),
     extprocShed: bool(o, 'extproc-shed'),
-    ...(str(o, 'extender-service-label') ? { extenderServiceLabel: str(o, 'extender-service-label')! } : {}),
+    ...optional('extenderServiceLabel', str(o, 'extender-service-label')),
+    ...optional('kubeconfigPath', str(o, 'kubeconfig')),
+    ...optional('ingressClass', str(o, 'ingress-class')),
+    ...optional('replicaId', str(o, 'replica-id')),
   };
 }
 
@@ -118,8 +134,27 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
     let sourceReady = false;
     admin.addReadiness('source', () => sourceReady || 'topology not loaded yet');
 
+    let sink: MeasurementSink = store;
+    let xdsRef: XdsControlPlane | undefined;
     if (options.kubernetes) {
-      throw new Error('--kubernetes is not available in this build yet');
+      const source = await startKubernetesSource({
+        store,
+        log,
+        registry,
+        ...optional('kubeConfig', options.kubeConfig),
+        ...optional('kubeconfigPath', options.kubeconfigPath),
+        ...optional('ingressClass', options.ingressClass),
+        ...optional('replicaId', options.replicaId),
+        isProgrammed: () => (xdsRef ? gatewaysProgrammed(xdsRef.clients()) : false),
+      });
+      closers.push(() => source.stop());
+      const statusTimer = setInterval(() => void source.refreshStatuses().catch((err: unknown) => log.warn({ err }, 'KIngress status refresh failed')), 1000);
+      statusTimer.unref();
+      closers.push(() => clearInterval(statusTimer));
+      if (options.replicaId) {
+        sink = { setMeasuredRtt: (from, rows, atMs) => source.publishRtt(from, rows, atMs), setDemand: (service, byGateway) => source.publishDemand(service, byGateway) };
+      }
+      admin.addDebug('source', 'the Kubernetes source: routes translated from Knative Ingresses', () => ({ kind: 'kubernetes', routes: source.routes() }));
     } else {
       const path = options.topologyPath ?? defaultTopologyPath();
       const source = new FileTopologySource({ path, store, log, registry });
@@ -144,7 +179,7 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
     );
     admin.addDebug('topology', 'nodes, the effective RTT matrix and where each value comes from', () => topologyView(store, Date.now()));
     let trafficFlows: () => TrafficFlow[] = () => [];
-    admin.addDebug('traffic', 'requests/s per gateway node and serving node, as gateways report them', () => trafficFlows());
+    admin.addDebug('traffic', 'smoothed requests/s per gateway node, serving node and service, as gateways report them over LRS', () => trafficFlows());
     admin.addPage('/ui', uiPage);
     admin.addPage('/ui/rtt.svg', () => rttMatrixSvg(store, Date.now()), 'image/svg+xml');
     admin.addPage('/ui/traffic.svg', () => trafficMatrixSvg(store, trafficFlows()), 'image/svg+xml');
@@ -157,15 +192,17 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
     });
     closers.push(() => shutdownGrpc(xdsServer));
     const xds = new XdsControlPlane({ store, engine, log, registry });
+    xdsRef = xds;
     xds.register(xdsServer);
     closers.push(() => xds.close());
     admin.addReadiness('xds', () => xds.ready() || 'initial xDS snapshot not built yet');
     admin.addDebug('clients', 'connected xDS streams: node, gateway node, subscriptions, versions sent and ACKed, last NACK', () => xds.clients());
     // LRS (demand) and probe reports (RTT) arrive on the same port as xDS.
-    const lrs = new LoadReportingServer({ store, log, registry });
+    const lrs = new LoadReportingServer({ store, sink, log, registry });
     lrs.register(xdsServer);
+    trafficFlows = () => lrs.flows();
     admin.addDebug('demand', 'learned demand per gateway node (req/s) and observed service time per node, per service', () => lrs.snapshot());
-    const probes = new ProbeCollector({ store, log, registry });
+    const probes = new ProbeCollector({ store, sink, log, registry });
     probes.register(xdsServer);
     closers.push(() => probes.close());
     closers.push(() => lrs.close());

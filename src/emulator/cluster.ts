@@ -28,6 +28,16 @@ export interface PodInfo {
   readonly capacity: number;
 }
 
+/** The control-plane policy of a demo policy label. */
+export function basePolicy(label: string): string {
+  return label.split('+')[0]!;
+}
+
+/** "proxima+extproc": gateways ask the ext_proc picker per request, as an Envoy gateway with the filter would. */
+export function usesExtProc(label: string): boolean {
+  return label.split('+').includes('extproc');
+}
+
 /** Wait for the first IPC message matching `pick` (or fail on timeout / a fatal message / exit). */
 function nextMessage<M extends { type: string }, R>(child: ChildProcess, pick: (m: M) => R | undefined, timeoutMs: number, what: string): Promise<R> {
   return new Promise((resolve, reject) => {
@@ -115,8 +125,10 @@ export class EmulatedCluster {
     writeFileSync(this.topologyPath, runtimeTopologyYaml(this.s, this.pods.map((p) => ({ ...p, ready: !this.notReadyNodes.has(p.node) }))));
   }
 
-  async startControlPlane(policy: string): Promise<void> {
-    this.currentPolicy = policy;
+  /** Start `proxima serve` for a policy label ("proxima+extproc" runs the proxima policy; gateways then also use ext_proc). */
+  async startControlPlane(label: string): Promise<void> {
+    this.currentPolicy = label;
+    const policy = basePolicy(label);
     const args = [
       MAIN_JS,
       'serve',
@@ -137,7 +149,7 @@ export class EmulatedCluster {
       ...(this.opts.serveArgs ?? []),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr?.pipe(createWriteStream(join(this.opts.outDir, `serve-${policy}.log`), { flags: 'a' }));
+    child.stderr?.pipe(createWriteStream(join(this.opts.outDir, `serve-${label}.log`), { flags: 'a' }));
     this.serveChild = child;
     const deadline = Date.now() + 20_000;
     for (;;) {
@@ -151,6 +163,20 @@ export class EmulatedCluster {
       if (Date.now() > deadline) throw new Error('proxima serve did not become ready within 20 s');
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** Save the control plane's /debug views (assignments, demand, topology, clients) for the report. */
+  async saveDebug(name: string): Promise<void> {
+    const out: Record<string, unknown> = {};
+    for (const view of ['assignments', 'demand', 'topology', 'clients', 'probes']) {
+      try {
+        const r = await fetch(`${this.adminUrl}/debug/${view}`);
+        out[view] = r.ok ? await r.json() : `HTTP ${r.status}`;
+      } catch (err) {
+        out[view] = `unavailable: ${(err as Error).message}`;
+      }
+    }
+    writeFileSync(join(this.opts.outDir, `debug-${name}.json`), JSON.stringify(out, null, 2) + '\n');
   }
 
   async stopControlPlane(): Promise<void> {
@@ -204,7 +230,18 @@ export class EmulatedCluster {
         const g = this.gateways.get(node);
         if (!g) throw new Error(`no gateway on ${node}`);
         const result = nextMessage<GatewayMessage, GatewayMessage & { type: 'result' }>(g, (m) => (m.type === 'result' && m.label === label ? m : undefined), durationMs + 60_000, `load on ${node}`);
-        const cmd: GatewayCommand = { type: 'run', label, target: `xds:///${this.s.service.host}`, ratePerSecond: rate, durationMs, spacing: 'poisson', maxInFlight: 2000, seed: seed * 31 + i, deadlineMs: 10_000 };
+        const cmd: GatewayCommand = {
+          type: 'run',
+          label,
+          target: `xds:///${this.s.service.host}`,
+          ratePerSecond: rate,
+          durationMs,
+          spacing: 'poisson',
+          maxInFlight: 2000,
+          seed: seed * 31 + i,
+          deadlineMs: 10_000,
+          ...(usesExtProc(this.currentPolicy) ? { extproc: { address: `127.0.0.1:${this.ports.extproc}`, node, authority: this.s.service.host } } : {}),
+        };
         g.send(cmd);
         const r = await result;
         const records: RequestRecord[] = r.startMs.map((startMs, k) => ({ gateway: node, startMs, latencyMs: r.latencyMs[k]!, ok: r.ok[k]!, servedBy: r.servedBy[k]!, ...(r.errors[k] ? { error: r.errors[k] } : {}) }));

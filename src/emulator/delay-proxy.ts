@@ -49,7 +49,9 @@ export class DelayProxy {
 
   private accept(client: Socket): void {
     const from = this.opts.nodeOfAddress(normaliseIp(client.remoteAddress ?? ''));
-    const upstream = createConnection({ host: this.opts.targetHost, port: this.opts.targetPort });
+    const upstream = createConnection({ host: this.opts.targetHost, port: this.opts.targetPort, noDelay: true });
+    // Nagle + delayed ACKs would add tens of ms that are not part of the emulated link.
+    client.setNoDelay(true);
     this.sockets.add(client);
     this.sockets.add(upstream);
     const cleanup = () => {
@@ -69,32 +71,33 @@ export class DelayProxy {
 
   private pipe(src: Socket, dst: Socket, delayMs: () => number): void {
     const line = new DelayLine();
+    // One FIFO and one timer per direction: separate timers per chunk may fire out of order.
+    const queue: Array<{ at: number; chunk: Buffer }> = [];
     let queuedBytes = 0;
     let ended = false;
-    let inFlight = 0;
-    const maybeEnd = () => {
-      if (ended && inFlight === 0 && !dst.destroyed) dst.end();
+    let timer: NodeJS.Timeout | undefined;
+    const drain = () => {
+      timer = undefined;
+      const now = performance.now();
+      while (queue.length > 0 && queue[0]!.at <= now + 0.5) {
+        const { chunk } = queue.shift()!;
+        queuedBytes -= chunk.length;
+        if (!dst.destroyed) dst.write(chunk);
+      }
+      if (queuedBytes <= HIGH_WATER_BYTES && src.isPaused()) src.resume();
+      if (queue.length > 0) timer = setTimeout(drain, Math.max(0, queue[0]!.at - now));
+      else if (ended && !dst.destroyed) dst.end();
     };
     src.on('data', (chunk: Buffer) => {
       const now = performance.now();
-      const at = line.releaseAt(now, delayMs());
+      queue.push({ at: line.releaseAt(now, delayMs()), chunk });
       queuedBytes += chunk.length;
-      inFlight++;
       if (queuedBytes > HIGH_WATER_BYTES) src.pause();
-      const release = () => {
-        queuedBytes -= chunk.length;
-        inFlight--;
-        if (!dst.destroyed) dst.write(chunk);
-        if (queuedBytes <= HIGH_WATER_BYTES && src.isPaused()) src.resume();
-        maybeEnd();
-      };
-      const wait = at - now;
-      if (wait <= 0.05) release();
-      else setTimeout(release, wait);
+      if (!timer) drain();
     });
     src.on('end', () => {
       ended = true;
-      maybeEnd();
+      if (!timer) drain();
     });
   }
 }

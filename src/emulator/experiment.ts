@@ -76,6 +76,7 @@ export async function runComparison(cluster: EmulatedCluster, s: DemoScenario, p
       );
     }
     out.push({ policy, levels });
+    await cluster.saveDebug(policy);
     await cluster.stopGateways();
     await cluster.stopControlPlane();
   }

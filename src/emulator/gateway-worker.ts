@@ -7,11 +7,24 @@ import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { bindLoopbackConnectionsTo } from './source-address.js';
 import { FUNCTION_METHOD, type FunctionReply } from './function-pod.js';
+import { ExtProcClient } from './extproc-client.js';
 import { runOpenLoop } from './loadgen.js';
 import { mulberry32 } from '../util/rng.js';
 
 export type GatewayCommand =
-  | { type: 'run'; label: string; target: string; ratePerSecond: number; durationMs: number; spacing: 'constant' | 'poisson'; maxInFlight: number; seed: number; deadlineMs: number }
+  | {
+      type: 'run';
+      label: string;
+      target: string;
+      ratePerSecond: number;
+      durationMs: number;
+      spacing: 'constant' | 'poisson';
+      maxInFlight: number;
+      seed: number;
+      deadlineMs: number;
+      /** Ask this ext_proc server per request and send to the picked endpoint (Envoy + ORIGINAL_DST). */
+      extproc?: { address: string; node: string; authority: string };
+    }
   | { type: 'warmup'; target: string; timeoutMs: number }
   | { type: 'stop' };
 
@@ -40,6 +53,20 @@ async function main(): Promise<void> {
       clients.set(target, c);
     }
     return c;
+  };
+  let extproc: ExtProcClient | undefined;
+  const invokeVia = async (target: string, deadlineMs: number, ep: { address: string; node: string; authority: string } | undefined) => {
+    if (!ep) return invoke(target, deadlineMs);
+    extproc ??= new ExtProcClient(ep.address, ep.node);
+    const decision = await extproc.decide(ep.authority);
+    try {
+      const r = await invoke(decision.destination ?? target, deadlineMs);
+      decision.complete(200);
+      return r;
+    } catch (err) {
+      decision.complete(503);
+      throw err;
+    }
   };
   const invoke = (target: string, deadlineMs: number) =>
     new Promise<{ servedBy?: string }>((resolve, reject) => {
@@ -91,7 +118,7 @@ async function main(): Promise<void> {
             epochMs: performance.now(),
             onProgress: (done, total) => send({ type: 'progress', label: raw.label, done, total }),
           },
-          () => invoke(raw.target, raw.deadlineMs),
+          () => invokeVia(raw.target, raw.deadlineMs, raw.extproc),
         );
         const s = result.samples.sort((a, b) => a.startMs - b.startMs);
         send({

@@ -62,7 +62,7 @@ export function faastScenario(profile: 'quick' | 'full', seed: number): DemoScen
     ratePerUser: 10,
     warmupMs: profile === 'quick' ? 2000 : 4000,
     measureMs: profile === 'quick' ? 4000 : 20_000,
-    policies: ['even', 'faast', 'nearest', 'proxima'],
+    policies: ['even', 'faast', 'nearest', 'proxima', 'proxima+extproc'],
     seed,
   };
 }

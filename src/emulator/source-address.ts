@@ -10,7 +10,8 @@ export function bindLoopbackConnectionsTo(address: string): void {
   const original = net.connect;
   const patched = function (this: unknown, ...args: unknown[]) {
     const first = args[0];
-    if (first && typeof first === 'object' && !('path' in first)) {
+    // Clients such as undici pass `path: undefined` for TCP, so test the value, not the key.
+    if (first && typeof first === 'object' && typeof (first as { path?: unknown }).path !== 'string') {
       const o = first as net.TcpNetConnectOpts;
       if (!o.localAddress && (o.host === undefined || o.host === 'localhost' || /^127\./.test(o.host))) {
         args[0] = { ...o, localAddress: address };

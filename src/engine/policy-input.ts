@@ -27,12 +27,22 @@ export function policyInputFor(
   previous?: ReadonlyMap<string, GatewayAssignment>,
 ): PolicyInput {
   const defaults = store.defaults;
+  const m = store.latencyMatrix(nowMs);
+  const n = m.names.length;
   return {
     service,
     gateways,
     backends: backendsOf(store, service),
-    rttMs: (from, to) => store.rttMs(from, to, nowMs),
-    reachable: (from, to) => store.reachable(from, to, nowMs),
+    rttMs: (from, to) => {
+      const i = m.index.get(from);
+      const j = m.index.get(to);
+      return i !== undefined && j !== undefined ? m.rttMs[i * n + j]! : store.rttMs(from, to, nowMs);
+    },
+    reachable: (from, to) => {
+      const i = m.index.get(from);
+      const j = m.index.get(to);
+      return i !== undefined && j !== undefined ? m.reachable[i * n + j] === 1 : store.reachable(from, to, nowMs);
+    },
     demandRps: (gateway) => store.demandRps(gateway, service) ?? defaults.demandRps,
     serviceTimeMs: (node) => store.serviceTimeMs(service, node) ?? defaults.serviceTimeMs,
     ...(previous ? { previous } : {}),

@@ -45,6 +45,24 @@ export class DemandModel {
     this.minRps = opts.minRps ?? 0.001;
   }
 
+  /** Smoothed completion rate per (gateway node, serving node, service), summed over the gateway's streams. */
+  flows(): Array<{ gateway: string; node: string; service: string; rps: number }> {
+    const sum = new Map<string, { gateway: string; node: string; service: string; rps: number }>();
+    for (const tracks of this.sources.values()) {
+      for (const t of tracks.values()) {
+        for (const [node, s] of t.localities) {
+          const rps = s.completionRps.value ?? 0;
+          if (!(rps > 0)) continue;
+          const key = `${t.gateway}\u0000${node}\u0000${t.service}`;
+          const f = sum.get(key);
+          if (f) f.rps += rps;
+          else sum.set(key, { gateway: t.gateway, node, service: t.service, rps });
+        }
+      }
+    }
+    return [...sum.values()].sort((a, b) => (a.gateway + a.node + a.service < b.gateway + b.node + b.service ? -1 : 1));
+  }
+
   /**
    * One report from `source` (an LRS stream) on `gateway`. Returns the services whose estimates moved.
    */

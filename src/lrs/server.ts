@@ -33,6 +33,12 @@ export function createLrsMetrics(registry: Registry) {
       labelNames: ['reason'],
       registers,
     }),
+    flowRequests: new Counter({
+      name: 'proxima_lrs_requests_total',
+      help: 'Requests completed (succeeded or failed) as gateways report them over LRS, by gateway node, serving node and service: rate() gives the gateway → node traffic matrix.',
+      labelNames: ['gateway', 'node', 'service'],
+      registers,
+    }),
     demandUpdates: new Counter({
       name: 'proxima_lrs_model_updates_total',
       help: 'Demand / service-time updates written to the model.',
@@ -179,6 +185,10 @@ export class LoadReportingServer {
       }
       if (p.unknownLocalities > 0) this.reject('unknown_locality', p.unknownLocalities);
       this.metrics.clusters.inc({ outcome: 'accepted' });
+      for (const l of p.ok.localities) {
+        const done = l.succeeded + l.errors;
+        if (done > 0) this.metrics.flowRequests.inc({ gateway, node: l.node, service: p.ok.service }, done);
+      }
       loads.push(p.ok);
     }
     this.write(this.demand.observe(source, gateway, loads, this.nowMs()));
@@ -199,6 +209,11 @@ export class LoadReportingServer {
       this.store.setServiceTime(service, times);
       this.metrics.demandUpdates.inc();
     }
+  }
+
+  /** Smoothed requests/s per (gateway node, serving node, service), for /debug/traffic and /ui. */
+  flows(): Array<{ gateway: string; node: string; service: string; rps: number }> {
+    return this.demand.flows();
   }
 
   /** Current estimates, for /debug. */

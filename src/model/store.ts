@@ -1,5 +1,6 @@
 import type { Endpoint, HttpRoute, LatencyEntry, ModelDefaults, NodeInfo, Service, Topology } from './types.js';
 import { DEFAULT_MODEL_DEFAULTS, routeForService } from './types.js';
+import { buildLatencyMatrix, type BuiltMatrix, type LatencyMatrix } from './latency-matrix.js';
 
 /**
  * What changed in one mutation. `services` lists services whose own definition (hosts, protocol,
@@ -68,7 +69,10 @@ function sameNode(a: NodeInfo, b: NodeInfo): boolean {
 export class ModelStore {
   private nodesByName = new Map<string, NodeInfo>();
   private configuredRtt = new Map<string, number>();
-  private measuredRtt = new Map<string, MeasuredRtt>();
+  /** `configuredRtt` by from → to: lookups without building a key string. */
+  private configuredByFrom = new Map<string, Map<string, number>>();
+  private measuredRtt = new Map<string, Map<string, MeasuredRtt>>();
+  private matrixCache: { readonly built: BuiltMatrix; readonly atMs: number; readonly ttlMs: number } | undefined;
   private servicesByName = new Map<string, Service>();
   private demand = new Map<string, Map<string, number>>();
   private serviceTime = new Map<string, Map<string, number>>();
@@ -140,11 +144,11 @@ export class ModelStore {
   /** Configured RTT (topology file / defaults), ignoring measurements. */
   configuredRttMs(from: string, to: string): number | undefined {
     if (from === to) return this.currentDefaults.localRttMs;
-    return this.configuredRtt.get(key(from, to));
+    return this.configuredByFrom.get(from)?.get(to);
   }
 
   measured(from: string, to: string, nowMs: number): MeasuredRtt | undefined {
-    const m = this.measuredRtt.get(key(from, to));
+    const m = this.measuredRtt.get(from)?.get(to);
     if (!m || nowMs - m.atMs > this.measuredRttTtlMs) return undefined;
     return m;
   }
@@ -154,7 +158,30 @@ export class ModelStore {
     if (from === to) return this.currentDefaults.localRttMs;
     const m = this.measured(from, to, nowMs);
     if (m && m.reachable) return m.rttMs;
-    return this.configuredRtt.get(key(from, to)) ?? this.currentDefaults.rttMs;
+    return this.configuredByFrom.get(from)?.get(to) ?? this.currentDefaults.rttMs;
+  }
+
+  /**
+   * `rttMs` and `reachable` for every pair of known nodes at `nowMs` as a dense matrix (for bulk
+   * callers such as the assignment engine). Cached until nodes or latencies change or a measured row
+   * expires. Do not mutate.
+   */
+  latencyMatrix(nowMs: number): LatencyMatrix {
+    const c = this.matrixCache;
+    if (c && c.ttlMs === this.measuredRttTtlMs && nowMs >= c.atMs && nowMs <= c.built.validUntilMs) return c.built.matrix;
+    const built = buildLatencyMatrix(
+      {
+        names: [...this.nodesByName.keys()],
+        localRttMs: this.currentDefaults.localRttMs,
+        defaultRttMs: this.currentDefaults.rttMs,
+        configured: this.configuredByFrom,
+        measured: this.measuredRtt,
+        ttlMs: this.measuredRttTtlMs,
+      },
+      nowMs,
+    );
+    this.matrixCache = { built, atMs: nowMs, ttlMs: this.measuredRttTtlMs };
+    return built.matrix;
   }
 
   /** False only when a fresh measurement says the peer does not answer. */
@@ -213,7 +240,9 @@ export class ModelStore {
       }
     }
     this.nodesByName = nextNodes;
+    this.configuredByFrom = byFrom(nextRtt);
     this.configuredRtt = nextRtt;
+    this.matrixCache = undefined;
     this.currentDefaults = topology.defaults;
     this.servicesByName = nextServices;
     for (const name of removed) {
@@ -227,11 +256,13 @@ export class ModelStore {
     const old = this.nodesByName.get(node.name);
     if (old && sameNode(old, node)) return this.emit(new Set(), new Set(), false);
     this.nodesByName.set(node.name, node);
+    this.matrixCache = undefined;
     return this.emit(new Set(), new Set(), true);
   }
 
   removeNode(name: string): ModelChange {
     if (!this.nodesByName.delete(name)) return this.emit(new Set(), new Set(), false);
+    this.matrixCache = undefined;
     return this.emit(new Set(), new Set(), true);
   }
 
@@ -253,14 +284,16 @@ export class ModelStore {
   /** Record measured RTT rows (probe reports). Emits a global change if any usable value moved. */
   setMeasuredRtt(from: string, rows: ReadonlyArray<{ to: string; rttMs: number; reachable: boolean }>, nowMs: number): ModelChange {
     let changed = false;
+    let row = this.measuredRtt.get(from);
+    if (!row && rows.length > 0) this.measuredRtt.set(from, (row = new Map()));
     for (const r of rows) {
-      const k = key(from, r.to);
-      const old = this.measuredRtt.get(k);
+      const old = row!.get(r.to);
       if (!old || old.rttMs !== r.rttMs || old.reachable !== r.reachable || nowMs - old.atMs > this.measuredRttTtlMs) {
         changed = true;
       }
-      this.measuredRtt.set(k, { rttMs: r.rttMs, reachable: r.reachable, atMs: nowMs });
+      row!.set(r.to, { rttMs: r.rttMs, reachable: r.reachable, atMs: nowMs });
     }
+    if (rows.length > 0) this.matrixCache = undefined;
     return this.emit(new Set(), new Set(), changed);
   }
 
@@ -327,6 +360,17 @@ export function buildRttTable(latency: readonly LatencyEntry[]): Map<string, num
     if (!explicit.has(reverse)) table.set(reverse, l.rttMs);
   }
   return table;
+}
+
+function byFrom(table: ReadonlyMap<string, number>): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const [k, v] of table) {
+    const [from, to] = k.split('\u0000') as [string, string];
+    let row = out.get(from);
+    if (!row) out.set(from, (row = new Map()));
+    row.set(to, v);
+  }
+  return out;
 }
 
 function sameMap<V>(a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>): boolean {

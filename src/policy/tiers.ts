@@ -6,12 +6,22 @@ export const MAX_FAILOVER_LEVELS = 6;
 
 /** Nodes of `backends` sorted by RTT from `gateway` (unreachable last, ties by name). */
 export function byLatency(input: PolicyInput, gateway: string, backends: readonly NodeCapacity[] = input.backends): NodeCapacity[] {
-  return [...backends].sort((a, b) => {
-    const ra = input.reachable(gateway, a.node);
-    const rb = input.reachable(gateway, b.node);
-    if (ra !== rb) return ra ? -1 : 1;
-    const d = input.rttMs(gateway, a.node) - input.rttMs(gateway, b.node);
-    return d !== 0 ? d : a.node < b.node ? -1 : a.node > b.node ? 1 : 0;
+  return rankByLatency(input, gateway, backends).map((r) => r.backend);
+}
+
+interface Ranked {
+  readonly backend: NodeCapacity;
+  readonly rttMs: number;
+  readonly reachable: boolean;
+}
+
+/** `byLatency` with each node's RTT and reachability, looked up once per node rather than per comparison. */
+function rankByLatency(input: PolicyInput, gateway: string, backends: readonly NodeCapacity[]): Ranked[] {
+  const ranked = backends.map((b) => ({ backend: b, rttMs: input.rttMs(gateway, b.node), reachable: input.reachable(gateway, b.node) }));
+  return ranked.sort((a, b) => {
+    if (a.reachable !== b.reachable) return a.reachable ? -1 : 1;
+    const d = a.rttMs - b.rttMs;
+    return d !== 0 ? d : a.backend.node < b.backend.node ? -1 : a.backend.node > b.backend.node ? 1 : 0;
   });
 }
 
@@ -29,7 +39,7 @@ export const FAILOVER_BAND_MS = 2;
  * a level follow ready endpoint counts, so a failover level spreads like `even`.
  */
 export function failoverLocalities(input: PolicyInput, gateway: string, primary: ReadonlySet<string>, firstPriority: number): LocalityAssignment[] {
-  const rest = byLatency(
+  const rest = rankByLatency(
     input,
     gateway,
     input.backends.filter((b) => !primary.has(b.node)),
@@ -38,9 +48,7 @@ export function failoverLocalities(input: PolicyInput, gateway: string, primary:
   let level = firstPriority;
   let levelStartRtt: number | undefined;
   let levelReachable: boolean | undefined;
-  for (const b of rest) {
-    const rtt = input.rttMs(gateway, b.node);
-    const reachable = input.reachable(gateway, b.node);
+  for (const { backend: b, rttMs: rtt, reachable } of rest) {
     const sameBand = levelStartRtt !== undefined && reachable === levelReachable && rtt <= levelStartRtt * (1 + FAILOVER_BAND_RATIO) + FAILOVER_BAND_MS;
     if (levelStartRtt !== undefined && !sameBand && level < firstPriority + MAX_FAILOVER_LEVELS - 1) {
       level++;

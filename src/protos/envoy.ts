@@ -39,6 +39,8 @@ export const ENVOY_PROTO_FILES: readonly string[] = [
   'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
   'envoy/extensions/filters/http/router/v3/router.proto',
   'envoy/extensions/filters/http/ext_proc/v3/ext_proc.proto',
+  // Served to gateways that opt into ext_proc picking (strips client-sent x-proxima-* headers).
+  'envoy/extensions/http/early_header_mutation/header_mutation/v3/header_mutation.proto',
   'envoy/extensions/filters/http/health_check/v3/health_check.proto',
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
   'envoy/extensions/access_loggers/stream/v3/stream.proto',

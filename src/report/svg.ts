@@ -129,7 +129,8 @@ export function matrixChart(
   const cell = opts.cell ?? 64;
   const left = 90;
   const top = 56;
-  const width = left + cols.length * cell + 10;
+  // Wide enough for the title too (about 7 px per character at 13 px bold).
+  const width = Math.max(left + cols.length * cell + 10, left + opts.title.length * 7.5);
   const height = top + rows.length * cell + 10;
   const vals = rows.flatMap((r) => cols.map((c) => value(r, c))).filter((v): v is number => v !== undefined && Number.isFinite(v));
   const max = Math.max(1e-9, ...vals);

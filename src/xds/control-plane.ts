@@ -10,9 +10,9 @@ import { XdsCache, type CachedResource } from './cache/snapshot-cache.js';
 import { createXdsMetrics, typeLabel, type XdsMetrics } from './metrics.js';
 import { buildCluster, buildEndpoints as defaultBuildEndpoints, buildShared as defaultBuildShared } from './resources/index.js';
 import { DEFAULT_BUILD_OPTIONS, TypeUrl, type BuildOptions, type ProtoResource, type ResourceBuilders } from './resources/types.js';
-import { XdsServer, type ClientInfo } from './server/xds-server.js';
+import { XdsServer, type ClientInfo, type XdsServerStats } from './server/xds-server.js';
 
-export type { ClientInfo, ClientTypeInfo } from './server/xds-server.js';
+export type { ClientInfo, ClientTypeInfo, XdsServerStats } from './server/xds-server.js';
 
 export interface XdsControlPlaneOptions {
   readonly store: ModelStore;
@@ -115,6 +115,10 @@ export class XdsControlPlane {
     return this.server.clients();
   }
 
+  stats(): XdsServerStats {
+    return this.server.stats();
+  }
+
   /** True once the initial snapshot is built. */
   ready(): boolean {
     return this.built && !this.closed;
@@ -194,9 +198,13 @@ export class XdsControlPlane {
           tx.setShared(TypeUrl.RouteConfiguration, byType(TypeUrl.RouteConfiguration));
         }
         const keys = new Set([UNKNOWN_GATEWAY, ...this.cache.watchedKeys(), ...this.cache.endpointKeys()]);
-        for (const [key, list] of this.buildEndpointsFor(edsServices, keys, true)) tx.setEndpoints(key, list.resources, { remove: list.removed });
+        for (const [key, list] of this.buildEndpointsFor(edsServices, keys, true))
+          tx.setEndpoints(key, list.resources, { remove: list.removed });
       });
-      this.metrics.rebuildSeconds.observe({ kind: allEndpoints || allClusters ? 'full' : 'incremental' }, (performance.now() - started) / 1000);
+      this.metrics.rebuildSeconds.observe(
+        { kind: allEndpoints || allClusters ? 'full' : 'incremental' },
+        (performance.now() - started) / 1000,
+      );
       this.updateResourceGauges();
       this.built = true;
     } catch (err) {
@@ -211,7 +219,8 @@ export class XdsControlPlane {
 
   private allServiceNames(): Set<string> {
     const names = new Set(this.store.services().map((s) => s.name));
-    for (const key of this.cache.endpointKeys()) for (const n of this.cache.view(TypeUrl.ClusterLoadAssignment, key).wildcardNames()) names.add(n);
+    for (const key of this.cache.endpointKeys())
+      for (const n of this.cache.view(TypeUrl.ClusterLoadAssignment, key).wildcardNames()) names.add(n);
     return names;
   }
 
@@ -223,7 +232,10 @@ export class XdsControlPlane {
       return { resource, refs: referencesOf(r) };
     } catch (err) {
       this.metrics.buildErrors.inc({ type: typeLabel(r.typeUrl) });
-      this.log.error({ err: err instanceof ResourceEncodeError ? err.message : err, name: r.name }, 'cannot build xDS resource; keeping the last good one');
+      this.log.error(
+        { err: err instanceof ResourceEncodeError ? err.message : err, name: r.name },
+        'cannot build xDS resource; keeping the last good one',
+      );
       return previous;
     }
   }
@@ -275,7 +287,11 @@ export class XdsControlPlane {
    * (the service's inputs changed) starts a new memo for the service; otherwise (a new key) the
    * memo of the last rebuild is reused.
    */
-  private buildEndpointsFor(services: Iterable<string>, keys: Iterable<string>, fresh: boolean): Map<string, { resources: CachedResource[]; removed: string[] }> {
+  private buildEndpointsFor(
+    services: Iterable<string>,
+    keys: Iterable<string>,
+    fresh: boolean,
+  ): Map<string, { resources: CachedResource[]; removed: string[] }> {
     const out = new Map<string, { resources: CachedResource[]; removed: string[] }>();
     const keyList = [...keys];
     for (const key of keyList) out.set(key, { resources: [], removed: [] });
@@ -295,7 +311,10 @@ export class XdsControlPlane {
         let c = memo.get(sig);
         if (!memo.has(sig)) {
           const previous = this.cache.view(TypeUrl.ClusterLoadAssignment, key).get(service);
-          c = this.encode(this.builders.buildEndpoints(this.store, service, assignment, this.opts), previous && { resource: previous, refs: [] });
+          c = this.encode(
+            this.builders.buildEndpoints(this.store, service, assignment, this.opts),
+            previous && { resource: previous, refs: [] },
+          );
           memo.set(sig, c);
         }
         if (c) slot.resources.push(c);
@@ -316,6 +335,7 @@ export class XdsControlPlane {
   }
 
   private updateResourceGauges(): void {
-    for (const t of [...SHARED_KINDS, TypeUrl.ClusterLoadAssignment]) this.metrics.resources.set({ type: typeLabel(t) }, this.cache.size(t));
+    for (const t of [...SHARED_KINDS, TypeUrl.ClusterLoadAssignment])
+      this.metrics.resources.set({ type: typeLabel(t) }, this.cache.size(t));
   }
 }

@@ -17,13 +17,7 @@ export function typeLabel(typeUrl: string): string {
   }
 }
 
-export type MalformedReason =
-  | 'unknown_type_url'
-  | 'type_url_mismatch'
-  | 'stale_nonce'
-  | 'unknown_nonce'
-  | 'missing_node'
-  | 'bad_request';
+export type MalformedReason = 'unknown_type_url' | 'type_url_mismatch' | 'stale_nonce' | 'unknown_nonce' | 'missing_node' | 'bad_request';
 
 export interface XdsMetrics {
   /** Open streams by API (ads, cds, eds, lds, rds) and flavor (sotw, delta). */
@@ -48,11 +42,36 @@ export interface XdsMetrics {
 export function createXdsMetrics(registry: Registry): XdsMetrics {
   const registers = [registry];
   return {
-    streams: new Gauge({ name: 'proxima_xds_streams', help: 'Open xDS streams by API and flavor.', labelNames: ['api', 'flavor'], registers }),
-    responses: new Counter({ name: 'proxima_xds_responses_total', help: 'xDS discovery responses sent, by resource type and flavor.', labelNames: ['type', 'flavor'], registers }),
-    responseBytes: new Counter({ name: 'proxima_xds_response_bytes_total', help: 'Bytes of xDS discovery responses sent, by resource type.', labelNames: ['type'], registers }),
-    acks: new Counter({ name: 'proxima_xds_acks_total', help: 'xDS responses acknowledged by clients, by resource type.', labelNames: ['type'], registers }),
-    nacks: new Counter({ name: 'proxima_xds_nacks_total', help: 'xDS responses rejected by clients (NACK), by resource type.', labelNames: ['type'], registers }),
+    streams: new Gauge({
+      name: 'proxima_xds_streams',
+      help: 'Open xDS streams by API and flavor.',
+      labelNames: ['api', 'flavor'],
+      registers,
+    }),
+    responses: new Counter({
+      name: 'proxima_xds_responses_total',
+      help: 'xDS discovery responses sent, by resource type and flavor.',
+      labelNames: ['type', 'flavor'],
+      registers,
+    }),
+    responseBytes: new Counter({
+      name: 'proxima_xds_response_bytes_total',
+      help: 'Bytes of xDS discovery responses sent, by resource type.',
+      labelNames: ['type'],
+      registers,
+    }),
+    acks: new Counter({
+      name: 'proxima_xds_acks_total',
+      help: 'xDS responses acknowledged by clients, by resource type.',
+      labelNames: ['type'],
+      registers,
+    }),
+    nacks: new Counter({
+      name: 'proxima_xds_nacks_total',
+      help: 'xDS responses rejected by clients (NACK), by resource type.',
+      labelNames: ['type'],
+      registers,
+    }),
     pushLatency: new Histogram({
       name: 'proxima_xds_push_latency_seconds',
       help: 'Time from a model or assignment change to the xDS response being written to a stream.',
@@ -60,12 +79,39 @@ export function createXdsMetrics(registry: Registry): XdsMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5],
       registers,
     }),
-    resources: new Gauge({ name: 'proxima_xds_resources', help: 'Resources in the xDS cache by type (EDS summed over gateway nodes).', labelNames: ['type'], registers }),
-    unknownNodeStreams: new Gauge({ name: 'proxima_xds_unknown_node_streams', help: 'Open xDS streams whose gateway node is not in the model (served the even assignment).', registers }),
-    unknownNodeStreamsTotal: new Counter({ name: 'proxima_xds_unknown_node_streams_total', help: 'xDS streams opened by gateways on nodes the model does not know.', registers }),
-    malformed: new Counter({ name: 'proxima_xds_malformed_requests_total', help: 'xDS requests ignored or rejected as malformed, by reason.', labelNames: ['reason'], registers }),
-    consistencyErrors: new Counter({ name: 'proxima_xds_consistency_errors_total', help: 'Consistency errors found in xDS snapshots before publishing.', registers }),
-    buildErrors: new Counter({ name: 'proxima_xds_build_errors_total', help: 'xDS resources that could not be built or encoded (skipped, last good kept), by type.', labelNames: ['type'], registers }),
+    resources: new Gauge({
+      name: 'proxima_xds_resources',
+      help: 'Resources in the xDS cache by type (EDS summed over gateway nodes).',
+      labelNames: ['type'],
+      registers,
+    }),
+    unknownNodeStreams: new Gauge({
+      name: 'proxima_xds_unknown_node_streams',
+      help: 'Open xDS streams whose gateway node is not in the model (served the even assignment).',
+      registers,
+    }),
+    unknownNodeStreamsTotal: new Counter({
+      name: 'proxima_xds_unknown_node_streams_total',
+      help: 'xDS streams opened by gateways on nodes the model does not know.',
+      registers,
+    }),
+    malformed: new Counter({
+      name: 'proxima_xds_malformed_requests_total',
+      help: 'xDS requests ignored or rejected as malformed, by reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    consistencyErrors: new Counter({
+      name: 'proxima_xds_consistency_errors_total',
+      help: 'Consistency errors found in xDS snapshots before publishing.',
+      registers,
+    }),
+    buildErrors: new Counter({
+      name: 'proxima_xds_build_errors_total',
+      help: 'xDS resources that could not be built or encoded (skipped, last good kept), by type.',
+      labelNames: ['type'],
+      registers,
+    }),
     rebuildSeconds: new Histogram({
       name: 'proxima_xds_rebuild_seconds',
       help: 'Time to rebuild, encode and publish xDS resources after a change, by kind (shared, endpoints, node).',

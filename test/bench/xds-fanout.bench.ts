@@ -6,7 +6,14 @@ import { Registry } from 'prom-client';
 import { AssignmentEngine } from '../../src/engine/assignments.js';
 import { silentLogger } from '../../src/log.js';
 import { ModelStore } from '../../src/model/store.js';
-import { DEFAULT_MODEL_DEFAULTS, type Endpoint, type LatencyEntry, type NodeInfo, type Service, type Topology } from '../../src/model/types.js';
+import {
+  DEFAULT_MODEL_DEFAULTS,
+  type Endpoint,
+  type LatencyEntry,
+  type NodeInfo,
+  type Service,
+  type Topology,
+} from '../../src/model/types.js';
 import { nearestPolicy } from '../../src/policy/nearest.js';
 import { XdsControlPlane } from '../../src/xds/control-plane.js';
 import type { Bench, BenchContext, BenchOutcome } from './types.js';
@@ -37,6 +44,10 @@ interface SizeResult extends Size {
   readonly resyncMs: number;
   /** Change → the cache finished publishing (all responses handed to gRPC). */
   readonly publishMs: { readonly p50: number; readonly p99: number };
+  /** Change → every response of the change flushed to its socket (server side done). */
+  readonly flushedMs: { readonly p50: number; readonly p99: number };
+  /** Server process CPU (user + system) from the change until every response was flushed. */
+  readonly serverCpuMs: { readonly p50: number; readonly p99: number };
   /** Change → the first stream has its update. */
   readonly firstStreamMs: { readonly p50: number; readonly p99: number };
   readonly peakRssMiB: number;
@@ -63,7 +74,8 @@ export function benchTopology(size: Size, seed = 7): Topology {
   const nodes: NodeInfo[] = [];
   for (let i = 0; i < size.nodes; i++) nodes.push({ name: nodeName(i), zone: `z-${i % zones}`, region: 'edge', ready: true, labels: {} });
   const latency: LatencyEntry[] = [];
-  for (let i = 0; i < size.nodes; i++) for (let j = i + zones; j < size.nodes; j += zones) latency.push({ from: nodeName(i), to: nodeName(j), rttMs: 2 });
+  for (let i = 0; i < size.nodes; i++)
+    for (let j = i + zones; j < size.nodes; j += zones) latency.push({ from: nodeName(i), to: nodeName(j), rttMs: 2 });
   const perService = Math.max(1, Math.round(size.endpoints / size.services));
   const services: Service[] = [];
   for (let s = 0; s < size.services; s++) {
@@ -161,21 +173,31 @@ function percentile(sorted: readonly number[], p: number): number {
 async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
   const topology = benchTopology(size);
   let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
   let server = await startServer(topology, 0);
   const clients = new Clients();
   try {
     await clients.wait('loaded', 30_000);
     const syncStarted = now();
-    clients.send({ cmd: 'start', address: `127.0.0.1:${server.port}`, streams: size.streams, nodes: size.nodes, serviceNames: topology.services.map((s) => s.name) });
+    clients.send({
+      cmd: 'start',
+      address: `127.0.0.1:${server.port}`,
+      streams: size.streams,
+      nodes: size.nodes,
+      serviceNames: topology.services.map((s) => s.name),
+    });
     const ready = await clients.wait('ready', 300_000);
     const initialSyncMs = ready.atMs - syncStarted;
     const rssAfterSync = process.memoryUsage().rss;
-    ctx.progress(`${size.streams} streams x ${size.endpoints} endpoints: initial sync ${initialSyncMs.toFixed(0)} ms, RSS ${mib(rssAfterSync)} MiB`);
+    ctx.progress(
+      `${size.streams} streams x ${size.endpoints} endpoints: initial sync ${initialSyncMs.toFixed(0)} ms, RSS ${mib(rssAfterSync)} MiB`,
+    );
 
     const samples: number[] = [];
     const publishSamples: number[] = [];
     const firstSamples: number[] = [];
+    const flushedSamples: number[] = [];
+    const cpuSamples: number[] = [];
     // Time at which the cache finished publishing (every response handed to gRPC), per change.
     let publishedAt = 0;
     const cache = server.plane.cache;
@@ -186,7 +208,8 @@ async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
       return r;
     };
     const rng = mulberry32(99);
-    for (let i = 0; i < size.changes; i++) {
+    const warmup = 2; // the first changes after the initial sync pay for its garbage and JIT; not counted
+    for (let i = 0; i < size.changes + warmup; i++) {
       clients.send({ cmd: 'arm' });
       await clients.wait('armed', 10_000);
       const svc = topology.services[Math.floor(rng() * topology.services.length)]!;
@@ -194,20 +217,40 @@ async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
       const [first, ...rest] = current.endpoints;
       const changed: Service = { ...current, endpoints: [{ ...first!, port: first!.port === 8012 ? 8013 : 8012 }, ...rest] };
       const started = now();
+      const cpuBefore = process.cpuUsage();
       server.store.upsertService(changed);
+      // Poll (every ms) for the moment every response of this change was flushed to its socket.
+      const plane = server.plane;
+      const flushed = new Promise<number>((resolve) => {
+        const poll = (): void => {
+          if (publishedAt >= started && plane.stats().outstandingBytes === 0 && plane.stats().waitingStreams === 0) resolve(now());
+          else setTimeout(poll, 1);
+        };
+        setTimeout(poll, 1);
+      });
       const delivered = await clients.wait('delivered', 60_000);
-      samples.push(delivered.atMs - started);
-      publishSamples.push(publishedAt - started);
-      firstSamples.push((delivered.m.firstAtMs ?? NaN) - started);
+      const flushedAt = await flushed;
+      const cpu = process.cpuUsage(cpuBefore);
+      if (i >= warmup) {
+        samples.push(delivered.atMs - started);
+        publishSamples.push(publishedAt - started);
+        flushedSamples.push(flushedAt - started);
+        cpuSamples.push((cpu.user + cpu.system) / 1000);
+        firstSamples.push((delivered.m.firstAtMs ?? NaN) - started);
+      }
       // Let ACKs (each repeats every subscribed name) drain before the next change.
       await new Promise((r) => setTimeout(r, ctx.quick ? 50 : 300));
     }
     const sorted = [...samples].sort((a, b) => a - b);
     const publishSorted = [...publishSamples].sort((a, b) => a - b);
     const firstSorted = [...firstSamples].sort((a, b) => a - b);
+    const flushedSorted = [...flushedSamples].sort((a, b) => a - b);
+    const cpuSorted = [...cpuSamples].sort((a, b) => a - b);
     ctx.progress(
       `change → all ${size.streams} streams: p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms ` +
-        `(server published: p50 ${percentile(publishSorted, 50).toFixed(1)} ms, p99 ${percentile(publishSorted, 99).toFixed(1)} ms; first stream p50 ${percentile(firstSorted, 50).toFixed(1)} ms)`,
+        `(server published: p50 ${percentile(publishSorted, 50).toFixed(1)} ms, p99 ${percentile(publishSorted, 99).toFixed(1)} ms; ` +
+        `flushed to sockets: p50 ${percentile(flushedSorted, 50).toFixed(1)} ms, p99 ${percentile(flushedSorted, 99).toFixed(1)} ms; ` +
+        `server CPU until flushed: p50 ${percentile(cpuSorted, 50).toFixed(1)} ms; first stream p50 ${percentile(firstSorted, 50).toFixed(1)} ms)`,
     );
 
     clients.send({ cmd: 'expect-resync' });
@@ -224,12 +267,19 @@ async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
       ...size,
       initialSyncMs: Math.round(initialSyncMs),
       publishMs: { p50: percentile(publishSorted, 50), p99: percentile(publishSorted, 99) },
+      serverCpuMs: { p50: percentile(cpuSorted, 50), p99: percentile(cpuSorted, 99) },
+      flushedMs: { p50: percentile(flushedSorted, 50), p99: percentile(flushedSorted, 99) },
       firstStreamMs: { p50: percentile(firstSorted, 50), p99: percentile(firstSorted, 99) },
-      changeMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN, samples: samples.map((s) => Math.round(s * 10) / 10) },
+      changeMs: {
+        p50: percentile(sorted, 50),
+        p99: percentile(sorted, 99),
+        max: sorted[sorted.length - 1] ?? NaN,
+        samples: samples.map((s) => Math.round(s * 10) / 10),
+      },
       resyncMs: Math.round(resyncMs),
       peakRssMiB: mib(peakRss),
       rssAfterSyncMiB: mib(rssAfterSync),
-      edsEncodings: server.plane.cache.size(('type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment' as const)),
+      edsEncodings: server.plane.cache.size('type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment' as const),
     };
   } finally {
     clearInterval(sampler);
@@ -244,18 +294,49 @@ const bench: Bench = {
   async run(ctx: BenchContext): Promise<BenchOutcome> {
     const only = process.env['XDS_FANOUT_SIZE'];
     const sizes: Size[] = only
-      ? [Object.fromEntries(only.split(',').map((kv) => kv.split('=')).map(([k, v]) => [k!, Number(v)])) as unknown as Size]
+      ? [
+          Object.fromEntries(
+            only
+              .split(',')
+              .map((kv) => kv.split('='))
+              .map(([k, v]) => [k!, Number(v)]),
+          ) as unknown as Size,
+        ]
       : ctx.quick
-      ? [{ streams: 100, nodes: 100, services: 100, endpoints: 1000, changes: 10 }]
-      : [
-          { streams: 100, nodes: 100, services: 1000, endpoints: 10_000, changes: 20 },
-          { streams: 1000, nodes: 100, services: 1000, endpoints: 10_000, changes: 20 },
-        ];
+        ? [{ streams: 100, nodes: 100, services: 100, endpoints: 1000, changes: 10 }]
+        : [
+            { streams: 100, nodes: 100, services: 1000, endpoints: 10_000, changes: 30 },
+            { streams: 1000, nodes: 100, services: 1000, endpoints: 10_000, changes: 30 },
+          ];
     const results: SizeResult[] = [];
     for (const size of sizes) results.push(await runSize(size, ctx));
     const table: Array<Array<string | number>> = [
-      ['streams', 'nodes', 'services', 'endpoints', 'change p50 ms', 'change p99 ms', 'initial sync ms', 'resync ms', 'peak RSS MiB'],
-      ...results.map((r) => [r.streams, r.nodes, r.services, r.endpoints, r.changeMs.p50, r.changeMs.p99, r.initialSyncMs, r.resyncMs, r.peakRssMiB]),
+      [
+        'streams',
+        'nodes',
+        'services',
+        'endpoints',
+        'change p50 ms',
+        'change p99 ms',
+        'server flushed p50/p99 ms',
+        'server CPU/change ms',
+        'initial sync ms',
+        'resync ms',
+        'peak RSS MiB',
+      ],
+      ...results.map((r) => [
+        r.streams,
+        r.nodes,
+        r.services,
+        r.endpoints,
+        r.changeMs.p50,
+        r.changeMs.p99,
+        `${r.flushedMs.p50.toFixed(0)}/${r.flushedMs.p99.toFixed(0)}`,
+        r.serverCpuMs.p50,
+        r.initialSyncMs,
+        r.resyncMs,
+        r.peakRssMiB,
+      ]),
     ];
     const verdicts = results.map(
       (r) =>

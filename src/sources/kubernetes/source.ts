@@ -272,7 +272,8 @@ export class KubernetesSource {
     this.ownedNodes = nodes;
     this.ownedServices = services;
     const routesJson = JSON.stringify(t.routes);
-    if (routesJson !== this.lastRoutesJson) {
+    const routesChanged = routesJson !== this.lastRoutesJson;
+    if (routesChanged) {
       this.lastRoutesJson = routesJson;
       this.store.setRoutes(t.routes);
     }
@@ -285,7 +286,10 @@ export class KubernetesSource {
       }
     }
     this.last = t;
-    void this.refreshStatuses();
+    // New routes reach the gateways on the xDS side's next flush (setImmediate, queued by setRoutes
+    // above); judged now, the gateways' ACK of the previous routes would mark a new ingress Ready.
+    if (routesChanged) setImmediate(() => void this.refreshStatuses());
+    else void this.refreshStatuses();
   }
 
   private reportMetrics(t: ClusterTranslation): void {

@@ -18,20 +18,72 @@ test('diff: table of subscription vs held cases', () => {
   const b = res('b');
   const b2 = res('b', 'b-v2');
   const api = res('api');
-  const cases: Array<{ title: string; wildcard: boolean; subNames: string[]; cache: EncodedResource[]; wild?: string[]; held: EncodedResource[]; up: string[]; removed: string[]; dropped: string[] }> = [
+  const cases: Array<{
+    title: string;
+    wildcard: boolean;
+    subNames: string[];
+    cache: EncodedResource[];
+    wild?: string[];
+    held: EncodedResource[];
+    up: string[];
+    removed: string[];
+    dropped: string[];
+  }> = [
     { title: 'wildcard, nothing held', wildcard: true, subNames: [], cache: [a, b], held: [], up: ['a', 'b'], removed: [], dropped: [] },
-    { title: 'wildcard, all held at same version', wildcard: true, subNames: [], cache: [a, b], held: [a, b], up: [], removed: [], dropped: [] },
+    {
+      title: 'wildcard, all held at same version',
+      wildcard: true,
+      subNames: [],
+      cache: [a, b],
+      held: [a, b],
+      up: [],
+      removed: [],
+      dropped: [],
+    },
     { title: 'changed content', wildcard: true, subNames: [], cache: [a, b2], held: [a, b], up: ['b'], removed: [], dropped: [] },
     { title: 'deleted under wildcard', wildcard: true, subNames: [], cache: [a], held: [a, b], up: [], removed: ['b'], dropped: [] },
     { title: 'named, other names ignored', wildcard: false, subNames: ['a'], cache: [a, b], held: [], up: ['a'], removed: [], dropped: [] },
     { title: 'named, missing name waits', wildcard: false, subNames: ['zz'], cache: [a], held: [], up: [], removed: [], dropped: [] },
-    { title: 'unsubscribed name is dropped, not removed', wildcard: false, subNames: ['a'], cache: [a, b], held: [a, b], up: [], removed: [], dropped: ['b'] },
+    {
+      title: 'unsubscribed name is dropped, not removed',
+      wildcard: false,
+      subNames: ['a'],
+      cache: [a, b],
+      held: [a, b],
+      up: [],
+      removed: [],
+      dropped: ['b'],
+    },
     { title: 'named and deleted', wildcard: false, subNames: ['b'], cache: [a], held: [b], up: [], removed: ['b'], dropped: [] },
-    { title: 'wildcard set excludes API listeners', wildcard: true, subNames: [], cache: [a, api], wild: ['a'], held: [], up: ['a'], removed: [], dropped: [] },
-    { title: 'wildcard plus an explicit API listener', wildcard: true, subNames: ['api'], cache: [a, api], wild: ['a'], held: [], up: ['a', 'api'], removed: [], dropped: [] },
+    {
+      title: 'wildcard set excludes API listeners',
+      wildcard: true,
+      subNames: [],
+      cache: [a, api],
+      wild: ['a'],
+      held: [],
+      up: ['a'],
+      removed: [],
+      dropped: [],
+    },
+    {
+      title: 'wildcard plus an explicit API listener',
+      wildcard: true,
+      subNames: ['api'],
+      cache: [a, api],
+      wild: ['a'],
+      held: [],
+      up: ['a', 'api'],
+      removed: [],
+      dropped: [],
+    },
   ];
   for (const c of cases) {
-    const d = diffResources({ wildcard: c.wildcard, names: new Set(c.subNames) }, view(c.cache, c.wild), new Map(c.held.map((r) => [r.name, r])));
+    const d = diffResources(
+      { wildcard: c.wildcard, names: new Set(c.subNames) },
+      view(c.cache, c.wild),
+      new Map(c.held.map((r) => [r.name, r])),
+    );
     assert.deepEqual(names(d.upserts), c.up, c.title);
     assert.deepEqual(d.removed.sort(), c.removed, c.title);
     assert.deepEqual(d.dropped.sort(), c.dropped, c.title);

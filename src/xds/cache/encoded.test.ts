@@ -8,7 +8,16 @@ import { encodeResource, ResourceEncodeError, VersionSet, versionOf } from './en
 const cla = (name: string, port: number) => ({
   name,
   typeUrl: TypeUrl.ClusterLoadAssignment,
-  value: { cluster_name: name, endpoints: [{ locality: { sub_zone: 'n1' }, load_balancing_weight: { value: 1 }, lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: port } } } }] }] },
+  value: {
+    cluster_name: name,
+    endpoints: [
+      {
+        locality: { sub_zone: 'n1' },
+        load_balancing_weight: { value: 1 },
+        lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: port } } } }],
+      },
+    ],
+  },
 });
 
 test('versions are content hashes: equal content, equal version; any change, new version', () => {
@@ -32,23 +41,49 @@ test('VersionSet is order independent and incremental', () => {
 });
 
 test('bad input is a ResourceEncodeError naming the resource', () => {
-  assert.throws(() => encodeResource({ name: 'x', typeUrl: TypeUrl.Cluster, value: { name: 'x', connect_timeout: 'soon' } }), (e: unknown) => e instanceof ResourceEncodeError && /"x"/.test(e.message));
+  assert.throws(
+    () => encodeResource({ name: 'x', typeUrl: TypeUrl.Cluster, value: { name: 'x', connect_timeout: 'soon' } }),
+    (e: unknown) => e instanceof ResourceEncodeError && /"x"/.test(e.message),
+  );
 });
 
 test('hand-framed SotW and Delta responses decode with protobufjs as the same messages', () => {
   const rs = [cla('a', 1), cla('b', 2)].map(encodeResource);
   const protos = envoyProtos();
-  const sotw = protos.type('envoy.service.discovery.v3.DiscoveryResponse').toObject(
-    protos.type('envoy.service.discovery.v3.DiscoveryResponse').decode(encodeSotwResponse({ versionInfo: 'v1', typeUrl: TypeUrl.ClusterLoadAssignment, nonce: '7', resources: rs })),
-  ) as { version_info: string; nonce: string; type_url: string; resources: Array<{ type_url: string; value: Uint8Array }>; control_plane: { identifier: string } };
+  const sotw = protos
+    .type('envoy.service.discovery.v3.DiscoveryResponse')
+    .toObject(
+      protos
+        .type('envoy.service.discovery.v3.DiscoveryResponse')
+        .decode(encodeSotwResponse({ versionInfo: 'v1', typeUrl: TypeUrl.ClusterLoadAssignment, nonce: '7', resources: rs })),
+    ) as {
+    version_info: string;
+    nonce: string;
+    type_url: string;
+    resources: Array<{ type_url: string; value: Uint8Array }>;
+    control_plane: { identifier: string };
+  };
   assert.equal(sotw.version_info, 'v1');
   assert.equal(sotw.nonce, '7');
   assert.equal(sotw.type_url, TypeUrl.ClusterLoadAssignment);
   assert.equal(sotw.control_plane.identifier, 'proxima');
   const claType = protos.type('envoy.config.endpoint.v3.ClusterLoadAssignment');
-  assert.deepEqual(sotw.resources.map((a) => (claType.decode(a.value) as unknown as { cluster_name: string }).cluster_name), ['a', 'b']);
+  assert.deepEqual(
+    sotw.resources.map((a) => (claType.decode(a.value) as unknown as { cluster_name: string }).cluster_name),
+    ['a', 'b'],
+  );
   const DeltaType = protos.type('envoy.service.discovery.v3.DeltaDiscoveryResponse');
-  const delta = DeltaType.toObject(DeltaType.decode(encodeDeltaResponse({ systemVersionInfo: 's', typeUrl: TypeUrl.ClusterLoadAssignment, nonce: '9', resources: rs.slice(0, 1), removed: ['gone'] }))) as {
+  const delta = DeltaType.toObject(
+    DeltaType.decode(
+      encodeDeltaResponse({
+        systemVersionInfo: 's',
+        typeUrl: TypeUrl.ClusterLoadAssignment,
+        nonce: '9',
+        resources: rs.slice(0, 1),
+        removed: ['gone'],
+      }),
+    ),
+  ) as {
     resources: Array<{ name: string; version: string; resource: { type_url: string } }>;
     removed_resources: string[];
     nonce: string;

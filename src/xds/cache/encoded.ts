@@ -15,8 +15,10 @@ export interface EncodedResource {
   /** The version as two 32-bit words, for order-independent set hashes (see VersionSet). */
   readonly fpHi: number;
   readonly fpLo: number;
-  /** Encoded `google.protobuf.Any{type_url, value}`. */
+  /** Encoded `google.protobuf.Any{type_url, value}` (a view into `sotwEntry`). */
   readonly any: Buffer;
+  /** The Any framed as field 2 of a DiscoveryResponse: responses are plain concatenations of these. */
+  readonly sotwEntry: Buffer;
   /** Size of the encoded resource itself (the Any's value). */
   readonly valueBytes: number;
 }
@@ -48,7 +50,10 @@ export function encodedFromBytes(typeUrl: TypeUrl, name: string, value: Uint8Arr
   const digest = createHash('sha1').update(typeUrl).update('\0').update(name).update('\0').update(value).digest();
   const typeField = stringField(1, typeUrl);
   const valuePrefix = lengthPrefix(2, value.length);
-  const any = Buffer.concat([typeField, valuePrefix, value]);
+  const anyLength = typeField.length + valuePrefix.length + value.length;
+  const entryPrefix = lengthPrefix(2, anyLength);
+  const sotwEntry = Buffer.concat([entryPrefix, typeField, valuePrefix, value], entryPrefix.length + anyLength);
+  const any = sotwEntry.subarray(entryPrefix.length);
   return {
     name,
     typeUrl,
@@ -56,6 +61,7 @@ export function encodedFromBytes(typeUrl: TypeUrl, name: string, value: Uint8Arr
     fpHi: digest.readUInt32BE(0),
     fpLo: digest.readUInt32BE(4),
     any,
+    sotwEntry,
     valueBytes: value.length,
   };
 }

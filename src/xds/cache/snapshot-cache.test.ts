@@ -5,7 +5,10 @@ import { TypeUrl } from '../resources/types.js';
 import { encodedFromBytes } from './encoded.js';
 import { XdsCache, type CacheChange, type CachedResource } from './snapshot-cache.js';
 
-const c = (t: TypeUrl, name: string, content = name, refs: string[] = []): CachedResource => ({ resource: encodedFromBytes(t, name, Buffer.from(content)), refs });
+const c = (t: TypeUrl, name: string, content = name, refs: string[] = []): CachedResource => ({
+  resource: encodedFromBytes(t, name, Buffer.from(content)),
+  refs,
+});
 
 test('watchers hear only the names that changed, EDS only for their own key', () => {
   const demanded: string[] = [];

@@ -44,7 +44,12 @@ type SharedType = typeof TypeUrl.Listener | typeof TypeUrl.RouteConfiguration | 
 
 export const SHARED_TYPES: readonly SharedType[] = [TypeUrl.Cluster, TypeUrl.Listener, TypeUrl.RouteConfiguration];
 /** Make-before-break order (Envoy xDS protocol docs, "eventual consistency considerations"). */
-export const PUSH_ORDER: readonly TypeUrl[] = [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment, TypeUrl.Listener, TypeUrl.RouteConfiguration];
+export const PUSH_ORDER: readonly TypeUrl[] = [
+  TypeUrl.Cluster,
+  TypeUrl.ClusterLoadAssignment,
+  TypeUrl.Listener,
+  TypeUrl.RouteConfiguration,
+];
 export const ALL_TYPES: ReadonlySet<string> = new Set(PUSH_ORDER);
 
 class WatchHandle implements CacheWatch {
@@ -197,7 +202,8 @@ export class XdsCache {
         for (const c of resources) {
           next.set(c.resource.name, c);
           const prev = old.get(c.resource.name);
-          if (!prev || prev.resource.version !== c.resource.version) note(sharedChanges as Map<string, Set<string>>, typeUrl, c.resource.name);
+          if (!prev || prev.resource.version !== c.resource.version)
+            note(sharedChanges as Map<string, Set<string>>, typeUrl, c.resource.name);
         }
         for (const name of old.keys()) if (!next.has(name)) note(sharedChanges as Map<string, Set<string>>, typeUrl, name);
         const oldWildcard = this.wildcards.get(typeUrl);

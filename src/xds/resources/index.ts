@@ -11,6 +11,18 @@ export { buildCluster, buildClusters } from './clusters.js';
 export { buildClusterLoadAssignment, OVERPROVISIONING_FACTOR } from './endpoints.js';
 export { buildApiListener, buildApiListeners, buildGatewayListeners, GRPC_TARGET_PORTS } from './listeners.js';
 export { buildGatewayRouteConfigs, buildGrpcRouteConfigs, domainsForHost, grpcRouteConfigName } from './routes.js';
+export {
+  buildExtprocClusters,
+  DEFAULT_EXTPROC_ADDRESS,
+  EXTPROC_CLUSTER,
+  EXTPROC_OPT_IN_KEY,
+  extprocOptedIn,
+  ORIGINAL_DST_CLUSTER,
+  parseExtprocAddress,
+  PICKED_ROUTE,
+  withExtprocListener,
+  withPickedRoute,
+} from './extproc.js';
 export { EXTERNAL_ROUTE_CONFIG, INTERNAL_ROUTE_CONFIG, INTERNAL_KOURIER_DOMAIN } from './common.js';
 
 /** Listeners, routes and clusters: the same for every gateway. Deterministic for equal models. */

@@ -46,6 +46,11 @@ export interface BuildOptions {
   readonly loadReporting: boolean;
   /** Cluster connect timeout. */
   readonly connectTimeoutMs: number;
+  /**
+   * `host:port` gateways that opt into ext_proc picking use to reach Proxima's ext_proc server
+   * (default DEFAULT_EXTPROC_ADDRESS in extproc.ts).
+   */
+  readonly extprocAddress?: string;
 }
 
 export const DEFAULT_BUILD_OPTIONS: BuildOptions = Object.freeze({ loadReporting: true, connectTimeoutMs: 5000 });

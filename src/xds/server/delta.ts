@@ -13,7 +13,7 @@ export interface DeltaDiscoveryRequestMessage extends RequestCommon {
 
 /** Stand-in for a resource the client says it holds at a version the cache no longer has. */
 function heldElsewhere(typeUrl: string, name: string, version: string): EncodedResource {
-  return { name, typeUrl: typeUrl as TypeUrl, version, fpHi: 0, fpLo: 0, any: Buffer.alloc(0), valueBytes: 0 };
+  return { name, typeUrl: typeUrl as TypeUrl, version, fpHi: 0, fpLo: 0, any: Buffer.alloc(0), sotwEntry: Buffer.alloc(0), valueBytes: 0 };
 }
 
 /** Incremental xDS: DeltaAggregatedResources and Delta{Clusters,Endpoints,Listeners,Routes}. */

@@ -17,7 +17,10 @@ export interface FlowLimits {
   readonly maxStreamOutstandingBytes: number;
 }
 
-export const DEFAULT_FLOW_LIMITS: FlowLimits = Object.freeze({ maxOutstandingBytes: 64 * 1024 * 1024, maxStreamOutstandingBytes: 4 * 1024 * 1024 });
+export const DEFAULT_FLOW_LIMITS: FlowLimits = Object.freeze({
+  maxOutstandingBytes: 64 * 1024 * 1024,
+  maxStreamOutstandingBytes: 4 * 1024 * 1024,
+});
 
 export class FlowControl {
   outstandingBytes = 0;
@@ -27,7 +30,10 @@ export class FlowControl {
   constructor(readonly limits: FlowLimits = DEFAULT_FLOW_LIMITS) {}
 
   blocked(p: FlowParticipant): boolean {
-    return (p.outstandingBytes > 0 && p.outstandingBytes >= this.limits.maxStreamOutstandingBytes) || (this.outstandingBytes > 0 && this.outstandingBytes >= this.limits.maxOutstandingBytes);
+    return (
+      (p.outstandingBytes > 0 && p.outstandingBytes >= this.limits.maxStreamOutstandingBytes) ||
+      (this.outstandingBytes > 0 && this.outstandingBytes >= this.limits.maxOutstandingBytes)
+    );
   }
 
   wait(p: FlowParticipant): void {

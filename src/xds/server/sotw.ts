@@ -7,6 +7,8 @@ import { encodeSotwResponse } from './wire.js';
 export interface DiscoveryRequestMessage extends RequestCommon {
   readonly version_info?: string;
   readonly resource_names?: readonly string[];
+  /** Digest of resource_names when the request came through parseDiscoveryRequest. */
+  readonly namesKey?: string;
 }
 
 /** State-of-the-world xDS: StreamAggregatedResources and Stream{Clusters,Endpoints,Listeners,Routes}. */
@@ -26,7 +28,12 @@ export class SotwStream extends XdsStream {
     }
     const first = !state.requested;
     state.requested = true;
-    const subscriptionChanged = state.setSotwNames(req.resource_names ?? []);
+    // ACKs repeat the whole list: compare digests before materialising 1,000 names.
+    let subscriptionChanged = false;
+    if (req.namesKey === undefined || req.namesKey !== state.namesKey) {
+      subscriptionChanged = state.setSotwNames(req.resource_names ?? []);
+      state.namesKey = req.namesKey;
+    }
     if (first) {
       const clientVersion = req.version_info ?? '';
       if (nonce === '' && clientVersion !== '' && this.resumes(state, clientVersion)) return;

@@ -45,6 +45,13 @@ export function gatewayNodeOf(node: NodeMessage): string {
   return subZone !== undefined && subZone !== '' ? subZone : (node.id ?? '');
 }
 
+interface TypeMetrics {
+  readonly responses: { inc(n?: number): void };
+  readonly bytes: { inc(n?: number): void };
+  readonly latency: { observe(v: number): void };
+}
+const typeMetricsCache = new WeakMap<XdsMetrics, Map<string, TypeMetrics>>();
+
 export interface SendOptions {
   /** Respond even when nothing differs (first request of a wildcard or full-state type). */
   readonly force?: boolean;
@@ -67,6 +74,7 @@ export abstract class XdsStream implements FlowParticipant {
   readonly connectedAtMs: number;
   protected readonly types = new Map<string, TypeState>();
   private watchHandle: CacheWatch | undefined;
+  private countedUnknown = false;
   private nonceSeq = 0;
   private closed = false;
   protected readonly log: Logger;
@@ -83,7 +91,7 @@ export abstract class XdsStream implements FlowParticipant {
     this.connectedAtMs = ctx.nowMs();
     this.log = ctx.log.child({ stream: id, api, flavor });
     ctx.metrics.streams.inc({ api, flavor });
-    call.on('data', (req: unknown) => this.onData(req as RequestCommon));
+    call.on('data', (req: unknown) => this.onData(req as RequestCommon | { malformed: string }));
     call.on('end', () => this.close());
     call.on('error', (err: Error) => {
       this.log.debug({ err: err.message }, 'xDS stream error');
@@ -103,6 +111,10 @@ export abstract class XdsStream implements FlowParticipant {
 
   get unknownNode(): boolean {
     return this.watchHandle !== undefined && this.watchHandle.key === this.ctx.unknownKey && this.gatewayNode !== this.ctx.unknownKey;
+  }
+
+  isDeferred(state: TypeState): boolean {
+    return this.deferred.has(state);
   }
 
   typeStates(): ReadonlyMap<string, TypeState> {
@@ -144,17 +156,37 @@ export abstract class XdsStream implements FlowParticipant {
     state.lastNack = nack;
     state.nacks++;
     this.ctx.metrics.nacks.inc({ type: typeLabel(state.typeUrl) });
-    this.log.warn({ node: this.gatewayNode, nodeId: this.nodeId, type: typeLabel(state.typeUrl), version, message }, 'xDS client rejected config (NACK); not resending until it changes');
+    this.log.warn(
+      { node: this.gatewayNode, nodeId: this.nodeId, type: typeLabel(state.typeUrl), version, message },
+      'xDS client rejected config (NACK); not resending until it changes',
+    );
   }
 
   protected write(typeUrl: string, bytes: Buffer): void {
     if (this.closed) return;
     this.call.write(bytes, this.ctx.flow.track(this, bytes.length));
-    const type = typeLabel(typeUrl);
-    this.ctx.metrics.responses.inc({ type, flavor: this.flavor });
-    this.ctx.metrics.responseBytes.inc({ type }, bytes.length);
+    const m = this.metricsFor(typeUrl);
+    m.responses.inc();
+    m.bytes.inc(bytes.length);
     const origin = this.ctx.changeOriginMs() ?? this.resumingOriginMs;
-    if (origin !== undefined) this.ctx.metrics.pushLatency.observe({ type }, Math.max(0, this.ctx.nowMs() - origin) / 1000);
+    if (origin !== undefined) m.latency.observe(Math.max(0, this.ctx.nowMs() - origin) / 1000);
+  }
+
+  /** Labelled metric children, resolved once per type (label hashing per write adds up at 1,000 streams). */
+  private metricsFor(typeUrl: string): TypeMetrics {
+    let m = typeMetricsCache.get(this.ctx.metrics)?.get(`${this.flavor}\u0000${typeUrl}`);
+    if (!m) {
+      const type = typeLabel(typeUrl);
+      m = {
+        responses: this.ctx.metrics.responses.labels({ type, flavor: this.flavor }),
+        bytes: this.ctx.metrics.responseBytes.labels({ type }),
+        latency: this.ctx.metrics.pushLatency.labels({ type }),
+      };
+      let perMetrics = typeMetricsCache.get(this.ctx.metrics);
+      if (!perMetrics) typeMetricsCache.set(this.ctx.metrics, (perMetrics = new Map()));
+      perMetrics.set(`${this.flavor}\u0000${typeUrl}`, m);
+    }
+    return m;
   }
 
   /** End the stream with a status; never throws. */
@@ -169,8 +201,13 @@ export abstract class XdsStream implements FlowParticipant {
     this.close();
   }
 
-  private onData(req: RequestCommon): void {
+  private onData(req: RequestCommon | { malformed: string }): void {
     if (this.closed) return;
+    if ('malformed' in req) {
+      this.ctx.metrics.malformed.inc({ reason: 'bad_request' });
+      this.fail(grpc.status.INVALID_ARGUMENT, `cannot decode DiscoveryRequest: ${req.malformed}`);
+      return;
+    }
     try {
       if (!this.identify(req)) return;
       let typeUrl = req.type_url ?? '';
@@ -178,7 +215,10 @@ export abstract class XdsStream implements FlowParticipant {
         if (typeUrl === '') typeUrl = this.fixedType;
         if (typeUrl !== this.fixedType) {
           this.ctx.metrics.malformed.inc({ reason: 'type_url_mismatch' });
-          this.fail(grpc.status.INVALID_ARGUMENT, `type_url "${typeUrl}" cannot be served on the ${this.api.toUpperCase()} service (expects ${this.fixedType})`);
+          this.fail(
+            grpc.status.INVALID_ARGUMENT,
+            `type_url "${typeUrl}" cannot be served on the ${this.api.toUpperCase()} service (expects ${this.fixedType})`,
+          );
           return;
         }
       } else if (!ALL_TYPES.has(typeUrl)) {
@@ -211,6 +251,7 @@ export abstract class XdsStream implements FlowParticipant {
     this.userAgent = node.user_agent_name;
     this.watchHandle = this.ctx.cache.watch(gateway, (change) => this.onCacheChange(change));
     if (this.unknownNode) {
+      this.countedUnknown = true;
       this.ctx.metrics.unknownNodeStreams.inc();
       this.ctx.metrics.unknownNodeStreamsTotal.inc();
       this.log.warn({ node: gateway, nodeId: this.nodeId }, 'xDS client on a node the model does not know; serving the even assignment');
@@ -299,7 +340,7 @@ export abstract class XdsStream implements FlowParticipant {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.unknownNode) this.ctx.metrics.unknownNodeStreams.dec();
+    if (this.countedUnknown) this.ctx.metrics.unknownNodeStreams.dec();
     this.ctx.flow.forget(this);
     this.watchHandle?.cancel();
     this.ctx.metrics.streams.dec({ api: this.api, flavor: this.flavor });

@@ -24,6 +24,8 @@ export class TypeState implements Subscription {
   readonly names = new Set<string>();
   /** A named subscription was seen; from then on an empty SotW list no longer means wildcard. */
   namedOnce = false;
+  /** Digest of the last SotW resource_names list (see parseDiscoveryRequest). */
+  namesKey: string | undefined;
   /** The type has been requested on this stream. */
   requested = false;
   readonly held = new Map<string, EncodedResource>();
@@ -77,6 +79,15 @@ export class TypeState implements Subscription {
   /** SotW: a non-empty list replaces the subscription; empty = wildcard until the first named one. */
   setSotwNames(names: readonly string[]): boolean {
     const beforeWildcard = this.wildcard;
+    if (
+      names.length > 0 &&
+      this.namedOnce &&
+      !names.includes('*') &&
+      !this.wildcard &&
+      names.length === this.names.size &&
+      names.every((n) => this.names.has(n))
+    )
+      return false;
     const before = [...this.names];
     if (names.length === 0) {
       this.wildcard = !this.namedOnce;

@@ -6,16 +6,20 @@ import { typeLabel, type XdsMetrics } from '../metrics.js';
 import { TypeUrl } from '../resources/types.js';
 import { DeltaStream } from './delta.js';
 import { FlowControl, type FlowLimits } from './flow.js';
+import { deserializeDiscoveryRequest } from './request.js';
 import { SotwStream } from './sotw.js';
 import type { ApiName, Flavor, StreamContext, XdsStream } from './stream.js';
 
 export interface ClientTypeInfo {
   readonly type: string;
   readonly typeUrl: string;
-  /** '*' for wildcard, else the subscribed names (wildcard streams may also name extra ones). */
+  /** True for a wildcard subscription (SotW empty list, or '*'); `names` lists explicit names besides it. */
   readonly wildcard: boolean;
   readonly names: readonly string[];
+  /** Number of resources the client holds: what was last sent to it (a NACKed version included). */
   readonly held: number;
+  /** True while a push of this type waits for flow control (the client is slow or the server busy). */
+  readonly deferred: boolean;
   readonly versionSent: string | null;
   readonly versionAcked: string | null;
   readonly lastNack: { readonly version: string; readonly message: string; readonly atMs: number } | null;
@@ -50,6 +54,12 @@ export interface XdsServerOptions {
   readonly flowLimits?: FlowLimits;
 }
 
+export interface XdsServerStats {
+  readonly streams: number;
+  readonly outstandingBytes: number;
+  readonly waitingStreams: number;
+}
+
 type MethodImpl = grpc.handleBidiStreamingCall<unknown, Buffer>;
 
 interface ServiceSpec {
@@ -61,21 +71,56 @@ interface ServiceSpec {
 }
 
 const SERVICES: readonly ServiceSpec[] = [
-  { path: 'envoy.service.discovery.v3.AggregatedDiscoveryService', api: 'ads', typeUrl: undefined, sotw: 'StreamAggregatedResources', delta: 'DeltaAggregatedResources' },
-  { path: 'envoy.service.cluster.v3.ClusterDiscoveryService', api: 'cds', typeUrl: TypeUrl.Cluster, sotw: 'StreamClusters', delta: 'DeltaClusters' },
-  { path: 'envoy.service.endpoint.v3.EndpointDiscoveryService', api: 'eds', typeUrl: TypeUrl.ClusterLoadAssignment, sotw: 'StreamEndpoints', delta: 'DeltaEndpoints' },
-  { path: 'envoy.service.listener.v3.ListenerDiscoveryService', api: 'lds', typeUrl: TypeUrl.Listener, sotw: 'StreamListeners', delta: 'DeltaListeners' },
-  { path: 'envoy.service.route.v3.RouteDiscoveryService', api: 'rds', typeUrl: TypeUrl.RouteConfiguration, sotw: 'StreamRoutes', delta: 'DeltaRoutes' },
+  {
+    path: 'envoy.service.discovery.v3.AggregatedDiscoveryService',
+    api: 'ads',
+    typeUrl: undefined,
+    sotw: 'StreamAggregatedResources',
+    delta: 'DeltaAggregatedResources',
+  },
+  {
+    path: 'envoy.service.cluster.v3.ClusterDiscoveryService',
+    api: 'cds',
+    typeUrl: TypeUrl.Cluster,
+    sotw: 'StreamClusters',
+    delta: 'DeltaClusters',
+  },
+  {
+    path: 'envoy.service.endpoint.v3.EndpointDiscoveryService',
+    api: 'eds',
+    typeUrl: TypeUrl.ClusterLoadAssignment,
+    sotw: 'StreamEndpoints',
+    delta: 'DeltaEndpoints',
+  },
+  {
+    path: 'envoy.service.listener.v3.ListenerDiscoveryService',
+    api: 'lds',
+    typeUrl: TypeUrl.Listener,
+    sotw: 'StreamListeners',
+    delta: 'DeltaListeners',
+  },
+  {
+    path: 'envoy.service.route.v3.RouteDiscoveryService',
+    api: 'rds',
+    typeUrl: TypeUrl.RouteConfiguration,
+    sotw: 'StreamRoutes',
+    delta: 'DeltaRoutes',
+  },
 ];
 
 /**
  * The service definition with responses passed through as already-encoded bytes (responses are
  * assembled from shared pre-encoded resources); requests are decoded by proto-loader as usual.
  */
-function preEncodedResponses(def: grpc.ServiceDefinition): grpc.ServiceDefinition {
+function preEncodedResponses(def: grpc.ServiceDefinition, sotwMethod: string): grpc.ServiceDefinition {
   const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const [name, method] of Object.entries(def)) {
-    out[name] = { ...method, responseSerialize: (b: unknown) => b as Buffer };
+    const sotw = name === sotwMethod || method.originalName === sotwMethod || method.path.endsWith(`/${sotwMethod}`);
+    out[name] = {
+      ...method,
+      responseSerialize: (b: unknown) => b as Buffer,
+      ...(sotw ? { requestDeserialize: deserializeDiscoveryRequest } : {}),
+    };
   }
   return out as grpc.ServiceDefinition;
 }
@@ -85,6 +130,7 @@ export class XdsServer {
   private readonly streams = new Map<number, XdsStream>();
   private nextId = 1;
   private readonly ctx: StreamContext;
+  private readonly flow: FlowControl;
 
   constructor(private readonly opts: XdsServerOptions) {
     this.ctx = {
@@ -94,7 +140,7 @@ export class XdsServer {
       nowMs: opts.nowMs ?? Date.now,
       changeOriginMs: opts.changeOriginMs ?? (() => undefined),
       unknownKey: opts.unknownKey,
-      flow: new FlowControl(opts.flowLimits),
+      flow: (this.flow = new FlowControl(opts.flowLimits)),
       onClose: (s) => this.streams.delete(s.id),
     };
   }
@@ -107,7 +153,7 @@ export class XdsServer {
         [spec.sotw]: (call) => this.open(call, spec, 'sotw'),
         [spec.delta]: (call) => this.open(call, spec, 'delta'),
       };
-      server.addService(preEncodedResponses(ctor.service), impl as unknown as grpc.UntypedServiceImplementation);
+      server.addService(preEncodedResponses(ctor.service, spec.sotw), impl as unknown as grpc.UntypedServiceImplementation);
     }
   }
 
@@ -118,8 +164,9 @@ export class XdsServer {
     this.streams.set(id, stream);
   }
 
-  streamCount(): number {
-    return this.streams.size;
+  /** Open streams, response bytes handed to gRPC but not yet flushed, and streams held back by flow control. */
+  stats(): XdsServerStats {
+    return { streams: this.streams.size, outstandingBytes: this.flow.outstandingBytes, waitingStreams: this.flow.waitingCount };
   }
 
   clients(): ClientInfo[] {
@@ -139,6 +186,7 @@ export class XdsServer {
         wildcard: t.wildcard,
         names: [...t.names].sort(),
         held: t.held.size,
+        deferred: s.isDeferred(t),
         versionSent: t.versionSent ?? null,
         versionAcked: t.versionAcked ?? null,
         lastNack: t.lastNack ? { version: t.lastNack.version, message: t.lastNack.message, atMs: t.lastNack.atMs } : null,

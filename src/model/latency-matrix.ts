@@ -1,0 +1,65 @@
+/**
+ * Effective RTT and reachability between every pair of known nodes at one instant, in flat typed
+ * arrays indexed by node number: a policy run over 1,000 gateways × 1,000 services asks for ~10⁷
+ * pairs, and string-keyed lookups dominated the whole computation.
+ */
+export interface LatencyMatrix {
+  /** Node names by index. */
+  readonly names: readonly string[];
+  readonly index: ReadonlyMap<string, number>;
+  /** `rttMs[from * names.length + to]`, exactly what `ModelStore.rttMs` returns. */
+  readonly rttMs: Float64Array;
+  /** 1 = reachable, 0 = a fresh probe says not; exactly `ModelStore.reachable`. */
+  readonly reachable: Uint8Array;
+}
+
+export interface LatencySources {
+  readonly names: readonly string[];
+  readonly localRttMs: number;
+  readonly defaultRttMs: number;
+  /** Configured RTT by from → to. */
+  readonly configured: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** Measured rows by from → to. */
+  readonly measured: ReadonlyMap<string, ReadonlyMap<string, { readonly rttMs: number; readonly reachable: boolean; readonly atMs: number }>>;
+  readonly ttlMs: number;
+}
+
+export interface BuiltMatrix {
+  readonly matrix: LatencyMatrix;
+  /** The matrix stays exact for every `nowMs` in [builtAtMs, validUntilMs] (a measured row expires after). */
+  readonly validUntilMs: number;
+}
+
+export function buildLatencyMatrix(src: LatencySources, nowMs: number): BuiltMatrix {
+  const names = src.names;
+  const n = names.length;
+  const index = new Map<string, number>();
+  names.forEach((name, i) => index.set(name, i));
+  const rttMs = new Float64Array(n * n).fill(src.defaultRttMs);
+  const reachable = new Uint8Array(n * n).fill(1);
+  for (const [from, row] of src.configured) {
+    const i = index.get(from);
+    if (i === undefined) continue;
+    for (const [to, v] of row) {
+      const j = index.get(to);
+      if (j !== undefined) rttMs[i * n + j] = v;
+    }
+  }
+  let validUntilMs = Infinity;
+  for (const [from, row] of src.measured) {
+    const i = index.get(from);
+    if (i === undefined) continue;
+    for (const [to, m] of row) {
+      const j = index.get(to);
+      if (j === undefined || nowMs - m.atMs > src.ttlMs) continue;
+      validUntilMs = Math.min(validUntilMs, m.atMs + src.ttlMs);
+      if (m.reachable) rttMs[i * n + j] = m.rttMs;
+      else reachable[i * n + j] = 0;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    rttMs[i * n + i] = src.localRttMs;
+    reachable[i * n + i] = 1;
+  }
+  return { matrix: { names, index, rttMs, reachable }, validUntilMs };
+}

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { envoyProtos } from '../../protos/envoy.js';
+import { deserializeDiscoveryRequest, parseDiscoveryRequest } from './request.js';
+
+const Req = () => envoyProtos().type('envoy.service.discovery.v3.DiscoveryRequest');
+const encode = (o: Record<string, unknown>): Buffer => Buffer.from(Req().encode(Req().fromObject(o)).finish());
+
+test('parses every field protobufjs writes, names lazily', () => {
+  const bytes = encode({
+    version_info: 'v1',
+    node: { id: 'gw', locality: { sub_zone: 'edge-1' } },
+    resource_names: ['a', 'b/c'],
+    type_url: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+    response_nonce: '3',
+    error_detail: { code: 3, message: 'bad' },
+  });
+  const r = parseDiscoveryRequest(bytes);
+  assert.equal(r.version_info, 'v1');
+  assert.equal(r.node?.id, 'gw');
+  assert.equal(r.node?.locality?.sub_zone, 'edge-1');
+  assert.deepEqual(r.resource_names, ['a', 'b/c']);
+  assert.equal(r.type_url, 'type.googleapis.com/envoy.config.cluster.v3.Cluster');
+  assert.equal(r.response_nonce, '3');
+  assert.deepEqual(r.error_detail, { code: 3, message: 'bad' });
+});
+
+test('namesKey: equal lists give equal keys, any difference a different key', () => {
+  const key = (names: string[], extra: Record<string, unknown> = {}) =>
+    parseDiscoveryRequest(encode({ resource_names: names, ...extra })).namesKey;
+  assert.equal(key(['a', 'b']), key(['a', 'b'], { response_nonce: '9', version_info: 'x' }));
+  assert.notEqual(key(['a', 'b']), key(['b', 'a']));
+  assert.notEqual(key(['ab']), key(['a', 'b']));
+  assert.notEqual(key([]), key(['']));
+});
+
+test('garbage bytes become a malformed marker, never a throw', () => {
+  assert.deepEqual(Object.keys(deserializeDiscoveryRequest(Buffer.from([0x0a, 0xff]))), ['malformed']);
+  assert.ok('malformed' in deserializeDiscoveryRequest(Buffer.from([0x0f])));
+});
