@@ -246,6 +246,14 @@ export const SERVE_SPEC: CommandSpec = {
       description: 'gRPC listener for the Envoy ext_proc endpoint picker. Port 0 picks a free port.',
     },
     {
+      name: 'extproc-address',
+      kind: 'listen',
+      default: 'proxima-extproc.proxima-system.svc:18001',
+      arg: 'HOST:PORT',
+      description:
+        'Address gateways that opt into ext_proc picking (xDS node metadata PROXIMA_EXTPROC=true) use to reach the ext_proc server; served to them as cluster proxima_extproc.',
+    },
+    {
       name: 'extender-listen',
       kind: 'listen',
       default: '0.0.0.0:8888',
@@ -272,6 +280,13 @@ export const SERVE_SPEC: CommandSpec = {
       default: 2000,
       arg: 'MS',
       description: 'Re-run the policy at least this often so decayed measurements and demand are picked up.',
+    },
+    {
+      name: 'lrs-interval-ms',
+      kind: 'number',
+      default: 2000,
+      arg: 'MS',
+      description: 'load_reporting_interval asked of gateways over LRS; demand is smoothed over 3 intervals (rising within half of one).',
     },
     {
       name: 'extproc-fail-closed',

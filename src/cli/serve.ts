@@ -12,6 +12,7 @@ import { rttMatrixSvg, trafficMatrixSvg, uiPage, type TrafficFlow } from '../adm
 import { ExtProcServer } from '../extproc/server.js';
 import { ExtenderServer } from '../extender/http.js';
 import { XdsControlPlane } from '../xds/control-plane.js';
+import { DEFAULT_BUILD_OPTIONS } from '../xds/resources/types.js';
 import { LoadReportingServer } from '../lrs/server.js';
 import { ProbeCollector } from '../probe/collector.js';
 import { startKubernetesSource } from '../sources/kubernetes/index.js';
@@ -30,8 +31,12 @@ export interface ServeOptions {
   readonly extenderListen: ListenAddress;
   readonly adminListen: ListenAddress;
   readonly recomputeIntervalMs: number;
+  /** LRS load_reporting_interval (default 2000). */
+  readonly lrsIntervalMs?: number;
   readonly extprocFailClosed?: boolean;
   readonly extprocShed?: boolean;
+  /** `host:port` ext_proc-opted gateways dial (cluster proxima_extproc); default DEFAULT_EXTPROC_ADDRESS. */
+  readonly extprocAddress?: string;
   /** Label naming the service of non-Knative function pods for the scheduler extender. */
   readonly extenderServiceLabel?: string;
   /** With `kubernetes`: a kubeconfig file (else KUBECONFIG, ~/.kube/config, in-cluster). */
@@ -66,8 +71,10 @@ export function serveOptionsFrom(o: ReturnType<typeof parseOptions>): ServeOptio
     extenderListen: listen(o, 'extender-listen'),
     adminListen: listen(o, 'admin-listen'),
     recomputeIntervalMs: num(o, 'recompute-interval-ms'),
+    lrsIntervalMs: num(o, 'lrs-interval-ms'),
     extprocFailClosed: bool(o, 'extproc-fail-closed'),
     extprocShed: bool(o, 'extproc-shed'),
+    extprocAddress: formatListen(listen(o, 'extproc-address')),
     ...optional('extenderServiceLabel', str(o, 'extender-service-label')),
     ...optional('kubeconfigPath', str(o, 'kubeconfig')),
     ...optional('ingressClass', str(o, 'ingress-class')),
@@ -191,14 +198,20 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       'grpc.keepalive_permit_without_calls': 1,
     });
     closers.push(() => shutdownGrpc(xdsServer));
-    const xds = new XdsControlPlane({ store, engine, log, registry });
+    const xds = new XdsControlPlane({
+      store,
+      engine,
+      log,
+      registry,
+      buildOptions: { ...DEFAULT_BUILD_OPTIONS, ...optional('extprocAddress', options.extprocAddress) },
+    });
     xdsRef = xds;
     xds.register(xdsServer);
     closers.push(() => xds.close());
     admin.addReadiness('xds', () => xds.ready() || 'initial xDS snapshot not built yet');
     admin.addDebug('clients', 'connected xDS streams: node, gateway node, subscriptions, versions sent and ACKed, last NACK', () => xds.clients());
     // LRS (demand) and probe reports (RTT) arrive on the same port as xDS.
-    const lrs = new LoadReportingServer({ store, sink, log, registry });
+    const lrs = new LoadReportingServer({ store, sink, log, registry, ...optional('reportingIntervalMs', options.lrsIntervalMs) });
     lrs.register(xdsServer);
     trafficFlows = () => lrs.flows();
     admin.addDebug('demand', 'learned demand per gateway node (req/s) and observed service time per node, per service', () => lrs.snapshot());

@@ -146,6 +146,11 @@ export class EmulatedCluster {
       `127.0.0.1:${this.ports.extender}`,
       '--log-level',
       'warn',
+      // A small cluster can afford faster feedback than the defaults (2 s each).
+      '--lrs-interval-ms',
+      '1000',
+      '--recompute-interval-ms',
+      '1000',
       ...(this.opts.serveArgs ?? []),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });

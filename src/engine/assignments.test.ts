@@ -91,3 +91,22 @@ test('engine: removed services are reported and dropped', () => {
   assert.equal(engine.forService('ns/b'), undefined);
   engine.stop();
 });
+
+test('engine: equal assignments share one frozen localities array, same content as the policy', async () => {
+  const { internAssignments } = await import('./assignments.js');
+  const { policyInputFor } = await import('./policy-input.js');
+  const store = new ModelStore();
+  const t = topology(true);
+  store.replaceTopology({ ...t, nodes: [...t.nodes, { name: 'edge-3', zone: 'edge-3', region: 'r', ready: true, labels: {} }] });
+  const engine = new AssignmentEngine({ store, policy: nearestPolicy });
+  engine.start();
+  // ns/b runs only on cloud: every gateway but cloud itself routes there with the same failover.
+  const b = engine.forService('ns/b')!;
+  assert.equal(b.get('edge-2')!.localities, b.get('edge-3')!.localities);
+  assert.ok(Object.isFrozen(b.get('edge-2')!.localities));
+  assert.ok(Object.isFrozen(b.get('edge-2')!.localities[0]));
+  const raw = nearestPolicy.assign(policyInputFor(store, 'ns/b', store.nodeNames().sort(), Date.now()));
+  for (const [g, a] of raw) assert.deepEqual(b.get(g), a);
+  const interned = internAssignments(new Map(raw));
+  assert.deepEqual([...interned], [...raw]);
+});

@@ -1,7 +1,7 @@
 import type { ModelChange, ModelStore } from '../model/store.js';
 import { evenPolicy } from '../policy/even.js';
 import { sameAssignment } from '../policy/tiers.js';
-import type { GatewayAssignment, Policy } from '../policy/types.js';
+import type { GatewayAssignment, LocalityAssignment, Policy } from '../policy/types.js';
 import { policyInputFor } from './policy-input.js';
 
 /** The gateway key used for gateways on nodes the model does not know: they get `even`. */
@@ -128,7 +128,7 @@ export class AssignmentEngine {
         continue;
       }
       const previous = this.table.get(name);
-      const next = this.policyImpl.assign(policyInputFor(this.store, name, gateways, now, previous));
+      const next = internAssignments(this.policyImpl.assign(policyInputFor(this.store, name, gateways, now, previous)));
       const fallback = evenPolicy.assign(policyInputFor(this.store, name, [UNKNOWN_GATEWAY], now)).get(UNKNOWN_GATEWAY);
       if (fallback) next.set(UNKNOWN_GATEWAY, { ...fallback, reason: `gateway on an unknown node: ${fallback.reason}` });
       if (!previous || !sameTable(previous, next)) changed.add(name);
@@ -140,6 +140,38 @@ export class AssignmentEngine {
       for (const l of this.listeners) l(change);
     }
   }
+}
+
+/**
+ * Gateways with equal localities (or reasons) share one frozen array (string): with 1,000 gateways
+ * per service most assignments repeat, and keeping a copy per gateway cost gigabytes.
+ */
+export function internAssignments(table: Map<string, GatewayAssignment>): Map<string, GatewayAssignment> {
+  // Candidates by first node: cheaper than a signature string per gateway, and buckets stay small.
+  const byFirst = new Map<string, Array<readonly LocalityAssignment[]>>();
+  const reasons = new Map<string, string>();
+  for (const [gateway, a] of table) {
+    const first = a.localities[0]?.node ?? '';
+    let bucket = byFirst.get(first);
+    if (!bucket) byFirst.set(first, (bucket = []));
+    let shared = bucket.find((c) => sameLocalities(c, a.localities));
+    if (!shared) bucket.push((shared = Object.freeze(a.localities.map((l) => Object.freeze({ node: l.node, priority: l.priority, weight: l.weight })))));
+    let reason = reasons.get(a.reason);
+    if (reason === undefined) reasons.set(a.reason, (reason = a.reason));
+    table.set(gateway, { gateway: a.gateway, service: a.service, localities: shared, reason });
+  }
+  return table;
+}
+
+function sameLocalities(a: readonly LocalityAssignment[], b: readonly LocalityAssignment[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.node !== y.node || x.priority !== y.priority || x.weight !== y.weight) return false;
+  }
+  return true;
 }
 
 function sameTable(a: ReadonlyMap<string, GatewayAssignment>, b: ReadonlyMap<string, GatewayAssignment>): boolean {

@@ -29,22 +29,34 @@ export function policyInputFor(
   const defaults = store.defaults;
   const m = store.latencyMatrix(nowMs);
   const n = m.names.length;
+  // Policies ask for one gateway's row at a time: remember its index instead of hashing it per pair.
+  let lastFrom: string | undefined;
+  let lastRow: number | undefined;
+  const rowOf = (from: string): number | undefined => {
+    if (from !== lastFrom) {
+      lastFrom = from;
+      const i = m.index.get(from);
+      lastRow = i === undefined ? undefined : i * n;
+    }
+    return lastRow;
+  };
   return {
     service,
     gateways,
     backends: backendsOf(store, service),
     rttMs: (from, to) => {
-      const i = m.index.get(from);
-      const j = m.index.get(to);
-      return i !== undefined && j !== undefined ? m.rttMs[i * n + j]! : store.rttMs(from, to, nowMs);
+      const row = rowOf(from);
+      const j = row === undefined ? undefined : m.index.get(to);
+      return j !== undefined ? m.rttMs[row! + j]! : store.rttMs(from, to, nowMs);
     },
     reachable: (from, to) => {
-      const i = m.index.get(from);
-      const j = m.index.get(to);
-      return i !== undefined && j !== undefined ? m.reachable[i * n + j] === 1 : store.reachable(from, to, nowMs);
+      const row = rowOf(from);
+      const j = row === undefined ? undefined : m.index.get(to);
+      return j !== undefined ? m.reachable[row! + j] === 1 : store.reachable(from, to, nowMs);
     },
     demandRps: (gateway) => store.demandRps(gateway, service) ?? defaults.demandRps,
     serviceTimeMs: (node) => store.serviceTimeMs(service, node) ?? defaults.serviceTimeMs,
+    serviceLoadRps: (node) => store.serviceLoadRps(service, node),
     ...(previous ? { previous } : {}),
   };
 }

@@ -16,6 +16,14 @@ import type { ClusterLoad } from './parse.js';
 export interface DemandModelOptions {
   /** EWMA time constant for rates and in-progress counts. */
   readonly tauMs: number;
+  /** Time constant when demand rises (default tauMs): shorter, so a surge is planned for within a report or two. */
+  readonly riseTauMs?: number;
+  /**
+   * Time constant of the per-locality completion rate and in-progress count behind the observed
+   * response time (default tauMs). In-progress is a snapshot per report, so at low rates it is noisy:
+   * a window like FaaSt's 10 s keeps one unlucky report from shrinking a node's estimated capacity.
+   */
+  readonly latencyTauMs?: number;
   /** Entries below this rate are dropped once they decayed (requests/s). */
   readonly minRps?: number;
 }
@@ -37,11 +45,15 @@ export class DemandModel {
   /** source (one LRS stream) → service → track */
   private readonly sources = new Map<string, Map<string, Track>>();
   private readonly tauMs: number;
+  private readonly riseTauMs: number;
+  private readonly latencyTauMs: number;
   private readonly minRps: number;
 
   constructor(opts: DemandModelOptions) {
     if (!(opts.tauMs > 0)) throw new RangeError('tauMs must be > 0');
     this.tauMs = opts.tauMs;
+    this.riseTauMs = opts.riseTauMs ?? opts.tauMs;
+    this.latencyTauMs = opts.latencyTauMs ?? opts.tauMs;
     this.minRps = opts.minRps ?? 0.001;
   }
 
@@ -78,14 +90,14 @@ export class DemandModel {
       const seconds = load.intervalMs / 1000;
       const issued = load.localities.reduce((a, l) => a + l.issued, 0);
       if (!t) {
-        t = { gateway, service: load.service, issuedRps: new TimeEwma(this.tauMs), localities: new Map(), lastMs: nowMs };
+        t = { gateway, service: load.service, issuedRps: new TimeEwma(this.tauMs, this.riseTauMs), localities: new Map(), lastMs: nowMs };
         tracks.set(load.service, t);
       }
       t.issuedRps.observe(issued / seconds, load.intervalMs);
       t.lastMs = nowMs;
       for (const l of load.localities) {
         let s = t.localities.get(l.node);
-        if (!s) t.localities.set(l.node, (s = { completionRps: new TimeEwma(this.tauMs), inProgress: new TimeEwma(this.tauMs) }));
+        if (!s) t.localities.set(l.node, (s = { completionRps: new TimeEwma(this.latencyTauMs), inProgress: new TimeEwma(this.latencyTauMs) }));
         s.completionRps.observe((l.succeeded + l.errors) / seconds, load.intervalMs);
         s.inProgress.observe(l.inProgress, load.intervalMs);
       }

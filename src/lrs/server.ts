@@ -60,6 +60,10 @@ export interface LoadReportingServerOptions {
   readonly reportingIntervalMs?: number;
   /** Demand EWMA time constant (default 3 × reportingIntervalMs). */
   readonly demandTauMs?: number;
+  /** Time constant of observed response times (default: max(10 s, 3 intervals), FaaSt's window). */
+  readonly latencyTauMs?: number;
+  /** Time constant when demand rises (default: half the reporting interval). */
+  readonly demandRiseTauMs?: number;
   readonly limits?: Partial<LrsLimits>;
 }
 
@@ -102,7 +106,11 @@ export class LoadReportingServer {
     if (!(this.intervalMs > 0)) throw new RangeError('reportingIntervalMs must be > 0');
     this.limits = { ...DEFAULT_LRS_LIMITS, ...opts.limits };
     this.metrics = createLrsMetrics(opts.registry);
-    this.demand = new DemandModel({ tauMs: opts.demandTauMs ?? 3 * this.intervalMs });
+    this.demand = new DemandModel({
+      tauMs: opts.demandTauMs ?? 3 * this.intervalMs,
+      riseTauMs: opts.demandRiseTauMs ?? this.intervalMs / 2,
+      latencyTauMs: opts.latencyTauMs ?? Math.max(10_000, 3 * this.intervalMs),
+    });
   }
 
   register(server: grpc.Server): void {
@@ -197,6 +205,7 @@ export class LoadReportingServer {
   /** Write the current estimates of `services` into the model. */
   private write(services: ReadonlySet<string>): void {
     const now = this.nowMs();
+    const flows = services.size > 0 ? this.demand.flows() : [];
     for (const service of services) {
       if (!this.store.service(service)) continue;
       const demand = new Map<string, number>();
@@ -205,8 +214,13 @@ export class LoadReportingServer {
       for (const [n, ms] of this.demand.serviceTimeByNode(service, (g, node) => this.store.rttMs(g, node, now))) {
         if (this.store.hasNode(n)) times.set(n, round(ms, MS_STEP));
       }
+      // The rate each node served while those times were observed: lets the policy separate queueing from service.
+      const loads = new Map<string, number>();
+      for (const f of flows) {
+        if (f.service === service && times.has(f.node)) loads.set(f.node, round((loads.get(f.node) ?? 0) + f.rps, RPS_STEP));
+      }
       this.sink.setDemand(service, demand);
-      this.store.setServiceTime(service, times);
+      this.store.setServiceTime(service, times, loads);
       this.metrics.demandUpdates.inc();
     }
   }

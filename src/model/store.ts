@@ -76,6 +76,7 @@ export class ModelStore {
   private servicesByName = new Map<string, Service>();
   private demand = new Map<string, Map<string, number>>();
   private serviceTime = new Map<string, Map<string, number>>();
+  private serviceLoad = new Map<string, Map<string, number>>();
   /** Pods the scheduler extender expects to start (placed, not yet ready), per service and node. */
   private pending = new Map<string, Map<string, number>>();
   private listeners = new Set<ModelListener>();
@@ -248,6 +249,7 @@ export class ModelStore {
     for (const name of removed) {
       this.demand.delete(name);
       this.serviceTime.delete(name);
+      this.serviceLoad.delete(name);
     }
     return this.emit(changed, removed, global);
   }
@@ -277,6 +279,7 @@ export class ModelStore {
     if (!this.servicesByName.delete(name)) return this.emit(new Set(), new Set(), false);
     this.demand.delete(name);
     this.serviceTime.delete(name);
+    this.serviceLoad.delete(name);
     const s = new Set([name]);
     return this.emit(s, s, false);
   }
@@ -305,10 +308,21 @@ export class ModelStore {
     return this.emit(this.servicesByName.has(service) ? new Set([service]) : new Set(), new Set(), false);
   }
 
-  /** Set observed service time per node for one service. */
-  setServiceTime(service: string, byNode: ReadonlyMap<string, number>): ModelChange {
+  /** Request rate (req/s) at `node` while its `serviceTimeMs` was observed, if known. */
+  serviceLoadRps(service: string, node: string): number | undefined {
+    return this.serviceLoad.get(service)?.get(node);
+  }
+
+  /**
+   * Set observed service time per node for one service, and optionally the request rate each node
+   * served meanwhile (so a policy can take queueing back out of an observed latency).
+   */
+  setServiceTime(service: string, byNode: ReadonlyMap<string, number>, loadRpsByNode?: ReadonlyMap<string, number>): ModelChange {
     const old = this.serviceTime.get(service);
-    if (old && sameMap(old, byNode)) return this.emit(new Set(), new Set(), false);
+    const oldLoad = this.serviceLoad.get(service);
+    const loadSame = loadRpsByNode === undefined || (oldLoad !== undefined && sameMap(oldLoad, loadRpsByNode));
+    if (old && sameMap(old, byNode) && loadSame) return this.emit(new Set(), new Set(), false);
+    if (loadRpsByNode) this.serviceLoad.set(service, new Map(loadRpsByNode));
     this.serviceTime.set(service, new Map(byNode));
     return this.emit(this.servicesByName.has(service) ? new Set([service]) : new Set(), new Set(), false);
   }

@@ -1,3 +1,4 @@
+import { RowMemo } from './row-memo.js';
 import { sharesToLocalities, sortLocalities } from './tiers.js';
 import type { GatewayAssignment, Policy, PolicyInput } from './types.js';
 
@@ -11,7 +12,15 @@ export const faastPolicy: Policy = {
   name: 'faast',
   assign(input: PolicyInput): Map<string, GatewayAssignment> {
     const out = new Map<string, GatewayAssignment>();
+    // The answer depends only on the gateway's RTT/reachability row: compute each distinct row once.
+    const memo = new RowMemo<GatewayAssignment>(input);
     for (const gateway of input.gateways) {
+      const row = memo.row(gateway);
+      const same = memo.get(row);
+      if (same) {
+        out.set(gateway, { gateway, service: input.service, localities: same.localities, reason: same.reason });
+        continue;
+      }
       const candidates = input.backends.filter((b) => b.readyEndpoints > 0 && input.reachable(gateway, b.node));
       const inverse = new Map<string, number>();
       for (const b of candidates) {
@@ -21,17 +30,21 @@ export const faastPolicy: Policy = {
       }
       const sum = [...inverse.values()].reduce((a, b) => a + b, 0);
       if (sum === 0) {
-        out.set(gateway, { gateway, service: input.service, localities: [], reason: 'no reachable node with ready endpoints' });
+        const none: GatewayAssignment = { gateway, service: input.service, localities: [], reason: 'no reachable node with ready endpoints' };
+        out.set(gateway, none);
+        memo.set(row, none);
         continue;
       }
       const shares = new Map([...inverse].map(([n, v]) => [n, v / sum] as const));
       const parts = [...shares].map(([n, s]) => `${n} ${(s * 100).toFixed(1)}% (r ${(1 / inverse.get(n)!).toFixed(1)} ms)`);
-      out.set(gateway, {
+      const assignment: GatewayAssignment = {
         gateway,
         service: input.service,
         localities: sortLocalities(sharesToLocalities(shares, 0)),
         reason: `faast: weight ∝ 1/(RTT + P): ${parts.join(', ')}`,
-      });
+      };
+      out.set(gateway, assignment);
+      memo.set(row, assignment);
     }
     return out;
   },

@@ -1,3 +1,4 @@
+import { RowMemo } from './row-memo.js';
 import { assemble, byLatency } from './tiers.js';
 import type { GatewayAssignment, Policy, PolicyInput } from './types.js';
 
@@ -9,7 +10,15 @@ export const nearestPolicy: Policy = {
   name: 'nearest',
   assign(input: PolicyInput): Map<string, GatewayAssignment> {
     const out = new Map<string, GatewayAssignment>();
+    const memo = new RowMemo<GatewayAssignment>(input);
     for (const gateway of input.gateways) {
+      const row = memo.row(gateway);
+      const same = memo.get(row);
+      // The answer depends on the row alone, except that a gateway's own node is called local.
+      if (same && same.localities[0]?.node !== gateway) {
+        out.set(gateway, { gateway, service: input.service, localities: same.localities, reason: same.reason });
+        continue;
+      }
       const sorted = byLatency(input, gateway);
       const best = sorted[0];
       if (!best) {
@@ -17,15 +26,14 @@ export const nearestPolicy: Policy = {
         continue;
       }
       const rtt = input.rttMs(gateway, best.node);
-      out.set(
+      const assignment = assemble(
+        input,
         gateway,
-        assemble(
-          input,
-          gateway,
-          [{ node: best.node, priority: 0, weight: 1000 }],
-          `nearest: ${best.node} at ${rtt.toFixed(1)} ms${best.node === gateway ? ' (local)' : ''}`,
-        ),
+        [{ node: best.node, priority: 0, weight: 1000 }],
+        `nearest: ${best.node} at ${rtt.toFixed(1)} ms${best.node === gateway ? ' (local)' : ''}`,
       );
+      out.set(gateway, assignment);
+      if (!same && best.node !== gateway) memo.set(row, assignment);
     }
     return out;
   },

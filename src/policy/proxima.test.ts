@@ -138,9 +138,19 @@ test('proxima: an observed latency with its load is read as service + queueing, 
   // e1 observed 40 ms while serving 180 rps: mostly queueing, so the pod is faster than 40 ms and
   // e1 keeps more of its own traffic than when 40 ms is taken as the pure service time.
   const spec: InputSpec = { ...edge, demandRps: { e1: 180 }, serviceTimeMs: { e1: 40, e2: 15, e3: 15, cloud: 15 } };
-  const naive = shareOf(proximaPolicy.assign(makeInput(spec)).get('e1'), 'e1');
-  const informed = shareOf(proximaPolicy.assign(makeInput({ ...spec, serviceLoadRps: { e1: 180 } })).get('e1'), 'e1');
+  const perNode = createProximaPolicy({ poolServiceTime: false });
+  const naive = shareOf(perNode.assign(makeInput(spec)).get('e1'), 'e1');
+  const informed = shareOf(perNode.assign(makeInput({ ...spec, serviceLoadRps: { e1: 180 } })).get('e1'), 'e1');
   assert.ok(informed > naive + 0.1, `informed ${informed} vs naive ${naive}`);
+});
+
+test('proxima: noisy per-node service-time estimates at low load do not pull traffic off a local pod', () => {
+  // Same pods everywhere; gateway reports make e1 look 3× slower than e2 (20 ms apart). Pooled, both
+  // gateways stay local; trusting each node's estimate sends e1's traffic to e2.
+  const spec: InputSpec = { ...edge, demandRps: { e1: 30, e2: 20 }, serviceTimeMs: { e1: 45, e2: 15, e3: 20, cloud: 20 }, serviceLoadRps: { e1: 30, e2: 20 } };
+  assert.equal(shareOf(proximaPolicy.assign(makeInput(spec)).get('e1'), 'e1'), 1);
+  assert.equal(shareOf(proximaPolicy.assign(makeInput(spec)).get('e2'), 'e2'), 1);
+  assert.ok(shareOf(createProximaPolicy({ poolServiceTime: false }).assign(makeInput(spec)).get('e1'), 'e1') < 1);
 });
 
 test('proxima: contract invariants on random inputs, and bad numbers never crash', () => {

@@ -22,6 +22,13 @@ export interface ProximaOptions {
   readonly serviceCv2: number;
   /** Segments of the queueing cost curve per node. */
   readonly segments: number;
+  /**
+   * Use one service time for every node of the service: the load-weighted mean of the per-node
+   * estimates. Pods of one revision run the same image with the same resources, and per-node
+   * estimates from gateway load reports (Little's law on snapshot in-progress counts) differ mostly by
+   * noise, which would otherwise pull traffic off a local pod towards whichever node looked faster.
+   */
+  readonly poolServiceTime: boolean;
 }
 
 export const DEFAULT_PROXIMA_OPTIONS: ProximaOptions = Object.freeze({
@@ -31,7 +38,16 @@ export const DEFAULT_PROXIMA_OPTIONS: ProximaOptions = Object.freeze({
   minShare: 0.01,
   serviceCv2: 1,
   segments: 12,
+  poolServiceTime: true,
 });
+
+/** Load-weighted mean of per-node service times (plain mean when no load is known); undefined for < 2 estimates. */
+function pooledServiceTimeMs(estimates: ReadonlyArray<{ serviceTimeMs: number; loadRps: number }>): number | undefined {
+  const known = estimates.filter((m) => m.serviceTimeMs > 0);
+  if (known.length < 2) return undefined;
+  const weight = known.reduce((s, m) => s + m.loadRps, 0);
+  return weight > 0 ? known.reduce((s, m) => s + m.serviceTimeMs * m.loadRps, 0) / weight : known.reduce((s, m) => s + m.serviceTimeMs, 0) / known.length;
+}
 
 /**
  * The default policy (DESIGN.md "The proxima policy"): per service and jointly for all gateways,
@@ -158,13 +174,15 @@ function previousGoodEnough(input: PolicyInput, demand: readonly number[], solve
 }
 
 function withDemand(input: PolicyInput, demand: number[], totalRps: number, o: ProximaOptions): Solved {
-  const models: NodeQueueModel[] = input.backends.map((b) => {
+  const estimates = input.backends.map((b) => {
     const shape = { pods: b.readyEndpoints, slotsPerPod: slotsPerPod(b), serviceCv2: o.serviceCv2 };
     const observed = input.serviceTimeMs(b.node);
     const loadRps = input.serviceLoadRps?.(b.node);
     const serviceTimeMs = serviceTimeFromObservedMs(shape, observed > 0 ? observed : 0, loadRps !== undefined && loadRps > 0 ? loadRps : 0);
-    return { ...shape, serviceTimeMs };
+    return { shape, serviceTimeMs, loadRps: loadRps ?? 0 };
   });
+  const pooled = o.poolServiceTime ? pooledServiceTimeMs(estimates) : undefined;
+  const models: NodeQueueModel[] = estimates.map((e) => ({ ...e.shape, serviceTimeMs: pooled ?? e.serviceTimeMs }));
   // A gateway without demand still needs a route: give it a sliver so it follows the marginal cost.
   const sliver = totalRps * 1e-4;
   const solved = solveShares(input, {

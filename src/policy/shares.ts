@@ -116,11 +116,29 @@ export function pct(x: number): string {
  * ordering and the explanations ask for the same pairs many times.
  */
 export function memoizeInput(input: PolicyInput): PolicyInput {
+  // Flat arrays over (gateway, backend) indices: a Map per gateway cost more than the lookups it saved.
+  const gatewayIndex = new Map<string, number>();
+  input.gateways.forEach((g, i) => gatewayIndex.set(g, i));
+  const backendIndex = new Map<string, number>();
+  input.backends.forEach((b, j) => backendIndex.set(b.node, j));
+  const width = input.backends.length;
   const pairCache = <T>(fn: (a: string, b: string) => T) => {
-    const outer = new Map<string, Map<string, T>>();
+    const values = new Array<T>(input.gateways.length * width);
+    const known = new Uint8Array(input.gateways.length * width);
+    const others = new Map<string, Map<string, T>>();
     return (a: string, b: string): T => {
-      let inner = outer.get(a);
-      if (!inner) outer.set(a, (inner = new Map()));
+      const i = gatewayIndex.get(a);
+      const j = backendIndex.get(b);
+      if (i !== undefined && j !== undefined) {
+        const k = i * width + j;
+        if (known[k] === 0) {
+          values[k] = fn(a, b);
+          known[k] = 1;
+        }
+        return values[k]!;
+      }
+      let inner = others.get(a);
+      if (!inner) others.set(a, (inner = new Map()));
       let v = inner.get(b);
       if (v === undefined && !inner.has(b)) inner.set(b, (v = fn(a, b)));
       return v as T;

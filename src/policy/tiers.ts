@@ -85,6 +85,7 @@ export function assemble(input: PolicyInput, gateway: string, primary: LocalityA
 /** Two assignments route identically. */
 export function sameAssignment(a: GatewayAssignment | undefined, b: GatewayAssignment | undefined): boolean {
   if (!a || !b) return a === b;
+  if (a.localities === b.localities) return true;
   if (a.localities.length !== b.localities.length) return false;
   return a.localities.every((l, i) => {
     const m = b.localities[i]!;

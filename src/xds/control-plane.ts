@@ -8,9 +8,27 @@ import { encodeResource, ResourceEncodeError } from './cache/encoded.js';
 import { referencesOf } from './cache/references.js';
 import { XdsCache, type CachedResource } from './cache/snapshot-cache.js';
 import { createXdsMetrics, typeLabel, type XdsMetrics } from './metrics.js';
+import {
+  buildExtprocClusters,
+  DEFAULT_EXTPROC_ADDRESS,
+  extprocOptedIn,
+  parseExtprocAddress,
+  withExtprocListener,
+  withPickedRoute,
+  type ExtprocAddress,
+} from './resources/extproc.js';
 import { buildCluster, buildEndpoints as defaultBuildEndpoints, buildShared as defaultBuildShared } from './resources/index.js';
 import { DEFAULT_BUILD_OPTIONS, TypeUrl, type BuildOptions, type ProtoResource, type ResourceBuilders } from './resources/types.js';
+import type { NodeMessage } from './server/stream.js';
 import { XdsServer, type ClientInfo, type XdsServerStats } from './server/xds-server.js';
+
+/** Variant of the gateway resources served to Envoy gateways that opt into ext_proc picking. */
+export const EXTPROC_VARIANT_PREFIX = 'extproc:';
+
+/** The variant a client sees: ext_proc picking per gateway node when its Node metadata opts in. */
+export function extprocVariantOf(node: NodeMessage, gatewayNode: string): string | undefined {
+  return extprocOptedIn(node.metadata) ? `${EXTPROC_VARIANT_PREFIX}${gatewayNode}` : undefined;
+}
 
 export type { ClientInfo, ClientTypeInfo, XdsServerStats } from './server/xds-server.js';
 
@@ -62,6 +80,14 @@ export class XdsControlPlane {
   /** Per service: assignment signature → encoded EDS, shared by every key with that assignment. */
   private readonly edsMemo = new Map<string, Map<string, CachedResource | undefined>>();
   private sharedRest = new Map<string, CachedResource>();
+  private readonly extprocAddress: ExtprocAddress;
+  /** The plain gateway listeners of the last build: the ext_proc variants are derived from them. */
+  private gatewayListeners: readonly ProtoResource[] = [];
+  /** ext_proc variant: route configurations (shared by every opted-in node) and the two clusters. */
+  private extprocRoutes = new Map<string, CachedResource>();
+  private extprocClusters: CachedResource[] | undefined;
+  /** ext_proc variant listeners per variant (gateway node): x-proxima-node is set per node. */
+  private readonly variantListeners = new Map<string, CachedResource[]>();
   private routesSignature: string | undefined;
   private nodesSignature: string | undefined;
   private dirtyServices = new Set<string>();
@@ -80,6 +106,7 @@ export class XdsControlPlane {
     this.engine = options.engine;
     this.log = options.log.child({ component: 'xds' });
     this.opts = options.buildOptions ?? DEFAULT_BUILD_OPTIONS;
+    this.extprocAddress = parseExtprocAddress(this.opts.extprocAddress ?? DEFAULT_EXTPROC_ADDRESS);
     this.builders = options.builders ?? { buildShared: defaultBuildShared, buildEndpoints: defaultBuildEndpoints };
     this.nowMs = options.nowMs ?? Date.now;
     this.metrics = options.metrics ?? createXdsMetrics(options.registry);
@@ -89,6 +116,8 @@ export class XdsControlPlane {
       onKeyDemand: (key) => this.buildKey(key),
       onInconsistency: (errors) => this.metrics.consistencyErrors.inc(errors.length),
       pinnedKeys: [UNKNOWN_GATEWAY],
+      onVariantDemand: (variant) => this.buildVariant(variant),
+      onVariantIdle: (variant) => this.variantListeners.delete(variant),
     });
     this.server = new XdsServer({
       cache: this.cache,
@@ -97,6 +126,7 @@ export class XdsControlPlane {
       nowMs: this.nowMs,
       changeOriginMs: () => this.publishingOriginMs,
       unknownKey: UNKNOWN_GATEWAY,
+      variantOf: extprocVariantOf,
     });
     this.unsubscribe.push(this.store.onChange((c) => this.onModelChange(c)));
     this.unsubscribe.push(this.engine.onChange((c) => this.onAssignmentChange(c)));
@@ -196,6 +226,7 @@ export class XdsControlPlane {
           const byType = (t: TypeUrl) => [...this.sharedRest.values()].filter((c) => c.resource.typeUrl === t);
           tx.setShared(TypeUrl.Listener, byType(TypeUrl.Listener), this.gatewayListenerNames);
           tx.setShared(TypeUrl.RouteConfiguration, byType(TypeUrl.RouteConfiguration));
+          for (const variant of this.cache.watchedVariants()) tx.setVariant(variant, this.variantResources(variant, true));
         }
         const keys = new Set([UNKNOWN_GATEWAY, ...this.cache.watchedKeys(), ...this.cache.endpointKeys()]);
         for (const [key, list] of this.buildEndpointsFor(edsServices, keys, true))
@@ -279,7 +310,44 @@ export class XdsControlPlane {
     for (const r of shared.routes) add(r);
     this.gatewayListenerNames = new Set(shared.listeners.map((l) => l.name));
     this.sharedRest = next;
+    this.gatewayListeners = shared.listeners;
+    const gatewayRouteNames = new Set(shared.listeners.flatMap((l) => referencesOf(l)));
+    const extprocRoutes = new Map<string, CachedResource>();
+    for (const r of shared.routes) {
+      if (!gatewayRouteNames.has(r.name)) continue;
+      const c = this.encode(withPickedRoute(r), this.extprocRoutes.get(r.name));
+      if (c) extprocRoutes.set(r.name, c);
+    }
+    this.extprocRoutes = extprocRoutes;
     return true;
+  }
+
+  /**
+   * The ext_proc variant for one gateway node: its listeners (x-proxima-node set to the node), the
+   * route configurations with the picked route first, and the ext_proc and original-dst clusters.
+   * Everything but the listeners is encoded once for all nodes. `rebuild` re-derives the listeners
+   * (after the plain ones changed).
+   */
+  private variantResources(variant: string, rebuild: boolean): CachedResource[] {
+    let listeners = this.variantListeners.get(variant);
+    if (!listeners || rebuild) {
+      const gatewayNode = variant.slice(EXTPROC_VARIANT_PREFIX.length);
+      const previous = new Map((listeners ?? []).map((c) => [c.resource.name, c]));
+      listeners = [];
+      for (const l of this.gatewayListeners) {
+        const c = this.encode(withExtprocListener(l, gatewayNode), previous.get(l.name));
+        if (c) listeners.push(c);
+      }
+      this.variantListeners.set(variant, listeners);
+    }
+    this.extprocClusters ??= buildExtprocClusters(this.extprocAddress).flatMap((r) => this.encode(r, undefined) ?? []);
+    return [...listeners, ...this.extprocRoutes.values(), ...this.extprocClusters];
+  }
+
+  /** A variant's first watcher arrived: publish its resources before the stream reads them. */
+  private buildVariant(variant: string): void {
+    if (this.closed || !variant.startsWith(EXTPROC_VARIANT_PREFIX)) return;
+    this.cache.update((tx) => tx.setVariant(variant, this.variantResources(variant, false)));
   }
 
   /**

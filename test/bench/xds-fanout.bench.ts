@@ -307,6 +307,8 @@ const bench: Bench = {
         : [
             { streams: 100, nodes: 100, services: 1000, endpoints: 10_000, changes: 30 },
             { streams: 1000, nodes: 100, services: 1000, endpoints: 10_000, changes: 30 },
+            // Issue 2's target: one stream per node of a 1,000-node cluster.
+            { streams: 1000, nodes: 1000, services: 1000, endpoints: 10_000, changes: 30 },
           ];
     const results: SizeResult[] = [];
     for (const size of sizes) results.push(await runSize(size, ctx));

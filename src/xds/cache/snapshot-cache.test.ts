@@ -72,3 +72,48 @@ test('a key loses its endpoints with its last watcher unless pinned', () => {
   assert.equal(cache.hasEndpoints('n'), false);
   assert.equal(cache.hasEndpoints('*'), true);
 });
+
+test('variants: overlay replaces same-named shared resources, only its watchers hear it, dropped with its last watcher', () => {
+  const demanded: string[] = [];
+  const idle: string[] = [];
+  const cache: XdsCache = new XdsCache({
+    log: silentLogger(),
+    onVariantDemand: (v) => {
+      demanded.push(v);
+      cache.update((tx) => tx.setVariant(v, [c(TypeUrl.Listener, 'l1', `l1-${v}`), c(TypeUrl.Cluster, 'extra')]));
+    },
+    onVariantIdle: (v) => idle.push(v),
+  });
+  cache.update((tx) => {
+    tx.setShared(TypeUrl.Listener, [c(TypeUrl.Listener, 'l1'), c(TypeUrl.Listener, 'api')], new Set(['l1']));
+    tx.setShared(TypeUrl.Cluster, [c(TypeUrl.Cluster, 's1')]);
+  });
+  const plain: CacheChange[] = [];
+  const picked: CacheChange[] = [];
+  cache.watch('n', (ch) => plain.push(ch));
+  const w1 = cache.watch('n', (ch) => picked.push(ch), 'v');
+  const w2 = cache.watch('n', () => {}, 'v');
+  assert.deepEqual(demanded, ['v'], 'built once for both watchers');
+  const lv = cache.view(TypeUrl.Listener, 'n', 'v');
+  assert.notEqual(lv.get('l1')!.version, cache.view(TypeUrl.Listener, 'n').get('l1')!.version);
+  assert.deepEqual([...lv.wildcardNames()].sort(), ['l1'], 'same names in the wildcard set, no duplicates');
+  assert.equal(lv.inWildcard('api'), false);
+  assert.deepEqual([...cache.view(TypeUrl.Cluster, 'n', 'v').wildcardNames()].sort(), ['extra', 's1']);
+  assert.deepEqual([...cache.view(TypeUrl.Cluster, 'n').wildcardNames()], ['s1']);
+
+  cache.update((tx) => tx.setVariant('v', [c(TypeUrl.Listener, 'l1', 'changed'), c(TypeUrl.Cluster, 'extra')]));
+  assert.equal(plain.length, 0, 'plain watchers hear nothing of a variant change');
+  assert.deepEqual([...picked[0]!.get(TypeUrl.Listener)!], ['l1']);
+  cache.update((tx) => tx.setShared(TypeUrl.Cluster, [c(TypeUrl.Cluster, 's1', 'v2')]));
+  assert.equal(plain.length, 1);
+  assert.equal(picked.length, 2, 'variant watchers hear shared changes too');
+
+  w1.cancel();
+  assert.deepEqual(idle, []);
+  w2.cancel();
+  assert.deepEqual(idle, ['v']);
+  assert.equal(cache.view(TypeUrl.Listener, 'n', 'v').get('l1')!.version, cache.view(TypeUrl.Listener, 'n').get('l1')!.version);
+  cache.update((tx) => tx.setVariant('v', [c(TypeUrl.Cluster, 'extra')]));
+  assert.deepEqual(cache.watchedVariants(), [], 'setVariant of an unwatched variant is ignored');
+  assert.equal(cache.view(TypeUrl.Cluster, 'n', 'v').get('extra'), undefined);
+});

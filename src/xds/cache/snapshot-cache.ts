@@ -17,6 +17,8 @@ export type CacheWatcher = (change: CacheChange) => void;
 export interface CacheWatch {
   /** The cache key the gateway node maps to (the node itself, or the unknown-node key). */
   readonly key: string;
+  /** The variant of the shared resources this watch sees (undefined: the plain shared set). */
+  readonly variant: string | undefined;
   cancel(): void;
 }
 
@@ -38,6 +40,10 @@ export interface XdsCacheOptions {
   readonly onInconsistency?: (errors: readonly string[]) => void;
   /** Keys whose endpoints are kept even without watchers. */
   readonly pinnedKeys?: readonly string[];
+  /** Called when a watcher needs a variant that is not set yet (set it synchronously with setVariant). */
+  readonly onVariantDemand?: (variant: string) => void;
+  /** Called when a variant loses its last watcher (its resources were dropped). */
+  readonly onVariantIdle?: (variant: string) => void;
 }
 
 type SharedType = typeof TypeUrl.Listener | typeof TypeUrl.RouteConfiguration | typeof TypeUrl.Cluster;
@@ -59,6 +65,7 @@ class WatchHandle implements CacheWatch {
     readonly gatewayNode: string,
     public key: string,
     readonly watcher: CacheWatcher,
+    readonly variant: string | undefined,
   ) {}
   cancel(): void {
     if (this.cancelled) return;
@@ -83,6 +90,27 @@ class MapView implements TypeView {
   }
 }
 
+/**
+ * A variant's view of a shared type: its resources replace same-named shared ones and add new ones;
+ * all of them are in the wildcard set. Layered lazily, so a variant costs only its own resources.
+ */
+class OverlayView implements TypeView {
+  constructor(
+    private readonly base: MapView,
+    private readonly overlay: ReadonlyMap<string, CachedResource>,
+  ) {}
+  get(name: string): EncodedResource | undefined {
+    return this.overlay.get(name)?.resource ?? this.base.get(name);
+  }
+  *wildcardNames(): Iterable<string> {
+    yield* this.overlay.keys();
+    for (const name of this.base.wildcardNames()) if (!this.overlay.has(name)) yield name;
+  }
+  inWildcard(name: string): boolean {
+    return this.overlay.has(name) || this.base.inWildcard(name);
+  }
+}
+
 const EMPTY = new Map<string, CachedResource>();
 
 /** Mutations collected in one transaction and published together. */
@@ -91,6 +119,11 @@ export interface CacheTransaction {
   setShared(typeUrl: SharedType, resources: readonly CachedResource[], wildcard?: ReadonlySet<string>): void;
   /** Replace (`replace: true`) or merge the endpoints of one key; `remove` deletes names. */
   setEndpoints(key: string, resources: readonly CachedResource[], opts?: { replace?: boolean; remove?: readonly string[] }): void;
+  /**
+   * Replace every resource of a variant (listeners, routes and clusters seen instead of, or besides,
+   * the shared ones by watchers of that variant). Ignored for variants nobody watches.
+   */
+  setVariant(variant: string, resources: readonly CachedResource[]): void;
 }
 
 export class XdsCache {
@@ -100,6 +133,8 @@ export class XdsCache {
   private readonly wildcards = new Map<SharedType, ReadonlySet<string>>();
   private readonly endpoints = new Map<string, Map<string, CachedResource>>();
   private readonly watchers = new Map<string, Set<WatchHandle>>();
+  private readonly variants = new Map<string, Map<SharedType, Map<string, CachedResource>>>();
+  private readonly variantWatchers = new Map<string, number>();
   private readonly pinned: ReadonlySet<string>;
   private lastErrors: readonly string[] = [];
   private publishing = false;
@@ -115,9 +150,16 @@ export class XdsCache {
     return this.opts.nodeKey ? this.opts.nodeKey(gatewayNode) : gatewayNode;
   }
 
-  view(typeUrl: TypeUrl, key: string): TypeView {
+  view(typeUrl: TypeUrl, key: string, variant?: string): TypeView {
     if (typeUrl === TypeUrl.ClusterLoadAssignment) return new MapView(this.endpoints.get(key) ?? EMPTY, undefined);
-    return new MapView(this.shared.get(typeUrl)!, this.wildcards.get(typeUrl));
+    const base = new MapView(this.shared.get(typeUrl)!, this.wildcards.get(typeUrl));
+    const overlay = variant === undefined ? undefined : this.variants.get(variant)?.get(typeUrl);
+    return overlay && overlay.size > 0 ? new OverlayView(base, overlay) : base;
+  }
+
+  /** Variants with at least one watcher. */
+  watchedVariants(): string[] {
+    return [...this.variantWatchers.keys()];
   }
 
   /** Version of a type for a key: order-independent hash over its resources' versions. */
@@ -154,9 +196,17 @@ export class XdsCache {
     return this.lastErrors;
   }
 
-  /** Watch every change visible to `gatewayNode`. Builds the key's endpoints on first demand. */
-  watch(gatewayNode: string, watcher: CacheWatcher): CacheWatch {
-    const handle = new WatchHandle(this, gatewayNode, this.keyOf(gatewayNode), watcher);
+  /**
+   * Watch every change visible to `gatewayNode` (through `variant`, when given). Builds the key's
+   * endpoints and the variant's resources on first demand.
+   */
+  watch(gatewayNode: string, watcher: CacheWatcher, variant?: string): CacheWatch {
+    const handle = new WatchHandle(this, gatewayNode, this.keyOf(gatewayNode), watcher, variant);
+    if (variant !== undefined) {
+      const n = this.variantWatchers.get(variant) ?? 0;
+      this.variantWatchers.set(variant, n + 1);
+      if (n === 0 && !this.variants.has(variant)) this.opts.onVariantDemand?.(variant);
+    }
     this.addWatcher(handle);
     return handle;
   }
@@ -183,6 +233,15 @@ export class XdsCache {
   /** @internal */
   cancelWatch(h: WatchHandle): void {
     this.removeWatcher(h);
+    if (h.variant === undefined) return;
+    const n = (this.variantWatchers.get(h.variant) ?? 1) - 1;
+    if (n > 0) {
+      this.variantWatchers.set(h.variant, n);
+      return;
+    }
+    this.variantWatchers.delete(h.variant);
+    this.variants.delete(h.variant);
+    this.opts.onVariantIdle?.(h.variant);
   }
 
   /** Apply mutations, check consistency, then notify watchers of exactly what changed. */
@@ -190,6 +249,7 @@ export class XdsCache {
     if (this.publishing) throw new Error('XdsCache.update called from inside a watcher');
     const sharedChanges = new Map<TypeUrl, Set<string>>();
     const edsChanges = new Map<string, Set<string>>();
+    const variantChanges = new Map<string, Map<TypeUrl, Set<string>>>();
     const note = (m: Map<string, Set<string>>, k: string, name: string): void => {
       let s = m.get(k);
       if (!s) m.set(k, (s = new Set()));
@@ -235,16 +295,46 @@ export class XdsCache {
         }
         this.endpoints.set(key, next);
       },
+      setVariant: (variant, resources) => {
+        if (!this.variantWatchers.has(variant)) return;
+        const old = this.variants.get(variant);
+        const next = new Map<SharedType, Map<string, CachedResource>>();
+        for (const c of resources) {
+          const t = c.resource.typeUrl as SharedType;
+          if (!this.shared.has(t)) throw new Error(`variant "${variant}" cannot hold ${t}`);
+          let m = next.get(t);
+          if (!m) next.set(t, (m = new Map()));
+          m.set(c.resource.name, c);
+        }
+        let changes = variantChanges.get(variant);
+        if (!changes) variantChanges.set(variant, (changes = new Map()));
+        for (const t of SHARED_TYPES) {
+          const before = old?.get(t) ?? EMPTY;
+          const after = next.get(t) ?? EMPTY;
+          for (const [name, c] of after) {
+            if (before.get(name)?.resource.version !== c.resource.version) note(changes, t, name);
+          }
+          for (const name of before.keys()) if (!after.has(name)) note(changes, t, name);
+        }
+        this.variants.set(variant, next);
+      },
     };
     fn(tx);
-    this.checkConsistency(sharedChanges.size > 0, edsChanges);
-    return this.notify(sharedChanges, edsChanges);
+    for (const [v, changes] of variantChanges) if (changes.size === 0) variantChanges.delete(v);
+    this.checkConsistency(sharedChanges.size > 0 || variantChanges.size > 0, edsChanges);
+    return this.notify(sharedChanges, edsChanges, variantChanges);
   }
 
-  private notify(sharedChanges: Map<TypeUrl, Set<string>>, edsChanges: Map<string, Set<string>>): CacheChange {
+  private notify(
+    sharedChanges: Map<TypeUrl, Set<string>>,
+    edsChanges: Map<string, Set<string>>,
+    variantChanges: ReadonlyMap<string, ReadonlyMap<TypeUrl, ReadonlySet<string>>>,
+  ): CacheChange {
     this.publishing = true;
     try {
-      if (sharedChanges.size > 0) {
+      if (variantChanges.size > 0) {
+        this.notifyWithVariants(sharedChanges, edsChanges, variantChanges);
+      } else if (sharedChanges.size > 0) {
         for (const [key, set] of this.watchers) {
           const eds = edsChanges.get(key);
           const change: Map<TypeUrl, ReadonlySet<string>> = new Map(sharedChanges);
@@ -263,10 +353,43 @@ export class XdsCache {
       this.publishing = false;
     }
     const all = new Map<TypeUrl, Set<string>>(sharedChanges);
+    for (const changes of variantChanges.values()) {
+      for (const [t, names] of changes) {
+        let s = all.get(t);
+        if (!s) all.set(t, (s = new Set()));
+        for (const n of names) s.add(n);
+      }
+    }
     const edsAll = new Set<string>();
     for (const s of edsChanges.values()) for (const n of s) edsAll.add(n);
     if (edsAll.size > 0) all.set(TypeUrl.ClusterLoadAssignment, edsAll);
     return all;
+  }
+
+  /** Each watcher hears the shared changes, its key's EDS changes and its variant's changes. */
+  private notifyWithVariants(
+    sharedChanges: ReadonlyMap<TypeUrl, ReadonlySet<string>>,
+    edsChanges: ReadonlyMap<string, ReadonlySet<string>>,
+    variantChanges: ReadonlyMap<string, ReadonlyMap<TypeUrl, ReadonlySet<string>>>,
+  ): void {
+    for (const [key, set] of this.watchers) {
+      const eds = edsChanges.get(key);
+      const perVariant = new Map<string | undefined, CacheChange | undefined>();
+      for (const h of [...set]) {
+        let change = perVariant.get(h.variant);
+        if (!perVariant.has(h.variant)) {
+          const merged = new Map<TypeUrl, ReadonlySet<string>>(sharedChanges);
+          for (const [t, names] of (h.variant !== undefined ? variantChanges.get(h.variant) : undefined) ?? []) {
+            const s = merged.get(t);
+            merged.set(t, s ? new Set([...s, ...names]) : names);
+          }
+          if (eds) merged.set(TypeUrl.ClusterLoadAssignment, eds);
+          change = merged.size > 0 ? merged : undefined;
+          perVariant.set(h.variant, change);
+        }
+        if (change) this.safeCall(h.watcher, change);
+      }
+    }
   }
 
   private safeCall(w: CacheWatcher, change: CacheChange): void {
@@ -313,6 +436,14 @@ export class XdsCache {
       for (const l of listeners.values()) for (const r of l.refs) rdsRefs.add(r);
       for (const r of rdsRefs) if (!routes.has(r)) errors.push(`listener references missing route configuration "${r}"`);
       for (const r of routes.keys()) if (!rdsRefs.has(r)) errors.push(`route configuration "${r}" has no listener`);
+      for (const [variant, byType] of this.variants) {
+        for (const l of byType.get(TypeUrl.Listener)?.values() ?? []) {
+          for (const r of l.refs) {
+            if (!byType.get(TypeUrl.RouteConfiguration)?.has(r) && !routes.has(r))
+              errors.push(`variant "${variant}" listener references missing route configuration "${r}"`);
+          }
+        }
+      }
     }
     // After a shared change every key is checked in full; after an EDS-only change only the touched
     // names (keeps a one-service update O(gateways), not O(gateways x services)).

@@ -43,8 +43,9 @@ export function parseExtprocAddress(text: string): ExtprocAddress {
 }
 
 /**
- * Whether an xDS Node's metadata opts the gateway in. Accepts the proto-loader shape of a Struct
- * (`{fields: {K: {string_value|bool_value}}}`) and a plain JSON object (`{K: "true" | true}`).
+ * Whether an xDS Node's metadata opts the gateway in. Accepts a decoded Struct
+ * (`{fields: {K: {stringValue|boolValue}}}`: protobufjs ships google.protobuf.Value with camelCase
+ * names, keepCase or not; snake_case accepted too) and a plain JSON object (`{K: "true" | true}`).
  */
 export function extprocOptedIn(metadata: unknown): boolean {
   if (!metadata || typeof metadata !== 'object') return false;
@@ -90,13 +91,18 @@ export function earlyHeaderMutation(gatewayNode: string): Plain {
   };
 }
 
-export function extprocFilter(): Plain {
+/** The ext_proc filter; the stream's gRPC metadata also names the node (the server's fallback). */
+export function extprocFilter(gatewayNode: string): Plain {
   return {
     name: 'envoy.filters.http.ext_proc',
     typed_config: {
       '@type': EXT_PROC_TYPE_URL,
       stat_prefix: 'proxima',
-      grpc_service: { envoy_grpc: { cluster_name: EXTPROC_CLUSTER }, timeout: duration(GRPC_TIMEOUT_MS) },
+      grpc_service: {
+        envoy_grpc: { cluster_name: EXTPROC_CLUSTER },
+        timeout: duration(GRPC_TIMEOUT_MS),
+        initial_metadata: [{ key: HEADER_NODE, value: gatewayNode }],
+      },
       // Proxima down or slow: the request continues unmodified and EDS weights decide.
       failure_mode_allow: true,
       message_timeout: duration(MESSAGE_TIMEOUT_MS),
@@ -133,7 +139,7 @@ export function withExtprocListener(listener: ProtoResource, gatewayNode: string
       hcm['early_header_mutation_extensions'] = [earlyHeaderMutation(gatewayNode)];
       const filters = [...((hcm['http_filters'] as Plain[] | undefined) ?? [])];
       // The router is last; ext_proc goes right before it.
-      filters.splice(Math.max(0, filters.length - 1), 0, extprocFilter());
+      filters.splice(Math.max(0, filters.length - 1), 0, extprocFilter(gatewayNode));
       hcm['http_filters'] = filters;
     }
   }

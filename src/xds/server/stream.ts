@@ -13,6 +13,8 @@ export interface NodeMessage {
   readonly cluster?: string;
   readonly locality?: { readonly region?: string; readonly zone?: string; readonly sub_zone?: string };
   readonly user_agent_name?: string;
+  /** google.protobuf.Struct as proto-loader/protobufjs toObject gives it: `{fields: {...}}`. */
+  readonly metadata?: unknown;
 }
 
 export interface RequestCommon {
@@ -35,6 +37,8 @@ export interface StreamContext {
   readonly changeOriginMs: () => number | undefined;
   /** The cache key unknown gateway nodes map to. */
   readonly unknownKey: string;
+  /** The variant of the shared resources a client sees, decided once from its first Node. */
+  readonly variantOf?: (node: NodeMessage, gatewayNode: string) => string | undefined;
   readonly flow: FlowControl;
   readonly onClose: (stream: XdsStream) => void;
 }
@@ -109,6 +113,10 @@ export abstract class XdsStream implements FlowParticipant {
     return this.watchHandle?.key;
   }
 
+  get variant(): string | undefined {
+    return this.watchHandle?.variant;
+  }
+
   get unknownNode(): boolean {
     return this.watchHandle !== undefined && this.watchHandle.key === this.ctx.unknownKey && this.gatewayNode !== this.ctx.unknownKey;
   }
@@ -127,7 +135,7 @@ export abstract class XdsStream implements FlowParticipant {
   protected abstract send(state: TypeState, diff: ResourceDiff, opts?: SendOptions): void;
 
   protected view(typeUrl: string): TypeView {
-    return this.ctx.cache.view(typeUrl as TypeUrl, this.watchHandle!.key);
+    return this.ctx.cache.view(typeUrl as TypeUrl, this.watchHandle!.key, this.watchHandle!.variant);
   }
 
   protected nextNonce(): string {
@@ -249,14 +257,15 @@ export abstract class XdsStream implements FlowParticipant {
     this.nodeId = node.id ?? '';
     this.gatewayNode = gateway;
     this.userAgent = node.user_agent_name;
-    this.watchHandle = this.ctx.cache.watch(gateway, (change) => this.onCacheChange(change));
+    const variant = this.ctx.variantOf?.(node, gateway);
+    this.watchHandle = this.ctx.cache.watch(gateway, (change) => this.onCacheChange(change), variant);
     if (this.unknownNode) {
       this.countedUnknown = true;
       this.ctx.metrics.unknownNodeStreams.inc();
       this.ctx.metrics.unknownNodeStreamsTotal.inc();
       this.log.warn({ node: gateway, nodeId: this.nodeId }, 'xDS client on a node the model does not know; serving the even assignment');
     }
-    this.log.debug({ node: gateway, nodeId: this.nodeId, peer: this.peer }, 'xDS stream identified');
+    this.log.debug({ node: gateway, nodeId: this.nodeId, peer: this.peer, variant }, 'xDS stream identified');
     return true;
   }
 

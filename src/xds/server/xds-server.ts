@@ -8,7 +8,7 @@ import { DeltaStream } from './delta.js';
 import { FlowControl, type FlowLimits } from './flow.js';
 import { deserializeDiscoveryRequest } from './request.js';
 import { SotwStream } from './sotw.js';
-import type { ApiName, Flavor, StreamContext, XdsStream } from './stream.js';
+import type { ApiName, Flavor, NodeMessage, StreamContext, XdsStream } from './stream.js';
 
 export interface ClientTypeInfo {
   readonly type: string;
@@ -36,6 +36,8 @@ export interface ClientInfo {
   readonly gatewayNode: string | null;
   /** True when the gateway node is unknown to the model (served the even assignment). */
   readonly unknownNode: boolean;
+  /** The resource variant the client sees (e.g. ext_proc picking), null for the plain resources. */
+  readonly variant: string | null;
   readonly api: ApiName;
   readonly flavor: Flavor;
   readonly userAgent: string | null;
@@ -52,6 +54,8 @@ export interface XdsServerOptions {
   /** Cache key of gateways on unknown nodes. */
   readonly unknownKey: string;
   readonly flowLimits?: FlowLimits;
+  /** Picks the resource variant a client sees from its first Node (default: none, plain resources). */
+  readonly variantOf?: (node: NodeMessage, gatewayNode: string) => string | undefined;
 }
 
 export interface XdsServerStats {
@@ -140,6 +144,7 @@ export class XdsServer {
       nowMs: opts.nowMs ?? Date.now,
       changeOriginMs: opts.changeOriginMs ?? (() => undefined),
       unknownKey: opts.unknownKey,
+      ...(opts.variantOf ? { variantOf: opts.variantOf } : {}),
       flow: (this.flow = new FlowControl(opts.flowLimits)),
       onClose: (s) => this.streams.delete(s.id),
     };
@@ -176,6 +181,7 @@ export class XdsServer {
       nodeId: s.nodeId ?? null,
       gatewayNode: s.gatewayNode ?? null,
       unknownNode: s.unknownNode,
+      variant: s.variant ?? null,
       api: s.api,
       flavor: s.flavor,
       userAgent: s.userAgent ?? null,

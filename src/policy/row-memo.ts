@@ -1,0 +1,58 @@
+import type { PolicyInput } from './types.js';
+
+/** A gateway's RTT and reachability to each of a service's backends, in `input.backends` order. */
+export interface LatencyRow {
+  readonly rttMs: readonly number[];
+  readonly reachable: readonly number[];
+  readonly hash: number;
+}
+
+/**
+ * Per-service memo keyed by a gateway's latency row. `nearest` and `faast` answer from that row
+ * alone, and in a cluster of sites most gateways see the same row (every node of a zone without a
+ * local pod), so 1,000 gateways often need a handful of computations. Rows are compared exactly.
+ */
+export class RowMemo<T> {
+  private readonly buckets = new Map<number, Array<{ row: LatencyRow; value: T }>>();
+
+  // Typed arrays are slow to allocate; one pair serves every lookup.
+  private readonly scratchRtt: number[] = [];
+  private readonly scratchReachable: number[] = [];
+
+  constructor(private readonly input: PolicyInput) {}
+
+  /** The row of `gateway`. Valid until the next call: `set` keeps a copy. */
+  row(gateway: string): LatencyRow {
+    const backends = this.input.backends;
+    const rttMs = this.scratchRtt;
+    const reachable = this.scratchReachable;
+    let hash = 17;
+    for (let i = 0; i < backends.length; i++) {
+      const node = backends[i]!.node;
+      const r = this.input.rttMs(gateway, node);
+      const ok = this.input.reachable(gateway, node);
+      rttMs[i] = r;
+      reachable[i] = ok ? 1 : 0;
+      hash = (Math.imul(hash, 31) + (Math.round(r * 1024) | 0) + (ok ? 0 : 7919)) | 0;
+    }
+    rttMs.length = backends.length;
+    reachable.length = backends.length;
+    return { rttMs, reachable, hash };
+  }
+
+  get(row: LatencyRow): T | undefined {
+    const bucket = this.buckets.get(row.hash);
+    return bucket?.find((e) => sameRow(e.row, row))?.value;
+  }
+
+  set(row: LatencyRow, value: T): void {
+    let bucket = this.buckets.get(row.hash);
+    if (!bucket) this.buckets.set(row.hash, (bucket = []));
+    bucket.push({ row: { rttMs: [...row.rttMs], reachable: [...row.reachable], hash: row.hash }, value });
+  }
+}
+
+function sameRow(a: LatencyRow, b: LatencyRow): boolean {
+  for (let i = 0; i < a.rttMs.length; i++) if (a.rttMs[i] !== b.rttMs[i] || a.reachable[i] !== b.reachable[i]) return false;
+  return true;
+}
