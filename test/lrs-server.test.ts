@@ -86,12 +86,13 @@ test('LRS: asks for all clusters at the configured interval; learns demand and s
       Number(gw.responses[0]!.load_reporting_interval!.seconds) * 1000 + (gw.responses[0]!.load_reporting_interval!.nanos ?? 0) / 1e6,
       1500,
     );
-    // 2 s: 160 requests to b (3 in flight on average), 40 to c (2 in flight): 100 rps at gateway a.
+    // 4 s: 320 requests to b (3 in flight on average), 80 to c (2 in flight): 100 rps at gateway a
+    // (enough completions per node for their response times to be used).
     gw.send({
       cluster_stats: [
-        stats('default/hello', 2, [
-          { node: 'b', issued: 160, inProgress: 3 },
-          { node: 'c', issued: 40, inProgress: 2 },
+        stats('default/hello', 4, [
+          { node: 'b', issued: 320, inProgress: 3 },
+          { node: 'c', issued: 80, inProgress: 2 },
         ]),
       ],
     });

@@ -170,6 +170,42 @@ export class EmulatedCluster {
     }
   }
 
+  /**
+   * Sample the control plane's priority-0 shares and learned inputs every `intervalMs` until the
+   * returned function is called; it resolves to the samples (for the report and for diagnosis).
+   */
+  sampleControlPlane(intervalMs = 1000): () => Promise<unknown[]> {
+    const samples: unknown[] = [];
+    const started = performance.now();
+    let stopped = false;
+    const loop = (async () => {
+      while (!stopped) {
+        await new Promise((r) => setTimeout(r, intervalMs));
+        try {
+          const a = (await (await fetch(`${this.adminUrl}/debug/assignments`)).json()) as {
+            services: Record<string, { gateways: Record<string, { localities: Array<{ node: string; priority: number; sharePercent: number }>; reason: string }> }>;
+          };
+          const demand = (await (await fetch(`${this.adminUrl}/debug/demand`)).json()) as unknown;
+          const shares: Record<string, Record<string, number>> = {};
+          const reasons: Record<string, string> = {};
+          for (const [g, x] of Object.entries(a.services[this.s.service.name]?.gateways ?? {})) {
+            if (g === '*') continue;
+            shares[g] = Object.fromEntries(x.localities.filter((l) => l.priority === 0).map((l) => [l.node, l.sharePercent]));
+            reasons[g] = x.reason;
+          }
+          samples.push({ tMs: Math.round(performance.now() - started), shares, reasons, demand });
+        } catch {
+          // control plane restarting: skip this sample
+        }
+      }
+    })();
+    return async () => {
+      stopped = true;
+      await loop;
+      return samples;
+    };
+  }
+
   /** Save the control plane's /debug views (assignments, demand, topology, clients) for the report. */
   async saveDebug(name: string): Promise<void> {
     const out: Record<string, unknown> = {};

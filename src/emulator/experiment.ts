@@ -4,6 +4,8 @@ import { failuresStopAfterMs, settleTimeMs, summarise, timeline, type LatencySum
 
 export interface LevelResult {
   readonly users: number;
+  /** The control plane's priority-0 shares per gateway, sampled every second during the level. */
+  readonly controlPlane?: unknown[];
   readonly summary: LatencySummary;
   /** Up to 1,000 evenly spaced quantiles of the latency distribution (for CDFs), ms. */
   readonly quantilesMs: number[];
@@ -66,10 +68,12 @@ export async function runComparison(cluster: EmulatedCluster, s: DemoScenario, p
     for (const [li, users] of s.users.entries()) {
       const rates = ratePerGateway(s, users);
       const total = s.warmupMs + s.measureMs;
+      const stopSampling = cluster.sampleControlPlane();
       const { records, dropped } = await cluster.runLoad(`${policy}-${users}`, rates, total, s.seed + li);
+      const controlPlane = await stopSampling();
       const measured = records.filter((r) => r.startMs >= s.warmupMs);
       const summary = summarise(measured, dropped);
-      levels.push({ users, summary, quantilesMs: quantiles(measured) });
+      levels.push({ users, summary, quantilesMs: quantiles(measured), controlPlane });
       progress(
         `[${pi + 1}/${s.policies.length}] ${policy}: ${users} users (${[...rates.values()].reduce((a, b) => a + b, 0)} req/s) ` +
           `mean ${summary.meanMs} ms, p95 ${summary.p95Ms} ms, local ${(summary.localShare * 100).toFixed(1)} %, errors ${summary.errors}`,

@@ -59,3 +59,16 @@ test("Little's law: response time = in-progress / completion rate; service time 
   // Clamped at 0 when RTT exceeds the observed response.
   assert.equal(m.serviceTimeByNode('s', () => 1000).get('n1'), 0);
 });
+
+test('demand rises fast and falls slowly; response times wait for enough completions', () => {
+  const m = new DemandModel({ tauMs: 6000, riseTauMs: 500, minCompletions: 50 });
+  m.observe('a', 'g1', [load(10, 1000, 'n1', 5)], 1000);
+  assert.equal(m.responseTimeByNode('s').size, 0, '10 completions: not yet');
+  m.observe('a', 'g1', [load(100, 1000, 'n1', 5)], 2000);
+  const up = m.demandByGateway('s').get('g1')!;
+  assert.ok(up > 10 + 0.85 * 90, `rose to ${up} within one report`);
+  m.observe('a', 'g1', [load(10, 1000, 'n1', 5)], 3000);
+  const down = m.demandByGateway('s').get('g1')!;
+  assert.ok(down > up - 0.2 * (up - 10), `fell only to ${down}`);
+  assert.equal(m.responseTimeByNode('s').get('n1')?.length, 1, '120 completions: used');
+});

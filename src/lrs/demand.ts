@@ -24,6 +24,8 @@ export interface DemandModelOptions {
    * a window like FaaSt's 10 s keeps one unlucky report from shrinking a node's estimated capacity.
    */
   readonly latencyTauMs?: number;
+  /** Completed requests a gateway must report for a node before its response time is used (default 50). */
+  readonly minCompletions?: number;
   /** Entries below this rate are dropped once they decayed (requests/s). */
   readonly minRps?: number;
 }
@@ -31,6 +33,8 @@ export interface DemandModelOptions {
 interface LocalityState {
   readonly completionRps: TimeEwma;
   readonly inProgress: TimeEwma;
+  /** Requests completed since tracking began: response times need enough of them to mean anything. */
+  completed: number;
 }
 
 interface Track {
@@ -47,6 +51,7 @@ export class DemandModel {
   private readonly tauMs: number;
   private readonly riseTauMs: number;
   private readonly latencyTauMs: number;
+  private readonly minCompletions: number;
   private readonly minRps: number;
 
   constructor(opts: DemandModelOptions) {
@@ -54,6 +59,7 @@ export class DemandModel {
     this.tauMs = opts.tauMs;
     this.riseTauMs = opts.riseTauMs ?? opts.tauMs;
     this.latencyTauMs = opts.latencyTauMs ?? opts.tauMs;
+    this.minCompletions = opts.minCompletions ?? 50;
     this.minRps = opts.minRps ?? 0.001;
   }
 
@@ -97,7 +103,8 @@ export class DemandModel {
       t.lastMs = nowMs;
       for (const l of load.localities) {
         let s = t.localities.get(l.node);
-        if (!s) t.localities.set(l.node, (s = { completionRps: new TimeEwma(this.latencyTauMs), inProgress: new TimeEwma(this.latencyTauMs) }));
+        if (!s) t.localities.set(l.node, (s = { completionRps: new TimeEwma(this.latencyTauMs), inProgress: new TimeEwma(this.latencyTauMs), completed: 0 }));
+        s.completed += l.succeeded + l.errors;
         s.completionRps.observe((l.succeeded + l.errors) / seconds, load.intervalMs);
         s.inProgress.observe(l.inProgress, load.intervalMs);
       }
@@ -167,7 +174,8 @@ export class DemandModel {
       for (const [node, s] of t.localities) {
         const lambda = s.completionRps.value ?? 0;
         const l = s.inProgress.value ?? 0;
-        if (!(lambda > 0)) continue;
+        // The first reports' snapshot in-progress counts can be wildly off; wait for a sample.
+        if (!(lambda > 0) || s.completed < this.minCompletions) continue;
         let list = out.get(node);
         if (!list) out.set(node, (list = []));
         list.push({ gateway: t.gateway, responseMs: (l / lambda) * 1000, completionRps: lambda });
