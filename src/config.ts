@@ -214,14 +214,15 @@ export const SERVE_SPEC: CommandSpec = {
       kind: 'string',
       default: 'kourier.ingress.networking.knative.dev',
       arg: 'CLASS',
-      description: 'With --kubernetes: serve only Knative Ingresses whose networking.knative.dev/ingress.class annotation (or the older ingress-class) equals this.',
+      description:
+        'With --kubernetes: serve only Knative Ingresses whose networking.knative.dev/ingress.class annotation (or the older ingress-class) equals this.',
     },
     {
       name: 'replica-id',
       kind: 'string',
       arg: 'ID',
       description:
-        'With --kubernetes and 2+ replicas: this replica\'s id (e.g. the pod name). Measurements are then shared through ProximaMeasurement objects (manifests/crds/) so every replica computes the same assignments. Unset: single replica.',
+        "With --kubernetes and 2+ replicas: this replica's id (e.g. the pod name). Measurements are then shared through ProximaMeasurement objects (manifests/crds/) so every replica computes the same assignments. Unset: single replica.",
     },
     {
       name: 'policy',
@@ -298,7 +299,8 @@ export const SERVE_SPEC: CommandSpec = {
       name: 'extproc-shed',
       kind: 'boolean',
       default: false,
-      description: 'ext_proc: answer 429 when every candidate endpoint is at its concurrency limit, instead of queueing at the least loaded one.',
+      description:
+        'ext_proc: answer 429 when every candidate endpoint is at its concurrency limit, instead of queueing at the least loaded one.',
     },
     ...COMMON_OPTIONS,
   ],
@@ -314,15 +316,59 @@ export const PROBE_SPEC: CommandSpec = {
   summary: 'run the node agent: measure RTT to peer agents and report it to the control plane',
   usage: 'proxima probe --node NAME --control-plane HOST:PORT [--listen HOST:PORT] [options]',
   options: [
-    { name: 'node', kind: 'string', arg: 'NAME', description: 'The node this agent runs on (spec.nodeName; in a DaemonSet set PROXIMA_NODE from the downward API). Required.' },
-    { name: 'control-plane', kind: 'string', arg: 'HOST:PORT', description: 'The control plane gRPC address (the xDS port of proxima serve). Required.' },
-    { name: 'listen', kind: 'listen', default: '0.0.0.0:8095', arg: 'HOST:PORT', description: 'HTTP listener for GET /probe (peers time it), /metrics and /healthz. Port 0 picks a free port.' },
-    { name: 'advertise', kind: 'string', arg: 'HOST:PORT', description: 'Address peers use to reach --listen (default: the bound address; for 0.0.0.0 the first non-loopback IPv4).' },
-    { name: 'interval-ms', kind: 'number', default: 2000, arg: 'MS', description: 'Probe round interval (±10 % jitter); the control plane may override it.' },
+    {
+      name: 'node',
+      kind: 'string',
+      arg: 'NAME',
+      description: 'The node this agent runs on (spec.nodeName; in a DaemonSet set PROXIMA_NODE from the downward API). Required.',
+    },
+    {
+      name: 'control-plane',
+      kind: 'string',
+      arg: 'HOST:PORT',
+      description: 'The control plane gRPC address (the xDS port of proxima serve). Required.',
+    },
+    {
+      name: 'listen',
+      kind: 'listen',
+      default: '0.0.0.0:8095',
+      arg: 'HOST:PORT',
+      description: 'HTTP listener for GET /probe (peers time it), /metrics and /healthz. Port 0 picks a free port.',
+    },
+    {
+      name: 'advertise',
+      kind: 'string',
+      arg: 'HOST:PORT',
+      description: 'Address peers use to reach --listen (default: the bound address; for 0.0.0.0 the first non-loopback IPv4).',
+    },
+    {
+      name: 'interval-ms',
+      kind: 'number',
+      default: 2000,
+      arg: 'MS',
+      description: 'Probe round interval (±10 % jitter); the control plane may override it.',
+    },
     { name: 'timeout-ms', kind: 'number', default: 1000, arg: 'MS', description: 'Probe timeout; at most --interval-ms.' },
-    { name: 'max-peers', kind: 'number', default: 32, arg: 'N', description: 'Rotating peers probed per round; near and failing peers are probed every round on top (each at most N).' },
-    { name: 'near-rtt-ms', kind: 'number', default: 10, arg: 'MS', description: 'Peers with a smoothed RTT below this are probed every round.' },
-    { name: 'admin-listen', kind: 'listen', arg: 'HOST:PORT', description: 'Optional extra HTTP listener for /metrics, /healthz and /debug/peers only.' },
+    {
+      name: 'max-peers',
+      kind: 'number',
+      default: 32,
+      arg: 'N',
+      description: 'Rotating peers probed per round; near and failing peers are probed every round on top (each at most N).',
+    },
+    {
+      name: 'near-rtt-ms',
+      kind: 'number',
+      default: 10,
+      arg: 'MS',
+      description: 'Peers with a smoothed RTT below this are probed every round.',
+    },
+    {
+      name: 'admin-listen',
+      kind: 'listen',
+      arg: 'HOST:PORT',
+      description: 'Optional extra HTTP listener for /metrics, /healthz and /debug/peers only.',
+    },
     ...COMMON_OPTIONS,
   ],
   epilog: [
@@ -337,22 +383,67 @@ export const DEMO_SPEC: CommandSpec = {
   summary: 'run an emulated edge cluster on this machine and compare routing policies end to end',
   usage: 'proxima demo [--quick] [--topology FILE] [--policies LIST] [options]',
   options: [
-    { name: 'quick', kind: 'boolean', default: false, description: 'The quick profile (3 load levels, short runs: about a minute and a half) instead of the full FaaSt sweep (users 5..50).' },
-    { name: 'topology', kind: 'string', arg: 'FILE', description: 'Take nodes and RTTs from this topology file instead of the built-in FaaSt scenario (2 edge nodes + 1 cloud node). Its services are ignored: the demo deploys its own function.' },
+    {
+      name: 'quick',
+      kind: 'boolean',
+      default: false,
+      description:
+        'The quick profile (3 load levels, short runs: about a minute and a half) instead of the full FaaSt sweep (users 5..50).',
+    },
+    {
+      name: 'topology',
+      kind: 'string',
+      arg: 'FILE',
+      description:
+        'Take nodes and RTTs from this topology file instead of the built-in FaaSt scenario (2 edge nodes + 1 cloud node). Its services are ignored: the demo deploys its own function.',
+    },
     {
       name: 'policies',
       kind: 'list',
       default: ['even', 'faast', 'nearest', 'proxima', 'proxima+extproc'],
       arg: 'LIST',
-      description: 'Policies to compare, in order (comma-separated); "+extproc" makes the gateways also ask the ext_proc picker per request.',
+      description:
+        'Policies to compare, in order (comma-separated); "+extproc" makes the gateways also ask the ext_proc picker per request.',
     },
-    { name: 'users', kind: 'list', arg: 'LIST', description: 'Load levels in users (10 requests/s each), e.g. 5,25,50. Default: the profile\'s.' },
-    { name: 'level-seconds', kind: 'number', arg: 'S', description: 'Measured seconds per load level (after a warm-up). Default: 5 (quick) or 20 (full).' },
-    { name: 'events', kind: 'boolean', default: true, description: 'Also run the scripted events (a link delay step, a node losing its pods and getting them back, a control-plane restart) under proxima.' },
-    { name: 'seed', kind: 'number', default: 1, arg: 'N', description: 'Seed for arrivals, service times and jitter: the same seed gives the same load.' },
-    { name: 'out', kind: 'string', arg: 'DIR', description: 'Where to write report.json, report.html and the runtime topology. Default: reports/demo.' },
-    { name: 'probe-interval-ms', kind: 'number', default: 1000, arg: 'MS', description: 'Probe interval of the emulated nodes\' agents.' },
-    { name: 'keep-running', kind: 'boolean', default: false, description: 'After the runs, keep the cluster and the control plane up (with the live /ui) until Ctrl-C.' },
+    {
+      name: 'users',
+      kind: 'list',
+      arg: 'LIST',
+      description: "Load levels in users (10 requests/s each), e.g. 5,25,50. Default: the profile's.",
+    },
+    {
+      name: 'level-seconds',
+      kind: 'number',
+      arg: 'S',
+      description: 'Measured seconds per load level (after a warm-up). Default: 5 (quick) or 20 (full).',
+    },
+    {
+      name: 'events',
+      kind: 'boolean',
+      default: true,
+      description:
+        'Also run the scripted events (a link delay step, a node losing its pods and getting them back, a control-plane restart) under proxima.',
+    },
+    {
+      name: 'seed',
+      kind: 'number',
+      default: 1,
+      arg: 'N',
+      description: 'Seed for arrivals, service times and jitter: the same seed gives the same load.',
+    },
+    {
+      name: 'out',
+      kind: 'string',
+      arg: 'DIR',
+      description: 'Where to write report.json, report.html and the runtime topology. Default: reports/demo.',
+    },
+    { name: 'probe-interval-ms', kind: 'number', default: 1000, arg: 'MS', description: "Probe interval of the emulated nodes' agents." },
+    {
+      name: 'keep-running',
+      kind: 'boolean',
+      default: false,
+      description: 'After the runs, keep the cluster and the control plane up (with the live /ui) until Ctrl-C.',
+    },
     ...COMMON_OPTIONS,
   ],
   epilog: [

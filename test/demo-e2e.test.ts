@@ -15,7 +15,10 @@ test('demo: at low load proxima serves locally and beats even; the report is wri
   const outDir = mkdtempSync(join(tmpdir(), 'proxima-demo-'));
   t.after(() => rmSync(outDir, { recursive: true, force: true }));
   const scenario = { ...faastScenario('quick', 7), users: [5], warmupMs: 2000, measureMs: 3000, policies: ['even', 'proxima'] };
-  const { results } = await runDemo({ quick: true, scenario, events: false, outDir, probeIntervalMs: 500, keepRunning: false }, () => undefined);
+  const { results } = await runDemo(
+    { quick: true, scenario, events: false, outDir, probeIntervalMs: 500, keepRunning: false },
+    () => undefined,
+  );
   const [even, proxima] = results.comparison.map((p) => p.levels[0]!.summary);
   assert.ok(even && proxima);
   assert.equal(even.errors + proxima.errors, 0);

@@ -10,6 +10,7 @@ import {
   responseHeaders,
   setHeader,
   startFixture,
+  TOPOLOGY,
   type Fixture,
   type Json,
   type RawStream,
@@ -34,7 +35,9 @@ describe('ext_proc picking behaviour', () => {
   let client: RawExtProcClient;
   const demand: string[] = [];
   before(async () => {
-    f = await startFixture({ onRequest: (g, s) => demand.push(`${g} ${s}`) });
+    // Service time 100 ms: waiting behind one request at the local pod costs more than travelling 20 ms
+    // to a free one, so a full local endpoint spills. (With 10 ms the picker rightly queues locally.)
+    f = await startFixture({ onRequest: (g, s) => demand.push(`${g} ${s}`) }, TOPOLOGY.replace('serviceTimeMs: 10', 'serviceTimeMs: 100'));
     client = new RawExtProcClient(f.target);
   });
   after(async () => {

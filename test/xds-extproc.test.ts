@@ -240,7 +240,10 @@ describe('xDS: ext_proc picking for gateways that opt in', () => {
         const [first, ...rest] = vh['routes'] as Json[];
         assert.deepEqual(first!['match'], { prefix: '/', headers: [{ name: HEADER_DESTINATION, present_match: true }] });
         assert.equal(first!['route'].cluster, ORIGINAL_DST_CLUSTER);
-        assert.deepEqual(rest.map((r) => r['name']), (plainVhosts[i]!['routes'] as Json[]).map((r) => r['name']));
+        assert.deepEqual(
+          rest.map((r) => r['name']),
+          (plainVhosts[i]!['routes'] as Json[]).map((r) => r['name']),
+        );
       }
     }
     assert.ok(hosts >= 3, 'hello, echo and internalkourier virtual hosts checked');
@@ -354,7 +357,11 @@ describe('xDS: gateways that do not opt in see exactly the plain resources', () 
 
   test('a gRPC proxyless client (named API listener) is unaffected by opting in', async () => {
     const s = withOptIn.client.ads();
-    s.send({ node: optedNode('grpc-client', 'edge-1', { stringValue: 'true' }), type_url: LDS, resource_names: ['hello.default.svc.cluster.local'] });
+    s.send({
+      node: optedNode('grpc-client', 'edge-1', { stringValue: 'true' }),
+      type_url: LDS,
+      resource_names: ['hello.default.svc.cluster.local'],
+    });
     const r = await s.next();
     const b = baseline.client.ads();
     b.send({ node: node('grpc-client', 'edge-1'), type_url: LDS, resource_names: ['hello.default.svc.cluster.local'] });
@@ -365,7 +372,10 @@ describe('xDS: gateways that do not opt in see exactly the plain resources', () 
     );
     s.send({ type_url: RDS, resource_names: ['hello.default.svc.cluster.local'] });
     b.send({ type_url: RDS, resource_names: ['hello.default.svc.cluster.local'] });
-    assert.deepEqual((await s.next()).resources?.map((a) => a.value), (await b.next()).resources?.map((a) => a.value));
+    assert.deepEqual(
+      (await s.next()).resources?.map((a) => a.value),
+      (await b.next()).resources?.map((a) => a.value),
+    );
     s.close();
     b.close();
   });

@@ -10,7 +10,10 @@ const COMMANDS: Record<
 > = {
   serve: { summary: 'run the control plane (xDS, LRS, ext_proc, scheduler extender, admin HTTP)', load: () => import('./serve.js') },
   probe: { summary: 'run the node agent: measure RTT to peers and report it to the control plane', load: () => import('./probe.js') },
-  demo: { summary: 'run an emulated edge cluster on this machine and compare routing policies end to end', load: () => import('./demo.js') },
+  demo: {
+    summary: 'run an emulated edge cluster on this machine and compare routing policies end to end',
+    load: () => import('./demo.js'),
+  },
 };
 
 function version(): string {

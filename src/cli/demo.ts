@@ -56,7 +56,10 @@ export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions
 }
 
 /** Run the demo: start the cluster, compare the policies, run the events, write the report. */
-export async function runDemo(opts: DemoOptions, progress: (m: string) => void): Promise<{ results: DemoResults; table: string; reportPath: string; allPass: boolean }> {
+export async function runDemo(
+  opts: DemoOptions,
+  progress: (m: string) => void,
+): Promise<{ results: DemoResults; table: string; reportPath: string; allPass: boolean }> {
   mkdirSync(opts.outDir, { recursive: true });
   const s = opts.scenario;
   const cluster = new EmulatedCluster({ scenario: s, outDir: opts.outDir, probeIntervalMs: opts.probeIntervalMs, progress });
@@ -68,12 +71,20 @@ export async function runDemo(opts: DemoOptions, progress: (m: string) => void):
     const lowUsers = Math.min(...s.users);
     const events =
       opts.events && s.nodes.some((n) => n.name === 'edge-1') && s.policies.includes('proxima')
-        ? await runEvents(cluster, s, { policy: 'proxima', users: Math.max(lowUsers, 10), probeIntervalMs: opts.probeIntervalMs, quick: opts.quick }, progress)
+        ? await runEvents(
+            cluster,
+            s,
+            { policy: 'proxima', users: Math.max(lowUsers, 10), probeIntervalMs: opts.probeIntervalMs, quick: opts.quick },
+            progress,
+          )
         : undefined;
     const results: DemoResults = { scenario: s, comparison, ...(events ? { events } : {}) };
     const v = verdicts(results);
     const table = comparisonTable(results);
-    writeFileSync(join(opts.outDir, 'report.json'), JSON.stringify({ ...results, verdicts: v, seconds: (Date.now() - started) / 1000, date: new Date().toISOString() }, null, 2) + '\n');
+    writeFileSync(
+      join(opts.outDir, 'report.json'),
+      JSON.stringify({ ...results, verdicts: v, seconds: (Date.now() - started) / 1000, date: new Date().toISOString() }, null, 2) + '\n',
+    );
     const reportPath = join(opts.outDir, 'report.html');
     writeFileSync(reportPath, reportHtml(results, v));
     if (opts.keepRunning) {

@@ -58,7 +58,8 @@ export interface ServeHandle {
   close(): Promise<void>;
 }
 
-const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> =>
+  value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 
 export function serveOptionsFrom(o: ReturnType<typeof parseOptions>): ServeOptions {
   const topologyPath = str(o, 'topology');
@@ -142,7 +143,8 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
     admin.addReadiness('source', () => sourceReady || 'topology not loaded yet');
 
     let sink: MeasurementSink = store;
-    let xdsRef: XdsControlPlane | undefined;
+    // The Kubernetes source starts before the xDS control plane exists; readiness asks it later.
+    const late: { xds?: XdsControlPlane } = {};
     if (options.kubernetes) {
       const source = await startKubernetesSource({
         store,
@@ -152,16 +154,25 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
         ...optional('kubeconfigPath', options.kubeconfigPath),
         ...optional('ingressClass', options.ingressClass),
         ...optional('replicaId', options.replicaId),
-        isProgrammed: () => (xdsRef ? gatewaysProgrammed(xdsRef.clients()) : false),
+        isProgrammed: () => (late.xds ? gatewaysProgrammed(late.xds.clients()) : false),
       });
       closers.push(() => source.stop());
-      const statusTimer = setInterval(() => void source.refreshStatuses().catch((err: unknown) => log.warn({ err }, 'KIngress status refresh failed')), 1000);
+      const statusTimer = setInterval(
+        () => void source.refreshStatuses().catch((err: unknown) => log.warn({ err }, 'KIngress status refresh failed')),
+        1000,
+      );
       statusTimer.unref();
       closers.push(() => clearInterval(statusTimer));
       if (options.replicaId) {
-        sink = { setMeasuredRtt: (from, rows, atMs) => source.publishRtt(from, rows, atMs), setDemand: (service, byGateway) => source.publishDemand(service, byGateway) };
+        sink = {
+          setMeasuredRtt: (from, rows, atMs) => source.publishRtt(from, rows, atMs),
+          setDemand: (service, byGateway) => source.publishDemand(service, byGateway),
+        };
       }
-      admin.addDebug('source', 'the Kubernetes source: routes translated from Knative Ingresses', () => ({ kind: 'kubernetes', routes: source.routes() }));
+      admin.addDebug('source', 'the Kubernetes source: routes translated from Knative Ingresses', () => ({
+        kind: 'kubernetes',
+        routes: source.routes(),
+      }));
     } else {
       const path = options.topologyPath ?? defaultTopologyPath();
       const source = new FileTopologySource({ path, store, log, registry });
@@ -186,7 +197,9 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
     );
     admin.addDebug('topology', 'nodes, the effective RTT matrix and where each value comes from', () => topologyView(store, Date.now()));
     let trafficFlows: () => TrafficFlow[] = () => [];
-    admin.addDebug('traffic', 'smoothed requests/s per gateway node, serving node and service, as gateways report them over LRS', () => trafficFlows());
+    admin.addDebug('traffic', 'smoothed requests/s per gateway node, serving node and service, as gateways report them over LRS', () =>
+      trafficFlows(),
+    );
     admin.addPage('/ui', uiPage);
     admin.addPage('/ui/rtt.svg', () => rttMatrixSvg(store, Date.now()), 'image/svg+xml');
     admin.addPage('/ui/traffic.svg', () => trafficMatrixSvg(store, trafficFlows()), 'image/svg+xml');
@@ -205,16 +218,20 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       registry,
       buildOptions: { ...DEFAULT_BUILD_OPTIONS, ...optional('extprocAddress', options.extprocAddress) },
     });
-    xdsRef = xds;
+    late.xds = xds;
     xds.register(xdsServer);
     closers.push(() => xds.close());
     admin.addReadiness('xds', () => xds.ready() || 'initial xDS snapshot not built yet');
-    admin.addDebug('clients', 'connected xDS streams: node, gateway node, subscriptions, versions sent and ACKed, last NACK', () => xds.clients());
+    admin.addDebug('clients', 'connected xDS streams: node, gateway node, subscriptions, versions sent and ACKed, last NACK', () =>
+      xds.clients(),
+    );
     // LRS (demand) and probe reports (RTT) arrive on the same port as xDS.
     const lrs = new LoadReportingServer({ store, sink, log, registry, ...optional('reportingIntervalMs', options.lrsIntervalMs) });
     lrs.register(xdsServer);
     trafficFlows = () => lrs.flows();
-    admin.addDebug('demand', 'learned demand per gateway node (req/s) and observed service time per node, per service', () => lrs.snapshot());
+    admin.addDebug('demand', 'learned demand per gateway node (req/s) and observed service time per node, per service', () =>
+      lrs.snapshot(),
+    );
     const probes = new ProbeCollector({ store, sink, log, registry });
     probes.register(xdsServer);
     closers.push(() => probes.close());
@@ -248,7 +265,9 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
     });
     closers.push(() => extender.close());
     const extenderAddr = await extender.listen(options.extenderListen);
-    admin.addDebug('placements', 'scheduler extender: pods placed by prioritize that are not ready endpoints yet', () => extender.placements());
+    admin.addDebug('placements', 'scheduler extender: pods placed by prioritize that are not ready endpoints yet', () =>
+      extender.placements(),
+    );
 
     const adminAddr = await admin.listen(options.adminListen);
     closers.push(() => admin.close());

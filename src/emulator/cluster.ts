@@ -39,7 +39,12 @@ export function usesExtProc(label: string): boolean {
 }
 
 /** Wait for the first IPC message matching `pick` (or fail on timeout / a fatal message / exit). */
-function nextMessage<M extends { type: string }, R>(child: ChildProcess, pick: (m: M) => R | undefined, timeoutMs: number, what: string): Promise<R> {
+function nextMessage<M extends { type: string }, R>(
+  child: ChildProcess,
+  pick: (m: M) => R | undefined,
+  timeoutMs: number,
+  what: string,
+): Promise<R> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => done(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
     const onMessage = (m: M) => {
@@ -99,7 +104,12 @@ export class EmulatedCluster {
         const child = fork(join(here, 'node-host.js'), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
         child.stderr?.pipe(createWriteStream(join(this.opts.outDir, `node-${n.name}.log`)));
         this.nodeHosts.set(n.name, child);
-        const up = nextMessage<NodeMessage, NodeMessage & { type: 'up' }>(child, (m) => (m.type === 'up' ? m : undefined), 20_000, `node ${n.name}`);
+        const up = nextMessage<NodeMessage, NodeMessage & { type: 'up' }>(
+          child,
+          (m) => (m.type === 'up' ? m : undefined),
+          20_000,
+          `node ${n.name}`,
+        );
         const cmd: NodeCommand = {
           type: 'init',
           node: n.name,
@@ -108,12 +118,23 @@ export class EmulatedCluster {
           links,
           pods: podSpecs(this.s, n.name),
           seed: this.s.seed * 100 + i,
-          probe: { controlPlane: this.xdsAddress, intervalMs: this.opts.probeIntervalMs, timeoutMs: Math.min(1000, this.opts.probeIntervalMs) },
+          probe: {
+            controlPlane: this.xdsAddress,
+            intervalMs: this.opts.probeIntervalMs,
+            timeoutMs: Math.min(1000, this.opts.probeIntervalMs),
+          },
         };
         child.send(cmd);
         const m = await up;
         const specs = podSpecs(this.s, n.name);
-        for (const p of m.pods) this.pods.push({ node: n.name, name: p.name, address: p.address, port: p.port, capacity: specs.find((x) => x.name === p.name)?.concurrency ?? 1 });
+        for (const p of m.pods)
+          this.pods.push({
+            node: n.name,
+            name: p.name,
+            address: p.address,
+            port: p.port,
+            capacity: specs.find((x) => x.name === p.name)?.concurrency ?? 1,
+          });
       }),
     );
     this.pods.sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -122,7 +143,13 @@ export class EmulatedCluster {
 
   /** Write the runtime topology (the demo plays kubelet/EndpointSlices: pods of stopped nodes are not ready). */
   writeTopology(): void {
-    writeFileSync(this.topologyPath, runtimeTopologyYaml(this.s, this.pods.map((p) => ({ ...p, ready: !this.notReadyNodes.has(p.node) }))));
+    writeFileSync(
+      this.topologyPath,
+      runtimeTopologyYaml(
+        this.s,
+        this.pods.map((p) => ({ ...p, ready: !this.notReadyNodes.has(p.node) })),
+      ),
+    );
   }
 
   /** Start `proxima serve` for a policy label ("proxima+extproc" runs the proxima policy; gateways then also use ext_proc). */
@@ -183,7 +210,10 @@ export class EmulatedCluster {
         await new Promise((r) => setTimeout(r, intervalMs));
         try {
           const a = (await (await fetch(`${this.adminUrl}/debug/assignments`)).json()) as {
-            services: Record<string, { gateways: Record<string, { localities: Array<{ node: string; priority: number; sharePercent: number }>; reason: string }> }>;
+            services: Record<
+              string,
+              { gateways: Record<string, { localities: Array<{ node: string; priority: number; sharePercent: number }>; reason: string }> }
+            >;
           };
           const demand = (await (await fetch(`${this.adminUrl}/debug/demand`)).json()) as unknown;
           const shares: Record<string, Record<string, number>> = {};
@@ -243,7 +273,12 @@ export class EmulatedCluster {
         });
         child.stderr?.pipe(createWriteStream(join(this.opts.outDir, `gateway-${n.name}.log`), { flags: 'a' }));
         this.gateways.set(n.name, child);
-        const ready = nextMessage<GatewayMessage, GatewayMessage>(child, (m) => (m.type === 'ready' || m.type === 'warmup-failed' ? m : undefined), 30_000, `gateway ${n.name}`);
+        const ready = nextMessage<GatewayMessage, GatewayMessage>(
+          child,
+          (m) => (m.type === 'ready' || m.type === 'warmup-failed' ? m : undefined),
+          30_000,
+          `gateway ${n.name}`,
+        );
         const cmd: GatewayCommand = { type: 'warmup', target: `xds:///${this.s.service.host}`, timeoutMs: 25_000 };
         child.send(cmd);
         const m = await ready;
@@ -265,12 +300,22 @@ export class EmulatedCluster {
   }
 
   /** Run open-loop load at `rates` (requests/s per entry gateway) for `durationMs`; returns every request. */
-  async runLoad(label: string, rates: ReadonlyMap<string, number>, durationMs: number, seed: number): Promise<{ records: RequestRecord[]; dropped: number }> {
+  async runLoad(
+    label: string,
+    rates: ReadonlyMap<string, number>,
+    durationMs: number,
+    seed: number,
+  ): Promise<{ records: RequestRecord[]; dropped: number }> {
     const results = await Promise.all(
       [...rates].map(async ([node, rate], i) => {
         const g = this.gateways.get(node);
         if (!g) throw new Error(`no gateway on ${node}`);
-        const result = nextMessage<GatewayMessage, GatewayMessage & { type: 'result' }>(g, (m) => (m.type === 'result' && m.label === label ? m : undefined), durationMs + 60_000, `load on ${node}`);
+        const result = nextMessage<GatewayMessage, GatewayMessage & { type: 'result' }>(
+          g,
+          (m) => (m.type === 'result' && m.label === label ? m : undefined),
+          durationMs + 60_000,
+          `load on ${node}`,
+        );
         const cmd: GatewayCommand = {
           type: 'run',
           label,
@@ -281,11 +326,20 @@ export class EmulatedCluster {
           maxInFlight: 2000,
           seed: seed * 31 + i,
           deadlineMs: 10_000,
-          ...(usesExtProc(this.currentPolicy) ? { extproc: { address: `127.0.0.1:${this.ports.extproc}`, node, authority: this.s.service.host } } : {}),
+          ...(usesExtProc(this.currentPolicy)
+            ? { extproc: { address: `127.0.0.1:${this.ports.extproc}`, node, authority: this.s.service.host } }
+            : {}),
         };
         g.send(cmd);
         const r = await result;
-        const records: RequestRecord[] = r.startMs.map((startMs, k) => ({ gateway: node, startMs, latencyMs: r.latencyMs[k]!, ok: r.ok[k]!, servedBy: r.servedBy[k]!, ...(r.errors[k] ? { error: r.errors[k] } : {}) }));
+        const records: RequestRecord[] = r.startMs.map((startMs, k) => ({
+          gateway: node,
+          startMs,
+          latencyMs: r.latencyMs[k]!,
+          ok: r.ok[k]!,
+          servedBy: r.servedBy[k]!,
+          ...(r.errors[k] ? { error: r.errors[k] } : {}),
+        }));
         return { records, dropped: r.dropped };
       }),
     );
@@ -299,7 +353,12 @@ export class EmulatedCluster {
   async podsAction(node: string, action: 'stop' | 'start'): Promise<void> {
     const child = this.nodeHosts.get(node);
     if (!child) throw new Error(`no node ${node}`);
-    const done = nextMessage<NodeMessage, true>(child, (m) => (m.type === 'pods-done' ? true : undefined), 10_000, `pods ${action} on ${node}`);
+    const done = nextMessage<NodeMessage, true>(
+      child,
+      (m) => (m.type === 'pods-done' ? true : undefined),
+      10_000,
+      `pods ${action} on ${node}`,
+    );
     child.send({ type: 'pods', action } satisfies NodeCommand);
     await done;
   }

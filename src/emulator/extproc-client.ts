@@ -28,11 +28,15 @@ export class ExtProcClient {
 
   decide(authority: string, timeoutMs = 200): Promise<ExtProcDecision> {
     return new Promise((resolve) => {
-      const call = this.client.makeBidiStreamRequest<Buffer, Buffer>(EXTPROC_METHOD_PATH, identity, identity, new grpc.Metadata(), { deadline: Date.now() + 10_000 });
+      const call = this.client.makeBidiStreamRequest<Buffer, Buffer>(EXTPROC_METHOD_PATH, identity, identity, new grpc.Metadata(), {
+        deadline: Date.now() + 10_000,
+      });
       let settled = false;
       const complete = (status: number) => {
         if (call.destroyed) return;
-        call.write(encodeRequest({ response_headers: { headers: { headers: [{ key: ':status', raw_value: Buffer.from(String(status)) }] } } }));
+        call.write(
+          encodeRequest({ response_headers: { headers: { headers: [{ key: ':status', raw_value: Buffer.from(String(status)) }] } } }),
+        );
         call.end();
       };
       // Fail open like Envoy's failure_mode_allow: no decision within message_timeout → route by EDS.
@@ -45,7 +49,11 @@ export class ExtProcClient {
       }
       call.on('data', (buf: Buffer) => {
         if (settled) return;
-        const reply = decodeResponse(buf) as { request_headers?: { response?: { header_mutation?: { set_headers?: Array<{ header?: { key?: string; raw_value?: string; value?: string } }> } } } };
+        const reply = decodeResponse(buf) as {
+          request_headers?: {
+            response?: { header_mutation?: { set_headers?: Array<{ header?: { key?: string; raw_value?: string; value?: string } }> } };
+          };
+        };
         const set = reply.request_headers?.response?.header_mutation?.set_headers ?? [];
         const h = set.find((x) => x.header?.key === HEADER_DESTINATION)?.header;
         // decodeResponse renders bytes as base64 strings.

@@ -32,7 +32,16 @@ export type GatewayMessage =
   | { type: 'ready'; target: string; servedBy: string }
   | { type: 'warmup-failed'; target: string; error: string }
   | { type: 'progress'; label: string; done: number; total: number }
-  | { type: 'result'; label: string; startMs: number[]; latencyMs: number[]; ok: boolean[]; servedBy: string[]; errors: string[]; dropped: number }
+  | {
+      type: 'result';
+      label: string;
+      startMs: number[];
+      latencyMs: number[];
+      ok: boolean[];
+      servedBy: string[];
+      errors: string[];
+      dropped: number;
+    }
   | { type: 'fatal'; error: string };
 
 const identity = (b: Buffer) => b;

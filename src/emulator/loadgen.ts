@@ -21,7 +21,8 @@ export function arrivalOffsetsMs(opts: ArrivalOptions, rng: Rng): number[] {
     for (let t = 0; t < opts.durationMs; t += step) out.push(t);
     return out;
   }
-  for (let t = exponential(rng, 1000 / opts.ratePerSecond); t < opts.durationMs; t += exponential(rng, 1000 / opts.ratePerSecond)) out.push(t);
+  for (let t = exponential(rng, 1000 / opts.ratePerSecond); t < opts.durationMs; t += exponential(rng, 1000 / opts.ratePerSecond))
+    out.push(t);
   return out;
 }
 

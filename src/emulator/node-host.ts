@@ -69,10 +69,29 @@ async function main(): Promise<void> {
           const byIp = new Map(Object.entries(cmd.nodeIps).map(([n, ip]) => [ip, n] as const));
           const rng = mulberry32(cmd.seed);
           const proxyFor = (targetPort: number) =>
-            new DelayProxy({ listenHost: cmd.ip, listenPort: 0, targetHost: cmd.ip, targetPort, node: cmd.node, nodeOfAddress: (ip) => byIp.get(ip), delays, rng });
+            new DelayProxy({
+              listenHost: cmd.ip,
+              listenPort: 0,
+              targetHost: cmd.ip,
+              targetPort,
+              node: cmd.node,
+              nodeOfAddress: (ip) => byIp.get(ip),
+              delays,
+              rng,
+            });
           const up: NodeMessage & { type: 'up' } = { type: 'up', node: cmd.node, pods: [] };
           for (const spec of cmd.pods) {
-            const pod = new FunctionPod({ name: spec.name, node: cmd.node, host: cmd.ip, port: 0, protocol: 'grpc', concurrency: spec.concurrency, serviceTimeMs: spec.serviceTimeMs, serviceTimeCv: spec.serviceTimeCv, rng });
+            const pod = new FunctionPod({
+              name: spec.name,
+              node: cmd.node,
+              host: cmd.ip,
+              port: 0,
+              protocol: 'grpc',
+              concurrency: spec.concurrency,
+              serviceTimeMs: spec.serviceTimeMs,
+              serviceTimeCv: spec.serviceTimeCv,
+              rng,
+            });
             const port = await pod.start();
             const proxy = proxyFor(port);
             const publicPort = await proxy.listen();

@@ -23,7 +23,13 @@ export interface DemoScenario {
   readonly nodes: readonly DemoNode[];
   readonly links: readonly DemoLink[];
   readonly service: { readonly name: string; readonly host: string };
-  readonly pods: ReadonlyArray<{ readonly node: string; readonly count: number; readonly concurrency: number; readonly serviceTimeMs: number; readonly serviceTimeCv: number }>;
+  readonly pods: ReadonlyArray<{
+    readonly node: string;
+    readonly count: number;
+    readonly concurrency: number;
+    readonly serviceTimeMs: number;
+    readonly serviceTimeCv: number;
+  }>;
   /** Load levels in users; each user sends `ratePerUser` requests/s. */
   readonly users: readonly number[];
   readonly ratePerUser: number;
@@ -77,7 +83,9 @@ export function scenarioFromTopology(t: Topology, base: DemoScenario): DemoScena
   return {
     ...base,
     nodes: t.nodes.map((n, i) => ({ name: n.name, zone: n.zone, region: n.region, ip: `127.0.${i + 1}.1`, entry: entry.has(n.name) })),
-    links: t.latency.filter((l) => l.from < l.to || !t.latency.some((m) => m.from === l.to && m.to === l.from)).map((l) => ({ a: l.from, b: l.to, rttMs: l.rttMs, jitterMs: l.rttMs * 0.2 })),
+    links: t.latency
+      .filter((l) => l.from < l.to || !t.latency.some((m) => m.from === l.to && m.to === l.from))
+      .map((l) => ({ a: l.from, b: l.to, rttMs: l.rttMs, jitterMs: l.rttMs * 0.2 })),
     pods: t.nodes.map((n) => ({ node: n.name, count: entry.has(n.name) ? 1 : 4, concurrency: 2, serviceTimeMs: 20, serviceTimeCv: 0.5 })),
   };
 }
@@ -99,7 +107,13 @@ export function podSpecs(s: DemoScenario, node: string): PodSpec[] {
   const out: PodSpec[] = [];
   for (const p of s.pods.filter((q) => q.node === node)) {
     for (let i = 0; i < p.count; i++) {
-      out.push({ name: `hello-${node}-${i + 1}`, service: s.service.name, concurrency: p.concurrency, serviceTimeMs: p.serviceTimeMs, serviceTimeCv: p.serviceTimeCv });
+      out.push({
+        name: `hello-${node}-${i + 1}`,
+        service: s.service.name,
+        concurrency: p.concurrency,
+        serviceTimeMs: p.serviceTimeMs,
+        serviceTimeCv: p.serviceTimeCv,
+      });
     }
   }
   return out;
@@ -117,7 +131,10 @@ export function ratePerGateway(s: DemoScenario, users: number): Map<string, numb
 }
 
 /** The runtime topology the demo serves: nodes and pods, but NO latencies — Proxima has to measure them. */
-export function runtimeTopologyYaml(s: DemoScenario, pods: ReadonlyArray<{ node: string; address: string; port: number; ready: boolean; capacity: number }>): string {
+export function runtimeTopologyYaml(
+  s: DemoScenario,
+  pods: ReadonlyArray<{ node: string; address: string; port: number; ready: boolean; capacity: number }>,
+): string {
   const lines = [
     '# Written by `proxima demo`: the emulated cluster. No latency entries on purpose: the probes measure them.',
     'defaults: { rttMs: 50, localRttMs: 0.2, capacity: 2, serviceTimeMs: 20 }',

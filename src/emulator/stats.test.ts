@@ -2,7 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { failuresStopAfterMs, settleTimeMs, summarise, timeline, type RequestRecord } from './stats.js';
 
-const rec = (startMs: number, latencyMs: number, servedBy: string, ok = true, gateway = 'edge-1'): RequestRecord => ({ gateway, startMs, latencyMs, ok, servedBy: ok ? servedBy : '' });
+const rec = (startMs: number, latencyMs: number, servedBy: string, ok = true, gateway = 'edge-1'): RequestRecord => ({
+  gateway,
+  startMs,
+  latencyMs,
+  ok,
+  servedBy: ok ? servedBy : '',
+});
 
 test('summary: percentiles over successful requests, local share, matrix', () => {
   const rs = [rec(0, 10, 'edge-1'), rec(1, 20, 'edge-1'), rec(2, 60, 'cloud'), rec(3, 0, '', false)];

@@ -113,6 +113,7 @@ export function settleTimeMs(buckets: readonly TimelineBucket[], node: string, e
   const tail = window.slice(-Math.max(1, Math.floor(window.length / 4)));
   const final = tail.reduce((s, b) => s + (b.servedShare[node] ?? 0), 0) / tail.length;
   let settled = window[0]!.tMs;
-  for (const b of window) if (Math.abs((b.servedShare[node] ?? 0) - final) > tolerance) settled = b.tMs + (window[1] ? window[1].tMs - window[0]!.tMs : 0);
+  for (const b of window)
+    if (Math.abs((b.servedShare[node] ?? 0) - final) > tolerance) settled = b.tMs + (window[1] ? window[1].tMs - window[0]!.tMs : 0);
   return settled - eventMs;
 }

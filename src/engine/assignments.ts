@@ -155,7 +155,10 @@ export function internAssignments(table: Map<string, GatewayAssignment>): Map<st
     let bucket = byFirst.get(first);
     if (!bucket) byFirst.set(first, (bucket = []));
     let shared = bucket.find((c) => sameLocalities(c, a.localities));
-    if (!shared) bucket.push((shared = Object.freeze(a.localities.map((l) => Object.freeze({ node: l.node, priority: l.priority, weight: l.weight })))));
+    if (!shared)
+      bucket.push(
+        (shared = Object.freeze(a.localities.map((l) => Object.freeze({ node: l.node, priority: l.priority, weight: l.weight })))),
+      );
     let reason = reasons.get(a.reason);
     if (reason === undefined) reasons.set(a.reason, (reason = a.reason));
     table.set(gateway, { gateway: a.gateway, service: a.service, localities: shared, reason });

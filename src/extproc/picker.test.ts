@@ -49,8 +49,9 @@ test('picks the ready priority-0 endpoint and lists the next priorities as fallb
   assert.equal(r.saturated, false);
 });
 
-test('a saturated priority 0 falls to the next priority; freeing it brings picks back', () => {
-  const load = new LoadTracker();
+test('a saturated priority 0 falls to the next priority when queueing there costs more than the trip; freeing it brings picks back', () => {
+  // Service time 100 ms: a full local pod (2 slots) means ~50 ms of waiting, more than the trip to b.
+  const load = new LoadTracker({ defaultCostMs: 100 });
   const slots = [load.acquire('10.0.0.1:8012', 0), load.acquire('10.0.0.1:8012', 0)];
   let r = pick(input({ load }));
   assert.ok(r.kind === 'picked');
@@ -60,6 +61,18 @@ test('a saturated priority 0 falls to the next priority; freeing it brings picks
   r = pick(input({ load }));
   assert.ok(r.kind === 'picked');
   assert.equal(r.pick.endpoint.node, 'a');
+});
+
+test('a briefly full local endpoint beats a farther free one when the wait is shorter than the trip', () => {
+  // Service time 10 ms, 2 slots, both busy: a slot frees in ~5 ms, b is 20+ ms away.
+  const load = new LoadTracker({ defaultCostMs: 10 });
+  load.acquire('10.0.0.1:8012', 0);
+  load.acquire('10.0.0.1:8012', 0);
+  const r = pick(input({ load }));
+  assert.ok(r.kind === 'picked');
+  assert.equal(r.pick.key, '10.0.0.1:8012');
+  assert.equal(r.saturated, false, 'not saturated: a free endpoint exists, queueing is a choice');
+  assert.equal(r.fallbacks[0]?.endpoint.node, 'b');
 });
 
 test('everything saturated: picked anyway on the cheapest score and flagged saturated', () => {

@@ -32,6 +32,12 @@ export interface Candidate {
   readonly key: string;
   readonly priority: number;
   readonly score: number;
+  /**
+   * Expected response time if sent now: RTT + service time (peak-EWMA) + the wait for a slot when
+   * the endpoint is full (requests ahead ÷ slots × service time). Compares queueing at a near full
+   * endpoint with travelling to a farther free one.
+   */
+  readonly expectedMs: number;
 }
 
 export type PickResult =
@@ -75,7 +81,15 @@ function buildLevels(input: PickInput): Level[] {
     for (const e of eps) {
       const key = endpointKey(e);
       const inflight = input.load.inflight(key);
-      const c: Candidate = { endpoint: e, key, priority: loc.priority, score: rtt + input.load.costMs(key, input.nowMs) * (inflight + 1) };
+      const costMs = input.load.costMs(key, input.nowMs);
+      const slots = Math.max(1, e.capacity);
+      const c: Candidate = {
+        endpoint: e,
+        key,
+        priority: loc.priority,
+        score: rtt + costMs * (inflight + 1),
+        expectedMs: rtt + costMs * (1 + Math.max(0, inflight + 1 - slots) / slots),
+      };
       if (inflight >= e.capacity) level.full.push(c);
       else level.open.push({ c, weight: share });
     }
@@ -110,6 +124,18 @@ export function pick(input: PickInput): PickResult {
     // Everything is at capacity: queue where it costs least (the score already counts the queue).
     const all = levels.flatMap((l) => l.full).sort((a, b) => a.score - b.score || byScore(a, b));
     return { kind: 'picked', pick: all[0]!, fallbacks: [], saturated: true };
+  }
+  if (li > 0) {
+    // The preferred priorities are full. Queueing briefly at a near endpoint often beats a farther
+    // free one (one slot frees every service-time ÷ slots): take whichever is expected to answer first.
+    const queued = levels
+      .slice(0, li)
+      .flatMap((l) => l.full)
+      .sort((a, b) => a.expectedMs - b.expectedMs || byScore(a, b))[0];
+    const bestOpen = [...levels[li]!.open].sort((a, b) => a.c.expectedMs - b.c.expectedMs || byScore(a.c, b.c))[0]!.c;
+    if (queued && queued.expectedMs <= bestOpen.expectedMs) {
+      return { kind: 'picked', pick: queued, fallbacks: maxFallbacks > 0 ? [bestOpen] : [], saturated: false };
+    }
   }
   const level = levels[li]!;
   const open = level.open;

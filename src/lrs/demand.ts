@@ -103,7 +103,11 @@ export class DemandModel {
       t.lastMs = nowMs;
       for (const l of load.localities) {
         let s = t.localities.get(l.node);
-        if (!s) t.localities.set(l.node, (s = { completionRps: new TimeEwma(this.latencyTauMs), inProgress: new TimeEwma(this.latencyTauMs), completed: 0 }));
+        if (!s)
+          t.localities.set(
+            l.node,
+            (s = { completionRps: new TimeEwma(this.latencyTauMs), inProgress: new TimeEwma(this.latencyTauMs), completed: 0 }),
+          );
         s.completed += l.succeeded + l.errors;
         s.completionRps.observe((l.succeeded + l.errors) / seconds, load.intervalMs);
         s.inProgress.observe(l.inProgress, load.intervalMs);

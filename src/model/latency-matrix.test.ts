@@ -37,13 +37,18 @@ function assertSameAsStore(s: ModelStore, nowMs: number): void {
 test('latency matrix: equals rttMs/reachable for every pair, through measurements and their expiry', () => {
   const s = store();
   assertSameAsStore(s, 0);
-  s.setMeasuredRtt('a', [
-    { to: 'b', rttMs: 33, reachable: true },
-    { to: 'd', rttMs: 0, reachable: false },
-  ], 1000);
+  s.setMeasuredRtt(
+    'a',
+    [
+      { to: 'b', rttMs: 33, reachable: true },
+      { to: 'd', rttMs: 0, reachable: false },
+    ],
+    1000,
+  );
   s.setMeasuredRtt('c', [{ to: 'a', rttMs: 4, reachable: true }], 5000);
   s.setMeasuredRtt('zz', [{ to: 'a', rttMs: 1, reachable: false }], 5000);
-  for (const t of [1000, 5000, 1000 + s.measuredRttTtlMs, 1001 + s.measuredRttTtlMs, 5001 + s.measuredRttTtlMs, 2000]) assertSameAsStore(s, t);
+  for (const t of [1000, 5000, 1000 + s.measuredRttTtlMs, 1001 + s.measuredRttTtlMs, 5001 + s.measuredRttTtlMs, 2000])
+    assertSameAsStore(s, t);
   assert.equal(s.latencyMatrix(1500).rttMs[1], 33, 'fresh measurement wins');
   s.measuredRttTtlMs = 100;
   assertSameAsStore(s, 1500);

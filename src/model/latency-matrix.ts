@@ -20,7 +20,10 @@ export interface LatencySources {
   /** Configured RTT by from → to. */
   readonly configured: ReadonlyMap<string, ReadonlyMap<string, number>>;
   /** Measured rows by from → to. */
-  readonly measured: ReadonlyMap<string, ReadonlyMap<string, { readonly rttMs: number; readonly reachable: boolean; readonly atMs: number }>>;
+  readonly measured: ReadonlyMap<
+    string,
+    ReadonlyMap<string, { readonly rttMs: number; readonly reachable: boolean; readonly atMs: number }>
+  >;
   readonly ttlMs: number;
 }
 

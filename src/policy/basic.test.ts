@@ -71,7 +71,9 @@ test('no ready endpoints: empty localities with a reason', () => {
 });
 
 test('failover levels: RTTs within a band share a level, so probe noise does not reorder them', () => {
-  const out = nearestPolicy.assign(input([cap('a'), cap('b'), cap('c'), cap('d')], { 'g>a': 5, 'g>b': 50, 'g>c': 53, 'g>d': 100 }, { gateways: ['g'] }));
+  const out = nearestPolicy.assign(
+    input([cap('a'), cap('b'), cap('c'), cap('d')], { 'g>a': 5, 'g>b': 50, 'g>c': 53, 'g>d': 100 }, { gateways: ['g'] }),
+  );
   assert.deepEqual(
     out.get('g')!.localities.map((l) => [l.node, l.priority]),
     [

@@ -30,7 +30,12 @@ export const faastPolicy: Policy = {
       }
       const sum = [...inverse.values()].reduce((a, b) => a + b, 0);
       if (sum === 0) {
-        const none: GatewayAssignment = { gateway, service: input.service, localities: [], reason: 'no reachable node with ready endpoints' };
+        const none: GatewayAssignment = {
+          gateway,
+          service: input.service,
+          localities: [],
+          reason: 'no reachable node with ready endpoints',
+        };
         out.set(gateway, none);
         memo.set(row, none);
         continue;

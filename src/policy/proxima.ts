@@ -183,22 +183,16 @@ function withDemand(input: PolicyInput, demand: number[], totalRps: number, o: P
   });
   const pooled = o.poolServiceTime ? pooledServiceTimeMs(estimates) : undefined;
   const models: NodeQueueModel[] = estimates.map((e) => ({ ...e.shape, serviceTimeMs: pooled ?? e.serviceTimeMs }));
-  // A gateway without demand still needs a route: give it a sliver so it follows the marginal cost.
-  const sliver = totalRps * 1e-4;
-  const solved = solveShares(input, {
-    models,
-    maxUtilisation: o.targetUtilisation,
-    segments: o.segments,
-    spacingPower: 1.5,
-    demandRps: demand.map((d) => Math.max(d, sliver)),
-  });
+  // A gateway without demand still gets a route: where the marginal cost is least (see solveShares).
+  const solved = solveShares(input, { models, maxUtilisation: o.targetUtilisation, segments: o.segments, spacingPower: 1.5, demandRps: demand });
   const out = new Map<string, Computed>();
+  const backendIndex = new Map(input.backends.map((b, i) => [b.node, i] as const));
   input.gateways.forEach((g, gi) => {
     const shares = pruneShares(solved.shares.get(g)!, o.minShare);
     const parts = [...shares]
       .sort((a, b) => b[1] - a[1])
       .map(([n, s]) => {
-        const i = input.backends.findIndex((b) => b.node === n);
+        const i = backendIndex.get(n)!;
         const util = (solved.nodeRps.get(n) ?? 0) / saturationRps(models[i]!);
         return `${n} ${pct(s)} (rtt ${input.rttMs(g, n).toFixed(1)} ms, service ${models[i]!.serviceTimeMs.toFixed(1)} ms, node util ${pct(util)})`;
       });

@@ -38,7 +38,12 @@ export const FAILOVER_BAND_MS = 2;
  * takes the remainder); unreachable nodes never share a level with reachable ones. Weights within
  * a level follow ready endpoint counts, so a failover level spreads like `even`.
  */
-export function failoverLocalities(input: PolicyInput, gateway: string, primary: ReadonlySet<string>, firstPriority: number): LocalityAssignment[] {
+export function failoverLocalities(
+  input: PolicyInput,
+  gateway: string,
+  primary: ReadonlySet<string>,
+  firstPriority: number,
+): LocalityAssignment[] {
   const rest = rankByLatency(
     input,
     gateway,
@@ -49,7 +54,8 @@ export function failoverLocalities(input: PolicyInput, gateway: string, primary:
   let levelStartRtt: number | undefined;
   let levelReachable: boolean | undefined;
   for (const { backend: b, rttMs: rtt, reachable } of rest) {
-    const sameBand = levelStartRtt !== undefined && reachable === levelReachable && rtt <= levelStartRtt * (1 + FAILOVER_BAND_RATIO) + FAILOVER_BAND_MS;
+    const sameBand =
+      levelStartRtt !== undefined && reachable === levelReachable && rtt <= levelStartRtt * (1 + FAILOVER_BAND_RATIO) + FAILOVER_BAND_MS;
     if (levelStartRtt !== undefined && !sameBand && level < firstPriority + MAX_FAILOVER_LEVELS - 1) {
       level++;
       levelStartRtt = rtt;

@@ -194,9 +194,13 @@ export function timeSeriesChart(series: readonly TimeSeries[], opts: TimeSeriesO
   const x = (v: number) => m.left + ((v - xMin) / (xMax - xMin || 1)) * plotW;
   const y = (v: number) => m.top + (1 - Math.min(v, yMax) / yMax) * plotH;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="sans-serif" font-size="11" role="img" aria-label="${escapeXml(opts.title)}">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="sans-serif" font-size="11" role="img" aria-label="${escapeXml(opts.title)}">`,
+  );
   parts.push(`<title>${escapeXml(opts.title)}</title><rect width="${width}" height="${height}" fill="#fff"/>`);
-  parts.push(`<text x="${m.left + plotW / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">${escapeXml(opts.title)}</text>`);
+  parts.push(
+    `<text x="${m.left + plotW / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">${escapeXml(opts.title)}</text>`,
+  );
   for (const t of niceTicks(xMin, xMax, false)) {
     parts.push(`<line x1="${x(t).toFixed(1)}" y1="${m.top}" x2="${x(t).toFixed(1)}" y2="${m.top + plotH}" stroke="#eee"/>`);
     parts.push(`<text x="${x(t).toFixed(1)}" y="${m.top + plotH + 14}" text-anchor="middle">${t}</text>`);
@@ -209,14 +213,20 @@ export function timeSeriesChart(series: readonly TimeSeries[], opts: TimeSeriesO
   parts.push(`<text x="${m.left + plotW / 2}" y="${height - 6}" text-anchor="middle">time (s)</text>`);
   parts.push(`<text transform="translate(14 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(opts.yLabel)}</text>`);
   for (const [mx, label] of opts.markers ?? []) {
-    parts.push(`<line class="marker" x1="${x(mx).toFixed(1)}" y1="${m.top}" x2="${x(mx).toFixed(1)}" y2="${m.top + plotH}" stroke="#555" stroke-dasharray="4 3"/>`);
-    parts.push(`<text transform="translate(${(x(mx) + 3).toFixed(1)} ${m.top + 4}) rotate(90)" font-size="10" fill="#333">${escapeXml(label)}</text>`);
+    parts.push(
+      `<line class="marker" x1="${x(mx).toFixed(1)}" y1="${m.top}" x2="${x(mx).toFixed(1)}" y2="${m.top + plotH}" stroke="#555" stroke-dasharray="4 3"/>`,
+    );
+    parts.push(
+      `<text transform="translate(${(x(mx) + 3).toFixed(1)} ${m.top + 4}) rotate(90)" font-size="10" fill="#333">${escapeXml(label)}</text>`,
+    );
   }
   series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length]!;
     const pts = s.points.filter((p) => Number.isFinite(p[1])).map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`);
     parts.push(`<polyline class="series" fill="none" stroke="${color}" stroke-width="1.6" points="${pts.join(' ')}"/>`);
-    parts.push(`<line x1="${m.left + plotW + 8}" y1="${m.top + 8 + i * 14}" x2="${m.left + plotW + 24}" y2="${m.top + 8 + i * 14}" stroke="${color}" stroke-width="2"/>`);
+    parts.push(
+      `<line x1="${m.left + plotW + 8}" y1="${m.top + 8 + i * 14}" x2="${m.left + plotW + 24}" y2="${m.top + 8 + i * 14}" stroke="${color}" stroke-width="2"/>`,
+    );
     parts.push(`<text x="${m.left + plotW + 28}" y="${m.top + 8 + i * 14}" dominant-baseline="middle">${escapeXml(s.label)}</text>`);
   });
   parts.push('</svg>');

@@ -5,6 +5,9 @@ export interface SimNode {
   readonly slotsPerPod: number;
   /** Share of the users entering at this node's gateway (0 for the cloud). */
   readonly userShare: number;
+  /** This node's pods' mean service time and lognormal sigma, when they differ from the scenario's. */
+  readonly serviceTimeMs?: number;
+  readonly serviceSigma?: number;
 }
 
 export interface SimLink {
@@ -25,6 +28,11 @@ export interface Scenario {
   /** Lognormal sigma of the service time (cv² = e^{σ²} − 1). */
   readonly serviceSigma: number;
   readonly rpsPerUser: number;
+  /**
+   * How a request's RTT varies: 'uniform' (default) in rttMs ± jitterMs; 'normal' as the demo's
+   * user-space netem does it, each direction max(0, rttMs/2 + jitterMs/2 · N(0, 1)).
+   */
+  readonly rttJitter?: 'uniform' | 'normal';
 }
 
 export function serviceCv2(s: Scenario): number {

@@ -4,7 +4,7 @@ import { pickLocality } from './envoy-lb.js';
 import { EventQueue } from './events.js';
 import type { LoopViewOptions } from './loop-view.js';
 import { DEFAULT_LOOP_VIEW, LoopView } from './loop-view.js';
-import { exponential, jittered, lognormal, streamFor } from '../util/rng.js';
+import { exponential, jittered, lognormal, standardNormal, streamFor, type Rng } from '../util/rng.js';
 import type { Scenario } from './scenario.js';
 import { link } from './scenario.js';
 
@@ -24,6 +24,16 @@ export interface RunOptions {
   readonly recomputeMs?: number;
   readonly probeIntervalMs?: number;
   readonly loop?: LoopViewOptions;
+  /**
+   * Fixed time added to every response (client, proxies, framing: what a real request path costs
+   * beyond RTT and service). The loop's latency view sees it too, as LRS would. Default 0.
+   */
+  readonly overheadMs?: number;
+  /**
+   * Load before the run (e.g. the earlier levels of a sweep against the same control plane): the
+   * loop learns from it, nothing in it is measured. Warm-up and measurement follow it. Default none.
+   */
+  readonly prelude?: ReadonlyArray<{ readonly durationMs: number; readonly rpsByGateway: Readonly<Record<string, number>> }>;
   /** Feed the policy the true inputs (mean RTTs, pure service time, true demand). */
   readonly truth?: boolean;
   /** Change the world during the run (e.g. a link slowing down); called once at `atMs`. */
@@ -62,6 +72,8 @@ interface Request {
   readonly gateway: string;
   readonly node: string;
   readonly rttMs: number;
+  /** Gateway → node part of rttMs. */
+  readonly upMs: number;
   readonly measured: boolean;
   waited: boolean;
 }
@@ -79,7 +91,9 @@ export function runSimulation(o: RunOptions): RunResult {
   const recomputeMs = o.recomputeMs ?? 2000;
   const probeMs = o.probeIntervalMs ?? 1000;
   const loopOpts = o.loop ?? DEFAULT_LOOP_VIEW;
-  const endMs = o.warmupMs + o.measureMs;
+  const preludeMs = (o.prelude ?? []).reduce((a, p) => a + p.durationMs, 0);
+  const warmupEndMs = preludeMs + o.warmupMs;
+  const endMs = warmupEndMs + o.measureMs;
   const names = s.nodes.map((n) => n.name);
   const gateways = [...names].sort();
   const rttOverride = new Map<string, { rttMs: number; jitterMs: number }>();
@@ -95,6 +109,18 @@ export function runSimulation(o: RunOptions): RunResult {
   const rttRng = streamFor(o.seed, 'rtt');
   const serviceRng = streamFor(o.seed, 'service');
   const probeRng = streamFor(o.seed, 'probe');
+  const overheadMs = o.overheadMs ?? 0;
+  /** One request's (or probe's) RTT and its outbound part. */
+  const sampleRtt = (rng: Rng, l: { rttMs: number; jitterMs: number }): { rttMs: number; upMs: number } => {
+    if (s.rttJitter !== 'normal') {
+      const rttMs = jittered(rng, l.rttMs, l.jitterMs);
+      return { rttMs, upMs: rttMs / 2 };
+    }
+    const oneWay = () => Math.max(0, l.rttMs / 2 + (l.jitterMs / 2) * standardNormal(rng));
+    const upMs = oneWay();
+    return { rttMs: upMs + oneWay(), upMs };
+  };
+  const serviceOf = new Map(s.nodes.map((n) => [n.name, { meanMs: n.serviceTimeMs ?? s.serviceTimeMs, sigma: n.serviceSigma ?? s.serviceSigma }] as const));
 
   const pods = new Map<string, Pod[]>(
     s.nodes.map((n) => [n.name, Array.from({ length: n.pods }, () => ({ busy: 0, queue: [], head: 0 }))]),
@@ -131,7 +157,7 @@ export function runSimulation(o: RunOptions): RunResult {
     const previous = table.size ? table : undefined;
     const input = o.truth ? truthInput(previous) : view.input(SERVICE, gateways, backends, previous);
     const next = o.policy.assign(input);
-    if (now >= o.warmupMs) {
+    if (now >= warmupEndMs) {
       recomputes++;
       if (gateways.some((g) => !sameAssignment(table.get(g), next.get(g)))) changes++;
     }
@@ -141,16 +167,17 @@ export function runSimulation(o: RunOptions): RunResult {
 
   const startService = (now: number, pod: Pod, req: Request) => {
     pod.busy++;
-    const done = now + lognormal(serviceRng, s.serviceTimeMs, s.serviceSigma);
+    const st = serviceOf.get(req.node)!;
+    const done = now + lognormal(serviceRng, st.meanMs, st.sigma);
     q.push(done, () => finish(done, pod, req));
   };
 
   const finish = (now: number, pod: Pod, req: Request) => {
     pod.busy--;
-    const arrivedAtNode = req.startMs + req.rttMs / 2;
-    view.completion(req.node, now, now - arrivedAtNode);
+    const arrivedAtNode = req.startMs + req.upMs;
+    view.completion(req.node, now, now - arrivedAtNode + overheadMs);
     if (req.measured) {
-      latencies.push(now + req.rttMs / 2 - req.startMs);
+      latencies.push(now + (req.rttMs - req.upMs) - req.startMs + overheadMs);
       if (req.node === req.gateway) entry++;
       if (req.waited) queued++;
     }
@@ -179,24 +206,52 @@ export function runSimulation(o: RunOptions): RunResult {
 
   const health = (node: string) => ({ healthy: pods.get(node)?.length ?? 0, total: pods.get(node)?.length ?? 0 });
 
-  const arrival = (now: number, gateway: string, meanGapMs: number) => {
+  const route = (now: number, gateway: string) => {
     view.arrival(gateway);
     const a = table.get(gateway);
     const node = a ? pickLocality(a, health, routeRng) : undefined;
     if (node) {
-      const l = linkOf(gateway, node);
-      const rttMs = jittered(rttRng, l.rttMs, l.jitterMs);
-      const req: Request = { startMs: now, gateway, node, rttMs, measured: now >= o.warmupMs, waited: false };
-      const at = now + rttMs / 2;
+      const { rttMs, upMs } = sampleRtt(rttRng, linkOf(gateway, node));
+      const req: Request = { startMs: now, gateway, node, rttMs, upMs, measured: now >= warmupEndMs, waited: false };
+      const at = now + upMs;
       q.push(at, () => arriveAtNode(at, req));
     }
+  };
+
+  const arrival = (now: number, gateway: string, meanGapMs: number) => {
+    route(now, gateway);
     const next = now + exponential(arrivalsRng, meanGapMs);
     if (next < endMs) q.push(next, () => arrival(next, gateway, meanGapMs));
   };
 
   // Schedules.
   recompute(0);
-  for (const g of gateways) {
+  if (o.prelude?.length) {
+    // Piecewise-constant Poisson rates: at a phase boundary a gateway restarts with the new rate (memoryless).
+    const phases: Array<{ startMs: number; endMs: number; rps: (g: string) => number }> = [];
+    let t = 0;
+    for (const p of o.prelude) {
+      phases.push({ startMs: t, endMs: t + p.durationMs, rps: (g) => p.rpsByGateway[g] ?? 0 });
+      t += p.durationMs;
+    }
+    phases.push({ startMs: t, endMs, rps: demandOf });
+    const scheduleFrom = (fromMs: number, g: string) => {
+      for (const ph of phases) {
+        if (ph.endMs <= fromMs) continue;
+        const rps = ph.rps(g);
+        if (rps <= 0) continue;
+        const next = Math.max(fromMs, ph.startMs) + exponential(arrivalsRng, 1000 / rps);
+        if (next < ph.endMs) {
+          q.push(next, () => {
+            route(next, g);
+            scheduleFrom(next, g);
+          });
+          return;
+        }
+      }
+    };
+    for (const g of gateways) scheduleFrom(0, g);
+  } else for (const g of gateways) {
     const rps = demandOf(g);
     if (rps <= 0) continue;
     const gap = 1000 / rps;
@@ -214,8 +269,7 @@ export function runSimulation(o: RunOptions): RunResult {
     for (const a of names)
       for (const b of names)
         if (a !== b) {
-          const l = linkOf(a, b);
-          view.probe(a, b, jittered(probeRng, l.rttMs, l.jitterMs));
+          view.probe(a, b, sampleRtt(probeRng, linkOf(a, b)).rttMs);
         }
   });
   every(loopOpts.lrsIntervalMs, () => view.lrsReport(gateways));

@@ -42,7 +42,8 @@ function mulberry32(seed: number): () => number {
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 const heapMiB = (): number => process.memoryUsage().heapUsed / 2 ** 20;
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 function fillModel(store: ModelStore, topology: Topology, policy: string, rtt: 'configured' | 'measured', nowMs: number): void {
   store.replaceTopology(topology);
@@ -52,7 +53,9 @@ function fillModel(store: ModelStore, topology: Topology, policy: string, rtt: '
       const zone = from.zone;
       store.setMeasuredRtt(
         from.name,
-        topology.nodes.filter((to) => to.name !== from.name).map((to) => ({ to: to.name, rttMs: (to.zone === zone ? 2 : 50) + rng() * 3, reachable: true })),
+        topology.nodes
+          .filter((to) => to.name !== from.name)
+          .map((to) => ({ to: to.name, rttMs: (to.zone === zone ? 2 : 50) + rng() * 3, reachable: true })),
         nowMs,
       );
     }
@@ -117,9 +120,20 @@ const bench: Bench = {
     for (const rtt of ['configured', 'measured'] as const) {
       for (const policy of ['even', 'nearest', 'faast', 'proxima']) results.push(runOne(size, policy, rtt, changes, ctx));
     }
-    const table: Array<Array<string | number>> = [['policy', 'rtt', 'nodes', 'services', 'full ms', 'heap MiB', 'one svc p50 ms', 'one svc p99 ms']];
+    const table: Array<Array<string | number>> = [
+      ['policy', 'rtt', 'nodes', 'services', 'full ms', 'heap MiB', 'one svc p50 ms', 'one svc p99 ms'],
+    ];
     for (const r of results) {
-      table.push([r.policy, r.rtt, r.nodes, r.services, Math.round(r.fullMs), Math.round(r.heapMiB), +r.oneServiceMs.p50.toFixed(2), +r.oneServiceMs.p99.toFixed(2)]);
+      table.push([
+        r.policy,
+        r.rtt,
+        r.nodes,
+        r.services,
+        Math.round(r.fullMs),
+        Math.round(r.heapMiB),
+        +r.oneServiceMs.p50.toFixed(2),
+        +r.oneServiceMs.p99.toFixed(2),
+      ]);
     }
     const verdicts = ctx.quick
       ? []

@@ -54,10 +54,7 @@ test('ext_proc cluster: STATIC for IP literals, STRICT_DNS for names', () => {
 
 /** Two services with hosts: gives both route configurations virtual hosts. */
 function fixtureRoutes() {
-  return storeWith(
-    [],
-    [service('default/a', [], 'http', ['a.example.com']), service('default/b', [], 'grpc', ['b.example.com'])],
-  ).routes();
+  return storeWith([], [service('default/a', [], 'http', ['a.example.com']), service('default/b', [], 'grpc', ['b.example.com'])]).routes();
 }
 
 test('every variant resource decodes strictly; a misspelt field would be caught', () => {

@@ -19,8 +19,7 @@ export const PICKED_ROUTE = 'proxima_picked';
 export const DEFAULT_EXTPROC_ADDRESS = 'proxima-extproc.proxima-system.svc:18001';
 
 export const EXT_PROC_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor';
-export const HEADER_MUTATION_TYPE_URL =
-  'type.googleapis.com/envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation';
+export const HEADER_MUTATION_TYPE_URL = 'type.googleapis.com/envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation';
 
 /** Envoy's defaults are 200 ms per message; the gRPC call itself gets a little more. */
 const MESSAGE_TIMEOUT_MS = 200;
@@ -183,9 +182,7 @@ export function buildExtprocClusters(address: ExtprocAddress): ProtoResource[] {
     },
     load_assignment: {
       cluster_name: EXTPROC_CLUSTER,
-      endpoints: [
-        { lb_endpoints: [{ endpoint: { address: { socket_address: { address: address.host, port_value: address.port } } } }] },
-      ],
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: address.host, port_value: address.port } } } }] }],
     },
   };
   const originalDst: Plain = {

@@ -1,0 +1,187 @@
+import { ratePerGateway, type DemoScenario } from '../emulator/scenario.js';
+import { policyByName } from '../policy/index.js';
+import type { Policy } from '../policy/types.js';
+import { sigmaForCv } from '../util/rng.js';
+import { DEFAULT_LOOP_VIEW, type LoopViewOptions } from './loop-view.js';
+import type { Scenario, SimLink, SimNode } from './scenario.js';
+import { runSimulation, type RunOptions } from './simulator.js';
+
+/**
+ * The demo's scenario in the policy simulator (pure): same nodes, links (netem's normal jitter per
+ * direction), pods, users split over the entry gateways, Poisson arrivals, policies and measurement
+ * loop, so that `proxima demo` can put the simulator's prediction beside what it measured.
+ */
+
+/** RTT the demo's delay proxies use for node pairs without a link (linkSpecs' default). */
+export const DEMO_DEFAULT_RTT_MS = 50;
+/** `proxima serve` as the demo starts it: --lrs-interval-ms 1000 --recompute-interval-ms 1000. */
+export const DEMO_LRS_INTERVAL_MS = 1000;
+export const DEMO_RECOMPUTE_MS = 1000;
+export const DEMO_LOOP_VIEW: LoopViewOptions = { ...DEFAULT_LOOP_VIEW, lrsIntervalMs: DEMO_LRS_INTERVAL_MS };
+/** Independent seeds per (policy, level): the prediction is an expectation, not one noisy draw. */
+export const DEFAULT_REPLICATIONS = 8;
+
+/** The policy a demo label runs in the simulator, and what the simulation leaves out. */
+export function simPolicyFor(label: string): { policy: Policy; note?: string } {
+  const [base, ...extras] = label.split('+');
+  const policy = policyByName(base!);
+  if (extras.includes('extproc')) {
+    return { policy, note: `${label}: simulated as ${base} (EDS weights); ext_proc's per-request picking is not modelled` };
+  }
+  return { policy };
+}
+
+/** The simulator's world at one load level (user shares depend on the level: users are whole). */
+export function simScenarioFor(demo: DemoScenario, users: number): Scenario {
+  const rates = ratePerGateway(demo, users);
+  const totalRps = users * demo.ratePerUser;
+  const first = demo.pods[0];
+  const nodes: SimNode[] = demo.nodes.map((n) => {
+    const groups = demo.pods.filter((p) => p.node === n.name);
+    const g = groups[0];
+    return {
+      name: n.name,
+      pods: groups.reduce((a, p) => a + p.count, 0),
+      slotsPerPod: g?.concurrency ?? 1,
+      userShare: totalRps > 0 ? (rates.get(n.name) ?? 0) / totalRps : 0,
+      ...(g ? { serviceTimeMs: g.serviceTimeMs, serviceSigma: sigmaForCv(g.serviceTimeCv) } : {}),
+    };
+  });
+  const links: SimLink[] = [];
+  for (let i = 0; i < demo.nodes.length; i++) {
+    for (let j = i + 1; j < demo.nodes.length; j++) {
+      const a = demo.nodes[i]!.name;
+      const b = demo.nodes[j]!.name;
+      const l = demo.links.find((k) => (k.a === a && k.b === b) || (k.a === b && k.b === a));
+      links.push({ a, b, rttMs: l?.rttMs ?? DEMO_DEFAULT_RTT_MS, jitterMs: l?.jitterMs ?? 0 });
+    }
+  }
+  return {
+    name: `demo-${users}users`,
+    description: `the demo's scenario at ${users} users (${totalRps} req/s)`,
+    nodes,
+    links,
+    // Same-node requests pass the node's delay proxy undelayed; the proxy hop is part of the overhead.
+    localRttMs: 0,
+    serviceTimeMs: first?.serviceTimeMs ?? 20,
+    serviceSigma: sigmaForCv(first?.serviceTimeCv ?? 0),
+    rpsPerUser: demo.ratePerUser,
+    rttJitter: 'normal',
+  };
+}
+
+export interface DemoSimOptions {
+  readonly probeIntervalMs: number;
+  readonly overheadMs?: number;
+}
+
+/**
+ * What the control plane lived through before a level: runComparison's idle settle time after the
+ * gateways start, then every earlier level (warm-up + measure) against the same control plane.
+ */
+export function demoPrelude(demo: DemoScenario, users: number): NonNullable<RunOptions['prelude']> {
+  const before = demo.users.slice(0, Math.max(0, demo.users.indexOf(users)));
+  return [
+    { durationMs: Math.max(2000, demo.warmupMs), rpsByGateway: {} },
+    ...before.map((u) => ({ durationMs: demo.warmupMs + demo.measureMs, rpsByGateway: Object.fromEntries(ratePerGateway(demo, u)) })),
+  ];
+}
+
+/** One simulation run of a demo level, as the demo runs it (history, warm-up, measure; same loop intervals). */
+export function simRunFor(demo: DemoScenario, label: string, users: number, replication: number, o: DemoSimOptions): RunOptions {
+  return {
+    prelude: demoPrelude(demo, users),
+    scenario: simScenarioFor(demo, users),
+    policy: simPolicyFor(label).policy,
+    users,
+    seed: demo.seed * 1000 + replication,
+    warmupMs: demo.warmupMs,
+    measureMs: demo.measureMs,
+    recomputeMs: DEMO_RECOMPUTE_MS,
+    probeIntervalMs: o.probeIntervalMs,
+    loop: DEMO_LOOP_VIEW,
+    ...(o.overheadMs ? { overheadMs: o.overheadMs } : {}),
+  };
+}
+
+export interface PredictedLevel {
+  readonly users: number;
+  readonly requests: number;
+  readonly meanMs: number;
+  readonly p95Ms: number;
+  /** Share of requests served on the node they entered. */
+  readonly localShare: number;
+}
+
+export interface DemoPrediction {
+  /** Fixed per-request overhead added to the simulation (ms), and where it came from. */
+  readonly overheadMs: number;
+  readonly calibration: string;
+  readonly replications: number;
+  readonly notes: string[];
+  /** Per demo policy label, per load level (with the overhead). */
+  readonly byPolicy: Record<string, PredictedLevel[]>;
+  /** The same without the overhead (the simulator's own model). */
+  readonly rawByPolicy: Record<string, PredictedLevel[]>;
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Every policy at every level, replications pooled. */
+export function simulateDemo(demo: DemoScenario, o: DemoSimOptions & { replications?: number }): Record<string, PredictedLevel[]> {
+  const reps = o.replications ?? DEFAULT_REPLICATIONS;
+  const out: Record<string, PredictedLevel[]> = {};
+  for (const label of demo.policies) {
+    out[label] = demo.users.map((users) => {
+      const all: number[] = [];
+      let local = 0;
+      for (let r = 0; r < reps; r++) {
+        const res = runSimulation(simRunFor(demo, label, users, r, o));
+        for (const x of res.latenciesMs) all.push(x);
+        local += res.entryShare * res.requests;
+      }
+      all.sort((a, b) => a - b);
+      const n = all.length;
+      return {
+        users,
+        requests: n,
+        meanMs: n ? round2(all.reduce((a, b) => a + b, 0) / n) : NaN,
+        p95Ms: n ? round2(all[Math.min(n - 1, Math.ceil(0.95 * n) - 1)]!) : NaN,
+        localShare: n ? round2(local / n) : NaN,
+      };
+    });
+  }
+  return out;
+}
+
+export interface PredictOptions extends DemoSimOptions {
+  readonly replications?: number;
+  /**
+   * Measured mean (ms) of a policy at a level, if the demo ran it. The overhead is calibrated as
+   * measured − simulated mean of `nearest` at the lowest level (all local: RTT-free, so the gap is
+   * the request path's own cost), else `proxima` there. Ignored when `overheadMs` is given.
+   */
+  readonly measuredMeanMs?: (label: string, users: number) => number | undefined;
+}
+
+/** The simulator's prediction for the demo, with a per-request overhead calibrated at the lowest load. */
+export function predictDemo(demo: DemoScenario, o: PredictOptions): DemoPrediction {
+  const replications = o.replications ?? DEFAULT_REPLICATIONS;
+  const notes = demo.policies.map((p) => simPolicyFor(p).note).filter((n): n is string => Boolean(n));
+  const raw = simulateDemo(demo, { probeIntervalMs: o.probeIntervalMs, replications });
+  const lowest = Math.min(...demo.users);
+  let overheadMs = o.overheadMs ?? 0;
+  let calibration = o.overheadMs !== undefined ? `given: ${o.overheadMs} ms` : 'none (no calibration run measured)';
+  if (o.overheadMs === undefined && o.measuredMeanMs) {
+    for (const label of ['nearest', 'proxima']) {
+      const measured = o.measuredMeanMs(label, lowest);
+      const sim = raw[label]?.find((l) => l.users === lowest)?.meanMs;
+      if (measured === undefined || !Number.isFinite(measured) || sim === undefined || !Number.isFinite(sim)) continue;
+      overheadMs = round2(Math.max(0, measured - sim));
+      calibration = `${label} at ${lowest} users: measured ${measured.toFixed(1)} ms − simulated ${sim.toFixed(1)} ms${measured < sim ? ' (negative, clamped to 0)' : ''}`;
+      break;
+    }
+  }
+  const byPolicy = overheadMs > 0 ? simulateDemo(demo, { probeIntervalMs: o.probeIntervalMs, overheadMs, replications }) : raw;
+  return { overheadMs, calibration, replications, notes, byPolicy, rawByPolicy: raw };
+}
