@@ -4,7 +4,8 @@ import { bool, DEMO_SPEC, list, num, parseOptions, renderHelp, str, UsageError }
 import { formatTopologyErrors, parseTopology } from '../model/topology.js';
 import { EmulatedCluster } from '../emulator/cluster.js';
 import { runComparison, runEvents, type DemoResults } from '../emulator/experiment.js';
-import { comparisonTable, reportHtml, verdicts } from '../emulator/report.js';
+import { comparisonTable, predictionTable, reportHtml, verdicts } from '../emulator/report.js';
+import { predictDemo } from '../sim/from-demo.js';
 import { faastScenario, scenarioFromTopology, type DemoScenario } from '../emulator/scenario.js';
 import { SERVABLE_POLICIES } from '../policy/index.js';
 
@@ -78,9 +79,14 @@ export async function runDemo(
             progress,
           )
         : undefined;
-    const results: DemoResults = { scenario: s, comparison, ...(events ? { events } : {}) };
+    const predicted = predictDemo(s, {
+      probeIntervalMs: opts.probeIntervalMs,
+      measuredMeanMs: (p, users) => comparison.find((c) => c.policy === p)?.levels.find((l) => l.users === users)?.summary.meanMs,
+    });
+    progress(`policy simulator: predicted every policy and level (overhead ${predicted.overheadMs} ms from ${predicted.calibration})`);
+    const results: DemoResults = { scenario: s, comparison, predicted, ...(events ? { events } : {}) };
     const v = verdicts(results);
-    const table = comparisonTable(results);
+    const table = `${comparisonTable(results)}\n\n${predictionTable(results)}`;
     writeFileSync(
       join(opts.outDir, 'report.json'),
       JSON.stringify({ ...results, verdicts: v, seconds: (Date.now() - started) / 1000, date: new Date().toISOString() }, null, 2) + '\n',

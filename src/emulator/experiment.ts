@@ -1,3 +1,4 @@
+import type { DemoPrediction } from '../sim/from-demo.js';
 import { EmulatedCluster } from './cluster.js';
 import { linkSpecs, ratePerGateway, type DemoScenario } from './scenario.js';
 import { failuresStopAfterMs, settleTimeMs, summarise, timeline, type LatencySummary, type RequestRecord, type TimelineBucket } from './stats.js';
@@ -41,6 +42,8 @@ export interface EventsResult {
 export interface DemoResults {
   readonly scenario: DemoScenario;
   readonly comparison: PolicyResult[];
+  /** The policy simulator's prediction for the same scenario and seed (src/sim/from-demo.ts). */
+  readonly predicted?: DemoPrediction;
   readonly events?: EventsResult;
 }
 

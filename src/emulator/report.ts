@@ -32,6 +32,8 @@ export function verdicts(r: DemoResults): Verdict[] {
     });
     out.push({ check: 'proxima mean no worse than faast at every load level (5 % noise margin)', pass: worse.length === 0, detail: worse.length ? `worse at ${worse.map((l) => l.users).join(', ')} users` : 'holds at every level' });
   }
+  const pv = predictionVerdict(r);
+  if (pv) out.push(pv);
   const e = r.events;
   if (e) {
     out.push({ check: 'control-plane restart: no RPC fails', pass: e.measures.restartFailures === 0, detail: `${e.measures.restartFailures} failed RPCs after the restart` });
@@ -40,6 +42,81 @@ export function verdicts(r: DemoResults): Verdict[] {
     out.push({ check: 'delay step: traffic settles within 2 probe intervals', pass: e.measures.delayStepSettleMs <= limit + e.bucketMs, detail: `settled after ${(e.measures.delayStepSettleMs / 1000).toFixed(2)} s (2 intervals = ${limit / 1000} s)` });
   }
   return out;
+}
+
+/** Issue 7: the measured proxima mean is within this fraction of the simulator's prediction. */
+export const PREDICTION_TOLERANCE = 0.15;
+
+export interface PredictionRow {
+  readonly policy: string;
+  readonly users: number;
+  readonly measured: { readonly meanMs: number; readonly p95Ms: number; readonly localShare: number };
+  readonly predicted: { readonly meanMs: number; readonly p95Ms: number; readonly localShare: number };
+  /** measured ÷ predicted. */
+  readonly meanRatio: number;
+  readonly p95Ratio: number;
+}
+
+/** Measured beside predicted for every policy and level both have. */
+export function predictionRows(r: DemoResults): PredictionRow[] {
+  const out: PredictionRow[] = [];
+  if (!r.predicted) return out;
+  for (const p of r.comparison) {
+    for (const l of p.levels) {
+      const q = r.predicted.byPolicy[p.policy]?.find((x) => x.users === l.users);
+      if (!q) continue;
+      const m = l.summary;
+      out.push({
+        policy: p.policy,
+        users: l.users,
+        measured: { meanMs: m.meanMs, p95Ms: m.p95Ms, localShare: m.localShare },
+        predicted: { meanMs: q.meanMs, p95Ms: q.p95Ms, localShare: q.localShare },
+        meanRatio: m.meanMs / q.meanMs,
+        p95Ratio: m.p95Ms / q.p95Ms,
+      });
+    }
+  }
+  return out;
+}
+
+/** "proxima mean within 15 % of the simulator's prediction at every load level". */
+export function predictionVerdict(r: DemoResults): Verdict | undefined {
+  const rows = predictionRows(r).filter((x) => x.policy === 'proxima');
+  if (!r.predicted || rows.length === 0) return undefined;
+  const off = rows.filter((x) => !(Math.abs(x.meanRatio - 1) <= PREDICTION_TOLERANCE));
+  const ratios = rows.map((x) => `${x.users} users ${x.measured.meanMs.toFixed(1)}/${x.predicted.meanMs.toFixed(1)} ms = ${x.meanRatio.toFixed(2)}`).join(', ');
+  return {
+    check: `proxima mean within ${PREDICTION_TOLERANCE * 100} % of the simulator's prediction at every load level`,
+    pass: off.length === 0,
+    detail: `measured/predicted: ${ratios} (prediction includes a ${r.predicted.overheadMs} ms per-request overhead)${off.length ? `; off at ${off.map((x) => x.users).join(', ')} users` : ''}`,
+  };
+}
+
+/** Measured vs predicted per policy and level, as a markdown/plain table. */
+export function predictionTable(r: DemoResults): string {
+  const rows = [['policy', 'users', 'mean ms meas/pred', 'ratio', 'p95 ms meas/pred', 'ratio', 'local % meas/pred']];
+  for (const x of predictionRows(r)) {
+    rows.push([
+      x.policy,
+      String(x.users),
+      `${x.measured.meanMs.toFixed(1)} / ${x.predicted.meanMs.toFixed(1)}`,
+      x.meanRatio.toFixed(2),
+      `${x.measured.p95Ms.toFixed(1)} / ${x.predicted.p95Ms.toFixed(1)}`,
+      x.p95Ratio.toFixed(2),
+      `${(x.measured.localShare * 100).toFixed(0)} / ${(x.predicted.localShare * 100).toFixed(0)}`,
+    ]);
+  }
+  const p = r.predicted;
+  const head = p
+    ? [`Predicted by the policy simulator (${p.replications} seeded runs per cell); per-request overhead ${p.overheadMs} ms, calibrated from ${p.calibration}.`, ...p.notes]
+    : [];
+  return [...head, table(rows)].join('\n');
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const fmt = (row: string[]) => '| ' + row.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
+  return [fmt(rows[0]!), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.slice(1).map(fmt)].join('\n');
 }
 
 /** A markdown/plain table of every policy and level. */
@@ -110,6 +187,7 @@ export function reportHtml(r: DemoResults, v: readonly Verdict[]): string {
 <p>${r.scenario.nodes.length} emulated nodes (${r.scenario.nodes.map((n) => `${escapeXml(n.name)}${n.entry ? ' (entry)' : ''}`).join(', ')}); links ${r.scenario.links.map((l) => `${escapeXml(l.a)}↔${escapeXml(l.b)} ${l.rttMs}±${l.jitterMs} ms`).join(', ')}; seed ${r.scenario.seed}.</p>
 <h2>Targets</h2><table><tr><th></th><th>check</th><th>measured</th></tr>${verdictRows}</table>
 <h2>Comparison</h2><pre>${escapeXml(comparisonTable(r))}</pre>
+${r.predicted ? `<h2>Predicted vs measured</h2><pre>${escapeXml(predictionTable(r))}</pre>` : ''}
 <h2>Response-time CDFs</h2>${cdfs}
 <h2>Traffic matrices</h2>${matrices}
 ${events}

@@ -56,8 +56,8 @@ test("Little's law: response time = in-progress / completion rate; service time 
   const st = m.serviceTimeByNode('s', rtt);
   // (50·(50−10) + 100·(70−30)) / 150 = 40
   assert.ok(Math.abs(st.get('n1')! - 40) < 1e-9, `got ${st.get('n1')}`);
-  // Clamped at 0 when RTT exceeds the observed response.
-  assert.equal(m.serviceTimeByNode('s', () => 1000).get('n1'), 0);
+  // An observation below the RTT says nothing about the node: no estimate rather than 0.
+  assert.equal(m.serviceTimeByNode('s', () => 1000).has('n1'), false);
 });
 
 test('demand rises fast and falls slowly; response times wait for enough completions', () => {

@@ -189,8 +189,9 @@ export class DemandModel {
   }
 
   /**
-   * Time spent at each node (service + queueing, ms) = observed response − RTT(gateway, node), clamped
-   * at 0, averaged over gateways weighted by their completion rate.
+   * Time spent at each node (service + queueing, ms) = observed response − RTT(gateway, node),
+   * averaged over gateways weighted by their completion rate; observations at or below the RTT are
+   * left out.
    */
   serviceTimeByNode(service: string, rttMs: (gateway: string, node: string) => number): Map<string, number> {
     const out = new Map<string, number>();
@@ -199,7 +200,11 @@ export class DemandModel {
       let weighted = 0;
       let total = 0;
       for (const o of list) {
-        weighted += Math.max(0, o.responseMs - rttMs(o.gateway, node)) * o.completionRps;
+        // A response shorter than the RTT means the snapshot in-progress counts missed the requests in
+        // flight: the observation says nothing about the node, so it is left out rather than read as 0.
+        const atNodeMs = o.responseMs - rttMs(o.gateway, node);
+        if (!(atNodeMs > 0)) continue;
+        weighted += atNodeMs * o.completionRps;
         total += o.completionRps;
       }
       if (total > 0) out.set(node, weighted / total);

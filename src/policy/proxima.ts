@@ -3,7 +3,8 @@ import { meanSojournMs, saturationRps, serviceTimeFromObservedMs } from './queue
 import { keepFailoverOrder } from './stability.js';
 import { memoizeInput, pct, primaryShares, pruneShares, safeDemand, slotsPerPod, solveShares } from './shares.js';
 import { assemble, byLatency, sharesToLocalities } from './tiers.js';
-import type { GatewayAssignment, Policy, PolicyInput } from './types.js';
+import { RowMemo } from './row-memo.js';
+import type { GatewayAssignment, LocalityAssignment, Policy, PolicyInput } from './types.js';
 
 export interface ProximaOptions {
   /** Highest utilisation a node is planned for before traffic spills elsewhere (0..1). */
@@ -41,10 +42,10 @@ export const DEFAULT_PROXIMA_OPTIONS: ProximaOptions = Object.freeze({
   poolServiceTime: true,
 });
 
-/** Load-weighted mean of per-node service times (plain mean when no load is known); undefined for < 2 estimates. */
+/** Load-weighted mean of per-node service times (plain mean when no load is known); undefined without estimates. */
 function pooledServiceTimeMs(estimates: ReadonlyArray<{ serviceTimeMs: number; loadRps: number }>): number | undefined {
   const known = estimates.filter((m) => m.serviceTimeMs > 0);
-  if (known.length < 2) return undefined;
+  if (known.length === 0) return undefined;
   const weight = known.reduce((s, m) => s + m.loadRps, 0);
   return weight > 0 ? known.reduce((s, m) => s + m.serviceTimeMs * m.loadRps, 0) / weight : known.reduce((s, m) => s + m.serviceTimeMs, 0) / known.length;
 }
@@ -72,24 +73,31 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
       const solved = totalRps > 0 ? withDemand(view, demand, totalRps, o) : undefined;
       const computed = solved?.computed ?? withoutDemand(view);
       const keepAll = solved && !solved.overloaded ? previousGoodEnough(view, demand, solved, o) : undefined;
-      if (keepAll) {
-        for (const g of input.gateways) {
-          const kept = input.previous!.get(g)!.localities.filter((l) => l.priority === 0);
-          out.set(
-            g,
-            keepFailoverOrder(
-              view,
-              assemble(view, g, [...kept], `kept: ${keepAll}; now: ${computed.get(g)!.reason}`),
-              input.previous?.get(g),
-            ),
-          );
-        }
-        return out;
-      }
-      for (const g of input.gateways) {
-        const next = computed.get(g)!;
-        out.set(g, keepFailoverOrder(view, applyHysteresis(view, g, next.shares, next.reason, o), input.previous?.get(g)));
-      }
+      const one = keepAll
+        ? (g: string): GatewayAssignment => {
+            const kept = input.previous!.get(g)!.localities.filter((l) => l.priority === 0);
+            return keepFailoverOrder(view, assemble(view, g, [...kept], `kept: ${keepAll}; now: ${computed.get(g)!.reason()}`), input.previous?.get(g));
+          }
+        : (g: string): GatewayAssignment => {
+            const next = computed.get(g)!;
+            return keepFailoverOrder(view, applyHysteresis(view, g, next.shares, next.reason(), o), input.previous?.get(g));
+          };
+      // An idle gateway that is not a backend itself is a function of its latency row and its previous
+      // assignment only, and most gateways share both (engine-interned localities): compute once per class.
+      const backendNodes = new Set(backends.map((b) => b.node));
+      const memo = new RowMemo<Array<{ previous: readonly LocalityAssignment[] | undefined; value: GatewayAssignment }>>(view);
+      input.gateways.forEach((g, gi) => {
+        if (demand[gi]! > 0 || backendNodes.has(g)) return out.set(g, one(g));
+        const previous = input.previous?.get(g)?.localities;
+        const row = memo.row(g);
+        let entries = memo.get(row);
+        if (!entries) memo.set(row, (entries = []));
+        const hit = entries.find((e) => e.previous === previous);
+        if (hit) return out.set(g, { ...hit.value, gateway: g });
+        const value = one(g);
+        entries.push({ previous, value });
+        return out.set(g, value);
+      });
       return out;
     },
   };
@@ -99,7 +107,8 @@ export const proximaPolicy: Policy = createProximaPolicy();
 
 interface Computed {
   readonly shares: Map<string, number>;
-  readonly reason: string;
+  /** Built on demand: most gateways' assignments are shared with another gateway's. */
+  readonly reason: () => string;
 }
 
 /** No demand known: everything to the local pod, else to the nearest reachable node. */
@@ -112,9 +121,9 @@ function withoutDemand(input: PolicyInput): Map<string, Computed> {
       best
         ? {
             shares: new Map([[best.node, 1]]),
-            reason: `no demand known: ${best.node === g ? 'local' : `nearest ${best.node} at ${input.rttMs(g, best.node).toFixed(1)} ms`}`,
+            reason: () => `no demand known: ${best.node === g ? 'local' : `nearest ${best.node} at ${input.rttMs(g, best.node).toFixed(1)} ms`}`,
           }
-        : { shares: new Map(), reason: 'no reachable node with ready endpoints' },
+        : { shares: new Map(), reason: () => 'no reachable node with ready endpoints' },
     );
   }
   return out;
@@ -189,15 +198,18 @@ function withDemand(input: PolicyInput, demand: number[], totalRps: number, o: P
   const backendIndex = new Map(input.backends.map((b, i) => [b.node, i] as const));
   input.gateways.forEach((g, gi) => {
     const shares = pruneShares(solved.shares.get(g)!, o.minShare);
-    const parts = [...shares]
-      .sort((a, b) => b[1] - a[1])
-      .map(([n, s]) => {
-        const i = backendIndex.get(n)!;
-        const util = (solved.nodeRps.get(n) ?? 0) / saturationRps(models[i]!);
-        return `${n} ${pct(s)} (rtt ${input.rttMs(g, n).toFixed(1)} ms, service ${models[i]!.serviceTimeMs.toFixed(1)} ms, node util ${pct(util)})`;
-      });
-    const head = `demand ${demand[gi]!.toFixed(1)} rps of ${totalRps.toFixed(1)}${solved.overloaded ? '; OVERLOADED: demand exceeds every node at target utilisation, spread by capacity' : ''}`;
-    out.set(g, { shares, reason: shares.size ? `${head}: ${parts.join(', ')}` : `${head}: no reachable node with ready endpoints` });
+    const reason = (): string => {
+      const parts = [...shares]
+        .sort((a, b) => b[1] - a[1])
+        .map(([n, s]) => {
+          const i = backendIndex.get(n)!;
+          const util = (solved.nodeRps.get(n) ?? 0) / saturationRps(models[i]!);
+          return `${n} ${pct(s)} (rtt ${input.rttMs(g, n).toFixed(1)} ms, service ${models[i]!.serviceTimeMs.toFixed(1)} ms, node util ${pct(util)})`;
+        });
+      const head = `demand ${demand[gi]!.toFixed(1)} rps of ${totalRps.toFixed(1)}${solved.overloaded ? '; OVERLOADED: demand exceeds every node at target utilisation, spread by capacity' : ''}`;
+      return shares.size ? `${head}: ${parts.join(', ')}` : `${head}: no reachable node with ready endpoints`;
+    };
+    out.set(g, { shares, reason });
   });
   return { computed: out, models, overloaded: solved.overloaded };
 }

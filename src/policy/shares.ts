@@ -222,33 +222,49 @@ export function pct(x: number): string {
  * ordering and the explanations ask for the same pairs many times.
  */
 export function memoizeInput(input: PolicyInput): PolicyInput {
-  // Flat arrays over (gateway, backend) indices: a Map per gateway cost more than the lookups it saved.
+  // One flat row per gateway over backend indices, filled whole on first use (the underlying input
+  // is fastest walking one gateway's row); a Map per gateway cost more than the lookups it saved.
   const gatewayIndex = new Map<string, number>();
   input.gateways.forEach((g, i) => gatewayIndex.set(g, i));
   const backendIndex = new Map<string, number>();
   input.backends.forEach((b, j) => backendIndex.set(b.node, j));
   const width = input.backends.length;
-  const pairCache = <T>(fn: (a: string, b: string) => T) => {
-    const values = new Array<T>(input.gateways.length * width);
-    const known = new Uint8Array(input.gateways.length * width);
-    const others = new Map<string, Map<string, T>>();
-    return (a: string, b: string): T => {
-      const i = gatewayIndex.get(a);
-      const j = backendIndex.get(b);
-      if (i !== undefined && j !== undefined) {
-        const k = i * width + j;
-        if (known[k] === 0) {
-          values[k] = fn(a, b);
-          known[k] = 1;
-        }
-        return values[k]!;
+  const rtt = new Float64Array(input.gateways.length * width);
+  const ok = new Uint8Array(input.gateways.length * width);
+  const filled = new Uint8Array(input.gateways.length);
+  let lastGateway: string | undefined;
+  let lastOffset = -1;
+  const offsetOf = (a: string): number => {
+    if (a === lastGateway) return lastOffset;
+    const i = gatewayIndex.get(a);
+    lastGateway = a;
+    lastOffset = i === undefined ? -1 : i * width;
+    if (i !== undefined && filled[i] === 0) {
+      filled[i] = 1;
+      for (let j = 0; j < width; j++) {
+        const b = input.backends[j]!.node;
+        rtt[lastOffset + j] = input.rttMs(a, b);
+        ok[lastOffset + j] = input.reachable(a, b) ? 1 : 0;
       }
-      let inner = others.get(a);
-      if (!inner) others.set(a, (inner = new Map()));
-      let v = inner.get(b);
-      if (v === undefined && !inner.has(b)) inner.set(b, (v = fn(a, b)));
-      return v as T;
-    };
+    }
+    return lastOffset;
+  };
+  const others = new Map<string, { rttMs: number; reachable: boolean }>();
+  const other = (a: string, b: string) => {
+    const key = `${a}\u0000${b}`;
+    let v = others.get(key);
+    if (!v) others.set(key, (v = { rttMs: input.rttMs(a, b), reachable: input.reachable(a, b) }));
+    return v;
+  };
+  const rttMs = (a: string, b: string): number => {
+    const o = offsetOf(a);
+    const j = o < 0 ? undefined : backendIndex.get(b);
+    return j !== undefined ? rtt[o + j]! : other(a, b).rttMs;
+  };
+  const reachable = (a: string, b: string): boolean => {
+    const o = offsetOf(a);
+    const j = o < 0 ? undefined : backendIndex.get(b);
+    return j !== undefined ? ok[o + j] === 1 : other(a, b).reachable;
   };
   const nodeCache = <T>(fn: (n: string) => T) => {
     const m = new Map<string, T>();
@@ -262,8 +278,8 @@ export function memoizeInput(input: PolicyInput): PolicyInput {
     service: input.service,
     gateways: input.gateways,
     backends: input.backends,
-    rttMs: pairCache((a, b) => input.rttMs(a, b)),
-    reachable: pairCache((a, b) => input.reachable(a, b)),
+    rttMs,
+    reachable,
     demandRps: nodeCache((g) => input.demandRps(g)),
     serviceTimeMs: nodeCache((n) => input.serviceTimeMs(n)),
     ...(serviceLoadRps ? { serviceLoadRps: nodeCache((n) => serviceLoadRps.call(input, n)) } : {}),

@@ -18,8 +18,14 @@ export const DEMO_DEFAULT_RTT_MS = 50;
 export const DEMO_LRS_INTERVAL_MS = 1000;
 export const DEMO_RECOMPUTE_MS = 1000;
 export const DEMO_LOOP_VIEW: LoopViewOptions = { ...DEFAULT_LOOP_VIEW, lrsIntervalMs: DEMO_LRS_INTERVAL_MS };
-/** Independent seeds per (policy, level): the prediction is an expectation, not one noisy draw. */
-export const DEFAULT_REPLICATIONS = 8;
+export const DEMO_SEGMENTS_PER_DIRECTION = 2;
+/**
+ * Independent seeds per (policy, level): the prediction is an expectation, not one noisy draw.
+ * About 40 s measured per cell, 2 to 8 runs.
+ */
+export function defaultReplications(demo: DemoScenario): number {
+  return Math.min(8, Math.max(2, Math.ceil(40_000 / Math.max(1, demo.measureMs))));
+}
 
 /** The policy a demo label runs in the simulator, and what the simulation leaves out. */
 export function simPolicyFor(label: string): { policy: Policy; note?: string } {
@@ -67,6 +73,9 @@ export function simScenarioFor(demo: DemoScenario, users: number): Scenario {
     serviceSigma: sigmaForCv(first?.serviceTimeCv ?? 0),
     rpsPerUser: demo.ratePerUser,
     rttJitter: 'normal',
+    // A gRPC call crosses the delay proxy as about two writes each way (measured: 100 ± 20 ms links
+    // give a ~112 ms mean at low rate, 0.56 × jitter above the mean, as the max of two samples does).
+    segmentsPerDirection: DEMO_SEGMENTS_PER_DIRECTION,
   };
 }
 
@@ -129,7 +138,7 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** Every policy at every level, replications pooled. */
 export function simulateDemo(demo: DemoScenario, o: DemoSimOptions & { replications?: number }): Record<string, PredictedLevel[]> {
-  const reps = o.replications ?? DEFAULT_REPLICATIONS;
+  const reps = o.replications ?? defaultReplications(demo);
   const out: Record<string, PredictedLevel[]> = {};
   for (const label of demo.policies) {
     out[label] = demo.users.map((users) => {
@@ -166,7 +175,7 @@ export interface PredictOptions extends DemoSimOptions {
 
 /** The simulator's prediction for the demo, with a per-request overhead calibrated at the lowest load. */
 export function predictDemo(demo: DemoScenario, o: PredictOptions): DemoPrediction {
-  const replications = o.replications ?? DEFAULT_REPLICATIONS;
+  const replications = o.replications ?? defaultReplications(demo);
   const notes = demo.policies.map((p) => simPolicyFor(p).note).filter((n): n is string => Boolean(n));
   const raw = simulateDemo(demo, { probeIntervalMs: o.probeIntervalMs, replications });
   const lowest = Math.min(...demo.users);

@@ -33,6 +33,11 @@ export interface Scenario {
    * user-space netem does it, each direction max(0, rttMs/2 + jitterMs/2 · N(0, 1)).
    */
   readonly rttJitter?: 'uniform' | 'normal';
+  /**
+   * 'normal' only: writes per direction per request, each delayed independently and delivered in
+   * order, so a direction takes the largest of this many one-way samples (default 1).
+   */
+  readonly segmentsPerDirection?: number;
 }
 
 export function serviceCv2(s: Scenario): number {

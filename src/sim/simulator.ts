@@ -116,7 +116,11 @@ export function runSimulation(o: RunOptions): RunResult {
       const rttMs = jittered(rng, l.rttMs, l.jitterMs);
       return { rttMs, upMs: rttMs / 2 };
     }
-    const oneWay = () => Math.max(0, l.rttMs / 2 + (l.jitterMs / 2) * standardNormal(rng));
+    const oneWay = () => {
+      let d = 0;
+      for (let k = 0; k < (s.segmentsPerDirection ?? 1); k++) d = Math.max(d, l.rttMs / 2 + (l.jitterMs / 2) * standardNormal(rng));
+      return d;
+    };
     const upMs = oneWay();
     return { rttMs: upMs + oneWay(), upMs };
   };

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { NodeQueueModel } from './queueing.js';
+import { solveShares } from './shares.js';
+import type { SolveOptions } from './shares.js';
+import { makeInput } from './testing.js';
+import type { PolicyInput } from './types.js';
+
+function lcg(seed: number): () => number {
+  let s = seed;
+  return () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+}
+
+/** Random service: `G` gateways, backends on some of them plus a cloud, random RTTs, demand on a few. */
+function randomCase(rand: () => number): { input: PolicyInput; options: SolveOptions } {
+  const G = 4 + Math.floor(rand() * 8);
+  const names = Array.from({ length: G }, (_, i) => `g${i}`);
+  const backends: Record<string, [number, number]> = { cloud: [4, 16] };
+  for (const n of names) if (rand() < 0.4) backends[n] = [1, 4];
+  const rtt: Record<string, number> = {};
+  for (const a of [...names, 'cloud']) for (const b of [...names, 'cloud']) if (a < b) rtt[`${a}>${b}`] = 2 + rand() * 80;
+  const demandRps: Record<string, number> = {};
+  for (const n of names) if (rand() < 0.4) demandRps[n] = rand() * 400;
+  const input = makeInput({ gateways: names, backends, rtt, demandRps, serviceTimeMs: 15 });
+  const models: NodeQueueModel[] = input.backends.map((b) => ({ pods: b.readyEndpoints, slotsPerPod: b.capacity / b.readyEndpoints, serviceTimeMs: 15, serviceCv2: 1 }));
+  const demand = input.gateways.map((g) => input.demandRps(g));
+  return { input, options: { models, maxUtilisation: 0.8, segments: 12, spacingPower: 1.5, demandRps: demand } };
+}
+
+test('solveShares: an idle gateway goes where a sliver of demand would (the marginal cost), not just the nearest node', () => {
+  const rand = lcg(5);
+  let notNearest = 0;
+  for (let k = 0; k < 150; k++) {
+    const { input, options } = randomCase(rand);
+    const total = options.demandRps.reduce((a, b) => a + b, 0);
+    if (total === 0) continue;
+    const solved = solveShares(input, options);
+    // Reference: every idle gateway carries a sliver and goes through the full solver.
+    const reference = solveShares(input, { ...options, demandRps: options.demandRps.map((d) => (d > 0 ? d : total * 1e-7)) });
+    input.gateways.forEach((g, gi) => {
+      if (options.demandRps[gi]! > 0) return;
+      const got = [...solved.shares.get(g)!];
+      assert.equal(got.length, 1, `case ${k} ${g}: one node`);
+      const want = [...reference.shares.get(g)!].sort((a, b) => b[1] - a[1])[0]![0];
+      assert.equal(got[0]![0], want, `case ${k} ${g}`);
+      const nearest = input.backends.map((b) => b.node).sort((a, b) => input.rttMs(g, a) - input.rttMs(g, b))[0];
+      if (want !== nearest) notNearest++;
+    });
+    // Idle gateways carry no load: node loads match the reference up to the slivers.
+    for (const [n, rps] of solved.nodeRps) assert.ok(Math.abs(rps - reference.nodeRps.get(n)!) <= total * 1e-5, `case ${k} ${n}`);
+  }
+  assert.ok(notNearest > 5, `marginal cost mattered in ${notNearest} idle routes`);
+});
+
+test('solveShares: gateways with identical latency rows share one commodity with the same optimum', () => {
+  // a1..a3 sit in one site without a pod (identical rows); b1 and the cloud hold the pods.
+  const sites = { 'a1>a2': 2, 'a1>a3': 2, 'a2>a3': 2, 'a1>b1': 20, 'a2>b1': 20, 'a3>b1': 20, 'a1>cloud': 40, 'a2>cloud': 40, 'a3>cloud': 40, 'b1>cloud': 40 };
+  const base = { gateways: ['a1', 'a2', 'a3', 'b1'], backends: { b1: [1, 4], cloud: [4, 16] } as Record<string, [number, number]>, rtt: sites, serviceTimeMs: 15 };
+  const models = (input: PolicyInput): NodeQueueModel[] => input.backends.map((b) => ({ pods: b.readyEndpoints, slotsPerPod: 4, serviceTimeMs: 15, serviceCv2: 1 }));
+  const spread = makeInput({ ...base, demandRps: { a1: 100, a2: 60, a3: 40, b1: 50 } });
+  const one = makeInput({ ...base, demandRps: { a1: 200, b1: 50 } });
+  const solve = (input: PolicyInput) =>
+    solveShares(input, { models: models(input), maxUtilisation: 0.8, segments: 12, spacingPower: 1.5, demandRps: input.gateways.map((g) => input.demandRps(g)) });
+  const a = solve(spread);
+  const b = solve(one);
+  assert.ok((a.shares.get('a1')!.get('cloud') ?? 0) > 0.1, 'the site spills to the cloud');
+  for (const g of ['a1', 'a2', 'a3']) assert.deepEqual(a.shares.get(g), a.shares.get('a1'));
+  assert.deepEqual(a.shares.get('a1'), b.shares.get('a1'));
+  for (const [n, rps] of a.nodeRps) assert.ok(Math.abs(rps - b.nodeRps.get(n)!) < 1e-6, n);
+});

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { DemoResults, PolicyResult } from '../emulator/experiment.js';
+import { predictionRows, predictionTable, predictionVerdict, verdicts } from '../emulator/report.js';
+import { faastScenario, type DemoScenario } from '../emulator/scenario.js';
+import type { LatencySummary } from '../emulator/stats.js';
+import { nearestPolicy } from '../policy/nearest.js';
+import { sigmaForCv } from '../util/rng.js';
+import { demoPrelude, predictDemo, simPolicyFor, simRunFor, simScenarioFor, type DemoPrediction } from './from-demo.js';
+import type { Scenario } from './scenario.js';
+import { runSimulation } from './simulator.js';
+
+test('from-demo: the quick FaaSt demo maps to the simulator node by node, link by link', () => {
+  const demo = faastScenario('quick', 7);
+  const s = simScenarioFor(demo, 5);
+  // 5 users over 2 entry nodes: 3 and 2 (ratePerGateway), so shares follow the level.
+  assert.deepEqual(
+    s.nodes.map((n) => [n.name, n.pods, n.slotsPerPod, n.userShare, n.serviceTimeMs, n.serviceSigma]),
+    [
+      ['edge-1', 1, 2, 0.6, 20, sigmaForCv(0.5)],
+      ['edge-2', 1, 2, 0.4, 20, sigmaForCv(0.5)],
+      ['cloud-1', 4, 2, 0, 20, sigmaForCv(0.5)],
+    ],
+  );
+  assert.equal(simScenarioFor(demo, 25).nodes[0]!.userShare, 0.52);
+  assert.deepEqual(
+    s.links.map((l) => [l.a, l.b, l.rttMs, l.jitterMs]),
+    [
+      ['edge-1', 'edge-2', 20, 4],
+      ['edge-1', 'cloud-1', 50, 10],
+      ['edge-2', 'cloud-1', 100, 20],
+    ],
+  );
+  assert.equal(s.rttJitter, 'normal');
+  assert.equal(s.segmentsPerDirection, 2);
+  assert.equal(s.localRttMs, 0);
+  assert.equal(s.rpsPerUser, 10);
+  assert.ok(Math.abs(s.serviceSigma - Math.sqrt(Math.log(1.25))) < 1e-12);
+});
+
+test('from-demo: unlisted node pairs get the delay proxies default; runs use the demo loop and history', () => {
+  const base = faastScenario('quick', 3);
+  const demo: DemoScenario = { ...base, links: base.links.filter((l) => l.b !== 'cloud-1' || l.a !== 'edge-2') };
+  const l = simScenarioFor(demo, 5).links.find((x) => x.a === 'edge-2' && x.b === 'cloud-1')!;
+  assert.deepEqual([l.rttMs, l.jitterMs], [50, 0]);
+
+  const run = simRunFor(base, 'proxima+extproc', 45, 2, { probeIntervalMs: 700, overheadMs: 3 });
+  assert.equal(run.policy.name, 'proxima');
+  assert.match(simPolicyFor('proxima+extproc').note ?? '', /not modelled/);
+  assert.equal(simPolicyFor('faast').note, undefined);
+  assert.deepEqual([run.recomputeMs, run.probeIntervalMs, run.loop?.lrsIntervalMs, run.overheadMs], [1000, 700, 1000, 3]);
+  assert.deepEqual([run.warmupMs, run.measureMs, run.users, run.seed], [3000, 4000, 45, 3002]);
+  // Third level: the idle settle time, then levels 5 and 25 against the same control plane.
+  assert.deepEqual(demoPrelude(base, 45), [
+    { durationMs: 3000, rpsByGateway: {} },
+    { durationMs: 7000, rpsByGateway: { 'edge-1': 30, 'edge-2': 20 } },
+    { durationMs: 7000, rpsByGateway: { 'edge-1': 130, 'edge-2': 120 } },
+  ]);
+});
+
+/** One gateway, one remote pod with a tiny service time: the response time is the RTT. */
+function remoteOnly(segments: number | undefined): Scenario {
+  return {
+    name: 'remote',
+    description: 'remote',
+    nodes: [
+      { name: 'a', pods: 0, slotsPerPod: 1, userShare: 1 },
+      { name: 'b', pods: 1, slotsPerPod: 1000, userShare: 0 },
+    ],
+    links: [{ a: 'a', b: 'b', rttMs: 100, jitterMs: 20 }],
+    localRttMs: 0,
+    serviceTimeMs: 0.001,
+    serviceSigma: 0,
+    rpsPerUser: 10,
+    rttJitter: 'normal',
+    ...(segments ? { segmentsPerDirection: segments } : {}),
+  };
+}
+
+test('sim: normal per-direction jitter gives rtt ± jitter/√2; two segments per direction add 0.56 jitter', () => {
+  const stats = (segments: number | undefined) => {
+    const r = runSimulation({ scenario: remoteOnly(segments), policy: nearestPolicy, users: 20, seed: 1, warmupMs: 1000, measureMs: 60_000 });
+    const v = [...r.latenciesMs];
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    return { n: v.length, mean, sd: Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length) };
+  };
+  const one = stats(undefined);
+  assert.ok(one.n > 10_000);
+  assert.ok(Math.abs(one.mean - 100) < 0.5, `mean ${one.mean}`);
+  assert.ok(Math.abs(one.sd - 20 / Math.SQRT2) < 0.5, `sd ${one.sd}`);
+  const two = stats(2);
+  // E[max of two N(0, σ)] = σ/√π per direction, σ = 10 ms.
+  assert.ok(Math.abs(two.mean - (100 + (2 * 10) / Math.sqrt(Math.PI))) < 0.5, `mean ${two.mean}`);
+});
+
+test('sim: a prelude is load the loop learns from but nothing in it is measured', () => {
+  const plain = runSimulation({ scenario: remoteOnly(undefined), policy: nearestPolicy, users: 10, seed: 4, warmupMs: 1000, measureMs: 10_000, recomputeMs: 1000 });
+  const withPrelude = runSimulation({
+    scenario: remoteOnly(undefined),
+    policy: nearestPolicy,
+    users: 10,
+    seed: 4,
+    warmupMs: 1000,
+    measureMs: 10_000,
+    recomputeMs: 1000,
+    prelude: [
+      { durationMs: 5000, rpsByGateway: {} },
+      { durationMs: 20_000, rpsByGateway: { a: 500 } },
+    ],
+  });
+  // ~100 req/s measured for 10 s either way (the 500 req/s of the prelude are not counted).
+  for (const r of [plain, withPrelude]) assert.ok(r.requests > 850 && r.requests < 1150, `${r.requests}`);
+  assert.equal(withPrelude.recomputes, plain.recomputes);
+});
+
+function summary(meanMs: number, p95Ms: number, localShare: number): LatencySummary {
+  return { requests: 100, errors: 0, dropped: 0, meanMs, p50Ms: meanMs, p95Ms, p99Ms: p95Ms, localShare, matrix: {}, errorKinds: {} };
+}
+
+function synthetic(proximaMeans: number[]): DemoResults {
+  const scenario = { ...faastScenario('quick', 1), users: [5, 25, 45], policies: ['even', 'proxima'] };
+  const level = (mean: number) => ({ users: 0, meanMs: mean, p95Ms: mean * 2, localShare: 1, requests: 100 });
+  const predicted: DemoPrediction = {
+    overheadMs: 3,
+    calibration: 'test',
+    replications: 1,
+    notes: [],
+    byPolicy: {
+      even: [5, 25, 45].map((users) => ({ ...level(80), users })),
+      proxima: [5, 25, 45].map((users, i) => ({ ...level([20, 60, 80][i]!), users })),
+    },
+    rawByPolicy: {},
+  };
+  const comparison: PolicyResult[] = [
+    { policy: 'even', levels: [5, 25, 45].map((users) => ({ users, summary: summary(160, 300, 0.2), quantilesMs: [] })) },
+    { policy: 'proxima', levels: [5, 25, 45].map((users, i) => ({ users, summary: summary(proximaMeans[i]!, 100, 0.9), quantilesMs: [] })) },
+  ];
+  return { scenario, comparison, predicted };
+}
+
+test('report: proxima-within-15 % verdict passes on the edge of the band and fails outside, whatever other policies do', () => {
+  const inside = predictionVerdict(synthetic([23, 51.5, 91.9]))!;
+  assert.equal(inside.pass, true, inside.detail);
+  assert.match(inside.detail, /25 users 51\.5\/60\.0 ms = 0\.86/);
+  const outside = predictionVerdict(synthetic([20, 60, 92.5]))!;
+  assert.equal(outside.pass, false);
+  assert.match(outside.detail, /off at 45 users/);
+  assert.equal(predictionVerdict(synthetic([16.9, 60, 80]))!.pass, false);
+  assert.ok(verdicts(synthetic([20, 60, 80])).some((v) => v.check.includes('prediction') && v.pass));
+  // Every policy's ratios are in the table (even is 2× off: shown, not judged).
+  const rows = predictionRows(synthetic([20, 60, 80]));
+  assert.equal(rows.length, 6);
+  assert.equal(rows.find((r) => r.policy === 'even')!.meanRatio, 2);
+  assert.match(predictionTable(synthetic([20, 60, 80])), /\| even +\| 45 +\| 160\.0 \/ 80\.0 +\| 2\.00 /);
+  // No prediction, no verdict.
+  const { predicted: _, ...without } = synthetic([20, 60, 80]);
+  assert.equal(predictionVerdict(without), undefined);
+});
+
+test('from-demo: the overhead is calibrated from nearest at the lowest level and added to every prediction', () => {
+  const demo: DemoScenario = { ...faastScenario('quick', 5), users: [5, 15], policies: ['even', 'nearest'], warmupMs: 2000, measureMs: 3000 };
+  const raw = predictDemo(demo, { probeIntervalMs: 1000, replications: 2 });
+  assert.equal(raw.overheadMs, 0);
+  const rawNearest = raw.byPolicy['nearest']![0]!.meanMs;
+  assert.ok(rawNearest > 19 && rawNearest < 22, `${rawNearest}`);
+  const p = predictDemo(demo, { probeIntervalMs: 1000, replications: 2, measuredMeanMs: (label, users) => (label === 'nearest' && users === 5 ? rawNearest + 3.5 : undefined) });
+  assert.equal(p.overheadMs, 3.5);
+  assert.match(p.calibration, /^nearest at 5 users/);
+  assert.ok(Math.abs(p.byPolicy['nearest']![0]!.meanMs - (rawNearest + 3.5)) < 0.02);
+  assert.ok(p.byPolicy['even']![1]!.meanMs > raw.byPolicy['even']![1]!.meanMs + 3);
+  // Deterministic for a seed.
+  assert.deepEqual(predictDemo(demo, { probeIntervalMs: 1000, replications: 2 }).byPolicy, raw.byPolicy);
+});
