@@ -388,7 +388,7 @@ export const DEMO_SPEC: CommandSpec = {
       kind: 'boolean',
       default: false,
       description:
-        'The quick profile (3 load levels, short runs: about a minute and a half) instead of the full FaaSt sweep (users 5..50).',
+        'The quick profile (3 load levels, 5 policies, about 4 minutes with the events) instead of the full FaaSt sweep (users 5..50).',
     },
     {
       name: 'topology',

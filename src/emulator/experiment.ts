@@ -1,7 +1,15 @@
 import type { DemoPrediction } from '../sim/from-demo.js';
 import { EmulatedCluster } from './cluster.js';
 import { linkSpecs, ratePerGateway, type DemoScenario } from './scenario.js';
-import { failuresStopAfterMs, settleTimeMs, summarise, timeline, type LatencySummary, type RequestRecord, type TimelineBucket } from './stats.js';
+import {
+  failuresStopAfterMs,
+  settleTimeMs,
+  summarise,
+  timeline,
+  type LatencySummary,
+  type RequestRecord,
+  type TimelineBucket,
+} from './stats.js';
 
 export interface LevelResult {
   readonly users: number;
@@ -94,7 +102,12 @@ export async function runComparison(cluster: EmulatedCluster, s: DemoScenario, p
  * Scripted events under one policy and constant load: edge-1 loses its pods, the edge-1↔edge-2 link
  * steps from its RTT to +100 ms, the pods come back, the control plane restarts.
  */
-export async function runEvents(cluster: EmulatedCluster, s: DemoScenario, opts: { policy: string; users: number; probeIntervalMs: number; quick: boolean }, progress: (m: string) => void): Promise<EventsResult> {
+export async function runEvents(
+  cluster: EmulatedCluster,
+  s: DemoScenario,
+  opts: { policy: string; users: number; probeIntervalMs: number; quick: boolean },
+  progress: (m: string) => void,
+): Promise<EventsResult> {
   const unit = opts.quick ? 7000 : 12_000;
   const marks: EventMark[] = [
     { tMs: unit, label: 'edge-1 pods die' },
@@ -103,7 +116,9 @@ export async function runEvents(cluster: EmulatedCluster, s: DemoScenario, opts:
     { tMs: 4 * unit, label: 'control plane restart' },
   ];
   const durationMs = 5 * unit;
-  progress(`events: ${opts.policy} at ${opts.users} users for ${durationMs / 1000} s: ${marks.map((m) => `${m.tMs / 1000}s ${m.label}`).join(', ')}`);
+  progress(
+    `events: ${opts.policy} at ${opts.users} users for ${durationMs / 1000} s: ${marks.map((m) => `${m.tMs / 1000}s ${m.label}`).join(', ')}`,
+  );
   await cluster.startControlPlane(opts.policy);
   await cluster.startGateways();
   await sleep(3000);
@@ -113,7 +128,12 @@ export async function runEvents(cluster: EmulatedCluster, s: DemoScenario, opts:
       progress(`events: t=${((performance.now() - started) / 1000).toFixed(1)} s ${marks.find((m) => m.tMs === tMs)?.label ?? ''}`);
       await fn();
     });
-  const steppedLinks = linkSpecs({ ...s, links: s.links.map((l) => ((l.a === 'edge-1' && l.b === 'edge-2') || (l.a === 'edge-2' && l.b === 'edge-1') ? { ...l, rttMs: l.rttMs + 100 } : l)) });
+  const steppedLinks = linkSpecs({
+    ...s,
+    links: s.links.map((l) =>
+      (l.a === 'edge-1' && l.b === 'edge-2') || (l.a === 'edge-2' && l.b === 'edge-1') ? { ...l, rttMs: l.rttMs + 100 } : l,
+    ),
+  });
   const script = Promise.all([
     at(marks[0]!.tMs, async () => {
       await cluster.podsAction('edge-1', 'stop');

@@ -22,24 +22,49 @@ export function verdicts(r: DemoResults): Verdict[] {
   const fa = level(faast, lowest);
   if (px && ev) {
     const ratio = ev.p95Ms / px.p95Ms;
-    out.push({ check: `proxima p95 at ${lowest} users ≥ 3× lower than even`, pass: ratio >= 3, detail: `even ${ev.p95Ms} ms / proxima ${px.p95Ms} ms = ${ratio.toFixed(1)}×` });
+    out.push({
+      check: `proxima p95 at ${lowest} users ≥ 3× lower than even`,
+      pass: ratio >= 3,
+      detail: `even ${ev.p95Ms} ms / proxima ${px.p95Ms} ms = ${ratio.toFixed(1)}×`,
+    });
   }
-  if (px && fa) out.push({ check: `proxima p95 at ${lowest} users no worse than faast`, pass: px.p95Ms <= fa.p95Ms * 1.05, detail: `proxima ${px.p95Ms} ms vs faast ${fa.p95Ms} ms` });
+  if (px && fa)
+    out.push({
+      check: `proxima p95 at ${lowest} users no worse than faast`,
+      pass: px.p95Ms <= fa.p95Ms * 1.05,
+      detail: `proxima ${px.p95Ms} ms vs faast ${fa.p95Ms} ms`,
+    });
   if (proxima && faast) {
     const worse = proxima.levels.filter((l) => {
       const f = level(faast, l.users);
       return f && l.summary.meanMs > f.meanMs * 1.05;
     });
-    out.push({ check: 'proxima mean no worse than faast at every load level (5 % noise margin)', pass: worse.length === 0, detail: worse.length ? `worse at ${worse.map((l) => l.users).join(', ')} users` : 'holds at every level' });
+    out.push({
+      check: 'proxima mean no worse than faast at every load level (5 % noise margin)',
+      pass: worse.length === 0,
+      detail: worse.length ? `worse at ${worse.map((l) => l.users).join(', ')} users` : 'holds at every level',
+    });
   }
   const pv = predictionVerdict(r);
   if (pv) out.push(pv);
   const e = r.events;
   if (e) {
-    out.push({ check: 'control-plane restart: no RPC fails', pass: e.measures.restartFailures === 0, detail: `${e.measures.restartFailures} failed RPCs after the restart` });
-    out.push({ check: 'node loses its pods: RPC failures stop within 2 s', pass: e.measures.podLossFailuresStopMs <= 2000, detail: `${e.measures.podLossFailures} failed RPCs, the last ${(e.measures.podLossFailuresStopMs / 1000).toFixed(2)} s after the loss` });
+    out.push({
+      check: 'control-plane restart: no RPC fails',
+      pass: e.measures.restartFailures === 0,
+      detail: `${e.measures.restartFailures} failed RPCs after the restart`,
+    });
+    out.push({
+      check: 'node loses its pods: RPC failures stop within 2 s',
+      pass: e.measures.podLossFailuresStopMs <= 2000,
+      detail: `${e.measures.podLossFailures} failed RPCs, the last ${(e.measures.podLossFailuresStopMs / 1000).toFixed(2)} s after the loss`,
+    });
     const limit = 2 * e.measures.probeIntervalMs;
-    out.push({ check: 'delay step: traffic settles within 2 probe intervals', pass: e.measures.delayStepSettleMs <= limit + e.bucketMs, detail: `settled after ${(e.measures.delayStepSettleMs / 1000).toFixed(2)} s (2 intervals = ${limit / 1000} s)` });
+    out.push({
+      check: 'delay step: traffic settles within 2 probe intervals',
+      pass: e.measures.delayStepSettleMs <= limit + e.bucketMs,
+      detail: `settled after ${(e.measures.delayStepSettleMs / 1000).toFixed(2)} s (2 intervals = ${limit / 1000} s)`,
+    });
   }
   return out;
 }
@@ -84,7 +109,9 @@ export function predictionVerdict(r: DemoResults): Verdict | undefined {
   const rows = predictionRows(r).filter((x) => x.policy === 'proxima');
   if (!r.predicted || rows.length === 0) return undefined;
   const off = rows.filter((x) => !(Math.abs(x.meanRatio - 1) <= PREDICTION_TOLERANCE));
-  const ratios = rows.map((x) => `${x.users} users ${x.measured.meanMs.toFixed(1)}/${x.predicted.meanMs.toFixed(1)} ms = ${x.meanRatio.toFixed(2)}`).join(', ');
+  const ratios = rows
+    .map((x) => `${x.users} users ${x.measured.meanMs.toFixed(1)}/${x.predicted.meanMs.toFixed(1)} ms = ${x.meanRatio.toFixed(2)}`)
+    .join(', ');
   return {
     check: `proxima mean within ${PREDICTION_TOLERANCE * 100} % of the simulator's prediction at every load level`,
     pass: off.length === 0,
@@ -108,7 +135,10 @@ export function predictionTable(r: DemoResults): string {
   }
   const p = r.predicted;
   const head = p
-    ? [`Predicted by the policy simulator (${p.replications} seeded runs per cell); per-request overhead ${p.overheadMs} ms, calibrated from ${p.calibration}.`, ...p.notes]
+    ? [
+        `Predicted by the policy simulator (${p.replications} seeded runs per cell); per-request overhead ${p.overheadMs} ms, calibrated from ${p.calibration}.`,
+        ...p.notes,
+      ]
     : [];
   return [...head, table(rows)].join('\n');
 }
@@ -125,7 +155,17 @@ export function comparisonTable(r: DemoResults): string {
   for (const p of r.comparison) {
     for (const l of p.levels) {
       const s = l.summary;
-      rows.push([p.policy, String(l.users), String(l.users * r.scenario.ratePerUser), s.meanMs.toFixed(1), s.p50Ms.toFixed(1), s.p95Ms.toFixed(1), s.p99Ms.toFixed(1), (s.localShare * 100).toFixed(1), String(s.errors)]);
+      rows.push([
+        p.policy,
+        String(l.users),
+        String(l.users * r.scenario.ratePerUser),
+        s.meanMs.toFixed(1),
+        s.p50Ms.toFixed(1),
+        s.p95Ms.toFixed(1),
+        s.p99Ms.toFixed(1),
+        (s.localShare * 100).toFixed(1),
+        String(s.errors),
+      ]);
     }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
@@ -157,7 +197,13 @@ export function reportHtml(r: DemoResults, v: readonly Verdict[]): string {
           const total = Object.values(row).reduce((a, b) => a + b, 0);
           return total ? (100 * (row[n] ?? 0)) / total : undefined;
         },
-        { title: `${p.policy} at ${top} users: share of each gateway's requests per serving node`, unit: '%', rowLabel: 'gateway', colLabel: 'served on', cell: 70 },
+        {
+          title: `${p.policy} at ${top} users: share of each gateway's requests per serving node`,
+          unit: '%',
+          rowLabel: 'gateway',
+          colLabel: 'served on',
+          cell: 70,
+        },
       );
     })
     .join('\n');
@@ -172,14 +218,21 @@ export function reportHtml(r: DemoResults, v: readonly Verdict[]): string {
       ],
       { title: `Events under ${e.policy} at ${e.users} users: latency`, yLabel: 'ms', markers },
     );
-    const errs = timeSeriesChart([{ label: 'failed RPCs', points: e.timeline.map((b) => [b.tMs / 1000, b.errors] as const) }], { title: 'Failed RPCs per 250 ms', yLabel: 'RPCs', markers, height: 200 });
+    const errs = timeSeriesChart([{ label: 'failed RPCs', points: e.timeline.map((b) => [b.tMs / 1000, b.errors] as const) }], {
+      title: 'Failed RPCs per 250 ms',
+      yLabel: 'RPCs',
+      markers,
+      height: 200,
+    });
     const share = timeSeriesChart(
       nodes.map((n) => ({ label: `on ${n}`, points: e.edge1Timeline.map((b) => [b.tMs / 1000, 100 * (b.servedShare[n] ?? 0)] as const) })),
       { title: 'Where requests entering edge-1 are served (%)', yLabel: '%', markers, yMax: 100 },
     );
     events = `<h2>Scripted events</h2>${lat}${errs}${share}`;
   }
-  const verdictRows = v.map((x) => `<tr><td>${x.pass ? '✅' : '❌'}</td><td>${escapeXml(x.check)}</td><td>${escapeXml(x.detail)}</td></tr>`).join('');
+  const verdictRows = v
+    .map((x) => `<tr><td>${x.pass ? '✅' : '❌'}</td><td>${escapeXml(x.check)}</td><td>${escapeXml(x.detail)}</td></tr>`)
+    .join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Proxima demo report</title>
 <style>body{font-family:system-ui,sans-serif;margin:20px;color:#222}table{border-collapse:collapse;font-size:13px}td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}pre{background:#f6f6f6;padding:8px}svg{margin:6px}</style>
 </head><body>

@@ -66,7 +66,7 @@ export function faastScenario(profile: 'quick' | 'full', seed: number): DemoScen
     ],
     users: profile === 'quick' ? [5, 25, 45] : [5, 10, 15, 20, 25, 30, 35, 40, 45, 50],
     ratePerUser: 10,
-    warmupMs: profile === 'quick' ? 3000 : 5000,
+    warmupMs: profile === 'quick' ? 5000 : 8000,
     measureMs: profile === 'quick' ? 4000 : 20_000,
     policies: ['even', 'faast', 'nearest', 'proxima', 'proxima+extproc'],
     seed,

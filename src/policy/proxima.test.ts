@@ -147,7 +147,12 @@ test('proxima: an observed latency with its load is read as service + queueing, 
 test('proxima: noisy per-node service-time estimates at low load do not pull traffic off a local pod', () => {
   // Same pods everywhere; gateway reports make e1 look 3× slower than e2 (20 ms apart). Pooled, both
   // gateways stay local; trusting each node's estimate sends e1's traffic to e2.
-  const spec: InputSpec = { ...edge, demandRps: { e1: 30, e2: 20 }, serviceTimeMs: { e1: 45, e2: 15, e3: 20, cloud: 20 }, serviceLoadRps: { e1: 30, e2: 20 } };
+  const spec: InputSpec = {
+    ...edge,
+    demandRps: { e1: 30, e2: 20 },
+    serviceTimeMs: { e1: 45, e2: 15, e3: 20, cloud: 20 },
+    serviceLoadRps: { e1: 30, e2: 20 },
+  };
   assert.equal(shareOf(proximaPolicy.assign(makeInput(spec)).get('e1'), 'e1'), 1);
   assert.equal(shareOf(proximaPolicy.assign(makeInput(spec)).get('e2'), 'e2'), 1);
   assert.ok(shareOf(createProximaPolicy({ poolServiceTime: false }).assign(makeInput(spec)).get('e1'), 'e1') < 1);

@@ -47,7 +47,9 @@ function pooledServiceTimeMs(estimates: ReadonlyArray<{ serviceTimeMs: number; l
   const known = estimates.filter((m) => m.serviceTimeMs > 0);
   if (known.length === 0) return undefined;
   const weight = known.reduce((s, m) => s + m.loadRps, 0);
-  return weight > 0 ? known.reduce((s, m) => s + m.serviceTimeMs * m.loadRps, 0) / weight : known.reduce((s, m) => s + m.serviceTimeMs, 0) / known.length;
+  return weight > 0
+    ? known.reduce((s, m) => s + m.serviceTimeMs * m.loadRps, 0) / weight
+    : known.reduce((s, m) => s + m.serviceTimeMs, 0) / known.length;
 }
 
 /**
@@ -76,7 +78,11 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
       const one = keepAll
         ? (g: string): GatewayAssignment => {
             const kept = input.previous!.get(g)!.localities.filter((l) => l.priority === 0);
-            return keepFailoverOrder(view, assemble(view, g, [...kept], `kept: ${keepAll}; now: ${computed.get(g)!.reason()}`), input.previous?.get(g));
+            return keepFailoverOrder(
+              view,
+              assemble(view, g, [...kept], `kept: ${keepAll}; now: ${computed.get(g)!.reason()}`),
+              input.previous?.get(g),
+            );
           }
         : (g: string): GatewayAssignment => {
             const next = computed.get(g)!;
@@ -121,7 +127,8 @@ function withoutDemand(input: PolicyInput): Map<string, Computed> {
       best
         ? {
             shares: new Map([[best.node, 1]]),
-            reason: () => `no demand known: ${best.node === g ? 'local' : `nearest ${best.node} at ${input.rttMs(g, best.node).toFixed(1)} ms`}`,
+            reason: () =>
+              `no demand known: ${best.node === g ? 'local' : `nearest ${best.node} at ${input.rttMs(g, best.node).toFixed(1)} ms`}`,
           }
         : { shares: new Map(), reason: () => 'no reachable node with ready endpoints' },
     );
@@ -193,7 +200,13 @@ function withDemand(input: PolicyInput, demand: number[], totalRps: number, o: P
   const pooled = o.poolServiceTime ? pooledServiceTimeMs(estimates) : undefined;
   const models: NodeQueueModel[] = estimates.map((e) => ({ ...e.shape, serviceTimeMs: pooled ?? e.serviceTimeMs }));
   // A gateway without demand still gets a route: where the marginal cost is least (see solveShares).
-  const solved = solveShares(input, { models, maxUtilisation: o.targetUtilisation, segments: o.segments, spacingPower: 1.5, demandRps: demand });
+  const solved = solveShares(input, {
+    models,
+    maxUtilisation: o.targetUtilisation,
+    segments: o.segments,
+    spacingPower: 1.5,
+    demandRps: demand,
+  });
   const out = new Map<string, Computed>();
   const backendIndex = new Map(input.backends.map((b, i) => [b.node, i] as const));
   input.gateways.forEach((g, gi) => {

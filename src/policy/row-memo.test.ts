@@ -11,7 +11,13 @@ const nodes = ['a1', 'a2', 'a3', 'b1', 'b2', 'b3'];
 const rtt: Record<string, number> = {};
 for (const x of nodes) for (const y of nodes) if (x < y) rtt[`${x}>${y}`] = x[0] === y[0] ? 2 : 40;
 const input = (extra: Partial<Parameters<typeof makeInput>[0]> = {}): PolicyInput =>
-  makeInput({ gateways: nodes, backends: { a1: [2, 20], b1: [1, 10], b2: [3, 30] }, rtt, serviceTimeMs: { a1: 5, b1: 12, b2: 7 }, ...extra });
+  makeInput({
+    gateways: nodes,
+    backends: { a1: [2, 20], b1: [1, 10], b2: [3, 30] },
+    rtt,
+    serviceTimeMs: { a1: 5, b1: 12, b2: 7 },
+    ...extra,
+  });
 
 function alone(policy: Policy, whole: PolicyInput, gateway: string) {
   return policy.assign({ ...whole, gateways: [gateway] }).get(gateway);

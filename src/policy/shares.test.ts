@@ -22,7 +22,12 @@ function randomCase(rand: () => number): { input: PolicyInput; options: SolveOpt
   const demandRps: Record<string, number> = {};
   for (const n of names) if (rand() < 0.4) demandRps[n] = rand() * 400;
   const input = makeInput({ gateways: names, backends, rtt, demandRps, serviceTimeMs: 15 });
-  const models: NodeQueueModel[] = input.backends.map((b) => ({ pods: b.readyEndpoints, slotsPerPod: b.capacity / b.readyEndpoints, serviceTimeMs: 15, serviceCv2: 1 }));
+  const models: NodeQueueModel[] = input.backends.map((b) => ({
+    pods: b.readyEndpoints,
+    slotsPerPod: b.capacity / b.readyEndpoints,
+    serviceTimeMs: 15,
+    serviceCv2: 1,
+  }));
   const demand = input.gateways.map((g) => input.demandRps(g));
   return { input, options: { models, maxUtilisation: 0.8, segments: 12, spacingPower: 1.5, demandRps: demand } };
 }
@@ -54,13 +59,36 @@ test('solveShares: an idle gateway goes where a sliver of demand would (the marg
 
 test('solveShares: gateways with identical latency rows share one commodity with the same optimum', () => {
   // a1..a3 sit in one site without a pod (identical rows); b1 and the cloud hold the pods.
-  const sites = { 'a1>a2': 2, 'a1>a3': 2, 'a2>a3': 2, 'a1>b1': 20, 'a2>b1': 20, 'a3>b1': 20, 'a1>cloud': 40, 'a2>cloud': 40, 'a3>cloud': 40, 'b1>cloud': 40 };
-  const base = { gateways: ['a1', 'a2', 'a3', 'b1'], backends: { b1: [1, 4], cloud: [4, 16] } as Record<string, [number, number]>, rtt: sites, serviceTimeMs: 15 };
-  const models = (input: PolicyInput): NodeQueueModel[] => input.backends.map((b) => ({ pods: b.readyEndpoints, slotsPerPod: 4, serviceTimeMs: 15, serviceCv2: 1 }));
+  const sites = {
+    'a1>a2': 2,
+    'a1>a3': 2,
+    'a2>a3': 2,
+    'a1>b1': 20,
+    'a2>b1': 20,
+    'a3>b1': 20,
+    'a1>cloud': 40,
+    'a2>cloud': 40,
+    'a3>cloud': 40,
+    'b1>cloud': 40,
+  };
+  const base = {
+    gateways: ['a1', 'a2', 'a3', 'b1'],
+    backends: { b1: [1, 4], cloud: [4, 16] } as Record<string, [number, number]>,
+    rtt: sites,
+    serviceTimeMs: 15,
+  };
+  const models = (input: PolicyInput): NodeQueueModel[] =>
+    input.backends.map((b) => ({ pods: b.readyEndpoints, slotsPerPod: 4, serviceTimeMs: 15, serviceCv2: 1 }));
   const spread = makeInput({ ...base, demandRps: { a1: 100, a2: 60, a3: 40, b1: 50 } });
   const one = makeInput({ ...base, demandRps: { a1: 200, b1: 50 } });
   const solve = (input: PolicyInput) =>
-    solveShares(input, { models: models(input), maxUtilisation: 0.8, segments: 12, spacingPower: 1.5, demandRps: input.gateways.map((g) => input.demandRps(g)) });
+    solveShares(input, {
+      models: models(input),
+      maxUtilisation: 0.8,
+      segments: 12,
+      spacingPower: 1.5,
+      demandRps: input.gateways.map((g) => input.demandRps(g)),
+    });
   const a = solve(spread);
   const b = solve(one);
   assert.ok((a.shares.get('a1')!.get('cloud') ?? 0) > 0.1, 'the site spills to the cloud');

@@ -49,12 +49,13 @@ test('from-demo: unlisted node pairs get the delay proxies default; runs use the
   assert.match(simPolicyFor('proxima+extproc').note ?? '', /not modelled/);
   assert.equal(simPolicyFor('faast').note, undefined);
   assert.deepEqual([run.recomputeMs, run.probeIntervalMs, run.loop?.lrsIntervalMs, run.overheadMs], [1000, 700, 1000, 3]);
-  assert.deepEqual([run.warmupMs, run.measureMs, run.users, run.seed], [3000, 4000, 45, 3002]);
+  assert.deepEqual([run.warmupMs, run.measureMs, run.users, run.seed], [base.warmupMs, base.measureMs, 45, 3002]);
   // Third level: the idle settle time, then levels 5 and 25 against the same control plane.
+  const level = base.warmupMs + base.measureMs;
   assert.deepEqual(demoPrelude(base, 45), [
-    { durationMs: 3000, rpsByGateway: {} },
-    { durationMs: 7000, rpsByGateway: { 'edge-1': 30, 'edge-2': 20 } },
-    { durationMs: 7000, rpsByGateway: { 'edge-1': 130, 'edge-2': 120 } },
+    { durationMs: Math.max(2000, base.warmupMs), rpsByGateway: {} },
+    { durationMs: level, rpsByGateway: { 'edge-1': 30, 'edge-2': 20 } },
+    { durationMs: level, rpsByGateway: { 'edge-1': 130, 'edge-2': 120 } },
   ]);
 });
 
@@ -79,7 +80,14 @@ function remoteOnly(segments: number | undefined): Scenario {
 
 test('sim: normal per-direction jitter gives rtt ± jitter/√2; two segments per direction add 0.56 jitter', () => {
   const stats = (segments: number | undefined) => {
-    const r = runSimulation({ scenario: remoteOnly(segments), policy: nearestPolicy, users: 20, seed: 1, warmupMs: 1000, measureMs: 60_000 });
+    const r = runSimulation({
+      scenario: remoteOnly(segments),
+      policy: nearestPolicy,
+      users: 20,
+      seed: 1,
+      warmupMs: 1000,
+      measureMs: 60_000,
+    });
     const v = [...r.latenciesMs];
     const mean = v.reduce((a, b) => a + b, 0) / v.length;
     return { n: v.length, mean, sd: Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length) };
@@ -94,7 +102,15 @@ test('sim: normal per-direction jitter gives rtt ± jitter/√2; two segments pe
 });
 
 test('sim: a prelude is load the loop learns from but nothing in it is measured', () => {
-  const plain = runSimulation({ scenario: remoteOnly(undefined), policy: nearestPolicy, users: 10, seed: 4, warmupMs: 1000, measureMs: 10_000, recomputeMs: 1000 });
+  const plain = runSimulation({
+    scenario: remoteOnly(undefined),
+    policy: nearestPolicy,
+    users: 10,
+    seed: 4,
+    warmupMs: 1000,
+    measureMs: 10_000,
+    recomputeMs: 1000,
+  });
   const withPrelude = runSimulation({
     scenario: remoteOnly(undefined),
     policy: nearestPolicy,
@@ -133,7 +149,10 @@ function synthetic(proximaMeans: number[]): DemoResults {
   };
   const comparison: PolicyResult[] = [
     { policy: 'even', levels: [5, 25, 45].map((users) => ({ users, summary: summary(160, 300, 0.2), quantilesMs: [] })) },
-    { policy: 'proxima', levels: [5, 25, 45].map((users, i) => ({ users, summary: summary(proximaMeans[i]!, 100, 0.9), quantilesMs: [] })) },
+    {
+      policy: 'proxima',
+      levels: [5, 25, 45].map((users, i) => ({ users, summary: summary(proximaMeans[i]!, 100, 0.9), quantilesMs: [] })),
+    },
   ];
   return { scenario, comparison, predicted };
 }
@@ -158,12 +177,22 @@ test('report: proxima-within-15 % verdict passes on the edge of the band and fai
 });
 
 test('from-demo: the overhead is calibrated from nearest at the lowest level and added to every prediction', () => {
-  const demo: DemoScenario = { ...faastScenario('quick', 5), users: [5, 15], policies: ['even', 'nearest'], warmupMs: 2000, measureMs: 3000 };
+  const demo: DemoScenario = {
+    ...faastScenario('quick', 5),
+    users: [5, 15],
+    policies: ['even', 'nearest'],
+    warmupMs: 2000,
+    measureMs: 3000,
+  };
   const raw = predictDemo(demo, { probeIntervalMs: 1000, replications: 2 });
   assert.equal(raw.overheadMs, 0);
   const rawNearest = raw.byPolicy['nearest']![0]!.meanMs;
   assert.ok(rawNearest > 19 && rawNearest < 22, `${rawNearest}`);
-  const p = predictDemo(demo, { probeIntervalMs: 1000, replications: 2, measuredMeanMs: (label, users) => (label === 'nearest' && users === 5 ? rawNearest + 3.5 : undefined) });
+  const p = predictDemo(demo, {
+    probeIntervalMs: 1000,
+    replications: 2,
+    measuredMeanMs: (label, users) => (label === 'nearest' && users === 5 ? rawNearest + 3.5 : undefined),
+  });
   assert.equal(p.overheadMs, 3.5);
   assert.match(p.calibration, /^nearest at 5 users/);
   assert.ok(Math.abs(p.byPolicy['nearest']![0]!.meanMs - (rawNearest + 3.5)) < 0.02);

@@ -124,7 +124,9 @@ export function runSimulation(o: RunOptions): RunResult {
     const upMs = oneWay();
     return { rttMs: upMs + oneWay(), upMs };
   };
-  const serviceOf = new Map(s.nodes.map((n) => [n.name, { meanMs: n.serviceTimeMs ?? s.serviceTimeMs, sigma: n.serviceSigma ?? s.serviceSigma }] as const));
+  const serviceOf = new Map(
+    s.nodes.map((n) => [n.name, { meanMs: n.serviceTimeMs ?? s.serviceTimeMs, sigma: n.serviceSigma ?? s.serviceSigma }] as const),
+  );
 
   const pods = new Map<string, Pod[]>(
     s.nodes.map((n) => [n.name, Array.from({ length: n.pods }, () => ({ busy: 0, queue: [], head: 0 }))]),
@@ -255,13 +257,14 @@ export function runSimulation(o: RunOptions): RunResult {
       }
     };
     for (const g of gateways) scheduleFrom(0, g);
-  } else for (const g of gateways) {
-    const rps = demandOf(g);
-    if (rps <= 0) continue;
-    const gap = 1000 / rps;
-    const first = exponential(arrivalsRng, gap);
-    q.push(first, () => arrival(first, g, gap));
-  }
+  } else
+    for (const g of gateways) {
+      const rps = demandOf(g);
+      if (rps <= 0) continue;
+      const gap = 1000 / rps;
+      const first = exponential(arrivalsRng, gap);
+      q.push(first, () => arrival(first, g, gap));
+    }
   const every = (periodMs: number, fn: (now: number) => void) => {
     const tick = (now: number) => {
       fn(now);
