@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { startServe, type ServeHandle } from '../src/cli/serve.js';
 import { fixture, send } from '../src/extender/testing.js';
 import { silentLogger } from '../src/log.js';
+import { testServeOptions } from './helpers/serve-options.js';
 
 /** The extender as `proxima serve` runs it: its own listener, /debug/placements and /metrics on admin. */
 describe('extender inside proxima serve', () => {
@@ -10,19 +11,7 @@ describe('extender inside proxima serve', () => {
   const port = (addr: string) => Number(addr.slice(addr.lastIndexOf(':') + 1));
 
   before(async () => {
-    const loopback0 = { host: '127.0.0.1', port: 0 };
-    handle = await startServe(
-      {
-        kubernetes: false,
-        policy: 'nearest',
-        xdsListen: loopback0,
-        extprocListen: loopback0,
-        extenderListen: loopback0,
-        adminListen: loopback0,
-        recomputeIntervalMs: 60_000,
-      },
-      silentLogger(),
-    );
+    handle = await startServe(testServeOptions(), silentLogger());
   });
   after(() => handle.close());
 

@@ -4,27 +4,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServe, type ServeOptions } from '../src/cli/serve.js';
+import { startServe } from '../src/cli/serve.js';
 import { silentLogger } from '../src/log.js';
 import { importK6Script, k6, LOADTEST_DIR } from './loadtest-k6-shim.js';
+import { testServeOptions } from './helpers/serve-options.js';
 
 /**
  * loadtest/extproc-grpc.ts run iteration by iteration against a real `proxima serve` ext_proc
  * listener (embedded example topology, nearest policy): k6's gRPC module is replaced by real
  * @grpc/grpc-js streams with strict protojson request decoding (test/loadtest-k6-shim.ts).
  */
-
-const loopback0 = { host: '127.0.0.1', port: 0 };
-// As test/serve.test.ts's testServeOptions (importing that file would run its test here too).
-const testServeOptions = (): ServeOptions => ({
-  kubernetes: false,
-  policy: 'nearest',
-  xdsListen: loopback0,
-  extprocListen: loopback0,
-  extenderListen: loopback0,
-  adminListen: loopback0,
-  recomputeIntervalMs: 60_000,
-});
 
 const PROTO_DIR = join(LOADTEST_DIR, '..', 'node_modules', '@grpc', 'grpc-js-xds', 'deps');
 

@@ -1,19 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServe, type ServeOptions } from '../src/cli/serve.js';
+import { startServe } from '../src/cli/serve.js';
 import { silentLogger } from '../src/log.js';
-
-const loopback0 = { host: '127.0.0.1', port: 0 };
-export const testServeOptions = (over: Partial<ServeOptions> = {}): ServeOptions => ({
-  kubernetes: false,
-  policy: 'nearest',
-  xdsListen: loopback0,
-  extprocListen: loopback0,
-  extenderListen: loopback0,
-  adminListen: loopback0,
-  recomputeIntervalMs: 60_000,
-  ...over,
-});
+import { testServeOptions } from './helpers/serve-options.js';
 
 test('proxima serve on the embedded default: admin endpoints answer with the real state', async (t) => {
   const handle = await startServe(testServeOptions(), silentLogger());

@@ -7,6 +7,7 @@ import { defaultTopologyPath, packageRoot } from '../src/cli/paths.js';
 import { startServe, type ServeOptions } from '../src/cli/serve.js';
 import { silentLogger } from '../src/log.js';
 import { openBrowser, requireChromium } from './ui-browser.js';
+import { testServeOptions } from './helpers/serve-options.js';
 
 /**
  * The live /ui page of `proxima serve` in headless Chromium: it renders the RTT and traffic
@@ -21,17 +22,7 @@ declare const document: {
   querySelectorAll(selector: string): Iterable<{ textContent: string | null }>;
 };
 
-const loopback0 = { host: '127.0.0.1', port: 0 };
-const serveOptions = (topologyPath: string): ServeOptions => ({
-  topologyPath,
-  kubernetes: false,
-  policy: 'nearest',
-  xdsListen: loopback0,
-  extprocListen: loopback0,
-  extenderListen: loopback0,
-  adminListen: loopback0,
-  recomputeIntervalMs: 60_000,
-});
+const serveOptions = (topologyPath: string): ServeOptions => testServeOptions({ topologyPath });
 
 /** A fourth node with its own pod of default/hello. */
 const EDGE3 = {

@@ -8,6 +8,7 @@ import { comparisonTable, predictionTable, reportHtml, verdicts } from '../emula
 import { predictDemo } from '../sim/from-demo.js';
 import { faastScenario, scenarioFromTopology, type DemoScenario } from '../emulator/scenario.js';
 import { SERVABLE_POLICIES } from '../policy/index.js';
+import { untilTerminated } from './signals.js';
 
 export interface DemoOptions {
   readonly quick: boolean;
@@ -97,10 +98,7 @@ export async function runDemo(
       await cluster.startControlPlane('proxima');
       await cluster.startGateways();
       progress(`cluster left running: live view at ${cluster.adminUrl}/ui (Ctrl-C to stop)`);
-      await new Promise<void>((r) => {
-        process.once('SIGINT', () => r());
-        process.once('SIGTERM', () => r());
-      });
+      await untilTerminated();
     }
     return { results, table, reportPath, allPass: v.every((x) => x.pass) };
   } finally {

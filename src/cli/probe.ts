@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { listen, num, parseOptions, PROBE_SPEC, renderHelp, str, UsageError, type ListenAddress, type ParsedOptions } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import { ProbeAgent } from '../probe/agent.js';
+import { untilTerminated } from './signals.js';
 
 /** Typed `proxima probe` options (from flags/env via PROBE_SPEC, or built directly by tests and the demo). */
 export interface ProbeOptions {
@@ -71,14 +72,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'proxima_process_' });
   const agent = await runProbe(options, log, registry);
-  await new Promise<void>((resolveSignal) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      resolveSignal();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await untilTerminated(log);
   await agent.close();
   return 0;
 }

@@ -20,6 +20,7 @@ import { gatewaysProgrammed } from '../xds/programmed.js';
 import type { MeasurementSink } from '../model/sink.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { defaultTopologyPath } from './paths.js';
+import { untilTerminated } from './signals.js';
 
 /** Typed serve options (from flags/env via SERVE_SPEC, or built directly by tests and the demo). */
 export interface ServeOptions {
@@ -305,14 +306,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       '',
     ].join('\n'),
   );
-  await new Promise<void>((resolveSignal) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      resolveSignal();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await untilTerminated(log);
   await handle.close();
   return 0;
 }

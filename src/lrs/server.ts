@@ -15,6 +15,7 @@ import {
   type RawClusterStats,
   type RawNode,
 } from './parse.js';
+import { onStreamDone } from '../util/grpc-stream.js';
 
 export function createLrsMetrics(registry: Registry) {
   const registers = [registry];
@@ -162,13 +163,7 @@ export class LoadReportingServer {
         this.log.error({ err }, 'LRS: failed to handle a load report');
       }
     });
-    call.on('end', () => {
-      done();
-      call.end();
-    });
-    call.on('error', done);
-    call.on('close', done);
-    call.on('cancelled', done);
+    onStreamDone(call, done);
   }
 
   private reject(reason: LrsRejectReason, n = 1): void {

@@ -41,7 +41,10 @@ export const faastPolicy: Policy = {
         continue;
       }
       const shares = new Map([...inverse].map(([n, v]) => [n, v / sum] as const));
-      const parts = [...shares].map(([n, s]) => `${n} ${(s * 100).toFixed(1)}% (r ${(1 / inverse.get(n)!).toFixed(1)} ms)`);
+      // The three largest shares explain the assignment; a reason per gateway must stay small (1M pairs at scale).
+      const top = [...shares].sort((a, b) => b[1] - a[1]);
+      const parts = top.slice(0, 3).map(([n, s]) => `${n} ${(s * 100).toFixed(1)}% (r ${(1 / inverse.get(n)!).toFixed(1)} ms)`);
+      if (top.length > 3) parts.push(`${top.length - 3} more`);
       const assignment: GatewayAssignment = {
         gateway,
         service: input.service,

@@ -7,6 +7,7 @@ import type { ModelStore } from '../model/store.js';
 import { createProbeCollectorMetrics, type ProbeCollectorMetrics } from './metrics.js';
 import { probeProtos, type AgentMsg, type ControlMsg, type PeerListMsg } from './protocol.js';
 import { DEFAULT_REPORT_LIMITS, validateHello, validateReport, type ProbeRejectReason, type ReportLimits } from './validate.js';
+import { onStreamDone } from '../util/grpc-stream.js';
 
 export interface ProbeCollectorOptions {
   readonly store: ModelStore;
@@ -135,13 +136,7 @@ export class ProbeCollector {
         this.log.error({ err }, 'probe collector: failed to handle an agent message');
       }
     });
-    call.on('end', () => {
-      done();
-      call.end();
-    });
-    call.on('error', done);
-    call.on('close', done);
-    call.on('cancelled', done);
+    onStreamDone(call, done);
   }
 
   private reject(reason: ProbeRejectReason, n = 1): void {

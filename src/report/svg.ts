@@ -79,7 +79,7 @@ export function cdfChart(series: readonly CdfSeries[], opts: CdfChartOptions): s
     parts.push(`<line x1="${xx}" y1="${m.top}" x2="${xx}" y2="${m.top + plotH}" stroke="#eee"/>`);
     parts.push(`<text x="${xx}" y="${m.top + plotH + 14}" text-anchor="middle">${t}</text>`);
   }
-  for (const p of [0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1]) {
+  for (const p of [0, 0.25, 0.5, 0.75, 0.9, 1]) {
     const yy = y(p).toFixed(1);
     parts.push(`<line x1="${m.left}" y1="${yy}" x2="${m.left + plotW}" y2="${yy}" stroke="#eee"/>`);
     parts.push(`<text x="${m.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle">${p}</text>`);

@@ -4,6 +4,7 @@ import type { Topology } from '../../src/model/types.js';
 import { policyByName } from '../../src/policy/index.js';
 import type { Bench, BenchContext, BenchOutcome } from './types.js';
 import { benchTopology } from './xds-fanout.bench.js';
+import { mulberry32 } from '../../src/util/rng.js';
 
 /**
  * Assignment engine at scale (issue 2): initial full compute of every (service, gateway) pair and
@@ -27,17 +28,6 @@ interface Result extends Size {
   readonly fullMs: number;
   readonly heapMiB: number;
   readonly oneServiceMs: { readonly p50: number; readonly p99: number; readonly max: number };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();

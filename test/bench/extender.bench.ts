@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/log.js';
 import { ModelStore } from '../../src/model/store.js';
 import { DEFAULT_MODEL_DEFAULTS, type LatencyEntry, type NodeInfo, type Service } from '../../src/model/types.js';
 import type { Bench, BenchContext, BenchOutcome } from './types.js';
+import { mulberry32 as rng } from '../../src/util/rng.js';
 
 /**
  * Extender latency at 1,000 nodes: filter + prioritize for one Knative revision pod against every
@@ -19,18 +20,6 @@ const NODES = 1000;
 const REGIONS = 20;
 const CLOUD = 10;
 const SVC = 'default/fn-00001';
-
-/** Deterministic PRNG (mulberry32) so every run builds the same topology. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function buildStore(): { store: ModelStore; names: string[] } {
   const rand = rng(42);

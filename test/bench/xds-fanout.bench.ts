@@ -17,6 +17,7 @@ import {
 import { nearestPolicy } from '../../src/policy/nearest.js';
 import { XdsControlPlane } from '../../src/xds/control-plane.js';
 import type { Bench, BenchContext, BenchOutcome } from './types.js';
+import { mulberry32 } from '../../src/util/rng.js';
 
 /**
  * xDS fan-out: one endpoint change → the last affected gateway stream has its update, and a full
@@ -53,17 +54,6 @@ interface SizeResult extends Size {
   readonly peakRssMiB: number;
   readonly rssAfterSyncMiB: number;
   readonly edsEncodings: number;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const nodeName = (i: number): string => `n-${String(i).padStart(4, '0')}`;
