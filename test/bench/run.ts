@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,16 +23,34 @@ export function formatTable(rows: ReadonlyArray<ReadonlyArray<string | number>>)
   return [line(head), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...body.map(line)].join('\n');
 }
 
+/**
+ * Each benchmark runs in a process of its own, so one benchmark's heap and garbage (1,000-node
+ * models) cannot show up as another's tail latency.
+ */
+function runIsolated(files: readonly string[]): void {
+  let failed = 0;
+  for (const file of files) {
+    const name = file.replace(/\.bench\.js$/, '');
+    if (only.length > 0 && !only.includes(name)) continue;
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args, `--child=${file}`], { stdio: 'inherit' });
+    if (r.status !== 0) failed++;
+  }
+  process.stdout.write(`\nreports written to ${outDir}\n`);
+  if (failed > 0) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
-  const files = readdirSync(here)
+  const child = args.find((a) => a.startsWith('--child='))?.slice('--child='.length);
+  const all = readdirSync(here)
     .filter((f) => f.endsWith('.bench.js'))
     .sort();
+  if (!child) return runIsolated(all);
+  const files = [child];
   mkdirSync(outDir, { recursive: true });
   let failed = 0;
   for (const file of files) {
     const mod = (await import(pathToFileURL(join(here, file)).href)) as { default: Bench };
     const bench = mod.default;
-    if (only.length > 0 && !only.includes(bench.name)) continue;
     process.stderr.write(`\n== ${bench.name}: ${bench.description}${quick ? ' (quick)' : ''}\n`);
     const started = Date.now();
     let outcome: BenchOutcome;
@@ -57,7 +76,6 @@ async function main(): Promise<void> {
     process.stdout.write(`\n### ${bench.name} (${seconds.toFixed(1)} s)\n\n${formatTable(outcome.table)}\n`);
     for (const v of outcome.verdicts ?? []) process.stdout.write(`- ${v}\n`);
   }
-  process.stdout.write(`\nreports written to ${outDir}\n`);
   if (failed > 0) process.exitCode = 1;
 }
 
