@@ -1,5 +1,6 @@
 import type protobuf from 'protobufjs';
 import { envoyProtos } from '../protos/envoy.js';
+import { assembleDestinationReply, fastDecode, knownFields, metadataField, setHeaderEntry, type KnownFields } from './wire.js';
 
 /**
  * Wire codec for `envoy.service.ext_proc.v3.ExternalProcessor/Process`: protobufjs decode straight to
@@ -42,11 +43,15 @@ interface HttpHeadersMsg {
   headers?: { headers?: HeaderValueMsg[] };
 }
 
-let types: { req: protobuf.Type; res: protobuf.Type } | undefined;
-function t(): { req: protobuf.Type; res: protobuf.Type } {
+let types: { req: protobuf.Type; res: protobuf.Type; known: KnownFields } | undefined;
+function t(): { req: protobuf.Type; res: protobuf.Type; known: KnownFields } {
   if (!types) {
     const p = envoyProtos();
-    types = { req: p.type('envoy.service.ext_proc.v3.ProcessingRequest'), res: p.type('envoy.service.ext_proc.v3.ProcessingResponse') };
+    types = {
+      req: p.type('envoy.service.ext_proc.v3.ProcessingRequest'),
+      res: p.type('envoy.service.ext_proc.v3.ProcessingResponse'),
+      known: knownFields((n) => p.type(n)),
+    };
   }
   return types;
 }
@@ -55,7 +60,20 @@ function bytesToString(b: Uint8Array): string {
   return Buffer.isBuffer(b) ? b.toString('utf8') : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
 }
 
+const EMPTY_REQUEST: DecodedRequest = Object.freeze({ type: 'empty', rawValues: true });
+
 export function decodeRequest(buf: Buffer): DecodedRequest {
+  const fast = fastDecode(buf, t().known);
+  if (fast) {
+    if (fast.phase === undefined) return EMPTY_REQUEST;
+    // No header at all carried a value: assume current Envoy (raw_value).
+    return { type: fast.phase, headers: fast.headers, rawValues: fast.sawRaw || fast.headers.size === 0 };
+  }
+  return decodeRequestSlow(buf);
+}
+
+/** The protobufjs decode: the reference for `decodeRequest` and its path for unusual messages. */
+export function decodeRequestSlow(buf: Buffer): DecodedRequest {
   let msg: Record<string, unknown>;
   try {
     msg = t().req.decode(buf) as unknown as Record<string, unknown>;
@@ -130,6 +148,57 @@ export interface DestinationReply {
 
 /** request_headers reply: set the destination headers, clear the route cache, `envoy.lb` metadata. */
 export function destinationReply(r: DestinationReply): Buffer {
+  const [destinationEntry, metadata] = destinationFragments(r.destination, r.rawValues);
+  const extra = extraHeaderEntries(r.extraHeaders, r.rawValues);
+  if (r.fallbacks.length === 0 && extra.length === 0) return assembleDestinationReply([destinationEntry], metadata);
+  const entries = [destinationEntry];
+  if (r.fallbacks.length > 0) entries.push(fallbackEntry(r.fallbacks.join(','), r.rawValues));
+  for (const e of extra) entries.push(e);
+  return assembleDestinationReply(entries, metadata);
+}
+
+// Endpoints are few and stable: cache their encoded header entry and metadata (bounded anyway).
+const MAX_CACHED_DESTINATIONS = 4096;
+const destinationCache = [new Map<string, [Buffer, Buffer]>(), new Map<string, [Buffer, Buffer]>()] as const;
+function destinationFragments(destination: string, rawValues: boolean): [Buffer, Buffer] {
+  const cache = destinationCache[rawValues ? 1 : 0];
+  let f = cache.get(destination);
+  if (!f) {
+    if (cache.size >= MAX_CACHED_DESTINATIONS) cache.clear();
+    f = [setHeaderEntry(HEADER_DESTINATION, destination, rawValues), metadataField(LB_METADATA_NAMESPACE, HEADER_DESTINATION, destination)];
+    cache.set(destination, f);
+  }
+  return f;
+}
+
+// A few endpoints give a few fallback lists: cache those entries too (cleared when it grows).
+const fallbackCache = [new Map<string, Buffer>(), new Map<string, Buffer>()] as const;
+function fallbackEntry(list: string, rawValues: boolean): Buffer {
+  const cache = fallbackCache[rawValues ? 1 : 0];
+  let b = cache.get(list);
+  if (!b) {
+    if (cache.size >= MAX_CACHED_DESTINATIONS) cache.clear();
+    cache.set(list, (b = setHeaderEntry(HEADER_FALLBACK, list, rawValues)));
+  }
+  return b;
+}
+
+// Route/split header objects live as long as the model generation that holds them.
+const NO_ENTRIES: readonly Buffer[] = [];
+const extraCache = [new WeakMap<object, readonly Buffer[]>(), new WeakMap<object, readonly Buffer[]>()] as const;
+function extraHeaderEntries(headers: Readonly<Record<string, string>>, rawValues: boolean): readonly Buffer[] {
+  const cache = extraCache[rawValues ? 1 : 0];
+  let e = cache.get(headers);
+  if (!e) {
+    const keys = Object.keys(headers);
+    e = keys.length === 0 ? NO_ENTRIES : keys.map((k) => setHeaderEntry(k, headers[k]!, rawValues));
+    cache.set(headers, e);
+  }
+  return e;
+}
+
+/** The protobufjs encoding of `destinationReply` (the reference the fast writer is tested against). */
+export function destinationReplySlow(r: DestinationReply): Buffer {
   const set = [headerOption(HEADER_DESTINATION, r.destination, r.rawValues)];
   if (r.fallbacks.length > 0) set.push(headerOption(HEADER_FALLBACK, r.fallbacks.join(','), r.rawValues));
   for (const k of Object.keys(r.extraHeaders)) set.push(headerOption(k, r.extraHeaders[k]!, r.rawValues));

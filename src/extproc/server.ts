@@ -77,6 +77,11 @@ export class ExtProcServer {
   private readonly streams = new Set<StreamState>();
   private closed = false;
   private prunedGeneration = -1;
+  // prom-client hashes a label object on every inc(); the children are resolved once here.
+  private readonly decisionCount: Record<DecisionOutcome, { inc(): void }>;
+  private readonly messageCount: Record<DecodedRequest['type'], { inc(): void }>;
+  private readonly localPicks: { inc(): void };
+  private readonly remotePicks: { inc(): void };
 
   constructor(opts: ExtProcServerOptions) {
     this.store = opts.store;
@@ -92,6 +97,28 @@ export class ExtProcServer {
     this.tracker = new LoadTracker({ decayMs: opts.ewmaDecayMs ?? 10_000, defaultCostMs: opts.store.defaults.serviceTimeMs });
     this.resolver = new ServiceResolver(opts.store);
     this.metrics = createExtProcMetrics(opts.registry, () => this.tracker.snapshot(this.nowMs()));
+    const d = this.metrics.decisions;
+    this.decisionCount = {
+      picked: d.labels('picked'),
+      no_service: d.labels('no_service'),
+      no_candidate: d.labels('no_candidate'),
+      shed: d.labels('shed'),
+      fail_closed: d.labels('fail_closed'),
+      malformed: d.labels('malformed'),
+    };
+    const m = this.metrics.messages;
+    this.messageCount = {
+      request_headers: m.labels('request_headers'),
+      response_headers: m.labels('response_headers'),
+      request_body: m.labels('request_body'),
+      response_body: m.labels('response_body'),
+      request_trailers: m.labels('request_trailers'),
+      response_trailers: m.labels('response_trailers'),
+      invalid: m.labels('invalid'),
+      empty: m.labels('empty'),
+    };
+    this.localPicks = this.metrics.picks.labels('local');
+    this.remotePicks = this.metrics.picks.labels('remote');
   }
 
   /** The service definition with raw protobufjs (de)serializers; the deserializer never throws. */
@@ -153,7 +180,7 @@ export class ExtProcServer {
       } catch (err) {
         // A bug must not take the gateway's request down: answer CONTINUE for what Envoy waits on.
         this.log.error({ err }, 'ext_proc message handling failed');
-        this.metrics.decisions.inc({ outcome: 'malformed' });
+        this.decisionCount.malformed.inc();
         this.write(state, continueReply(state.phase === 0 ? 'request_headers' : 'response_headers'));
       }
     });
@@ -180,7 +207,7 @@ export class ExtProcServer {
   }
 
   private onMessage(state: StreamState, msg: DecodedRequest): void {
-    this.metrics.messages.inc({ type: msg.type });
+    this.messageCount[msg.type].inc();
     switch (msg.type) {
       case 'request_headers':
         if (state.phase !== 0) return this.malformed(state, 'request_headers', 'request_headers received twice');
@@ -206,14 +233,14 @@ export class ExtProcServer {
   }
 
   private malformed(state: StreamState, answer: Phase, why: string): void {
-    this.metrics.decisions.inc({ outcome: 'malformed' });
+    this.decisionCount.malformed.inc();
     this.log.debug({ why }, 'malformed ext_proc message');
     this.write(state, continueReply(answer));
   }
 
   private outcome(state: StreamState, outcome: DecisionOutcome, startedMs: number, reply: Buffer): void {
     this.write(state, reply);
-    this.metrics.decisions.inc({ outcome });
+    this.decisionCount[outcome].inc();
     const seconds = (performance.now() - startedMs) / 1000;
     this.metrics.decisionSeconds.observe(seconds);
     this.onDecision?.(seconds);
@@ -221,7 +248,7 @@ export class ExtProcServer {
 
   private decide(state: StreamState, msg: DecodedRequest): void {
     const started = performance.now();
-    const headers = msg.headers ?? new Map<string, string>();
+    const headers = msg.headers ?? NO_HEADERS;
     const gateway = headers.get(HEADER_NODE) || firstMetadata(state.call.metadata, HEADER_NODE) || UNKNOWN_GATEWAY;
     const resolved = this.resolver.resolve(headers, this.rng);
     if (!resolved) {
@@ -258,7 +285,7 @@ export class ExtProcServer {
     const chosen = result.pick;
     state.slot = this.tracker.acquire(chosen.key, now);
     state.rttMs = this.store.rttMs(gateway, chosen.endpoint.node, now);
-    this.metrics.picks.inc({ locality: chosen.endpoint.node === gateway ? 'local' : 'remote' });
+    (chosen.endpoint.node === gateway ? this.localPicks : this.remotePicks).inc();
     const reply = destinationReply({
       destination: chosen.key,
       fallbacks: result.fallbacks.map((c) => c.key),
@@ -277,6 +304,8 @@ export class ExtProcServer {
     this.tracker.prune(keep);
   }
 }
+
+const NO_HEADERS: ReadonlyMap<string, string> = new Map();
 
 function firstMetadata(md: grpc.Metadata | undefined, key: string): string | undefined {
   const v = md?.get(key)[0];

@@ -32,7 +32,9 @@ function runIsolated(files: readonly string[]): void {
   for (const file of files) {
     const name = file.replace(/\.bench\.js$/, '');
     if (only.length > 0 && !only.includes(name)) continue;
-    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args, `--child=${file}`], { stdio: 'inherit' });
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args, `--child=${file}`], {
+      stdio: 'inherit',
+    });
     if (r.status !== 0) failed++;
   }
   process.stdout.write(`\nreports written to ${outDir}\n`);
