@@ -444,6 +444,13 @@ export const DEMO_SPEC: CommandSpec = {
       default: false,
       description: 'After the runs, keep the cluster and the control plane up (with the live /ui) until Ctrl-C.',
     },
+    {
+      name: 'netns',
+      kind: 'boolean',
+      default: false,
+      description:
+        'Root only: run each emulated node in its own network namespace (10.X.0.N behind a bridge at 10.X.0.1, where `proxima serve` listens) instead of on 127.0.N.1. Everything created is removed on exit.',
+    },
     ...COMMON_OPTIONS,
   ],
   epilog: [

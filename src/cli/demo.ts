@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { bool, DEMO_SPEC, list, num, parseOptions, renderHelp, str, UsageError } from '../config.js';
 import { formatTopologyErrors, parseTopology } from '../model/topology.js';
 import { EmulatedCluster } from '../emulator/cluster.js';
+import { assertCanUseNetns } from '../emulator/netns.js';
 import { runComparison, runEvents, type DemoResults } from '../emulator/experiment.js';
 import { comparisonTable, predictionTable, reportHtml, verdicts } from '../emulator/report.js';
 import { predictDemo } from '../sim/from-demo.js';
@@ -17,10 +18,14 @@ export interface DemoOptions {
   readonly outDir: string;
   readonly probeIntervalMs: number;
   readonly keepRunning: boolean;
+  /** One network namespace per emulated node (root only). */
+  readonly netns?: boolean;
 }
 
 export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions {
   const quick = bool(o, 'quick');
+  const netns = bool(o, 'netns');
+  if (netns) assertCanUseNetns();
   const seed = num(o, 'seed');
   let scenario = faastScenario(quick ? 'quick' : 'full', seed);
   const topologyPath = str(o, 'topology');
@@ -54,6 +59,7 @@ export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions
     outDir: resolve(str(o, 'out') ?? join('reports', 'demo')),
     probeIntervalMs: num(o, 'probe-interval-ms'),
     keepRunning: bool(o, 'keep-running'),
+    ...(netns ? { netns } : {}),
   };
 }
 
@@ -64,10 +70,30 @@ export async function runDemo(
 ): Promise<{ results: DemoResults; table: string; reportPath: string; allPass: boolean }> {
   mkdirSync(opts.outDir, { recursive: true });
   const s = opts.scenario;
-  const cluster = new EmulatedCluster({ scenario: s, outDir: opts.outDir, probeIntervalMs: opts.probeIntervalMs, progress });
+  const cluster = new EmulatedCluster({
+    scenario: s,
+    outDir: opts.outDir,
+    probeIntervalMs: opts.probeIntervalMs,
+    progress,
+    ...(opts.netns ? { netns: true } : {}),
+  });
   const started = Date.now();
+  // Without this, Ctrl-C would leave the namespaces, veths and bridge behind.
+  const onSignal = () => void cluster.shutdown().finally(() => process.exit(130));
+  const removeSignalHandlers = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  if (opts.netns) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
   try {
-    progress(`starting ${s.nodes.length} emulated nodes (${s.nodes.map((n) => `${n.name}@${n.ip}`).join(', ')})`);
+    progress(
+      opts.netns
+        ? `starting ${s.nodes.length} emulated nodes, each in its own network namespace`
+        : `starting ${s.nodes.length} emulated nodes (${s.nodes.map((n) => `${n.name}@${n.ip}`).join(', ')})`,
+    );
     await cluster.startNodes();
     const comparison = await runComparison(cluster, s, progress);
     const lowUsers = Math.min(...s.users);
@@ -85,7 +111,7 @@ export async function runDemo(
       measuredMeanMs: (p, users) => comparison.find((c) => c.policy === p)?.levels.find((l) => l.users === users)?.summary.meanMs,
     });
     progress(`policy simulator: predicted every policy and level (overhead ${predicted.overheadMs} ms from ${predicted.calibration})`);
-    const results: DemoResults = { scenario: s, comparison, predicted, ...(events ? { events } : {}) };
+    const results: DemoResults = { scenario: cluster.scenario, comparison, predicted, ...(events ? { events } : {}) };
     const v = verdicts(results);
     const table = `${comparisonTable(results)}\n\n${predictionTable(results)}`;
     writeFileSync(
@@ -98,10 +124,12 @@ export async function runDemo(
       await cluster.startControlPlane('proxima');
       await cluster.startGateways();
       progress(`cluster left running: live view at ${cluster.adminUrl}/ui (Ctrl-C to stop)`);
+      removeSignalHandlers();
       await untilTerminated();
     }
     return { results, table, reportPath, allPass: v.every((x) => x.pass) };
   } finally {
+    removeSignalHandlers();
     await cluster.shutdown();
   }
 }

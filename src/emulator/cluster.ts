@@ -1,10 +1,11 @@
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GatewayCommand, GatewayMessage } from './gateway-worker.js';
 import type { LinkSpec, NodeCommand, NodeMessage } from './node-host.js';
 import { freePort } from './ports.js';
+import { NetnsNetwork } from './netns.js';
 import { linkSpecs, podSpecs, runtimeTopologyYaml, type DemoScenario } from './scenario.js';
 import type { RequestRecord } from './stats.js';
 
@@ -18,6 +19,8 @@ export interface ClusterOptions {
   readonly progress: (message: string) => void;
   /** Extra `proxima serve` flags (e.g. a shorter recompute interval). */
   readonly serveArgs?: readonly string[];
+  /** One network namespace per node (root only; see netns.ts) instead of 127.0.N.1 loopback addresses. */
+  readonly netns?: boolean;
 }
 
 export interface PodInfo {
@@ -70,7 +73,8 @@ function nextMessage<M extends { type: string }, R>(
  * the `proxima serve` control plane (restartable, same ports) and one gateway per node.
  */
 export class EmulatedCluster {
-  private readonly s: DemoScenario;
+  private s: DemoScenario;
+  private network: NetnsNetwork | undefined;
   private readonly nodeHosts = new Map<string, ChildProcess>();
   private readonly gateways = new Map<string, ChildProcess>();
   private serveChild: ChildProcess | undefined;
@@ -83,12 +87,29 @@ export class EmulatedCluster {
     this.s = opts.scenario;
   }
 
+  /** The scenario as run: with --netns, node IPs are the namespaces' addresses. */
+  get scenario(): DemoScenario {
+    return this.s;
+  }
+
+  /** Where `proxima serve` listens: loopback, or the bridge address with --netns. */
+  get hostIp(): string {
+    return this.network?.hostIp ?? '127.0.0.1';
+  }
+
   get adminUrl(): string {
-    return `http://127.0.0.1:${this.ports.admin}`;
+    return `http://${this.hostIp}:${this.ports.admin}`;
   }
 
   get xdsAddress(): string {
-    return `127.0.0.1:${this.ports.xds}`;
+    return `${this.hostIp}:${this.ports.xds}`;
+  }
+
+  /** fork() a module on node `index`: inside its namespace with --netns (IPC survives `ip netns exec`). */
+  private forkOnNode(index: number, module: string, options: ForkOptions): ChildProcess {
+    if (!this.network) return fork(module, [], options);
+    const { command, args } = this.network.exec(index, process.execPath, [...process.execArgv, module]);
+    return spawn(command, args, { stdio: options.stdio as ['ignore', 'ignore', 'pipe', 'ipc'], ...(options.env ? { env: options.env } : {}) });
   }
 
   get topologyPath(): string {
@@ -96,12 +117,21 @@ export class EmulatedCluster {
   }
 
   async startNodes(): Promise<void> {
-    this.ports = { xds: await freePort(), admin: await freePort(), extproc: await freePort(), extender: await freePort() };
+    if (this.opts.netns && !this.network) {
+      this.network = await NetnsNetwork.create({ nodeCount: this.s.nodes.length, progress: this.opts.progress });
+      const plan = this.network.plan;
+      this.s = { ...this.s, nodes: this.s.nodes.map((n, i) => ({ ...n, ip: plan.nodes[i]!.ip })) };
+      this.opts.progress(
+        `netns: bridge ${plan.bridge} ${plan.hostIp}/24; ${this.s.nodes.map((n, i) => `${n.name} in ${plan.nodes[i]!.namespace}@${n.ip}`).join(', ')}`,
+      );
+    }
+    const host = this.hostIp;
+    this.ports = { xds: await freePort(host), admin: await freePort(host), extproc: await freePort(host), extender: await freePort(host) };
     const nodeIps = Object.fromEntries(this.s.nodes.map((n) => [n.name, n.ip]));
     const links = linkSpecs(this.s);
     await Promise.all(
       this.s.nodes.map(async (n, i) => {
-        const child = fork(join(here, 'node-host.js'), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+        const child = this.forkOnNode(i, join(here, 'node-host.js'), { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
         child.stderr?.pipe(createWriteStream(join(this.opts.outDir, `node-${n.name}.log`)));
         this.nodeHosts.set(n.name, child);
         const up = nextMessage<NodeMessage, NodeMessage & { type: 'up' }>(
@@ -118,6 +148,7 @@ export class EmulatedCluster {
           links,
           pods: podSpecs(this.s, n.name),
           seed: this.s.seed * 100 + i,
+          ...(this.network ? { isolated: true } : {}),
           probe: {
             controlPlane: this.xdsAddress,
             intervalMs: this.opts.probeIntervalMs,
@@ -166,11 +197,11 @@ export class EmulatedCluster {
       '--xds-listen',
       this.xdsAddress,
       '--admin-listen',
-      `127.0.0.1:${this.ports.admin}`,
+      `${this.hostIp}:${this.ports.admin}`,
       '--extproc-listen',
-      `127.0.0.1:${this.ports.extproc}`,
+      `${this.hostIp}:${this.ports.extproc}`,
       '--extender-listen',
-      `127.0.0.1:${this.ports.extender}`,
+      `${this.hostIp}:${this.ports.extender}`,
       '--log-level',
       'warn',
       // A small cluster can afford faster feedback than the defaults (2 s each).
@@ -262,14 +293,19 @@ export class EmulatedCluster {
   /** Start one gateway per node and wait until each has served a request through xDS. */
   async startGateways(): Promise<void> {
     await Promise.all(
-      this.s.nodes.map(async (n) => {
+      this.s.nodes.map(async (n, i) => {
         const bootstrap = {
           xds_servers: [{ server_uri: this.xdsAddress, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
           node: { id: `gateway-${n.name}`, cluster: 'proxima-demo', locality: { region: n.region, zone: n.zone, sub_zone: n.name } },
         };
-        const child = fork(join(here, 'gateway-worker.js'), [], {
+        const child = this.forkOnNode(i, join(here, 'gateway-worker.js'), {
           stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-          env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify(bootstrap), PROXIMA_EMULATOR_SOURCE_ADDRESS: n.ip },
+          env: {
+            ...process.env,
+            GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify(bootstrap),
+            // In a namespace the node's address is real: connections already originate from it.
+            ...(this.network ? {} : { PROXIMA_EMULATOR_SOURCE_ADDRESS: n.ip }),
+          },
         });
         child.stderr?.pipe(createWriteStream(join(this.opts.outDir, `gateway-${n.name}.log`), { flags: 'a' }));
         this.gateways.set(n.name, child);
@@ -327,7 +363,7 @@ export class EmulatedCluster {
           seed: seed * 31 + i,
           deadlineMs: 10_000,
           ...(usesExtProc(this.currentPolicy)
-            ? { extproc: { address: `127.0.0.1:${this.ports.extproc}`, node, authority: this.s.service.host } }
+            ? { extproc: { address: `${this.hostIp}:${this.ports.extproc}`, node, authority: this.s.service.host } }
             : {}),
         };
         g.send(cmd);
@@ -382,5 +418,7 @@ export class EmulatedCluster {
       }),
     );
     this.nodeHosts.clear();
+    // Idempotent: a signal handler and the demo's `finally` may both shut down.
+    await this.network?.destroy();
   }
 }

@@ -35,6 +35,8 @@ export type NodeCommand =
       links: LinkSpec[];
       pods: PodSpec[];
       seed: number;
+      /** In its own network namespace (`demo --netns`): `ip` is a real interface address, no source patch. */
+      isolated?: boolean;
       probe?: { controlPlane: string; intervalMs: number; timeoutMs: number };
     }
   | { type: 'links'; links: LinkSpec[] }
@@ -64,7 +66,7 @@ async function main(): Promise<void> {
     void (async () => {
       switch (cmd.type) {
         case 'init': {
-          bindLoopbackConnectionsTo(cmd.ip);
+          if (!cmd.isolated) bindLoopbackConnectionsTo(cmd.ip);
           applyLinks(cmd.links);
           const byIp = new Map(Object.entries(cmd.nodeIps).map(([n, ip]) => [ip, n] as const));
           const rng = mulberry32(cmd.seed);
