@@ -46,7 +46,10 @@ test('demo --netns: nodes in namespaces serve locally under nearest; everything 
   );
   // Nodes got the namespaces' addresses, and the served topology points at them.
   const ips = results.scenario.nodes.map((n) => n.ip);
-  assert.ok(ips.every((ip) => /^10\.\d+\.0\.\d+$/.test(ip)), ips.join(' '));
+  assert.ok(
+    ips.every((ip) => /^10\.\d+\.0\.\d+$/.test(ip)),
+    ips.join(' '),
+  );
   assert.equal(new Set(ips).size, ips.length);
   const topology = readFileSync(join(outDir, 'topology.yaml'), 'utf8');
   for (const ip of ips) assert.ok(topology.includes(`address: ${ip},`), `${ip} in topology.yaml`);
@@ -54,5 +57,17 @@ test('demo --netns: nodes in namespaces serve locally under nearest; everything 
   assert.ok(summary.requests > 0, 'requests were measured');
   assert.equal(summary.errors, 0);
   assert.ok(summary.localShare >= 0.95, `nearest local share ${summary.localShare}`);
+  // Probes crossed namespaces through the delay proxies, keyed by real source IPs: the emulated RTTs.
+  const debug = JSON.parse(readFileSync(join(outDir, 'debug-nearest.json'), 'utf8')) as {
+    topology: { rtt: Record<string, Record<string, { rttMs: number; source: string }>> };
+  };
+  const rtt = (a: string, b: string) => debug.topology.rtt[a]?.[b];
+  for (const [a, b, lo, hi] of [
+    ['edge-1', 'cloud-1', 35, 90],
+    ['edge-2', 'cloud-1', 75, 150],
+  ] as const) {
+    const r = rtt(a, b);
+    assert.ok(r?.source === 'measured' && r.rttMs > lo && r.rttMs < hi, `${a}->${b} ${JSON.stringify(r)}`);
+  }
   assert.deepEqual(await ours(), { namespaces: [], links: [] });
 });

@@ -109,7 +109,10 @@ export class EmulatedCluster {
   private forkOnNode(index: number, module: string, options: ForkOptions): ChildProcess {
     if (!this.network) return fork(module, [], options);
     const { command, args } = this.network.exec(index, process.execPath, [...process.execArgv, module]);
-    return spawn(command, args, { stdio: options.stdio as ['ignore', 'ignore', 'pipe', 'ipc'], ...(options.env ? { env: options.env } : {}) });
+    return spawn(command, args, {
+      stdio: options.stdio as ['ignore', 'ignore', 'pipe', 'ipc'],
+      ...(options.env ? { env: options.env } : {}),
+    });
   }
 
   get topologyPath(): string {

@@ -29,10 +29,11 @@ test('pickSubnetOctet: follows the pid and skips 10.X networks in use', () => {
 
 test('parse `ip netns list` and `ip -o link show`', () => {
   assert.deepEqual(parseNetnsList('pxm-9-1 (id: 1)\npxm-9-0\n\n'), ['pxm-9-1', 'pxm-9-0']);
-  assert.deepEqual(
-    parseLinkNames('1: lo: <LOOPBACK,UP> mtu 65536\n7: pxm9v0@if6: <BROADCAST> mtu 1500\n8: pxm9: <BROADCAST> mtu 1500\n'),
-    ['lo', 'pxm9v0', 'pxm9'],
-  );
+  assert.deepEqual(parseLinkNames('1: lo: <LOOPBACK,UP> mtu 65536\n7: pxm9v0@if6: <BROADCAST> mtu 1500\n8: pxm9: <BROADCAST> mtu 1500\n'), [
+    'lo',
+    'pxm9v0',
+    'pxm9',
+  ]);
 });
 
 test('leftovers: this pid and dead pids only, never foreign names or live runs', () => {
@@ -85,9 +86,15 @@ test('NetnsNetwork: builds with checked commands, destroy removes everything onc
 
 test('NetnsNetwork: a failing `ip netns add` is a UsageError; a later failure cleans up and names the command', async () => {
   const a = fakeIp((args) => args[0] === 'netns' && args[1] === 'add');
-  await assert.rejects(NetnsNetwork.create({ nodeCount: 2, pid: 5, ip: a.ip }), (e: Error) => e instanceof UsageError && /ip netns add pxm-5-0/.test(e.message));
+  await assert.rejects(
+    NetnsNetwork.create({ nodeCount: 2, pid: 5, ip: a.ip }),
+    (e: Error) => e instanceof UsageError && /ip netns add pxm-5-0/.test(e.message),
+  );
   const b = fakeIp((args) => args.join(' ') === '-n pxm-5-1 addr add 10.105.0.3/24 dev pxm5p1');
-  await assert.rejects(NetnsNetwork.create({ nodeCount: 2, pid: 5, ip: b.ip }), /`ip -n pxm-5-1 addr add 10\.105\.0\.3\/24 dev pxm5p1` failed/);
+  await assert.rejects(
+    NetnsNetwork.create({ nodeCount: 2, pid: 5, ip: b.ip }),
+    /`ip -n pxm-5-1 addr add 10\.105\.0\.3\/24 dev pxm5p1` failed/,
+  );
   assert.ok(b.calls.includes('link del pxm5'));
   assert.ok(b.calls.includes('netns del pxm-5-1'));
 });

@@ -98,7 +98,6 @@ export function leftovers(
       const m = /^pxm-(\d+)-\d+$/.exec(n);
       return m !== null && stale(Number(m[1]));
     }),
-    // Bridges first would orphan nothing (veths survive), but host veths are deleted with their pair either way.
     links: links.filter((l) => {
       const m = /^pxm(\d+)(?:[vp]\d+)?$/.exec(l);
       return m !== null && stale(Number(m[1]));
@@ -118,7 +117,9 @@ function processAlive(pid: number): boolean {
 /** Throw a UsageError unless this process can create namespaces (root). */
 export function assertCanUseNetns(): void {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
-    throw new UsageError('--netns needs root (it creates network namespaces, a bridge and veth pairs with `ip`); run with sudo or drop --netns');
+    throw new UsageError(
+      '--netns needs root (it creates network namespaces, a bridge and veth pairs with `ip`); run with sudo or drop --netns',
+    );
   }
 }
 
@@ -197,11 +198,23 @@ export class NetnsNetwork {
       const ns = new Set(parseNetnsList(await this.ip(['netns', 'list']).catch(() => '')));
       const links = new Set(parseLinkNames(await this.ip(['-o', 'link', 'show']).catch(() => '')));
       const errors: string[] = [];
-      const attempt = (args: string[]) => this.ip(args).then(() => undefined, (err: Error) => void errors.push(err.message));
+      const attempt = (args: string[]) =>
+        this.ip(args).then(
+          () => undefined,
+          (err: Error) => void errors.push(err.message),
+        );
       // Deleting one end of a veth deletes the pair, even while processes still hold the namespace.
-      await inBatches(this.plan.nodes.filter((n) => links.has(n.hostVeth)), 16, (n) => attempt(['link', 'del', n.hostVeth]));
+      await inBatches(
+        this.plan.nodes.filter((n) => links.has(n.hostVeth)),
+        16,
+        (n) => attempt(['link', 'del', n.hostVeth]),
+      );
       if (links.has(this.plan.bridge)) await attempt(['link', 'del', this.plan.bridge]);
-      await inBatches(this.plan.nodes.filter((n) => ns.has(n.namespace)), 16, (n) => attempt(['netns', 'del', n.namespace]));
+      await inBatches(
+        this.plan.nodes.filter((n) => ns.has(n.namespace)),
+        16,
+        (n) => attempt(['netns', 'del', n.namespace]),
+      );
       if (errors.length) throw new Error(`netns cleanup: ${errors.join('; ')}`);
     })();
     return this.destroying;
@@ -210,12 +223,7 @@ export class NetnsNetwork {
 
 /** Remove namespaces and links of an earlier run with this pid, or of pxm runs whose process is gone. */
 export async function removeLeftovers(pid: number, ip: IpRunner = runIp, progress?: (m: string) => void): Promise<void> {
-  const found = leftovers(
-    pid,
-    parseNetnsList(await ip(['netns', 'list'])),
-    parseLinkNames(await ip(['-o', 'link', 'show'])),
-    processAlive,
-  );
+  const found = leftovers(pid, parseNetnsList(await ip(['netns', 'list'])), parseLinkNames(await ip(['-o', 'link', 'show'])), processAlive);
   if (found.namespaces.length + found.links.length === 0) return;
   progress?.(`netns: removing leftovers of an earlier run: ${[...found.links, ...found.namespaces].join(', ')}`);
   // Links that vanished with their pair in the meantime are fine.

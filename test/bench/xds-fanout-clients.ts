@@ -59,6 +59,9 @@ interface StartMessage {
   readonly streams: number;
   readonly nodes: number;
   readonly serviceNames: readonly string[];
+  /** This process runs streams offset, offset + stride, … (several client processes share the load). */
+  readonly offset?: number;
+  readonly stride?: number;
 }
 
 const RequestType = envoyProtos().type('envoy.service.discovery.v3.DiscoveryRequest');
@@ -191,7 +194,7 @@ process.on('message', (m: StartMessage | { cmd: 'arm' | 'expect-resync' | 'stop'
   if (m.cmd === 'start') {
     phase = 'initial';
     gateways = [];
-    for (let i = 0; i < m.streams; i++) {
+    for (let i = m.offset ?? 0; i < m.streams; i += m.stride ?? 1) {
       const g: Gateway = new Gateway(m.address, i, `n-${String(i % m.nodes).padStart(4, '0')}`, m.serviceNames, () => progress(g));
       gateways.push(g);
     }

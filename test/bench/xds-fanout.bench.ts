@@ -112,43 +112,70 @@ function stopServer(s: Server): void {
 
 type ChildEvent = { ev: string; atMs?: number; firstAtMs?: number; complete?: number; reconnects?: number };
 
+/**
+ * The simulated gateways, spread over several child processes (own heaps, and the OS can run them on
+ * whichever core the server leaves free). Each event counts once every process reported it.
+ */
 class Clients {
-  private readonly child: ChildProcess;
-  private waiters: Array<(m: ChildEvent) => void> = [];
-  constructor() {
+  private readonly children: ChildProcess[];
+  private readonly inbox: ChildEvent[][];
+  private waiters: Array<() => void> = [];
+  constructor(processes: number) {
     const here = dirname(fileURLToPath(import.meta.url));
-    this.child = fork(join(here, 'xds-fanout-clients.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.child.on('message', (m: ChildEvent) => {
-      const w = this.waiters;
-      this.waiters = [];
-      for (const f of w) f(m);
-    });
+    this.children = Array.from({ length: processes }, () =>
+      fork(join(here, 'xds-fanout-clients.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    );
+    this.inbox = this.children.map(() => []);
+    this.children.forEach((child, i) =>
+      child.on('message', (m: ChildEvent) => {
+        this.inbox[i]!.push({ ...m, atMs: now() });
+        const w = this.waiters;
+        this.waiters = [];
+        for (const f of w) f();
+      }),
+    );
   }
-  send(m: unknown): void {
-    this.child.send(m as object);
+  send(m: Record<string, unknown>): void {
+    this.children.forEach((child, i) => child.send(m['cmd'] === 'start' ? { ...m, offset: i, stride: this.children.length } : m));
   }
-  /** Wait for event `ev` (resolves with the message and the parent's receive time). */
+  /**
+   * Wait until every process sent event `ev`: resolves with the last arrival time, the earliest
+   * `firstAtMs` and summed counters.
+   */
   wait(ev: string, timeoutMs: number): Promise<{ m: ChildEvent; atMs: number }> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`clients: no "${ev}" within ${timeoutMs} ms`)), timeoutMs);
-      const on = (m: ChildEvent): void => {
-        if (m.ev !== ev) {
-          this.waiters.push(on);
+      const check = (): void => {
+        const got = this.inbox.map((box) => box.findIndex((m) => m.ev === ev));
+        if (got.some((k) => k < 0)) {
+          this.waiters.push(check);
           return;
         }
         clearTimeout(timer);
-        resolve({ m, atMs: performance.timeOrigin + performance.now() });
+        const msgs = got.map((k, i) => this.inbox[i]!.splice(0, k + 1)[k]!);
+        const firsts = msgs.map((m) => m.firstAtMs).filter((x): x is number => x !== undefined);
+        resolve({
+          m: {
+            ev,
+            ...(firsts.length ? { firstAtMs: Math.min(...firsts) } : {}),
+            complete: msgs.reduce((s, m) => s + (m.complete ?? 0), 0),
+            reconnects: msgs.reduce((s, m) => s + (m.reconnects ?? 0), 0),
+          },
+          atMs: Math.max(...msgs.map((m) => m.atMs!)),
+        });
       };
-      this.waiters.push(on);
+      check();
     });
   }
   stop(): void {
-    try {
-      this.send({ cmd: 'stop' });
-    } catch {
-      /* gone */
+    for (const child of this.children) {
+      try {
+        child.send({ cmd: 'stop' });
+      } catch {
+        /* gone */
+      }
+      setTimeout(() => child.kill('SIGKILL'), 2000).unref();
     }
-    setTimeout(() => this.child.kill('SIGKILL'), 2000).unref();
   }
 }
 
@@ -165,7 +192,7 @@ async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
   let server = await startServer(topology, 0);
-  const clients = new Clients();
+  const clients = new Clients(Math.max(1, Number(process.env['XDS_FANOUT_CLIENT_PROCESSES'] ?? 1)));
   try {
     await clients.wait('loaded', 30_000);
     const syncStarted = now();
