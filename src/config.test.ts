@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { envName, parseOptions, renderHelp, SERVE_SPEC, UsageError } from './config.js';
+import { envName, parseOptions, renderHelp, UsageError } from './config.js';
+import { SERVE_SPEC } from './cli/specs.js';
 
 test('defaults, env and flags: a flag wins over env, env over default', () => {
   const o = parseOptions(SERVE_SPEC, ['--xds-listen', '127.0.0.1:0'], { PROXIMA_XDS_LISTEN: '0.0.0.0:1', PROXIMA_POLICY: 'even' });

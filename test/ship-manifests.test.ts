@@ -14,8 +14,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { envName, parseOptions, SERVE_SPEC, type CommandSpec } from '../src/config.js';
-import * as config from '../src/config.js';
+import { envName, parseOptions, type CommandSpec } from '../src/config.js';
+import { SERVE_SPEC } from '../src/cli/specs.js';
+import * as specModule from '../src/cli/specs.js';
 import { packageRoot } from '../src/cli/paths.js';
 import { decodeStrict } from '../src/protos/strict-json.js';
 import { DEFAULT_LOAD_BALANCERS } from '../src/sources/kubernetes/status.js';
@@ -220,13 +221,13 @@ function envOf(c: any): Record<string, string> {
 }
 
 test('every PROXIMA_* env var and flag in the manifests is an option Proxima knows', () => {
-  const specs = Object.values(config).filter((v): v is CommandSpec => !!v && typeof v === 'object' && 'options' in v && 'name' in v);
+  const specs = Object.values(specModule).filter((v): v is CommandSpec => !!v && typeof v === 'object' && 'options' in v && 'name' in v);
   for (const { obj } of workloads()) {
     for (const c of podSpec(obj).containers) {
       if (!String(c.image).includes('proxima')) continue;
       const [cmd, ...rest] = c.args as string[];
       const spec = specs.find((s) => s.name === cmd);
-      assert.ok(spec, `${obj.metadata?.name}: subcommand ${cmd} has an option spec in src/config.ts`);
+      assert.ok(spec, `${obj.metadata?.name}: subcommand ${cmd} has an option spec in src/cli/specs.ts`);
       const known = new Set(spec.options.map((x) => envName(x.name)));
       for (const e of c.env ?? [])
         if (e.name.startsWith('PROXIMA_')) assert.ok(known.has(e.name), `${obj.metadata?.name}: ${e.name} is an option of proxima ${cmd}`);

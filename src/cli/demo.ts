@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { bool, DEMO_SPEC, list, num, parseOptions, renderHelp, str, UsageError } from '../config.js';
+import { bool, list, num, parseOptions, renderHelp, str, UsageError } from '../config.js';
+import { DEMO_SPEC } from './specs.js';
 import { formatTopologyErrors, parseTopology } from '../model/topology.js';
 import { EmulatedCluster } from '../emulator/cluster.js';
 import { assertCanUseNetns } from '../emulator/netns.js';

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { listen, num, parseOptions, PROBE_SPEC, renderHelp, str, UsageError, type ListenAddress, type ParsedOptions } from '../config.js';
+import { listen, num, parseOptions, renderHelp, str, UsageError, type ListenAddress, type ParsedOptions } from '../config.js';
+import { PROBE_SPEC } from './specs.js';
 import { createLogger, type Logger } from '../log.js';
 import { ProbeAgent } from '../probe/agent.js';
 import { untilTerminated } from './signals.js';

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import { bool, formatListen, listen, num, parseOptions, renderHelp, SERVE_SPEC, str, type ListenAddress } from '../config.js';
+import { bool, formatListen, listen, num, parseOptions, renderHelp, str, type ListenAddress } from '../config.js';
+import { SERVE_SPEC } from './specs.js';
 import { createLogger, type Logger } from '../log.js';
 import { ModelStore } from '../model/store.js';
 import { AssignmentEngine } from '../engine/assignments.js';
