@@ -19,6 +19,7 @@ import { ModelStore } from '../src/model/store.js';
 import { DEFAULT_MODEL_DEFAULTS } from '../src/model/types.js';
 import { nearestPolicy } from '../src/policy/nearest.js';
 import { XdsControlPlane } from '../src/xds/control-plane.js';
+import { bindLoopback } from './helpers/grpc.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const log = silentLogger();
@@ -47,9 +48,7 @@ async function slowBackend(id: string, serviceMs: number): Promise<{ port: numbe
         setTimeout(() => cb(null, Buffer.from(id)), serviceMs),
     },
   );
-  const port = await new Promise<number>((res, rej) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
-  );
+  const port = await bindLoopback(server);
   return { port, server };
 }
 
@@ -128,9 +127,7 @@ test("LRS from real grpc-js-xds clients: learned demand per gateway within 10 % 
   const server = new grpc.Server();
   plane.register(server);
   lrs.register(server);
-  const port = await new Promise<number>((res, rej) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
-  );
+  const port = await bindLoopback(server);
   const gateways = nodes.map((n) => startGateway(port, n));
   try {
     for (const g of gateways) assert.deepEqual(await g.next(), { ready: true });

@@ -46,6 +46,7 @@ import {
   type DiscoveryResponse,
   type RawStream,
 } from './xds-protocol-client.js';
+import { bindLoopback } from './helpers/grpc.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -73,9 +74,7 @@ async function startPlane(buildOptions: BuildOptions = DEFAULT_BUILD_OPTIONS, te
   const plane = new XdsControlPlane({ store, engine, log: silentLogger(), registry: new Registry(), buildOptions });
   const server = new grpc.Server();
   plane.register(server);
-  const port = await new Promise<number>((ok, fail) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? fail(err) : ok(p))),
-  );
+  const port = await bindLoopback(server);
   const client = new RawClient(`127.0.0.1:${port}`);
   return {
     store,

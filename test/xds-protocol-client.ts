@@ -14,6 +14,7 @@ import { nearestPolicy } from '../src/policy/nearest.js';
 import { envoyProtos, grpcLookup } from '../src/protos/envoy.js';
 import { XdsControlPlane } from '../src/xds/control-plane.js';
 import { messageNameOf, TypeUrl } from '../src/xds/resources/types.js';
+import { bindLoopback } from './helpers/grpc.js';
 
 export { TypeUrl };
 
@@ -75,9 +76,7 @@ export async function startFixture(text: string = BASE_TOPOLOGY): Promise<Fixtur
   const plane = new XdsControlPlane({ store, engine, log: silentLogger(), registry });
   const server = new grpc.Server();
   plane.register(server);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  const port = await bindLoopback(server);
   return {
     store,
     engine,

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { bindLoopback } from '../helpers/grpc.js';
 
 /** The one method every test backend serves: request ignored, response = the backend's id (UTF-8). */
 export const WHO_METHOD = '/proxima.test.Echo/Who';
@@ -46,9 +47,7 @@ export async function startBackends(ids: readonly string[]): Promise<Backends> {
           cb(null, Buffer.from(id));
         },
       });
-      const port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-      );
+      const port = await bindLoopback(server);
       servers.push(server);
       backends.push({ id, port, served: () => served });
     }

@@ -19,6 +19,7 @@ import { ModelStore } from '../../src/model/store.js';
 import { parseTopology } from '../../src/model/topology.js';
 import { nearestPolicy } from '../../src/policy/nearest.js';
 import { PROTO_INCLUDE_DIRS } from '../../src/protos/envoy.js';
+import { bindLoopback } from '../helpers/grpc.js';
 
 /** A decoded protobuf/JSON tree: walked by tests, asserted field by field. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -69,9 +70,7 @@ export async function startFixture(opts: Partial<ExtProcServerOptions> = {}, top
   const extproc = new ExtProcServer({ store, engine, log: silentLogger(), registry, ...opts });
   const server = new grpc.Server();
   extproc.register(server);
-  const port = await new Promise<number>((ok, fail) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? fail(e) : ok(p))),
-  );
+  const port = await bindLoopback(server);
   return {
     store,
     engine,

@@ -6,6 +6,7 @@ import { ModelStore } from '../../src/model/store.js';
 import type { Policy } from '../../src/policy/types.js';
 import { XdsControlPlane, type ClientInfo } from '../../src/xds/control-plane.js';
 import type { ResourceBuilders } from '../../src/xds/resources/types.js';
+import { bindLoopback } from '../helpers/grpc.js';
 
 /** Proxima's real xDS control plane on 127.0.0.1 (port 0), for interop tests. */
 export interface TestPlane {
@@ -33,9 +34,7 @@ export async function startPlane(opts: { policy: Policy; store?: ModelStore; bui
   });
   const server = new grpc.Server();
   plane.register(server);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  const port = await bindLoopback(server);
   return {
     store,
     engine,
