@@ -24,7 +24,7 @@ test('demo: at low load proxima serves locally and beats even; the report is wri
   assert.equal(even.errors + proxima.errors, 0);
   // Even spreads over 6 pods, only one of them local to each gateway.
   assert.ok(even.localShare < 0.5, `even local share ${even.localShare}`);
-  assert.ok(proxima.localShare >= 0.95, `proxima local share ${proxima.localShare}`);
+  assert.ok(proxima.localShare >= 0.9, `proxima local share ${proxima.localShare}`);
   assert.ok(proxima.p95Ms * 2 < even.p95Ms, `p95 proxima ${proxima.p95Ms} ms vs even ${even.p95Ms} ms`);
   const html = readFileSync(join(outDir, 'report.html'), 'utf8');
   assert.equal(html.match(/<polyline class="cdf"/g)?.length, 2);

@@ -70,7 +70,7 @@ async function setup(reportingIntervalMs = 1000) {
     ),
   );
   const registry = new Registry();
-  const lrs = new LoadReportingServer({ store, log, registry, reportingIntervalMs });
+  const lrs = new LoadReportingServer({ store, log, registry, reportingIntervalMs, priorCompletions: 0 });
   const cp = await startGrpc((s) => lrs.register(s));
   return { store, registry, lrs, cp, close: async () => (lrs.close(), await cp.close()) };
 }

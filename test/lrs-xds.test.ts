@@ -123,7 +123,15 @@ test("LRS from real grpc-js-xds clients: learned demand per gateway within 10 % 
   const engine = new AssignmentEngine({ store, policy: nearestPolicy });
   engine.start();
   const plane = new XdsControlPlane({ store, engine, log, registry });
-  const lrs = new LoadReportingServer({ store, log, registry, reportingIntervalMs: 500, demandTauMs: 1000, latencyTauMs: 1500 });
+  const lrs = new LoadReportingServer({
+    store,
+    log,
+    registry,
+    reportingIntervalMs: 500,
+    demandTauMs: 1000,
+    latencyTauMs: 1500,
+    priorCompletions: 0,
+  });
   const server = new grpc.Server();
   plane.register(server);
   lrs.register(server);

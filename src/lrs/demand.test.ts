@@ -72,3 +72,11 @@ test('demand rises fast and falls slowly; response times wait for enough complet
   assert.ok(down > up - 0.2 * (up - 10), `fell only to ${down}`);
   assert.equal(m.responseTimeByNode('s').get('n1')?.length, 1, '120 completions: used');
 });
+
+test('observed service time is blended with the configured default until enough requests were seen', async () => {
+  const { shrinkTowardPrior } = await import('./server.js');
+  assert.equal(shrinkTowardPrior(60, 0, 20, 200), 20, 'nothing seen: the default');
+  assert.equal(shrinkTowardPrior(60, 200, 20, 200), 40, 'as many as the prior: halfway');
+  assert.ok(Math.abs(shrinkTowardPrior(60, 20_000, 20, 200) - 60) < 0.5, 'many: the observation');
+  assert.equal(shrinkTowardPrior(60, 50, 20, 0), 60, 'no prior: the observation');
+});

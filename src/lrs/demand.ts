@@ -212,6 +212,17 @@ export class DemandModel {
     return out;
   }
 
+  /** Requests completed at each node for `service` since tracking began, over all gateways. */
+  completedByNode(service: string): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const tracks of this.sources.values()) {
+      const t = tracks.get(service);
+      if (!t) continue;
+      for (const [node, s] of t.localities) out.set(node, (out.get(node) ?? 0) + s.completed);
+    }
+    return out;
+  }
+
   /** Services with any tracked demand. */
   services(): Set<string> {
     const out = new Set<string>();

@@ -61,6 +61,12 @@ export interface LoadReportingServerOptions {
   readonly reportingIntervalMs?: number;
   /** Demand EWMA time constant (default 3 × reportingIntervalMs). */
   readonly demandTauMs?: number;
+  /**
+   * Observed service times are blended with the configured default as if the default had been seen
+   * over this many requests (default 200): the first few reports' Little's-law estimates are noisy,
+   * and one inflated estimate would shrink a node's planned capacity.
+   */
+  readonly priorCompletions?: number;
   /** Time constant of observed response times (default: max(10 s, 3 intervals), FaaSt's window). */
   readonly latencyTauMs?: number;
   /** Time constant when demand rises (default: half the reporting interval). */
@@ -94,6 +100,7 @@ export class LoadReportingServer {
   private readonly limits: LrsLimits;
   private readonly metrics: LrsMetrics;
   readonly demand: DemandModel;
+  private readonly priorCompletions: number;
   private readonly calls = new Set<Stream>();
   private nextSource = 0;
   private decayTimer: NodeJS.Timeout | undefined;
@@ -106,6 +113,7 @@ export class LoadReportingServer {
     this.intervalMs = opts.reportingIntervalMs ?? 2000;
     if (!(this.intervalMs > 0)) throw new RangeError('reportingIntervalMs must be > 0');
     this.limits = { ...DEFAULT_LRS_LIMITS, ...opts.limits };
+    this.priorCompletions = opts.priorCompletions ?? 200;
     this.metrics = createLrsMetrics(opts.registry);
     this.demand = new DemandModel({
       tauMs: opts.demandTauMs ?? 3 * this.intervalMs,
@@ -206,8 +214,10 @@ export class LoadReportingServer {
       const demand = new Map<string, number>();
       for (const [g, rps] of this.demand.demandByGateway(service)) demand.set(g, round(rps, RPS_STEP));
       const times = new Map<string, number>();
+      const completed = this.demand.completedByNode(service);
+      const prior = this.store.defaults.serviceTimeMs;
       for (const [n, ms] of this.demand.serviceTimeByNode(service, (g, node) => this.store.rttMs(g, node, now))) {
-        if (this.store.hasNode(n)) times.set(n, round(ms, MS_STEP));
+        if (this.store.hasNode(n)) times.set(n, round(shrinkTowardPrior(ms, completed.get(n) ?? 0, prior, this.priorCompletions), MS_STEP));
       }
       // The rate each node served while those times were observed: lets the policy separate queueing from service.
       const loads = new Map<string, number>();
@@ -234,4 +244,9 @@ export class LoadReportingServer {
       serviceTimeMs: Object.fromEntries(this.demand.serviceTimeByNode(service, (g, n) => this.store.rttMs(g, n, now))),
     }));
   }
+}
+
+/** Weighted mean of an observation over `n` requests and a prior worth `n0` requests. */
+export function shrinkTowardPrior(observedMs: number, n: number, priorMs: number, n0: number): number {
+  return n0 + n > 0 ? (priorMs * n0 + observedMs * n) / (n0 + n) : priorMs;
 }
