@@ -110,3 +110,30 @@ test('engine: equal assignments share one frozen localities array, same content 
   const interned = internAssignments(new Map(raw));
   assert.deepEqual([...interned], [...raw]);
 });
+
+test('engine: full recomputes are spaced by twice their duration; explicit flush is immediate', async () => {
+  const store = new ModelStore();
+  store.replaceTopology(topology(true));
+  let calls = 0;
+  const slow = {
+    ...nearestPolicy,
+    assign(input: Parameters<typeof nearestPolicy.assign>[0]) {
+      calls++;
+      const until = performance.now() + 15;
+      while (performance.now() < until); // a 15 ms policy per service: 30 ms per full recompute
+      return nearestPolicy.assign(input);
+    },
+  };
+  const engine = new AssignmentEngine({ store, policy: slow });
+  engine.start();
+  assert.equal(calls, 2);
+  engine.invalidateAll();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(calls, 2, 'not yet: the last full recompute ended less than 2 × 30 ms ago');
+  await new Promise((r) => setTimeout(r, 120));
+  assert.equal(calls, 4, 'ran once the spacing passed');
+  engine.invalidateAll();
+  engine.flush();
+  assert.equal(calls, 6, 'an explicit flush runs at once');
+  engine.stop();
+});

@@ -38,6 +38,8 @@ export class AssignmentEngine {
   private dirty = new Set<string>();
   private dirtyAll = false;
   private scheduled = false;
+  private lastFullMs = 0;
+  private lastFullEndMs = -Infinity;
   private unsubscribe: (() => void) | undefined;
 
   constructor(opts: AssignmentEngineOptions) {
@@ -104,13 +106,18 @@ export class AssignmentEngine {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => this.flush());
+    // A full recompute waits until twice its last duration has passed since it ended, so frequent
+    // global inputs (probe reports) cost at most a third of a core even on large clusters.
+    const waitMs = this.dirtyAll ? this.lastFullEndMs + 2 * this.lastFullMs - performance.now() : 0;
+    if (waitMs > 1) setTimeout(() => this.flush(), waitMs).unref();
+    else setImmediate(() => this.flush());
   }
 
   /** Recompute everything dirty now. Safe to call at any time. */
   flush(): void {
     this.scheduled = false;
     const started = process.hrtime.bigint();
+    const full = this.dirtyAll;
     const names = this.dirtyAll ? new Set([...this.store.services().map((s) => s.name), ...this.table.keys()]) : this.dirty;
     this.dirty = new Set();
     this.dirtyAll = false;
@@ -134,7 +141,12 @@ export class AssignmentEngine {
       if (!previous || !sameTable(previous, next)) changed.add(name);
       this.table.set(name, next);
     }
-    this.onRecompute?.(names.size, Number(process.hrtime.bigint() - started) / 1e9);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (full) {
+      this.lastFullMs = seconds * 1000;
+      this.lastFullEndMs = performance.now();
+    }
+    this.onRecompute?.(names.size, seconds);
     if (changed.size > 0) {
       const change: AssignmentChange = { services: changed, removed };
       for (const l of this.listeners) l(change);

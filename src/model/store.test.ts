@@ -83,3 +83,19 @@ test('demand and service time changes mark the service dirty', () => {
   assert.equal(store.demandRps('a', 'ns/x'), 5);
   assert.equal(store.serviceTimeMs('ns/x', 'a'), 12);
 });
+
+test('measured RTT: probe noise is stored but announced only when it moves past the threshold', () => {
+  const store = new ModelStore();
+  store.replaceTopology(topo([]));
+  const changes: ModelChange[] = [];
+  store.onChange((c) => changes.push(c));
+  store.setMeasuredRtt('a', [{ to: 'b', rttMs: 50, reachable: true }], 1000);
+  assert.equal(changes.length, 1, 'first row: announced');
+  for (const [i, ms] of [50.4, 51.2, 52.1, 49.3].entries()) store.setMeasuredRtt('a', [{ to: 'b', rttMs: ms, reachable: true }], 1100 + i);
+  assert.equal(changes.length, 1, 'moves within 5 % of the announced 50 ms: quiet');
+  assert.equal(store.rttMs('a', 'b', 1200), 49.3, 'but the latest value is what reads return');
+  store.setMeasuredRtt('a', [{ to: 'b', rttMs: 53, reachable: true }], 1300);
+  assert.equal(changes.length, 2, 'drift past 5 % of the announced value: announced');
+  store.setMeasuredRtt('a', [{ to: 'b', rttMs: 53, reachable: false }], 1400);
+  assert.equal(changes.length, 3, 'reachability always announced');
+});

@@ -23,6 +23,8 @@ export interface MeasuredRtt {
   readonly rttMs: number;
   readonly reachable: boolean;
   readonly atMs: number;
+  /** The value last announced as a change (smaller moves are stored but not announced). */
+  readonly announcedMs?: number;
 }
 
 const key = (from: string, to: string): string => `${from}\u0000${to}`;
@@ -85,6 +87,13 @@ export class ModelStore {
   private explicitRoutes: ReadonlyMap<string, HttpRoute> | undefined;
   /** Measured rows older than this are treated as unknown. */
   measuredRttTtlMs = 30_000;
+  /**
+   * A measured RTT announces a change (which re-runs every service's policy) only when it moved more
+   * than this fraction and these milliseconds from the last announced value: probe noise alone must
+   * not keep the assignment engine busy.
+   */
+  measuredRttChangeRatio = 0.05;
+  measuredRttChangeMs = 1;
   private generationCounter = 0;
 
   /** Increases on every mutation that changed something. */
@@ -291,10 +300,15 @@ export class ModelStore {
     if (!row && rows.length > 0) this.measuredRtt.set(from, (row = new Map()));
     for (const r of rows) {
       const old = row!.get(r.to);
-      if (!old || old.rttMs !== r.rttMs || old.reachable !== r.reachable || nowMs - old.atMs > this.measuredRttTtlMs) {
-        changed = true;
-      }
-      row!.set(r.to, { rttMs: r.rttMs, reachable: r.reachable, atMs: nowMs });
+      const announced = old?.announcedMs ?? old?.rttMs;
+      const moved =
+        !old ||
+        announced === undefined ||
+        old.reachable !== r.reachable ||
+        nowMs - old.atMs > this.measuredRttTtlMs ||
+        Math.abs(r.rttMs - announced) > Math.max(this.measuredRttChangeMs, this.measuredRttChangeRatio * announced);
+      if (moved) changed = true;
+      row!.set(r.to, { rttMs: r.rttMs, reachable: r.reachable, atMs: nowMs, announcedMs: moved ? r.rttMs : announced });
     }
     if (rows.length > 0) this.matrixCache = undefined;
     return this.emit(new Set(), new Set(), changed);
