@@ -50,10 +50,16 @@ const SHARED_KINDS = [TypeUrl.Listener, TypeUrl.RouteConfiguration, TypeUrl.Clus
 /** Localities as a string: gateways with equal assignments share one encoded ClusterLoadAssignment. */
 function assignmentSignature(a: GatewayAssignment | undefined): string {
   if (!a) return '';
-  let s = '';
-  for (const l of a.localities) s += `${l.node}\u0000${l.priority}\u0000${l.weight}\u0001`;
+  // The engine interns equal locality arrays, so most gateways share one array and one signature.
+  let s = signatures.get(a.localities);
+  if (s === undefined) {
+    s = '';
+    for (const l of a.localities) s += `${l.node}\u0000${l.priority}\u0000${l.weight}\u0001`;
+    signatures.set(a.localities, s);
+  }
   return s;
 }
+const signatures = new WeakMap<readonly GatewayAssignment['localities'][number][], string>();
 
 function nodeSignature(store: ModelStore): string {
   return JSON.stringify(store.nodes().map((n) => [n.name, n.zone, n.region, n.ready]));
