@@ -65,7 +65,16 @@ function syntheticResults(): DemoResults {
       ],
       timeline: timeline(ev, 250),
       edge1Timeline: timeline(edge1, 250),
-      measures: { podLossFailuresStopMs: 500, podLossFailures: 3, restartFailures: 0, delayStepSettleMs: 1000, probeIntervalMs: 1000 },
+      controlPlane: [],
+      measures: {
+        podLossFailuresStopMs: 500,
+        podLossFailures: 3,
+        restartFailures: 0,
+        delayStepFirstMoveMs: 750,
+        delayStepSettleMs: 1000,
+        delayStepShift: 0.8,
+        probeIntervalMs: 1000,
+      },
     },
   };
 }

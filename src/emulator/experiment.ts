@@ -3,7 +3,10 @@ import { EmulatedCluster } from './cluster.js';
 import { linkSpecs, ratePerGateway, type DemoScenario } from './scenario.js';
 import {
   failuresStopAfterMs,
-  settleTimeMs,
+  assignmentFirstMoveMs,
+  assignmentSettleMs,
+  meanShare,
+  type ShareSample,
   summarise,
   timeline,
   type LatencySummary,
@@ -36,13 +39,19 @@ export interface EventsResult {
   readonly bucketMs: number;
   readonly marks: EventMark[];
   readonly timeline: TimelineBucket[];
+  /** The control plane's priority-0 shares per gateway, sampled every 250 ms. */
+  readonly controlPlane: ShareSample[];
   /** Timeline of requests entering edge-1 only (the node whose pods die). */
   readonly edge1Timeline: TimelineBucket[];
   readonly measures: {
     readonly podLossFailuresStopMs: number;
     readonly podLossFailures: number;
     readonly restartFailures: number;
+    /** When edge-1's assignment first changed after the delay step. */
+    readonly delayStepFirstMoveMs: number;
     readonly delayStepSettleMs: number;
+    /** Change of edge-1's share served on edge-2 across the delay step (0..1). */
+    readonly delayStepShift: number;
     readonly probeIntervalMs: number;
   };
 }
@@ -63,6 +72,9 @@ function quantiles(records: readonly RequestRecord[], n = 1000): number[] {
   if (v.length <= n) return v;
   return Array.from({ length: n }, (_, i) => v[Math.min(v.length - 1, Math.round((i / (n - 1)) * (v.length - 1)))]!);
 }
+
+/** How often the events run samples the control plane's assignment. */
+const SAMPLE_MS = 250;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -99,7 +111,7 @@ export async function runComparison(cluster: EmulatedCluster, s: DemoScenario, p
 }
 
 /**
- * Scripted events under one policy and constant load: edge-1 loses its pods, the edge-1↔edge-2 link
+ * Scripted events under one policy and constant load: edge-1 loses its pods, the edge-1↔cloud-1 link
  * steps from its RTT to +100 ms, the pods come back, the control plane restarts.
  */
 export async function runEvents(
@@ -111,7 +123,7 @@ export async function runEvents(
   const unit = opts.quick ? 7000 : 12_000;
   const marks: EventMark[] = [
     { tMs: unit, label: 'edge-1 pods die' },
-    { tMs: 2 * unit, label: 'edge-1↔edge-2 +100 ms' },
+    { tMs: 2 * unit, label: 'edge-1↔cloud-1 +100 ms' },
     { tMs: 3 * unit, label: 'edge-1 pods back' },
     { tMs: 4 * unit, label: 'control plane restart' },
   ];
@@ -122,16 +134,19 @@ export async function runEvents(
   await cluster.startControlPlane(opts.policy);
   await cluster.startGateways();
   await sleep(3000);
+  const stopSampling = cluster.sampleControlPlane(SAMPLE_MS);
   const started = performance.now();
   const at = (tMs: number, fn: () => Promise<void> | void) =>
     sleep(Math.max(0, tMs - (performance.now() - started))).then(async () => {
       progress(`events: t=${((performance.now() - started) / 1000).toFixed(1)} s ${marks.find((m) => m.tMs === tMs)?.label ?? ''}`);
       await fn();
     });
+  // While edge-1 has no pods its traffic goes to the cloud (50 ms; edge-2 is busy with its own); a
+  // slower cloud link must move it to edge-2 — a step that changes the best assignment.
   const steppedLinks = linkSpecs({
     ...s,
     links: s.links.map((l) =>
-      (l.a === 'edge-1' && l.b === 'edge-2') || (l.a === 'edge-2' && l.b === 'edge-1') ? { ...l, rttMs: l.rttMs + 100 } : l,
+      (l.a === 'edge-1' && l.b === 'cloud-1') || (l.a === 'cloud-1' && l.b === 'edge-1') ? { ...l, rttMs: l.rttMs + 100 } : l,
     ),
   });
   const script = Promise.all([
@@ -155,6 +170,7 @@ export async function runEvents(
   ]);
   const load = cluster.runLoad(`events-${opts.policy}`, ratePerGateway(s, opts.users), durationMs, s.seed + 99);
   const [{ records }] = await Promise.all([load, script]);
+  const samples = (await stopSampling()) as ShareSample[];
   await cluster.stopGateways();
   await cluster.stopControlPlane();
   cluster.setLinks(linkSpecs(s));
@@ -174,11 +190,18 @@ export async function runEvents(
     marks,
     timeline: all,
     edge1Timeline: edge1,
+    controlPlane: samples,
     measures: {
       podLossFailuresStopMs: failuresStopAfterMs(all, marks[0]!.tMs, bucketMs, marks[1]!.tMs),
       podLossFailures: lossWindow.filter((r) => !r.ok).length,
       restartFailures: restartWindow.filter((r) => !r.ok).length,
-      delayStepSettleMs: settleTimeMs(edge1, 'cloud-1', marks[1]!.tMs, marks[2]!.tMs),
+      // When edge-1's assignment stopped moving (the control plane's view; served shares per 250 ms
+      // bucket are too few requests to tell a split from noise).
+      delayStepFirstMoveMs: assignmentFirstMoveMs(samples, 'edge-1', marks[1]!.tMs, marks[2]!.tMs),
+      delayStepSettleMs: assignmentSettleMs(samples, 'edge-1', marks[1]!.tMs, marks[2]!.tMs),
+      // How much of edge-1's traffic the step moved to edge-2 (last second before vs after): proves the step mattered.
+      delayStepShift:
+        meanShare(edge1, 'edge-2', marks[2]!.tMs - 1000, marks[2]!.tMs) - meanShare(edge1, 'edge-2', marks[1]!.tMs - 1000, marks[1]!.tMs),
       probeIntervalMs: opts.probeIntervalMs,
     },
   };

@@ -61,9 +61,11 @@ export function verdicts(r: DemoResults): Verdict[] {
     });
     const limit = 2 * e.measures.probeIntervalMs;
     out.push({
-      check: 'delay step: traffic settles within 2 probe intervals',
-      pass: e.measures.delayStepSettleMs <= limit + e.bucketMs,
-      detail: `settled after ${(e.measures.delayStepSettleMs / 1000).toFixed(2)} s (2 intervals = ${limit / 1000} s)`,
+      check: 'delay step: traffic moves and settles within 2 probe intervals',
+      pass: e.measures.delayStepShift >= 0.3 && e.measures.delayStepSettleMs <= limit + e.bucketMs,
+      detail:
+        `${(100 * e.measures.delayStepShift).toFixed(0)} % of edge-1's traffic moved to edge-2; its assignment first changed after ` +
+        `${(e.measures.delayStepFirstMoveMs / 1000).toFixed(2)} s and settled after ${(e.measures.delayStepSettleMs / 1000).toFixed(2)} s (2 intervals = ${limit / 1000} s)`,
     });
   }
   return out;

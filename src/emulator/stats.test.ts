@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { failuresStopAfterMs, settleTimeMs, summarise, timeline, type RequestRecord } from './stats.js';
+import { assignmentFirstMoveMs, assignmentSettleMs, failuresStopAfterMs, summarise, timeline, type RequestRecord } from './stats.js';
 
 const rec = (startMs: number, latencyMs: number, servedBy: string, ok = true, gateway = 'edge-1'): RequestRecord => ({
   gateway,
@@ -22,7 +22,7 @@ test('summary: percentiles over successful requests, local share, matrix', () =>
   assert.deepEqual(s.matrix, { 'edge-1': { 'edge-1': 2, cloud: 1 } });
 });
 
-test('timeline, failure stop and settle times', () => {
+test('timeline and failure stop time', () => {
   const rs: RequestRecord[] = [];
   for (let t = 0; t < 10_000; t += 50) {
     const after = t >= 4000;
@@ -32,5 +32,18 @@ test('timeline, failure stop and settle times', () => {
   assert.equal(b.length, 20);
   assert.equal(b[8]!.errors, 10);
   assert.equal(failuresStopAfterMs(b, 4000, 500), 1000);
-  assert.equal(settleTimeMs(b, 'cloud', 4000, 10_000), 1000);
+});
+
+test('assignment settle: the first sample from which the gateway assignment stays near its final value', () => {
+  const s = (tMs: number, cloud: number) => ({ tMs, shares: { 'edge-1': { 'cloud-1': cloud, 'edge-2': 100 - cloud } } });
+  const samples = [s(0, 100), s(250, 100), s(500, 100), s(750, 40), s(1000, 70), s(1250, 35), s(1500, 38), s(1750, 36)];
+  assert.equal(assignmentSettleMs(samples, 'edge-1', 250, 2000), 1000);
+  assert.equal(assignmentSettleMs([s(0, 50), s(250, 50)], 'edge-1', 0, 1000), 0);
+});
+
+test('assignment first move: the first sample after the event that differs from the last one before', () => {
+  const s = (tMs: number, cloud: number) => ({ tMs, shares: { 'edge-1': { 'cloud-1': cloud, 'edge-2': 100 - cloud } } });
+  const samples = [s(0, 100), s(250, 100), s(500, 95), s(750, 40), s(1000, 70)];
+  assert.equal(assignmentFirstMoveMs(samples, 'edge-1', 300, 2000), 450);
+  assert.ok(Number.isNaN(assignmentFirstMoveMs([s(0, 100), s(500, 100)], 'edge-1', 300, 2000)));
 });

@@ -103,17 +103,56 @@ export function failuresStopAfterMs(buckets: readonly TimelineBucket[], eventMs:
   return last - eventMs;
 }
 
+/** Mean share of successful requests served on `node` over the buckets in [fromMs, toMs). */
+export function meanShare(buckets: readonly TimelineBucket[], node: string, fromMs: number, toMs: number): number {
+  const window = buckets.filter((b) => b.tMs >= fromMs && b.tMs < toMs && b.requests > b.errors);
+  return window.length ? window.reduce((s, b) => s + (b.servedShare[node] ?? 0), 0) / window.length : NaN;
+}
+
+/** A sample of the control plane's priority-0 shares (percent) per gateway and node. */
+export interface ShareSample {
+  readonly tMs: number;
+  readonly shares: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}
+
 /**
- * Time from `eventMs` until the share of traffic served on `node` stays within `tolerance` of its
- * final value (averaged over the last buckets before `untilMs`).
+ * Time from `eventMs` until `gateway`'s assignment stays within `tolerancePct` points (per node) of
+ * where it ends up before `untilMs`: the first sample from which every later one agrees.
  */
-export function settleTimeMs(buckets: readonly TimelineBucket[], node: string, eventMs: number, untilMs: number, tolerance = 0.1): number {
-  const window = buckets.filter((b) => b.tMs >= eventMs && b.tMs < untilMs);
-  if (window.length === 0) return NaN;
-  const tail = window.slice(-Math.max(1, Math.floor(window.length / 4)));
-  const final = tail.reduce((s, b) => s + (b.servedShare[node] ?? 0), 0) / tail.length;
-  let settled = window[0]!.tMs;
-  for (const b of window)
-    if (Math.abs((b.servedShare[node] ?? 0) - final) > tolerance) settled = b.tMs + (window[1] ? window[1].tMs - window[0]!.tMs : 0);
-  return settled - eventMs;
+export function assignmentSettleMs(
+  samples: readonly ShareSample[],
+  gateway: string,
+  eventMs: number,
+  untilMs: number,
+  tolerancePct = 10,
+): number {
+  const window = samples.filter((x) => x.tMs >= eventMs && x.tMs < untilMs);
+  const last = window[window.length - 1];
+  if (!last) return NaN;
+  const final = last.shares[gateway] ?? {};
+  const far = (x: ShareSample) => {
+    const now = x.shares[gateway] ?? {};
+    return [...new Set([...Object.keys(now), ...Object.keys(final)])].some((n) => Math.abs((now[n] ?? 0) - (final[n] ?? 0)) > tolerancePct);
+  };
+  let settledAt = window[0]!.tMs;
+  for (let i = 0; i < window.length; i++) if (far(window[i]!)) settledAt = window[i + 1]?.tMs ?? last.tMs;
+  return settledAt - eventMs;
+}
+
+/** Time from `eventMs` until `gateway`'s assignment first differs from its last one before the event. */
+export function assignmentFirstMoveMs(
+  samples: readonly ShareSample[],
+  gateway: string,
+  eventMs: number,
+  untilMs: number,
+  tolerancePct = 10,
+): number {
+  const before = [...samples].reverse().find((x) => x.tMs < eventMs)?.shares[gateway] ?? {};
+  for (const x of samples) {
+    if (x.tMs < eventMs || x.tMs >= untilMs) continue;
+    const now = x.shares[gateway] ?? {};
+    if ([...new Set([...Object.keys(now), ...Object.keys(before)])].some((n) => Math.abs((now[n] ?? 0) - (before[n] ?? 0)) > tolerancePct))
+      return x.tMs - eventMs;
+  }
+  return NaN;
 }

@@ -49,7 +49,7 @@ test('LossWindow reports the failure share of the recent window', () => {
 });
 
 test('PeerEstimator: unreachable after N consecutive failures, reachable again after one success', () => {
-  const p = new PeerEstimator('b', { alpha: 0.5, windowSize: 10, failuresToUnreachable: 2 });
+  const p = new PeerEstimator('b', { alpha: 0.5, windowSize: 10, failuresToUnreachable: 2, shiftRatio: 0.3, shiftMs: 5 });
   assert.equal(p.reachable, true);
   p.success(20, 1);
   p.failure(2);
@@ -66,6 +66,21 @@ test('PeerEstimator: unreachable after N consecutive failures, reachable again a
   assert.equal(p.reachable, true);
   assert.equal(p.estimate().rttMs, 25);
   assert.equal(p.estimate().samples, 2);
+});
+
+test('PeerEstimator: two samples past the shift threshold on one side restart the average; noise does not', () => {
+  const p = new PeerEstimator('b');
+  for (const ms of [50, 52, 48, 51, 49]) p.success(ms, 0);
+  const steady = p.rttMs!;
+  p.success(70, 1); // one outlier: averaged in, no jump
+  assert.ok(p.rttMs! < 60 && p.rttMs! > steady);
+  p.success(49, 2);
+  p.success(150, 3);
+  p.success(148, 4); // the link got 100 ms slower: within two samples
+  assert.equal(p.rttMs, 149);
+  p.success(160, 5);
+  p.success(52, 6); // two big moves in opposite directions are noise, not a shift
+  assert.ok(p.rttMs! > 100, `average ${p.rttMs} stayed near the new level`);
 });
 
 test('backoff grows exponentially, is capped, and jitters within [d/2, d]', () => {

@@ -21,6 +21,11 @@ export class Ewma {
   get value(): number | undefined {
     return this.current;
   }
+
+  /** Restart the average at `value` (a level shift was detected). */
+  reset(value: number): void {
+    this.current = value;
+  }
 }
 
 /**
@@ -118,12 +123,21 @@ export interface PeerEstimatorOptions {
   readonly windowSize: number;
   /** Consecutive failed probes after which the peer is unreachable. */
   readonly failuresToUnreachable: number;
+  /**
+   * Two samples in a row this far from the average (as a fraction of it, and at least `shiftMs`), on
+   * the same side, are a level shift (a link got slower or faster), not noise: the average restarts
+   * at their mean instead of creeping there over many intervals.
+   */
+  readonly shiftRatio: number;
+  readonly shiftMs: number;
 }
 
 export const DEFAULT_PEER_ESTIMATOR_OPTIONS: PeerEstimatorOptions = Object.freeze({
   alpha: 0.3,
   windowSize: 20,
   failuresToUnreachable: 2,
+  shiftRatio: 0.3,
+  shiftMs: 5,
 });
 
 export interface PeerEstimate {
@@ -151,6 +165,9 @@ export class PeerEstimator {
   private readonly loss: LossWindow;
   private successes = 0;
   private failuresInARow = 0;
+  /** Side (−1/+1) and value of the last sample that looked like a level shift; 0 when none. */
+  private shiftSide = 0;
+  private shiftSample: number | undefined;
   private lastMs: number | undefined;
 
   constructor(
@@ -164,7 +181,18 @@ export class PeerEstimator {
   }
 
   success(rttMs: number, nowMs: number): void {
-    this.rtt.observe(rttMs);
+    const avg = this.rtt.value;
+    const side =
+      avg === undefined ? 0 : Math.abs(rttMs - avg) > Math.max(this.opts.shiftMs, this.opts.shiftRatio * avg) ? Math.sign(rttMs - avg) : 0;
+    if (side !== 0 && side === this.shiftSide && this.shiftSample !== undefined) {
+      this.rtt.reset((this.shiftSample + rttMs) / 2);
+      this.shiftSide = 0;
+      this.shiftSample = undefined;
+    } else {
+      this.rtt.observe(rttMs);
+      this.shiftSide = side;
+      this.shiftSample = side !== 0 ? rttMs : undefined;
+    }
     this.recent.push(rttMs);
     this.loss.record(true);
     this.successes++;
