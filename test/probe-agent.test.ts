@@ -62,6 +62,43 @@ test('RTT estimates converge to delays injected by a slow probe endpoint', async
   }
 });
 
+test('a step in a peer\'s RTT is confirmed by one extra probe and taken at once, never half-way', async () => {
+  let delayMs = 5;
+  const peer = await delayedProbeServer(() => delayMs);
+  const registry = new Registry();
+  const a = agent('a', {
+    intervalMs: 1000,
+    timeoutMs: 900,
+    confirmDelayMs: 100,
+    registry,
+    staticPeers: [{ name: 'p', probe_address: `127.0.0.1:${peer.port}` }],
+  });
+  const seen: number[] = [];
+  const watch = setInterval(() => {
+    const v = a.estimate('p')?.rttMs;
+    if (v !== undefined && v !== seen[seen.length - 1]) seen.push(v);
+  }, 5);
+  try {
+    await a.start();
+    await waitFor('4 samples at the old level', () => (a.estimate('p')?.samples ?? 0) >= 4, 8000);
+    const roundsBefore = a.roundCount;
+    delayMs = 80;
+    await waitFor('a sample at the new level', () => a.estimate('p')!.samples > 4 && a.estimate('p')!.p90Ms! >= 70, 3000);
+    const roundsAtFirst = a.roundCount;
+    await waitFor('the estimate at the new level', () => a.estimate('p')!.rttMs! >= 70, 3000);
+    // The confirming probe came between rounds (100 ms after the first sample, the next round ~1 s after).
+    assert.equal(a.roundCount, roundsAtFirst, `rounds: ${roundsBefore} → ${roundsAtFirst} → ${a.roundCount}`);
+    const halfWay = seen.filter((v) => v > 25 && v < 70);
+    assert.deepEqual(halfWay, [], `estimates seen: ${seen.map((v) => v.toFixed(1)).join(', ')}`);
+    const confirmations = (await registry.getSingleMetric('proxima_probe_shift_confirmations_total')!.get()).values[0]!.value;
+    assert.ok(confirmations >= 1, `confirmations ${confirmations}`);
+  } finally {
+    clearInterval(watch);
+    await a.close();
+    await peer.close();
+  }
+});
+
 test('agents learn peers from the control plane; RTT through a delaying TCP proxy converges and reaches the model', async () => {
   const store = new ModelStore();
   store.replaceTopology(topology(['a', 'b', 'c']));

@@ -69,7 +69,7 @@ export async function delayProxy(targetPort: number | (() => number), oneWayMs: 
 
 /** An HTTP server answering GET /probe after `delayMs` (a peer with a slow path, or no agent at all). */
 export async function delayedProbeServer(
-  delayMs: number,
+  delayMs: number | (() => number),
 ): Promise<{ port: number; server: HttpServer; applied: number[]; close(): Promise<void> }> {
   // The delay really applied to each request (timers fire late on a busy machine), in milliseconds.
   const applied: number[] = [];
@@ -79,7 +79,7 @@ export async function delayedProbeServer(
       res.writeHead(req.url === '/probe' ? 200 : 404);
       res.end('ok\n');
       applied.push(Number(process.hrtime.bigint() - start) / 1e6);
-    }, delayMs);
+    }, typeof delayMs === 'number' ? delayMs : delayMs());
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

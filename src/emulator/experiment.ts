@@ -1,4 +1,5 @@
 import type { DemoPrediction } from '../sim/from-demo.js';
+import { bestAssignment, sharesDistance } from './best.js';
 import { EmulatedCluster } from './cluster.js';
 import { linkSpecs, ratePerGateway, type DemoScenario } from './scenario.js';
 import {
@@ -49,7 +50,15 @@ export interface EventsResult {
     readonly restartFailures: number;
     /** When edge-1's assignment first changed after the delay step. */
     readonly delayStepFirstMoveMs: number;
+    /** When edge-1's assignment (the gateway behind the stepped link) stopped moving after the step. */
     readonly delayStepSettleMs: number;
+    /** The same for every entry gateway: the others re-plan as the load they carry changes. */
+    readonly delayStepSettleByGatewayMs?: Record<string, number>;
+    /** Assignment changes (any gateway) the control plane made between the step and the next event. */
+    readonly delayStepChanges?: number;
+    /** proxima's assignment with the true inputs after the step, and how far (points) each entry gateway ended from it. */
+    readonly delayStepBest?: Record<string, Record<string, number>>;
+    readonly delayStepBestDistance?: Record<string, number>;
     /** Change of edge-1's share served on edge-2 across the delay step (0..1). */
     readonly delayStepShift: number;
     readonly probeIntervalMs: number;
@@ -143,12 +152,10 @@ export async function runEvents(
     });
   // While edge-1 has no pods its traffic goes to the cloud (50 ms; edge-2 is busy with its own); a
   // slower cloud link must move it to edge-2 — a step that changes the best assignment.
-  const steppedLinks = linkSpecs({
-    ...s,
-    links: s.links.map((l) =>
-      (l.a === 'edge-1' && l.b === 'cloud-1') || (l.a === 'cloud-1' && l.b === 'edge-1') ? { ...l, rttMs: l.rttMs + 100 } : l,
-    ),
-  });
+  const stepped = s.links.map((l) =>
+    (l.a === 'edge-1' && l.b === 'cloud-1') || (l.a === 'cloud-1' && l.b === 'edge-1') ? { ...l, rttMs: l.rttMs + 100 } : l,
+  );
+  const steppedLinks = linkSpecs({ ...s, links: stepped });
   const script = Promise.all([
     at(marks[0]!.tMs, async () => {
       await cluster.podsAction('edge-1', 'stop');
@@ -168,7 +175,8 @@ export async function runEvents(
       await cluster.startControlPlane(opts.policy);
     }),
   ]);
-  const load = cluster.runLoad(`events-${opts.policy}`, ratePerGateway(s, opts.users), durationMs, s.seed + 99);
+  const rates = ratePerGateway(s, opts.users);
+  const load = cluster.runLoad(`events-${opts.policy}`, rates, durationMs, s.seed + 99);
   const [{ records }] = await Promise.all([load, script]);
   const samples = (await stopSampling()) as ShareSample[];
   await cluster.stopGateways();
@@ -181,6 +189,10 @@ export async function runEvents(
     records.filter((r) => r.gateway === 'edge-1'),
     bucketMs,
   );
+  const entries = s.nodes.filter((n) => n.entry).map((n) => n.name);
+  const stepWindow = samples.filter((x) => x.tMs >= marks[1]!.tMs && x.tMs < marks[2]!.tMs);
+  const settledRows = stepWindow[stepWindow.length - 1]?.shares ?? {};
+  const best = bestAssignment(s, { links: stepped, podsDown: new Set(['edge-1']), ratePerGateway: rates });
   const lossWindow = records.filter((r) => r.startMs >= marks[0]!.tMs - 500 && r.startMs < marks[1]!.tMs);
   const restartWindow = records.filter((r) => r.startMs >= marks[3]!.tMs && r.startMs < durationMs);
   return {
@@ -199,6 +211,10 @@ export async function runEvents(
       // bucket are too few requests to tell a split from noise).
       delayStepFirstMoveMs: assignmentFirstMoveMs(samples, 'edge-1', marks[1]!.tMs, marks[2]!.tMs),
       delayStepSettleMs: assignmentSettleMs(samples, 'edge-1', marks[1]!.tMs, marks[2]!.tMs),
+      delayStepSettleByGatewayMs: Object.fromEntries(entries.map((g) => [g, assignmentSettleMs(samples, g, marks[1]!.tMs, marks[2]!.tMs)])),
+      delayStepChanges: stepWindow.filter((x, i) => i > 0 && entries.some((g) => sharesDistance(x.shares[g] ?? {}, stepWindow[i - 1]!.shares[g] ?? {}) > 1)).length,
+      delayStepBest: Object.fromEntries(entries.map((g) => [g, best[g] ?? {}])),
+      delayStepBestDistance: Object.fromEntries(entries.map((g) => [g, sharesDistance(settledRows[g] ?? {}, best[g] ?? {})])),
       // How much of edge-1's traffic the step moved to edge-2 (last second before vs after): proves the step mattered.
       delayStepShift:
         meanShare(edge1, 'edge-2', marks[2]!.tMs - 1000, marks[2]!.tMs) - meanShare(edge1, 'edge-2', marks[1]!.tMs - 1000, marks[1]!.tMs),

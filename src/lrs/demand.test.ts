@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DemandModel } from './demand.js';
+import { DemandModel, steady } from './demand.js';
 import type { ClusterLoad } from './parse.js';
 
 const load = (issued: number, intervalMs = 1000, node = 'n1', inProgress = 0, completed = issued): ClusterLoad => ({
@@ -46,18 +46,72 @@ test('silent clients decay after staleAfterMs', () => {
   assert.ok(Math.abs(m.demandByGateway('s').get('g1')! - 100 * Math.exp(-6)) < 1e-9);
 });
 
-test("Little's law: response time = in-progress / completion rate; service time subtracts RTT", () => {
+test("Little's law: time at the node = (in progress − on the wire) / completion rate", () => {
   const m = new DemandModel({ tauMs: 1000 });
-  // 50 completions/s with 2.5 in flight on average -> 50 ms response time at n1 from g1.
-  m.observe('a', 'g1', [load(50, 1000, 'n1', 2.5)], 1000);
-  // From g2, n1 is 20 ms further away: 100 completions/s, 7 in flight -> 70 ms.
-  m.observe('b', 'g2', [load(100, 1000, 'n1', 7)], 1000);
   const rtt = (g: string) => (g === 'g1' ? 10 : 30);
-  const st = m.serviceTimeByNode('s', rtt);
+  // 50 completions/s with 2.5 in flight on average -> 50 ms response time at n1 from g1, 10 ms of it on the wire.
+  m.observe('a', 'g1', [load(50, 1000, 'n1', 2.5)], 1000, rtt);
+  // From g2, n1 is 20 ms further away: 100 completions/s, 7 in flight -> 70 ms, 30 ms of it on the wire.
+  m.observe('b', 'g2', [load(100, 1000, 'n1', 7)], 1000, rtt);
+  const st = m.serviceTimeByNode('s');
   // (50·(50−10) + 100·(70−30)) / 150 = 40
   assert.ok(Math.abs(st.get('n1')! - 40) < 1e-9, `got ${st.get('n1')}`);
   // An observation below the RTT says nothing about the node: no estimate rather than 0.
-  assert.equal(m.serviceTimeByNode('s', () => 1000).has('n1'), false);
+  const far = new DemandModel({ tauMs: 1000 });
+  far.observe('a', 'g1', [load(50, 1000, 'n1', 2.5)], 1000, () => 1000);
+  assert.equal(far.serviceTimeByNode('s').has('n1'), false);
+});
+
+test('gateways are weighed by precision: the one next to the node outweighs one across a slow link', () => {
+  const m = new DemandModel({ tauMs: 1000 });
+  // g1 is next to n1 (RTT 0): 50 rps, 1 in flight -> 20 ms at the node, response 20 ms.
+  m.observe('a', 'g1', [load(50, 1000, 'n1', 1)], 1000, () => 0);
+  // g2 is 100 ms away and its noisy snapshot says 35 ms at the node: 50 rps, 6.75 in flight -> 135 ms.
+  m.observe('b', 'g2', [load(50, 1000, 'n1', 6.75)], 1000, () => 100);
+  const e = m.serviceTimeEstimates('s').get('n1')!;
+  // Precisions 50/0.020 = 2500 and 50/0.135 ≈ 370: (20·2500 + 35·370.4) / 2870.4 ≈ 21.9, not the plain 27.5.
+  const p1 = 50 / 0.02;
+  const p2 = 50 / 0.135;
+  assert.ok(Math.abs(e.ms - (20 * p1 + 35 * p2) / (p1 + p2)) < 1e-9, `got ${e.ms}`);
+  assert.ok(Math.abs(e.precision - (p1 + p2)) < 1e-9);
+  assert.equal(m.serviceTimeByNode('s').get('n1'), e.ms);
+});
+
+test("reports where traffic was being withdrawn or added do not count for Little's law", () => {
+  const m = new DemandModel({ tauMs: 1000, latencyTauMs: 10_000, minCompletions: 0 });
+  const report = (issued: number, completed: number, inProgress: number): ClusterLoad => ({
+    service: 's',
+    intervalMs: 1000,
+    localities: [{ node: 'n1', issued, succeeded: completed, errors: 0, inProgress }],
+  });
+  // 40 rps, 170 ms end to end, 150 of it on the wire: 20 ms at the node, 6.8 requests in progress.
+  for (let t = 1; t <= 10; t++) m.observe('a', 'g1', [report(40, 40, 6.8)], t * 1000, () => 150);
+  // The gateway moves its traffic away mid-interval: 20 issued, 26.8 completed (the in-flight drained), 0 in progress.
+  m.observe('a', 'g1', [report(20, 26.8, 0)], 11_000, () => 150);
+  const st = m.serviceTimeByNode('s').get('n1')!;
+  assert.ok(Math.abs(st - 20) < 1e-6, `time at the node ${st} ms after a draining report, want 20`);
+  assert.equal(steady(20, 26.8), false);
+  assert.equal(steady(40, 20), false, 'traffic added');
+  assert.equal(steady(40, 43), true, 'in-flight noise is steady');
+  assert.equal(steady(0, 1), true, 'a trickle is steady');
+  // The traffic matrix still sees the drained completions.
+  assert.ok(m.flows()[0]!.rps < 40);
+});
+
+test('a step in the RTT does not bend the time at the node: each report subtracts the RTT of its time', () => {
+  const m = new DemandModel({ tauMs: 1000, latencyTauMs: 10_000, minCompletions: 0 });
+  // 20 ms at the node throughout; the link is 50 ms for 10 reports, then 150 ms.
+  let rttNow = 50;
+  for (let t = 1; t <= 20; t++) {
+    if (t === 11) rttNow = 150;
+    m.observe('a', 'g1', [load(40, 1000, 'n1', (40 * (rttNow + 20)) / 1000)], t * 1000, () => rttNow);
+  }
+  const st = m.serviceTimeByNode('s').get('n1')!;
+  assert.ok(Math.abs(st - 20) < 1e-6, `time at the node ${st} ms, want 20`);
+  // Subtracting today's RTT from the smoothed response time (≈ 133 ms, still half-way between 70 and
+  // 170) would leave nothing for the node: it would look far faster than it is for a whole window.
+  const response = m.responseTimeByNode('s').get('n1')![0]!.responseMs;
+  assert.ok(response - rttNow < 0, `smoothed response ${response} ms minus the new RTT is negative`);
 });
 
 test('demand rises fast and falls slowly; response times wait for enough completions', () => {

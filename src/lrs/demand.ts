@@ -8,9 +8,11 @@ import type { ClusterLoad } from './parse.js';
  *   time-constant EWMA, summed over every reporting client on that node (several gRPC processes, or
  *   an Envoy restart overlapping its predecessor). A tracked cluster missing from a report had no
  *   requests (gRPC and Envoy skip idle clusters), so it counts as 0 over the time since its last report.
- * - Observed response time per (gateway, upstream node) by Little's law: in-progress ÷ completion
- *   rate, both smoothed. Subtracting RTT(gateway, node) leaves the time spent at the node (service +
- *   queueing), combined over gateways weighted by completions.
+ * - Time spent at each node (service + queueing) by Little's law, per (gateway, upstream node): the
+ *   requests in progress minus those on the wire (completion rate × the RTT when the report came),
+ *   divided by the completion rate, all smoothed; combined over gateways weighted by their precision.
+ *   Subtracting the RTT per report, not from the smoothed response time, keeps a link whose delay
+ *   just stepped from making the node look faster or slower for a whole smoothing window.
  */
 
 export interface DemandModelOptions {
@@ -31,8 +33,12 @@ export interface DemandModelOptions {
 }
 
 interface LocalityState {
+  /** Completions/s over every report: the traffic matrix. */
   readonly completionRps: TimeEwma;
+  /** Completions/s, in progress, and in progress minus on the wire, over steady reports only (Little's law). */
+  readonly steadyRps: TimeEwma;
   readonly inProgress: TimeEwma;
+  readonly atNode: TimeEwma;
   /** Requests completed since tracking began: response times need enough of them to mean anything. */
   completed: number;
 }
@@ -43,6 +49,17 @@ interface Track {
   readonly issuedRps: TimeEwma;
   readonly localities: Map<string, LocalityState>;
   lastMs: number;
+}
+
+/**
+ * Little's law holds for a stationary flow: a report in which traffic to a locality was being added
+ * or withdrawn (issued and completed differ by more than in-flight noise) pairs an in-progress
+ * snapshot of one regime with completions of another — e.g. 0 in progress with a full interval of
+ * completions, right after a gateway moved its traffic elsewhere — and would read as a node that
+ * serves in no time. Such reports count for the traffic matrix but not for response times.
+ */
+export function steady(issued: number, completed: number): boolean {
+  return Math.abs(issued - completed) <= 2 + 0.1 * Math.max(issued, completed);
 }
 
 export class DemandModel {
@@ -82,9 +99,17 @@ export class DemandModel {
   }
 
   /**
-   * One report from `source` (an LRS stream) on `gateway`. Returns the services whose estimates moved.
+   * One report from `source` (an LRS stream) on `gateway`, with the RTT from the gateway to each
+   * node as known now (default 0: all of the response time is spent at the node). Returns the
+   * services whose estimates moved.
    */
-  observe(source: string, gateway: string, loads: readonly ClusterLoad[], nowMs: number): Set<string> {
+  observe(
+    source: string,
+    gateway: string,
+    loads: readonly ClusterLoad[],
+    nowMs: number,
+    rttMs: (gateway: string, node: string) => number = () => 0,
+  ): Set<string> {
     let tracks = this.sources.get(source);
     if (!tracks) this.sources.set(source, (tracks = new Map()));
     const touched = new Set<string>();
@@ -106,16 +131,28 @@ export class DemandModel {
         if (!s)
           t.localities.set(
             l.node,
-            (s = { completionRps: new TimeEwma(this.latencyTauMs), inProgress: new TimeEwma(this.latencyTauMs), completed: 0 }),
+            (s = {
+              completionRps: new TimeEwma(this.latencyTauMs),
+              steadyRps: new TimeEwma(this.latencyTauMs),
+              inProgress: new TimeEwma(this.latencyTauMs),
+              atNode: new TimeEwma(this.latencyTauMs),
+              completed: 0,
+            }),
           );
-        s.completed += l.succeeded + l.errors;
-        s.completionRps.observe((l.succeeded + l.errors) / seconds, load.intervalMs);
-        s.inProgress.observe(l.inProgress, load.intervalMs);
+        const done = l.succeeded + l.errors;
+        const rate = done / seconds;
+        s.completed += done;
+        s.completionRps.observe(rate, load.intervalMs);
+        if (steady(l.issued, done)) {
+          const rtt = rttMs(gateway, l.node);
+          s.steadyRps.observe(rate, load.intervalMs);
+          s.inProgress.observe(l.inProgress, load.intervalMs);
+          s.atNode.observe(l.inProgress - (rate * (Number.isFinite(rtt) && rtt > 0 ? rtt : 0)) / 1000, load.intervalMs);
+        }
       }
       for (const [node, s] of t.localities) {
         if (load.localities.some((l) => l.node === node)) continue;
-        s.completionRps.observe(0, load.intervalMs);
-        s.inProgress.observe(0, load.intervalMs);
+        this.idleLocality(s, load.intervalMs);
       }
     }
     for (const [service, t] of tracks) {
@@ -151,11 +188,15 @@ export class DemandModel {
   private idle(t: Track, nowMs: number): void {
     const elapsed = Math.max(0, nowMs - t.lastMs);
     t.issuedRps.observe(0, elapsed);
-    for (const s of t.localities.values()) {
-      s.completionRps.observe(0, elapsed);
-      s.inProgress.observe(0, elapsed);
-    }
+    for (const s of t.localities.values()) this.idleLocality(s, elapsed);
     t.lastMs = nowMs;
+  }
+
+  private idleLocality(s: LocalityState, elapsedMs: number): void {
+    s.completionRps.observe(0, elapsedMs);
+    s.steadyRps.observe(0, elapsedMs);
+    s.inProgress.observe(0, elapsedMs);
+    s.atNode.observe(0, elapsedMs);
   }
 
   /** Smoothed requests/s per gateway node for `service`. */
@@ -169,47 +210,61 @@ export class DemandModel {
     return out;
   }
 
-  /** Mean response time (ms) the gateways see per upstream node, by Little's law, with the completion rate behind it. */
-  responseTimeByNode(service: string): Map<string, Array<{ gateway: string; responseMs: number; completionRps: number }>> {
-    const out = new Map<string, Array<{ gateway: string; responseMs: number; completionRps: number }>>();
+  /**
+   * Mean response time (ms) the gateways see per upstream node, by Little's law, with the time of it
+   * spent at the node and the completion rate behind it.
+   */
+  responseTimeByNode(service: string): Map<string, Array<{ gateway: string; responseMs: number; atNodeMs: number; completionRps: number }>> {
+    const out = new Map<string, Array<{ gateway: string; responseMs: number; atNodeMs: number; completionRps: number }>>();
     for (const tracks of this.sources.values()) {
       const t = tracks.get(service);
       if (!t) continue;
       for (const [node, s] of t.localities) {
-        const lambda = s.completionRps.value ?? 0;
+        const lambda = s.steadyRps.value ?? 0;
         const l = s.inProgress.value ?? 0;
         // The first reports' snapshot in-progress counts can be wildly off; wait for a sample.
         if (!(lambda > 0) || s.completed < this.minCompletions) continue;
         let list = out.get(node);
         if (!list) out.set(node, (list = []));
-        list.push({ gateway: t.gateway, responseMs: (l / lambda) * 1000, completionRps: lambda });
+        list.push({ gateway: t.gateway, responseMs: (l / lambda) * 1000, atNodeMs: ((s.atNode.value ?? 0) / lambda) * 1000, completionRps: lambda });
       }
     }
     return out;
   }
 
   /**
-   * Time spent at each node (service + queueing, ms) = observed response − RTT(gateway, node),
-   * averaged over gateways weighted by their completion rate; observations at or below the RTT are
-   * left out.
+   * Time spent at each node (service + queueing, ms) with its precision, combined over gateways by
+   * inverse variance; observations at or below zero are left out.
+   *
+   * In-progress snapshots are about Poisson: their variance is their mean, λ·R for a gateway sending
+   * λ requests/s that take R end to end, so the time at the node estimated from them has variance
+   * ∝ R/λ. A gateway next to the node (R ≈ the service time) therefore tells far more than one
+   * across a 100 ms link, whose estimate is the small difference of two large, noisy numbers — and
+   * also carries whatever its link adds beyond the probed RTT (head-of-line waits on a jittery,
+   * multiplexed connection). The precision λ/R (per second²) is what pooling across nodes weighs by.
    */
-  serviceTimeByNode(service: string, rttMs: (gateway: string, node: string) => number): Map<string, number> {
-    const out = new Map<string, number>();
+  serviceTimeEstimates(service: string): Map<string, { ms: number; precision: number }> {
+    const out = new Map<string, { ms: number; precision: number }>();
     for (const [node, list] of this.responseTimeByNode(service)) {
       if (!node) continue;
       let weighted = 0;
       let total = 0;
       for (const o of list) {
-        // A response shorter than the RTT means the snapshot in-progress counts missed the requests in
-        // flight: the observation says nothing about the node, so it is left out rather than read as 0.
-        const atNodeMs = o.responseMs - rttMs(o.gateway, node);
-        if (!(atNodeMs > 0)) continue;
-        weighted += atNodeMs * o.completionRps;
-        total += o.completionRps;
+        // Less in progress than on the wire means the snapshot in-progress counts missed the requests
+        // in flight: the observation says nothing about the node, so it is left out rather than read as 0.
+        if (!(o.atNodeMs > 0) || !(o.responseMs > 0)) continue;
+        const precision = o.completionRps / (o.responseMs / 1000);
+        weighted += o.atNodeMs * precision;
+        total += precision;
       }
-      if (total > 0) out.set(node, weighted / total);
+      if (total > 0) out.set(node, { ms: weighted / total, precision: total });
     }
     return out;
+  }
+
+  /** Time spent at each node (service + queueing, ms): serviceTimeEstimates without the precision. */
+  serviceTimeByNode(service: string): Map<string, number> {
+    return new Map([...this.serviceTimeEstimates(service)].map(([n, e]) => [n, e.ms] as const));
   }
 
   /** Requests completed at each node for `service` since tracking began, over all gateways. */

@@ -202,22 +202,25 @@ export class LoadReportingServer {
       }
       loads.push(p.ok);
     }
-    this.write(this.demand.observe(source, gateway, loads, this.nowMs()));
+    const now = this.nowMs();
+    this.write(this.demand.observe(source, gateway, loads, now, (g, node) => this.store.rttMs(g, node, now)));
   }
 
   /** Write the current estimates of `services` into the model. */
   private write(services: ReadonlySet<string>): void {
-    const now = this.nowMs();
     const flows = services.size > 0 ? this.demand.flows() : [];
     for (const service of services) {
       if (!this.store.service(service)) continue;
       const demand = new Map<string, number>();
       for (const [g, rps] of this.demand.demandByGateway(service)) demand.set(g, round(rps, RPS_STEP));
       const times = new Map<string, number>();
+      const weights = new Map<string, number>();
       const completed = this.demand.completedByNode(service);
       const prior = this.store.defaults.serviceTimeMs;
-      for (const [n, ms] of this.demand.serviceTimeByNode(service, (g, node) => this.store.rttMs(g, node, now))) {
-        if (this.store.hasNode(n)) times.set(n, round(shrinkTowardPrior(ms, completed.get(n) ?? 0, prior, this.priorCompletions), MS_STEP));
+      for (const [n, e] of this.demand.serviceTimeEstimates(service)) {
+        if (!this.store.hasNode(n)) continue;
+        times.set(n, round(shrinkTowardPrior(e.ms, completed.get(n) ?? 0, prior, this.priorCompletions), MS_STEP));
+        weights.set(n, round(e.precision, RPS_STEP));
       }
       // The rate each node served while those times were observed: lets the policy separate queueing from service.
       const loads = new Map<string, number>();
@@ -225,7 +228,7 @@ export class LoadReportingServer {
         if (f.service === service && times.has(f.node)) loads.set(f.node, round((loads.get(f.node) ?? 0) + f.rps, RPS_STEP));
       }
       this.sink.setDemand(service, demand);
-      this.store.setServiceTime(service, times, loads);
+      this.store.setServiceTime(service, times, loads, weights);
       this.metrics.demandUpdates.inc();
     }
   }
@@ -237,11 +240,10 @@ export class LoadReportingServer {
 
   /** Current estimates, for /debug. */
   snapshot(): Array<{ service: string; demandRps: Record<string, number>; serviceTimeMs: Record<string, number> }> {
-    const now = this.nowMs();
     return [...this.demand.services()].sort().map((service) => ({
       service,
       demandRps: Object.fromEntries(this.demand.demandByGateway(service)),
-      serviceTimeMs: Object.fromEntries(this.demand.serviceTimeByNode(service, (g, n) => this.store.rttMs(g, n, now))),
+      serviceTimeMs: Object.fromEntries(this.demand.serviceTimeByNode(service)),
     }));
   }
 }

@@ -29,6 +29,12 @@ export interface ProbeAgentOptions {
   readonly maxPeers: number;
   /** Peers with a smoothed RTT below this are probed every round. */
   readonly nearRttMs: number;
+  /**
+   * A sample that looks like a level shift is confirmed by one more probe of that peer this long
+   * later instead of a round later, so a link that got slower is reported within about one interval
+   * (default: a quarter of the interval, at most 250 ms).
+   */
+  readonly confirmDelayMs?: number;
   readonly estimator?: Partial<PeerEstimatorOptions>;
   /** Peers to probe before (or without) a control plane. */
   readonly staticPeers?: readonly PeerMsg[];
@@ -43,6 +49,9 @@ export interface ProbeAgentOptions {
 interface PeerState {
   address: string;
   readonly est: PeerEstimator;
+  /** A probe of this peer is in flight: a second one on the same connection would time the queue. */
+  busy: boolean;
+  confirmTimer: NodeJS.Timeout | undefined;
 }
 
 /** Pick the address peers can reach when listening on a wildcard address. */
@@ -157,6 +166,7 @@ export class ProbeAgent {
   async close(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
+    for (const p of this.peers.values()) clearTimeout(p.confirmTimer);
     this.client?.close();
     await this.roundInFlight;
     await this.http.close();
@@ -186,6 +196,7 @@ export class ProbeAgent {
     for (const p of list) if (p.name && p.probe_address && p.name !== this.opts.node) next.set(p.name, p.probe_address);
     for (const name of [...this.peers.keys()]) {
       if (next.has(name)) continue;
+      clearTimeout(this.peers.get(name)!.confirmTimer);
       this.peers.delete(name);
       for (const g of [
         this.metrics.rttMs,
@@ -199,7 +210,7 @@ export class ProbeAgent {
     for (const [name, address] of next) {
       const p = this.peers.get(name);
       if (p) p.address = address;
-      else this.peers.set(name, { address, est: new PeerEstimator(name, this.estimatorOpts) });
+      else this.peers.set(name, { address, est: new PeerEstimator(name, this.estimatorOpts), busy: false, confirmTimer: undefined });
     }
     this.metrics.peers.set(this.peers.size);
     void this.http.retain(new Set(next.values()));
@@ -246,14 +257,39 @@ export class ProbeAgent {
     for (const name of sel.names) {
       const row = this.row(name);
       if (row) rows.push(row);
+      this.confirmIfShifted(name);
     }
     this.sendReport(rows);
   }
 
+  /** Probe a peer whose last sample looked like a level shift once more, soon, and report what it decided. */
+  private confirmIfShifted(name: string): void {
+    const p = this.peers.get(name);
+    if (!p || !p.est.shiftPending || p.confirmTimer || !this.running) return;
+    const delayMs = this.opts.confirmDelayMs ?? Math.min(250, this.intervalMs / 4);
+    p.confirmTimer = setTimeout(() => {
+      p.confirmTimer = undefined;
+      if (!this.running || this.peers.get(name) !== p) return;
+      this.metrics.confirmations.inc();
+      void this.probeOne(name).then(() => {
+        const row = this.row(name);
+        if (row && this.running) this.sendReport([row]);
+      });
+    }, delayMs);
+    p.confirmTimer.unref();
+  }
+
   private async probeOne(name: string): Promise<void> {
     const p = this.peers.get(name);
-    if (!p) return;
-    const [h, t] = await Promise.all([this.http.probe(p.address, this.opts.timeoutMs), tcpConnectMs(p.address, this.opts.timeoutMs)]);
+    if (!p || p.busy) return;
+    p.busy = true;
+    let h: Awaited<ReturnType<HttpProber['probe']>>;
+    let t: Awaited<ReturnType<typeof tcpConnectMs>>;
+    try {
+      [h, t] = await Promise.all([this.http.probe(p.address, this.opts.timeoutMs), tcpConnectMs(p.address, this.opts.timeoutMs)]);
+    } finally {
+      p.busy = false;
+    }
     if (this.peers.get(name) !== p) return; // removed while probing
     const now = this.nowMs();
     this.metrics.probes.inc({ outcome: h.outcome });

@@ -62,9 +62,9 @@ test('PeerEstimator: unreachable after N consecutive failures, reachable again a
   assert.equal(e.rttMs, 20); // failures do not move the RTT
   assert.ok(Math.abs(e.lossRatio - 2 / 3) < 1e-9);
   assert.equal(e.measuredAtMs, 3);
-  p.success(30, 4);
+  p.success(24, 4);
   assert.equal(p.reachable, true);
-  assert.equal(p.estimate().rttMs, 25);
+  assert.equal(p.estimate().rttMs, 22);
   assert.equal(p.estimate().samples, 2);
 });
 
@@ -72,10 +72,15 @@ test('PeerEstimator: two samples past the shift threshold on one side restart th
   const p = new PeerEstimator('b');
   for (const ms of [50, 52, 48, 51, 49]) p.success(ms, 0);
   const steady = p.rttMs!;
-  p.success(70, 1); // one outlier: averaged in, no jump
+  p.success(70, 1); // a suspected shift is held until the next sample decides
+  assert.equal(p.rttMs, steady);
+  assert.equal(p.shiftPending, true);
+  p.success(49, 2); // it was an outlier: both are averaged in, no jump
+  assert.equal(p.shiftPending, false);
   assert.ok(p.rttMs! < 60 && p.rttMs! > steady);
-  p.success(49, 2);
+  const before = p.rttMs!;
   p.success(150, 3);
+  assert.equal(p.rttMs, before, 'half a shift is never reported');
   p.success(148, 4); // the link got 100 ms slower: within two samples
   assert.equal(p.rttMs, 149);
   p.success(160, 5);

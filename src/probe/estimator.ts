@@ -126,7 +126,9 @@ export interface PeerEstimatorOptions {
   /**
    * Two samples in a row this far from the average (as a fraction of it, and at least `shiftMs`), on
    * the same side, are a level shift (a link got slower or faster), not noise: the average restarts
-   * at their mean instead of creeping there over many intervals.
+   * at their mean instead of creeping there over many intervals. The first such sample is held back
+   * until the next one decides, so a shift is never reported half-way and a lone spike is only
+   * averaged in.
    */
   readonly shiftRatio: number;
   readonly shiftMs: number;
@@ -165,7 +167,10 @@ export class PeerEstimator {
   private readonly loss: LossWindow;
   private successes = 0;
   private failuresInARow = 0;
-  /** Side (−1/+1) and value of the last sample that looked like a level shift; 0 when none. */
+  /**
+   * Side (−1/+1) and value of a sample that looked like a level shift and is held back until the
+   * next sample says whether it was one (same side: restart there) or noise (fold both in).
+   */
   private shiftSide = 0;
   private shiftSample: number | undefined;
   private lastMs: number | undefined;
@@ -184,20 +189,30 @@ export class PeerEstimator {
     const avg = this.rtt.value;
     const side =
       avg === undefined ? 0 : Math.abs(rttMs - avg) > Math.max(this.opts.shiftMs, this.opts.shiftRatio * avg) ? Math.sign(rttMs - avg) : 0;
-    if (side !== 0 && side === this.shiftSide && this.shiftSample !== undefined) {
-      this.rtt.reset((this.shiftSample + rttMs) / 2);
+    const held = this.shiftSample;
+    if (held !== undefined && side !== 0 && side === this.shiftSide) {
+      this.rtt.reset((held + rttMs) / 2);
       this.shiftSide = 0;
       this.shiftSample = undefined;
-    } else {
-      this.rtt.observe(rttMs);
+    } else if (held === undefined && side !== 0) {
       this.shiftSide = side;
-      this.shiftSample = side !== 0 ? rttMs : undefined;
+      this.shiftSample = rttMs;
+    } else {
+      if (held !== undefined) this.rtt.observe(held);
+      this.rtt.observe(rttMs);
+      this.shiftSide = 0;
+      this.shiftSample = undefined;
     }
     this.recent.push(rttMs);
     this.loss.record(true);
     this.successes++;
     this.failuresInARow = 0;
     this.lastMs = nowMs;
+  }
+
+  /** The last sample looked like a level shift: one more sample, soon, decides (see ProbeAgent). */
+  get shiftPending(): boolean {
+    return this.shiftSample !== undefined;
   }
 
   failure(nowMs: number): void {

@@ -40,6 +40,11 @@ export function createProbeMetrics(registry: Registry) {
       labelNames: ['outcome'],
       registers,
     }),
+    confirmations: new Counter({
+      name: 'proxima_probe_shift_confirmations_total',
+      help: 'Extra probes sent to confirm a sample that looked like a level shift of a peer\'s RTT.',
+      registers,
+    }),
     peers: new Gauge({ name: 'proxima_probe_peers', help: 'Peers known from the control plane.', registers }),
     probedPerRound: new Gauge({
       name: 'proxima_probe_round_peers',

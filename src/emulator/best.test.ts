@@ -1,0 +1,25 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bestAssignment, sharesDistance } from './best.js';
+import { faastScenario, ratePerGateway } from './scenario.js';
+
+test('best assignment for the true inputs: the demo delay step changes which gateway spills to the cloud', () => {
+  const s = faastScenario('quick', 1);
+  const rates = ratePerGateway(s, 10);
+  const podsDown = new Set(['edge-1']);
+  const before = bestAssignment(s, { links: s.links, podsDown, ratePerGateway: rates });
+  const stepped = s.links.map((l) => (l.a === 'edge-1' && l.b === 'cloud-1' ? { ...l, rttMs: l.rttMs + 100 } : l));
+  const after = bestAssignment(s, { links: stepped, podsDown, ratePerGateway: rates });
+  // Before: edge-1 (no pods) spills to the 50 ms cloud, edge-2 stays local.
+  assert.ok((before['edge-1']!['cloud-1'] ?? 0) > 50, JSON.stringify(before));
+  assert.equal(before['edge-2']!['edge-2'], 100);
+  // After: edge-1 goes to edge-2 (20 ms) and edge-2, 100 ms from the cloud, spills instead of edge-1 (150 ms).
+  assert.equal(after['edge-1']!['edge-2'], 100, JSON.stringify(after));
+  assert.ok((after['edge-2']!['cloud-1'] ?? 0) > 20, JSON.stringify(after));
+  assert.ok(sharesDistance(before['edge-1']!, after['edge-1']!) > 50);
+});
+
+test('sharesDistance is the largest per-node difference', () => {
+  assert.equal(sharesDistance({ a: 70, b: 30 }, { a: 50, c: 50 }), 50);
+  assert.equal(sharesDistance({}, {}), 0);
+});
