@@ -57,7 +57,6 @@ export function policyInputFor(
     demandRps: (gateway) => store.demandRps(gateway, service) ?? defaults.demandRps,
     serviceTimeMs: (node) => store.serviceTimeMs(service, node) ?? defaults.serviceTimeMs,
     serviceLoadRps: (node) => store.serviceLoadRps(service, node),
-    serviceTimeWeight: (node) => store.serviceTimeWeight(service, node),
     ...(previous ? { previous } : {}),
   };
 }

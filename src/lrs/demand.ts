@@ -241,7 +241,10 @@ export class DemandModel {
    * ∝ R/λ. A gateway next to the node (R ≈ the service time) therefore tells far more than one
    * across a 100 ms link, whose estimate is the small difference of two large, noisy numbers — and
    * also carries whatever its link adds beyond the probed RTT (head-of-line waits on a jittery,
-   * multiplexed connection). The precision λ/R (per second²) is what pooling across nodes weighs by.
+   * multiplexed connection).
+   *
+   * Only gateways are weighed this way, not nodes: across nodes a long R is the sign of a loaded
+   * node, the estimate that matters most for its capacity (see the proxima policy's pooling).
    */
   serviceTimeEstimates(service: string): Map<string, { ms: number; precision: number }> {
     const out = new Map<string, { ms: number; precision: number }>();

@@ -214,13 +214,10 @@ export class LoadReportingServer {
       const demand = new Map<string, number>();
       for (const [g, rps] of this.demand.demandByGateway(service)) demand.set(g, round(rps, RPS_STEP));
       const times = new Map<string, number>();
-      const weights = new Map<string, number>();
       const completed = this.demand.completedByNode(service);
       const prior = this.store.defaults.serviceTimeMs;
-      for (const [n, e] of this.demand.serviceTimeEstimates(service)) {
-        if (!this.store.hasNode(n)) continue;
-        times.set(n, round(shrinkTowardPrior(e.ms, completed.get(n) ?? 0, prior, this.priorCompletions), MS_STEP));
-        weights.set(n, round(e.precision, RPS_STEP));
+      for (const [n, ms] of this.demand.serviceTimeByNode(service)) {
+        if (this.store.hasNode(n)) times.set(n, round(shrinkTowardPrior(ms, completed.get(n) ?? 0, prior, this.priorCompletions), MS_STEP));
       }
       // The rate each node served while those times were observed: lets the policy separate queueing from service.
       const loads = new Map<string, number>();
@@ -228,7 +225,7 @@ export class LoadReportingServer {
         if (f.service === service && times.has(f.node)) loads.set(f.node, round((loads.get(f.node) ?? 0) + f.rps, RPS_STEP));
       }
       this.sink.setDemand(service, demand);
-      this.store.setServiceTime(service, times, loads, weights);
+      this.store.setServiceTime(service, times, loads);
       this.metrics.demandUpdates.inc();
     }
   }

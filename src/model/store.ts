@@ -79,7 +79,6 @@ export class ModelStore {
   private demand = new Map<string, Map<string, number>>();
   private serviceTime = new Map<string, Map<string, number>>();
   private serviceLoad = new Map<string, Map<string, number>>();
-  private serviceWeight = new Map<string, Map<string, number>>();
   /** Pods the scheduler extender expects to start (placed, not yet ready), per service and node. */
   private pending = new Map<string, Map<string, number>>();
   private listeners = new Set<ModelListener>();
@@ -260,7 +259,6 @@ export class ModelStore {
       this.demand.delete(name);
       this.serviceTime.delete(name);
       this.serviceLoad.delete(name);
-      this.serviceWeight.delete(name);
     }
     return this.emit(changed, removed, global);
   }
@@ -291,7 +289,6 @@ export class ModelStore {
     this.demand.delete(name);
     this.serviceTime.delete(name);
     this.serviceLoad.delete(name);
-    this.serviceWeight.delete(name);
     const s = new Set([name]);
     return this.emit(s, s, false);
   }
@@ -330,30 +327,16 @@ export class ModelStore {
     return this.serviceLoad.get(service)?.get(node);
   }
 
-  /** Relative confidence in `serviceTimeMs(service, node)`, if known (see setServiceTime). */
-  serviceTimeWeight(service: string, node: string): number | undefined {
-    return this.serviceWeight.get(service)?.get(node);
-  }
-
   /**
    * Set observed service time per node for one service, and optionally the request rate each node
-   * served meanwhile (so a policy can take queueing back out of an observed latency) and how much
-   * each estimate can be trusted relative to the others (so a policy pooling them can weigh them).
+   * served meanwhile (so a policy can take queueing back out of an observed latency).
    */
-  setServiceTime(
-    service: string,
-    byNode: ReadonlyMap<string, number>,
-    loadRpsByNode?: ReadonlyMap<string, number>,
-    weightByNode?: ReadonlyMap<string, number>,
-  ): ModelChange {
+  setServiceTime(service: string, byNode: ReadonlyMap<string, number>, loadRpsByNode?: ReadonlyMap<string, number>): ModelChange {
     const old = this.serviceTime.get(service);
     const oldLoad = this.serviceLoad.get(service);
-    const oldWeight = this.serviceWeight.get(service);
     const loadSame = loadRpsByNode === undefined || (oldLoad !== undefined && sameMap(oldLoad, loadRpsByNode));
-    const weightSame = weightByNode === undefined || (oldWeight !== undefined && sameMap(oldWeight, weightByNode));
-    if (old && sameMap(old, byNode) && loadSame && weightSame) return this.emit(new Set(), new Set(), false);
+    if (old && sameMap(old, byNode) && loadSame) return this.emit(new Set(), new Set(), false);
     if (loadRpsByNode) this.serviceLoad.set(service, new Map(loadRpsByNode));
-    if (weightByNode) this.serviceWeight.set(service, new Map(weightByNode));
     this.serviceTime.set(service, new Map(byNode));
     return this.emit(this.servicesByName.has(service) ? new Set([service]) : new Set(), new Set(), false);
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { expectedResponseMs, sharesOf } from './oracle.js';
 import { createOraclePolicy } from './oracle.js';
-import { createProximaPolicy, pooledServiceTimeMs, proximaPolicy } from './proxima.js';
+import { createProximaPolicy, proximaPolicy } from './proxima.js';
 import type { InputSpec } from './testing.js';
 import { describe, makeInput } from './testing.js';
 import type { GatewayAssignment } from './types.js';
@@ -193,16 +193,4 @@ test('proxima: contract invariants on random inputs, and bad numbers never crash
       }
     }
   }
-});
-
-test('pooled service time weighs estimates by confidence when all have one, else by load', () => {
-  const two = [
-    { serviceTimeMs: 20, loadRps: 10, weight: 900 },
-    { serviceTimeMs: 40, loadRps: 30, weight: 100 },
-  ];
-  assert.equal(pooledServiceTimeMs(two), 22);
-  assert.equal(pooledServiceTimeMs(two.map(({ weight: _, ...e }) => e)), 35);
-  assert.equal(pooledServiceTimeMs([two[0]!, { serviceTimeMs: 40, loadRps: 30 }]), 35, 'one without confidence: by load');
-  assert.equal(pooledServiceTimeMs([{ serviceTimeMs: 20, loadRps: 0 }, { serviceTimeMs: 40, loadRps: 0 }]), 30);
-  assert.equal(pooledServiceTimeMs([]), undefined);
 });

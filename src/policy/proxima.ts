@@ -24,8 +24,8 @@ export interface ProximaOptions {
   /** Segments of the queueing cost curve per node. */
   readonly segments: number;
   /**
-   * Use one service time for every node of the service: the mean of the per-node estimates weighted
-   * by their confidence (by load when the input has none). Pods of one revision run the same image with the same resources, and per-node
+   * Use one service time for every node of the service: the load-weighted mean of the per-node
+   * estimates. Pods of one revision run the same image with the same resources, and per-node
    * estimates from gateway load reports (Little's law on snapshot in-progress counts) differ mostly by
    * noise, which would otherwise pull traffic off a local pod towards whichever node looked faster.
    */
@@ -42,21 +42,14 @@ export const DEFAULT_PROXIMA_OPTIONS: ProximaOptions = Object.freeze({
   poolServiceTime: true,
 });
 
-/**
- * Weighted mean of per-node service times: by each estimate's confidence when every one has it, else
- * by load (plain mean when no load is known); undefined without estimates.
- */
-export function pooledServiceTimeMs(
-  estimates: ReadonlyArray<{ serviceTimeMs: number; loadRps: number; weight?: number | undefined }>,
-): number | undefined {
+/** Load-weighted mean of per-node service times (plain mean when no load is known); undefined without estimates. */
+function pooledServiceTimeMs(estimates: ReadonlyArray<{ serviceTimeMs: number; loadRps: number }>): number | undefined {
   const known = estimates.filter((m) => m.serviceTimeMs > 0);
   if (known.length === 0) return undefined;
-  const mean = (w: (m: (typeof known)[number]) => number): number | undefined => {
-    const total = known.reduce((s, m) => s + w(m), 0);
-    return total > 0 ? known.reduce((s, m) => s + m.serviceTimeMs * w(m), 0) / total : undefined;
-  };
-  const byConfidence = known.every((m) => m.weight !== undefined && m.weight > 0) ? mean((m) => m.weight!) : undefined;
-  return byConfidence ?? mean((m) => m.loadRps) ?? known.reduce((s, m) => s + m.serviceTimeMs, 0) / known.length;
+  const weight = known.reduce((s, m) => s + m.loadRps, 0);
+  return weight > 0
+    ? known.reduce((s, m) => s + m.serviceTimeMs * m.loadRps, 0) / weight
+    : known.reduce((s, m) => s + m.serviceTimeMs, 0) / known.length;
 }
 
 /**
@@ -202,7 +195,7 @@ function withDemand(input: PolicyInput, demand: number[], totalRps: number, o: P
     const observed = input.serviceTimeMs(b.node);
     const loadRps = input.serviceLoadRps?.(b.node);
     const serviceTimeMs = serviceTimeFromObservedMs(shape, observed > 0 ? observed : 0, loadRps !== undefined && loadRps > 0 ? loadRps : 0);
-    return { shape, serviceTimeMs, loadRps: loadRps ?? 0, weight: input.serviceTimeWeight?.(b.node) };
+    return { shape, serviceTimeMs, loadRps: loadRps ?? 0 };
   });
   const pooled = o.poolServiceTime ? pooledServiceTimeMs(estimates) : undefined;
   const models: NodeQueueModel[] = estimates.map((e) => ({ ...e.shape, serviceTimeMs: pooled ?? e.serviceTimeMs }));

@@ -274,7 +274,6 @@ export function memoizeInput(input: PolicyInput): PolicyInput {
     };
   };
   const serviceLoadRps = input.serviceLoadRps;
-  const serviceTimeWeight = input.serviceTimeWeight;
   return {
     service: input.service,
     gateways: input.gateways,
@@ -284,7 +283,6 @@ export function memoizeInput(input: PolicyInput): PolicyInput {
     demandRps: nodeCache((g) => input.demandRps(g)),
     serviceTimeMs: nodeCache((n) => input.serviceTimeMs(n)),
     ...(serviceLoadRps ? { serviceLoadRps: nodeCache((n) => serviceLoadRps.call(input, n)) } : {}),
-    ...(serviceTimeWeight ? { serviceTimeWeight: nodeCache((n) => serviceTimeWeight.call(input, n)) } : {}),
     ...(input.previous ? { previous: input.previous } : {}),
   };
 }

@@ -34,11 +34,6 @@ export interface PolicyInput {
    * Absent or undefined: `serviceTimeMs` is taken as the pure service time.
    */
   serviceLoadRps?(node: string): number | undefined;
-  /**
-   * Relative confidence in `serviceTimeMs(node)` (larger = less noisy), when known: a policy that
-   * pools the per-node estimates weighs them by it.
-   */
-  serviceTimeWeight?(node: string): number | undefined;
   /** The previous assignment of this service, for hysteresis. */
   readonly previous?: ReadonlyMap<string, GatewayAssignment>;
 }
