@@ -136,7 +136,7 @@ export class XdsServer {
   private readonly ctx: StreamContext;
   private readonly flow: FlowControl;
 
-  constructor(private readonly opts: XdsServerOptions) {
+  constructor(opts: XdsServerOptions) {
     this.ctx = {
       cache: opts.cache,
       log: opts.log,
