@@ -10,6 +10,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as xds from '@grpc/grpc-js-xds';
 import { createInterface } from 'node:readline';
+import { rawBytes } from '../src/util/grpc-raw.js';
 
 const METHOD = '/proxima.test.Echo/Who';
 const target = process.argv[2];
@@ -23,8 +24,8 @@ function once(timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(
       METHOD,
-      (b: Buffer) => b,
-      (b: Buffer) => b,
+      rawBytes,
+      rawBytes,
       Buffer.alloc(0),
       new grpc.Metadata({ waitForReady: true }),
       { deadline: Date.now() + timeoutMs },

@@ -20,29 +20,19 @@ import { DEFAULT_MODEL_DEFAULTS } from '../src/model/types.js';
 import { nearestPolicy } from '../src/policy/nearest.js';
 import { XdsControlPlane } from '../src/xds/control-plane.js';
 import { bindLoopback } from './helpers/grpc.js';
+import { rawUnaryService } from '../src/util/grpc-raw.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const log = silentLogger();
 const HOST = 'echo.default.svc.cluster.local';
 const SERVICE = 'default/echo';
 const SERVICE_TIME_MS = 50;
-const identity = (b: Buffer): Buffer => b;
 
 /** A gRPC backend answering /proxima.test.Echo/Who after a fixed service time. */
 async function slowBackend(id: string, serviceMs: number): Promise<{ port: number; server: grpc.Server }> {
   const server = new grpc.Server();
   server.addService(
-    {
-      Who: {
-        path: '/proxima.test.Echo/Who',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: identity,
-        requestDeserialize: identity,
-        responseSerialize: identity,
-        responseDeserialize: identity,
-      },
-    },
+    rawUnaryService('Who', '/proxima.test.Echo/Who'),
     {
       Who: (_c: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
         setTimeout(() => cb(null, Buffer.from(id)), serviceMs),

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bestAssignment, sharesDistance } from './best.js';
-import { faastScenario, ratePerGateway } from './scenario.js';
+import { bestAssignment } from './best.js';
+import { sharesDistance } from './stats.js';
+import { faastScenario } from './scenario.js';
 
 test('best assignment for the true inputs: the demo delay step changes which gateway spills to the cloud', () => {
   const s = faastScenario('quick', 1);
-  const rates = ratePerGateway(s, 10);
   const podsDown = new Set(['edge-1']);
-  const before = bestAssignment(s, { links: s.links, podsDown, ratePerGateway: rates });
+  const before = bestAssignment(s, { links: s.links, podsDown, users: 10 });
   const stepped = s.links.map((l) => (l.a === 'edge-1' && l.b === 'cloud-1' ? { ...l, rttMs: l.rttMs + 100 } : l));
-  const after = bestAssignment(s, { links: stepped, podsDown, ratePerGateway: rates });
+  const after = bestAssignment(s, { links: stepped, podsDown, users: 10 });
   // Before: edge-1 (no pods) spills to the 50 ms cloud, edge-2 stays local.
   assert.ok((before['edge-1']!['cloud-1'] ?? 0) > 50, JSON.stringify(before));
   assert.equal(before['edge-2']!['edge-2'], 100);

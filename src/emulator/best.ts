@@ -1,6 +1,7 @@
 import { sharesOf } from '../policy/oracle.js';
 import { createProximaPolicy } from '../policy/proxima.js';
-import type { NodeCapacity, PolicyInput } from '../policy/types.js';
+import { simScenarioFor } from '../sim/from-demo.js';
+import { truthInput } from '../sim/scenario.js';
 import type { DemoLink, DemoScenario } from './scenario.js';
 
 /**
@@ -10,34 +11,13 @@ import type { DemoLink, DemoScenario } from './scenario.js';
  */
 export function bestAssignment(
   s: DemoScenario,
-  opts: { links: readonly DemoLink[]; podsDown: ReadonlySet<string>; ratePerGateway: ReadonlyMap<string, number> },
+  opts: { links: readonly DemoLink[]; podsDown: ReadonlySet<string>; users: number },
 ): Record<string, Record<string, number>> {
-  const gateways = s.nodes.map((n) => n.name).sort();
-  const backends: NodeCapacity[] = s.pods
-    .filter((p) => !opts.podsDown.has(p.node) && p.count > 0)
-    .map((p) => ({ node: p.node, readyEndpoints: p.count, capacity: p.count * p.concurrency }))
-    .sort((a, b) => (a.node < b.node ? -1 : 1));
-  const serviceTime = new Map(s.pods.map((p) => [p.node, p.serviceTimeMs] as const));
-  const rtt = (a: string, b: string): number =>
-    a === b ? 0.2 : (opts.links.find((l) => (l.a === a && l.b === b) || (l.a === b && l.b === a))?.rttMs ?? 50);
-  const input: PolicyInput = {
-    service: s.service.name,
-    gateways,
-    backends,
-    rttMs: rtt,
-    reachable: () => true,
-    demandRps: (g) => opts.ratePerGateway.get(g) ?? 0,
-    serviceTimeMs: (n) => serviceTime.get(n) ?? 20,
-  };
+  const now: DemoScenario = { ...s, links: opts.links, pods: s.pods.filter((p) => !opts.podsDown.has(p.node)) };
+  const input = truthInput(simScenarioFor(now, opts.users), { service: s.service.name, users: opts.users });
   const out: Record<string, Record<string, number>> = {};
   for (const [g, shares] of sharesOf(createProximaPolicy().assign(input))) {
     out[g] = Object.fromEntries([...shares].map(([n, x]) => [n, Math.round(x * 1000) / 10]));
   }
   return out;
-}
-
-/** Largest per-node difference in percentage points between two share rows. */
-export function sharesDistance(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): number {
-  const nodes = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return Math.max(0, ...[...nodes].map((n) => Math.abs((a[n] ?? 0) - (b[n] ?? 0))));
 }

@@ -1,5 +1,5 @@
 import type { DemoPrediction } from '../sim/from-demo.js';
-import { bestAssignment, sharesDistance } from './best.js';
+import { bestAssignment } from './best.js';
 import { EmulatedCluster } from './cluster.js';
 import { linkSpecs, ratePerGateway, type DemoScenario } from './scenario.js';
 import {
@@ -7,6 +7,7 @@ import {
   assignmentFirstMoveMs,
   assignmentSettleMs,
   meanShare,
+  sharesDistance,
   type ShareSample,
   summarise,
   timeline,
@@ -175,8 +176,7 @@ export async function runEvents(
       await cluster.startControlPlane(opts.policy);
     }),
   ]);
-  const rates = ratePerGateway(s, opts.users);
-  const load = cluster.runLoad(`events-${opts.policy}`, rates, durationMs, s.seed + 99);
+  const load = cluster.runLoad(`events-${opts.policy}`, ratePerGateway(s, opts.users), durationMs, s.seed + 99);
   const [{ records }] = await Promise.all([load, script]);
   const samples = (await stopSampling()) as ShareSample[];
   await cluster.stopGateways();
@@ -192,7 +192,7 @@ export async function runEvents(
   const entries = s.nodes.filter((n) => n.entry).map((n) => n.name);
   const stepWindow = samples.filter((x) => x.tMs >= marks[1]!.tMs && x.tMs < marks[2]!.tMs);
   const settledRows = stepWindow[stepWindow.length - 1]?.shares ?? {};
-  const best = bestAssignment(s, { links: stepped, podsDown: new Set(['edge-1']), ratePerGateway: rates });
+  const best = bestAssignment(s, { links: stepped, podsDown: new Set(['edge-1']), users: opts.users });
   const lossWindow = records.filter((r) => r.startMs >= marks[0]!.tMs - 500 && r.startMs < marks[1]!.tMs);
   const restartWindow = records.filter((r) => r.startMs >= marks[3]!.tMs && r.startMs < durationMs);
   return {

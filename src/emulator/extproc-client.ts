@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { decodeResponse, encodeRequest, HEADER_DESTINATION, HEADER_NODE } from '../extproc/codec.js';
 import { EXTPROC_METHOD_PATH } from '../extproc/server.js';
+import { rawBytes } from '../util/grpc-raw.js';
 
-const identity = (b: Buffer) => b;
 
 /** What Envoy's ext_proc filter learns for one request: the picked destination, if any. */
 export interface ExtProcDecision {
@@ -28,7 +28,7 @@ export class ExtProcClient {
 
   decide(authority: string, timeoutMs = 200): Promise<ExtProcDecision> {
     return new Promise((resolve) => {
-      const call = this.client.makeBidiStreamRequest<Buffer, Buffer>(EXTPROC_METHOD_PATH, identity, identity, new grpc.Metadata(), {
+      const call = this.client.makeBidiStreamRequest<Buffer, Buffer>(EXTPROC_METHOD_PATH, rawBytes, rawBytes, new grpc.Metadata(), {
         deadline: Date.now() + 10_000,
       });
       let settled = false;

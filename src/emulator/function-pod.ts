@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { ConcurrencyGate } from './concurrency.js';
 import { lognormal, sigmaForCv, type Rng } from '../util/rng.js';
+import { rawUnaryService } from '../util/grpc-raw.js';
 
 /** The gRPC method every emulated function serves (raw JSON bytes, no generated code needed). */
 export const FUNCTION_METHOD = '/proxima.demo.v1.Function/Invoke';
@@ -30,7 +31,6 @@ export interface FunctionReply {
   readonly serviceMs: number;
 }
 
-const identity = (b: Buffer) => b;
 
 /**
  * An emulated function pod: a server with a concurrency limit (queueing beyond it) and a
@@ -91,17 +91,7 @@ export class FunctionPod {
     } else {
       const server = new grpc.Server();
       server.addService(
-        {
-          Invoke: {
-            path: FUNCTION_METHOD,
-            requestStream: false,
-            responseStream: false,
-            requestSerialize: identity,
-            requestDeserialize: identity,
-            responseSerialize: identity,
-            responseDeserialize: identity,
-          },
-        },
+        rawUnaryService('Invoke', FUNCTION_METHOD),
         {
           Invoke: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
             void this.handle().then((reply) => callback(null, Buffer.from(JSON.stringify(reply))));

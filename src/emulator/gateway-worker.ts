@@ -10,6 +10,7 @@ import { FUNCTION_METHOD, type FunctionReply } from './function-pod.js';
 import { ExtProcClient } from './extproc-client.js';
 import { runOpenLoop } from './loadgen.js';
 import { mulberry32 } from '../util/rng.js';
+import { rawBytes } from '../util/grpc-raw.js';
 
 export type GatewayCommand =
   | {
@@ -44,7 +45,6 @@ export type GatewayMessage =
     }
   | { type: 'fatal'; error: string };
 
-const identity = (b: Buffer) => b;
 
 function send(m: GatewayMessage): void {
   process.send?.(m);
@@ -81,8 +81,8 @@ async function main(): Promise<void> {
     new Promise<{ servedBy?: string }>((resolve, reject) => {
       clientFor(target).makeUnaryRequest(
         FUNCTION_METHOD,
-        identity,
-        identity,
+        rawBytes,
+        rawBytes,
         Buffer.from('{}'),
         { deadline: Date.now() + deadlineMs },
         (err: grpc.ServiceError | null, value?: Buffer) => {

@@ -115,6 +115,12 @@ export interface ShareSample {
   readonly shares: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
+/** Largest per-node difference in percentage points between two share rows. */
+export function sharesDistance(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): number {
+  const nodes = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return Math.max(0, ...[...nodes].map((n) => Math.abs((a[n] ?? 0) - (b[n] ?? 0))));
+}
+
 /**
  * Time from `eventMs` until `gateway`'s assignment stays within `tolerancePct` points (per node) of
  * where it ends up before `untilMs`: the first sample from which every later one agrees.
@@ -130,10 +136,7 @@ export function assignmentSettleMs(
   const last = window[window.length - 1];
   if (!last) return NaN;
   const final = last.shares[gateway] ?? {};
-  const far = (x: ShareSample) => {
-    const now = x.shares[gateway] ?? {};
-    return [...new Set([...Object.keys(now), ...Object.keys(final)])].some((n) => Math.abs((now[n] ?? 0) - (final[n] ?? 0)) > tolerancePct);
-  };
+  const far = (x: ShareSample) => sharesDistance(x.shares[gateway] ?? {}, final) > tolerancePct;
   let settledAt = window[0]!.tMs;
   for (let i = 0; i < window.length; i++) if (far(window[i]!)) settledAt = window[i + 1]?.tMs ?? last.tMs;
   return settledAt - eventMs;
@@ -150,9 +153,7 @@ export function assignmentFirstMoveMs(
   const before = [...samples].reverse().find((x) => x.tMs < eventMs)?.shares[gateway] ?? {};
   for (const x of samples) {
     if (x.tMs < eventMs || x.tMs >= untilMs) continue;
-    const now = x.shares[gateway] ?? {};
-    if ([...new Set([...Object.keys(now), ...Object.keys(before)])].some((n) => Math.abs((now[n] ?? 0) - (before[n] ?? 0)) > tolerancePct))
-      return x.tMs - eventMs;
+    if (sharesDistance(x.shares[gateway] ?? {}, before) > tolerancePct) return x.tMs - eventMs;
   }
   return NaN;
 }

@@ -233,8 +233,8 @@ export class DemandModel {
   }
 
   /**
-   * Time spent at each node (service + queueing, ms) with its precision, combined over gateways by
-   * inverse variance; observations at or below zero are left out.
+   * Time spent at each node (service + queueing, ms), combined over gateways by inverse variance;
+   * observations at or below zero are left out.
    *
    * In-progress snapshots are about Poisson: their variance is their mean, λ·R for a gateway sending
    * λ requests/s that take R end to end, so the time at the node estimated from them has variance
@@ -246,8 +246,8 @@ export class DemandModel {
    * Only gateways are weighed this way, not nodes: across nodes a long R is the sign of a loaded
    * node, the estimate that matters most for its capacity (see the proxima policy's pooling).
    */
-  serviceTimeEstimates(service: string): Map<string, { ms: number; precision: number }> {
-    const out = new Map<string, { ms: number; precision: number }>();
+  serviceTimeByNode(service: string): Map<string, number> {
+    const out = new Map<string, number>();
     for (const [node, list] of this.responseTimeByNode(service)) {
       if (!node) continue;
       let weighted = 0;
@@ -256,18 +256,13 @@ export class DemandModel {
         // Less in progress than on the wire means the snapshot in-progress counts missed the requests
         // in flight: the observation says nothing about the node, so it is left out rather than read as 0.
         if (!(o.atNodeMs > 0) || !(o.responseMs > 0)) continue;
-        const precision = o.completionRps / (o.responseMs / 1000);
+        const precision = o.completionRps / o.responseMs;
         weighted += o.atNodeMs * precision;
         total += precision;
       }
-      if (total > 0) out.set(node, { ms: weighted / total, precision: total });
+      if (total > 0) out.set(node, weighted / total);
     }
     return out;
-  }
-
-  /** Time spent at each node (service + queueing, ms): serviceTimeEstimates without the precision. */
-  serviceTimeByNode(service: string): Map<string, number> {
-    return new Map([...this.serviceTimeEstimates(service)].map(([n, e]) => [n, e.ms] as const));
   }
 
   /** Requests completed at each node for `service` since tracking began, over all gateways. */

@@ -1,3 +1,4 @@
+import type { GatewayAssignment, NodeCapacity, PolicyInput } from '../policy/types.js';
 /** The simulated world: nodes, links, users, pods. Times in ms, rates in requests/s. */
 export interface SimNode {
   readonly name: string;
@@ -49,6 +50,47 @@ export function link(s: Scenario, from: string, to: string): SimLink {
   const l = s.links.find((x) => (x.a === from && x.b === to) || (x.a === to && x.b === from));
   if (!l) throw new Error(`scenario ${s.name}: no link ${from}–${to}`);
   return l;
+}
+
+/** Requests/s entering `gateway` at `users` users. */
+export function offeredRps(s: Scenario, users: number, gateway: string): number {
+  return users * s.rpsPerUser * (s.nodes.find((n) => n.name === gateway)?.userShare ?? 0);
+}
+
+/** Nodes with pods, as the policies see them (ready endpoints and concurrency slots), sorted by name. */
+export function scenarioBackends(s: Scenario): NodeCapacity[] {
+  return s.nodes
+    .filter((n) => n.pods > 0)
+    .map((n) => ({ node: n.name, readyEndpoints: n.pods, capacity: n.pods * n.slotsPerPod }))
+    .sort((a, b) => (a.node < b.node ? -1 : 1));
+}
+
+/**
+ * The truth of a scenario at `users` users as a policy input (what `oracle` is given): mean RTTs
+ * (`rttMs` when links changed during a run), the pods, each gateway's offered rate and the pods'
+ * mean service time.
+ */
+export function truthInput(
+  s: Scenario,
+  o: {
+    readonly service: string;
+    readonly users: number;
+    readonly rttMs?: (from: string, to: string) => number;
+    readonly backends?: readonly NodeCapacity[];
+    readonly previous?: ReadonlyMap<string, GatewayAssignment>;
+  },
+): PolicyInput {
+  const serviceTime = new Map(s.nodes.map((n) => [n.name, n.serviceTimeMs ?? s.serviceTimeMs] as const));
+  return {
+    service: o.service,
+    gateways: s.nodes.map((n) => n.name).sort(),
+    backends: o.backends ?? scenarioBackends(s),
+    rttMs: o.rttMs ?? ((a, b) => link(s, a, b).rttMs),
+    reachable: () => true,
+    demandRps: (g) => offeredRps(s, o.users, g),
+    serviceTimeMs: (n) => serviceTime.get(n) ?? s.serviceTimeMs,
+    ...(o.previous ? { previous: o.previous } : {}),
+  };
 }
 
 /**

@@ -1,12 +1,12 @@
 import { sameAssignment } from '../policy/tiers.js';
-import type { GatewayAssignment, NodeCapacity, Policy, PolicyInput } from '../policy/types.js';
+import type { GatewayAssignment, Policy, PolicyInput } from '../policy/types.js';
 import { pickLocality } from './envoy-lb.js';
 import { EventQueue } from './events.js';
 import type { LoopViewOptions } from './loop-view.js';
 import { DEFAULT_LOOP_VIEW, LoopView } from './loop-view.js';
 import { exponential, jittered, lognormal, standardNormal, streamFor, type Rng } from '../util/rng.js';
 import type { Scenario } from './scenario.js';
-import { link } from './scenario.js';
+import { link, offeredRps, scenarioBackends, truthInput } from './scenario.js';
 
 /**
  * A deterministic discrete-event simulation of one policy at one load level: open-loop Poisson users
@@ -133,22 +133,11 @@ export function runSimulation(o: RunOptions): RunResult {
   );
   const slots = new Map(s.nodes.map((n) => [n.name, n.slotsPerPod] as const));
   const rr = new Map<string, number>();
-  const backends: NodeCapacity[] = s.nodes
-    .filter((n) => n.pods > 0)
-    .map((n) => ({ node: n.name, readyEndpoints: n.pods, capacity: n.pods * n.slotsPerPod }))
-    .sort((a, b) => (a.node < b.node ? -1 : 1));
-  const demandOf = (g: string) => o.users * s.rpsPerUser * (s.nodes.find((n) => n.name === g)?.userShare ?? 0);
+  const backends = scenarioBackends(s);
+  const demandOf = (g: string) => offeredRps(s, o.users, g);
   const view = new LoopView(loopOpts, (a, b) => linkOf(a, b).rttMs, names);
-  const truthInput = (previous?: ReadonlyMap<string, GatewayAssignment>): PolicyInput => ({
-    service: SERVICE,
-    gateways,
-    backends,
-    rttMs: (a, b) => linkOf(a, b).rttMs,
-    reachable: () => true,
-    demandRps: demandOf,
-    serviceTimeMs: () => s.serviceTimeMs,
-    ...(previous ? { previous } : {}),
-  });
+  const truth = (previous?: ReadonlyMap<string, GatewayAssignment>): PolicyInput =>
+    truthInput(s, { service: SERVICE, users: o.users, rttMs: (a, b) => linkOf(a, b).rttMs, backends, ...(previous ? { previous } : {}) });
 
   const q = new EventQueue();
   let table: Map<string, GatewayAssignment> = new Map();
@@ -161,7 +150,7 @@ export function runSimulation(o: RunOptions): RunResult {
   const recompute = (now: number) => {
     view.refreshLatency(now);
     const previous = table.size ? table : undefined;
-    const input = o.truth ? truthInput(previous) : view.input(SERVICE, gateways, backends, previous);
+    const input = o.truth ? truth(previous) : view.input(SERVICE, gateways, backends, previous);
     const next = o.policy.assign(input);
     if (now >= warmupEndMs) {
       recomputes++;

@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/log.js';
 import { ApiServerStandIn } from './apiserver-standin.js';
 import { loadObjects } from './fixtures.js';
 import { KOURIER, kubeConfigFor } from './harness.js';
+import { rawUnaryService } from '../../src/util/grpc-raw.js';
 
 export const WHO_METHOD = '/proxima.test.Echo/Who';
 export const EXTERNAL_HOST = 'hello.default.example.com';
@@ -38,7 +39,6 @@ export interface RevisionPods {
   close(): Promise<void>;
 }
 
-const identity = (b: Buffer): Buffer => b;
 
 /** One gRPC server per pod, pod i on 127.0.0.(i + 10), port 0. */
 export async function startRevisionPods(specs: readonly PodSpec[]): Promise<RevisionPods> {
@@ -51,17 +51,7 @@ export async function startRevisionPods(specs: readonly PodSpec[]): Promise<Revi
       let served = 0;
       const server = new grpc.Server();
       server.addService(
-        {
-          Who: {
-            path: WHO_METHOD,
-            requestStream: false,
-            responseStream: false,
-            requestSerialize: identity,
-            requestDeserialize: identity,
-            responseSerialize: identity,
-            responseDeserialize: identity,
-          },
-        },
+        rawUnaryService('Who', WHO_METHOD),
         {
           Who: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
             served++;

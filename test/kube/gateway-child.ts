@@ -13,6 +13,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as xds from '@grpc/grpc-js-xds';
 import { createInterface } from 'node:readline';
+import { rawBytes } from '../../src/util/grpc-raw.js';
 
 const WHO_METHOD = '/proxima.test.Echo/Who';
 const target = process.argv[2];
@@ -32,8 +33,8 @@ function once(timeoutMs: number, waitForReady: boolean): Promise<string> {
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(
       WHO_METHOD,
-      (b: Buffer) => b,
-      (b: Buffer) => b,
+      rawBytes,
+      rawBytes,
       Buffer.alloc(0),
       new grpc.Metadata({ waitForReady }),
       { deadline: Date.now() + timeoutMs },

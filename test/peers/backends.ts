@@ -1,10 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { bindLoopback } from '../helpers/grpc.js';
+import { rawUnaryService } from '../../src/util/grpc-raw.js';
 
 /** The one method every test backend serves: request ignored, response = the backend's id (UTF-8). */
 export const WHO_METHOD = '/proxima.test.Echo/Who';
 
-const identity = (b: Buffer): Buffer => b;
 
 export interface Backend {
   readonly id: string;
@@ -21,7 +21,7 @@ export interface Backends {
 
 /**
  * Real gRPC servers on 127.0.0.1 (port 0), one per id, each answering WHO_METHOD with its id.
- * No generated code: a hand-written service definition with identity serializers.
+ * No generated code: a one-method service definition over raw bytes (rawUnaryService).
  */
 export async function startBackends(ids: readonly string[]): Promise<Backends> {
   const servers: grpc.Server[] = [];
@@ -30,17 +30,7 @@ export async function startBackends(ids: readonly string[]): Promise<Backends> {
     for (const id of ids) {
       let served = 0;
       const server = new grpc.Server();
-      const definition: grpc.ServiceDefinition = {
-        Who: {
-          path: WHO_METHOD,
-          requestStream: false,
-          responseStream: false,
-          requestSerialize: identity,
-          requestDeserialize: identity,
-          responseSerialize: identity,
-          responseDeserialize: identity,
-        },
-      };
+      const definition: grpc.ServiceDefinition = rawUnaryService('Who', WHO_METHOD);
       server.addService(definition, {
         Who: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
           served++;
