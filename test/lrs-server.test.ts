@@ -86,18 +86,22 @@ test('LRS: asks for all clusters at the configured interval; learns demand and s
       Number(gw.responses[0]!.load_reporting_interval!.seconds) * 1000 + (gw.responses[0]!.load_reporting_interval!.nanos ?? 0) / 1e6,
       1500,
     );
-    // 4 s: 320 requests to b (3 in flight on average), 80 to c (2 in flight): 100 rps at gateway a
-    // (enough completions per node for their response times to be used).
-    gw.send({
+    // Twice 4 s: 320 requests to b (3 in flight on average), 80 to c (2 in flight): 100 rps at
+    // gateway a (enough completions per node for their response times to be used; the first report
+    // of a flow may cover only part of its interval, so Little's law waits for the second).
+    const steadyReport = {
       cluster_stats: [
         stats('default/hello', 4, [
           { node: 'b', issued: 320, inProgress: 3 },
           { node: 'c', issued: 80, inProgress: 2 },
         ]),
       ],
-    });
+    };
+    gw.send(steadyReport);
     await waitFor('demand', () => store.demandRps('a', 'default/hello') !== undefined);
     assert.equal(store.demandRps('a', 'default/hello'), 100);
+    gw.send(steadyReport);
+    await waitFor('service time', () => store.serviceTimeMs('default/hello', 'c') !== undefined);
     // Little: b: 3 / 80 rps = 37.5 ms − RTT 5 = 32.5; c: 2 / 20 rps = 100 ms − 40 = 60.
     assert.equal(store.serviceTimeMs('default/hello', 'b'), 32.5);
     assert.equal(store.serviceTimeMs('default/hello', 'c'), 60);

@@ -49,25 +49,30 @@ test('silent clients decay after staleAfterMs', () => {
 test("Little's law: time at the node = (in progress − on the wire) / completion rate", () => {
   const m = new DemandModel({ tauMs: 1000 });
   const rtt = (g: string) => (g === 'g1' ? 10 : 30);
-  // 50 completions/s with 2.5 in flight on average -> 50 ms response time at n1 from g1, 10 ms of it on the wire.
-  m.observe('a', 'g1', [load(50, 1000, 'n1', 2.5)], 1000, rtt);
-  // From g2, n1 is 20 ms further away: 100 completions/s, 7 in flight -> 70 ms, 30 ms of it on the wire.
-  m.observe('b', 'g2', [load(100, 1000, 'n1', 7)], 1000, rtt);
+  // Two reports each (the first of a flow does not count for Little's law).
+  for (const t of [1000, 2000]) {
+    // 50 completions/s with 2.5 in flight on average -> 50 ms response time at n1 from g1, 10 ms of it on the wire.
+    m.observe('a', 'g1', [load(50, 1000, 'n1', 2.5)], t, rtt);
+    // From g2, n1 is 20 ms further away: 100 completions/s, 7 in flight -> 70 ms, 30 ms of it on the wire.
+    m.observe('b', 'g2', [load(100, 1000, 'n1', 7)], t, rtt);
+  }
   const st = m.serviceTimeByNode('s');
   // (50·(50−10) + 100·(70−30)) / 150 = 40
   assert.ok(Math.abs(st.get('n1')! - 40) < 1e-9, `got ${st.get('n1')}`);
   // An observation below the RTT says nothing about the node: no estimate rather than 0.
   const far = new DemandModel({ tauMs: 1000 });
-  far.observe('a', 'g1', [load(50, 1000, 'n1', 2.5)], 1000, () => 1000);
+  for (const t of [1000, 2000]) far.observe('a', 'g1', [load(50, 1000, 'n1', 2.5)], t, () => 1000);
   assert.equal(far.serviceTimeByNode('s').has('n1'), false);
 });
 
 test('gateways are weighed by precision: the one next to the node outweighs one across a slow link', () => {
   const m = new DemandModel({ tauMs: 1000 });
-  // g1 is next to n1 (RTT 0): 50 rps, 1 in flight -> 20 ms at the node, response 20 ms.
-  m.observe('a', 'g1', [load(50, 1000, 'n1', 1)], 1000, () => 0);
-  // g2 is 100 ms away and its noisy snapshot says 35 ms at the node: 50 rps, 6.75 in flight -> 135 ms.
-  m.observe('b', 'g2', [load(50, 1000, 'n1', 6.75)], 1000, () => 100);
+  for (const t of [1000, 2000]) {
+    // g1 is next to n1 (RTT 0): 50 rps, 1 in flight -> 20 ms at the node, response 20 ms.
+    m.observe('a', 'g1', [load(50, 1000, 'n1', 1)], t, () => 0);
+    // g2 is 100 ms away and its noisy snapshot says 35 ms at the node: 50 rps, 6.75 in flight -> 135 ms.
+    m.observe('b', 'g2', [load(50, 1000, 'n1', 6.75)], t, () => 100);
+  }
   const st = m.serviceTimeByNode('s').get('n1')!;
   // Precisions 50/0.020 = 2500 and 50/0.135 ≈ 370: (20·2500 + 35·370.4) / 2870.4 ≈ 21.9, not the plain 27.5.
   const p1 = 50 / 0.02;
@@ -88,12 +93,30 @@ test("reports where traffic was being withdrawn or added do not count for Little
   m.observe('a', 'g1', [report(20, 26.8, 0)], 11_000, () => 150);
   const st = m.serviceTimeByNode('s').get('n1')!;
   assert.ok(Math.abs(st - 20) < 1e-6, `time at the node ${st} ms after a draining report, want 20`);
-  assert.equal(steady(20, 26.8), false);
-  assert.equal(steady(40, 20), false, 'traffic added');
-  assert.equal(steady(40, 43), true, 'in-flight noise is steady');
-  assert.equal(steady(0, 1), true, 'a trickle is steady');
+  assert.equal(steady(40, 20, 26.8), false);
+  assert.equal(steady(40, 40, 20), false, 'traffic added');
+  assert.equal(steady(40, 40, 43), true, 'in-flight noise is steady');
+  assert.equal(steady(1, 0, 1), true, 'a trickle is steady');
+  assert.equal(steady(0, 50, 48), false, 'the first report of a flow covers only part of its interval');
+  assert.equal(steady(12, 50, 48), false, 'nor does the one after a partial one');
   // The traffic matrix still sees the drained completions.
   assert.ok(m.flows()[0]!.rps < 40);
+});
+
+test('a flow that starts mid-interval does not read as a slow node', () => {
+  const m = new DemandModel({ tauMs: 1000, latencyTauMs: 10_000, minCompletions: 0 });
+  const report = (issued: number, inProgress: number): ClusterLoad => ({
+    service: 's',
+    intervalMs: 1000,
+    localities: [{ node: 'n1', issued, succeeded: issued, errors: 0, inProgress }],
+  });
+  // 50 rps, 120 ms end to end, 100 of it on the wire: 20 ms at the node, 6 in progress. The first
+  // report covers only the last 0.3 s: 15 completions with a full 6 in progress would read 300 ms.
+  m.observe('a', 'g1', [report(15, 6)], 1000, () => 100);
+  assert.equal(m.serviceTimeByNode('s').size, 0);
+  for (let t = 2; t <= 6; t++) m.observe('a', 'g1', [report(50, 6)], t * 1000, () => 100);
+  const st = m.serviceTimeByNode('s').get('n1')!;
+  assert.ok(Math.abs(st - 20) < 1e-6, `time at the node ${st} ms, want 20`);
 });
 
 test('a step in the RTT does not bend the time at the node: each report subtracts the RTT of its time', () => {
@@ -122,7 +145,9 @@ test('demand rises fast and falls slowly; response times wait for enough complet
   m.observe('a', 'g1', [load(10, 1000, 'n1', 5)], 3000);
   const down = m.demandByGateway('s').get('g1')!;
   assert.ok(down > up - 0.2 * (up - 10), `fell only to ${down}`);
-  assert.equal(m.responseTimeByNode('s').get('n1')?.length, 1, '120 completions: used');
+  assert.equal(m.responseTimeByNode('s').size, 0, 'no steady report yet: the rate jumped every time');
+  m.observe('a', 'g1', [load(10, 1000, 'n1', 5)], 4000);
+  assert.equal(m.responseTimeByNode('s').get('n1')?.length, 1, '130 completions and a steady report: used');
 });
 
 test('observed service time is blended with the configured default until enough requests were seen', async () => {

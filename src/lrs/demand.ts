@@ -39,6 +39,8 @@ interface LocalityState {
   readonly steadyRps: TimeEwma;
   readonly inProgress: TimeEwma;
   readonly atNode: TimeEwma;
+  /** Issued requests/s in the previous report (0 after one without traffic). */
+  lastIssuedRps: number;
   /** Requests completed since tracking began: response times need enough of them to mean anything. */
   completed: number;
 }
@@ -52,14 +54,21 @@ interface Track {
 }
 
 /**
- * Little's law holds for a stationary flow: a report in which traffic to a locality was being added
- * or withdrawn (issued and completed differ by more than in-flight noise) pairs an in-progress
- * snapshot of one regime with completions of another — e.g. 0 in progress with a full interval of
- * completions, right after a gateway moved its traffic elsewhere — and would read as a node that
- * serves in no time. Such reports count for the traffic matrix but not for response times.
+ * Little's law holds for a stationary flow. A report in which traffic to a locality was being added
+ * or withdrawn pairs an in-progress snapshot of one regime with completions of another: 0 in
+ * progress with a full interval of completions right after a gateway moved its traffic away (a node
+ * that serves in no time), or a full in-progress count over a completion rate diluted by the part of
+ * the interval before the traffic arrived (a node 5× slower than it is). So a report counts for
+ * response times only when the previous one carried traffic at about the same rate (`previousIssued`,
+ * scaled to this report's interval) and issued and completed differ by no more than in-flight noise.
+ * Every report still counts for demand and the traffic matrix.
  */
-export function steady(issued: number, completed: number): boolean {
-  return Math.abs(issued - completed) <= 2 + 0.1 * Math.max(issued, completed);
+export function steady(previousIssued: number, issued: number, completed: number): boolean {
+  return (
+    previousIssued > 0 &&
+    Math.abs(issued - previousIssued) <= 2 + 0.5 * Math.max(issued, previousIssued) &&
+    Math.abs(issued - completed) <= 2 + 0.1 * Math.max(issued, completed)
+  );
 }
 
 export class DemandModel {
@@ -136,6 +145,7 @@ export class DemandModel {
               steadyRps: new TimeEwma(this.latencyTauMs),
               inProgress: new TimeEwma(this.latencyTauMs),
               atNode: new TimeEwma(this.latencyTauMs),
+              lastIssuedRps: 0,
               completed: 0,
             }),
           );
@@ -143,7 +153,9 @@ export class DemandModel {
         const rate = done / seconds;
         s.completed += done;
         s.completionRps.observe(rate, load.intervalMs);
-        if (steady(l.issued, done)) {
+        const previousIssued = s.lastIssuedRps * seconds;
+        s.lastIssuedRps = l.issued / seconds;
+        if (steady(previousIssued, l.issued, done)) {
           const rtt = rttMs(gateway, l.node);
           s.steadyRps.observe(rate, load.intervalMs);
           s.inProgress.observe(l.inProgress, load.intervalMs);
@@ -197,6 +209,7 @@ export class DemandModel {
     s.steadyRps.observe(0, elapsedMs);
     s.inProgress.observe(0, elapsedMs);
     s.atNode.observe(0, elapsedMs);
+    s.lastIssuedRps = 0;
   }
 
   /** Smoothed requests/s per gateway node for `service`. */
