@@ -8,6 +8,7 @@ import { startServe } from '../src/cli/serve.js';
 import { silentLogger } from '../src/log.js';
 import { importK6Script, k6, LOADTEST_DIR } from './loadtest-k6-shim.js';
 import { testServeOptions } from './helpers/serve-options.js';
+import { DEBIAN_PEERS, missingPeers } from './helpers/debian-peers.js';
 
 /**
  * loadtest/extproc-grpc.ts run iteration by iteration against a real `proxima serve` ext_proc
@@ -147,9 +148,10 @@ test('extproc-grpc against a dead address: streams fail and are counted, nothing
 });
 
 test('extproc-grpc with PROTOSET built by the documented protoc command', async (t) => {
-  if (spawnSync('protoc', ['--version']).status !== 0) {
-    if (process.env.CI) throw new Error('protoc not found: required under CI (Debian protobuf-compiler)');
-    return t.skip('protoc not found (Debian protobuf-compiler)');
+  const missing = missingPeers(DEBIAN_PEERS.protoc, DEBIAN_PEERS.protobufIncludes);
+  if (missing) {
+    if (process.env.CI) throw new Error(`required under CI: ${missing}`);
+    return t.skip(missing);
   }
   const dir = mkdtempSync(join(tmpdir(), 'proxima-protoset-'));
   const handle = await startServe(testServeOptions(), silentLogger());

@@ -20,6 +20,7 @@ import { parseTopology } from '../../src/model/topology.js';
 import { nearestPolicy } from '../../src/policy/nearest.js';
 import { PROTO_INCLUDE_DIRS } from '../../src/protos/envoy.js';
 import { bindLoopback } from '../helpers/grpc.js';
+import { DEBIAN_PEERS, missingPeers } from '../helpers/debian-peers.js';
 
 /** A decoded protobuf/JSON tree: walked by tests, asserted field by field. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -91,8 +92,7 @@ export function pythonPeerMissing(): string | undefined {
   if (!existsSync(PYTHON)) return `${PYTHON} not found`;
   const p = spawnSync(PYTHON, ['-c', 'import grpc, google.protobuf'], { encoding: 'utf8' });
   if (p.status !== 0) return `python3-grpcio / python3-protobuf missing: ${p.stderr.trim()}`;
-  if (spawnSync('protoc', ['--version']).status !== 0) return 'protoc not found';
-  return undefined;
+  return missingPeers(DEBIAN_PEERS.protoc, DEBIAN_PEERS.protobufIncludes);
 }
 
 /** Every .proto reachable from `entry` through imports, except google/protobuf/* (python ships them). */
