@@ -44,9 +44,10 @@ export function envName(option: string): string {
 }
 
 export function parseListen(value: string, what: string): ListenAddress {
-  const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:]*)):(\d{1,5})$/.exec(value.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new UsageError(`${what}: "${value}" is not host:port (port 0 picks a free port)`);
+  const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:]*)):(\d+)$/.exec(value.trim());
+  if (!m) throw new UsageError(`${what}: "${value}" is not host:port, e.g. 127.0.0.1:9090 or :18000 (port 0 picks a free port)`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new UsageError(`${what}: port ${m[3]} is out of range (0-65535; 0 picks a free port)`);
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 

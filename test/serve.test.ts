@@ -43,3 +43,36 @@ test('proxima serve on the embedded default: admin endpoints answer with the rea
   assert.equal((await get('/debug/nope')).status, 404);
   assert.equal((await fetch(base + '/metrics', { method: 'POST' })).status, 405);
 });
+
+test('a refused topology edit: /readyz stays ready with a warning, /debug/source and /ui say what is in force', async (t) => {
+  const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'proxima-serve-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'topology.yaml');
+  const good = readFileSync(new URL('../../examples/topology.yaml', import.meta.url), 'utf8');
+  writeFileSync(path, good);
+  const handle = await startServe(testServeOptions({ topologyPath: path }), silentLogger());
+  t.after(() => handle.close());
+  const base = `http://${handle.addresses.admin}`;
+  assert.equal(await (await fetch(`${base}/readyz`)).text(), 'ok\n');
+
+  writeFileSync(path, good.replace('rtt: 20', 'rtt: twenty'));
+  let body = '';
+  for (let i = 0; i < 100 && !body.includes('warning'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    body = await (await fetch(`${base}/readyz`)).text();
+  }
+  assert.match(
+    body,
+    /^ok\nwarning: topology: file refused since \S+, serving the last good one \([0-9a-f]+ of \S+\): line \d+, column \d+: latency\[0\]\.rtt/,
+  );
+  const source = (await (await fetch(`${base}/debug/source`)).json()) as { status: string; lastGood: { nodes: number }; errors: unknown[] };
+  assert.equal(source.status, 'invalid');
+  assert.equal(source.lastGood.nodes, 3);
+  assert.equal(source.errors.length, 1);
+  const ui = await (await fetch(`${base}/ui`)).text();
+  assert.match(ui, /id="topology-warning"/);
+  assert.match(ui, /fetch\('\/debug\/source'\)/);
+});

@@ -140,6 +140,20 @@ test('/ui in Chromium: images, one row per service × gateway, live update after
   assert.deepEqual(problems.pageErrors, []);
   assert.deepEqual(problems.failedRequests, []);
 
+  // A refused edit: the page shows the warning with the line and what is still in force; a fix clears it.
+  const good = readFileSync(topology, 'utf8');
+  writeFileSync(topology, good.replace('rtt: 20', 'rtt: *oops'));
+  await page.waitForFunction(() => /was refused/.test(document.getElementById('topology-warning')?.textContent ?? ''), undefined, {
+    timeout: 8000,
+  });
+  const warning = (await page.locator('#topology-warning').textContent()) ?? '';
+  assert.match(warning, /the last good one is in force \([0-9a-f]+, applied \S+\):\nline \d+, column \d+: \(document\): alias \*oops/);
+  assert.ok(await page.locator('#topology-warning').isVisible());
+  writeFileSync(topology, good);
+  await page.waitForFunction(() => (document.getElementById('topology-warning') as unknown as { hidden: boolean }).hidden, undefined, {
+    timeout: 8000,
+  });
+
   // Control plane gone: the page says so instead of showing stale data silently.
   await closeServe();
   await page.waitForFunction(() => /cannot reach the control plane/.test(document.getElementById('status')?.textContent ?? ''), undefined, {

@@ -6,6 +6,8 @@ import type { Logger } from '../log.js';
 
 /** A readiness check: `true` when ready, else a short reason. */
 export type ReadinessCheck = () => true | string;
+/** A warning that does not make the process unready (e.g. a refused config edit): text, or undefined when all is well. */
+export type StatusNote = () => string | undefined;
 export type DebugProvider = (query: URLSearchParams) => unknown;
 
 export interface AdminServerOptions {
@@ -24,6 +26,7 @@ export class AdminServer {
   private readonly log: Logger;
   private readonly title: string;
   private readonly readiness = new Map<string, ReadinessCheck>();
+  private readonly notes = new Map<string, StatusNote>();
   private readonly debug = new Map<string, { provider: DebugProvider; description: string }>();
   private readonly pages = new Map<string, { render: () => string; contentType: string }>();
   private server: Server | undefined;
@@ -38,6 +41,10 @@ export class AdminServer {
     this.readiness.set(name, check);
   }
 
+  addNote(name: string, note: StatusNote): void {
+    this.notes.set(name, note);
+  }
+
   addDebug(name: string, description: string, provider: DebugProvider): void {
     this.debug.set(name, { provider, description });
   }
@@ -47,7 +54,7 @@ export class AdminServer {
   }
 
   /** Readiness of every registered check, for /readyz. */
-  readinessReport(): { ready: boolean; checks: Record<string, true | string> } {
+  readinessReport(): { ready: boolean; checks: Record<string, true | string>; warnings?: Record<string, string> } {
     const checks: Record<string, true | string> = {};
     let ready = true;
     for (const [name, check] of this.readiness) {
@@ -60,7 +67,12 @@ export class AdminServer {
       checks[name] = r;
       if (r !== true) ready = false;
     }
-    return { ready, checks };
+    const warnings: Record<string, string> = {};
+    for (const [name, note] of this.notes) {
+      const text = note();
+      if (text !== undefined) warnings[name] = text;
+    }
+    return Object.keys(warnings).length ? { ready, checks, warnings } : { ready, checks };
   }
 
   async listen(addr: ListenAddress): Promise<{ host: string; port: number }> {
@@ -99,7 +111,8 @@ export class AdminServer {
       if (path === '/readyz') {
         const r = this.readinessReport();
         const verbose = url.searchParams.has('verbose');
-        const body = verbose || !r.ready ? JSON.stringify(r, null, 2) + '\n' : 'ok\n';
+        const warnings = Object.entries(r.warnings ?? {}).map(([n, w]) => `warning: ${n}: ${w}\n`);
+        const body = verbose || !r.ready ? JSON.stringify(r, null, 2) + '\n' : `ok\n${warnings.join('')}`;
         return send(res, r.ready ? 200 : 503, verbose || !r.ready ? 'application/json' : 'text/plain', body);
       }
       if (path === '/debug')

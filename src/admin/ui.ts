@@ -50,10 +50,12 @@ h1{font-size:20px;margin:0 0 4px} .sub{color:#666;margin-bottom:12px}
 table{border-collapse:collapse;font-size:13px} td,th{border-bottom:1px solid #eee;padding:3px 8px;text-align:left}
 .bar{display:inline-block;height:10px;background:#1f77b4;vertical-align:middle;margin-right:4px}
 .p1{background:#aaa}.err{color:#b00}
+.warn{background:#fff4e5;border:1px solid #f0a030;border-radius:6px;padding:8px 10px;margin-bottom:12px;white-space:pre-wrap}
 </style></head>
 <body>
 <h1>Proxima — live routing</h1>
 <div class="sub" id="status">loading…</div>
+<div class="warn" id="topology-warning" hidden></div>
 <div class="row">
   <div class="card"><img id="rtt" alt="RTT matrix"></div>
   <div class="card"><img id="traffic" alt="traffic matrix"></div>
@@ -89,12 +91,24 @@ async function refresh(){
         body.append(tr);
       }
     }
+    await showTopologyState();
     document.getElementById('status').textContent = 'policy ' + data.policy + ' · model generation ' + data.generation + ' · updated ' + new Date().toLocaleTimeString();
     document.getElementById('status').className = 'sub';
   } catch (e) {
     document.getElementById('status').textContent = 'cannot reach the control plane: ' + e.message;
     document.getElementById('status').className = 'sub err';
   }
+}
+async function showTopologyState(){
+  const box = document.getElementById('topology-warning');
+  const r = await fetch('/debug/source');
+  const src = r.ok ? await r.json() : undefined;
+  if (!src || src.kind !== 'file' || src.status !== 'invalid') { box.hidden = true; return; }
+  const errs = src.errors.map((e) => (e.line ? 'line ' + e.line + (e.column ? ', column ' + e.column : '') + ': ' : '') + e.path + ': ' + e.message);
+  if (src.moreErrors) errs.push('… and ' + src.moreErrors + ' more');
+  box.textContent = 'The topology file ' + src.path + ' was refused (since ' + src.invalidSince + '); the last good one is in force' +
+    (src.lastGood ? ' (' + src.lastGood.hash + ', applied ' + src.lastGood.appliedAt + ')' : '') + ':\\n' + errs.join('\\n');
+  box.hidden = false;
 }
 refresh();
 setInterval(refresh, 2000);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { UsageError } from '../config.js';
+import { describeFailure, wantsDebug } from './errors.js';
 import { packageRoot } from './paths.js';
 
 /** Subcommands; each module exports `main(argv, env)` returning the exit code. */
@@ -53,11 +53,8 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv): Prom
   try {
     return await (await c.load()).main(rest, env);
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`proxima ${command}: ${err.message}\n`);
-      return 2;
-    }
-    process.stderr.write(`proxima ${command}: ${(err as Error).stack ?? String(err)}\n`);
-    return 1;
+    const { text, exitCode } = describeFailure(command, err, wantsDebug(rest, env));
+    process.stderr.write(text);
+    return exitCode;
   }
 }

@@ -7,6 +7,7 @@ import { ModelStore } from '../model/store.js';
 import { AssignmentEngine } from '../engine/assignments.js';
 import { policyByName } from '../policy/index.js';
 import { FileTopologySource } from '../sources/file.js';
+import { formatTopologyError } from '../model/topology.js';
 import { AdminServer } from '../admin/server.js';
 import { assignmentsView, topologyView } from '../admin/debug-views.js';
 import { rttMatrixSvg, trafficMatrixSvg, uiPage, type TrafficFlow } from '../admin/ui.js';
@@ -16,16 +17,20 @@ import { XdsControlPlane } from '../xds/control-plane.js';
 import { DEFAULT_BUILD_OPTIONS } from '../xds/resources/types.js';
 import { LoadReportingServer } from '../lrs/server.js';
 import { ProbeCollector } from '../probe/collector.js';
-import { startKubernetesSource } from '../sources/kubernetes/index.js';
 import { gatewaysProgrammed } from '../xds/programmed.js';
 import type { MeasurementSink } from '../model/sink.js';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { StartKubernetesSourceOptions } from '../sources/kubernetes/index.js';
 import { defaultTopologyPath } from './paths.js';
 import { untilTerminated } from './signals.js';
+import { FatalError, listenError } from './errors.js';
+import { pickSelfCheck, requestThroughXds, startExampleBackends } from './example-backends.js';
 
 /** Typed serve options (from flags/env via SERVE_SPEC, or built directly by tests and the demo). */
 export interface ServeOptions {
   readonly topologyPath?: string;
+  /** A larger topology file is refused unread (default DEFAULT_TOPOLOGY_MAX_BYTES). */
+  readonly topologyMaxBytes?: number;
   readonly kubernetes: boolean;
   readonly policy: string;
   readonly xdsListen: ListenAddress;
@@ -67,6 +72,7 @@ export function serveOptionsFrom(o: ReturnType<typeof parseOptions>): ServeOptio
   const topologyPath = str(o, 'topology');
   return {
     ...(topologyPath ? { topologyPath } : {}),
+    topologyMaxBytes: num(o, 'topology-max-bytes'),
     kubernetes: bool(o, 'kubernetes'),
     policy: str(o, 'policy') ?? 'proxima',
     xdsListen: listen(o, 'xds-listen'),
@@ -85,6 +91,28 @@ export function serveOptionsFrom(o: ReturnType<typeof parseOptions>): ServeOptio
   };
 }
 
+export interface ServeBannerInfo {
+  readonly policy: string;
+  readonly nodes: number;
+  readonly services: number;
+  readonly addresses: ServeHandle['addresses'];
+}
+
+/** What `proxima serve` prints once it is up: where to point gateways and people (README quotes it). */
+export function serveBanner(b: ServeBannerInfo): string {
+  return (
+    [
+      '',
+      `proxima serve: policy ${b.policy}, ${b.nodes} nodes, ${b.services} services`,
+      `  xDS + LRS  ${b.addresses.xds}  gateways' ADS cluster (envoy/gateway-bootstrap.yaml); gRPC clients: GRPC_XDS_BOOTSTRAP_CONFIG`,
+      `  ext_proc   ${b.addresses.extproc}  per-request endpoint picking (envoy/gateway-extproc.yaml)`,
+      `  extender   ${b.addresses.extender}  kube-scheduler extender: POST /filter, /prioritize`,
+      `  admin      http://${b.addresses.admin}/  /metrics /healthz /readyz /debug/assignments /ui`,
+      '',
+    ].join('\n') + '\n'
+  );
+}
+
 /** Graceful gRPC shutdown, forced after `graceMs` (xDS and ext_proc streams are long-lived). */
 function shutdownGrpc(server: grpc.Server, graceMs = 1000): Promise<void> {
   return new Promise((resolveShutdown) => {
@@ -99,10 +127,36 @@ function shutdownGrpc(server: grpc.Server, graceMs = 1000): Promise<void> {
   });
 }
 
-async function bindGrpc(server: grpc.Server, addr: ListenAddress): Promise<number> {
+async function bindGrpc(server: grpc.Server, addr: ListenAddress, flag: string): Promise<number> {
   return new Promise((resolveBind, reject) => {
-    server.bindAsync(formatListen(addr), grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolveBind(port)));
+    server.bindAsync(formatListen(addr), grpc.ServerCredentials.createInsecure(), (err, port) =>
+      err ? reject(listenError(flag, formatListen(addr), err)) : resolveBind(port),
+    );
   });
+}
+
+/** Listen with an HTTP server's `listen(addr)`, turning a failure into one line naming the flag. */
+async function listenOrExplain<T>(flag: string, addr: ListenAddress, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    throw listenError(flag, formatListen(addr), err);
+  }
+}
+
+/**
+ * Start the Kubernetes source. client-node takes a second or more to load, so it is imported only
+ * here, after the admin port is up; an API server that never answers becomes one fatal line.
+ */
+async function startKubernetes(opts: StartKubernetesSourceOptions) {
+  const { KubernetesUnavailableError, startKubernetesSource } = await import('../sources/kubernetes/index.js');
+  try {
+    return await startKubernetesSource(opts);
+  } catch (err) {
+    if (err instanceof KubernetesUnavailableError)
+      throw new FatalError(`--kubernetes: ${err.message}; check --kubeconfig and that the API server is reachable`);
+    throw err;
+  }
 }
 
 /** Start every part of `proxima serve` and return once all listeners are bound. */
@@ -140,15 +194,21 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       },
     });
 
+    // The admin port comes first: /healthz answers from the first second, /readyz says what is pending.
     const admin = new AdminServer({ registry, log, title: 'proxima serve' });
     let sourceReady = false;
-    admin.addReadiness('source', () => sourceReady || 'topology not loaded yet');
+    admin.addReadiness(
+      'source',
+      () => sourceReady || (options.kubernetes ? 'Kubernetes informers not synced yet' : 'topology not loaded yet'),
+    );
+    const adminAddr = await listenOrExplain('--admin-listen', options.adminListen, () => admin.listen(options.adminListen));
+    closers.push(() => admin.close());
 
     let sink: MeasurementSink = store;
     // The Kubernetes source starts before the xDS control plane exists; readiness asks it later.
     const late: { xds?: XdsControlPlane } = {};
     if (options.kubernetes) {
-      const source = await startKubernetesSource({
+      const source = await startKubernetes({
         store,
         log,
         registry,
@@ -177,15 +237,19 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       }));
     } else {
       const path = options.topologyPath ?? defaultTopologyPath();
-      const source = new FileTopologySource({ path, store, log, registry });
+      const source = new FileTopologySource({ path, store, log, registry, ...optional('maxBytes', options.topologyMaxBytes) });
       await source.start();
       closers.push(() => source.stop());
-      admin.addDebug('source', 'the topology source and its last errors', () => ({
+      admin.addDebug('source', 'the topology file: status, the last good topology in force, why a newer one was refused', () => ({
         kind: 'file',
-        path: source.path,
-        invalid: source.invalid,
-        errors: source.errors,
+        ...source.state(),
       }));
+      admin.addNote('topology', () => {
+        const st = source.state();
+        if (st.status === 'ok') return undefined;
+        const first = st.errors[0];
+        return `file refused since ${st.invalidSince}, serving the last good one (${st.lastGood?.hash} of ${st.lastGood?.appliedAt})${first ? `: ${formatTopologyError(first)}` : ''}`;
+      });
     }
     sourceReady = true;
     engine.start();
@@ -239,7 +303,7 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
     closers.push(() => probes.close());
     closers.push(() => lrs.close());
     admin.addDebug('probes', 'connected probe agents and their probe addresses', () => probes.agents());
-    const xdsPort = await bindGrpc(xdsServer, options.xdsListen);
+    const xdsPort = await bindGrpc(xdsServer, options.xdsListen, '--xds-listen');
 
     // ext_proc: per-request endpoint picking for gateways that enable the filter.
     const extproc = new ExtProcServer({
@@ -254,7 +318,7 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
     extproc.register(extprocServer);
     closers.push(() => extproc.close());
     closers.push(() => shutdownGrpc(extprocServer));
-    const extprocPort = await bindGrpc(extprocServer, options.extprocListen);
+    const extprocPort = await bindGrpc(extprocServer, options.extprocListen, '--extproc-listen');
     admin.addDebug('extproc', 'ext_proc picker state: in-flight and peak-EWMA latency per endpoint', () => extproc.snapshot());
 
     // Scheduler extender: filter/prioritize for new function pods from the same model.
@@ -266,13 +330,10 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       ...(options.extenderServiceLabel ? { serviceLabel: options.extenderServiceLabel } : {}),
     });
     closers.push(() => extender.close());
-    const extenderAddr = await extender.listen(options.extenderListen);
+    const extenderAddr = await listenOrExplain('--extender-listen', options.extenderListen, () => extender.listen(options.extenderListen));
     admin.addDebug('placements', 'scheduler extender: pods placed by prioritize that are not ready endpoints yet', () =>
       extender.placements(),
     );
-
-    const adminAddr = await admin.listen(options.adminListen);
-    closers.push(() => admin.close());
 
     const addresses = {
       xds: formatListen({ host: options.xdsListen.host, port: xdsPort }),
@@ -295,19 +356,38 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return 0;
   }
   const log = createLogger({ level: str(o, 'log-level'), format: str(o, 'log-format') as 'json' | 'pretty' });
-  const handle = await startServe(serveOptionsFrom(o), log);
-  process.stderr.write(
-    [
-      '',
-      `proxima serve: policy ${handle.engine.policy.name}, ${handle.store.nodes().length} nodes, ${handle.store.services().length} services`,
-      `  xDS (ADS/LRS)   ${handle.addresses.xds}   point a gateway's ADS cluster here (envoy/gateway-bootstrap.yaml, or GRPC_XDS_BOOTSTRAP for gRPC clients)`,
-      `  ext_proc        ${handle.addresses.extproc}`,
-      `  extender        ${handle.addresses.extender}`,
-      `  admin           http://${handle.addresses.admin}/  (/metrics /healthz /readyz /debug/assignments)`,
-      '',
-    ].join('\n'),
-  );
+  // grpc-js prints its own errors (e.g. a failed bind) straight to stderr; every one of them that matters
+  // reaches us through a callback and is reported once, so its lines go to the debug log.
+  const grpcLog = log.child({ component: 'grpc-js' });
+  grpc.setLogger({ error: (...args: unknown[]) => grpcLog.debug(args.map(String).join(' ')) });
+  const options = serveOptionsFrom(o);
+  const handle = await startServe(options, log);
+  const closeAll: Array<() => Promise<void>> = [() => handle.close()];
+  try {
+    const banner: ServeBannerInfo = {
+      policy: handle.engine.policy.name,
+      nodes: handle.store.nodes().length,
+      services: handle.store.services().length,
+      addresses: handle.addresses,
+    };
+    process.stderr.write(serveBanner(banner));
+    if (bool(o, 'example-backends')) {
+      const backends = await startExampleBackends(handle.store, log);
+      closeAll.unshift(() => backends.close());
+      process.stderr.write(`example backends: ${backends.started.length} started\n${backends.started.map((b) => `  ${b}\n`).join('')}`);
+      const target = pickSelfCheck(handle.store.services());
+      if (target) {
+        const servedBy = await requestThroughXds(handle.addresses.xds.replace(/^0\.0\.0\.0:|^\[::\]:/, '127.0.0.1:'), target);
+        process.stderr.write(
+          `one request through a real gRPC xDS client as a gateway on ${target.node}: xds:///${target.host} answered by ${servedBy}\n\n`,
+        );
+      }
+    }
+  } catch (err) {
+    for (const c of closeAll) await c();
+    throw err;
+  }
   await untilTerminated(log);
-  await handle.close();
+  for (const c of closeAll) await c();
   return 0;
 }

@@ -32,6 +32,20 @@ export const SERVE_SPEC: CommandSpec = {
         'Topology YAML to serve (watched; a bad edit is logged and the last good file stays in force). Default when neither --topology nor --kubernetes: the example shipped in examples/topology.yaml.',
     },
     {
+      name: 'topology-max-bytes',
+      kind: 'number',
+      default: 8 * 1024 * 1024,
+      arg: 'BYTES',
+      description: 'A topology file larger than this is refused unread (the last good topology stays in force).',
+    },
+    {
+      name: 'example-backends',
+      kind: 'boolean',
+      default: false,
+      description:
+        "Start small function backends on the topology's loopback endpoints (HTTP or gRPC, each with its capacity as concurrency limit) and send one request through a real gRPC xDS client, printing the node that answered. For trying Proxima out (npm start).",
+    },
+    {
       name: 'kubernetes',
       kind: 'boolean',
       default: false,

@@ -42,7 +42,7 @@ export function usesExtProc(label: string): boolean {
 }
 
 /** Wait for the first IPC message matching `pick` (or fail on timeout / a fatal message / exit). */
-function nextMessage<M extends { type: string }, R>(
+export function nextMessage<M extends { type: string }, R>(
   child: ChildProcess,
   pick: (m: M) => R | undefined,
   timeoutMs: number,

@@ -162,6 +162,30 @@ describe('scoreNodes', () => {
     assert.ok(scoreOf(r, 'edge-3') > scoreOf(r, 'cloud-1'), 'edge-3 (40 ms from edge-2) beats cloud-1 (100 ms)');
   });
 
+  it('an unknown node scores 0 and is never the placement, in both modes', () => {
+    const store = testStore({ ...EDGE, services: { [SVC]: ['edge-1'] } });
+    const spread = scoreNodes({ store, service: SVC, candidates: ['ghost', 'edge-2'], nowMs: 0, pending: new Map() });
+    assert.equal(spread.mode, 'spread');
+    assert.deepEqual(
+      spread.scores.map((s) => s.node),
+      ['ghost', 'edge-2'],
+      'candidate order kept',
+    );
+    assert.equal(scoreOf(spread, 'ghost'), 0);
+    assert.equal(spread.best, 'edge-2');
+    store.setDemand(SVC, new Map([['edge-2', 20]]));
+    const demand = scoreNodes({ store, service: SVC, candidates: ['ghost', 'edge-2', 'cloud-1'], nowMs: 0, pending: new Map() });
+    assert.equal(demand.mode, 'demand');
+    assert.equal(scoreOf(demand, 'ghost'), 0);
+    assert.equal(demand.best, 'edge-2');
+    const onlyGhosts = scoreNodes({ store, service: SVC, candidates: ['ghost-1', 'ghost-2'], nowMs: 0, pending: new Map() });
+    assert.equal(onlyGhosts.best, undefined, 'no placement recorded for nodes nobody knows');
+    assert.deepEqual(
+      onlyGhosts.scores.map((s) => s.score),
+      [0, 0],
+    );
+  });
+
   it('breaks ties toward nodes with fewer pods of the revision when nothing else differs', () => {
     const store = testStore({ nodes: ['a', 'b', 'c'], services: { [SVC]: ['a', 'a', 'b'] } });
     const r = scoreNodes({ store, service: SVC, candidates: ['a', 'b', 'c'], nowMs: 0, pending: new Map() });

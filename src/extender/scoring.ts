@@ -126,7 +126,27 @@ export function allTraffic(store: ModelStore, limit: number): DemandAt[] {
   return topDemand(sum, limit);
 }
 
+/**
+ * Nodes the model does not know (no Node object, no topology entry) get score 0 and are never the
+ * recorded placement: nothing is known of their distance to any gateway, so they cannot be preferred.
+ */
 export function scoreNodes(input: ScoreInput): ScoreResult {
+  const known = input.candidates.filter((n) => input.store.node(n) !== undefined);
+  if (known.length === input.candidates.length) return scoreKnownNodes(input);
+  const result = scoreKnownNodes({ ...input, candidates: known });
+  const byNode = new Map(result.scores.map((s) => [s.node, s]));
+  const unknown = (node: string): NodeScore => ({
+    node,
+    score: 0,
+    withPodMs: result.currentMs,
+    improvementMs: 0,
+    existingPods: 0,
+    preference: 0,
+  });
+  return { ...result, scores: input.candidates.map((n) => byNode.get(n) ?? unknown(n)) };
+}
+
+function scoreKnownNodes(input: ScoreInput): ScoreResult {
   const t = { ...DEFAULT_SCORING_TUNING, ...input.tuning };
   const { store, service, nowMs } = input;
   const pods = servicePods(store, service);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { formatTopologyErrors, parseTopology } from './topology.js';
+import { formatTopologyErrors, MAX_TOPOLOGY_ERRORS, parseTopology } from './topology.js';
 
 const example = readFileSync(fileURLToPath(new URL('../../../examples/topology.yaml', import.meta.url)), 'utf8');
 
@@ -90,4 +90,38 @@ test('collects every error, not just the first', () => {
   );
   assert.equal(r.ok, false);
   if (!r.ok) assert.equal(r.errors.length, 3, formatTopologyErrors(r.errors));
+});
+
+test('errors carry line and column; a YAML alias to a missing anchor is an error, never a throw', () => {
+  const syntax = parseTopology('nodes:\n  - { name: a\n');
+  assert.equal(syntax.ok, false);
+  if (!syntax.ok) assert.ok(syntax.errors[0]!.line !== undefined && syntax.errors[0]!.column !== undefined, JSON.stringify(syntax.errors));
+  const field = parseTopology('nodes:\n  - { name: a }\nlatency:\n  - { from: a, to: a, rtt: -1 }\n');
+  assert.equal(field.ok, false);
+  if (!field.ok) assert.match(formatTopologyErrors(field.errors), /^line 4, column \d+: latency\[0\]/m);
+  for (const text of ['nodes: *typo\n', 'nodes:\n  - *missing\n', 'a: &x [*x]\n']) {
+    const r = parseTopology(text);
+    assert.equal(r.ok, false, text);
+  }
+});
+
+test('an alias bomb is cut off, and thousands of errors stay a bounded list', () => {
+  const bomb = [
+    'a: &a [x, x, x, x, x, x, x, x, x]',
+    ...Array.from(
+      { length: 8 },
+      (_, i) =>
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`,
+    ),
+  ].join('\n');
+  const r = parseTopology(bomb);
+  assert.equal(r.ok, false);
+  const nodes = Array.from({ length: 5000 }, (_, i) => `  - { name: BAD_${i} }`).join('\n');
+  const many = parseTopology(`nodes:\n${nodes}\n`);
+  assert.equal(many.ok, false);
+  if (!many.ok) {
+    assert.equal(many.errors.length, MAX_TOPOLOGY_ERRORS);
+    assert.equal(many.errors.length + (many.moreErrors ?? 0), 5000);
+    assert.match(formatTopologyErrors(many.errors, many.moreErrors), /… and 4950 more$/);
+  }
 });

@@ -1,18 +1,42 @@
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isNode, visit, type Document } from 'yaml';
 import type { Endpoint, LatencyEntry, ModelDefaults, NodeInfo, Service, ServiceProtocol, Topology } from './types.js';
 import { DEFAULT_MODEL_DEFAULTS } from './types.js';
 
-/** One problem in a topology document, with the field path and (when known) the 1-based line. */
+/** One problem in a topology document, with the field path and (when known) the 1-based line and column. */
 export interface TopologyError {
   readonly path: string;
   readonly message: string;
   readonly line?: number;
+  readonly column?: number;
 }
 
-export type TopologyResult = { ok: true; topology: Topology } | { ok: false; errors: TopologyError[] };
+/** `errors` holds at most MAX_TOPOLOGY_ERRORS entries; `moreErrors` counts the rest. */
+export type TopologyResult = { ok: true; topology: Topology } | { ok: false; errors: TopologyError[]; moreErrors?: number };
 
-export function formatTopologyErrors(errors: readonly TopologyError[]): string {
-  return errors.map((e) => `${e.line !== undefined ? `line ${e.line}: ` : ''}${e.path}: ${e.message}`).join('\n');
+/** A broken file can hold a million errors; a person reads the first few, a log line must stay small. */
+export const MAX_TOPOLOGY_ERRORS = 50;
+const MAX_MESSAGE_CHARS = 300;
+
+export function formatTopologyError(e: TopologyError): string {
+  const at = e.line === undefined ? '' : `line ${e.line}${e.column !== undefined ? `, column ${e.column}` : ''}: `;
+  return `${at}${e.path}: ${e.message}`;
+}
+
+export function formatTopologyErrors(errors: readonly TopologyError[], moreErrors = 0): string {
+  const lines = errors.map(formatTopologyError);
+  if (moreErrors > 0) lines.push(`… and ${moreErrors} more`);
+  return lines.join('\n');
+}
+
+function capped(errors: readonly TopologyError[]): { ok: false; errors: TopologyError[]; moreErrors?: number } {
+  const shown = errors.slice(0, MAX_TOPOLOGY_ERRORS).map((e) => ({
+    ...e,
+    path: e.path.length > MAX_MESSAGE_CHARS ? `${e.path.slice(0, MAX_MESSAGE_CHARS)}…` : e.path,
+    message: e.message.length > MAX_MESSAGE_CHARS ? `${e.message.slice(0, MAX_MESSAGE_CHARS)}…` : e.message,
+  }));
+  return errors.length > shown.length
+    ? { ok: false, errors: shown, moreErrors: errors.length - shown.length }
+    : { ok: false, errors: shown };
 }
 
 const PROTOCOLS: readonly ServiceProtocol[] = ['http', 'h2c', 'grpc'];
@@ -32,18 +56,37 @@ export function parseTopology(text: string): TopologyResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      errors: doc.errors.map((e) => ({
+    return capped(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
+        return { path: '(document)', message: e.message.split('\n')[0] ?? e.message, ...(pos ? { line: pos.line, column: pos.col } : {}) };
+      }),
+    );
+  }
+  const unresolved: TopologyError[] = [];
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.resolve(doc) !== undefined) return;
+      const pos = node.range ? lineCounter.linePos(node.range[0]) : undefined;
+      unresolved.push({
         path: '(document)',
-        message: e.message.split('\n')[0] ?? e.message,
-        line: e.linePos?.[0]?.line,
-      })),
-    };
+        message: `alias *${node.source} names no anchor defined before it`,
+        ...(pos ? { line: pos.line, column: pos.col } : {}),
+      });
+    },
+  });
+  if (unresolved.length) return capped(unresolved);
+  let data: unknown;
+  try {
+    // Resolving the document can still fail, e.g. an alias to an anchor that does not exist (`*typo`),
+    // and an alias bomb is cut off by maxAliasCount.
+    data = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  } catch (err) {
+    return capped([{ path: '(document)', message: String((err as Error)?.message ?? err).split('\n')[0]! }]);
   }
   const v = new Validator(doc, lineCounter);
-  const topology = v.topology(doc.toJS() as unknown);
-  return v.errors.length > 0 || !topology ? { ok: false, errors: v.errors } : { ok: true, topology };
+  const topology = v.topology(data);
+  return v.errors.length > 0 || !topology ? capped(v.errors) : { ok: true, topology };
 }
 
 class Validator {
@@ -53,17 +96,21 @@ class Validator {
     private readonly lines: LineCounter,
   ) {}
 
-  private lineOf(path: Path): number | undefined {
+  private positionOf(path: Path): { line: number; column: number } | undefined {
     for (let p = path; p.length > 0; p = p.slice(0, -1)) {
       const node = this.doc.getIn(p, true);
-      if (isNode(node) && node.range) return this.lines.linePos(node.range[0]).line;
+      if (isNode(node) && node.range) {
+        const pos = this.lines.linePos(node.range[0]);
+        return { line: pos.line, column: pos.col };
+      }
     }
     return undefined;
   }
 
   private fail(path: Path, message: string): undefined {
-    const line = this.lineOf(path);
-    this.errors.push({ path: formatPath(path), message, ...(line !== undefined ? { line } : {}) });
+    // Past the errors anyone will see, count without looking up positions (a huge broken file stays cheap).
+    const position = this.errors.length < MAX_TOPOLOGY_ERRORS ? this.positionOf(path) : undefined;
+    this.errors.push({ path: formatPath(path), message, ...position });
     return undefined;
   }
 

@@ -4,6 +4,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
+import { pino } from 'pino';
 import { ModelStore } from '../model/store.js';
 import { silentLogger } from '../log.js';
 import { FileTopologySource } from './file.js';
@@ -75,7 +76,7 @@ test('file source: an invalid file at start is an error naming the line', async 
   const path = join(dir, 'topology.yaml');
   writeFileSync(path, yaml(true).replace('rtt: 20', 'rtt: -3'));
   const source = new FileTopologySource({ path, store: new ModelStore(), log: silentLogger(), registry: new Registry() });
-  await assert.rejects(source.start(), /line 6: latency\[0\]\.rtt: -3 is out of range/);
+  await assert.rejects(source.start(), /line 6, column \d+: latency\[0\]\.rtt: -3 is out of range/);
   source.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -93,4 +94,78 @@ test('file source: a missing file is reported, not thrown, once running', async 
   const r = await source.reload();
   assert.equal(r.ok, false);
   assert.ok(store.service('default/hello'), 'last good state kept');
+});
+
+/** A logger that keeps every record (pino writes JSON lines to the stream). */
+function capturingLog(): { log: ReturnType<typeof silentLogger>; records: Array<Record<string, unknown>> } {
+  const records: Array<Record<string, unknown>> = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void records.push(JSON.parse(line) as Record<string, unknown>) });
+  return { log, records };
+}
+
+test('file source: a refused edit is logged once (not at every poll), recovery is logged, and state() says what is in force', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'proxima-file-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'topology.yaml');
+  writeFileSync(path, yaml(true));
+  const { log, records } = capturingLog();
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const registry = new Registry();
+  const source = new FileTopologySource({ path, store: new ModelStore(), log, registry, now: () => now });
+  await source.start();
+  t.after(() => source.stop());
+  const good = source.state();
+  assert.equal(good.status, 'ok');
+  assert.equal(good.lastGood?.appliedAt, '2026-01-01T00:00:00.000Z');
+
+  now += 5_000;
+  writeFileSync(path, yaml(true).replace('rtt: 20', 'rtt: *typo'));
+  for (let i = 0; i < 3; i++) assert.equal((await source.reload()).ok, false); // the poll finding the same file again
+  const errors = records.filter((r) => r['level'] === 50);
+  assert.equal(errors.length, 1, 'the same refused content is logged once');
+  assert.match(
+    String(errors[0]!['msg']),
+    /keeping the last good topology \([0-9a-f]+\):\nline 6, column 38: \(document\): alias \*typo names no anchor/,
+  );
+  assert.equal(await metric(registry, 'proxima_topology_reloads_total', { outcome: 'invalid' }), 1);
+  const bad = source.state();
+  assert.equal(bad.status, 'invalid');
+  assert.equal(bad.invalidSince, '2026-01-01T00:00:05.000Z');
+  assert.equal(bad.lastGood?.hash, good.lastGood?.hash, 'the last good topology is still in force');
+
+  now += 10_000;
+  writeFileSync(path, yaml(true)); // back to the content in force
+  assert.deepEqual((await source.reload()).ok, true);
+  const info = records.filter((r) => r['level'] === 30 && /valid again/.test(String(r['msg'])));
+  assert.equal(info.length, 1);
+  assert.equal(info[0]!['invalidForSeconds'], 10);
+  assert.equal(source.state().status, 'ok');
+});
+
+test('file source: a file over the size limit is refused unread; a huge broken file gives a bounded error list', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'proxima-file-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'topology.yaml');
+  writeFileSync(path, yaml(true));
+  const store = new ModelStore();
+  const source = new FileTopologySource({ path, store, log: silentLogger(), registry: new Registry(), maxBytes: 4096 });
+  await source.start();
+  t.after(() => source.stop());
+
+  writeFileSync(path, yaml(true) + '#'.repeat(5000));
+  const big = await source.reload();
+  assert.equal(big.ok, false);
+  assert.match(big.ok ? '' : big.errors[0]!.message, /more than the 4096 allowed \(--topology-max-bytes\)/);
+
+  // 3,000 bad endpoints: every error counted, 50 shown, each message short.
+  const many = Array.from({ length: 3000 }, (_, i) => `      - { address: 10.0.0.${i % 250}, port: ${i + 1}, node: nowhere }`).join('\n');
+  const bounded = new FileTopologySource({ path, store: new ModelStore(), log: silentLogger(), registry: new Registry() });
+  writeFileSync(path, yaml(true).replace(/ {6}- \{ address: 127.*\n/, many + '\n'));
+  const r = await bounded.reload();
+  assert.equal(r.ok, false);
+  if (!r.ok) {
+    assert.equal(r.errors.length, 50);
+    assert.equal(r.moreErrors, 2950);
+  }
+  assert.ok(store.service('default/hello'), 'the last good topology stays');
 });

@@ -1,10 +1,12 @@
 /**
  * The Kubernetes/Knative source. `proxima serve --kubernetes` calls `startKubernetesSource`.
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { KubernetesSource, type KubernetesSourceOptions } from './source.js';
+import { loadKubeConfig } from './kubeconfig.js';
 
-export { KubernetesSource, type KubernetesSourceOptions } from './source.js';
+export { KubernetesSource, KubernetesUnavailableError, type KubernetesSourceOptions } from './source.js';
+export { loadKubeConfig } from './kubeconfig.js';
 export { translateCluster, type ClusterObjects, type ClusterTranslation } from './translate.js';
 export { translateIngress, ingressClassOf, type IngressTranslation, type BackendRef } from './ingress.js';
 export { buildServices } from './endpoints.js';
@@ -21,12 +23,7 @@ export interface StartKubernetesSourceOptions extends Omit<KubernetesSourceOptio
 
 /** Build the KubeConfig, start the source and wait until every informer has synced. */
 export async function startKubernetesSource(opts: StartKubernetesSourceOptions): Promise<KubernetesSource> {
-  let kc = opts.kubeConfig;
-  if (!kc) {
-    kc = new KubeConfig();
-    if (opts.kubeconfigPath) kc.loadFromFile(opts.kubeconfigPath);
-    else kc.loadFromDefault();
-  }
+  const kc = opts.kubeConfig ?? loadKubeConfig(opts.kubeconfigPath);
   const source = new KubernetesSource({ ...opts, kubeConfig: kc });
   try {
     await source.start();

@@ -26,6 +26,11 @@ import { DEFAULT_LOAD_BALANCERS, desiredStatus, sameStatus, statusPatch, type Lo
 import { translateCluster, type ClusterTranslation } from './translate.js';
 import { ResourceWatcher } from './watcher.js';
 
+/** The API server could not be reached or refused every list at start-up (a fatal start-up error). */
+export class KubernetesUnavailableError extends Error {
+  override readonly name = 'KubernetesUnavailableError';
+}
+
 export interface KubernetesSourceOptions {
   readonly store: ModelStore;
   readonly log: Logger;
@@ -156,8 +161,14 @@ export class KubernetesSource {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const missing = this.watchers.filter((w) => !w.isSynced).map((w) => w.resource);
-        reject(new Error(`kubernetes informers not synced after ${timeoutMs} ms: ${missing.join(', ')}`));
+        const missing = this.watchers.filter((w) => !w.isSynced);
+        const reasons = [...new Set(missing.map((w) => w.lastError).filter((e) => e !== undefined))];
+        reject(
+          new KubernetesUnavailableError(
+            `the Kubernetes API did not answer within ${timeoutMs / 1000} s (${missing.map((w) => w.resource).join(', ')} not listed)` +
+              (reasons.length ? `: ${reasons.join('; ')}` : ''),
+          ),
+        );
       }, timeoutMs);
     });
     try {

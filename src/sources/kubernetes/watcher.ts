@@ -38,6 +38,8 @@ export class ResourceWatcher {
   private resolveSynced!: () => void;
   readonly synced: Promise<void>;
   private failures = 0;
+  /** The last list/watch error, for the start-up timeout message; logged at warn only when it changes. */
+  private lastErrorText: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private listed = false;
@@ -77,9 +79,18 @@ export class ResourceWatcher {
     return this.informer.get(name, namespace);
   }
 
+  /** Why the last list/watch failed (undefined once it works again). */
+  get lastError(): string | undefined {
+    return this.lastErrorText;
+  }
+
   async start(): Promise<void> {
     this.stopped = false;
     await this.informer.start();
+    if (this.lastErrorText !== undefined && this.listed) {
+      this.opts.log.info({ resource: this.resource, after: this.failures }, 'kubernetes list/watch works again');
+      this.lastErrorText = undefined;
+    }
     this.markSyncedIfListed();
   }
 
@@ -104,8 +115,12 @@ export class ResourceWatcher {
     const exp = Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** this.failures);
     const delayMs = Math.round(exp * (0.5 + this.opts.rng() / 2));
     this.failures++;
-    this.opts.log.warn(
-      { resource: this.resource, err: String((err as Error)?.message ?? err), delayMs },
+    const text = String((err as Error)?.message ?? err);
+    // The same failure every back-off step is one warning, not one per retry per resource.
+    const level = text === this.lastErrorText ? 'debug' : 'warn';
+    this.lastErrorText = text;
+    this.opts.log[level](
+      { resource: this.resource, err: text, delayMs, failures: this.failures },
       'kubernetes list/watch failed; retrying',
     );
     if (this.retryTimer) clearTimeout(this.retryTimer);
