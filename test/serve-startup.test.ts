@@ -77,6 +77,15 @@ test('an address in use names the flag and its env var; a port out of range says
   } finally {
     busy.close();
   }
+  const noFile = runServe(['--topology', '/nonexistent/topology.yaml'], bareEnv(tmpdir()));
+  assert.equal(noFile.code, 2);
+  assertOneLine(noFile.stderr, /^proxima serve: --topology \/nonexistent\/topology\.yaml: cannot read: ENOENT/);
+  const demo = spawnSync(process.execPath, [MAIN, 'demo', '--topology', '/nonexistent/t.yaml'], {
+    env: bareEnv(tmpdir()),
+    encoding: 'utf8',
+  });
+  assert.equal(demo.status, 2);
+  assertOneLine(demo.stderr, /^proxima demo: --topology \/nonexistent\/t\.yaml: cannot read it \(ENOENT/);
   const range = runServe(['--xds-listen', ':99999'], bareEnv(tmpdir()));
   assert.equal(range.code, 2);
   assertOneLine(range.stderr, /^proxima serve: --xds-listen: port 99999 is out of range \(0-65535/);

@@ -31,8 +31,14 @@ export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions
   let scenario = faastScenario(quick ? 'quick' : 'full', seed);
   const topologyPath = str(o, 'topology');
   if (topologyPath) {
-    const parsed = parseTopology(readFileSync(topologyPath, 'utf8'));
-    if (!parsed.ok) throw new UsageError(`--topology ${topologyPath}:\n${formatTopologyErrors(parsed.errors)}`);
+    let text: string;
+    try {
+      text = readFileSync(topologyPath, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--topology ${topologyPath}: cannot read it (${(err as Error).message.split(',')[0]})`);
+    }
+    const parsed = parseTopology(text);
+    if (!parsed.ok) throw new UsageError(`--topology ${topologyPath}:\n${formatTopologyErrors(parsed.errors, parsed.moreErrors)}`);
     if (parsed.topology.nodes.length > 200) throw new UsageError('--topology: the demo emulates at most 200 nodes on one machine');
     scenario = scenarioFromTopology(parsed.topology, scenario);
   }

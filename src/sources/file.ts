@@ -102,6 +102,8 @@ export class FileTopologySource {
   async start(): Promise<void> {
     const first = await this.reload();
     if (!first.ok) {
+      const fileProblem = first.errors.length === 1 && first.errors[0]!.path === '(file)' ? first.errors[0]!.message : undefined;
+      if (fileProblem) throw new UsageError(`--topology ${this.path}: ${fileProblem.replace(/, stat '.*'$/, '')}`);
       const count = first.errors.length + (first.moreErrors ?? 0);
       throw new UsageError(
         `--topology ${this.path}: ${count === 1 ? 'invalid' : `${count} errors`}; nothing is served until it is fixed:\n` +
