@@ -31,13 +31,10 @@ const SERVICE_TIME_MS = 50;
 /** A gRPC backend answering /proxima.test.Echo/Who after a fixed service time. */
 async function slowBackend(id: string, serviceMs: number): Promise<{ port: number; server: grpc.Server }> {
   const server = new grpc.Server();
-  server.addService(
-    rawUnaryService('Who', '/proxima.test.Echo/Who'),
-    {
-      Who: (_c: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
-        setTimeout(() => cb(null, Buffer.from(id)), serviceMs),
-    },
-  );
+  server.addService(rawUnaryService('Who', '/proxima.test.Echo/Who'), {
+    Who: (_c: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
+      setTimeout(() => cb(null, Buffer.from(id)), serviceMs),
+  });
   const port = await bindLoopback(server);
   return { port, server };
 }

@@ -62,7 +62,7 @@ test('RTT estimates converge to delays injected by a slow probe endpoint', async
   }
 });
 
-test('a step in a peer\'s RTT is confirmed by one extra probe and taken at once, never half-way', async () => {
+test("a step in a peer's RTT is confirmed by one extra probe and taken at once, never half-way", async () => {
   let delayMs = 5;
   const peer = await delayedProbeServer(() => delayMs);
   const registry = new Registry();

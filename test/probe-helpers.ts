@@ -75,11 +75,14 @@ export async function delayedProbeServer(
   const applied: number[] = [];
   const server = createHttpServer((req, res) => {
     const start = process.hrtime.bigint();
-    setTimeout(() => {
-      res.writeHead(req.url === '/probe' ? 200 : 404);
-      res.end('ok\n');
-      applied.push(Number(process.hrtime.bigint() - start) / 1e6);
-    }, typeof delayMs === 'number' ? delayMs : delayMs());
+    setTimeout(
+      () => {
+        res.writeHead(req.url === '/probe' ? 200 : 404);
+        res.end('ok\n');
+        applied.push(Number(process.hrtime.bigint() - start) / 1e6);
+      },
+      typeof delayMs === 'number' ? delayMs : delayMs(),
+    );
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

@@ -26,11 +26,13 @@ import { validateK8s } from './ship-k8s-schema.js';
 const ROOT = packageRoot();
 const MANIFESTS = join(ROOT, 'manifests');
 const OVERLAYS = ['overlays/k3s', 'overlays/generic'];
+/** Opt-in kustomizations applied on their own after an overlay (they need CRDs a cluster may not have). */
+const OPT_IN = ['monitoring'];
 const rel = (p: string) => relative(ROOT, p);
 /** Files under manifests/ that are not Kubernetes objects (checked by test/ship-monitoring.test.ts). */
 const NOT_KUBERNETES = ['manifests/monitoring/alerts.rules.yml'];
 
-const resolved = new Map<string, Resolved>(OVERLAYS.map((o) => [o, resolveKustomization(join(MANIFESTS, o))]));
+const resolved = new Map<string, Resolved>([...OVERLAYS, ...OPT_IN].map((o) => [o, resolveKustomization(join(MANIFESTS, o))]));
 const base = resolveKustomization(join(MANIFESTS, 'base'));
 const all = (): Array<{ file: string; index: number; obj: K8sObject }> => {
   const seen = new Map<string, { file: string; index: number; obj: K8sObject }>();
@@ -48,7 +50,7 @@ const workloads = () => all().filter((o) => ['Deployment', 'DaemonSet', 'Statefu
 const expand = (args: string[], values: Record<string, string>) =>
   args.map((a) => a.replace(/\$\(([A-Z_]+)\)/g, (_m, v: string) => values[v] ?? `$(${v})`));
 
-test('every file under manifests/ is reached from an overlay, resolves and parses (no cluster here: resolved offline)', () => {
+test('every file under manifests/ is reached from an overlay or an opt-in kustomization, resolves and parses (no cluster here: resolved offline)', () => {
   const reached = new Set<string>();
   for (const [overlay, r] of resolved) {
     assert.deepEqual(r.errors, [], `${overlay} resolves cleanly`);
@@ -57,8 +59,43 @@ test('every file under manifests/ is reached from an overlay, resolves and parse
   const unreferenced = manifestFiles(MANIFESTS)
     .filter((f) => !reached.has(f) && !NOT_KUBERNETES.includes(rel(f)))
     .map(rel);
-  assert.deepEqual(unreferenced, [], 'files no overlay includes (add them to a kustomization)');
+  assert.deepEqual(unreferenced, [], 'files no overlay or opt-in kustomization includes (add them to one)');
   for (const f of manifestFiles(MANIFESTS).filter((x) => x.endsWith('.json'))) JSON.parse(readFileSync(f, 'utf8'));
+});
+
+/**
+ * API groups whose kinds a bare cluster serves: the core group and the `*.k8s.io` groups. Anything
+ * else (monitoring.coreos.com, serving.knative.dev…) needs a CRD someone else installs.
+ */
+const builtInGroup = (apiVersion: string) => {
+  const group = apiVersion.includes('/') ? apiVersion.split('/')[0]! : '';
+  return group === '' || group === 'apps' || group === 'policy' || group.endsWith('.k8s.io');
+};
+
+/** Objects of a resolved kustomization whose kind needs a CRD the kustomization does not ship itself. */
+function needsForeignCrds(r: Resolved): string[] {
+  const shipped = new Set(
+    r.objects
+      .filter((o) => o.obj.kind === 'CustomResourceDefinition')
+      .map((o) => `${(o.obj as any).spec.group}/${(o.obj as any).spec.names.kind}`),
+  );
+  return r.objects
+    .filter((o) => !builtInGroup(o.obj.apiVersion ?? '') && !shipped.has(`${(o.obj.apiVersion ?? '').split('/')[0]}/${o.obj.kind}`))
+    .map((o) => `${rel(o.file)}: ${o.obj.apiVersion} ${o.obj.kind} ${o.obj.metadata?.name}`);
+}
+
+test('the overlays install on a cluster with no CRDs but their own (no Prometheus Operator); monitoring is opt-in', () => {
+  for (const overlay of OVERLAYS) assert.deepEqual(needsForeignCrds(resolved.get(overlay)!), [], `${overlay} needs CRDs it does not ship`);
+  // The opt-in monitoring kustomization is where the Operator's kinds live, and only there.
+  const monitoring = needsForeignCrds(resolved.get('monitoring')!);
+  assert.ok(
+    monitoring.some((x) => x.includes(' ServiceMonitor ')) && monitoring.some((x) => x.includes(' PrometheusRule ')),
+    monitoring.join('\n'),
+  );
+  // The check can fail: an overlay that pulled monitoring in would be flagged.
+  const withMonitoring = resolveKustomization(join(MANIFESTS, 'monitoring'));
+  withMonitoring.objects.push(...resolved.get('overlays/generic')!.objects);
+  assert.ok(needsForeignCrds(withMonitoring).length > 0);
 });
 
 test('patches and generators point at objects that exist', () => {
@@ -274,7 +311,11 @@ test('gateway: Envoy DaemonSet whose bootstrap decodes strictly, tracks envoy/ga
   const overlay = expand([c.args[c.args.indexOf('--config-yaml') + 1]], { NODE_NAME: 'edge-1' })[0]!;
   const ov = decodeStrict('envoy.config.bootstrap.v3.Bootstrap', parseYaml(overlay));
   assert.ok(ov.ok, ov.ok ? '' : ov.errors.join('\n'));
-  assert.equal((parseYaml(overlay) as any).node.locality.sub_zone, 'edge-1', 'sub_zone carries the node name (DESIGN: gateway identity)');
+  assert.equal(
+    (parseYaml(overlay) as any).node.locality.sub_zone,
+    'edge-1',
+    'sub_zone carries the node name (docs/architecture.md: gateway identity)',
+  );
   assert.equal(c.args[c.args.indexOf('--service-node') + 1], '$(NODE_NAME)');
   assert.ok(c.env.some((e: any) => e.name === 'NODE_NAME' && e.valueFrom?.fieldRef?.fieldPath === 'spec.nodeName'));
 

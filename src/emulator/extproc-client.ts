@@ -3,7 +3,6 @@ import { decodeResponse, encodeRequest, HEADER_DESTINATION, HEADER_NODE } from '
 import { EXTPROC_METHOD_PATH } from '../extproc/server.js';
 import { rawBytes } from '../util/grpc-raw.js';
 
-
 /** What Envoy's ext_proc filter learns for one request: the picked destination, if any. */
 export interface ExtProcDecision {
   readonly destination?: string;

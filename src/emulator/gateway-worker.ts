@@ -45,7 +45,6 @@ export type GatewayMessage =
     }
   | { type: 'fatal'; error: string };
 
-
 function send(m: GatewayMessage): void {
   process.send?.(m);
 }

@@ -64,10 +64,14 @@ export function verdicts(r: DemoResults): Verdict[] {
     const toBest = m.delayStepBestDistance?.['edge-1'];
     const others = Object.entries(m.delayStepSettleByGatewayMs ?? {})
       .filter(([g]) => g !== 'edge-1')
-      .map(([g, ms]) => `${g} re-planned until ${(ms / 1000).toFixed(2)} s, ending ${(m.delayStepBestDistance?.[g] ?? NaN).toFixed(0)} points from its best`);
+      .map(
+        ([g, ms]) =>
+          `${g} re-planned until ${(ms / 1000).toFixed(2)} s, ending ${(m.delayStepBestDistance?.[g] ?? NaN).toFixed(0)} points from its best`,
+      );
     out.push({
       check: 'delay step: traffic settles on the new best assignment within 2 probe intervals',
-      pass: m.delayStepShift >= 0.3 && m.delayStepSettleMs <= limit + e.bucketMs && (toBest === undefined || toBest <= BEST_TOLERANCE_POINTS),
+      pass:
+        m.delayStepShift >= 0.3 && m.delayStepSettleMs <= limit + e.bucketMs && (toBest === undefined || toBest <= BEST_TOLERANCE_POINTS),
       detail:
         `${(100 * m.delayStepShift).toFixed(0)} % of edge-1's traffic moved to edge-2; its assignment first changed after ` +
         `${(m.delayStepFirstMoveMs / 1000).toFixed(2)} s and settled after ${(m.delayStepSettleMs / 1000).toFixed(2)} s (2 intervals = ${limit / 1000} s)` +

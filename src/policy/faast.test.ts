@@ -5,8 +5,8 @@ import { describe, makeInput } from './testing.js';
 
 test('faast: w_ij = (1/r_ij)/Σ(1/r_ik), r = RTT + P, all in priority 0', () => {
   const cases: Array<{ name: string; rtt: Record<string, number>; p: Record<string, number>; want: string[] }> = [
-    // DESIGN.md: r_local = 10, r_far = 60 → 1/10 : 1/60 = 6 : 1 → 857 / 143 (14 % far).
-    { name: 'design example', rtt: { 'e1>cloud': 50 }, p: { e1: 9.8, cloud: 10 }, want: ['e1:857@0', 'cloud:143@0'] },
+    // FaaSt's low-load example: r_local = 10, r_far = 60 → 1/10 : 1/60 = 6 : 1 → 857 / 143 (14 % far).
+    { name: 'low-load example', rtt: { 'e1>cloud': 50 }, p: { e1: 9.8, cloud: 10 }, want: ['e1:857@0', 'cloud:143@0'] },
     // r = 20.2, 40, 110 → inverses 0.0495, 0.0250, 0.00909 → 59.2 %, 29.9 %, 10.9 %.
     {
       name: 'three nodes',

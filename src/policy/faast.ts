@@ -3,8 +3,9 @@ import { sharesToLocalities, sortLocalities } from './tiers.js';
 import type { GatewayAssignment, Policy, PolicyInput } from './types.js';
 
 /**
- * FaaSt (CloudNet 2024): w_ij = (1/r_ij) / Σ_k (1/r_ik) with r_ij = RTT(i,j) + P_j, where P_j is the
- * mean request latency measured at node j's pods (queueing included when observed). Nodes without
+ * FaaSt (Nguyen et al., "FaaSt: A Latency-aware Serverless Scheme for Edge–Cloud Environments", IEEE
+ * CloudNet 2024; github.com/bonavadeur/ikukantai): w_ij = (1/r_ij) / Σ_k (1/r_ik) with
+ * r_ij = RTT(i,j) + P_j, where P_j is the mean request latency measured at node j's pods (queueing included when observed). Nodes without
  * ready pods get nothing; everything sits in priority 0 because FaaSt has no failover order. Nodes a
  * probe reports unreachable are left out too (FaaSt's own pings would see them fail).
  */

@@ -53,7 +53,7 @@ function pooledServiceTimeMs(estimates: ReadonlyArray<{ serviceTimeMs: number; l
 }
 
 /**
- * The default policy (DESIGN.md "The proxima policy"): per service and jointly for all gateways,
+ * The default policy (docs/architecture.md, "Policies"): per service and jointly for all gateways,
  * minimise the expected response time RTT + service + queueing (M/G/c per pod) with no node planned
  * past `targetUtilisation`, solved exactly as a convex min-cost flow. Demand past every node's target
  * spreads in proportion to capacity. Without demand: local when a local pod is ready, else nearest.

@@ -39,7 +39,6 @@ export interface RevisionPods {
   close(): Promise<void>;
 }
 
-
 /** One gRPC server per pod, pod i on 127.0.0.(i + 10), port 0. */
 export async function startRevisionPods(specs: readonly PodSpec[]): Promise<RevisionPods> {
   const servers: grpc.Server[] = [];
@@ -50,15 +49,12 @@ export async function startRevisionPods(specs: readonly PodSpec[]): Promise<Revi
       const address = `127.0.0.${i + 10}`;
       let served = 0;
       const server = new grpc.Server();
-      server.addService(
-        rawUnaryService('Who', WHO_METHOD),
-        {
-          Who: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
-            served++;
-            cb(null, Buffer.from(id));
-          },
+      server.addService(rawUnaryService('Who', WHO_METHOD), {
+        Who: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+          served++;
+          cb(null, Buffer.from(id));
         },
-      );
+      });
       const port = await new Promise<number>((resolve, reject) =>
         server.bindAsync(`${address}:0`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
       );

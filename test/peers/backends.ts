@@ -5,7 +5,6 @@ import { rawUnaryService } from '../../src/util/grpc-raw.js';
 /** The one method every test backend serves: request ignored, response = the backend's id (UTF-8). */
 export const WHO_METHOD = '/proxima.test.Echo/Who';
 
-
 export interface Backend {
   readonly id: string;
   readonly port: number;

@@ -43,7 +43,7 @@ export interface StreamContext {
   readonly onClose: (stream: XdsStream) => void;
 }
 
-/** The gateway node of an xDS client: `locality.sub_zone` when set, else `id` (DESIGN.md). */
+/** The gateway node of an xDS client: `locality.sub_zone` when set, else `id` (docs/architecture.md, "xDS: resources and names"). */
 export function gatewayNodeOf(node: NodeMessage): string {
   const subZone = node.locality?.sub_zone;
   return subZone !== undefined && subZone !== '' ? subZone : (node.id ?? '');
