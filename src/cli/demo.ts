@@ -19,6 +19,9 @@ import {
 import { predictDemo } from '../sim/from-demo.js';
 import { faastScenario, scenarioFromTopology, type DemoScenario } from '../emulator/scenario.js';
 import { SERVABLE_POLICIES } from '../policy/index.js';
+import { activatorChoiceOf, setupLabelError, usesExtProc } from '../emulator/setups.js';
+import { runScaleFromZero } from '../emulator/scale-from-zero.js';
+import { activatorVerdicts } from '../emulator/activator-verdicts.js';
 import { untilTerminated } from './signals.js';
 
 export interface DemoOptions {
@@ -48,13 +51,17 @@ export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions
     if (parsed.topology.nodes.length > 200) throw new UsageError('--topology: the demo emulates at most 200 nodes on one machine');
     scenario = scenarioFromTopology(parsed.topology, scenario);
   }
-  const policies = list(o, 'policies');
+  const withActivator = bool(o, 'activator');
+  const policies = o['policies'] !== undefined ? list(o, 'policies') : withActivator ? ACTIVATOR_SETUPS : scenario.policies;
   for (const p of policies) {
-    const [base, ...extras] = p.split('+');
-    if (!SERVABLE_POLICIES.includes(base as (typeof SERVABLE_POLICIES)[number]) || extras.some((e) => e !== 'extproc')) {
-      throw new UsageError(`--policies: unknown policy "${p}" (known: ${SERVABLE_POLICIES.join(', ')}, each optionally with +extproc)`);
-    }
+    const error = setupLabelError(p, SERVABLE_POLICIES, withActivator);
+    if (error) throw new UsageError(`--policies: ${error}`);
   }
+  const tbc = num(o, 'target-burst-capacity');
+  if (!(tbc === -1 || (Number.isInteger(tbc) && tbc >= 0 && tbc <= 100_000)))
+    throw new UsageError('--target-burst-capacity: -1 or a whole number from 0 to 100000');
+  if (withActivator && !scenario.nodes.some((n) => n.name === ACTIVATOR_NODE))
+    throw new UsageError(`--activator: the activator runs on ${ACTIVATOR_NODE}, which the topology does not have`);
   const users = list(o, 'users').map(Number);
   if (users.some((u) => !Number.isInteger(u) || u < 1 || u > 500)) throw new UsageError('--users: whole numbers from 1 to 500');
   const levelSeconds = o['level-seconds'] === undefined ? undefined : num(o, 'level-seconds');
@@ -62,6 +69,7 @@ export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions
   scenario = {
     ...scenario,
     policies,
+    ...(withActivator ? { activator: { node: ACTIVATOR_NODE, targetBurstCapacity: tbc, coldStartMs: COLD_START_MS } } : {}),
     ...(users.length ? { users } : {}),
     ...(levelSeconds !== undefined ? { measureMs: levelSeconds * 1000 } : {}),
   };
@@ -75,6 +83,23 @@ export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions
     ...(netns ? { netns } : {}),
     seeds,
   };
+}
+
+/** The setups `--activator` compares by default: stock Knative, Proxima to the public endpoints, Proxima around the activator. */
+const ACTIVATOR_SETUPS = ['even+public', 'proxima+public', 'proxima'];
+const ACTIVATOR_NODE = 'cloud-1';
+/** The autoscaler's reaction to the held request plus the new pod's start (emulated as one delay). */
+const COLD_START_MS = 1000;
+
+/** "even+public: SKS Proxy (EBC -199), gateways reach the activator first" per setup (first seed). */
+function dataPathLines(r: DemoResults): string {
+  return r.comparison
+    .filter((p) => p.dataPath)
+    .map(
+      (p) =>
+        `${p.policy}: SKS ${p.dataPath!.mode} (excess burst capacity ${p.dataPath!.ebc}), gateways reach the ${p.dataPath!.path === 'pods' ? 'pods' : 'activator'} first (${p.dataPath!.choice})`,
+    )
+    .join('\n');
 }
 
 /** `--seeds LIST` when given, else the one `--seed N`. */
@@ -124,10 +149,23 @@ export async function runDemo(opts: DemoOptions, progress: (m: string) => void):
   const cells = aggregateSeeds(runs.map((r) => ({ seed: r.scenario.seed, comparison: r.comparison })));
   const comparisons = compareCells(cells);
   const perSeed = runs.map((r) => verdicts(r));
-  const labelled = perSeed.flatMap((vs, i) => (runs.length > 1 ? vs.map((v) => ({ ...v, check: `seed ${seeds[i]}: ${v.check}` })) : vs));
+  const labelled = [
+    ...perSeed.flatMap((vs, i) => (runs.length > 1 ? vs.map((v) => ({ ...v, check: `seed ${seeds[i]}: ${v.check}` })) : vs)),
+    ...(opts.scenario.activator
+      ? activatorVerdicts(
+          cells,
+          comparisons,
+          runs.map((r, i) => ({ seed: seeds[i]!, result: r.scaleFromZero })),
+        )
+      : []),
+  ];
   const first = runs[0]!;
   const seedSummary = [seedTable(cells, first.scenario.ratePerUser), '', ...comparisonLines(comparisons)].join('\n');
-  const table = [seedSummary, '', `${runs.length > 1 ? `Seed ${first.scenario.seed} only. ` : ''}${predictionTable(first)}`].join('\n');
+  const table = [
+    seedSummary,
+    ...(first.predicted ? ['', `${runs.length > 1 ? `Seed ${first.scenario.seed} only. ` : ''}${predictionTable(first)}`] : []),
+    ...(opts.scenario.activator ? ['', dataPathLines(first)] : []),
+  ].join('\n');
   writeFileSync(
     join(opts.outDir, 'report.json'),
     JSON.stringify(
@@ -187,12 +225,24 @@ async function runSeed(opts: DemoOptions, progress: (m: string) => void): Promis
             progress,
           )
         : undefined;
-    const predicted = predictDemo(s, {
-      probeIntervalMs: opts.probeIntervalMs,
-      measuredMeanMs: (p, users) => comparison.find((c) => c.policy === p)?.levels.find((l) => l.users === users)?.summary.meanMs,
-    });
-    progress(`policy simulator: predicted every policy and level (overhead ${predicted.overheadMs} ms from ${predicted.calibration})`);
-    const results: DemoResults = { scenario: cluster.scenario, comparison, predicted, ...(events ? { events } : {}) };
+    const bypass = s.activator ? s.policies.find((p) => activatorChoiceOf(p) === 'bypass' && !usesExtProc(p)) : undefined;
+    const scaleFromZero = bypass ? await runScaleFromZero(cluster, s, bypass, progress) : undefined;
+    // The simulator has no activator: no prediction for a run with it in the path.
+    const predicted = s.activator
+      ? undefined
+      : predictDemo(s, {
+          probeIntervalMs: opts.probeIntervalMs,
+          measuredMeanMs: (p, users) => comparison.find((c) => c.policy === p)?.levels.find((l) => l.users === users)?.summary.meanMs,
+        });
+    if (predicted)
+      progress(`policy simulator: predicted every policy and level (overhead ${predicted.overheadMs} ms from ${predicted.calibration})`);
+    const results: DemoResults = {
+      scenario: cluster.scenario,
+      comparison,
+      ...(predicted ? { predicted } : {}),
+      ...(events ? { events } : {}),
+      ...(scaleFromZero ? { scaleFromZero } : {}),
+    };
     if (opts.keepRunning) {
       await cluster.startControlPlane('proxima');
       await cluster.startGateways();

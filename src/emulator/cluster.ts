@@ -5,9 +5,13 @@ import { fileURLToPath } from 'node:url';
 import type { GatewayCommand, GatewayMessage } from './gateway-worker.js';
 import type { LinkSpec, NodeCommand, NodeMessage } from './node-host.js';
 import { freePort } from './ports.js';
+import { nextMessage } from './ipc.js';
+import { usesExtProc, basePolicy } from './setups.js';
 import { NetnsNetwork } from './netns.js';
 import { linkSpecs, podSpecs, runtimeTopologyYaml, type DemoScenario } from './scenario.js';
 import type { RequestRecord } from './stats.js';
+import { revisionDataPath, type ActivatorChoice, type DataPathKind, type SksMode } from '../model/data-path.js';
+import { emulatedServerlessService } from './knative-sks.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MAIN_JS = join(here, '..', 'cli', 'main.js');
@@ -31,43 +35,6 @@ export interface PodInfo {
   readonly capacity: number;
 }
 
-/** The control-plane policy of a demo policy label. */
-export function basePolicy(label: string): string {
-  return label.split('+')[0]!;
-}
-
-/** "proxima+extproc": gateways ask the ext_proc picker per request, as an Envoy gateway with the filter would. */
-export function usesExtProc(label: string): boolean {
-  return label.split('+').includes('extproc');
-}
-
-/** Wait for the first IPC message matching `pick` (or fail on timeout / a fatal message / exit). */
-function nextMessage<M extends { type: string }, R>(
-  child: ChildProcess,
-  pick: (m: M) => R | undefined,
-  timeoutMs: number,
-  what: string,
-): Promise<R> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-    const onMessage = (m: M) => {
-      if (m.type === 'fatal') return done(new Error(`${what}: ${(m as unknown as { error: string }).error}`));
-      const r = pick(m);
-      if (r !== undefined) done(undefined, r);
-    };
-    const onExit = (code: number | null) => done(new Error(`${what}: process exited with ${code}`));
-    function done(err?: Error, value?: R) {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(value as R);
-    }
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
 /**
  * The emulated edge cluster's processes: one node host per node (netem proxies, pods, probe agent),
  * the `proxima serve` control plane (restartable, same ports) and one gateway per node.
@@ -82,6 +49,10 @@ export class EmulatedCluster {
   pods: PodInfo[] = [];
   private readonly notReadyNodes = new Set<string>();
   currentPolicy = '';
+  /** Where the emulated activator listens (`demo --activator`). */
+  activator: { node: string; address: string; port: number } | undefined;
+  /** With the activator: what Proxima makes of it (the setup's `+public` = keep). */
+  private activatorChoice: ActivatorChoice = 'bypass';
 
   constructor(private readonly opts: ClusterOptions) {
     this.s = opts.scenario;
@@ -151,6 +122,9 @@ export class EmulatedCluster {
           links,
           pods: podSpecs(this.s, n.name),
           seed: this.s.seed * 100 + i,
+          ...(this.s.activator?.node === n.name
+            ? { activator: { containerConcurrency: this.s.pods[0]?.concurrency ?? 0, holdTimeoutMs: 30_000 } }
+            : {}),
           ...(this.network ? { isolated: true } : {}),
           probe: {
             controlPlane: this.xdsAddress,
@@ -160,6 +134,7 @@ export class EmulatedCluster {
         };
         child.send(cmd);
         const m = await up;
+        if (m.activator) this.activator = { node: n.name, ...m.activator };
         const specs = podSpecs(this.s, n.name);
         for (const p of m.pods)
           this.pods.push({
@@ -173,17 +148,71 @@ export class EmulatedCluster {
     );
     this.pods.sort((a, b) => (a.name < b.name ? -1 : 1));
     this.writeTopology();
+    await this.updateActivatorTargets();
   }
 
-  /** Write the runtime topology (the demo plays kubelet/EndpointSlices: pods of stopped nodes are not ready). */
+  /**
+   * Write the runtime topology (the demo plays kubelet/EndpointSlices: pods of stopped nodes are not
+   * ready). With the activator it also plays Knative's KPA and SKS reconciler (the public endpoints)
+   * and Proxima's Kubernetes source (what the setup makes of them: revisionDataPath).
+   */
   writeTopology(): void {
-    writeFileSync(
-      this.topologyPath,
-      runtimeTopologyYaml(
-        this.s,
-        this.pods.map((p) => ({ ...p, ready: !this.notReadyNodes.has(p.node) })),
-      ),
+    const pods = this.pods.map((p) => ({
+      address: p.address,
+      port: p.port,
+      node: p.node,
+      capacity: p.capacity,
+      ready: !this.notReadyNodes.has(p.node),
+    }));
+    const a = this.activator;
+    const act = this.s.activator;
+    if (!a || !act) {
+      writeFileSync(this.topologyPath, runtimeTopologyYaml(this.s, pods));
+      return;
+    }
+    const containerConcurrency = this.s.pods[0]?.concurrency ?? 0;
+    const activators = [{ address: a.address, port: a.port, node: a.node, ready: true, capacity: containerConcurrency || 10 }];
+    const sks = emulatedServerlessService({
+      pods,
+      activators,
+      containerConcurrency,
+      targetBurstCapacity: act.targetBurstCapacity,
+      panicConcurrency: 0,
+    });
+    const path = revisionDataPath({
+      mode: sks.mode,
+      choice: this.activatorChoice,
+      publicEndpoints: sks.publicEndpoints,
+      pods,
+      activatorService: activators,
+    });
+    this.dataPathState = { mode: sks.mode, ebc: sks.ebc, path: path.path, choice: this.activatorChoice };
+    writeFileSync(this.topologyPath, runtimeTopologyYaml(this.s, path.endpoints, path.activators));
+  }
+
+  /** The emulated revision's SKS mode and what the gateways reach first (for the report). */
+  dataPathState: { mode: SksMode; ebc: number; path: DataPathKind; choice: ActivatorChoice } | undefined;
+
+  /** Route around the activator (`bypass`) or to the public endpoints (`keep`); rewrites the topology. */
+  setActivatorChoice(choice: ActivatorChoice): void {
+    this.activatorChoice = choice;
+    this.writeTopology();
+  }
+
+  /** Tell the activator the ready pods (it watches the private Service's endpoints). */
+  async updateActivatorTargets(): Promise<void> {
+    const a = this.activator;
+    const host = a ? this.nodeHosts.get(a.node) : undefined;
+    if (!a || !host) return;
+    const done = nextMessage<NodeMessage, true>(
+      host,
+      (m) => (m.type === 'activator-targets-done' ? true : undefined),
+      10_000,
+      'activator targets',
     );
+    const dests = this.pods.filter((p) => !this.notReadyNodes.has(p.node)).map((p) => `${p.address}:${p.port}`);
+    host.send({ type: 'activator-targets', dests } satisfies NodeCommand);
+    await done;
   }
 
   /** Start `proxima serve` for a policy label ("proxima+extproc" runs the proxima policy; gateways then also use ext_proc). */
@@ -402,11 +431,60 @@ export class EmulatedCluster {
     await done;
   }
 
-  /** Mark a node's pods (not) ready in the served topology, as kubelet + EndpointSlices would. */
-  setNodePodsReady(node: string, ready: boolean): void {
+  /** Mark a node's pods (not) ready in the served topology and for the activator, as kubelet + EndpointSlices would. */
+  async setNodePodsReady(node: string, ready: boolean): Promise<void> {
     if (ready) this.notReadyNodes.delete(node);
     else this.notReadyNodes.add(node);
     this.writeTopology();
+    await this.updateActivatorTargets();
+  }
+
+  /**
+   * Wait until no pod and no activator has work left (a setup that overloaded them must not hand
+   * its backlog to the next one); gives up after `timeoutMs` and says so.
+   */
+  async waitIdle(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const busy = await Promise.all(
+        [...this.nodeHosts.entries()].map(([name, host]) => {
+          const r = nextMessage<NodeMessage, number>(host, (m) => (m.type === 'stats' ? m.busy : undefined), 10_000, `stats of ${name}`);
+          host.send({ type: 'stats' } satisfies NodeCommand);
+          return r;
+        }),
+      );
+      if (busy.every((b) => b === 0)) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Requests the activator held (no pod had room) and proxied so far. */
+  async activatorStats(): Promise<{ held: number; proxied: number }> {
+    const host = this.activator ? this.nodeHosts.get(this.activator.node) : undefined;
+    if (!host) return { held: 0, proxied: 0 };
+    const stats = nextMessage<NodeMessage, { held: number; proxied: number }>(
+      host,
+      (m) => (m.type === 'stats' ? (m.activator ?? { held: 0, proxied: 0 }) : undefined),
+      10_000,
+      'activator stats',
+    );
+    host.send({ type: 'stats' } satisfies NodeCommand);
+    return stats;
+  }
+
+  /** One request from `node`'s gateway; resolves with its outcome. */
+  async invokeOnce(node: string, deadlineMs: number): Promise<GatewayMessage & { type: 'once-result' }> {
+    const g = this.gateways.get(node);
+    if (!g) throw new Error(`no gateway on ${node}`);
+    const result = nextMessage<GatewayMessage, GatewayMessage & { type: 'once-result' }>(
+      g,
+      (m) => (m.type === 'once-result' ? m : undefined),
+      deadlineMs + 5000,
+      `one request from ${node}`,
+    );
+    g.send({ type: 'once', target: `xds:///${this.s.service.host}`, deadlineMs } satisfies GatewayCommand);
+    return result;
   }
 
   async shutdown(): Promise<void> {

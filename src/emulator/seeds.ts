@@ -45,6 +45,8 @@ export interface SeedCell {
   readonly p99Ms: MeanInterval;
   /** Share of successful requests served on their entry node (0..1). */
   readonly localShare: MeanInterval;
+  /** Per seed, in the order of `seeds` (verdicts that must hold for every seed). */
+  readonly localSharePerSeed: number[];
   /** Failed requests per seed, in the order of `seeds`. */
   readonly errorsPerSeed: number[];
   readonly requests: number;
@@ -72,6 +74,7 @@ export function aggregateSeeds(runs: readonly SeedRun[]): SeedCell[] {
       p95Ms: of((s) => s.p95Ms),
       p99Ms: of((s) => s.p99Ms),
       localShare: of((s) => s.localShare),
+      localSharePerSeed: measured.map((m) => m.summary.localShare),
       errorsPerSeed: measured.map((m) => m.summary.errors),
       requests: measured.reduce((a, m) => a + m.summary.requests, 0),
     };
