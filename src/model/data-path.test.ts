@@ -59,3 +59,10 @@ test('data path: the annotation values', () => {
   assert.equal(parseActivatorChoice('always'), undefined);
   assert.equal(parseActivatorChoice(undefined), undefined);
 });
+
+test('data path: an activator sharing an address with pods (another port) is still told apart', () => {
+  const samePodIp = [{ ...pods[0]!, port: 9000 }];
+  const keep = revisionDataPath({ mode: 'Proxy', choice: 'keep', publicEndpoints: samePodIp, pods, activatorService: samePodIp });
+  assert.equal(keep.path, 'activator');
+  assert.equal(keep.effectiveMode, 'Proxy');
+});

@@ -61,9 +61,9 @@ export function revisionDataPath(input: DataPathInput): DataPath {
     };
   }
   const readyPods = ready(pods);
-  const podAddresses = new Set(pods.map((e) => e.address));
+  const podKeys = new Set(pods.map(key));
   // Public endpoints that are not pods are activators (Proxy mode, or forced to it at zero pods).
-  const publicActivators = input.publicEndpoints.filter((e) => !podAddresses.has(e.address));
+  const publicActivators = input.publicEndpoints.filter((e) => !podKeys.has(key(e)));
   const effectiveMode: SksMode = publicActivators.some((e) => e.ready) ? 'Proxy' : 'Serve';
   if (input.choice === 'keep') {
     return {
