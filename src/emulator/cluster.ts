@@ -6,12 +6,13 @@ import type { GatewayCommand, GatewayMessage } from './gateway-worker.js';
 import type { LinkSpec, NodeCommand, NodeMessage } from './node-host.js';
 import { freePort } from './ports.js';
 import { nextMessage } from './ipc.js';
+import { sampleControlPlane, saveDebug } from './control-plane-views.js';
 import { usesExtProc, basePolicy } from './setups.js';
 import { NetnsNetwork } from './netns.js';
 import { linkSpecs, podSpecs, runtimeTopologyYaml, type DemoScenario } from './scenario.js';
 import type { RequestRecord } from './stats.js';
-import { revisionDataPath, type ActivatorChoice, type DataPathKind, type SksMode } from '../model/data-path.js';
-import { emulatedServerlessService } from './knative-sks.js';
+import type { ActivatorChoice, DataPathKind, SksMode } from '../model/data-path.js';
+import { emulatedTopologyEndpoints } from './knative-sks.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MAIN_JS = join(here, '..', 'cli', 'main.js');
@@ -33,6 +34,13 @@ export interface PodInfo {
   readonly address: string;
   readonly port: number;
   readonly capacity: number;
+}
+
+/** Send a node host `cmd` and wait (10 s at most) for the reply `pick` recognises. */
+function ask<R>(host: ChildProcess, cmd: NodeCommand, pick: (m: NodeMessage) => R | undefined, what: string): Promise<R> {
+  const reply = nextMessage<NodeMessage, R>(host, pick, 10_000, what);
+  host.send(cmd);
+  return reply;
 }
 
 /**
@@ -170,24 +178,9 @@ export class EmulatedCluster {
       writeFileSync(this.topologyPath, runtimeTopologyYaml(this.s, pods));
       return;
     }
-    const containerConcurrency = this.s.pods[0]?.concurrency ?? 0;
-    const activators = [{ address: a.address, port: a.port, node: a.node, ready: true, capacity: containerConcurrency || 10 }];
-    const sks = emulatedServerlessService({
-      pods,
-      activators,
-      containerConcurrency,
-      targetBurstCapacity: act.targetBurstCapacity,
-      panicConcurrency: 0,
-    });
-    const path = revisionDataPath({
-      mode: sks.mode,
-      choice: this.activatorChoice,
-      publicEndpoints: sks.publicEndpoints,
-      pods,
-      activatorService: activators,
-    });
-    this.dataPathState = { mode: sks.mode, ebc: sks.ebc, path: path.path, choice: this.activatorChoice };
-    writeFileSync(this.topologyPath, runtimeTopologyYaml(this.s, path.endpoints, path.activators));
+    const t = emulatedTopologyEndpoints(pods, a, this.s.pods[0]?.concurrency ?? 0, act.targetBurstCapacity, this.activatorChoice);
+    this.dataPathState = t.state;
+    writeFileSync(this.topologyPath, runtimeTopologyYaml(this.s, t.endpoints, t.activators));
   }
 
   /** The emulated revision's SKS mode and what the gateways reach first (for the report). */
@@ -204,15 +197,13 @@ export class EmulatedCluster {
     const a = this.activator;
     const host = a ? this.nodeHosts.get(a.node) : undefined;
     if (!a || !host) return;
-    const done = nextMessage<NodeMessage, true>(
+    const dests = this.pods.filter((p) => !this.notReadyNodes.has(p.node)).map((p) => `${p.address}:${p.port}`);
+    await ask(
       host,
+      { type: 'activator-targets', dests },
       (m) => (m.type === 'activator-targets-done' ? true : undefined),
-      10_000,
       'activator targets',
     );
-    const dests = this.pods.filter((p) => !this.notReadyNodes.has(p.node)).map((p) => `${p.address}:${p.port}`);
-    host.send({ type: 'activator-targets', dests } satisfies NodeCommand);
-    await done;
   }
 
   /** Start `proxima serve` for a policy label ("proxima+extproc" runs the proxima policy; gateways then also use ext_proc). */
@@ -260,57 +251,14 @@ export class EmulatedCluster {
     }
   }
 
-  /**
-   * Sample the control plane's priority-0 shares and learned inputs every `intervalMs` until the
-   * returned function is called; it resolves to the samples (for the report and for diagnosis).
-   */
+  /** Sample the control plane's priority-0 shares every `intervalMs` until the returned function is called. */
   sampleControlPlane(intervalMs = 1000): () => Promise<unknown[]> {
-    const samples: unknown[] = [];
-    const started = performance.now();
-    let stopped = false;
-    const loop = (async () => {
-      while (!stopped) {
-        await new Promise((r) => setTimeout(r, intervalMs));
-        try {
-          const a = (await (await fetch(`${this.adminUrl}/debug/assignments`)).json()) as {
-            services: Record<
-              string,
-              { gateways: Record<string, { localities: Array<{ node: string; priority: number; sharePercent: number }>; reason: string }> }
-            >;
-          };
-          const demand = (await (await fetch(`${this.adminUrl}/debug/demand`)).json()) as unknown;
-          const shares: Record<string, Record<string, number>> = {};
-          const reasons: Record<string, string> = {};
-          for (const [g, x] of Object.entries(a.services[this.s.service.name]?.gateways ?? {})) {
-            if (g === '*') continue;
-            shares[g] = Object.fromEntries(x.localities.filter((l) => l.priority === 0).map((l) => [l.node, l.sharePercent]));
-            reasons[g] = x.reason;
-          }
-          samples.push({ tMs: Math.round(performance.now() - started), shares, reasons, demand });
-        } catch {
-          // control plane restarting: skip this sample
-        }
-      }
-    })();
-    return async () => {
-      stopped = true;
-      await loop;
-      return samples;
-    };
+    return sampleControlPlane(this.adminUrl, this.s.service.name, intervalMs);
   }
 
-  /** Save the control plane's /debug views (assignments, demand, topology, clients) for the report. */
-  async saveDebug(name: string): Promise<void> {
-    const out: Record<string, unknown> = {};
-    for (const view of ['assignments', 'demand', 'topology', 'clients', 'probes']) {
-      try {
-        const r = await fetch(`${this.adminUrl}/debug/${view}`);
-        out[view] = r.ok ? await r.json() : `HTTP ${r.status}`;
-      } catch (err) {
-        out[view] = `unavailable: ${(err as Error).message}`;
-      }
-    }
-    writeFileSync(join(this.opts.outDir, `debug-${name}.json`), JSON.stringify(out, null, 2) + '\n');
+  /** Save the control plane's /debug views for the report. */
+  saveDebug(name: string): Promise<void> {
+    return saveDebug(this.adminUrl, this.opts.outDir, name);
   }
 
   async stopControlPlane(): Promise<void> {
@@ -421,14 +369,7 @@ export class EmulatedCluster {
   async podsAction(node: string, action: 'stop' | 'start'): Promise<void> {
     const child = this.nodeHosts.get(node);
     if (!child) throw new Error(`no node ${node}`);
-    const done = nextMessage<NodeMessage, true>(
-      child,
-      (m) => (m.type === 'pods-done' ? true : undefined),
-      10_000,
-      `pods ${action} on ${node}`,
-    );
-    child.send({ type: 'pods', action } satisfies NodeCommand);
-    await done;
+    await ask(child, { type: 'pods', action }, (m) => (m.type === 'pods-done' ? true : undefined), `pods ${action} on ${node}`);
   }
 
   /** Mark a node's pods (not) ready in the served topology and for the activator, as kubelet + EndpointSlices would. */
@@ -447,11 +388,9 @@ export class EmulatedCluster {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const busy = await Promise.all(
-        [...this.nodeHosts.entries()].map(([name, host]) => {
-          const r = nextMessage<NodeMessage, number>(host, (m) => (m.type === 'stats' ? m.busy : undefined), 10_000, `stats of ${name}`);
-          host.send({ type: 'stats' } satisfies NodeCommand);
-          return r;
-        }),
+        [...this.nodeHosts.entries()].map(([name, host]) =>
+          ask(host, { type: 'stats' }, (m) => (m.type === 'stats' ? m.busy : undefined), `stats of ${name}`),
+        ),
       );
       if (busy.every((b) => b === 0)) return true;
       if (Date.now() > deadline) return false;
@@ -463,14 +402,12 @@ export class EmulatedCluster {
   async activatorStats(): Promise<{ held: number; proxied: number }> {
     const host = this.activator ? this.nodeHosts.get(this.activator.node) : undefined;
     if (!host) return { held: 0, proxied: 0 };
-    const stats = nextMessage<NodeMessage, { held: number; proxied: number }>(
+    return ask(
       host,
+      { type: 'stats' },
       (m) => (m.type === 'stats' ? (m.activator ?? { held: 0, proxied: 0 }) : undefined),
-      10_000,
       'activator stats',
     );
-    host.send({ type: 'stats' } satisfies NodeCommand);
-    return stats;
   }
 
   /** One request from `node`'s gateway; resolves with its outcome. */

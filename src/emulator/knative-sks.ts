@@ -12,7 +12,7 @@
  *   mode, the activators in Proxy mode; Proxy when no pod is ready, Serve when no activator is.
  */
 import type { Endpoint } from '../model/types.js';
-import type { SksMode } from '../model/data-path.js';
+import { revisionDataPath, type ActivatorChoice, type DataPathKind, type SksMode } from '../model/data-path.js';
 
 export const KNATIVE_TARGET_BURST_CAPACITY = 211;
 export const KNATIVE_CONTAINER_CONCURRENCY_TARGET_DEFAULT = 100;
@@ -68,4 +68,25 @@ export function emulatedServerlessService(x: DemoRevisionState): { mode: SksMode
   });
   const mode = kpaMode(readyPods, ebc);
   return { mode, ebc, publicEndpoints: publicEndpoints(mode, x.pods, x.activators) };
+}
+
+/**
+ * The emulated revision's endpoints as the gateways get them: Knative's KPA and SKS reconciler (the
+ * public endpoints) followed by what Proxima's Kubernetes source makes of them (revisionDataPath).
+ */
+export function emulatedTopologyEndpoints(
+  pods: readonly Endpoint[],
+  activator: { readonly address: string; readonly port: number; readonly node: string },
+  containerConcurrency: number,
+  targetBurstCapacity: number,
+  choice: ActivatorChoice,
+): {
+  endpoints: readonly Endpoint[];
+  activators: readonly Endpoint[];
+  state: { mode: SksMode; ebc: number; path: DataPathKind; choice: ActivatorChoice };
+} {
+  const activators: Endpoint[] = [{ ...activator, ready: true, capacity: containerConcurrency || 10 }];
+  const sks = emulatedServerlessService({ pods, activators, containerConcurrency, targetBurstCapacity, panicConcurrency: 0 });
+  const path = revisionDataPath({ mode: sks.mode, choice, publicEndpoints: sks.publicEndpoints, pods, activatorService: activators });
+  return { endpoints: path.endpoints, activators: path.activators, state: { mode: sks.mode, ebc: sks.ebc, path: path.path, choice } };
 }
