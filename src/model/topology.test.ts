@@ -91,3 +91,13 @@ test('collects every error, not just the first', () => {
   assert.equal(r.ok, false);
   if (!r.ok) assert.equal(r.errors.length, 3, formatTopologyErrors(r.errors));
 });
+
+test('activators: a service may list them; they are checked like endpoints and kept apart', () => {
+  const r = parseTopology(`${base}    activators:\n      - { address: 10.0.0.9, port: 8012, node: cloud-1 }\n`);
+  assert.ok(r.ok, r.ok ? '' : formatTopologyErrors(r.errors));
+  assert.deepEqual(r.topology.services[0]?.activators, [{ address: '10.0.0.9', port: 8012, node: 'cloud-1', ready: true, capacity: 10 }]);
+  assert.equal(r.topology.services[0]?.endpoints.length, 1);
+  const bad = parseTopology(`${base}    activators:\n      - { address: 10.0.0.9, port: 8012, node: mars }\n`);
+  assert.ok(!bad.ok);
+  assert.match(formatTopologyErrors(bad.errors), /services\[0\]\.activators\[0\]\.node: unknown node "mars"/);
+});
