@@ -181,6 +181,8 @@ test('activator e2e: the EDS each gateway gets in Serve and Proxy mode, the swit
     await metrics(),
     /proxima_kubernetes_revision_data_path\{service="default\/hello-00001",sks_mode="Proxy",choice="bypass",path="pods"\} 2/,
   );
+  const assignments = await getJson(serve, '/debug/assignments');
+  assert.deepEqual(assignments.services[CLUSTER].activators, [`${ACTIVATOR}@cloud-1`]);
   await until('KIngress says Proxy', () => /SKS Proxy, 2 ready pods, activator as last priority/.test(ingressCondition()?.message ?? ''));
 
   // What the issue reported (and `proxima.dev/activator: keep` asks for): the public endpoints,
