@@ -51,6 +51,16 @@ test('data path: no ready pod → the activator; no SKS → the public endpoints
   });
   assert.deepEqual(plain.endpoints, pods);
   assert.deepEqual(plain.activators, []);
+  // An SKS in Proxy mode whose private slices have not been seen yet: the public endpoints, said to be the activator.
+  const early = revisionDataPath({
+    mode: 'Proxy',
+    choice: 'bypass',
+    publicEndpoints: activator,
+    pods: undefined,
+    activatorService: activator,
+  });
+  assert.deepEqual(early.endpoints, activator);
+  assert.equal(early.path, 'activator');
 });
 
 test('data path: the annotation values', () => {

@@ -51,12 +51,13 @@ const ready = (list: readonly Endpoint[]) => list.filter((e) => e.ready).length;
 export function revisionDataPath(input: DataPathInput): DataPath {
   const pods = input.pods;
   if (pods === undefined || input.mode === undefined) {
-    // Not a Knative revision (or its private Service is not known yet): the public endpoints are all there is.
+    // Not a Knative revision (or its private Service is not known yet): the public endpoints are all
+    // there is — in Proxy mode the activators, until the private Service's slices show the pods.
     return {
       endpoints: input.publicEndpoints,
       activators: [],
-      path: 'pods',
-      readyPods: ready(input.publicEndpoints),
+      path: input.mode === 'Proxy' ? 'activator' : 'pods',
+      readyPods: input.mode === 'Proxy' ? 0 : ready(input.publicEndpoints),
       effectiveMode: input.mode,
     };
   }
