@@ -79,7 +79,9 @@ const SPECS: ReadonlyMap<Subcommand, typeof SERVE_SPEC> = new Map([
   ['probe', PROBE_SPEC],
   ['demo', DEMO_SPEC],
 ]);
-const optionsOf = (spec: typeof SERVE_SPEC) => new Set(['help', ...spec.options.map((o) => o.name)]);
+// Boolean options also take the --no-NAME form (src/config.ts).
+const optionsOf = (spec: typeof SERVE_SPEC) =>
+  new Set(['help', ...spec.options.flatMap((o) => (o.kind === 'boolean' ? [o.name, `no-${o.name}`] : [o.name]))]);
 const commandOptions = new Map([...SPECS].map(([name, spec]) => [name, optionsOf(spec)] as const));
 const allOptions = new Set([...commandOptions.values()].flatMap((s) => [...s]));
 
@@ -203,7 +205,7 @@ test('the flag checks catch a wrong flag (fixture)', () => {
       '```sh',
       'proxima probe --node edge-1 \\',
       '  --max-peers 8 --topology t.yaml   # serve has --topology, probe does not',
-      'npm run demo -- --quick --seeds 3 | tee out.txt --not-a-demo-flag',
+      'npm run demo -- --quick --seedz 3 | tee out.txt --not-a-demo-flag',
       '```',
       'and `--frobnicate`.',
     ].join('\n'),
@@ -211,7 +213,7 @@ test('the flag checks catch a wrong flag (fixture)', () => {
   assert.deepEqual(unknownCommandFlags(doc, commandOptions), [
     'fixture.md:1: `proxima serve` has no option --xds-listn',
     'fixture.md:3: `proxima probe` has no option --topology',
-    'fixture.md:5: `proxima demo` has no option --seeds',
+    'fixture.md:5: `proxima demo` has no option --seedz',
   ]);
   assert.deepEqual(
     unknownFlags(doc, allOptions, FOREIGN_FLAGS).map((p) => p.split(' ')[0]),

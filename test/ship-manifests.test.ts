@@ -430,6 +430,7 @@ test('RBAC is least privilege: read-only cluster access, writes only KIngress st
     ['discovery.k8s.io', 'endpointslices'],
     ['serving.knative.dev', 'revisions'],
     ['networking.internal.knative.dev', 'ingresses'],
+    ['networking.internal.knative.dev', 'serverlessservices'],
   ] as const)
     for (const v of ['list', 'watch']) assert.ok(can(g, res, v), `may ${v} ${g}/${res}`);
   assert.ok(can('networking.internal.knative.dev', 'ingresses/status', 'patch'));

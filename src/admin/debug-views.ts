@@ -27,7 +27,9 @@ export function assignmentsView(store: ModelStore, engine: AssignmentEngine, now
         })),
       };
     }
-    services[name] = { hosts: service.hosts, protocol: service.protocol, gateways };
+    const activators = (service.activators ?? []).filter((e) => e.ready).map((e) => `${e.address}:${e.port}@${e.node}`);
+    // Knative's activators: every gateway's last EDS priority (not assigned by the policy).
+    services[name] = { hosts: service.hosts, protocol: service.protocol, gateways, ...(activators.length ? { activators } : {}) };
   }
   return { policy: engine.policy.name, generation: store.generation, services };
 }

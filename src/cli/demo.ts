@@ -6,10 +6,22 @@ import { formatTopologyErrors, parseTopology } from '../model/topology.js';
 import { EmulatedCluster } from '../emulator/cluster.js';
 import { assertCanUseNetns } from '../emulator/netns.js';
 import { runComparison, runEvents, type DemoResults } from '../emulator/experiment.js';
-import { comparisonTable, predictionTable, reportHtml, verdicts } from '../emulator/report.js';
+import { predictionTable, reportHtml, verdicts, type Verdict } from '../emulator/report.js';
+import {
+  aggregateSeeds,
+  compareCells,
+  comparisonLines,
+  parseSeedList,
+  seedTable,
+  type CellComparison,
+  type SeedCell,
+} from '../emulator/seeds.js';
 import { predictDemo } from '../sim/from-demo.js';
 import { faastScenario, scenarioFromTopology, type DemoScenario } from '../emulator/scenario.js';
 import { SERVABLE_POLICIES } from '../policy/index.js';
+import { activatorChoiceOf, setupLabelError, usesExtProc } from '../emulator/setups.js';
+import { runScaleFromZero } from '../emulator/scale-from-zero.js';
+import { activatorVerdicts } from '../emulator/activator-verdicts.js';
 import { untilTerminated } from './signals.js';
 
 export interface DemoOptions {
@@ -21,13 +33,16 @@ export interface DemoOptions {
   readonly keepRunning: boolean;
   /** One network namespace per emulated node (root only). */
   readonly netns?: boolean;
+  /** Run every cell once per seed (default: the scenario's one seed). */
+  readonly seeds?: readonly number[];
 }
 
 export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions {
   const quick = bool(o, 'quick');
   const netns = bool(o, 'netns');
   if (netns) assertCanUseNetns();
-  const seed = num(o, 'seed');
+  const seeds = seedsFrom(o);
+  const seed = seeds[0]!;
   let scenario = faastScenario(quick ? 'quick' : 'full', seed);
   const topologyPath = str(o, 'topology');
   if (topologyPath) {
@@ -42,13 +57,17 @@ export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions
     if (parsed.topology.nodes.length > 200) throw new UsageError('--topology: the demo emulates at most 200 nodes on one machine');
     scenario = scenarioFromTopology(parsed.topology, scenario);
   }
-  const policies = list(o, 'policies');
+  const withActivator = bool(o, 'activator');
+  const policies = o['policies'] !== undefined ? list(o, 'policies') : withActivator ? ACTIVATOR_SETUPS : scenario.policies;
   for (const p of policies) {
-    const [base, ...extras] = p.split('+');
-    if (!SERVABLE_POLICIES.includes(base as (typeof SERVABLE_POLICIES)[number]) || extras.some((e) => e !== 'extproc')) {
-      throw new UsageError(`--policies: unknown policy "${p}" (known: ${SERVABLE_POLICIES.join(', ')}, each optionally with +extproc)`);
-    }
+    const error = setupLabelError(p, SERVABLE_POLICIES, withActivator);
+    if (error) throw new UsageError(`--policies: ${error}`);
   }
+  const tbc = num(o, 'target-burst-capacity');
+  if (!(tbc === -1 || (Number.isInteger(tbc) && tbc >= 0 && tbc <= 100_000)))
+    throw new UsageError('--target-burst-capacity: -1 or a whole number from 0 to 100000');
+  if (withActivator && !scenario.nodes.some((n) => n.name === ACTIVATOR_NODE))
+    throw new UsageError(`--activator: the activator runs on ${ACTIVATOR_NODE}, which the topology does not have`);
   const users = list(o, 'users').map(Number);
   if (users.some((u) => !Number.isInteger(u) || u < 1 || u > 500)) throw new UsageError('--users: whole numbers from 1 to 500');
   const levelSeconds = o['level-seconds'] === undefined ? undefined : num(o, 'level-seconds');
@@ -56,6 +75,7 @@ export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions
   scenario = {
     ...scenario,
     policies,
+    ...(withActivator ? { activator: { node: ACTIVATOR_NODE, targetBurstCapacity: tbc, coldStartMs: COLD_START_MS } } : {}),
     ...(users.length ? { users } : {}),
     ...(levelSeconds !== undefined ? { measureMs: levelSeconds * 1000 } : {}),
   };
@@ -67,15 +87,114 @@ export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions
     probeIntervalMs: num(o, 'probe-interval-ms'),
     keepRunning: bool(o, 'keep-running'),
     ...(netns ? { netns } : {}),
+    seeds,
   };
 }
 
-/** Run the demo: start the cluster, compare the policies, run the events, write the report. */
-export async function runDemo(
-  opts: DemoOptions,
-  progress: (m: string) => void,
-): Promise<{ results: DemoResults; table: string; reportPath: string; allPass: boolean }> {
+/** The setups `--activator` compares by default: stock Knative, Proxima to the public endpoints, Proxima around the activator. */
+const ACTIVATOR_SETUPS = ['even+public', 'proxima+public', 'proxima'];
+const ACTIVATOR_NODE = 'cloud-1';
+/** The autoscaler's reaction to the held request plus the new pod's start (emulated as one delay). */
+const COLD_START_MS = 1000;
+
+/** "even+public: SKS Proxy (EBC -199), gateways reach the activator first" per setup (first seed). */
+function dataPathLines(r: DemoResults): string {
+  return r.comparison
+    .filter((p) => p.dataPath)
+    .map(
+      (p) =>
+        `${p.policy}: SKS ${p.dataPath!.mode} (excess burst capacity ${p.dataPath!.ebc}), gateways reach the ${p.dataPath!.path === 'pods' ? 'pods' : 'activator'} first (${p.dataPath!.choice})`,
+    )
+    .join('\n');
+}
+
+/** `--seeds LIST` when given, else the one `--seed N`. */
+function seedsFrom(o: ReturnType<typeof parseOptions>): number[] {
+  const text = str(o, 'seeds');
+  if (text === undefined) {
+    const seed = num(o, 'seed');
+    if (!Number.isInteger(seed) || seed < 0) throw new UsageError('--seed: a whole number ≥ 0');
+    return [seed];
+  }
+  const parsed = parseSeedList(text);
+  if (!parsed.ok) throw new UsageError(`--seeds ${text}: ${parsed.error}`);
+  return parsed.seeds;
+}
+
+/** Everything one `proxima demo` run measured: one DemoResults per seed and their aggregate. */
+export interface DemoOutcome {
+  /** The first seed's results (the only ones for a one-seed run). */
+  readonly results: DemoResults;
+  readonly runs: readonly DemoResults[];
+  readonly cells: readonly SeedCell[];
+  readonly comparisons: readonly CellComparison[];
+  /** Each seed's verdicts, labelled with the seed when there are several. */
+  readonly verdicts: readonly Verdict[];
+  readonly table: string;
+  readonly reportPath: string;
+  readonly allPass: boolean;
+}
+
+/** Run the demo once per seed (a fresh cluster each), aggregate over the seeds, write the report. */
+export async function runDemo(opts: DemoOptions, progress: (m: string) => void): Promise<DemoOutcome> {
   mkdirSync(opts.outDir, { recursive: true });
+  const seeds = opts.seeds ?? [opts.scenario.seed];
+  const started = Date.now();
+  const runs: DemoResults[] = [];
+  for (const [i, seed] of seeds.entries()) {
+    if (seeds.length > 1) progress(`seed ${seed} (${i + 1}/${seeds.length})`);
+    const last = i === seeds.length - 1;
+    // The scripted events are one timeline, not a cell: they run with the first seed only.
+    runs.push(
+      await runSeed(
+        { ...opts, scenario: { ...opts.scenario, seed }, events: opts.events && i === 0, keepRunning: opts.keepRunning && last },
+        progress,
+      ),
+    );
+  }
+  const cells = aggregateSeeds(runs.map((r) => ({ seed: r.scenario.seed, comparison: r.comparison })));
+  const comparisons = compareCells(cells);
+  const perSeed = runs.map((r) => verdicts(r));
+  const labelled = [
+    ...perSeed.flatMap((vs, i) => (runs.length > 1 ? vs.map((v) => ({ ...v, check: `seed ${seeds[i]}: ${v.check}` })) : vs)),
+    ...(opts.scenario.activator
+      ? activatorVerdicts(
+          cells,
+          comparisons,
+          runs.map((r, i) => ({ seed: seeds[i]!, result: r.scaleFromZero })),
+        )
+      : []),
+  ];
+  const first = runs[0]!;
+  const seedSummary = [seedTable(cells, first.scenario.ratePerUser), '', ...comparisonLines(comparisons)].join('\n');
+  const table = [
+    seedSummary,
+    ...(first.predicted ? ['', `${runs.length > 1 ? `Seed ${first.scenario.seed} only. ` : ''}${predictionTable(first)}`] : []),
+    ...(opts.scenario.activator ? ['', dataPathLines(first)] : []),
+  ].join('\n');
+  writeFileSync(
+    join(opts.outDir, 'report.json'),
+    JSON.stringify(
+      {
+        seeds,
+        cells,
+        comparisons,
+        verdicts: labelled,
+        runs: runs.map((r, i) => ({ seed: seeds[i], ...r, verdicts: perSeed[i] })),
+        seconds: (Date.now() - started) / 1000,
+        date: new Date().toISOString(),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  const reportPath = join(opts.outDir, 'report.html');
+  writeFileSync(reportPath, reportHtml(first, labelled, seedSummary));
+  return { results: first, runs, cells, comparisons, verdicts: labelled, table, reportPath, allPass: labelled.every((x) => x.pass) };
+}
+
+/** One seed: start the cluster, compare the policies, run the events, shut down (or keep running). */
+async function runSeed(opts: DemoOptions, progress: (m: string) => void): Promise<DemoResults> {
   const s = opts.scenario;
   const cluster = new EmulatedCluster({
     scenario: s,
@@ -84,7 +203,6 @@ export async function runDemo(
     progress,
     ...(opts.netns ? { netns: true } : {}),
   });
-  const started = Date.now();
   // Without this, Ctrl-C would leave the namespaces, veths and bridge behind.
   const onSignal = () => void cluster.shutdown().finally(() => process.exit(130));
   const removeSignalHandlers = () => {
@@ -113,20 +231,24 @@ export async function runDemo(
             progress,
           )
         : undefined;
-    const predicted = predictDemo(s, {
-      probeIntervalMs: opts.probeIntervalMs,
-      measuredMeanMs: (p, users) => comparison.find((c) => c.policy === p)?.levels.find((l) => l.users === users)?.summary.meanMs,
-    });
-    progress(`policy simulator: predicted every policy and level (overhead ${predicted.overheadMs} ms from ${predicted.calibration})`);
-    const results: DemoResults = { scenario: cluster.scenario, comparison, predicted, ...(events ? { events } : {}) };
-    const v = verdicts(results);
-    const table = `${comparisonTable(results)}\n\n${predictionTable(results)}`;
-    writeFileSync(
-      join(opts.outDir, 'report.json'),
-      JSON.stringify({ ...results, verdicts: v, seconds: (Date.now() - started) / 1000, date: new Date().toISOString() }, null, 2) + '\n',
-    );
-    const reportPath = join(opts.outDir, 'report.html');
-    writeFileSync(reportPath, reportHtml(results, v));
+    const bypass = s.activator ? s.policies.find((p) => activatorChoiceOf(p) === 'bypass' && !usesExtProc(p)) : undefined;
+    const scaleFromZero = bypass ? await runScaleFromZero(cluster, s, bypass, progress) : undefined;
+    // The simulator has no activator: no prediction for a run with it in the path.
+    const predicted = s.activator
+      ? undefined
+      : predictDemo(s, {
+          probeIntervalMs: opts.probeIntervalMs,
+          measuredMeanMs: (p, users) => comparison.find((c) => c.policy === p)?.levels.find((l) => l.users === users)?.summary.meanMs,
+        });
+    if (predicted)
+      progress(`policy simulator: predicted every policy and level (overhead ${predicted.overheadMs} ms from ${predicted.calibration})`);
+    const results: DemoResults = {
+      scenario: cluster.scenario,
+      comparison,
+      ...(predicted ? { predicted } : {}),
+      ...(events ? { events } : {}),
+      ...(scaleFromZero ? { scaleFromZero } : {}),
+    };
     if (opts.keepRunning) {
       await cluster.startControlPlane('proxima');
       await cluster.startGateways();
@@ -134,7 +256,7 @@ export async function runDemo(
       removeSignalHandlers();
       await untilTerminated();
     }
-    return { results, table, reportPath, allPass: v.every((x) => x.pass) };
+    return results;
   } finally {
     removeSignalHandlers();
     await cluster.shutdown();
@@ -150,9 +272,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const opts = demoOptionsFrom(o);
   const t0 = Date.now();
   const progress = (m: string) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${m}\n`);
-  const { results, table, reportPath } = await runDemo(opts, progress);
+  const { table, reportPath, verdicts: checks } = await runDemo(opts, progress);
   process.stdout.write(`\n${table}\n\n`);
-  for (const v of verdicts(results)) process.stdout.write(`${v.pass ? 'PASS' : 'FAIL'}  ${v.check}: ${v.detail}\n`);
+  for (const v of checks) process.stdout.write(`${v.pass ? 'PASS' : 'FAIL'}  ${v.check}: ${v.detail}\n`);
   process.stdout.write(`\nreport: ${reportPath} (and report.json beside it)\n`);
   return 0;
 }

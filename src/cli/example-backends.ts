@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import type { ModelStore } from '../model/store.js';
 import type { Service } from '../model/types.js';
 import { FunctionPod } from '../emulator/function-pod.js';
-import { nextMessage } from '../emulator/cluster.js';
+import { nextMessage } from '../emulator/ipc.js';
 import type { GatewayCommand, GatewayMessage } from '../emulator/gateway-worker.js';
 import { mulberry32 } from '../util/rng.js';
 

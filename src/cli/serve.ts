@@ -231,9 +231,10 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
           setDemand: (service, byGateway) => source.publishDemand(service, byGateway),
         };
       }
-      admin.addDebug('source', 'the Kubernetes source: routes translated from Knative Ingresses', () => ({
+      admin.addDebug('source', "the Kubernetes source: routes translated from Knative Ingresses, and each revision's data path", () => ({
         kind: 'kubernetes',
         routes: source.routes(),
+        dataPaths: source.translation?.dataPaths ?? [],
       }));
     } else {
       const path = options.topologyPath ?? defaultTopologyPath();

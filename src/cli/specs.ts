@@ -248,10 +248,24 @@ export const DEMO_SPEC: CommandSpec = {
     {
       name: 'policies',
       kind: 'list',
-      default: ['even', 'faast', 'nearest', 'proxima', 'proxima+extproc'],
       arg: 'LIST',
       description:
-        'Policies to compare, in order (comma-separated); "+extproc" makes the gateways also ask the ext_proc picker per request.',
+        'Policies (setups) to compare, in order (comma-separated); "+extproc" makes the gateways also ask the ext_proc picker per request; "+public" (with --activator) routes to the public endpoints. Default: even,faast,nearest,proxima,proxima+extproc; with --activator: even+public,proxima+public,proxima.',
+    },
+    {
+      name: 'activator',
+      kind: 'boolean',
+      default: false,
+      description:
+        "Put Knative's activator in the data path as a default install does: an emulated activator on cloud-1 with Knative's pod choice (containerConcurrency 0: better of two random; <= 3: first pod with room; else round robin), the revision's ServerlessService mode from the excess-burst-capacity rule, and scale from zero (the activator holds requests until a pod is ready). A setup label may then carry +public: the gateways get the revision's public endpoints (the activator while in Proxy mode), as Kourier does; without it Proxima routes to the pods with the activator as the last priority. Default setups: even+public (stock Knative), proxima+public (Proxima before it knew the activator), proxima. After the levels it scales the revision to zero and back under proxima and checks the first request.",
+    },
+    {
+      name: 'target-burst-capacity',
+      kind: 'number',
+      default: 211,
+      arg: 'N',
+      description:
+        "With --activator: config-autoscaler's target-burst-capacity (Knative's default 211; 0 = activator only at zero pods; -1 = always in the path).",
     },
     {
       name: 'users',
@@ -277,7 +291,14 @@ export const DEMO_SPEC: CommandSpec = {
       kind: 'number',
       default: 1,
       arg: 'N',
-      description: 'Seed for arrivals, service times and jitter: the same seed gives the same load.',
+      description: 'Seed for arrivals, service times and jitter: the same seed gives the same load. A one-seed run (see --seeds).',
+    },
+    {
+      name: 'seeds',
+      kind: 'string',
+      arg: 'LIST',
+      description:
+        'Repeat every cell (policy × users level) once per seed, each seed on a fresh cluster, e.g. 1-5 or 1,2,3 (at most 50); overrides --seed. The table and report.json give mean, p50, p95, p99 and local share as mean ± 95 % interval over the seeds, and each pair of policies is compared on those intervals ("lower"/"higher" only when they do not overlap, else "no difference shown"). The scripted events run with the first seed only.',
     },
     {
       name: 'out',

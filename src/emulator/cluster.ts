@@ -5,9 +5,14 @@ import { fileURLToPath } from 'node:url';
 import type { GatewayCommand, GatewayMessage } from './gateway-worker.js';
 import type { LinkSpec, NodeCommand, NodeMessage } from './node-host.js';
 import { freePort } from './ports.js';
+import { nextMessage } from './ipc.js';
+import { sampleControlPlane, saveDebug } from './control-plane-views.js';
+import { usesExtProc, basePolicy } from './setups.js';
 import { NetnsNetwork } from './netns.js';
 import { linkSpecs, podSpecs, runtimeTopologyYaml, type DemoScenario } from './scenario.js';
 import type { RequestRecord } from './stats.js';
+import type { ActivatorChoice, DataPathKind, SksMode } from '../model/data-path.js';
+import { emulatedTopologyEndpoints } from './knative-sks.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MAIN_JS = join(here, '..', 'cli', 'main.js');
@@ -31,41 +36,11 @@ export interface PodInfo {
   readonly capacity: number;
 }
 
-/** The control-plane policy of a demo policy label. */
-export function basePolicy(label: string): string {
-  return label.split('+')[0]!;
-}
-
-/** "proxima+extproc": gateways ask the ext_proc picker per request, as an Envoy gateway with the filter would. */
-export function usesExtProc(label: string): boolean {
-  return label.split('+').includes('extproc');
-}
-
-/** Wait for the first IPC message matching `pick` (or fail on timeout / a fatal message / exit). */
-export function nextMessage<M extends { type: string }, R>(
-  child: ChildProcess,
-  pick: (m: M) => R | undefined,
-  timeoutMs: number,
-  what: string,
-): Promise<R> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-    const onMessage = (m: M) => {
-      if (m.type === 'fatal') return done(new Error(`${what}: ${(m as unknown as { error: string }).error}`));
-      const r = pick(m);
-      if (r !== undefined) done(undefined, r);
-    };
-    const onExit = (code: number | null) => done(new Error(`${what}: process exited with ${code}`));
-    function done(err?: Error, value?: R) {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(value as R);
-    }
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
+/** Send a node host `cmd` and wait (10 s at most) for the reply `pick` recognises. */
+function ask<R>(host: ChildProcess, cmd: NodeCommand, pick: (m: NodeMessage) => R | undefined, what: string): Promise<R> {
+  const reply = nextMessage<NodeMessage, R>(host, pick, 10_000, what);
+  host.send(cmd);
+  return reply;
 }
 
 /**
@@ -82,6 +57,10 @@ export class EmulatedCluster {
   pods: PodInfo[] = [];
   private readonly notReadyNodes = new Set<string>();
   currentPolicy = '';
+  /** Where the emulated activator listens (`demo --activator`). */
+  activator: { node: string; address: string; port: number } | undefined;
+  /** With the activator: what Proxima makes of it (the setup's `+public` = keep). */
+  private activatorChoice: ActivatorChoice = 'bypass';
 
   constructor(private readonly opts: ClusterOptions) {
     this.s = opts.scenario;
@@ -151,6 +130,9 @@ export class EmulatedCluster {
           links,
           pods: podSpecs(this.s, n.name),
           seed: this.s.seed * 100 + i,
+          ...(this.s.activator?.node === n.name
+            ? { activator: { containerConcurrency: this.s.pods[0]?.concurrency ?? 0, holdTimeoutMs: 30_000 } }
+            : {}),
           ...(this.network ? { isolated: true } : {}),
           probe: {
             controlPlane: this.xdsAddress,
@@ -160,6 +142,7 @@ export class EmulatedCluster {
         };
         child.send(cmd);
         const m = await up;
+        if (m.activator) this.activator = { node: n.name, ...m.activator };
         const specs = podSpecs(this.s, n.name);
         for (const p of m.pods)
           this.pods.push({
@@ -173,16 +156,53 @@ export class EmulatedCluster {
     );
     this.pods.sort((a, b) => (a.name < b.name ? -1 : 1));
     this.writeTopology();
+    await this.updateActivatorTargets();
   }
 
-  /** Write the runtime topology (the demo plays kubelet/EndpointSlices: pods of stopped nodes are not ready). */
+  /**
+   * Write the runtime topology (the demo plays kubelet/EndpointSlices: pods of stopped nodes are not
+   * ready). With the activator it also plays Knative's KPA and SKS reconciler (the public endpoints)
+   * and Proxima's Kubernetes source (what the setup makes of them: revisionDataPath).
+   */
   writeTopology(): void {
-    writeFileSync(
-      this.topologyPath,
-      runtimeTopologyYaml(
-        this.s,
-        this.pods.map((p) => ({ ...p, ready: !this.notReadyNodes.has(p.node) })),
-      ),
+    const pods = this.pods.map((p) => ({
+      address: p.address,
+      port: p.port,
+      node: p.node,
+      capacity: p.capacity,
+      ready: !this.notReadyNodes.has(p.node),
+    }));
+    const a = this.activator;
+    const act = this.s.activator;
+    if (!a || !act) {
+      writeFileSync(this.topologyPath, runtimeTopologyYaml(this.s, pods));
+      return;
+    }
+    const t = emulatedTopologyEndpoints(pods, a, this.s.pods[0]?.concurrency ?? 0, act.targetBurstCapacity, this.activatorChoice);
+    this.dataPathState = t.state;
+    writeFileSync(this.topologyPath, runtimeTopologyYaml(this.s, t.endpoints, t.activators));
+  }
+
+  /** The emulated revision's SKS mode and what the gateways reach first (for the report). */
+  dataPathState: { mode: SksMode; ebc: number; path: DataPathKind; choice: ActivatorChoice } | undefined;
+
+  /** Route around the activator (`bypass`) or to the public endpoints (`keep`); rewrites the topology. */
+  setActivatorChoice(choice: ActivatorChoice): void {
+    this.activatorChoice = choice;
+    this.writeTopology();
+  }
+
+  /** Tell the activator the ready pods (it watches the private Service's endpoints). */
+  async updateActivatorTargets(): Promise<void> {
+    const a = this.activator;
+    const host = a ? this.nodeHosts.get(a.node) : undefined;
+    if (!a || !host) return;
+    const dests = this.pods.filter((p) => !this.notReadyNodes.has(p.node)).map((p) => `${p.address}:${p.port}`);
+    await ask(
+      host,
+      { type: 'activator-targets', dests },
+      (m) => (m.type === 'activator-targets-done' ? true : undefined),
+      'activator targets',
     );
   }
 
@@ -231,57 +251,14 @@ export class EmulatedCluster {
     }
   }
 
-  /**
-   * Sample the control plane's priority-0 shares and learned inputs every `intervalMs` until the
-   * returned function is called; it resolves to the samples (for the report and for diagnosis).
-   */
+  /** Sample the control plane's priority-0 shares every `intervalMs` until the returned function is called. */
   sampleControlPlane(intervalMs = 1000): () => Promise<unknown[]> {
-    const samples: unknown[] = [];
-    const started = performance.now();
-    let stopped = false;
-    const loop = (async () => {
-      while (!stopped) {
-        await new Promise((r) => setTimeout(r, intervalMs));
-        try {
-          const a = (await (await fetch(`${this.adminUrl}/debug/assignments`)).json()) as {
-            services: Record<
-              string,
-              { gateways: Record<string, { localities: Array<{ node: string; priority: number; sharePercent: number }>; reason: string }> }
-            >;
-          };
-          const demand = (await (await fetch(`${this.adminUrl}/debug/demand`)).json()) as unknown;
-          const shares: Record<string, Record<string, number>> = {};
-          const reasons: Record<string, string> = {};
-          for (const [g, x] of Object.entries(a.services[this.s.service.name]?.gateways ?? {})) {
-            if (g === '*') continue;
-            shares[g] = Object.fromEntries(x.localities.filter((l) => l.priority === 0).map((l) => [l.node, l.sharePercent]));
-            reasons[g] = x.reason;
-          }
-          samples.push({ tMs: Math.round(performance.now() - started), shares, reasons, demand });
-        } catch {
-          // control plane restarting: skip this sample
-        }
-      }
-    })();
-    return async () => {
-      stopped = true;
-      await loop;
-      return samples;
-    };
+    return sampleControlPlane(this.adminUrl, this.s.service.name, intervalMs);
   }
 
-  /** Save the control plane's /debug views (assignments, demand, topology, clients) for the report. */
-  async saveDebug(name: string): Promise<void> {
-    const out: Record<string, unknown> = {};
-    for (const view of ['assignments', 'demand', 'topology', 'clients', 'probes']) {
-      try {
-        const r = await fetch(`${this.adminUrl}/debug/${view}`);
-        out[view] = r.ok ? await r.json() : `HTTP ${r.status}`;
-      } catch (err) {
-        out[view] = `unavailable: ${(err as Error).message}`;
-      }
-    }
-    writeFileSync(join(this.opts.outDir, `debug-${name}.json`), JSON.stringify(out, null, 2) + '\n');
+  /** Save the control plane's /debug views for the report. */
+  saveDebug(name: string): Promise<void> {
+    return saveDebug(this.adminUrl, this.opts.outDir, name);
   }
 
   async stopControlPlane(): Promise<void> {
@@ -392,21 +369,59 @@ export class EmulatedCluster {
   async podsAction(node: string, action: 'stop' | 'start'): Promise<void> {
     const child = this.nodeHosts.get(node);
     if (!child) throw new Error(`no node ${node}`);
-    const done = nextMessage<NodeMessage, true>(
-      child,
-      (m) => (m.type === 'pods-done' ? true : undefined),
-      10_000,
-      `pods ${action} on ${node}`,
-    );
-    child.send({ type: 'pods', action } satisfies NodeCommand);
-    await done;
+    await ask(child, { type: 'pods', action }, (m) => (m.type === 'pods-done' ? true : undefined), `pods ${action} on ${node}`);
   }
 
-  /** Mark a node's pods (not) ready in the served topology, as kubelet + EndpointSlices would. */
-  setNodePodsReady(node: string, ready: boolean): void {
+  /** Mark a node's pods (not) ready in the served topology and for the activator, as kubelet + EndpointSlices would. */
+  async setNodePodsReady(node: string, ready: boolean): Promise<void> {
     if (ready) this.notReadyNodes.delete(node);
     else this.notReadyNodes.add(node);
     this.writeTopology();
+    await this.updateActivatorTargets();
+  }
+
+  /**
+   * Wait until no pod and no activator has work left (a setup that overloaded them must not hand
+   * its backlog to the next one); gives up after `timeoutMs` and says so.
+   */
+  async waitIdle(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const busy = await Promise.all(
+        [...this.nodeHosts.entries()].map(([name, host]) =>
+          ask(host, { type: 'stats' }, (m) => (m.type === 'stats' ? m.busy : undefined), `stats of ${name}`),
+        ),
+      );
+      if (busy.every((b) => b === 0)) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Requests the activator held (no pod had room) and proxied so far. */
+  async activatorStats(): Promise<{ held: number; proxied: number }> {
+    const host = this.activator ? this.nodeHosts.get(this.activator.node) : undefined;
+    if (!host) return { held: 0, proxied: 0 };
+    return ask(
+      host,
+      { type: 'stats' },
+      (m) => (m.type === 'stats' ? (m.activator ?? { held: 0, proxied: 0 }) : undefined),
+      'activator stats',
+    );
+  }
+
+  /** One request from `node`'s gateway; resolves with its outcome. */
+  async invokeOnce(node: string, deadlineMs: number): Promise<GatewayMessage & { type: 'once-result' }> {
+    const g = this.gateways.get(node);
+    if (!g) throw new Error(`no gateway on ${node}`);
+    const result = nextMessage<GatewayMessage, GatewayMessage & { type: 'once-result' }>(
+      g,
+      (m) => (m.type === 'once-result' ? m : undefined),
+      deadlineMs + 5000,
+      `one request from ${node}`,
+    );
+    g.send({ type: 'once', target: `xds:///${this.s.service.host}`, deadlineMs } satisfies GatewayCommand);
+    return result;
   }
 
   async shutdown(): Promise<void> {

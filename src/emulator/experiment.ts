@@ -2,6 +2,8 @@ import type { DemoPrediction } from '../sim/from-demo.js';
 import { bestAssignment } from './best.js';
 import { EmulatedCluster } from './cluster.js';
 import { linkSpecs, ratePerGateway, type DemoScenario } from './scenario.js';
+import { activatorChoiceOf } from './setups.js';
+import type { ScaleFromZeroResult } from './scale-from-zero.js';
 import {
   failuresStopAfterMs,
   assignmentFirstMoveMs,
@@ -28,6 +30,8 @@ export interface LevelResult {
 export interface PolicyResult {
   readonly policy: string;
   readonly levels: LevelResult[];
+  /** With the activator: the revision's SKS mode and what the gateways reached first. */
+  readonly dataPath?: { readonly mode: string; readonly ebc: number; readonly path: string; readonly choice: string };
 }
 
 export interface EventMark {
@@ -71,6 +75,8 @@ export interface DemoResults {
   readonly comparison: PolicyResult[];
   /** The policy simulator's prediction for the same scenario and seed (src/sim/from-demo.ts). */
   readonly predicted?: DemoPrediction;
+  /** With the activator: the first request after scale-from-zero. */
+  readonly scaleFromZero?: ScaleFromZeroResult;
   readonly events?: EventsResult;
 }
 
@@ -93,6 +99,7 @@ export async function runComparison(cluster: EmulatedCluster, s: DemoScenario, p
   const out: PolicyResult[] = [];
   for (const [pi, policy] of s.policies.entries()) {
     progress(`[${pi + 1}/${s.policies.length}] ${policy}: starting control plane and gateways`);
+    if (s.activator) cluster.setActivatorChoice(activatorChoiceOf(policy));
     await cluster.startControlPlane(policy);
     await cluster.startGateways();
     // Let the probes and LRS see the cluster before measuring.
@@ -112,10 +119,12 @@ export async function runComparison(cluster: EmulatedCluster, s: DemoScenario, p
           `mean ${summary.meanMs} ms, p95 ${summary.p95Ms} ms, local ${(summary.localShare * 100).toFixed(1)} %, errors ${summary.errors}`,
       );
     }
-    out.push({ policy, levels });
+    out.push({ policy, levels, ...(cluster.dataPathState ? { dataPath: cluster.dataPathState } : {}) });
     await cluster.saveDebug(policy);
     await cluster.stopGateways();
     await cluster.stopControlPlane();
+    if (!(await cluster.waitIdle(30_000)))
+      progress(`[${pi + 1}/${s.policies.length}] ${policy}: pods still busy 30 s after the load stopped`);
   }
   return out;
 }
@@ -141,6 +150,7 @@ export async function runEvents(
   progress(
     `events: ${opts.policy} at ${opts.users} users for ${durationMs / 1000} s: ${marks.map((m) => `${m.tMs / 1000}s ${m.label}`).join(', ')}`,
   );
+  if (s.activator) cluster.setActivatorChoice(activatorChoiceOf(opts.policy));
   await cluster.startControlPlane(opts.policy);
   await cluster.startGateways();
   await sleep(3000);
@@ -162,13 +172,13 @@ export async function runEvents(
       await cluster.podsAction('edge-1', 'stop');
       // kubelet notices (readiness) and the EndpointSlice follows about half a second later.
       await sleep(500);
-      cluster.setNodePodsReady('edge-1', false);
+      await cluster.setNodePodsReady('edge-1', false);
     }),
     at(marks[1]!.tMs, () => cluster.setLinks(steppedLinks)),
     at(marks[2]!.tMs, async () => {
       await cluster.podsAction('edge-1', 'start');
       await sleep(500);
-      cluster.setNodePodsReady('edge-1', true);
+      await cluster.setNodePodsReady('edge-1', true);
     }),
     at(marks[3]!.tMs, async () => {
       await cluster.stopControlPlane();

@@ -55,6 +55,11 @@ export class FunctionPod {
     return this.gate.inFlight;
   }
 
+  /** Requests running or queued in the pod. */
+  get busy(): number {
+    return this.gate.inFlight + this.gate.queued;
+  }
+
   get running(): boolean {
     return Boolean(this.http || this.grpcServer);
   }

@@ -27,6 +27,7 @@ export type GatewayCommand =
       extproc?: { address: string; node: string; authority: string };
     }
   | { type: 'warmup'; target: string; timeoutMs: number }
+  | { type: 'once'; target: string; deadlineMs: number }
   | { type: 'stop' };
 
 export type GatewayMessage =
@@ -43,6 +44,7 @@ export type GatewayMessage =
       errors: string[];
       dropped: number;
     }
+  | { type: 'once-result'; ok: boolean; latencyMs: number; servedBy: string; error: string }
   | { type: 'fatal'; error: string };
 
 function send(m: GatewayMessage): void {
@@ -114,6 +116,15 @@ async function main(): Promise<void> {
           }
         }
         return send({ type: 'warmup-failed', target: raw.target, error: lastError });
+      }
+      if (raw.type === 'once') {
+        const t0 = performance.now();
+        try {
+          const r = await invoke(raw.target, raw.deadlineMs);
+          return send({ type: 'once-result', ok: true, latencyMs: performance.now() - t0, servedBy: r.servedBy ?? '', error: '' });
+        } catch (err) {
+          return send({ type: 'once-result', ok: false, latencyMs: performance.now() - t0, servedBy: '', error: (err as Error).message });
+        }
       }
       if (raw.type === 'run') {
         const result = await runOpenLoop(

@@ -11,6 +11,7 @@ import { MutableDelayMatrix, type LinkDelay } from './netem.js';
 import { mulberry32 } from '../util/rng.js';
 import { bindLoopbackConnectionsTo } from './source-address.js';
 import { silentLogger } from '../log.js';
+import { EmulatedActivator } from './activator.js';
 
 export interface PodSpec {
   readonly name: string;
@@ -38,16 +39,26 @@ export type NodeCommand =
       /** In its own network namespace (`demo --netns`): `ip` is a real interface address, no source patch. */
       isolated?: boolean;
       probe?: { controlPlane: string; intervalMs: number; timeoutMs: number };
+      /** Run Knative's activator for the function on this node (`demo --activator`). */
+      activator?: { containerConcurrency: number; holdTimeoutMs: number };
     }
   | { type: 'links'; links: LinkSpec[] }
+  | { type: 'activator-targets'; dests: string[] }
   | { type: 'pods'; action: 'stop' | 'start'; service?: string }
   | { type: 'stats' }
   | { type: 'shutdown' };
 
 export type NodeMessage =
-  | { type: 'up'; node: string; pods: Array<{ name: string; service: string; address: string; port: number }>; probeAddress?: string }
+  | {
+      type: 'up';
+      node: string;
+      pods: Array<{ name: string; service: string; address: string; port: number }>;
+      probeAddress?: string;
+      activator?: { address: string; port: number };
+    }
+  | { type: 'activator-targets-done' }
   | { type: 'pods-done'; action: 'stop' | 'start' }
-  | { type: 'stats'; served: Record<string, number> }
+  | { type: 'stats'; served: Record<string, number>; busy: number; activator?: { held: number; proxied: number } }
   | { type: 'fatal'; error: string };
 
 function send(m: NodeMessage): void {
@@ -58,6 +69,7 @@ async function main(): Promise<void> {
   const delays = new MutableDelayMatrix();
   const pods: Array<{ pod: FunctionPod; proxy: DelayProxy; service: string }> = [];
   const closers: Array<() => Promise<unknown> | void> = [];
+  let activator: EmulatedActivator | undefined;
   const applyLinks = (links: LinkSpec[]) => {
     for (const l of links) delays.set(l.from, l.to, l.delay, false);
   };
@@ -100,6 +112,18 @@ async function main(): Promise<void> {
             pods.push({ pod, proxy, service: spec.service });
             up.pods.push({ name: spec.name, service: spec.service, address: cmd.ip, port: publicPort });
           }
+          if (cmd.activator) {
+            activator = new EmulatedActivator({ host: cmd.ip, rng, ...cmd.activator });
+            // Gateways reach it through this node's delay proxy, like a pod.
+            const proxy = proxyFor(await activator.start());
+            const publicPort = await proxy.listen();
+            const a = activator;
+            closers.push(
+              () => proxy.close(),
+              () => a.stop(),
+            );
+            up.activator = { address: cmd.ip, port: publicPort };
+          }
           if (cmd.probe) {
             const { runProbe } = await import('../cli/probe.js');
             // Peers reach the agent through this node's delay proxy, so the RTT they measure is the emulated one.
@@ -129,6 +153,9 @@ async function main(): Promise<void> {
         case 'links':
           applyLinks(cmd.links);
           return;
+        case 'activator-targets':
+          activator?.setTargets(cmd.dests);
+          return send({ type: 'activator-targets-done' });
         case 'pods': {
           for (const p of pods) {
             if (cmd.service && p.service !== cmd.service) continue;
@@ -138,7 +165,12 @@ async function main(): Promise<void> {
           return send({ type: 'pods-done', action: cmd.action });
         }
         case 'stats':
-          return send({ type: 'stats', served: Object.fromEntries(pods.map((p) => [p.pod.opts.name, p.pod.served])) });
+          return send({
+            type: 'stats',
+            served: Object.fromEntries(pods.map((p) => [p.pod.opts.name, p.pod.served])),
+            busy: pods.reduce((a, p) => a + p.pod.busy, 0) + (activator?.busy ?? 0),
+            ...(activator ? { activator: { held: activator.held, proxied: activator.proxied } } : {}),
+          });
         case 'shutdown':
           for (const c of closers) await c();
           for (const p of pods) {

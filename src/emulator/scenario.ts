@@ -37,6 +37,16 @@ export interface DemoScenario {
   readonly measureMs: number;
   readonly policies: readonly string[];
   readonly seed: number;
+  /** Knative's activator in the data path (`demo --activator`): where it runs and config-autoscaler's setting. */
+  readonly activator?: DemoActivator;
+}
+
+export interface DemoActivator {
+  readonly node: string;
+  /** config-autoscaler `target-burst-capacity` (Knative's default 211). */
+  readonly targetBurstCapacity: number;
+  /** Scale from zero: the autoscaler's reaction plus the new pod's start, as one delay. */
+  readonly coldStartMs: number;
 }
 
 export const FUNCTION_HOST = 'hello.default.svc.cluster.local';
@@ -134,7 +144,10 @@ export function ratePerGateway(s: DemoScenario, users: number): Map<string, numb
 export function runtimeTopologyYaml(
   s: DemoScenario,
   pods: ReadonlyArray<{ node: string; address: string; port: number; ready: boolean; capacity: number }>,
+  activators: ReadonlyArray<{ node: string; address: string; port: number; ready: boolean; capacity: number }> = [],
 ): string {
+  const line = (p: (typeof pods)[number]) =>
+    `      - { address: ${p.address}, port: ${p.port}, node: ${p.node}, ready: ${p.ready}, capacity: ${p.capacity} }`;
   const lines = [
     '# Written by `proxima demo`: the emulated cluster. No latency entries on purpose: the probes measure them.',
     'defaults: { rttMs: 50, localRttMs: 0.2, capacity: 2, serviceTimeMs: 20 }',
@@ -145,7 +158,8 @@ export function runtimeTopologyYaml(
     `    hosts: [${s.service.host}]`,
     '    protocol: grpc',
     '    endpoints:',
-    ...pods.map((p) => `      - { address: ${p.address}, port: ${p.port}, node: ${p.node}, ready: ${p.ready}, capacity: ${p.capacity} }`),
+    ...pods.map(line),
+    ...(activators.length ? ['    activators:', ...activators.map(line)] : []),
   ];
   return lines.join('\n') + '\n';
 }

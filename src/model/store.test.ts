@@ -99,3 +99,16 @@ test('measured RTT: probe noise is stored but announced only when it moves past 
   store.setMeasuredRtt('a', [{ to: 'b', rttMs: 53, reachable: false }], 1400);
   assert.equal(changes.length, 3, 'reachability always announced');
 });
+
+test('a change of activators alone is a service change', () => {
+  const store = new ModelStore();
+  store.replaceTopology(topo([svc('ns/x')]));
+  const changes: ModelChange[] = [];
+  store.onChange((c) => changes.push(c));
+  const activator = { address: '10.0.9.1', port: 8012, node: 'a', ready: true, capacity: 10 };
+  store.upsertService({ ...svc('ns/x'), activators: [activator] });
+  store.upsertService({ ...svc('ns/x'), activators: [activator] });
+  store.upsertService({ ...svc('ns/x'), activators: [{ ...activator, ready: false }] });
+  assert.equal(changes.length, 2);
+  assert.deepEqual(store.service('ns/x')?.activators, [{ ...activator, ready: false }]);
+});

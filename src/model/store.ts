@@ -54,7 +54,8 @@ export function sameService(a: Service, b: Service): boolean {
     a.protocol === b.protocol &&
     a.hosts.length === b.hosts.length &&
     a.hosts.every((h, i) => h === b.hosts[i]) &&
-    sameEndpoints(a.endpoints, b.endpoints)
+    sameEndpoints(a.endpoints, b.endpoints) &&
+    sameEndpoints(a.activators ?? [], b.activators ?? [])
   );
 }
 

@@ -125,3 +125,13 @@ test('an alias bomb is cut off, and thousands of errors stay a bounded list', ()
     assert.match(formatTopologyErrors(many.errors, many.moreErrors), /… and 4950 more$/);
   }
 });
+
+test('activators: a service may list them; they are checked like endpoints and kept apart', () => {
+  const r = parseTopology(`${base}    activators:\n      - { address: 10.0.0.9, port: 8012, node: cloud-1 }\n`);
+  assert.ok(r.ok, r.ok ? '' : formatTopologyErrors(r.errors));
+  assert.deepEqual(r.topology.services[0]?.activators, [{ address: '10.0.0.9', port: 8012, node: 'cloud-1', ready: true, capacity: 10 }]);
+  assert.equal(r.topology.services[0]?.endpoints.length, 1);
+  const bad = parseTopology(`${base}    activators:\n      - { address: 10.0.0.9, port: 8012, node: mars }\n`);
+  assert.ok(!bad.ok);
+  assert.match(formatTopologyErrors(bad.errors), /services\[0\]\.activators\[0\]\.node: unknown node "mars"/);
+});

@@ -241,7 +241,7 @@ class Validator {
     raw.forEach((s, i) => {
       const path: Path = ['services', i];
       if (!isObject(s)) return this.fail(path, 'must be a mapping with name, hosts and endpoints');
-      this.unknownKeys(s, ['name', 'hosts', 'protocol', 'endpoints', 'capacity'], path);
+      this.unknownKeys(s, ['name', 'hosts', 'protocol', 'endpoints', 'activators', 'capacity'], path);
       const name = this.str(s, 'name', path, SERVICE_RE, 'service name (namespace/name)');
       if (name && seenNames.has(name)) return this.fail([...path, 'name'], `duplicate service "${name}"`);
       if (name) seenNames.add(name);
@@ -268,7 +268,14 @@ class Validator {
         nodes,
         serviceCapacity ?? defaults?.capacity ?? DEFAULT_MODEL_DEFAULTS.capacity,
       );
-      if (name && PROTOCOLS.includes(protocol)) out.push({ name, hosts, protocol, endpoints });
+      const activators = this.endpoints(
+        s['activators'],
+        [...path, 'activators'],
+        nodes,
+        serviceCapacity ?? defaults?.capacity ?? DEFAULT_MODEL_DEFAULTS.capacity,
+      );
+      if (name && PROTOCOLS.includes(protocol))
+        out.push({ name, hosts, protocol, endpoints, ...(activators.length ? { activators } : {}) });
       return undefined;
     });
     return out;

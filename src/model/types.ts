@@ -39,7 +39,14 @@ export interface Service {
   readonly name: string;
   readonly hosts: readonly string[];
   readonly protocol: ServiceProtocol;
+  /** The pods: what the policy assigns, places and weighs. */
   readonly endpoints: readonly Endpoint[];
+  /**
+   * Knative's activators for this revision, kept out of the policy: gateways get them as the last
+   * priority, so scale-from-zero (no ready pod) and failover still go through the activator.
+   * Absent or empty when the activator is not to be bypassed (see docs/activator.md).
+   */
+  readonly activators?: readonly Endpoint[];
 }
 
 /** A configured or measured RTT between two nodes. */

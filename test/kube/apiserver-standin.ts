@@ -31,6 +31,13 @@ export const RESOURCES: readonly ResourceDef[] = [
   { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true },
   { group: 'serving.knative.dev', version: 'v1', plural: 'revisions', kind: 'Revision', namespaced: true },
   { group: 'networking.internal.knative.dev', version: 'v1alpha1', plural: 'ingresses', kind: 'Ingress', namespaced: true },
+  {
+    group: 'networking.internal.knative.dev',
+    version: 'v1alpha1',
+    plural: 'serverlessservices',
+    kind: 'ServerlessService',
+    namespaced: true,
+  },
   { group: 'proxima.dev', version: 'v1alpha1', plural: 'proximameasurements', kind: 'ProximaMeasurement', namespaced: false },
 ];
 

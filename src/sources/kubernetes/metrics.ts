@@ -44,6 +44,12 @@ export function createKubernetesMetrics(registry: Registry) {
       help: 'Objects ignored because they lack required fields (e.g. metadata.name), at the last translation.',
       registers: [registry],
     }),
+    dataPath: new Gauge({
+      name: 'proxima_kubernetes_revision_data_path',
+      help: "Per Knative revision (public Service): ready pods, labelled with the ServerlessService mode (Serve, Proxy), Proxima's choice (bypass, keep) and what the gateways reach first (pods, activator).",
+      labelNames: ['service', 'sks_mode', 'choice', 'path'] as const,
+      registers: [registry],
+    }),
     translateSeconds: new Histogram({
       name: 'proxima_kubernetes_translate_seconds',
       help: 'Time to translate the informer caches into the model.',

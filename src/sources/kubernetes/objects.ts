@@ -25,6 +25,13 @@ export interface KubeObject {
 
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
 export const LABEL_REVISION = 'serving.knative.dev/revision';
+/** knative/serving pkg/networking/constants.go: SKSLabelKey and ServiceTypeKey (Public | Private). */
+export const LABEL_SKS = 'networking.internal.knative.dev/serverlessservice';
+export const LABEL_SERVICE_TYPE = 'networking.internal.knative.dev/serviceType';
+/** knative/serving pkg/networking/constants.go ActivatorServiceName, in the system namespace. */
+export const DEFAULT_ACTIVATOR_SERVICE = 'knative-serving/activator-service';
+/** Per revision (or the ksvc's template): `bypass` (default) routes around the activator, `keep` does not. */
+export const ANNOTATION_ACTIVATOR = 'proxima.dev/activator';
 export const LABEL_ZONE = 'topology.kubernetes.io/zone';
 export const LABEL_REGION = 'topology.kubernetes.io/region';
 export const ANNOTATION_INGRESS_CLASS = 'networking.knative.dev/ingress.class';

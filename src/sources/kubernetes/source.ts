@@ -1,6 +1,6 @@
 /**
- * The Kubernetes/Knative source: informers for Nodes, Services, EndpointSlices, Knative Revisions and
- * KIngresses (plus ProximaMeasurements when replicas share measurements), a full pure re-translation
+ * The Kubernetes/Knative source: informers for Nodes, Services, EndpointSlices, Knative Revisions,
+ * ServerlessServices and KIngresses (plus ProximaMeasurements when replicas share measurements), a full pure re-translation
  * (translate.ts) on every change, coalesced, applied to the ModelStore as a diff, and KIngress status
  * written back through the status subresource once the xDS side says the routes are programmed.
  */
@@ -118,6 +118,11 @@ export class KubernetesSource {
         'ingresses',
         '/apis/networking.internal.knative.dev/v1alpha1/ingresses',
         () => this.custom.listCustomObjectForAllNamespaces({ ...KNATIVE_NETWORKING, resourcePlural: 'ingresses' }),
+      ],
+      [
+        'serverlessservices',
+        '/apis/networking.internal.knative.dev/v1alpha1/serverlessservices',
+        () => this.custom.listCustomObjectForAllNamespaces({ ...KNATIVE_NETWORKING, resourcePlural: 'serverlessservices' }),
       ],
     ];
     this.exchange = new MeasurementExchange({
@@ -270,6 +275,7 @@ export class KubernetesSource {
         endpointSlices: w('endpointslices'),
         revisions: w('revisions'),
         ingresses: w('ingresses'),
+        serverlessServices: w('serverlessservices'),
       },
       { ingressClass: this.ingressClass, defaultCapacity: this.opts.defaultCapacity ?? this.store.defaults.capacity },
     );
@@ -310,6 +316,18 @@ export class KubernetesSource {
     this.metrics.skippedEndpoints.set({ reason: 'unknown_node' }, t.endpoints.unknownNode);
     this.metrics.skippedEndpoints.set({ reason: 'missing_node' }, t.endpoints.missingNode);
     this.metrics.invalidObjects.set(t.invalidObjects);
+    this.metrics.dataPath.reset();
+    for (const d of t.dataPaths)
+      this.metrics.dataPath.set({ service: d.service, sks_mode: d.sksMode, choice: d.choice, path: d.path }, d.readyPods);
+    for (const d of t.dataPaths) {
+      const prev = this.last?.dataPaths.find((p) => p.service === d.service);
+      if (d.warning && prev?.warning !== d.warning) this.log.warn({ service: d.service, revision: d.revision }, d.warning);
+      if (prev && (prev.path !== d.path || prev.sksMode !== d.sksMode))
+        this.log.info(
+          { service: d.service, sksMode: d.sksMode, choice: d.choice, path: d.path, readyPods: d.readyPods },
+          'revision data path changed',
+        );
+    }
   }
 
   private async writeStatuses(): Promise<void> {
@@ -325,7 +343,7 @@ export class KubernetesSource {
       if (!obj) continue;
       const programmed = i.outcome.kind === 'ok' && i.routes.every((r) => isProgrammed(r.name));
       const current = (obj as { status?: unknown }).status;
-      const desired = desiredStatus(i, programmed, this.opts.loadBalancers ?? DEFAULT_LOAD_BALANCERS, current, this.nowMs());
+      const desired = desiredStatus(i, programmed, this.opts.loadBalancers ?? DEFAULT_LOAD_BALANCERS, current, this.nowMs(), t.dataPaths);
       if (sameStatus(current, desired)) continue;
       const sig = `${obj.metadata?.resourceVersion ?? ''}|${JSON.stringify({ ...desired, conditions: desired.conditions.map((c) => ({ ...c, lastTransitionTime: '' })) })}`;
       if (this.written.get(i.key) === sig) continue;

@@ -5,6 +5,7 @@
  * `publicLoadBalancer`/`privateLoadBalancer` naming the gateway Services. Pure; `lastTransitionTime`
  * only moves when a condition's status changes, so writing the same state twice is a no-op.
  */
+import type { RevisionDataPath } from './endpoints.js';
 import type { IngressTranslation } from './ingress.js';
 import { asArray, asString, isRecord } from './objects.js';
 
@@ -23,6 +24,8 @@ export const DEFAULT_LOAD_BALANCERS: LoadBalancerAddresses = Object.freeze({
 export interface Condition {
   readonly type: string;
   readonly status: 'True' | 'False' | 'Unknown';
+  /** Knative's `Info` marks a condition that does not feed Ready (knative.dev/pkg apis.ConditionSeverityInfo). */
+  readonly severity?: 'Info';
   readonly reason?: string;
   readonly message?: string;
   readonly lastTransitionTime: string;
@@ -37,6 +40,38 @@ export interface IngressStatus {
 
 type Cond = Omit<Condition, 'lastTransitionTime'>;
 
+/**
+ * `ActivatorBypassed` (severity Info, so Ready is untouched): True when every revision the ingress
+ * splits to is reached at its pods, False when one goes through Knative's activator; the message
+ * says per revision what and why. Undefined when no split goes to a Knative revision.
+ */
+export function activatorCondition(
+  t: IngressTranslation,
+  dataPaths: readonly RevisionDataPath[],
+): Omit<Condition, 'lastTransitionTime'> | undefined {
+  const paths = t.backends.map((b) => dataPaths.find((d) => d.service === b.service)).filter((d): d is RevisionDataPath => d !== undefined);
+  if (paths.length === 0) return undefined;
+  const viaActivator = paths.filter((d) => d.path === 'activator');
+  const message = paths
+    .map(
+      (d) =>
+        `${d.revision || d.service}: ${d.path === 'pods' ? 'pods' : 'activator'} (${d.choice}; SKS ${d.sksMode}, ${d.readyPods} ready pods` +
+        `${d.choice === 'bypass' && d.activators > 0 ? ', activator as last priority' : ''})`,
+    )
+    .join('; ');
+  return viaActivator.length === 0
+    ? { type: ACTIVATOR_CONDITION, status: 'True', severity: 'Info', reason: 'RoutedToPods', message }
+    : {
+        type: ACTIVATOR_CONDITION,
+        status: 'False',
+        severity: 'Info',
+        reason: viaActivator.some((d) => d.readyPods === 0) ? 'NoReadyPods' : 'ActivatorKept',
+        message,
+      };
+}
+
+export const ACTIVATOR_CONDITION = 'ActivatorBypassed';
+
 /** The status an ingress should have now; `current` is its present status (for transition times). */
 export function desiredStatus(
   t: IngressTranslation,
@@ -44,6 +79,7 @@ export function desiredStatus(
   lbs: LoadBalancerAddresses,
   current: unknown,
   nowMs: number,
+  dataPaths: readonly RevisionDataPath[] = [],
 ): IngressStatus {
   let conds: Cond[];
   let withLbs = false;
@@ -73,6 +109,8 @@ export function desiredStatus(
       { type: 'Ready', status: 'True' },
     ];
   }
+  const activator = t.outcome.kind === 'ok' ? activatorCondition(t, dataPaths) : undefined;
+  if (activator) conds.push(activator);
   const previous = new Map<string, Condition>();
   const cur = isRecord(current) ? current : {};
   for (const c of asArray(cur['conditions'])) {
@@ -98,7 +136,7 @@ export function desiredStatus(
 
 function normCond(c: unknown): string {
   if (!isRecord(c)) return '';
-  return JSON.stringify([c['type'], c['status'], c['reason'] ?? '', c['message'] ?? '']);
+  return JSON.stringify([c['type'], c['status'], c['severity'] ?? '', c['reason'] ?? '', c['message'] ?? '']);
 }
 
 /** True when `current` already says what `desired` says (ignoring transition times). */

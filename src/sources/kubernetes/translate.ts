@@ -3,7 +3,7 @@
  * every replica that sees the same objects derives byte-identical nodes, services and routes.
  */
 import type { HttpRoute, NodeInfo, Service } from '../../model/types.js';
-import { buildServices, type EndpointsStats } from './endpoints.js';
+import { buildServices, type EndpointsStats, type RevisionDataPath } from './endpoints.js';
 import {
   ingressClassOf,
   serviceInfoFromKube,
@@ -21,6 +21,8 @@ export interface ClusterObjects {
   readonly endpointSlices: readonly unknown[];
   readonly revisions: readonly unknown[];
   readonly ingresses: readonly unknown[];
+  /** Knative ServerlessServices: each revision's data-path mode and private Service. */
+  readonly serverlessServices?: readonly unknown[];
 }
 
 export interface TranslateOptions {
@@ -40,6 +42,8 @@ export interface ClusterTranslation {
   /** Objects without a usable name. */
   readonly invalidObjects: number;
   readonly endpoints: EndpointsStats;
+  /** Per Knative revision: SKS mode, Proxima's choice and what the gateways reach first. */
+  readonly dataPaths: readonly RevisionDataPath[];
 }
 
 export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): ClusterTranslation {
@@ -73,7 +77,7 @@ export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): 
   const routes = ingresses.flatMap((t) => t.routes).sort((a, b) => compareStrings(a.name, b.name));
   const backends = new Map<string, BackendRef>();
   for (const t of ingresses) for (const b of t.backends) if (!backends.has(b.service)) backends.set(b.service, b);
-  const { services, stats } = buildServices({
+  const { services, stats, dataPaths } = buildServices({
     backends: [...backends.values()],
     routes,
     endpointSlices: objs.endpointSlices,
@@ -81,6 +85,7 @@ export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): 
     lookupService,
     knownNodes: new Set(nodes.map((n) => n.name)),
     defaultCapacity: opts.defaultCapacity,
+    serverlessServices: objs.serverlessServices ?? [],
   });
-  return { nodes, services, routes, ingresses, ignoredIngresses, invalidObjects, endpoints: stats };
+  return { nodes, services, routes, ingresses, ignoredIngresses, invalidObjects, endpoints: stats, dataPaths };
 }

@@ -137,3 +137,36 @@ test('CLA: same input in a different order gives identical output', () => {
   });
   assert.equal(JSON.stringify(a.value), JSON.stringify(b.value));
 });
+
+test('CLA: activators are one last priority after the assigned pods; without ready pods they are priority 0', () => {
+  const activators = service('ns/fn', [
+    ['10.0.2.200', 8012, 'n3'],
+    ['10.0.0.200', 8012, 'n1'],
+    ['10.0.0.201', 8012, 'n1', false],
+  ]).endpoints;
+  const withActivators = { ...svc, activators };
+  const build = (s: typeof svc, a: GatewayAssignment | undefined) =>
+    summary(buildClusterLoadAssignment({ clusterName: 'ns/fn', service: s, assignment: a, node: (n) => nodes.get(n) }).value as any);
+  assert.deepEqual(
+    build(
+      withActivators,
+      assignment([
+        ['n1', 0, 1000],
+        ['n3', 1, 1],
+      ]),
+    ),
+    [
+      { sub_zone: 'n1', priority: 0, weight: 1000, addresses: ['10.0.0.1:8012', '10.0.0.2:8012'] },
+      { sub_zone: 'n3', priority: 1, weight: 1, addresses: ['10.0.2.1:8012'] },
+      { sub_zone: 'n1', priority: 2, weight: 1, addresses: ['10.0.0.200:8012'] },
+      { sub_zone: 'n3', priority: 2, weight: 1, addresses: ['10.0.2.200:8012'] },
+    ],
+  );
+  // Scaled to zero: no pod is ready, the policy assigns nothing; the activators take priority 0.
+  const noPods = { ...withActivators, endpoints: svc.endpoints.map((e) => ({ ...e, ready: false })) };
+  assert.deepEqual(build(noPods, assignment([])), [
+    { sub_zone: 'n1', priority: 0, weight: 1, addresses: ['10.0.0.200:8012'] },
+    { sub_zone: 'n3', priority: 0, weight: 1, addresses: ['10.0.2.200:8012'] },
+  ]);
+  assert.deepEqual(build(noPods, undefined).length, 2);
+});

@@ -1,0 +1,56 @@
+/** What the demo reads from the control plane's admin port while it runs (for the report and diagnosis). */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Sample the control plane's priority-0 shares and learned inputs every `intervalMs` until the
+ * returned function is called; it resolves to the samples (for the report and for diagnosis).
+ */
+export function sampleControlPlane(adminUrl: string, service: string, intervalMs = 1000): () => Promise<unknown[]> {
+  const samples: unknown[] = [];
+  const started = performance.now();
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      await new Promise((r) => setTimeout(r, intervalMs));
+      try {
+        const a = (await (await fetch(`${adminUrl}/debug/assignments`)).json()) as {
+          services: Record<
+            string,
+            { gateways: Record<string, { localities: Array<{ node: string; priority: number; sharePercent: number }>; reason: string }> }
+          >;
+        };
+        const demand = (await (await fetch(`${adminUrl}/debug/demand`)).json()) as unknown;
+        const shares: Record<string, Record<string, number>> = {};
+        const reasons: Record<string, string> = {};
+        for (const [g, x] of Object.entries(a.services[service]?.gateways ?? {})) {
+          if (g === '*') continue;
+          shares[g] = Object.fromEntries(x.localities.filter((l) => l.priority === 0).map((l) => [l.node, l.sharePercent]));
+          reasons[g] = x.reason;
+        }
+        samples.push({ tMs: Math.round(performance.now() - started), shares, reasons, demand });
+      } catch {
+        // control plane restarting: skip this sample
+      }
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+    return samples;
+  };
+}
+
+/** Save the control plane's /debug views (assignments, demand, topology, clients) for the report. */
+export async function saveDebug(adminUrl: string, outDir: string, name: string): Promise<void> {
+  const out: Record<string, unknown> = {};
+  for (const view of ['assignments', 'demand', 'topology', 'clients', 'probes']) {
+    try {
+      const r = await fetch(`${adminUrl}/debug/${view}`);
+      out[view] = r.ok ? await r.json() : `HTTP ${r.status}`;
+    } catch (err) {
+      out[view] = `unavailable: ${(err as Error).message}`;
+    }
+  }
+  writeFileSync(join(outDir, `debug-${name}.json`), JSON.stringify(out, null, 2) + '\n');
+}
