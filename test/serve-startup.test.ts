@@ -146,11 +146,9 @@ test('--kubernetes with an API server that does not answer: /healthz from the fi
       'current-context: x',
     ].join('\n'),
   );
-  const admin = await busyPort();
-  admin.close();
   const child = spawn(
     process.execPath,
-    [MAIN, 'serve', '--kubernetes', '--kubeconfig', kubeconfig, ...loopbackPorts, '--admin-listen', `127.0.0.1:${admin.port}`],
+    [MAIN, 'serve', '--kubernetes', '--kubeconfig', kubeconfig, ...loopbackPorts, '--admin-listen', '127.0.0.1:0'],
     { env: bareEnv(dir), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
@@ -163,10 +161,15 @@ test('--kubernetes with an API server that does not answer: /healthz from the fi
   });
   const started = Date.now();
   let health: Response | undefined;
+  const admin = { port: 0 };
   while (Date.now() - started < 3_000) {
-    health = await fetch(`http://127.0.0.1:${admin.port}/healthz`).catch(() => undefined);
-    if (health) break;
-    await new Promise((r) => setTimeout(r, 50));
+    const m = /"admin":"127\.0\.0\.1:(\d+)"/.exec(logs);
+    if (m) {
+      admin.port = Number(m[1]);
+      health = await fetch(`http://127.0.0.1:${admin.port}/healthz`).catch(() => undefined);
+      if (health) break;
+    }
+    await new Promise((r) => setTimeout(r, 20));
   }
   assert.equal(health?.status, 200, 'healthz answers while the source is still syncing');
   assert.ok(Date.now() - started < 2_000, `healthz after ${Date.now() - started} ms`);

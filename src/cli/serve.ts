@@ -202,6 +202,7 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       () => sourceReady || (options.kubernetes ? 'Kubernetes informers not synced yet' : 'topology not loaded yet'),
     );
     const adminAddr = await listenOrExplain('--admin-listen', options.adminListen, () => admin.listen(options.adminListen));
+    log.info({ admin: formatListen(adminAddr) }, 'admin port listening (/healthz answers; /readyz waits for the rest)');
     closers.push(() => admin.close());
 
     let sink: MeasurementSink = store;
