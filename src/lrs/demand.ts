@@ -227,7 +227,9 @@ export class DemandModel {
    * Mean response time (ms) the gateways see per upstream node, by Little's law, with the time of it
    * spent at the node and the completion rate behind it.
    */
-  responseTimeByNode(service: string): Map<string, Array<{ gateway: string; responseMs: number; atNodeMs: number; completionRps: number }>> {
+  responseTimeByNode(
+    service: string,
+  ): Map<string, Array<{ gateway: string; responseMs: number; atNodeMs: number; completionRps: number }>> {
     const out = new Map<string, Array<{ gateway: string; responseMs: number; atNodeMs: number; completionRps: number }>>();
     for (const tracks of this.sources.values()) {
       const t = tracks.get(service);
@@ -239,7 +241,12 @@ export class DemandModel {
         if (!(lambda > 0) || s.completed < this.minCompletions) continue;
         let list = out.get(node);
         if (!list) out.set(node, (list = []));
-        list.push({ gateway: t.gateway, responseMs: (l / lambda) * 1000, atNodeMs: ((s.atNode.value ?? 0) / lambda) * 1000, completionRps: lambda });
+        list.push({
+          gateway: t.gateway,
+          responseMs: (l / lambda) * 1000,
+          atNodeMs: ((s.atNode.value ?? 0) / lambda) * 1000,
+          completionRps: lambda,
+        });
       }
     }
     return out;

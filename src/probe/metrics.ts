@@ -42,7 +42,7 @@ export function createProbeMetrics(registry: Registry) {
     }),
     confirmations: new Counter({
       name: 'proxima_probe_shift_confirmations_total',
-      help: 'Extra probes sent to confirm a sample that looked like a level shift of a peer\'s RTT.',
+      help: "Extra probes sent to confirm a sample that looked like a level shift of a peer's RTT.",
       registers,
     }),
     peers: new Gauge({ name: 'proxima_probe_peers', help: 'Peers known from the control plane.', registers }),
