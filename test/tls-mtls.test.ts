@@ -10,68 +10,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import { Registry } from 'prom-client';
-import { startServe, type ServeHandle } from '../src/cli/serve.js';
-import { silentLogger } from '../src/log.js';
 import { probeProtos, type ControlMsg } from '../src/probe/protocol.js';
-import { makeCa, nodeId, requireOpenssl, secretMount, type CertPair } from './helpers/certs.js';
-import { testServeOptions } from './helpers/serve-options.js';
+import { makeCa, nodeId, requireOpenssl, type CertPair } from './helpers/certs.js';
+import { startSecurePlane, type SecurePlane } from './helpers/secure-plane.js';
 import { cCoreUnavailable, DEBIAN_PYTHON } from './peers/harness.js';
-import { RawClient, TypeUrl, metricValue, node, sleep } from './xds-protocol-client.js';
+import { TypeUrl, metricValue, node, sleep } from './xds-protocol-client.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PY_CLIENT = join(here, '..', '..', 'test', 'peers', 'mtls_ads_client.py');
-
-interface SecurePlane {
-  readonly serve: ServeHandle;
-  readonly registry: Registry;
-  readonly ca: ReturnType<typeof makeCa>;
-  readonly mount: ReturnType<typeof secretMount>;
-  readonly caFile: string;
-  readonly xds: string;
-  client(cert?: CertPair, ca?: Buffer): RawClient;
-  close(): Promise<void>;
-}
-
-async function startSecurePlane(): Promise<SecurePlane> {
-  const ca = makeCa();
-  const server = ca.issue('proxima', { dns: ['localhost'], ip: ['127.0.0.1'] });
-  const mount = secretMount(join(ca.dir, 'mount'));
-  mount.publish({ cert: server.cert, key: server.key });
-  const caFile = join(ca.dir, 'client-ca.crt');
-  writeFileSync(caFile, ca.cert);
-  const registry = new Registry();
-  const serve = await startServe(
-    testServeOptions({ tls: { certPath: mount.certPath, keyPath: mount.keyPath, clientCaPath: caFile }, tlsReloadIntervalMs: 100 }),
-    silentLogger(),
-    registry,
-  );
-  const clients: RawClient[] = [];
-  return {
-    serve,
-    registry,
-    ca,
-    mount,
-    caFile,
-    xds: serve.addresses.xds,
-    client(cert, trust = ca.cert) {
-      const creds = grpc.credentials.createSsl(trust, cert?.key ?? null, cert?.cert ?? null);
-      const c = new RawClient(serve.addresses.xds, creds, { 'grpc.ssl_target_name_override': 'localhost' });
-      clients.push(c);
-      return c;
-    },
-    async close() {
-      for (const c of clients) c.close();
-      await serve.close();
-      ca.cleanup();
-    },
-  };
-}
 
 const refused = (p: SecurePlane, labels: Record<string, string>) => metricValue(p.registry, 'proxima_peer_refused_total', labels);
 

@@ -214,9 +214,15 @@ export class RawClient {
     private readonly options: grpc.ChannelOptions = {},
   ) {}
 
+  private readonly byPath = new Map<string, grpc.Client & Record<string, (...a: unknown[]) => unknown>>();
+
+  /** One client per service (they share the channel's connection anyway), so many streams hold no extra clients. */
   private make(path: string): grpc.Client & Record<string, (...a: unknown[]) => unknown> {
+    let c = this.byPath.get(path);
+    if (c) return c;
     const Ctor = grpcLookup<ServiceCtor>(envoyProtos().grpc, path);
-    const c = new Ctor(this.address, this.credentials, this.options) as grpc.Client & Record<string, (...a: unknown[]) => unknown>;
+    c = new Ctor(this.address, this.credentials, this.options) as grpc.Client & Record<string, (...a: unknown[]) => unknown>;
+    this.byPath.set(path, c);
     this.clients.push(c);
     return c;
   }

@@ -84,7 +84,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return 0;
   }
   const options = probeOptionsFrom(o);
-  const log = createLogger({ level: str(o, 'log-level'), format: str(o, 'log-format') as 'json' | 'pretty', name: 'probe' });
+  const log = createLogger({
+    level: str(o, 'log-level'),
+    format: str(o, 'log-format') as 'json' | 'pretty',
+    maxValueChars: num(o, 'log-max-value-chars'),
+    name: 'probe',
+  });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'proxima_process_' });
   const agent = await runProbe(options, log, registry);

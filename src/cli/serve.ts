@@ -417,7 +417,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stdout.write(renderHelp(SERVE_SPEC));
     return 0;
   }
-  const log = createLogger({ level: str(o, 'log-level'), format: str(o, 'log-format') as 'json' | 'pretty' });
+  const log = createLogger({
+    level: str(o, 'log-level'),
+    format: str(o, 'log-format') as 'json' | 'pretty',
+    maxValueChars: num(o, 'log-max-value-chars'),
+  });
   const handle = await startServe(serveOptionsFrom(o), log);
   process.stderr.write(
     [

@@ -17,6 +17,13 @@ export const COMMON_OPTIONS: readonly OptionSpec[] = [
     arg: 'FORMAT',
     description: 'json (one object per line) or pretty (human-readable).',
   },
+  {
+    name: 'log-max-value-chars',
+    kind: 'number',
+    default: 1024,
+    arg: 'CHARS',
+    description: 'Longer strings in a log event (peer-chosen names, errors) are cut to this length, so a line stays bounded.',
+  },
 ];
 
 /** TLS, peer identity and the admin/extender tokens of `proxima serve`. */

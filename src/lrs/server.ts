@@ -270,7 +270,8 @@ export class LoadReportingServer {
     for (const service of services) {
       if (!this.store.service(service)) continue;
       const demand = new Map<string, number>();
-      for (const [g, rps] of this.demand.demandByGateway(service)) demand.set(g, round(rps, RPS_STEP));
+      // Gateways on nodes the model does not know get the even assignment: their (unverifiable) demand steers nothing.
+      for (const [g, rps] of this.demand.demandByGateway(service)) if (this.store.hasNode(g)) demand.set(g, round(rps, RPS_STEP));
       const times = new Map<string, number>();
       const completed = this.demand.completedByNode(service);
       const prior = this.store.defaults.serviceTimeMs;

@@ -178,6 +178,7 @@ export class ProbeCollector {
       if (!this.store.hasNode(h.node)) {
         this.reject('unknown_node');
         this.waiting.set(h.node, h.probeAddress);
+        this.metrics.waiting.set(this.waiting.size);
         this.log.warn({ node: h.node }, 'probe collector: hello from a node the model does not know (yet)');
       } else if (this.addresses.get(h.node) !== h.probeAddress) {
         this.addresses.set(h.node, h.probeAddress);
@@ -246,6 +247,7 @@ export class ProbeCollector {
       this.lastReport.delete(node);
       this.waiting.set(node, address);
     }
+    this.metrics.waiting.set(this.waiting.size);
   }
 
   /** Send a new list to every agent whose list changed; cheap when membership did not change. */
