@@ -17,6 +17,7 @@ import * as grpc from '@grpc/grpc-js';
 import { probeProtos, type ControlMsg } from '../src/probe/protocol.js';
 import { makeCa, nodeId, requireOpenssl, type CertPair } from './helpers/certs.js';
 import { startSecurePlane, type SecurePlane } from './helpers/secure-plane.js';
+import { RawExtProcClient, requestHeaders } from './peers/extproc-peer.js';
 import { cCoreUnavailable, DEBIAN_PYTHON } from './peers/harness.js';
 import { TypeUrl, metricValue, node, sleep } from './xds-protocol-client.js';
 
@@ -176,6 +177,26 @@ test('certificate rotation (Secret ..data swap): open streams keep working, new 
       await sleep(50);
     assert.ok((await metricValue(p.registry, 'proxima_tls_reloads_total', { result: 'error' })) >= 1);
     assert.equal(await servedSerial(p.xds, p.ca.cert, edge1), after);
+  } finally {
+    await p.close();
+  }
+});
+
+test('mTLS ext_proc: x-proxima-node naming another node is counted and picked for as an unknown gateway', async (t) => {
+  if (!requireOpenssl(t)) return;
+  const p = await startSecurePlane();
+  try {
+    const edge1 = p.ca.issue('edge-1', { uri: [nodeId('edge-1')] });
+    const creds = grpc.credentials.createSsl(p.ca.cert, edge1.key, edge1.cert);
+    const client = new RawExtProcClient(p.serve.addresses.extproc, creds, { 'grpc.ssl_target_name_override': 'localhost' });
+    for (const claimed of ['edge-1', 'edge-2']) {
+      const s = client.open();
+      s.send(requestHeaders({ ':authority': 'hello.default.example.com', ':path': '/', 'x-proxima-node': claimed }));
+      assert.ok((await s.recv())['request_headers'], 'answered either way (fail-open)');
+      s.call.end();
+    }
+    client.close();
+    assert.equal(await refused(p, { channel: 'extproc', reason: 'node_mismatch' }), 1);
   } finally {
     await p.close();
   }

@@ -367,6 +367,7 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       registry,
       failClosed: options.extprocFailClosed ?? false,
       shedWhenSaturated: options.extprocShed ?? false,
+      authorizer,
     });
     const extprocServer = new grpc.Server(grpcServerOptions);
     extproc.register(extprocServer);
