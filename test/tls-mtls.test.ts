@@ -18,6 +18,8 @@ import { probeProtos, type ControlMsg } from '../src/probe/protocol.js';
 import { makeCa, nodeId, requireOpenssl, type CertPair } from './helpers/certs.js';
 import { startSecurePlane, type SecurePlane } from './helpers/secure-plane.js';
 import { RawExtProcClient, requestHeaders } from './peers/extproc-peer.js';
+import { runProbe } from '../src/cli/probe.js';
+import { silentLogger } from '../src/log.js';
 import { cCoreUnavailable, DEBIAN_PYTHON } from './peers/harness.js';
 import { TypeUrl, metricValue, node, sleep } from './xds-protocol-client.js';
 
@@ -178,6 +180,44 @@ test('certificate rotation (Secret ..data swap): open streams keep working, new 
     assert.ok((await metricValue(p.registry, 'proxima_tls_reloads_total', { result: 'error' })) >= 1);
     assert.equal(await servedSerial(p.xds, p.ca.cert, edge1), after);
   } finally {
+    await p.close();
+  }
+});
+
+test('the probe agent dials over mTLS (--tls-ca/--tls-cert/--tls-key) and registers for its node, and only for it', async (t) => {
+  if (!requireOpenssl(t)) return;
+  const p = await startSecurePlane();
+  const agents: Array<{ close(): Promise<void> }> = [];
+  try {
+    const edge1 = p.ca.issue('edge-1', { uri: [nodeId('edge-1')] });
+    const start = (nodeName: string) =>
+      runProbe(
+        {
+          node: nodeName,
+          controlPlane: p.xds,
+          listen: { host: '127.0.0.1', port: 0 },
+          intervalMs: 200,
+          timeoutMs: 100,
+          maxPeers: 8,
+          nearRttMs: 10,
+          tls: { caPath: p.caFile, certPath: edge1.certPath, keyPath: edge1.keyPath },
+          tlsServerName: 'localhost',
+        },
+        silentLogger(),
+      );
+    agents.push(await start('edge-1'));
+    agents.push(await start('edge-2'));
+    const probes = async () =>
+      ((await (await fetch(`http://${p.serve.addresses.admin}/debug/probes`)).json()) as Array<{ node: string }>).map((a) => a.node);
+    const deadline = Date.now() + 10_000;
+    while (!(await probes()).includes('edge-1') && Date.now() < deadline) await sleep(50);
+    assert.deepEqual(await probes(), ['edge-1']);
+    assert.ok(
+      (await refused(p, { channel: 'probe', reason: 'node_mismatch' })) >= 1,
+      'the edge-2 agent with edge-1’s certificate is refused',
+    );
+  } finally {
+    for (const a of agents) await a.close();
     await p.close();
   }
 });
