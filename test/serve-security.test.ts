@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { startServe } from '../src/cli/serve.js';
+import { adminAccess } from '../src/admin/server.js';
 import { fixture } from '../src/extender/testing.js';
 import { silentLogger } from '../src/log.js';
 import { makeCa, nodeId, requireOpenssl, type CertPair } from './helpers/certs.js';
@@ -57,33 +58,37 @@ async function get(base: string, path: string, token?: string): Promise<number> 
   return r.status;
 }
 
-test('admin: off loopback /debug and /ui are off without a token and need it with one; /metrics, /healthz, /readyz stay open', async () => {
+test('admin access: a token when one is configured, else loopback clients only', () => {
+  assert.equal(adminAccess(false, false, true), 'ok', 'this host or kubectl port-forward');
+  assert.equal(adminAccess(false, false, false), 'off', 'the network, without a token');
+  assert.equal(adminAccess(true, false, true), 'no_token', 'a configured token is required even on loopback');
+  assert.equal(adminAccess(true, true, false), 'ok');
+});
+
+test('admin with a token: /debug and /ui need it, /metrics, /healthz, /readyz stay open', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'proxima-admin-'));
   const token = 'a-long-enough-admin-token-0123';
   writeFileSync(join(dir, 'token'), `${token}\n`);
   const registry = new Registry();
-  // Bound to 0.0.0.0 (off loopback), reached through 127.0.0.1.
-  const off = await startServe(testServeOptions({ adminListen: { host: '0.0.0.0', port: 0 } }), silentLogger(), registry);
-  const withToken = await startServe(
-    testServeOptions({ adminListen: { host: '0.0.0.0', port: 0 }, adminTokenFile: join(dir, 'token') }),
-    silentLogger(),
-  );
+  const h = await startServe(testServeOptions({ adminTokenFile: join(dir, 'token') }), silentLogger(), registry);
   try {
-    const base = (addr: string) => `http://127.0.0.1:${addr.slice(addr.lastIndexOf(':') + 1)}`;
-    const a = base(off.addresses.admin);
-    for (const open of ['/metrics', '/healthz', '/readyz']) assert.equal(await get(a, open), 200, open);
-    for (const closed of ['/debug/assignments', '/debug/clients', '/ui', '/debug']) assert.equal(await get(a, closed), 403, closed);
-    assert.equal(await get(a, '/debug/assignments', token), 403, 'no token configured: off, whatever is sent');
-    assert.equal(await metricValue(registry, 'proxima_admin_refused_total', { reason: 'off' }), 5);
-    const b = base(withToken.addresses.admin);
-    assert.equal(await get(b, '/metrics'), 200);
-    assert.equal(await get(b, '/debug/assignments'), 401);
+    const b = `http://${h.addresses.admin}`;
+    for (const open of ['/metrics', '/healthz', '/readyz']) assert.equal(await get(b, open), 200, open);
+    for (const closed of ['/debug/assignments', '/debug/clients', '/ui', '/debug', '/']) assert.equal(await get(b, closed), 401, closed);
     assert.equal(await get(b, '/debug/assignments', 'wrong-token-wrong-token'), 401);
     assert.equal(await get(b, '/debug/assignments', token), 200);
     assert.equal(await get(b, '/ui', token), 200);
+    assert.equal(await metricValue(registry, 'proxima_admin_refused_total', { reason: 'no_token' }), 6);
+    // The token file is re-read when it changes (a rotated Secret).
+    const next = 'the-next-admin-token-456789';
+    await new Promise((r) => setTimeout(r, 1100));
+    writeFileSync(join(dir, 'token'), next);
+    const deadline = Date.now() + 5000;
+    while ((await get(b, '/debug', next)) !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await get(b, '/debug', next), 200);
+    assert.equal(await get(b, '/debug', token), 401);
   } finally {
-    await off.close();
-    await withToken.close();
+    await h.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

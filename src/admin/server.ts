@@ -38,8 +38,6 @@ export class AdminServer {
   private server: Server | undefined;
   private readonly token: TokenFile | undefined;
   private readonly maxDebugItems: number;
-  /** Without a token, /debug and /ui answer only on a loopback listener. */
-  private protectedOpen = true;
   private readonly refused: Counter<'reason'>;
 
   constructor(opts: AdminServerOptions) {
@@ -48,7 +46,7 @@ export class AdminServer {
     this.maxDebugItems = opts.maxDebugItems ?? 500;
     this.refused = new Counter({
       name: 'proxima_admin_refused_total',
-      help: 'Admin requests for /debug/* or /ui refused, by reason (no_token: wrong or missing bearer token; off: bound off loopback without --admin-token-file).',
+      help: 'Admin requests for /debug/* or /ui refused, by reason (no_token: wrong or missing bearer token; off: a non-loopback client and no --admin-token-file).',
       labelNames: ['reason'],
       registers: [opts.registry],
     });
@@ -99,9 +97,11 @@ export class AdminServer {
     });
     this.server = server;
     const a = server.address() as AddressInfo;
-    this.protectedOpen = this.token !== undefined || isLoopback(a.address);
-    if (!this.protectedOpen)
-      this.log.warn({ host: a.address }, 'admin port is off loopback without --admin-token-file: /debug/* and /ui are off');
+    if (!this.token && !isLoopback(a.address))
+      this.log.warn(
+        { host: a.address },
+        'admin port is off loopback without --admin-token-file: /debug/* and /ui answer loopback clients only',
+      );
     return { host: a.address, port: a.port };
   }
 
@@ -161,18 +161,21 @@ export class AdminServer {
   }
 
   private refusal(req: IncomingMessage): { status: number; message: string; headers: Record<string, string> } | undefined {
-    if (this.token) {
-      if (this.token.accepts(req.headers.authorization)) return undefined;
-      this.refused.inc({ reason: 'no_token' });
+    const tokenOk = this.token?.accepts(req.headers.authorization) ?? false;
+    const access = adminAccess(this.token !== undefined, tokenOk, isLoopback(req.socket.remoteAddress ?? ''));
+    if (access === 'ok') return undefined;
+    this.refused.inc({ reason: access });
+    if (access === 'no_token')
       return {
         status: 401,
         message: 'unauthorized: send Authorization: Bearer <token> (--admin-token-file)',
         headers: { 'www-authenticate': 'Bearer' },
       };
-    }
-    if (this.protectedOpen) return undefined;
-    this.refused.inc({ reason: 'off' });
-    return { status: 403, message: 'off: /debug/* and /ui answer on a loopback admin port, or with --admin-token-file', headers: {} };
+    return {
+      status: 403,
+      message: 'off: /debug/* and /ui answer loopback clients (kubectl port-forward), or anyone with --admin-token-file',
+      headers: {},
+    };
   }
 
   /** An array longer than a page is cut at `?offset=`; `x-total-count` and a `link` header tell the rest. */
@@ -200,6 +203,16 @@ export class AdminServer {
     const items = links.map((l) => `<li><a href="${escapeHtml(l)}">${escapeHtml(l)}</a></li>`).join('');
     return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(this.title)}</title></head><body><h1>${escapeHtml(this.title)}</h1><ul>${items}</ul></body></html>`;
   }
+}
+
+/**
+ * Who may read /debug/* and /ui: with a token configured, whoever sends it; without one, loopback
+ * clients only (this host, or `kubectl port-forward` into the pod), so an admin port bound off
+ * loopback for the kubelet and Prometheus does not expose pod IPs to the network.
+ */
+export function adminAccess(tokenConfigured: boolean, tokenOk: boolean, clientLoopback: boolean): 'ok' | 'no_token' | 'off' {
+  if (tokenConfigured) return tokenOk ? 'ok' : 'no_token';
+  return clientLoopback ? 'ok' : 'off';
 }
 
 function json(v: unknown): string {
