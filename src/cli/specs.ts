@@ -69,7 +69,7 @@ const SERVE_SECURITY_OPTIONS: readonly OptionSpec[] = [
     kind: 'string',
     arg: 'FILE',
     description:
-      'File holding the bearer token /debug/* and /ui require (Authorization: Bearer <token>). Unset: they are open on loopback and off elsewhere.',
+      'File holding the bearer token /debug/* and /ui then require of every client (Authorization: Bearer <token>); re-read when it changes. Unset: they answer loopback clients only.',
   },
   {
     name: 'extender-token-file',
@@ -209,7 +209,7 @@ export const SERVE_SPEC: CommandSpec = {
       default: '127.0.0.1:9090',
       arg: 'HOST:PORT',
       description:
-        'HTTP listener for /metrics, /healthz, /readyz, /debug/* and /ui. /metrics and the probes are always open; /debug/* and /ui need --admin-token-file, or are off, when bound off loopback. Port 0 picks a free port.',
+        'HTTP listener for /metrics, /healthz, /readyz, /debug/* and /ui. /metrics, /healthz and /readyz are always open; /debug/* and /ui answer loopback clients (kubectl port-forward) or, with --admin-token-file, whoever sends the token. Port 0 picks a free port.',
     },
     {
       name: 'recompute-interval-ms',
