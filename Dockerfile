@@ -1,11 +1,14 @@
 # syntax=docker/dockerfile:1
 # Proxima: one image, every subcommand (`serve`, `probe`, `demo`):
 #   docker build -t proxima:0.1.0 .
-#   docker run --rm -p 18000:18000 -p 9090:9090 proxima:0.1.0 serve --policy nearest
-# Reproducible: the base is pinned by tag (pin a digest too in release CI), dependencies come from
-# package-lock.json through `npm ci`, and the build context is trimmed by .dockerignore.
+#   docker run --rm -p 18000:18000 -p 9090:9090 proxima:0.1.0 serve --policy nearest \
+#     --xds-listen 0.0.0.0:18000 --admin-listen 0.0.0.0:9090 --insecure   # plaintext: a local try only
+#   (listeners bind 127.0.0.1 by default; off loopback give --tls-cert/--tls-key, see docs/security.md)
+# Reproducible: the base is pinned by tag and digest (re-check the digest with
+# `docker buildx imagetools inspect node:20.20.2-bookworm-slim` when bumping the tag), dependencies
+# come from package-lock.json through `npm ci`, and the build context is trimmed by .dockerignore.
 
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim@sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e162b5febfc0
 
 # ---- build: full dependencies, compile TypeScript --------------------------------------------
 FROM ${NODE_IMAGE} AS build

@@ -7,7 +7,7 @@ test('defaults, env and flags: a flag wins over env, env over default', () => {
   const o = parseOptions(SERVE_SPEC, ['--xds-listen', '127.0.0.1:0'], { PROXIMA_XDS_LISTEN: '0.0.0.0:1', PROXIMA_POLICY: 'even' });
   assert.deepEqual(o['xds-listen'], { host: '127.0.0.1', port: 0 });
   assert.equal(o['policy'], 'even');
-  assert.deepEqual(o['admin-listen'], { host: '0.0.0.0', port: 9090 });
+  assert.deepEqual(o['admin-listen'], { host: '127.0.0.1', port: 9090 });
   assert.ok(Object.isFrozen(o));
 });
 

@@ -60,6 +60,7 @@ const FOREIGN_FLAGS: ReadonlyMap<string, string> = new Map([
   ['env', 'k6 run'],
   ['compatibility-mode', 'k6 run'],
   ['replicas', 'kubectl scale'],
+  ['from-file', 'kubectl create secret'],
   ['type', 'kubectl patch'],
   ['service-node', 'envoy'],
   ['service-cluster', 'envoy'],

@@ -19,11 +19,7 @@ const ROOT = packageRoot();
  * Declared but not used yet, on purpose. Each entry says who removes it and when; the test fails
  * when an entry becomes used (so the list cannot go stale) or is no longer declared.
  */
-const DECLARED_UNUSED_ALLOWED: ReadonlyMap<string, string> = new Map([
-  // Kept for the id-tracking LRUs (bounded maps of stream/node ids) another change adds; the lead
-  // removes this entry when that change lands and imports it.
-  ['lru-cache', 'id-tracking LRUs (pending)'],
-]);
+const DECLARED_UNUSED_ALLOWED: ReadonlyMap<string, string> = new Map<string, string>([]);
 
 interface PackageJson {
   dependencies?: Record<string, string>;

@@ -99,8 +99,8 @@ test('multi-stage: pinned node:20 bookworm-slim base, `npm ci` + `npm run build`
   for (const s of stages) {
     assert.match(
       s.from,
-      /^node:20(\.\d+){0,2}-bookworm-slim(@sha256:[0-9a-f]{64})?$/,
-      `stage ${s.name} base ${s.from} is node:20 bookworm-slim, pinned by tag`,
+      /^node:20(\.\d+){0,2}-bookworm-slim@sha256:[0-9a-f]{64}$/,
+      `stage ${s.name} base ${s.from} is node:20 bookworm-slim, pinned by tag and digest`,
     );
     assert.ok(!all(s, 'ADD').length, 'COPY, never ADD (no remote fetches)');
   }

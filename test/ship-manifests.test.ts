@@ -250,6 +250,51 @@ test('control plane: 2 replicas of `proxima serve --kubernetes`, probes on 9090,
   assert.equal(pdb.spec.minAvailable, 1);
   assert.deepEqual(pdb.spec.selector.matchLabels, d.spec.selector.matchLabels);
   assert.equal(pod.serviceAccountName, 'proxima');
+  // TLS on: certificate files come from the mounted proxima-tls Secret; no --insecure.
+  assert.equal(o['insecure'], false);
+  for (const flag of ['tls-cert', 'tls-key']) {
+    const file = o[flag] as string;
+    const mount = c.volumeMounts.find((m: any) => file.startsWith(`${m.mountPath}/`));
+    assert.ok(mount, `--${flag} ${file} is on a mounted volume`);
+    assert.equal(pod.volumes.find((v: any) => v.name === mount.name).secret.secretName, 'proxima-tls');
+  }
+  // Memory limit above the README's xDS benchmark peak (987 MiB RSS at 1,000 streams), heap below it.
+  const limitMi = Number(/^(\d+)Mi$/.exec(c.resources.limits.memory)![1]);
+  const heapMb = Number(/--max-old-space-size=(\d+)/.exec(c.env.find((e: any) => e.name === 'NODE_OPTIONS').value)![1]);
+  assert.ok(limitMi >= 1024 && heapMb < limitMi, `limit ${limitMi} Mi, heap ${heapMb} MB`);
+});
+
+test('NetworkPolicies admit only gateways, probe agents, the scheduler and Prometheus, each to its port', () => {
+  const cp = find('NetworkPolicy', 'proxima-control-plane') as any;
+  const d = find('Deployment', 'proxima') as any;
+  assert.deepEqual(cp.spec.podSelector.matchLabels, d.spec.selector.matchLabels);
+  assert.deepEqual(cp.spec.policyTypes, ['Ingress']);
+  const admitted = (np: any) =>
+    Object.fromEntries(
+      np.spec.ingress.map((r: any) => [
+        r.ports.map((p: any) => p.port).join(','),
+        r.from
+          .map(
+            (f: any) =>
+              `${f.namespaceSelector ? (f.namespaceSelector.matchLabels?.['kubernetes.io/metadata.name'] ?? '*') + '/' : ''}${f.podSelector.matchLabels['app.kubernetes.io/name']}`,
+          )
+          .sort(),
+      ]),
+    );
+  assert.deepEqual(admitted(cp), {
+    '18000': ['kourier-system/proxima-gateway', 'proxima-probe'],
+    '18001': ['kourier-system/proxima-gateway'],
+    '8888': ['proxima-scheduler'],
+    '9090': ['*/prometheus'],
+  });
+  // The selectors name the workloads that exist.
+  for (const [kind, name] of [
+    ['DaemonSet', 'proxima-gateway'],
+    ['DaemonSet', 'proxima-probe'],
+    ['Deployment', 'proxima-scheduler'],
+  ] as const)
+    assert.equal((find(kind, name) as any).spec.template.metadata.labels['app.kubernetes.io/name'], name);
+  assert.deepEqual(admitted(find('NetworkPolicy', 'proxima-probe')), { '8095': ['proxima-probe'], '9090': ['*/prometheus'] });
 });
 
 /** The PROXIMA_* variables a container sets, as parseOptions sees them. */
@@ -333,6 +378,20 @@ test('gateway: Envoy DaemonSet whose bootstrap decodes strictly, tracks envoy/ga
   );
   const normalized = structuredClone(bootstrap);
   Object.assign(xds(normalized), xds(upstream));
+  // In the cluster the xDS cluster is TLS (the local bootstrap is plaintext on loopback): it trusts
+  // the CA mounted from proxima-ca and checks the Service's DNS name.
+  const xdsCluster = (b: any) => b.static_resources.clusters.find((x: any) => x.name === 'xds_cluster');
+  const tls = xdsCluster(bootstrap).transport_socket?.typed_config;
+  assert.equal(tls?.['@type'], 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext');
+  assert.equal(tls.sni, addr.address);
+  assert.deepEqual(tls.common_tls_context.validation_context.match_typed_subject_alt_names, [
+    { san_type: 'DNS', matcher: { exact: addr.address } },
+  ]);
+  const caFile = tls.common_tls_context.validation_context.trusted_ca.filename as string;
+  const caMount = c.volumeMounts.find((m: any) => caFile.startsWith(`${m.mountPath}/`));
+  assert.ok(caMount, `${caFile} is mounted`);
+  assert.equal(pod.volumes.find((v: any) => v.name === caMount.name).secret.secretName, 'proxima-ca');
+  delete xdsCluster(normalized).transport_socket;
   assert.deepEqual(normalized, upstream, 'manifests/base/gateway-bootstrap.yaml drifted from envoy/gateway-bootstrap.yaml');
 
   // The probes hit the bootstrap's stats listener.

@@ -208,11 +208,21 @@ export class RawStream<Res> {
 
 export class RawClient {
   private readonly clients: grpc.Client[] = [];
-  constructor(private readonly address: string) {}
+  constructor(
+    private readonly address: string,
+    private readonly credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+    private readonly options: grpc.ChannelOptions = {},
+  ) {}
 
+  private readonly byPath = new Map<string, grpc.Client & Record<string, (...a: unknown[]) => unknown>>();
+
+  /** One client per service (they share the channel's connection anyway), so many streams hold no extra clients. */
   private make(path: string): grpc.Client & Record<string, (...a: unknown[]) => unknown> {
+    let c = this.byPath.get(path);
+    if (c) return c;
     const Ctor = grpcLookup<ServiceCtor>(envoyProtos().grpc, path);
-    const c = new Ctor(this.address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, (...a: unknown[]) => unknown>;
+    c = new Ctor(this.address, this.credentials, this.options) as grpc.Client & Record<string, (...a: unknown[]) => unknown>;
+    this.byPath.set(path, c);
     this.clients.push(c);
     return c;
   }
@@ -225,6 +235,12 @@ export class RawClient {
   delta(): RawStream<DeltaDiscoveryResponse> {
     const c = this.make('envoy.service.discovery.v3.AggregatedDiscoveryService');
     return new RawStream(c['DeltaAggregatedResources']!() as grpc.ClientDuplexStream<Record<string, unknown>, DeltaDiscoveryResponse>);
+  }
+
+  /** LoadReportingService.StreamLoadStats: responses are LoadStatsResponse objects. */
+  lrs(): RawStream<Record<string, unknown>> {
+    const c = this.make('envoy.service.load_stats.v3.LoadReportingService');
+    return new RawStream(c['StreamLoadStats']!() as grpc.ClientDuplexStream<Record<string, unknown>, Record<string, unknown>>);
   }
 
   clusters(): RawStream<DiscoveryResponse> {

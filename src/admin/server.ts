@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
+import { isLoopback } from '../tls/listener-policy.js';
+import type { TokenFile } from './token.js';
 import type { ListenAddress } from '../config.js';
 import type { Logger } from '../log.js';
 
@@ -15,7 +17,14 @@ export interface AdminServerOptions {
   readonly log: Logger;
   /** Shown on `/`. */
   readonly title?: string;
+  /** Required as `Authorization: Bearer` for everything but /metrics, /healthz, /readyz. */
+  readonly token?: TokenFile;
+  /** Largest array a /debug endpoint returns in one page (default 500; `?offset=` pages on). */
+  readonly maxDebugItems?: number;
 }
+
+/** Always open: Prometheus and the kubelet's probes need no token. */
+const OPEN_PATHS = new Set(['/metrics', '/healthz', '/readyz']);
 
 /**
  * The admin HTTP port: /metrics, /healthz, /readyz, /debug/<name> (JSON) and HTML pages such as /ui.
@@ -30,9 +39,20 @@ export class AdminServer {
   private readonly debug = new Map<string, { provider: DebugProvider; description: string }>();
   private readonly pages = new Map<string, { render: () => string; contentType: string }>();
   private server: Server | undefined;
+  private readonly token: TokenFile | undefined;
+  private readonly maxDebugItems: number;
+  private readonly refused: Counter<'reason'>;
 
   constructor(opts: AdminServerOptions) {
     this.registry = opts.registry;
+    this.token = opts.token;
+    this.maxDebugItems = opts.maxDebugItems ?? 500;
+    this.refused = new Counter({
+      name: 'proxima_admin_refused_total',
+      help: 'Admin requests for /debug/* or /ui refused, by reason (no_token: wrong or missing bearer token; off: a non-loopback client and no --admin-token-file).',
+      labelNames: ['reason'],
+      registers: [opts.registry],
+    });
     this.log = opts.log.child({ component: 'admin' });
     this.title = opts.title ?? 'proxima';
   }
@@ -89,6 +109,11 @@ export class AdminServer {
     });
     this.server = server;
     const a = server.address() as AddressInfo;
+    if (!this.token && !isLoopback(a.address))
+      this.log.warn(
+        { host: a.address },
+        'admin port is off loopback without --admin-token-file: /debug/* and /ui answer loopback clients only',
+      );
     return { host: a.address, port: a.port };
   }
 
@@ -115,6 +140,10 @@ export class AdminServer {
         const body = verbose || !r.ready ? JSON.stringify(r, null, 2) + '\n' : `ok\n${warnings.join('')}`;
         return send(res, r.ready ? 200 : 503, verbose || !r.ready ? 'application/json' : 'text/plain', body);
       }
+      if (!OPEN_PATHS.has(path)) {
+        const refusal = this.refusal(req);
+        if (refusal) return send(res, refusal.status, 'text/plain', `${refusal.message}\n`, refusal.headers);
+      }
       if (path === '/debug')
         return send(
           res,
@@ -131,7 +160,7 @@ export class AdminServer {
             'application/json',
             json({ error: `no debug endpoint ${path}`, available: [...this.debug.keys()].map((n) => `/debug/${n}`) }),
           );
-        return send(res, 200, 'application/json', json(d.provider(url.searchParams)));
+        return this.sendDebug(res, d.provider(url.searchParams), url);
       }
       const page = this.pages.get(path);
       if (page) return send(res, 200, page.contentType, page.render());
@@ -142,6 +171,38 @@ export class AdminServer {
       if (!res.headersSent) send(res, 500, 'text/plain', `internal error: ${(err as Error).message}\n`);
       else res.destroy();
     }
+  }
+
+  private refusal(req: IncomingMessage): { status: number; message: string; headers: Record<string, string> } | undefined {
+    const tokenOk = this.token?.accepts(req.headers.authorization) ?? false;
+    const access = adminAccess(this.token !== undefined, tokenOk, isLoopback(req.socket.remoteAddress ?? ''));
+    if (access === 'ok') return undefined;
+    this.refused.inc({ reason: access });
+    if (access === 'no_token')
+      return {
+        status: 401,
+        message: 'unauthorized: send Authorization: Bearer <token> (--admin-token-file)',
+        headers: { 'www-authenticate': 'Bearer' },
+      };
+    return {
+      status: 403,
+      message: 'off: /debug/* and /ui answer loopback clients (kubectl port-forward), or anyone with --admin-token-file',
+      headers: {},
+    };
+  }
+
+  /** An array longer than a page is cut at `?offset=`; `x-total-count` and a `link` header tell the rest. */
+  private sendDebug(res: ServerResponse, value: unknown, url: URL): void {
+    if (!Array.isArray(value) || value.length <= this.maxDebugItems) return send(res, 200, 'application/json', json(value));
+    const offset = Math.max(0, Math.min(value.length, Math.floor(Number(url.searchParams.get('offset') ?? 0)) || 0));
+    const page = value.slice(offset, offset + this.maxDebugItems);
+    const headers: Record<string, string> = { 'x-total-count': String(value.length) };
+    if (offset + page.length < value.length) {
+      const next = new URL(url.toString());
+      next.searchParams.set('offset', String(offset + page.length));
+      headers['link'] = `<${next.pathname}${next.search}>; rel="next"`;
+    }
+    return send(res, 200, 'application/json', json(page), headers);
   }
 
   private index(): string {
@@ -155,6 +216,16 @@ export class AdminServer {
     const items = links.map((l) => `<li><a href="${escapeHtml(l)}">${escapeHtml(l)}</a></li>`).join('');
     return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(this.title)}</title></head><body><h1>${escapeHtml(this.title)}</h1><ul>${items}</ul></body></html>`;
   }
+}
+
+/**
+ * Who may read /debug/* and /ui: with a token configured, whoever sends it; without one, loopback
+ * clients only (this host, or `kubectl port-forward` into the pod), so an admin port bound off
+ * loopback for the kubelet and Prometheus does not expose pod IPs to the network.
+ */
+export function adminAccess(tokenConfigured: boolean, tokenOk: boolean, clientLoopback: boolean): 'ok' | 'no_token' | 'off' {
+  if (tokenConfigured) return tokenOk ? 'ok' : 'no_token';
+  return clientLoopback ? 'ok' : 'off';
 }
 
 function json(v: unknown): string {

@@ -4,6 +4,7 @@ import { PROBE_SPEC } from './specs.js';
 import { createLogger, type Logger } from '../log.js';
 import { ProbeAgent } from '../probe/agent.js';
 import { untilTerminated } from './signals.js';
+import { grpcClientCredentials, type ClientTlsFiles } from '../tls/client-credentials.js';
 
 /** Typed `proxima probe` options (from flags/env via PROBE_SPEC, or built directly by tests and the demo). */
 export interface ProbeOptions {
@@ -16,6 +17,10 @@ export interface ProbeOptions {
   readonly maxPeers: number;
   readonly nearRttMs: number;
   readonly adminListen?: ListenAddress;
+  /** TLS to the control plane (CA, and client certificate for mutual TLS). */
+  readonly tls?: ClientTlsFiles;
+  /** Name the control plane's certificate must carry when it differs from --control-plane's host. */
+  readonly tlsServerName?: string;
 }
 
 export function probeOptionsFrom(o: ParsedOptions): ProbeOptions {
@@ -30,7 +35,15 @@ export function probeOptionsFrom(o: ParsedOptions): ProbeOptions {
   if (!(timeoutMs > 0 && timeoutMs <= intervalMs)) throw new UsageError('--timeout-ms must be > 0 and <= --interval-ms');
   if (!(Number.isInteger(maxPeers) && maxPeers >= 1)) throw new UsageError('--max-peers must be an integer >= 1');
   const advertise = str(o, 'advertise');
+  const caPath = str(o, 'tls-ca');
+  const certPath = str(o, 'tls-cert');
+  const keyPath = str(o, 'tls-key');
+  if (!certPath !== !keyPath) throw new UsageError('--tls-cert and --tls-key go together');
+  if (certPath && !caPath) throw new UsageError('--tls-cert needs --tls-ca (the CA of the control plane certificate)');
+  const serverName = str(o, 'tls-server-name');
   return {
+    ...(caPath ? { tls: { caPath, ...(certPath && keyPath ? { certPath, keyPath } : {}) } } : {}),
+    ...(serverName ? { tlsServerName: serverName } : {}),
     node,
     controlPlane,
     listen: listen(o, 'listen'),
@@ -57,6 +70,8 @@ export async function runProbe(options: ProbeOptions, log: Logger, registry = ne
     nearRttMs: options.nearRttMs,
     log,
     registry,
+    credentials: grpcClientCredentials(options.tls),
+    ...(options.tlsServerName ? { channelOptions: { 'grpc.ssl_target_name_override': options.tlsServerName } } : {}),
   });
   await agent.start();
   return agent;
@@ -69,7 +84,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return 0;
   }
   const options = probeOptionsFrom(o);
-  const log = createLogger({ level: str(o, 'log-level'), format: str(o, 'log-format') as 'json' | 'pretty', name: 'probe' });
+  const log = createLogger({
+    level: str(o, 'log-level'),
+    format: str(o, 'log-format') as 'json' | 'pretty',
+    maxValueChars: num(o, 'log-max-value-chars'),
+    name: 'probe',
+  });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'proxima_process_' });
   const agent = await runProbe(options, log, registry);

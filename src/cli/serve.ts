@@ -25,6 +25,14 @@ import { defaultTopologyPath } from './paths.js';
 import { untilTerminated } from './signals.js';
 import { FatalError, listenError } from './errors.js';
 import { pickSelfCheck, requestThroughXds, startExampleBackends } from './example-backends.js';
+import { UsageError } from '../config.js';
+import { DEFAULT_SERVE_LIMITS, type ServeLimits } from '../limits.js';
+import { TransportSecurity } from '../tls/transport.js';
+import type { TlsFiles } from '../tls/material.js';
+import { NodeAuthorizer } from '../tls/authorizer.js';
+import { listenGrpc } from '../net/grpc-listen.js';
+import type { ConnectionRefusal } from '../net/front-listener.js';
+import { TokenFile } from '../admin/token.js';
 
 /** Typed serve options (from flags/env via SERVE_SPEC, or built directly by tests and the demo). */
 export interface ServeOptions {
@@ -53,6 +61,18 @@ export interface ServeOptions {
   readonly ingressClass?: string;
   /** With `kubernetes`: this replica's id; measurements are then shared through ProximaMeasurement objects. */
   readonly replicaId?: string;
+  /** Certificate, key and (mutual TLS) client CA of every gRPC listener and the extender. */
+  readonly tls?: TlsFiles;
+  readonly tlsReloadIntervalMs?: number;
+  /** SPIFFE trust domain of client identities (default cluster.local). */
+  readonly tlsTrustDomain?: string;
+  /** Allow plaintext listeners off loopback (with a warning). */
+  readonly insecure?: boolean;
+  /** Bearer token file for /debug/* and /ui. */
+  readonly adminTokenFile?: string;
+  /** Bearer token file the extender accepts besides the scheduler certificate. */
+  readonly extenderTokenFile?: string;
+  readonly limits?: Partial<ServeLimits>;
 }
 
 /** The running control plane: bound addresses, the parts (for tests and the demo) and shutdown. */
@@ -68,9 +88,52 @@ export interface ServeHandle {
 const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> =>
   value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 
+/** TLS files from --tls-cert/--tls-key/--tls-client-ca, checked for completeness. */
+function tlsFilesFrom(o: ReturnType<typeof parseOptions>): TlsFiles | undefined {
+  const certPath = str(o, 'tls-cert');
+  const keyPath = str(o, 'tls-key');
+  const clientCaPath = str(o, 'tls-client-ca');
+  if (!certPath !== !keyPath) throw new UsageError('--tls-cert and --tls-key go together');
+  if (clientCaPath && !certPath) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is TLS first)');
+  return certPath && keyPath ? { certPath, keyPath, ...(clientCaPath ? { clientCaPath } : {}) } : undefined;
+}
+
+function limitsFrom(o: ReturnType<typeof parseOptions>): ServeLimits {
+  const flags: Record<keyof ServeLimits, string | undefined> = {
+    maxConnectionsPerPeer: 'max-connections-per-peer',
+    maxConnections: 'max-connections',
+    maxStreamsPerConnection: 'max-streams-per-connection',
+    maxMessageBytes: 'max-message-bytes',
+    maxResourceNames: 'max-resource-names',
+    maxNameLength: 'max-name-length',
+    maxLocalitiesPerReport: 'max-localities-per-report',
+    maxTrackedIds: 'max-tracked-ids',
+    trackedIdTtlMs: undefined,
+    maxMetricSeries: 'max-metric-series',
+    maxDebugItems: 'max-debug-items',
+    maxPendingPlacements: 'max-pending-placements',
+  };
+  const out: Record<string, number> = { ...DEFAULT_SERVE_LIMITS };
+  for (const [key, flag] of Object.entries(flags)) {
+    if (!flag) continue;
+    const v = num(o, flag);
+    if (!(Number.isInteger(v) && v >= 1)) throw new UsageError(`--${flag} must be an integer >= 1`);
+    out[key] = v;
+  }
+  return out as unknown as ServeLimits;
+}
+
 export function serveOptionsFrom(o: ReturnType<typeof parseOptions>): ServeOptions {
   const topologyPath = str(o, 'topology');
+  const tls = tlsFilesFrom(o);
   return {
+    ...(tls ? { tls } : {}),
+    tlsReloadIntervalMs: num(o, 'tls-reload-interval-ms'),
+    tlsTrustDomain: str(o, 'tls-trust-domain') ?? 'cluster.local',
+    insecure: bool(o, 'insecure'),
+    ...optional('adminTokenFile', str(o, 'admin-token-file')),
+    ...optional('extenderTokenFile', str(o, 'extender-token-file')),
+    limits: limitsFrom(o),
     ...(topologyPath ? { topologyPath } : {}),
     topologyMaxBytes: num(o, 'topology-max-bytes'),
     kubernetes: bool(o, 'kubernetes'),
@@ -127,14 +190,6 @@ function shutdownGrpc(server: grpc.Server, graceMs = 1000): Promise<void> {
   });
 }
 
-async function bindGrpc(server: grpc.Server, addr: ListenAddress, flag: string): Promise<number> {
-  return new Promise((resolveBind, reject) => {
-    server.bindAsync(formatListen(addr), grpc.ServerCredentials.createInsecure(), (err, port) =>
-      err ? reject(listenError(flag, formatListen(addr), err)) : resolveBind(port),
-    );
-  });
-}
-
 /** Listen with an HTTP server's `listen(addr)`, turning a failure into one line naming the flag. */
 async function listenOrExplain<T>(flag: string, addr: ListenAddress, start: () => Promise<T>): Promise<T> {
   try {
@@ -173,6 +228,47 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
   };
   try {
     collectDefaultMetrics({ register: registry, prefix: 'proxima_process_' });
+    const limits: ServeLimits = { ...DEFAULT_SERVE_LIMITS, ...options.limits };
+    const transport = TransportSecurity.create(
+      {
+        ...optional('tls', options.tls),
+        ...optional('reloadIntervalMs', options.tlsReloadIntervalMs),
+        insecure: options.insecure ?? false,
+      },
+      log,
+      registry,
+    );
+    closers.push(() => transport.close());
+    transport.admit('xds-listen', options.xdsListen);
+    transport.admit('extproc-listen', options.extprocListen);
+    transport.admit('extender-listen', options.extenderListen);
+    const authorizer = new NodeAuthorizer({
+      mutualTls: transport.mutual,
+      trustDomain: options.tlsTrustDomain ?? 'cluster.local',
+      registry,
+    });
+    const connectionsRefused = new Counter({
+      name: 'proxima_connections_refused_total',
+      help: 'Connections closed at accept, by listener and reason (per_peer: --max-connections-per-peer, total: --max-connections).',
+      labelNames: ['listener', 'reason'],
+      registers: [registry],
+    });
+    const connectionLimits = { maxPerPeer: limits.maxConnectionsPerPeer, maxTotal: limits.maxConnections };
+    const bindGrpc = async (server: grpc.Server, addr: ListenAddress, listener: string, flag: string): Promise<number> => {
+      const l = await listenGrpc(server, addr, transport.grpcCredentials(), connectionLimits, (reason: ConnectionRefusal) =>
+        connectionsRefused.inc({ listener, reason }),
+      ).catch((err: unknown) => {
+        throw listenError(flag, formatListen(addr), err);
+      });
+      closers.push(() => l.close());
+      return l.port;
+    };
+    const grpcServerOptions = {
+      'grpc.max_receive_message_length': limits.maxMessageBytes,
+      'grpc.max_concurrent_streams': limits.maxStreamsPerConnection,
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_permit_without_calls': 1,
+    };
     const store = new ModelStore();
     const recomputes = new Counter({
       name: 'proxima_assignment_recomputes_total',
@@ -195,7 +291,13 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
     });
 
     // The admin port comes first: /healthz answers from the first second, /readyz says what is pending.
-    const admin = new AdminServer({ registry, log, title: 'proxima serve' });
+    const admin = new AdminServer({
+      registry,
+      log,
+      title: 'proxima serve',
+      ...optional('token', options.adminTokenFile ? new TokenFile(options.adminTokenFile) : undefined),
+      maxDebugItems: limits.maxDebugItems,
+    });
     let sourceReady = false;
     admin.addReadiness(
       'source',
@@ -273,11 +375,7 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
     admin.addPage('/ui/traffic.svg', () => trafficMatrixSvg(store, trafficFlows()), 'image/svg+xml');
 
     // xDS (ADS SotW + Delta, per-type services) and LRS share one gRPC port.
-    const xdsServer = new grpc.Server({
-      'grpc.max_receive_message_length': 16 * 1024 * 1024,
-      'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_permit_without_calls': 1,
-    });
+    const xdsServer = new grpc.Server(grpcServerOptions);
     closers.push(() => shutdownGrpc(xdsServer));
     const xds = new XdsControlPlane({
       store,
@@ -285,6 +383,8 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       log,
       registry,
       buildOptions: { ...DEFAULT_BUILD_OPTIONS, ...optional('extprocAddress', options.extprocAddress) },
+      requestLimits: { maxResourceNames: limits.maxResourceNames, maxNameLength: limits.maxNameLength },
+      authorizer,
     });
     late.xds = xds;
     xds.register(xdsServer);
@@ -294,18 +394,36 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       xds.clients(),
     );
     // LRS (demand) and probe reports (RTT) arrive on the same port as xDS.
-    const lrs = new LoadReportingServer({ store, sink, log, registry, ...optional('reportingIntervalMs', options.lrsIntervalMs) });
+    const lrs = new LoadReportingServer({
+      store,
+      sink,
+      log,
+      registry,
+      ...optional('reportingIntervalMs', options.lrsIntervalMs),
+      limits: { maxLocalities: limits.maxLocalitiesPerReport },
+      maxNameLength: limits.maxNameLength,
+      maxMetricSeries: limits.maxMetricSeries,
+      authorizer,
+    });
     lrs.register(xdsServer);
     trafficFlows = () => lrs.flows();
     admin.addDebug('demand', 'learned demand per gateway node (req/s) and observed service time per node, per service', () =>
       lrs.snapshot(),
     );
-    const probes = new ProbeCollector({ store, sink, log, registry });
+    const probes = new ProbeCollector({
+      store,
+      sink,
+      log,
+      registry,
+      authorizer,
+      maxTrackedIds: limits.maxTrackedIds,
+      trackedIdTtlMs: limits.trackedIdTtlMs,
+    });
     probes.register(xdsServer);
     closers.push(() => probes.close());
     closers.push(() => lrs.close());
     admin.addDebug('probes', 'connected probe agents and their probe addresses', () => probes.agents());
-    const xdsPort = await bindGrpc(xdsServer, options.xdsListen, '--xds-listen');
+    const xdsPort = await bindGrpc(xdsServer, options.xdsListen, 'xds', '--xds-listen');
 
     // ext_proc: per-request endpoint picking for gateways that enable the filter.
     const extproc = new ExtProcServer({
@@ -315,12 +433,13 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       registry,
       failClosed: options.extprocFailClosed ?? false,
       shedWhenSaturated: options.extprocShed ?? false,
+      authorizer,
     });
-    const extprocServer = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_permit_without_calls': 1 });
+    const extprocServer = new grpc.Server(grpcServerOptions);
     extproc.register(extprocServer);
     closers.push(() => extproc.close());
     closers.push(() => shutdownGrpc(extprocServer));
-    const extprocPort = await bindGrpc(extprocServer, options.extprocListen, '--extproc-listen');
+    const extprocPort = await bindGrpc(extprocServer, options.extprocListen, 'extproc', '--extproc-listen');
     admin.addDebug('extproc', 'ext_proc picker state: in-flight and peak-EWMA latency per endpoint', () => extproc.snapshot());
 
     // Scheduler extender: filter/prioritize for new function pods from the same model.
@@ -330,6 +449,11 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       log,
       registry,
       ...(options.extenderServiceLabel ? { serviceLabel: options.extenderServiceLabel } : {}),
+      ...optional('tls', transport.reloader),
+      ...optional('token', options.extenderTokenFile ? new TokenFile(options.extenderTokenFile) : undefined),
+      trustDomain: options.tlsTrustDomain ?? 'cluster.local',
+      connectionLimits,
+      maxPending: limits.maxPendingPlacements,
     });
     closers.push(() => extender.close());
     const extenderAddr = await listenOrExplain('--extender-listen', options.extenderListen, () => extender.listen(options.extenderListen));
@@ -357,12 +481,18 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stdout.write(renderHelp(SERVE_SPEC));
     return 0;
   }
-  const log = createLogger({ level: str(o, 'log-level'), format: str(o, 'log-format') as 'json' | 'pretty' });
+  const log = createLogger({
+    level: str(o, 'log-level'),
+    format: str(o, 'log-format') as 'json' | 'pretty',
+    maxValueChars: num(o, 'log-max-value-chars'),
+  });
   // grpc-js prints its own errors (e.g. a failed bind) straight to stderr; every one of them that matters
   // reaches us through a callback and is reported once, so its lines go to the debug log.
   const grpcLog = log.child({ component: 'grpc-js' });
   grpc.setLogger({ error: (...args: unknown[]) => grpcLog.debug(args.map(String).join(' ')) });
   const options = serveOptionsFrom(o);
+  if (bool(o, 'example-backends') && options.tls)
+    throw new UsageError('--example-backends checks itself with a plaintext xDS client on loopback: use it without --tls-cert');
   const handle = await startServe(options, log);
   const closeAll: Array<() => Promise<void>> = [() => handle.close()];
   try {

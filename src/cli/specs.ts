@@ -17,6 +17,105 @@ export const COMMON_OPTIONS: readonly OptionSpec[] = [
     arg: 'FORMAT',
     description: 'json (one object per line) or pretty (human-readable).',
   },
+  {
+    name: 'log-max-value-chars',
+    kind: 'number',
+    default: 1024,
+    arg: 'CHARS',
+    description: 'Longer strings in a log event (peer-chosen names, errors) are cut to this length, so a line stays bounded.',
+  },
+];
+
+/** TLS, peer identity and the admin/extender tokens of `proxima serve`. */
+const SERVE_SECURITY_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'tls-cert',
+    kind: 'string',
+    arg: 'FILE',
+    description: 'PEM certificate (chain) of every gRPC listener and the extender. Re-read when it changes (cert-manager, Secret mounts).',
+  },
+  { name: 'tls-key', kind: 'string', arg: 'FILE', description: 'PEM private key of --tls-cert. Re-read with it.' },
+  {
+    name: 'tls-client-ca',
+    kind: 'string',
+    arg: 'FILE',
+    description:
+      'PEM CA bundle for client certificates: mutual TLS. gRPC clients must present a certificate from it, and reporters may speak only for the node their certificate names.',
+  },
+  {
+    name: 'tls-trust-domain',
+    kind: 'string',
+    default: 'cluster.local',
+    arg: 'DOMAIN',
+    description:
+      'SPIFFE trust domain of client identities: spiffe://DOMAIN/node/<node> (gateways, probe agents), spiffe://DOMAIN/scheduler.',
+  },
+  {
+    name: 'tls-reload-interval-ms',
+    kind: 'number',
+    default: 5000,
+    arg: 'MS',
+    description: 'Re-read the TLS files at least this often (their directories are also watched).',
+  },
+  {
+    name: 'insecure',
+    kind: 'boolean',
+    default: false,
+    description:
+      'Allow plaintext gRPC/extender listeners on non-loopback addresses (logged as a warning). Without it such a listener is an error.',
+  },
+  {
+    name: 'admin-token-file',
+    kind: 'string',
+    arg: 'FILE',
+    description:
+      'File holding the bearer token /debug/* and /ui then require of every client (Authorization: Bearer <token>); re-read when it changes. Unset: they answer loopback clients only.',
+  },
+  {
+    name: 'extender-token-file',
+    kind: 'string',
+    arg: 'FILE',
+    description: 'File holding a bearer token the extender accepts instead of the scheduler client certificate.',
+  },
+];
+
+/** Bounds on network input; defaults in src/limits.ts. */
+const SERVE_LIMIT_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'max-connections-per-peer',
+    kind: 'number',
+    default: 32,
+    arg: 'N',
+    description: 'Open connections per remote address and listener.',
+  },
+  { name: 'max-connections', kind: 'number', default: 4096, arg: 'N', description: 'Open connections per listener.' },
+  { name: 'max-streams-per-connection', kind: 'number', default: 100, arg: 'N', description: 'Concurrent gRPC streams per connection.' },
+  { name: 'max-message-bytes', kind: 'number', default: 4194304, arg: 'BYTES', description: 'Largest gRPC message accepted.' },
+  { name: 'max-resource-names', kind: 'number', default: 10000, arg: 'N', description: 'Resource names in one xDS request.' },
+  {
+    name: 'max-name-length',
+    kind: 'number',
+    default: 253,
+    arg: 'CHARS',
+    description: 'Longest node id, gateway node, locality or resource name accepted.',
+  },
+  { name: 'max-localities-per-report', kind: 'number', default: 1024, arg: 'N', description: 'Localities in one LRS cluster stats entry.' },
+  {
+    name: 'max-tracked-ids',
+    kind: 'number',
+    default: 10000,
+    arg: 'N',
+    description: 'Distinct ids of peers the model does not know (yet) kept in memory (LRU, expiring after 10 minutes unseen).',
+  },
+  { name: 'max-metric-series', kind: 'number', default: 10000, arg: 'N', description: 'Series of the per-flow LRS request counter.' },
+  { name: 'max-debug-items', kind: 'number', default: 500, arg: 'N', description: 'Items per /debug page (?offset=N pages on).' },
+  {
+    name: 'max-pending-placements',
+    kind: 'number',
+    default: 1000,
+    arg: 'N',
+    description: 'Pending placements the scheduler extender keeps.',
+  },
 ];
 
 export const SERVE_SPEC: CommandSpec = {
@@ -83,16 +182,17 @@ export const SERVE_SPEC: CommandSpec = {
     {
       name: 'xds-listen',
       kind: 'listen',
-      default: '0.0.0.0:18000',
+      default: '127.0.0.1:18000',
       arg: 'HOST:PORT',
-      description: 'gRPC listener for ADS, CDS/EDS/LDS/RDS and LRS. Port 0 picks a free port.',
+      description:
+        'gRPC listener for ADS, CDS/EDS/LDS/RDS, LRS and probe reports. Off loopback it needs --tls-cert/--tls-key or --insecure. Port 0 picks a free port.',
     },
     {
       name: 'extproc-listen',
       kind: 'listen',
-      default: '0.0.0.0:18001',
+      default: '127.0.0.1:18001',
       arg: 'HOST:PORT',
-      description: 'gRPC listener for the Envoy ext_proc endpoint picker. Port 0 picks a free port.',
+      description: 'gRPC listener for the Envoy ext_proc endpoint picker (TLS as --xds-listen). Port 0 picks a free port.',
     },
     {
       name: 'extproc-address',
@@ -105,9 +205,10 @@ export const SERVE_SPEC: CommandSpec = {
     {
       name: 'extender-listen',
       kind: 'listen',
-      default: '0.0.0.0:8888',
+      default: '127.0.0.1:8888',
       arg: 'HOST:PORT',
-      description: 'HTTP listener for the kube-scheduler extender. Port 0 picks a free port.',
+      description:
+        'HTTP(S) listener for the kube-scheduler extender. With --tls-client-ca it accepts only the scheduler identity (spiffe://<trust-domain>/scheduler) or --extender-token-file. Port 0 picks a free port.',
     },
     {
       name: 'extender-service-label',
@@ -119,9 +220,10 @@ export const SERVE_SPEC: CommandSpec = {
     {
       name: 'admin-listen',
       kind: 'listen',
-      default: '0.0.0.0:9090',
+      default: '127.0.0.1:9090',
       arg: 'HOST:PORT',
-      description: 'HTTP listener for /metrics, /healthz, /readyz, /debug/* and /ui. Port 0 picks a free port.',
+      description:
+        'HTTP listener for /metrics, /healthz, /readyz, /debug/* and /ui. /metrics, /healthz and /readyz are always open; /debug/* and /ui answer loopback clients (kubectl port-forward) or, with --admin-token-file, whoever sends the token. Port 0 picks a free port.',
     },
     {
       name: 'recompute-interval-ms',
@@ -150,9 +252,14 @@ export const SERVE_SPEC: CommandSpec = {
       description:
         'ext_proc: answer 429 when every candidate endpoint is at its concurrency limit, instead of queueing at the least loaded one.',
     },
+    ...SERVE_SECURITY_OPTIONS,
+    ...SERVE_LIMIT_OPTIONS,
     ...COMMON_OPTIONS,
   ],
   epilog: [
+    'Transport security: plaintext only on loopback (the default listen addresses); elsewhere give --tls-cert and --tls-key,',
+    'and --tls-client-ca for mutual TLS, where a gateway or probe agent may speak only for the node its client certificate',
+    'names (URI SAN spiffe://<trust-domain>/node/<name>). docs/security.md has the threat model and every bound.',
     'Gateways identify their node by node.locality.sub_zone of the xDS Node, else node.id.',
     'Example:',
     '  proxima serve --topology examples/topology.yaml --xds-listen 127.0.0.1:0 --admin-listen 127.0.0.1:0',
@@ -216,6 +323,26 @@ export const PROBE_SPEC: CommandSpec = {
       kind: 'listen',
       arg: 'HOST:PORT',
       description: 'Optional extra HTTP listener for /metrics, /healthz and /debug/peers only.',
+    },
+    {
+      name: 'tls-ca',
+      kind: 'string',
+      arg: 'FILE',
+      description: 'Dial the control plane over TLS, trusting this CA bundle. Unset: plaintext.',
+    },
+    {
+      name: 'tls-cert',
+      kind: 'string',
+      arg: 'FILE',
+      description:
+        'Client certificate for mutual TLS; its URI SAN spiffe://<trust-domain>/node/<--node> lets this agent report for its node. Re-read every 5 s.',
+    },
+    { name: 'tls-key', kind: 'string', arg: 'FILE', description: 'Private key of --tls-cert.' },
+    {
+      name: 'tls-server-name',
+      kind: 'string',
+      arg: 'NAME',
+      description: "Name the control plane certificate must carry when it is not --control-plane's host.",
     },
     ...COMMON_OPTIONS,
   ],

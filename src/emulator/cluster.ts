@@ -77,7 +77,8 @@ export class EmulatedCluster {
   }
 
   get adminUrl(): string {
-    return `http://${this.hostIp}:${this.ports.admin}`;
+    // The admin port stays on loopback (only this process reads it), so /debug and /ui need no token.
+    return `http://127.0.0.1:${this.ports.admin}`;
   }
 
   get xdsAddress(): string {
@@ -220,11 +221,13 @@ export class EmulatedCluster {
       '--xds-listen',
       this.xdsAddress,
       '--admin-listen',
-      `${this.hostIp}:${this.ports.admin}`,
+      `127.0.0.1:${this.ports.admin}`,
       '--extproc-listen',
       `${this.hostIp}:${this.ports.extproc}`,
       '--extender-listen',
       `${this.hostIp}:${this.ports.extender}`,
+      // With --netns the nodes reach serve on the bridge address: the emulated cluster's own network, plaintext by design.
+      ...(this.network ? ['--insecure'] : []),
       '--log-level',
       'warn',
       // A small cluster can afford faster feedback than the defaults (2 s each).

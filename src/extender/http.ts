@@ -1,5 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import type { TokenFile } from '../admin/token.js';
+import { listenFront, type ConnectionLimits, type FrontListener } from '../net/front-listener.js';
+import { identityFromSan } from '../tls/identity.js';
+import type { TlsReloader } from '../tls/reloader.js';
+import { followReloads, httpsServerOptions } from '../tls/server-credentials.js';
 import type { Registry } from 'prom-client';
 import type { ListenAddress } from '../config.js';
 import type { AssignmentEngine } from '../engine/assignments.js';
@@ -37,6 +43,15 @@ export interface ExtenderServerOptions {
   /** When every candidate would be filtered out, let all through (default true). */
   readonly failOpen?: boolean;
   readonly tuning?: Partial<ScoringTuning>;
+  /** HTTPS from these files; with a client CA, the scheduler's certificate (or `token`) is required. */
+  readonly tls?: TlsReloader;
+  /** A bearer token accepted instead of the scheduler's certificate. */
+  readonly token?: TokenFile;
+  /** Trust domain of the scheduler identity spiffe://<domain>/scheduler (default cluster.local). */
+  readonly trustDomain?: string;
+  readonly connectionLimits?: ConnectionLimits;
+  /** Pending placements kept at most (default 1000). */
+  readonly maxPending?: number;
 }
 
 export const DEFAULT_PENDING_TTL_MS = 120_000;
@@ -86,6 +101,8 @@ export class ExtenderServer {
   private readonly maxBodyBytes: number;
   private readonly requestTimeoutMs: number;
   private server: Server | undefined;
+  private front: FrontListener | undefined;
+  private stopFollowing: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reconcileScheduled = false;
   private readonly unsubscribe: () => void;
@@ -95,7 +112,7 @@ export class ExtenderServer {
     this.log = opts.log;
     this.metrics = createExtenderMetrics(opts.registry);
     this.nowMs = opts.nowMs ?? Date.now;
-    this.pending = new PendingPlacements(opts.pendingTtlMs ?? DEFAULT_PENDING_TTL_MS);
+    this.pending = new PendingPlacements(opts.pendingTtlMs ?? DEFAULT_PENDING_TTL_MS, opts.maxPending ?? 1000);
     this.reachability = new ReachabilityCache(opts.store, opts.modelCacheRefreshMs ?? 1000);
     this.rtt = new RttCache(opts.store, opts.modelCacheRefreshMs ?? 1000);
     this.prefix = (opts.pathPrefix ?? DEFAULT_EXTENDER_PATH_PREFIX).replace(/\/+$/, '');
@@ -105,24 +122,43 @@ export class ExtenderServer {
   }
 
   async listen(addr: ListenAddress): Promise<{ host: string; port: number }> {
-    const server = createServer({ requestTimeout: this.requestTimeoutMs + 1000, headersTimeout: this.requestTimeoutMs }, (req, res) =>
-      this.handle(req, res),
-    );
+    const timeouts = { requestTimeout: this.requestTimeoutMs + 1000, headersTimeout: this.requestTimeoutMs };
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    const tls = this.opts.tls;
+    // A client certificate is asked for but checked per request: the token is the other way in.
+    const server: Server = tls
+      ? createHttpsServer({ ...timeouts, ...httpsServerOptions(tls, false) }, onRequest)
+      : createServer(timeouts, onRequest);
+    if (tls) this.stopFollowing = followReloads(tls, server as unknown as { setSecureContext(o: object): void });
     server.keepAliveTimeout = 60_000;
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(addr.port, addr.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const limits = this.opts.connectionLimits ?? { maxPerPeer: 32, maxTotal: 4096 };
+    this.front = await listenFront(
+      addr,
+      limits,
+      (socket) => server.emit('connection', socket),
+      (reason) => this.metrics.connectionsRefused.inc({ reason }),
+    );
     const interval = Math.max(50, Math.min(5000, this.pending.ttlMs / 4));
     this.timer = setInterval(() => this.reconcile(), interval);
     this.timer.unref();
-    const a = server.address() as AddressInfo;
-    this.log.info({ host: a.address, port: a.port, prefix: this.prefix }, 'scheduler extender listening');
-    return { host: a.address, port: a.port };
+    this.log.info(
+      { host: this.front.host, port: this.front.port, prefix: this.prefix, tls: tls !== undefined },
+      'scheduler extender listening',
+    );
+    return { host: this.front.host, port: this.front.port };
+  }
+
+  /** With a client CA or a token configured, only the scheduler's certificate or the token gets in. */
+  private authorized(req: IncomingMessage): boolean {
+    const mutual = this.opts.tls?.material.ca !== undefined;
+    if (!mutual && !this.opts.token) return true;
+    if (this.opts.token?.accepts(req.headers.authorization)) return true;
+    if (!mutual) return false;
+    const socket = req.socket as TLSSocket;
+    if (!socket.authorized) return false;
+    const id = identityFromSan(socket.getPeerCertificate().subjectaltname, this.opts.trustDomain ?? 'cluster.local');
+    return id.kind === 'scheduler';
   }
 
   /** Pending placements for /debug/placements. */
@@ -152,13 +188,12 @@ export class ExtenderServer {
     this.pending.reconcile(() => 0, Infinity);
     publishPending(this.store, this.pending, services);
     this.metrics.placementsPending.set(0);
+    this.stopFollowing?.();
     const server = this.server;
     this.server = undefined;
     if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    server.closeAllConnections();
+    await this.front?.close();
   }
 
   private scheduleReconcile(): void {
@@ -215,6 +250,16 @@ export class ExtenderServer {
     if (req.method === 'GET' && path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       return;
+    }
+    if (!this.authorized(req)) {
+      fail(
+        new HttpError(
+          401,
+          'unauthorized',
+          'the scheduler extender needs the scheduler client certificate or Authorization: Bearer <token>',
+        ),
+      );
+      return this.discardRest(req);
     }
     if (verb === 'other')
       return fail(
@@ -336,7 +381,7 @@ export class ExtenderServer {
     });
     if (result.best !== undefined) {
       const best = result.scores.find((s) => s.node === result.best)!;
-      const touched = this.pending.place(
+      const placed = this.pending.place(
         {
           podKey: fp.key,
           pod: `${fp.namespace}/${fp.name}`,
@@ -347,9 +392,13 @@ export class ExtenderServer {
         },
         nowMs,
       );
-      this.metrics.placements.inc({ result: 'placed' });
-      this.metrics.placementsPending.set(this.pending.size);
-      publishPending(this.store, this.pending, touched);
+      if (placed) {
+        this.metrics.placements.inc({ result: 'placed' });
+        this.metrics.placementsPending.set(this.pending.size);
+        publishPending(this.store, this.pending, placed);
+      } else {
+        this.metrics.placements.inc({ result: 'refused' });
+      }
     }
     this.log.debug(
       { pod: `${fp.namespace}/${fp.name}`, service, mode: result.mode, currentMs: result.currentMs, best: result.best },

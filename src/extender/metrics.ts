@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type ExtenderVerb = 'filter' | 'prioritize' | 'other';
-export type ExtenderOutcome = 'ok' | 'passthrough' | 'bad_request' | 'too_large' | 'method_not_allowed' | 'not_found' | 'timeout' | 'error';
+export type ExtenderOutcome =
+  'ok' | 'passthrough' | 'bad_request' | 'too_large' | 'method_not_allowed' | 'not_found' | 'timeout' | 'error' | 'unauthorized';
 
 export interface ExtenderMetrics {
   readonly requests: Counter<'verb' | 'outcome'>;
@@ -10,6 +11,7 @@ export interface ExtenderMetrics {
   readonly failOpen: Counter;
   readonly placementsPending: Gauge;
   readonly placements: Counter<'result'>;
+  readonly connectionsRefused: Counter<'reason'>;
 }
 
 export function createExtenderMetrics(registry: Registry): ExtenderMetrics {
@@ -43,9 +45,15 @@ export function createExtenderMetrics(registry: Registry): ExtenderMetrics {
       help: 'Pods placed by prioritize that have not become ready endpoints yet.',
       registers: [registry],
     }),
+    connectionsRefused: new Counter({
+      name: 'proxima_extender_connections_refused_total',
+      help: 'Extender connections closed at accept, by reason (per_peer, total).',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     placements: new Counter({
       name: 'proxima_extender_placements_total',
-      help: 'Pending placements by result: placed (prioritize chose a node), fulfilled (a ready endpoint appeared there), expired (TTL passed first).',
+      help: 'Pending placements by result: placed (prioritize chose a node), fulfilled (a ready endpoint appeared there), expired (TTL passed first), refused (--max-pending-placements reached: the scores stand, the pod is not counted as pending).',
       labelNames: ['result'],
       registers: [registry],
     }),

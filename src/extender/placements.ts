@@ -34,16 +34,24 @@ export interface ReconcileResult {
 export class PendingPlacements {
   private readonly byPod = new Map<string, Placement>();
 
-  constructor(readonly ttlMs: number) {}
+  constructor(
+    readonly ttlMs: number,
+    /** Placements kept at most; a new pod beyond this is not recorded (a retried pod still is). */
+    readonly maxPending = Infinity,
+  ) {}
 
   get size(): number {
     return this.byPod.size;
   }
 
-  /** Record (or replace, on a scheduling retry) the likely placement of a pod. Returns touched services. */
-  place(p: Omit<Placement, 'placedAtMs' | 'expiresAtMs'>, nowMs: number): Set<string> {
-    const touched = new Set([p.service]);
+  /**
+   * Record (or replace, on a scheduling retry) the likely placement of a pod. Returns touched
+   * services, or undefined when `maxPending` placements are already kept.
+   */
+  place(p: Omit<Placement, 'placedAtMs' | 'expiresAtMs'>, nowMs: number): Set<string> | undefined {
     const old = this.byPod.get(p.podKey);
+    if (!old && this.byPod.size >= this.maxPending) return undefined;
+    const touched = new Set([p.service]);
     if (old) touched.add(old.service);
     this.byPod.set(p.podKey, { ...p, placedAtMs: nowMs, expiresAtMs: nowMs + this.ttlMs });
     return touched;

@@ -10,6 +10,7 @@ import { LoadTracker, type EndpointLoadSnapshot, type Slot } from './load-tracke
 import { createExtProcMetrics, type DecisionOutcome, type ExtProcMetrics } from './metrics.js';
 import { endpointKey, pick } from './picker.js';
 import { ServiceResolver } from './resolve.js';
+import type { NodeAuthorizer } from '../tls/authorizer.js';
 
 /**
  * `envoy.service.ext_proc.v3.ExternalProcessor/Process`: one bidirectional stream per HTTP request.
@@ -39,6 +40,8 @@ export interface ExtProcServerOptions {
   readonly maxFallbacks?: number;
   /** Demand observation hook: one call per routed request (for the demand estimator when LRS is absent). */
   readonly onRequest?: (gateway: string, service: string) => void;
+  /** With mutual TLS: x-proxima-node must name the node of the gateway's certificate, else it picks as an unknown gateway. */
+  readonly authorizer?: NodeAuthorizer;
   /** Called with each decision's duration in seconds (benchmarks; the histogram metric has it too). */
   readonly onDecision?: (seconds: number) => void;
 }
@@ -72,6 +75,7 @@ export class ExtProcServer {
   private readonly shed: boolean;
   private readonly maxFallbacks: number;
   private readonly onRequest: ((gateway: string, service: string) => void) | undefined;
+  private readonly authorizer: NodeAuthorizer | undefined;
   private readonly onDecision: ((seconds: number) => void) | undefined;
   private readonly resolver: ServiceResolver;
   private readonly streams = new Set<StreamState>();
@@ -93,6 +97,7 @@ export class ExtProcServer {
     this.shed = opts.shedWhenSaturated ?? false;
     this.maxFallbacks = opts.maxFallbacks ?? 3;
     this.onRequest = opts.onRequest;
+    this.authorizer = opts.authorizer;
     this.onDecision = opts.onDecision;
     this.tracker = new LoadTracker({ decayMs: opts.ewmaDecayMs ?? 10_000, defaultCostMs: opts.store.defaults.serviceTimeMs });
     this.resolver = new ServiceResolver(opts.store);
@@ -249,7 +254,8 @@ export class ExtProcServer {
   private decide(state: StreamState, msg: DecodedRequest): void {
     const started = performance.now();
     const headers = msg.headers ?? NO_HEADERS;
-    const gateway = headers.get(HEADER_NODE) || firstMetadata(state.call.metadata, HEADER_NODE) || UNKNOWN_GATEWAY;
+    const claimed = headers.get(HEADER_NODE) || firstMetadata(state.call.metadata, HEADER_NODE) || UNKNOWN_GATEWAY;
+    const gateway = this.authorizer?.check(state.call, claimed, 'extproc').ok === false ? UNKNOWN_GATEWAY : claimed;
     const resolved = this.resolver.resolve(headers, this.rng);
     if (!resolved) {
       return this.outcome(

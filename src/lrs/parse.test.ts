@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gatewayNodeOf, parseClusterStats, type RawClusterStats } from './parse.js';
+import { DEFAULT_LRS_LIMITS, gatewayNodeOf, parseClusterStats, UNKNOWN_LOCALITY, type RawClusterStats } from './parse.js';
 
 const knownService = (s: string) => s === 'default/hello';
 const knownNode = (n: string) => ['edge-1', 'edge-2'].includes(n);
@@ -67,4 +67,13 @@ test('localities on unknown nodes are counted but kept for demand', () => {
   assert.ok('ok' in p);
   assert.equal(p.unknownLocalities, 1);
   assert.equal(p.ok.localities[0]!.issued, 200);
+  assert.equal(p.ok.localities[0]!.node, UNKNOWN_LOCALITY, 'the unknown name itself is not kept');
+});
+
+test('more localities than maxLocalities reject the cluster stats', () => {
+  const many = stats({ upstream_locality_stats: Array.from({ length: 5 }, () => ({ locality: { sub_zone: 'edge-1' } })) });
+  const p = parseClusterStats(many, knownService, knownNode, { ...DEFAULT_LRS_LIMITS, maxLocalities: 4 });
+  assert.ok('rejected' in p);
+  assert.equal(p.rejected, 'too_many_localities');
+  assert.ok('ok' in parseClusterStats(many, knownService, knownNode, { ...DEFAULT_LRS_LIMITS, maxLocalities: 5 }));
 });

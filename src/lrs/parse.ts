@@ -3,7 +3,19 @@
  * or a reason the cluster's stats were rejected. A rejected cluster contributes nothing.
  */
 
-export type LrsRejectReason = 'no_node' | 'unknown_cluster' | 'zero_interval' | 'negative_count' | 'absurd_value' | 'unknown_locality';
+export type LrsRejectReason =
+  | 'no_node'
+  | 'unknown_cluster'
+  | 'zero_interval'
+  | 'negative_count'
+  | 'absurd_value'
+  | 'unknown_locality'
+  | 'too_many_localities'
+  | 'name_too_long'
+  | 'identity_refused';
+
+/** What localities on nodes the model does not know are counted under: their names are not kept. */
+export const UNKNOWN_LOCALITY = '(unknown)';
 
 export interface LocalityLoad {
   /** Locality sub_zone = the node the upstream endpoints run on. */
@@ -29,9 +41,16 @@ export interface LrsLimits {
   readonly maxInProgress: number;
   /** Report intervals above this are absurd (a client that never reset its counters). */
   readonly maxIntervalMs: number;
+  /** More localities than this in one cluster's stats reject them. */
+  readonly maxLocalities: number;
 }
 
-export const DEFAULT_LRS_LIMITS: LrsLimits = Object.freeze({ maxRps: 1e7, maxInProgress: 1e7, maxIntervalMs: 3_600_000 });
+export const DEFAULT_LRS_LIMITS: LrsLimits = Object.freeze({
+  maxRps: 1e7,
+  maxInProgress: 1e7,
+  maxIntervalMs: 3_600_000,
+  maxLocalities: 1024,
+});
 
 /** Raw shapes as @grpc/proto-loader delivers them (keepCase, longs as strings, no defaults). */
 export interface RawDuration {
@@ -99,6 +118,7 @@ export function parseClusterStats(
   const intervalMs = durationMs(cs.load_report_interval);
   if (!Number.isFinite(intervalMs) || intervalMs <= 0) return { rejected: 'zero_interval', name };
   if (intervalMs > limits.maxIntervalMs) return { rejected: 'absurd_value', name };
+  if ((cs.upstream_locality_stats?.length ?? 0) > limits.maxLocalities) return { rejected: 'too_many_localities', name };
   const localities: LocalityLoad[] = [];
   let unknownLocalities = 0;
   for (const u of cs.upstream_locality_stats ?? []) {
@@ -117,8 +137,10 @@ export function parseClusterStats(
     if (l.issued / seconds > limits.maxRps || (l.succeeded + l.errors) / seconds > limits.maxRps || l.inProgress > limits.maxInProgress) {
       return { rejected: 'absurd_value', name };
     }
-    if (!knownNode(l.node)) unknownLocalities++;
-    localities.push(l);
+    if (!knownNode(l.node)) {
+      unknownLocalities++;
+      localities.push({ ...l, node: UNKNOWN_LOCALITY });
+    } else localities.push(l);
   }
   return { ok: { service: name, intervalMs, localities }, unknownLocalities };
 }

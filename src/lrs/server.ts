@@ -9,6 +9,7 @@ import {
   DEFAULT_LRS_LIMITS,
   gatewayNodeOf,
   parseClusterStats,
+  UNKNOWN_LOCALITY,
   type ClusterLoad,
   type LrsLimits,
   type LrsRejectReason,
@@ -16,6 +17,7 @@ import {
   type RawNode,
 } from './parse.js';
 import { onStreamDone } from '../util/grpc-stream.js';
+import type { NodeAuthorizer } from '../tls/authorizer.js';
 
 export function createLrsMetrics(registry: Registry) {
   const registers = [registry];
@@ -30,7 +32,7 @@ export function createLrsMetrics(registry: Registry) {
     }),
     rejected: new Counter({
       name: 'proxima_lrs_rejected_total',
-      help: 'LRS streams or cluster stats rejected, by reason (no_node, unknown_cluster, zero_interval, negative_count, absurd_value, unknown_locality).',
+      help: 'LRS streams or cluster stats rejected, by reason (no_node, unknown_cluster, zero_interval, negative_count, absurd_value, unknown_locality, too_many_localities, name_too_long, identity_refused).',
       labelNames: ['reason'],
       registers,
     }),
@@ -38,6 +40,11 @@ export function createLrsMetrics(registry: Registry) {
       name: 'proxima_lrs_requests_total',
       help: 'Requests completed (succeeded or failed) as gateways report them over LRS, by gateway node, serving node and service: rate() gives the gateway → node traffic matrix.',
       labelNames: ['gateway', 'node', 'service'],
+      registers,
+    }),
+    seriesRefused: new Counter({
+      name: 'proxima_lrs_series_refused_total',
+      help: 'Completed requests not counted in proxima_lrs_requests_total because it already has --max-metric-series series.',
       registers,
     }),
     demandUpdates: new Counter({
@@ -72,6 +79,12 @@ export interface LoadReportingServerOptions {
   /** Time constant when demand rises (default: half the reporting interval). */
   readonly demandRiseTauMs?: number;
   readonly limits?: Partial<LrsLimits>;
+  /** Longest gateway node name accepted (default 253). */
+  readonly maxNameLength?: number;
+  /** Series of proxima_lrs_requests_total (default 10,000); gateways the model does not know share one label. */
+  readonly maxMetricSeries?: number;
+  /** With mutual TLS: a gateway reports only for the node its certificate names. */
+  readonly authorizer?: NodeAuthorizer;
 }
 
 interface LoadStatsRequest {
@@ -102,6 +115,10 @@ export class LoadReportingServer {
   readonly demand: DemandModel;
   private readonly priorCompletions: number;
   private readonly calls = new Set<Stream>();
+  private readonly series = new Set<string>();
+  private readonly maxNameLength: number;
+  private readonly maxSeries: number;
+  private readonly authorizer: NodeAuthorizer | undefined;
   private nextSource = 0;
   private decayTimer: NodeJS.Timeout | undefined;
 
@@ -114,6 +131,9 @@ export class LoadReportingServer {
     if (!(this.intervalMs > 0)) throw new RangeError('reportingIntervalMs must be > 0');
     this.limits = { ...DEFAULT_LRS_LIMITS, ...opts.limits };
     this.priorCompletions = opts.priorCompletions ?? 200;
+    this.maxNameLength = opts.maxNameLength ?? 253;
+    this.maxSeries = opts.maxMetricSeries ?? 10_000;
+    this.authorizer = opts.authorizer;
     this.metrics = createLrsMetrics(opts.registry);
     this.demand = new DemandModel({
       tauMs: opts.demandTauMs ?? 3 * this.intervalMs,
@@ -160,6 +180,12 @@ export class LoadReportingServer {
             call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'the first LoadStatsRequest must carry node' });
             return;
           }
+          const refusal = this.refusal(call, gateway, req.node?.id);
+          if (refusal) {
+            this.log.warn({ gateway: gateway.slice(0, 64), error: refusal.message }, 'LRS: stream refused');
+            call.emit('error', { code: refusal.code, details: refusal.message });
+            return;
+          }
           this.log.info({ gateway, nodeId: req.node?.id }, 'LRS stream from gateway');
           call.write({
             send_all_clusters: true,
@@ -172,6 +198,38 @@ export class LoadReportingServer {
       }
     });
     onStreamDone(call, done);
+  }
+
+  /** Why the first request's node cannot be accepted, if it cannot. */
+  private refusal(call: Stream, gateway: string, nodeId: string | undefined): { code: grpc.status; message: string } | undefined {
+    const longest = Math.max(gateway.length, nodeId?.length ?? 0);
+    if (longest > this.maxNameLength) {
+      this.reject('name_too_long');
+      return {
+        code: grpc.status.INVALID_ARGUMENT,
+        message: `node id or locality.sub_zone is ${longest} characters long; at most ${this.maxNameLength} (--max-name-length)`,
+      };
+    }
+    const auth = this.authorizer?.check(call, gateway, 'lrs');
+    if (auth && !auth.ok) {
+      this.reject('identity_refused');
+      return { code: grpc.status.PERMISSION_DENIED, message: `LRS for node "${gateway}" refused: ${auth.message}` };
+    }
+    return undefined;
+  }
+
+  /** Count completed requests of one flow, within the series budget. */
+  private countFlow(gateway: string, node: string, service: string, done: number): void {
+    const labels = { gateway: this.store.hasNode(gateway) ? gateway : UNKNOWN_LOCALITY, node, service };
+    const key = `${labels.gateway}\u0000${node}\u0000${service}`;
+    if (!this.series.has(key)) {
+      if (this.series.size >= this.maxSeries) {
+        this.metrics.seriesRefused.inc(done);
+        return;
+      }
+      this.series.add(key);
+    }
+    this.metrics.flowRequests.inc(labels, done);
   }
 
   private reject(reason: LrsRejectReason, n = 1): void {
@@ -191,14 +249,14 @@ export class LoadReportingServer {
       if ('rejected' in p) {
         this.reject(p.rejected);
         this.metrics.clusters.inc({ outcome: 'rejected' });
-        this.log.debug({ gateway, cluster: p.name, reason: p.rejected }, 'LRS: cluster stats rejected');
+        this.log.debug({ gateway, cluster: p.name.slice(0, 256), reason: p.rejected }, 'LRS: cluster stats rejected');
         continue;
       }
       if (p.unknownLocalities > 0) this.reject('unknown_locality', p.unknownLocalities);
       this.metrics.clusters.inc({ outcome: 'accepted' });
       for (const l of p.ok.localities) {
         const done = l.succeeded + l.errors;
-        if (done > 0) this.metrics.flowRequests.inc({ gateway, node: l.node, service: p.ok.service }, done);
+        if (done > 0) this.countFlow(gateway, l.node, p.ok.service, done);
       }
       loads.push(p.ok);
     }
@@ -212,7 +270,8 @@ export class LoadReportingServer {
     for (const service of services) {
       if (!this.store.service(service)) continue;
       const demand = new Map<string, number>();
-      for (const [g, rps] of this.demand.demandByGateway(service)) demand.set(g, round(rps, RPS_STEP));
+      // Gateways on nodes the model does not know get the even assignment: their (unverifiable) demand steers nothing.
+      for (const [g, rps] of this.demand.demandByGateway(service)) if (this.store.hasNode(g)) demand.set(g, round(rps, RPS_STEP));
       const times = new Map<string, number>();
       const completed = this.demand.completedByNode(service);
       const prior = this.store.defaults.serviceTimeMs;

@@ -9,6 +9,7 @@ import { createProbeMetrics, type ProbeMetrics } from './metrics.js';
 import { HttpProber, tcpConnectMs } from './prober.js';
 import type { PeerListMsg, PeerMsg, RttRowMsg } from './protocol.js';
 import { ReportClient } from './report-client.js';
+import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
 import { selectPeers } from './selection.js';
 import type { BackoffOptions } from './backoff.js';
 
@@ -44,6 +45,10 @@ export interface ProbeAgentOptions {
   readonly registry: Registry;
   readonly nowMs?: () => number;
   readonly rng?: () => number;
+  /** Credentials for the report stream (default plaintext). */
+  readonly credentials?: ChannelCredentials;
+  /** Extra channel options for the report stream. */
+  readonly channelOptions?: ChannelOptions;
 }
 
 interface PeerState {
@@ -151,6 +156,8 @@ export class ProbeAgent {
           if (up) this.sendReport(this.fullRows());
         },
         onAttempt: () => this.metrics.reconnects.inc(),
+        ...(this.opts.credentials ? { credentials: this.opts.credentials } : {}),
+        ...(this.opts.channelOptions ? { channelOptions: this.opts.channelOptions } : {}),
       });
       this.client.start();
     }

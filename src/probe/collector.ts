@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import * as grpcjs from '@grpc/grpc-js';
+import { LRUCache } from 'lru-cache';
+import type { NodeAuthorizer } from '../tls/authorizer.js';
 import type { MeasurementSink } from '../model/sink.js';
 import type * as grpc from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
@@ -24,6 +27,12 @@ export interface ProbeCollectorOptions {
   readonly maxRowsPerReport?: number;
   /** Coalesce peer-list pushes after model changes for this long (default 50 ms). */
   readonly pushDelayMs?: number;
+  /** With mutual TLS: an agent says hello only for the node its certificate names. */
+  readonly authorizer?: NodeAuthorizer;
+  /** Agents on nodes the model does not know (yet) are remembered in an LRU this big (default 10,000)… */
+  readonly maxTrackedIds?: number;
+  /** …for this long without a new hello (default 10 minutes). */
+  readonly trackedIdTtlMs?: number;
 }
 
 type Stream = grpc.ServerDuplexStream<AgentMsg, ControlMsg>;
@@ -56,7 +65,11 @@ export class ProbeCollector {
   private readonly intervalMs: number;
   private readonly pushDelayMs: number;
   private readonly streams = new Set<AgentStream>();
+  /** Probe addresses of agents on known nodes: what peer lists are made of. */
   private readonly addresses = new Map<string, string>();
+  /** Agents on nodes the model does not know yet (a Node object may arrive after its agent). */
+  private readonly waiting: LRUCache<string, string>;
+  private readonly authorizer: NodeAuthorizer | undefined;
   private readonly lastReport = new Map<string, number>();
   private membershipKey = '';
   private pushTimer: NodeJS.Timeout | undefined;
@@ -75,6 +88,8 @@ export class ProbeCollector {
     };
     this.intervalMs = opts.probeIntervalMs ?? 0;
     this.pushDelayMs = opts.pushDelayMs ?? 50;
+    this.authorizer = opts.authorizer;
+    this.waiting = new LRUCache<string, string>({ max: opts.maxTrackedIds ?? 10_000, ttl: opts.trackedIdTtlMs ?? 600_000 });
   }
 
   /** Serve proxima.probe.v1.ProbeService on `server` (the xDS port) and follow model changes. */
@@ -148,16 +163,24 @@ export class ProbeCollector {
       const h = validateHello(msg.hello);
       if ('error' in h) {
         this.reject('bad_hello');
-        this.log.warn({ error: h.error }, 'probe collector: bad hello');
+        this.log.warn({ error: h.error.slice(0, 512) }, 'probe collector: bad hello');
+        return;
+      }
+      const auth = this.authorizer?.check(s.call, h.node, 'probe');
+      if (auth && !auth.ok) {
+        this.reject('identity_refused');
+        this.log.warn({ node: h.node, error: auth.message }, 'probe collector: hello refused');
+        s.call.emit('error', { code: grpcjs.status.PERMISSION_DENIED, details: `hello for node "${h.node}" refused: ${auth.message}` });
         return;
       }
       s.node = h.node;
       s.sentVersion = undefined;
       if (!this.store.hasNode(h.node)) {
         this.reject('unknown_node');
+        this.waiting.set(h.node, h.probeAddress);
+        this.metrics.waiting.set(this.waiting.size);
         this.log.warn({ node: h.node }, 'probe collector: hello from a node the model does not know (yet)');
-      }
-      if (this.addresses.get(h.node) !== h.probeAddress) {
+      } else if (this.addresses.get(h.node) !== h.probeAddress) {
         this.addresses.set(h.node, h.probeAddress);
         this.log.info({ node: h.node, probeAddress: h.probeAddress }, 'probe agent registered');
         this.schedulePush();
@@ -211,8 +234,25 @@ export class ProbeCollector {
     this.pushTimer.unref();
   }
 
+  /** Agents of nodes that joined the model start counting; those of nodes that left wait again. */
+  private followMembership(): void {
+    for (const [node, address] of this.waiting.entries()) {
+      if (!this.store.hasNode(node)) continue;
+      this.waiting.delete(node);
+      this.addresses.set(node, address);
+    }
+    for (const [node, address] of [...this.addresses]) {
+      if (this.store.hasNode(node)) continue;
+      this.addresses.delete(node);
+      this.lastReport.delete(node);
+      this.waiting.set(node, address);
+    }
+    this.metrics.waiting.set(this.waiting.size);
+  }
+
   /** Send a new list to every agent whose list changed; cheap when membership did not change. */
   private pushAll(): void {
+    this.followMembership();
     const names = this.store.nodeNames().sort();
     const key = JSON.stringify([names, [...this.addresses].sort(([a], [b]) => (a < b ? -1 : 1))]);
     if (key === this.membershipKey) return;

@@ -75,6 +75,11 @@ export function createProbeCollectorMetrics(registry: Registry) {
   const registers = [registry];
   return {
     agents: new Gauge({ name: 'proxima_probe_collector_agents', help: 'Probe agents with an open report stream.', registers }),
+    waiting: new Gauge({
+      name: 'proxima_probe_collector_waiting_agents',
+      help: 'Agents on nodes the model does not know (yet), remembered in an LRU of --max-tracked-ids entries.',
+      registers,
+    }),
     reports: new Counter({
       name: 'proxima_probe_collector_reports_total',
       help: 'Probe reports received, by outcome (accepted, rejected).',

@@ -25,6 +25,10 @@ export interface ReportClientOptions {
   readonly onConnected: (connected: boolean) => void;
   /** A (re)connection attempt starts. */
   readonly onAttempt?: () => void;
+  /** How to reach the control plane (default plaintext). */
+  readonly credentials?: grpc.ChannelCredentials;
+  /** Extra channel options (e.g. grpc.ssl_target_name_override). */
+  readonly channelOptions?: grpc.ChannelOptions;
 }
 
 /**
@@ -41,9 +45,10 @@ export class ReportClient {
   private closed = false;
 
   constructor(private readonly opts: ReportClientOptions) {
-    this.client = new (probeProtos().Client)(opts.target, grpc.credentials.createInsecure(), {
+    this.client = new (probeProtos().Client)(opts.target, opts.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.initial_reconnect_backoff_ms': 250,
       'grpc.max_reconnect_backoff_ms': 5000,
+      ...opts.channelOptions,
     });
   }
 

@@ -73,3 +73,21 @@ test('an unreachable row needs no samples and keeps its age', () => {
   );
   assert.deepEqual(v.rows, [{ to: 'b', rttMs: 0, reachable: false, ageMs: 3000 }]);
 });
+
+test('a hello may not point peers at link-local, multicast or unspecified addresses', () => {
+  for (const a of [
+    '169.254.169.254:80',
+    '[fe80::1]:8095',
+    '0.0.0.0:8095',
+    '224.0.0.1:8095',
+    '255.255.255.255:1',
+    '[::]:8095',
+    '[ff02::1]:1',
+  ]) {
+    const h = validateHello({ node: 'edge-1', probe_address: a });
+    assert.ok('error' in h, `${a} must be refused`);
+  }
+  for (const a of ['10.0.0.1:8095', '127.0.3.1:8095', '[fd00::1]:8095', 'node-1.example:8095']) {
+    assert.ok(!('error' in validateHello({ node: 'edge-1', probe_address: a })), `${a} is a node address`);
+  }
+});

@@ -7,6 +7,7 @@ import type { HelloMsg, ReportMsg, RttRowMsg } from './protocol.js';
 
 export type ProbeRejectReason =
   | 'bad_hello'
+  | 'identity_refused'
   | 'no_hello'
   | 'unknown_node'
   | 'node_mismatch'
@@ -62,7 +63,26 @@ export function validateHello(h: HelloMsg | null | undefined): { node: string; p
   if (!ADDRESS.test(probeAddress)) return { error: `hello.probe_address "${probeAddress}" is not host:port` };
   const port = Number(probeAddress.slice(probeAddress.lastIndexOf(':') + 1));
   if (!(port > 0 && port <= 65535)) return { error: `hello.probe_address "${probeAddress}" has no valid port` };
+  const host = probeAddress.slice(0, probeAddress.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  if (!probeableHost(host))
+    return { error: `hello.probe_address "${probeAddress}" is link-local, multicast or unspecified: not a node address` };
   return { node, probeAddress };
+}
+
+/**
+ * Peers are told to send HTTP probes to this host: never a link-local address (169.254.0.0/16 holds
+ * cloud metadata services; fe80::/10), a multicast or broadcast one, or the unspecified address.
+ */
+export function probeableHost(host: string): boolean {
+  const h = host.toLowerCase();
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}$/.exec(h.replace(/^::ffff:/, ''));
+  if (v4) {
+    const a = Number(v4[1]);
+    const b = Number(v4[2]);
+    return !(a === 0 || (a === 169 && b === 254) || a >= 224);
+  }
+  if (h.includes(':')) return !(h === '::' || /^fe[89ab]/.test(h) || h.startsWith('ff'));
+  return true;
 }
 
 function toNumber(v: string | number | undefined): number {

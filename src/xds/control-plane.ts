@@ -19,7 +19,8 @@ import {
 } from './resources/extproc.js';
 import { buildCluster, buildEndpoints as defaultBuildEndpoints, buildShared as defaultBuildShared } from './resources/index.js';
 import { DEFAULT_BUILD_OPTIONS, TypeUrl, type BuildOptions, type ProtoResource, type ResourceBuilders } from './resources/types.js';
-import type { NodeMessage } from './server/stream.js';
+import type { NodeMessage, RequestLimits } from './server/stream.js';
+import type { NodeAuthorizer } from '../tls/authorizer.js';
 import { XdsServer, type ClientInfo, type XdsServerStats } from './server/xds-server.js';
 
 /** Variant of the gateway resources served to Envoy gateways that opt into ext_proc picking. */
@@ -43,6 +44,10 @@ export interface XdsControlPlaneOptions {
   readonly builders?: ResourceBuilders;
   /** Metrics to use instead of creating them in `registry` (when several planes share one). */
   readonly metrics?: XdsMetrics;
+  /** Bounds on xDS requests (default DEFAULT_REQUEST_LIMITS). */
+  readonly requestLimits?: Partial<RequestLimits>;
+  /** With mutual TLS: binds each stream's gateway node to its client certificate. */
+  readonly authorizer?: NodeAuthorizer;
 }
 
 const SHARED_KINDS = [TypeUrl.Listener, TypeUrl.RouteConfiguration, TypeUrl.Cluster] as const;
@@ -133,6 +138,8 @@ export class XdsControlPlane {
       changeOriginMs: () => this.publishingOriginMs,
       unknownKey: UNKNOWN_GATEWAY,
       variantOf: extprocVariantOf,
+      ...(options.requestLimits ? { limits: options.requestLimits } : {}),
+      ...(options.authorizer ? { authorizer: options.authorizer } : {}),
     });
     this.unsubscribe.push(this.store.onChange((c) => this.onModelChange(c)));
     this.unsubscribe.push(this.engine.onChange((c) => this.onAssignmentChange(c)));

@@ -17,7 +17,16 @@ export function typeLabel(typeUrl: string): string {
   }
 }
 
-export type MalformedReason = 'unknown_type_url' | 'type_url_mismatch' | 'stale_nonce' | 'unknown_nonce' | 'missing_node' | 'bad_request';
+export type MalformedReason =
+  | 'unknown_type_url'
+  | 'type_url_mismatch'
+  | 'stale_nonce'
+  | 'unknown_nonce'
+  | 'missing_node'
+  | 'bad_request'
+  | 'too_many_names'
+  | 'name_too_long'
+  | 'identity_refused';
 
 export interface XdsMetrics {
   /** Open streams by API (ads, cds, eds, lds, rds) and flavor (sotw, delta). */

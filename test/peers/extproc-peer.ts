@@ -178,8 +178,8 @@ export async function runPython(
 /** A grpc-js client stream speaking raw ProcessingRequest / ProcessingResponse bytes. */
 export class RawExtProcClient {
   private readonly client: grpc.Client;
-  constructor(target: string) {
-    this.client = new grpc.Client(target, grpc.credentials.createInsecure());
+  constructor(target: string, credentials = grpc.credentials.createInsecure(), options: grpc.ChannelOptions = {}) {
+    this.client = new grpc.Client(target, credentials, options);
   }
   open(metadata = new grpc.Metadata()): RawStream {
     const call = this.client.makeBidiStreamRequest<Buffer, Buffer>(

@@ -6,6 +6,17 @@ import { typeLabel, type MalformedReason, type XdsMetrics } from '../metrics.js'
 import { TypeUrl } from '../resources/types.js';
 import type { FlowControl, FlowParticipant } from './flow.js';
 import { TypeState, type NackRecord } from './type-state.js';
+import type { NodeAuthorizer } from '../../tls/authorizer.js';
+
+/** Bounds on what one xDS request may carry. */
+export interface RequestLimits {
+  /** Resource names one type of one stream may subscribe to. */
+  readonly maxResourceNames: number;
+  /** Longest node id, gateway node or resource name. */
+  readonly maxNameLength: number;
+}
+
+export const DEFAULT_REQUEST_LIMITS: RequestLimits = Object.freeze({ maxResourceNames: 10_000, maxNameLength: 253 });
 
 /** Envoy's `config.core.v3.Node` as proto-loader decodes it (keepCase, defaults off). */
 export interface NodeMessage {
@@ -41,6 +52,15 @@ export interface StreamContext {
   readonly variantOf?: (node: NodeMessage, gatewayNode: string) => string | undefined;
   readonly flow: FlowControl;
   readonly onClose: (stream: XdsStream) => void;
+  readonly limits: RequestLimits;
+  /** With mutual TLS: the gateway node must be the one the client certificate names. */
+  readonly authorizer?: NodeAuthorizer;
+}
+
+interface NamedRequest extends RequestCommon {
+  readonly resource_names?: readonly string[];
+  readonly resource_names_subscribe?: readonly string[];
+  readonly initial_resource_versions?: Readonly<Record<string, string>>;
 }
 
 /** The gateway node of an xDS client: `locality.sub_zone` when set, else `id` (docs/architecture.md, "xDS: resources and names"). */
@@ -235,6 +255,7 @@ export abstract class XdsStream implements FlowParticipant {
         return;
       }
       let state = this.types.get(typeUrl);
+      if (!this.withinLimits(req as NamedRequest, state)) return;
       if (!state) this.types.set(typeUrl, (state = new TypeState(typeUrl)));
       this.handle(state, req);
     } catch (err) {
@@ -242,6 +263,33 @@ export abstract class XdsStream implements FlowParticipant {
       this.log.error({ err }, 'xDS request handling failed');
       this.fail(grpc.status.INTERNAL, `request handling failed: ${(err as Error).message}`);
     }
+  }
+
+  /** Refuse (and end the stream) a request naming too many resources or an over-long name. */
+  private withinLimits(req: NamedRequest, state: TypeState | undefined): boolean {
+    const { maxResourceNames, maxNameLength } = this.ctx.limits;
+    const names = req.resource_names ?? req.resource_names_subscribe ?? [];
+    const initial = req.initial_resource_versions ? Object.keys(req.initial_resource_versions) : [];
+    const held = req.resource_names_subscribe ? (state?.names.size ?? 0) : 0;
+    if (names.length + held > maxResourceNames || initial.length > maxResourceNames) {
+      this.ctx.metrics.malformed.inc({ reason: 'too_many_names' });
+      this.fail(
+        grpc.status.RESOURCE_EXHAUSTED,
+        `a stream may subscribe to at most ${maxResourceNames} resources of a type (--max-resource-names); this request names ${names.length + held}`,
+      );
+      return false;
+    }
+    for (const list of [names, initial])
+      for (const n of list)
+        if (n.length > maxNameLength) {
+          this.ctx.metrics.malformed.inc({ reason: 'name_too_long' });
+          this.fail(
+            grpc.status.INVALID_ARGUMENT,
+            `a resource name is ${n.length} characters long; at most ${maxNameLength} (--max-name-length)`,
+          );
+          return false;
+        }
+    return true;
   }
 
   /** Cache the node from the first request; the first request must carry one. */
@@ -252,6 +300,21 @@ export abstract class XdsStream implements FlowParticipant {
     if (!node || gateway === '') {
       this.ctx.metrics.malformed.inc({ reason: 'missing_node' });
       this.fail(grpc.status.INVALID_ARGUMENT, 'the first request on an xDS stream must carry node with id (or locality.sub_zone)');
+      return false;
+    }
+    const longest = Math.max(gateway.length, node.id?.length ?? 0);
+    if (longest > this.ctx.limits.maxNameLength) {
+      this.ctx.metrics.malformed.inc({ reason: 'name_too_long' });
+      this.fail(
+        grpc.status.INVALID_ARGUMENT,
+        `node id or locality.sub_zone is ${longest} characters long; at most ${this.ctx.limits.maxNameLength} (--max-name-length)`,
+      );
+      return false;
+    }
+    const auth = this.ctx.authorizer?.check(this.call, gateway, 'xds');
+    if (auth && !auth.ok) {
+      this.ctx.metrics.malformed.inc({ reason: 'identity_refused' });
+      this.fail(grpc.status.PERMISSION_DENIED, `xDS stream for node "${gateway}" refused: ${auth.message}`);
       return false;
     }
     this.nodeId = node.id ?? '';

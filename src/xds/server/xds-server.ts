@@ -8,7 +8,16 @@ import { DeltaStream } from './delta.js';
 import { FlowControl, type FlowLimits } from './flow.js';
 import { deserializeDiscoveryRequest } from './request.js';
 import { SotwStream } from './sotw.js';
-import type { ApiName, Flavor, NodeMessage, StreamContext, XdsStream } from './stream.js';
+import {
+  DEFAULT_REQUEST_LIMITS,
+  type ApiName,
+  type Flavor,
+  type NodeMessage,
+  type RequestLimits,
+  type StreamContext,
+  type XdsStream,
+} from './stream.js';
+import type { NodeAuthorizer } from '../../tls/authorizer.js';
 
 export interface ClientTypeInfo {
   readonly type: string;
@@ -56,6 +65,8 @@ export interface XdsServerOptions {
   readonly flowLimits?: FlowLimits;
   /** Picks the resource variant a client sees from its first Node (default: none, plain resources). */
   readonly variantOf?: (node: NodeMessage, gatewayNode: string) => string | undefined;
+  readonly limits?: Partial<RequestLimits>;
+  readonly authorizer?: NodeAuthorizer;
 }
 
 export interface XdsServerStats {
@@ -147,6 +158,8 @@ export class XdsServer {
       ...(opts.variantOf ? { variantOf: opts.variantOf } : {}),
       flow: (this.flow = new FlowControl(opts.flowLimits)),
       onClose: (s) => this.streams.delete(s.id),
+      limits: { ...DEFAULT_REQUEST_LIMITS, ...opts.limits },
+      ...(opts.authorizer ? { authorizer: opts.authorizer } : {}),
     };
   }
 
