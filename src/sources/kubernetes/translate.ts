@@ -14,6 +14,9 @@ import {
 } from './ingress.js';
 import { nodeFromKube } from './nodes.js';
 import { compareStrings, keyOf } from './objects.js';
+import type { OpenFaasOptions } from './openfaas.js';
+import { translatePlatforms } from './platforms.js';
+import type { WorkloadReport } from './services.js';
 
 export interface ClusterObjects {
   readonly nodes: readonly unknown[];
@@ -21,11 +24,15 @@ export interface ClusterObjects {
   readonly endpointSlices: readonly unknown[];
   readonly revisions: readonly unknown[];
   readonly ingresses: readonly unknown[];
+  /** apps/v1 Deployments: the pods' concurrency settings of plain Services and OpenFaaS functions. */
+  readonly deployments?: readonly unknown[];
 }
 
 export interface TranslateOptions {
   readonly ingressClass: string;
   readonly defaultCapacity: number;
+  /** Translate OpenFaaS functions of this namespace (and route the OpenFaaS gateway). */
+  readonly openfaas?: OpenFaasOptions;
 }
 
 export interface ClusterTranslation {
@@ -40,6 +47,8 @@ export interface ClusterTranslation {
   /** Objects without a usable name. */
   readonly invalidObjects: number;
   readonly endpoints: EndpointsStats;
+  /** Plain Services and OpenFaaS functions: one report each (outcome, capacity and its source, zone hints). */
+  readonly workloads: readonly WorkloadReport[];
 }
 
 export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): ClusterTranslation {
@@ -82,5 +91,32 @@ export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): 
     knownNodes: new Set(nodes.map((n) => n.name)),
     defaultCapacity: opts.defaultCapacity,
   });
-  return { nodes, services, routes, ingresses, ignoredIngresses, invalidObjects, endpoints: stats };
+  const platforms = translatePlatforms(
+    { services: objs.services, endpointSlices: objs.endpointSlices, deployments: objs.deployments ?? [] },
+    { nodes, defaultCapacity: opts.defaultCapacity, ...(opts.openfaas ? { openfaas: opts.openfaas } : {}) },
+  );
+  // A Knative revision's Service stays Knative even when it also opted in.
+  const knative = new Set(services.map((s) => s.name));
+  const allServices = [...services, ...platforms.services.filter((s) => !knative.has(s.name))].sort((a, b) =>
+    compareStrings(a.name, b.name),
+  );
+  const allRoutes = [
+    ...routes,
+    ...platforms.routes.filter((r) => r.rules.every((x) => x.splits.every((sp) => !knative.has(sp.service)))),
+  ].sort((a, b) => compareStrings(a.name, b.name));
+  const endpoints: EndpointsStats = {
+    unknownNode: stats.unknownNode + platforms.stats.unknownNode,
+    missingNode: stats.missingNode + platforms.stats.missingNode,
+    skippedSlices: stats.skippedSlices + platforms.stats.skippedSlices,
+  };
+  return {
+    nodes,
+    services: allServices,
+    routes: allRoutes,
+    ingresses,
+    ignoredIngresses,
+    invalidObjects,
+    endpoints,
+    workloads: platforms.reports,
+  };
 }
