@@ -59,6 +59,28 @@ export const SERVE_SPEC: CommandSpec = {
         "With --kubernetes and 2+ replicas: this replica's id (e.g. the pod name). Measurements are then shared through ProximaMeasurement objects (manifests/crds/) so every replica computes the same assignments. Unset: single replica.",
     },
     {
+      name: 'openfaas',
+      kind: 'boolean',
+      default: false,
+      description:
+        'With --kubernetes: route OpenFaaS functions (the Services faas-netes makes in --openfaas-namespace) by the OpenFaaS gateway path /function/NAME on any host, and everything else (async calls, /system, the UI) to --openfaas-gateway. Plain Services opt in with the label or annotation proxima.dev/route: "true" either way.',
+    },
+    {
+      name: 'openfaas-namespace',
+      kind: 'string',
+      default: 'openfaas-fn',
+      arg: 'NAMESPACE',
+      description: 'With --openfaas: the functions namespace (faas-netes function_namespace).',
+    },
+    {
+      name: 'openfaas-gateway',
+      kind: 'string',
+      default: 'openfaas/gateway',
+      arg: 'NAMESPACE/NAME',
+      description:
+        "With --openfaas: the OpenFaaS gateway Service (it queues /async-function calls and scales functions from zero); '' for none.",
+    },
+    {
       name: 'policy',
       kind: 'string',
       choices: ['proxima', 'faast', 'nearest', 'even'],

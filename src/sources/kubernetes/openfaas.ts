@@ -101,8 +101,13 @@ export function translateOpenFaas(services: readonly ServiceShape[], ctx: Worklo
   return { services: out, routes, reports, stats };
 }
 
-/** `namespace/name` → [namespace, name]; undefined when malformed. */
-export function parseServiceRef(ref: string): [string, string] | undefined {
-  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)$/.exec(ref);
-  return m ? [m[1]!, m[3]!] : undefined;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Validated, frozen OpenFaaS options, or what is wrong with them. */
+export function openfaasOptions(namespace: string, gateway: string): OpenFaasOptions | string {
+  if (!DNS_LABEL.test(namespace)) return `--openfaas-namespace "${namespace}" is not a namespace name`;
+  const parts = gateway.split('/');
+  if (gateway !== '' && (parts.length !== 2 || !parts.every((p) => DNS_LABEL.test(p))))
+    return `--openfaas-gateway "${gateway}" is not NAMESPACE/NAME (or '' for none)`;
+  return Object.freeze({ namespace, gateway });
 }
