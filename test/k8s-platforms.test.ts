@@ -15,6 +15,10 @@ import { translateCluster, type ClusterObjects } from '../src/sources/kubernetes
 import { envoyProtos } from '../src/protos/envoy.js';
 import { buildGatewayRouteConfigs, buildGrpcRouteConfigs } from '../src/xds/resources/routes.js';
 import { buildApiListeners } from '../src/xds/resources/listeners.js';
+import { buildEndpoints, buildShared, DEFAULT_BUILD_OPTIONS } from '../src/xds/resources/index.js';
+import { ModelStore } from '../src/model/store.js';
+import { AssignmentEngine } from '../src/engine/assignments.js';
+import { proximaPolicy } from '../src/policy/proxima.js';
 import { loadObjects } from './kube/fixtures.js';
 
 const KOURIER = 'kourier.ingress.networking.knative.dev';
@@ -234,4 +238,108 @@ test('plain Services: bad annotations are reported, never thrown; the rest still
     t.services.map((s) => s.name),
     ['shop/cart', 'shop/d', 'shop/echo'],
   );
+});
+
+test('per-gateway EDS and API listeners for recorded OpenFaaS functions and plain Services (proxima policy)', () => {
+  const t = translateCluster(objects(['nodes.yaml', 'openfaas-functions.yaml', 'plain-services.yaml']), {
+    ingressClass: KOURIER,
+    defaultCapacity: 3,
+    openfaas: OPENFAAS,
+  });
+  const store = new ModelStore();
+  for (const n of t.nodes) store.upsertNode(n);
+  for (const s of t.services) store.upsertService(s);
+  store.setRoutes(t.routes);
+  const now = Date.now();
+  store.setMeasuredRtt(
+    'edge-2',
+    [
+      { to: 'edge-1', rttMs: 10, reachable: true },
+      { to: 'cloud-1', rttMs: 60, reachable: true },
+    ],
+    now,
+  );
+  store.setMeasuredRtt(
+    'edge-1',
+    [
+      { to: 'edge-2', rttMs: 10, reachable: true },
+      { to: 'cloud-1', rttMs: 50, reachable: true },
+    ],
+    now,
+  );
+  store.setMeasuredRtt(
+    'cloud-1',
+    [
+      { to: 'edge-1', rttMs: 50, reachable: true },
+      { to: 'edge-2', rttMs: 60, reachable: true },
+    ],
+    now,
+  );
+  const engine = new AssignmentEngine({ store, policy: proximaPolicy, nowMs: () => now });
+  engine.start();
+
+  const Cla = envoyProtos().type('envoy.config.endpoint.v3.ClusterLoadAssignment');
+  const eds = (service: string, gateway: string): any => {
+    const r = buildEndpoints(store, service, engine.get(service, gateway), DEFAULT_BUILD_OPTIONS);
+    const msg = Cla.fromObject(r.value);
+    assert.equal(Cla.verify(msg), null);
+    return Cla.toObject(Cla.decode(Cla.encode(msg).finish()), { defaults: false });
+  };
+  const levels = (cla: any) =>
+    cla.endpoints.map((l: any) => [
+      l.priority ?? 0,
+      l.locality.sub_zone,
+      l.lb_endpoints.map((e: any) => `${e.endpoint.address.socket_address.address}:${e.endpoint.address.socket_address.port_value}`),
+    ]);
+  // figlet runs on edge-1 and cloud-1: each of them keeps its traffic; edge-2 sends to the nearer edge-1.
+  assert.deepEqual(levels(eds('openfaas-fn/figlet', 'edge-1')), [
+    [0, 'edge-1', ['10.1.1.21:8080']],
+    [1, 'cloud-1', ['10.1.3.21:8080']],
+  ]);
+  assert.deepEqual(levels(eds('openfaas-fn/figlet', 'cloud-1')), [
+    [0, 'cloud-1', ['10.1.3.21:8080']],
+    [1, 'edge-1', ['10.1.1.21:8080']],
+  ]);
+  assert.deepEqual(levels(eds('openfaas-fn/figlet', 'edge-2')), [
+    [0, 'edge-1', ['10.1.1.21:8080']],
+    [1, 'cloud-1', ['10.1.3.21:8080']],
+  ]);
+  // A scaled-to-zero function has no endpoints anywhere (its /function/ routes went to the OpenFaaS gateway).
+  assert.deepEqual(eds('openfaas-fn/sleep', 'edge-1').endpoints ?? [], []);
+  // The plain Service: the not-ready and terminating pods on edge-2 are never sent traffic.
+  assert.deepEqual(levels(eds('shop/echo', 'edge-2')), [
+    [0, 'edge-1', ['10.1.1.50:9000']],
+    [1, 'cloud-1', ['10.1.3.50:9000']],
+  ]);
+  for (const cla of [eds('shop/echo', 'edge-1'), eds('openfaas-fn/figlet', 'edge-1')]) {
+    assert.equal(cla.endpoints[0].locality.zone, 'edge-a');
+    assert.equal(cla.endpoints[0].locality.region, 'eu-west');
+  }
+
+  // Listeners: Kourier's two gateway listeners, and an API listener per host for proxyless gRPC.
+  const shared = buildShared(store, DEFAULT_BUILD_OPTIONS);
+  assert.deepEqual(
+    shared.listeners.map((l) => l.name),
+    ['listener_8080', 'listener_8081'],
+  );
+  const Listener = envoyProtos().type('envoy.config.listener.v3.Listener');
+  const api = shared.apiListeners.find((l) => l.name === 'figlet.openfaas-fn.svc.cluster.local');
+  assert.ok(api, 'API listener for xds:///figlet.openfaas-fn.svc.cluster.local');
+  const decoded: any = Listener.toObject(Listener.decode(Listener.encode(Listener.fromObject(api.value)).finish()), { defaults: false });
+  assert.ok(decoded.api_listener.api_listener, 'api_listener carries an HttpConnectionManager');
+  for (const host of [
+    'echo.shop.svc.cluster.local',
+    'echo.shop.svc.cluster.local:80',
+    'echo.example.com',
+    'nodeinfo.openfaas-fn.svc.cluster.local',
+  ])
+    assert.ok(
+      shared.apiListeners.some((l) => l.name === host),
+      host,
+    );
+  assert.deepEqual(
+    shared.clusters.map((c) => c.name),
+    ['openfaas-fn/figlet', 'openfaas-fn/nodeinfo', 'openfaas-fn/sleep', 'openfaas/gateway', 'shop/cart', 'shop/echo'],
+  );
+  engine.stop();
 });
