@@ -300,6 +300,22 @@ export const DEMO_SPEC: CommandSpec = {
       arg: 'DIR',
       description: 'Where to write report.json, report.html and the runtime topology. Default: reports/demo.',
     },
+    {
+      name: 'workload',
+      kind: 'string',
+      choices: ['knative', 'openfaas'],
+      default: 'knative',
+      arg: 'KIND',
+      description:
+        'How the function is deployed: a Knative revision (default/hello) or an OpenFaaS function (openfaas-fn/hello, platform openfaas, called at the OpenFaaS path /function/hello; its service time is an LRS-only estimate).',
+    },
+    {
+      name: 'compare-with',
+      kind: 'string',
+      arg: 'REPORT',
+      description:
+        "After the run, compare every cell with another run's report.json (e.g. the other --workload, same --seeds) on the mean and p95 intervals over seeds, and say whether they match (no cell differs).",
+    },
     { name: 'probe-interval-ms', kind: 'number', default: 1000, arg: 'MS', description: "Probe interval of the emulated nodes' agents." },
     {
       name: 'keep-running',

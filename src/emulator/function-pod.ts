@@ -20,6 +20,8 @@ export interface FunctionPodOptions {
   /** Mean service time in ms and its coefficient of variation (lognormal). */
   readonly serviceTimeMs: number;
   readonly serviceTimeCv: number;
+  /** gRPC method path served (default FUNCTION_METHOD). */
+  readonly method?: string;
   readonly rng: Rng;
 }
 
@@ -91,7 +93,7 @@ export class FunctionPod {
     } else {
       const server = new grpc.Server();
       server.addService(
-        rawUnaryService('Invoke', FUNCTION_METHOD),
+        rawUnaryService('Invoke', this.opts.method ?? FUNCTION_METHOD),
         {
           Invoke: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
             void this.handle().then((reply) => callback(null, Buffer.from(JSON.stringify(reply))));

@@ -23,10 +23,12 @@ export type GatewayCommand =
       maxInFlight: number;
       seed: number;
       deadlineMs: number;
+      /** gRPC method path to call (default FUNCTION_METHOD). */
+      method?: string;
       /** Ask this ext_proc server per request and send to the picked endpoint (Envoy + ORIGINAL_DST). */
       extproc?: { address: string; node: string; authority: string };
     }
-  | { type: 'warmup'; target: string; timeoutMs: number }
+  | { type: 'warmup'; target: string; timeoutMs: number; method?: string }
   | { type: 'stop' };
 
 export type GatewayMessage =
@@ -64,12 +66,17 @@ async function main(): Promise<void> {
     return c;
   };
   let extproc: ExtProcClient | undefined;
-  const invokeVia = async (target: string, deadlineMs: number, ep: { address: string; node: string; authority: string } | undefined) => {
-    if (!ep) return invoke(target, deadlineMs);
+  const invokeVia = async (
+    target: string,
+    deadlineMs: number,
+    ep: { address: string; node: string; authority: string } | undefined,
+    method = FUNCTION_METHOD,
+  ) => {
+    if (!ep) return invoke(target, deadlineMs, method);
     extproc ??= new ExtProcClient(ep.address, ep.node);
     const decision = await extproc.decide(ep.authority);
     try {
-      const r = await invoke(decision.destination ?? target, deadlineMs);
+      const r = await invoke(decision.destination ?? target, deadlineMs, method);
       decision.complete(200);
       return r;
     } catch (err) {
@@ -77,10 +84,10 @@ async function main(): Promise<void> {
       throw err;
     }
   };
-  const invoke = (target: string, deadlineMs: number) =>
+  const invoke = (target: string, deadlineMs: number, method: string) =>
     new Promise<{ servedBy?: string }>((resolve, reject) => {
       clientFor(target).makeUnaryRequest(
-        FUNCTION_METHOD,
+        method,
         rawBytes,
         rawBytes,
         Buffer.from('{}'),
@@ -107,7 +114,7 @@ async function main(): Promise<void> {
         let lastError = '';
         while (Date.now() < deadline) {
           try {
-            const r = await invoke(raw.target, 2000);
+            const r = await invoke(raw.target, 2000, raw.method ?? FUNCTION_METHOD);
             return send({ type: 'ready', target: raw.target, servedBy: r.servedBy ?? '' });
           } catch (err) {
             lastError = (err as Error).message;
@@ -127,7 +134,7 @@ async function main(): Promise<void> {
             epochMs: performance.now(),
             onProgress: (done, total) => send({ type: 'progress', label: raw.label, done, total }),
           },
-          () => invokeVia(raw.target, raw.deadlineMs, raw.extproc),
+          () => invokeVia(raw.target, raw.deadlineMs, raw.extproc, raw.method),
         );
         const s = result.samples.sort((a, b) => a.startMs - b.startMs);
         send({
