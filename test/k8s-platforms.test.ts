@@ -159,7 +159,7 @@ test('OpenFaaS: faas-netes functions get /function/NAME routes stripped to /, th
   const decoded = decodeRoutes(t.routes);
   for (const config of ['external_services', 'internal_services']) {
     const any = vhost(decoded.get(config), '*');
-    assert.deepEqual(any.domains, ['*', '*:*']);
+    assert.deepEqual(any.domains, ['*']);
     const byMatch = new Map(any.routes.map((r: any) => [JSON.stringify(r.match), r]));
     for (const id of ['figlet', 'figlet.openfaas-fn', 'nodeinfo', 'nodeinfo.openfaas-fn']) {
       const exact: any = byMatch.get(JSON.stringify({ path: `/function/${id}` }));

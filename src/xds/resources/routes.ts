@@ -11,9 +11,12 @@ import {
   type Plain,
 } from './common.js';
 
-/** Envoy does not match gRPC authorities that carry a port, so Kourier adds `host:*` (envoy#886). */
+/**
+ * Envoy does not match gRPC authorities that carry a port, so Kourier adds `host:*` (envoy#886).
+ * `*` alone already matches every authority, port included.
+ */
 export function domainsForHost(host: string): string[] {
-  return [host, `${host}:*`];
+  return host === '*' ? [host] : [host, `${host}:*`];
 }
 
 interface HostRule {
