@@ -190,6 +190,22 @@ test('OpenFaaS: faas-netes functions get /function/NAME routes stripped to /, th
   assert.ok(decoded.get('*').virtual_hosts[0].routes.every((r: any) => !String(r.match.path ?? r.match.prefix).startsWith('/function/')));
 });
 
+test('OpenFaaS: a function coming back from zero gets its /function/ routes back; without a gateway Service they always exist', () => {
+  const objs = objects(['nodes.yaml', 'openfaas-functions.yaml']);
+  const woken = (objs.endpointSlices as any[]).map((s) =>
+    s.metadata.name === 'sleep-b8w2n'
+      ? { ...s, endpoints: [{ addresses: ['10.1.2.70'], conditions: { ready: true }, nodeName: 'edge-2' }] }
+      : s,
+  );
+  const names = (t: ReturnType<typeof translateCluster>) => t.routes.map((r) => r.name);
+  const up = translateCluster({ ...objs, endpointSlices: woken }, { ingressClass: KOURIER, defaultCapacity: 3, openfaas: OPENFAAS });
+  assert.ok(names(up).includes('openfaas:openfaas-fn/sleep#function'));
+  const noGateway = translateCluster(objs, { ingressClass: KOURIER, defaultCapacity: 3, openfaas: { ...OPENFAAS, gateway: '' } });
+  assert.ok(names(noGateway).includes('openfaas:openfaas-fn/sleep#function'), 'nobody else could scale it: Envoy answers 503');
+  assert.ok(!names(noGateway).includes('openfaas:openfaas/gateway'));
+  assert.ok(!noGateway.services.some((s) => s.name === 'openfaas/gateway'));
+});
+
 test('OpenFaaS off: functions are not translated; a function Service that opts in is a plain Service', () => {
   const objs = objects(['nodes.yaml', 'openfaas-functions.yaml']);
   const off = translateCluster(objs, { ingressClass: KOURIER, defaultCapacity: 3 });

@@ -170,7 +170,8 @@ export function annotatedHosts(value: string | undefined): { hosts: string[]; in
   return { hosts: [...new Set(hosts)], invalid };
 }
 
-function rule(service: string, pathPrefix: string): RouteRule {
+/** One rule sending everything under `pathPrefix` to `service`. */
+export function singleServiceRule(service: string, pathPrefix: string): RouteRule {
   return { pathPrefix, headers: [], splits: [{ service, percent: 100, appendHeaders: {} }], appendHeaders: {}, timeoutMs: 0 };
 }
 
@@ -202,17 +203,15 @@ export function translatePlainServices(services: readonly ServiceShape[], ctx: W
     if (!('service' in w)) continue;
     out.push(w.service);
     stats = addStats(stats, w.stats);
-    routes.push({ name: `service:${s.key}#internal`, hosts: local, visibility: ['internal'], rules: [rule(s.key, prefix)] });
+    routes.push({ name: `service:${s.key}#internal`, hosts: local, visibility: ['internal'], rules: [singleServiceRule(s.key, prefix)] });
     const external = extra.hosts.filter((h) => !local.includes(h));
     if (external.length > 0)
       routes.push({
         name: `service:${s.key}#external`,
         hosts: external,
         visibility: ['external', 'internal'],
-        rules: [rule(s.key, prefix)],
+        rules: [singleServiceRule(s.key, prefix)],
       });
   }
   return { services: out, routes, reports, stats };
 }
-
-export { rule as singleServiceRule };
