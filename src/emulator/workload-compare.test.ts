@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { meanInterval } from '../util/interval.js';
 import { compareWorkloads, workloadRunFromReport } from './workload-compare.js';
 
-const cell = (policy: string, users: number, means: number[], p95s: number[]) => ({
+const cell = (policy: string, users: number, means: number[], p95s: number[], local = means.map(() => 1)) => ({
   policy,
   users,
   seeds: means.map((_, i) => i + 1),
   meanMs: meanInterval(means),
   p95Ms: meanInterval(p95s),
+  localShare: meanInterval(local),
 });
 
 test('workloads match when every shared cell overlaps on mean and p95', () => {
@@ -32,6 +33,12 @@ test('one cell apart on p95 fails the match and is named; too few seeds never ma
   const c = compareWorkloads(a, b);
   assert.equal(c.match, false);
   assert.equal(c.verdict, '1 of 2 cells differ: proxima@5');
+  const moved = compareWorkloads(
+    { workload: 'openfaas', cells: [cell('proxima', 5, [21, 22, 23], [40, 41, 42], [0.5, 0.52, 0.48])] },
+    { workload: 'knative', cells: [cell('proxima', 5, [21, 22, 23], [40, 41, 42], [0.99, 1, 0.98])] },
+  );
+  assert.equal(moved.match, false, 'same latency but different routing is not a match');
+  assert.match(moved.cells[0]!.line, /local 50\.0 ± 5\.0 vs 99\.0 ± 2\.5 % \(lower\)/);
   const one = compareWorkloads(
     { workload: 'x', cells: [cell('proxima', 5, [21], [40])] },
     { workload: 'y', cells: [cell('proxima', 5, [21], [40])] },

@@ -1,14 +1,15 @@
 /**
  * The same demo run with the function deployed two ways (a Knative revision, an OpenFaaS function):
- * do the results match? Every cell (policy × users) both runs measured is compared on its mean and
- * p95 intervals over seeds (util/interval); the runs match when no cell shows a difference. Pure.
+ * do the results match? Every cell (policy × users) both runs measured is compared on its mean, p95
+ * and local-share intervals over seeds (util/interval); the runs match when no cell shows a
+ * difference on any of them. Pure.
  */
 import { compareIntervals, formatInterval, type Comparison, type MeanInterval } from '../util/interval.js';
 import type { SeedCell } from './seeds.js';
 
 export interface WorkloadRun {
   readonly workload: string;
-  readonly cells: readonly Pick<SeedCell, 'policy' | 'users' | 'seeds' | 'meanMs' | 'p95Ms'>[];
+  readonly cells: readonly Pick<SeedCell, 'policy' | 'users' | 'seeds' | 'meanMs' | 'p95Ms' | 'localShare'>[];
 }
 
 export interface WorkloadCellComparison {
@@ -16,6 +17,7 @@ export interface WorkloadCellComparison {
   readonly users: number;
   readonly mean: Comparison;
   readonly p95: Comparison;
+  readonly localShare: Comparison;
   readonly line: string;
 }
 
@@ -33,18 +35,23 @@ export function compareWorkloads(a: WorkloadRun, b: WorkloadRun): WorkloadCompar
     if (!y) continue;
     const mean = compareIntervals(x.meanMs, y.meanMs);
     const p95 = compareIntervals(x.p95Ms, y.p95Ms);
+    const localShare = compareIntervals(x.localShare, y.localShare);
+    const pct = (i: MeanInterval) => formatInterval({ ...i, mean: i.mean * 100, halfWidth: i.halfWidth * 100 });
     cells.push({
       policy: x.policy,
       users: x.users,
       mean,
       p95,
+      localShare,
       line:
         `${x.policy} at ${x.users} users: ${a.workload} vs ${b.workload}: ` +
         `mean ${formatInterval(x.meanMs)} vs ${formatInterval(y.meanMs)} ms (${mean}), ` +
-        `p95 ${formatInterval(x.p95Ms)} vs ${formatInterval(y.p95Ms)} ms (${p95}); ${x.seeds.length} and ${y.seeds.length} seeds`,
+        `p95 ${formatInterval(x.p95Ms)} vs ${formatInterval(y.p95Ms)} ms (${p95}), ` +
+        `local ${pct(x.localShare)} vs ${pct(y.localShare)} % (${localShare}); ${x.seeds.length} and ${y.seeds.length} seeds`,
     });
   }
-  const differing = cells.filter((c) => c.mean !== 'no difference shown' || c.p95 !== 'no difference shown');
+  const same = (c: Comparison) => c === 'no difference shown';
+  const differing = cells.filter((c) => !same(c.mean) || !same(c.p95) || !same(c.localShare));
   const enoughSeeds = a.cells.every((c) => c.seeds.length >= 2) && b.cells.every((c) => c.seeds.length >= 2);
   const match = cells.length > 0 && differing.length === 0 && enoughSeeds;
   const verdict =
@@ -53,7 +60,7 @@ export function compareWorkloads(a: WorkloadRun, b: WorkloadRun): WorkloadCompar
       : !enoughSeeds
         ? 'fewer than two seeds in a cell: intervals cannot show a match'
         : differing.length === 0
-          ? `all ${cells.length} cells: mean and p95 intervals overlap`
+          ? `all ${cells.length} cells: mean, p95 and local-share intervals overlap`
           : `${differing.length} of ${cells.length} cells differ: ${differing.map((c) => `${c.policy}@${c.users}`).join(', ')}`;
   return { cells, match, verdict };
 }
@@ -83,10 +90,11 @@ export function workloadRunFromReport(json: unknown): WorkloadRun | string {
     const o = c as Record<string, unknown>;
     const meanMs = interval(o['meanMs']);
     const p95Ms = interval(o['p95Ms']);
+    const localShare = interval(o['localShare']);
     const seeds = Array.isArray(o['seeds']) ? o['seeds'].filter((s): s is number => typeof s === 'number') : undefined;
-    if (typeof o['policy'] !== 'string' || typeof o['users'] !== 'number' || !meanMs || !p95Ms || !seeds)
-      return `cells[${i}] lacks policy, users, seeds, meanMs or p95Ms`;
-    cells.push({ policy: o['policy'], users: o['users'], seeds, meanMs, p95Ms });
+    if (typeof o['policy'] !== 'string' || typeof o['users'] !== 'number' || !meanMs || !p95Ms || !localShare || !seeds)
+      return `cells[${i}] lacks policy, users, seeds, meanMs, p95Ms or localShare`;
+    cells.push({ policy: o['policy'], users: o['users'], seeds, meanMs, p95Ms, localShare });
   }
   return { workload: typeof r.workload === 'string' ? r.workload : 'knative', cells };
 }
