@@ -133,15 +133,18 @@ test('OpenFaaS function: proxima serve --openfaas sends xds:///figlet.openfaas-f
     assert.ok(share(r, `figlet@${g.node}`) >= 0.95, `${g.node} stays local: ${JSON.stringify(r)}`);
   });
 
+  // LRS takes a node's service time from steady reports (traffic at about the same rate in two
+  // consecutive intervals), so traffic keeps flowing while we wait for the estimates.
   const view = await until(
     'LRS estimates for figlet',
     async () => {
+      await Promise.all(gateways.map((g) => g.run(50)));
       const v = await getJson(serve, '/debug/assignments?service=openfaas-fn/figlet');
       const input = v.services['openfaas-fn/figlet']?.serviceTimeInput;
       return input?.byNode?.['edge-1']?.source === 'lrs' && input.byNode['cloud-1']?.source === 'lrs' ? v : false;
     },
-    15_000,
-    200,
+    30_000,
+    0,
   );
   const figlet = view.services['openfaas-fn/figlet'];
   assert.equal(figlet.platform, 'openfaas');
