@@ -16,6 +16,7 @@ import { join, relative } from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { envName, parseOptions, type CommandSpec } from '../src/config.js';
 import { SERVE_SPEC } from '../src/cli/specs.js';
+import { serveOptionsFrom } from '../src/cli/serve.js';
 import * as specModule from '../src/cli/specs.js';
 import { packageRoot } from '../src/cli/paths.js';
 import { decodeStrict } from '../src/protos/strict-json.js';
@@ -25,7 +26,7 @@ import { validateK8s } from './ship-k8s-schema.js';
 
 const ROOT = packageRoot();
 const MANIFESTS = join(ROOT, 'manifests');
-const OVERLAYS = ['overlays/k3s', 'overlays/generic'];
+const OVERLAYS = ['overlays/k3s', 'overlays/generic', 'overlays/openfaas'];
 /** Opt-in kustomizations applied on their own after an overlay (they need CRDs a cluster may not have). */
 const OPT_IN = ['monitoring'];
 const rel = (p: string) => relative(ROOT, p);
@@ -322,6 +323,29 @@ test('every PROXIMA_* env var and flag in the manifests is an option Proxima kno
   }
 });
 
+test('openfaas overlay: the control plane runs serve --openfaas for openfaas-fn and openfaas/gateway; a node-local NodePort beside the OpenFaaS gateway', () => {
+  const r = resolved.get('overlays/openfaas')!;
+  const patch = r.patches.find((p) => rel(p.file) === 'manifests/overlays/openfaas/control-plane-openfaas.yaml');
+  assert.ok(patch, 'the overlay patches the control plane');
+  const doc = patch.docs[0] as any;
+  const target = r.objects.find((o) => o.obj.kind === doc.kind && o.obj.metadata?.name === doc.metadata.name);
+  assert.ok(target && target.obj.metadata?.namespace === doc.metadata.namespace, 'the patch names the proxima Deployment');
+  const container = podSpec(target.obj).containers.find((c: any) => c.name === 'proxima');
+  const patched = doc.spec.template.spec.containers.find((c: any) => c.name === container.name);
+  const env = { ...envOf(container), ...envOf(patched) };
+  const [cmd, ...args] = container.args as string[];
+  assert.equal(cmd, 'serve');
+  const opts = serveOptionsFrom(parseOptions(SERVE_SPEC, expand(args, { POD_NAME: 'p' }), env));
+  assert.equal(opts.kubernetes, true);
+  assert.deepEqual(opts.openfaas, { namespace: 'openfaas-fn', gateway: 'openfaas/gateway' });
+  // Without the overlay's env, OpenFaaS stays off.
+  assert.equal(serveOptionsFrom(parseOptions(SERVE_SPEC, expand(args, { POD_NAME: 'p' }), envOf(container))).openfaas, undefined);
+  const svc = r.objects.find((o) => o.obj.kind === 'Service' && o.obj.metadata?.name === 'proxima-openfaas')!.obj as any;
+  assert.equal(svc.spec.type, 'NodePort');
+  assert.equal(svc.spec.externalTrafficPolicy, 'Local', 'the node a request enters decides');
+  assert.notEqual(svc.spec.ports[0].nodePort, 31112, "not the OpenFaaS chart's gateway-external NodePort");
+});
+
 test('probe DaemonSet: node from spec.nodeName, pod network, edge tolerations, reports to the proxima Service', () => {
   const ds = find('DaemonSet', 'proxima-probe') as any;
   const pod = ds.spec.template.spec;
@@ -487,6 +511,7 @@ test('RBAC is least privilege: read-only cluster access, writes only KIngress st
     ['', 'nodes'],
     ['', 'services'],
     ['discovery.k8s.io', 'endpointslices'],
+    ['apps', 'deployments'],
     ['serving.knative.dev', 'revisions'],
     ['networking.internal.knative.dev', 'ingresses'],
     ['networking.internal.knative.dev', 'serverlessservices'],

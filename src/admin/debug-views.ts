@@ -1,5 +1,31 @@
 import type { AssignmentEngine } from '../engine/assignments.js';
 import type { ModelStore } from '../model/store.js';
+import type { Service } from '../model/types.js';
+
+/**
+ * Where a service's service-time input comes from, per node with ready endpoints: `lrs` (estimated
+ * from the gateways' load reports) or `default`. Plain Services and OpenFaaS functions run no
+ * queue-proxy, so their pods offer no per-pod signal: their estimate is marked `lrs-only`.
+ */
+export function serviceTimeInput(store: ModelStore, service: Service): unknown {
+  const nodes = [...new Set(service.endpoints.filter((e) => e.ready && !e.pending).map((e) => e.node))].sort();
+  const byNode: Record<string, { ms: number; source: 'lrs' | 'default' }> = {};
+  for (const n of nodes) {
+    const ms = store.serviceTimeMs(service.name, n);
+    byNode[n] = ms === undefined ? { ms: store.defaults.serviceTimeMs, source: 'default' } : { ms: round(ms), source: 'lrs' };
+  }
+  // Knative pods carry queue-proxy (its stats are what FaaSt reads); the others offer nothing per pod.
+  const podSignals = service.platform === 'service' || service.platform === 'openfaas' ? 'none' : 'queue-proxy';
+  return {
+    estimate: podSignals === 'none' ? 'lrs-only' : 'lrs',
+    podSignals,
+    why:
+      podSignals === 'none'
+        ? `${service.platform === 'openfaas' ? 'OpenFaaS function' : 'plain Service'}: the pods run no queue-proxy, so service time is estimated from LRS load reports only (Little's law), else the default`
+        : "estimated from LRS load reports (Little's law), else the default",
+    byNode,
+  };
+}
 
 /** /debug/assignments: per service and gateway, the localities with priority, weight, share and why. */
 export function assignmentsView(store: ModelStore, engine: AssignmentEngine, nowMs: number, query: URLSearchParams): unknown {
@@ -29,7 +55,14 @@ export function assignmentsView(store: ModelStore, engine: AssignmentEngine, now
     }
     const activators = (service.activators ?? []).filter((e) => e.ready).map((e) => `${e.address}:${e.port}@${e.node}`);
     // Knative's activators: every gateway's last EDS priority (not assigned by the policy).
-    services[name] = { hosts: service.hosts, protocol: service.protocol, gateways, ...(activators.length ? { activators } : {}) };
+    services[name] = {
+      hosts: service.hosts,
+      protocol: service.protocol,
+      platform: service.platform ?? 'knative',
+      serviceTimeInput: serviceTimeInput(store, service),
+      gateways,
+      ...(activators.length ? { activators } : {}),
+    };
   }
   return { policy: engine.policy.name, generation: store.generation, services };
 }

@@ -17,7 +17,8 @@ import {
   type SeedCell,
 } from '../emulator/seeds.js';
 import { predictDemo } from '../sim/from-demo.js';
-import { faastScenario, scenarioFromTopology, type DemoScenario } from '../emulator/scenario.js';
+import { faastScenario, scenarioFromTopology, withWorkload, type DemoScenario, type Workload } from '../emulator/scenario.js';
+import { compareWorkloads, workloadRunFromReport, type WorkloadComparison, type WorkloadRun } from '../emulator/workload-compare.js';
 import { SERVABLE_POLICIES } from '../policy/index.js';
 import { activatorChoiceOf, setupLabelError, usesExtProc } from '../emulator/setups.js';
 import { runScaleFromZero } from '../emulator/scale-from-zero.js';
@@ -35,6 +36,10 @@ export interface DemoOptions {
   readonly netns?: boolean;
   /** Run every cell once per seed (default: the scenario's one seed). */
   readonly seeds?: readonly number[];
+  /** How the function is deployed (default knative). */
+  readonly workload?: Workload;
+  /** Another run's report.json to compare the cells with. */
+  readonly compareWith?: string;
 }
 
 export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions {
@@ -72,8 +77,9 @@ export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions
   if (users.some((u) => !Number.isInteger(u) || u < 1 || u > 500)) throw new UsageError('--users: whole numbers from 1 to 500');
   const levelSeconds = o['level-seconds'] === undefined ? undefined : num(o, 'level-seconds');
   if (levelSeconds !== undefined && !(levelSeconds > 0 && levelSeconds <= 3600)) throw new UsageError('--level-seconds: from 0 to 3600');
+  const workload = (str(o, 'workload') ?? 'knative') as Workload;
   scenario = {
-    ...scenario,
+    ...withWorkload(scenario, workload),
     policies,
     ...(withActivator ? { activator: { node: ACTIVATOR_NODE, targetBurstCapacity: tbc, coldStartMs: COLD_START_MS } } : {}),
     ...(users.length ? { users } : {}),
@@ -88,6 +94,8 @@ export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions
     keepRunning: bool(o, 'keep-running'),
     ...(netns ? { netns } : {}),
     seeds,
+    workload,
+    ...(str(o, 'compare-with') ? { compareWith: resolve(str(o, 'compare-with')!) } : {}),
   };
 }
 
@@ -176,6 +184,7 @@ export async function runDemo(opts: DemoOptions, progress: (m: string) => void):
     join(opts.outDir, 'report.json'),
     JSON.stringify(
       {
+        workload: opts.workload ?? 'knative',
         seeds,
         cells,
         comparisons,
@@ -272,9 +281,30 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const opts = demoOptionsFrom(o);
   const t0 = Date.now();
   const progress = (m: string) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${m}\n`);
-  const { table, reportPath, verdicts: checks } = await runDemo(opts, progress);
+  // Read the other report first: a bad file fails before minutes of measuring, not after.
+  const other = opts.compareWith ? readOtherReport(opts.compareWith) : undefined;
+  const { table, reportPath, verdicts: checks, cells } = await runDemo(opts, progress);
   process.stdout.write(`\n${table}\n\n`);
   for (const v of checks) process.stdout.write(`${v.pass ? 'PASS' : 'FAIL'}  ${v.check}: ${v.detail}\n`);
+  if (other) {
+    const c: WorkloadComparison = compareWorkloads({ workload: opts.workload ?? 'knative', cells }, other);
+    process.stdout.write(`\n${c.cells.map((x) => x.line).join('\n')}\n`);
+    process.stdout.write(
+      `${c.match ? 'PASS' : 'FAIL'}  ${opts.workload ?? 'knative'} matches ${other.workload} (${opts.compareWith}): ${c.verdict}\n`,
+    );
+  }
   process.stdout.write(`\nreport: ${reportPath} (and report.json beside it)\n`);
   return 0;
+}
+
+function readOtherReport(path: string): WorkloadRun {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--compare-with ${path}: ${(err as Error).message}`);
+  }
+  const run = workloadRunFromReport(json);
+  if (typeof run === 'string') throw new UsageError(`--compare-with ${path}: ${run}`);
+  return run;
 }

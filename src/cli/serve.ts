@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import { bool, formatListen, listen, num, parseOptions, renderHelp, str, type ListenAddress } from '../config.js';
+import { bool, formatListen, listen, num, parseOptions, renderHelp, str, UsageError, type ListenAddress } from '../config.js';
 import { SERVE_SPEC } from './specs.js';
 import { createLogger, type Logger } from '../log.js';
 import { ModelStore } from '../model/store.js';
@@ -17,6 +17,7 @@ import { XdsControlPlane } from '../xds/control-plane.js';
 import { DEFAULT_BUILD_OPTIONS } from '../xds/resources/types.js';
 import { LoadReportingServer } from '../lrs/server.js';
 import { ProbeCollector } from '../probe/collector.js';
+import { openfaasOptions, type OpenFaasOptions } from '../sources/kubernetes/openfaas.js';
 import { gatewaysProgrammed } from '../xds/programmed.js';
 import type { MeasurementSink } from '../model/sink.js';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -25,7 +26,6 @@ import { defaultTopologyPath } from './paths.js';
 import { untilTerminated } from './signals.js';
 import { FatalError, listenError } from './errors.js';
 import { pickSelfCheck, requestThroughXds, startExampleBackends } from './example-backends.js';
-import { UsageError } from '../config.js';
 import { DEFAULT_SERVE_LIMITS, type ServeLimits } from '../limits.js';
 import { TransportSecurity } from '../tls/transport.js';
 import type { TlsFiles } from '../tls/material.js';
@@ -73,6 +73,8 @@ export interface ServeOptions {
   /** Bearer token file the extender accepts besides the scheduler certificate. */
   readonly extenderTokenFile?: string;
   readonly limits?: Partial<ServeLimits>;
+  /** With `kubernetes`: route OpenFaaS functions too. */
+  readonly openfaas?: OpenFaasOptions;
 }
 
 /** The running control plane: bound addresses, the parts (for tests and the demo) and shutdown. */
@@ -151,6 +153,7 @@ export function serveOptionsFrom(o: ReturnType<typeof parseOptions>): ServeOptio
     ...optional('kubeconfigPath', str(o, 'kubeconfig')),
     ...optional('ingressClass', str(o, 'ingress-class')),
     ...optional('replicaId', str(o, 'replica-id')),
+    ...optional('openfaas', bool(o, 'openfaas') ? openfaasFrom(o) : undefined),
   };
 }
 
@@ -174,6 +177,12 @@ export function serveBanner(b: ServeBannerInfo): string {
       '',
     ].join('\n') + '\n'
   );
+}
+
+function openfaasFrom(o: ReturnType<typeof parseOptions>): OpenFaasOptions {
+  const r = openfaasOptions(str(o, 'openfaas-namespace') ?? '', str(o, 'openfaas-gateway') ?? '');
+  if (typeof r === 'string') throw new UsageError(r);
+  return r;
 }
 
 /** Graceful gRPC shutdown, forced after `graceMs` (xDS and ext_proc streams are long-lived). */
@@ -319,6 +328,7 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
         ...optional('kubeconfigPath', options.kubeconfigPath),
         ...optional('ingressClass', options.ingressClass),
         ...optional('replicaId', options.replicaId),
+        ...optional('openfaas', options.openfaas),
         isProgrammed: () => (late.xds ? gatewaysProgrammed(late.xds.clients()) : false),
       });
       closers.push(() => source.stop());
@@ -334,11 +344,16 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
           setDemand: (service, byGateway) => source.publishDemand(service, byGateway),
         };
       }
-      admin.addDebug('source', "the Kubernetes source: routes translated from Knative Ingresses, and each revision's data path", () => ({
-        kind: 'kubernetes',
-        routes: source.routes(),
-        dataPaths: source.translation?.dataPaths ?? [],
-      }));
+      admin.addDebug(
+        'source',
+        "the Kubernetes source: routes from Knative Ingresses, plain Services and OpenFaaS functions, and each revision's data path",
+        () => ({
+          kind: 'kubernetes',
+          routes: source.routes(),
+          dataPaths: source.translation?.dataPaths ?? [],
+          workloads: source.translation?.workloads ?? [],
+        }),
+      );
     } else {
       const path = options.topologyPath ?? defaultTopologyPath();
       const source = new FileTopologySource({ path, store, log, registry, ...optional('maxBytes', options.topologyMaxBytes) });

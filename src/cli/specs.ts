@@ -172,6 +172,28 @@ export const SERVE_SPEC: CommandSpec = {
         "With --kubernetes and 2+ replicas: this replica's id (e.g. the pod name). Measurements are then shared through ProximaMeasurement objects (manifests/crds/) so every replica computes the same assignments. Unset: single replica.",
     },
     {
+      name: 'openfaas',
+      kind: 'boolean',
+      default: false,
+      description:
+        'With --kubernetes: route OpenFaaS functions (the Services faas-netes makes in --openfaas-namespace) by the OpenFaaS gateway path /function/NAME on any host, and everything else (async calls, /system, the UI) to --openfaas-gateway. Plain Services opt in with the label or annotation proxima.dev/route: "true" either way.',
+    },
+    {
+      name: 'openfaas-namespace',
+      kind: 'string',
+      default: 'openfaas-fn',
+      arg: 'NAMESPACE',
+      description: 'With --openfaas: the functions namespace (faas-netes function_namespace).',
+    },
+    {
+      name: 'openfaas-gateway',
+      kind: 'string',
+      default: 'openfaas/gateway',
+      arg: 'NAMESPACE/NAME',
+      description:
+        "With --openfaas: the OpenFaaS gateway Service (it queues /async-function calls and scales functions from zero); '' for none.",
+    },
+    {
       name: 'policy',
       kind: 'string',
       choices: ['proxima', 'faast', 'nearest', 'even'],
@@ -432,6 +454,22 @@ export const DEMO_SPEC: CommandSpec = {
       kind: 'string',
       arg: 'DIR',
       description: 'Where to write report.json, report.html and the runtime topology. Default: reports/demo.',
+    },
+    {
+      name: 'workload',
+      kind: 'string',
+      choices: ['knative', 'openfaas'],
+      default: 'knative',
+      arg: 'KIND',
+      description:
+        'How the function is deployed: a Knative revision (default/hello) or an OpenFaaS function (openfaas-fn/hello, platform openfaas, called at the OpenFaaS path /function/hello; its service time is an LRS-only estimate).',
+    },
+    {
+      name: 'compare-with',
+      kind: 'string',
+      arg: 'REPORT',
+      description:
+        "After the run, compare every cell with another run's report.json (e.g. the other --workload, same --seeds) on the mean and p95 intervals over seeds, and say whether they match (no cell differs).",
     },
     { name: 'probe-interval-ms', kind: 'number', default: 1000, arg: 'MS', description: "Probe interval of the emulated nodes' agents." },
     {

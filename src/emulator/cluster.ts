@@ -298,7 +298,12 @@ export class EmulatedCluster {
           30_000,
           `gateway ${n.name}`,
         );
-        const cmd: GatewayCommand = { type: 'warmup', target: `xds:///${this.s.service.host}`, timeoutMs: 25_000 };
+        const cmd: GatewayCommand = {
+          type: 'warmup',
+          target: `xds:///${this.s.service.host}`,
+          timeoutMs: 25_000,
+          ...(this.s.service.method ? { method: this.s.service.method } : {}),
+        };
         child.send(cmd);
         const m = await ready;
         if (m.type === 'warmup-failed') throw new Error(`gateway ${n.name} could not reach the function: ${m.error}`);
@@ -345,6 +350,7 @@ export class EmulatedCluster {
           maxInFlight: 2000,
           seed: seed * 31 + i,
           deadlineMs: 10_000,
+          ...(this.s.service.method ? { method: this.s.service.method } : {}),
           ...(usesExtProc(this.currentPolicy)
             ? { extproc: { address: `${this.hostIp}:${this.ports.extproc}`, node, authority: this.s.service.host } }
             : {}),

@@ -20,6 +20,8 @@ export interface FunctionPodOptions {
   /** Mean service time in ms and its coefficient of variation (lognormal). */
   readonly serviceTimeMs: number;
   readonly serviceTimeCv: number;
+  /** gRPC method path served (default FUNCTION_METHOD). */
+  readonly method?: string;
   readonly rng: Rng;
 }
 
@@ -94,7 +96,7 @@ export class FunctionPod {
       this.boundPort = (server.address() as AddressInfo).port;
     } else {
       const server = new grpc.Server();
-      server.addService(rawUnaryService('Invoke', FUNCTION_METHOD), {
+      server.addService(rawUnaryService('Invoke', this.opts.method ?? FUNCTION_METHOD), {
         Invoke: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
           void this.handle().then((reply) => callback(null, Buffer.from(JSON.stringify(reply))));
         },

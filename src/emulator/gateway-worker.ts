@@ -23,11 +23,13 @@ export type GatewayCommand =
       maxInFlight: number;
       seed: number;
       deadlineMs: number;
+      /** gRPC method path to call (default FUNCTION_METHOD). */
+      method?: string;
       /** Ask this ext_proc server per request and send to the picked endpoint (Envoy + ORIGINAL_DST). */
       extproc?: { address: string; node: string; authority: string };
     }
-  | { type: 'warmup'; target: string; timeoutMs: number }
-  | { type: 'once'; target: string; deadlineMs: number }
+  | { type: 'warmup'; target: string; timeoutMs: number; method?: string }
+  | { type: 'once'; target: string; deadlineMs: number; method?: string }
   | { type: 'stop' };
 
 export type GatewayMessage =
@@ -65,12 +67,17 @@ async function main(): Promise<void> {
     return c;
   };
   let extproc: ExtProcClient | undefined;
-  const invokeVia = async (target: string, deadlineMs: number, ep: { address: string; node: string; authority: string } | undefined) => {
-    if (!ep) return invoke(target, deadlineMs);
+  const invokeVia = async (
+    target: string,
+    deadlineMs: number,
+    ep: { address: string; node: string; authority: string } | undefined,
+    method = FUNCTION_METHOD,
+  ) => {
+    if (!ep) return invoke(target, deadlineMs, method);
     extproc ??= new ExtProcClient(ep.address, ep.node);
     const decision = await extproc.decide(ep.authority);
     try {
-      const r = await invoke(decision.destination ?? target, deadlineMs);
+      const r = await invoke(decision.destination ?? target, deadlineMs, method);
       decision.complete(200);
       return r;
     } catch (err) {
@@ -78,10 +85,10 @@ async function main(): Promise<void> {
       throw err;
     }
   };
-  const invoke = (target: string, deadlineMs: number) =>
+  const invoke = (target: string, deadlineMs: number, method: string) =>
     new Promise<{ servedBy?: string }>((resolve, reject) => {
       clientFor(target).makeUnaryRequest(
-        FUNCTION_METHOD,
+        method,
         rawBytes,
         rawBytes,
         Buffer.from('{}'),
@@ -108,7 +115,7 @@ async function main(): Promise<void> {
         let lastError = '';
         while (Date.now() < deadline) {
           try {
-            const r = await invoke(raw.target, 2000);
+            const r = await invoke(raw.target, 2000, raw.method ?? FUNCTION_METHOD);
             return send({ type: 'ready', target: raw.target, servedBy: r.servedBy ?? '' });
           } catch (err) {
             lastError = (err as Error).message;
@@ -120,7 +127,7 @@ async function main(): Promise<void> {
       if (raw.type === 'once') {
         const t0 = performance.now();
         try {
-          const r = await invoke(raw.target, raw.deadlineMs);
+          const r = await invoke(raw.target, raw.deadlineMs, raw.method ?? FUNCTION_METHOD);
           return send({ type: 'once-result', ok: true, latencyMs: performance.now() - t0, servedBy: r.servedBy ?? '', error: '' });
         } catch (err) {
           return send({ type: 'once-result', ok: false, latencyMs: performance.now() - t0, servedBy: '', error: (err as Error).message });
@@ -137,7 +144,7 @@ async function main(): Promise<void> {
             epochMs: performance.now(),
             onProgress: (done, total) => send({ type: 'progress', label: raw.label, done, total }),
           },
-          () => invokeVia(raw.target, raw.deadlineMs, raw.extproc),
+          () => invokeVia(raw.target, raw.deadlineMs, raw.extproc, raw.method),
         );
         const s = result.samples.sort((a, b) => a.startMs - b.startMs);
         send({

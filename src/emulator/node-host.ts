@@ -19,6 +19,8 @@ export interface PodSpec {
   readonly concurrency: number;
   readonly serviceTimeMs: number;
   readonly serviceTimeCv: number;
+  /** gRPC method path the pod serves (default FUNCTION_METHOD). */
+  readonly method?: string;
 }
 
 export interface LinkSpec {
@@ -104,6 +106,7 @@ async function main(): Promise<void> {
               concurrency: spec.concurrency,
               serviceTimeMs: spec.serviceTimeMs,
               serviceTimeCv: spec.serviceTimeCv,
+              ...(spec.method ? { method: spec.method } : {}),
               rng,
             });
             const port = await pod.start();

@@ -1,4 +1,4 @@
-import type { Topology } from '../model/types.js';
+import type { ServicePlatform, Topology } from '../model/types.js';
 import type { LinkSpec, PodSpec } from './node-host.js';
 
 /** An emulated edge cluster and the experiment to run on it. Pure data. */
@@ -22,7 +22,13 @@ export interface DemoLink {
 export interface DemoScenario {
   readonly nodes: readonly DemoNode[];
   readonly links: readonly DemoLink[];
-  readonly service: { readonly name: string; readonly host: string };
+  readonly service: {
+    readonly name: string;
+    readonly host: string;
+    /** The gRPC method path gateways call and pods serve (default FUNCTION_METHOD). */
+    readonly method?: string;
+    readonly platform?: ServicePlatform;
+  };
   readonly pods: ReadonlyArray<{
     readonly node: string;
     readonly count: number;
@@ -100,6 +106,29 @@ export function scenarioFromTopology(t: Topology, base: DemoScenario): DemoScena
   };
 }
 
+export type Workload = 'knative' | 'openfaas';
+
+/**
+ * The same cluster with the function deployed as an OpenFaaS function instead of a Knative revision:
+ * `openfaas-fn/hello` (faas-netes' namespace, platform openfaas: no queue-proxy, LRS-only service
+ * time), reached by the OpenFaaS gateway's path `/function/hello`. The emulated gateways are gRPC
+ * clients, which cannot strip a path prefix as a Proxima Envoy gateway does, so the emulated pods
+ * answer at that path themselves.
+ */
+export function withWorkload(s: DemoScenario, workload: Workload): DemoScenario {
+  if (workload === 'knative') return s;
+  const name = s.service.name.slice(s.service.name.indexOf('/') + 1);
+  return {
+    ...s,
+    service: {
+      name: `openfaas-fn/${name}`,
+      host: `${name}.openfaas-fn.svc.cluster.local`,
+      method: `/function/${name}`,
+      platform: 'openfaas',
+    },
+  };
+}
+
 /** Directed link specs for the node hosts' delay proxies (unlisted pairs get the default RTT). */
 export function linkSpecs(s: DemoScenario, defaultRttMs = 50): LinkSpec[] {
   const out: LinkSpec[] = [];
@@ -123,6 +152,7 @@ export function podSpecs(s: DemoScenario, node: string): PodSpec[] {
         concurrency: p.concurrency,
         serviceTimeMs: p.serviceTimeMs,
         serviceTimeCv: p.serviceTimeCv,
+        ...(s.service.method ? { method: s.service.method } : {}),
       });
     }
   }
@@ -157,6 +187,7 @@ export function runtimeTopologyYaml(
     `  - name: ${s.service.name}`,
     `    hosts: [${s.service.host}]`,
     '    protocol: grpc',
+    ...(s.service.platform ? [`    platform: ${s.service.platform}`] : []),
     '    endpoints:',
     ...pods.map(line),
     ...(activators.length ? ['    activators:', ...activators.map(line)] : []),

@@ -52,6 +52,7 @@ export function sameService(a: Service, b: Service): boolean {
   return (
     a.name === b.name &&
     a.protocol === b.protocol &&
+    a.platform === b.platform &&
     a.hosts.length === b.hosts.length &&
     a.hosts.every((h, i) => h === b.hosts[i]) &&
     sameEndpoints(a.endpoints, b.endpoints) &&

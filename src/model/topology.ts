@@ -1,5 +1,5 @@
 import { LineCounter, parseDocument, isNode, visit, type Document } from 'yaml';
-import type { Endpoint, LatencyEntry, ModelDefaults, NodeInfo, Service, ServiceProtocol, Topology } from './types.js';
+import type { Endpoint, LatencyEntry, ModelDefaults, NodeInfo, Service, ServicePlatform, ServiceProtocol, Topology } from './types.js';
 import { DEFAULT_MODEL_DEFAULTS } from './types.js';
 
 /** One problem in a topology document, with the field path and (when known) the 1-based line and column. */
@@ -40,6 +40,7 @@ function capped(errors: readonly TopologyError[]): { ok: false; errors: Topology
 }
 
 const PROTOCOLS: readonly ServiceProtocol[] = ['http', 'h2c', 'grpc'];
+const PLATFORMS: readonly ServicePlatform[] = ['knative', 'openfaas', 'service'];
 const NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const SERVICE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const HOST_RE = /^(\*\.)?[a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?(:[0-9]+)?$/;
@@ -241,12 +242,15 @@ class Validator {
     raw.forEach((s, i) => {
       const path: Path = ['services', i];
       if (!isObject(s)) return this.fail(path, 'must be a mapping with name, hosts and endpoints');
-      this.unknownKeys(s, ['name', 'hosts', 'protocol', 'endpoints', 'activators', 'capacity'], path);
+      this.unknownKeys(s, ['name', 'hosts', 'protocol', 'endpoints', 'activators', 'capacity', 'platform'], path);
       const name = this.str(s, 'name', path, SERVICE_RE, 'service name (namespace/name)');
       if (name && seenNames.has(name)) return this.fail([...path, 'name'], `duplicate service "${name}"`);
       if (name) seenNames.add(name);
       const protocol = (s['protocol'] ?? 'http') as ServiceProtocol;
       if (!PROTOCOLS.includes(protocol)) this.fail([...path, 'protocol'], `must be one of ${PROTOCOLS.join(', ')}`);
+      const platform = s['platform'] as ServicePlatform | undefined;
+      if (platform !== undefined && !PLATFORMS.includes(platform))
+        this.fail([...path, 'platform'], `must be one of ${PLATFORMS.join(', ')}`);
       const hosts: string[] = [];
       if (s['hosts'] !== undefined) {
         if (!Array.isArray(s['hosts'])) this.fail([...path, 'hosts'], 'must be a list of host names');
@@ -275,7 +279,14 @@ class Validator {
         serviceCapacity ?? defaults?.capacity ?? DEFAULT_MODEL_DEFAULTS.capacity,
       );
       if (name && PROTOCOLS.includes(protocol))
-        out.push({ name, hosts, protocol, endpoints, ...(activators.length ? { activators } : {}) });
+        out.push({
+          name,
+          hosts,
+          protocol,
+          endpoints,
+          ...(activators.length ? { activators } : {}),
+          ...(platform && PLATFORMS.includes(platform) ? { platform } : {}),
+        });
       return undefined;
     });
     return out;

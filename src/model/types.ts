@@ -33,7 +33,13 @@ export interface Endpoint {
   readonly pending?: boolean;
 }
 
-/** A function (Knative Service / revision) with the hosts it answers to. */
+/**
+ * Where a service comes from. Knative pods carry queue-proxy; a plain Service's pods and OpenFaaS
+ * functions offer no per-pod latency signal, so their service time is an LRS-only estimate.
+ */
+export type ServicePlatform = 'knative' | 'openfaas' | 'service';
+
+/** A function (Knative Service / revision, OpenFaaS function, plain Service) with the hosts it answers to. */
 export interface Service {
   /** `namespace/name`; also the xDS cluster and EDS name. */
   readonly name: string;
@@ -47,6 +53,8 @@ export interface Service {
    * Absent or empty when the activator is not to be bypassed (see docs/activator.md).
    */
   readonly activators?: readonly Endpoint[];
+  /** Absent: a Knative revision or a topology-file service. */
+  readonly platform?: ServicePlatform;
 }
 
 /** A configured or measured RTT between two nodes. */
@@ -105,8 +113,12 @@ export interface RouteHeaderMatch {
 }
 
 export interface RouteRule {
-  /** Path prefix to match; `/` when absent. */
+  /** Path prefix to match; `/` when absent. With `exactPath`, the whole path (query excluded). */
   readonly pathPrefix: string;
+  /** Match `pathPrefix` as the exact path (Envoy `path`), not as a prefix. */
+  readonly exactPath?: boolean;
+  /** Replace the matched prefix (or exact path) with this before forwarding (Envoy `prefix_rewrite`). */
+  readonly prefixRewrite?: string;
   readonly headers: readonly RouteHeaderMatch[];
   readonly splits: readonly RouteSplit[];
   /** Request headers added for every split of this rule. */

@@ -5,6 +5,7 @@
  * written back through the status subresource once the xDS side says the routes are programmed.
  */
 import {
+  AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
   DiscoveryV1Api,
@@ -22,6 +23,7 @@ import { createKubernetesMetrics, type KubernetesMetrics } from './metrics.js';
 import { MeasurementExchange, type MeasurementOptions } from './replicas.js';
 import type { DemandRow, RttRow } from './measurements.js';
 import { DEFAULT_INGRESS_CLASS } from './objects.js';
+import type { OpenFaasOptions } from './openfaas.js';
 import { DEFAULT_LOAD_BALANCERS, desiredStatus, sameStatus, statusPatch, type LoadBalancerAddresses } from './status.js';
 import { translateCluster, type ClusterTranslation } from './translate.js';
 import { ResourceWatcher } from './watcher.js';
@@ -51,6 +53,8 @@ export interface KubernetesSourceOptions {
   readonly loadBalancers?: LoadBalancerAddresses;
   /** Endpoint capacity when a Revision's containerConcurrency is 0 or unknown; default: the store's. */
   readonly defaultCapacity?: number;
+  /** Also route OpenFaaS functions (functions namespace, gateway Service); plain Services opt in by label. */
+  readonly openfaas?: OpenFaasOptions;
   /** Re-translate everything this often even without events (expires measurements, heals drift). */
   readonly resyncIntervalMs?: number;
   readonly backoffBaseMs?: number;
@@ -108,6 +112,11 @@ export class KubernetesSource {
         'endpointslices',
         '/apis/discovery.k8s.io/v1/endpointslices',
         () => discovery.listEndpointSliceForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>>,
+      ],
+      [
+        'deployments',
+        '/apis/apps/v1/deployments',
+        () => kc.makeApiClient(AppsV1Api).listDeploymentForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>>,
       ],
       [
         'revisions',
@@ -276,8 +285,13 @@ export class KubernetesSource {
         revisions: w('revisions'),
         ingresses: w('ingresses'),
         serverlessServices: w('serverlessservices'),
+        deployments: w('deployments'),
       },
-      { ingressClass: this.ingressClass, defaultCapacity: this.opts.defaultCapacity ?? this.store.defaults.capacity },
+      {
+        ingressClass: this.ingressClass,
+        defaultCapacity: this.opts.defaultCapacity ?? this.store.defaults.capacity,
+        ...(this.opts.openfaas ? { openfaas: this.opts.openfaas } : {}),
+      },
     );
     endTimer();
     const nodes = new Set(t.nodes.map((n) => n.name));

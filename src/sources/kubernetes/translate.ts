@@ -14,6 +14,9 @@ import {
 } from './ingress.js';
 import { nodeFromKube } from './nodes.js';
 import { compareStrings, keyOf } from './objects.js';
+import type { OpenFaasOptions } from './openfaas.js';
+import { translatePlatforms } from './platforms.js';
+import type { WorkloadReport } from './services.js';
 
 export interface ClusterObjects {
   readonly nodes: readonly unknown[];
@@ -23,11 +26,15 @@ export interface ClusterObjects {
   readonly ingresses: readonly unknown[];
   /** Knative ServerlessServices: each revision's data-path mode and private Service. */
   readonly serverlessServices?: readonly unknown[];
+  /** apps/v1 Deployments: the pods' concurrency settings of plain Services and OpenFaaS functions. */
+  readonly deployments?: readonly unknown[];
 }
 
 export interface TranslateOptions {
   readonly ingressClass: string;
   readonly defaultCapacity: number;
+  /** Translate OpenFaaS functions of this namespace (and route the OpenFaaS gateway). */
+  readonly openfaas?: OpenFaasOptions;
 }
 
 export interface ClusterTranslation {
@@ -44,6 +51,8 @@ export interface ClusterTranslation {
   readonly endpoints: EndpointsStats;
   /** Per Knative revision: SKS mode, Proxima's choice and what the gateways reach first. */
   readonly dataPaths: readonly RevisionDataPath[];
+  /** Plain Services and OpenFaaS functions: one report each (outcome, capacity and its source, zone hints). */
+  readonly workloads: readonly WorkloadReport[];
 }
 
 export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): ClusterTranslation {
@@ -87,5 +96,33 @@ export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): 
     defaultCapacity: opts.defaultCapacity,
     serverlessServices: objs.serverlessServices ?? [],
   });
-  return { nodes, services, routes, ingresses, ignoredIngresses, invalidObjects, endpoints: stats, dataPaths };
+  const platforms = translatePlatforms(
+    { services: objs.services, endpointSlices: objs.endpointSlices, deployments: objs.deployments ?? [] },
+    { nodes, defaultCapacity: opts.defaultCapacity, ...(opts.openfaas ? { openfaas: opts.openfaas } : {}) },
+  );
+  // A Knative revision's Service stays Knative even when it also opted in.
+  const knative = new Set(services.map((s) => s.name));
+  const allServices = [...services, ...platforms.services.filter((s) => !knative.has(s.name))].sort((a, b) =>
+    compareStrings(a.name, b.name),
+  );
+  const allRoutes = [
+    ...routes,
+    ...platforms.routes.filter((r) => r.rules.every((x) => x.splits.every((sp) => !knative.has(sp.service)))),
+  ].sort((a, b) => compareStrings(a.name, b.name));
+  const endpoints: EndpointsStats = {
+    unknownNode: stats.unknownNode + platforms.stats.unknownNode,
+    missingNode: stats.missingNode + platforms.stats.missingNode,
+    skippedSlices: stats.skippedSlices + platforms.stats.skippedSlices,
+  };
+  return {
+    nodes,
+    services: allServices,
+    routes: allRoutes,
+    ingresses,
+    ignoredIngresses,
+    invalidObjects,
+    endpoints,
+    workloads: platforms.reports,
+    dataPaths,
+  };
 }

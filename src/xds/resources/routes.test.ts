@@ -65,6 +65,7 @@ test('virtual host domains are host and host:*', () => {
   const { external } = configs();
   assert.deepEqual(external.virtual_hosts[0].domains, domainsForHost('hello.ns.example.com'));
   assert.deepEqual(domainsForHost('a.b'), ['a.b', 'a.b:*']);
+  assert.deepEqual(domainsForHost('*'), ['*'], 'the catch-all matches every authority');
 });
 
 test('routes: longest prefix first, header match, weighted splits with per-split headers, timeout, websocket', () => {

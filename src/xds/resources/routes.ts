@@ -11,9 +11,12 @@ import {
   type Plain,
 } from './common.js';
 
-/** Envoy does not match gRPC authorities that carry a port, so Kourier adds `host:*` (envoy#886). */
+/**
+ * Envoy does not match gRPC authorities that carry a port, so Kourier adds `host:*` (envoy#886).
+ * `*` alone already matches every authority, port included.
+ */
 export function domainsForHost(host: string): string[] {
-  return [host, `${host}:*`];
+  return host === '*' ? [host] : [host, `${host}:*`];
 }
 
 interface HostRule {
@@ -49,6 +52,12 @@ function prefixOf(rule: RouteRule): string {
   return rule.pathPrefix || '/';
 }
 
+/** The path match of a rule: `path` (exact, query excluded) or `prefix`, plus exact header matches. */
+function routeMatch(rule: RouteRule): Plain {
+  const path = rule.exactPath ? { path: prefixOf(rule) } : { prefix: prefixOf(rule) };
+  return { ...path, ...(rule.headers.length ? { headers: headerMatchers(rule) } : {}) };
+}
+
 function headerMatchers(rule: RouteRule): Plain[] {
   return rule.headers.map((h) => ({ name: h.name, string_match: { exact: h.exact } }));
 }
@@ -58,8 +67,9 @@ function gatewayRoute(hr: HostRule): Plain {
   const { rule } = hr;
   return {
     name: `${hr.route}/${hr.index}`,
-    match: { prefix: prefixOf(rule), ...(rule.headers.length ? { headers: headerMatchers(rule) } : {}) },
+    match: routeMatch(rule),
     route: {
+      ...(rule.prefixRewrite !== undefined ? { prefix_rewrite: rule.prefixRewrite } : {}),
       weighted_clusters: {
         clusters: rule.splits.map((s) => ({
           name: s.service,
@@ -111,7 +121,8 @@ export function grpcRouteConfigName(host: string): string {
  * and header matchers. C-core up to at least 1.51 NACKs weighted_clusters whose weights do not add
  * up to `total_weight` (default 100; "incorrect total weight"), newer clients use the sum and
  * ignore the deprecated field: so it is set to the sum when that is not 100. Zero-weight splits
- * are left out and a single split becomes `cluster`.
+ * are left out and a single split becomes `cluster`. gRPC cannot rewrite paths (it ignores
+ * `prefix_rewrite`), so rules that need one (OpenFaaS's `/function/NAME`) are left out.
  */
 function grpcRoute(hr: HostRule): Plain {
   const positive = hr.rule.splits.filter((s) => Math.round(s.percent) > 0);
@@ -121,7 +132,7 @@ function grpcRoute(hr: HostRule): Plain {
       : { weighted_clusters: weightedClusters(positive.map((s) => ({ name: s.service, weight: { value: Math.round(s.percent) } }))) };
   return {
     name: `${hr.route}/${hr.index}`,
-    match: { prefix: prefixOf(hr.rule), ...(hr.rule.headers.length ? { headers: headerMatchers(hr.rule) } : {}) },
+    match: routeMatch(hr.rule),
     route: action,
   };
 }
@@ -134,7 +145,7 @@ function weightedClusters(clusters: Array<{ name: string; weight: { value: numbe
 export function buildGrpcRouteConfigs(routes: readonly HttpRoute[]): ProtoResource[] {
   const out: ProtoResource[] = [];
   for (const [host, rules] of rulesByHost(routes, undefined)) {
-    const usable = rules.filter((r) => r.rule.splits.some((s) => Math.round(s.percent) > 0));
+    const usable = rules.filter((r) => r.rule.prefixRewrite === undefined && r.rule.splits.some((s) => Math.round(s.percent) > 0));
     const name = grpcRouteConfigName(host);
     out.push({
       name,
