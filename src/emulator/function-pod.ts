@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ConcurrencyGate } from './concurrency.js';
 import { lognormal, sigmaForCv, type Rng } from '../util/rng.js';
 import { rawUnaryService } from '../util/grpc-raw.js';
+import { QueueProxyMeter } from './queue-proxy-meter.js';
 
 /** The gRPC method every emulated function serves (raw JSON bytes, no generated code needed). */
 export const FUNCTION_METHOD = '/proxima.demo.v1.Function/Invoke';
@@ -21,7 +22,11 @@ export interface FunctionPodOptions {
   readonly serviceTimeMs: number;
   readonly serviceTimeCv: number;
   readonly rng: Rng;
+  /** The revision this pod belongs to (`namespace/name`), for its queue-proxy metric labels. */
+  readonly service?: string;
 }
+
+const epochMs = (): number => performance.timeOrigin + performance.now();
 
 /** What every response carries, so the load generator knows where and how the request was served. */
 export interface FunctionReply {
@@ -30,7 +35,6 @@ export interface FunctionReply {
   readonly queuedMs: number;
   readonly serviceMs: number;
 }
-
 
 /**
  * An emulated function pod: a server with a concurrency limit (queueing beyond it) and a
@@ -43,9 +47,17 @@ export class FunctionPod {
   private grpcServer: grpc.Server | undefined;
   private boundPort = 0;
   served = 0;
+  /** What this pod's queue-proxy measures (served on Knative's metric ports by the node host). */
+  readonly meter: QueueProxyMeter;
 
   constructor(readonly opts: FunctionPodOptions) {
     this.gate = new ConcurrencyGate(opts.concurrency);
+    const [namespace, service] = (opts.service ?? `default/${opts.name}`).split('/', 2) as [string, string?];
+    const name = service ?? namespace;
+    this.meter = new QueueProxyMeter(
+      { namespace: service ? namespace : 'default', service: name, revision: `${name}-00001`, pod: opts.name },
+      epochMs(),
+    );
   }
 
   get port(): number {
@@ -62,17 +74,22 @@ export class FunctionPod {
 
   private async handle(): Promise<FunctionReply> {
     const arrived = performance.now();
+    this.meter.arrived(epochMs());
     const release = await this.gate.acquire();
     const started = performance.now();
+    this.meter.started(epochMs());
     const serviceMs = lognormal(this.opts.rng, this.opts.serviceTimeMs, sigmaForCv(this.opts.serviceTimeCv));
     await new Promise((r) => setTimeout(r, serviceMs));
     release();
     this.served++;
-    return { pod: this.opts.name, node: this.opts.node, queuedMs: started - arrived, serviceMs: performance.now() - started };
+    const done = performance.now();
+    this.meter.finished(epochMs(), done - arrived, done - started);
+    return { pod: this.opts.name, node: this.opts.node, queuedMs: started - arrived, serviceMs: done - started };
   }
 
   async start(): Promise<number> {
     const port = this.boundPort || this.opts.port;
+    if (this.boundPort) this.meter.restart(epochMs());
     if (this.opts.protocol === 'http') {
       const server = createServer((req, res) => {
         req.resume();
@@ -90,14 +107,11 @@ export class FunctionPod {
       this.boundPort = (server.address() as AddressInfo).port;
     } else {
       const server = new grpc.Server();
-      server.addService(
-        rawUnaryService('Invoke', FUNCTION_METHOD),
-        {
-          Invoke: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-            void this.handle().then((reply) => callback(null, Buffer.from(JSON.stringify(reply))));
-          },
+      server.addService(rawUnaryService('Invoke', FUNCTION_METHOD), {
+        Invoke: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+          void this.handle().then((reply) => callback(null, Buffer.from(JSON.stringify(reply))));
         },
-      );
+      });
       this.boundPort = await new Promise<number>((resolve, reject) =>
         server.bindAsync(`${this.opts.host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
           err ? reject(err) : resolve(p),
