@@ -1,5 +1,41 @@
 import type { AssignmentEngine } from '../engine/assignments.js';
 import type { ModelStore } from '../model/store.js';
+import { backendsOf, nodeServiceInput } from '../engine/policy-input.js';
+
+/**
+ * Per node, what the policy was given for `service`: service time and FaaSt's P_j with their
+ * source and age, and the pods' own signal (queue-proxy) when fresh.
+ */
+export function serviceInputsView(store: ModelStore, service: string, nowMs: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const b of backendsOf(store, service)) {
+    const i = nodeServiceInput(store, service, b.node, nowMs);
+    const pod = store.podSignal(service, b.node, nowMs);
+    out[b.node] = {
+      serviceTimeMs: round(i.serviceTimeMs),
+      serviceTimeSource: i.serviceTimeSource,
+      ...(i.loadRps !== undefined ? { loadRps: round(i.loadRps) } : {}),
+      faastLatencyMs: round(i.faastLatencyMs ?? i.serviceTimeMs),
+      faastSource: i.faastSource,
+      ...(i.ageMs !== undefined ? { ageMs: Math.round(i.ageMs) } : {}),
+      podSignal: pod
+        ? {
+            pods: pod.pods,
+            podsFailed: pod.podsFailed,
+            requestRps: round(pod.requestRps),
+            concurrency: round(pod.concurrency),
+            queueDepth: pod.queueDepth,
+            requestLatencyMs: pod.requestLatencyMs !== undefined ? round(pod.requestLatencyMs) : null,
+            appLatencyMs: pod.appLatencyMs !== undefined ? round(pod.appLatencyMs) : null,
+            windowRequestLatencyMs: pod.windowRequestLatencyMs !== undefined ? round(pod.windowRequestLatencyMs) : null,
+            latencySource: pod.latencySource ?? null,
+            ageMs: Math.round(nowMs - pod.atMs),
+          }
+        : null,
+    };
+  }
+  return out;
+}
 
 /** /debug/assignments: per service and gateway, the localities with priority, weight, share and why. */
 export function assignmentsView(store: ModelStore, engine: AssignmentEngine, nowMs: number, query: URLSearchParams): unknown {
@@ -27,7 +63,13 @@ export function assignmentsView(store: ModelStore, engine: AssignmentEngine, now
         })),
       };
     }
-    services[name] = { hosts: service.hosts, protocol: service.protocol, gateways };
+    const demandRps = Object.fromEntries([...store.demandByGateway(name)].map(([g, rps]) => [g, { rps: round(rps), source: 'lrs' }]));
+    services[name] = {
+      hosts: service.hosts,
+      protocol: service.protocol,
+      inputs: { demandRps, nodes: serviceInputsView(store, name, nowMs) },
+      gateways,
+    };
   }
   return { policy: engine.policy.name, generation: store.generation, services };
 }

@@ -24,7 +24,8 @@ export const faastPolicy: Policy = {
       const candidates = input.backends.filter((b) => b.readyEndpoints > 0 && input.reachable(gateway, b.node));
       const inverse = new Map<string, number>();
       for (const b of candidates) {
-        const r = Math.max(0, input.rttMs(gateway, b.node)) + Math.max(0, input.serviceTimeMs(b.node));
+        const p = input.faastLatencyMs?.(b.node) ?? input.serviceTimeMs(b.node);
+        const r = Math.max(0, input.rttMs(gateway, b.node)) + Math.max(0, p);
         // r = 0 would be an infinite weight: treat as a tiny positive latency.
         inverse.set(b.node, 1 / Math.max(r, 1e-3));
       }

@@ -42,7 +42,7 @@ export function createProbeMetrics(registry: Registry) {
     }),
     confirmations: new Counter({
       name: 'proxima_probe_shift_confirmations_total',
-      help: 'Extra probes sent to confirm a sample that looked like a level shift of a peer\'s RTT.',
+      help: "Extra probes sent to confirm a sample that looked like a level shift of a peer's RTT.",
       registers,
     }),
     peers: new Gauge({ name: 'proxima_probe_peers', help: 'Peers known from the control plane.', registers }),
@@ -88,6 +88,11 @@ export function createProbeCollectorMetrics(registry: Registry) {
       registers,
     }),
     rows: new Counter({ name: 'proxima_probe_collector_rows_total', help: 'RTT rows fed into the model.', registers }),
+    podSignalRows: new Counter({
+      name: 'proxima_probe_collector_pod_signal_rows_total',
+      help: 'Per-revision queue-proxy signal rows fed into the model (rejected ones count in proxima_probe_collector_rejected_total with reason pod_signal_*).',
+      registers,
+    }),
     peerLists: new Counter({ name: 'proxima_probe_collector_peer_lists_sent_total', help: 'Peer lists sent to agents.', registers }),
   };
 }
