@@ -4,6 +4,16 @@ import { PROBE_SPEC } from './specs.js';
 import { createLogger, type Logger } from '../log.js';
 import { ProbeAgent } from '../probe/agent.js';
 import { untilTerminated } from './signals.js';
+import type { ScrapeTarget } from '../probe/queue-proxy/scraper.js';
+
+/** Queue-proxy scraping of the agent's node (`--queue-proxy-*`). */
+export interface QueueProxyScrapeOptions {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  /** Fixed targets (the demo's emulator); otherwise the control plane names them. */
+  readonly targets?: readonly ScrapeTarget[];
+}
 
 /** Typed `proxima probe` options (from flags/env via PROBE_SPEC, or built directly by tests and the demo). */
 export interface ProbeOptions {
@@ -16,6 +26,8 @@ export interface ProbeOptions {
   readonly maxPeers: number;
   readonly nearRttMs: number;
   readonly adminListen?: ListenAddress;
+  /** Absent: no queue-proxy scraping. */
+  readonly queueProxy?: QueueProxyScrapeOptions;
 }
 
 export function probeOptionsFrom(o: ParsedOptions): ProbeOptions {
@@ -30,6 +42,14 @@ export function probeOptionsFrom(o: ParsedOptions): ProbeOptions {
   if (!(timeoutMs > 0 && timeoutMs <= intervalMs)) throw new UsageError('--timeout-ms must be > 0 and <= --interval-ms');
   if (!(Number.isInteger(maxPeers) && maxPeers >= 1)) throw new UsageError('--max-peers must be an integer >= 1');
   const advertise = str(o, 'advertise');
+  const qpInterval = num(o, 'queue-proxy-interval-ms');
+  const qpTimeout = num(o, 'queue-proxy-timeout-ms');
+  const qpConcurrency = num(o, 'queue-proxy-concurrency');
+  if (!(qpInterval === 0 || qpInterval >= 100)) throw new UsageError('--queue-proxy-interval-ms must be 0 (off) or >= 100');
+  if (qpInterval > 0 && !(qpTimeout > 0 && qpTimeout <= qpInterval))
+    throw new UsageError('--queue-proxy-timeout-ms must be > 0 and <= --queue-proxy-interval-ms');
+  if (!(Number.isInteger(qpConcurrency) && qpConcurrency >= 1 && qpConcurrency <= 256))
+    throw new UsageError('--queue-proxy-concurrency must be an integer from 1 to 256');
   return {
     node,
     controlPlane,
@@ -40,6 +60,7 @@ export function probeOptionsFrom(o: ParsedOptions): ProbeOptions {
     maxPeers,
     nearRttMs: num(o, 'near-rtt-ms'),
     ...(o['admin-listen'] ? { adminListen: listen(o, 'admin-listen') } : {}),
+    ...(qpInterval > 0 ? { queueProxy: { intervalMs: qpInterval, timeoutMs: qpTimeout, concurrency: qpConcurrency } } : {}),
   };
 }
 
@@ -55,6 +76,7 @@ export async function runProbe(options: ProbeOptions, log: Logger, registry = ne
     timeoutMs: options.timeoutMs,
     maxPeers: options.maxPeers,
     nearRttMs: options.nearRttMs,
+    ...(options.queueProxy ? { queueProxy: options.queueProxy } : {}),
     log,
     registry,
   });

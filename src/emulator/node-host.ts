@@ -11,6 +11,8 @@ import { MutableDelayMatrix, type LinkDelay } from './netem.js';
 import { mulberry32 } from '../util/rng.js';
 import { bindLoopbackConnectionsTo } from './source-address.js';
 import { silentLogger } from '../log.js';
+import { QueueProxyMetricsServer } from './queue-proxy-server.js';
+import type { ScrapeTarget } from '../probe/queue-proxy/scraper.js';
 
 export interface PodSpec {
   readonly name: string;
@@ -37,7 +39,7 @@ export type NodeCommand =
       seed: number;
       /** In its own network namespace (`demo --netns`): `ip` is a real interface address, no source patch. */
       isolated?: boolean;
-      probe?: { controlPlane: string; intervalMs: number; timeoutMs: number };
+      probe?: { controlPlane: string; intervalMs: number; timeoutMs: number; queueProxyIntervalMs?: number };
     }
   | { type: 'links'; links: LinkSpec[] }
   | { type: 'pods'; action: 'stop' | 'start'; service?: string }
@@ -82,6 +84,7 @@ async function main(): Promise<void> {
               rng,
             });
           const up: NodeMessage & { type: 'up' } = { type: 'up', node: cmd.node, pods: [] };
+          const scrapeTargets: ScrapeTarget[] = [];
           for (const spec of cmd.pods) {
             const pod = new FunctionPod({
               name: spec.name,
@@ -93,8 +96,23 @@ async function main(): Promise<void> {
               serviceTimeMs: spec.serviceTimeMs,
               serviceTimeCv: spec.serviceTimeCv,
               rng,
+              service: spec.service,
             });
             const port = await pod.start();
+            // The pod's queue-proxy metric ports (Knative's 9090/9091; here any free pair per pod), local to the node's agent.
+            const metrics = new QueueProxyMetricsServer({
+              stat: () => pod.meter.stat(performance.timeOrigin + performance.now()),
+              text: () => pod.meter.text(),
+            });
+            await metrics.listen(cmd.ip);
+            closers.push(() => metrics.close());
+            scrapeTargets.push({
+              service: spec.service,
+              pod: spec.name,
+              host: cmd.ip,
+              autometricPort: metrics.autometricPort,
+              usermetricPort: metrics.usermetricPort,
+            });
             const proxy = proxyFor(port);
             const publicPort = await proxy.listen();
             pods.push({ pod, proxy, service: spec.service });
@@ -117,6 +135,16 @@ async function main(): Promise<void> {
                 timeoutMs: cmd.probe.timeoutMs,
                 maxPeers: 32,
                 nearRttMs: 10,
+                ...(cmd.probe.queueProxyIntervalMs
+                  ? {
+                      queueProxy: {
+                        intervalMs: cmd.probe.queueProxyIntervalMs,
+                        timeoutMs: Math.min(1000, cmd.probe.queueProxyIntervalMs),
+                        concurrency: 16,
+                        targets: scrapeTargets,
+                      },
+                    }
+                  : {}),
               },
               silentLogger(),
               new Registry(),
