@@ -76,9 +76,13 @@ interface Request {
   readonly upMs: number;
   readonly measured: boolean;
   waited: boolean;
+  /** When a pod slot took it (after any queue wait). */
+  serviceStartMs?: number;
 }
 
 interface Pod {
+  /** Index among its node's pods (the pod a queue-proxy measures for). */
+  readonly id: number;
   busy: number;
   queue: Request[];
   head: number;
@@ -129,7 +133,7 @@ export function runSimulation(o: RunOptions): RunResult {
   );
 
   const pods = new Map<string, Pod[]>(
-    s.nodes.map((n) => [n.name, Array.from({ length: n.pods }, () => ({ busy: 0, queue: [], head: 0 }))]),
+    s.nodes.map((n) => [n.name, Array.from({ length: n.pods }, (_, id) => ({ id, busy: 0, queue: [], head: 0 }))]),
   );
   const slots = new Map(s.nodes.map((n) => [n.name, n.slotsPerPod] as const));
   const rr = new Map<string, number>();
@@ -162,6 +166,7 @@ export function runSimulation(o: RunOptions): RunResult {
 
   const startService = (now: number, pod: Pod, req: Request) => {
     pod.busy++;
+    req.serviceStartMs = now;
     const st = serviceOf.get(req.node)!;
     const done = now + lognormal(serviceRng, st.meanMs, st.sigma);
     q.push(done, () => finish(done, pod, req));
@@ -170,7 +175,11 @@ export function runSimulation(o: RunOptions): RunResult {
   const finish = (now: number, pod: Pod, req: Request) => {
     pod.busy--;
     const arrivedAtNode = req.startMs + req.upMs;
-    view.completion(req.node, now, now - arrivedAtNode + overheadMs);
+    view.completion(req.node, now, now - arrivedAtNode + overheadMs, {
+      pod: pod.id,
+      inPodMs: now - arrivedAtNode,
+      appMs: now - req.serviceStartMs!,
+    });
     if (req.measured) {
       latencies.push(now + (req.rttMs - req.upMs) - req.startMs + overheadMs);
       if (req.node === req.gateway) entry++;

@@ -15,7 +15,7 @@ export interface NodeServiceSignal {
   readonly concurrency: number;
   /** Mean time a request spent in a pod, queue wait included, ms (completion-weighted over pods). */
   readonly requestLatencyMs?: number;
-  /** Mean time in the user container, ms. */
+  /** Mean time in the user container over the last 10 s, ms (completion-weighted over pods). */
   readonly appLatencyMs?: number;
   /** Requests in the queue-proxies now, summed. */
   readonly queueDepth: number;
@@ -50,9 +50,9 @@ export function aggregatePods(service: string, signals: readonly PodSignal[], po
       reqCount += s.request!.count;
       reqSum += s.request!.sumMs;
     }
-    if (meanMs(s.app) !== undefined) {
-      appCount += s.app!.count;
-      appSum += s.app!.sumMs;
+    if (s.windowApp) {
+      appCount += s.windowApp.count;
+      appSum += s.windowApp.sumMs;
     }
     if (s.littleMs !== undefined) {
       statRps += s.requestRps ?? 0;

@@ -87,6 +87,7 @@ test('FaaSt window: rate(sum[10s]) / rate(count[10s]) over the deltas of the las
     if (i === 8) close(s.windowRequestLatencyMs, (3 * 10 + 2 * 50) / 5);
   }
   close(s!.windowRequestLatencyMs, 50);
+  close(s!.windowApp!.sumMs / s!.windowApp!.count, 40, 1e-6); // app latency is 0.8 × request here, same window
 });
 
 test('the 0 s sum of Knative 1.19.0–1.19.8 is an unknown latency, not 0 ms', () => {

@@ -42,6 +42,8 @@ export interface PodSignal {
   readonly queueDepth?: number;
   /** Request latency over the last `windowMs` (FaaSt's input for this pod), ms. */
   readonly windowRequestLatencyMs?: number;
+  /** User-container requests and latency sum over the last `windowMs` (a steadier service time). */
+  readonly windowApp?: LatencyDelta;
   /** Time in system by Little's law on the 9090 averages, ms. */
   readonly littleMs?: number;
   /** The pod restarted since the previous scrape (a counter or the uptime went down). */
@@ -52,6 +54,8 @@ interface WindowDelta {
   readonly atMs: number;
   readonly count: number;
   readonly sumMs: number;
+  readonly appCount: number;
+  readonly appSumMs: number;
 }
 
 interface PodHistory {
@@ -128,19 +132,28 @@ export class PodTracker {
           if (latency !== undefined) out.concurrency = (out.requestRps * latency) / 1000;
         }
       }
-      if (req) next.window = [...next.window, { atMs: nowMs, count: req.count, sumMs: req.sumMs }];
+      if (req || app)
+        next.window = [
+          ...next.window,
+          { atMs: nowMs, count: req?.count ?? 0, sumMs: req?.sumMs ?? 0, appCount: app?.count ?? 0, appSumMs: app?.sumMs ?? 0 },
+        ];
     } else {
       out.reset = uptimeReset;
     }
     next.window = next.window.filter((w) => w.atMs > nowMs - this.windowMs);
     let count = 0;
     let sumMs = 0;
+    let appCount = 0;
+    let appSumMs = 0;
     for (const w of next.window) {
       count += w.count;
       sumMs += w.sumMs;
+      appCount += w.appCount;
+      appSumMs += w.appSumMs;
     }
     const windowMean = meanMs({ count, sumMs });
     if (windowMean !== undefined) out.windowRequestLatencyMs = windowMean;
+    if (meanMs({ count: appCount, sumMs: appSumMs }) !== undefined) out.windowApp = { count: appCount, sumMs: appSumMs };
     this.pods.set(pod, next);
     return out;
   }
