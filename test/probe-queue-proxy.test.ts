@@ -90,8 +90,9 @@ test("agent → control plane: pods scraped on the agent's node become the polic
     assert.ok(sig.requestRps > 100 && sig.requestRps < 260, `rps ${sig.requestRps}`);
     assert.equal(sig.latencySource, 'usermetric');
     const input = nodeServiceInput(store, 'default/hello', 'b', Date.now());
-    assert.equal(input.serviceTimeSource, 'queue-proxy app latency');
-    assert.equal(input.loadRps, undefined, 'app latency is a pure service time: nothing to de-queue');
+    assert.equal(input.serviceTimeSource, 'queue-proxy request latency');
+    assert.ok(Math.abs(input.serviceTimeMs - 25) < 0.01);
+    assert.equal(input.loadRps, sig.requestRps, 'the rate the latency was seen at, so the policy can take the queueing out');
     assert.equal(input.faastSource, 'queue-proxy 10 s request latency');
     assert.ok(Math.abs(input.faastLatencyMs! - 25) < 0.01, "FaaSt: mean of the pods' 10 s latencies (20 and 30)");
     assert.ok(input.ageMs! >= 0 && input.ageMs! < 2000);
@@ -187,11 +188,30 @@ test('pod signals: an idle round keeps the last measured latency (with its age);
   });
   store.setPodSignal('default/hello', 'b', { pods: 1, podsFailed: 0, requestRps: 0, concurrency: 0, queueDepth: 0, atMs: 3000 });
   const i = nodeServiceInput(store, 'default/hello', 'b', 3500);
-  assert.equal(i.serviceTimeMs, 22);
+  assert.equal(i.serviceTimeMs, 30);
+  assert.equal(i.serviceTimeSource, 'queue-proxy request latency');
   assert.equal(i.ageMs, 2500);
   store.setServiceTime('default/hello', new Map([['b', 18]]), new Map([['b', 5]]));
   const late = nodeServiceInput(store, 'default/hello', 'b', 3000 + store.podSignals.ttlMs + 1);
   assert.equal(late.serviceTimeSource, 'lrs estimate');
   assert.equal(late.serviceTimeMs, 18);
   assert.equal(late.loadRps, 5);
+});
+
+test('pod signals: with only the app latency (no request histogram), it is used as a pure service time', () => {
+  const store = new ModelStore();
+  store.replaceTopology(topology(['a', 'b']));
+  store.setPodSignal('default/hello', 'b', {
+    pods: 1,
+    podsFailed: 0,
+    requestRps: 10,
+    concurrency: 0.3,
+    queueDepth: 0,
+    appLatencyMs: 21,
+    atMs: 1000,
+  });
+  const i = nodeServiceInput(store, 'default/hello', 'b', 1500);
+  assert.equal(i.serviceTimeSource, 'queue-proxy app latency');
+  assert.equal(i.serviceTimeMs, 21);
+  assert.equal(i.loadRps, undefined);
 });

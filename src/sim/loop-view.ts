@@ -6,8 +6,8 @@ import type { GatewayAssignment, NodeCapacity, PolicyInput } from '../policy/typ
  * samples, demand per gateway counted over an LRS interval and smoothed (so it lags), and per-node
  * latency at the pods as the queue-proxies measure it (src/probe/queue-proxy), refreshed on every
  * recompute:
- * - `proxima` gets the app latency (user container only: the pure service time) over the last
- *   `appWindowMs` (10 s, as the node agent reports it);
+ * - `proxima` gets the request latency the queue-proxies saw over the last 10 s (in-pod time, queue
+ *   wait included, completion-weighted) with the rate behind it, as the node agent reports it;
  * - `faast` gets FaaSt's P_j (bonavadeur/miporin `pkg/scraper/kodomo.go`): per pod,
  *   rate(revision_request_latencies_sum[10s]) / rate(…_count[10s]) — the in-pod time, queue wait
  *   included — averaged over the node's pods that served requests in the window;
@@ -20,8 +20,6 @@ export interface LoopViewOptions {
   readonly demandAlpha: number;
   readonly lrsIntervalMs: number;
   readonly latencyWindowMs: number;
-  /** Window of the app latency `proxima` gets (default `latencyWindowMs`, as the node agent reports it). */
-  readonly appWindowMs?: number;
 }
 
 export const DEFAULT_LOOP_VIEW: LoopViewOptions = { rttAlpha: 0.3, demandAlpha: 0.5, lrsIntervalMs: 5000, latencyWindowMs: 10_000 };
@@ -31,8 +29,6 @@ export interface PodObservation {
   readonly pod: number;
   /** Arrival at the pod to response, queue wait included (`revision_request_latencies`). */
   readonly inPodMs: number;
-  /** In the user container (`revision_app_request_latencies`). */
-  readonly appMs: number;
 }
 
 export class LoopView {
@@ -42,7 +38,7 @@ export class LoopView {
   /** Completed requests per node as [atMs, sojournMs, what the pod saw] within the window. */
   private readonly completions = new Map<string, Array<[number, number, PodObservation | undefined]>>();
   private readonly latency = new Map<string, number>();
-  private readonly appLatency = new Map<string, number>();
+  private readonly podLatency = new Map<string, number>();
   private readonly faastLatency = new Map<string, number>();
   private readonly latencyLoad = new Map<string, number>();
 
@@ -94,22 +90,19 @@ export class LoopView {
       this.latency.set(node, list.reduce((s, [, v]) => s + v, 0) / list.length);
       this.latencyLoad.set(node, (list.length * 1000) / this.opts.latencyWindowMs);
       const perPod = new Map<number, { sum: number; n: number }>();
-      const appFrom = nowMs - (this.opts.appWindowMs ?? this.opts.latencyWindowMs);
-      let appSum = 0;
-      let appN = 0;
-      for (const [at, , seen] of list) {
+      let inPodSum = 0;
+      let inPodN = 0;
+      for (const [, , seen] of list) {
         if (!seen) continue;
         const p = perPod.get(seen.pod) ?? { sum: 0, n: 0 };
         p.sum += seen.inPodMs;
         p.n++;
         perPod.set(seen.pod, p);
-        if (at >= appFrom) {
-          appSum += seen.appMs;
-          appN++;
-        }
+        inPodSum += seen.inPodMs;
+        inPodN++;
       }
       if (perPod.size > 0) this.faastLatency.set(node, [...perPod.values()].reduce((s, p) => s + p.sum / p.n, 0) / perPod.size);
-      if (appN > 0) this.appLatency.set(node, appSum / appN);
+      if (inPodN > 0) this.podLatency.set(node, inPodSum / inPodN);
     }
   }
 
@@ -123,7 +116,7 @@ export class LoopView {
     const demand = new Map(this.demand);
     const latency = new Map(this.latency);
     const load = new Map(this.latencyLoad);
-    const app = new Map(this.appLatency);
+    const pod = new Map(this.podLatency);
     const faast = new Map(this.faastLatency);
     return {
       service,
@@ -132,8 +125,8 @@ export class LoopView {
       rttMs: (a, b) => rtt.get(`${a}>${b}`) ?? DEFAULT_MODEL_DEFAULTS.rttMs,
       reachable: () => true,
       demandRps: (g) => demand.get(g) ?? DEFAULT_MODEL_DEFAULTS.demandRps,
-      serviceTimeMs: (n) => app.get(n) ?? latency.get(n) ?? DEFAULT_MODEL_DEFAULTS.serviceTimeMs,
-      serviceLoadRps: (n) => (app.has(n) ? undefined : latency.has(n) ? load.get(n) : undefined),
+      serviceTimeMs: (n) => pod.get(n) ?? latency.get(n) ?? DEFAULT_MODEL_DEFAULTS.serviceTimeMs,
+      serviceLoadRps: (n) => (latency.has(n) ? load.get(n) : undefined),
       faastLatencyMs: (n) => faast.get(n),
       ...(previous ? { previous } : {}),
     };

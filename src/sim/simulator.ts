@@ -76,8 +76,6 @@ interface Request {
   readonly upMs: number;
   readonly measured: boolean;
   waited: boolean;
-  /** When a pod slot took it (after any queue wait). */
-  serviceStartMs?: number;
 }
 
 interface Pod {
@@ -166,7 +164,6 @@ export function runSimulation(o: RunOptions): RunResult {
 
   const startService = (now: number, pod: Pod, req: Request) => {
     pod.busy++;
-    req.serviceStartMs = now;
     const st = serviceOf.get(req.node)!;
     const done = now + lognormal(serviceRng, st.meanMs, st.sigma);
     q.push(done, () => finish(done, pod, req));
@@ -175,11 +172,7 @@ export function runSimulation(o: RunOptions): RunResult {
   const finish = (now: number, pod: Pod, req: Request) => {
     pod.busy--;
     const arrivedAtNode = req.startMs + req.upMs;
-    view.completion(req.node, now, now - arrivedAtNode + overheadMs, {
-      pod: pod.id,
-      inPodMs: now - arrivedAtNode,
-      appMs: now - req.serviceStartMs!,
-    });
+    view.completion(req.node, now, now - arrivedAtNode + overheadMs, { pod: pod.id, inPodMs: now - arrivedAtNode });
     if (req.measured) {
       latencies.push(now + (req.rttMs - req.upMs) - req.startMs + overheadMs);
       if (req.node === req.gateway) entry++;

@@ -1,4 +1,4 @@
-import { meanMs, type PodSignal } from './pod-tracker.js';
+import type { PodSignal } from './pod-tracker.js';
 
 /**
  * What one node agent says about one revision (service) on its node: the sum or mean over the
@@ -13,7 +13,7 @@ export interface NodeServiceSignal {
   readonly requestRps: number;
   /** Requests in the pods on average (queued included), summed over pods. */
   readonly concurrency: number;
-  /** Mean time a request spent in a pod, queue wait included, ms (completion-weighted over pods). */
+  /** Mean time a request spent in a pod over the last 10 s, queue wait included, ms (completion-weighted over pods). */
   readonly requestLatencyMs?: number;
   /** Mean time in the user container over the last 10 s, ms (completion-weighted over pods). */
   readonly appLatencyMs?: number;
@@ -46,9 +46,9 @@ export function aggregatePods(service: string, signals: readonly PodSignal[], po
     concurrency += s.concurrency ?? 0;
     queueDepth += s.queueDepth ?? 0;
     if (s.reset) resets++;
-    if (meanMs(s.request) !== undefined) {
-      reqCount += s.request!.count;
-      reqSum += s.request!.sumMs;
+    if (s.windowRequest) {
+      reqCount += s.windowRequest.count;
+      reqSum += s.windowRequest.sumMs;
     }
     if (s.windowApp) {
       appCount += s.windowApp.count;

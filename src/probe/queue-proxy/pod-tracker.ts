@@ -42,6 +42,8 @@ export interface PodSignal {
   readonly queueDepth?: number;
   /** Request latency over the last `windowMs` (FaaSt's input for this pod), ms. */
   readonly windowRequestLatencyMs?: number;
+  /** Outer-handler requests and latency sum over the last `windowMs`. */
+  readonly windowRequest?: LatencyDelta;
   /** User-container requests and latency sum over the last `windowMs` (a steadier service time). */
   readonly windowApp?: LatencyDelta;
   /** Time in system by Little's law on the 9090 averages, ms. */
@@ -152,7 +154,10 @@ export class PodTracker {
       appSumMs += w.appSumMs;
     }
     const windowMean = meanMs({ count, sumMs });
-    if (windowMean !== undefined) out.windowRequestLatencyMs = windowMean;
+    if (windowMean !== undefined) {
+      out.windowRequestLatencyMs = windowMean;
+      out.windowRequest = { count, sumMs };
+    }
     if (meanMs({ count: appCount, sumMs: appSumMs }) !== undefined) out.windowApp = { count: appCount, sumMs: appSumMs };
     this.pods.set(pod, next);
     return out;
