@@ -7,6 +7,7 @@ import { EmulatedCluster } from '../emulator/cluster.js';
 import { assertCanUseNetns } from '../emulator/netns.js';
 import { runComparison, runEvents, type DemoResults } from '../emulator/experiment.js';
 import { comparisonTable, predictionTable, reportHtml, verdicts } from '../emulator/report.js';
+import { calibrateOverhead } from '../emulator/overhead.js';
 import { predictDemo } from '../sim/from-demo.js';
 import { faastScenario, scenarioFromTopology, type DemoScenario } from '../emulator/scenario.js';
 import { SERVABLE_POLICIES } from '../policy/index.js';
@@ -102,6 +103,13 @@ export async function runDemo(
         : `starting ${s.nodes.length} emulated nodes (${s.nodes.map((n) => `${n.name}@${n.ip}`).join(', ')})`,
     );
     await cluster.startNodes();
+    // The simulator's per-request overhead, from its own idle measurement, never from a judged cell.
+    const overhead = await calibrateOverhead(cluster, s, s.seed);
+    progress(
+      overhead
+        ? `per-request overhead ${overhead.overheadMs} ms: ${overhead.description}`
+        : 'per-request overhead: calibration run gave no local round trips',
+    );
     const comparison = await runComparison(cluster, s, progress);
     const lowUsers = Math.min(...s.users);
     const events =
@@ -115,6 +123,7 @@ export async function runDemo(
         : undefined;
     const predicted = predictDemo(s, {
       probeIntervalMs: opts.probeIntervalMs,
+      ...(overhead ? { overheadMs: overhead.overheadMs, overheadSource: overhead.description } : {}),
       measuredMeanMs: (p, users) => comparison.find((c) => c.policy === p)?.levels.find((l) => l.users === users)?.summary.meanMs,
     });
     progress(`policy simulator: predicted every policy and level (overhead ${predicted.overheadMs} ms from ${predicted.calibration})`);

@@ -380,6 +380,7 @@ export class EmulatedCluster {
           latencyMs: r.latencyMs[k]!,
           ok: r.ok[k]!,
           servedBy: r.servedBy[k]!,
+          ...(r.podMs && r.podMs[k]! >= 0 ? { podMs: r.podMs[k]! } : {}),
           ...(r.errors[k] ? { error: r.errors[k] } : {}),
         }));
         return { records, dropped: r.dropped };

@@ -40,11 +40,12 @@ export type GatewayMessage =
       latencyMs: number[];
       ok: boolean[];
       servedBy: string[];
+      /** Time the request spent in the pod (queue + service, from its reply), ms; -1 when unknown. */
+      podMs?: number[];
       errors: string[];
       dropped: number;
     }
   | { type: 'fatal'; error: string };
-
 
 function send(m: GatewayMessage): void {
   process.send?.(m);
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
     }
   };
   const invoke = (target: string, deadlineMs: number) =>
-    new Promise<{ servedBy?: string }>((resolve, reject) => {
+    new Promise<{ servedBy?: string; podMs?: number }>((resolve, reject) => {
       clientFor(target).makeUnaryRequest(
         FUNCTION_METHOD,
         rawBytes,
@@ -88,7 +89,8 @@ async function main(): Promise<void> {
         (err: grpc.ServiceError | null, value?: Buffer) => {
           if (err || !value) return reject(err ?? new Error('empty reply'));
           try {
-            resolve({ servedBy: (JSON.parse(value.toString()) as FunctionReply).node });
+            const reply = JSON.parse(value.toString()) as FunctionReply;
+            resolve({ servedBy: reply.node, podMs: reply.queuedMs + reply.serviceMs });
           } catch (e) {
             reject(e as Error);
           }
@@ -137,6 +139,7 @@ async function main(): Promise<void> {
           latencyMs: s.map((x) => Math.round(x.latencyMs * 100) / 100),
           ok: s.map((x) => x.ok),
           servedBy: s.map((x) => x.servedBy ?? ''),
+          podMs: s.map((x) => (x.podMs !== undefined ? Math.round(x.podMs * 100) / 100 : -1)),
           errors: s.map((x) => x.error ?? ''),
           dropped: result.dropped,
         });
