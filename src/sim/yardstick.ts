@@ -136,9 +136,10 @@ export function runYardstick(o: YardstickOptions): YardstickLevel[] {
     };
     const coarse = Array.from({ length: 11 }, (_, i) => i / 10).flatMap((x) => [0, 0.5, 1].map((y) => ({ x, y })));
     for (let p = 0; p < (o.passes ?? 2); p++) sweep(() => coarse);
+    const r2 = (x: number) => Math.round(x * 100) / 100;
     sweep((c) => [
-      { x: c.x - 0.05, y: c.y },
-      { x: c.x + 0.05, y: c.y },
+      { x: r2(c.x - 0.05), y: c.y },
+      { x: r2(c.x + 0.05), y: c.y },
     ]);
     const proxima = run(proximaPolicy);
     const oracle = run(createOraclePolicy({ serviceCv2: serviceCv2(s) }), true);
