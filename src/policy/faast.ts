@@ -3,8 +3,9 @@ import { sharesToLocalities, sortLocalities } from './tiers.js';
 import type { GatewayAssignment, Policy, PolicyInput } from './types.js';
 
 /**
- * FaaSt (IEEE CloudNet 2024; paper in bonavadeur/ikukantai `docs/publication/CloudNet_2024.pdf`,
- * implementation bonavadeur/miporin `pkg/scraper/kodomo.go`, `okasan.go`):
+ * FaaSt (Nguyen et al., "FaaSt: A Latency-aware Serverless Scheme for Edge–Cloud Environments", IEEE
+ * CloudNet 2024; paper in bonavadeur/ikukantai `docs/publication/CloudNet_2024.pdf`, implementation
+ * bonavadeur/miporin `pkg/scraper/kodomo.go`, `okasan.go`):
  * w_ij = (1/r_ij) / Σ_k (1/r_ik) with r_ij = RTT(i,j) + P_j. Its P_j, recomputed every 2 s, is per
  * pod `rate(revision_request_latencies_sum[10s]) / rate(revision_request_latencies_count[10s])` —
  * the queue-proxy's in-pod latency, queue wait included — averaged over node j's pods; here
