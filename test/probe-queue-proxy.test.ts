@@ -11,6 +11,7 @@ import { QueueProxyMeter } from '../src/emulator/queue-proxy-meter.js';
 import { QueueProxyMetricsServer } from '../src/emulator/queue-proxy-server.js';
 import { nodeServiceInput, policyInputFor } from '../src/engine/policy-input.js';
 import { faastPolicy } from '../src/policy/faast.js';
+import { serviceInputsView } from '../src/admin/debug-views.js';
 import { startGrpc, topology, waitFor } from './probe-helpers.js';
 
 const log = silentLogger();
@@ -96,6 +97,14 @@ test("agent → control plane: pods scraped on the agent's node become the polic
     assert.equal(input.faastSource, 'queue-proxy 10 s request latency');
     assert.ok(Math.abs(input.faastLatencyMs! - 25) < 0.01, "FaaSt: mean of the pods' 10 s latencies (20 and 30)");
     assert.ok(input.ageMs! >= 0 && input.ageMs! < 2000);
+    // /debug/assignments shows each node's inputs with their source and age.
+    const view = serviceInputsView(store, 'default/hello', Date.now()) as Record<string, Record<string, unknown>>;
+    assert.equal(view['b']!['serviceTimeSource'], 'queue-proxy request latency');
+    assert.equal(view['b']!['faastSource'], 'queue-proxy 10 s request latency');
+    assert.equal(typeof view['b']!['ageMs'], 'number');
+    assert.equal((view['b']!['podSignal'] as Record<string, unknown>)['pods'], 2);
+    assert.equal(view['c']!['serviceTimeSource'], 'default');
+    assert.equal(view['c']!['podSignal'], null);
     // Node c has pods in the model but no agent reports: it stays on the fallback, marked as such.
     assert.equal(nodeServiceInput(store, 'default/hello', 'c', Date.now()).serviceTimeSource, 'default');
     // faast's weights follow r = RTT + P: b 50 + 25 = 75 ms, c 50 + 10 (default) = 60 ms from gateway a.
