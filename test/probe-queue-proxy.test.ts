@@ -93,7 +93,8 @@ test("agent → control plane: pods scraped on the agent's node become the polic
     const input = nodeServiceInput(store, 'default/hello', 'b', Date.now());
     assert.equal(input.serviceTimeSource, 'queue-proxy request latency');
     assert.ok(Math.abs(input.serviceTimeMs - 25) < 0.01);
-    assert.equal(input.loadRps, sig.requestRps, 'the rate the latency was seen at, so the policy can take the queueing out');
+    assert.ok(sig.windowRequestRps! > 100 && sig.windowRequestRps! < 260, `window rps ${sig.windowRequestRps}`);
+    assert.equal(input.loadRps, sig.windowRequestRps, 'the rate the latency was seen at, so the policy can take the queueing out');
     assert.equal(input.faastSource, 'queue-proxy 10 s request latency');
     assert.ok(Math.abs(input.faastLatencyMs! - 25) < 0.01, "FaaSt: mean of the pods' 10 s latencies (20 and 30)");
     assert.ok(input.ageMs! >= 0 && input.ageMs! < 2000);

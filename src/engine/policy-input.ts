@@ -61,7 +61,7 @@ export function nodeServiceInput(store: ModelStore, service: string, node: strin
     return {
       serviceTimeMs: pod.requestLatencyMs,
       serviceTimeSource: 'queue-proxy request latency',
-      loadRps: pod.requestRps,
+      loadRps: pod.windowRequestRps ?? pod.requestRps,
       ...faast,
       ...aged,
     };

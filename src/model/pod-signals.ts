@@ -18,6 +18,8 @@ export interface PodSignal {
   readonly concurrency: number;
   /** Requests in the queue-proxies at the last scrape. */
   readonly queueDepth: number;
+  /** Requests/s over the window of `requestLatencyMs` (last measured). */
+  readonly windowRequestRps?: number;
   /** Mean time in a pod, queue wait included, ms (last measured). */
   readonly requestLatencyMs?: number;
   /** Mean time in the user container, ms (last measured). */
@@ -63,6 +65,7 @@ export class PodSignalTable {
     const next: PodSignal = {
       ...u,
       ...(keep?.requestLatencyMs !== undefined ? { requestLatencyMs: keep.requestLatencyMs } : {}),
+      ...(keep?.windowRequestRps !== undefined ? { windowRequestRps: keep.windowRequestRps } : {}),
       ...(keep?.appLatencyMs !== undefined ? { appLatencyMs: keep.appLatencyMs } : {}),
       ...(u.windowRequestLatencyMs === undefined && old?.windowRequestLatencyMs !== undefined
         ? { windowRequestLatencyMs: old.windowRequestLatencyMs }
@@ -88,7 +91,15 @@ export class PodSignalTable {
     if (!s || nowMs - s.atMs > this.ttlMs) return undefined;
     const { announced: _announced, ...signal } = s;
     if (signal.latencyAtMs !== undefined && nowMs - signal.latencyAtMs > this.latencyTtlMs) {
-      const { requestLatencyMs: _r, appLatencyMs: _a, windowRequestLatencyMs: _w, latencySource: _s, latencyAtMs: _t, ...rest } = signal;
+      const {
+        requestLatencyMs: _r,
+        appLatencyMs: _a,
+        windowRequestLatencyMs: _w,
+        windowRequestRps: _wr,
+        latencySource: _s,
+        latencyAtMs: _t,
+        ...rest
+      } = signal;
       return rest;
     }
     return signal;

@@ -57,7 +57,7 @@ export function validatePodSignals(
     }
     const pods = num(r.pods);
     const podsFailed = num(r.pods_failed);
-    const rate = [num(r.request_rps), num(r.concurrency), num(r.queue_depth)];
+    const rate = [num(r.request_rps), num(r.concurrency), num(r.queue_depth), num(r.window_request_rps)];
     const lat = [num(r.request_latency_ms), num(r.app_latency_ms), num(r.window_request_latency_ms)];
     const measuredAt = num(r.measured_at_unix_ms);
     const ok =
@@ -92,6 +92,7 @@ export function validatePodSignals(
         requestRps: rate[0]!,
         concurrency: rate[1]!,
         queueDepth: rate[2]!,
+        ...(rate[3]! > 0 ? { windowRequestRps: rate[3]! } : {}),
         ...(requestLatencyMs > 0 ? { requestLatencyMs } : {}),
         ...(appLatencyMs > 0 ? { appLatencyMs } : {}),
         ...(windowRequestLatencyMs > 0 ? { windowRequestLatencyMs } : {}),

@@ -37,6 +37,7 @@ export interface PodSignalRowMsg {
   window_request_latency_ms?: number;
   latency_source?: string;
   measured_at_unix_ms?: string | number;
+  window_request_rps?: number;
 }
 
 export interface ReportMsg {

@@ -17,6 +17,8 @@ export interface NodeServiceSignal {
   readonly requestLatencyMs?: number;
   /** Mean time in the user container over the last 10 s, ms (completion-weighted over pods). */
   readonly appLatencyMs?: number;
+  /** Requests/s over the window of requestLatencyMs, summed over pods (the rate that latency was seen at). */
+  readonly windowRequestRps?: number;
   /** Requests in the queue-proxies now, summed. */
   readonly queueDepth: number;
   /** FaaSt's P_j: per pod, request latency over the last 10 s; averaged over the pods that have one. */
@@ -41,7 +43,9 @@ export function aggregatePods(service: string, signals: readonly PodSignal[], po
   let windowSum = 0;
   let windowPods = 0;
   let resets = 0;
+  let windowRps = 0;
   for (const s of signals) {
+    windowRps += s.windowRequestRps ?? 0;
     requestRps += s.requestRps ?? 0;
     concurrency += s.concurrency ?? 0;
     queueDepth += s.queueDepth ?? 0;
@@ -75,6 +79,7 @@ export function aggregatePods(service: string, signals: readonly PodSignal[], po
     concurrency,
     ...(requestLatencyMs !== undefined ? { requestLatencyMs } : {}),
     ...(appCount > 0 ? { appLatencyMs: appSum / appCount } : {}),
+    ...(fromHistograms !== undefined ? { windowRequestRps: windowRps } : {}),
     queueDepth,
     ...(windowPods > 0 ? { windowRequestLatencyMs: windowSum / windowPods } : {}),
     latencySource: fromHistograms !== undefined ? 'usermetric' : fromLittle !== undefined ? 'autometric' : 'none',

@@ -29,6 +29,7 @@ export function podSignalRow(s: NodeServiceSignal, measuredAtMs: number): PodSig
     window_request_latency_ms: s.windowRequestLatencyMs ?? 0,
     latency_source: s.latencySource === 'none' ? '' : s.latencySource,
     measured_at_unix_ms: measuredAtMs,
+    window_request_rps: s.windowRequestRps ?? 0,
   };
 }
 

@@ -87,6 +87,7 @@ test('FaaSt window: rate(sum[10s]) / rate(count[10s]) over the deltas of the las
     if (i === 8) close(s.windowRequestLatencyMs, (3 * 10 + 2 * 50) / 5);
   }
   close(s!.windowRequestLatencyMs, 50);
+  close(s!.windowRequestRps, 10); // 20 requests per 2 s over the window's 10 s
   close(s!.windowApp!.sumMs / s!.windowApp!.count, 40, 1e-6); // app latency is 0.8 × request here, same window
 });
 

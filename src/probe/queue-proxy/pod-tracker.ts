@@ -44,6 +44,8 @@ export interface PodSignal {
   readonly windowRequestLatencyMs?: number;
   /** Outer-handler requests and latency sum over the last `windowMs`. */
   readonly windowRequest?: LatencyDelta;
+  /** Requests/s over the same window (the rate that latency was seen at). */
+  readonly windowRequestRps?: number;
   /** User-container requests and latency sum over the last `windowMs` (a steadier service time). */
   readonly windowApp?: LatencyDelta;
   /** Time in system by Little's law on the 9090 averages, ms. */
@@ -53,6 +55,8 @@ export interface PodSignal {
 }
 
 interface WindowDelta {
+  /** The interval this delta covers: (fromMs, atMs]. */
+  readonly fromMs: number;
   readonly atMs: number;
   readonly count: number;
   readonly sumMs: number;
@@ -137,7 +141,14 @@ export class PodTracker {
       if (req || app)
         next.window = [
           ...next.window,
-          { atMs: nowMs, count: req?.count ?? 0, sumMs: req?.sumMs ?? 0, appCount: app?.count ?? 0, appSumMs: app?.sumMs ?? 0 },
+          {
+            fromMs: h.atMs,
+            atMs: nowMs,
+            count: req?.count ?? 0,
+            sumMs: req?.sumMs ?? 0,
+            appCount: app?.count ?? 0,
+            appSumMs: app?.sumMs ?? 0,
+          },
         ];
     } else {
       out.reset = uptimeReset;
@@ -157,6 +168,8 @@ export class PodTracker {
     if (windowMean !== undefined) {
       out.windowRequestLatencyMs = windowMean;
       out.windowRequest = { count, sumMs };
+      const spanMs = nowMs - Math.min(...next.window.map((w) => w.fromMs));
+      if (spanMs > 0) out.windowRequestRps = (count * 1000) / spanMs;
     }
     if (meanMs({ count: appCount, sumMs: appSumMs }) !== undefined) out.windowApp = { count: appCount, sumMs: appSumMs };
     this.pods.set(pod, next);
