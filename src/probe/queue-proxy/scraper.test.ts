@@ -68,7 +68,7 @@ test('scraper over loopback: real-format pages in both eras, a dead pod, garbage
     assert.equal(hello!.podsFailed, 1);
     assert.ok(Math.abs(hello!.requestRps - 40) < 1e-9, `rps ${hello!.requestRps}`);
     assert.ok(Math.abs(hello!.requestLatencyMs! - 25) < 1e-9);
-    assert.ok(Math.abs(hello!.windowRequestRps! - 40) < 1e-9, 'the rate over the latency's own window');
+    assert.ok(Math.abs(hello!.windowRequestRps! - 40) < 1e-9, 'the rate over the latency window');
     assert.ok(Math.abs(hello!.appLatencyMs! - 20) < 1e-9);
     assert.ok(Math.abs(hello!.windowRequestLatencyMs! - 25) < 1e-9);
     assert.ok(Math.abs(hello!.concurrency - 1.0) < 1e-9, 'concurrency from the 9090 stats: 0.6 + 0.4');
