@@ -154,6 +154,8 @@ async function registeredMetricNames(): Promise<Set<string>> {
         timeoutMs: 1000,
         maxPeers: 32,
         nearRttMs: 10,
+        // On by default in `proxima probe`: its metrics are part of what the agent exports.
+        queueProxy: { intervalMs: 60_000, timeoutMs: 1000, concurrency: 1 },
       },
       silentLogger(),
       probeRegistry,

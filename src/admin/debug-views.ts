@@ -1,6 +1,7 @@
 import type { AssignmentEngine } from '../engine/assignments.js';
 import type { ModelStore } from '../model/store.js';
 import type { Service } from '../model/types.js';
+import { backendsOf, nodeServiceInput } from '../engine/policy-input.js';
 
 /**
  * Where a service's service-time input comes from, per node with ready endpoints: `lrs` (estimated
@@ -22,9 +23,44 @@ export function serviceTimeInput(store: ModelStore, service: Service): unknown {
     why:
       podSignals === 'none'
         ? `${service.platform === 'openfaas' ? 'OpenFaaS function' : 'plain Service'}: the pods run no queue-proxy, so service time is estimated from LRS load reports only (Little's law), else the default`
-        : "estimated from LRS load reports (Little's law), else the default",
+        : "the pods' queue-proxy signal when fresh (see inputs), else LRS load reports (Little's law), else the default",
     byNode,
   };
+}
+
+/**
+ * Per node, what the policy was given for `service`: service time and FaaSt's P_j with their
+ * source and age, and the pods' own signal (queue-proxy) when fresh.
+ */
+export function serviceInputsView(store: ModelStore, service: string, nowMs: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const b of backendsOf(store, service)) {
+    const i = nodeServiceInput(store, service, b.node, nowMs);
+    const pod = store.podSignal(service, b.node, nowMs);
+    out[b.node] = {
+      serviceTimeMs: round(i.serviceTimeMs),
+      serviceTimeSource: i.serviceTimeSource,
+      ...(i.loadRps !== undefined ? { loadRps: round(i.loadRps) } : {}),
+      faastLatencyMs: round(i.faastLatencyMs ?? i.serviceTimeMs),
+      faastSource: i.faastSource,
+      ...(i.ageMs !== undefined ? { ageMs: Math.round(i.ageMs) } : {}),
+      podSignal: pod
+        ? {
+            pods: pod.pods,
+            podsFailed: pod.podsFailed,
+            requestRps: round(pod.requestRps),
+            concurrency: round(pod.concurrency),
+            queueDepth: pod.queueDepth,
+            requestLatencyMs: pod.requestLatencyMs !== undefined ? round(pod.requestLatencyMs) : null,
+            appLatencyMs: pod.appLatencyMs !== undefined ? round(pod.appLatencyMs) : null,
+            windowRequestLatencyMs: pod.windowRequestLatencyMs !== undefined ? round(pod.windowRequestLatencyMs) : null,
+            latencySource: pod.latencySource ?? null,
+            ageMs: Math.round(nowMs - pod.atMs),
+          }
+        : null,
+    };
+  }
+  return out;
 }
 
 /** /debug/assignments: per service and gateway, the localities with priority, weight, share and why. */
@@ -54,12 +90,14 @@ export function assignmentsView(store: ModelStore, engine: AssignmentEngine, now
       };
     }
     const activators = (service.activators ?? []).filter((e) => e.ready).map((e) => `${e.address}:${e.port}@${e.node}`);
+    const demandRps = Object.fromEntries([...store.demandByGateway(name)].map(([g, rps]) => [g, { rps: round(rps), source: 'lrs' }]));
     // Knative's activators: every gateway's last EDS priority (not assigned by the policy).
     services[name] = {
       hosts: service.hosts,
       protocol: service.protocol,
       platform: service.platform ?? 'knative',
       serviceTimeInput: serviceTimeInput(store, service),
+      inputs: { demandRps, nodes: serviceInputsView(store, name, nowMs) },
       gateways,
       ...(activators.length ? { activators } : {}),
     };

@@ -7,6 +7,7 @@ import { EmulatedCluster } from '../emulator/cluster.js';
 import { assertCanUseNetns } from '../emulator/netns.js';
 import { runComparison, runEvents, type DemoResults } from '../emulator/experiment.js';
 import { predictionTable, reportHtml, verdicts, type Verdict } from '../emulator/report.js';
+import { calibrateOverhead } from '../emulator/overhead.js';
 import {
   aggregateSeeds,
   compareCells,
@@ -229,6 +230,13 @@ async function runSeed(opts: DemoOptions, progress: (m: string) => void): Promis
         : `starting ${s.nodes.length} emulated nodes (${s.nodes.map((n) => `${n.name}@${n.ip}`).join(', ')})`,
     );
     await cluster.startNodes();
+    // The simulator's per-request overhead, from its own idle measurement, never from a judged cell.
+    const overhead = await calibrateOverhead(cluster, s, s.seed);
+    progress(
+      overhead
+        ? `per-request overhead ${overhead.overheadMs} ms: ${overhead.description}`
+        : 'per-request overhead: calibration run gave no local round trips',
+    );
     const comparison = await runComparison(cluster, s, progress);
     const lowUsers = Math.min(...s.users);
     const events =
@@ -247,6 +255,7 @@ async function runSeed(opts: DemoOptions, progress: (m: string) => void): Promis
       ? undefined
       : predictDemo(s, {
           probeIntervalMs: opts.probeIntervalMs,
+          ...(overhead ? { overheadMs: overhead.overheadMs, overheadSource: overhead.description } : {}),
           measuredMeanMs: (p, users) => comparison.find((c) => c.policy === p)?.levels.find((l) => l.users === users)?.summary.meanMs,
         });
     if (predicted)

@@ -5,6 +5,16 @@ import { createLogger, type Logger } from '../log.js';
 import { ProbeAgent } from '../probe/agent.js';
 import { untilTerminated } from './signals.js';
 import { grpcClientCredentials, type ClientTlsFiles } from '../tls/client-credentials.js';
+import type { ScrapeTarget } from '../probe/queue-proxy/scraper.js';
+
+/** Queue-proxy scraping of the agent's node (`--queue-proxy-*`). */
+export interface QueueProxyScrapeOptions {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  /** Fixed targets (the demo's emulator); otherwise the control plane names them. */
+  readonly targets?: readonly ScrapeTarget[];
+}
 
 /** Typed `proxima probe` options (from flags/env via PROBE_SPEC, or built directly by tests and the demo). */
 export interface ProbeOptions {
@@ -21,6 +31,8 @@ export interface ProbeOptions {
   readonly tls?: ClientTlsFiles;
   /** Name the control plane's certificate must carry when it differs from --control-plane's host. */
   readonly tlsServerName?: string;
+  /** Absent: no queue-proxy scraping. */
+  readonly queueProxy?: QueueProxyScrapeOptions;
 }
 
 export function probeOptionsFrom(o: ParsedOptions): ProbeOptions {
@@ -41,6 +53,14 @@ export function probeOptionsFrom(o: ParsedOptions): ProbeOptions {
   if (!certPath !== !keyPath) throw new UsageError('--tls-cert and --tls-key go together');
   if (certPath && !caPath) throw new UsageError('--tls-cert needs --tls-ca (the CA of the control plane certificate)');
   const serverName = str(o, 'tls-server-name');
+  const qpInterval = num(o, 'queue-proxy-interval-ms');
+  const qpTimeout = num(o, 'queue-proxy-timeout-ms');
+  const qpConcurrency = num(o, 'queue-proxy-concurrency');
+  if (!(qpInterval === 0 || qpInterval >= 100)) throw new UsageError('--queue-proxy-interval-ms must be 0 (off) or >= 100');
+  if (qpInterval > 0 && !(qpTimeout > 0 && qpTimeout <= qpInterval))
+    throw new UsageError('--queue-proxy-timeout-ms must be > 0 and <= --queue-proxy-interval-ms');
+  if (!(Number.isInteger(qpConcurrency) && qpConcurrency >= 1 && qpConcurrency <= 256))
+    throw new UsageError('--queue-proxy-concurrency must be an integer from 1 to 256');
   return {
     ...(caPath ? { tls: { caPath, ...(certPath && keyPath ? { certPath, keyPath } : {}) } } : {}),
     ...(serverName ? { tlsServerName: serverName } : {}),
@@ -53,6 +73,7 @@ export function probeOptionsFrom(o: ParsedOptions): ProbeOptions {
     maxPeers,
     nearRttMs: num(o, 'near-rtt-ms'),
     ...(o['admin-listen'] ? { adminListen: listen(o, 'admin-listen') } : {}),
+    ...(qpInterval > 0 ? { queueProxy: { intervalMs: qpInterval, timeoutMs: qpTimeout, concurrency: qpConcurrency } } : {}),
   };
 }
 
@@ -68,6 +89,7 @@ export async function runProbe(options: ProbeOptions, log: Logger, registry = ne
     timeoutMs: options.timeoutMs,
     maxPeers: options.maxPeers,
     nearRttMs: options.nearRttMs,
+    ...(options.queueProxy ? { queueProxy: options.queueProxy } : {}),
     log,
     registry,
     credentials: grpcClientCredentials(options.tls),

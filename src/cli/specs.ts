@@ -366,6 +366,22 @@ export const PROBE_SPEC: CommandSpec = {
       arg: 'NAME',
       description: "Name the control plane certificate must carry when it is not --control-plane's host.",
     },
+    {
+      name: 'queue-proxy-interval-ms',
+      kind: 'number',
+      default: 2000,
+      arg: 'MS',
+      description:
+        "Scrape the Knative queue-proxies (9090 stat, 9091 request metrics) of this node's pods this often and report what they measure; 0 turns it off. The control plane names the pods.",
+    },
+    {
+      name: 'queue-proxy-timeout-ms',
+      kind: 'number',
+      default: 1000,
+      arg: 'MS',
+      description: 'Timeout of one queue-proxy scrape; at most --queue-proxy-interval-ms.',
+    },
+    { name: 'queue-proxy-concurrency', kind: 'number', default: 16, arg: 'N', description: 'Queue-proxies scraped at once.' },
     ...COMMON_OPTIONS,
   ],
   epilog: [

@@ -21,6 +21,8 @@ export interface ClusterOptions {
   readonly scenario: DemoScenario;
   readonly outDir: string;
   readonly probeIntervalMs: number;
+  /** How often each node's agent scrapes its pods' queue-proxies (default 2000 ms, FaaSt's refresh). */
+  readonly queueProxyIntervalMs?: number;
   readonly progress: (message: string) => void;
   /** Extra `proxima serve` flags (e.g. a shorter recompute interval). */
   readonly serveArgs?: readonly string[];
@@ -139,6 +141,7 @@ export class EmulatedCluster {
             controlPlane: this.xdsAddress,
             intervalMs: this.opts.probeIntervalMs,
             timeoutMs: Math.min(1000, this.opts.probeIntervalMs),
+            queueProxyIntervalMs: this.opts.queueProxyIntervalMs ?? 2000,
           },
         };
         child.send(cmd);
@@ -363,6 +366,7 @@ export class EmulatedCluster {
           latencyMs: r.latencyMs[k]!,
           ok: r.ok[k]!,
           servedBy: r.servedBy[k]!,
+          ...(r.podMs && r.podMs[k]! >= 0 ? { podMs: r.podMs[k]! } : {}),
           ...(r.errors[k] ? { error: r.errors[k] } : {}),
         }));
         return { records, dropped: r.dropped };

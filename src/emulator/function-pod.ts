@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ConcurrencyGate } from './concurrency.js';
 import { lognormal, sigmaForCv, type Rng } from '../util/rng.js';
 import { rawUnaryService } from '../util/grpc-raw.js';
+import { QueueProxyMeter } from './queue-proxy-meter.js';
 
 /** The gRPC method every emulated function serves (raw JSON bytes, no generated code needed). */
 export const FUNCTION_METHOD = '/proxima.demo.v1.Function/Invoke';
@@ -23,7 +24,11 @@ export interface FunctionPodOptions {
   /** gRPC method path served (default FUNCTION_METHOD). */
   readonly method?: string;
   readonly rng: Rng;
+  /** The revision this pod belongs to (`namespace/name`), for its queue-proxy metric labels. */
+  readonly service?: string;
 }
+
+const epochMs = (): number => performance.timeOrigin + performance.now();
 
 /** What every response carries, so the load generator knows where and how the request was served. */
 export interface FunctionReply {
@@ -44,9 +49,17 @@ export class FunctionPod {
   private grpcServer: grpc.Server | undefined;
   private boundPort = 0;
   served = 0;
+  /** What this pod's queue-proxy measures (served on Knative's metric ports by the node host). */
+  readonly meter: QueueProxyMeter;
 
   constructor(readonly opts: FunctionPodOptions) {
     this.gate = new ConcurrencyGate(opts.concurrency);
+    const [namespace, service] = (opts.service ?? `default/${opts.name}`).split('/', 2) as [string, string?];
+    const name = service ?? namespace;
+    this.meter = new QueueProxyMeter(
+      { namespace: service ? namespace : 'default', service: name, revision: `${name}-00001`, pod: opts.name },
+      epochMs(),
+    );
   }
 
   get port(): number {
@@ -68,17 +81,22 @@ export class FunctionPod {
 
   private async handle(): Promise<FunctionReply> {
     const arrived = performance.now();
+    this.meter.arrived(epochMs());
     const release = await this.gate.acquire();
     const started = performance.now();
+    this.meter.started(epochMs());
     const serviceMs = lognormal(this.opts.rng, this.opts.serviceTimeMs, sigmaForCv(this.opts.serviceTimeCv));
     await new Promise((r) => setTimeout(r, serviceMs));
     release();
     this.served++;
-    return { pod: this.opts.name, node: this.opts.node, queuedMs: started - arrived, serviceMs: performance.now() - started };
+    const done = performance.now();
+    this.meter.finished(epochMs(), done - arrived, done - started);
+    return { pod: this.opts.name, node: this.opts.node, queuedMs: started - arrived, serviceMs: done - started };
   }
 
   async start(): Promise<number> {
     const port = this.boundPort || this.opts.port;
+    if (this.boundPort) this.meter.restart(epochMs());
     if (this.opts.protocol === 'http') {
       const server = createServer((req, res) => {
         req.resume();

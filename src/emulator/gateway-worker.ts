@@ -43,6 +43,8 @@ export type GatewayMessage =
       latencyMs: number[];
       ok: boolean[];
       servedBy: string[];
+      /** Time the request spent in the pod (queue + service, from its reply), ms; -1 when unknown. */
+      podMs?: number[];
       errors: string[];
       dropped: number;
     }
@@ -86,7 +88,7 @@ async function main(): Promise<void> {
     }
   };
   const invoke = (target: string, deadlineMs: number, method: string) =>
-    new Promise<{ servedBy?: string }>((resolve, reject) => {
+    new Promise<{ servedBy?: string; podMs?: number }>((resolve, reject) => {
       clientFor(target).makeUnaryRequest(
         method,
         rawBytes,
@@ -96,7 +98,8 @@ async function main(): Promise<void> {
         (err: grpc.ServiceError | null, value?: Buffer) => {
           if (err || !value) return reject(err ?? new Error('empty reply'));
           try {
-            resolve({ servedBy: (JSON.parse(value.toString()) as FunctionReply).node });
+            const reply = JSON.parse(value.toString()) as FunctionReply;
+            resolve({ servedBy: reply.node, podMs: reply.queuedMs + reply.serviceMs });
           } catch (e) {
             reject(e as Error);
           }
@@ -154,6 +157,7 @@ async function main(): Promise<void> {
           latencyMs: s.map((x) => Math.round(x.latencyMs * 100) / 100),
           ok: s.map((x) => x.ok),
           servedBy: s.map((x) => x.servedBy ?? ''),
+          podMs: s.map((x) => (x.podMs !== undefined ? Math.round(x.podMs * 100) / 100 : -1)),
           errors: s.map((x) => x.error ?? ''),
           dropped: result.dropped,
         });

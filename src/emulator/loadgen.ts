@@ -33,6 +33,8 @@ export interface Sample {
   readonly ok: boolean;
   /** The node that served it (from the function's reply), when known. */
   readonly servedBy?: string;
+  /** Time spent in the pod (from the function's reply), when known. */
+  readonly podMs?: number;
   readonly error?: string;
 }
 
@@ -52,7 +54,7 @@ export interface RunOptions extends ArrivalOptions {
 }
 
 /** Run `invoke` on the arrival schedule; resolves when every started iteration finished. */
-export async function runOpenLoop(opts: RunOptions, invoke: () => Promise<{ servedBy?: string }>): Promise<RunResult> {
+export async function runOpenLoop(opts: RunOptions, invoke: () => Promise<{ servedBy?: string; podMs?: number }>): Promise<RunResult> {
   const offsets = arrivalOffsetsMs(opts, opts.rng);
   const samples: Sample[] = [];
   let inFlight = 0;
@@ -77,6 +79,7 @@ export async function runOpenLoop(opts: RunOptions, invoke: () => Promise<{ serv
             latencyMs: performance.now() - startMs,
             ok: true,
             ...(r.servedBy ? { servedBy: r.servedBy } : {}),
+            ...(r.podMs !== undefined ? { podMs: r.podMs } : {}),
           });
         },
         (err: Error) => {

@@ -12,6 +12,8 @@ import { mulberry32 } from '../util/rng.js';
 import { bindLoopbackConnectionsTo } from './source-address.js';
 import { silentLogger } from '../log.js';
 import { EmulatedActivator } from './activator.js';
+import { QueueProxyMetricsServer } from './queue-proxy-server.js';
+import type { ScrapeTarget } from '../probe/queue-proxy/scraper.js';
 
 export interface PodSpec {
   readonly name: string;
@@ -40,7 +42,7 @@ export type NodeCommand =
       seed: number;
       /** In its own network namespace (`demo --netns`): `ip` is a real interface address, no source patch. */
       isolated?: boolean;
-      probe?: { controlPlane: string; intervalMs: number; timeoutMs: number };
+      probe?: { controlPlane: string; intervalMs: number; timeoutMs: number; queueProxyIntervalMs?: number };
       /** Run Knative's activator for the function on this node (`demo --activator`). */
       activator?: { containerConcurrency: number; holdTimeoutMs: number };
     }
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
               rng,
             });
           const up: NodeMessage & { type: 'up' } = { type: 'up', node: cmd.node, pods: [] };
+          const scrapeTargets: ScrapeTarget[] = [];
           for (const spec of cmd.pods) {
             const pod = new FunctionPod({
               name: spec.name,
@@ -108,8 +111,23 @@ async function main(): Promise<void> {
               serviceTimeCv: spec.serviceTimeCv,
               ...(spec.method ? { method: spec.method } : {}),
               rng,
+              service: spec.service,
             });
             const port = await pod.start();
+            // The pod's queue-proxy metric ports (Knative's 9090/9091; here any free pair per pod), local to the node's agent.
+            const metrics = new QueueProxyMetricsServer({
+              stat: () => pod.meter.stat(performance.timeOrigin + performance.now()),
+              text: () => pod.meter.text(),
+            });
+            await metrics.listen(cmd.ip);
+            closers.push(() => metrics.close());
+            scrapeTargets.push({
+              service: spec.service,
+              pod: spec.name,
+              host: cmd.ip,
+              autometricPort: metrics.autometricPort,
+              usermetricPort: metrics.usermetricPort,
+            });
             const proxy = proxyFor(port);
             const publicPort = await proxy.listen();
             pods.push({ pod, proxy, service: spec.service });
@@ -144,6 +162,16 @@ async function main(): Promise<void> {
                 timeoutMs: cmd.probe.timeoutMs,
                 maxPeers: 32,
                 nearRttMs: 10,
+                ...(cmd.probe.queueProxyIntervalMs
+                  ? {
+                      queueProxy: {
+                        intervalMs: cmd.probe.queueProxyIntervalMs,
+                        timeoutMs: Math.min(1000, cmd.probe.queueProxyIntervalMs),
+                        concurrency: 16,
+                        targets: scrapeTargets,
+                      },
+                    }
+                  : {}),
               },
               silentLogger(),
               new Registry(),

@@ -9,6 +9,8 @@ export interface RequestRecord {
   readonly ok: boolean;
   /** Serving node ('' when the request failed). */
   readonly servedBy: string;
+  /** Time the request spent in the pod (queue + service, from its reply), ms, when known. */
+  readonly podMs?: number;
   /** gRPC error message when the request failed. */
   readonly error?: string;
 }

@@ -1,6 +1,7 @@
 import type { Endpoint, HttpRoute, LatencyEntry, ModelDefaults, NodeInfo, Service, Topology } from './types.js';
 import { DEFAULT_MODEL_DEFAULTS, routeForService } from './types.js';
 import { buildLatencyMatrix, type BuiltMatrix, type LatencyMatrix } from './latency-matrix.js';
+import { PodSignalTable, type PodSignal, type PodSignalUpdate } from './pod-signals.js';
 
 /**
  * What changed in one mutation. `services` lists services whose own definition (hosts, protocol,
@@ -81,6 +82,8 @@ export class ModelStore {
   private demand = new Map<string, Map<string, number>>();
   private serviceTime = new Map<string, Map<string, number>>();
   private serviceLoad = new Map<string, Map<string, number>>();
+  /** What the pods measure themselves (queue-proxy), per service and node; `podSignals.ttlMs` sets freshness. */
+  readonly podSignals = new PodSignalTable();
   /** Pods the scheduler extender expects to start (placed, not yet ready), per service and node. */
   private pending = new Map<string, Map<string, number>>();
   private listeners = new Set<ModelListener>();
@@ -218,6 +221,22 @@ export class ModelStore {
   }
 
   /**
+   * What the pods of `service` on `node` measure themselves (Knative queue-proxy, via the node
+   * agent): rate, concurrency, queue depth, request/app latency, each with its time. Undefined when
+   * the node's agent has not reported it within `podSignals.ttlMs`. Per-request pickers (ext_proc)
+   * may read queue depth and concurrency from here.
+   */
+  podSignal(service: string, node: string, nowMs: number): PodSignal | undefined {
+    return this.podSignals.get(service, node, nowMs);
+  }
+
+  /** Record what `node`'s agent reported for `service`'s pods there; a significant move re-runs the policy. */
+  setPodSignal(service: string, node: string, update: PodSignalUpdate): ModelChange {
+    const changed = this.podSignals.set(service, node, update);
+    return this.emit(changed && this.servicesByName.has(service) ? new Set([service]) : new Set(), new Set(), false);
+  }
+
+  /**
    * Replace nodes, configured latencies, services and defaults at once (the file source). Emits one
    * change naming only what differs from the current state.
    */
@@ -258,6 +277,7 @@ export class ModelStore {
     this.currentDefaults = topology.defaults;
     this.servicesByName = nextServices;
     for (const name of removed) {
+      this.podSignals.delete(name);
       this.demand.delete(name);
       this.serviceTime.delete(name);
       this.serviceLoad.delete(name);
@@ -288,6 +308,7 @@ export class ModelStore {
 
   removeService(name: string): ModelChange {
     if (!this.servicesByName.delete(name)) return this.emit(new Set(), new Set(), false);
+    this.podSignals.delete(name);
     this.demand.delete(name);
     this.serviceTime.delete(name);
     this.serviceLoad.delete(name);

@@ -31,3 +31,18 @@ test('faast: nodes without ready pods get nothing; unreachable nodes are left ou
   const none = makeInput({ gateways: ['e1'], backends: { e2: [1, 4] }, unreachable: ['e1>e2'] });
   assert.deepEqual(faastPolicy.assign(none).get('e1')?.localities, []);
 });
+
+test("faast: P_j is FaaSt's own input (the pods' 10 s request latency) where measured, the service-time estimate elsewhere", () => {
+  const base = makeInput({
+    gateways: ['e1'],
+    backends: { e1: [1, 4], cloud: [1, 4] },
+    rtt: { 'e1>cloud': 50 },
+    serviceTimeMs: { e1: 10, cloud: 10 },
+  });
+  // e1's pods measured 40 ms with their queue (r = 40.2 ms); cloud has no measurement (r = 50 + 10 = 60 ms).
+  const input = { ...base, faastLatencyMs: (n: string) => (n === 'e1' ? 40 : undefined) };
+  const w = 1 / (base.rttMs('e1', 'e1') + 40);
+  const share = w / (w + 1 / 60);
+  const out = describe(faastPolicy.assign(input).get('e1'));
+  assert.deepEqual(out, [`e1:${Math.round(share * 1000)}@0`, `cloud:${Math.round((1 - share) * 1000)}@0`]);
+});

@@ -4,10 +4,16 @@ import type { GatewayAssignment, Policy, PolicyInput } from './types.js';
 
 /**
  * FaaSt (Nguyen et al., "FaaSt: A Latency-aware Serverless Scheme for Edge–Cloud Environments", IEEE
- * CloudNet 2024; github.com/bonavadeur/ikukantai): w_ij = (1/r_ij) / Σ_k (1/r_ik) with
- * r_ij = RTT(i,j) + P_j, where P_j is the mean request latency measured at node j's pods (queueing included when observed). Nodes without
- * ready pods get nothing; everything sits in priority 0 because FaaSt has no failover order. Nodes a
- * probe reports unreachable are left out too (FaaSt's own pings would see them fail).
+ * CloudNet 2024, see README "References"; paper in bonavadeur/ikukantai `docs/publication/CloudNet_2024.pdf`, implementation
+ * bonavadeur/miporin `pkg/scraper/kodomo.go`, `okasan.go`):
+ * w_ij = (1/r_ij) / Σ_k (1/r_ik) with r_ij = RTT(i,j) + P_j. Its P_j, recomputed every 2 s, is per
+ * pod `rate(revision_request_latencies_sum[10s]) / rate(revision_request_latencies_count[10s])` —
+ * the queue-proxy's in-pod latency, queue wait included — averaged over node j's pods; here
+ * `input.faastLatencyMs` carries exactly that (src/probe/queue-proxy), and `serviceTimeMs` (the LRS
+ * estimate, marked as such in /debug) only where the pods have not measured it. Nodes without ready
+ * pods get nothing; everything sits in priority 0 because FaaSt has no failover order. Nodes a probe
+ * reports unreachable are left out too (FaaSt's own pings would see them fail). Its RTT term is
+ * `avg_over_time(latency_between_nodes[10s])`; here the probe's smoothed RTT.
  */
 export const faastPolicy: Policy = {
   name: 'faast',
@@ -25,7 +31,8 @@ export const faastPolicy: Policy = {
       const candidates = input.backends.filter((b) => b.readyEndpoints > 0 && input.reachable(gateway, b.node));
       const inverse = new Map<string, number>();
       for (const b of candidates) {
-        const r = Math.max(0, input.rttMs(gateway, b.node)) + Math.max(0, input.serviceTimeMs(b.node));
+        const p = input.faastLatencyMs?.(b.node) ?? input.serviceTimeMs(b.node);
+        const r = Math.max(0, input.rttMs(gateway, b.node)) + Math.max(0, p);
         // r = 0 would be an infinite weight: treat as a tiny positive latency.
         inverse.set(b.node, 1 / Math.max(r, 1e-3));
       }

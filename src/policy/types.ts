@@ -34,6 +34,12 @@ export interface PolicyInput {
    * Absent or undefined: `serviceTimeMs` is taken as the pure service time.
    */
   serviceLoadRps?(node: string): number | undefined;
+  /**
+   * FaaSt's P_j: the mean request latency the pods on `node` measured over the last 10 s, queueing
+   * included (queue-proxy `revision_request_latencies`, averaged over the node's pods), ms. Undefined
+   * when not measured; the `faast` policy then uses `serviceTimeMs`.
+   */
+  faastLatencyMs?(node: string): number | undefined;
   /** The previous assignment of this service, for hysteresis. */
   readonly previous?: ReadonlyMap<string, GatewayAssignment>;
 }

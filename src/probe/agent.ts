@@ -12,6 +12,7 @@ import { ReportClient } from './report-client.js';
 import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
 import { selectPeers } from './selection.js';
 import type { BackoffOptions } from './backoff.js';
+import { QueueProxyLoop, targetsFromMsg, type QueueProxyLoopOptions } from './queue-proxy/loop.js';
 
 export interface ProbeAgentOptions {
   /** The node this agent runs on. */
@@ -40,6 +41,8 @@ export interface ProbeAgentOptions {
   /** Peers to probe before (or without) a control plane. */
   readonly staticPeers?: readonly PeerMsg[];
   readonly backoff?: BackoffOptions;
+  /** Scrape the queue-proxies of this node's pods and report what they measure (off when absent). */
+  readonly queueProxy?: Omit<QueueProxyLoopOptions, 'registry' | 'nowMs'>;
   readonly version?: string;
   readonly log: Logger;
   readonly registry: Registry;
@@ -83,6 +86,7 @@ export class ProbeAgent {
   private readonly peers = new Map<string, PeerState>();
   private readonly servers: Server[] = [];
   private client: ReportClient | undefined;
+  private readonly queueProxy: QueueProxyLoop | undefined;
   private cursor = 0;
   private intervalMs: number;
   private timer: NodeJS.Timeout | undefined;
@@ -106,6 +110,12 @@ export class ProbeAgent {
     this.estimatorOpts = { ...DEFAULT_PEER_ESTIMATOR_OPTIONS, ...opts.estimator };
     this.http = new HttpProber({ keepAliveMs: Math.max(10_000, opts.intervalMs * 3) });
     if (opts.staticPeers) this.setPeers(opts.staticPeers);
+    if (opts.queueProxy) {
+      this.queueProxy = new QueueProxyLoop({ ...opts.queueProxy, registry: opts.registry, nowMs: this.nowMs }, (podSignals) => {
+        if (this.client?.send({ node: opts.node, rows: [], pod_signals: podSignals, sent_at_unix_ms: this.nowMs() }))
+          this.metrics.reports.inc();
+      });
+    }
   }
 
   /** The address peers probe (`host:port`), known after start(). */
@@ -151,6 +161,7 @@ export class ProbeAgent {
         rng: this.rng,
         ...(this.opts.backoff ? { backoff: this.opts.backoff } : {}),
         onPeers: (list) => this.onPeerList(list),
+        onScrapeTargets: (list) => this.queueProxy?.setTargets(targetsFromMsg(list.targets)),
         onConnected: (up) => {
           this.metrics.connected.set(up ? 1 : 0);
           if (up) this.sendReport(this.fullRows());
@@ -163,6 +174,7 @@ export class ProbeAgent {
     }
     this.running = true;
     this.schedule(0);
+    this.queueProxy?.start();
     this.log.info(
       { node: this.opts.node, probeAddress: this.probeAddr, adminAddress, controlPlane: this.opts.controlPlane },
       'probe agent is up',
@@ -175,6 +187,7 @@ export class ProbeAgent {
     if (this.timer) clearTimeout(this.timer);
     for (const p of this.peers.values()) clearTimeout(p.confirmTimer);
     this.client?.close();
+    await this.queueProxy?.close();
     await this.roundInFlight;
     await this.http.close();
     await Promise.all(

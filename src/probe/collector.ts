@@ -11,6 +11,9 @@ import { createProbeCollectorMetrics, type ProbeCollectorMetrics } from './metri
 import { probeProtos, type AgentMsg, type ControlMsg, type PeerListMsg } from './protocol.js';
 import { DEFAULT_REPORT_LIMITS, validateHello, validateReport, type ProbeRejectReason, type ReportLimits } from './validate.js';
 import { onStreamDone } from '../util/grpc-stream.js';
+import { validatePodSignals } from './pod-signal-validate.js';
+import type { ScrapeTargetMsg, ScrapeTargetsMsg } from './protocol.js';
+import { AUTOMETRIC_PORT, USERMETRIC_PORT } from './queue-proxy/scraper.js';
 
 export interface ProbeCollectorOptions {
   readonly store: ModelStore;
@@ -33,6 +36,11 @@ export interface ProbeCollectorOptions {
   readonly maxTrackedIds?: number;
   /** …for this long without a new hello (default 10 minutes). */
   readonly trackedIdTtlMs?: number;
+  /**
+   * Send each agent the ready endpoints on its node as queue-proxy scrape targets (Knative's ports
+   * 9090/9091 on the endpoint's address). Default true.
+   */
+  readonly scrapeTargets?: boolean;
 }
 
 type Stream = grpc.ServerDuplexStream<AgentMsg, ControlMsg>;
@@ -41,6 +49,7 @@ interface AgentStream {
   readonly call: Stream;
   node?: string;
   sentVersion?: string;
+  sentTargetsVersion?: string;
 }
 
 export interface ProbeAgentInfo {
@@ -64,6 +73,8 @@ export class ProbeCollector {
   private readonly limits: ReportLimits;
   private readonly intervalMs: number;
   private readonly pushDelayMs: number;
+  private readonly scrapeTargets: boolean;
+  private targetsTimer: NodeJS.Timeout | undefined;
   private readonly streams = new Set<AgentStream>();
   /** Probe addresses of agents on known nodes: what peer lists are made of. */
   private readonly addresses = new Map<string, string>();
@@ -90,6 +101,7 @@ export class ProbeCollector {
     this.pushDelayMs = opts.pushDelayMs ?? 50;
     this.authorizer = opts.authorizer;
     this.waiting = new LRUCache<string, string>({ max: opts.maxTrackedIds ?? 10_000, ttl: opts.trackedIdTtlMs ?? 600_000 });
+    this.scrapeTargets = opts.scrapeTargets ?? true;
   }
 
   /** Serve proxima.probe.v1.ProbeService on `server` (the xDS port) and follow model changes. */
@@ -97,6 +109,7 @@ export class ProbeCollector {
     server.addService(probeProtos().service, { Connect: (call: Stream) => this.handle(call) });
     this.unsubscribe ??= this.store.onChange((c) => {
       if (c.global) this.schedulePush();
+      if (c.global || c.services.size > 0) this.scheduleTargets();
     });
   }
 
@@ -105,6 +118,7 @@ export class ProbeCollector {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     if (this.pushTimer) clearTimeout(this.pushTimer);
+    if (this.targetsTimer) clearTimeout(this.targetsTimer);
     for (const s of this.streams) s.call.end();
     this.streams.clear();
     this.metrics.agents.set(0);
@@ -134,6 +148,37 @@ export class ProbeCollector {
       .digest('hex')
       .slice(0, 16);
     return { peers, interval_ms: this.intervalMs, version };
+  }
+
+  /** The queue-proxies `node`'s agent scrapes: every ready endpoint on that node, sorted. */
+  scrapeTargetsFor(node: string): ScrapeTargetsMsg {
+    return this.scrapeTargetsByNode().get(node) ?? this.targetsMsg([]);
+  }
+
+  /** Scrape targets of every node in one pass over the endpoints (one push costs O(endpoints)). */
+  private scrapeTargetsByNode(): Map<string, ScrapeTargetsMsg> {
+    const byNode = new Map<string, ScrapeTargetMsg[]>();
+    for (const s of this.store.services()) {
+      for (const e of s.endpoints) {
+        if (!e.ready || e.pending) continue;
+        let list = byNode.get(e.node);
+        if (!list) byNode.set(e.node, (list = []));
+        list.push({
+          service: s.name,
+          pod: `${e.address}:${e.port}`,
+          host: e.address,
+          autometric_port: AUTOMETRIC_PORT,
+          usermetric_port: USERMETRIC_PORT,
+        });
+      }
+    }
+    return new Map([...byNode].map(([node, list]) => [node, this.targetsMsg(list)] as const));
+  }
+
+  private targetsMsg(list: ScrapeTargetMsg[]): ScrapeTargetsMsg {
+    const targets = list.sort((a, b) => (a.service! + a.pod! < b.service! + b.pod! ? -1 : 1));
+    const version = createHash('sha256').update(JSON.stringify(targets)).digest('hex').slice(0, 16);
+    return { targets, version };
   }
 
   private handle(call: Stream): void {
@@ -186,6 +231,7 @@ export class ProbeCollector {
         this.schedulePush();
       }
       this.send(s);
+      this.sendTargets(s);
       return;
     }
     if (msg.report) this.onReport(s, msg);
@@ -203,6 +249,7 @@ export class ProbeCollector {
     this.metrics.reports.inc({ outcome: 'accepted' });
     const now = this.nowMs();
     this.lastReport.set(s.node!, now);
+    this.onPodSignals(s.node!, msg, now);
     if (v.rows.length === 0) return;
     // Rows keep their age (per whole second) so a row probed long ago expires on time in the store.
     const byAgeS = new Map<number, Array<{ to: string; rttMs: number; reachable: boolean }>>();
@@ -214,6 +261,39 @@ export class ProbeCollector {
     }
     for (const [ageS, rows] of byAgeS) this.sink.setMeasuredRtt(s.node!, rows, now - ageS * 1000);
     this.metrics.rows.inc(v.rows.length);
+  }
+
+  /** Pod signals (queue-proxy aggregates) of an accepted report, into the store. */
+  private onPodSignals(node: string, msg: AgentMsg, now: number): void {
+    const rows = msg.report?.pod_signals;
+    if (!rows || rows.length === 0) return;
+    const sentAt = Number(msg.report?.sent_at_unix_ms ?? 0);
+    const v = validatePodSignals(rows, (name) => this.store.service(name) !== undefined, sentAt);
+    for (const [reason, n] of v.rejects) this.metrics.rejected.inc({ reason: `pod_signal_${reason}` }, n);
+    for (const a of v.accepted) this.store.setPodSignal(a.service, node, { ...a.signal, atMs: now - a.ageMs });
+    this.metrics.podSignalRows.inc(v.accepted.length);
+  }
+
+  private sendTargets(s: AgentStream, byNode?: ReadonlyMap<string, ScrapeTargetsMsg>): void {
+    if (!s.node || !this.scrapeTargets) return;
+    const list = byNode ? (byNode.get(s.node) ?? this.targetsMsg([])) : this.scrapeTargetsFor(s.node);
+    if (list.version === s.sentTargetsVersion) return;
+    s.sentTargetsVersion = list.version;
+    s.call.write({ scrape_targets: list });
+  }
+
+  private scheduleTargets(): void {
+    if (this.targetsTimer || !this.scrapeTargets) return;
+    this.targetsTimer = setTimeout(
+      () => {
+        this.targetsTimer = undefined;
+        if (this.streams.size === 0) return;
+        const byNode = this.scrapeTargetsByNode();
+        for (const s of this.streams) this.sendTargets(s, byNode);
+      },
+      Math.max(this.pushDelayMs, 1000),
+    );
+    this.targetsTimer.unref();
   }
 
   private send(s: AgentStream): void {

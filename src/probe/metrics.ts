@@ -93,6 +93,11 @@ export function createProbeCollectorMetrics(registry: Registry) {
       registers,
     }),
     rows: new Counter({ name: 'proxima_probe_collector_rows_total', help: 'RTT rows fed into the model.', registers }),
+    podSignalRows: new Counter({
+      name: 'proxima_probe_collector_pod_signal_rows_total',
+      help: 'Per-revision queue-proxy signal rows fed into the model (rejected ones count in proxima_probe_collector_rejected_total with reason pod_signal_*).',
+      registers,
+    }),
     peerLists: new Counter({ name: 'proxima_probe_collector_peer_lists_sent_total', help: 'Peer lists sent to agents.', registers }),
   };
 }

@@ -25,10 +25,26 @@ export interface RttRowMsg {
   tcp_connect_ms?: number;
 }
 
+export interface PodSignalRowMsg {
+  service?: string;
+  pods?: number;
+  pods_failed?: number;
+  request_rps?: number;
+  concurrency?: number;
+  request_latency_ms?: number;
+  app_latency_ms?: number;
+  queue_depth?: number;
+  window_request_latency_ms?: number;
+  latency_source?: string;
+  measured_at_unix_ms?: string | number;
+  window_request_rps?: number;
+}
+
 export interface ReportMsg {
   node?: string;
   rows?: RttRowMsg[];
   sent_at_unix_ms?: string | number;
+  pod_signals?: PodSignalRowMsg[];
 }
 
 export interface AgentMsg {
@@ -48,9 +64,23 @@ export interface PeerListMsg {
   version?: string;
 }
 
+export interface ScrapeTargetMsg {
+  service?: string;
+  pod?: string;
+  host?: string;
+  autometric_port?: number;
+  usermetric_port?: number;
+}
+
+export interface ScrapeTargetsMsg {
+  targets?: ScrapeTargetMsg[];
+  version?: string;
+}
+
 export interface ControlMsg {
   peers?: PeerListMsg | null;
-  message?: 'peers';
+  scrape_targets?: ScrapeTargetsMsg | null;
+  message?: 'peers' | 'scrape_targets';
 }
 
 export type ProbeStreamClient = grpc.ClientDuplexStream<AgentMsg, ControlMsg>;

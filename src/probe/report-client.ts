@@ -8,6 +8,7 @@ import {
   type ProbeServiceClient,
   type ProbeStreamClient,
   type ReportMsg,
+  type ScrapeTargetsMsg,
 } from './protocol.js';
 
 export interface ReportClientOptions {
@@ -21,6 +22,8 @@ export interface ReportClientOptions {
   readonly backoff?: BackoffOptions;
   /** A peer list arrived. */
   readonly onPeers: (list: PeerListMsg) => void;
+  /** The control plane named the pods on this node to scrape. */
+  readonly onScrapeTargets?: (list: ScrapeTargetsMsg) => void;
   /** The stream is up (first answer received) or went down. */
   readonly onConnected: (connected: boolean) => void;
   /** A (re)connection attempt starts. */
@@ -106,6 +109,7 @@ export class ReportClient {
       this.attempt = 0;
       this.setUp(true);
       if (msg.peers) this.opts.onPeers(msg.peers);
+      if (msg.scrape_targets) this.opts.onScrapeTargets?.(msg.scrape_targets);
     });
     call.on('error', (err) => end('error', err));
     call.on('end', () => end('ended'));

@@ -113,10 +113,11 @@ export function verdicts(reports: readonly ScenarioReport[]): Verdict[] {
       const f = l.byPolicy['faast']!;
       const o = l.byPolicy['oracle']!;
       v(
-        `users=${l.users}: proxima mean and p95 no worse than faast`,
-        p.meanMs <= f.meanMs && p.p95Ms <= f.p95Ms,
-        `mean ${p.meanMs.toFixed(1)} vs ${f.meanMs.toFixed(1)} ms, p95 ${p.p95Ms.toFixed(1)} vs ${f.p95Ms.toFixed(1)} ms`,
+        `users=${l.users}: proxima mean no worse than faast`,
+        p.meanMs <= f.meanMs,
+        `mean ${p.meanMs.toFixed(1)} vs ${f.meanMs.toFixed(1)} ms`,
       );
+      v(`users=${l.users}: proxima p95 no worse than faast`, p.p95Ms <= f.p95Ms, `p95 ${p.p95Ms.toFixed(1)} vs ${f.p95Ms.toFixed(1)} ms`);
       v(
         `users=${l.users}: proxima mean within 10 % of oracle`,
         p.meanMs <= o.meanMs * 1.1,

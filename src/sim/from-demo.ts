@@ -171,6 +171,8 @@ export interface PredictOptions extends DemoSimOptions {
    * the request path's own cost), else `proxima` there. Ignored when `overheadMs` is given.
    */
   readonly measuredMeanMs?: (label: string, users: number) => number | undefined;
+  /** How a given `overheadMs` was measured (shown in the report instead of "given"). */
+  readonly overheadSource?: string;
 }
 
 /** The simulator's prediction for the demo, with a per-request overhead calibrated at the lowest load. */
@@ -180,7 +182,7 @@ export function predictDemo(demo: DemoScenario, o: PredictOptions): DemoPredicti
   const raw = simulateDemo(demo, { probeIntervalMs: o.probeIntervalMs, replications });
   const lowest = Math.min(...demo.users);
   let overheadMs = o.overheadMs ?? 0;
-  let calibration = o.overheadMs !== undefined ? `given: ${o.overheadMs} ms` : 'none (no calibration run measured)';
+  let calibration = o.overheadMs !== undefined ? (o.overheadSource ?? `given: ${o.overheadMs} ms`) : 'none (no calibration run measured)';
   if (o.overheadMs === undefined && o.measuredMeanMs) {
     for (const label of ['nearest', 'proxima']) {
       const measured = o.measuredMeanMs(label, lowest);

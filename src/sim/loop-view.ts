@@ -4,7 +4,16 @@ import type { GatewayAssignment, NodeCapacity, PolicyInput } from '../policy/typ
 /**
  * What Proxima's measurement loop would know, not the truth: RTTs as an EWMA of jittered probe
  * samples, demand per gateway counted over an LRS interval and smoothed (so it lags), and per-node
- * latency at the pods (service + queueing) as a sliding window mean refreshed periodically.
+ * latency at the pods as the queue-proxies measure it (src/probe/queue-proxy), refreshed on every
+ * recompute:
+ * - `proxima` gets the request latency the queue-proxies saw over the last 10 s (in-pod time, queue
+ *   wait included, completion-weighted) with the rate behind it, as the node agent reports it;
+ * - `faast` gets FaaSt's P_j (bonavadeur/miporin `pkg/scraper/kodomo.go`): per pod,
+ *   rate(revision_request_latencies_sum[10s]) / rate(…_count[10s]) — the in-pod time, queue wait
+ *   included — averaged over the node's pods that served requests in the window;
+ * - without queue-proxy figures (no completions yet) both fall back to the window mean of what the
+ *   gateway sees at the node (service + queueing + overhead), as the LRS estimate would.
+ * Nodes without traffic keep their last values.
  */
 export interface LoopViewOptions {
   readonly rttAlpha: number;
@@ -15,13 +24,22 @@ export interface LoopViewOptions {
 
 export const DEFAULT_LOOP_VIEW: LoopViewOptions = { rttAlpha: 0.3, demandAlpha: 0.5, lrsIntervalMs: 5000, latencyWindowMs: 10_000 };
 
+/** What a pod's queue-proxy saw of one request. */
+export interface PodObservation {
+  readonly pod: number;
+  /** Arrival at the pod to response, queue wait included (`revision_request_latencies`). */
+  readonly inPodMs: number;
+}
+
 export class LoopView {
   private readonly rtt = new Map<string, number>();
   private readonly demand = new Map<string, number>();
   private readonly arrivals = new Map<string, number>();
-  /** Completed requests per node as [atMs, sojournMs] within the window. */
-  private readonly completions = new Map<string, Array<[number, number]>>();
+  /** Completed requests per node as [atMs, sojournMs, what the pod saw] within the window. */
+  private readonly completions = new Map<string, Array<[number, number, PodObservation | undefined]>>();
   private readonly latency = new Map<string, number>();
+  private readonly podLatency = new Map<string, number>();
+  private readonly faastLatency = new Map<string, number>();
   private readonly latencyLoad = new Map<string, number>();
 
   constructor(
@@ -52,10 +70,10 @@ export class LoopView {
     }
   }
 
-  completion(node: string, atMs: number, sojournMs: number): void {
+  completion(node: string, atMs: number, sojournMs: number, seen?: PodObservation): void {
     let list = this.completions.get(node);
     if (!list) this.completions.set(node, (list = []));
-    list.push([atMs, sojournMs]);
+    list.push([atMs, sojournMs, seen]);
   }
 
   /** Refresh the per-node latency means from the last window (nodes without traffic keep theirs). */
@@ -71,6 +89,20 @@ export class LoopView {
       }
       this.latency.set(node, list.reduce((s, [, v]) => s + v, 0) / list.length);
       this.latencyLoad.set(node, (list.length * 1000) / this.opts.latencyWindowMs);
+      const perPod = new Map<number, { sum: number; n: number }>();
+      let inPodSum = 0;
+      let inPodN = 0;
+      for (const [, , seen] of list) {
+        if (!seen) continue;
+        const p = perPod.get(seen.pod) ?? { sum: 0, n: 0 };
+        p.sum += seen.inPodMs;
+        p.n++;
+        perPod.set(seen.pod, p);
+        inPodSum += seen.inPodMs;
+        inPodN++;
+      }
+      if (perPod.size > 0) this.faastLatency.set(node, [...perPod.values()].reduce((s, p) => s + p.sum / p.n, 0) / perPod.size);
+      if (inPodN > 0) this.podLatency.set(node, inPodSum / inPodN);
     }
   }
 
@@ -84,6 +116,8 @@ export class LoopView {
     const demand = new Map(this.demand);
     const latency = new Map(this.latency);
     const load = new Map(this.latencyLoad);
+    const pod = new Map(this.podLatency);
+    const faast = new Map(this.faastLatency);
     return {
       service,
       gateways,
@@ -91,8 +125,9 @@ export class LoopView {
       rttMs: (a, b) => rtt.get(`${a}>${b}`) ?? DEFAULT_MODEL_DEFAULTS.rttMs,
       reachable: () => true,
       demandRps: (g) => demand.get(g) ?? DEFAULT_MODEL_DEFAULTS.demandRps,
-      serviceTimeMs: (n) => latency.get(n) ?? DEFAULT_MODEL_DEFAULTS.serviceTimeMs,
+      serviceTimeMs: (n) => pod.get(n) ?? latency.get(n) ?? DEFAULT_MODEL_DEFAULTS.serviceTimeMs,
       serviceLoadRps: (n) => (latency.has(n) ? load.get(n) : undefined),
+      faastLatencyMs: (n) => faast.get(n),
       ...(previous ? { previous } : {}),
     };
   }

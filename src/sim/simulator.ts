@@ -79,6 +79,8 @@ interface Request {
 }
 
 interface Pod {
+  /** Index among its node's pods (the pod a queue-proxy measures for). */
+  readonly id: number;
   busy: number;
   queue: Request[];
   head: number;
@@ -129,7 +131,7 @@ export function runSimulation(o: RunOptions): RunResult {
   );
 
   const pods = new Map<string, Pod[]>(
-    s.nodes.map((n) => [n.name, Array.from({ length: n.pods }, () => ({ busy: 0, queue: [], head: 0 }))]),
+    s.nodes.map((n) => [n.name, Array.from({ length: n.pods }, (_, id) => ({ id, busy: 0, queue: [], head: 0 }))]),
   );
   const slots = new Map(s.nodes.map((n) => [n.name, n.slotsPerPod] as const));
   const rr = new Map<string, number>();
@@ -170,7 +172,7 @@ export function runSimulation(o: RunOptions): RunResult {
   const finish = (now: number, pod: Pod, req: Request) => {
     pod.busy--;
     const arrivedAtNode = req.startMs + req.upMs;
-    view.completion(req.node, now, now - arrivedAtNode + overheadMs);
+    view.completion(req.node, now, now - arrivedAtNode + overheadMs, { pod: pod.id, inPodMs: now - arrivedAtNode });
     if (req.measured) {
       latencies.push(now + (req.rttMs - req.upMs) - req.startMs + overheadMs);
       if (req.node === req.gateway) entry++;
