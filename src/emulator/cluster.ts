@@ -273,7 +273,7 @@ export class EmulatedCluster {
   /** Save the control plane's /debug views (assignments, demand, topology, clients) for the report. */
   async saveDebug(name: string): Promise<void> {
     const out: Record<string, unknown> = {};
-    for (const view of ['assignments', 'demand', 'topology', 'clients', 'probes']) {
+    for (const view of ['assignments', 'demand', 'topology', 'clients', 'probes', 'extproc']) {
       try {
         const r = await fetch(`${this.adminUrl}/debug/${view}`);
         out[view] = r.ok ? await r.json() : `HTTP ${r.status}`;

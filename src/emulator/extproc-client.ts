@@ -3,18 +3,19 @@ import { decodeResponse, encodeRequest, HEADER_DESTINATION, HEADER_NODE } from '
 import { EXTPROC_METHOD_PATH } from '../extproc/server.js';
 import { rawBytes } from '../util/grpc-raw.js';
 
-
 /** What Envoy's ext_proc filter learns for one request: the picked destination, if any. */
 export interface ExtProcDecision {
   readonly destination?: string;
-  /** Send response_headers (with the status) and end the stream, as Envoy does when the response arrives. */
-  complete(status: number): void;
+  /** The upstream answered: close the stream, as Envoy does when the HTTP request is done. */
+  complete(): void;
 }
 
 /**
- * The emulated gateway's half of ext_proc: what Envoy's ext_proc filter does per request (a Process
- * stream, request_headers out, the header mutation back, response_headers when the upstream answers),
- * so the demo can route "proxima + ext_proc" the way an Envoy gateway with an ORIGINAL_DST cluster would.
+ * The emulated gateway's half of ext_proc: what Envoy's ext_proc filter does per request with the
+ * shipped processing_mode (request headers SEND, everything else SKIP/NONE): a Process stream,
+ * request_headers out, the header mutation back, and the stream closed when the request is done
+ * (Envoy closes it in the filter's onDestroy), so the demo can route "proxima + ext_proc" the way
+ * an Envoy gateway with an ORIGINAL_DST cluster would.
  */
 export class ExtProcClient {
   private readonly client: grpc.Client;
@@ -32,12 +33,8 @@ export class ExtProcClient {
         deadline: Date.now() + 10_000,
       });
       let settled = false;
-      const complete = (status: number) => {
-        if (call.destroyed) return;
-        call.write(
-          encodeRequest({ response_headers: { headers: { headers: [{ key: ':status', raw_value: Buffer.from(String(status)) }] } } }),
-        );
-        call.end();
+      const complete = () => {
+        if (!call.destroyed) call.end();
       };
       // Fail open like Envoy's failure_mode_allow: no decision within message_timeout → route by EDS.
       const timer = setTimeout(() => settle({ complete: () => call.cancel() }), timeoutMs);

@@ -45,7 +45,6 @@ export type GatewayMessage =
     }
   | { type: 'fatal'; error: string };
 
-
 function send(m: GatewayMessage): void {
   process.send?.(m);
 }
@@ -69,12 +68,9 @@ async function main(): Promise<void> {
     extproc ??= new ExtProcClient(ep.address, ep.node);
     const decision = await extproc.decide(ep.authority);
     try {
-      const r = await invoke(decision.destination ?? target, deadlineMs);
-      decision.complete(200);
-      return r;
-    } catch (err) {
-      decision.complete(503);
-      throw err;
+      return await invoke(decision.destination ?? target, deadlineMs);
+    } finally {
+      decision.complete();
     }
   };
   const invoke = (target: string, deadlineMs: number) =>

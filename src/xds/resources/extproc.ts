@@ -106,8 +106,10 @@ export function extprocFilter(gatewayNode: string): Plain {
       failure_mode_allow: true,
       message_timeout: duration(MESSAGE_TIMEOUT_MS),
       processing_mode: {
+        // The pick needs the request headers only; the slot is freed when Envoy closes the stream at
+        // the end of the request, so the response is not held up by a second round trip.
         request_header_mode: 'SEND',
-        response_header_mode: 'SEND',
+        response_header_mode: 'SKIP',
         request_body_mode: 'NONE',
         response_body_mode: 'NONE',
         request_trailer_mode: 'SKIP',
