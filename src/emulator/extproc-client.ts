@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { decodeResponse, encodeRequest, HEADER_DESTINATION, HEADER_NODE } from '../extproc/codec.js';
+import { encodeRequest, HEADER_DESTINATION, HEADER_NODE } from '../extproc/codec.js';
+import { setHeaderValue } from './extproc-reply.js';
 import { EXTPROC_METHOD_PATH } from '../extproc/server.js';
 import { rawBytes } from '../util/grpc-raw.js';
 
@@ -19,6 +20,8 @@ export interface ExtProcDecision {
  */
 export class ExtProcClient {
   private readonly client: grpc.Client;
+  /** The request_headers message per authority: the same bytes for every request. */
+  private readonly requests = new Map<string, Buffer>();
 
   constructor(
     target: string,
@@ -46,35 +49,34 @@ export class ExtProcClient {
       }
       call.on('data', (buf: Buffer) => {
         if (settled) return;
-        const reply = decodeResponse(buf) as {
-          request_headers?: {
-            response?: { header_mutation?: { set_headers?: Array<{ header?: { key?: string; raw_value?: string; value?: string } }> } };
-          };
-        };
-        const set = reply.request_headers?.response?.header_mutation?.set_headers ?? [];
-        const h = set.find((x) => x.header?.key === HEADER_DESTINATION)?.header;
-        // decodeResponse renders bytes as base64 strings.
-        const destination = h ? (h.raw_value ? Buffer.from(h.raw_value, 'base64').toString() : h.value) : undefined;
+        const destination = setHeaderValue(buf, HEADER_DESTINATION);
         settle({ ...(destination ? { destination } : {}), complete });
       });
       call.on('error', () => settle({ complete: () => undefined }));
       call.on('end', () => settle({ complete: () => undefined }));
-      call.write(
-        encodeRequest({
-          request_headers: {
-            headers: {
-              headers: [
-                { key: ':method', raw_value: Buffer.from('POST') },
-                { key: ':path', raw_value: Buffer.from('/proxima.demo.v1.Function/Invoke') },
-                { key: ':authority', raw_value: Buffer.from(authority) },
-                { key: HEADER_NODE, raw_value: Buffer.from(this.node) },
-              ],
-            },
-            end_of_stream: true,
-          },
-        }),
-      );
+      call.write(this.requestFor(authority));
     });
+  }
+
+  private requestFor(authority: string): Buffer {
+    let b = this.requests.get(authority);
+    if (!b) {
+      b = encodeRequest({
+        request_headers: {
+          headers: {
+            headers: [
+              { key: ':method', raw_value: Buffer.from('POST') },
+              { key: ':path', raw_value: Buffer.from('/proxima.demo.v1.Function/Invoke') },
+              { key: ':authority', raw_value: Buffer.from(authority) },
+              { key: HEADER_NODE, raw_value: Buffer.from(this.node) },
+            ],
+          },
+          end_of_stream: true,
+        },
+      });
+      this.requests.set(authority, b);
+    }
+    return b;
   }
 
   close(): void {
