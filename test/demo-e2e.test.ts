@@ -28,6 +28,18 @@ test('demo: at low load proxima serves locally and beats even; the report is wri
   assert.ok(proxima.p95Ms * 2 < even.p95Ms, `p95 proxima ${proxima.p95Ms} ms vs even ${even.p95Ms} ms`);
   const html = readFileSync(join(outDir, 'report.html'), 'utf8');
   assert.equal(html.match(/<polyline class="cdf"/g)?.length, 2);
-  const json = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8')) as { comparison: unknown[] };
-  assert.equal(json.comparison.length, 2);
+  const json = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8')) as {
+    seeds: number[];
+    runs: Array<{ comparison: unknown[] }>;
+    cells: Array<{ policy: string; seeds: number[]; meanMs: { mean: number } }>;
+  };
+  assert.deepEqual(json.seeds, [7]);
+  assert.equal(json.runs[0]!.comparison.length, 2);
+  assert.deepEqual(
+    json.cells.map((c) => [c.policy, c.seeds, c.meanMs.mean]),
+    [
+      ['even', [7], even.meanMs],
+      ['proxima', [7], proxima.meanMs],
+    ],
+  );
 });

@@ -6,7 +6,16 @@ import { formatTopologyErrors, parseTopology } from '../model/topology.js';
 import { EmulatedCluster } from '../emulator/cluster.js';
 import { assertCanUseNetns } from '../emulator/netns.js';
 import { runComparison, runEvents, type DemoResults } from '../emulator/experiment.js';
-import { comparisonTable, predictionTable, reportHtml, verdicts } from '../emulator/report.js';
+import { predictionTable, reportHtml, verdicts, type Verdict } from '../emulator/report.js';
+import {
+  aggregateSeeds,
+  compareCells,
+  comparisonLines,
+  parseSeedList,
+  seedTable,
+  type CellComparison,
+  type SeedCell,
+} from '../emulator/seeds.js';
 import { predictDemo } from '../sim/from-demo.js';
 import { faastScenario, scenarioFromTopology, type DemoScenario } from '../emulator/scenario.js';
 import { SERVABLE_POLICIES } from '../policy/index.js';
@@ -21,13 +30,16 @@ export interface DemoOptions {
   readonly keepRunning: boolean;
   /** One network namespace per emulated node (root only). */
   readonly netns?: boolean;
+  /** Run every cell once per seed (default: the scenario's one seed). */
+  readonly seeds?: readonly number[];
 }
 
 export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions {
   const quick = bool(o, 'quick');
   const netns = bool(o, 'netns');
   if (netns) assertCanUseNetns();
-  const seed = num(o, 'seed');
+  const seeds = seedsFrom(o);
+  const seed = seeds[0]!;
   let scenario = faastScenario(quick ? 'quick' : 'full', seed);
   const topologyPath = str(o, 'topology');
   if (topologyPath) {
@@ -61,15 +73,84 @@ export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions
     probeIntervalMs: num(o, 'probe-interval-ms'),
     keepRunning: bool(o, 'keep-running'),
     ...(netns ? { netns } : {}),
+    seeds,
   };
 }
 
-/** Run the demo: start the cluster, compare the policies, run the events, write the report. */
-export async function runDemo(
-  opts: DemoOptions,
-  progress: (m: string) => void,
-): Promise<{ results: DemoResults; table: string; reportPath: string; allPass: boolean }> {
+/** `--seeds LIST` when given, else the one `--seed N`. */
+function seedsFrom(o: ReturnType<typeof parseOptions>): number[] {
+  const text = str(o, 'seeds');
+  if (text === undefined) {
+    const seed = num(o, 'seed');
+    if (!Number.isInteger(seed) || seed < 0) throw new UsageError('--seed: a whole number ≥ 0');
+    return [seed];
+  }
+  const parsed = parseSeedList(text);
+  if (!parsed.ok) throw new UsageError(`--seeds ${text}: ${parsed.error}`);
+  return parsed.seeds;
+}
+
+/** Everything one `proxima demo` run measured: one DemoResults per seed and their aggregate. */
+export interface DemoOutcome {
+  /** The first seed's results (the only ones for a one-seed run). */
+  readonly results: DemoResults;
+  readonly runs: readonly DemoResults[];
+  readonly cells: readonly SeedCell[];
+  readonly comparisons: readonly CellComparison[];
+  /** Each seed's verdicts, labelled with the seed when there are several. */
+  readonly verdicts: readonly Verdict[];
+  readonly table: string;
+  readonly reportPath: string;
+  readonly allPass: boolean;
+}
+
+/** Run the demo once per seed (a fresh cluster each), aggregate over the seeds, write the report. */
+export async function runDemo(opts: DemoOptions, progress: (m: string) => void): Promise<DemoOutcome> {
   mkdirSync(opts.outDir, { recursive: true });
+  const seeds = opts.seeds ?? [opts.scenario.seed];
+  const started = Date.now();
+  const runs: DemoResults[] = [];
+  for (const [i, seed] of seeds.entries()) {
+    if (seeds.length > 1) progress(`seed ${seed} (${i + 1}/${seeds.length})`);
+    const last = i === seeds.length - 1;
+    // The scripted events are one timeline, not a cell: they run with the first seed only.
+    runs.push(
+      await runSeed(
+        { ...opts, scenario: { ...opts.scenario, seed }, events: opts.events && i === 0, keepRunning: opts.keepRunning && last },
+        progress,
+      ),
+    );
+  }
+  const cells = aggregateSeeds(runs.map((r) => ({ seed: r.scenario.seed, comparison: r.comparison })));
+  const comparisons = compareCells(cells);
+  const perSeed = runs.map((r) => verdicts(r));
+  const labelled = perSeed.flatMap((vs, i) => (runs.length > 1 ? vs.map((v) => ({ ...v, check: `seed ${seeds[i]}: ${v.check}` })) : vs));
+  const first = runs[0]!;
+  const seedSummary = [seedTable(cells, first.scenario.ratePerUser), '', ...comparisonLines(comparisons)].join('\n');
+  const table = [seedSummary, '', `${runs.length > 1 ? `Seed ${first.scenario.seed} only. ` : ''}${predictionTable(first)}`].join('\n');
+  writeFileSync(
+    join(opts.outDir, 'report.json'),
+    JSON.stringify(
+      {
+        seeds,
+        cells,
+        comparisons,
+        verdicts: labelled,
+        runs: runs.map((r, i) => ({ seed: seeds[i], ...r, verdicts: perSeed[i] })),
+        seconds: (Date.now() - started) / 1000,
+        date: new Date().toISOString(),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  const reportPath = join(opts.outDir, 'report.html');
+  writeFileSync(reportPath, reportHtml(first, labelled, seedSummary));
+  return { results: first, runs, cells, comparisons, verdicts: labelled, table, reportPath, allPass: labelled.every((x) => x.pass) };
+}
+
+/** One seed: start the cluster, compare the policies, run the events, shut down (or keep running). */
+async function runSeed(opts: DemoOptions, progress: (m: string) => void): Promise<DemoResults> {
   const s = opts.scenario;
   const cluster = new EmulatedCluster({
     scenario: s,
@@ -78,7 +159,6 @@ export async function runDemo(
     progress,
     ...(opts.netns ? { netns: true } : {}),
   });
-  const started = Date.now();
   // Without this, Ctrl-C would leave the namespaces, veths and bridge behind.
   const onSignal = () => void cluster.shutdown().finally(() => process.exit(130));
   const removeSignalHandlers = () => {
@@ -113,14 +193,6 @@ export async function runDemo(
     });
     progress(`policy simulator: predicted every policy and level (overhead ${predicted.overheadMs} ms from ${predicted.calibration})`);
     const results: DemoResults = { scenario: cluster.scenario, comparison, predicted, ...(events ? { events } : {}) };
-    const v = verdicts(results);
-    const table = `${comparisonTable(results)}\n\n${predictionTable(results)}`;
-    writeFileSync(
-      join(opts.outDir, 'report.json'),
-      JSON.stringify({ ...results, verdicts: v, seconds: (Date.now() - started) / 1000, date: new Date().toISOString() }, null, 2) + '\n',
-    );
-    const reportPath = join(opts.outDir, 'report.html');
-    writeFileSync(reportPath, reportHtml(results, v));
     if (opts.keepRunning) {
       await cluster.startControlPlane('proxima');
       await cluster.startGateways();
@@ -128,7 +200,7 @@ export async function runDemo(
       removeSignalHandlers();
       await untilTerminated();
     }
-    return { results, table, reportPath, allPass: v.every((x) => x.pass) };
+    return results;
   } finally {
     removeSignalHandlers();
     await cluster.shutdown();
@@ -144,9 +216,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const opts = demoOptionsFrom(o);
   const t0 = Date.now();
   const progress = (m: string) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${m}\n`);
-  const { results, table, reportPath } = await runDemo(opts, progress);
+  const { table, reportPath, verdicts: checks } = await runDemo(opts, progress);
   process.stdout.write(`\n${table}\n\n`);
-  for (const v of verdicts(results)) process.stdout.write(`${v.pass ? 'PASS' : 'FAIL'}  ${v.check}: ${v.detail}\n`);
+  for (const v of checks) process.stdout.write(`${v.pass ? 'PASS' : 'FAIL'}  ${v.check}: ${v.detail}\n`);
   process.stdout.write(`\nreport: ${reportPath} (and report.json beside it)\n`);
   return 0;
 }

@@ -271,7 +271,14 @@ export const DEMO_SPEC: CommandSpec = {
       kind: 'number',
       default: 1,
       arg: 'N',
-      description: 'Seed for arrivals, service times and jitter: the same seed gives the same load.',
+      description: 'Seed for arrivals, service times and jitter: the same seed gives the same load. A one-seed run (see --seeds).',
+    },
+    {
+      name: 'seeds',
+      kind: 'string',
+      arg: 'LIST',
+      description:
+        'Repeat every cell (policy × users level) once per seed, each seed on a fresh cluster, e.g. 1-5 or 1,2,3 (at most 50); overrides --seed. The table and report.json give mean, p50, p95, p99 and local share as mean ± 95 % interval over the seeds, and each pair of policies is compared on those intervals ("lower"/"higher" only when they do not overlap, else "no difference shown"). The scripted events run with the first seed only.',
     },
     {
       name: 'out',

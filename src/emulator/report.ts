@@ -64,10 +64,14 @@ export function verdicts(r: DemoResults): Verdict[] {
     const toBest = m.delayStepBestDistance?.['edge-1'];
     const others = Object.entries(m.delayStepSettleByGatewayMs ?? {})
       .filter(([g]) => g !== 'edge-1')
-      .map(([g, ms]) => `${g} re-planned until ${(ms / 1000).toFixed(2)} s, ending ${(m.delayStepBestDistance?.[g] ?? NaN).toFixed(0)} points from its best`);
+      .map(
+        ([g, ms]) =>
+          `${g} re-planned until ${(ms / 1000).toFixed(2)} s, ending ${(m.delayStepBestDistance?.[g] ?? NaN).toFixed(0)} points from its best`,
+      );
     out.push({
       check: 'delay step: traffic settles on the new best assignment within 2 probe intervals',
-      pass: m.delayStepShift >= 0.3 && m.delayStepSettleMs <= limit + e.bucketMs && (toBest === undefined || toBest <= BEST_TOLERANCE_POINTS),
+      pass:
+        m.delayStepShift >= 0.3 && m.delayStepSettleMs <= limit + e.bucketMs && (toBest === undefined || toBest <= BEST_TOLERANCE_POINTS),
       detail:
         `${(100 * m.delayStepShift).toFixed(0)} % of edge-1's traffic moved to edge-2; its assignment first changed after ` +
         `${(m.delayStepFirstMoveMs / 1000).toFixed(2)} s and settled after ${(m.delayStepSettleMs / 1000).toFixed(2)} s (2 intervals = ${limit / 1000} s)` +
@@ -153,10 +157,11 @@ export function predictionTable(r: DemoResults): string {
         ...p.notes,
       ]
     : [];
-  return [...head, table(rows)].join('\n');
+  return [...head, markdownTable(rows)].join('\n');
 }
 
-function table(rows: string[][]): string {
+/** Rows (the first is the header) as a markdown table with padded columns. */
+export function markdownTable(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]) => '| ' + row.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
   return [fmt(rows[0]!), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.slice(1).map(fmt)].join('\n');
@@ -181,13 +186,11 @@ export function comparisonTable(r: DemoResults): string {
       ]);
     }
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  const fmt = (row: string[]) => '| ' + row.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
-  return [fmt(rows[0]!), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.slice(1).map(fmt)].join('\n');
+  return markdownTable(rows);
 }
 
 /** The self-contained HTML report: tables, CDFs per load level, traffic matrices, the events timeline. */
-export function reportHtml(r: DemoResults, v: readonly Verdict[]): string {
+export function reportHtml(r: DemoResults, v: readonly Verdict[], seedSummary?: string): string {
   const nodes = r.scenario.nodes.map((n) => n.name);
   const cdfs = r.scenario.users
     .map((users) =>
@@ -252,7 +255,8 @@ export function reportHtml(r: DemoResults, v: readonly Verdict[]): string {
 <h1>Proxima demo report</h1>
 <p>${r.scenario.nodes.length} emulated nodes (${r.scenario.nodes.map((n) => `${escapeXml(n.name)}${n.entry ? ' (entry)' : ''}`).join(', ')}); links ${r.scenario.links.map((l) => `${escapeXml(l.a)}↔${escapeXml(l.b)} ${l.rttMs}±${l.jitterMs} ms`).join(', ')}; seed ${r.scenario.seed}.</p>
 <h2>Targets</h2><table><tr><th></th><th>check</th><th>measured</th></tr>${verdictRows}</table>
-<h2>Comparison</h2><pre>${escapeXml(comparisonTable(r))}</pre>
+${seedSummary ? `<h2>Over the seeds (mean ± 95 % interval)</h2><pre>${escapeXml(seedSummary)}</pre>` : ''}
+<h2>Comparison${seedSummary ? ` (seed ${r.scenario.seed})` : ''}</h2><pre>${escapeXml(comparisonTable(r))}</pre>
 ${r.predicted ? `<h2>Predicted vs measured</h2><pre>${escapeXml(predictionTable(r))}</pre>` : ''}
 <h2>Response-time CDFs</h2>${cdfs}
 <h2>Traffic matrices</h2>${matrices}
