@@ -127,14 +127,26 @@ function candidate(input: PickInput, e: Endpoint, priority: number, rttMs: numbe
   };
 }
 
-function buildLevels(input: PickInput): Level[] {
-  const byNode = new Map<string, Endpoint[]>();
-  for (const e of input.endpoints) {
-    if (!e.ready || e.pending) continue;
-    let list = byNode.get(e.node);
-    if (!list) byNode.set(e.node, (list = []));
-    list.push(e);
+// Grouping the ready endpoints by node once per endpoint list (the model replaces the list when it
+// changes) keeps that work and its garbage off the per-request path.
+const readyByNodeCache = new WeakMap<readonly Endpoint[], Map<string, Endpoint[]>>();
+function readyByNode(endpoints: readonly Endpoint[]): Map<string, Endpoint[]> {
+  let byNode = readyByNodeCache.get(endpoints);
+  if (!byNode) {
+    byNode = new Map();
+    for (const e of endpoints) {
+      if (!e.ready || e.pending) continue;
+      let list = byNode.get(e.node);
+      if (!list) byNode.set(e.node, (list = []));
+      list.push(e);
+    }
+    readyByNodeCache.set(endpoints, byNode);
   }
+  return byNode;
+}
+
+function buildLevels(input: PickInput): Level[] {
+  const byNode = readyByNode(input.endpoints);
   const levels: Level[] = [];
   for (const loc of input.assignment?.localities ?? []) {
     const eps = byNode.get(loc.node);
