@@ -254,7 +254,11 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       ...optional('slotTimeoutMs', options.extprocSlotTimeoutMs),
     });
     // channelz bookkeeping costs ~8 % of the server's CPU per ext_proc stream (one stream per request).
-    const extprocServer = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_permit_without_calls': 1, 'grpc.enable_channelz': 0 });
+    const extprocServer = new grpc.Server({
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.enable_channelz': 0,
+    });
     extproc.register(extprocServer);
     closers.push(() => extproc.close());
     closers.push(() => shutdownGrpc(extprocServer));

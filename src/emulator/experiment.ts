@@ -212,7 +212,9 @@ export async function runEvents(
       delayStepFirstMoveMs: assignmentFirstMoveMs(samples, 'edge-1', marks[1]!.tMs, marks[2]!.tMs),
       delayStepSettleMs: assignmentSettleMs(samples, 'edge-1', marks[1]!.tMs, marks[2]!.tMs),
       delayStepSettleByGatewayMs: Object.fromEntries(entries.map((g) => [g, assignmentSettleMs(samples, g, marks[1]!.tMs, marks[2]!.tMs)])),
-      delayStepChanges: stepWindow.filter((x, i) => i > 0 && entries.some((g) => sharesDistance(x.shares[g] ?? {}, stepWindow[i - 1]!.shares[g] ?? {}) > 1)).length,
+      delayStepChanges: stepWindow.filter(
+        (x, i) => i > 0 && entries.some((g) => sharesDistance(x.shares[g] ?? {}, stepWindow[i - 1]!.shares[g] ?? {}) > 1),
+      ).length,
       delayStepBest: Object.fromEntries(entries.map((g) => [g, best[g] ?? {}])),
       delayStepBestDistance: Object.fromEntries(entries.map((g) => [g, sharesDistance(settledRows[g] ?? {}, best[g] ?? {})])),
       // How much of edge-1's traffic the step moved to edge-2 (last second before vs after): proves the step mattered.

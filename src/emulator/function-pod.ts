@@ -31,7 +31,6 @@ export interface FunctionReply {
   readonly serviceMs: number;
 }
 
-
 /**
  * An emulated function pod: a server with a concurrency limit (queueing beyond it) and a
  * service-time distribution, answering with its identity. It can be stopped and started again on
@@ -90,14 +89,11 @@ export class FunctionPod {
       this.boundPort = (server.address() as AddressInfo).port;
     } else {
       const server = new grpc.Server();
-      server.addService(
-        rawUnaryService('Invoke', FUNCTION_METHOD),
-        {
-          Invoke: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-            void this.handle().then((reply) => callback(null, Buffer.from(JSON.stringify(reply))));
-          },
+      server.addService(rawUnaryService('Invoke', FUNCTION_METHOD), {
+        Invoke: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+          void this.handle().then((reply) => callback(null, Buffer.from(JSON.stringify(reply))));
         },
-      );
+      });
       this.boundPort = await new Promise<number>((resolve, reject) =>
         server.bindAsync(`${this.opts.host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
           err ? reject(err) : resolve(p),

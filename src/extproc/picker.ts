@@ -2,21 +2,23 @@ import type { Endpoint } from '../model/types.js';
 import type { GatewayAssignment } from '../policy/types.js';
 
 /**
- * Per-request endpoint choice (pure): the ready endpoint expected to answer first, among the
- * endpoints of the lowest assignment priority that still has room (and, queueing, the full ones of
- * the priorities before it). Expected time = RTT(gateway, endpoint node) + service time + the wait
- * for a slot when the endpoint is full (requests ahead ÷ slots × service time).
+ * Per-request endpoint choice (pure): among the ready endpoints of the gateway's assignment (never
+ * outside it), the one expected to answer first. Expected time = RTT(gateway, endpoint node) +
+ * service time × queue factor, where the queue factor is 1 with a free slot and grows by 1 ÷ slots
+ * for every request waiting ahead (requests at the pod beyond its concurrency limit).
  *
  * Why not power of two choices on RTT + cost × (in-flight + 1) any more: that score charges a pod
  * for a request in flight even when it has a free slot, so at 5 users (one request in flight at the
  * entry node's 2-slot pod 30 % of the time) P2C's second draw — always another node when the entry
  * node has one pod — won against the local pod whenever cost × 2 exceeded the trip. A free slot
  * means no wait: the only reason to leave a node with room is that its pod is slower than the trip
- * plus the other pod's service time.
+ * plus the other pod's service time (a slow pod), and then the assignment's priorities must not
+ * keep requests on it: they only break ties here. One ext_proc server sees every opted-in
+ * gateway's requests, so the in-flight counts behind the queue factor are cluster-wide.
  *
  * Ties (expected times within `TIE_MS` or `TIE_SHARE`) go to the nearest endpoint (estimates are
- * noisy, the trip is not), then to a draw weighted by the assignment's locality weights (spreads
- * identical idle pods).
+ * noisy, the trip is not), then to the lowest priority, then to a draw weighted by the locality
+ * weights (spreads identical idle pods).
  */
 
 /** What the picker needs to know about live load (LoadTracker, or pod signals over it). */
@@ -66,7 +68,7 @@ export interface Candidate {
   readonly weight: number;
 }
 
-/** Which rule chose: the fastest with room, queueing at an earlier (fuller) priority, or all full. */
+/** Which rule chose: the fastest had room, the fastest was a queue although some pod had room, or every pod was full. */
 export type PickRule = 'fastest' | 'queued' | 'saturated';
 
 export type PickResult =
@@ -94,12 +96,6 @@ export const TIE_MS = 0.5;
 /** A request 0.2 ms away counts 0.99 at the pod: such rounding must not hide a full pod. */
 const FULL_SLACK = 0.05;
 export const TIE_SHARE = 0.02;
-
-interface Level {
-  readonly priority: number;
-  readonly open: Candidate[];
-  readonly full: Candidate[];
-}
 
 function candidate(input: PickInput, e: Endpoint, priority: number, rttMs: number, priorMs: number, weight: number): Candidate {
   const key = endpointKey(e);
@@ -145,40 +141,38 @@ function readyByNode(endpoints: readonly Endpoint[]): Map<string, Endpoint[]> {
   return byNode;
 }
 
-function buildLevels(input: PickInput): Level[] {
+function candidates(input: PickInput): Candidate[] {
   const byNode = readyByNode(input.endpoints);
-  const levels: Level[] = [];
+  const out: Candidate[] = [];
   for (const loc of input.assignment?.localities ?? []) {
     const eps = byNode.get(loc.node);
     if (!eps) continue;
-    let level = levels[levels.length - 1];
-    if (!level || level.priority !== loc.priority) levels.push((level = { priority: loc.priority, open: [], full: [] }));
     const rtt = input.rttMs(input.gateway, loc.node);
     const prior = input.priorMs(loc.node);
     const weight = Math.max(1, loc.weight) / eps.length;
-    for (const e of eps) {
-      const c = candidate(input, e, loc.priority, rtt, prior, weight);
-      (c.full ? level.full : level.open).push(c);
-    }
+    for (const e of eps) out.push(candidate(input, e, loc.priority, rtt, prior, weight));
   }
-  return levels;
+  return out;
 }
 
 const tolerance = (ms: number): number => Math.max(TIE_MS, TIE_SHARE * ms);
 
-/** Fastest expected; near-ties to the nearest, then a weighted draw. */
+/** Fastest expected; near-ties to the nearest, then the lowest priority, then a weighted draw. */
 function fastest(pool: readonly Candidate[], rng: () => number): Candidate {
   let best = pool[0]!;
   for (const c of pool) if (c.expectedMs < best.expectedMs) best = c;
   const limit = best.expectedMs + tolerance(best.expectedMs);
   let nearest = Infinity;
   for (const c of pool) if (c.expectedMs <= limit && c.rttMs < nearest) nearest = c.rttMs;
+  let priority = Infinity;
+  for (const c of pool) if (c.expectedMs <= limit && c.rttMs === nearest && c.priority < priority) priority = c.priority;
+  const tied = (c: Candidate): boolean => c.expectedMs <= limit && c.rttMs === nearest && c.priority === priority;
   let total = 0;
-  for (const c of pool) if (c.expectedMs <= limit && c.rttMs === nearest) total += c.weight;
+  for (const c of pool) if (tied(c)) total += c.weight;
   let r = rng() * total;
   let last = best;
   for (const c of pool) {
-    if (c.expectedMs > limit || c.rttMs !== nearest) continue;
+    if (!tied(c)) continue;
     last = c;
     r -= c.weight;
     if (r < 0) return c;
@@ -193,29 +187,15 @@ export function pick(input: PickInput): PickResult {
   const maxFallbacks = input.maxFallbacks ?? 3;
   if (!input.assignment || input.assignment.localities.length === 0)
     return { kind: 'no_candidate', reason: 'no assignment for this gateway' };
-  const levels = buildLevels(input);
-  if (levels.length === 0) return { kind: 'no_candidate', reason: 'no ready endpoint in the assignment' };
-
-  const li = levels.findIndex((l) => l.open.length > 0);
-  if (li < 0) {
-    // Everything is at capacity: queue where it is expected to answer first.
-    const all = levels.flatMap((l) => l.full);
-    return { kind: 'picked', pick: fastest(all, input.rng), fallbacks: [], saturated: true, rule: 'saturated' };
-  }
-  // The preferred priorities are full: queueing briefly at a near endpoint often beats a farther
-  // free one (one slot frees every service time ÷ slots), so their full endpoints compete too.
-  const open = levels[li]!.open;
-  const pool = li === 0 ? open : [...levels.slice(0, li).flatMap((l) => l.full), ...open];
-  const chosen = fastest(pool, input.rng);
-  const rule: PickRule = chosen.full ? 'queued' : 'fastest';
+  const all = candidates(input);
+  if (all.length === 0) return { kind: 'no_candidate', reason: 'no ready endpoint in the assignment' };
+  const chosen = fastest(all, input.rng);
+  const saturated = all.every((c) => c.full);
+  const rule: PickRule = saturated ? 'saturated' : chosen.full ? 'queued' : 'fastest';
 
   const fallbacks: Candidate[] = [];
-  if (maxFallbacks > 0) {
-    const rest = levels
-      .slice(li)
-      .flatMap((l) => l.open)
-      .filter((c) => c !== chosen)
-      .sort(byExpected);
+  if (maxFallbacks > 0 && !saturated) {
+    const rest = all.filter((c) => c !== chosen && !c.full).sort(byExpected);
     for (const c of rest) {
       if (fallbacks.length >= maxFallbacks) break;
       fallbacks.push(c);
@@ -223,9 +203,9 @@ export function pick(input: PickInput): PickResult {
   }
   let leftLocalWithRoom: Candidate | undefined;
   if (chosen.endpoint.node !== input.gateway) {
-    for (const l of levels)
-      for (const c of l.open)
-        if (c.endpoint.node === input.gateway && (!leftLocalWithRoom || c.expectedMs < leftLocalWithRoom.expectedMs)) leftLocalWithRoom = c;
+    for (const c of all)
+      if (!c.full && c.endpoint.node === input.gateway && (!leftLocalWithRoom || c.expectedMs < leftLocalWithRoom.expectedMs))
+        leftLocalWithRoom = c;
   }
-  return { kind: 'picked', pick: chosen, fallbacks, saturated: false, rule, ...(leftLocalWithRoom ? { leftLocalWithRoom } : {}) };
+  return { kind: 'picked', pick: chosen, fallbacks, saturated, rule, ...(leftLocalWithRoom ? { leftLocalWithRoom } : {}) };
 }

@@ -194,7 +194,10 @@ export class ExtProcServer {
   }
 
   register(server: grpc.Server): void {
-    server.addService(ExtProcServer.serviceDefinition(), {
+    const definition = ExtProcServer.serviceDefinition();
+    // Decode only the headers a decision reads (the route set decides which).
+    definition['Process']!.requestDeserialize = (b: Buffer) => decodeRequest(b, this.resolver.headerNames());
+    server.addService(definition, {
       Process: (call: grpc.ServerDuplexStream<DecodedRequest, Buffer>) => this.handle(call),
     });
   }
