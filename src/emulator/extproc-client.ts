@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { encodeRequest, HEADER_DESTINATION, HEADER_NODE } from '../extproc/codec.js';
 import { setHeaderValue } from './extproc-reply.js';
 import { EXTPROC_METHOD_PATH } from '../extproc/server.js';
+import { MESSAGE_TIMEOUT_MS } from '../xds/resources/extproc.js';
 import { rawBytes } from '../util/grpc-raw.js';
 
 /** What Envoy's ext_proc filter learns for one request: the picked destination, if any. */
@@ -30,7 +31,7 @@ export class ExtProcClient {
     this.client = new grpc.Client(target, grpc.credentials.createInsecure());
   }
 
-  decide(authority: string, timeoutMs = 200): Promise<ExtProcDecision> {
+  decide(authority: string, timeoutMs = MESSAGE_TIMEOUT_MS): Promise<ExtProcDecision> {
     return new Promise((resolve) => {
       const call = this.client.makeBidiStreamRequest<Buffer, Buffer>(EXTPROC_METHOD_PATH, rawBytes, rawBytes, new grpc.Metadata(), {
         deadline: Date.now() + 10_000,

@@ -135,7 +135,7 @@ test('a slow local pod with room is left for a faster one at a later priority, a
   assert.ok(r.leftLocalWithRoom!.expectedMs > r.pick.expectedMs);
 });
 
-test('expected time counts the queue: 5 ms x (1 + 46/10 waiting) = 28 ms loses to 25 ms with a free slot', () => {
+test('expected time counts the queue: 5 ms x (1 + 61/10 waiting) = 35.5 ms loses to 25 ms with a free slot', () => {
   const load = new LoadTracker();
   load.observe('10.0.0.1:8012', 25, 0);
   load.observe('10.0.0.2:8012', 5, 0);
@@ -143,7 +143,7 @@ test('expected time counts the queue: 5 ms x (1 + 46/10 waiting) = 28 ms loses t
   let r = pick(input({ load, endpoints: eps, assignment: assignment(['a', 0, 1000]) }));
   assert.ok(r.kind === 'picked');
   assert.equal(r.pick.key, '10.0.0.2:8012');
-  for (let i = 0; i < 55; i++) load.acquire('10.0.0.2:8012', 0);
+  for (let i = 0; i < 70; i++) load.acquire('10.0.0.2:8012', 0);
   r = pick(input({ load, endpoints: eps, assignment: assignment(['a', 0, 1000]) }));
   assert.ok(r.kind === 'picked');
   assert.equal(r.pick.key, '10.0.0.1:8012');
@@ -179,6 +179,22 @@ test('ties are drawn by locality weight (weight / endpoints in the locality)', (
   }
   const shareA = (counts.get('a') ?? 0) / 20_000;
   assert.ok(shareA > 0.85 && shareA < 0.95, `share of a = ${shareA}`);
+});
+
+test('near-ties stay near: a remote pod must be expected more than 25 % faster to win over a queue at the entry node', () => {
+  const at = (n: number) => {
+    const l = new LoadTracker();
+    l.observe('10.0.0.1:8012', 24, 0);
+    l.observe('10.0.0.2:8012', 20, 0);
+    for (let i = 0; i < n; i++) l.acquire('10.0.0.1:8012', 0);
+    const r = pick(input({ load: l, prior: 20, assignment: assignment(['a', 0, 1000], ['b', 1, 1]) }));
+    assert.ok(r.kind === 'picked');
+    return r.pick.endpoint.node;
+  };
+  // b: 20 ms away + 20 ms. a with 3 in flight (2 slots): 24 x 2 = 48 ms, within 25 % of 40: stay.
+  assert.equal(at(3), 'a');
+  // 5 in flight: 24 x 3 = 72 ms: go.
+  assert.equal(at(5), 'b');
 });
 
 test('endpointKey brackets IPv6', () => {
