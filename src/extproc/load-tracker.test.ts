@@ -25,10 +25,20 @@ test('an endpoint without samples costs the prior; the first sample replaces it'
 test('EWMA: each sample moves the cost by sampleWeight of the difference (no peak latch)', () => {
   const t = new LoadTracker({ sampleWeight: 0.25 });
   t.observe('x', 20, 0);
-  t.observe('x', 100, 1);
-  assert.equal(t.costMs('x', 1, 20), 40);
+  t.observe('x', 50, 1);
+  assert.equal(t.costMs('x', 1, 20), 27.5);
   t.observe('x', 20, 2);
-  assert.equal(t.costMs('x', 2, 20), 35);
+  assert.equal(t.costMs('x', 2, 20), 25.625);
+});
+
+test('one stall does not make a pod look slow: the first sample blends into the prior, every sample is capped at 3x the estimate', () => {
+  const t = new LoadTracker();
+  t.observe('x', 400, 0, 20); // a first request that also set up the connection
+  assert.equal(t.costMs('x', 0, 20), 20 + 0.2 * (60 - 20));
+  t.observe('y', 30, 0, 20);
+  assert.equal(t.costMs('y', 0, 20), 22);
+  t.observe('z', 30, 0); // no prior known: the sample is the estimate
+  assert.equal(t.costMs('z', 0, 20), 30);
 });
 
 test('a pod that gets 5x slower is seen above 2x its old cost within 4 samples', () => {

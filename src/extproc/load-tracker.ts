@@ -17,6 +17,9 @@
  * them whenever its pod had one request in flight.)
  */
 
+/** A sample counts for at most this many times the current estimate. */
+export const MAX_SAMPLE_RATIO = 3;
+
 export interface LoadTrackerOptions {
   /** Time constant of the drift of an idle endpoint's cost towards the prior. Default 10 s. */
   readonly decayMs?: number;
@@ -34,6 +37,8 @@ export interface Slot {
   readonly queueFactor: number;
   /** Share of the request's time expected at the pod rather than on the wire (see `atPod`). */
   readonly atPodShare: number;
+  /** The endpoint's service-time estimate when the request was sent (the base of its sample). */
+  readonly costMs: number;
   /** Set by the tracker; a released slot is never counted again. */
   released: boolean;
 }
@@ -106,11 +111,11 @@ export class LoadTracker {
   }
 
   /** Count one request in flight on `key`. */
-  acquire(key: string, nowMs: number, rttMs = 0, queueFactor = 1, atPodShare = 1): Slot {
+  acquire(key: string, nowMs: number, rttMs = 0, queueFactor = 1, atPodShare = 1, costMs = NaN): Slot {
     const e = this.entry(key);
     e.inflight++;
     e.atPod += atPodShare;
-    return { key, startedMs: nowMs, rttMs, queueFactor, atPodShare, released: false };
+    return { key, startedMs: nowMs, rttMs, queueFactor, atPodShare, costMs, released: false };
   }
 
   /**
@@ -127,15 +132,24 @@ export class LoadTracker {
     e.atPod = e.inflight === 0 ? 0 : e.atPod - slot.atPodShare;
     if (sample) {
       const serviceMs = (nowMs - slot.startedMs - slot.rttMs) / slot.queueFactor;
-      if (Number.isFinite(serviceMs)) this.observe(slot.key, Math.max(0, serviceMs), nowMs);
+      if (Number.isFinite(serviceMs)) this.observe(slot.key, Math.max(0, serviceMs), nowMs, slot.costMs);
     }
     return true;
   }
 
-  /** Record one service-time sample. */
-  observe(key: string, serviceMs: number, nowMs: number): void {
+  /**
+   * Record one service-time sample. The first one is blended into `priorMs` (the estimate the
+   * request was sent with) rather than replacing it, and no sample counts for more than
+   * `MAX_SAMPLE_RATIO` × the current estimate: one stall (a new connection, a GC pause, a busy
+   * machine) must not make a pod look slow for the τ it takes an avoided pod to be retried — in the
+   * demo a first sample of a few hundred ms kept the entry node's pod idle for a whole 5-user level.
+   * A pod that really got 5× slower still passes 2× its old estimate within 4 samples.
+   */
+  observe(key: string, serviceMs: number, nowMs: number, priorMs = NaN): void {
     const e = this.entry(key);
-    e.costMs = e.samples === 0 ? serviceMs : e.costMs + this.sampleWeight * (serviceMs - e.costMs);
+    const base = e.samples > 0 ? e.costMs : priorMs;
+    if (!Number.isFinite(base)) e.costMs = serviceMs;
+    else e.costMs = base + this.sampleWeight * (Math.min(serviceMs, MAX_SAMPLE_RATIO * base) - base);
     e.stampMs = nowMs;
     e.samples++;
   }

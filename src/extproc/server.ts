@@ -357,7 +357,7 @@ export class ExtProcServer {
     }
     if (result.saturated && this.shed) return this.outcome(state, 'shed', started, immediateReply(429, 'all endpoints at capacity'));
     const chosen = result.pick;
-    state.slot = this.tracker.acquire(chosen.key, now, chosen.rttMs, chosen.queueFactor, chosen.atPodShare);
+    state.slot = this.tracker.acquire(chosen.key, now, chosen.rttMs, chosen.queueFactor, chosen.atPodShare, chosen.costMs);
     this.ruleCounts[result.rule]++;
     (chosen.endpoint.node === gateway ? this.localPicks : this.remotePicks).inc();
     if (result.leftLocalWithRoom) {
