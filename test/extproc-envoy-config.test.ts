@@ -66,7 +66,7 @@ test('ext_proc: headers only, fail-open, envoy.lb metadata accepted, before the 
   assert.equal(ep.failure_mode_allow, true);
   assert.deepEqual(ep.processing_mode, {
     request_header_mode: 'SEND',
-    response_header_mode: 'SEND',
+    response_header_mode: 'SKIP',
     request_body_mode: 'NONE',
     response_body_mode: 'NONE',
     request_trailer_mode: 'SKIP',

@@ -217,7 +217,7 @@ describe('xDS: ext_proc picking for gateways that opt in', () => {
       assert.equal(ours['failure_mode_allow'], true);
       assert.equal(ours['grpc_service'].envoy_grpc.cluster_name, EXTPROC_CLUSTER);
       assert.deepEqual(ours['grpc_service'].initial_metadata, [{ key: HEADER_NODE, value: 'edge-2' }]);
-      assert.deepEqual(ours['message_timeout'], { seconds: '0', nanos: 200_000_000 });
+      assert.deepEqual(ours['message_timeout'], { seconds: '0', nanos: 25_000_000 });
       // The rest of the HCM is the plain Kourier one (same RDS name, codec, websocket upgrade).
       assert.equal(hcm['codec_type'], 'AUTO');
       assert.deepEqual(hcm['upgrade_configs'], [{ upgrade_type: 'websocket' }]);

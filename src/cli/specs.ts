@@ -274,6 +274,14 @@ export const SERVE_SPEC: CommandSpec = {
       description:
         'ext_proc: answer 429 when every candidate endpoint is at its concurrency limit, instead of queueing at the least loaded one.',
     },
+    {
+      name: 'extproc-slot-timeout-ms',
+      kind: 'number',
+      default: 30_000,
+      arg: 'MS',
+      description:
+        "ext_proc: free a request's in-flight slot after this long even if its stream neither answered response_headers nor ended (a stuck or leaked stream must not hold a pod's slot forever).",
+    },
     ...SERVE_SECURITY_OPTIONS,
     ...SERVE_LIMIT_OPTIONS,
     ...COMMON_OPTIONS,

@@ -44,7 +44,7 @@ export function sampleControlPlane(adminUrl: string, service: string, intervalMs
 /** Save the control plane's /debug views (assignments, demand, topology, clients) for the report. */
 export async function saveDebug(adminUrl: string, outDir: string, name: string): Promise<void> {
   const out: Record<string, unknown> = {};
-  for (const view of ['assignments', 'demand', 'topology', 'clients', 'probes']) {
+  for (const view of ['assignments', 'demand', 'topology', 'clients', 'probes', 'extproc']) {
     try {
       const r = await fetch(`${adminUrl}/debug/${view}`);
       out[view] = r.ok ? await r.json() : `HTTP ${r.status}`;

@@ -79,12 +79,9 @@ async function main(): Promise<void> {
     extproc ??= new ExtProcClient(ep.address, ep.node);
     const decision = await extproc.decide(ep.authority);
     try {
-      const r = await invoke(decision.destination ?? target, deadlineMs, method);
-      decision.complete(200);
-      return r;
-    } catch (err) {
-      decision.complete(503);
-      throw err;
+      return await invoke(decision.destination ?? target, deadlineMs, method);
+    } finally {
+      decision.complete();
     }
   };
   const invoke = (target: string, deadlineMs: number, method: string) =>

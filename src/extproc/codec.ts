@@ -62,12 +62,13 @@ function bytesToString(b: Uint8Array): string {
 
 const EMPTY_REQUEST: DecodedRequest = Object.freeze({ type: 'empty', rawValues: true });
 
-export function decodeRequest(buf: Buffer): DecodedRequest {
-  const fast = fastDecode(buf, t().known);
+/** @param only lower-case header names the caller reads (others are skipped when possible); all when absent */
+export function decodeRequest(buf: Buffer, only?: ReadonlySet<string>): DecodedRequest {
+  const fast = fastDecode(buf, t().known, only);
   if (fast) {
     if (fast.phase === undefined) return EMPTY_REQUEST;
     // No header at all carried a value: assume current Envoy (raw_value).
-    return { type: fast.phase, headers: fast.headers, rawValues: fast.sawRaw || fast.headers.size === 0 };
+    return { type: fast.phase, headers: fast.headers, rawValues: fast.sawRaw || fast.seen === 0 };
   }
   return decodeRequestSlow(buf);
 }

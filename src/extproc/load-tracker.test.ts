@@ -15,39 +15,58 @@ test('acquire/release counts in-flight and a slot is released only once', () => 
   assert.equal(t.totalInflight(), 0);
 });
 
-test('unobserved endpoints cost the default; the first sample replaces it', () => {
-  const t = new LoadTracker({ defaultCostMs: 7 });
-  assert.equal(t.costMs('x', 0), 7);
+test('an endpoint without samples costs the prior; the first sample replaces it', () => {
+  const t = new LoadTracker();
+  assert.equal(t.costMs('x', 0, 7), 7);
   t.observe('x', 3, 1000);
-  assert.equal(t.costMs('x', 1000), 3);
+  assert.equal(t.costMs('x', 1000, 7), 3);
 });
 
-test('peak-EWMA jumps up to a higher sample and decays towards lower ones with e^(-dt/tau)', () => {
-  const t = new LoadTracker({ decayMs: 10_000 });
-  t.observe('x', 10, 0);
-  t.observe('x', 100, 1); // peak: taken at once
-  assert.equal(t.costMs('x', 1), 100);
-  t.observe('x', 10, 10_001); // one tau later: w = e^-1
-  const w = Math.exp(-1);
-  assert.ok(Math.abs(t.costMs('x', 10_001) - (100 * w + 10 * (1 - w))) < 1e-9);
+test('EWMA: each sample moves the cost by sampleWeight of the difference (no peak latch)', () => {
+  const t = new LoadTracker({ sampleWeight: 0.25 });
+  t.observe('x', 20, 0);
+  t.observe('x', 50, 1);
+  assert.equal(t.costMs('x', 1, 20), 27.5);
+  t.observe('x', 20, 2);
+  assert.equal(t.costMs('x', 2, 20), 25.625);
 });
 
-test('cost decays towards zero while an endpoint gets no samples', () => {
+test('one stall does not make a pod look slow: the first sample blends into the prior, every sample is capped at 3x the estimate', () => {
+  const t = new LoadTracker();
+  t.observe('x', 400, 0, 20); // a first request that also set up the connection
+  assert.equal(t.costMs('x', 0, 20), 20 + 0.2 * (60 - 20));
+  t.observe('y', 30, 0, 20);
+  assert.equal(t.costMs('y', 0, 20), 22);
+  t.observe('z', 30, 0); // no prior known: the sample is the estimate
+  assert.equal(t.costMs('z', 0, 20), 30);
+});
+
+test('a pod that gets 5x slower is seen above 2x its old cost within 4 samples', () => {
+  const t = new LoadTracker();
+  for (let i = 0; i < 20; i++) t.observe('x', 20, i);
+  for (let i = 0; i < 4; i++) t.observe('x', 100, 20 + i);
+  assert.ok(t.costMs('x', 23, 20) > 40, String(t.costMs('x', 23, 20)));
+});
+
+test('an idle endpoint drifts towards the prior (not towards 0) with e^(-dt/tau)', () => {
   const t = new LoadTracker({ decayMs: 1000 });
-  t.observe('x', 50, 0);
-  assert.ok(Math.abs(t.costMs('x', 1000) - 50 * Math.exp(-1)) < 1e-9);
-  assert.ok(t.costMs('x', 20_000) < 0.001);
+  t.observe('slow', 100, 0);
+  t.observe('fast', 5, 0);
+  assert.ok(Math.abs(t.costMs('slow', 1000, 20) - (20 + 80 * Math.exp(-1))) < 1e-9);
+  assert.ok(Math.abs(t.costMs('fast', 1000, 20) - (20 - 15 * Math.exp(-1))) < 1e-9);
+  assert.ok(Math.abs(t.costMs('fast', 20_000, 20) - 20) < 0.001);
 });
 
-test('release with a latency records a sample; invalid latencies are ignored', () => {
-  const t = new LoadTracker({ defaultCostMs: 1 });
-  const s = t.acquire('x', 0);
-  t.release(s, 40, 40);
-  assert.equal(t.snapshot(40)[0]!.samples, 1);
-  assert.equal(t.costMs('x', 40), 40);
-  const s2 = t.acquire('x', 50);
-  t.release(s2, 60, Number.NaN);
-  assert.equal(t.snapshot(60)[0]!.samples, 1);
+test('release with a sample records (latency - RTT) / queue factor; without, only frees the slot', () => {
+  const t = new LoadTracker();
+  const s = t.acquire('x', 0, 20, 1.5);
+  t.release(s, 80, true); // 80 ms observed, 20 ms RTT, expected 1.5x (half a service time of waiting)
+  assert.equal(t.snapshot()[0]!.samples, 1);
+  assert.equal(t.costMs('x', 80, 1), 40);
+  const s2 = t.acquire('x', 100);
+  t.release(s2, 160, false);
+  assert.equal(t.snapshot()[0]!.samples, 1);
+  assert.equal(t.inflight('x'), 0);
 });
 
 test('prune drops idle endpoints that left the model but keeps busy ones', () => {
@@ -57,7 +76,12 @@ test('prune drops idle endpoints that left the model but keeps busy ones', () =>
   t.observe('kept', 5, 0);
   t.prune(new Set(['kept']));
   assert.deepEqual(
-    t.snapshot(0).map((e) => e.endpoint),
+    t.snapshot().map((e) => e.endpoint),
     ['busy', 'kept'],
   );
+});
+
+test('bad options are refused', () => {
+  assert.throws(() => new LoadTracker({ decayMs: 0 }), RangeError);
+  assert.throws(() => new LoadTracker({ sampleWeight: 1.5 }), RangeError);
 });

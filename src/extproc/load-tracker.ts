@@ -1,30 +1,51 @@
 /**
- * Live load per endpoint as the ext_proc server sees it: requests in flight and a peak-EWMA of the
- * endpoint's own latency (Finagle / tower `PeakEwma`). Pure state: the caller passes `nowMs`.
+ * Live load per endpoint as the ext_proc server sees it: requests in flight and an EWMA of the
+ * endpoint's service time. Pure state: the caller passes `nowMs`.
  *
- * Peak-EWMA: a sample above the current cost replaces it at once (react to slowness immediately);
- * a lower sample is blended in with weight 1 − w, w = e^(−Δt/τ), so the cost recovers over about τ.
- * Reading the cost also decays it towards 0 with the time since the last update (as Finagle's
- * `observe(0)` on read), so an endpoint that stopped getting traffic after a slow spell is retried.
+ * Service time, not latency: each sample is the observed latency minus the gateway → endpoint RTT,
+ * divided by the queueing factor the picker expected when it sent the request (1 + requests
+ * waiting ahead ÷ slots), so a queue at a busy endpoint is not counted twice (once in the sample and
+ * again in the picker's wait term).
+ *
+ * The EWMA weighs each sample by `sampleWeight` (0.2: about the last five requests), fast enough to
+ * see a pod that got 5× slower within a handful of requests and, unlike a peak-EWMA, not stuck on
+ * the slowest sample of a service with a variable service time. Reading the cost of an endpoint
+ * that got no sample for a while moves it towards the caller's prior (the model's service time for
+ * that endpoint's node) with time constant `decayMs`: an endpoint that looked slow is retried after a
+ * while, and one that went idle never looks cheaper than a fresh one. (A peak-EWMA that decays
+ * towards 0 made idle remote endpoints look free: at 5 users the picker left the entry node for
+ * them whenever its pod had one request in flight.)
  */
 
+/** A sample counts for at most this many times the current estimate. */
+export const MAX_SAMPLE_RATIO = 3;
+
 export interface LoadTrackerOptions {
-  /** Decay time constant τ of the EWMA. Default 10 s (Linkerd / tower use 10 s). */
+  /** Time constant of the drift of an idle endpoint's cost towards the prior. Default 10 s. */
   readonly decayMs?: number;
-  /** Cost of an endpoint before its first sample (e.g. the model's service time). Default 10 ms. */
-  readonly defaultCostMs?: number;
+  /** Weight of a new sample in the EWMA, in (0, 1]. Default 0.2. */
+  readonly sampleWeight?: number;
 }
 
 /** One acquired in-flight slot. Release it exactly once through `LoadTracker.release`. */
 export interface Slot {
   readonly key: string;
   readonly startedMs: number;
+  /** RTT gateway → endpoint node at pick time, subtracted from the observed latency. */
+  readonly rttMs: number;
+  /** 1 + requests waiting ahead ÷ slots at pick time (see the module comment). */
+  readonly queueFactor: number;
+  /** Share of the request's time expected at the pod rather than on the wire (see `atPod`). */
+  readonly atPodShare: number;
+  /** The endpoint's service-time estimate when the request was sent (the base of its sample). */
+  readonly costMs: number;
   /** Set by the tracker; a released slot is never counted again. */
   released: boolean;
 }
 
 interface EndpointLoad {
   inflight: number;
+  atPod: number;
   costMs: number;
   /** When `costMs` was last updated; NaN before the first sample. */
   stampMs: number;
@@ -34,27 +55,30 @@ interface EndpointLoad {
 export interface EndpointLoadSnapshot {
   readonly endpoint: string;
   readonly inflight: number;
-  /** Peak-EWMA cost now (decayed), in ms. */
+  /** Of those, expected at the pod rather than on the wire (see `atPod`). */
+  readonly atPod: number;
+  /** EWMA service time as last observed (before drifting to a prior), in ms; NaN before a sample. */
   readonly ewmaMs: number;
   readonly samples: number;
 }
 
 export class LoadTracker {
   readonly decayMs: number;
-  readonly defaultCostMs: number;
+  readonly sampleWeight: number;
   private readonly loads = new Map<string, EndpointLoad>();
 
   constructor(opts: LoadTrackerOptions = {}) {
     this.decayMs = opts.decayMs ?? 10_000;
-    this.defaultCostMs = opts.defaultCostMs ?? 10;
+    this.sampleWeight = opts.sampleWeight ?? 0.2;
     if (!(this.decayMs > 0)) throw new RangeError(`decayMs must be > 0, got ${this.decayMs}`);
-    if (!(this.defaultCostMs >= 0)) throw new RangeError(`defaultCostMs must be >= 0, got ${this.defaultCostMs}`);
+    if (!(this.sampleWeight > 0 && this.sampleWeight <= 1))
+      throw new RangeError(`sampleWeight must be in (0, 1], got ${this.sampleWeight}`);
   }
 
   private entry(key: string): EndpointLoad {
     let e = this.loads.get(key);
     if (!e) {
-      e = { inflight: 0, costMs: this.defaultCostMs, stampMs: NaN, samples: 0 };
+      e = { inflight: 0, atPod: 0, costMs: NaN, stampMs: NaN, samples: 0 };
       this.loads.set(key, e);
     }
     return e;
@@ -64,45 +88,68 @@ export class LoadTracker {
     return this.loads.get(key)?.inflight ?? 0;
   }
 
-  /** Peak-EWMA cost of `key` at `nowMs` (decayed since the last update), in ms. */
-  costMs(key: string, nowMs: number): number {
+  /**
+   * Requests expected to be at the pod (served or queued) rather than travelling to or from it: each
+   * in-flight request counts with the share of its expected time spent at the pod, (service + wait)
+   * ÷ (RTT + service + wait) (Little's law per request). A pod 100 ms away with a 20 ms service time
+   * and 12 requests in flight has about 2 of them, so comparing raw in-flight counts with its
+   * concurrency limit would call it full while it idles (at 45 users the demo's picker found every pod
+   * "full" 90 % of the time that way).
+   */
+  atPod(key: string): number {
     const e = this.loads.get(key);
-    if (!e) return this.defaultCostMs;
-    if (Number.isNaN(e.stampMs)) return e.costMs;
-    const dt = Math.max(0, nowMs - e.stampMs);
-    return e.costMs * Math.exp(-dt / this.decayMs);
+    return e ? Math.max(0, e.atPod) : 0;
+  }
+
+  /** Service-time estimate of `key` at `nowMs`: the EWMA drifting towards `priorMs` while idle. */
+  costMs(key: string, nowMs: number, priorMs: number): number {
+    const e = this.loads.get(key);
+    if (!e || e.samples === 0) return priorMs;
+    const dt = nowMs - e.stampMs;
+    if (dt <= 0) return e.costMs;
+    return priorMs + (e.costMs - priorMs) * Math.exp(-dt / this.decayMs);
   }
 
   /** Count one request in flight on `key`. */
-  acquire(key: string, nowMs: number): Slot {
-    this.entry(key).inflight++;
-    return { key, startedMs: nowMs, released: false };
+  acquire(key: string, nowMs: number, rttMs = 0, queueFactor = 1, atPodShare = 1, costMs = NaN): Slot {
+    const e = this.entry(key);
+    e.inflight++;
+    e.atPod += atPodShare;
+    return { key, startedMs: nowMs, rttMs, queueFactor, atPodShare, costMs, released: false };
   }
 
   /**
-   * Release a slot; with `latencyMs`, also record it as a sample. Idempotent: returns false (and
-   * changes nothing) when the slot was already released.
+   * Release a slot; with `sample`, also record its latency (minus RTT, ÷ queue factor) as a sample.
+   * Idempotent: returns false (and changes nothing) when the slot was already released.
    */
-  release(slot: Slot, nowMs: number, latencyMs?: number): boolean {
+  release(slot: Slot, nowMs: number, sample = false): boolean {
     if (slot.released) return false;
     slot.released = true;
     const e = this.loads.get(slot.key);
     if (!e) return true;
     e.inflight = Math.max(0, e.inflight - 1);
-    if (latencyMs !== undefined && Number.isFinite(latencyMs) && latencyMs >= 0) this.observe(slot.key, latencyMs, nowMs);
+    // Floating point leftovers vanish when the endpoint is idle.
+    e.atPod = e.inflight === 0 ? 0 : e.atPod - slot.atPodShare;
+    if (sample) {
+      const serviceMs = (nowMs - slot.startedMs - slot.rttMs) / slot.queueFactor;
+      if (Number.isFinite(serviceMs)) this.observe(slot.key, Math.max(0, serviceMs), nowMs, slot.costMs);
+    }
     return true;
   }
 
-  /** Record one latency sample (peak-EWMA update). */
-  observe(key: string, latencyMs: number, nowMs: number): void {
+  /**
+   * Record one service-time sample. The first one is blended into `priorMs` (the estimate the
+   * request was sent with) rather than replacing it, and no sample counts for more than
+   * `MAX_SAMPLE_RATIO` × the current estimate: one stall (a new connection, a GC pause, a busy
+   * machine) must not make a pod look slow for the τ it takes an avoided pod to be retried — in the
+   * demo a first sample of a few hundred ms kept the entry node's pod idle for a whole 5-user level.
+   * A pod that really got 5× slower still passes 2× its old estimate within 4 samples.
+   */
+  observe(key: string, serviceMs: number, nowMs: number, priorMs = NaN): void {
     const e = this.entry(key);
-    if (Number.isNaN(e.stampMs)) {
-      e.costMs = latencyMs;
-    } else {
-      const dt = Math.max(0, nowMs - e.stampMs);
-      const w = Math.exp(-dt / this.decayMs);
-      e.costMs = latencyMs > e.costMs ? latencyMs : e.costMs * w + latencyMs * (1 - w);
-    }
+    const base = e.samples > 0 ? e.costMs : priorMs;
+    if (!Number.isFinite(base)) e.costMs = serviceMs;
+    else e.costMs = base + this.sampleWeight * (Math.min(serviceMs, MAX_SAMPLE_RATIO * base) - base);
     e.stampMs = nowMs;
     e.samples++;
   }
@@ -112,10 +159,16 @@ export class LoadTracker {
     for (const [k, e] of this.loads) if (e.inflight === 0 && !keep.has(k)) this.loads.delete(k);
   }
 
-  snapshot(nowMs: number): EndpointLoadSnapshot[] {
+  snapshot(): EndpointLoadSnapshot[] {
     return [...this.loads.keys()].sort().map((k) => {
       const e = this.loads.get(k)!;
-      return { endpoint: k, inflight: e.inflight, ewmaMs: this.costMs(k, nowMs), samples: e.samples };
+      return {
+        endpoint: k,
+        inflight: e.inflight,
+        atPod: Math.round(Math.max(0, e.atPod) * 100) / 100,
+        ewmaMs: e.costMs,
+        samples: e.samples,
+      };
     });
   }
 

@@ -2,6 +2,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { EndpointLoadSnapshot } from './load-tracker.js';
 
 export type DecisionOutcome = 'picked' | 'no_service' | 'no_candidate' | 'shed' | 'fail_closed' | 'malformed';
+/** How an in-flight slot was freed: the response (headers), the stream's end or cancellation, an error, or the time bound. */
+export type SlotRelease = 'response_headers' | 'end' | 'cancelled' | 'error' | 'close' | 'timeout';
 
 export interface ExtProcMetrics {
   readonly decisions: Counter<'outcome'>;
@@ -9,7 +11,8 @@ export interface ExtProcMetrics {
   readonly picks: Counter<'locality'>;
   readonly messages: Counter<'type'>;
   readonly streamsActive: Gauge<string>;
-  readonly leakedSlotsReleased: Counter<'reason'>;
+  readonly slotsReleased: Counter<'reason'>;
+  readonly leftLocalWithRoom: Counter<string>;
 }
 
 /**
@@ -47,10 +50,16 @@ export function createExtProcMetrics(registry: Registry, inflight: () => readonl
     help: 'Open ext_proc Process streams (one per HTTP request in flight through a gateway).',
     registers: [registry],
   });
-  const leakedSlotsReleased = new Counter({
-    name: 'proxima_extproc_slots_released_without_response_total',
-    help: 'In-flight slots released because the stream ended before response_headers, by reason (end, cancelled, error, close).',
+  const slotsReleased = new Counter({
+    name: 'proxima_extproc_slots_released_total',
+    help: 'In-flight slots released, by reason: response_headers, end (Envoy closed the stream at the end of the request), cancelled, error, close (server shutdown), timeout (held longer than the slot timeout).',
     labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  for (const r of ['response_headers', 'end', 'cancelled', 'error', 'close', 'timeout'] as const) slotsReleased.inc({ reason: r }, 0);
+  const leftLocalWithRoom = new Counter({
+    name: 'proxima_extproc_picks_left_local_with_room_total',
+    help: "Picks sent to another node although a pod on the gateway's own node had a free slot (/debug/extproc explains the latest).",
     registers: [registry],
   });
   new Gauge({
@@ -65,13 +74,13 @@ export function createExtProcMetrics(registry: Registry, inflight: () => readonl
   });
   new Gauge({
     name: 'proxima_extproc_endpoint_ewma_seconds',
-    help: 'Peak-EWMA of the endpoint latency (observed minus gateway RTT) used to score endpoints, in seconds.',
+    help: 'EWMA of the endpoint service time (observed latency minus gateway RTT, divided by the queueing factor at pick time) used to rank endpoints, in seconds.',
     labelNames: ['endpoint'] as const,
     registers: [registry],
     collect() {
       this.reset();
-      for (const e of inflight()) this.set({ endpoint: e.endpoint }, e.ewmaMs / 1000);
+      for (const e of inflight()) if (e.samples > 0) this.set({ endpoint: e.endpoint }, e.ewmaMs / 1000);
     },
   });
-  return { decisions, decisionSeconds, picks, messages, streamsActive, leakedSlotsReleased };
+  return { decisions, decisionSeconds, picks, messages, streamsActive, slotsReleased, leftLocalWithRoom };
 }

@@ -24,13 +24,15 @@ function seq(...xs: number[]): () => number {
   return () => xs[i++ % xs.length]!;
 }
 
-function input(over: Partial<PickInput> & { load?: LoadTracker }): PickInput {
+function input(over: Partial<PickInput> & { load?: LoadTracker; prior?: number }): PickInput {
+  const prior = over.prior ?? 10;
   return {
     gateway: 'a',
     assignment: assignment(['a', 0, 1000], ['b', 1, 1], ['c', 2, 1]),
     endpoints: [ep('10.0.0.1', 'a'), ep('10.0.0.2', 'b'), ep('10.0.0.3', 'c')],
-    load: new LoadTracker({ defaultCostMs: 10 }),
+    load: new LoadTracker(),
     rttMs,
+    priorMs: () => prior,
     nowMs: 0,
     rng: seq(0.5),
     ...over,
@@ -42,6 +44,8 @@ test('picks the ready priority-0 endpoint and lists the next priorities as fallb
   assert.equal(r.kind, 'picked');
   assert.ok(r.kind === 'picked');
   assert.equal(r.pick.key, '10.0.0.1:8012');
+  assert.equal(r.rule, 'fastest');
+  assert.equal(r.leftLocalWithRoom, undefined);
   assert.deepEqual(
     r.fallbacks.map((c) => c.key),
     ['10.0.0.2:8012', '10.0.0.3:8012'],
@@ -51,36 +55,39 @@ test('picks the ready priority-0 endpoint and lists the next priorities as fallb
 
 test('a saturated priority 0 falls to the next priority when queueing there costs more than the trip; freeing it brings picks back', () => {
   // Service time 100 ms: a full local pod (2 slots) means ~50 ms of waiting, more than the trip to b.
-  const load = new LoadTracker({ defaultCostMs: 100 });
+  const load = new LoadTracker();
   const slots = [load.acquire('10.0.0.1:8012', 0), load.acquire('10.0.0.1:8012', 0)];
-  let r = pick(input({ load }));
+  let r = pick(input({ load, prior: 100 }));
   assert.ok(r.kind === 'picked');
   assert.equal(r.pick.endpoint.node, 'b');
+  assert.equal(r.leftLocalWithRoom, undefined, 'the local pod had no free slot');
   assert.ok(!r.fallbacks.some((c) => c.key === '10.0.0.1:8012'), 'saturated endpoints are not fallbacks');
   load.release(slots[0]!, 1);
-  r = pick(input({ load }));
+  r = pick(input({ load, prior: 100 }));
   assert.ok(r.kind === 'picked');
   assert.equal(r.pick.endpoint.node, 'a');
 });
 
 test('a briefly full local endpoint beats a farther free one when the wait is shorter than the trip', () => {
   // Service time 10 ms, 2 slots, both busy: a slot frees in ~5 ms, b is 20+ ms away.
-  const load = new LoadTracker({ defaultCostMs: 10 });
+  const load = new LoadTracker();
   load.acquire('10.0.0.1:8012', 0);
   load.acquire('10.0.0.1:8012', 0);
   const r = pick(input({ load }));
   assert.ok(r.kind === 'picked');
   assert.equal(r.pick.key, '10.0.0.1:8012');
+  assert.equal(r.rule, 'queued');
   assert.equal(r.saturated, false, 'not saturated: a free endpoint exists, queueing is a choice');
   assert.equal(r.fallbacks[0]?.endpoint.node, 'b');
 });
 
-test('everything saturated: picked anyway on the cheapest score and flagged saturated', () => {
+test('everything saturated: picked anyway where it is expected to answer first, flagged saturated', () => {
   const load = new LoadTracker();
   for (const k of ['10.0.0.1:8012', '10.0.0.2:8012', '10.0.0.3:8012']) for (let i = 0; i < 2; i++) load.acquire(k, 0);
   const r = pick(input({ load }));
   assert.ok(r.kind === 'picked');
   assert.equal(r.saturated, true);
+  assert.equal(r.rule, 'saturated');
   assert.equal(r.pick.key, '10.0.0.1:8012');
   assert.deepEqual(r.fallbacks, []);
 });
@@ -102,28 +109,47 @@ test('no assignment or no ready endpoint: no_candidate', () => {
   assert.equal(pick(input({ endpoints: [ep('10.0.0.1', 'a', 2, false)] })).kind, 'no_candidate');
 });
 
-test('P2C: of the two sampled endpoints the lower score (peak-EWMA x (in-flight+1)) wins', () => {
-  const load = new LoadTracker({ defaultCostMs: 10 });
-  load.observe('10.0.0.1:8012', 100, 0); // slow
+test('regression (5-user demo): a local pod with a free slot is kept although it has a request in flight and remote pods went idle', () => {
+  // Same priority for all localities, as proxima assigns under some load. The local pod (2 slots)
+  // has one request in flight; the remote pods have not been used for a minute. The old score
+  // (RTT + peak-EWMA x (in-flight + 1), the idle ones decayed to ~0) sent this request to b.
+  const load = new LoadTracker();
+  load.observe('10.0.0.1:8012', 20, 0);
+  load.observe('10.0.0.2:8012', 20, 0);
+  load.acquire('10.0.0.1:8012', 60_000);
+  for (const r0 of [0.01, 0.5, 0.99]) {
+    const r = pick(input({ load, prior: 20, nowMs: 60_000, assignment: assignment(['a', 0, 600], ['b', 0, 400]), rng: seq(r0) }));
+    assert.ok(r.kind === 'picked');
+    assert.equal(r.pick.endpoint.node, 'a', `rng ${r0}`);
+  }
+});
+
+test('a slow local pod with room is left for a faster one at a later priority, and the pick says which local pod it left and why', () => {
+  const load = new LoadTracker();
+  load.observe('10.0.0.1:8012', 100, 0); // 5x the prior
+  load.observe('10.0.0.2:8012', 20, 0);
+  const r = pick(input({ load, prior: 20 }));
+  assert.ok(r.kind === 'picked');
+  assert.equal(r.pick.endpoint.node, 'b');
+  assert.equal(r.leftLocalWithRoom?.key, '10.0.0.1:8012');
+  assert.ok(r.leftLocalWithRoom!.expectedMs > r.pick.expectedMs);
+});
+
+test('expected time counts the queue: 5 ms x (1 + 61/10 waiting) = 35.5 ms loses to 25 ms with a free slot', () => {
+  const load = new LoadTracker();
+  load.observe('10.0.0.1:8012', 25, 0);
   load.observe('10.0.0.2:8012', 5, 0);
   const eps = [ep('10.0.0.1', 'a', 10), ep('10.0.0.2', 'a', 10)];
-  for (const rng of [seq(0.1, 0.1), seq(0.9, 0.1)]) {
-    const r = pick(input({ load, endpoints: eps, assignment: assignment(['a', 0, 1000]), rng }));
-    assert.ok(r.kind === 'picked');
-    assert.equal(r.pick.key, '10.0.0.2:8012');
-    assert.deepEqual(
-      r.fallbacks.map((c) => c.key),
-      ['10.0.0.1:8012'],
-    );
-  }
-  // In-flight counts: 5 ms x 30 pending beats 100 ms x 1.
-  for (let i = 0; i < 29; i++) load.acquire('10.0.0.2:8012', 0);
-  const r = pick(input({ load, endpoints: [ep('10.0.0.1', 'a', 100), ep('10.0.0.2', 'a', 100)], assignment: assignment(['a', 0, 1000]) }));
+  let r = pick(input({ load, endpoints: eps, assignment: assignment(['a', 0, 1000]) }));
+  assert.ok(r.kind === 'picked');
+  assert.equal(r.pick.key, '10.0.0.2:8012');
+  for (let i = 0; i < 70; i++) load.acquire('10.0.0.2:8012', 0);
+  r = pick(input({ load, endpoints: eps, assignment: assignment(['a', 0, 1000]) }));
   assert.ok(r.kind === 'picked');
   assert.equal(r.pick.key, '10.0.0.1:8012');
 });
 
-test('RTT is part of the score: equal load, the nearer locality in the same priority wins', () => {
+test('RTT is part of the expected time: equal load, the nearer locality in the same priority wins', () => {
   const r = pick(
     input({
       assignment: assignment(['a', 0, 500], ['c', 0, 500]),
@@ -135,17 +161,15 @@ test('RTT is part of the score: equal load, the nearer locality in the same prio
   assert.equal(r.pick.endpoint.node, 'a');
 });
 
-test('sampling follows locality weights (weight / endpoints in the locality)', () => {
-  // Three endpoints: node a weight 900 with one endpoint, node b weight 100 with two. With equal
-  // scores P2C keeps the first draw, so first-draw frequencies show the sampling weights.
-  const load = new LoadTracker({ defaultCostMs: 0 });
+test('ties are drawn by locality weight (weight / endpoints in the locality)', () => {
+  // Node a weight 900 with one endpoint, node b weight 100 with two; same RTT and cost everywhere.
   let x = 0.123;
   const rng = (): number => (x = (x * 9301 + 0.49297) % 1);
   const counts = new Map<string, number>();
   const zero = (): number => 0;
   for (let i = 0; i < 20_000; i++) {
     const r = pick({
-      ...input({ load, rng }),
+      ...input({ rng }),
       rttMs: zero,
       assignment: assignment(['a', 0, 900], ['b', 0, 100]),
       endpoints: [ep('10.0.0.1', 'a'), ep('10.0.0.2', 'b'), ep('10.0.0.5', 'b')],
@@ -155,6 +179,22 @@ test('sampling follows locality weights (weight / endpoints in the locality)', (
   }
   const shareA = (counts.get('a') ?? 0) / 20_000;
   assert.ok(shareA > 0.85 && shareA < 0.95, `share of a = ${shareA}`);
+});
+
+test('near-ties stay near: a remote pod must be expected more than 25 % faster to win over a queue at the entry node', () => {
+  const at = (n: number) => {
+    const l = new LoadTracker();
+    l.observe('10.0.0.1:8012', 24, 0);
+    l.observe('10.0.0.2:8012', 20, 0);
+    for (let i = 0; i < n; i++) l.acquire('10.0.0.1:8012', 0);
+    const r = pick(input({ load: l, prior: 20, assignment: assignment(['a', 0, 1000], ['b', 1, 1]) }));
+    assert.ok(r.kind === 'picked');
+    return r.pick.endpoint.node;
+  };
+  // b: 20 ms away + 20 ms. a with 3 in flight (2 slots): 24 x 2 = 48 ms, within 25 % of 40: stay.
+  assert.equal(at(3), 'a');
+  // 5 in flight: 24 x 3 = 72 ms: go.
+  assert.equal(at(5), 'b');
 });
 
 test('endpointKey brackets IPv6', () => {

@@ -2,15 +2,36 @@ import type { Endpoint } from '../model/types.js';
 import type { GatewayAssignment } from '../policy/types.js';
 
 /**
- * Per-request endpoint choice (pure): power of two choices over the ready endpoints of the lowest
- * assignment priority that still has room, scored by RTT(gateway, endpoint node) plus the endpoint's
- * peak-EWMA latency × (in-flight + 1).
+ * Per-request endpoint choice (pure): among the ready endpoints of the gateway's assignment (never
+ * outside it), the one expected to answer first. Expected time = RTT(gateway, endpoint node) +
+ * service time × queue factor, where the queue factor is 1 with a free slot and grows by 1 ÷ slots
+ * for every request waiting ahead (requests at the pod beyond its concurrency limit).
+ *
+ * Why not power of two choices on RTT + cost × (in-flight + 1) any more: that score charges a pod
+ * for a request in flight even when it has a free slot, so at 5 users (one request in flight at the
+ * entry node's 2-slot pod 30 % of the time) P2C's second draw — always another node when the entry
+ * node has one pod — won against the local pod whenever cost × 2 exceeded the trip. A free slot
+ * means no wait: the only reason to leave a node with room is that its pod is slower than the trip
+ * plus the other pod's service time (a slow pod), and then the assignment's priorities must not
+ * keep requests on it: they only break ties here. One ext_proc server sees every opted-in
+ * gateway's requests, so the in-flight counts behind the queue factor are cluster-wide.
+ *
+ * Ties (expected times within `TIE_MS` or `TIE_SHARE` of the fastest) go to the nearest endpoint,
+ * then to the lowest priority, then to a draw weighted by the locality weights (spreads identical
+ * idle pods). The share is wide on purpose: the wait term assumes exponential service times (each
+ * request ahead costs service ÷ slots), which overstates the wait behind a pod's current requests
+ * when service times vary less; and the estimates are noisy while the trip is not. In the 5-user
+ * demo a 2 % band sent 2-4 % of requests 20-50 ms away to save a few ms of estimated queueing.
  */
 
-/** What the picker needs to know about live load (LoadTracker implements it). */
+/** What the picker needs to know about live load (LoadTracker, or pod signals over it). */
 export interface LoadView {
+  /** Requests in flight to the endpoint (on the wire or at the pod). */
   inflight(key: string): number;
-  costMs(key: string, nowMs: number): number;
+  /** Of those, expected at the pod (served or queued): what its concurrency limit applies to. */
+  atPod(key: string): number;
+  /** Service-time estimate; `priorMs` when the view knows nothing better. */
+  costMs(key: string, nowMs: number, priorMs: number): number;
 }
 
 export interface PickInput {
@@ -20,6 +41,8 @@ export interface PickInput {
   readonly load: LoadView;
   /** RTT in ms from the gateway node to an endpoint node. */
   rttMs(from: string, to: string): number;
+  /** Service time expected at a node before the load view has samples (the model's estimate). */
+  priorMs(node: string): number;
   readonly nowMs: number;
   readonly rng: () => number;
   /** Longest fallback list returned. Default 3. */
@@ -31,14 +54,25 @@ export interface Candidate {
   /** `ip:port` (IPv6 in brackets), also the LoadTracker key. */
   readonly key: string;
   readonly priority: number;
-  readonly score: number;
-  /**
-   * Expected response time if sent now: RTT + service time (peak-EWMA) + the wait for a slot when
-   * the endpoint is full (requests ahead ÷ slots × service time). Compares queueing at a near full
-   * endpoint with travelling to a farther free one.
-   */
+  readonly rttMs: number;
+  readonly inflight: number;
+  /** Requests expected at the pod now (LoadView.atPod). */
+  readonly atPod: number;
+  readonly costMs: number;
+  /** RTT + service time + wait for a slot (see the module comment). */
   readonly expectedMs: number;
+  /** 1 + requests waiting ahead ÷ slots: the wait factor of `expectedMs`, kept with the slot. */
+  readonly queueFactor: number;
+  /** Share of this request's expected time at the pod: (expected − RTT) ÷ expected. */
+  readonly atPodShare: number;
+  /** No free slot for one more request (`atPod` + 1 > capacity): sending there means queueing. */
+  readonly full: boolean;
+  /** Locality weight ÷ endpoints there (tie-break draw). */
+  readonly weight: number;
 }
+
+/** Which rule chose: the fastest had room, the fastest was a queue although some pod had room, or every pod was full. */
+export type PickRule = 'fastest' | 'queued' | 'saturated';
 
 export type PickResult =
   | {
@@ -48,6 +82,12 @@ export type PickResult =
       readonly fallbacks: readonly Candidate[];
       /** True when every candidate was at capacity and the least bad one was chosen anyway. */
       readonly saturated: boolean;
+      readonly rule: PickRule;
+      /**
+       * Set when the pick is on another node although an endpoint on the gateway's own node had a
+       * free slot: that endpoint (the best of them), to explain the choice.
+       */
+      readonly leftLocalWithRoom?: Candidate;
     }
   | { readonly kind: 'no_candidate'; readonly reason: string };
 
@@ -55,114 +95,120 @@ export function endpointKey(e: Pick<Endpoint, 'address' | 'port'>): string {
   return e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
 }
 
-interface Level {
-  readonly priority: number;
-  /** Unsaturated candidates with the weight of picking each one (locality weight / endpoints there). */
-  readonly open: { c: Candidate; weight: number }[];
-  readonly full: Candidate[];
+export const TIE_MS = 0.5;
+/** A request 0.2 ms away counts 0.99 at the pod: such rounding must not hide a full pod. */
+const FULL_SLACK = 0.05;
+export const TIE_SHARE = 0.25;
+
+function candidate(input: PickInput, e: Endpoint, priority: number, rttMs: number, priorMs: number, weight: number): Candidate {
+  const key = endpointKey(e);
+  const inflight = input.load.inflight(key);
+  const atPod = input.load.atPod(key);
+  const costMs = input.load.costMs(key, input.nowMs, priorMs);
+  const slots = Math.max(1, e.capacity);
+  const queueFactor = 1 + Math.max(0, atPod + 1 - slots) / slots;
+  const atPodMs = costMs * queueFactor;
+  const expectedMs = rttMs + atPodMs;
+  const atPodShare = expectedMs > 0 ? atPodMs / expectedMs : 1;
+  return {
+    endpoint: e,
+    key,
+    priority,
+    rttMs,
+    inflight,
+    atPod,
+    costMs,
+    expectedMs,
+    queueFactor,
+    atPodShare,
+    full: atPod + 1 > e.capacity + FULL_SLACK,
+    weight,
+  };
 }
 
-function buildLevels(input: PickInput): Level[] {
-  const byNode = new Map<string, Endpoint[]>();
-  for (const e of input.endpoints) {
-    if (!e.ready || e.pending) continue;
-    let list = byNode.get(e.node);
-    if (!list) byNode.set(e.node, (list = []));
-    list.push(e);
+// Grouping the ready endpoints by node once per endpoint list (the model replaces the list when it
+// changes) keeps that work and its garbage off the per-request path.
+const readyByNodeCache = new WeakMap<readonly Endpoint[], Map<string, Endpoint[]>>();
+function readyByNode(endpoints: readonly Endpoint[]): Map<string, Endpoint[]> {
+  let byNode = readyByNodeCache.get(endpoints);
+  if (!byNode) {
+    byNode = new Map();
+    for (const e of endpoints) {
+      if (!e.ready || e.pending) continue;
+      let list = byNode.get(e.node);
+      if (!list) byNode.set(e.node, (list = []));
+      list.push(e);
+    }
+    readyByNodeCache.set(endpoints, byNode);
   }
-  const levels: Level[] = [];
+  return byNode;
+}
+
+function candidates(input: PickInput): Candidate[] {
+  const byNode = readyByNode(input.endpoints);
+  const out: Candidate[] = [];
   for (const loc of input.assignment?.localities ?? []) {
     const eps = byNode.get(loc.node);
     if (!eps) continue;
-    let level = levels[levels.length - 1];
-    if (!level || level.priority !== loc.priority) levels.push((level = { priority: loc.priority, open: [], full: [] }));
     const rtt = input.rttMs(input.gateway, loc.node);
-    const share = Math.max(1, loc.weight) / eps.length;
-    for (const e of eps) {
-      const key = endpointKey(e);
-      const inflight = input.load.inflight(key);
-      const costMs = input.load.costMs(key, input.nowMs);
-      const slots = Math.max(1, e.capacity);
-      const c: Candidate = {
-        endpoint: e,
-        key,
-        priority: loc.priority,
-        score: rtt + costMs * (inflight + 1),
-        expectedMs: rtt + costMs * (1 + Math.max(0, inflight + 1 - slots) / slots),
-      };
-      if (inflight >= e.capacity) level.full.push(c);
-      else level.open.push({ c, weight: share });
-    }
+    const prior = input.priorMs(loc.node);
+    const weight = Math.max(1, loc.weight) / eps.length;
+    for (const e of eps) out.push(candidate(input, e, loc.priority, rtt, prior, weight));
   }
-  return levels;
+  return out;
 }
 
-function sample(open: readonly { c: Candidate; weight: number }[], total: number, rng: () => number, skip: number): number {
+const tolerance = (ms: number): number => Math.max(TIE_MS, TIE_SHARE * ms);
+
+/** Fastest expected; near-ties to the nearest, then the lowest priority, then a weighted draw. */
+function fastest(pool: readonly Candidate[], rng: () => number): Candidate {
+  let best = pool[0]!;
+  for (const c of pool) if (c.expectedMs < best.expectedMs) best = c;
+  const limit = best.expectedMs + tolerance(best.expectedMs);
+  let nearest = Infinity;
+  for (const c of pool) if (c.expectedMs <= limit && c.rttMs < nearest) nearest = c.rttMs;
+  let priority = Infinity;
+  for (const c of pool) if (c.expectedMs <= limit && c.rttMs === nearest && c.priority < priority) priority = c.priority;
+  const tied = (c: Candidate): boolean => c.expectedMs <= limit && c.rttMs === nearest && c.priority === priority;
+  let total = 0;
+  for (const c of pool) if (tied(c)) total += c.weight;
   let r = rng() * total;
-  for (let i = 0; i < open.length; i++) {
-    if (i === skip) continue;
-    r -= open[i]!.weight;
-    if (r < 0) return i;
+  let last = best;
+  for (const c of pool) {
+    if (!tied(c)) continue;
+    last = c;
+    r -= c.weight;
+    if (r < 0) return c;
   }
-  // Floating point leftovers land on the last eligible entry.
-  for (let i = open.length - 1; i >= 0; i--) if (i !== skip) return i;
-  return 0;
+  return last;
 }
 
-const byScore = (a: Candidate, b: Candidate): number =>
-  a.priority - b.priority || a.score - b.score || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+const byExpected = (a: Candidate, b: Candidate): number =>
+  a.expectedMs - b.expectedMs || a.rttMs - b.rttMs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 export function pick(input: PickInput): PickResult {
   const maxFallbacks = input.maxFallbacks ?? 3;
   if (!input.assignment || input.assignment.localities.length === 0)
     return { kind: 'no_candidate', reason: 'no assignment for this gateway' };
-  const levels = buildLevels(input);
-  if (levels.length === 0) return { kind: 'no_candidate', reason: 'no ready endpoint in the assignment' };
+  const all = candidates(input);
+  if (all.length === 0) return { kind: 'no_candidate', reason: 'no ready endpoint in the assignment' };
+  const chosen = fastest(all, input.rng);
+  const saturated = all.every((c) => c.full);
+  const rule: PickRule = saturated ? 'saturated' : chosen.full ? 'queued' : 'fastest';
 
-  const li = levels.findIndex((l) => l.open.length > 0);
-  if (li < 0) {
-    // Everything is at capacity: queue where it costs least (the score already counts the queue).
-    const all = levels.flatMap((l) => l.full).sort((a, b) => a.score - b.score || byScore(a, b));
-    return { kind: 'picked', pick: all[0]!, fallbacks: [], saturated: true };
-  }
-  if (li > 0) {
-    // The preferred priorities are full. Queueing briefly at a near endpoint often beats a farther
-    // free one (one slot frees every service-time ÷ slots): take whichever is expected to answer first.
-    const queued = levels
-      .slice(0, li)
-      .flatMap((l) => l.full)
-      .sort((a, b) => a.expectedMs - b.expectedMs || byScore(a, b))[0];
-    const bestOpen = [...levels[li]!.open].sort((a, b) => a.c.expectedMs - b.c.expectedMs || byScore(a.c, b.c))[0]!.c;
-    if (queued && queued.expectedMs <= bestOpen.expectedMs) {
-      return { kind: 'picked', pick: queued, fallbacks: maxFallbacks > 0 ? [bestOpen] : [], saturated: false };
-    }
-  }
-  const level = levels[li]!;
-  const open = level.open;
-  let chosen: Candidate;
-  let other: Candidate | undefined;
-  if (open.length === 1) {
-    chosen = open[0]!.c;
-  } else {
-    const total = open.reduce((s, o) => s + o.weight, 0);
-    const i = sample(open, total, input.rng, -1);
-    const j = sample(open, total - open[i]!.weight, input.rng, i);
-    const a = open[i]!.c;
-    const b = open[j]!.c;
-    [chosen, other] = b.score < a.score ? [b, a] : [a, b];
-  }
   const fallbacks: Candidate[] = [];
-  if (maxFallbacks > 0) {
-    if (other) fallbacks.push(other);
-    const rest = levels
-      .slice(li)
-      .flatMap((l) => l.open.map((o) => o.c))
-      .filter((c) => c !== chosen && c !== other)
-      .sort(byScore);
+  if (maxFallbacks > 0 && !saturated) {
+    const rest = all.filter((c) => c !== chosen && !c.full).sort(byExpected);
     for (const c of rest) {
       if (fallbacks.length >= maxFallbacks) break;
       fallbacks.push(c);
     }
   }
-  return { kind: 'picked', pick: chosen, fallbacks, saturated: false };
+  let leftLocalWithRoom: Candidate | undefined;
+  if (chosen.endpoint.node !== input.gateway) {
+    for (const c of all)
+      if (!c.full && c.endpoint.node === input.gateway && (!leftLocalWithRoom || c.expectedMs < leftLocalWithRoom.expectedMs))
+        leftLocalWithRoom = c;
+  }
+  return { kind: 'picked', pick: chosen, fallbacks, saturated, rule, ...(leftLocalWithRoom ? { leftLocalWithRoom } : {}) };
 }

@@ -30,9 +30,19 @@ export function hostOf(authority: string): string {
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
+/** Headers `resolve` reads whatever the routes say (plus x-proxima-node, read by the server). */
+const BASE_HEADERS = [':authority', 'host', ':path', 'knative-serving-namespace', 'knative-serving-revision', 'x-proxima-node'];
+
 export class ServiceResolver {
   private generation = -1;
   private routesByHost = new Map<string, HttpRoute>();
+  private headerNamesSet: ReadonlySet<string> = new Set(BASE_HEADERS);
+
+  /** Every lower-case header name a decision reads: the fixed ones and those routes match on. */
+  headerNames(): ReadonlySet<string> {
+    this.index();
+    return this.headerNamesSet;
+  }
 
   constructor(private readonly store: ModelStore) {}
 
@@ -61,6 +71,9 @@ export class ServiceResolver {
           });
       }
     }
+    const names = new Set(BASE_HEADERS);
+    for (const r of byHost.values()) for (const rule of r.rules) for (const m of rule.headers) names.add(m.name.toLowerCase());
+    this.headerNamesSet = names;
     this.routesByHost = byHost;
     this.generation = this.store.generation;
     return byHost;

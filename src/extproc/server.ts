@@ -7,37 +7,46 @@ import type { Logger } from '../log.js';
 import type { ModelStore } from '../model/store.js';
 import { continueReply, decodeRequest, destinationReply, HEADER_NODE, immediateReply, type DecodedRequest, type Phase } from './codec.js';
 import { LoadTracker, type EndpointLoadSnapshot, type Slot } from './load-tracker.js';
-import { createExtProcMetrics, type DecisionOutcome, type ExtProcMetrics } from './metrics.js';
-import { endpointKey, pick } from './picker.js';
+import { createExtProcMetrics, type DecisionOutcome, type ExtProcMetrics, type SlotRelease } from './metrics.js';
+import { endpointKey, pick, type LoadView, type PickRule } from './picker.js';
+import { withPodSignals, type PodLoadSource } from './pod-signals.js';
 import { ServiceResolver } from './resolve.js';
 import type { NodeAuthorizer } from '../tls/authorizer.js';
+import { LeftLocalLog, type LeftLocalRecord } from './left-local.js';
 
 /**
  * `envoy.service.ext_proc.v3.ExternalProcessor/Process`: one bidirectional stream per HTTP request.
  * request_headers → pick an endpoint and answer with `x-proxima-destination` (+ fallbacks) and
- * `envoy.lb` metadata; response_headers → record the latency and free the in-flight slot. A stream
- * that ends any other way frees the slot too. Fail-open by default: anything we cannot route gets a
- * plain CONTINUE and Envoy's EDS weights decide.
+ * `envoy.lb` metadata. The endpoint's in-flight slot is freed, with the request's latency as a
+ * sample, on response_headers (filter with response_header_mode SEND) or when the stream ends
+ * (Envoy closes it when the HTTP request is done: the shipped filter skips response_headers); a
+ * cancelled, failed or forgotten stream frees it too, at the latest after `slotTimeoutMs`.
+ * Fail-open by default: anything we cannot route gets a plain CONTINUE and Envoy's EDS weights decide.
  */
 
 export const EXTPROC_METHOD_PATH = '/envoy.service.ext_proc.v3.ExternalProcessor/Process';
+export const DEFAULT_SLOT_TIMEOUT_MS = 30_000;
 
 export interface ExtProcServerOptions {
   readonly store: ModelStore;
   readonly engine: AssignmentEngine;
   readonly log: Logger;
   readonly registry: Registry;
-  /** Milliseconds clock for latency samples and EWMA decay (default: performance clock, sub-ms). */
+  /** Milliseconds clock for latency samples and cost decay (default: performance clock, sub-ms). */
   readonly nowMs?: () => number;
   readonly rng?: () => number;
   /** Unknown host / no candidate → immediate 503 instead of CONTINUE. */
   readonly failClosed?: boolean;
   /** Every candidate at capacity → immediate 429 instead of queueing on the cheapest one. */
   readonly shedWhenSaturated?: boolean;
-  /** EWMA decay τ (default 10 s). */
+  /** Time constant of an idle endpoint's cost drifting back to the model's service time (default 10 s). */
   readonly ewmaDecayMs?: number;
   /** Longest `x-proxima-destination-fallback` list (default 3). */
   readonly maxFallbacks?: number;
+  /** A slot not released by then (a stream that never answers nor ends) is freed anyway (default 30 s). */
+  readonly slotTimeoutMs?: number;
+  /** The pods' own load signals (queue-proxy stats), when a source exists; see pod-signals.ts. */
+  readonly podLoad?: PodLoadSource;
   /** Demand observation hook: one call per routed request (for the demand estimator when LRS is absent). */
   readonly onRequest?: (gateway: string, service: string) => void;
   /** With mutual TLS: x-proxima-node must name the node of the gateway's certificate, else it picks as an unknown gateway. */
@@ -50,8 +59,7 @@ interface StreamState {
   /** 0: waiting for request_headers; 1: request answered; 2: response_headers seen. */
   phase: 0 | 1 | 2;
   slot: Slot | undefined;
-  /** RTT gateway → picked endpoint node, subtracted from the observed latency. */
-  rttMs: number;
+  readonly server: ExtProcServer;
   readonly call: grpc.ServerDuplexStream<DecodedRequest, Buffer>;
 }
 
@@ -61,11 +69,39 @@ export interface ExtProcSnapshot {
   readonly endpoints: readonly EndpointLoadSnapshot[];
   readonly failClosed: boolean;
   readonly shedWhenSaturated: boolean;
+  readonly slotTimeoutMs: number;
+  /** Picks by the rule that chose them. */
+  readonly rules: Readonly<Record<PickRule, number>>;
+  /** Picks that went to another node although the gateway's own node had a free slot. */
+  readonly leftLocalWithRoom: number;
+  /** The latest of those, with both candidates' numbers (newest last). */
+  readonly leftLocalRecent: readonly LeftLocalRecord[];
+}
+
+// One set of listeners for every stream (no closures per stream): the state hangs off the call.
+const STATE = Symbol('proxima.extproc.state');
+type Call = grpc.ServerDuplexStream<DecodedRequest, Buffer> & { [STATE]: StreamState };
+function onData(this: Call, msg: DecodedRequest): void {
+  this[STATE].server.onData(this[STATE], msg);
+}
+function onEnd(this: Call): void {
+  this[STATE].server.finish(this[STATE], 'end');
+  this.end();
+}
+function onCancelled(this: Call): void {
+  this[STATE].server.finish(this[STATE], 'cancelled');
+}
+function onError(this: Call): void {
+  this[STATE].server.finish(this[STATE], 'error');
+}
+function onClose(this: Call): void {
+  this[STATE].server.finish(this[STATE], 'close');
 }
 
 export class ExtProcServer {
   readonly metrics: ExtProcMetrics;
   readonly tracker: LoadTracker;
+  private readonly load: LoadView;
   private readonly store: ModelStore;
   private readonly engine: AssignmentEngine;
   private readonly log: Logger;
@@ -74,16 +110,21 @@ export class ExtProcServer {
   private readonly failClosed: boolean;
   private readonly shed: boolean;
   private readonly maxFallbacks: number;
+  private readonly slotTimeoutMs: number;
   private readonly onRequest: ((gateway: string, service: string) => void) | undefined;
   private readonly authorizer: NodeAuthorizer | undefined;
   private readonly onDecision: ((seconds: number) => void) | undefined;
   private readonly resolver: ServiceResolver;
   private readonly streams = new Set<StreamState>();
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly leftLocal = new LeftLocalLog();
+  private readonly ruleCounts: Record<PickRule, number> = { fastest: 0, queued: 0, saturated: 0 };
   private closed = false;
   private prunedGeneration = -1;
   // prom-client hashes a label object on every inc(); the children are resolved once here.
   private readonly decisionCount: Record<DecisionOutcome, { inc(): void }>;
   private readonly messageCount: Record<DecodedRequest['type'], { inc(): void }>;
+  private readonly releaseCount: Record<SlotRelease, { inc(): void }>;
   private readonly localPicks: { inc(): void };
   private readonly remotePicks: { inc(): void };
 
@@ -96,12 +137,15 @@ export class ExtProcServer {
     this.failClosed = opts.failClosed ?? false;
     this.shed = opts.shedWhenSaturated ?? false;
     this.maxFallbacks = opts.maxFallbacks ?? 3;
+    this.slotTimeoutMs = opts.slotTimeoutMs ?? DEFAULT_SLOT_TIMEOUT_MS;
+    if (!(this.slotTimeoutMs > 0)) throw new RangeError(`slotTimeoutMs must be > 0, got ${this.slotTimeoutMs}`);
     this.onRequest = opts.onRequest;
     this.authorizer = opts.authorizer;
     this.onDecision = opts.onDecision;
-    this.tracker = new LoadTracker({ decayMs: opts.ewmaDecayMs ?? 10_000, defaultCostMs: opts.store.defaults.serviceTimeMs });
+    this.tracker = new LoadTracker({ decayMs: opts.ewmaDecayMs ?? 10_000 });
+    this.load = opts.podLoad ? withPodSignals(this.tracker, opts.podLoad, this.nowMs) : this.tracker;
     this.resolver = new ServiceResolver(opts.store);
-    this.metrics = createExtProcMetrics(opts.registry, () => this.tracker.snapshot(this.nowMs()));
+    this.metrics = createExtProcMetrics(opts.registry, () => this.tracker.snapshot());
     const d = this.metrics.decisions;
     this.decisionCount = {
       picked: d.labels('picked'),
@@ -122,8 +166,20 @@ export class ExtProcServer {
       invalid: m.labels('invalid'),
       empty: m.labels('empty'),
     };
+    const r = this.metrics.slotsReleased;
+    this.releaseCount = {
+      response_headers: r.labels('response_headers'),
+      end: r.labels('end'),
+      cancelled: r.labels('cancelled'),
+      error: r.labels('error'),
+      close: r.labels('close'),
+      timeout: r.labels('timeout'),
+    };
     this.localPicks = this.metrics.picks.labels('local');
     this.remotePicks = this.metrics.picks.labels('remote');
+    // One sweep for all slots instead of a timer per stream.
+    this.sweeper = setInterval(() => this.sweep(), Math.min(1000, Math.max(10, this.slotTimeoutMs / 4)));
+    this.sweeper.unref();
   }
 
   /** The service definition with raw protobufjs (de)serializers; the deserializer never throws. */
@@ -143,7 +199,10 @@ export class ExtProcServer {
   }
 
   register(server: grpc.Server): void {
-    server.addService(ExtProcServer.serviceDefinition(), {
+    const definition = ExtProcServer.serviceDefinition();
+    // Decode only the headers a decision reads (the route set decides which).
+    definition['Process']!.requestDeserialize = (b: Buffer) => decodeRequest(b, this.resolver.headerNames());
+    server.addService(definition, {
       Process: (call: grpc.ServerDuplexStream<DecodedRequest, Buffer>) => this.handle(call),
     });
   }
@@ -152,15 +211,20 @@ export class ExtProcServer {
     return {
       streams: this.streams.size,
       inflightTotal: this.tracker.totalInflight(),
-      endpoints: this.tracker.snapshot(this.nowMs()),
+      endpoints: this.tracker.snapshot(),
       failClosed: this.failClosed,
       shedWhenSaturated: this.shed,
+      slotTimeoutMs: this.slotTimeoutMs,
+      rules: { ...this.ruleCounts },
+      leftLocalWithRoom: this.leftLocal.count,
+      leftLocalRecent: this.leftLocal.recent(),
     };
   }
 
   /** End every open stream and free its slot. The grpc.Server itself belongs to the caller. */
   close(): void {
     this.closed = true;
+    clearInterval(this.sweeper);
     for (const s of [...this.streams]) {
       this.finish(s, 'close');
       try {
@@ -176,39 +240,50 @@ export class ExtProcServer {
       call.end();
       return;
     }
-    const state: StreamState = { phase: 0, slot: undefined, rttMs: 0, call };
+    const state: StreamState = { phase: 0, slot: undefined, server: this, call };
+    (call as Call)[STATE] = state;
     this.streams.add(state);
     this.metrics.streamsActive.inc();
-    call.on('data', (msg: DecodedRequest) => {
-      try {
-        this.onMessage(state, msg);
-      } catch (err) {
-        // A bug must not take the gateway's request down: answer CONTINUE for what Envoy waits on.
-        this.log.error({ err }, 'ext_proc message handling failed');
-        this.decisionCount.malformed.inc();
-        this.write(state, continueReply(state.phase === 0 ? 'request_headers' : 'response_headers'));
-      }
-    });
-    call.on('end', () => {
-      this.finish(state, 'end');
-      call.end();
-    });
-    call.on('cancelled', () => this.finish(state, 'cancelled'));
-    call.on('error', (err: Error) => {
-      this.log.debug({ err }, 'ext_proc stream error');
-      this.finish(state, 'error');
-    });
-    call.on('close', () => this.finish(state, 'close'));
+    call.on('data', onData);
+    call.on('end', onEnd);
+    call.on('cancelled', onCancelled);
+    call.on('error', onError);
+    call.on('close', onClose);
+  }
+
+  /** @internal (stream listener) */
+  onData(state: StreamState, msg: DecodedRequest): void {
+    try {
+      this.onMessage(state, msg);
+    } catch (err) {
+      // A bug must not take the gateway's request down: answer CONTINUE for what Envoy waits on.
+      this.log.error({ err }, 'ext_proc message handling failed');
+      this.decisionCount.malformed.inc();
+      this.write(state, continueReply(state.phase === 0 ? 'request_headers' : 'response_headers'));
+    }
   }
 
   private write(state: StreamState, reply: Buffer): void {
     if (state.call.writable) state.call.write(reply);
   }
 
-  /** Free the slot (if still held) and forget the stream. Safe to call many times. */
-  private finish(state: StreamState, reason: 'end' | 'cancelled' | 'error' | 'close'): void {
-    if (state.slot && this.tracker.release(state.slot, this.nowMs())) this.metrics.leakedSlotsReleased.inc({ reason });
+  private release(state: StreamState, how: SlotRelease, sample: boolean): void {
+    if (state.slot && this.tracker.release(state.slot, this.nowMs(), sample)) this.releaseCount[how].inc();
+  }
+
+  /**
+   * @internal (stream listener) Free the slot (if still held) and forget the stream. Safe to call
+   * many times. A stream that ends or is cancelled after its request was answered is Envoy closing
+   * it at the end of the HTTP request (response_headers skipped): its latency is a sample.
+   */
+  finish(state: StreamState, how: 'end' | 'cancelled' | 'error' | 'close'): void {
+    this.release(state, how, state.phase === 1 && (how === 'end' || how === 'cancelled'));
     if (this.streams.delete(state)) this.metrics.streamsActive.dec();
+  }
+
+  private sweep(): void {
+    const oldest = this.nowMs() - this.slotTimeoutMs;
+    for (const s of this.streams) if (s.slot && !s.slot.released && s.slot.startedMs < oldest) this.release(s, 'timeout', false);
   }
 
   private onMessage(state: StreamState, msg: DecodedRequest): void {
@@ -221,11 +296,7 @@ export class ExtProcServer {
       case 'response_headers':
         if (state.phase !== 1) return this.malformed(state, 'response_headers', 'response_headers before request_headers');
         state.phase = 2;
-        if (state.slot) {
-          const now = this.nowMs();
-          const latencyMs = now - state.slot.startedMs;
-          this.tracker.release(state.slot, now, Math.max(0, latencyMs - state.rttMs));
-        }
+        this.release(state, 'response_headers', true);
         return this.write(state, continueReply('response_headers'));
       case 'invalid':
       case 'empty':
@@ -269,12 +340,15 @@ export class ExtProcServer {
     const service = this.store.service(resolved.service);
     const now = this.nowMs();
     this.maybePrune();
+    const store = this.store;
+    const defaultServiceMs = store.defaults.serviceTimeMs;
     const result = pick({
       gateway,
       assignment: this.engine.get(resolved.service, gateway),
       endpoints: service?.endpoints ?? [],
-      load: this.tracker,
-      rttMs: (from, to) => this.store.rttMs(from, to, now),
+      load: this.load,
+      rttMs: (from, to) => store.rttMs(from, to, now),
+      priorMs: (node) => store.serviceTimeMs(resolved.service, node) ?? defaultServiceMs,
       nowMs: now,
       rng: this.rng,
       maxFallbacks: this.maxFallbacks,
@@ -289,9 +363,13 @@ export class ExtProcServer {
     }
     if (result.saturated && this.shed) return this.outcome(state, 'shed', started, immediateReply(429, 'all endpoints at capacity'));
     const chosen = result.pick;
-    state.slot = this.tracker.acquire(chosen.key, now);
-    state.rttMs = this.store.rttMs(gateway, chosen.endpoint.node, now);
+    state.slot = this.tracker.acquire(chosen.key, now, chosen.rttMs, chosen.queueFactor, chosen.atPodShare, chosen.costMs);
+    this.ruleCounts[result.rule]++;
     (chosen.endpoint.node === gateway ? this.localPicks : this.remotePicks).inc();
+    if (result.leftLocalWithRoom) {
+      this.metrics.leftLocalWithRoom.inc();
+      this.leftLocal.add(now, gateway, result.rule, chosen, result.leftLocalWithRoom);
+    }
     const reply = destinationReply({
       destination: chosen.key,
       fallbacks: result.fallbacks.map((c) => c.key),

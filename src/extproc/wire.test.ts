@@ -127,6 +127,18 @@ describe('fast ext_proc decoder', () => {
     assert.ok(fast >= 12);
   });
 
+  it('with a wanted list: the same message type, raw/value choice and wanted headers as the full decode, nothing else', () => {
+    const only = new Set([':authority', 'x-proxima-node', 'knative-serving-revision']);
+    for (const [name, buf] of table) {
+      const full = decodeRequestSlow(buf);
+      const some = decodeRequest(buf, only);
+      assert.equal(some.type, full.type, name);
+      assert.equal(some.rawValues, full.rawValues, name);
+      for (const [k, v] of some.headers ?? []) assert.equal(full.headers?.get(k), v, `${name}: ${k}`);
+      for (const [k, v] of full.headers ?? []) if (only.has(k) && some.headers) assert.equal(some.headers.get(k), v, `${name}: ${k}`);
+    }
+  });
+
   it('falls back for what it does not parse', () => {
     for (const [name, buf, mustBeFast] of table.slice(0, 25)) if (!mustBeFast) assert.equal(fastDecode(buf, known), undefined, name);
   });

@@ -12,10 +12,12 @@ import type protobuf from 'protobufjs';
 export interface FastHeaders {
   /** 'request_headers' or 'response_headers'; undefined = no oneof field set. */
   readonly phase: 'request_headers' | 'response_headers' | undefined;
-  /** Lower-case name → first value. */
+  /** Lower-case name → first value (only the wanted names when the caller named some). */
   readonly headers: Map<string, string>;
   /** At least one header carried a non-empty raw_value. */
   readonly sawRaw: boolean;
+  /** Headers with a name in the message, wanted or not. */
+  readonly seen: number;
 }
 
 /** Field numbers that the schema knows but the reader does not parse: seeing one means "fall back". */
@@ -87,14 +89,18 @@ function delimited(end: number): number {
   return pos + len;
 }
 
-let key: string | undefined;
-let value: string | undefined;
-let raw: Buffer | undefined;
+// Offsets of the last HeaderValue's fields (-1: absent); strings are decoded only for wanted headers.
+let keyAt = -1;
+let keyEnd = -1;
+let valueAt = -1;
+let valueEnd = -1;
+let rawAt = -1;
+let rawEnd = -1;
+let wanted: ReadonlySet<string> | undefined;
+let seen = 0;
 
 function headerValue(end: number): boolean {
-  key = undefined;
-  value = undefined;
-  raw = undefined;
+  keyAt = valueAt = rawAt = -1;
   while (pos < end) {
     const tag = varint(end);
     if (tag <= 0) return false;
@@ -104,9 +110,9 @@ function headerValue(end: number): boolean {
       if (wt !== 2) return false;
       const stop = delimited(end);
       if (stop < 0) return false;
-      if (field === 1) key = buf.toString('utf8', pos, stop);
-      else if (field === 2) value = buf.toString('utf8', pos, stop);
-      else raw = buf.subarray(pos, stop);
+      if (field === 1) [keyAt, keyEnd] = [pos, stop];
+      else if (field === 2) [valueAt, valueEnd] = [pos, stop];
+      else [rawAt, rawEnd] = [pos, stop];
       pos = stop;
     } else if (known.headerValue.has(field) || !skip(wt, end)) return false;
   }
@@ -124,14 +130,13 @@ function headerMap(end: number, out: Map<string, string>): 0 | 1 | 2 {
       if (wt !== 2) return 2;
       const stop = delimited(end);
       if (stop < 0 || !headerValue(stop)) return 2;
-      if (!key) continue;
-      const name = key.toLowerCase();
-      let v: string;
-      if (raw !== undefined && raw.length > 0) {
-        sawRaw = 1;
-        v = raw.toString('utf8');
-      } else v = value ?? '';
-      if (!out.has(name)) out.set(name, v);
+      if (keyAt < 0 || keyEnd === keyAt) continue;
+      seen++;
+      const hasRaw = rawAt >= 0 && rawEnd > rawAt;
+      if (hasRaw) sawRaw = 1;
+      const name = buf.toString('utf8', keyAt, keyEnd).toLowerCase();
+      if ((wanted && !wanted.has(name)) || out.has(name)) continue;
+      out.set(name, hasRaw ? buf.toString('utf8', rawAt, rawEnd) : valueAt >= 0 ? buf.toString('utf8', valueAt, valueEnd) : '');
     } else if (known.headerMap.has(field) || !skip(wt, end)) return 2;
   }
   return pos === end ? sawRaw : 2;
@@ -163,12 +168,15 @@ function httpHeaders(end: number, out: Map<string, string>): 0 | 1 | 2 {
 
 /**
  * Decode a ProcessingRequest carrying request_headers, response_headers or nothing; undefined for
- * anything else (other phases, unparsed known fields, malformed bytes): use protobufjs then.
+ * anything else (other phases, unparsed known fields, malformed bytes): use protobufjs then. With
+ * `only`, headers not named there (lower-case) are skipped without decoding their values.
  */
-export function fastDecode(input: Buffer, fields: KnownFields): FastHeaders | undefined {
+export function fastDecode(input: Buffer, fields: KnownFields, only?: ReadonlySet<string>): FastHeaders | undefined {
   buf = input;
   pos = 0;
   known = fields;
+  wanted = only;
+  seen = 0;
   const end = input.length;
   let phase: FastHeaders['phase'];
   const headers = new Map<string, string>();
@@ -191,10 +199,10 @@ export function fastDecode(input: Buffer, fields: KnownFields): FastHeaders | un
         if (wt !== 0 || !skip(0, end)) return undefined;
       } else if (fields.request.has(field) || !skip(wt, end)) return undefined;
     }
-    return pos === end ? { phase, headers, sawRaw } : undefined;
+    return pos === end ? { phase, headers, sawRaw, seen } : undefined;
   } finally {
     buf = EMPTY;
-    raw = undefined;
+    wanted = undefined;
   }
 }
 const EMPTY = Buffer.alloc(0);

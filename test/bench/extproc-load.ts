@@ -1,8 +1,10 @@
 /**
- * Load client for extproc.bench (runs in its own process so the server's CPU time is its own):
- * full ext_proc exchanges (request_headers → reply → response_headers → reply → end) over loopback.
+ * Load client for extproc.bench (runs in its own process so the server's CPU time is its own): one
+ * ext_proc exchange per request over loopback, as Envoy does with the given processing mode:
+ * `headers` (request_headers → reply → end: response_header_mode SKIP, shipped now) or `full`
+ * (request_headers → reply → response_headers → reply → end: response_header_mode SEND, as before).
  *
- * argv: TARGET MODE(closed|open) VALUE(concurrency | rate/s) DURATION_MS
+ * argv: TARGET MODE(closed|open) VALUE(concurrency | rate/s) DURATION_MS [PROTOCOL(headers|full), default full]
  * stdout: one JSON line {completed, errors, seconds, latenciesMs: number[] (request_headers round trips)}
  */
 import * as grpc from '@grpc/grpc-js';
@@ -10,7 +12,8 @@ import { performance } from 'node:perf_hooks';
 import { encodeRequest } from '../../src/extproc/codec.js';
 import { EXTPROC_METHOD_PATH } from '../../src/extproc/server.js';
 
-const [target, mode, valueArg, durationArg] = process.argv.slice(2);
+const [target, mode, valueArg, durationArg, protocolArg] = process.argv.slice(2);
+const full = protocolArg !== 'headers';
 const value = Number(valueArg);
 const durationMs = Number(durationArg);
 const nodes = ['edge-1', 'edge-2', 'cloud-1'];
@@ -62,7 +65,8 @@ function exchange(): Promise<void> {
       n++;
       if (n === 1) {
         latencies.push(performance.now() - t0);
-        call.write(resp);
+        if (full) call.write(resp);
+        else call.end();
       } else if (n === 2) call.end();
     });
     call.on('end', () => finish(true));

@@ -1,16 +1,26 @@
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import { existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { startFixture } from '../peers/extproc-peer.js';
 import type { Bench, BenchContext } from './types.js';
 
 /**
- * ext_proc decision throughput and latency: the server runs here, the load client in a child
- * process (so process.cpuUsage() is the server's alone). Closed loop finds the max rate; an open
- * loop at half that rate measures latency without queueing from saturation.
+ * ext_proc decision throughput and latency, this implementation beside an earlier one in the same
+ * run: the server runs in a child process built from this checkout or from `--extproc-baseline=REF`
+ * (default: the commit before the per-request path was reworked, built into a temp dir), the load
+ * clients in two more, so each server's CPU time is its own. Closed loop finds the max rate; an
+ * open loop at half that rate measures latency without queueing from saturation. Each server is
+ * driven the way Envoy drives it with its shipped filter: the baseline with response_headers SEND
+ * (`full`), this one with response_headers SKIP (`headers`); this one also with `full`, to separate
+ * the protocol from the code.
  */
 
 const here = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(here, '..', '..', '..');
+const DEFAULT_BASELINE = 'b381b9e';
 const TOPOLOGY = `
 nodes: [{ name: edge-1 }, { name: edge-2 }, { name: cloud-1 }]
 latency: [{ from: edge-1, to: edge-2, rtt: 20 }, { from: edge-1, to: cloud-1, rtt: 50 }, { from: edge-2, to: cloud-1, rtt: 100 }]
@@ -22,6 +32,8 @@ ${[1, 2, 3, 4, 5, 6]
   .map((i) => `      - { address: 10.0.${i}.1, port: 8012, node: ${['edge-1', 'edge-2', 'cloud-1'][i % 3]}, capacity: 100000 }`)
   .join('\n')}
 `;
+
+type Protocol = 'headers' | 'full';
 
 function pct(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
@@ -36,9 +48,9 @@ interface ClientOut {
   latenciesMs: number[];
 }
 
-function runClient(target: string, mode: 'closed' | 'open', value: number, durationMs: number): Promise<ClientOut> {
+function runClient(target: string, mode: 'closed' | 'open', value: number, durationMs: number, protocol: Protocol): Promise<ClientOut> {
   return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [join(here, 'extproc-load.js'), target, mode, String(value), String(durationMs)], {
+    const child = spawn(process.execPath, [join(here, 'extproc-load.js'), target, mode, String(value), String(durationMs), protocol], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -56,7 +68,62 @@ function runClient(target: string, mode: 'closed' | 'open', value: number, durat
   });
 }
 
+interface ServerReport {
+  cpuSec: number;
+  decisions: number;
+  p50Us: number;
+  p99Us: number;
+}
+
+class ServerProcess {
+  private readonly lines: AsyncIterator<string>;
+  private constructor(private readonly child: ChildProcessByStdio<Writable, Readable, null>) {
+    this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  }
+  static async start(distRoot: string, topologyFile: string): Promise<{ server: ServerProcess; target: string }> {
+    const child = spawn(process.execPath, [join(here, 'extproc-server.js'), distRoot, topologyFile], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const server = new ServerProcess(child);
+    const { target } = JSON.parse(await server.next()) as { target: string };
+    return { server, target };
+  }
+  private async next(): Promise<string> {
+    const r = await this.lines.next();
+    if (r.done) throw new Error('ext_proc server process exited');
+    return r.value;
+  }
+  start(): void {
+    this.child.stdin.write('start\n');
+  }
+  async report(): Promise<ServerReport> {
+    this.child.stdin.write('report\n');
+    return JSON.parse(await this.next()) as ServerReport;
+  }
+  stop(): void {
+    this.child.stdin.write('exit\n');
+    setTimeout(() => this.child.kill('SIGKILL'), 5000).unref();
+  }
+}
+
+/** `git archive REF` built into a temp dir with this checkout's node_modules; undefined (and why) when impossible. */
+function buildBaseline(ref: string, progress: (m: string) => void): { dir?: string; why?: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'proxima-extproc-baseline-'));
+  const archive = spawnSync('sh', ['-c', `git -C "${REPO}" archive "${ref}" | tar -x -C "${dir}"`], { encoding: 'utf8' });
+  if (archive.status !== 0) return { why: `git archive ${ref} failed: ${archive.stderr.trim()}` };
+  symlinkSync(realpathSync(join(REPO, 'node_modules')), join(dir, 'node_modules'));
+  progress(`building the baseline ${ref} in ${dir}`);
+  const tsc = spawnSync(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')], {
+    encoding: 'utf8',
+  });
+  if (tsc.status !== 0 || !existsSync(join(dir, 'dist', 'test', 'peers', 'extproc-peer.js')))
+    return { why: `building ${ref} failed: ${tsc.stdout.slice(0, 400)}` };
+  return { dir };
+}
+
 interface Row {
+  implementation: string;
+  protocol: Protocol;
   phase: string;
   offeredRps: number | string;
   decisions: number;
@@ -67,66 +134,113 @@ interface Row {
   serverP99Us: number;
   clientP50Ms: number;
   clientP99Ms: number;
+  /** Server-side p99 as a share of the client-observed p99 (the rest: gRPC/HTTP/2 on both sides, the client, scheduling). */
+  serverShareOfP99: number;
   errors: number;
+}
+
+async function measureImplementation(
+  name: string,
+  distRoot: string,
+  protocol: Protocol,
+  topologyFile: string,
+  durationMs: number,
+  concurrency: number,
+  progress: (m: string) => void,
+): Promise<Row[]> {
+  const { server, target } = await ServerProcess.start(distRoot, topologyFile);
+  try {
+    const measure = async (phase: string, mode: 'closed' | 'open', value: number): Promise<Row> => {
+      server.start();
+      // Two client processes for the closed loop: one grpc-js client saturates before the server does.
+      const parts = await Promise.all(
+        mode === 'closed'
+          ? [runClient(target, mode, value, durationMs, protocol), runClient(target, mode, value, durationMs, protocol)]
+          : [runClient(target, mode, value, durationMs, protocol)],
+      );
+      const s = await server.report();
+      const c: ClientOut = { completed: 0, errors: 0, seconds: 0, latenciesMs: [] };
+      for (const p of parts) {
+        c.completed += p.completed;
+        c.errors += p.errors;
+        c.seconds = Math.max(c.seconds, p.seconds);
+        for (const x of p.latenciesMs) c.latenciesMs.push(x);
+      }
+      const clientP99Ms = pct(c.latenciesMs, 99);
+      const row: Row = {
+        implementation: name,
+        protocol,
+        phase,
+        offeredRps: mode === 'open' ? value : `closed 2x${value}`,
+        decisions: c.completed,
+        decisionsPerSec: c.completed / c.seconds,
+        serverCpuSec: s.cpuSec,
+        decisionsPerCpuSec: c.completed / s.cpuSec,
+        serverP50Us: s.p50Us,
+        serverP99Us: s.p99Us,
+        clientP50Ms: pct(c.latenciesMs, 50),
+        clientP99Ms,
+        serverShareOfP99: s.p99Us / 1000 / clientP99Ms,
+        errors: c.errors,
+      };
+      progress(
+        `${name} (${protocol}) ${phase}: ${row.decisionsPerSec.toFixed(0)} decisions/s, ${row.decisionsPerCpuSec.toFixed(0)} per server CPU-s, ` +
+          `client p99 ${row.clientP99Ms.toFixed(2)} ms, server p99 ${(row.serverP99Us / 1000).toFixed(3)} ms`,
+      );
+      return row;
+    };
+    await runClient(target, 'closed', 8, 500, protocol); // warm up JIT and connections
+    const max = await measure('max (closed loop)', 'closed', concurrency);
+    const half = await measure('half of max (open loop)', 'open', Math.max(100, Math.round(max.decisionsPerSec / 2)));
+    return [max, half];
+  } finally {
+    server.stop();
+  }
 }
 
 const bench: Bench = {
   name: 'extproc',
-  description: 'ext_proc Process streams over loopback: decisions/s per server core, server and client latency at max and half rate',
+  description:
+    'ext_proc Process streams over loopback: decisions/s per server core, server and client latency at max and half rate, beside an earlier implementation',
   async run(ctx: BenchContext) {
     const durationMs = ctx.quick ? 2000 : 8000;
     const concurrency = ctx.quick ? 32 : 64;
-    const server: number[] = [];
-    const f = await startFixture({ onDecision: (s) => server.push(s * 1e6), rng: Math.random }, TOPOLOGY);
+    const refArg = process.argv.find((a) => a.startsWith('--extproc-baseline='))?.slice('--extproc-baseline='.length);
+    const baselineRef = refArg ?? DEFAULT_BASELINE;
+    const work = mkdtempSync(join(tmpdir(), 'proxima-extproc-bench-'));
+    const topologyFile = join(work, 'topology.yaml');
+    writeFileSync(topologyFile, TOPOLOGY);
+    const baseline = baselineRef === 'none' ? { why: 'disabled (--extproc-baseline=none)' } : buildBaseline(baselineRef, ctx.progress);
     try {
-      const measure = async (phase: string, mode: 'closed' | 'open', value: number): Promise<Row> => {
-        server.length = 0;
-        const cpu0 = process.cpuUsage();
-        // Two client processes for the closed loop: one grpc-js client saturates before the server does.
-        const parts = await Promise.all(
-          mode === 'closed'
-            ? [runClient(f.target, mode, value, durationMs), runClient(f.target, mode, value, durationMs)]
-            : [runClient(f.target, mode, value, durationMs)],
+      const rows: Row[] = [];
+      if (baseline.dir)
+        rows.push(
+          ...(await measureImplementation(
+            `baseline ${baselineRef}`,
+            join(baseline.dir, 'dist'),
+            'full',
+            topologyFile,
+            durationMs,
+            concurrency,
+            ctx.progress,
+          )),
         );
-        const c: ClientOut = { completed: 0, errors: 0, seconds: 0, latenciesMs: [] };
-        for (const p of parts) {
-          c.completed += p.completed;
-          c.errors += p.errors;
-          c.seconds = Math.max(c.seconds, p.seconds);
-          for (const x of p.latenciesMs) c.latenciesMs.push(x);
-        }
-        const cpu = process.cpuUsage(cpu0);
-        const cpuSec = (cpu.user + cpu.system) / 1e6;
-        const row: Row = {
-          phase,
-          offeredRps: mode === 'open' ? value : `closed 2x${value}`,
-          decisions: c.completed,
-          decisionsPerSec: c.completed / c.seconds,
-          serverCpuSec: cpuSec,
-          decisionsPerCpuSec: c.completed / cpuSec,
-          serverP50Us: pct(server, 50),
-          serverP99Us: pct(server, 99),
-          clientP50Ms: pct(c.latenciesMs, 50),
-          clientP99Ms: pct(c.latenciesMs, 99),
-          errors: c.errors,
-        };
-        ctx.progress(
-          `${phase}: ${row.decisionsPerSec.toFixed(0)} decisions/s, ${row.decisionsPerCpuSec.toFixed(0)} per server CPU-s, client p99 ${row.clientP99Ms.toFixed(2)} ms`,
-        );
-        return row;
-      };
-      await runClient(f.target, 'closed', 8, 500); // warm up JIT and connections
-      const max = await measure('max (closed loop)', 'closed', concurrency);
-      const half = await measure('half of max (open loop)', 'open', Math.max(100, Math.round(max.decisionsPerSec / 2)));
-      const rows = [max, half];
+      const distRoot = resolve(here, '..', '..');
+      rows.push(...(await measureImplementation('this', distRoot, 'full', topologyFile, durationMs, concurrency, ctx.progress)));
+      rows.push(...(await measureImplementation('this', distRoot, 'headers', topologyFile, durationMs, concurrency, ctx.progress)));
+      const shipped = rows.filter((r) => r.implementation === 'this' && r.protocol === 'headers');
+      const [max, half] = [shipped[0]!, shipped[1]!];
       const verdicts = [
-        `decisions per server CPU-second ${max.decisionsPerCpuSec.toFixed(0)} >= 10000: ${max.decisionsPerCpuSec >= 10_000 ? 'PASS' : 'FAIL'}`,
-        `client p99 at half rate ${half.clientP99Ms.toFixed(2)} ms < 2 ms: ${half.clientP99Ms < 2 ? 'PASS' : 'FAIL'} (2 shared cores: noisy)`,
+        `decisions per server CPU-second ${max.decisionsPerCpuSec.toFixed(0)} >= 10000 (this, shipped filter settings): ${max.decisionsPerCpuSec >= 10_000 ? 'PASS' : 'FAIL'}`,
+        `client p99 at half rate ${half.clientP99Ms.toFixed(2)} ms (server-side p99 ${(half.serverP99Us / 1000).toFixed(3)} ms = ${(half.serverShareOfP99 * 100).toFixed(1)} % of it) < 2 ms: ${half.clientP99Ms < 2 ? 'PASS' : 'FAIL'} (2 shared cores: noisy)`,
+        ...(baseline.why ? [`baseline ${baselineRef} not measured: ${baseline.why}`] : []),
       ];
       return {
-        results: { durationMs, concurrency, rows },
+        results: { durationMs, concurrency, baselineRef, rows },
         table: [
           [
+            'implementation',
+            'filter',
             'phase',
             'offered rps',
             'decisions/s',
@@ -136,9 +250,12 @@ const bench: Bench = {
             'server p99 us',
             'client p50 ms',
             'client p99 ms',
+            'server share of p99',
             'errors',
           ],
           ...rows.map((r) => [
+            r.implementation,
+            r.protocol === 'headers' ? 'req headers only' : 'req+resp headers',
             r.phase,
             r.offeredRps,
             r.decisionsPerSec,
@@ -148,13 +265,15 @@ const bench: Bench = {
             r.serverP99Us,
             r.clientP50Ms,
             r.clientP99Ms,
+            `${(r.serverShareOfP99 * 100).toFixed(1)} %`,
             r.errors,
           ]),
         ],
         verdicts,
       };
     } finally {
-      await f.close();
+      rmSync(work, { recursive: true, force: true });
+      if (baseline.dir) rmSync(baseline.dir, { recursive: true, force: true });
     }
   },
 };

@@ -1,0 +1,54 @@
+import type { Candidate, PickRule } from './picker.js';
+
+/**
+ * The picks that left the gateway's node although a pod there had a free slot, for /debug: how
+ * many, and the latest few with the numbers the picker compared (expected ms = RTT + service time ×
+ * queue factor). At low load there should be none unless the local pod got slow.
+ */
+export interface LeftLocalRecord {
+  readonly atMs: number;
+  readonly gateway: string;
+  readonly rule: PickRule;
+  readonly chosen: CandidateView;
+  readonly local: CandidateView;
+}
+
+export interface CandidateView {
+  readonly endpoint: string;
+  readonly node: string;
+  readonly inflight: number;
+  readonly atPod: number;
+  readonly capacity: number;
+  readonly rttMs: number;
+  readonly serviceMs: number;
+  readonly expectedMs: number;
+}
+
+const view = (c: Candidate): CandidateView => ({
+  endpoint: c.key,
+  node: c.endpoint.node,
+  inflight: c.inflight,
+  atPod: round(c.atPod),
+  capacity: c.endpoint.capacity,
+  rttMs: round(c.rttMs),
+  serviceMs: round(c.costMs),
+  expectedMs: round(c.expectedMs),
+});
+const round = (x: number): number => Math.round(x * 100) / 100;
+
+export class LeftLocalLog {
+  count = 0;
+  private readonly ring: LeftLocalRecord[] = [];
+
+  constructor(private readonly keep = 32) {}
+
+  add(atMs: number, gateway: string, rule: PickRule, chosen: Candidate, local: Candidate): void {
+    this.count++;
+    if (this.ring.length >= this.keep) this.ring.shift();
+    this.ring.push({ atMs: Math.round(atMs), gateway, rule, chosen: view(chosen), local: view(local) });
+  }
+
+  recent(): readonly LeftLocalRecord[] {
+    return [...this.ring];
+  }
+}

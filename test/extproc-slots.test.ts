@@ -1,0 +1,125 @@
+/**
+ * In-flight slot accounting over real gRPC on loopback (grpc-js client speaking raw ext_proc
+ * messages): each way a slot is freed is counted, and streams that never answer nor end lose their
+ * slots after the slot timeout instead of starving the picker.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  RawExtProcClient,
+  requestHeaders,
+  responseHeaders,
+  setHeader,
+  startFixture,
+  type Fixture,
+  type RawStream,
+} from './peers/extproc-peer.js';
+
+const HOST = 'one.example.com';
+const TOPOLOGY = `
+defaults: { rttMs: 50, localRttMs: 0, capacity: 2, serviceTimeMs: 20 }
+nodes: [{ name: n1 }, { name: n2 }]
+latency: [{ from: n1, to: n2, rtt: 20 }]
+services:
+  - name: default/one
+    hosts: [${HOST}]
+    endpoints:
+      - { address: 10.1.0.1, port: 80, node: n1, capacity: 100 }
+      - { address: 10.2.0.1, port: 80, node: n2, capacity: 100 }
+`;
+
+async function route(client: RawExtProcClient, node = 'n1'): Promise<{ stream: RawStream; destination?: string; status?: string }> {
+  const stream = client.open();
+  stream.send(requestHeaders({ ':method': 'GET', ':path': '/', ':authority': HOST, 'x-proxima-node': node }));
+  const reply = await stream.recv();
+  const destination = setHeader(reply, 'x-proxima-destination');
+  const status = reply['immediate_response']?.status?.code as string | undefined;
+  return { stream, ...(destination ? { destination } : {}), ...(status ? { status } : {}) };
+}
+
+async function released(f: Fixture): Promise<Record<string, number>> {
+  const m = await f.registry.getSingleMetric('proxima_extproc_slots_released_total')?.get();
+  return Object.fromEntries((m?.values ?? []).map((v) => [String(v.labels['reason']), v.value]));
+}
+
+async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('ext_proc slots', () => {
+  let f: Fixture;
+  let client: RawExtProcClient;
+  before(async () => {
+    f = await startFixture({ shedWhenSaturated: true, slotTimeoutMs: 2000 }, TOPOLOGY);
+    client = new RawExtProcClient(f.target);
+  });
+  after(async () => {
+    client.close();
+    await f.close();
+  });
+
+  test('a slot is freed by response_headers, by the stream ending (response_headers skipped) or by a cancel, each counted', async () => {
+    const before = await released(f);
+    const a = await route(client);
+    a.stream.send(responseHeaders());
+    await a.stream.recv();
+    a.stream.call.end();
+    const b = await route(client);
+    b.stream.call.end(); // what Envoy does at the end of the request with response_header_mode SKIP
+    const c = await route(client);
+    c.stream.call.cancel();
+    await until(() => f.extproc.snapshot().inflightTotal === 0 && f.extproc.snapshot().streams === 0, 'all slots free');
+    const now = await released(f);
+    const delta = (k: string): number => (now[k] ?? 0) - (before[k] ?? 0);
+    // grpc-js reports a client's RST_STREAM as the end of the stream or as a cancel, whichever it sees first.
+    assert.deepEqual([delta('response_headers'), delta('end') + delta('cancelled'), delta('timeout')], [1, 2, 0]);
+    // The two completed requests were latency samples; the cancelled one was too (Envoy resets the
+    // stream when it closes it, so a cancel after the answer is the end of the request).
+    const samples = f.extproc.snapshot().endpoints.find((e) => e.endpoint === '10.1.0.1:80')?.samples;
+    assert.equal(samples, 3);
+  });
+
+  test('200 streams that never answer nor end: 429s and remote picks while they hold every slot, then freed by the timeout — local picks and no 429s', async () => {
+    const before = await released(f);
+    const hanging: RawStream[] = [];
+    // Half enter at n1, half at n2: each fills its own node's pod (100 slots each).
+    for (let i = 0; i < 200; i++) {
+      const node = i % 2 === 0 ? 'n1' : 'n2';
+      const r = await route(client, node);
+      assert.equal(r.destination, node === 'n1' ? '10.1.0.1:80' : '10.2.0.1:80', `stream ${i} from ${node}`);
+      hanging.push(r.stream);
+    }
+    assert.equal(f.extproc.snapshot().inflightTotal, 200);
+    const shed = await route(client);
+    assert.equal(shed.status, 'TooManyRequests', 'every slot is held: shedding answers 429');
+    shed.stream.call.end();
+
+    await until(async () => ((await released(f))['timeout'] ?? 0) - (before['timeout'] ?? 0) === 200, '200 slots freed by the timeout');
+    assert.equal(f.extproc.snapshot().inflightTotal, 0);
+    assert.equal(f.extproc.snapshot().streams, 200, 'the streams themselves stay open: only their slots were freed');
+
+    const picks: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = await route(client);
+      assert.equal(r.status, undefined, 'no 429 once the stale slots are gone');
+      picks.push(r.destination ?? '');
+      r.stream.call.end();
+    }
+    assert.ok(
+      picks.every((d) => d === '10.1.0.1:80'),
+      `local again: ${picks.join(' ')}`,
+    );
+
+    // When the hanging streams finally end, nothing is released twice.
+    for (const s of hanging) s.call.end();
+    await until(() => f.extproc.snapshot().streams === 0, 'hanging streams closed');
+    assert.equal(f.extproc.snapshot().inflightTotal, 0);
+    const now = await released(f);
+    const freed = (k: string): number => (now[k] ?? 0) - (before[k] ?? 0);
+    assert.equal(freed('end') + freed('cancelled'), 20, 'only the 20 normal requests were released by their end');
+  });
+});
