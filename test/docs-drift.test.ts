@@ -304,3 +304,22 @@ test("manifests/rbac-notes.md's rules table is exactly what the shipped ClusterR
   const fixture = '| API group | resource | verbs | why |\n| --- | --- | --- | --- |\n| "" (core) | pods | get | planted |';
   assert.deepEqual([...rbacTableRules(fixture)], ['/pods:get']);
 });
+
+/** The docs speak to a reader on their own machine, never of "this machine" (the one they were written on). */
+export function writerMachinePhrases(doc: Doc): string[] {
+  const out: string[] = [];
+  for (const m of doc.text.matchAll(/\bthis (?:(?:shared |2-core |two-core )*machine|kernel|box)\b/gi))
+    out.push(`${doc.file}:${doc.text.slice(0, m.index).split('\n').length}: "${m[0]}"`);
+  return out;
+}
+
+test('no doc speaks of "this machine" or "this kernel" (a reader is not on the writer\'s machine)', () => {
+  assert.deepEqual(
+    docs().flatMap((d) => writerMachinePhrases(d)),
+    [],
+  );
+  assert.deepEqual(writerMachinePhrases({ file: 'f.md', text: 'a\nrun on this shared 2-core machine and this kernel' }), [
+    'f.md:2: "this shared 2-core machine"',
+    'f.md:2: "this kernel"',
+  ]);
+});
