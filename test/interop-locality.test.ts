@@ -13,7 +13,7 @@ import { silentLogger } from '../src/log.js';
 import { parseTopology } from '../src/model/topology.js';
 import { FileTopologySource } from '../src/sources/file.js';
 import { nearestPolicy } from '../src/policy/nearest.js';
-import type { GatewayAssignment, Policy, PolicyName } from '../src/policy/types.js';
+import { fixedPolicy } from '../src/policy/testing.js';
 import { startBackends } from './peers/backends.js';
 import { cCoreUnavailable, share, startClient, type ClientKind, type GatewayClient, type RunResult } from './peers/harness.js';
 import { eventually, startPlane } from './peers/plane.js';
@@ -118,30 +118,16 @@ test('locality: local endpoint gets >= 95 %; marking it not ready in the topolog
 });
 
 /** A fixed 70/30 split over edge-1/edge-2 for every gateway, cloud-1 as failover. */
-const fixedPolicy: Policy = {
-  name: 'fixed-70-30' as PolicyName,
-  assign(input) {
-    const out = new Map<string, GatewayAssignment>();
-    for (const gateway of input.gateways) {
-      out.set(gateway, {
-        gateway,
-        service: input.service,
-        reason: 'test: fixed 70/30',
-        localities: [
-          { node: 'edge-1', priority: 0, weight: 700 },
-          { node: 'edge-2', priority: 0, weight: 300 },
-          { node: 'cloud-1', priority: 1, weight: 1 },
-        ],
-      });
-    }
-    return out;
-  },
-};
+const fixed7030 = fixedPolicy('fixed-70-30', [
+  { node: 'edge-1', priority: 0, weight: 700 },
+  { node: 'edge-2', priority: 0, weight: 300 },
+  { node: 'cloud-1', priority: 1, weight: 1 },
+]);
 
 test('locality weights 70/30 are honoured within 5 points by both clients', async (t) => {
   const kinds = clientKinds(t);
   const backends = await startBackends(NODES);
-  const p = await startPlane({ policy: fixedPolicy });
+  const p = await startPlane({ policy: fixed7030 });
   const clients: GatewayClient[] = [];
   try {
     const parsed = parseTopology(topologyYaml(backends.backends));

@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { GatewayAssignment, Policy, PolicyName } from '../src/policy/types.js';
+import { fixedPolicy } from '../src/policy/testing.js';
 import { startClient, cCoreUnavailable, share, type ClientKind, type GatewayClient } from './peers/harness.js';
 import { startPlane } from './peers/plane.js';
 import { getJson, portOf, serveKubernetes, startRevisionPods, until, type RevisionPod } from './kube/e2e-cluster.js';
@@ -50,24 +50,11 @@ async function standIn(file: string, namespace: string, service: string, portNam
 }
 
 /** 70/30 over edge-1/cloud-1 for every gateway, edge-2 as failover. */
-const fixed7030: Policy = {
-  name: 'fixed-70-30' as PolicyName,
-  assign(input) {
-    const out = new Map<string, GatewayAssignment>();
-    for (const gateway of input.gateways)
-      out.set(gateway, {
-        gateway,
-        service: input.service,
-        reason: 'test: fixed 70/30',
-        localities: [
-          { node: 'edge-1', priority: 0, weight: 700 },
-          { node: 'cloud-1', priority: 0, weight: 300 },
-          { node: 'edge-2', priority: 1, weight: 1 },
-        ],
-      });
-    return out;
-  },
-};
+const fixed7030 = fixedPolicy('fixed-70-30', [
+  { node: 'edge-1', priority: 0, weight: 700 },
+  { node: 'cloud-1', priority: 0, weight: 300 },
+  { node: 'edge-2', priority: 1, weight: 1 },
+]);
 
 test('plain Service from EndpointSlices: xds:///echo.shop.svc.cluster.local is served locality-weighted 70/30 by real gRPC clients', async (t) => {
   const kinds = clientKinds(t);

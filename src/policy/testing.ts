@@ -1,4 +1,4 @@
-import type { GatewayAssignment, NodeCapacity, PolicyInput } from './types.js';
+import type { GatewayAssignment, LocalityAssignment, NodeCapacity, Policy, PolicyInput, PolicyName } from './types.js';
 
 /** Hand-built policy inputs for table tests and the simulator. */
 export interface InputSpec {
@@ -42,4 +42,17 @@ export function makeInput(spec: InputSpec): PolicyInput {
 /** `node:weight@priority` strings of one gateway's assignment, in order. */
 export function describe(a: GatewayAssignment | undefined): string[] {
   return (a?.localities ?? []).map((l) => `${l.node}:${l.weight}@${l.priority}`);
+}
+
+/** A policy that gives every gateway the same localities (interop tests of weights and priorities). */
+export function fixedPolicy(name: string, localities: readonly LocalityAssignment[]): Policy {
+  return {
+    name: name as PolicyName,
+    assign(input) {
+      const out = new Map<string, GatewayAssignment>();
+      for (const gateway of input.gateways)
+        out.set(gateway, { gateway, service: input.service, reason: `test: fixed ${name}`, localities: [...localities] });
+      return out;
+    },
+  };
 }
