@@ -35,7 +35,7 @@ const heapMiB = (): number => process.memoryUsage().heapUsed / 2 ** 20;
 const percentile = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-function fillModel(store: ModelStore, topology: Topology, policy: string, rtt: 'configured' | 'measured', nowMs: number): void {
+export function fillModel(store: ModelStore, topology: Topology, policy: string, rtt: 'configured' | 'measured', nowMs: number): void {
   store.replaceTopology(topology);
   const rng = mulberry32(11);
   if (rtt === 'measured') {

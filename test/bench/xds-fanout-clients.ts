@@ -18,11 +18,56 @@ interface Head {
   typeUrl: string;
   nonce: string;
   count: number;
+  /** Resources whose body holds no entry of field 2 (a ClusterLoadAssignment without endpoints). */
+  withoutField2: number;
+}
+
+/** Reads one varint at `at.i` of `buf`. */
+function readVarint(buf: Buffer, at: { i: number }): number {
+  let result = 0;
+  let shift = 0;
+  for (;;) {
+    const b = buf[at.i++]!;
+    result += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return result;
+    shift += 7;
+  }
+}
+
+/** True when the message in buf[start, end) holds at least one length-delimited field 2. */
+function hasField2(buf: Buffer, start: number, end: number): boolean {
+  const at = { i: start };
+  while (at.i < end) {
+    const tag = readVarint(buf, at);
+    const wire = tag & 7;
+    if (wire === 0) readVarint(buf, at);
+    else if (wire === 2) {
+      const len = readVarint(buf, at);
+      if (tag >>> 3 === 2) return true;
+      at.i += len;
+    } else if (wire === 5) at.i += 4;
+    else if (wire === 1) at.i += 8;
+    else return false;
+  }
+  return false;
+}
+
+/** The body (google.protobuf.Any value, field 2) of one resource in buf[start, end), as [from, to). */
+function anyValue(buf: Buffer, start: number, end: number): [number, number] | undefined {
+  const at = { i: start };
+  while (at.i < end) {
+    const tag = readVarint(buf, at);
+    if ((tag & 7) !== 2) return undefined;
+    const len = readVarint(buf, at);
+    if (tag >>> 3 === 2) return [at.i, at.i + len];
+    at.i += len;
+  }
+  return undefined;
 }
 
 /** Top-level fields of a DiscoveryResponse, read straight from the wire. */
-function parseHead(buf: Buffer): Head {
-  const head: Head = { versionInfo: '', typeUrl: '', nonce: '', count: 0 };
+function parseHead(buf: Buffer, checkBodies: boolean): Head {
+  const head: Head = { versionInfo: '', typeUrl: '', nonce: '', count: 0, withoutField2: 0 };
   let i = 0;
   const varint = (): number => {
     let result = 0;
@@ -45,8 +90,11 @@ function parseHead(buf: Buffer): Head {
     if (wire !== 2) throw new Error(`unexpected wire type ${wire}`);
     const len = varint();
     if (field === 1) head.versionInfo = buf.toString('utf8', i, i + len);
-    else if (field === 2) head.count++;
-    else if (field === 4) head.typeUrl = buf.toString('utf8', i, i + len);
+    else if (field === 2) {
+      head.count++;
+      const body = checkBodies ? anyValue(buf, i, i + len) : undefined;
+      if (checkBodies && (!body || !hasField2(buf, body[0], body[1]))) head.withoutField2++;
+    } else if (field === 4) head.typeUrl = buf.toString('utf8', i, i + len);
     else if (field === 5) head.nonce = buf.toString('utf8', i, i + len);
     i += len;
   }
@@ -91,6 +139,9 @@ class Gateway {
   rds = false;
   edsSinceArm = 0;
   reconnects = 0;
+  /** Responses that were empty or partial (see onResponse). */
+  partial = 0;
+  private ldsCount = 0;
   private readonly client: grpc.Client;
 
   constructor(
@@ -127,7 +178,7 @@ class Gateway {
       new grpc.Metadata({ waitForReady: true }),
     );
     this.call = call;
-    call.on('data', (b: Buffer) => this.onResponse(parseHead(b)));
+    call.on('data', (b: Buffer) => this.onResponse(parseHead(b, true)));
     const reopen = (): void => {
       if (this.call !== call) return;
       this.call = undefined;
@@ -145,6 +196,12 @@ class Gateway {
 
   private onResponse(h: Head): void {
     const names = h.typeUrl === EDS ? this.serviceNames : h.typeUrl === RDS ? ['external_services', 'internal_services'] : [];
+    // A gateway must never be handed less than the whole config: every cluster, every listener, and
+    // no ClusterLoadAssignment without endpoints (every bench service has ready endpoints).
+    if (h.typeUrl === CDS && h.count !== this.serviceNames.length) this.partial++;
+    if (h.typeUrl === LDS && (h.count === 0 || h.count < this.ldsCount)) this.partial++;
+    if (h.typeUrl === EDS) this.partial += h.withoutField2;
+    if (h.typeUrl === LDS) this.ldsCount = Math.max(this.ldsCount, h.count);
     if (h.typeUrl === CDS) this.cdsCount = h.count;
     else if (h.typeUrl === EDS) {
       this.edsResources += h.count;
@@ -176,7 +233,11 @@ function progress(g: Gateway): void {
     if (g.complete()) {
       completeCount = gateways.filter((x) => x.complete()).length;
       if (completeCount === gateways.length) {
-        send({ ev: phase === 'initial' ? 'ready' : 'resynced', atMs: performance.timeOrigin + performance.now() });
+        send({
+          ev: phase === 'initial' ? 'ready' : 'resynced',
+          atMs: performance.timeOrigin + performance.now(),
+          partial: gateways.reduce((a, x) => a + x.partial, 0),
+        });
         phase = 'idle';
       }
     }

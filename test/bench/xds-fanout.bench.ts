@@ -43,6 +43,8 @@ interface SizeResult extends Size {
   readonly initialSyncMs: number;
   readonly changeMs: { readonly p50: number; readonly p99: number; readonly max: number; readonly samples: number[] };
   readonly resyncMs: number;
+  /** Empty or partial responses any gateway received, from the first connect through the resync. */
+  readonly partialResponses: number;
   /** Change → the cache finished publishing (all responses handed to gRPC). */
   readonly publishMs: { readonly p50: number; readonly p99: number };
   /** Change → every response of the change flushed to its socket (server side done). */
@@ -110,7 +112,7 @@ function stopServer(s: Server): void {
   s.grpcServer.forceShutdown();
 }
 
-type ChildEvent = { ev: string; atMs?: number; firstAtMs?: number; complete?: number; reconnects?: number };
+type ChildEvent = { ev: string; atMs?: number; firstAtMs?: number; complete?: number; reconnects?: number; partial?: number };
 
 /**
  * The simulated gateways, spread over several child processes (own heaps, and the OS can run them on
@@ -160,6 +162,7 @@ class Clients {
             ...(firsts.length ? { firstAtMs: Math.min(...firsts) } : {}),
             complete: msgs.reduce((s, m) => s + (m.complete ?? 0), 0),
             reconnects: msgs.reduce((s, m) => s + (m.reconnects ?? 0), 0),
+            partial: msgs.reduce((s, m) => s + (m.partial ?? 0), 0),
           },
           atMs: Math.max(...msgs.map((m) => m.atMs!)),
         });
@@ -279,7 +282,10 @@ async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
     server = await startServer(currentTopology, port);
     const resynced = await clients.wait('resynced', 600_000);
     const resyncMs = resynced.atMs - restartStarted;
-    ctx.progress(`restart → all streams resynced in ${resyncMs.toFixed(0)} ms; peak RSS ${mib(peakRss)} MiB`);
+    const partialResponses = resynced.m.partial ?? 0;
+    ctx.progress(
+      `restart → all streams resynced in ${resyncMs.toFixed(0)} ms, ${partialResponses} empty or partial responses; peak RSS ${mib(peakRss)} MiB`,
+    );
     return {
       ...size,
       initialSyncMs: Math.round(initialSyncMs),
@@ -294,6 +300,7 @@ async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
         samples: samples.map((s) => Math.round(s * 10) / 10),
       },
       resyncMs: Math.round(resyncMs),
+      partialResponses,
       peakRssMiB: mib(peakRss),
       rssAfterSyncMiB: mib(rssAfterSync),
       edsEncodings: server.plane.cache.size('type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment' as const),
@@ -341,6 +348,7 @@ const bench: Bench = {
         'server CPU/change ms',
         'initial sync ms',
         'resync ms',
+        'empty/partial',
         'peak RSS MiB',
       ],
       ...results.map((r) => [
@@ -354,13 +362,16 @@ const bench: Bench = {
         r.serverCpuMs.p50,
         r.initialSyncMs,
         r.resyncMs,
+        r.partialResponses,
         r.peakRssMiB,
       ]),
     ];
     const verdicts = results.map(
       (r) =>
         `${r.streams} streams x ${r.endpoints} endpoints: change p99 ${r.changeMs.p99.toFixed(1)} ms ${r.changeMs.p99 < 200 ? '<' : '>='} 200 ms: ${r.changeMs.p99 < 200 ? 'PASS' : 'FAIL'}; ` +
-        `peak RSS ${r.peakRssMiB} MiB ${r.peakRssMiB < 1024 ? '< 1 GiB: PASS' : '>= 1 GiB: FAIL'} (2 shared cores, noisy)`,
+        `peak RSS ${r.peakRssMiB} MiB ${r.peakRssMiB < 1024 ? '< 1 GiB: PASS' : '>= 1 GiB: FAIL'} (2 shared cores, noisy); ` +
+        `resync after restart ${(r.resyncMs / 1000).toFixed(1)} s ${r.resyncMs < 5000 ? '<' : '>='} 5 s with ${r.partialResponses} empty or partial responses: ` +
+        `${r.resyncMs < 5000 && r.partialResponses === 0 ? 'PASS' : 'FAIL'}`,
     );
     return { results, table, verdicts };
   },

@@ -1,0 +1,198 @@
+import { Registry } from 'prom-client';
+import { AssignmentEngine } from '../../src/engine/assignments.js';
+import { silentLogger } from '../../src/log.js';
+import { ModelStore } from '../../src/model/store.js';
+import type { Service, Topology } from '../../src/model/types.js';
+import { proximaPolicy } from '../../src/policy/proxima.js';
+import { mulberry32 } from '../../src/util/rng.js';
+import { XdsControlPlane } from '../../src/xds/control-plane.js';
+import { TypeUrl } from '../../src/xds/resources/types.js';
+import { fillModel } from './engine.bench.js';
+import type { Bench, BenchContext, BenchOutcome } from './types.js';
+import { benchTopology } from './xds-fanout.bench.js';
+
+/**
+ * The xDS core end to end in one process, at the issue-14 size (1,000 nodes × 1,000 services ×
+ * 10k endpoints, the default `proxima` policy, noisy measured RTTs from every node, demand on 10 %
+ * of the gateways of every service): the worst case for the policy. Every gateway node has one cache
+ * watch, as a stream of that node holds.
+ *
+ * - full compute: engine + control plane from a filled model until every gateway key has its
+ *   endpoints (the work a restart does before the first gateway can be served in full);
+ * - RTT-row change: one node's whole measured row moves (×(1 ± 15 %), and one link to another zone
+ *   drops to 0.5 ms so the node's assignments really change) → the watch of that node hears it
+ *   (computed, built and published);
+ * - single-endpoint change: one endpoint's port of one service flips → every watch heard it.
+ */
+
+interface Size {
+  readonly nodes: number;
+  readonly services: number;
+  readonly endpoints: number;
+  readonly rttChanges: number;
+  readonly endpointChanges: number;
+}
+
+interface Percentiles {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+interface Result extends Size {
+  readonly policy: string;
+  readonly fullComputeMs: number;
+  readonly rttRowMs: Percentiles;
+  readonly endpointMs: Percentiles;
+  readonly rssMiB: number;
+}
+
+const now = (): number => performance.now();
+const percentiles = (samples: readonly number[]): Percentiles => {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (p: number): number => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
+  return { p50: at(50), p99: at(99), max: s[s.length - 1] ?? NaN };
+};
+
+/** Resolves when `predicate` holds, checked after every watch notification; rejects after `timeoutMs`. */
+class Notifications {
+  private waiter: (() => void) | undefined;
+  readonly lastAt = new Map<string, number>();
+  heard(node: string): void {
+    this.lastAt.set(node, now());
+    this.waiter?.();
+  }
+  until(predicate: () => boolean, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        reject(new Error(`no notification within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiter = () => {
+        if (!predicate()) return;
+        clearTimeout(timer);
+        this.waiter = undefined;
+        resolve();
+      };
+      this.waiter();
+    });
+  }
+}
+
+async function runSize(size: Size, ctx: BenchContext): Promise<Result> {
+  const topology: Topology = benchTopology({ ...size, streams: 0, changes: 0 });
+  const nowMs = 1_000_000;
+  const store = new ModelStore();
+  fillModel(store, topology, 'proxima', 'measured', nowMs);
+  const heard = new Notifications();
+
+  const started = now();
+  const engine = new AssignmentEngine({ store, policy: proximaPolicy, nowMs: () => nowMs });
+  engine.start();
+  const plane = new XdsControlPlane({ store, engine, log: silentLogger(), registry: new Registry(), nowMs: () => nowMs });
+  const watches = topology.nodes.map((n) =>
+    plane.cache.watch(n.name, (change) => {
+      if (change.has(TypeUrl.ClusterLoadAssignment)) heard.heard(n.name);
+    }),
+  );
+  // Every key's endpoints exist once each watch can read one resource per service.
+  await heard.until(
+    () =>
+      topology.nodes.every((n) =>
+        plane.cache.view(TypeUrl.ClusterLoadAssignment, plane.cache.keyOf(n.name)).get(topology.services[0]!.name),
+      ),
+    600_000,
+  );
+  const fullComputeMs = now() - started;
+  ctx.progress(`${size.nodes}×${size.services}: full compute + build for every gateway ${fullComputeMs.toFixed(0)} ms`);
+
+  const rng = mulberry32(5);
+  const rttSamples: number[] = [];
+  for (let k = 0; k < size.rttChanges; k++) {
+    const from = topology.nodes[Math.floor(rng() * topology.nodes.length)]!;
+    const others = topology.nodes.filter((n) => n.zone !== from.zone);
+    const near = others[Math.floor(rng() * others.length)]!.name;
+    const row = topology.nodes
+      .filter((to) => to.name !== from.name)
+      .map((to) => ({
+        to: to.name,
+        rttMs: to.name === near ? 0.5 : ((to.zone === from.zone ? 2 : 50) + rng() * 3) * (0.85 + 0.3 * rng()),
+        reachable: true,
+      }));
+    const t0 = now();
+    store.setMeasuredRtt(from.name, row, nowMs);
+    try {
+      await heard.until(() => (heard.lastAt.get(from.name) ?? 0) >= t0, 300_000);
+      rttSamples.push(now() - t0);
+    } catch {
+      ctx.progress(`RTT row of ${from.name}: no change published within 300 s (counted as 300 s)`);
+      rttSamples.push(300_000);
+    }
+    ctx.progress(`RTT row ${k + 1}/${size.rttChanges} of ${from.name} applied in ${rttSamples[rttSamples.length - 1]!.toFixed(0)} ms`);
+  }
+
+  const endpointSamples: number[] = [];
+  for (let k = 0; k < size.endpointChanges; k++) {
+    const svc = topology.services[Math.floor(rng() * topology.services.length)]!;
+    const current = store.service(svc.name)!;
+    const [first, ...rest] = current.endpoints;
+    const changed: Service = { ...current, endpoints: [{ ...first!, port: first!.port === 8012 ? 8013 : 8012 }, ...rest] };
+    const t0 = now();
+    store.upsertService(changed);
+    await heard.until(() => topology.nodes.every((n) => (heard.lastAt.get(n.name) ?? 0) >= t0), 60_000);
+    endpointSamples.push(now() - t0);
+  }
+  const rssMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
+  for (const w of watches) w.cancel();
+  plane.close();
+  engine.stop();
+  const result: Result = {
+    ...size,
+    policy: 'proxima',
+    fullComputeMs: Math.round(fullComputeMs),
+    rttRowMs: percentiles(rttSamples),
+    endpointMs: percentiles(endpointSamples),
+    rssMiB,
+  };
+  ctx.progress(
+    `RTT row → published p50 ${result.rttRowMs.p50.toFixed(0)} ms p99 ${result.rttRowMs.p99.toFixed(0)} ms; ` +
+      `one endpoint → every watch p50 ${result.endpointMs.p50.toFixed(1)} ms p99 ${result.endpointMs.p99.toFixed(1)} ms`,
+  );
+  return result;
+}
+
+const bench: Bench = {
+  name: 'xds-core',
+  description:
+    'xDS core at 1,000 nodes × 1,000 services (proxima, measured RTT): full compute, RTT-row change and one-endpoint change applied',
+  async run(ctx: BenchContext): Promise<BenchOutcome> {
+    const size: Size = ctx.quick
+      ? { nodes: 200, services: 200, endpoints: 2000, rttChanges: 5, endpointChanges: 10 }
+      : { nodes: 1000, services: 1000, endpoints: 10_000, rttChanges: 10, endpointChanges: 30 };
+    const r = await runSize(size, ctx);
+    const table: Array<Array<string | number>> = [
+      ['nodes', 'services', 'endpoints', 'full compute ms', 'RTT row p50/p99 ms', 'one endpoint p50/p99 ms', 'RSS MiB'],
+      [
+        r.nodes,
+        r.services,
+        r.endpoints,
+        r.fullComputeMs,
+        `${r.rttRowMs.p50.toFixed(0)}/${r.rttRowMs.p99.toFixed(0)}`,
+        `${r.endpointMs.p50.toFixed(1)}/${r.endpointMs.p99.toFixed(1)}`,
+        r.rssMiB,
+      ],
+    ];
+    const check = (what: string, value: number, limit: number, unit: string): string =>
+      `${what} ${value.toFixed(unit === 'ms' ? 0 : 1)} ${unit} ${value < limit ? '<' : '>='} ${limit} ${unit}: ${value < limit ? 'PASS' : 'FAIL'}`;
+    const verdicts = ctx.quick
+      ? []
+      : [
+          check('full compute', r.fullComputeMs, 5000, 'ms'),
+          check(`RTT-row change p99 (${r.rttChanges} changes)`, r.rttRowMs.p99, 2000, 'ms'),
+          check(`single-endpoint change p99 (${r.endpointChanges} changes)`, r.endpointMs.p99, 200, 'ms'),
+        ];
+    return { results: r, table, verdicts };
+  },
+};
+
+export default bench;
