@@ -2,6 +2,7 @@ import type { ModelChange, ModelStore } from '../model/store.js';
 import { evenPolicy } from '../policy/even.js';
 import { sameAssignment } from '../policy/tiers.js';
 import type { GatewayAssignment, LocalityAssignment, Policy } from '../policy/types.js';
+import { affectedByLinks, type MovedLinks } from './affected.js';
 import { policyInputFor } from './policy-input.js';
 
 /** The gateway key used for gateways on nodes the model does not know: they get `even`. */
@@ -37,10 +38,14 @@ export class AssignmentEngine {
   private readonly listeners = new Set<AssignmentListener>();
   private dirty = new Set<string>();
   private dirtyAll = false;
+  /** Measured links that moved since the last recompute (only when nothing global else changed). */
+  private dirtyLinks = new Map<string, Set<string>>();
   private scheduled = false;
   private lastFullMs = 0;
   private lastFullEndMs = -Infinity;
   private unsubscribe: (() => void) | undefined;
+  /** Who runs `flush` when something is dirty: the engine's own timer, or a reconcile tick (see driveBy). */
+  private driver: (() => void) | undefined;
 
   constructor(opts: AssignmentEngineOptions) {
     this.store = opts.store;
@@ -98,19 +103,52 @@ export class AssignmentEngine {
   }
 
   private markDirty(change: ModelChange): void {
-    if (change.global) this.dirtyAll = true;
+    if (change.global && change.rttLinks && !this.dirtyAll) {
+      for (const [from, to] of change.rttLinks) {
+        let set = this.dirtyLinks.get(from);
+        if (!set) this.dirtyLinks.set(from, (set = new Set()));
+        for (const t of to) set.add(t);
+      }
+    } else if (change.global) this.dirtyAll = true;
     for (const s of change.services) this.dirty.add(s);
     this.schedule();
   }
 
+  /**
+   * Let `request` decide when to flush (the control plane's reconcile tick): the engine then keeps no
+   * timer of its own and only says that it has work. See notBeforeMs for the full-recompute budget.
+   */
+  driveBy(request: () => void): void {
+    this.driver = request;
+  }
+
+  /**
+   * Earliest time (performance.now() clock) a full recompute should start: twice its last duration
+   * after it ended, so frequent global inputs (probe reports) cost at most a third of a core even on
+   * large clusters. 0 when no full recompute is pending.
+   */
+  notBeforeMs(): number {
+    return this.dirtyAll ? this.lastFullEndMs + 2 * this.lastFullMs : 0;
+  }
+
   private schedule(): void {
+    if (this.driver) return this.driver();
     if (this.scheduled) return;
     this.scheduled = true;
-    // A full recompute waits until twice its last duration has passed since it ended, so frequent
-    // global inputs (probe reports) cost at most a third of a core even on large clusters.
-    const waitMs = this.dirtyAll ? this.lastFullEndMs + 2 * this.lastFullMs - performance.now() : 0;
+    const waitMs = this.notBeforeMs() - performance.now();
     if (waitMs > 1) setTimeout(() => this.flush(), waitMs).unref();
     else setImmediate(() => this.flush());
+  }
+
+  /**
+   * Moved links → the work they cause: services a joint policy must recompute join `names`; rows of
+   * a row-independent policy are returned per service (services already in `names` are skipped).
+   */
+  private linkWork(names: Set<string>, links: MovedLinks): Map<string, string[]> {
+    const candidates = [...this.table.keys()].filter((s) => !names.has(s));
+    const work = affectedByLinks(this.store, candidates, links, this.policyImpl.rowIndependent === true);
+    for (const s of work.services) names.add(s);
+    return work.rows;
   }
 
   /** Recompute everything dirty now. Safe to call at any time. */
@@ -119,13 +157,26 @@ export class AssignmentEngine {
     const started = process.hrtime.bigint();
     const full = this.dirtyAll;
     const names = this.dirtyAll ? new Set([...this.store.services().map((s) => s.name), ...this.table.keys()]) : this.dirty;
+    const links = this.dirtyLinks;
     this.dirty = new Set();
     this.dirtyAll = false;
-    if (names.size === 0) return;
+    this.dirtyLinks = new Map();
+    const rows = full || links.size === 0 ? undefined : this.linkWork(names, links);
+    if (names.size === 0 && !rows?.size) return;
     const gateways = this.store.nodeNames().sort();
     const now = this.nowMs();
     const changed = new Set<string>();
     const removed = new Set<string>();
+    for (const [name, gatewayRows] of rows ?? []) {
+      const previous = this.table.get(name)!;
+      const computed = this.policyImpl.assign(policyInputFor(this.store, name, gatewayRows, now, previous));
+      const next = new Map(previous);
+      for (const g of gatewayRows) next.set(g, computed.get(g)!);
+      internAssignments(next);
+      if (sameTable(previous, next)) continue;
+      changed.add(name);
+      this.table.set(name, next);
+    }
     for (const name of names) {
       if (!this.store.service(name)) {
         if (this.table.delete(name)) {
@@ -138,7 +189,9 @@ export class AssignmentEngine {
       const next = internAssignments(this.policyImpl.assign(policyInputFor(this.store, name, gateways, now, previous)));
       const fallback = evenPolicy.assign(policyInputFor(this.store, name, [UNKNOWN_GATEWAY], now)).get(UNKNOWN_GATEWAY);
       if (fallback) next.set(UNKNOWN_GATEWAY, { ...fallback, reason: `gateway on an unknown node: ${fallback.reason}` });
-      if (!previous || !sameTable(previous, next)) changed.add(name);
+      // An unchanged row set keeps its identity: the snapshot builder reuses what it built from it.
+      if (previous && sameTable(previous, next)) continue;
+      changed.add(name);
       this.table.set(name, next);
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -146,7 +199,7 @@ export class AssignmentEngine {
       this.lastFullMs = seconds * 1000;
       this.lastFullEndMs = performance.now();
     }
-    this.onRecompute?.(names.size, seconds);
+    this.onRecompute?.(names.size + (rows?.size ?? 0), seconds);
     if (changed.size > 0) {
       const change: AssignmentChange = { services: changed, removed };
       for (const l of this.listeners) l(change);

@@ -82,11 +82,7 @@ export interface RawNode {
   locality?: RawLocality | null;
 }
 
-/** The gateway's node: `locality.sub_zone` when set, else `id` (the same rule as xDS). */
-export function gatewayNodeOf(node: RawNode | null | undefined): string | undefined {
-  const n = node?.locality?.sub_zone || node?.id;
-  return n ? n : undefined;
-}
+export { gatewayNodeOf } from '../model/gateway-identity.js';
 
 export function durationMs(d: RawDuration | null | undefined): number {
   if (!d) return 0;

@@ -15,6 +15,11 @@ export interface ModelChange {
   readonly removedServices: ReadonlySet<string>;
   /** HTTP routes (listeners / route configurations) changed. */
   readonly routes: boolean;
+  /**
+   * When the global change is only measured RTTs moving: the links that moved (from → to). Only the
+   * rows of gateway `from` towards those nodes can change, which lets the engine recompute less.
+   */
+  readonly rttLinks?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export type ModelListener = (change: ModelChange) => void;
@@ -318,7 +323,7 @@ export class ModelStore {
 
   /** Record measured RTT rows (probe reports). Emits a global change if any usable value moved. */
   setMeasuredRtt(from: string, rows: ReadonlyArray<{ to: string; rttMs: number; reachable: boolean }>, nowMs: number): ModelChange {
-    let changed = false;
+    const movedTo = new Set<string>();
     let row = this.measuredRtt.get(from);
     if (!row && rows.length > 0) this.measuredRtt.set(from, (row = new Map()));
     for (const r of rows) {
@@ -330,11 +335,11 @@ export class ModelStore {
         old.reachable !== r.reachable ||
         nowMs - old.atMs > this.measuredRttTtlMs ||
         Math.abs(r.rttMs - announced) > Math.max(this.measuredRttChangeMs, this.measuredRttChangeRatio * announced);
-      if (moved) changed = true;
+      if (moved) movedTo.add(r.to);
       row!.set(r.to, { rttMs: r.rttMs, reachable: r.reachable, atMs: nowMs, announcedMs: moved ? r.rttMs : announced });
     }
     if (rows.length > 0) this.matrixCache = undefined;
-    return this.emit(new Set(), new Set(), changed);
+    return this.emit(new Set(), new Set(), movedTo.size > 0, false, new Map([[from, movedTo]]));
   }
 
   /** Set smoothed demand per gateway for one service (LRS / ext_proc observations). */
@@ -390,10 +395,22 @@ export class ModelStore {
     });
   }
 
-  private emit(services: Set<string>, removed: Set<string>, global: boolean, routes = false): ModelChange {
+  private emit(
+    services: Set<string>,
+    removed: Set<string>,
+    global: boolean,
+    routes = false,
+    rttLinks?: ReadonlyMap<string, ReadonlySet<string>>,
+  ): ModelChange {
     // A service's hosts feed derived routes, so any service change may change routes.
     const routesChanged = routes || (!this.explicitRoutes && services.size > 0);
-    const change: ModelChange = { services, removedServices: removed, global, routes: routesChanged };
+    const change: ModelChange = {
+      services,
+      removedServices: removed,
+      global,
+      routes: routesChanged,
+      ...(global && rttLinks ? { rttLinks } : {}),
+    };
     if (services.size === 0 && !global && !routesChanged) return change;
     this.generationCounter++;
     for (const l of this.listeners) l(change);

@@ -63,6 +63,11 @@ export interface GatewayAssignment {
 
 export interface Policy {
   readonly name: PolicyName;
+  /**
+   * True when a gateway's assignment depends only on its own row (RTT and reachability from it)
+   * and the service's inputs, never on other gateways: the engine may then recompute single rows.
+   */
+  readonly rowIndependent?: boolean;
   /** Assign one service for every gateway in `input.gateways`. */
   assign(input: PolicyInput): Map<string, GatewayAssignment>;
 }

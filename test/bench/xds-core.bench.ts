@@ -3,7 +3,7 @@ import { AssignmentEngine } from '../../src/engine/assignments.js';
 import { silentLogger } from '../../src/log.js';
 import { ModelStore } from '../../src/model/store.js';
 import type { Service, Topology } from '../../src/model/types.js';
-import { proximaPolicy } from '../../src/policy/proxima.js';
+import { policyByName } from '../../src/policy/index.js';
 import { mulberry32 } from '../../src/util/rng.js';
 import { XdsControlPlane } from '../../src/xds/control-plane.js';
 import { TypeUrl } from '../../src/xds/resources/types.js';
@@ -79,15 +79,15 @@ class Notifications {
   }
 }
 
-async function runSize(size: Size, ctx: BenchContext): Promise<Result> {
+async function runSize(size: Size, policy: string, ctx: BenchContext): Promise<Result> {
   const topology: Topology = benchTopology({ ...size, streams: 0, changes: 0 });
   const nowMs = 1_000_000;
   const store = new ModelStore();
-  fillModel(store, topology, 'proxima', 'measured', nowMs);
+  fillModel(store, topology, policy, 'measured', nowMs);
   const heard = new Notifications();
 
   const started = now();
-  const engine = new AssignmentEngine({ store, policy: proximaPolicy, nowMs: () => nowMs });
+  const engine = new AssignmentEngine({ store, policy: policyByName(policy), nowMs: () => nowMs });
   engine.start();
   const plane = new XdsControlPlane({ store, engine, log: silentLogger(), registry: new Registry(), nowMs: () => nowMs });
   const watches = topology.nodes.map((n) =>
@@ -104,7 +104,7 @@ async function runSize(size: Size, ctx: BenchContext): Promise<Result> {
     600_000,
   );
   const fullComputeMs = now() - started;
-  ctx.progress(`${size.nodes}×${size.services}: full compute + build for every gateway ${fullComputeMs.toFixed(0)} ms`);
+  ctx.progress(`${policy} ${size.nodes}×${size.services}: full compute + build for every gateway ${fullComputeMs.toFixed(0)} ms`);
 
   const rng = mulberry32(5);
   const rttSamples: number[] = [];
@@ -148,7 +148,7 @@ async function runSize(size: Size, ctx: BenchContext): Promise<Result> {
   engine.stop();
   const result: Result = {
     ...size,
-    policy: 'proxima',
+    policy,
     fullComputeMs: Math.round(fullComputeMs),
     rttRowMs: percentiles(rttSamples),
     endpointMs: percentiles(endpointSamples),
@@ -169,10 +169,14 @@ const bench: Bench = {
     const size: Size = ctx.quick
       ? { nodes: 200, services: 200, endpoints: 2000, rttChanges: 5, endpointChanges: 10 }
       : { nodes: 1000, services: 1000, endpoints: 10_000, rttChanges: 10, endpointChanges: 30 };
-    const r = await runSize(size, ctx);
+    // proxima is the default policy and joint per service; nearest is row-independent (see Policy.rowIndependent).
+    const policies = (process.env['XDS_CORE_POLICIES'] ?? 'proxima,nearest').split(',');
+    const results: Result[] = [];
+    for (const policy of policies) results.push(await runSize(size, policy, ctx));
     const table: Array<Array<string | number>> = [
-      ['nodes', 'services', 'endpoints', 'full compute ms', 'RTT row p50/p99 ms', 'one endpoint p50/p99 ms', 'RSS MiB'],
-      [
+      ['policy', 'nodes', 'services', 'endpoints', 'full compute ms', 'RTT row p50/p99 ms', 'one endpoint p50/p99 ms', 'RSS MiB'],
+      ...results.map((r) => [
+        r.policy,
         r.nodes,
         r.services,
         r.endpoints,
@@ -180,18 +184,18 @@ const bench: Bench = {
         `${r.rttRowMs.p50.toFixed(0)}/${r.rttRowMs.p99.toFixed(0)}`,
         `${r.endpointMs.p50.toFixed(1)}/${r.endpointMs.p99.toFixed(1)}`,
         r.rssMiB,
-      ],
+      ]),
     ];
     const check = (what: string, value: number, limit: number, unit: string): string =>
       `${what} ${value.toFixed(unit === 'ms' ? 0 : 1)} ${unit} ${value < limit ? '<' : '>='} ${limit} ${unit}: ${value < limit ? 'PASS' : 'FAIL'}`;
     const verdicts = ctx.quick
       ? []
-      : [
-          check('full compute', r.fullComputeMs, 5000, 'ms'),
-          check(`RTT-row change p99 (${r.rttChanges} changes)`, r.rttRowMs.p99, 2000, 'ms'),
-          check(`single-endpoint change p99 (${r.endpointChanges} changes)`, r.endpointMs.p99, 200, 'ms'),
-        ];
-    return { results: r, table, verdicts };
+      : results.flatMap((r) => [
+          `${r.policy}: ${check('full compute', r.fullComputeMs, 5000, 'ms')}`,
+          `${r.policy}: ${check(`RTT-row change p99 (${r.rttChanges} changes)`, r.rttRowMs.p99, 2000, 'ms')}`,
+          `${r.policy}: ${check(`single-endpoint change p99 (${r.endpointChanges} changes)`, r.endpointMs.p99, 200, 'ms')}`,
+        ]);
+    return { results, table, verdicts };
   },
 };
 

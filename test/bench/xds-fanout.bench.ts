@@ -221,9 +221,9 @@ async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
     // Time at which the cache finished publishing (every response handed to gRPC), per change.
     let publishedAt = 0;
     const cache = server.plane.cache;
-    const update = cache.update.bind(cache);
-    cache.update = (fn) => {
-      const r = update(fn);
+    const publish = cache.publish.bind(cache);
+    cache.publish = (snapshot) => {
+      const r = publish(snapshot);
       publishedAt = now();
       return r;
     };

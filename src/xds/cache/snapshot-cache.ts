@@ -1,61 +1,38 @@
 import type { Logger } from '../../log.js';
 import { TypeUrl } from '../resources/types.js';
+import type { ResourceSet, Snapshot } from '../snapshot/snapshot.js';
 import type { TypeView } from './diff.js';
 import { versionOf, type EncodedResource } from './encoded.js';
 
 /**
- * Per-gateway snapshots of encoded xDS resources. Listeners, routes and clusters are shared by all
- * gateways; endpoints (EDS) are held per cache key (a gateway node, or '*' for unknown nodes) and
- * shared by every stream of that node. The cache never touches gRPC: servers read views and
- * register watchers, which hear which names changed after each published transaction.
+ * The only owner of encoded resources on their way to gateways: it holds the current snapshot,
+ * answers what a gateway (its key, its variant) sees of each type, and on `publish` tells every
+ * watch exactly which names changed for it: one notify path. It never calls back into the control
+ * plane and never touches gRPC; the servers only read views and react to their watch.
  */
 
-/** Names touched (added, changed or removed) per type by one published transaction. */
-export type CacheChange = ReadonlyMap<TypeUrl, ReadonlySet<string>>;
+export type { CachedResource } from '../snapshot/snapshot.js';
+
+/** Names touched (added, changed or removed) per type URL by one published snapshot, for one watch. */
+export type CacheChange = ReadonlyMap<string, ReadonlySet<string>>;
 export type CacheWatcher = (change: CacheChange) => void;
 
 export interface CacheWatch {
-  /** The cache key the gateway node maps to (the node itself, or the unknown-node key). */
+  /** The key the gateway node maps to (the node itself, or the unknown-node key). */
   readonly key: string;
   /** The variant of the shared resources this watch sees (undefined: the plain shared set). */
   readonly variant: string | undefined;
   cancel(): void;
 }
 
-/** An encoded resource plus the names it depends on (cluster → EDS name, listener → RDS names). */
-export interface CachedResource {
-  readonly resource: EncodedResource;
-  readonly refs: readonly string[];
-}
-
 export interface XdsCacheOptions {
   readonly log: Logger;
-  /** Maps a gateway node to its EDS cache key (default: identity). */
-  readonly nodeKey?: (gatewayNode: string) => string;
-  /** Called when a watcher needs a key whose endpoints were never built (build them synchronously). */
-  readonly onKeyDemand?: (key: string) => void;
-  /** Called when a key loses its last watcher (its endpoints were dropped). */
-  readonly onKeyIdle?: (key: string) => void;
-  /** Called with every consistency error found before publishing. */
-  readonly onInconsistency?: (errors: readonly string[]) => void;
-  /** Keys whose endpoints are kept even without watchers. */
-  readonly pinnedKeys?: readonly string[];
-  /** Called when a watcher needs a variant that is not set yet (set it synchronously with setVariant). */
-  readonly onVariantDemand?: (variant: string) => void;
-  /** Called when a variant loses its last watcher (its resources were dropped). */
-  readonly onVariantIdle?: (variant: string) => void;
+  /** The key of gateways on nodes the snapshot does not know. */
+  readonly unknownKey: string;
 }
 
-type SharedType = typeof TypeUrl.Listener | typeof TypeUrl.RouteConfiguration | typeof TypeUrl.Cluster;
-
-export const SHARED_TYPES: readonly SharedType[] = [TypeUrl.Cluster, TypeUrl.Listener, TypeUrl.RouteConfiguration];
 /** Make-before-break order (Envoy xDS protocol docs, "eventual consistency considerations"). */
-export const PUSH_ORDER: readonly TypeUrl[] = [
-  TypeUrl.Cluster,
-  TypeUrl.ClusterLoadAssignment,
-  TypeUrl.Listener,
-  TypeUrl.RouteConfiguration,
-];
+export const PUSH_ORDER: readonly string[] = [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment, TypeUrl.Listener, TypeUrl.RouteConfiguration];
 export const ALL_TYPES: ReadonlySet<string> = new Set(PUSH_ORDER);
 
 class WatchHandle implements CacheWatch {
@@ -74,160 +51,155 @@ class WatchHandle implements CacheWatch {
   }
 }
 
-class MapView implements TypeView {
-  constructor(
-    private readonly byName: ReadonlyMap<string, CachedResource>,
-    private readonly wildcard: ReadonlySet<string> | undefined,
-  ) {}
+const NO_RESOURCES: ResourceSet = { byName: new Map(), version: '' };
+
+class SetView implements TypeView {
+  constructor(private readonly set: ResourceSet) {}
   get(name: string): EncodedResource | undefined {
-    return this.byName.get(name)?.resource;
+    return this.set.byName.get(name)?.resource;
   }
   wildcardNames(): Iterable<string> {
-    return this.wildcard ?? this.byName.keys();
+    return this.set.wildcard ?? this.set.byName.keys();
   }
   inWildcard(name: string): boolean {
-    return this.wildcard ? this.wildcard.has(name) : this.byName.has(name);
+    return this.set.wildcard ? this.set.wildcard.has(name) : this.set.byName.has(name);
   }
 }
 
-/**
- * A variant's view of a shared type: its resources replace same-named shared ones and add new ones;
- * all of them are in the wildcard set. Layered lazily, so a variant costs only its own resources.
- */
+/** A variant's resources replace same-named shared ones and add new ones; all of them are in the wildcard set. */
 class OverlayView implements TypeView {
   constructor(
-    private readonly base: MapView,
-    private readonly overlay: ReadonlyMap<string, CachedResource>,
+    private readonly base: SetView,
+    private readonly overlay: ResourceSet,
   ) {}
   get(name: string): EncodedResource | undefined {
-    return this.overlay.get(name)?.resource ?? this.base.get(name);
+    return this.overlay.byName.get(name)?.resource ?? this.base.get(name);
   }
   *wildcardNames(): Iterable<string> {
-    yield* this.overlay.keys();
-    for (const name of this.base.wildcardNames()) if (!this.overlay.has(name)) yield name;
+    yield* this.overlay.byName.keys();
+    for (const name of this.base.wildcardNames()) if (!this.overlay.byName.has(name)) yield name;
   }
   inWildcard(name: string): boolean {
-    return this.overlay.has(name) || this.base.inWildcard(name);
+    return this.overlay.byName.has(name) || this.base.inWildcard(name);
   }
 }
 
-const EMPTY = new Map<string, CachedResource>();
+/** One key's endpoints: every service, each as the snapshot resolves it for the key. */
+class EndpointsView implements TypeView {
+  constructor(
+    private readonly snapshot: Snapshot,
+    private readonly key: string,
+  ) {}
+  get(name: string): EncodedResource | undefined {
+    return this.snapshot.endpoints.get(name)?.forKey(this.key)?.resource;
+  }
+  wildcardNames(): Iterable<string> {
+    return this.snapshot.endpoints.keys();
+  }
+  inWildcard(name: string): boolean {
+    return this.snapshot.endpoints.has(name);
+  }
+}
 
-/** Mutations collected in one transaction and published together. */
-export interface CacheTransaction {
-  /** Replace every resource of a shared type; `wildcard` limits the wildcard set (LDS). */
-  setShared(typeUrl: SharedType, resources: readonly CachedResource[], wildcard?: ReadonlySet<string>): void;
-  /** Replace (`replace: true`) or merge the endpoints of one key; `remove` deletes names. */
-  setEndpoints(key: string, resources: readonly CachedResource[], opts?: { replace?: boolean; remove?: readonly string[] }): void;
-  /**
-   * Replace every resource of a variant (listeners, routes and clusters seen instead of, or besides,
-   * the shared ones by watchers of that variant). Ignored for variants nobody watches.
-   */
-  setVariant(variant: string, resources: readonly CachedResource[]): void;
+const EMPTY_SNAPSHOT = (unknownKey: string): Snapshot => ({
+  version: '',
+  nodes: new Set(),
+  unknownKey,
+  shared: new Map(),
+  endpoints: new Map(),
+  variant: () => undefined,
+  releaseVariant: () => {},
+  heldVariants: () => [],
+  errors: [],
+  buildErrors: [],
+});
+
+/** Names whose resource (or wildcard membership) differs between two sets of one type. */
+export function changedNames(before: ResourceSet | undefined, after: ResourceSet | undefined): Set<string> {
+  const out = new Set<string>();
+  if (before === after) return out;
+  const a = before ?? NO_RESOURCES;
+  const b = after ?? NO_RESOURCES;
+  for (const [name, c] of b.byName) if (a.byName.get(name)?.resource.version !== c.resource.version) out.add(name);
+  for (const name of a.byName.keys()) if (!b.byName.has(name)) out.add(name);
+  if (a.wildcard || b.wildcard) {
+    const inA = (n: string): boolean => (a.wildcard ? a.wildcard.has(n) : a.byName.has(n));
+    const inB = (n: string): boolean => (b.wildcard ? b.wildcard.has(n) : b.byName.has(n));
+    for (const n of [...(a.wildcard ?? a.byName.keys()), ...(b.wildcard ?? b.byName.keys())]) if (inA(n) !== inB(n)) out.add(n);
+  }
+  return out;
 }
 
 export class XdsCache {
   private readonly log: Logger;
-  private readonly opts: XdsCacheOptions;
-  private readonly shared = new Map<SharedType, Map<string, CachedResource>>();
-  private readonly wildcards = new Map<SharedType, ReadonlySet<string>>();
-  private readonly endpoints = new Map<string, Map<string, CachedResource>>();
+  private readonly unknownKey: string;
+  private current: Snapshot;
   private readonly watchers = new Map<string, Set<WatchHandle>>();
-  private readonly variants = new Map<string, Map<SharedType, Map<string, CachedResource>>>();
   private readonly variantWatchers = new Map<string, number>();
-  private readonly pinned: ReadonlySet<string>;
-  private lastErrors: readonly string[] = [];
   private publishing = false;
 
   constructor(opts: XdsCacheOptions) {
-    this.opts = opts;
     this.log = opts.log;
-    this.pinned = new Set(opts.pinnedKeys ?? []);
-    for (const t of SHARED_TYPES) this.shared.set(t, new Map());
+    this.unknownKey = opts.unknownKey;
+    this.current = EMPTY_SNAPSHOT(opts.unknownKey);
+  }
+
+  /** The snapshot being served. */
+  snapshot(): Snapshot {
+    return this.current;
   }
 
   keyOf(gatewayNode: string): string {
-    return this.opts.nodeKey ? this.opts.nodeKey(gatewayNode) : gatewayNode;
+    return this.current.nodes.has(gatewayNode) ? gatewayNode : this.unknownKey;
   }
 
-  view(typeUrl: TypeUrl, key: string, variant?: string): TypeView {
-    if (typeUrl === TypeUrl.ClusterLoadAssignment) return new MapView(this.endpoints.get(key) ?? EMPTY, undefined);
-    const base = new MapView(this.shared.get(typeUrl)!, this.wildcards.get(typeUrl));
-    const overlay = variant === undefined ? undefined : this.variants.get(variant)?.get(typeUrl);
-    return overlay && overlay.size > 0 ? new OverlayView(base, overlay) : base;
+  view(typeUrl: string, key: string, variant?: string): TypeView {
+    if (typeUrl === TypeUrl.ClusterLoadAssignment) return new EndpointsView(this.current, key);
+    const base = new SetView(this.current.shared.get(typeUrl) ?? NO_RESOURCES);
+    const overlay = variant === undefined ? undefined : this.current.variant(variant)?.get(typeUrl);
+    return overlay && overlay.byName.size > 0 ? new OverlayView(base, overlay) : base;
   }
 
-  /** Variants with at least one watcher. */
-  watchedVariants(): string[] {
-    return [...this.variantWatchers.keys()];
-  }
-
-  /** Version of a type for a key: order-independent hash over its resources' versions. */
-  typeVersion(typeUrl: TypeUrl, key: string): string {
-    const m = typeUrl === TypeUrl.ClusterLoadAssignment ? (this.endpoints.get(key) ?? EMPTY) : this.shared.get(typeUrl)!;
-    return versionOf([...m.values()].map((c) => c.resource));
-  }
-
-  size(typeUrl: TypeUrl, key?: string): number {
-    if (typeUrl === TypeUrl.ClusterLoadAssignment) {
-      if (key !== undefined) return this.endpoints.get(key)?.size ?? 0;
-      let n = 0;
-      for (const m of this.endpoints.values()) n += m.size;
-      return n;
+  /** Version of a type as a gateway of `key` sees it (plain variant): order-independent hash of its resources. */
+  typeVersion(typeUrl: string, key: string): string {
+    const view = this.view(typeUrl, key);
+    const resources: EncodedResource[] = [];
+    for (const name of view.wildcardNames()) {
+      const r = view.get(name);
+      if (r) resources.push(r);
     }
-    return this.shared.get(typeUrl)!.size;
+    return versionOf(resources);
   }
 
-  /** Keys that hold endpoints right now. */
-  endpointKeys(): string[] {
-    return [...this.endpoints.keys()];
+  /** Resources of a type; for EDS without a key, the distinct encodings over all keys. */
+  size(typeUrl: string, key?: string): number {
+    if (typeUrl !== TypeUrl.ClusterLoadAssignment) return this.current.shared.get(typeUrl)?.byName.size ?? 0;
+    if (key !== undefined) return this.current.endpoints.size;
+    let n = 0;
+    for (const e of this.current.endpoints.values()) for (const _ of e.encodings()) n++;
+    return n;
   }
 
-  /** Keys with at least one watcher. */
+  /** Keys with at least one watch. */
   watchedKeys(): string[] {
     return [...this.watchers.keys()];
   }
 
-  hasEndpoints(key: string): boolean {
-    return this.endpoints.has(key);
+  /** Variants with at least one watch. */
+  watchedVariants(): string[] {
+    return [...this.variantWatchers.keys()];
   }
 
   consistencyErrors(): readonly string[] {
-    return this.lastErrors;
+    return this.current.errors;
   }
 
-  /**
-   * Watch every change visible to `gatewayNode` (through `variant`, when given). Builds the key's
-   * endpoints and the variant's resources on first demand.
-   */
+  /** Watch every change visible to `gatewayNode` (through `variant`, when given). */
   watch(gatewayNode: string, watcher: CacheWatcher, variant?: string): CacheWatch {
     const handle = new WatchHandle(this, gatewayNode, this.keyOf(gatewayNode), watcher, variant);
-    if (variant !== undefined) {
-      const n = this.variantWatchers.get(variant) ?? 0;
-      this.variantWatchers.set(variant, n + 1);
-      if (n === 0 && !this.variants.has(variant)) this.opts.onVariantDemand?.(variant);
-    }
+    if (variant !== undefined) this.variantWatchers.set(variant, (this.variantWatchers.get(variant) ?? 0) + 1);
     this.addWatcher(handle);
     return handle;
-  }
-
-  /**
-   * Re-resolve every watcher's key (after nodes were added or removed): a stream whose node became
-   * known moves from the unknown-node endpoints to its own, and hears every EDS name as changed.
-   */
-  rekeyAll(): void {
-    const handles: WatchHandle[] = [];
-    for (const set of this.watchers.values()) handles.push(...set);
-    for (const h of handles) {
-      const next = this.keyOf(h.gatewayNode);
-      if (next === h.key) continue;
-      const oldNames = [...(this.endpoints.get(h.key)?.keys() ?? [])];
-      this.removeWatcher(h);
-      h.key = next;
-      this.addWatcher(h);
-      const names = new Set([...oldNames, ...(this.endpoints.get(next)?.keys() ?? [])]);
-      this.safeCall(h.watcher, new Map([[TypeUrl.ClusterLoadAssignment, names]]));
-    }
   }
 
   /** @internal */
@@ -235,161 +207,98 @@ export class XdsCache {
     this.removeWatcher(h);
     if (h.variant === undefined) return;
     const n = (this.variantWatchers.get(h.variant) ?? 1) - 1;
-    if (n > 0) {
-      this.variantWatchers.set(h.variant, n);
-      return;
-    }
+    if (n > 0) return void this.variantWatchers.set(h.variant, n);
     this.variantWatchers.delete(h.variant);
-    this.variants.delete(h.variant);
-    this.opts.onVariantIdle?.(h.variant);
+    this.current.releaseVariant(h.variant);
   }
 
-  /** Apply mutations, check consistency, then notify watchers of exactly what changed. */
-  update(fn: (tx: CacheTransaction) => void): CacheChange {
-    if (this.publishing) throw new Error('XdsCache.update called from inside a watcher');
-    const sharedChanges = new Map<TypeUrl, Set<string>>();
-    const edsChanges = new Map<string, Set<string>>();
-    const variantChanges = new Map<string, Map<TypeUrl, Set<string>>>();
-    const note = (m: Map<string, Set<string>>, k: string, name: string): void => {
-      let s = m.get(k);
-      if (!s) m.set(k, (s = new Set()));
-      s.add(name);
-    };
-    const tx: CacheTransaction = {
-      setShared: (typeUrl, resources, wildcard) => {
-        const old = this.shared.get(typeUrl)!;
-        const next = new Map<string, CachedResource>();
-        for (const c of resources) {
-          next.set(c.resource.name, c);
-          const prev = old.get(c.resource.name);
-          if (!prev || prev.resource.version !== c.resource.version)
-            note(sharedChanges as Map<string, Set<string>>, typeUrl, c.resource.name);
-        }
-        for (const name of old.keys()) if (!next.has(name)) note(sharedChanges as Map<string, Set<string>>, typeUrl, name);
-        const oldWildcard = this.wildcards.get(typeUrl);
-        if (wildcard || oldWildcard) {
-          // Names entering or leaving the wildcard set change what wildcard subscribers hold.
-          for (const name of new Set([...(wildcard ?? next.keys()), ...(oldWildcard ?? old.keys())])) {
-            const inNew = wildcard ? wildcard.has(name) : next.has(name);
-            const inOld = oldWildcard ? oldWildcard.has(name) : old.has(name);
-            if (inNew !== inOld) note(sharedChanges as Map<string, Set<string>>, typeUrl, name);
-          }
-        }
-        this.shared.set(typeUrl, next);
-        if (wildcard) this.wildcards.set(typeUrl, wildcard);
-        else this.wildcards.delete(typeUrl);
-      },
-      setEndpoints: (key, resources, opts) => {
-        const old = this.endpoints.get(key) ?? new Map<string, CachedResource>();
-        const next = opts?.replace ? new Map<string, CachedResource>() : old;
-        if (opts?.replace) {
-          for (const name of old.keys()) if (!resources.some((r) => r.resource.name === name)) note(edsChanges, key, name);
-        }
-        for (const c of resources) {
-          const prev = old.get(c.resource.name);
-          if (!prev || prev.resource.version !== c.resource.version) note(edsChanges, key, c.resource.name);
-          next.set(c.resource.name, c);
-        }
-        for (const name of opts?.remove ?? []) {
-          if (next.delete(name)) note(edsChanges, key, name);
-        }
-        this.endpoints.set(key, next);
-      },
-      setVariant: (variant, resources) => {
-        if (!this.variantWatchers.has(variant)) return;
-        const old = this.variants.get(variant);
-        const next = new Map<SharedType, Map<string, CachedResource>>();
-        for (const c of resources) {
-          const t = c.resource.typeUrl as SharedType;
-          if (!this.shared.has(t)) throw new Error(`variant "${variant}" cannot hold ${t}`);
-          let m = next.get(t);
-          if (!m) next.set(t, (m = new Map()));
-          m.set(c.resource.name, c);
-        }
-        let changes = variantChanges.get(variant);
-        if (!changes) variantChanges.set(variant, (changes = new Map()));
-        for (const t of SHARED_TYPES) {
-          const before = old?.get(t) ?? EMPTY;
-          const after = next.get(t) ?? EMPTY;
-          for (const [name, c] of after) {
-            if (before.get(name)?.resource.version !== c.resource.version) note(changes, t, name);
-          }
-          for (const name of before.keys()) if (!after.has(name)) note(changes, t, name);
-        }
-        this.variants.set(variant, next);
-      },
-    };
-    fn(tx);
-    for (const [v, changes] of variantChanges) if (changes.size === 0) variantChanges.delete(v);
-    this.checkConsistency(sharedChanges.size > 0 || variantChanges.size > 0, edsChanges);
-    return this.notify(sharedChanges, edsChanges, variantChanges);
-  }
+  /**
+   * Serve `next` from now on and tell each watch which names changed for it (its key's endpoints,
+   * the shared types, its variant's overlay). A watch whose node became known (or unknown) moves to
+   * its new key and hears every EDS name. Returns the union of all changes.
+   */
+  publish(next: Snapshot): CacheChange {
+    if (this.publishing) throw new Error('XdsCache.publish called from inside a watcher');
+    const prev = this.current;
+    this.current = next;
+    if (next.errors.length > 0)
+      this.log.warn({ errors: next.errors.slice(0, 10), count: next.errors.length }, 'xDS snapshot is inconsistent; publishing anyway');
+    const shared = new Map<string, Set<string>>();
+    for (const t of new Set([...prev.shared.keys(), ...next.shared.keys()])) {
+      const names = changedNames(prev.shared.get(t), next.shared.get(t));
+      if (names.size > 0) shared.set(t, names);
+    }
+    const edsServices: string[] = [];
+    for (const [s, e] of next.endpoints) if (prev.endpoints.get(s) !== e) edsServices.push(s);
+    for (const s of prev.endpoints.keys()) if (!next.endpoints.has(s)) edsServices.push(s);
+    const allEds = (): Set<string> => new Set([...prev.endpoints.keys(), ...next.endpoints.keys()]);
+    const moved = prev.nodes === next.nodes ? new Set<WatchHandle>() : this.rekey();
 
-  private notify(
-    sharedChanges: Map<TypeUrl, Set<string>>,
-    edsChanges: Map<string, Set<string>>,
-    variantChanges: ReadonlyMap<string, ReadonlyMap<TypeUrl, ReadonlySet<string>>>,
-  ): CacheChange {
+    const variantChanges = new Map<string | undefined, Map<string, ReadonlySet<string>>>();
+    const changeOfVariant = (variant: string | undefined): Map<string, ReadonlySet<string>> => {
+      let change = variantChanges.get(variant);
+      if (change) return change;
+      change = new Map(shared);
+      if (variant !== undefined) {
+        const before = prev.variant(variant);
+        const after = next.variant(variant);
+        if (before !== after) {
+          for (const t of new Set([...(before?.keys() ?? []), ...(after?.keys() ?? [])])) {
+            const names = changedNames(before?.get(t), after?.get(t));
+            if (names.size === 0) continue;
+            const s = change.get(t);
+            change.set(t, s ? new Set([...s, ...names]) : names);
+          }
+        }
+      }
+      variantChanges.set(variant, change);
+      return change;
+    };
+
+    const union = new Map<string, ReadonlySet<string>>(shared);
+    const unionEds = new Set<string>();
     this.publishing = true;
     try {
-      if (variantChanges.size > 0) {
-        this.notifyWithVariants(sharedChanges, edsChanges, variantChanges);
-      } else if (sharedChanges.size > 0) {
-        for (const [key, set] of this.watchers) {
-          const eds = edsChanges.get(key);
-          const change: Map<TypeUrl, ReadonlySet<string>> = new Map(sharedChanges);
-          if (eds) change.set(TypeUrl.ClusterLoadAssignment, eds);
-          for (const h of [...set]) this.safeCall(h.watcher, change);
+      for (const [key, handles] of this.watchers) {
+        const eds = new Set<string>();
+        for (const s of edsServices) {
+          if (prev.endpoints.get(s)?.forKey(key)?.resource.version !== next.endpoints.get(s)?.forKey(key)?.resource.version) eds.add(s);
         }
-      } else {
-        for (const [key, eds] of edsChanges) {
-          const set = this.watchers.get(key);
-          if (!set) continue;
-          const change = new Map([[TypeUrl.ClusterLoadAssignment as TypeUrl, eds as ReadonlySet<string>]]);
-          for (const h of [...set]) this.safeCall(h.watcher, change);
+        for (const s of eds) unionEds.add(s);
+        const perVariant = new Map<string | undefined, CacheChange>();
+        for (const h of [...handles]) {
+          let change: CacheChange | undefined = moved.has(h) ? undefined : perVariant.get(h.variant);
+          if (!change) {
+            const m = new Map(changeOfVariant(h.variant));
+            const names = moved.has(h) ? allEds() : eds;
+            if (names.size > 0) m.set(TypeUrl.ClusterLoadAssignment, names);
+            change = m;
+            if (!moved.has(h)) perVariant.set(h.variant, m);
+          }
+          if (change.size > 0) this.safeCall(h.watcher, change);
         }
       }
     } finally {
       this.publishing = false;
     }
-    const all = new Map<TypeUrl, Set<string>>(sharedChanges);
-    for (const changes of variantChanges.values()) {
-      for (const [t, names] of changes) {
-        let s = all.get(t);
-        if (!s) all.set(t, (s = new Set()));
-        for (const n of names) s.add(n);
-      }
-    }
-    const edsAll = new Set<string>();
-    for (const s of edsChanges.values()) for (const n of s) edsAll.add(n);
-    if (edsAll.size > 0) all.set(TypeUrl.ClusterLoadAssignment, edsAll);
-    return all;
+    if (unionEds.size > 0) union.set(TypeUrl.ClusterLoadAssignment, unionEds);
+    return union;
   }
 
-  /** Each watcher hears the shared changes, its key's EDS changes and its variant's changes. */
-  private notifyWithVariants(
-    sharedChanges: ReadonlyMap<TypeUrl, ReadonlySet<string>>,
-    edsChanges: ReadonlyMap<string, ReadonlySet<string>>,
-    variantChanges: ReadonlyMap<string, ReadonlyMap<TypeUrl, ReadonlySet<string>>>,
-  ): void {
-    for (const [key, set] of this.watchers) {
-      const eds = edsChanges.get(key);
-      const perVariant = new Map<string | undefined, CacheChange | undefined>();
+  /** Re-resolve every watch's key against the current snapshot; returns the watches that moved. */
+  private rekey(): Set<WatchHandle> {
+    const moved = new Set<WatchHandle>();
+    for (const set of [...this.watchers.values()]) {
       for (const h of [...set]) {
-        let change = perVariant.get(h.variant);
-        if (!perVariant.has(h.variant)) {
-          const merged = new Map<TypeUrl, ReadonlySet<string>>(sharedChanges);
-          for (const [t, names] of (h.variant !== undefined ? variantChanges.get(h.variant) : undefined) ?? []) {
-            const s = merged.get(t);
-            merged.set(t, s ? new Set([...s, ...names]) : names);
-          }
-          if (eds) merged.set(TypeUrl.ClusterLoadAssignment, eds);
-          change = merged.size > 0 ? merged : undefined;
-          perVariant.set(h.variant, change);
-        }
-        if (change) this.safeCall(h.watcher, change);
+        const next = this.keyOf(h.gatewayNode);
+        if (next === h.key) continue;
+        this.removeWatcher(h);
+        h.key = next;
+        this.addWatcher(h);
+        moved.add(h);
       }
     }
+    return moved;
   }
 
   private safeCall(w: CacheWatcher, change: CacheChange): void {
@@ -401,69 +310,14 @@ export class XdsCache {
   }
 
   private addWatcher(h: WatchHandle): void {
-    const key = h.key;
-    let set = this.watchers.get(key);
-    if (!set) this.watchers.set(key, (set = new Set()));
+    let set = this.watchers.get(h.key);
+    if (!set) this.watchers.set(h.key, (set = new Set()));
     set.add(h);
-    if (!this.endpoints.has(key)) this.opts.onKeyDemand?.(key);
   }
 
   private removeWatcher(h: WatchHandle): void {
-    const key = h.key;
-    const set = this.watchers.get(key);
+    const set = this.watchers.get(h.key);
     if (!set || !set.delete(h) || set.size > 0) return;
-    this.watchers.delete(key);
-    if (this.pinned.has(key)) return;
-    this.endpoints.delete(key);
-    this.opts.onKeyIdle?.(key);
-  }
-
-  /**
-   * go-control-plane's Consistent(), both directions: every EDS name a cluster references exists
-   * for the key and every EDS name has a cluster; every route configuration a listener references
-   * exists and every route configuration has a listener. Errors are reported, not thrown: a partial
-   * snapshot is still served (clients wait for missing resources) rather than blocking all updates.
-   */
-  private checkConsistency(sharedChanged: boolean, edsChanges: ReadonlyMap<string, ReadonlySet<string>>): void {
-    const errors: string[] = [];
-    const clusters = this.shared.get(TypeUrl.Cluster)!;
-    const edsRefs = new Set<string>();
-    for (const c of clusters.values()) for (const r of c.refs) edsRefs.add(r);
-    if (sharedChanged) {
-      const listeners = this.shared.get(TypeUrl.Listener)!;
-      const routes = this.shared.get(TypeUrl.RouteConfiguration)!;
-      const rdsRefs = new Set<string>();
-      for (const l of listeners.values()) for (const r of l.refs) rdsRefs.add(r);
-      for (const r of rdsRefs) if (!routes.has(r)) errors.push(`listener references missing route configuration "${r}"`);
-      for (const r of routes.keys()) if (!rdsRefs.has(r)) errors.push(`route configuration "${r}" has no listener`);
-      for (const [variant, byType] of this.variants) {
-        for (const l of byType.get(TypeUrl.Listener)?.values() ?? []) {
-          for (const r of l.refs) {
-            if (!byType.get(TypeUrl.RouteConfiguration)?.has(r) && !routes.has(r))
-              errors.push(`variant "${variant}" listener references missing route configuration "${r}"`);
-          }
-        }
-      }
-    }
-    // After a shared change every key is checked in full; after an EDS-only change only the touched
-    // names (keeps a one-service update O(gateways), not O(gateways x services)).
-    const keys = sharedChanged ? [...this.endpoints.keys()] : [...edsChanges.keys()];
-    for (const key of keys) {
-      const eds = this.endpoints.get(key);
-      if (!eds) continue;
-      const names = sharedChanged ? new Set([...edsRefs, ...eds.keys()]) : (edsChanges.get(key) ?? new Set<string>());
-      for (const name of names) {
-        const referenced = edsRefs.has(name);
-        const present = eds.has(name);
-        if (referenced && !present) errors.push(`cluster EDS name "${name}" has no endpoints for gateway key "${key}"`);
-        else if (present && !referenced) errors.push(`endpoints "${name}" for gateway key "${key}" have no cluster`);
-      }
-      if (errors.length > 100) break;
-    }
-    this.lastErrors = errors;
-    if (errors.length > 0) {
-      this.log.warn({ errors: errors.slice(0, 10), count: errors.length }, 'xDS snapshot is inconsistent; publishing anyway');
-      this.opts.onInconsistency?.(errors);
-    }
+    this.watchers.delete(h.key);
   }
 }

@@ -7,6 +7,7 @@ import { TypeUrl } from '../resources/types.js';
 import type { FlowControl, FlowParticipant } from './flow.js';
 import { TypeState, type NackRecord } from './type-state.js';
 import type { NodeAuthorizer } from '../../tls/authorizer.js';
+import { gatewayNodeOf, type NodeMessage } from '../../model/gateway-identity.js';
 
 /** Bounds on what one xDS request may carry. */
 export interface RequestLimits {
@@ -18,15 +19,7 @@ export interface RequestLimits {
 
 export const DEFAULT_REQUEST_LIMITS: RequestLimits = Object.freeze({ maxResourceNames: 10_000, maxNameLength: 253 });
 
-/** Envoy's `config.core.v3.Node` as proto-loader decodes it (keepCase, defaults off). */
-export interface NodeMessage {
-  readonly id?: string;
-  readonly cluster?: string;
-  readonly locality?: { readonly region?: string; readonly zone?: string; readonly sub_zone?: string };
-  readonly user_agent_name?: string;
-  /** google.protobuf.Struct as proto-loader/protobufjs toObject gives it: `{fields: {...}}`. */
-  readonly metadata?: unknown;
-}
+export type { NodeMessage } from '../../model/gateway-identity.js';
 
 export interface RequestCommon {
   readonly node?: NodeMessage | null;
@@ -61,12 +54,6 @@ interface NamedRequest extends RequestCommon {
   readonly resource_names?: readonly string[];
   readonly resource_names_subscribe?: readonly string[];
   readonly initial_resource_versions?: Readonly<Record<string, string>>;
-}
-
-/** The gateway node of an xDS client: `locality.sub_zone` when set, else `id` (docs/architecture.md, "xDS: resources and names"). */
-export function gatewayNodeOf(node: NodeMessage): string {
-  const subZone = node.locality?.sub_zone;
-  return subZone !== undefined && subZone !== '' ? subZone : (node.id ?? '');
 }
 
 interface TypeMetrics {
@@ -296,7 +283,7 @@ export abstract class XdsStream implements FlowParticipant {
   private identify(req: RequestCommon): boolean {
     if (this.watchHandle) return true;
     const node = req.node;
-    const gateway = node ? gatewayNodeOf(node) : '';
+    const gateway = gatewayNodeOf(node) ?? '';
     if (!node || gateway === '') {
       this.ctx.metrics.malformed.inc({ reason: 'missing_node' });
       this.fail(grpc.status.INVALID_ARGUMENT, 'the first request on an xDS stream must carry node with id (or locality.sub_zone)');

@@ -1,0 +1,181 @@
+import type { ModelStore } from '../../model/store.js';
+import type { Service } from '../../model/types.js';
+import type { GatewayAssignment } from '../../policy/types.js';
+import { buildCluster } from '../resources/clusters.js';
+import { withPickedRoute, type ExtprocAddress } from '../resources/extproc.js';
+import { TypeUrl, type BuildOptions, type ProtoResource, type ResourceBuilders } from '../resources/types.js';
+import { Encoder, reuseIfSame } from './encode.js';
+import { BuiltServiceEndpoints } from './endpoints.js';
+import { resourceSet, snapshotVersion, type CachedResource, type ResourceSet, type ServiceEndpoints, type Snapshot } from './snapshot.js';
+import { extprocClusters, VariantMemo, type ExtprocBase } from './variants.js';
+
+/** Everything a snapshot is a function of. The model is read during the call only. */
+export interface SnapshotInput {
+  readonly store: ModelStore;
+  /** The engine's assignment rows of one service (gateway node → assignment). */
+  assignments(service: string): ReadonlyMap<string, GatewayAssignment> | undefined;
+  /** The key gateways on nodes the model does not know read (the engine's `even` row). */
+  readonly unknownKey: string;
+  readonly builders: ResourceBuilders;
+  readonly options: BuildOptions;
+  readonly extprocAddress: ExtprocAddress;
+}
+
+/** What the next build may reuse; keyed by the inputs each part is a function of. */
+interface Memo {
+  readonly clusters: ReadonlyMap<string, { readonly service: Service; readonly cached: CachedResource | undefined }>;
+  readonly routesSignature: string;
+  readonly nodesSignature: string;
+  readonly endpoints: ReadonlyMap<
+    string,
+    { readonly service: Service | undefined; readonly assignments: unknown; readonly value: BuiltServiceEndpoints }
+  >;
+  readonly extproc: ExtprocBase;
+  readonly variants: VariantMemo;
+}
+
+const memos = new WeakMap<Snapshot, Memo>();
+
+function nodesSignature(store: ModelStore): string {
+  return JSON.stringify(store.nodes().map((n) => [n.name, n.zone, n.region, n.ready]));
+}
+
+/**
+ * The one way to make a snapshot: a pure function of (model, assignments, previous snapshot). Every
+ * part whose inputs did not change is taken from `previous` by identity, bytes included; a changed
+ * part is re-encoded and, when its content is still equal, the previous object is kept. Equal
+ * inputs give byte-identical snapshots with equal versions (on every replica).
+ */
+export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapshot {
+  const prev = previous ? memos.get(previous) : undefined;
+  const encoder = new Encoder();
+  const { store, options } = input;
+  const services = store.services();
+
+  // Clusters (CDS): one per service, rebuilt when the service object changed.
+  const clusterMemo = new Map<string, { service: Service; cached: CachedResource | undefined }>();
+  const clusters = new Map<string, CachedResource>();
+  for (const s of services) {
+    const before = prev?.clusters.get(s.name);
+    const cached = before?.service === s ? before.cached : encoder.encode(buildCluster(s, options), before?.cached);
+    clusterMemo.set(s.name, { service: s, cached });
+    if (cached) clusters.set(s.name, cached);
+  }
+
+  // Listeners and route configurations (LDS, RDS): rebuilt when the routes differ.
+  const routesSig = JSON.stringify(store.routes());
+  const previousShared = previous?.shared;
+  let listenerSet: ResourceSet;
+  let routeSet: ResourceSet;
+  let extproc: ExtprocBase;
+  let variants: VariantMemo;
+  if (prev && previousShared && prev.routesSignature === routesSig) {
+    listenerSet = previousShared.get(TypeUrl.Listener)!;
+    routeSet = previousShared.get(TypeUrl.RouteConfiguration)!;
+    extproc = prev.extproc;
+    variants = prev.variants;
+  } else {
+    const shared = input.builders.buildShared(store, options);
+    const old = (t: string, name: string): CachedResource | undefined => previousShared?.get(t)?.byName.get(name);
+    const encodeAll = (list: readonly ProtoResource[], into: Map<string, CachedResource>): void => {
+      for (const r of list) {
+        const c = encoder.encode(r, old(r.typeUrl, r.name));
+        if (c) into.set(r.name, c);
+      }
+    };
+    const listeners = new Map<string, CachedResource>();
+    encodeAll([...shared.listeners, ...shared.apiListeners], listeners);
+    const routes = new Map<string, CachedResource>();
+    encodeAll(shared.routes, routes);
+    listenerSet = resourceSet(listeners, new Set(shared.listeners.map((l) => l.name)));
+    routeSet = resourceSet(routes);
+    const gatewayRouteNames = new Set(shared.listeners.flatMap((l) => listeners.get(l.name)?.refs ?? []));
+    const pickedRoutes = new Map<string, CachedResource>();
+    for (const r of shared.routes) {
+      if (!gatewayRouteNames.has(r.name)) continue;
+      const c = encoder.encode(withPickedRoute(r), prev?.extproc.routes.get(r.name));
+      if (c) pickedRoutes.set(r.name, c);
+    }
+    extproc = {
+      gatewayListeners: shared.listeners,
+      routes: pickedRoutes,
+      clusters: prev?.extproc.clusters ?? extprocClusters(input.extprocAddress, encoder),
+    };
+    variants = new VariantMemo(extproc, encoder);
+  }
+
+  // Endpoints (EDS): per service, rebuilt when the service, its assignments or the nodes changed.
+  const nodesSig = nodesSignature(store);
+  const sameNodes = prev?.nodesSignature === nodesSig;
+  const endpointMemo = new Map<string, { service: Service | undefined; assignments: unknown; value: BuiltServiceEndpoints }>();
+  const endpoints = new Map<string, ServiceEndpoints>();
+  for (const s of services) {
+    const assignments = input.assignments(s.name);
+    const before = prev?.endpoints.get(s.name);
+    let value = before?.value;
+    if (!before || !sameNodes || before.service !== s || before.assignments !== assignments) {
+      value = new BuiltServiceEndpoints(
+        {
+          service: s.name,
+          assignments,
+          unknownKey: input.unknownKey,
+          build: (a) => input.builders.buildEndpoints(store, s.name, a, options),
+          previous: before && sameNodes && before.service === s ? before.value.bySignature : undefined,
+        },
+        encoder,
+      );
+    }
+    endpointMemo.set(s.name, { service: s, assignments, value: value! });
+    endpoints.set(s.name, value!);
+  }
+
+  const previousClusters = previousShared?.get(TypeUrl.Cluster);
+  const clusterByName = reuseIfSame(clusters, previousClusters?.byName);
+  const shared = new Map<string, ResourceSet>([
+    [TypeUrl.Cluster, previousClusters && clusterByName === previousClusters.byName ? previousClusters : resourceSet(clusterByName)],
+    [TypeUrl.Listener, listenerSet],
+    [TypeUrl.RouteConfiguration, routeSet],
+  ]);
+  const nodes = sameNodes && previous ? previous.nodes : new Set(store.nodeNames());
+  const snapshot: Snapshot = {
+    version: snapshotVersion(nodes, shared, endpoints),
+    nodes,
+    unknownKey: input.unknownKey,
+    shared,
+    endpoints,
+    variant: (name) => variants.get(name),
+    releaseVariant: (name) => variants.release(name),
+    heldVariants: () => variants.held(),
+    errors: consistencyErrors(shared, endpoints),
+    buildErrors: encoder.errors,
+  };
+  memos.set(snapshot, {
+    clusters: clusterMemo,
+    routesSignature: routesSig,
+    nodesSignature: nodesSig,
+    endpoints: endpointMemo,
+    extproc,
+    variants,
+  });
+  return snapshot;
+}
+
+/**
+ * go-control-plane's Consistent(), both directions: every EDS name a cluster references has
+ * endpoints and every service's endpoints have a cluster; every route configuration a listener
+ * references exists and every route configuration has a listener. Reported, not thrown: a partial
+ * snapshot is still served (clients wait for what is missing) rather than blocking all updates.
+ */
+export function consistencyErrors(shared: ReadonlyMap<string, ResourceSet>, endpoints: ReadonlyMap<string, ServiceEndpoints>): string[] {
+  const errors: string[] = [];
+  const edsRefs = new Set<string>();
+  for (const c of shared.get(TypeUrl.Cluster)?.byName.values() ?? []) for (const r of c.refs) edsRefs.add(r);
+  for (const r of edsRefs) if (!endpoints.get(r)?.forKey('')) errors.push(`cluster EDS name "${r}" has no endpoints`);
+  for (const name of endpoints.keys()) if (!edsRefs.has(name)) errors.push(`endpoints "${name}" have no cluster`);
+  const routes = shared.get(TypeUrl.RouteConfiguration)?.byName ?? new Map<string, CachedResource>();
+  const rdsRefs = new Set<string>();
+  for (const l of shared.get(TypeUrl.Listener)?.byName.values() ?? []) for (const r of l.refs) rdsRefs.add(r);
+  for (const r of rdsRefs) if (!routes.has(r)) errors.push(`listener references missing route configuration "${r}"`);
+  for (const r of routes.keys()) if (!rdsRefs.has(r)) errors.push(`route configuration "${r}" has no listener`);
+  return errors;
+}

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import type { GatewayAssignment, LocalityAssignment } from '../../policy/types.js';
+import type { ProtoResource } from '../resources/types.js';
+import type { Encoder } from './encode.js';
+import type { CachedResource, ServiceEndpoints } from './snapshot.js';
+
+/** Localities as a string: gateways with equal assignments share one encoded ClusterLoadAssignment. */
+export function assignmentSignature(a: GatewayAssignment | undefined): string {
+  if (!a) return '';
+  // The engine interns equal locality arrays, so most gateways share one array and one signature.
+  let s = signatures.get(a.localities);
+  if (s === undefined) {
+    s = '';
+    for (const l of a.localities) s += `${l.node}\u0000${l.priority}\u0000${l.weight}\u0001`;
+    signatures.set(a.localities, s);
+  }
+  return s;
+}
+const signatures = new WeakMap<readonly LocalityAssignment[], string>();
+
+export interface ServiceEndpointsInput {
+  readonly service: string;
+  /** The engine's rows for the service (gateway node → assignment, the unknown-node key included). */
+  readonly assignments: ReadonlyMap<string, GatewayAssignment> | undefined;
+  readonly unknownKey: string;
+  /** Builds the ClusterLoadAssignment for one assignment (reads the model during the build only). */
+  build(assignment: GatewayAssignment | undefined): ProtoResource;
+  /** Encodings of the previous build of this service, by signature, when its other inputs are unchanged. */
+  readonly previous: ReadonlyMap<string, CachedResource> | undefined;
+}
+
+/** A service's endpoints, built eagerly for every distinct assignment the engine holds. */
+export class BuiltServiceEndpoints implements ServiceEndpoints {
+  readonly service: string;
+  readonly version: string;
+  /** Encodings by assignment signature (the memo the next build reuses). */
+  readonly bySignature = new Map<string, CachedResource>();
+  private readonly byLocalities = new Map<readonly LocalityAssignment[] | undefined, CachedResource | undefined>();
+  private readonly assignments: ReadonlyMap<string, GatewayAssignment> | undefined;
+  private readonly unknownKey: string;
+
+  constructor(input: ServiceEndpointsInput, encoder: Encoder) {
+    this.service = input.service;
+    this.assignments = input.assignments;
+    this.unknownKey = input.unknownKey;
+    const resolve = (a: GatewayAssignment | undefined): CachedResource | undefined => {
+      const localities = a?.localities;
+      if (this.byLocalities.has(localities)) return this.byLocalities.get(localities);
+      const sig = assignmentSignature(a);
+      let c = this.bySignature.get(sig);
+      if (!c) {
+        const previous = input.previous?.get(sig);
+        c = previous ?? encoder.encode(input.build(a), undefined);
+        if (c) this.bySignature.set(sig, c);
+      }
+      this.byLocalities.set(localities, c);
+      return c;
+    };
+    const h = createHash('sha1');
+    const rows = this.assignments ? [...this.assignments.keys()].sort() : [];
+    if (!this.assignments?.has(this.unknownKey)) rows.push(this.unknownKey);
+    for (const key of rows) h.update(`${key}\0${resolve(this.rowOf(key))?.resource.version ?? '-'}\n`);
+    this.version = h.digest('hex').slice(0, 16);
+  }
+
+  private rowOf(key: string): GatewayAssignment | undefined {
+    return this.assignments?.get(key) ?? this.assignments?.get(this.unknownKey);
+  }
+
+  forKey(key: string): CachedResource | undefined {
+    return this.byLocalities.get(this.rowOf(key)?.localities);
+  }
+
+  encodings(): Iterable<CachedResource> {
+    return this.bySignature.values();
+  }
+}
