@@ -331,7 +331,7 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
         ...optional('ingressClass', options.ingressClass),
         ...optional('replicaId', options.replicaId),
         ...optional('openfaas', options.openfaas),
-        isProgrammed: () => (late.xds ? gatewaysProgrammed(late.xds.clients()) : false),
+        isProgrammed: () => (late.xds ? late.xds.settled() && gatewaysProgrammed(late.xds.clients()) : false),
       });
       closers.push(() => source.stop());
       const statusTimer = setInterval(

@@ -119,6 +119,14 @@ export class XdsControlPlane {
     return this.built && !this.closed;
   }
 
+  /**
+   * True when the cache serves everything the model holds: no change waits for the next tick. A
+   * gateway's ACK means "programmed" only then (KIngress readiness).
+   */
+  settled(): boolean {
+    return this.ready() && !this.tick.pending;
+  }
+
   /** Consistency errors of the last published snapshot (for /debug). */
   consistencyErrors(): readonly string[] {
     return this.cache.consistencyErrors();
