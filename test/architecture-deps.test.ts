@@ -49,6 +49,27 @@ function directionViolations(graph: ReadonlyMap<string, ReadonlySet<string>>): s
   return out;
 }
 
+/** Edges a → b that close a cycle (b reaches a): the back-edges of the part graph. */
+function backEdges(graph: ReadonlyMap<string, ReadonlySet<string>>): string[] {
+  const reaches = (from: string, to: string): boolean => {
+    const seen = new Set([from]);
+    const stack = [from];
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      if (x === to) return true;
+      for (const y of graph.get(x) ?? []) {
+        if (seen.has(y)) continue;
+        seen.add(y);
+        stack.push(y);
+      }
+    }
+    return false;
+  };
+  const out: string[] = [];
+  for (const [a, deps] of graph) for (const b of deps) if (reaches(b, a)) out.push(`${a} → ${b}`);
+  return out.sort();
+}
+
 const productionFiles = () =>
   sourceFiles(SRC)
     .filter((f) => !f.endsWith('.test.ts'))
@@ -70,4 +91,10 @@ test('the direction check catches a planted violation (it can fail)', () => {
     'model imports xds (allowed: nothing)',
     'lrs imports sources (servers never import sources or the CLI)',
   ]);
+});
+
+test('no import cycles between the parts of src/ (no back-edges)', () => {
+  assert.deepEqual(backEdges(partGraph(productionFiles())), []);
+  const planted = [...productionFiles(), { file: join(SRC, 'sim', 'planted.ts'), text: "import { x } from '../emulator/scenario.js';" }];
+  assert.deepEqual(backEdges(partGraph(planted)), ['emulator → sim', 'sim → emulator'], 'a planted cycle is found (the check can fail)');
 });

@@ -1,39 +1,11 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { listen, num, parseOptions, renderHelp, str, UsageError, type ListenAddress, type ParsedOptions } from '../config.js';
+import { listen, num, parseOptions, renderHelp, str, UsageError, type ParsedOptions } from '../config.js';
+
+export { runProbe, type ProbeOptions, type QueueProxyScrapeOptions } from '../probe/run.js';
 import { PROBE_SPEC } from './specs.js';
-import { createLogger, type Logger } from '../log.js';
-import { ProbeAgent } from '../probe/agent.js';
+import { createLogger } from '../log.js';
+import { runProbe, type ProbeOptions } from '../probe/run.js';
 import { untilTerminated } from './signals.js';
-import { grpcClientCredentials, type ClientTlsFiles } from '../tls/client-credentials.js';
-import type { ScrapeTarget } from '../probe/queue-proxy/scraper.js';
-
-/** Queue-proxy scraping of the agent's node (`--queue-proxy-*`). */
-export interface QueueProxyScrapeOptions {
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly concurrency: number;
-  /** Fixed targets (the demo's emulator); otherwise the control plane names them. */
-  readonly targets?: readonly ScrapeTarget[];
-}
-
-/** Typed `proxima probe` options (from flags/env via PROBE_SPEC, or built directly by tests and the demo). */
-export interface ProbeOptions {
-  readonly node: string;
-  readonly controlPlane: string;
-  readonly listen: ListenAddress;
-  readonly advertise?: string;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly maxPeers: number;
-  readonly nearRttMs: number;
-  readonly adminListen?: ListenAddress;
-  /** TLS to the control plane (CA, and client certificate for mutual TLS). */
-  readonly tls?: ClientTlsFiles;
-  /** Name the control plane's certificate must carry when it differs from --control-plane's host. */
-  readonly tlsServerName?: string;
-  /** Absent: no queue-proxy scraping. */
-  readonly queueProxy?: QueueProxyScrapeOptions;
-}
 
 export function probeOptionsFrom(o: ParsedOptions): ProbeOptions {
   const node = str(o, 'node');
@@ -75,28 +47,6 @@ export function probeOptionsFrom(o: ParsedOptions): ProbeOptions {
     ...(o['admin-listen'] ? { adminListen: listen(o, 'admin-listen') } : {}),
     ...(qpInterval > 0 ? { queueProxy: { intervalMs: qpInterval, timeoutMs: qpTimeout, concurrency: qpConcurrency } } : {}),
   };
-}
-
-/** Start the agent; resolves once listeners are bound (the agent keeps running until close()). */
-export async function runProbe(options: ProbeOptions, log: Logger, registry = new Registry()): Promise<ProbeAgent> {
-  const agent = new ProbeAgent({
-    node: options.node,
-    controlPlane: options.controlPlane,
-    listen: options.listen,
-    ...(options.advertise ? { advertiseAddress: options.advertise } : {}),
-    ...(options.adminListen ? { adminListen: options.adminListen } : {}),
-    intervalMs: options.intervalMs,
-    timeoutMs: options.timeoutMs,
-    maxPeers: options.maxPeers,
-    nearRttMs: options.nearRttMs,
-    ...(options.queueProxy ? { queueProxy: options.queueProxy } : {}),
-    log,
-    registry,
-    credentials: grpcClientCredentials(options.tls),
-    ...(options.tlsServerName ? { channelOptions: { 'grpc.ssl_target_name_override': options.tlsServerName } } : {}),
-  });
-  await agent.start();
-  return agent;
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {

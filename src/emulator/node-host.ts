@@ -146,7 +146,7 @@ async function main(): Promise<void> {
             up.activator = { address: cmd.ip, port: publicPort };
           }
           if (cmd.probe) {
-            const { runProbe } = await import('../cli/probe.js');
+            const { runProbe } = await import('../probe/run.js');
             // Peers reach the agent through this node's delay proxy, so the RTT they measure is the emulated one.
             const agentPort = await freePort(cmd.ip);
             const proxy = proxyFor(agentPort);

@@ -1,59 +1,9 @@
-import type { ServicePlatform, Topology } from '../model/types.js';
+import type { Topology } from '../model/types.js';
+import type { DemoScenario } from '../sim/demo-scenario.js';
 import type { LinkSpec, PodSpec } from './node-host.js';
 
-/** An emulated edge cluster and the experiment to run on it. Pure data. */
-export interface DemoNode {
-  readonly name: string;
-  readonly zone: string;
-  readonly region: string;
-  /** The node's own loopback address, 127.0.N.1. */
-  readonly ip: string;
-  /** Load enters the cluster at entry nodes' gateways (the edge, where users are). */
-  readonly entry: boolean;
-}
-
-export interface DemoLink {
-  readonly a: string;
-  readonly b: string;
-  readonly rttMs: number;
-  readonly jitterMs: number;
-}
-
-export interface DemoScenario {
-  readonly nodes: readonly DemoNode[];
-  readonly links: readonly DemoLink[];
-  readonly service: {
-    readonly name: string;
-    readonly host: string;
-    /** The gRPC method path gateways call and pods serve (default FUNCTION_METHOD). */
-    readonly method?: string;
-    readonly platform?: ServicePlatform;
-  };
-  readonly pods: ReadonlyArray<{
-    readonly node: string;
-    readonly count: number;
-    readonly concurrency: number;
-    readonly serviceTimeMs: number;
-    readonly serviceTimeCv: number;
-  }>;
-  /** Load levels in users; each user sends `ratePerUser` requests/s. */
-  readonly users: readonly number[];
-  readonly ratePerUser: number;
-  readonly warmupMs: number;
-  readonly measureMs: number;
-  readonly policies: readonly string[];
-  readonly seed: number;
-  /** Knative's activator in the data path (`demo --activator`): where it runs and config-autoscaler's setting. */
-  readonly activator?: DemoActivator;
-}
-
-export interface DemoActivator {
-  readonly node: string;
-  /** config-autoscaler `target-burst-capacity` (Knative's default 211). */
-  readonly targetBurstCapacity: number;
-  /** Scale from zero: the autoscaler's reaction plus the new pod's start, as one delay. */
-  readonly coldStartMs: number;
-}
+export type { DemoActivator, DemoLink, DemoNode, DemoScenario } from '../sim/demo-scenario.js';
+export { ratePerGateway } from '../sim/demo-scenario.js';
 
 export const FUNCTION_HOST = 'hello.default.svc.cluster.local';
 
@@ -156,17 +106,6 @@ export function podSpecs(s: DemoScenario, node: string): PodSpec[] {
       });
     }
   }
-  return out;
-}
-
-/** Requests/s each entry gateway receives at `users` users (users spread evenly over entry nodes). */
-export function ratePerGateway(s: DemoScenario, users: number): Map<string, number> {
-  const entries = s.nodes.filter((n) => n.entry);
-  const out = new Map<string, number>();
-  entries.forEach((n, i) => {
-    const share = Math.floor(users / entries.length) + (i < users % entries.length ? 1 : 0);
-    out.set(n.name, share * s.ratePerUser);
-  });
   return out;
 }
 

@@ -1,5 +1,6 @@
 import type protobuf from 'protobufjs';
 import { envoyProtos } from '../protos/envoy.js';
+import { HEADER_DESTINATION, HEADER_FALLBACK, LB_METADATA_NAMESPACE } from '../model/picking-headers.js';
 import { assembleDestinationReply, fastDecode, knownFields, metadataField, setHeaderEntry, type KnownFields } from './wire.js';
 
 /**
@@ -29,10 +30,7 @@ export interface DecodedRequest {
   readonly error?: string;
 }
 
-export const HEADER_DESTINATION = 'x-proxima-destination';
-export const HEADER_FALLBACK = 'x-proxima-destination-fallback';
-export const HEADER_NODE = 'x-proxima-node';
-export const LB_METADATA_NAMESPACE = 'envoy.lb';
+export { HEADER_DESTINATION, HEADER_FALLBACK, HEADER_NODE, LB_METADATA_NAMESPACE } from '../model/picking-headers.js';
 
 interface HeaderValueMsg {
   key?: string;

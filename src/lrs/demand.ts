@@ -1,4 +1,4 @@
-import { TimeEwma } from '../probe/estimator.js';
+import { TimeEwma } from '../util/ewma.js';
 import type { ClusterLoad } from './parse.js';
 
 /**

@@ -1,7 +1,9 @@
 import { DEFAULT_MODEL_DEFAULTS, type Endpoint, type NodeInfo, type Service, type Topology } from './types.js';
-import type { Rng } from '../util/rng.js';
 
 /** Small random models for property tests (seeded: the same seed, the same model). */
+
+/** A seeded source of numbers in [0, 1), e.g. util/rng's mulberry32. */
+export type Rng = () => number;
 
 const pick = <T>(rng: Rng, list: readonly T[]): T => list[Math.floor(rng() * list.length)]!;
 

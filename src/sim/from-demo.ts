@@ -1,4 +1,4 @@
-import { ratePerGateway, type DemoScenario } from '../emulator/scenario.js';
+import { ratePerGateway, type DemoScenario } from './demo-scenario.js';
 import { policyByName } from '../policy/index.js';
 import type { Policy } from '../policy/types.js';
 import { sigmaForCv } from '../util/rng.js';

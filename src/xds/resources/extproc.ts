@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { HEADER_DESTINATION, HEADER_FALLBACK, HEADER_NODE, LB_METADATA_NAMESPACE } from '../../extproc/codec.js';
+import { HEADER_DESTINATION, HEADER_FALLBACK, HEADER_NODE, LB_METADATA_NAMESPACE } from '../../model/picking-headers.js';
 import type { ProtoResource } from './types.js';
 import { TypeUrl } from './types.js';
 import { duration, HCM_TYPE_URL, HTTP_PROTOCOL_OPTIONS_KEY, HTTP_PROTOCOL_OPTIONS_TYPE_URL, type Plain } from './common.js';
