@@ -221,9 +221,12 @@ async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
     // Time at which the cache finished publishing (every response handed to gRPC), per change.
     let publishedAt = 0;
     const cache = server.plane.cache;
-    const publish = cache.publish.bind(cache);
-    cache.publish = (snapshot) => {
-      const r = publish(snapshot);
+    // The cache's one publishing method: publish(snapshot) now, update(transaction) before issue 14.
+    const hooked = cache as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const method = typeof hooked['publish'] === 'function' ? 'publish' : 'update';
+    const original = hooked[method]!.bind(cache);
+    hooked[method] = (...args: unknown[]) => {
+      const r = original(...args);
       publishedAt = now();
       return r;
     };
