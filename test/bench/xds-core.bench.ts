@@ -91,8 +91,8 @@ interface Idle {
 /** True when neither the engine nor the control plane has work left for the last change. */
 function idle(plane: XdsControlPlane, engine: AssignmentEngine): boolean {
   const p = plane as unknown as Idle & { scheduled?: boolean; flushing?: boolean };
-  if (typeof p.settled === 'function') return p.settled() && engine.notBeforeMs() === 0;
   const e = engine as unknown as { dirtyAll: boolean; dirty: Set<string> };
+  if (typeof p.settled === 'function') return p.settled() && !e.dirtyAll;
   return !e.dirtyAll && e.dirty.size === 0 && !p.scheduled && !p.flushing;
 }
 
