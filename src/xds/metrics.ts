@@ -130,3 +130,30 @@ export function createXdsMetrics(registry: Registry): XdsMetrics {
     }),
   };
 }
+
+/** One stream's per-type metric children (label hashing per write adds up at 1,000 streams). */
+export interface StreamTypeMetrics {
+  readonly responses: { inc(n?: number): void };
+  readonly bytes: { inc(n?: number): void };
+  readonly latency: { observe(v: number): void };
+}
+
+const streamTypeMetricsCache = new WeakMap<XdsMetrics, Map<string, StreamTypeMetrics>>();
+
+/** The labelled children for responses of `typeUrl` on a `flavor` stream, resolved once per metrics set. */
+export function streamTypeMetrics(metrics: XdsMetrics, flavor: string, typeUrl: string): StreamTypeMetrics {
+  let perMetrics = streamTypeMetricsCache.get(metrics);
+  if (!perMetrics) streamTypeMetricsCache.set(metrics, (perMetrics = new Map()));
+  const key = `${flavor}\u0000${typeUrl}`;
+  let m = perMetrics.get(key);
+  if (!m) {
+    const type = typeLabel(typeUrl);
+    m = {
+      responses: metrics.responses.labels({ type, flavor }),
+      bytes: metrics.responseBytes.labels({ type }),
+      latency: metrics.pushLatency.labels({ type }),
+    };
+    perMetrics.set(key, m);
+  }
+  return m;
+}

@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../log.js';
 import { diffResources, isEmptyDiff, type ResourceDiff, type TypeView } from '../cache/diff.js';
 import { ALL_TYPES, PUSH_ORDER, type CacheChange, type CacheWatch, type XdsCache } from '../cache/snapshot-cache.js';
-import { typeLabel, type MalformedReason, type XdsMetrics } from '../metrics.js';
+import { streamTypeMetrics, typeLabel, type MalformedReason, type XdsMetrics } from '../metrics.js';
 import { TypeUrl } from '../resources/types.js';
 import type { FlowControl, FlowParticipant } from './flow.js';
 import { TypeState, type NackRecord } from './type-state.js';
@@ -55,13 +55,6 @@ interface NamedRequest extends RequestCommon {
   readonly resource_names_subscribe?: readonly string[];
   readonly initial_resource_versions?: Readonly<Record<string, string>>;
 }
-
-interface TypeMetrics {
-  readonly responses: { inc(n?: number): void };
-  readonly bytes: { inc(n?: number): void };
-  readonly latency: { observe(v: number): void };
-}
-const typeMetricsCache = new WeakMap<XdsMetrics, Map<string, TypeMetrics>>();
 
 export interface SendOptions {
   /** Respond even when nothing differs (first request of a wildcard or full-state type). */
@@ -180,28 +173,11 @@ export abstract class XdsStream implements FlowParticipant {
   protected write(typeUrl: string, bytes: Buffer): void {
     if (this.closed) return;
     this.call.write(bytes, this.ctx.flow.track(this, bytes.length));
-    const m = this.metricsFor(typeUrl);
+    const m = streamTypeMetrics(this.ctx.metrics, this.flavor, typeUrl);
     m.responses.inc();
     m.bytes.inc(bytes.length);
     const origin = this.ctx.changeOriginMs() ?? this.resumingOriginMs;
     if (origin !== undefined) m.latency.observe(Math.max(0, this.ctx.nowMs() - origin) / 1000);
-  }
-
-  /** Labelled metric children, resolved once per type (label hashing per write adds up at 1,000 streams). */
-  private metricsFor(typeUrl: string): TypeMetrics {
-    let m = typeMetricsCache.get(this.ctx.metrics)?.get(`${this.flavor}\u0000${typeUrl}`);
-    if (!m) {
-      const type = typeLabel(typeUrl);
-      m = {
-        responses: this.ctx.metrics.responses.labels({ type, flavor: this.flavor }),
-        bytes: this.ctx.metrics.responseBytes.labels({ type }),
-        latency: this.ctx.metrics.pushLatency.labels({ type }),
-      };
-      let perMetrics = typeMetricsCache.get(this.ctx.metrics);
-      if (!perMetrics) typeMetricsCache.set(this.ctx.metrics, (perMetrics = new Map()));
-      perMetrics.set(`${this.flavor}\u0000${typeUrl}`, m);
-    }
-    return m;
   }
 
   /** End the stream with a status; never throws. */

@@ -56,11 +56,10 @@ export class BuiltServiceEndpoints implements ServiceEndpoints {
       this.byLocalities.set(localities, c);
       return c;
     };
-    const h = createHash('sha1');
     const rows = this.assignments ? [...this.assignments.keys()].sort() : [];
     if (!this.assignments?.has(this.unknownKey)) rows.push(this.unknownKey);
-    for (const key of rows) h.update(`${key}\0${resolve(this.rowOf(key))?.resource.version ?? '-'}\n`);
-    this.version = h.digest('hex').slice(0, 16);
+    const lines = rows.map((key) => `${key}\0${resolve(this.rowOf(key))?.resource.version ?? '-'}`);
+    this.version = createHash('sha1').update(lines.join('\n')).digest('hex').slice(0, 16);
   }
 
   private rowOf(key: string): GatewayAssignment | undefined {
