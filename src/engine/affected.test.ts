@@ -80,7 +80,7 @@ test('an RTT link matters to the row of its gateway for the services with a back
     store,
     services.map((s) => s.name),
     links,
-    true,
+    'row',
   );
   for (const s of services) {
     const hasBackend = s.endpoints.some((e) => e.node === target && e.ready && store.node(e.node)?.ready !== false);
@@ -90,7 +90,7 @@ test('an RTT link matters to the row of its gateway for the services with a back
     store,
     services.map((s) => s.name),
     links,
-    false,
+    'joint',
   );
   assert.deepEqual([...joint.services].sort(), [...rows.rows.keys()].sort());
   assert.equal(joint.rows.size, 0);

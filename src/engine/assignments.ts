@@ -146,7 +146,8 @@ export class AssignmentEngine {
    */
   private linkWork(names: Set<string>, links: MovedLinks): Map<string, string[]> {
     const candidates = [...this.table.keys()].filter((s) => !names.has(s));
-    const work = affectedByLinks(this.store, candidates, links, this.policyImpl.rowIndependent === true);
+    const p = this.policyImpl;
+    const work = affectedByLinks(this.store, candidates, links, p.rowIndependent ? 'row' : p.idleRowIndependent ? 'idle-row' : 'joint');
     for (const s of work.services) names.add(s);
     return work.rows;
   }
@@ -169,7 +170,11 @@ export class AssignmentEngine {
     const removed = new Set<string>();
     for (const [name, gatewayRows] of rows ?? []) {
       const previous = this.table.get(name)!;
-      const computed = this.policyImpl.assign(policyInputFor(this.store, name, gatewayRows, now, previous));
+      // A row-independent policy sees only the rows; an idle-row one the whole problem, asked for the rows.
+      const input = this.policyImpl.rowIndependent
+        ? policyInputFor(this.store, name, gatewayRows, now, previous)
+        : policyInputFor(this.store, name, gateways, now, previous, new Set(gatewayRows));
+      const computed = this.policyImpl.assign(input);
       const next = new Map(previous);
       for (const g of gatewayRows) next.set(g, computed.get(g)!);
       internAssignments(next);

@@ -78,6 +78,7 @@ export function policyInputFor(
   gateways: readonly string[],
   nowMs: number,
   previous?: ReadonlyMap<string, GatewayAssignment>,
+  rows?: ReadonlySet<string>,
 ): PolicyInput {
   const defaults = store.defaults;
   const m = store.latencyMatrix(nowMs);
@@ -118,5 +119,6 @@ export function policyInputFor(
     serviceLoadRps: (node) => inputOf(node).loadRps,
     faastLatencyMs: (node) => inputOf(node).faastLatencyMs,
     ...(previous ? { previous } : {}),
+    ...(rows ? { rows } : {}),
   };
 }

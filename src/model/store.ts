@@ -324,6 +324,8 @@ export class ModelStore {
   /** Record measured RTT rows (probe reports). Emits a global change if any usable value moved. */
   setMeasuredRtt(from: string, rows: ReadonlyArray<{ to: string; rttMs: number; reachable: boolean }>, nowMs: number): ModelChange {
     const movedTo = new Set<string>();
+    // A reachability in play (now or before) may change more than RTT-ranked rows: no link detail then.
+    let reachabilityInPlay = false;
     let row = this.measuredRtt.get(from);
     if (!row && rows.length > 0) this.measuredRtt.set(from, (row = new Map()));
     for (const r of rows) {
@@ -336,10 +338,11 @@ export class ModelStore {
         nowMs - old.atMs > this.measuredRttTtlMs ||
         Math.abs(r.rttMs - announced) > Math.max(this.measuredRttChangeMs, this.measuredRttChangeRatio * announced);
       if (moved) movedTo.add(r.to);
+      if (!r.reachable || (old && !old.reachable)) reachabilityInPlay = true;
       row!.set(r.to, { rttMs: r.rttMs, reachable: r.reachable, atMs: nowMs, announcedMs: moved ? r.rttMs : announced });
     }
     if (rows.length > 0) this.matrixCache = undefined;
-    return this.emit(new Set(), new Set(), movedTo.size > 0, false, new Map([[from, movedTo]]));
+    return this.emit(new Set(), new Set(), movedTo.size > 0, false, reachabilityInPlay ? undefined : new Map([[from, movedTo]]));
   }
 
   /** Set smoothed demand per gateway for one service (LRS / ext_proc observations). */

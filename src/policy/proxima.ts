@@ -62,6 +62,8 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
   const o: ProximaOptions = { ...DEFAULT_PROXIMA_OPTIONS, ...options };
   return {
     name: 'proxima',
+    // Idle gateways stay out of the solve (solveShares) and read only its potentials and their own row.
+    idleRowIndependent: true,
     assign(input: PolicyInput): Map<string, GatewayAssignment> {
       const out = new Map<string, GatewayAssignment>();
       const backends = input.backends.filter((b) => b.readyEndpoints > 0);
@@ -93,6 +95,7 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
       const backendNodes = new Set(backends.map((b) => b.node));
       const memo = new RowMemo<Array<{ previous: readonly LocalityAssignment[] | undefined; value: GatewayAssignment }>>(view);
       input.gateways.forEach((g, gi) => {
+        if (input.rows && !input.rows.has(g)) return;
         if (demand[gi]! > 0 || backendNodes.has(g)) return out.set(g, one(g));
         const previous = input.previous?.get(g)?.localities;
         const row = memo.row(g);

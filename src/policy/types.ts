@@ -42,6 +42,11 @@ export interface PolicyInput {
   faastLatencyMs?(node: string): number | undefined;
   /** The previous assignment of this service, for hysteresis. */
   readonly previous?: ReadonlyMap<string, GatewayAssignment>;
+  /**
+   * When set, only these gateways' assignments are wanted (the problem still spans `gateways`); a
+   * policy may leave the others out of its result. See Policy.idleRowIndependent.
+   */
+  readonly rows?: ReadonlySet<string>;
 }
 
 export interface LocalityAssignment {
@@ -68,6 +73,12 @@ export interface Policy {
    * and the service's inputs, never on other gateways: the engine may then recompute single rows.
    */
   readonly rowIndependent?: boolean;
+  /**
+   * True when a gateway without demand for the service depends only on its own row, on the gateways
+   * with demand and on its own previous assignment, as long as no reachability changed: after such
+   * a row moved, the engine may ask for that row alone (PolicyInput.rows).
+   */
+  readonly idleRowIndependent?: boolean;
   /** Assign one service for every gateway in `input.gateways`. */
   assign(input: PolicyInput): Map<string, GatewayAssignment>;
 }
