@@ -175,10 +175,11 @@ export class AssignmentEngine {
         ? policyInputFor(this.store, name, gatewayRows, now, previous)
         : policyInputFor(this.store, name, gateways, now, previous, new Set(gatewayRows));
       const computed = this.policyImpl.assign(input);
+      const moved = gatewayRows.filter((g) => !sameAssignment(previous.get(g), computed.get(g)));
+      if (moved.length === 0) continue;
       const next = new Map(previous);
-      for (const g of gatewayRows) next.set(g, computed.get(g)!);
-      internAssignments(next);
-      if (sameTable(previous, next)) continue;
+      const known = new Set([...previous.values()].map((a) => a.localities));
+      for (const g of moved) next.set(g, internRow(computed.get(g)!, known));
       changed.add(name);
       this.table.set(name, next);
     }
@@ -234,6 +235,16 @@ export function internAssignments(table: Map<string, GatewayAssignment>): Map<st
     table.set(gateway, { gateway: a.gateway, service: a.service, localities: shared, reason });
   }
   return table;
+}
+
+/** One recomputed row, sharing an equal localities array of its service when there is one. */
+function internRow(a: GatewayAssignment, known: Set<readonly LocalityAssignment[]>): GatewayAssignment {
+  let localities = [...known].find((l) => sameLocalities(l, a.localities));
+  if (!localities) {
+    localities = Object.freeze(a.localities.map((l) => Object.freeze({ node: l.node, priority: l.priority, weight: l.weight })));
+    known.add(localities);
+  }
+  return { gateway: a.gateway, service: a.service, localities, reason: a.reason };
 }
 
 function sameLocalities(a: readonly LocalityAssignment[], b: readonly LocalityAssignment[]): boolean {
