@@ -19,7 +19,7 @@ import { ModelStore } from '../src/model/store.js';
 import { nearestPolicy } from '../src/policy/nearest.js';
 import { envoyProtos } from '../src/protos/envoy.js';
 import { decodeStrict } from '../src/protos/strict-json.js';
-import { encodeResource } from '../src/xds/cache/encoded.js';
+import { encodeResource } from '../src/xds/snapshot/encoded.js';
 import { XdsControlPlane } from '../src/xds/control-plane.js';
 import {
   buildExtprocClusters,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TypeUrl } from '../resources/types.js';
 import { diffResources, type TypeView } from './diff.js';
-import { encodedFromBytes, type EncodedResource } from './encoded.js';
+import { encodedFromBytes, type EncodedResource } from '../snapshot/encoded.js';
 
 const res = (name: string, content = name): EncodedResource => encodedFromBytes(TypeUrl.Listener, name, Buffer.from(content));
 

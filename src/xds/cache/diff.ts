@@ -1,4 +1,4 @@
-import type { EncodedResource } from './encoded.js';
+import type { EncodedResource } from '../snapshot/encoded.js';
 
 /** What a stream can see of one resource type: the cache's current content for its gateway node. */
 export interface TypeView {

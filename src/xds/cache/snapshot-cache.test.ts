@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { silentLogger } from '../../log.js';
 import { TypeUrl } from '../resources/types.js';
 import { resourceSet, type CachedResource, type ServiceEndpoints, type Snapshot, type VariantOverlay } from '../snapshot/snapshot.js';
-import { encodedFromBytes } from './encoded.js';
+import { encodedFromBytes } from '../snapshot/encoded.js';
 import { XdsCache, type CacheChange } from './snapshot-cache.js';
 
 const c = (t: string, name: string, content = name, refs: string[] = []): CachedResource => ({

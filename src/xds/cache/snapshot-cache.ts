@@ -2,7 +2,7 @@ import type { Logger } from '../../log.js';
 import { TypeUrl } from '../resources/types.js';
 import type { ResourceSet, Snapshot } from '../snapshot/snapshot.js';
 import type { TypeView } from './diff.js';
-import { versionOf, type EncodedResource } from './encoded.js';
+import { versionOf, type EncodedResource } from '../snapshot/encoded.js';
 
 /**
  * The only owner of encoded resources on their way to gateways: it holds the current snapshot,

@@ -1,5 +1,5 @@
 import type { ResourceDiff } from '../cache/diff.js';
-import type { EncodedResource } from '../cache/encoded.js';
+import type { EncodedResource } from '../snapshot/encoded.js';
 import type { TypeUrl } from '../resources/types.js';
 import { XdsStream, type RequestCommon, type SendOptions } from './stream.js';
 import type { TypeState } from './type-state.js';

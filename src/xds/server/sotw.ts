@@ -1,5 +1,5 @@
 import type { ResourceDiff } from '../cache/diff.js';
-import { versionOf } from '../cache/encoded.js';
+import { versionOf } from '../snapshot/encoded.js';
 import { XdsStream, type RequestCommon, type SendOptions } from './stream.js';
 import { isFullStateType, type TypeState } from './type-state.js';
 import { encodeSotwResponse } from './wire.js';

@@ -1,5 +1,5 @@
 import type { ResourceDiff, Subscription } from '../cache/diff.js';
-import { VersionSet, type EncodedResource } from '../cache/encoded.js';
+import { VersionSet, type EncodedResource } from '../snapshot/encoded.js';
 import { TypeUrl } from '../resources/types.js';
 
 /** A rejected response as the client reported it. */

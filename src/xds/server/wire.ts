@@ -1,4 +1,4 @@
-import { lengthPrefix, stringField, type EncodedResource } from '../cache/encoded.js';
+import { lengthPrefix, stringField, type EncodedResource } from '../snapshot/encoded.js';
 
 /**
  * Discovery responses assembled from pre-encoded resources: each resource's `Any` bytes are

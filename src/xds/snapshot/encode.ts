@@ -1,5 +1,5 @@
-import { encodeResource, ResourceEncodeError } from '../cache/encoded.js';
-import { referencesOf } from '../cache/references.js';
+import { encodeResource, ResourceEncodeError } from './encoded.js';
+import { referencesOf } from './references.js';
 import type { ProtoResource } from '../resources/types.js';
 import type { BuildError, CachedResource } from './snapshot.js';
 

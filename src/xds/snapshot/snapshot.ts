@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { versionOf, type EncodedResource } from '../cache/encoded.js';
+import { versionOf, type EncodedResource } from './encoded.js';
 
 /**
  * The snapshot value: everything every gateway may be served, immutable once built, versioned by
