@@ -308,7 +308,7 @@ export class XdsControlPlane {
   /** Listeners and route configurations, rebuilt only when the routes really differ. */
   private rebuildListenersAndRoutes(maybe: boolean): boolean {
     if (!maybe) return false;
-    const signature = JSON.stringify(this.store.routes());
+    const signature = JSON.stringify([this.store.routes(), this.store.gatewayConfig()]);
     if (signature === this.routesSignature) return false;
     this.routesSignature = signature;
     const shared = this.builders.buildShared(this.store, this.opts);

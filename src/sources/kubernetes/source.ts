@@ -291,6 +291,7 @@ export class KubernetesSource {
         ingressClass: this.ingressClass,
         defaultCapacity: this.opts.defaultCapacity ?? this.store.defaults.capacity,
         ...(this.opts.openfaas ? { openfaas: this.opts.openfaas } : {}),
+        ...(this.last ? { previous: this.last } : {}),
       },
     );
     endTimer();
@@ -325,7 +326,7 @@ export class KubernetesSource {
 
   private reportMetrics(t: ClusterTranslation): void {
     const count = (k: string) => t.ingresses.filter((i) => i.outcome.kind === k).length;
-    for (const k of ['ok', 'pending', 'unsupported']) this.metrics.ingresses.set({ outcome: k }, count(k));
+    for (const k of ['ok', 'pending', 'unsupported', 'conflict']) this.metrics.ingresses.set({ outcome: k }, count(k));
     this.metrics.ingresses.set({ outcome: 'ignored' }, t.ignoredIngresses);
     this.metrics.skippedEndpoints.set({ reason: 'unknown_node' }, t.endpoints.unknownNode);
     this.metrics.skippedEndpoints.set({ reason: 'missing_node' }, t.endpoints.missingNode);

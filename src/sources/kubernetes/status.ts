@@ -89,6 +89,13 @@ export function desiredStatus(
       { type: 'NetworkConfigured', status: 'False', reason: t.outcome.reason, message: t.outcome.message },
       { type: 'Ready', status: 'False', reason: t.outcome.reason, message: t.outcome.message },
     ];
+  } else if (t.outcome.kind === 'conflict') {
+    // knative/networking MarkLoadBalancerFailed, as net-kourier does on ErrDomainConflict.
+    conds = [
+      { type: 'LoadBalancerReady', status: 'False', reason: t.outcome.reason, message: t.outcome.message },
+      { type: 'NetworkConfigured', status: 'True' },
+      { type: 'Ready', status: 'False', reason: t.outcome.reason, message: t.outcome.message },
+    ];
   } else if (t.outcome.kind === 'pending') {
     conds = [
       { type: 'LoadBalancerReady', status: 'Unknown', reason: t.outcome.reason, message: t.outcome.message },

@@ -35,6 +35,11 @@ export interface TranslateOptions {
   readonly defaultCapacity: number;
   /** Translate OpenFaaS functions of this namespace (and route the OpenFaaS gateway). */
   readonly openfaas?: OpenFaasOptions;
+  /**
+   * The previous translation: an ingress whose backend Service went missing keeps the routes it
+   * had (net-kourier skips such an ingress and its last config stays in the gateway caches).
+   */
+  readonly previous?: ClusterTranslation;
 }
 
 export interface ClusterTranslation {
@@ -53,6 +58,46 @@ export interface ClusterTranslation {
   readonly dataPaths: readonly RevisionDataPath[];
   /** Plain Services and OpenFaaS functions: one report each (outcome, capacity and its source, zone hints). */
   readonly workloads: readonly WorkloadReport[];
+}
+
+/** A pending ingress (a backend Service is missing) keeps the routes and backends it last had. */
+function keepPreviousRoutes(t: IngressTranslation, previous: ClusterTranslation | undefined): IngressTranslation {
+  if (t.outcome.kind !== 'pending') return t;
+  const prev = previous?.ingresses.find((p) => p.key === t.key);
+  if (!prev || prev.routes.length === 0) return t;
+  return {
+    ...t,
+    routes: prev.routes,
+    backends: prev.backends,
+    warnings: [...t.warnings, `${t.outcome.message}: the previous routes stay in force, as net-kourier keeps them`],
+  };
+}
+
+/**
+ * net-kourier refuses an ingress whose hosts another ingress already serves (ErrDomainConflict,
+ * pkg/generator/caches.go). Order-independent here: the older ingress (creationTimestamp, then
+ * key) keeps the host; the other loses all its routes and reports DomainConflict.
+ */
+function markDomainConflicts(ingresses: IngressTranslation[]): void {
+  const owner = new Map<string, IngressTranslation>();
+  const byAge = ingresses
+    .map((t, i) => [t, i] as const)
+    .sort(([a], [b]) => a.createdMs - b.createdMs || compareStrings(a.key, b.key));
+  for (const [t, i] of byAge) {
+    if (t.routes.length === 0) continue;
+    const hosts = new Set(t.routes.flatMap((r) => r.hosts));
+    const taken = [...hosts].find((h) => owner.has(h));
+    if (taken !== undefined) {
+      ingresses[i] = {
+        ...t,
+        routes: [],
+        backends: [],
+        outcome: { kind: 'conflict', reason: 'DomainConflict', message: `host ${taken} is already served by KIngress ${owner.get(taken)!.key}` },
+      };
+      continue;
+    }
+    for (const h of hosts) owner.set(h, t);
+  }
 }
 
 export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): ClusterTranslation {
@@ -80,9 +125,10 @@ export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): 
     }
     const t = translateIngress(o, lookupService);
     if (!t.name) invalidObjects++;
-    else ingresses.push(t);
+    else ingresses.push(keepPreviousRoutes(t, opts.previous));
   }
   ingresses.sort((a, b) => compareStrings(a.key, b.key));
+  markDomainConflicts(ingresses);
   const routes = ingresses.flatMap((t) => t.routes).sort((a, b) => compareStrings(a.name, b.name));
   const backends = new Map<string, BackendRef>();
   for (const t of ingresses) for (const b of t.backends) if (!backends.has(b.service)) backends.set(b.service, b);
