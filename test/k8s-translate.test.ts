@@ -196,7 +196,12 @@ test('k8s translate: unsupported and pending ingresses are reported, never throw
       'unsupported',
       'UnsupportedHeaderMatch',
     ],
-    ['tls without secret name', ingress({ tls: [{ hosts: ['a.ns'], secretNamespace: 'ns' }], rules: [rule({ splits: [split()] })] }), 'unsupported', 'InvalidIngress'],
+    [
+      'tls without secret name',
+      ingress({ tls: [{ hosts: ['a.ns'], secretNamespace: 'ns' }], rules: [rule({ splits: [split()] })] }),
+      'unsupported',
+      'InvalidIngress',
+    ],
     [
       'percent sum',
       ingress({ rules: [rule({ splits: [split({ percent: 60 }), split({ percent: 30 })] })] }),

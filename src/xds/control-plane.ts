@@ -22,6 +22,9 @@ import { DEFAULT_BUILD_OPTIONS, TypeUrl, type BuildOptions, type ProtoResource, 
 import type { NodeMessage, RequestLimits } from './server/stream.js';
 import type { NodeAuthorizer } from '../tls/authorizer.js';
 import { XdsServer, type ClientInfo, type XdsServerStats } from './server/xds-server.js';
+import type { TlsSecretStore } from '../model/tls-secrets.js';
+import { buildSdsSecret } from './resources/secrets.js';
+import { referencedSecrets } from './resources/tls.js';
 
 /** Variant of the gateway resources served to Envoy gateways that opt into ext_proc picking. */
 export const EXTPROC_VARIANT_PREFIX = 'extproc:';
@@ -48,6 +51,8 @@ export interface XdsControlPlaneOptions {
   readonly requestLimits?: Partial<RequestLimits>;
   /** With mutual TLS: binds each stream's gateway node to its client certificate. */
   readonly authorizer?: NodeAuthorizer;
+  /** Certificates served over SDS: only those the gateway listeners name (spec.tls, default, cluster cert). */
+  readonly tlsSecrets?: TlsSecretStore;
 }
 
 const SHARED_KINDS = [TypeUrl.Listener, TypeUrl.RouteConfiguration, TypeUrl.Cluster] as const;
@@ -105,6 +110,10 @@ export class XdsControlPlane {
   private dirtyAllClusters = false;
   private dirtyRoutes = false;
   private dirtyAllEndpoints = false;
+  private dirtySecrets = true;
+  /** SDS resources by secret name (only referenced, existing ones). */
+  private secrets = new Map<string, CachedResource>();
+  private readonly tlsSecrets: TlsSecretStore | undefined;
   private originMs: number | undefined;
   private publishingOriginMs: number | undefined;
   private scheduled = false;
@@ -141,6 +150,14 @@ export class XdsControlPlane {
       ...(options.requestLimits ? { limits: options.requestLimits } : {}),
       ...(options.authorizer ? { authorizer: options.authorizer } : {}),
     });
+    this.tlsSecrets = options.tlsSecrets;
+    if (this.tlsSecrets)
+      this.unsubscribe.push(
+        this.tlsSecrets.onChange(() => {
+          this.dirtySecrets = true;
+          this.schedule();
+        }),
+      );
     this.unsubscribe.push(this.store.onChange((c) => this.onModelChange(c)));
     this.unsubscribe.push(this.engine.onChange((c) => this.onAssignmentChange(c)));
     this.dirtyAllClusters = true;
@@ -223,7 +240,9 @@ export class XdsControlPlane {
       const allEndpoints = this.dirtyAllEndpoints;
       const allClusters = this.dirtyAllClusters;
       const routes = this.dirtyRoutes;
-      if (!allEndpoints && !allClusters && !routes && services.size === 0) return;
+      const secrets = this.dirtySecrets || routes;
+      if (!allEndpoints && !allClusters && !routes && !secrets && services.size === 0) return;
+      this.dirtySecrets = false;
       this.dirtyServices = new Set();
       this.dirtyAllEndpoints = this.dirtyAllClusters = this.dirtyRoutes = false;
       this.publishingOriginMs = this.originMs;
@@ -235,6 +254,7 @@ export class XdsControlPlane {
         const clustersChanged = this.rebuildClusters(allClusters ? undefined : services);
         const restChanged = this.rebuildListenersAndRoutes(routes || allClusters);
         if (clustersChanged) tx.setShared(TypeUrl.Cluster, [...this.clusters.values()]);
+        if (secrets && this.rebuildSecrets()) tx.setShared(TypeUrl.Secret, [...this.secrets.values()]);
         if (restChanged) {
           const byType = (t: TypeUrl) => [...this.sharedRest.values()].filter((c) => c.resource.typeUrl === t);
           tx.setShared(TypeUrl.Listener, byType(TypeUrl.Listener), this.gatewayListenerNames);
@@ -282,6 +302,20 @@ export class XdsControlPlane {
       );
       return previous;
     }
+  }
+
+  /** SDS Secrets the listeners name; returns true when the set or a version changed. */
+  private rebuildSecrets(): boolean {
+    const next = new Map<string, CachedResource>();
+    for (const name of referencedSecrets(this.store.routes(), this.store.gatewayConfig())) {
+      const pair = this.tlsSecrets?.get(name);
+      if (!pair) continue;
+      const c = this.encode(buildSdsSecret(pair), this.secrets.get(name));
+      if (c) next.set(name, c);
+    }
+    const same = next.size === this.secrets.size && [...next].every(([n, c]) => this.secrets.get(n) === c);
+    this.secrets = next;
+    return !same;
   }
 
   /** Returns true when the cluster set may have changed. */

@@ -165,8 +165,7 @@ function tlsEntries(v: unknown): RouteTls[] {
     if (!isRecord(t)) throw new Unsupported('InvalidIngress', `spec.tls[${i}] is not an object`);
     const secretNamespace = asString(t['secretNamespace']);
     const secretName = asString(t['secretName']);
-    if (!secretNamespace || !secretName)
-      throw new Unsupported('InvalidIngress', `spec.tls[${i}] needs secretNamespace and secretName`);
+    if (!secretNamespace || !secretName) throw new Unsupported('InvalidIngress', `spec.tls[${i}] needs secretNamespace and secretName`);
     const hosts = asArray(t['hosts']).filter((h): h is string => typeof h === 'string' && h !== '');
     return { hosts, secret: keyOf(secretNamespace, secretName) };
   });

@@ -46,13 +46,15 @@ export interface XdsCacheOptions {
   readonly onVariantIdle?: (variant: string) => void;
 }
 
-type SharedType = typeof TypeUrl.Listener | typeof TypeUrl.RouteConfiguration | typeof TypeUrl.Cluster;
+type SharedType = typeof TypeUrl.Listener | typeof TypeUrl.RouteConfiguration | typeof TypeUrl.Cluster | typeof TypeUrl.Secret;
 
-export const SHARED_TYPES: readonly SharedType[] = [TypeUrl.Cluster, TypeUrl.Listener, TypeUrl.RouteConfiguration];
+export const SHARED_TYPES: readonly SharedType[] = [TypeUrl.Cluster, TypeUrl.Secret, TypeUrl.Listener, TypeUrl.RouteConfiguration];
 /** Make-before-break order (Envoy xDS protocol docs, "eventual consistency considerations"). */
 export const PUSH_ORDER: readonly TypeUrl[] = [
   TypeUrl.Cluster,
   TypeUrl.ClusterLoadAssignment,
+  // Certificates before the listeners that name them, so a new TLS listener warms at once.
+  TypeUrl.Secret,
   TypeUrl.Listener,
   TypeUrl.RouteConfiguration,
 ];

@@ -39,7 +39,9 @@ function externalNameCluster(service: Service, target: { host: string; port: num
     load_assignment: {
       cluster_name: service.name,
       endpoints: [
-        { lb_endpoints: [{ endpoint: { address: { socket_address: { protocol: 'TCP', address: target.host, port_value: target.port } } } }] },
+        {
+          lb_endpoints: [{ endpoint: { address: { socket_address: { protocol: 'TCP', address: target.host, port_value: target.port } } } }],
+        },
       ],
     },
     ...(service.protocol === 'h2c' || service.protocol === 'grpc' ? http2Options() : {}),

@@ -62,9 +62,7 @@ export function tlsTransportSocket(secret: string, gateway: GatewayConfig): Plai
 /** Listener filters: proxy_protocol first when enabled, then tls_inspector on TLS listeners (Kourier's order). */
 export function listenerFilters(opts: { readonly tls: boolean; readonly proxyProtocol: boolean }): Plain[] {
   return [
-    ...(opts.proxyProtocol
-      ? [{ name: 'envoy.filters.listener.proxy_protocol', typed_config: { '@type': PROXY_PROTOCOL_TYPE_URL } }]
-      : []),
+    ...(opts.proxyProtocol ? [{ name: 'envoy.filters.listener.proxy_protocol', typed_config: { '@type': PROXY_PROTOCOL_TYPE_URL } }] : []),
     ...(opts.tls ? [{ name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': TLS_INSPECTOR_TYPE_URL } }] : []),
   ];
 }
