@@ -62,6 +62,17 @@ export function createKubernetesMetrics(registry: Registry) {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    finalizerWrites: new Counter({
+      name: 'proxima_kubernetes_finalizer_writes_total',
+      help: 'KIngress finalizer patches (add, remove) by outcome (ok, error).',
+      labelNames: ['action', 'outcome'] as const,
+      registers: [registry],
+    }),
+    leader: new Gauge({
+      name: 'proxima_kubernetes_leader',
+      help: '1 while this replica holds the leader Lease (or runs without leader election), else 0.',
+      registers: [registry],
+    }),
     measurementWrites: new Counter({
       name: 'proxima_kubernetes_measurement_writes_total',
       help: 'ProximaMeasurement writes of this replica by outcome (ok, error).',

@@ -9,8 +9,6 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   DiscoveryV1Api,
-  PatchStrategy,
-  setHeaderOptions,
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
@@ -18,15 +16,19 @@ import {
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../log.js';
 import type { ModelStore } from '../../model/store.js';
-import type { HttpRoute } from '../../model/types.js';
+import type { GatewayConfig, HttpRoute } from '../../model/types.js';
 import { createKubernetesMetrics, type KubernetesMetrics } from './metrics.js';
 import { MeasurementExchange, type MeasurementOptions } from './replicas.js';
 import type { DemandRow, RttRow } from './measurements.js';
 import { DEFAULT_INGRESS_CLASS } from './objects.js';
 import type { OpenFaasOptions } from './openfaas.js';
-import { DEFAULT_LOAD_BALANCERS, desiredStatus, sameStatus, statusPatch, type LoadBalancerAddresses } from './status.js';
+import { DEFAULT_LOAD_BALANCERS, type LoadBalancerAddresses } from './status.js';
+import { IngressStatusWriter } from './status-writer.js';
+import { LeaderElector, type LeaseClient } from './leader.js';
 import { translateCluster, type ClusterTranslation } from './translate.js';
 import { ResourceWatcher } from './watcher.js';
+import { CONFIG_KOURIER, CONFIG_NETWORK, configMapData, gatewayConfigFrom } from './gateway-config.js';
+import { kourierOptions, type KourierOptions } from './kourier-options.js';
 
 /** The API server could not be reached or refused every list at start-up (a fatal start-up error). */
 export class KubernetesUnavailableError extends Error {
@@ -64,12 +66,25 @@ export interface KubernetesSourceOptions {
   readonly measurements?: Partial<MeasurementOptions>;
   readonly nowMs?: () => number;
   readonly rng?: () => number;
+  /** net-kourier compatibility: certificates, ConfigMaps, leader election (kourier-options.ts). */
+  readonly kourier?: Partial<KourierOptions>;
 }
 
 const KNATIVE_SERVING = { group: 'serving.knative.dev', version: 'v1' } as const;
 const KNATIVE_NETWORKING = { group: 'networking.internal.knative.dev', version: 'v1alpha1' } as const;
 
 type Lister = () => Promise<KubernetesListObject<KubernetesObject>>;
+
+const LEASES = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' } as const;
+
+/** coordination.k8s.io/v1 Leases as untyped objects (leader.ts explains why). */
+function leaseClient(custom: CustomObjectsApi): LeaseClient {
+  return {
+    get: (namespace, name) => custom.getNamespacedCustomObject({ ...LEASES, namespace, name }),
+    create: (namespace, body) => custom.createNamespacedCustomObject({ ...LEASES, namespace, body }),
+    replace: (namespace, name, body) => custom.replaceNamespacedCustomObject({ ...LEASES, namespace, name, body }),
+  };
+}
 
 export class KubernetesSource {
   private readonly opts: KubernetesSourceOptions;
@@ -85,14 +100,21 @@ export class KubernetesSource {
   private ownedNodes = new Set<string>();
   private ownedServices = new Set<string>();
   private lastRoutesJson: string | undefined;
+  private readonly kourier: KourierOptions;
+  private lastGatewayJson: string | undefined;
+  private lastSecretErrors = '';
   private last: ClusterTranslation | undefined;
   private scheduled = false;
   private started = false;
   private resyncTimer: NodeJS.Timeout | undefined;
   private statusRun: Promise<void> | undefined;
   private statusAgain = false;
-  /** Status we last wrote per ingress, keyed with the object's resourceVersion, to skip repeats while the informer lags. */
-  private readonly written = new Map<string, string>();
+  private readonly statusWriter: IngressStatusWriter;
+  /** Undefined: a single replica, always allowed to write. */
+  readonly leader: LeaderElector | undefined;
+  /** Services nothing routes to any more, kept until their grace period ends (Kourier's cluster cache). */
+  private readonly retiring = new Map<string, number>();
+  private graceTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: KubernetesSourceOptions) {
     this.opts = opts;
@@ -145,6 +167,16 @@ export class KubernetesSource {
       options: opts.measurements ?? {},
     });
     if (opts.replicaId !== undefined) lists.push(['measurements', this.exchange.collectionPath, () => this.exchange.list()]);
+    this.kourier = kourierOptions(opts.kourier);
+    const systemNs = this.kourier.systemNamespace;
+    lists.push(
+      ['secrets', '/api/v1/secrets', () => core.listSecretForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>>],
+      [
+        'configmaps',
+        `/api/v1/namespaces/${systemNs}/configmaps`,
+        () => core.listNamespacedConfigMap({ namespace: systemNs }) as Promise<KubernetesListObject<KubernetesObject>>,
+      ],
+    );
     const rng = opts.rng ?? Math.random;
     this.watchers = lists.map(
       ([resource, path, list]) =>
@@ -162,6 +194,34 @@ export class KubernetesSource {
         }),
     );
     for (const w of this.watchers) this.byResource.set(w.resource, w);
+    const election = this.kourier.leaderElection;
+    this.leader = election
+      ? new LeaderElector({
+          ...election,
+          client: leaseClient(this.custom),
+          log: opts.log,
+          nowMs: this.nowMs,
+          onChange: (leading) => {
+            this.metrics.leader.set(leading ? 1 : 0);
+            if (leading) void this.refreshStatuses();
+          },
+        })
+      : undefined;
+    this.metrics.leader.set(this.leader ? 0 : 1);
+    this.statusWriter = new IngressStatusWriter({
+      custom: this.custom,
+      log: opts.log,
+      metrics: this.metrics,
+      loadBalancers: opts.loadBalancers ?? DEFAULT_LOAD_BALANCERS,
+      isLeader: () => this.leader?.isLeader() ?? true,
+      isProgrammed: opts.isProgrammed ?? (() => false),
+      nowMs: this.nowMs,
+    });
+  }
+
+  /** True when this replica may write KIngress status and finalizers. */
+  isLeader(): boolean {
+    return this.leader?.isLeader() ?? true;
   }
 
   /** Start every informer; resolves once all have listed and the model reflects them. */
@@ -191,6 +251,7 @@ export class KubernetesSource {
       clearTimeout(timer);
     }
     this.started = true;
+    this.leader?.start();
     this.flush();
     this.exchange.start();
     const resyncMs = this.opts.resyncIntervalMs ?? 300_000;
@@ -202,10 +263,13 @@ export class KubernetesSource {
     );
   }
 
-  async stop(): Promise<void> {
+  /** Stop; `releaseLease: false` leaves the Lease to expire (as a crashed replica would). */
+  async stop(opts: { releaseLease?: boolean } = {}): Promise<void> {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.resyncTimer = undefined;
     this.started = false;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    await this.leader?.stop({ release: opts.releaseLease ?? true });
     this.exchange.stop();
     await Promise.all(this.watchers.map((w) => w.stop()));
     await this.statusRun;
@@ -277,6 +341,7 @@ export class KubernetesSource {
     this.scheduled = false;
     const endTimer = this.metrics.translateSeconds.startTimer();
     const w = (r: string): readonly KubernetesObject[] => this.byResource.get(r)?.objects() ?? [];
+    const gateway = this.applyGatewayConfig(w('configmaps'));
     const t = translateCluster(
       {
         nodes: w('nodes'),
@@ -286,23 +351,30 @@ export class KubernetesSource {
         ingresses: w('ingresses'),
         serverlessServices: w('serverlessservices'),
         deployments: w('deployments'),
+        secrets: w('secrets'),
       },
       {
         ingressClass: this.ingressClass,
         defaultCapacity: this.opts.defaultCapacity ?? this.store.defaults.capacity,
         ...(this.opts.openfaas ? { openfaas: this.opts.openfaas } : {}),
         ...(this.last ? { previous: this.last } : {}),
+        gatewaySecrets: [gateway.defaultCertificate, gateway.clusterCertificate].filter((x): x is string => x !== undefined),
       },
     );
     endTimer();
+    // Certificates first: the xDS side builds listeners and their SDS Secrets on one tick.
+    this.kourier.tlsSecrets?.replace(t.tlsSecrets);
+    const secretErrors = t.secretErrors.join('; ');
+    if (secretErrors !== this.lastSecretErrors && secretErrors) this.log.warn({ secrets: t.secretErrors }, 'TLS Secrets cannot be served');
+    this.lastSecretErrors = secretErrors;
     const nodes = new Set(t.nodes.map((n) => n.name));
     const services = new Set(t.services.map((s) => s.name));
     for (const n of t.nodes) this.store.upsertNode(n);
     for (const s of t.services) this.store.upsertService(s);
-    for (const s of this.ownedServices) if (!services.has(s)) this.store.removeService(s);
+    this.retireServices(services);
     for (const n of this.ownedNodes) if (!nodes.has(n)) this.store.removeNode(n);
     this.ownedNodes = nodes;
-    this.ownedServices = services;
+    this.ownedServices = new Set([...services, ...this.retiring.keys()]);
     const routesJson = JSON.stringify(t.routes);
     const routesChanged = routesJson !== this.lastRoutesJson;
     if (routesChanged) {
@@ -323,6 +395,53 @@ export class KubernetesSource {
     if (routesChanged) setImmediate(() => void this.refreshStatuses());
     else void this.refreshStatuses();
   }
+
+  /**
+   * A service nothing routes to any more keeps its cluster for the grace period (net-kourier
+   * pkg/generator/cluster_cache.go keeps old clusters 15 s), so requests already routed to it by a
+   * gateway that has not applied the new routes yet still find it.
+   */
+  private retireServices(current: ReadonlySet<string>): void {
+    const now = this.nowMs();
+    const graceMs = this.kourier.clusterGraceMs;
+    for (const s of this.ownedServices) if (!current.has(s) && !this.retiring.has(s)) this.retiring.set(s, now);
+    let next = Infinity;
+    for (const [s, since] of this.retiring) {
+      if (current.has(s)) this.retiring.delete(s);
+      else if (now - since >= graceMs) {
+        this.retiring.delete(s);
+        this.store.removeService(s);
+      } else next = Math.min(next, since + graceMs - now);
+    }
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    if (next !== Infinity && this.started) {
+      this.graceTimer = setTimeout(() => this.schedule(), next + 1);
+      this.graceTimer.unref();
+    }
+  }
+
+  /** config-kourier / config-network → the model's gateway settings; unsupported keys logged once per change. */
+  private applyGatewayConfig(configMaps: readonly KubernetesObject[]): GatewayConfig {
+    const data = (name: string) => configMapData(configMaps.find((o) => o.metadata?.name === name));
+    const { config, issues } = gatewayConfigFrom({
+      kourier: data(CONFIG_KOURIER),
+      network: data(CONFIG_NETWORK),
+      gatewayNamespace: this.kourier.gatewayNamespace,
+      ...(this.kourier.envCertsSecret ? { envCertsSecret: this.kourier.envCertsSecret } : {}),
+    });
+    const json = JSON.stringify([config, issues]);
+    if (json !== this.lastGatewayJson) {
+      this.lastGatewayJson = json;
+      for (const i of issues) this.log.warn({ configMap: i.configMap, key: i.key }, i.message);
+      this.configIssues = issues.map((i) => `${i.configMap} ${i.message}`);
+      this.store.setGatewayConfig(config);
+    }
+    return config;
+  }
+
+  /** Unsupported or invalid config keys, reported on every KIngress (Info condition). */
+  private configIssues: readonly string[] = [];
 
   private reportMetrics(t: ClusterTranslation): void {
     const count = (k: string) => t.ingresses.filter((i) => i.outcome.kind === k).length;
@@ -349,33 +468,13 @@ export class KubernetesSource {
     const t = this.last;
     const ingresses = this.byResource.get('ingresses');
     if (!t || !ingresses) return;
-    const isProgrammed = this.opts.isProgrammed ?? (() => false);
-    const live = new Set(t.ingresses.map((i) => i.key));
-    for (const k of this.written.keys()) if (!live.has(k)) this.written.delete(k);
-    for (const i of t.ingresses) {
-      if (!this.started) return;
-      const obj = ingresses.get(i.name, i.namespace);
-      if (!obj) continue;
-      const programmed = i.outcome.kind === 'ok' && i.routes.every((r) => isProgrammed(r.name));
-      const current = (obj as { status?: unknown }).status;
-      const desired = desiredStatus(i, programmed, this.opts.loadBalancers ?? DEFAULT_LOAD_BALANCERS, current, this.nowMs(), t.dataPaths);
-      if (sameStatus(current, desired)) continue;
-      const sig = `${obj.metadata?.resourceVersion ?? ''}|${JSON.stringify({ ...desired, conditions: desired.conditions.map((c) => ({ ...c, lastTransitionTime: '' })) })}`;
-      if (this.written.get(i.key) === sig) continue;
-      try {
-        await this.custom.patchNamespacedCustomObjectStatus(
-          { ...KNATIVE_NETWORKING, namespace: i.namespace, plural: 'ingresses', name: i.name, body: statusPatch(desired) },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        );
-        this.written.set(i.key, sig);
-        this.metrics.statusWrites.inc({ outcome: 'ok' });
-      } catch (err) {
-        this.metrics.statusWrites.inc({ outcome: 'error' });
-        this.log.warn(
-          { ingress: i.key, err: String((err as Error)?.message ?? err) },
-          'KIngress status write failed; will retry on the next refresh',
-        );
-      }
-    }
+    await this.statusWriter.write(
+      t.ingresses,
+      t.deleting as KubernetesObject[],
+      (ns, name) => ingresses.get(name, ns),
+      t.dataPaths,
+      this.configIssues,
+      () => this.started,
+    );
   }
 }

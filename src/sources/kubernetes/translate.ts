@@ -13,7 +13,7 @@ import {
   type KubeServiceInfo,
 } from './ingress.js';
 import { nodeFromKube } from './nodes.js';
-import { compareStrings, keyOf, metaOf } from './objects.js';
+import { compareStrings, isRecord, keyOf, metaOf } from './objects.js';
 import { keyPairFromSecret, type KeyPairResult } from './tls-secrets.js';
 import type { TlsKeyPair } from '../../model/tls-secrets.js';
 import type { OpenFaasOptions } from './openfaas.js';
@@ -66,6 +66,8 @@ export interface ClusterTranslation {
   readonly workloads: readonly WorkloadReport[];
   /** The certificates the gateways need (every named Secret that exists and is valid), sorted by name. */
   readonly tlsSecrets: readonly TlsKeyPair[];
+  /** KIngresses of our class with a deletionTimestamp (not translated; the leader removes the finalizer). */
+  readonly deleting: readonly unknown[];
   /** Named Secrets that are missing or unusable (the messages never carry key material). */
   readonly secretErrors: readonly string[];
 }
@@ -150,9 +152,15 @@ export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): 
   }
   let ignoredIngresses = 0;
   const ingresses: IngressTranslation[] = [];
+  const deleting: unknown[] = [];
   for (const o of objs.ingresses) {
     if (ingressClassOf(o) !== opts.ingressClass) {
       ignoredIngresses++;
+      continue;
+    }
+    // Being deleted: its routes go at once, on every replica (net-kourier ObserveDeletion).
+    if (isRecord(o) && isRecord(o['metadata']) && o['metadata']['deletionTimestamp']) {
+      deleting.push(o);
       continue;
     }
     const t = translateIngress(o, lookupService);
@@ -204,6 +212,7 @@ export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): 
     else secretErrors.push(r ? r.error : `Secret ${name} does not exist`);
   }
   return {
+    deleting,
     tlsSecrets,
     secretErrors,
     nodes,
