@@ -69,6 +69,8 @@ export interface RequestRecord {
   readonly query: string;
   readonly contentType: string | undefined;
   readonly body: unknown;
+  /** The bearer token the client sent (tests give each replica its own). */
+  readonly token: string | undefined;
 }
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
@@ -303,7 +305,8 @@ export class ApiServerStandIn {
       return this.status(res, 400, 'BadRequest', 'body is not JSON');
     }
     const method = req.method ?? 'GET';
-    this.requests.push({ method, path: url.pathname, query: url.search, contentType: req.headers['content-type'], body });
+    const token = /^Bearer (.+)$/.exec(req.headers['authorization'] ?? '')?.[1];
+    this.requests.push({ method, path: url.pathname, query: url.search, contentType: req.headers['content-type'], body, token });
     if (this.failures.count > 0) {
       this.failures.count--;
       return this.status(res, this.failures.code, 'InternalError', 'injected failure');
