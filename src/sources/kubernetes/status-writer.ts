@@ -1,8 +1,8 @@
 /**
  * Every write Proxima makes to a KIngress: its status and its finalizer, both only from the leader
  * (net-kourier's generated reconciler runs ReconcileKind and FinalizeKind on the leader only).
- * The finalizer is Kourier's own, `ingresses.networking.internal.knative.dev` (knative.dev/pkg
- * generated reconciler: `<plural>.<group>`), so a KIngress created under either controller is
+ * The finalizer is Kourier's own, `ingresses.networking.internal.knative.dev` (knative/networking
+ * pkg/client/injection/reconciler/networking/v1alpha1/ingress: defaultFinalizerName), so a KIngress created under either controller is
  * finalized by the other after a switch-over. Finalizer patches carry the resourceVersion they
  * were computed from (a stale one gets 409 and is retried on the next refresh).
  */
@@ -29,11 +29,14 @@ export interface StatusWriterOptions {
   readonly nowMs: () => number;
 }
 
-/** The finalizer list after adding (or removing) Kourier's finalizer; undefined when nothing changes. */
+/**
+ * The finalizer list after adding (appended) or removing (the rest, sorted) Kourier's finalizer, as
+ * the generated reconciler's updateFinalizersFiltered computes it; undefined when nothing changes.
+ */
 export function finalizersAfter(current: readonly string[], add: boolean): string[] | undefined {
   const has = current.includes(KOURIER_FINALIZER);
   if (add === has) return undefined;
-  return add ? [...current, KOURIER_FINALIZER] : current.filter((f) => f !== KOURIER_FINALIZER);
+  return add ? [...current, KOURIER_FINALIZER] : [...new Set(current.filter((f) => f !== KOURIER_FINALIZER))].sort();
 }
 
 /** Config keys Proxima does not honour, as an Info condition (does not affect Ready). */
