@@ -4,6 +4,7 @@
  * serves over SDS, and leader election. Parsed once, frozen.
  */
 import type { TlsSecretStore } from '../../model/tls-secrets.js';
+import type { ProbePorts } from './readiness-probe.js';
 
 export interface LeaderElectionOptions {
   /** Lease `namespace/name` (net-kourier: the controller's namespace). */
@@ -26,6 +27,11 @@ export interface KourierOptions {
   readonly tlsSecrets?: TlsSecretStore;
   /** Without it this replica writes status and finalizers alone (a single replica). */
   readonly leaderElection?: LeaderElectionOptions;
+  /**
+   * Knative's readiness probe (readiness-probe.ts): a KIngress is Ready only once every gateway pod
+   * answers its probe with the ingress hash. Unset: Ready once every connected gateway ACKed.
+   */
+  readonly readinessProbe?: { readonly ports: ProbePorts; readonly timeoutMs: number; readonly retryMs: number };
   /** Old clusters stay this long after nothing routes to them (net-kourier cluster_cache.go: 15 s). */
   readonly clusterGraceMs: number;
 }

@@ -22,8 +22,10 @@ import { MeasurementExchange, type MeasurementOptions } from './replicas.js';
 import type { DemandRow, RttRow } from './measurements.js';
 import { DEFAULT_INGRESS_CLASS } from './objects.js';
 import type { OpenFaasOptions } from './openfaas.js';
-import { DEFAULT_LOAD_BALANCERS, type LoadBalancerAddresses } from './status.js';
+import { loadBalancersIn, type LoadBalancerAddresses } from './status.js';
 import { IngressStatusWriter } from './status-writer.js';
+import { gatewayPodIps, IngressProber, probeTargets } from './readiness-probe.js';
+import type { IngressTranslation } from './ingress.js';
 import { LeaderElector, type LeaseClient } from './leader.js';
 import { translateCluster, type ClusterTranslation } from './translate.js';
 import { ResourceWatcher } from './watcher.js';
@@ -110,6 +112,7 @@ export class KubernetesSource {
   private statusRun: Promise<void> | undefined;
   private statusAgain = false;
   private readonly statusWriter: IngressStatusWriter;
+  private readonly prober: IngressProber | undefined;
   /** Undefined: a single replica, always allowed to write. */
   readonly leader: LeaderElector | undefined;
   /** Services nothing routes to any more, kept until their grace period ends (Kourier's cluster cache). */
@@ -208,15 +211,33 @@ export class KubernetesSource {
         })
       : undefined;
     this.metrics.leader.set(this.leader ? 0 : 1);
+    const probe = this.kourier.readinessProbe;
+    this.prober = probe
+      ? new IngressProber({
+          log: opts.log,
+          timeoutMs: probe.timeoutMs,
+          retryMs: probe.retryMs,
+          nowMs: this.nowMs,
+          onReady: () => void this.refreshStatuses(),
+        })
+      : undefined;
     this.statusWriter = new IngressStatusWriter({
       custom: this.custom,
       log: opts.log,
       metrics: this.metrics,
-      loadBalancers: opts.loadBalancers ?? DEFAULT_LOAD_BALANCERS,
+      loadBalancers: opts.loadBalancers ?? loadBalancersIn(this.kourier.gatewayNamespace),
       isLeader: () => this.leader?.isLeader() ?? true,
       isProgrammed: opts.isProgrammed ?? (() => false),
+      ...(this.prober ? { probed: (i: IngressTranslation) => this.probed(i) } : {}),
       nowMs: this.nowMs,
     });
+  }
+
+  /** Knative's readiness probe of one ingress against the current gateway pods. */
+  private probed(i: IngressTranslation): boolean {
+    const ports = this.kourier.readinessProbe!.ports;
+    const pods = gatewayPodIps(this.byResource.get('endpointslices')?.objects() ?? [], this.kourier.gatewayNamespace);
+    return this.prober!.isReady(i.key, i.probeHash, probeTargets(i, pods, ports));
   }
 
   /** True when this replica may write KIngress status and finalizers. */

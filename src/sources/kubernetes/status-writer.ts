@@ -26,6 +26,8 @@ export interface StatusWriterOptions {
   /** True while this replica may write (the leader, or the only replica). */
   readonly isLeader: () => boolean;
   readonly isProgrammed: (routeName: string) => boolean;
+  /** With Knative's readiness probe: true once every gateway pod serves this version of the ingress. */
+  readonly probed?: (i: IngressTranslation) => boolean;
   readonly nowMs: () => number;
 }
 
@@ -119,7 +121,7 @@ export class IngressStatusWriter {
     dataPaths: readonly RevisionDataPath[],
     configIssues: readonly string[],
   ): Promise<void> {
-    const programmed = i.outcome.kind === 'ok' && i.routes.every((r) => this.opts.isProgrammed(r.name));
+    const programmed = i.outcome.kind === 'ok' && i.routes.every((r) => this.opts.isProgrammed(r.name)) && (this.opts.probed?.(i) ?? true);
     const current = (o as { status?: unknown }).status;
     const desired = withConfigCondition(
       desiredStatus(i, programmed, this.opts.loadBalancers, current, this.opts.nowMs(), dataPaths),
