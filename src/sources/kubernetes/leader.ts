@@ -12,6 +12,7 @@
  * RFC 3339 with six fractional digits (k8s.io/apimachinery metav1.MicroTime), which the typed
  * client's Date serialisation (toISOString, three digits) does not produce.
  */
+import type { CustomObjectsApi } from '@kubernetes/client-node';
 import type { Logger } from '../../log.js';
 import type { LeaderElectionOptions } from './kourier-options.js';
 import { asString, isRecord } from './objects.js';
@@ -21,6 +22,17 @@ export interface LeaseClient {
   get(namespace: string, name: string): Promise<unknown>;
   create(namespace: string, body: object): Promise<unknown>;
   replace(namespace: string, name: string, body: object): Promise<unknown>;
+}
+
+const LEASES = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' } as const;
+
+/** coordination.k8s.io/v1 Leases as untyped objects (leader.ts explains why). */
+export function leaseClient(custom: CustomObjectsApi): LeaseClient {
+  return {
+    get: (namespace, name) => custom.getNamespacedCustomObject({ ...LEASES, namespace, name }),
+    create: (namespace, body) => custom.createNamespacedCustomObject({ ...LEASES, namespace, body }),
+    replace: (namespace, name, body) => custom.replaceNamespacedCustomObject({ ...LEASES, namespace, name, body }),
+  };
 }
 
 /** metav1.MicroTime: RFC 3339, UTC, six fractional digits. */

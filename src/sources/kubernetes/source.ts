@@ -4,29 +4,23 @@
  * (translate.ts) on every change, coalesced, applied to the ModelStore as a diff, and KIngress status
  * written back through the status subresource once the xDS side says the routes are programmed.
  */
-import {
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  DiscoveryV1Api,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../log.js';
 import type { ModelStore } from '../../model/store.js';
 import type { GatewayConfig, HttpRoute } from '../../model/types.js';
-import { createKubernetesMetrics, type KubernetesMetrics } from './metrics.js';
+import { createKubernetesMetrics, reportTranslation, type KubernetesMetrics } from './metrics.js';
+import { resourceLists } from './resource-lists.js';
 import { MeasurementExchange, type MeasurementOptions } from './replicas.js';
 import type { DemandRow, RttRow } from './measurements.js';
 import { DEFAULT_INGRESS_CLASS } from './objects.js';
 import type { OpenFaasOptions } from './openfaas.js';
 import { loadBalancersIn, type LoadBalancerAddresses } from './status.js';
 import { IngressStatusWriter } from './status-writer.js';
+import { ClusterGrace } from './cluster-grace.js';
 import { gatewayPodIps, IngressProber, probeTargets } from './readiness-probe.js';
 import type { IngressTranslation } from './ingress.js';
-import { LeaderElector, type LeaseClient } from './leader.js';
+import { LeaderElector, leaseClient } from './leader.js';
 import { translateCluster, type ClusterTranslation } from './translate.js';
 import { ResourceWatcher } from './watcher.js';
 import { CONFIG_KOURIER, CONFIG_NETWORK, configMapData, gatewayConfigFrom } from './gateway-config.js';
@@ -72,22 +66,6 @@ export interface KubernetesSourceOptions {
   readonly kourier?: Partial<KourierOptions>;
 }
 
-const KNATIVE_SERVING = { group: 'serving.knative.dev', version: 'v1' } as const;
-const KNATIVE_NETWORKING = { group: 'networking.internal.knative.dev', version: 'v1alpha1' } as const;
-
-type Lister = () => Promise<KubernetesListObject<KubernetesObject>>;
-
-const LEASES = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' } as const;
-
-/** coordination.k8s.io/v1 Leases as untyped objects (leader.ts explains why). */
-function leaseClient(custom: CustomObjectsApi): LeaseClient {
-  return {
-    get: (namespace, name) => custom.getNamespacedCustomObject({ ...LEASES, namespace, name }),
-    create: (namespace, body) => custom.createNamespacedCustomObject({ ...LEASES, namespace, body }),
-    replace: (namespace, name, body) => custom.replaceNamespacedCustomObject({ ...LEASES, namespace, name, body }),
-  };
-}
-
 export class KubernetesSource {
   private readonly opts: KubernetesSourceOptions;
   private readonly store: ModelStore;
@@ -116,7 +94,7 @@ export class KubernetesSource {
   /** Undefined: a single replica, always allowed to write. */
   readonly leader: LeaderElector | undefined;
   /** Services nothing routes to any more, kept until their grace period ends (Kourier's cluster cache). */
-  private readonly retiring = new Map<string, number>();
+  private readonly grace: ClusterGrace;
   private graceTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: KubernetesSourceOptions) {
@@ -127,38 +105,10 @@ export class KubernetesSource {
     this.ingressClass = opts.ingressClass ?? DEFAULT_INGRESS_CLASS;
     this.nowMs = opts.nowMs ?? Date.now;
     const kc = opts.kubeConfig;
-    const core = kc.makeApiClient(CoreV1Api);
-    const discovery = kc.makeApiClient(DiscoveryV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
-    const lists: [string, string, Lister][] = [
-      ['nodes', '/api/v1/nodes', () => core.listNode() as Promise<KubernetesListObject<KubernetesObject>>],
-      ['services', '/api/v1/services', () => core.listServiceForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>>],
-      [
-        'endpointslices',
-        '/apis/discovery.k8s.io/v1/endpointslices',
-        () => discovery.listEndpointSliceForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>>,
-      ],
-      [
-        'deployments',
-        '/apis/apps/v1/deployments',
-        () => kc.makeApiClient(AppsV1Api).listDeploymentForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>>,
-      ],
-      [
-        'revisions',
-        '/apis/serving.knative.dev/v1/revisions',
-        () => this.custom.listCustomObjectForAllNamespaces({ ...KNATIVE_SERVING, resourcePlural: 'revisions' }),
-      ],
-      [
-        'ingresses',
-        '/apis/networking.internal.knative.dev/v1alpha1/ingresses',
-        () => this.custom.listCustomObjectForAllNamespaces({ ...KNATIVE_NETWORKING, resourcePlural: 'ingresses' }),
-      ],
-      [
-        'serverlessservices',
-        '/apis/networking.internal.knative.dev/v1alpha1/serverlessservices',
-        () => this.custom.listCustomObjectForAllNamespaces({ ...KNATIVE_NETWORKING, resourcePlural: 'serverlessservices' }),
-      ],
-    ];
+    this.kourier = kourierOptions(opts.kourier);
+    this.grace = new ClusterGrace(this.kourier.clusterGraceMs);
+    const lists = resourceLists(kc, this.custom, this.kourier.systemNamespace);
     this.exchange = new MeasurementExchange({
       store: opts.store,
       log: opts.log,
@@ -170,16 +120,6 @@ export class KubernetesSource {
       options: opts.measurements ?? {},
     });
     if (opts.replicaId !== undefined) lists.push(['measurements', this.exchange.collectionPath, () => this.exchange.list()]);
-    this.kourier = kourierOptions(opts.kourier);
-    const systemNs = this.kourier.systemNamespace;
-    lists.push(
-      ['secrets', '/api/v1/secrets', () => core.listSecretForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>>],
-      [
-        'configmaps',
-        `/api/v1/namespaces/${systemNs}/configmaps`,
-        () => core.listNamespacedConfigMap({ namespace: systemNs }) as Promise<KubernetesListObject<KubernetesObject>>,
-      ],
-    );
     const rng = opts.rng ?? Math.random;
     this.watchers = lists.map(
       ([resource, path, list]) =>
@@ -392,10 +332,15 @@ export class KubernetesSource {
     const services = new Set(t.services.map((s) => s.name));
     for (const n of t.nodes) this.store.upsertNode(n);
     for (const s of t.services) this.store.upsertService(s);
-    this.retireServices(services);
+    const now = this.nowMs();
+    const { remove, keep, nextCheckMs } = this.grace.update(this.ownedServices, services, now);
+    for (const s of remove) this.store.removeService(s);
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = nextCheckMs !== undefined && this.started ? setTimeout(() => this.schedule(), nextCheckMs - now + 1) : undefined;
+    this.graceTimer?.unref();
     for (const n of this.ownedNodes) if (!nodes.has(n)) this.store.removeNode(n);
     this.ownedNodes = nodes;
-    this.ownedServices = new Set([...services, ...this.retiring.keys()]);
+    this.ownedServices = keep;
     const routesJson = JSON.stringify(t.routes);
     const routesChanged = routesJson !== this.lastRoutesJson;
     if (routesChanged) {
@@ -403,7 +348,7 @@ export class KubernetesSource {
       this.store.setRoutes(t.routes);
     }
     if (this.byResource.has('measurements')) this.exchange.applyMerged(w('measurements'));
-    this.reportMetrics(t);
+    reportTranslation(this.metrics, this.log, t, this.last);
     for (const i of t.ingresses) {
       const prev = this.last?.ingresses.find((p) => p.key === i.key);
       if (i.outcome.kind !== 'ok' && (!prev || prev.outcome.kind !== i.outcome.kind)) {
@@ -415,31 +360,6 @@ export class KubernetesSource {
     // above); judged now, the gateways' ACK of the previous routes would mark a new ingress Ready.
     if (routesChanged) setImmediate(() => void this.refreshStatuses());
     else void this.refreshStatuses();
-  }
-
-  /**
-   * A service nothing routes to any more keeps its cluster for the grace period (net-kourier
-   * pkg/generator/cluster_cache.go keeps old clusters 15 s), so requests already routed to it by a
-   * gateway that has not applied the new routes yet still find it.
-   */
-  private retireServices(current: ReadonlySet<string>): void {
-    const now = this.nowMs();
-    const graceMs = this.kourier.clusterGraceMs;
-    for (const s of this.ownedServices) if (!current.has(s) && !this.retiring.has(s)) this.retiring.set(s, now);
-    let next = Infinity;
-    for (const [s, since] of this.retiring) {
-      if (current.has(s)) this.retiring.delete(s);
-      else if (now - since >= graceMs) {
-        this.retiring.delete(s);
-        this.store.removeService(s);
-      } else next = Math.min(next, since + graceMs - now);
-    }
-    if (this.graceTimer) clearTimeout(this.graceTimer);
-    this.graceTimer = undefined;
-    if (next !== Infinity && this.started) {
-      this.graceTimer = setTimeout(() => this.schedule(), next + 1);
-      this.graceTimer.unref();
-    }
   }
 
   /** config-kourier / config-network → the model's gateway settings; unsupported keys logged once per change. */
@@ -463,27 +383,6 @@ export class KubernetesSource {
 
   /** Unsupported or invalid config keys, reported on every KIngress (Info condition). */
   private configIssues: readonly string[] = [];
-
-  private reportMetrics(t: ClusterTranslation): void {
-    const count = (k: string) => t.ingresses.filter((i) => i.outcome.kind === k).length;
-    for (const k of ['ok', 'pending', 'unsupported', 'conflict']) this.metrics.ingresses.set({ outcome: k }, count(k));
-    this.metrics.ingresses.set({ outcome: 'ignored' }, t.ignoredIngresses);
-    this.metrics.skippedEndpoints.set({ reason: 'unknown_node' }, t.endpoints.unknownNode);
-    this.metrics.skippedEndpoints.set({ reason: 'missing_node' }, t.endpoints.missingNode);
-    this.metrics.invalidObjects.set(t.invalidObjects);
-    this.metrics.dataPath.reset();
-    for (const d of t.dataPaths)
-      this.metrics.dataPath.set({ service: d.service, sks_mode: d.sksMode, choice: d.choice, path: d.path }, d.readyPods);
-    for (const d of t.dataPaths) {
-      const prev = this.last?.dataPaths.find((p) => p.service === d.service);
-      if (d.warning && prev?.warning !== d.warning) this.log.warn({ service: d.service, revision: d.revision }, d.warning);
-      if (prev && (prev.path !== d.path || prev.sksMode !== d.sksMode))
-        this.log.info(
-          { service: d.service, sksMode: d.sksMode, choice: d.choice, path: d.path, readyPods: d.readyPods },
-          'revision data path changed',
-        );
-    }
-  }
 
   private async writeStatuses(): Promise<void> {
     const t = this.last;

@@ -86,14 +86,16 @@ function plainListener(port: number, routeConfigName: string, gateway: GatewayCo
 
 /** SNI chains, one per match, then the default certificate (when set) as the chain for every other name. */
 function sniChains(sni: readonly SniMatch[], fallbackSecret: string | undefined, routeConfigName: string, gateway: GatewayConfig): Plain[] {
-  const hcm = hcmFilter(routeConfigName, gateway);
+  // A connection manager object per chain: variants (ext_proc) edit chains one by one.
   return [
     ...sni.map((m) => ({
       filter_chain_match: { server_names: [...m.hosts] },
-      filters: [hcm],
+      filters: [hcmFilter(routeConfigName, gateway)],
       transport_socket: tlsTransportSocket(m.secret, gateway),
     })),
-    ...(fallbackSecret ? [{ filters: [hcm], transport_socket: tlsTransportSocket(fallbackSecret, gateway) }] : []),
+    ...(fallbackSecret
+      ? [{ filters: [hcmFilter(routeConfigName, gateway)], transport_socket: tlsTransportSocket(fallbackSecret, gateway) }]
+      : []),
   ];
 }
 
