@@ -83,6 +83,8 @@ test('basics (basic.go TestBasics): one host, one split, on 8080 and 8081 with d
     assertKourierRoute(r, { prefix: '/', clusters: [[b, 100]] });
   }
   assertCluster(gw, b, false);
+  for (const rc of ['external_services', 'internal_services'])
+    assert.deepEqual(gw.routeConfigs.get(rc).validate_clusters, { value: true }, 'Kourier: validate_clusters');
   assert.equal(gw.listeners.get('listener_8090').filter_chains[0].filters[0].typed_config.rds.route_config_name, 'external_services');
 });
 
@@ -378,12 +380,14 @@ test('tls: the default certificate (certs-secret-*) is the fallback chain after 
     const gateway = {
       ...DEFAULT_GATEWAY_CONFIG,
       defaultCertificate: `${NS}/default-cert`,
+      clusterCertificate: `${NS}/internal-cert`,
       cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256'],
     };
     const objects = [
       ...b.objects,
       tlsSecret('tlsdef', c1.cert, c1.key),
       tlsSecret('default-cert', c2.cert, c2.key),
+      tlsSecret('internal-cert', c2.cert, c2.key),
       kingress('tlsdef', {
         rules: [externalRule(host, [{ splits: [split(b)] }])],
         tls: [{ hosts: [host], secretName: 'tlsdef', secretNamespace: NS }],
@@ -405,7 +409,17 @@ test('tls: the default certificate (certs-secret-*) is the fallback chain after 
       tls_minimum_protocol_version: 'TLSv1_2',
       cipher_suites: ['ECDHE-ECDSA-AES128-GCM-SHA256'],
     });
-    assert.deepEqual([...gw.secrets.keys()].sort(), [`${NS}/default-cert`, `${NS}/tlsdef`]);
+    assert.deepEqual([...gw.secrets.keys()].sort(), [`${NS}/default-cert`, `${NS}/internal-cert`, `${NS}/tlsdef`]);
+    // cluster-cert-secret: listener_8444, one chain, internal_tls_services with the cluster-local routes.
+    const l8444 = gw.listeners.get('listener_8444');
+    assert.equal(l8444.filter_chains.length, 1);
+    assert.equal(l8444.filter_chains[0].filter_chain_match, undefined);
+    assert.equal(l8444.filter_chains[0].filters[0].typed_config.rds.route_config_name, 'internal_tls_services');
+    assert.equal(
+      l8444.filter_chains[0].transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].name,
+      `${NS}/internal-cert`,
+    );
+    assert.ok(realRoutes(gw.vhost('internal_tls_services', host))[0].route);
   } finally {
     ca.cleanup();
   }

@@ -35,6 +35,7 @@ import type { ConnectionRefusal } from '../net/front-listener.js';
 import { TokenFile } from '../admin/token.js';
 import { TlsSecretStore } from '../model/tls-secrets.js';
 import type { KourierOptions } from '../sources/kubernetes/kourier-options.js';
+import { KOURIER_PROBE_PORTS } from '../sources/kubernetes/readiness-probe.js';
 
 /** Typed serve options (from flags/env via SERVE_SPEC, or built directly by tests and the demo). */
 export interface ServeOptions {
@@ -177,6 +178,7 @@ function kourierFrom(o: ReturnType<typeof parseOptions>): Partial<KourierOptions
     systemNamespace: str(o, 'system-namespace') ?? 'knative-serving',
     gatewayNamespace: str(o, 'gateway-namespace') ?? 'kourier-system',
     ...(certNs && certName ? { envCertsSecret: { namespace: certNs, name: certName } } : {}),
+    ...(bool(o, 'readiness-probe') ? { readinessProbe: { ports: KOURIER_PROBE_PORTS, timeoutMs: 1000, retryMs: 1000 } } : {}),
     ...(lease && identity
       ? { leaderElection: { lease, identity, leaseDurationMs: leaseMs, renewDeadlineMs: (leaseMs * 2) / 3, retryPeriodMs: leaseMs / 7.5 } }
       : {}),

@@ -202,6 +202,13 @@ export const SERVE_SPEC: CommandSpec = {
       envAlias: 'CERTS_SECRET_NAME',
     },
     {
+      name: 'readiness-probe',
+      kind: 'boolean',
+      default: false,
+      description:
+        "With --kubernetes: a KIngress is Ready only once every ready kourier-internal pod answers Knative's probe (GET /healthz with K-Network-Probe and K-Network-Hash on 8090/8081) with its hash, as net-kourier does; off: once every connected gateway ACKed its routes.",
+    },
+    {
       name: 'leader-election-lease',
       kind: 'string',
       arg: 'NS/NAME',

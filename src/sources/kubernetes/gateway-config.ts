@@ -73,7 +73,7 @@ export interface GatewayConfigInput {
 /** Go time.ParseDuration subset (h, m, s, ms, us, ns; sums like 1h30m) → ms; undefined when invalid. */
 export function parseGoDurationMs(v: string): number | undefined {
   if (v === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(h|m|s|ms|us|µs|ns)/y;
+  const re = /(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)/y;
   const unit: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 1e-3, µs: 1e-3, ns: 1e-6 };
   let total = 0;
   let i = 0;

@@ -144,7 +144,8 @@ function gatewayRouteConfig(name: string, routes: readonly HttpRoute[], spec: Ro
     routes: rules.flatMap(gatewayRoutes),
   }));
   if (status) virtualHosts.push(internalKourierVirtualHost());
-  return { name, typeUrl: TypeUrl.RouteConfiguration, value: { name, virtual_hosts: virtualHosts } };
+  // Kourier's NewRouteConfig: Envoy refuses a route configuration naming a cluster it does not have.
+  return { name, typeUrl: TypeUrl.RouteConfiguration, value: { name, virtual_hosts: virtualHosts, validate_clusters: { value: true } } };
 }
 
 /**
