@@ -121,6 +121,14 @@ test('config-kourier: implemented keys shape the gateway config; unsupported one
     ['config-kourier/extauthz-host', 'config-kourier/tracing-endpoint', 'config-network/system-internal-tls'],
     'access logging set to false is no problem',
   );
+  // config-kourier certs-secret-namespace / certs-secret-name win over the CERTS_SECRET_* environment.
+  const keys = gatewayConfigFrom({
+    kourier: { 'certs-secret-namespace': 'ns1', 'certs-secret-name': 'from-config' },
+    network: undefined,
+    gatewayNamespace: 'kourier-system',
+    envCertsSecret: { namespace: 'kourier-system', name: 'from-env' },
+  });
+  assert.equal(keys.config.defaultCertificate, 'ns1/from-config');
   const bad = gatewayConfigFrom({
     kourier: { 'stream-idle-timeout': 'soon', 'use-remote-address': 'yes' },
     network: undefined,
