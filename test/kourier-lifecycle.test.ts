@@ -129,6 +129,9 @@ test('config-kourier: implemented keys shape the gateway config; unsupported one
     envCertsSecret: { namespace: 'kourier-system', name: 'from-env' },
   });
   assert.equal(keys.config.defaultCertificate, 'ns1/from-config');
+  // The minimum TLS version comes from Proxima's flag (--gateway-tls-minimum-version).
+  const v13 = gatewayConfigFrom({ kourier: {}, network: undefined, gatewayNamespace: 'k', minimumTlsVersion: 'TLSv1_3' });
+  assert.equal(v13.config.minimumTlsVersion, 'TLSv1_3');
   const bad = gatewayConfigFrom({
     kourier: { 'stream-idle-timeout': 'soon', 'use-remote-address': 'yes' },
     network: undefined,

@@ -178,6 +178,7 @@ function kourierFrom(o: ReturnType<typeof parseOptions>): Partial<KourierOptions
     systemNamespace: str(o, 'system-namespace') ?? 'knative-serving',
     gatewayNamespace: str(o, 'gateway-namespace') ?? 'kourier-system',
     ...(certNs && certName ? { envCertsSecret: { namespace: certNs, name: certName } } : {}),
+    minimumTlsVersion: str(o, 'gateway-tls-minimum-version') === 'TLSv1_3' ? 'TLSv1_3' : 'TLSv1_2',
     ...(bool(o, 'readiness-probe') ? { readinessProbe: { ports: KOURIER_PROBE_PORTS, timeoutMs: 1000, retryMs: 1000 } } : {}),
     ...(lease && identity
       ? { leaderElection: { lease, identity, leaseDurationMs: leaseMs, renewDeadlineMs: (leaseMs * 2) / 3, retryPeriodMs: leaseMs / 7.5 } }

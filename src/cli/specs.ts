@@ -202,6 +202,15 @@ export const SERVE_SPEC: CommandSpec = {
       envAlias: 'CERTS_SECRET_NAME',
     },
     {
+      name: 'gateway-tls-minimum-version',
+      kind: 'string',
+      default: 'TLSv1_2',
+      choices: ['TLSv1_2', 'TLSv1_3'],
+      arg: 'VERSION',
+      description:
+        "With --kubernetes: minimum TLS version of the gateways' HTTPS listeners (8443/8444/9443); net-kourier always uses TLSv1_2.",
+    },
+    {
       name: 'readiness-probe',
       kind: 'boolean',
       default: false,

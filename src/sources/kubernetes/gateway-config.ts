@@ -68,6 +68,8 @@ export interface GatewayConfigInput {
   readonly gatewayNamespace: string;
   /** CERTS_SECRET_NAMESPACE / CERTS_SECRET_NAME from the environment (fallback, as net-kourier). */
   readonly envCertsSecret?: { readonly namespace: string; readonly name: string };
+  /** Minimum TLS version of the gateway listeners (net-kourier: always 1.2; Proxima: a flag). */
+  readonly minimumTlsVersion?: GatewayConfig['minimumTlsVersion'];
 }
 
 /** Go time.ParseDuration subset (h, m, s, ms, us, ns; sums like 1h30m) → ms; undefined when invalid. */
@@ -122,6 +124,7 @@ export function gatewayConfigFrom(input: GatewayConfigInput): GatewayConfigResul
     ...(certNs && certName ? { defaultCertificate: keyOf(certNs, certName) } : {}),
     ...(clusterCert ? { clusterCertificate: keyOf(input.gatewayNamespace, clusterCert) } : {}),
     cipherSuites: Object.freeze(list('cipher-suites')),
+    minimumTlsVersion: input.minimumTlsVersion ?? DEFAULT_GATEWAY_CONFIG.minimumTlsVersion,
     streamIdleTimeoutMs: idleMs ?? DEFAULT_GATEWAY_CONFIG.streamIdleTimeoutMs,
     trustedHopsCount: Number.isInteger(hops) && hops >= 0 ? hops : 0,
     useRemoteAddress: bool('use-remote-address', false),

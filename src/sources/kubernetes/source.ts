@@ -370,6 +370,7 @@ export class KubernetesSource {
       network: data(CONFIG_NETWORK),
       gatewayNamespace: this.kourier.gatewayNamespace,
       ...(this.kourier.envCertsSecret ? { envCertsSecret: this.kourier.envCertsSecret } : {}),
+      ...(this.kourier.minimumTlsVersion ? { minimumTlsVersion: this.kourier.minimumTlsVersion } : {}),
     });
     const json = JSON.stringify([config, issues]);
     if (json !== this.lastGatewayJson) {
