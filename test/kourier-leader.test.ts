@@ -84,7 +84,9 @@ test('leader election: only the Lease holder writes status and finalizers; kille
   const takeoverMs = Date.now() - killedAt;
   console.log(`# leader takeover after ${takeoverMs} ms (lease ${LEASE_MS} ms, retry period ${RETRY_MS} ms)`);
   assert.ok(takeoverMs >= LEASE_MS - 2 * RETRY_MS, `not before the lease expired (${takeoverMs} ms)`);
-  assert.ok(takeoverMs <= LEASE_MS + 3 * RETRY_MS, `within the lease duration plus the polling period (${takeoverMs} ms)`);
+  // The follower last saw a renewal at most one retry period before the kill, and looks again every
+  // retry period: the lease duration plus a few periods of polling and a loaded machine's event loop.
+  assert.ok(takeoverMs <= LEASE_MS + 5 * RETRY_MS, `within the lease duration plus the polling period (${takeoverMs} ms)`);
   assert.equal(api.get('Lease', 'proxima-controller', 'knative-serving')!['spec']['holderIdentity'], followerId);
   assert.equal(api.get('Lease', 'proxima-controller', 'knative-serving')!['spec']['leaseTransitions'], 1);
 

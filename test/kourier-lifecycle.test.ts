@@ -11,6 +11,9 @@ import { translateCluster, type ClusterTranslation } from '../src/sources/kubern
 import { gatewayConfigFrom, parseGoDurationMs } from '../src/sources/kubernetes/gateway-config.js';
 import { desiredStatus, DEFAULT_LOAD_BALANCERS } from '../src/sources/kubernetes/status.js';
 import { backend, DOMAIN, kingress, KOURIER_CLASS, split } from './kourier/conformance-harness.js';
+import { serveOptionsFrom } from '../src/cli/serve.js';
+import { SERVE_SPEC } from '../src/cli/specs.js';
+import { parseOptions } from '../src/config.js';
 
 const NODE = { metadata: { name: 'node-1' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } };
 
@@ -151,4 +154,28 @@ test('config-kourier: implemented keys shape the gateway config; unsupported one
     undefined,
     undefined,
   ]);
+});
+
+test('serve flags: CERTS_SECRET_* (net-kourier env) feed the default certificate; PROXIMA_* and flags win; a Lease needs --replica-id', () => {
+  const parse = (argv: string[], env: Record<string, string>) => serveOptionsFrom(parseOptions(SERVE_SPEC, argv, env)).kourier!;
+  assert.deepEqual(parse(['--kubernetes'], { CERTS_SECRET_NAMESPACE: 'kourier-system', CERTS_SECRET_NAME: 'wildcard' }).envCertsSecret, {
+    namespace: 'kourier-system',
+    name: 'wildcard',
+  });
+  assert.deepEqual(
+    parse(['--certs-secret-name=flag'], { CERTS_SECRET_NAMESPACE: 'a', CERTS_SECRET_NAME: 'env', PROXIMA_CERTS_SECRET_NAMESPACE: 'b' })
+      .envCertsSecret,
+    { namespace: 'b', name: 'flag' },
+  );
+  assert.equal(parse([], {}).envCertsSecret, undefined);
+  const k = parse(['--leader-election-lease=proxima-system/lead', '--replica-id=p-1', '--readiness-probe'], {});
+  assert.deepEqual(k.leaderElection, {
+    lease: 'proxima-system/lead',
+    identity: 'p-1',
+    leaseDurationMs: 15_000,
+    renewDeadlineMs: 10_000,
+    retryPeriodMs: 2000,
+  });
+  assert.deepEqual(k.readinessProbe?.ports, { external: 8090, internal: 8081 });
+  assert.throws(() => parse(['--leader-election-lease=lead'], {}), /NAMESPACE\/NAME and needs --replica-id/);
 });
