@@ -12,6 +12,8 @@ import { gatewayConfigFrom, parseGoDurationMs } from '../src/sources/kubernetes/
 import { desiredStatus, DEFAULT_LOAD_BALANCERS } from '../src/sources/kubernetes/status.js';
 import { backend, DOMAIN, kingress, KOURIER_CLASS, split } from './kourier/conformance-harness.js';
 import { serveOptionsFrom } from '../src/cli/serve.js';
+import { buildGatewayListeners } from '../src/xds/resources/listeners.js';
+import { assertEnvoyValid } from './kourier/conformance-harness.js';
 import { SERVE_SPEC } from '../src/cli/specs.js';
 import { parseOptions } from '../src/config.js';
 
@@ -101,7 +103,8 @@ test('config-kourier: implemented keys shape the gateway config; unsupported one
       'cluster-cert-secret': 'internal-cert',
       'extauthz-host': 'authz.example:9000',
       'tracing-endpoint': 'http://otel:4318',
-      'enable-service-access-logging': 'false',
+      'enable-service-access-logging': 'true',
+      'service-access-log-template': '[%START_TIME%] "%REQ(:METHOD)% %REQ(:PATH)%" %RESPONSE_CODE%',
     },
     network: { 'system-internal-tls': 'enabled' },
     gatewayNamespace: 'kourier-system',
@@ -118,11 +121,34 @@ test('config-kourier: implemented keys shape the gateway config; unsupported one
     listenIpAddresses: ['0.0.0.0', '::'],
     defaultCertificate: 'kourier-system/default-cert',
     clusterCertificate: 'kourier-system/internal-cert',
+    accessLog: { template: '[%START_TIME%] "%REQ(:METHOD)% %REQ(:PATH)%" %RESPONSE_CODE%' },
   });
+  // Every implemented key reaches the listeners, and they stay valid Envoy config.
+  const listeners = buildGatewayListeners([], config);
+  for (const l of listeners) assertEnvoyValid(l);
+  const hcm = (listeners.find((l) => l.name === 'listener_8080')!.value as any).filter_chains[0].filters[0].typed_config;
+  assert.deepEqual(hcm.access_log, [
+    {
+      name: 'envoy.access_loggers.stdout',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
+        log_format: { text_format_source: { inline_string: '[%START_TIME%] "%REQ(:METHOD)% %REQ(:PATH)%" %RESPONSE_CODE%' } },
+      },
+    },
+  ]);
+  assert.deepEqual(
+    [hcm.stream_idle_timeout, hcm.xff_num_trusted_hops, hcm.use_remote_address, hcm.server_header_transformation],
+    [{ seconds: 330, nanos: 0 }, 2, { value: true }, 'PASS_THROUGH'],
+  );
+  const l8080 = listeners.find((l) => l.name === 'listener_8080')!.value as any;
+  assert.deepEqual(l8080.additional_addresses, [{ address: { socket_address: { protocol: 'TCP', address: '::', port_value: 8080 } } }]);
+  assert.equal(l8080.listener_filters[0].name, 'envoy.filters.listener.proxy_protocol');
+  const l8444 = listeners.find((l) => l.name === 'listener_8444')!.value as any;
+  assert.deepEqual(l8444.filter_chains[0].transport_socket.typed_config.common_tls_context.tls_params.cipher_suites, config.cipherSuites);
   assert.deepEqual(
     issues.map((i) => `${i.configMap}/${i.key}`),
     ['config-kourier/extauthz-host', 'config-kourier/tracing-endpoint', 'config-network/system-internal-tls'],
-    'access logging set to false is no problem',
+    'access logging is implemented',
   );
   // config-kourier certs-secret-namespace / certs-secret-name win over the CERTS_SECRET_* environment.
   const keys = gatewayConfigFrom({

@@ -181,6 +181,8 @@ export interface GatewayConfig {
   readonly disableEnvoyServerHeader: boolean;
   /** `listen-ip-addresses`: every listener binds these (first as the address, the rest as additional_addresses). */
   readonly listenIpAddresses: readonly string[];
+  /** `enable-service-access-logging` (+ `service-access-log-template`): Envoy's stdout access log. */
+  readonly accessLog?: { readonly template?: string };
 }
 
 export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({

@@ -13,8 +13,8 @@ export const CONFIG_NETWORK = 'config-network';
 
 /** Every config-kourier key net-kourier reads, with what Proxima does with it. */
 export const KOURIER_KEYS = {
-  'enable-service-access-logging': 'unsupported',
-  'service-access-log-template': 'unsupported',
+  'enable-service-access-logging': 'done',
+  'service-access-log-template': 'done',
   'enable-proxy-protocol': 'done',
   'cluster-cert-secret': 'done',
   'stream-idle-timeout': 'done',
@@ -119,6 +119,8 @@ export function gatewayConfigFrom(input: GatewayConfigInput): GatewayConfigResul
   const certNs = k['certs-secret-namespace']?.trim() || input.envCertsSecret?.namespace;
   const certName = k['certs-secret-name']?.trim() || input.envCertsSecret?.name;
   const clusterCert = k['cluster-cert-secret']?.trim();
+  // Proxima's default is off (net-kourier's is on): an access log line per request costs the gateway CPU.
+  const template = k['service-access-log-template'];
   const config: GatewayConfig = Object.freeze({
     ...DEFAULT_GATEWAY_CONFIG,
     ...(certNs && certName ? { defaultCertificate: keyOf(certNs, certName) } : {}),
@@ -131,6 +133,7 @@ export function gatewayConfigFrom(input: GatewayConfigInput): GatewayConfigResul
     enableProxyProtocol: bool('enable-proxy-protocol', false),
     disableEnvoyServerHeader: bool('disable-envoy-server-header', false),
     listenIpAddresses: Object.freeze(ips.length && ipBad.length === 0 ? ips : [...DEFAULT_GATEWAY_CONFIG.listenIpAddresses]),
+    ...(bool('enable-service-access-logging', false) ? { accessLog: Object.freeze(template ? { template } : {}) } : {}),
   });
   for (const [map, data, keys] of [
     [CONFIG_KOURIER, input.kourier, KOURIER_KEYS],

@@ -43,7 +43,19 @@ function gatewayConnectionManager(routeConfigName: string, gateway: GatewayConfi
     xff_num_trusted_hops: gateway.trustedHopsCount,
     use_remote_address: { value: gateway.useRemoteAddress },
     ...(gateway.disableEnvoyServerHeader ? { server_header_transformation: 'PASS_THROUGH' } : {}),
+    ...(gateway.accessLog ? { access_log: [stdoutAccessLog(gateway.accessLog.template)] } : {}),
     upgrade_configs: [{ upgrade_type: 'websocket' }],
+  };
+}
+
+/** Kourier's access log: Envoy's stdout logger, with `service-access-log-template` as its text format. */
+function stdoutAccessLog(template: string | undefined): Plain {
+  return {
+    name: 'envoy.access_loggers.stdout',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
+      ...(template ? { log_format: { text_format_source: { inline_string: template } } } : {}),
+    },
   };
 }
 
