@@ -79,6 +79,8 @@ export interface IngressProberOptions {
   /** Called when an ingress became ready (so status is written at once). */
   readonly onReady: () => void;
   readonly nowMs?: () => number;
+  /** Probes in flight at most (a new gateway pod re-probes every ingress at once). Default 32. */
+  readonly maxConcurrent?: number;
 }
 
 interface ProbeState {
@@ -91,6 +93,8 @@ interface ProbeState {
 export class IngressProber {
   private readonly states = new Map<string, ProbeState>();
   private readonly nowMs: () => number;
+  private inFlight = 0;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly opts: IngressProberOptions) {
     this.nowMs = opts.nowMs ?? Date.now;
@@ -130,7 +134,19 @@ export class IngressProber {
       );
   }
 
-  private probeOne(x: ProbeTarget, want: string): Promise<boolean> {
+  /** One probe once a slot is free (at most maxConcurrent in flight). */
+  private async probeOne(x: ProbeTarget, want: string): Promise<boolean> {
+    if (this.inFlight >= (this.opts.maxConcurrent ?? 32)) await new Promise<void>((r) => this.waiting.push(r));
+    this.inFlight++;
+    try {
+      return await this.send(x, want);
+    } finally {
+      this.inFlight--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private send(x: ProbeTarget, want: string): Promise<boolean> {
     return new Promise((resolve) => {
       const req = request(
         {
