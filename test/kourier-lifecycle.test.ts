@@ -202,6 +202,6 @@ test('serve flags: CERTS_SECRET_* (net-kourier env) feed the default certificate
     renewDeadlineMs: 10_000,
     retryPeriodMs: 2000,
   });
-  assert.deepEqual(k.readinessProbe?.ports, { external: 8090, internal: 8081 });
+  assert.deepEqual(k.readinessProbe?.ports, { external: 8090, externalTls: 9443, internal: 8081 });
   assert.throws(() => parse(['--leader-election-lease=lead'], {}), /NAMESPACE\/NAME and needs --replica-id/);
 });

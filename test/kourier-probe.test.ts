@@ -18,6 +18,12 @@ import { startStandIn } from './kube/harness.js';
 import { KourierLikeGateway } from './kube/kourier-gateway.js';
 import { TypeUrl } from '../src/xds/resources/types.js';
 import { ingressHash } from '../src/sources/kubernetes/ingress-hash.js';
+import { createServer as createTlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { IngressProber, probeTargets } from '../src/sources/kubernetes/readiness-probe.js';
+import type { IngressTranslation } from '../src/sources/kubernetes/ingress.js';
+import { silentLogger } from '../src/log.js';
+import { makeCa, requireOpenssl } from './helpers/certs.js';
 
 /** Envoy's route matching on the decoded RouteConfiguration: the request headers the backend sees, or undefined (404). */
 function route(rc: any, req: IncomingMessage): Record<string, string> | undefined {
@@ -69,7 +75,9 @@ test('readiness probe: Ready only once the gateway pod answers /healthz with the
   // The gateway pod serves an old route configuration (no hello yet) although its xDS stream ACKs.
   xdsGateway.frozen = { external_services: { virtual_hosts: [] }, internal_services: { virtual_hosts: [] } };
   const serve = await serveKubernetes(url, {
-    kourier: { readinessProbe: { ports: { external: port(external), internal: port(internal) }, timeoutMs: 500, retryMs: 100 } },
+    kourier: {
+      readinessProbe: { ports: { external: port(external), externalTls: 1, internal: port(internal) }, timeoutMs: 500, retryMs: 100 },
+    },
   });
   t.after(() => serve.close());
   xdsGateway.gw = new KourierLikeGateway(serve.addresses.xds, 'edge-1');
@@ -102,4 +110,40 @@ test('readiness probe: Ready only once the gateway pod answers /healthz with the
     [...ports].join(', '),
   );
   assert.match(want, /^[0-9a-f]{64}$/);
+});
+
+test('readiness probe: an ingress with spec.tls is probed over HTTPS on 9443 (SNI = host, no certificate check, as Knative)', async (t) => {
+  if (!requireOpenssl(t)) return;
+  const ca = makeCa();
+  t.after(() => ca.cleanup());
+  const cert = ca.issue('probe', { dns: ['secure.example.com'] });
+  let sni: string | undefined;
+  const server = createTlsServer({ cert: cert.cert, key: cert.key }, (req, res) => {
+    sni = (req.socket as TLSSocket & { servername?: string }).servername;
+    res.writeHead(200, { 'K-Network-Hash': String(req.headers['k-network-hash'] === 'override' ? 'the-hash' : '') }).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const tlsPort = (server.address() as AddressInfo).port;
+  const ingress = {
+    key: 'ns/secure',
+    routes: [
+      {
+        name: 'ns/secure#0',
+        hosts: ['secure.example.com'],
+        visibility: ['external', 'internal'],
+        rules: [],
+        tls: [{ hosts: ['secure.example.com'], secret: 'ns/cert' }],
+        httpsRedirect: true,
+      },
+    ],
+  } as unknown as IngressTranslation;
+  const targets = probeTargets(ingress, ['127.0.0.1'], { external: 8090, externalTls: tlsPort, internal: 8081 });
+  assert.deepEqual(targets, [{ ip: '127.0.0.1', port: tlsPort, host: 'secure.example.com', tls: true }]);
+  let ready = 0;
+  const prober = new IngressProber({ log: silentLogger(), timeoutMs: 1000, retryMs: 0, onReady: () => ready++ });
+  prober.isReady('ns/secure', 'the-hash', targets);
+  await until('probed over TLS', () => ready === 1);
+  assert.equal(prober.isReady('ns/secure', 'the-hash', targets), true);
+  assert.equal(sni, 'secure.example.com');
 });

@@ -1,7 +1,8 @@
 /**
  * Per-KIngress readiness the way Knative's status prober does it for net-kourier (knative/networking
  * pkg/status/status.go; net-kourier pkg/reconciler/ingress): every ready gateway pod (the endpoints
- * of `kourier-internal`) is asked `GET /healthz` on the external and/or cluster-local HTTP port, with
+ * of `kourier-internal`) is asked `GET /healthz` on the external (HTTPS 9443 when the ingress has
+ * `spec.tls`) and/or cluster-local HTTP port, with
  * the ingress host as Host, `User-Agent: Knative-Ingress-Probe`, `K-Network-Probe: probe` and
  * `K-Network-Hash: override`. The gateway's probe route replaces the hash with the KIngress hash and
  * the backend echoes it: 200 with that hash means this pod serves this version of the ingress.
@@ -9,6 +10,7 @@
  * new version or a new gateway pod is probed again. Requests are bounded (timeout, no body read).
  */
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Logger } from '../../log.js';
 import { HASH_HEADER, HASH_VALUE_OVERRIDE, PROBE_HEADER, PROBE_USER_AGENT, PROBE_VALUE } from '../../model/knative-probe.js';
 import type { IngressTranslation } from './ingress.js';
@@ -17,17 +19,21 @@ import { asArray, isRecord, metaOf } from './objects.js';
 export interface ProbePorts {
   /** net-kourier HTTPPortProb (8090): the external routes. */
   readonly external: number;
+  /** HTTPSPortProb (9443): the external routes of an ingress with `spec.tls` (its HTTP side may only redirect). */
+  readonly externalTls: number;
   /** HTTPPortLocal (8081): the cluster-local routes. */
   readonly internal: number;
 }
 
-export const KOURIER_PROBE_PORTS: ProbePorts = Object.freeze({ external: 8090, internal: 8081 });
+export const KOURIER_PROBE_PORTS: ProbePorts = Object.freeze({ external: 8090, externalTls: 9443, internal: 8081 });
 export const PROBE_PATH = '/healthz';
 
 export interface ProbeTarget {
   readonly ip: string;
   readonly port: number;
   readonly host: string;
+  /** HTTPS with SNI = host and no certificate check, as Knative's prober (InsecureSkipVerify). */
+  readonly tls?: boolean;
 }
 
 /** Ready addresses of the gateway Service's EndpointSlices (`kourier-internal` in the gateway namespace). */
@@ -58,9 +64,10 @@ export function probeTargets(t: IngressTranslation, podIps: readonly string[], p
       .find((h) => h !== '*');
   const external = firstHost(true);
   const internal = firstHost(false);
+  const tls = t.routes.some((r) => (r.tls?.length ?? 0) > 0);
   const out: ProbeTarget[] = [];
   for (const ip of podIps) {
-    if (external) out.push({ ip, port: ports.external, host: external });
+    if (external) out.push(tls ? { ip, port: ports.externalTls, host: external, tls } : { ip, port: ports.external, host: external });
     if (internal) out.push({ ip, port: ports.internal, host: internal });
   }
   return out;
@@ -148,8 +155,11 @@ export class IngressProber {
 
   private send(x: ProbeTarget, want: string): Promise<boolean> {
     return new Promise((resolve) => {
-      const req = request(
+      // "We only want to know that the Gateway is configured" (knative/networking pkg/status): no certificate check.
+      const send = x.tls ? httpsRequest : request;
+      const req = send(
         {
+          ...(x.tls ? { servername: x.host, rejectUnauthorized: false } : {}),
           host: x.ip,
           port: x.port,
           path: PROBE_PATH,
