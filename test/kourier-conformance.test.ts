@@ -512,6 +512,27 @@ test('visibility, visibility/split, visibility/path (visibility.go): ClusterLoca
   assert.ok(gw.vhost('internal_services', `vis.${DOMAIN}`));
   const status = gw.vhost('internal_services', 'internalkourier');
   assert.deepEqual(status.routes, [{ name: 'gateway_ready', match: { prefix: '/ready' }, direct_response: { status: 200 } }]);
+
+  // visibility/split: a ClusterLocal rule splitting over several backends with post-split headers.
+  const parts = [backend('vs-a'), backend('vs-b'), backend('vs-c')];
+  const percents = [34, 33, 33];
+  const split3 = gatewayFor([
+    ...parts.flatMap((x) => x.objects),
+    kingress('vis-split', {
+      rules: [
+        {
+          hosts: [`vis-split.${NS}.svc.cluster.local`],
+          visibility: 'ClusterLocal',
+          http: { paths: [{ splits: parts.map((x, i) => split(x, { percent: percents[i], appendHeaders: { 'Foo-Bar-Baz': x.name } })) }] },
+        },
+      ],
+    }),
+  ]);
+  assert.equal(split3.vhost('external_services', `vis-split.${NS}.svc.cluster.local`), undefined);
+  assertKourierRoute(realRoutes(split3.vhost('internal_services', `vis-split.${NS}.svc.cluster.local`))[0], {
+    prefix: '/',
+    clusters: parts.map((x, i) => [x, percents[i]!, [['Foo-Bar-Baz', x.name]]]),
+  });
 });
 
 test('ingressclass (class.go TestIngressClass): an incorrect or empty ingress.class is not picked up', () => {
