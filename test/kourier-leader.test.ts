@@ -126,3 +126,19 @@ test('leader election: without a Lease, two replicas both write (the flapping th
   const seq = readySequence(api);
   assert.ok(seq.includes('True') && seq.lastIndexOf('Unknown') > seq.indexOf('True'), `Ready flaps: ${seq.join(',')}`);
 });
+
+test('leader election: a leader that stops cleanly releases the Lease and the other takes over at once', async (t) => {
+  const { api, url } = await startStandIn();
+  t.after(() => api.stop());
+  const r1 = replica(url, 'replica-1', true);
+  const r2 = replica(url, 'replica-2', true);
+  t.after(() => Promise.all([r1.stop(), r2.stop()]).then(() => undefined));
+  await Promise.all([r1.start(), r2.start()]);
+  await eventually(() => r1.isLeader() !== r2.isLeader(), 3000);
+  const [leader, follower] = r1.isLeader() ? [r1, r2] : [r2, r1];
+  const stoppedAt = Date.now();
+  await leader.stop(); // releases: holderIdentity "" and leaseDurationSeconds 1, as client-go's ReleaseOnCancel
+  await eventually(() => follower.isLeader(), LEASE_MS);
+  const ms = Date.now() - stoppedAt;
+  assert.ok(ms < LEASE_MS / 2, `taken over in ${ms} ms, well before the lease would have expired`);
+});

@@ -42,11 +42,11 @@ export function finalizersAfter(current: readonly string[], add: boolean): strin
 }
 
 /** Config keys Proxima does not honour, as an Info condition (does not affect Ready). */
-export function withConfigCondition(s: IngressStatus, issues: readonly string[], current: unknown): IngressStatus {
+export function withConfigCondition(s: IngressStatus, issues: readonly string[], current: unknown, nowMs: number): IngressStatus {
   if (issues.length === 0) return s;
   const prev = (current as { conditions?: Condition[] } | undefined)?.conditions?.find((c) => c.type === CONFIG_CONDITION);
   const message = issues.join('; ');
-  const now = s.conditions[0]?.lastTransitionTime ?? '';
+  const now = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const cond: Condition = {
     type: CONFIG_CONDITION,
     status: 'False',
@@ -127,6 +127,7 @@ export class IngressStatusWriter {
       desiredStatus(i, programmed, this.opts.loadBalancers, current, this.opts.nowMs(), dataPaths),
       configIssues,
       current,
+      this.opts.nowMs(),
     );
     if (sameStatus(current, desired)) return;
     const sig = `${o.metadata?.resourceVersion ?? ''}|${JSON.stringify({ ...desired, conditions: desired.conditions.map((c) => ({ ...c, lastTransitionTime: '' })) })}`;
