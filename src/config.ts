@@ -15,6 +15,8 @@ export interface OptionSpec {
   readonly choices?: readonly string[];
   /** Placeholder shown in --help, e.g. FILE. */
   readonly arg?: string;
+  /** Another environment variable read when PROXIMA_… is unset (e.g. net-kourier's CERTS_SECRET_NAME). */
+  readonly envAlias?: string;
 }
 
 export interface CommandSpec {
@@ -92,8 +94,10 @@ export function parseOptions(spec: CommandSpec, argv: readonly string[], env: Re
   const byName = new Map(spec.options.map((o) => [o.name, o] as const));
   const out: Record<string, OptionValue> = {};
   for (const o of spec.options) {
-    const fromEnv = env[envName(o.name)];
-    if (fromEnv !== undefined && fromEnv !== '') out[o.name] = convert(o, fromEnv, `${envName(o.name)}`);
+    const own = env[envName(o.name)];
+    const useAlias = (own === undefined || own === '') && o.envAlias !== undefined;
+    const fromEnv = useAlias ? env[o.envAlias!] : own;
+    if (fromEnv !== undefined && fromEnv !== '') out[o.name] = convert(o, fromEnv, useAlias ? o.envAlias! : envName(o.name));
     else if (o.default !== undefined)
       out[o.name] = o.kind === 'listen' ? parseListen(String(o.default), `--${o.name}`) : (o.default as OptionValue);
   }

@@ -182,9 +182,12 @@ test('k8s e2e (stand-in apiserver): KIngresses the translator cannot express get
 
   const bad: Array<[string, Record<string, any>, string]> = [
     [
-      'bad-rewrite',
-      ingressNamed('bad-rewrite', 'a.default.example.com', (p) => (p['rewriteHost'] = 'elsewhere.example.com')),
-      'UnsupportedRewriteHost',
+      'bad-tls',
+      {
+        ...ingressNamed('bad-tls', 'a.default.example.com'),
+        spec: { ...ingressNamed('x', 'a.default.example.com')['spec'], tls: [{ hosts: ['a.default.example.com'] }] },
+      },
+      'InvalidIngress',
     ],
     [
       'bad-header',
@@ -237,13 +240,13 @@ test('k8s e2e (stand-in apiserver): KIngresses the translator cannot express get
     api.requests.filter(
       (q) =>
         q.method === 'PATCH' &&
-        q.path.endsWith('/ingresses/bad-rewrite/status') &&
+        q.path.endsWith('/ingresses/bad-tls/status') &&
         JSON.stringify(q.body).includes('"type":"Ready","status":"True"'),
     ).length;
-  api.apply(ingressNamed('bad-rewrite', 'a.default.example.com'));
+  api.apply(ingressNamed('bad-tls', 'a.default.example.com'));
   await until(
     'the fixed ingress is translated (NetworkConfigured=True)',
-    () => conditionOf(get('bad-rewrite'), 'NetworkConfigured')?.['status'] === 'True',
+    () => conditionOf(get('bad-tls'), 'NetworkConfigured')?.['status'] === 'True',
   );
   await until('routes with a.default.example.com sent to the gateway', () => {
     const ext = kourier.resource(TypeUrl.RouteConfiguration, 'external_services') as any;
@@ -251,9 +254,9 @@ test('k8s e2e (stand-in apiserver): KIngresses the translator cannot express get
   });
   await new Promise((r) => setTimeout(r, 1500)); // > one status refresh period (1 s)
   assert.equal(readyWrites(), 0, 'no Ready=True before the gateway ACKed the routes containing the ingress');
-  assert.equal(conditionOf(get('bad-rewrite'), 'Ready')?.['status'], 'Unknown');
+  assert.equal(conditionOf(get('bad-tls'), 'Ready')?.['status'], 'Unknown');
   kourier.releaseRouteAcks();
-  await until('fixed ingress Ready', () => conditionOf(get('bad-rewrite'), 'Ready')?.['status'] === 'True');
-  assert.equal(get('bad-rewrite')!['status']['observedGeneration'], 2);
+  await until('fixed ingress Ready', () => conditionOf(get('bad-tls'), 'Ready')?.['status'] === 'True');
+  assert.equal(get('bad-tls')!['status']['observedGeneration'], 2);
   assert.deepEqual((await gw.run(20)).errors, {});
 });

@@ -336,7 +336,7 @@ test('per-gateway EDS and API listeners for recorded OpenFaaS functions and plai
   const shared = buildShared(store, DEFAULT_BUILD_OPTIONS);
   assert.deepEqual(
     shared.listeners.map((l) => l.name),
-    ['listener_8080', 'listener_8081'],
+    ['listener_8080', 'listener_8081', 'listener_8090'],
   );
   const Listener = envoyProtos().type('envoy.config.listener.v3.Listener');
   const api = shared.apiListeners.find((l) => l.name === 'figlet.openfaas-fn.svc.cluster.local');

@@ -13,7 +13,7 @@ const INGRESS_STATUS = '/apis/networking.internal.knative.dev/v1alpha1/namespace
 
 test('k8s source: syncs nodes, services and routes; follows updates and deletes', async (t) => {
   const { api, url } = await startStandIn();
-  const { source, store } = newSource(url, { defaultCapacity: 4 });
+  const { source, store } = newSource(url, { defaultCapacity: 4, kourier: { clusterGraceMs: 300 } });
   t.after(async () => {
     await source.stop();
     await api.stop();
@@ -69,10 +69,14 @@ test('k8s source: syncs nodes, services and routes; follows updates and deletes'
     ['edge-1'],
   );
 
-  // Deleting the KIngress removes its routes and the services only it referenced.
+  // Deleting the KIngress removes its routes at once and the services only it referenced after the
+  // grace period (net-kourier pkg/generator/cluster_cache.go keeps old clusters for a while).
   api.delete('Ingress', 'hello', 'default');
   await eventually(() => assert.equal(store.routes().length, 0));
-  assert.equal(store.services().length, 0);
+  const deletedAt = Date.now();
+  assert.equal(store.services().length, 2, 'the clusters outlive their routes');
+  await eventually(() => assert.equal(store.services().length, 0));
+  assert.ok(Date.now() - deletedAt >= 250, 'not before the grace period');
 });
 
 test('k8s source: KIngress status via merge PATCH only once programmed, idempotent', async (t) => {
@@ -109,7 +113,14 @@ test('k8s source: KIngress status via merge PATCH only once programmed, idempote
   assert.deepEqual(st.publicLoadBalancer, { ingress: [{ domainInternal: 'kourier.kourier-system.svc.cluster.local' }] });
   assert.deepEqual(st.privateLoadBalancer, { ingress: [{ domainInternal: 'kourier-internal.kourier-system.svc.cluster.local' }] });
   const patches = api.requests.filter((r) => r.method === 'PATCH');
-  assert.ok(patches.every((p) => p.path === INGRESS_STATUS && p.contentType === 'application/merge-patch+json'));
+  assert.ok(patches.every((p) => p.contentType === 'application/merge-patch+json'));
+  // Besides status, one patch adds Kourier's finalizer (with the resourceVersion it was computed from).
+  const other = patches.filter((p) => p.path !== INGRESS_STATUS);
+  assert.deepEqual(
+    other.map((p) => [p.path, (p.body as any).metadata.finalizers]),
+    [[INGRESS_STATUS.replace(/\/status$/, ''), ['ingresses.networking.internal.knative.dev']]],
+  );
+  assert.ok((other[0]!.body as any).metadata.resourceVersion);
 
   // Once the informer has seen our write, refreshing again writes nothing.
   await eventually(() => (source as any).byResource.get('ingresses').get('hello', 'default')?.status?.conditions?.[2]?.status === 'True');
@@ -209,7 +220,7 @@ test('k8s source: bad input — unknown class ignored, untranslatable ingress re
     mk(
       'rewrite',
       { 'networking.knative.dev/ingress.class': 'kourier.ingress.networking.knative.dev' },
-      (s) => (s.rules[0].http.paths[0].rewriteHost = 'hello.default.example.com'),
+      (s) => (s.rules[0].http.paths[0].headers = { 'X-A': { prefix: 'b' } }),
     ),
   );
   api.apply({
@@ -225,7 +236,7 @@ test('k8s source: bad input — unknown class ignored, untranslatable ingress re
     const st = api.get('Ingress', 'rewrite', 'default')!['status'];
     const ready = st?.conditions?.find((c: any) => c.type === 'Ready');
     assert.equal(ready?.status, 'False');
-    assert.equal(ready.reason, 'UnsupportedRewriteHost');
+    assert.equal(ready.reason, 'UnsupportedHeaderMatch');
   });
   await eventually(() =>
     assert.equal(api.get('Ingress', 'empty', 'default')!['status']?.conditions?.find((c: any) => c.type === 'Ready')?.status, 'False'),

@@ -85,7 +85,10 @@ test('k8s translate: hello KIngress → HttpRoutes as net-kourier builds its vir
   assert.equal(t.ingresses.length, 1);
   assert.deepEqual(t.ingresses[0]!.outcome, { kind: 'ok' });
   assert.equal(t.routes.length, EXPECTED.length);
-  EXPECTED.forEach((e, i) => assert.deepEqual(t.routes[i], e, `route ${e.name}`));
+  // probeHash: knative/networking ComputeHash of the KIngress (checked against upstream's own vectors in ingress-hash.test.ts).
+  const hash = t.ingresses[0]!.probeHash;
+  assert.match(hash, /^[0-9a-f]{64}$/);
+  EXPECTED.forEach((e, i) => assert.deepEqual(t.routes[i], { ...e, probeHash: hash }, `route ${e.name}`));
 });
 
 test('k8s translate: services get endpoints, ports, capacity, protocol and hosts', () => {
@@ -138,8 +141,17 @@ test('k8s translate: the routes build and encode as Envoy RouteConfigurations ex
   assert.ok(vhost(internal, 'hello.default.example.com'));
   const vh = vhost(external, 'hello.default.example.com');
   assert.deepEqual(vh.domains, ['hello.default.example.com', 'hello.default.example.com:*']);
-  assert.equal(vh.routes.length, 2);
-  const [tag, def] = vh.routes;
+  // Each rule comes with its Knative probe copy first (K-Network-Hash: override → the ingress hash).
+  assert.equal(vh.routes.length, 4);
+  const [tagProbe, tag, defProbe, def] = vh.routes;
+  for (const [probe, real] of [
+    [tagProbe, tag],
+    [defProbe, def],
+  ]) {
+    assert.equal(probe.name, `${real.name}/probe`);
+    assert.deepEqual(probe.match.headers.at(-1), { name: 'K-Network-Hash', string_match: { exact: 'override' } });
+    assert.equal(probe.request_headers_to_add.find((h: any) => h.header.key === 'K-Network-Hash').header.value, t.ingresses[0]!.probeHash);
+  }
   assert.equal(tag.match.prefix, '/');
   assert.deepEqual(
     tag.match.headers.map((h: any) => [h.name, h.string_match.exact]),
@@ -179,18 +191,17 @@ test('k8s translate: unsupported and pending ingresses are reported, never throw
   const http = svcLookup([{ name: 'http', port: 80, targetPort: 8012 }]);
   const cases: [string, unknown, string, string][] = [
     [
-      'rewriteHost',
-      ingress({ rules: [rule({ rewriteHost: 'x.example.com', splits: [split()] })] }),
-      'unsupported',
-      'UnsupportedRewriteHost',
-    ],
-    [
       'header presence match',
       ingress({ rules: [rule({ headers: { 'X-A': {} }, splits: [split()] })] }),
       'unsupported',
       'UnsupportedHeaderMatch',
     ],
-    ['redirect', ingress({ httpOption: 'Redirected', rules: [rule({ splits: [split()] })] }), 'unsupported', 'UnsupportedHTTPOption'],
+    [
+      'tls without secret name',
+      ingress({ tls: [{ hosts: ['a.ns'], secretNamespace: 'ns' }], rules: [rule({ splits: [split()] })] }),
+      'unsupported',
+      'InvalidIngress',
+    ],
     [
       'percent sum',
       ingress({ rules: [rule({ splits: [split({ percent: 60 }), split({ percent: 30 })] })] }),
@@ -209,7 +220,7 @@ test('k8s translate: unsupported and pending ingresses are reported, never throw
     assert.deepEqual(t.routes, [], what);
   }
   const ext = translateIngress(ingress({ rules: [rule({ splits: [split()] })] }), svcLookup([{ name: 'http', port: 80 }], 'ExternalName'));
-  assert.equal((ext.outcome as { reason: string }).reason, 'UnsupportedExternalName');
+  assert.equal((ext.outcome as { reason: string }).reason, 'InvalidExternalName', 'ExternalName without spec.externalName');
   const pending = translateIngress(ingress({ rules: [rule({ splits: [split()] })] }), () => undefined);
   assert.equal(pending.outcome.kind, 'pending');
 });

@@ -495,12 +495,19 @@ test('RBAC is least privilege: read-only cluster access, writes only KIngress st
   for (const { obj } of roles) {
     for (const r of (obj as any).rules) {
       assert.ok(!r.apiGroups.includes('*') && !r.resources.includes('*') && !r.verbs.includes('*'), `${obj.metadata?.name}: no wildcards`);
-      assert.ok(!r.resources.includes('secrets'), 'no access to secrets');
+      // Secrets: read only, for the certificates served over SDS (net-kourier's controller reads them too).
+      if (r.resources.includes('secrets')) assert.deepEqual([...r.verbs].sort(), ['list', 'watch'], 'secrets: list and watch only');
       if (r.verbs.some((v: string) => writes.has(v))) {
+        const knative = r.apiGroups.join() === 'networking.internal.knative.dev';
         const ok =
           r.apiGroups.every((g: string) => g === 'proxima.dev') ||
-          (r.apiGroups.join() === 'networking.internal.knative.dev' && r.resources.join() === 'ingresses/status');
-        assert.ok(ok, `${obj.metadata?.name}: writes only KIngress status and proxima.dev (${JSON.stringify(r)})`);
+          (knative && r.resources.join() === 'ingresses/status') ||
+          (knative && r.resources.join() === 'ingresses' && r.verbs.join() === 'patch') ||
+          (r.apiGroups.join() === 'coordination.k8s.io' && r.resources.join() === 'leases');
+        assert.ok(
+          ok,
+          `${obj.metadata?.name}: writes only KIngress status and finalizers, its Lease and proxima.dev (${JSON.stringify(r)})`,
+        );
       }
     }
   }
@@ -518,6 +525,9 @@ test('RBAC is least privilege: read-only cluster access, writes only KIngress st
   ] as const)
     for (const v of ['list', 'watch']) assert.ok(can(g, res, v), `may ${v} ${g}/${res}`);
   assert.ok(can('networking.internal.knative.dev', 'ingresses/status', 'patch'));
+  assert.ok(can('networking.internal.knative.dev', 'ingresses', 'patch'), 'may patch the finalizer');
+  for (const v of ['get', 'create', 'update']) assert.ok(can('coordination.k8s.io', 'leases', v), `may ${v} its leader Lease`);
+  for (const res of ['secrets', 'configmaps']) for (const v of ['list', 'watch']) assert.ok(can('', res, v), `may ${v} ${res}`);
   for (const v of ['get', 'create', 'update']) assert.ok(can('proxima.dev', 'proximameasurements', v), `may ${v} its ProximaMeasurement`);
   // Every CRD Proxima ships is covered by the role, so the controller can use it.
   for (const { obj } of all().filter((o) => o.obj.kind === 'CustomResourceDefinition')) {

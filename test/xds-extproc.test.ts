@@ -164,7 +164,7 @@ describe('xDS: ext_proc picking for gateways that opt in', () => {
     const clusters = byName(cds);
     assert.deepEqual([...clusters.keys()].sort(), ['default/echo', 'default/hello', EXTPROC_CLUSTER, ORIGINAL_DST_CLUSTER]);
     const listeners = byName(lds);
-    assert.deepEqual([...listeners.keys()].sort(), ['listener_8080', 'listener_8081']);
+    assert.deepEqual([...listeners.keys()].sort(), ['listener_8080', 'listener_8081', 'listener_8090']);
     const routes = byName(rds);
     assert.deepEqual([...routes.keys()].sort(), GATEWAY_ROUTES);
 

@@ -13,6 +13,7 @@ import type { Topology } from '../src/model/types.js';
 import { nearestPolicy } from '../src/policy/nearest.js';
 import { envoyProtos, grpcLookup } from '../src/protos/envoy.js';
 import { XdsControlPlane } from '../src/xds/control-plane.js';
+import type { TlsSecretStore } from '../src/model/tls-secrets.js';
 import { messageNameOf, TypeUrl } from '../src/xds/resources/types.js';
 import { bindLoopback } from './helpers/grpc.js';
 
@@ -67,13 +68,13 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function startFixture(text: string = BASE_TOPOLOGY): Promise<Fixture> {
+export async function startFixture(text: string = BASE_TOPOLOGY, extra: { tlsSecrets?: TlsSecretStore } = {}): Promise<Fixture> {
   const store = new ModelStore();
   store.replaceTopology(topology(text));
   const engine = new AssignmentEngine({ store, policy: nearestPolicy });
   engine.start();
   const registry = new Registry();
-  const plane = new XdsControlPlane({ store, engine, log: silentLogger(), registry });
+  const plane = new XdsControlPlane({ store, engine, log: silentLogger(), registry, ...extra });
   const server = new grpc.Server();
   plane.register(server);
   const port = await bindLoopback(server);

@@ -153,7 +153,7 @@ describe('xDS SotW over ADS (raw client, loopback)', () => {
     const s = client.ads();
     s.send({ node: node('gw-lds', 'edge-1'), type_url: LDS });
     const r = await s.next();
-    assert.deepEqual(namesOf(r), ['listener_8080', 'listener_8081']);
+    assert.deepEqual(namesOf(r), ['listener_8080', 'listener_8081', 'listener_8090']);
     ack(s, r);
     const g = client.ads();
     g.send({ node: node('grpc-client', 'edge-1'), type_url: LDS, resource_names: ['echo.default.svc.cluster.local'] });
@@ -242,7 +242,7 @@ describe('xDS SotW over ADS (raw client, loopback)', () => {
 
   test('malformed requests: unknown type ignored, missing node ends the stream', async () => {
     const s = client.ads();
-    s.send({ node: node('gw-bad', 'edge-1'), type_url: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret' });
+    s.send({ node: node('gw-bad', 'edge-1'), type_url: 'type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig' });
     await s.none(100);
     s.send({ type_url: CDS });
     assert.equal((await s.next()).type_url, CDS, 'the stream still works after an unknown type');

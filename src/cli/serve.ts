@@ -33,6 +33,9 @@ import { NodeAuthorizer } from '../tls/authorizer.js';
 import { listenGrpc } from '../net/grpc-listen.js';
 import type { ConnectionRefusal } from '../net/front-listener.js';
 import { TokenFile } from '../admin/token.js';
+import { TlsSecretStore } from '../model/tls-secrets.js';
+import type { KourierOptions } from '../sources/kubernetes/kourier-options.js';
+import { KOURIER_PROBE_PORTS } from '../sources/kubernetes/readiness-probe.js';
 
 /** Typed serve options (from flags/env via SERVE_SPEC, or built directly by tests and the demo). */
 export interface ServeOptions {
@@ -76,6 +79,8 @@ export interface ServeOptions {
   readonly limits?: Partial<ServeLimits>;
   /** With `kubernetes`: route OpenFaaS functions too. */
   readonly openfaas?: OpenFaasOptions;
+  /** With `kubernetes`: net-kourier drop-in settings (namespaces, default certificate, leader election). */
+  readonly kourier?: Partial<KourierOptions>;
 }
 
 /** The running control plane: bound addresses, the parts (for tests and the demo) and shutdown. */
@@ -156,6 +161,28 @@ export function serveOptionsFrom(o: ReturnType<typeof parseOptions>): ServeOptio
     ...optional('ingressClass', str(o, 'ingress-class')),
     ...optional('replicaId', str(o, 'replica-id')),
     ...optional('openfaas', bool(o, 'openfaas') ? openfaasFrom(o) : undefined),
+    kourier: kourierFrom(o),
+  };
+}
+
+/** net-kourier drop-in flags; the leader Lease needs a replica id (the holder identity). */
+function kourierFrom(o: ReturnType<typeof parseOptions>): Partial<KourierOptions> {
+  const certNs = str(o, 'certs-secret-namespace');
+  const certName = str(o, 'certs-secret-name');
+  const lease = str(o, 'leader-election-lease');
+  const identity = str(o, 'replica-id');
+  if (lease && (!lease.includes('/') || !identity))
+    throw new UsageError('--leader-election-lease takes NAMESPACE/NAME and needs --replica-id');
+  const leaseMs = num(o, 'leader-election-lease-duration-ms');
+  return {
+    systemNamespace: str(o, 'system-namespace') ?? 'knative-serving',
+    gatewayNamespace: str(o, 'gateway-namespace') ?? 'kourier-system',
+    ...(certNs && certName ? { envCertsSecret: { namespace: certNs, name: certName } } : {}),
+    minimumTlsVersion: str(o, 'gateway-tls-minimum-version') === 'TLSv1_3' ? 'TLSv1_3' : 'TLSv1_2',
+    ...(bool(o, 'readiness-probe') ? { readinessProbe: { ports: KOURIER_PROBE_PORTS, timeoutMs: 1000, retryMs: 1000 } } : {}),
+    ...(lease && identity
+      ? { leaderElection: { lease, identity, leaseDurationMs: leaseMs, renewDeadlineMs: (leaseMs * 2) / 3, retryPeriodMs: leaseMs / 7.5 } }
+      : {}),
   };
 }
 
@@ -319,6 +346,8 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
     closers.push(() => admin.close());
 
     let sink: MeasurementSink = store;
+    // Certificates the Kubernetes source finds for the gateways; the xDS side serves them over SDS.
+    const tlsSecrets = new TlsSecretStore();
     // The Kubernetes source starts before the xDS control plane exists; readiness asks it later.
     const late: { xds?: XdsControlPlane } = {};
     if (options.kubernetes) {
@@ -331,6 +360,7 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
         ...optional('ingressClass', options.ingressClass),
         ...optional('replicaId', options.replicaId),
         ...optional('openfaas', options.openfaas),
+        kourier: { ...options.kourier, tlsSecrets },
         isProgrammed: () => (late.xds ? late.xds.settled() && gatewaysProgrammed(late.xds.clients()) : false),
       });
       closers.push(() => source.stop());
@@ -402,6 +432,7 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       buildOptions: { ...DEFAULT_BUILD_OPTIONS, ...optional('extprocAddress', options.extprocAddress) },
       requestLimits: { maxResourceNames: limits.maxResourceNames, maxNameLength: limits.maxNameLength },
       authorizer,
+      tlsSecrets,
     });
     late.xds = xds;
     xds.register(xdsServer);

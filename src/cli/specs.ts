@@ -172,6 +172,66 @@ export const SERVE_SPEC: CommandSpec = {
         "With --kubernetes and 2+ replicas: this replica's id (e.g. the pod name). Measurements are then shared through ProximaMeasurement objects (manifests/crds/) so every replica computes the same assignments. Unset: single replica.",
     },
     {
+      name: 'system-namespace',
+      kind: 'string',
+      default: 'knative-serving',
+      arg: 'NS',
+      description: 'With --kubernetes: namespace of config-kourier and config-network (net-kourier: SYSTEM_NAMESPACE).',
+      envAlias: 'SYSTEM_NAMESPACE',
+    },
+    {
+      name: 'gateway-namespace',
+      kind: 'string',
+      default: 'kourier-system',
+      arg: 'NS',
+      description: "With --kubernetes: the gateways' namespace, where config-kourier's cluster-cert-secret lives.",
+    },
+    {
+      name: 'certs-secret-namespace',
+      kind: 'string',
+      arg: 'NS',
+      description: "With --kubernetes: namespace of the default certificate's Secret (config-kourier certs-secret-namespace wins).",
+      envAlias: 'CERTS_SECRET_NAMESPACE',
+    },
+    {
+      name: 'certs-secret-name',
+      kind: 'string',
+      arg: 'NAME',
+      description:
+        'With --kubernetes: name of the default certificate Secret, served on 8443 for every host without its own (config-kourier certs-secret-name wins).',
+      envAlias: 'CERTS_SECRET_NAME',
+    },
+    {
+      name: 'gateway-tls-minimum-version',
+      kind: 'string',
+      default: 'TLSv1_2',
+      choices: ['TLSv1_2', 'TLSv1_3'],
+      arg: 'VERSION',
+      description:
+        "With --kubernetes: minimum TLS version of the gateways' HTTPS listeners (8443/8444/9443); net-kourier always uses TLSv1_2.",
+    },
+    {
+      name: 'readiness-probe',
+      kind: 'boolean',
+      default: false,
+      description:
+        "With --kubernetes: a KIngress is Ready only once every ready kourier-internal pod answers Knative's probe (GET /healthz with K-Network-Probe and K-Network-Hash on 8090/8081) with its hash, as net-kourier does; off: once every connected gateway ACKed its routes.",
+    },
+    {
+      name: 'leader-election-lease',
+      kind: 'string',
+      arg: 'NS/NAME',
+      description:
+        'With --kubernetes and 2+ replicas: the coordination.k8s.io Lease replicas elect a leader on; only the leader writes KIngress status and finalizers. Needs --replica-id. Unset: this replica writes.',
+    },
+    {
+      name: 'leader-election-lease-duration-ms',
+      kind: 'number',
+      default: 15000,
+      arg: 'MS',
+      description: 'Lease duration: a leader that stopped renewing is replaced after this long (client-go default 15 s).',
+    },
+    {
       name: 'openfaas',
       kind: 'boolean',
       default: false,

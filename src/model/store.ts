@@ -1,5 +1,5 @@
-import type { Endpoint, HttpRoute, LatencyEntry, ModelDefaults, NodeInfo, Service, Topology } from './types.js';
-import { DEFAULT_MODEL_DEFAULTS, routeForService } from './types.js';
+import type { Endpoint, GatewayConfig, HttpRoute, LatencyEntry, ModelDefaults, NodeInfo, Service, Topology } from './types.js';
+import { DEFAULT_GATEWAY_CONFIG, DEFAULT_MODEL_DEFAULTS, routeForService } from './types.js';
 import { buildLatencyMatrix, type BuiltMatrix, type LatencyMatrix } from './latency-matrix.js';
 import { PodSignalTable, type PodSignal, type PodSignalUpdate } from './pod-signals.js';
 
@@ -95,6 +95,7 @@ export class ModelStore {
   private currentDefaults: ModelDefaults = DEFAULT_MODEL_DEFAULTS;
   /** Explicit routes (Knative Ingresses); when undefined, routes are derived from services. */
   private explicitRoutes: ReadonlyMap<string, HttpRoute> | undefined;
+  private gateway: GatewayConfig = DEFAULT_GATEWAY_CONFIG;
   /** Measured rows older than this are treated as unknown. */
   measuredRttTtlMs = 30_000;
   /**
@@ -158,6 +159,17 @@ export class ModelStore {
   /** Set explicit routes (the Kubernetes source); `undefined` goes back to routes derived from services. */
   setRoutes(routes: readonly HttpRoute[] | undefined): ModelChange {
     this.explicitRoutes = routes ? new Map(routes.map((r) => [r.name, r] as const)) : undefined;
+    return this.emit(new Set(), new Set(), false, true);
+  }
+
+  /** Gateway-wide listener settings (Kubernetes source: config-kourier / config-network). */
+  gatewayConfig(): GatewayConfig {
+    return this.gateway;
+  }
+
+  /** Replace the gateway listener settings; announced as a routes change (listeners are rebuilt). */
+  setGatewayConfig(config: GatewayConfig): ModelChange {
+    this.gateway = config;
     return this.emit(new Set(), new Set(), false, true);
   }
 

@@ -55,6 +55,11 @@ export interface Service {
   readonly activators?: readonly Endpoint[];
   /** Absent: a Knative revision or a topology-file service. */
   readonly platform?: ServicePlatform;
+  /**
+   * A Kubernetes ExternalName Service: reached by DNS name (a LOGICAL_DNS cluster, as Kourier
+   * builds it), never through endpoints or the policy.
+   */
+  readonly externalName?: { readonly host: string; readonly port: number };
 }
 
 /** A configured or measured RTT between two nodes. */
@@ -125,6 +130,14 @@ export interface RouteRule {
   readonly appendHeaders: Readonly<Record<string, string>>;
   /** Upstream timeout; 0 = none (Kourier's default). */
   readonly timeoutMs: number;
+  /** Replace the Host header before forwarding (Knative `rewriteHost`, Envoy `host_rewrite_literal`). */
+  readonly hostRewrite?: string;
+}
+
+/** A certificate served for some hosts (a KIngress `spec.tls` entry): the Secret `namespace/name`, delivered over SDS. */
+export interface RouteTls {
+  readonly hosts: readonly string[];
+  readonly secret: string;
 }
 
 /**
@@ -137,7 +150,51 @@ export interface HttpRoute {
   readonly hosts: readonly string[];
   readonly visibility: readonly RouteVisibility[];
   readonly rules: readonly RouteRule[];
+  /** The KIngress `spec.tls`: SNI filter chains on the HTTPS listener; its rules are also served there. */
+  readonly tls?: readonly RouteTls[];
+  /** `httpOption: Redirected`: on the external plain-HTTP listener every rule answers 301 to https. */
+  readonly httpsRedirect?: boolean;
+  /**
+   * Knative's readiness hash of the KIngress: gateways get, before every rule, a copy matching
+   * `K-Network-Hash: override` that sets `K-Network-Hash: <probeHash>` (knative/networking InsertProbe).
+   */
+  readonly probeHash?: string;
 }
+
+/**
+ * Gateway-wide listener settings (net-kourier's config-kourier / config-network keys that shape
+ * listeners), the same for every gateway. Secrets are named `namespace/name`, never inlined.
+ */
+export interface GatewayConfig {
+  /** Default certificate (certs-secret-namespace/-name): fallback chain on the external HTTPS listener. */
+  readonly defaultCertificate?: string;
+  /** `cluster-cert-secret`: the cluster-local HTTPS listener (8444) serves this certificate. */
+  readonly clusterCertificate?: string;
+  /** `cipher-suites`; empty = Envoy's defaults. */
+  readonly cipherSuites: readonly string[];
+  readonly minimumTlsVersion: 'TLSv1_2' | 'TLSv1_3';
+  /** `stream-idle-timeout`; 0 disables it. */
+  readonly streamIdleTimeoutMs: number;
+  readonly trustedHopsCount: number;
+  readonly useRemoteAddress: boolean;
+  readonly enableProxyProtocol: boolean;
+  readonly disableEnvoyServerHeader: boolean;
+  /** `listen-ip-addresses`: every listener binds these (first as the address, the rest as additional_addresses). */
+  readonly listenIpAddresses: readonly string[];
+  /** `enable-service-access-logging` (+ `service-access-log-template`): Envoy's stdout access log. */
+  readonly accessLog?: { readonly template?: string };
+}
+
+export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
+  cipherSuites: Object.freeze([]) as readonly string[],
+  minimumTlsVersion: 'TLSv1_2',
+  streamIdleTimeoutMs: 0,
+  trustedHopsCount: 0,
+  useRemoteAddress: false,
+  enableProxyProtocol: false,
+  disableEnvoyServerHeader: false,
+  listenIpAddresses: Object.freeze(['0.0.0.0']) as readonly string[],
+} as const);
 
 /** The route a topology service implies: all of its hosts, 100 % to it, external and internal. */
 export function routeForService(s: Service): HttpRoute {

@@ -4,6 +4,7 @@ import { UNKNOWN_GATEWAY, type AssignmentEngine } from '../engine/assignments.js
 import { DEFAULT_TICK, ReconcileTick, type TickOptions } from '../engine/tick.js';
 import type { Logger } from '../log.js';
 import type { ModelStore } from '../model/store.js';
+import type { TlsSecretStore } from '../model/tls-secrets.js';
 import type { NodeAuthorizer } from '../tls/authorizer.js';
 import { XdsCache } from './cache/snapshot-cache.js';
 import { createXdsMetrics, typeLabel, type XdsMetrics } from './metrics.js';
@@ -35,9 +36,17 @@ export interface XdsControlPlaneOptions {
   readonly authorizer?: NodeAuthorizer;
   /** When to reconcile after a change (default DEFAULT_TICK). */
   readonly tick?: TickOptions;
+  /** Certificates served over SDS: only those the gateway listeners name (spec.tls, default, cluster cert). */
+  readonly tlsSecrets?: TlsSecretStore;
 }
 
-const RESOURCE_TYPES = [TypeUrl.Listener, TypeUrl.RouteConfiguration, TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment] as const;
+const RESOURCE_TYPES = [
+  TypeUrl.Listener,
+  TypeUrl.RouteConfiguration,
+  TypeUrl.Cluster,
+  TypeUrl.ClusterLoadAssignment,
+  TypeUrl.Secret,
+] as const;
 
 /**
  * The reconcile loop: model store → policy engine → snapshot → cache, one tick at a time. A model
@@ -78,6 +87,7 @@ export class XdsControlPlane {
       builders: options.builders ?? { buildShared: defaultBuildShared, buildEndpoints: defaultBuildEndpoints },
       options: buildOptions,
       extprocAddress: parseExtprocAddress(buildOptions.extprocAddress ?? DEFAULT_EXTPROC_ADDRESS),
+      ...(options.tlsSecrets ? { tlsSecrets: options.tlsSecrets } : {}),
     };
     this.cache = new XdsCache({ log: this.log, unknownKey: UNKNOWN_GATEWAY });
     this.server = new XdsServer({
@@ -97,6 +107,7 @@ export class XdsControlPlane {
     });
     this.engine.driveBy(() => this.request());
     this.unsubscribe.push(this.store.onChange(() => this.request()));
+    if (options.tlsSecrets) this.unsubscribe.push(options.tlsSecrets.onChange(() => this.request()));
     // The first snapshot is built before any stream can read the cache: no gateway sees an empty one.
     this.reconcile();
   }

@@ -12,6 +12,8 @@ export function typeLabel(typeUrl: string): string {
       return 'lds';
     case TypeUrl.RouteConfiguration:
       return 'rds';
+    case TypeUrl.Secret:
+      return 'sds';
     default:
       return 'other';
   }

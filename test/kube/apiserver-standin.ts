@@ -10,7 +10,10 @@
  *   compacted away; `dropWatches()` closes every open stream as an apiserver restart would;
  * - get/create (POST)/update (PUT, optimistic concurrency on resourceVersion)/delete by name, and
  *   the `status` subresource with PUT and PATCH (`application/merge-patch+json` only: RFC 7386);
- * - `failNext(n, code)` answers the next n requests with an error Status (outage / back-off tests).
+ * - `failNext(n, code)` answers the next n requests with an error Status (outage / back-off tests);
+ * - finalizers: DELETE of an object with `metadata.finalizers` only sets `deletionTimestamp`; the
+ *   object goes once an update or merge patch empties the list; a merge patch carrying
+ *   `metadata.resourceVersion` is refused with 409 when stale (optimistic concurrency).
  * Resource versions are one global counter, like etcd's revision. Label/field selectors are ignored.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -40,6 +43,9 @@ export const RESOURCES: readonly ResourceDef[] = [
     namespaced: true,
   },
   { group: 'proxima.dev', version: 'v1alpha1', plural: 'proximameasurements', kind: 'ProximaMeasurement', namespaced: false },
+  { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
+  { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true },
+  { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true },
 ];
 
 type Obj = Record<string, any>;
@@ -63,6 +69,8 @@ export interface RequestRecord {
   readonly query: string;
   readonly contentType: string | undefined;
   readonly body: unknown;
+  /** The bearer token the client sent (tests give each replica its own). */
+  readonly token: string | undefined;
 }
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
@@ -151,6 +159,23 @@ export class ApiServerStandIn {
     return true;
   }
 
+  /** kube-apiserver's DELETE: with finalizers only `deletionTimestamp` is set; without, the object goes. */
+  deleteGracefully(kind: string, name: string, namespace?: string, nowIso = new Date().toISOString()): Obj | undefined {
+    const d = this.defForKind(kind);
+    const key = d.namespaced ? `${namespace}/${name}` : name;
+    const existing = this.objects.get(d.plural)!.get(key);
+    if (!existing) return undefined;
+    if ((existing['metadata']['finalizers'] ?? []).length === 0) {
+      this.delete(kind, name, namespace);
+      return undefined;
+    }
+    if (existing['metadata']['deletionTimestamp']) return clone(existing);
+    const next = clone(existing);
+    next['metadata']['deletionTimestamp'] = nowIso.replace(/\.\d{3}Z$/, 'Z');
+    next['metadata']['deletionGracePeriodSeconds'] = 0;
+    return this.put(d, key, next, 'MODIFIED');
+  }
+
   get(kind: string, name: string, namespace?: string): Obj | undefined {
     const d = this.defForKind(kind);
     const o = this.objects.get(d.plural)!.get(d.namespaced ? `${namespace}/${name}` : name);
@@ -224,6 +249,17 @@ export class ApiServerStandIn {
     return clone(stored);
   }
 
+  /** Store an update; an object being deleted whose last finalizer just went is deleted instead. */
+  private putOrFinish(d: ResourceDef, key: string, next: Obj): Obj {
+    if (next['metadata']['finalizers'] === undefined || next['metadata']['finalizers'] === null) delete next['metadata']['finalizers'];
+    if (next['metadata']['deletionTimestamp'] && (next['metadata']['finalizers'] ?? []).length === 0) {
+      this.objects.get(d.plural)!.set(key, next);
+      this.delete(d.kind, next['metadata']['name'], next['metadata']['namespace']);
+      return clone(next);
+    }
+    return this.put(d, key, next, 'MODIFIED');
+  }
+
   private emit(d: ResourceDef, ev: WatchEvent): void {
     this.log.get(d.plural)!.push(ev);
     const ns = ev.object['metadata']?.['namespace'];
@@ -269,7 +305,8 @@ export class ApiServerStandIn {
       return this.status(res, 400, 'BadRequest', 'body is not JSON');
     }
     const method = req.method ?? 'GET';
-    this.requests.push({ method, path: url.pathname, query: url.search, contentType: req.headers['content-type'], body });
+    const token = /^Bearer (.+)$/.exec(req.headers['authorization'] ?? '')?.[1];
+    this.requests.push({ method, path: url.pathname, query: url.search, contentType: req.headers['content-type'], body, token });
     if (this.failures.count > 0) {
       this.failures.count--;
       return this.status(res, this.failures.code, 'InternalError', 'injected failure');
@@ -307,8 +344,8 @@ export class ApiServerStandIn {
     if (sub !== undefined && sub !== 'status') return this.status(res, 404, 'NotFound', `no subresource ${sub}`);
     if (method === 'GET') return this.json(res, 200, existing);
     if (method === 'DELETE') {
-      this.delete(d.kind, name, namespace);
-      return this.json(res, 200, { kind: 'Status', apiVersion: 'v1', status: 'Success' });
+      const kept = this.deleteGracefully(d.kind, name, namespace);
+      return this.json(res, 200, kept ?? { kind: 'Status', apiVersion: 'v1', status: 'Success' });
     }
     const obj = body as Obj;
     if (method === 'PUT') {
@@ -326,25 +363,43 @@ export class ApiServerStandIn {
         const specChanged = JSON.stringify(existing['spec']) !== JSON.stringify(obj['spec']);
         Object.assign(next, {
           spec: obj['spec'],
-          metadata: { ...existing['metadata'], labels: obj['metadata']?.['labels'], annotations: obj['metadata']?.['annotations'] },
+          metadata: {
+            ...existing['metadata'],
+            labels: obj['metadata']?.['labels'],
+            annotations: obj['metadata']?.['annotations'],
+            finalizers: obj['metadata']?.['finalizers'],
+          },
         });
         if (specChanged) next['metadata']['generation'] = (existing['metadata']['generation'] ?? 1) + 1;
       }
-      return this.json(res, 200, this.put(d, key!, next, 'MODIFIED'));
+      return this.json(res, 200, this.putOrFinish(d, key!, next));
     }
     if (method === 'PATCH') {
       const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
       if (ct !== 'application/merge-patch+json')
         return this.status(res, 415, 'UnsupportedMediaType', `stand-in accepts only application/merge-patch+json, got ${ct}`);
+      const rv = obj?.['metadata']?.['resourceVersion'];
+      if (rv !== undefined && rv !== existing['metadata']['resourceVersion'])
+        return this.status(
+          res,
+          409,
+          'Conflict',
+          'the object has been modified; please apply your changes to the latest version and try again',
+        );
       const patched = mergePatch(existing, obj) as Obj;
       const next = clone(existing);
       if (sub === 'status') next['status'] = patched['status'];
       else
         Object.assign(next, {
           spec: patched['spec'],
-          metadata: { ...existing['metadata'], labels: patched['metadata']?.['labels'], annotations: patched['metadata']?.['annotations'] },
+          metadata: {
+            ...existing['metadata'],
+            labels: patched['metadata']?.['labels'],
+            annotations: patched['metadata']?.['annotations'],
+            finalizers: patched['metadata']?.['finalizers'],
+          },
         });
-      return this.json(res, 200, this.put(d, key!, next, 'MODIFIED'));
+      return this.json(res, 200, this.putOrFinish(d, key!, next));
     }
     return this.status(res, 405, 'MethodNotAllowed', method);
   }

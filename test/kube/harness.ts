@@ -9,11 +9,11 @@ import { loadObjects } from './fixtures.js';
 
 export const KOURIER = 'kourier.ingress.networking.knative.dev';
 
-export function kubeConfigFor(server: string): KubeConfig {
+export function kubeConfigFor(server: string, token = 'stand-in-token'): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'standin', server, skipTLSVerify: true }],
-    users: [{ name: 'proxima', token: 'stand-in-token' }],
+    users: [{ name: 'proxima', token }],
     contexts: [{ name: 'standin', cluster: 'standin', user: 'proxima' }],
     currentContext: 'standin',
   });

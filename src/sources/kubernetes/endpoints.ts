@@ -175,6 +175,10 @@ export function buildServices(input: EndpointsInput): EndpointsResult {
   const services: Service[] = [];
   const dataPaths: RevisionDataPath[] = [];
   for (const ref of input.backends) {
+    if (ref.externalName) {
+      services.push({ name: ref.service, hosts: [], protocol: ref.protocol, endpoints: [], externalName: ref.externalName });
+      continue;
+    }
     const svc = input.lookupService(ref.namespace, ref.name);
     const publicSlices = slicesByService.get(ref.service) ?? [];
     const revision = svc?.labels[LABEL_REVISION] ?? (publicSlices[0] ? metaOf(publicSlices[0])?.labels[LABEL_REVISION] : undefined);

@@ -11,11 +11,18 @@
  * - the target port is the Service port whose number or name equals the split's servicePort
  *   (else 80), and the cluster speaks h2c when any Service port is named `http2`/`h2c` (we add
  *   `grpc`) unless the `kourier.knative.dev/disable-http2` annotation says "true".
- * What Proxima cannot express (rewriteHost, ExternalName services, non-exact header matches,
- * HTTP→HTTPS redirects, invalid splits) makes the whole ingress `unsupported`; a split whose Service
- * does not exist yet makes it `pending` — like Kourier, which skips such an ingress. Pure.
+ * - `spec.tls` entries become SNI filter chains (route `tls`, certificates over SDS); with
+ *   `httpOption: Redirected` the external plain-HTTP listener answers 301 to https (route
+ *   `httpsRedirect`); `rewriteHost` becomes Envoy's `host_rewrite_literal`; an ExternalName Service
+ *   becomes a LOGICAL_DNS cluster to its name and Service port (ingress_translator.go);
+ * - `probeHash` is Knative's ComputeHash of the object (ingress-hash.ts): the builders add
+ *   K-Network-Hash probe routes carrying it.
+ * What Proxima cannot express (non-exact header matches, invalid splits) makes the whole ingress
+ * `unsupported`; a split whose Service does not exist yet makes it `pending` (Kourier skips such an
+ * ingress and keeps what it served before). Pure.
  */
-import type { HttpRoute, RouteHeaderMatch, RouteRule, RouteSplit, RouteVisibility, ServiceProtocol } from '../../model/types.js';
+import type { HttpRoute, RouteHeaderMatch, RouteRule, RouteSplit, RouteTls, RouteVisibility, ServiceProtocol } from '../../model/types.js';
+import { ingressHash } from './ingress-hash.js';
 import {
   ANNOTATION_INGRESS_CLASS,
   ANNOTATION_INGRESS_CLASS_OLD,
@@ -35,6 +42,8 @@ export interface KubeServiceInfo {
   readonly namespace: string;
   readonly name: string;
   readonly type: string;
+  /** `spec.externalName` of an ExternalName Service. */
+  readonly externalName?: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly ports: readonly { readonly name: string; readonly port: number; readonly targetPort: number | string | undefined }[];
 }
@@ -53,7 +62,15 @@ export function serviceInfoFromKube(o: unknown): KubeServiceInfo | undefined {
         targetPort: typeof t === 'number' || typeof t === 'string' ? t : undefined,
       };
     });
-  return { namespace: meta.namespace, name: meta.name, type: asString(spec['type']) ?? 'ClusterIP', labels: meta.labels, ports };
+  const externalName = asString(spec['externalName']);
+  return {
+    namespace: meta.namespace,
+    name: meta.name,
+    type: asString(spec['type']) ?? 'ClusterIP',
+    ...(externalName ? { externalName } : {}),
+    labels: meta.labels,
+    ports,
+  };
 }
 
 /** Where a split's traffic goes: the Service, the port on its endpoints and the protocol. */
@@ -67,12 +84,16 @@ export interface BackendRef {
   /** The matched port's numeric targetPort (80 when nothing matched, as Kourier does); 0 if named. */
   readonly targetPort: number;
   readonly protocol: ServiceProtocol;
+  /** ExternalName Services: the DNS name and the matched Service port (Kourier's LOGICAL_DNS cluster). */
+  readonly externalName?: { readonly host: string; readonly port: number };
 }
 
 export type IngressOutcome =
   | { readonly kind: 'ok' }
   | { readonly kind: 'pending'; readonly reason: string; readonly message: string }
-  | { readonly kind: 'unsupported'; readonly reason: string; readonly message: string };
+  | { readonly kind: 'unsupported'; readonly reason: string; readonly message: string }
+  /** Another ingress already serves one of its hosts (Kourier's ErrDomainConflict). */
+  | { readonly kind: 'conflict'; readonly reason: 'DomainConflict'; readonly message: string };
 
 export interface IngressTranslation {
   /** `namespace/name` of the KIngress. */
@@ -84,8 +105,12 @@ export interface IngressTranslation {
   readonly routes: readonly HttpRoute[];
   readonly backends: readonly BackendRef[];
   readonly outcome: IngressOutcome;
-  /** Accepted but not fully honoured (e.g. spec.tls: Proxima has no TLS listeners yet). */
+  /** Accepted but not fully honoured. */
   readonly warnings: readonly string[];
+  /** Knative's ComputeHash of this object (hex): what the readiness probe expects back. */
+  readonly probeHash: string;
+  /** `creationTimestamp` (ms; 0 when absent): the older ingress keeps a contested host. */
+  readonly createdMs: number;
 }
 
 /** The ingress class of a KIngress: the current annotation, else the older spelling. */
@@ -109,6 +134,7 @@ class Unsupported extends Error {
 function resolveBackend(svc: KubeServiceInfo, servicePort: unknown, disableHttp2: boolean): BackendRef {
   let portName = '';
   let targetPort = 80;
+  let servicePortNumber = 0;
   let matched = false;
   let h2c = false;
   for (const p of svc.ports) {
@@ -118,6 +144,7 @@ function resolveBackend(svc: KubeServiceInfo, servicePort: unknown, disableHttp2
     ) {
       matched = true;
       portName = p.name;
+      servicePortNumber = p.port;
       targetPort = typeof p.targetPort === 'number' ? p.targetPort : p.targetPort === undefined ? p.port : 0;
     }
     if (H2C_PORT_NAMES.has(p.name)) h2c = true;
@@ -129,7 +156,19 @@ function resolveBackend(svc: KubeServiceInfo, servicePort: unknown, disableHttp2
     portName,
     targetPort,
     protocol: h2c && !disableHttp2 ? 'h2c' : 'http',
+    ...(svc.type === 'ExternalName' ? { externalName: { host: svc.externalName ?? '', port: servicePortNumber } } : {}),
   };
+}
+
+function tlsEntries(v: unknown): RouteTls[] {
+  return asArray(v).map((t, i) => {
+    if (!isRecord(t)) throw new Unsupported('InvalidIngress', `spec.tls[${i}] is not an object`);
+    const secretNamespace = asString(t['secretNamespace']);
+    const secretName = asString(t['secretName']);
+    if (!secretNamespace || !secretName) throw new Unsupported('InvalidIngress', `spec.tls[${i}] needs secretNamespace and secretName`);
+    const hosts = asArray(t['hosts']).filter((h): h is string => typeof h === 'string' && h !== '');
+    return { hosts, secret: keyOf(secretNamespace, secretName) };
+  });
 }
 
 function headerMatches(v: unknown, where: string): RouteHeaderMatch[] {
@@ -155,14 +194,23 @@ export function translateIngress(
   const meta = metaOf(o);
   const namespace = meta?.namespace ?? '';
   const name = meta?.name ?? '';
-  const base = { key: keyOf(namespace, name), namespace, name, generation: meta?.generation };
+  const spec0 = isRecord(o) ? o['spec'] : undefined;
+  const created = isRecord(o) && isRecord(o['metadata']) ? Date.parse(asString(o['metadata']['creationTimestamp']) ?? '') : NaN;
+  const base = {
+    key: keyOf(namespace, name),
+    namespace,
+    name,
+    generation: meta?.generation,
+    probeHash: ingressHash(spec0, namespace, name),
+    createdMs: Number.isFinite(created) ? created : 0,
+  };
   const warnings: string[] = [];
   const backends = new Map<string, BackendRef>();
   try {
     if (!meta || !isRecord(o)) throw new Unsupported('InvalidIngress', 'object has no metadata.name');
     const spec = o['spec'];
     if (!isRecord(spec)) throw new Unsupported('InvalidIngress', 'spec is missing');
-    if (asArray(spec['tls']).length > 0) warnings.push('spec.tls ignored: Proxima serves no TLS listeners yet');
+    const tls = tlsEntries(spec['tls']);
     const disableHttp2 = (meta.annotations[ANNOTATION_DISABLE_HTTP2] ?? '').toLowerCase() === 'true';
     const redirected = spec['httpOption'] === 'Redirected';
     const rulesIn = asArray(spec['rules']);
@@ -184,10 +232,7 @@ export function translateIngress(
       asArray(http['paths']).forEach((pathIn, pi) => {
         const pw = `${where}.http.paths[${pi}]`;
         if (!isRecord(pathIn)) throw new Unsupported('InvalidIngress', `${pw} is not an object`);
-        if (asString(pathIn['rewriteHost']))
-          throw new Unsupported('UnsupportedRewriteHost', `${pw}.rewriteHost is not supported by Proxima`);
-        if (redirected && visibilityIn === 'ExternalIP')
-          throw new Unsupported('UnsupportedHTTPOption', `${pw}: httpOption Redirected (HTTP→HTTPS redirect) is not supported by Proxima`);
+        const hostRewrite = asString(pathIn['rewriteHost']);
         const headers = headerMatches(pathIn['headers'], pw);
         const splitsIn = asArray(pathIn['splits']);
         const splits: RouteSplit[] = [];
@@ -206,11 +251,8 @@ export function translateIngress(
             pending ??= { reason: 'ServiceNotFound', message: `Service ${sns}/${sname} does not exist yet` };
             return;
           }
-          if (svc.type === 'ExternalName')
-            throw new Unsupported(
-              'UnsupportedExternalName',
-              `${sw}: Service ${sns}/${sname} is ExternalName, which Proxima cannot route to`,
-            );
+          if (svc.type === 'ExternalName' && !svc.externalName)
+            throw new Unsupported('InvalidExternalName', `${sw}: ExternalName Service ${sns}/${sname} has no spec.externalName`);
           const ref = resolveBackend(svc, s['servicePort'], disableHttp2);
           if (!backends.has(ref.service)) backends.set(ref.service, ref);
           splits.push({ service: ref.service, percent, appendHeaders: asStringMap(s['appendHeaders']) });
@@ -227,11 +269,20 @@ export function translateIngress(
           splits,
           appendHeaders: asStringMap(pathIn['appendHeaders']),
           timeoutMs: 0,
+          ...(hostRewrite ? { hostRewrite } : {}),
         });
       });
       if (rules.length === 0) return;
       const sorted = rules.map((r, i) => [r, i] as const).sort((a, b) => b[0].pathPrefix.length - a[0].pathPrefix.length || a[1] - b[1]);
-      routes.push({ name: `${base.key}#${ri}`, hosts, visibility, rules: sorted.map(([r]) => r) });
+      routes.push({
+        name: `${base.key}#${ri}`,
+        hosts,
+        visibility,
+        rules: sorted.map(([r]) => r),
+        ...(tls.length ? { tls } : {}),
+        ...(redirected && visibilityIn === 'ExternalIP' ? { httpsRedirect: true } : {}),
+        probeHash: base.probeHash,
+      });
     });
     const backendList = [...backends.values()].sort((a, b) => compareStrings(a.service, b.service));
     if (pending) return { ...base, routes: [], backends: backendList, outcome: { kind: 'pending', ...pending }, warnings };

@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Logger } from '../../log.js';
+import type { ClusterTranslation } from './translate.js';
 
 /** Metrics of the Kubernetes source. */
 export function createKubernetesMetrics(registry: Registry) {
@@ -62,6 +64,17 @@ export function createKubernetesMetrics(registry: Registry) {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    finalizerWrites: new Counter({
+      name: 'proxima_kubernetes_finalizer_writes_total',
+      help: 'KIngress finalizer patches (add, remove) by outcome (ok, error).',
+      labelNames: ['action', 'outcome'] as const,
+      registers: [registry],
+    }),
+    leader: new Gauge({
+      name: 'proxima_kubernetes_leader',
+      help: '1 while this replica holds the leader Lease (or runs without leader election), else 0.',
+      registers: [registry],
+    }),
     measurementWrites: new Counter({
       name: 'proxima_kubernetes_measurement_writes_total',
       help: 'ProximaMeasurement writes of this replica by outcome (ok, error).',
@@ -77,3 +90,30 @@ export function createKubernetesMetrics(registry: Registry) {
 }
 
 export type KubernetesMetrics = ReturnType<typeof createKubernetesMetrics>;
+
+/** Gauges of one translation, and a log line per revision whose data path changed since `prev`. */
+export function reportTranslation(
+  metrics: KubernetesMetrics,
+  log: Logger,
+  t: ClusterTranslation,
+  prev: ClusterTranslation | undefined,
+): void {
+  const count = (k: string) => t.ingresses.filter((i) => i.outcome.kind === k).length;
+  for (const k of ['ok', 'pending', 'unsupported', 'conflict']) metrics.ingresses.set({ outcome: k }, count(k));
+  metrics.ingresses.set({ outcome: 'ignored' }, t.ignoredIngresses);
+  metrics.skippedEndpoints.set({ reason: 'unknown_node' }, t.endpoints.unknownNode);
+  metrics.skippedEndpoints.set({ reason: 'missing_node' }, t.endpoints.missingNode);
+  metrics.invalidObjects.set(t.invalidObjects);
+  metrics.dataPath.reset();
+  for (const d of t.dataPaths)
+    metrics.dataPath.set({ service: d.service, sks_mode: d.sksMode, choice: d.choice, path: d.path }, d.readyPods);
+  for (const d of t.dataPaths) {
+    const p = prev?.dataPaths.find((x) => x.service === d.service);
+    if (d.warning && p?.warning !== d.warning) log.warn({ service: d.service, revision: d.revision }, d.warning);
+    if (p && (p.path !== d.path || p.sksMode !== d.sksMode))
+      log.info(
+        { service: d.service, sksMode: d.sksMode, choice: d.choice, path: d.path, readyPods: d.readyPods },
+        'revision data path changed',
+      );
+  }
+}

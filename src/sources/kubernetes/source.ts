@@ -4,29 +4,27 @@
  * (translate.ts) on every change, coalesced, applied to the ModelStore as a diff, and KIngress status
  * written back through the status subresource once the xDS side says the routes are programmed.
  */
-import {
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  DiscoveryV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../log.js';
 import type { ModelStore } from '../../model/store.js';
-import type { HttpRoute } from '../../model/types.js';
-import { createKubernetesMetrics, type KubernetesMetrics } from './metrics.js';
+import type { GatewayConfig, HttpRoute } from '../../model/types.js';
+import { createKubernetesMetrics, reportTranslation, type KubernetesMetrics } from './metrics.js';
+import { resourceLists } from './resource-lists.js';
 import { MeasurementExchange, type MeasurementOptions } from './replicas.js';
 import type { DemandRow, RttRow } from './measurements.js';
 import { DEFAULT_INGRESS_CLASS } from './objects.js';
 import type { OpenFaasOptions } from './openfaas.js';
-import { DEFAULT_LOAD_BALANCERS, desiredStatus, sameStatus, statusPatch, type LoadBalancerAddresses } from './status.js';
+import { loadBalancersIn, type LoadBalancerAddresses } from './status.js';
+import { IngressStatusWriter } from './status-writer.js';
+import { ClusterGrace } from './cluster-grace.js';
+import { gatewayPodIps, IngressProber, probeTargets } from './readiness-probe.js';
+import type { IngressTranslation } from './ingress.js';
+import { LeaderElector, leaseClient } from './leader.js';
 import { translateCluster, type ClusterTranslation } from './translate.js';
 import { ResourceWatcher } from './watcher.js';
+import { CONFIG_KOURIER, CONFIG_NETWORK, configMapData, gatewayConfigFrom } from './gateway-config.js';
+import { kourierOptions, type KourierOptions } from './kourier-options.js';
 
 /** The API server could not be reached or refused every list at start-up (a fatal start-up error). */
 export class KubernetesUnavailableError extends Error {
@@ -64,12 +62,9 @@ export interface KubernetesSourceOptions {
   readonly measurements?: Partial<MeasurementOptions>;
   readonly nowMs?: () => number;
   readonly rng?: () => number;
+  /** net-kourier compatibility: certificates, ConfigMaps, leader election (kourier-options.ts). */
+  readonly kourier?: Partial<KourierOptions>;
 }
-
-const KNATIVE_SERVING = { group: 'serving.knative.dev', version: 'v1' } as const;
-const KNATIVE_NETWORKING = { group: 'networking.internal.knative.dev', version: 'v1alpha1' } as const;
-
-type Lister = () => Promise<KubernetesListObject<KubernetesObject>>;
 
 export class KubernetesSource {
   private readonly opts: KubernetesSourceOptions;
@@ -85,14 +80,22 @@ export class KubernetesSource {
   private ownedNodes = new Set<string>();
   private ownedServices = new Set<string>();
   private lastRoutesJson: string | undefined;
+  private readonly kourier: KourierOptions;
+  private lastGatewayJson: string | undefined;
+  private lastSecretErrors = '';
   private last: ClusterTranslation | undefined;
   private scheduled = false;
   private started = false;
   private resyncTimer: NodeJS.Timeout | undefined;
   private statusRun: Promise<void> | undefined;
   private statusAgain = false;
-  /** Status we last wrote per ingress, keyed with the object's resourceVersion, to skip repeats while the informer lags. */
-  private readonly written = new Map<string, string>();
+  private readonly statusWriter: IngressStatusWriter;
+  private readonly prober: IngressProber | undefined;
+  /** Undefined: a single replica, always allowed to write. */
+  readonly leader: LeaderElector | undefined;
+  /** Services nothing routes to any more, kept until their grace period ends (Kourier's cluster cache). */
+  private readonly grace: ClusterGrace;
+  private graceTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: KubernetesSourceOptions) {
     this.opts = opts;
@@ -102,38 +105,10 @@ export class KubernetesSource {
     this.ingressClass = opts.ingressClass ?? DEFAULT_INGRESS_CLASS;
     this.nowMs = opts.nowMs ?? Date.now;
     const kc = opts.kubeConfig;
-    const core = kc.makeApiClient(CoreV1Api);
-    const discovery = kc.makeApiClient(DiscoveryV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
-    const lists: [string, string, Lister][] = [
-      ['nodes', '/api/v1/nodes', () => core.listNode() as Promise<KubernetesListObject<KubernetesObject>>],
-      ['services', '/api/v1/services', () => core.listServiceForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>>],
-      [
-        'endpointslices',
-        '/apis/discovery.k8s.io/v1/endpointslices',
-        () => discovery.listEndpointSliceForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>>,
-      ],
-      [
-        'deployments',
-        '/apis/apps/v1/deployments',
-        () => kc.makeApiClient(AppsV1Api).listDeploymentForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>>,
-      ],
-      [
-        'revisions',
-        '/apis/serving.knative.dev/v1/revisions',
-        () => this.custom.listCustomObjectForAllNamespaces({ ...KNATIVE_SERVING, resourcePlural: 'revisions' }),
-      ],
-      [
-        'ingresses',
-        '/apis/networking.internal.knative.dev/v1alpha1/ingresses',
-        () => this.custom.listCustomObjectForAllNamespaces({ ...KNATIVE_NETWORKING, resourcePlural: 'ingresses' }),
-      ],
-      [
-        'serverlessservices',
-        '/apis/networking.internal.knative.dev/v1alpha1/serverlessservices',
-        () => this.custom.listCustomObjectForAllNamespaces({ ...KNATIVE_NETWORKING, resourcePlural: 'serverlessservices' }),
-      ],
-    ];
+    this.kourier = kourierOptions(opts.kourier);
+    this.grace = new ClusterGrace(this.kourier.clusterGraceMs);
+    const lists = resourceLists(kc, this.custom, this.kourier.systemNamespace);
     this.exchange = new MeasurementExchange({
       store: opts.store,
       log: opts.log,
@@ -162,6 +137,52 @@ export class KubernetesSource {
         }),
     );
     for (const w of this.watchers) this.byResource.set(w.resource, w);
+    const election = this.kourier.leaderElection;
+    this.leader = election
+      ? new LeaderElector({
+          ...election,
+          client: leaseClient(this.custom),
+          log: opts.log,
+          nowMs: this.nowMs,
+          onChange: (leading) => {
+            this.metrics.leader.set(leading ? 1 : 0);
+            if (leading) void this.refreshStatuses();
+          },
+        })
+      : undefined;
+    this.metrics.leader.set(this.leader ? 0 : 1);
+    const probe = this.kourier.readinessProbe;
+    this.prober = probe
+      ? new IngressProber({
+          log: opts.log,
+          timeoutMs: probe.timeoutMs,
+          retryMs: probe.retryMs,
+          nowMs: this.nowMs,
+          onReady: () => void this.refreshStatuses(),
+        })
+      : undefined;
+    this.statusWriter = new IngressStatusWriter({
+      custom: this.custom,
+      log: opts.log,
+      metrics: this.metrics,
+      loadBalancers: opts.loadBalancers ?? loadBalancersIn(this.kourier.gatewayNamespace),
+      isLeader: () => this.leader?.isLeader() ?? true,
+      isProgrammed: opts.isProgrammed ?? (() => false),
+      ...(this.prober ? { probed: (i: IngressTranslation) => this.probed(i) } : {}),
+      nowMs: this.nowMs,
+    });
+  }
+
+  /** Knative's readiness probe of one ingress against the current gateway pods. */
+  private probed(i: IngressTranslation): boolean {
+    const ports = this.kourier.readinessProbe!.ports;
+    const pods = gatewayPodIps(this.byResource.get('endpointslices')?.objects() ?? [], this.kourier.gatewayNamespace);
+    return this.prober!.isReady(i.key, i.probeHash, probeTargets(i, pods, ports));
+  }
+
+  /** True when this replica may write KIngress status and finalizers. */
+  isLeader(): boolean {
+    return this.leader?.isLeader() ?? true;
   }
 
   /** Start every informer; resolves once all have listed and the model reflects them. */
@@ -191,6 +212,7 @@ export class KubernetesSource {
       clearTimeout(timer);
     }
     this.started = true;
+    this.leader?.start();
     this.flush();
     this.exchange.start();
     const resyncMs = this.opts.resyncIntervalMs ?? 300_000;
@@ -202,10 +224,13 @@ export class KubernetesSource {
     );
   }
 
-  async stop(): Promise<void> {
+  /** Stop; `releaseLease: false` leaves the Lease to expire (as a crashed replica would). */
+  async stop(opts: { releaseLease?: boolean } = {}): Promise<void> {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.resyncTimer = undefined;
     this.started = false;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    await this.leader?.stop({ release: opts.releaseLease ?? true });
     this.exchange.stop();
     await Promise.all(this.watchers.map((w) => w.stop()));
     await this.statusRun;
@@ -277,6 +302,7 @@ export class KubernetesSource {
     this.scheduled = false;
     const endTimer = this.metrics.translateSeconds.startTimer();
     const w = (r: string): readonly KubernetesObject[] => this.byResource.get(r)?.objects() ?? [];
+    const gateway = this.applyGatewayConfig(w('configmaps'));
     const t = translateCluster(
       {
         nodes: w('nodes'),
@@ -286,22 +312,35 @@ export class KubernetesSource {
         ingresses: w('ingresses'),
         serverlessServices: w('serverlessservices'),
         deployments: w('deployments'),
+        secrets: w('secrets'),
       },
       {
         ingressClass: this.ingressClass,
         defaultCapacity: this.opts.defaultCapacity ?? this.store.defaults.capacity,
         ...(this.opts.openfaas ? { openfaas: this.opts.openfaas } : {}),
+        ...(this.last ? { previous: this.last } : {}),
+        gatewaySecrets: [gateway.defaultCertificate, gateway.clusterCertificate].filter((x): x is string => x !== undefined),
       },
     );
     endTimer();
+    // Certificates first: the xDS side builds listeners and their SDS Secrets on one tick.
+    this.kourier.tlsSecrets?.replace(t.tlsSecrets);
+    const secretErrors = t.secretErrors.join('; ');
+    if (secretErrors !== this.lastSecretErrors && secretErrors) this.log.warn({ secrets: t.secretErrors }, 'TLS Secrets cannot be served');
+    this.lastSecretErrors = secretErrors;
     const nodes = new Set(t.nodes.map((n) => n.name));
     const services = new Set(t.services.map((s) => s.name));
     for (const n of t.nodes) this.store.upsertNode(n);
     for (const s of t.services) this.store.upsertService(s);
-    for (const s of this.ownedServices) if (!services.has(s)) this.store.removeService(s);
+    const now = this.nowMs();
+    const { remove, keep, nextCheckMs } = this.grace.update(this.ownedServices, services, now);
+    for (const s of remove) this.store.removeService(s);
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = nextCheckMs !== undefined && this.started ? setTimeout(() => this.schedule(), nextCheckMs - now + 1) : undefined;
+    this.graceTimer?.unref();
     for (const n of this.ownedNodes) if (!nodes.has(n)) this.store.removeNode(n);
     this.ownedNodes = nodes;
-    this.ownedServices = services;
+    this.ownedServices = keep;
     const routesJson = JSON.stringify(t.routes);
     const routesChanged = routesJson !== this.lastRoutesJson;
     if (routesChanged) {
@@ -309,7 +348,7 @@ export class KubernetesSource {
       this.store.setRoutes(t.routes);
     }
     if (this.byResource.has('measurements')) this.exchange.applyMerged(w('measurements'));
-    this.reportMetrics(t);
+    reportTranslation(this.metrics, this.log, t, this.last);
     for (const i of t.ingresses) {
       const prev = this.last?.ingresses.find((p) => p.key === i.key);
       if (i.outcome.kind !== 'ok' && (!prev || prev.outcome.kind !== i.outcome.kind)) {
@@ -317,64 +356,46 @@ export class KubernetesSource {
       }
     }
     this.last = t;
-    // New routes reach the gateways on the xDS side's next flush (setImmediate, queued by setRoutes
-    // above); judged now, the gateways' ACK of the previous routes would mark a new ingress Ready.
+    // New routes reach the gateways on the xDS side's next reconcile tick; judged now, the gateways'
+    // ACK of the previous routes would mark a new ingress Ready (isProgrammed also waits for settled()).
     if (routesChanged) setImmediate(() => void this.refreshStatuses());
     else void this.refreshStatuses();
   }
 
-  private reportMetrics(t: ClusterTranslation): void {
-    const count = (k: string) => t.ingresses.filter((i) => i.outcome.kind === k).length;
-    for (const k of ['ok', 'pending', 'unsupported']) this.metrics.ingresses.set({ outcome: k }, count(k));
-    this.metrics.ingresses.set({ outcome: 'ignored' }, t.ignoredIngresses);
-    this.metrics.skippedEndpoints.set({ reason: 'unknown_node' }, t.endpoints.unknownNode);
-    this.metrics.skippedEndpoints.set({ reason: 'missing_node' }, t.endpoints.missingNode);
-    this.metrics.invalidObjects.set(t.invalidObjects);
-    this.metrics.dataPath.reset();
-    for (const d of t.dataPaths)
-      this.metrics.dataPath.set({ service: d.service, sks_mode: d.sksMode, choice: d.choice, path: d.path }, d.readyPods);
-    for (const d of t.dataPaths) {
-      const prev = this.last?.dataPaths.find((p) => p.service === d.service);
-      if (d.warning && prev?.warning !== d.warning) this.log.warn({ service: d.service, revision: d.revision }, d.warning);
-      if (prev && (prev.path !== d.path || prev.sksMode !== d.sksMode))
-        this.log.info(
-          { service: d.service, sksMode: d.sksMode, choice: d.choice, path: d.path, readyPods: d.readyPods },
-          'revision data path changed',
-        );
+  /** config-kourier / config-network → the model's gateway settings; unsupported keys logged once per change. */
+  private applyGatewayConfig(configMaps: readonly KubernetesObject[]): GatewayConfig {
+    const data = (name: string) => configMapData(configMaps.find((o) => o.metadata?.name === name));
+    const { config, issues } = gatewayConfigFrom({
+      kourier: data(CONFIG_KOURIER),
+      network: data(CONFIG_NETWORK),
+      gatewayNamespace: this.kourier.gatewayNamespace,
+      ...(this.kourier.envCertsSecret ? { envCertsSecret: this.kourier.envCertsSecret } : {}),
+      ...(this.kourier.minimumTlsVersion ? { minimumTlsVersion: this.kourier.minimumTlsVersion } : {}),
+    });
+    const json = JSON.stringify([config, issues]);
+    if (json !== this.lastGatewayJson) {
+      this.lastGatewayJson = json;
+      for (const i of issues) this.log.warn({ configMap: i.configMap, key: i.key }, i.message);
+      this.configIssues = issues.map((i) => `${i.configMap} ${i.message}`);
+      this.store.setGatewayConfig(config);
     }
+    return config;
   }
+
+  /** Unsupported or invalid config keys, reported on every KIngress (Info condition). */
+  private configIssues: readonly string[] = [];
 
   private async writeStatuses(): Promise<void> {
     const t = this.last;
     const ingresses = this.byResource.get('ingresses');
     if (!t || !ingresses) return;
-    const isProgrammed = this.opts.isProgrammed ?? (() => false);
-    const live = new Set(t.ingresses.map((i) => i.key));
-    for (const k of this.written.keys()) if (!live.has(k)) this.written.delete(k);
-    for (const i of t.ingresses) {
-      if (!this.started) return;
-      const obj = ingresses.get(i.name, i.namespace);
-      if (!obj) continue;
-      const programmed = i.outcome.kind === 'ok' && i.routes.every((r) => isProgrammed(r.name));
-      const current = (obj as { status?: unknown }).status;
-      const desired = desiredStatus(i, programmed, this.opts.loadBalancers ?? DEFAULT_LOAD_BALANCERS, current, this.nowMs(), t.dataPaths);
-      if (sameStatus(current, desired)) continue;
-      const sig = `${obj.metadata?.resourceVersion ?? ''}|${JSON.stringify({ ...desired, conditions: desired.conditions.map((c) => ({ ...c, lastTransitionTime: '' })) })}`;
-      if (this.written.get(i.key) === sig) continue;
-      try {
-        await this.custom.patchNamespacedCustomObjectStatus(
-          { ...KNATIVE_NETWORKING, namespace: i.namespace, plural: 'ingresses', name: i.name, body: statusPatch(desired) },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        );
-        this.written.set(i.key, sig);
-        this.metrics.statusWrites.inc({ outcome: 'ok' });
-      } catch (err) {
-        this.metrics.statusWrites.inc({ outcome: 'error' });
-        this.log.warn(
-          { ingress: i.key, err: String((err as Error)?.message ?? err) },
-          'KIngress status write failed; will retry on the next refresh',
-        );
-      }
-    }
+    await this.statusWriter.write(
+      t.ingresses,
+      t.deleting as KubernetesObject[],
+      (ns, name) => ingresses.get(name, ns),
+      t.dataPaths,
+      this.configIssues,
+      () => this.started,
+    );
   }
 }

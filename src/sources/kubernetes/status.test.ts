@@ -12,6 +12,8 @@ const ok: IngressTranslation = {
   backends: [],
   outcome: { kind: 'ok' },
   warnings: [],
+  probeHash: '',
+  createdMs: 0,
 };
 const T0 = Date.parse('2026-11-21T10:00:00Z');
 

@@ -16,10 +16,15 @@ export interface LoadBalancerAddresses {
   readonly privateDomainInternal: string;
 }
 
-export const DEFAULT_LOAD_BALANCERS: LoadBalancerAddresses = Object.freeze({
-  publicDomainInternal: 'kourier.kourier-system.svc.cluster.local',
-  privateDomainInternal: 'kourier-internal.kourier-system.svc.cluster.local',
-});
+/** Kourier's gateway Services `kourier` and `kourier-internal` in the gateway namespace. */
+export function loadBalancersIn(gatewayNamespace: string, clusterDomain = 'cluster.local'): LoadBalancerAddresses {
+  return Object.freeze({
+    publicDomainInternal: `kourier.${gatewayNamespace}.svc.${clusterDomain}`,
+    privateDomainInternal: `kourier-internal.${gatewayNamespace}.svc.${clusterDomain}`,
+  });
+}
+
+export const DEFAULT_LOAD_BALANCERS: LoadBalancerAddresses = loadBalancersIn('kourier-system');
 
 export interface Condition {
   readonly type: string;
@@ -87,6 +92,13 @@ export function desiredStatus(
     conds = [
       { type: 'LoadBalancerReady', status: 'Unknown', reason: 'Uninitialized', message: 'Waiting for load balancer to be ready' },
       { type: 'NetworkConfigured', status: 'False', reason: t.outcome.reason, message: t.outcome.message },
+      { type: 'Ready', status: 'False', reason: t.outcome.reason, message: t.outcome.message },
+    ];
+  } else if (t.outcome.kind === 'conflict') {
+    // knative/networking MarkLoadBalancerFailed, as net-kourier does on ErrDomainConflict.
+    conds = [
+      { type: 'LoadBalancerReady', status: 'False', reason: t.outcome.reason, message: t.outcome.message },
+      { type: 'NetworkConfigured', status: 'True' },
       { type: 'Ready', status: 'False', reason: t.outcome.reason, message: t.outcome.message },
     ];
   } else if (t.outcome.kind === 'pending') {

@@ -13,7 +13,9 @@ import {
   type KubeServiceInfo,
 } from './ingress.js';
 import { nodeFromKube } from './nodes.js';
-import { compareStrings, keyOf } from './objects.js';
+import { compareStrings, isRecord, keyOf, metaOf } from './objects.js';
+import { keyPairFromSecret, type KeyPairResult } from './tls-secrets.js';
+import type { TlsKeyPair } from '../../model/tls-secrets.js';
 import type { OpenFaasOptions } from './openfaas.js';
 import { translatePlatforms } from './platforms.js';
 import type { WorkloadReport } from './services.js';
@@ -28,6 +30,8 @@ export interface ClusterObjects {
   readonly serverlessServices?: readonly unknown[];
   /** apps/v1 Deployments: the pods' concurrency settings of plain Services and OpenFaaS functions. */
   readonly deployments?: readonly unknown[];
+  /** core/v1 Secrets: the certificates `spec.tls` and the gateway config name. */
+  readonly secrets?: readonly unknown[];
 }
 
 export interface TranslateOptions {
@@ -35,6 +39,13 @@ export interface TranslateOptions {
   readonly defaultCapacity: number;
   /** Translate OpenFaaS functions of this namespace (and route the OpenFaaS gateway). */
   readonly openfaas?: OpenFaasOptions;
+  /**
+   * The previous translation: an ingress whose backend Service went missing keeps the routes it
+   * had (net-kourier skips such an ingress and its last config stays in the gateway caches).
+   */
+  readonly previous?: ClusterTranslation;
+  /** Certificates named by the gateway config itself (default and cluster-local certificate). */
+  readonly gatewaySecrets?: readonly string[];
 }
 
 export interface ClusterTranslation {
@@ -53,6 +64,69 @@ export interface ClusterTranslation {
   readonly dataPaths: readonly RevisionDataPath[];
   /** Plain Services and OpenFaaS functions: one report each (outcome, capacity and its source, zone hints). */
   readonly workloads: readonly WorkloadReport[];
+  /** The certificates the gateways need (every named Secret that exists and is valid), sorted by name. */
+  readonly tlsSecrets: readonly TlsKeyPair[];
+  /** KIngresses of our class with a deletionTimestamp (not translated; the leader removes the finalizer). */
+  readonly deleting: readonly unknown[];
+  /** Named Secrets that are missing or unusable (the messages never carry key material). */
+  readonly secretErrors: readonly string[];
+}
+
+/**
+ * net-kourier fails the translation of an ingress whose `spec.tls` Secret cannot be read
+ * ("failed to fetch secret"): here it is pending, so it keeps its previous routes.
+ */
+function withSecrets(t: IngressTranslation, keyPairs: ReadonlyMap<string, KeyPairResult>): IngressTranslation {
+  if (t.outcome.kind !== 'ok') return t;
+  for (const name of new Set(t.routes.flatMap((r) => (r.tls ?? []).map((x) => x.secret)))) {
+    const r = keyPairs.get(name);
+    if (r?.ok) continue;
+    const message = r ? r.error : `Secret ${name} does not exist yet`;
+    return { ...t, routes: [], outcome: { kind: 'pending', reason: r ? 'InvalidSecret' : 'SecretNotFound', message } };
+  }
+  return t;
+}
+
+/** A pending ingress (a backend Service is missing) keeps the routes and backends it last had. */
+function keepPreviousRoutes(t: IngressTranslation, previous: ClusterTranslation | undefined): IngressTranslation {
+  if (t.outcome.kind !== 'pending') return t;
+  const prev = previous?.ingresses.find((p) => p.key === t.key);
+  if (!prev || prev.routes.length === 0) return t;
+  return {
+    ...t,
+    routes: prev.routes,
+    backends: prev.backends,
+    warnings: [...t.warnings, `${t.outcome.message}: the previous routes stay in force, as net-kourier keeps them`],
+  };
+}
+
+/**
+ * net-kourier refuses an ingress whose hosts another ingress already serves (ErrDomainConflict,
+ * pkg/generator/caches.go). Order-independent here: the older ingress (creationTimestamp, then
+ * key) keeps the host; the other loses all its routes and reports DomainConflict.
+ */
+function markDomainConflicts(ingresses: IngressTranslation[]): void {
+  const owner = new Map<string, IngressTranslation>();
+  const byAge = ingresses.map((t, i) => [t, i] as const).sort(([a], [b]) => a.createdMs - b.createdMs || compareStrings(a.key, b.key));
+  for (const [t, i] of byAge) {
+    if (t.routes.length === 0) continue;
+    const hosts = new Set(t.routes.flatMap((r) => r.hosts));
+    const taken = [...hosts].find((h) => owner.has(h));
+    if (taken !== undefined) {
+      ingresses[i] = {
+        ...t,
+        routes: [],
+        backends: [],
+        outcome: {
+          kind: 'conflict',
+          reason: 'DomainConflict',
+          message: `host ${taken} is already served by KIngress ${owner.get(taken)!.key}`,
+        },
+      };
+      continue;
+    }
+    for (const h of hosts) owner.set(h, t);
+  }
 }
 
 export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): ClusterTranslation {
@@ -71,18 +145,30 @@ export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): 
     else invalidObjects++;
   }
   const lookupService = (ns: string, name: string): KubeServiceInfo | undefined => servicesByKey.get(keyOf(ns, name));
+  const keyPairs = new Map<string, KeyPairResult>();
+  for (const o of objs.secrets ?? []) {
+    const meta = metaOf(o);
+    if (meta) keyPairs.set(keyOf(meta.namespace, meta.name), keyPairFromSecret(o));
+  }
   let ignoredIngresses = 0;
   const ingresses: IngressTranslation[] = [];
+  const deleting: unknown[] = [];
   for (const o of objs.ingresses) {
     if (ingressClassOf(o) !== opts.ingressClass) {
       ignoredIngresses++;
       continue;
     }
+    // Being deleted: its routes go at once, on every replica (net-kourier ObserveDeletion).
+    if (isRecord(o) && isRecord(o['metadata']) && o['metadata']['deletionTimestamp']) {
+      deleting.push(o);
+      continue;
+    }
     const t = translateIngress(o, lookupService);
     if (!t.name) invalidObjects++;
-    else ingresses.push(t);
+    else ingresses.push(keepPreviousRoutes(withSecrets(t, keyPairs), opts.previous));
   }
   ingresses.sort((a, b) => compareStrings(a.key, b.key));
+  markDomainConflicts(ingresses);
   const routes = ingresses.flatMap((t) => t.routes).sort((a, b) => compareStrings(a.name, b.name));
   const backends = new Map<string, BackendRef>();
   for (const t of ingresses) for (const b of t.backends) if (!backends.has(b.service)) backends.set(b.service, b);
@@ -114,7 +200,21 @@ export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): 
     missingNode: stats.missingNode + platforms.stats.missingNode,
     skippedSlices: stats.skippedSlices + platforms.stats.skippedSlices,
   };
+  const named = new Set([
+    ...(opts.gatewaySecrets ?? []),
+    ...ingresses.flatMap((t) => t.routes.flatMap((r) => (r.tls ?? []).map((x) => x.secret))),
+  ]);
+  const tlsSecrets: TlsKeyPair[] = [];
+  const secretErrors: string[] = [];
+  for (const name of [...named].sort(compareStrings)) {
+    const r = keyPairs.get(name);
+    if (r?.ok) tlsSecrets.push(r.pair);
+    else secretErrors.push(r ? r.error : `Secret ${name} does not exist`);
+  }
   return {
+    deleting,
+    tlsSecrets,
+    secretErrors,
     nodes,
     services: allServices,
     routes: allRoutes,

@@ -32,7 +32,14 @@ export interface XdsCacheOptions {
 }
 
 /** Make-before-break order (Envoy xDS protocol docs, "eventual consistency considerations"). */
-export const PUSH_ORDER: readonly string[] = [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment, TypeUrl.Listener, TypeUrl.RouteConfiguration];
+export const PUSH_ORDER: readonly string[] = [
+  TypeUrl.Cluster,
+  TypeUrl.ClusterLoadAssignment,
+  // Certificates before the listeners that name them, so a new TLS listener warms at once.
+  TypeUrl.Secret,
+  TypeUrl.Listener,
+  TypeUrl.RouteConfiguration,
+];
 export const ALL_TYPES: ReadonlySet<string> = new Set(PUSH_ORDER);
 
 class WatchHandle implements CacheWatch {

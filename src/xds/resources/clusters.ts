@@ -14,6 +14,7 @@ import { adsConfigSource, duration, HTTP_PROTOCOL_OPTIONS_KEY, HTTP_PROTOCOL_OPT
  *   only `self` here.
  */
 export function buildCluster(service: Service, opts: BuildOptions): ProtoResource {
+  if (service.externalName) return externalNameCluster(service, service.externalName, opts);
   const value: Plain = {
     name: service.name,
     type: 'EDS',
@@ -21,18 +22,39 @@ export function buildCluster(service: Service, opts: BuildOptions): ProtoResourc
     connect_timeout: duration(opts.connectTimeoutMs),
     common_lb_config: { locality_weighted_lb_config: {} },
     ...(opts.loadReporting ? { lrs_server: { self: {} } } : {}),
-    ...(service.protocol === 'h2c' || service.protocol === 'grpc'
-      ? {
-          typed_extension_protocol_options: {
-            [HTTP_PROTOCOL_OPTIONS_KEY]: {
-              '@type': HTTP_PROTOCOL_OPTIONS_TYPE_URL,
-              explicit_http_config: { http2_protocol_options: {} },
-            },
-          },
-        }
-      : {}),
+    ...(service.protocol === 'h2c' || service.protocol === 'grpc' ? http2Options() : {}),
   };
   return { name: service.name, typeUrl: TypeUrl.Cluster, value };
+}
+
+/**
+ * An ExternalName Service as net-kourier builds it (pkg/generator/ingress_translator.go,
+ * pkg/envoy/api/cluster.go): LOGICAL_DNS with the one DNS name at the Service port, no EDS.
+ */
+function externalNameCluster(service: Service, target: { host: string; port: number }, opts: BuildOptions): ProtoResource {
+  const value: Plain = {
+    name: service.name,
+    type: 'LOGICAL_DNS',
+    connect_timeout: duration(opts.connectTimeoutMs),
+    load_assignment: {
+      cluster_name: service.name,
+      endpoints: [
+        {
+          lb_endpoints: [{ endpoint: { address: { socket_address: { protocol: 'TCP', address: target.host, port_value: target.port } } } }],
+        },
+      ],
+    },
+    ...(service.protocol === 'h2c' || service.protocol === 'grpc' ? http2Options() : {}),
+  };
+  return { name: service.name, typeUrl: TypeUrl.Cluster, value };
+}
+
+function http2Options(): Plain {
+  return {
+    typed_extension_protocol_options: {
+      [HTTP_PROTOCOL_OPTIONS_KEY]: { '@type': HTTP_PROTOCOL_OPTIONS_TYPE_URL, explicit_http_config: { http2_protocol_options: {} } },
+    },
+  };
 }
 
 /** Clusters for every service, sorted by name. */

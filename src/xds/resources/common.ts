@@ -15,6 +15,13 @@ export const INTERNAL_ROUTE_CONFIG = 'internal_services';
 /** Kourier's ports (pkg/reconciler/ingress/config: HTTPPortExternal 8080, HTTPPortLocal 8081). */
 export const EXTERNAL_HTTP_PORT = 8080;
 export const INTERNAL_HTTP_PORT = 8081;
+/** Kourier's HTTPS route configurations and ports (8443 external, 8444 cluster-local; probes 8090/9443). */
+export const EXTERNAL_TLS_ROUTE_CONFIG = 'external_tls_services';
+export const INTERNAL_TLS_ROUTE_CONFIG = 'internal_tls_services';
+export const EXTERNAL_HTTPS_PORT = 8443;
+export const INTERNAL_HTTPS_PORT = 8444;
+export const PROBE_HTTP_PORT = 8090;
+export const PROBE_HTTPS_PORT = 9443;
 /** Kourier's status virtual host; its `/ready` answers once the gateway has config. */
 export const INTERNAL_KOURIER_DOMAIN = 'internalkourier';
 

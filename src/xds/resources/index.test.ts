@@ -29,7 +29,7 @@ test('buildShared on the example topology: names, strict validity, cross referen
   const shared = buildShared(store, DEFAULT_BUILD_OPTIONS);
   assert.deepEqual(
     shared.listeners.map((r) => r.name),
-    ['listener_8080', 'listener_8081'],
+    ['listener_8080', 'listener_8081', 'listener_8090'],
   );
   assert.deepEqual(
     shared.clusters.map((r) => r.name),

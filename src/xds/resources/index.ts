@@ -28,10 +28,11 @@ export { EXTERNAL_ROUTE_CONFIG, INTERNAL_ROUTE_CONFIG, INTERNAL_KOURIER_DOMAIN }
 /** Listeners, routes and clusters: the same for every gateway. Deterministic for equal models. */
 export function buildShared(store: ModelStore, opts: BuildOptions): SharedResources {
   const routes = store.routes();
+  const gateway = store.gatewayConfig();
   return {
-    listeners: buildGatewayListeners(),
+    listeners: buildGatewayListeners(routes, gateway),
     apiListeners: buildApiListeners(routes),
-    routes: [...buildGatewayRouteConfigs(routes), ...buildGrpcRouteConfigs(routes)],
+    routes: [...buildGatewayRouteConfigs(routes, gateway), ...buildGrpcRouteConfigs(routes)],
     clusters: buildClusters(store.services(), opts),
   };
 }

@@ -1,13 +1,17 @@
-import type { HttpRoute, RouteRule, RouteVisibility } from '../../model/types.js';
+import { DEFAULT_GATEWAY_CONFIG, type GatewayConfig, type HttpRoute, type RouteRule, type RouteVisibility } from '../../model/types.js';
+import { HASH_HEADER, HASH_VALUE_OVERRIDE } from '../../model/knative-probe.js';
+import { hasExternalTls } from './tls.js';
 import type { ProtoResource } from './types.js';
 import { TypeUrl } from './types.js';
 import {
   byString,
   duration,
   EXTERNAL_ROUTE_CONFIG,
+  EXTERNAL_TLS_ROUTE_CONFIG,
   headersToAdd,
   INTERNAL_KOURIER_DOMAIN,
   INTERNAL_ROUTE_CONFIG,
+  INTERNAL_TLS_ROUTE_CONFIG,
   type Plain,
 } from './common.js';
 
@@ -23,6 +27,19 @@ interface HostRule {
   readonly route: string;
   readonly index: number;
   readonly rule: RouteRule;
+  /** The route's Knative readiness hash (probe copies of the rule carry it). */
+  readonly probeHash?: string;
+  /** Answer with a 301 to https instead of routing (httpOption Redirected, plain-HTTP external listener). */
+  readonly redirect?: boolean;
+}
+
+/** Which rules a route configuration holds and how. */
+interface RouteConfigSpec {
+  readonly visibility: RouteVisibility | undefined;
+  /** Only routes passing this filter (e.g. routes with TLS for external_tls_services). */
+  readonly include?: (r: HttpRoute) => boolean;
+  /** Honour `httpsRedirect` (the plain-HTTP external listener only). */
+  readonly redirects?: boolean;
 }
 
 /**
@@ -31,14 +48,18 @@ interface HostRule {
  * matching route, so longer path prefixes go first, then rules with more header matches; ties
  * keep route-name and rule order.
  */
-function rulesByHost(routes: readonly HttpRoute[], visibility: RouteVisibility | undefined): Map<string, HostRule[]> {
+function rulesByHost(routes: readonly HttpRoute[], spec: RouteConfigSpec): Map<string, HostRule[]> {
   const out = new Map<string, HostRule[]>();
   const sorted = [...routes].sort((a, b) => byString(a.name, b.name));
   for (const r of sorted) {
-    if (visibility && !r.visibility.includes(visibility)) continue;
+    if (spec.visibility && !r.visibility.includes(spec.visibility)) continue;
+    if (spec.include && !spec.include(r)) continue;
+    const redirect = spec.redirects === true && r.httpsRedirect === true;
     for (const host of r.hosts) {
       const list = out.get(host) ?? [];
-      r.rules.forEach((rule, index) => list.push({ route: r.name, index, rule }));
+      r.rules.forEach((rule, index) =>
+        list.push({ route: r.name, index, rule, ...(r.probeHash ? { probeHash: r.probeHash } : {}), ...(redirect ? { redirect } : {}) }),
+      );
       out.set(host, list);
     }
   }
@@ -62,14 +83,36 @@ function headerMatchers(rule: RouteRule): Plain[] {
   return rule.headers.map((h) => ({ name: h.name, string_match: { exact: h.exact } }));
 }
 
-/** An Envoy gateway route, as net-kourier's NewRoute builds it. */
-function gatewayRoute(hr: HostRule): Plain {
-  const { rule } = hr;
+/**
+ * Knative's probe copy of a rule (knative/networking pkg/ingress InsertProbe): the same match plus
+ * `K-Network-Hash: override`, setting `K-Network-Hash: <hash>` so the backend echoes the hash.
+ */
+function probeRule(rule: RouteRule, hash: string): RouteRule {
   return {
-    name: `${hr.route}/${hr.index}`,
+    ...rule,
+    headers: [...rule.headers, { name: HASH_HEADER, exact: HASH_VALUE_OVERRIDE }],
+    appendHeaders: { ...rule.appendHeaders, [HASH_HEADER]: hash },
+  };
+}
+
+/** The routes of one rule: its probe copy first (when the route has a hash), then the rule. */
+function gatewayRoutes(hr: HostRule): Plain[] {
+  const probe = hr.probeHash ? [gatewayRoute({ ...hr, rule: probeRule(hr.rule, hr.probeHash) }, '/probe')] : [];
+  return [...probe, gatewayRoute(hr, '')];
+}
+
+/** An Envoy gateway route, as net-kourier's NewRoute (or NewRedirectRoute) builds it. */
+function gatewayRoute(hr: HostRule, suffix: string): Plain {
+  const { rule } = hr;
+  const name = `${hr.route}/${hr.index}${suffix}`;
+  // NewRedirectRoute: scheme rewrite to https, Envoy's default response code 301 (MOVED_PERMANENTLY).
+  if (hr.redirect) return { name, match: routeMatch(rule), redirect: { https_redirect: true } };
+  return {
+    name,
     match: routeMatch(rule),
     route: {
       ...(rule.prefixRewrite !== undefined ? { prefix_rewrite: rule.prefixRewrite } : {}),
+      ...(rule.hostRewrite !== undefined ? { host_rewrite_literal: rule.hostRewrite } : {}),
       weighted_clusters: {
         clusters: rule.splits.map((s) => ({
           name: s.service,
@@ -94,19 +137,33 @@ export function internalKourierVirtualHost(): Plain {
   };
 }
 
-function gatewayRouteConfig(name: string, routes: readonly HttpRoute[], visibility: RouteVisibility): ProtoResource {
-  const virtualHosts: Plain[] = [...rulesByHost(routes, visibility)].map(([host, rules]) => ({
+function gatewayRouteConfig(name: string, routes: readonly HttpRoute[], spec: RouteConfigSpec, status: boolean): ProtoResource {
+  const virtualHosts: Plain[] = [...rulesByHost(routes, spec)].map(([host, rules]) => ({
     name: host,
     domains: domainsForHost(host),
-    routes: rules.map(gatewayRoute),
+    routes: rules.flatMap(gatewayRoutes),
   }));
-  if (visibility === 'internal') virtualHosts.push(internalKourierVirtualHost());
-  return { name, typeUrl: TypeUrl.RouteConfiguration, value: { name, virtual_hosts: virtualHosts } };
+  if (status) virtualHosts.push(internalKourierVirtualHost());
+  // Kourier's NewRouteConfig: Envoy refuses a route configuration naming a cluster it does not have.
+  return { name, typeUrl: TypeUrl.RouteConfiguration, value: { name, virtual_hosts: virtualHosts, validate_clusters: { value: true } } };
 }
 
-/** `external_services` (listener_8080) and `internal_services` (listener_8081). */
-export function buildGatewayRouteConfigs(routes: readonly HttpRoute[]): ProtoResource[] {
-  return [gatewayRouteConfig(EXTERNAL_ROUTE_CONFIG, routes, 'external'), gatewayRouteConfig(INTERNAL_ROUTE_CONFIG, routes, 'internal')];
+/**
+ * `external_services` (8080/8090; 301 for redirected routes), `internal_services` (8081), and
+ * with TLS `external_tls_services` (8443/9443: routes with `spec.tls`, or every external route
+ * when a default certificate is set) and `internal_tls_services` (8444, `cluster-cert-secret`).
+ */
+export function buildGatewayRouteConfigs(routes: readonly HttpRoute[], gateway: GatewayConfig = DEFAULT_GATEWAY_CONFIG): ProtoResource[] {
+  const out = [
+    gatewayRouteConfig(EXTERNAL_ROUTE_CONFIG, routes, { visibility: 'external', redirects: true }, false),
+    gatewayRouteConfig(INTERNAL_ROUTE_CONFIG, routes, { visibility: 'internal' }, true),
+  ];
+  if (hasExternalTls(routes, gateway)) {
+    const include = gateway.defaultCertificate ? undefined : (r: HttpRoute) => (r.tls?.length ?? 0) > 0;
+    out.push(gatewayRouteConfig(EXTERNAL_TLS_ROUTE_CONFIG, routes, { visibility: 'external', ...(include ? { include } : {}) }, false));
+  }
+  if (gateway.clusterCertificate) out.push(gatewayRouteConfig(INTERNAL_TLS_ROUTE_CONFIG, routes, { visibility: 'internal' }, false));
+  return out;
 }
 
 /** Route configuration name the gRPC API listener for `host` refers to. */
@@ -144,7 +201,7 @@ function weightedClusters(clusters: Array<{ name: string; weight: { value: numbe
 
 export function buildGrpcRouteConfigs(routes: readonly HttpRoute[]): ProtoResource[] {
   const out: ProtoResource[] = [];
-  for (const [host, rules] of rulesByHost(routes, undefined)) {
+  for (const [host, rules] of rulesByHost(routes, { visibility: undefined })) {
     const usable = rules.filter((r) => r.rule.prefixRewrite === undefined && r.rule.splits.some((s) => Math.round(s.percent) > 0));
     const name = grpcRouteConfigName(host);
     out.push({

@@ -12,6 +12,8 @@ export const TypeUrl = {
   RouteConfiguration: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
   Cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
   ClusterLoadAssignment: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+  /** SDS: certificates the gateway listeners name (never inlined in LDS). */
+  Secret: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
 } as const;
 export type TypeUrl = (typeof TypeUrl)[keyof typeof TypeUrl];
 

@@ -1,8 +1,11 @@
 import type { ModelStore } from '../../model/store.js';
+import type { TlsKeyPair, TlsSecretStore } from '../../model/tls-secrets.js';
 import type { Service } from '../../model/types.js';
 import type { GatewayAssignment } from '../../policy/types.js';
 import { buildCluster } from '../resources/clusters.js';
 import { withPickedRoute, type ExtprocAddress } from '../resources/extproc.js';
+import { buildSdsSecret } from '../resources/secrets.js';
+import { referencedSecrets } from '../resources/tls.js';
 import { TypeUrl, type BuildOptions, type ProtoResource, type ResourceBuilders } from '../resources/types.js';
 import { Encoder, reuseIfSame } from './encode.js';
 import { BuiltServiceEndpoints } from './endpoints.js';
@@ -19,6 +22,8 @@ export interface SnapshotInput {
   readonly builders: ResourceBuilders;
   readonly options: BuildOptions;
   readonly extprocAddress: ExtprocAddress;
+  /** Certificates for SDS: only those the gateway listeners name are served (never inlined in LDS). */
+  readonly tlsSecrets?: TlsSecretStore;
 }
 
 /** What the next build may reuse; keyed by the inputs each part is a function of. */
@@ -32,6 +37,7 @@ interface Memo {
   >;
   readonly extproc: ExtprocBase;
   readonly variants: VariantMemo;
+  readonly secrets: ReadonlyMap<string, { readonly pair: TlsKeyPair; readonly cached: CachedResource | undefined }>;
 }
 
 const memos = new WeakMap<Snapshot, Memo>();
@@ -63,7 +69,8 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
   }
 
   // Listeners and route configurations (LDS, RDS): rebuilt when the routes differ.
-  const routesSig = JSON.stringify(store.routes());
+  // The gateway config (TLS, redirects, timeouts from config-kourier/config-network) shapes listeners and routes too.
+  const routesSig = JSON.stringify([store.routes(), store.gatewayConfig()]);
   const previousShared = previous?.shared;
   let listenerSet: ResourceSet;
   let routeSet: ResourceSet;
@@ -129,12 +136,27 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
     endpoints.set(s.name, value!);
   }
 
+  // Secrets (SDS): the certificates the listeners name, re-encoded only when the key pair changed.
+  const secretMemo = new Map<string, { pair: TlsKeyPair; cached: CachedResource | undefined }>();
+  const secrets = new Map<string, CachedResource>();
+  for (const name of referencedSecrets(store.routes(), store.gatewayConfig())) {
+    const pair = input.tlsSecrets?.get(name);
+    if (!pair) continue;
+    const before = prev?.secrets.get(name);
+    const cached = before?.pair === pair ? before.cached : encoder.encode(buildSdsSecret(pair), before?.cached);
+    secretMemo.set(name, { pair, cached });
+    if (cached) secrets.set(name, cached);
+  }
+  const previousSecrets = previousShared?.get(TypeUrl.Secret);
+  const secretByName = reuseIfSame(secrets, previousSecrets?.byName);
+
   const previousClusters = previousShared?.get(TypeUrl.Cluster);
   const clusterByName = reuseIfSame(clusters, previousClusters?.byName);
   const shared = new Map<string, ResourceSet>([
     [TypeUrl.Cluster, previousClusters && clusterByName === previousClusters.byName ? previousClusters : resourceSet(clusterByName)],
     [TypeUrl.Listener, listenerSet],
     [TypeUrl.RouteConfiguration, routeSet],
+    [TypeUrl.Secret, previousSecrets && secretByName === previousSecrets.byName ? previousSecrets : resourceSet(secretByName)],
   ]);
   const nodes = sameNodes && previous ? previous.nodes : new Set(store.nodeNames());
   const snapshot: Snapshot = {
@@ -156,6 +178,7 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
     endpoints: endpointMemo,
     extproc,
     variants,
+    secrets: secretMemo,
   });
   return snapshot;
 }
