@@ -1,93 +1,13 @@
 import { cdfChart, escapeXml, matrixChart, timeSeriesChart } from '../report/svg.js';
-import type { DemoResults, PolicyResult } from './experiment.js';
+import type { DemoResults } from './experiment.js';
 
 export interface Verdict {
   readonly check: string;
   readonly pass: boolean;
   readonly detail: string;
+  /** The numbers the verdict was decided on (intervals, per-seed values). */
+  readonly basis?: unknown;
 }
-
-const level = (p: PolicyResult | undefined, users: number) => p?.levels.find((l) => l.users === users)?.summary;
-
-/** The issue's targets, checked against one run. */
-export function verdicts(r: DemoResults): Verdict[] {
-  const out: Verdict[] = [];
-  const byName = new Map(r.comparison.map((p) => [p.policy, p] as const));
-  const lowest = Math.min(...r.scenario.users);
-  const proxima = byName.get('proxima');
-  const even = byName.get('even');
-  const faast = byName.get('faast');
-  const px = level(proxima, lowest);
-  const ev = level(even, lowest);
-  const fa = level(faast, lowest);
-  if (px && ev) {
-    const ratio = ev.p95Ms / px.p95Ms;
-    out.push({
-      check: `proxima p95 at ${lowest} users ≥ 3× lower than even`,
-      pass: ratio >= 3,
-      detail: `even ${ev.p95Ms} ms / proxima ${px.p95Ms} ms = ${ratio.toFixed(1)}×`,
-    });
-  }
-  if (px && fa)
-    out.push({
-      check: `proxima p95 at ${lowest} users no worse than faast`,
-      pass: px.p95Ms <= fa.p95Ms * 1.05,
-      detail: `proxima ${px.p95Ms} ms vs faast ${fa.p95Ms} ms`,
-    });
-  if (proxima && faast) {
-    const worse = proxima.levels.filter((l) => {
-      const f = level(faast, l.users);
-      return f && l.summary.meanMs > f.meanMs * 1.05;
-    });
-    out.push({
-      check: 'proxima mean no worse than faast at every load level (5 % noise margin)',
-      pass: worse.length === 0,
-      detail: worse.length ? `worse at ${worse.map((l) => l.users).join(', ')} users` : 'holds at every level',
-    });
-  }
-  const pv = predictionVerdict(r);
-  if (pv) out.push(pv);
-  const e = r.events;
-  if (e) {
-    out.push({
-      check: 'control-plane restart: no RPC fails',
-      pass: e.measures.restartFailures === 0,
-      detail: `${e.measures.restartFailures} failed RPCs after the restart`,
-    });
-    out.push({
-      check: 'node loses its pods: RPC failures stop within 2 s',
-      pass: e.measures.podLossFailuresStopMs <= 2000,
-      detail: `${e.measures.podLossFailures} failed RPCs, the last ${(e.measures.podLossFailuresStopMs / 1000).toFixed(2)} s after the loss`,
-    });
-    const m = e.measures;
-    const limit = 2 * m.probeIntervalMs;
-    const toBest = m.delayStepBestDistance?.['edge-1'];
-    const others = Object.entries(m.delayStepSettleByGatewayMs ?? {})
-      .filter(([g]) => g !== 'edge-1')
-      .map(
-        ([g, ms]) =>
-          `${g} re-planned until ${(ms / 1000).toFixed(2)} s, ending ${(m.delayStepBestDistance?.[g] ?? NaN).toFixed(0)} points from its best`,
-      );
-    out.push({
-      check: 'delay step: traffic settles on the new best assignment within 2 probe intervals',
-      pass:
-        m.delayStepShift >= 0.3 && m.delayStepSettleMs <= limit + e.bucketMs && (toBest === undefined || toBest <= BEST_TOLERANCE_POINTS),
-      detail:
-        `${(100 * m.delayStepShift).toFixed(0)} % of edge-1's traffic moved to edge-2; its assignment first changed after ` +
-        `${(m.delayStepFirstMoveMs / 1000).toFixed(2)} s and settled after ${(m.delayStepSettleMs / 1000).toFixed(2)} s (2 intervals = ${limit / 1000} s)` +
-        (toBest !== undefined ? `, ${toBest.toFixed(0)} points from the best assignment for the true inputs` : '') +
-        (others.length ? `; ${others.join('; ')}` : '') +
-        (m.delayStepChanges !== undefined ? `; ${m.delayStepChanges} assignment changes in all` : ''),
-    });
-  }
-  return out;
-}
-
-/** How far (percentage points per node) a settled assignment may be from the best one for the true inputs. */
-export const BEST_TOLERANCE_POINTS = 10;
-
-/** Issue 7: the measured proxima mean is within this fraction of the simulator's prediction. */
-export const PREDICTION_TOLERANCE = 0.15;
 
 export interface PredictionRow {
   readonly policy: string;
@@ -119,21 +39,6 @@ export function predictionRows(r: DemoResults): PredictionRow[] {
     }
   }
   return out;
-}
-
-/** "proxima mean within 15 % of the simulator's prediction at every load level". */
-export function predictionVerdict(r: DemoResults): Verdict | undefined {
-  const rows = predictionRows(r).filter((x) => x.policy === 'proxima');
-  if (!r.predicted || rows.length === 0) return undefined;
-  const off = rows.filter((x) => !(Math.abs(x.meanRatio - 1) <= PREDICTION_TOLERANCE));
-  const ratios = rows
-    .map((x) => `${x.users} users ${x.measured.meanMs.toFixed(1)}/${x.predicted.meanMs.toFixed(1)} ms = ${x.meanRatio.toFixed(2)}`)
-    .join(', ');
-  return {
-    check: `proxima mean within ${PREDICTION_TOLERANCE * 100} % of the simulator's prediction at every load level`,
-    pass: off.length === 0,
-    detail: `measured/predicted: ${ratios} (prediction includes a ${r.predicted.overheadMs} ms per-request overhead)${off.length ? `; off at ${off.map((x) => x.users).join(', ')} users` : ''}`,
-  };
 }
 
 /** Measured vs predicted per policy and level, as a markdown/plain table. */

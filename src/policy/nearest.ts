@@ -8,6 +8,7 @@ import type { GatewayAssignment, Policy, PolicyInput } from './types.js';
  */
 export const nearestPolicy: Policy = {
   name: 'nearest',
+  reads: ['rtt'],
   assign(input: PolicyInput): Map<string, GatewayAssignment> {
     const out = new Map<string, GatewayAssignment>();
     const memo = new RowMemo<GatewayAssignment>(input);
