@@ -6,7 +6,8 @@ import { formatTopologyErrors, parseTopology } from '../model/topology.js';
 import { EmulatedCluster } from '../emulator/cluster.js';
 import { assertCanUseNetns } from '../emulator/netns.js';
 import { runComparison, runEvents, type DemoResults } from '../emulator/experiment.js';
-import { reportHtml, type Verdict } from '../emulator/report.js';
+import type { Verdict } from '../emulator/report.js';
+import { reportHtml } from '../emulator/report-html.js';
 import { demoVerdicts, predictionRatios } from '../emulator/demo-verdicts.js';
 import { predictionRatioTable, serviceTimeRows, serviceTimeTable } from '../emulator/seed-tables.js';
 import { describeDesign, experimentDesign, type ExperimentDesign } from '../emulator/design.js';
@@ -236,7 +237,10 @@ export async function runDemo(opts: DemoOptions, progress: (m: string) => void):
     ) + '\n',
   );
   const reportPath = join(opts.outDir, 'report.html');
-  writeFileSync(reportPath, reportHtml(first, labelled, seedSummary));
+  writeFileSync(
+    reportPath,
+    reportHtml({ runs, cells, comparisons, verdicts: labelled, ...(opts.quick ? { smokeLabel: SMOKE_LABEL } : {}), ...(design ? { design } : {}) }),
+  );
   return {
     results: first,
     runs,
