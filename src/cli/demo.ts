@@ -8,20 +8,12 @@ import { assertCanUseNetns } from '../emulator/netns.js';
 import { runComparison, runEvents, type DemoResults } from '../emulator/experiment.js';
 import type { Verdict } from '../emulator/report.js';
 import { reportHtml } from '../emulator/report-html.js';
+import { outcomeTable, renderReport, verdictLines } from './demo-render.js';
 import { demoVerdicts, predictionRatios } from '../emulator/demo-verdicts.js';
-import { predictionRatioTable, serviceTimeRows, serviceTimeTable } from '../emulator/seed-tables.js';
 import { describeDesign, experimentDesign, type ExperimentDesign } from '../emulator/design.js';
 import { DEMO_LRS_INTERVAL_MS } from '../sim/from-demo.js';
 import { calibrateOverhead } from '../emulator/overhead.js';
-import {
-  aggregateSeeds,
-  compareCells,
-  comparisonLines,
-  parseSeedList,
-  seedTable,
-  type CellComparison,
-  type SeedCell,
-} from '../emulator/seeds.js';
+import { aggregateSeeds, compareCells, parseSeedList, type CellComparison, type SeedCell } from '../emulator/seeds.js';
 import { predictDemo } from '../sim/from-demo.js';
 import { EVENTS_USERS, faastScenario, scenarioFromTopology, withWorkload, type DemoScenario, type Workload } from '../emulator/scenario.js';
 import { compareWorkloads, workloadRunFromReport, type WorkloadComparison, type WorkloadRun } from '../emulator/workload-compare.js';
@@ -198,16 +190,17 @@ export async function runDemo(opts: DemoOptions, progress: (m: string) => void):
       ];
   const first = runs[0]!;
   const design = opts.design ? describeDesign(opts.design, opts.scenario.measureMs) : undefined;
-  const seedSummary = [seedTable(cells, first.scenario.ratePerUser), '', ...comparisonLines(comparisons)].join('\n');
   const ratios = predictionRatios(runs);
-  const table = [
-    opts.quick ? SMOKE_LABEL : `Experiment design: ${design ?? 'not checked'}.`,
-    '',
-    seedSummary,
-    ...(ratios.length ? ['', predictionRatioTable(ratios)] : []),
-    ...(serviceTimeRows(runs).length ? ['', serviceTimeTable(runs)] : []),
-    ...(opts.scenario.activator ? ['', dataPathLines(first)] : []),
-  ].join('\n');
+  const text = {
+    runs,
+    cells,
+    comparisons,
+    verdicts: labelled,
+    ...(opts.quick ? { smokeLabel: SMOKE_LABEL } : {}),
+    ...(design ? { design } : {}),
+    ...(opts.scenario.activator ? { extra: dataPathLines(first) } : {}),
+  };
+  const table = outcomeTable(text);
   writeFileSync(
     join(opts.outDir, 'report.json'),
     JSON.stringify(
@@ -237,10 +230,7 @@ export async function runDemo(opts: DemoOptions, progress: (m: string) => void):
     ) + '\n',
   );
   const reportPath = join(opts.outDir, 'report.html');
-  writeFileSync(
-    reportPath,
-    reportHtml({ runs, cells, comparisons, verdicts: labelled, ...(opts.quick ? { smokeLabel: SMOKE_LABEL } : {}), ...(design ? { design } : {}) }),
-  );
+  writeFileSync(reportPath, reportHtml(text));
   return {
     results: first,
     runs,
@@ -337,6 +327,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stdout.write(renderHelp(DEMO_SPEC));
     return 0;
   }
+  const render = str(o, 'render');
+  if (render) {
+    const { text, htmlPath } = renderReport(resolve(render));
+    process.stdout.write(`${text}\n\nreport: ${htmlPath} (rendered again from ${render})\n`);
+    return 0;
+  }
   const opts = demoOptionsFrom(o);
   const t0 = Date.now();
   const progress = (m: string) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${m}\n`);
@@ -344,8 +340,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const other = opts.compareWith ? readOtherReport(opts.compareWith) : undefined;
   const { table, reportPath, verdicts: checks, cells } = await runDemo(opts, progress);
   process.stdout.write(`\n${table}\n\n`);
-  if (opts.quick) process.stdout.write(`${SMOKE_LABEL}\n`);
-  for (const v of checks) process.stdout.write(`${v.pass ? 'PASS' : 'FAIL'}  ${v.check}: ${v.detail}\n`);
+  process.stdout.write(
+    `${verdictLines({ runs: [], cells: [], comparisons: [], verdicts: checks, ...(opts.quick ? { smokeLabel: SMOKE_LABEL } : {}) })}\n`,
+  );
   if (other) {
     const c: WorkloadComparison = compareWorkloads({ workload: opts.workload ?? 'knative', cells }, other);
     process.stdout.write(`\n${c.cells.map((x) => x.line).join('\n')}\n`);

@@ -481,6 +481,13 @@ export const DEMO_SPEC: CommandSpec = {
       description: 'Where to write report.json, report.html and the runtime topology. Default: reports/demo.',
     },
     {
+      name: 'render',
+      kind: 'string',
+      arg: 'FILE',
+      description:
+        "Measure nothing: print what the run that wrote this report.json printed (tables and verdicts, from the JSON alone) and write its report.html again beside it. The README's demo figures are this command's output.",
+    },
+    {
       name: 'workload',
       kind: 'string',
       choices: ['knative', 'openfaas'],

@@ -4,7 +4,7 @@ import { predictionRatios } from './demo-verdicts.js';
 import type { DemoResults } from './experiment.js';
 import type { Verdict } from './report.js';
 import { serviceTimeRows } from './seed-tables.js';
-import type { CellComparison, SeedCell } from './seeds.js';
+import { scaleInterval, type CellComparison, type SeedCell } from './seeds.js';
 
 /**
  * The demo's self-contained HTML report (pure): HTML tables with formatted numbers, PASS/FAIL as
@@ -27,11 +27,14 @@ export interface ReportPage {
 const e = escapeXml;
 const num = (x: number | undefined, digits = 1) => (x !== undefined && Number.isFinite(x) ? x.toFixed(digits) : '–');
 const ci = (i: MeanInterval, digits = 1) => formatInterval(i, digits);
-const pctInterval = (i: MeanInterval) =>
-  formatInterval({ n: i.n, mean: 100 * i.mean, halfWidth: 100 * i.halfWidth, low: 100 * i.low, high: 100 * i.high }, 1);
+const pctInterval = (i: MeanInterval) => formatInterval(scaleInterval(i, 100), 1);
 
 /** An HTML table; `numeric` columns are right-aligned. */
-export function htmlTable(head: readonly string[], rows: ReadonlyArray<readonly string[]>, numeric: ReadonlySet<number> = new Set()): string {
+export function htmlTable(
+  head: readonly string[],
+  rows: ReadonlyArray<readonly string[]>,
+  numeric: ReadonlySet<number> = new Set(),
+): string {
   const cls = (i: number) => (numeric.has(i) ? ' class="num"' : '');
   return (
     `<table><thead><tr>${head.map((h, i) => `<th${cls(i)}>${e(h)}</th>`).join('')}</tr></thead><tbody>` +
@@ -111,7 +114,9 @@ function cdfs(page: ReportPage): string {
   return first.scenario.users
     .map((users) => {
       const series: CdfSeries[] = policies.map((policy) => {
-        const perSeed = page.runs.map((r) => r.comparison.find((p) => p.policy === policy)?.levels.find((l) => l.users === users)?.quantilesMs ?? []);
+        const perSeed = page.runs.map(
+          (r) => r.comparison.find((p) => p.policy === policy)?.levels.find((l) => l.users === users)?.quantilesMs ?? [],
+        );
         return { label: policy, valuesMs: perSeed.flat(), band: cdfBand(perSeed) };
       });
       const caption = `Response-time CDF at ${users} users (${users * first.scenario.ratePerUser} req/s)${page.runs.length > 1 ? `; line: all ${page.runs.length} seeds pooled, band: lowest to highest seed` : ''}`;
@@ -143,7 +148,8 @@ function matrices(page: ReportPage): string {
       const sum: Record<string, Record<string, number>> = {};
       for (const r of page.runs) {
         const m = r.comparison.find((x) => x.policy === p.policy)?.levels.find((l) => l.users === top)?.summary.matrix ?? {};
-        for (const [g, row] of Object.entries(m)) for (const [n, count] of Object.entries(row)) ((sum[g] ??= {})[n] = (sum[g]?.[n] ?? 0) + count);
+        for (const [g, row] of Object.entries(m))
+          for (const [n, count] of Object.entries(row)) (sum[g] ??= {})[n] = (sum[g]?.[n] ?? 0) + count;
       }
       const gateways = nodes.filter((n) => sum[n]);
       const svg = matrixChart(
@@ -203,7 +209,15 @@ function events(page: ReportPage): string {
     `<div class="figures">${figure(`Latency, seed ${r.scenario.seed}`, lat)}${figure(`Failed RPCs, seed ${r.scenario.seed}`, errs)}${figure(`Where requests entering edge-1 are served, seed ${r.scenario.seed}`, share)}</div>` +
     `<h3>Delay step, every seed and entry gateway</h3>` +
     htmlTable(
-      ['seed', 'gateway', 'within tolerance of best after (s)', 'final distance (points)', 'best assignment', 'failed RPCs at pod loss', 'failed RPCs at restart'],
+      [
+        'seed',
+        'gateway',
+        'within tolerance of best after (s)',
+        'final distance (points)',
+        'best assignment',
+        'failed RPCs at pod loss',
+        'failed RPCs at restart',
+      ],
       rows,
       new Set([0, 2, 3, 5, 6]),
     )
