@@ -4,7 +4,7 @@ import { predictionRatios } from '../emulator/demo-verdicts.js';
 import type { DemoResults } from '../emulator/experiment.js';
 import type { Verdict } from '../emulator/report.js';
 import { reportHtml } from '../emulator/report-html.js';
-import { predictionRatioTable, serviceTimeRows, serviceTimeTable } from '../emulator/seed-tables.js';
+import { machineLoadLine, predictionRatioTable, serviceTimeRows, serviceTimeTable } from '../emulator/seed-tables.js';
 import { comparisonLines, seedTable, type CellComparison, type SeedCell } from '../emulator/seeds.js';
 import { UsageError } from '../config.js';
 
@@ -35,6 +35,7 @@ export function outcomeTable(o: DemoOutcomeText): string {
     ...comparisonLines(o.comparisons),
     ...(ratios.length ? ['', predictionRatioTable(ratios)] : []),
     ...(serviceTimeRows(o.runs).length ? ['', serviceTimeTable(o.runs)] : []),
+    ...(machineLoadLine(o.runs) ? ['', machineLoadLine(o.runs)!] : []),
     ...(o.extra ? ['', o.extra] : []),
   ].join('\n');
 }

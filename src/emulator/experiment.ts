@@ -1,4 +1,5 @@
 import type { DemoPrediction } from '../sim/from-demo.js';
+import { availableParallelism, loadavg } from 'node:os';
 import { bestAssignment } from './best.js';
 import { serviceTimeAccuracy, type ServiceTimeAccuracy } from './input-accuracy.js';
 import { EmulatedCluster } from './cluster.js';
@@ -30,6 +31,11 @@ export interface LevelResult {
   readonly quantilesMs: number[];
   /** The service time the policy's model used against the pods' true mean, over the measured part. */
   readonly serviceTime?: ServiceTimeAccuracy;
+  /**
+   * The machine's 1-minute load average when the level started and ended: the emulator shares the
+   * CPUs with whatever else runs, and a loaded machine slows every request path.
+   */
+  readonly machineLoad?: { readonly start: number; readonly end: number; readonly cpus: number };
 }
 
 export interface PolicyResult {
@@ -105,6 +111,8 @@ export const DELAY_STEP_TOLERANCE_POINTS = 5;
 /** How often the events run samples the control plane's assignment. */
 const SAMPLE_MS = 250;
 
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every policy in turn, same seed and load, each with a fresh control plane and fresh gateways. */
@@ -122,18 +130,21 @@ export async function runComparison(cluster: EmulatedCluster, s: DemoScenario, p
       const rates = ratePerGateway(s, users);
       const total = s.warmupMs + s.measureMs;
       const stopSampling = cluster.sampleControlPlane();
+      const loadStart = loadavg()[0]!;
       const { records, dropped } = await cluster.runLoad(`${policy}-${users}`, rates, total, s.seed + li);
+      const machineLoad = { start: round2(loadStart), end: round2(loadavg()[0]!), cpus: availableParallelism() };
       const controlPlane = await stopSampling();
       const measured = records.filter((r) => r.startMs >= s.warmupMs);
       const summary = summarise(measured, dropped);
       const serviceTime = serviceTimeAccuracy(records, controlPlane, s.warmupMs);
-      levels.push({ users, summary, quantilesMs: quantiles(measured), controlPlane, ...(serviceTime ? { serviceTime } : {}) });
+      levels.push({ users, summary, quantilesMs: quantiles(measured), controlPlane, ...(serviceTime ? { serviceTime } : {}), machineLoad });
       progress(
         `[${pi + 1}/${s.policies.length}] ${policy}: ${users} users (${[...rates.values()].reduce((a, b) => a + b, 0)} req/s) ` +
           `mean ${summary.meanMs} ms, p95 ${summary.p95Ms} ms, local ${(summary.localShare * 100).toFixed(1)} %, errors ${summary.errors}` +
           (serviceTime
             ? `, model service time within ${serviceTime.tolerance * 100} % of the pods' true mean in ${(serviceTime.modelWithinShare * 100).toFixed(0)} % of samples (raw pod signal ${(serviceTime.rawWithinShare * 100).toFixed(0)} %)`
-            : ''),
+            : '') +
+          `; machine load ${machineLoad.start}→${machineLoad.end} on ${machineLoad.cpus} CPUs`,
       );
     }
     out.push({ policy, levels, ...(cluster.dataPathState ? { dataPath: cluster.dataPathState } : {}) });

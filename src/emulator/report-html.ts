@@ -3,7 +3,7 @@ import { formatInterval, meanInterval, type MeanInterval } from '../util/interva
 import { predictionRatios } from './demo-verdicts.js';
 import type { DemoResults } from './experiment.js';
 import type { Verdict } from './report.js';
-import { serviceTimeRows } from './seed-tables.js';
+import { machineLoadLine, serviceTimeRows } from './seed-tables.js';
 import { scaleInterval, type CellComparison, type SeedCell } from './seeds.js';
 
 /**
@@ -302,6 +302,7 @@ export function reportHtml(page: ReportPage): string {
 ${page.smokeLabel ? `<p class="banner">${e(page.smokeLabel)}</p>` : ''}
 <p>${s.nodes.length} emulated nodes (${s.nodes.map((n) => `${e(n.name)}${n.entry ? ' (entry)' : ''}`).join(', ')}); links ${s.links.map((l) => `${e(l.a)}–${e(l.b)} ${num(l.rttMs, 0)} ± ${num(l.jitterMs, 0)} ms`).join(', ')}; ${s.users.length} levels of ${num(s.measureMs / 1000, 0)} s after a ${num(s.warmupMs / 1000, 0)} s warm-up; seeds ${seeds.join(', ')}.</p>
 ${page.design ? `<p>Experiment design: ${e(page.design)}.</p>` : ''}
+${machineLoadLine(page.runs) ? `<p>${e(machineLoadLine(page.runs)!)}</p>` : ''}
 ${overhead ? `<p>Per-request overhead (idle round trips, measured before the cells, never from a judged cell): ${e(overhead)}${meanOverhead.n > 1 ? ` (mean ${e(ci(meanOverhead, 2))} ms)` : ''}.</p>` : ''}
 <h2>Targets</h2>${verdictTable(page.verdicts, Boolean(page.smokeLabel))}
 <h2>Results over the seeds (mean ± 95 % interval)</h2>${cellTable(page.cells, s.ratePerUser)}

@@ -23,6 +23,21 @@ export function predictionRatioTable(ratios: ReturnType<typeof predictionRatios>
   ].join('\n');
 }
 
+/** The machine's load while each level ran, per seed: a loaded machine slows every request path. */
+export function machineLoadLine(runs: readonly DemoResults[]): string | undefined {
+  const parts = runs.flatMap((r) =>
+    r.comparison.flatMap((p) =>
+      p.levels
+        .filter((l) => l.machineLoad)
+        .map(
+          (l) => `seed ${r.scenario.seed} ${p.policy} ${l.users} users ${l.machineLoad!.start.toFixed(1)}→${l.machineLoad!.end.toFixed(1)}`,
+        ),
+    ),
+  );
+  const cpus = runs.flatMap((r) => r.comparison.flatMap((p) => p.levels.map((l) => l.machineLoad?.cpus))).find((c) => c !== undefined);
+  return parts.length ? `Machine load (1-minute average at the start→end of each level, ${cpus} CPUs): ${parts.join('; ')}.` : undefined;
+}
+
 /** proxima's service-time accuracy per seed and level (share of samples within 10 % of the pods' true mean). */
 export function serviceTimeRows(runs: readonly DemoResults[]) {
   return runs.flatMap((r) =>
