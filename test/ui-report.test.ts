@@ -92,7 +92,8 @@ export function page(): ReportPage {
   const verdicts: Verdict[] = [
     { check: 'a check that holds', pass: true, detail: 'mean 12 ± 2.4000000000000004 ms as computed' },
     {
-      check: 'delay step: every gateway settles within 2 probe intervals to within 5 points of the best assignment and stays there, every seed',
+      check:
+        'delay step: every gateway settles within 2 probe intervals to within 5 points of the best assignment and stays there, every seed',
       pass: false,
       detail: `${'seed 1: edge-1 near best after 0.99 s, ends 0 points off, edge-2 never near best, ends 10 points off; '.repeat(6)}missed: seed 1 edge-2`,
     },
@@ -114,7 +115,14 @@ test('demo report in Chromium at 1,300 px: HTML tables, formatted numbers, plain
 
   // Nothing wider than the window: no horizontal scrolling at 1,300 px, no element past the right edge.
   const widths = await tab.evaluate(() => {
-    const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number }; querySelectorAll(s: string): ArrayLike<{ getBoundingClientRect(): { right: number }; tagName: string }> } }).document;
+    const d = (
+      globalThis as unknown as {
+        document: {
+          documentElement: { scrollWidth: number; clientWidth: number };
+          querySelectorAll(s: string): ArrayLike<{ getBoundingClientRect(): { right: number }; tagName: string }>;
+        };
+      }
+    ).document;
     const right = Math.max(...Array.from(d.querySelectorAll('table, figure, svg, p, h2')).map((x) => x.getBoundingClientRect().right));
     return { scroll: d.documentElement.scrollWidth, client: d.documentElement.clientWidth, right };
   });
@@ -125,9 +133,11 @@ test('demo report in Chromium at 1,300 px: HTML tables, formatted numbers, plain
   assert.equal(await tab.locator('pre').count(), 0);
   assert.equal(await tab.locator('table.verdicts tbody tr').count(), p.verdicts.length);
   assert.deepEqual(await tab.locator('.mark').allTextContents(), ['PASS', 'FAIL']);
-  for (const box of await tab.locator('.mark').evaluateAll((ls) =>
-    ls.map((l) => (l as unknown as { getBoundingClientRect(): { width: number; height: number } }).getBoundingClientRect()),
-  ))
+  for (const box of await tab
+    .locator('.mark')
+    .evaluateAll((ls) =>
+      ls.map((l) => (l as unknown as { getBoundingClientRect(): { width: number; height: number } }).getBoundingClientRect()),
+    ))
     assert.ok(box.height < 24 && box.width > box.height, `a mark broken over lines: ${JSON.stringify(box)}`);
   // Numbers as a reader wants them: no floating-point noise anywhere on the page.
   // (Table cells, paragraphs and captions, each read on its own: SVG tick labels would run together.)
@@ -144,9 +154,11 @@ test('demo report in Chromium at 1,300 px: HTML tables, formatted numbers, plain
   // CDFs: a line and a band over the seeds per policy and level, each drawn with a real extent.
   assert.equal(await tab.locator('polyline.cdf').count(), POLICIES.length * USERS.length);
   assert.equal(await tab.locator('polygon.band').count(), POLICIES.length * USERS.length);
-  for (const box of await tab.locator('polygon.band').evaluateAll((ls) =>
-    ls.map((l) => (l as unknown as { getBoundingClientRect(): { width: number; height: number } }).getBoundingClientRect()),
-  ))
+  for (const box of await tab
+    .locator('polygon.band')
+    .evaluateAll((ls) =>
+      ls.map((l) => (l as unknown as { getBoundingClientRect(): { width: number; height: number } }).getBoundingClientRect()),
+    ))
     assert.ok(box.width > 20 && box.height > 50, `band box ${JSON.stringify(box)}`);
 
   // Traffic matrices: one per policy, each title an HTML caption shown whole (not clipped).
@@ -154,7 +166,13 @@ test('demo report in Chromium at 1,300 px: HTML tables, formatted numbers, plain
   assert.equal(await captions.count(), POLICIES.length);
   for (const c of await captions.evaluateAll((ls) =>
     ls.map((l) => {
-      const x = l as unknown as { scrollWidth: number; clientWidth: number; scrollHeight: number; clientHeight: number; textContent: string };
+      const x = l as unknown as {
+        scrollWidth: number;
+        clientWidth: number;
+        scrollHeight: number;
+        clientHeight: number;
+        textContent: string;
+      };
       return { sw: x.scrollWidth, cw: x.clientWidth, sh: x.scrollHeight, ch: x.clientHeight, text: x.textContent };
     }),
   )) {

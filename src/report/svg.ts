@@ -285,7 +285,9 @@ export function intervalChart(points: readonly IntervalPoint[], opts: IntervalCh
     parts.push(`<line x1="${m.left}" y1="${y(t).toFixed(1)}" x2="${m.left + plotW}" y2="${y(t).toFixed(1)}" stroke="#eee"/>`);
     parts.push(`<text x="${m.left - 6}" y="${y(t).toFixed(1)}" text-anchor="end" dominant-baseline="middle">${t}</text>`);
   }
-  xsAll.forEach((v) => parts.push(`<text x="${x(v, (labels.length - 1) / 2).toFixed(1)}" y="${m.top + plotH + 14}" text-anchor="middle">${v}</text>`));
+  xsAll.forEach((v) =>
+    parts.push(`<text x="${x(v, (labels.length - 1) / 2).toFixed(1)}" y="${m.top + plotH + 14}" text-anchor="middle">${v}</text>`),
+  );
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`);
   parts.push(`<text x="${m.left + plotW / 2}" y="${height - 6}" text-anchor="middle">${escapeXml(opts.xLabel)}</text>`);
   parts.push(`<text transform="translate(14 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(opts.yLabel)}</text>`);
@@ -298,10 +300,13 @@ export function intervalChart(points: readonly IntervalPoint[], opts: IntervalCh
       parts.push(
         `<line class="errorbar" data-series="${escapeXml(p.label)}" x1="${xx}" y1="${y1}" x2="${xx}" y2="${y2}" stroke="${color}" stroke-width="1.5"/>`,
       );
-      for (const yy of [y1, y2]) parts.push(`<line x1="${Number(xx) - 4}" y1="${yy}" x2="${Number(xx) + 4}" y2="${yy}" stroke="${color}" stroke-width="1.5"/>`);
+      for (const yy of [y1, y2])
+        parts.push(`<line x1="${Number(xx) - 4}" y1="${yy}" x2="${Number(xx) + 4}" y2="${yy}" stroke="${color}" stroke-width="1.5"/>`);
     }
     if (Number.isFinite(p.mean))
-      parts.push(`<circle class="mean" data-series="${escapeXml(p.label)}" cx="${xx}" cy="${y(p.mean).toFixed(1)}" r="3.5" fill="${color}"/>`);
+      parts.push(
+        `<circle class="mean" data-series="${escapeXml(p.label)}" cx="${xx}" cy="${y(p.mean).toFixed(1)}" r="3.5" fill="${color}"/>`,
+      );
   }
   parts.push('</svg>');
   return parts.join('');
