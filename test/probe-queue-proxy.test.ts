@@ -11,6 +11,7 @@ import { QueueProxyMeter } from '../src/emulator/queue-proxy-meter.js';
 import { QueueProxyMetricsServer } from '../src/emulator/queue-proxy-server.js';
 import { nodeServiceInput, policyInputFor } from '../src/engine/policy-input.js';
 import { faastPolicy } from '../src/policy/faast.js';
+import { proximaPolicy } from '../src/policy/proxima.js';
 import { serviceInputsView } from '../src/admin/debug-views.js';
 import { startGrpc, topology, waitFor } from './probe-helpers.js';
 
@@ -91,17 +92,25 @@ test("agent → control plane: pods scraped on the agent's node become the polic
     assert.ok(sig.requestRps > 100 && sig.requestRps < 260, `rps ${sig.requestRps}`);
     assert.equal(sig.latencySource, 'usermetric');
     const input = nodeServiceInput(store, 'default/hello', 'b', Date.now());
-    assert.equal(input.serviceTimeSource, 'queue-proxy request latency');
-    assert.ok(Math.abs(input.serviceTimeMs - 25) < 0.01);
+    // The pods' app latency is the pure service time; the queue wait (request − app) rides beside it
+    // with the rate it was seen at, for the policy to calibrate its queueing model.
+    assert.equal(input.serviceTimeSource, 'queue-proxy app latency');
+    assert.ok(Math.abs(input.serviceTimeMs - 20) < 0.01);
+    assert.equal(input.loadRps, undefined, 'a pure service time: nothing to de-queue');
     assert.ok(sig.windowRequestRps! > 100 && sig.windowRequestRps! < 260, `window rps ${sig.windowRequestRps}`);
-    assert.equal(input.loadRps, sig.windowRequestRps, 'the rate the latency was seen at, so the policy can take the queueing out');
+    assert.ok(Math.abs(input.queueWait!.waitMs - 5) < 0.01, `wait ${input.queueWait?.waitMs}`);
+    assert.equal(input.queueWait!.rps, sig.windowRequestRps, 'the rate the wait was seen at');
     assert.equal(input.faastSource, 'queue-proxy 10 s request latency');
     assert.ok(Math.abs(input.faastLatencyMs! - 25) < 0.01, "FaaSt: mean of the pods' 10 s latencies (20 and 30)");
     assert.ok(input.ageMs! >= 0 && input.ageMs! < 2000);
     // /debug/assignments shows each node's inputs with their source and age.
     const view = serviceInputsView(store, 'default/hello', Date.now()) as Record<string, Record<string, unknown>>;
-    assert.equal(view['b']!['serviceTimeSource'], 'queue-proxy request latency');
+    assert.equal(view['b']!['serviceTimeSource'], 'queue-proxy app latency');
+    assert.equal(view['b']!['queueWaitMs'], 5);
     assert.equal(view['b']!['faastSource'], 'queue-proxy 10 s request latency');
+    // With the policy: what its model made of the inputs (the service time it plans with).
+    const withModel = serviceInputsView(store, 'default/hello', Date.now(), proximaPolicy) as Record<string, Record<string, unknown>>;
+    assert.equal((withModel['b']!['model'] as { serviceTimeMs: number }).serviceTimeMs, 20);
     assert.equal(typeof view['b']!['ageMs'], 'number');
     assert.equal((view['b']!['podSignal'] as Record<string, unknown>)['pods'], 2);
     assert.equal(view['c']!['serviceTimeSource'], 'default');
@@ -198,8 +207,8 @@ test('pod signals: an idle round keeps the last measured latency (with its age);
   });
   store.setPodSignal('default/hello', 'b', { pods: 1, podsFailed: 0, requestRps: 0, concurrency: 0, queueDepth: 0, atMs: 3000 });
   const i = nodeServiceInput(store, 'default/hello', 'b', 3500);
-  assert.equal(i.serviceTimeMs, 30);
-  assert.equal(i.serviceTimeSource, 'queue-proxy request latency');
+  assert.equal(i.serviceTimeMs, 22);
+  assert.equal(i.serviceTimeSource, 'queue-proxy app latency');
   assert.equal(i.ageMs, 2500);
   store.setServiceTime('default/hello', new Map([['b', 18]]), new Map([['b', 5]]));
   const late = nodeServiceInput(store, 'default/hello', 'b', 3000 + store.podSignals.ttlMs + 1);
@@ -224,4 +233,24 @@ test('pod signals: with only the app latency (no request histogram), it is used 
   assert.equal(i.serviceTimeSource, 'queue-proxy app latency');
   assert.equal(i.serviceTimeMs, 21);
   assert.equal(i.loadRps, undefined);
+  assert.equal(i.queueWait, undefined, 'no request latency: no queue wait to calibrate on');
+});
+
+test('pod signals: with only the request latency (no app histogram), the policy gets it with its rate to take the queueing out', () => {
+  const store = new ModelStore();
+  store.replaceTopology(topology(['a', 'b']));
+  store.setPodSignal('default/hello', 'b', {
+    pods: 1,
+    podsFailed: 0,
+    requestRps: 10,
+    concurrency: 0.3,
+    queueDepth: 0,
+    requestLatencyMs: 30,
+    windowRequestRps: 12,
+    atMs: 1000,
+  });
+  const i = nodeServiceInput(store, 'default/hello', 'b', 1500);
+  assert.equal(i.serviceTimeSource, 'queue-proxy request latency');
+  assert.equal(i.serviceTimeMs, 30);
+  assert.equal(i.loadRps, 12);
 });

@@ -5,13 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DemoResults, PolicyResult } from '../src/emulator/experiment.js';
-import { reportHtml, verdicts } from '../src/emulator/report.js';
+import { reportHtml, type ReportPage } from '../src/emulator/report-html.js';
+import type { Verdict } from '../src/emulator/report.js';
+import { aggregateSeeds, compareCells } from '../src/emulator/seeds.js';
 import { faastScenario } from '../src/emulator/scenario.js';
 import { summarise, timeline, type RequestRecord } from '../src/emulator/stats.js';
 import { exponential, mulberry32 } from '../src/util/rng.js';
 import { openBrowser, requireChromium } from './ui-browser.js';
 
-/** The demo's self-contained HTML report, rendered from a small synthetic run and opened in Chromium. */
+/** The demo's self-contained HTML report, rendered from a small synthetic run over three seeds and opened in Chromium at 1,300 px. */
 
 const USERS = [5, 25];
 const POLICIES: Array<{ policy: string; remoteShare: number }> = [
@@ -37,12 +39,14 @@ function records(seed: number, remoteShare: number, count: number): RequestRecor
   });
 }
 
-function syntheticResults(): DemoResults {
-  const scenario = { ...faastScenario('quick', 7), users: USERS };
+const SEEDS = [1, 2, 3];
+
+function syntheticResults(seed: number): DemoResults {
+  const scenario = { ...faastScenario('quick', seed), users: USERS };
   const comparison: PolicyResult[] = POLICIES.map((p, pi) => ({
     policy: p.policy,
     levels: USERS.map((users, li) => {
-      const r = records(100 * pi + li, p.remoteShare, 400);
+      const r = records(1000 * seed + 100 * pi + li, p.remoteShare, 400);
       const quantilesMs = r
         .filter((x) => x.ok)
         .map((x) => x.latencyMs)
@@ -50,14 +54,14 @@ function syntheticResults(): DemoResults {
       return { users, summary: summarise(r), quantilesMs };
     }),
   }));
-  const ev = records(999, 0.05, 600);
+  const ev = records(999 + seed, 0.05, 600);
   const edge1 = ev.filter((r) => r.gateway === 'edge-1');
   return {
     scenario,
     comparison,
     events: {
       policy: 'proxima',
-      users: 5,
+      users: 10,
       bucketMs: 250,
       marks: [
         { tMs: 1500, label: 'edge-1 pods die' },
@@ -74,51 +78,110 @@ function syntheticResults(): DemoResults {
         delayStepSettleMs: 1000,
         delayStepShift: 0.8,
         probeIntervalMs: 1000,
+        delayStepNearBestMs: { 'edge-1': 994.0000000000001, 'edge-2': NaN },
+        delayStepBestDistance: { 'edge-1': 0, 'edge-2': 10.100000000000001 },
+        delayStepBest: { 'edge-1': { 'edge-2': 100 }, 'edge-2': { 'cloud-1': 60, 'edge-2': 40 } },
       },
     },
   };
 }
 
-test('demo report opens from file:// in Chromium: CDF and timeline SVGs render, no console errors', async (t) => {
+export function page(): ReportPage {
+  const runs = SEEDS.map(syntheticResults);
+  const cells = aggregateSeeds(runs.map((r) => ({ seed: r.scenario.seed, comparison: r.comparison })));
+  const verdicts: Verdict[] = [
+    { check: 'a check that holds', pass: true, detail: 'mean 12 ± 2.4000000000000004 ms as computed' },
+    {
+      check:
+        'delay step: every gateway settles within 2 probe intervals to within 5 points of the best assignment and stays there, every seed',
+      pass: false,
+      detail: `${'seed 1: edge-1 near best after 0.99 s, ends 0 points off, edge-2 never near best, ends 10 points off; '.repeat(6)}missed: seed 1 edge-2`,
+    },
+  ];
+  return { runs, cells, comparisons: compareCells(cells), verdicts, design: 'each level 30 s after a 30 s warm-up' };
+}
+
+test('demo report in Chromium at 1,300 px: HTML tables, formatted numbers, plain-text marks, error bars, CDF bands, no overflow, captions whole', async (t) => {
   if (!requireChromium(t)) return;
   const dir = mkdtempSync(join(tmpdir(), 'proxima-report-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const results = syntheticResults();
+  const p = page();
   const file = join(dir, 'report.html');
-  writeFileSync(file, reportHtml(results, verdicts(results)));
+  writeFileSync(file, reportHtml(p));
 
-  const { page, problems } = await openBrowser(t);
-  await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+  const { page: tab, problems } = await openBrowser(t, { width: 1300, height: 900 });
+  await tab.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+  assert.equal(await tab.title(), 'Proxima demo report');
 
-  assert.equal(await page.title(), 'Proxima demo report');
-  // One CDF chart per load level, one line per policy in each.
-  const cdfCharts = page.locator('svg:has(polyline.cdf)');
-  assert.equal(await cdfCharts.count(), USERS.length);
-  assert.equal(await page.locator('polyline.cdf').count(), USERS.length * POLICIES.length);
-  for (let i = 0; i < USERS.length; i++) {
-    const series = await cdfCharts
-      .nth(i)
-      .locator('polyline.cdf')
-      .evaluateAll((ls) => ls.map((l) => l.getAttribute('data-series')));
-    assert.deepEqual(series, ['even', 'proxima']);
-  }
-  // Each CDF line is drawn: it has a real extent on screen and many points.
-  const boxes = await page.locator('polyline.cdf').evaluateAll((ls) =>
+  // Nothing wider than the window: no horizontal scrolling at 1,300 px, no element past the right edge.
+  const widths = await tab.evaluate(() => {
+    const d = (
+      globalThis as unknown as {
+        document: {
+          documentElement: { scrollWidth: number; clientWidth: number };
+          querySelectorAll(s: string): ArrayLike<{ getBoundingClientRect(): { right: number }; tagName: string }>;
+        };
+      }
+    ).document;
+    const right = Math.max(...Array.from(d.querySelectorAll('table, figure, svg, p, h2')).map((x) => x.getBoundingClientRect().right));
+    return { scroll: d.documentElement.scrollWidth, client: d.documentElement.clientWidth, right };
+  });
+  assert.ok(widths.scroll <= widths.client, `page scrolls sideways: ${JSON.stringify(widths)}`);
+  assert.ok(widths.right <= widths.client, `an element ends past the window: ${JSON.stringify(widths)}`);
+
+  // Tables, not preformatted text; marks are words in coloured badges (no symbol font needed).
+  assert.equal(await tab.locator('pre').count(), 0);
+  assert.equal(await tab.locator('table.verdicts tbody tr').count(), p.verdicts.length);
+  assert.deepEqual(await tab.locator('.mark').allTextContents(), ['PASS', 'FAIL']);
+  for (const box of await tab
+    .locator('.mark')
+    .evaluateAll((ls) =>
+      ls.map((l) => (l as unknown as { getBoundingClientRect(): { width: number; height: number } }).getBoundingClientRect()),
+    ))
+    assert.ok(box.height < 24 && box.width > box.height, `a mark broken over lines: ${JSON.stringify(box)}`);
+  // Numbers as a reader wants them: no floating-point noise anywhere on the page.
+  // (Table cells, paragraphs and captions, each read on its own: SVG tick labels would run together.)
+  const text = (await tab.locator('td, th, p, figcaption, h1, h2, h3').allTextContents()).join(' | ');
+  assert.equal(/.{0,40}\d\.\d{5,}.{0,20}/.exec(text)?.[0], undefined, 'a raw float on the page');
+  assert.doesNotMatch(text, /NaN|undefined/);
+  // The over-seeds table has one row per cell, intervals printed "mean ± half-width".
+  const cellRows = tab.locator('h2:has-text("Results over the seeds") + table tbody tr');
+  assert.equal(await cellRows.count(), POLICIES.length * USERS.length);
+  assert.match((await cellRows.first().textContent()) ?? '', /\d+\.\d ± \d+\.\d/);
+
+  // Error bars: one per policy and level for the mean and for the p95 (three seeds: each has an interval).
+  assert.equal(await tab.locator('line.errorbar').count(), 2 * POLICIES.length * USERS.length);
+  // CDFs: a line and a band over the seeds per policy and level, each drawn with a real extent.
+  assert.equal(await tab.locator('polyline.cdf').count(), POLICIES.length * USERS.length);
+  assert.equal(await tab.locator('polygon.band').count(), POLICIES.length * USERS.length);
+  for (const box of await tab
+    .locator('polygon.band')
+    .evaluateAll((ls) =>
+      ls.map((l) => (l as unknown as { getBoundingClientRect(): { width: number; height: number } }).getBoundingClientRect()),
+    ))
+    assert.ok(box.width > 20 && box.height > 50, `band box ${JSON.stringify(box)}`);
+
+  // Traffic matrices: one per policy, each title an HTML caption shown whole (not clipped).
+  const captions = tab.locator('h2:has-text("Traffic matrices") + .figures figcaption');
+  assert.equal(await captions.count(), POLICIES.length);
+  for (const c of await captions.evaluateAll((ls) =>
     ls.map((l) => {
-      const r = (l as unknown as { getBoundingClientRect(): { width: number; height: number } }).getBoundingClientRect();
-      return { width: r.width, height: r.height };
+      const x = l as unknown as {
+        scrollWidth: number;
+        clientWidth: number;
+        scrollHeight: number;
+        clientHeight: number;
+        textContent: string;
+      };
+      return { sw: x.scrollWidth, cw: x.clientWidth, sh: x.scrollHeight, ch: x.clientHeight, text: x.textContent };
     }),
-  );
-  for (const box of boxes) {
-    assert.ok(box.width > 50 && box.height > 50, `CDF line box ${JSON.stringify(box)}`);
+  )) {
+    assert.ok(c.sw <= c.cw && c.sh <= c.ch, `caption clipped: ${JSON.stringify(c)}`);
+    assert.match(c.text, /at 25 users: share of each gateway's requests per serving node/);
   }
-  const points = await page.locator('polyline.cdf').first().getAttribute('points');
-  assert.ok((points ?? '').split(' ').length > 100, 'CDF line has its points');
-  // Events: latency (mean, p95), failed RPCs, and where edge-1's requests are served (one line per node).
-  assert.equal(await page.locator('polyline.series').count(), 2 + 1 + results.scenario.nodes.length);
-  // Traffic matrices at the top load level, one per policy.
-  assert.equal((await page.locator('h2:has-text("Traffic matrices") ~ svg').count()) >= POLICIES.length, true);
-  assert.match((await page.locator('pre').textContent()) ?? '', /\| proxima \| 25 /);
+  // Events: the timelines, and the delay step per seed and gateway in a table.
+  assert.equal(await tab.locator('polyline.series').count(), 2 + 1 + p.runs[0]!.scenario.nodes.length);
+  assert.equal(await tab.locator('h3:has-text("Delay step") + table tbody tr').count(), SEEDS.length * 2);
 
   assert.deepEqual(problems.console, []);
   assert.deepEqual(problems.pageErrors, []);

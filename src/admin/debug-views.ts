@@ -1,7 +1,8 @@
 import type { AssignmentEngine } from '../engine/assignments.js';
 import type { ModelStore } from '../model/store.js';
 import type { Service } from '../model/types.js';
-import { backendsOf, nodeServiceInput } from '../engine/policy-input.js';
+import { backendsOf, nodeServiceInput, policyInputFor } from '../engine/policy-input.js';
+import type { Policy } from '../policy/types.js';
 
 /**
  * Where a service's service-time input comes from, per node with ready endpoints: `lrs` (estimated
@@ -32,15 +33,20 @@ export function serviceTimeInput(store: ModelStore, service: Service): unknown {
  * Per node, what the policy was given for `service`: service time and FaaSt's P_j with their
  * source and age, and the pods' own signal (queue-proxy) when fresh.
  */
-export function serviceInputsView(store: ModelStore, service: string, nowMs: number): Record<string, unknown> {
+export function serviceInputsView(store: ModelStore, service: string, nowMs: number, policy?: Policy): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const model = policy?.modelView?.(policyInputFor(store, service, [], nowMs));
   for (const b of backendsOf(store, service)) {
     const i = nodeServiceInput(store, service, b.node, nowMs);
     const pod = store.podSignal(service, b.node, nowMs);
+    const m = model?.[b.node];
     out[b.node] = {
       serviceTimeMs: round(i.serviceTimeMs),
       serviceTimeSource: i.serviceTimeSource,
       ...(i.loadRps !== undefined ? { loadRps: round(i.loadRps) } : {}),
+      ...(i.queueWait ? { queueWaitMs: round(i.queueWait.waitMs), queueWaitRps: round(i.queueWait.rps) } : {}),
+      // What the policy's model made of these inputs (the service time it plans with).
+      ...(m ? { model: { serviceTimeMs: round(m.serviceTimeMs), serviceCv2: round(m.serviceCv2), how: m.how } } : {}),
       faastLatencyMs: round(i.faastLatencyMs ?? i.serviceTimeMs),
       faastSource: i.faastSource,
       ...(i.ageMs !== undefined ? { ageMs: Math.round(i.ageMs) } : {}),
@@ -97,7 +103,7 @@ export function assignmentsView(store: ModelStore, engine: AssignmentEngine, now
       protocol: service.protocol,
       platform: service.platform ?? 'knative',
       serviceTimeInput: serviceTimeInput(store, service),
-      inputs: { demandRps, nodes: serviceInputsView(store, name, nowMs) },
+      inputs: { demandRps, nodes: serviceInputsView(store, name, nowMs, engine.policy) },
       gateways,
       ...(activators.length ? { activators } : {}),
     };

@@ -6,19 +6,16 @@ import { formatTopologyErrors, parseTopology } from '../model/topology.js';
 import { EmulatedCluster } from '../emulator/cluster.js';
 import { assertCanUseNetns } from '../emulator/netns.js';
 import { runComparison, runEvents, type DemoResults } from '../emulator/experiment.js';
-import { predictionTable, reportHtml, verdicts, type Verdict } from '../emulator/report.js';
+import type { Verdict } from '../emulator/report.js';
+import { reportHtml } from '../emulator/report-html.js';
+import { outcomeTable, renderReport, verdictLines } from './demo-render.js';
+import { demoVerdicts, predictionRatios } from '../emulator/demo-verdicts.js';
+import { describeDesign, experimentDesign, type ExperimentDesign } from '../emulator/design.js';
+import { DEMO_LRS_INTERVAL_MS } from '../sim/from-demo.js';
 import { calibrateOverhead } from '../emulator/overhead.js';
-import {
-  aggregateSeeds,
-  compareCells,
-  comparisonLines,
-  parseSeedList,
-  seedTable,
-  type CellComparison,
-  type SeedCell,
-} from '../emulator/seeds.js';
+import { aggregateSeeds, compareCells, parseSeedList, type CellComparison, type SeedCell } from '../emulator/seeds.js';
 import { predictDemo } from '../sim/from-demo.js';
-import { faastScenario, scenarioFromTopology, withWorkload, type DemoScenario, type Workload } from '../emulator/scenario.js';
+import { EVENTS_USERS, faastScenario, scenarioFromTopology, withWorkload, type DemoScenario, type Workload } from '../emulator/scenario.js';
 import { compareWorkloads, workloadRunFromReport, type WorkloadComparison, type WorkloadRun } from '../emulator/workload-compare.js';
 import { SERVABLE_POLICIES } from '../policy/index.js';
 import { activatorChoiceOf, setupLabelError, usesExtProc } from '../emulator/setups.js';
@@ -41,6 +38,8 @@ export interface DemoOptions {
   readonly workload?: Workload;
   /** Another run's report.json to compare the cells with. */
   readonly compareWith?: string;
+  /** How long levels must last for the policies under test (absent: not checked, as in tests). */
+  readonly design?: ExperimentDesign;
 }
 
 export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions {
@@ -78,27 +77,45 @@ export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions
   if (users.some((u) => !Number.isInteger(u) || u < 1 || u > 500)) throw new UsageError('--users: whole numbers from 1 to 500');
   const levelSeconds = o['level-seconds'] === undefined ? undefined : num(o, 'level-seconds');
   if (levelSeconds !== undefined && !(levelSeconds > 0 && levelSeconds <= 3600)) throw new UsageError('--level-seconds: from 0 to 3600');
+  const probeIntervalMs = num(o, 'probe-interval-ms');
+  // A level shorter than the slowest estimator's window measures the transient, not the policy.
+  const design = experimentDesign(policies, { probeIntervalMs, lrsIntervalMs: DEMO_LRS_INTERVAL_MS });
+  let measureMs = levelSeconds !== undefined ? levelSeconds * 1000 : scenario.measureMs;
+  if (!quick) {
+    if (measureMs < design.minLevelMs && levelSeconds !== undefined)
+      throw new UsageError(
+        `--level-seconds ${levelSeconds}: ${describeDesign(design, measureMs)}; use --quick for a smoke run without verdicts`,
+      );
+    measureMs = Math.max(measureMs, design.minLevelMs);
+  }
   const workload = (str(o, 'workload') ?? 'knative') as Workload;
   scenario = {
     ...withWorkload(scenario, workload),
     policies,
     ...(withActivator ? { activator: { node: ACTIVATOR_NODE, targetBurstCapacity: tbc, coldStartMs: COLD_START_MS } } : {}),
     ...(users.length ? { users } : {}),
-    ...(levelSeconds !== undefined ? { measureMs: levelSeconds * 1000 } : {}),
+    measureMs,
+    // A warm-up as long as the level: the estimators see the new load for a whole level first.
+    ...(quick ? {} : { warmupMs: measureMs }),
   };
   return {
     quick,
     scenario,
     events: bool(o, 'events'),
     outDir: resolve(str(o, 'out') ?? join('reports', 'demo')),
-    probeIntervalMs: num(o, 'probe-interval-ms'),
+    probeIntervalMs,
     keepRunning: bool(o, 'keep-running'),
     ...(netns ? { netns } : {}),
     seeds,
     workload,
     ...(str(o, 'compare-with') ? { compareWith: resolve(str(o, 'compare-with')!) } : {}),
+    design,
   };
 }
+
+/** What a `--quick` run says about itself everywhere it reports. */
+export const SMOKE_LABEL =
+  'SMOKE RUN (--quick): levels shorter than the estimators need; it shows the demo works, it measures no policy and decides no verdict.';
 
 /** The setups `--activator` compares by default: stock Knative, Proxima to the public endpoints, Proxima around the activator. */
 const ACTIVATOR_SETUPS = ['even+public', 'proxima+public', 'proxima'];
@@ -153,44 +170,58 @@ export async function runDemo(opts: DemoOptions, progress: (m: string) => void):
   for (const [i, seed] of seeds.entries()) {
     if (seeds.length > 1) progress(`seed ${seed} (${i + 1}/${seeds.length})`);
     const last = i === seeds.length - 1;
-    // The scripted events are one timeline, not a cell: they run with the first seed only.
-    runs.push(
-      await runSeed(
-        { ...opts, scenario: { ...opts.scenario, seed }, events: opts.events && i === 0, keepRunning: opts.keepRunning && last },
-        progress,
-      ),
-    );
+    // The scripted events run on every seed: a timing claim must hold on each.
+    runs.push(await runSeed({ ...opts, scenario: { ...opts.scenario, seed }, keepRunning: opts.keepRunning && last }, progress));
   }
   const cells = aggregateSeeds(runs.map((r) => ({ seed: r.scenario.seed, comparison: r.comparison })));
   const comparisons = compareCells(cells);
-  const perSeed = runs.map((r) => verdicts(r));
-  const labelled = [
-    ...perSeed.flatMap((vs, i) => (runs.length > 1 ? vs.map((v) => ({ ...v, check: `seed ${seeds[i]}: ${v.check}` })) : vs)),
-    ...(opts.scenario.activator
-      ? activatorVerdicts(
-          cells,
-          comparisons,
-          runs.map((r, i) => ({ seed: seeds[i]!, result: r.scaleFromZero })),
-        )
-      : []),
-  ];
+  // A smoke run (--quick) is too short to measure the policies: it decides nothing.
+  const labelled: Verdict[] = opts.quick
+    ? []
+    : [
+        ...demoVerdicts(runs, cells, comparisons),
+        ...(opts.scenario.activator
+          ? activatorVerdicts(
+              cells,
+              comparisons,
+              runs.map((r, i) => ({ seed: seeds[i]!, result: r.scaleFromZero })),
+            )
+          : []),
+      ];
   const first = runs[0]!;
-  const seedSummary = [seedTable(cells, first.scenario.ratePerUser), '', ...comparisonLines(comparisons)].join('\n');
-  const table = [
-    seedSummary,
-    ...(first.predicted ? ['', `${runs.length > 1 ? `Seed ${first.scenario.seed} only. ` : ''}${predictionTable(first)}`] : []),
-    ...(opts.scenario.activator ? ['', dataPathLines(first)] : []),
-  ].join('\n');
+  const design = opts.design ? describeDesign(opts.design, opts.scenario.measureMs) : undefined;
+  const ratios = predictionRatios(runs);
+  const text = {
+    runs,
+    cells,
+    comparisons,
+    verdicts: labelled,
+    ...(opts.quick ? { smokeLabel: SMOKE_LABEL } : {}),
+    ...(design ? { design } : {}),
+    ...(opts.scenario.activator ? { extra: dataPathLines(first) } : {}),
+  };
+  const table = outcomeTable(text);
   writeFileSync(
     join(opts.outDir, 'report.json'),
     JSON.stringify(
       {
         workload: opts.workload ?? 'knative',
+        smoke: opts.quick,
+        ...(opts.quick ? { label: SMOKE_LABEL } : {}),
+        ...(opts.design
+          ? { design: { ...opts.design, levelMs: opts.scenario.measureMs, warmupMs: opts.scenario.warmupMs, text: design } }
+          : {}),
         seeds,
         cells,
         comparisons,
+        predictionRatios: ratios,
+        overheadPerSeed: runs.map((r) => ({
+          seed: r.scenario.seed,
+          overheadMs: r.predicted?.overheadMs,
+          calibration: r.predicted?.calibration,
+        })),
         verdicts: labelled,
-        runs: runs.map((r, i) => ({ seed: seeds[i], ...r, verdicts: perSeed[i] })),
+        runs: runs.map((r, i) => ({ seed: seeds[i], ...r })),
         seconds: (Date.now() - started) / 1000,
         date: new Date().toISOString(),
       },
@@ -199,8 +230,17 @@ export async function runDemo(opts: DemoOptions, progress: (m: string) => void):
     ) + '\n',
   );
   const reportPath = join(opts.outDir, 'report.html');
-  writeFileSync(reportPath, reportHtml(first, labelled, seedSummary));
-  return { results: first, runs, cells, comparisons, verdicts: labelled, table, reportPath, allPass: labelled.every((x) => x.pass) };
+  writeFileSync(reportPath, reportHtml(text));
+  return {
+    results: first,
+    runs,
+    cells,
+    comparisons,
+    verdicts: labelled,
+    table,
+    reportPath,
+    allPass: !opts.quick && labelled.every((x) => x.pass),
+  };
 }
 
 /** One seed: start the cluster, compare the policies, run the events, shut down (or keep running). */
@@ -238,25 +278,25 @@ async function runSeed(opts: DemoOptions, progress: (m: string) => void): Promis
         : 'per-request overhead: calibration run gave no local round trips',
     );
     const comparison = await runComparison(cluster, s, progress);
-    const lowUsers = Math.min(...s.users);
     const events =
       opts.events && s.nodes.some((n) => n.name === 'edge-1') && s.policies.includes('proxima')
         ? await runEvents(
             cluster,
             s,
-            { policy: 'proxima', users: Math.max(lowUsers, 10), probeIntervalMs: opts.probeIntervalMs, quick: opts.quick },
+            { policy: 'proxima', users: EVENTS_USERS, probeIntervalMs: opts.probeIntervalMs, quick: opts.quick },
             progress,
           )
         : undefined;
     const bypass = s.activator ? s.policies.find((p) => activatorChoiceOf(p) === 'bypass' && !usesExtProc(p)) : undefined;
     const scaleFromZero = bypass ? await runScaleFromZero(cluster, s, bypass, progress) : undefined;
     // The simulator has no activator: no prediction for a run with it in the path.
+    // No overhead calibration from a measured cell: without the idle measurement the prediction has none.
     const predicted = s.activator
       ? undefined
       : predictDemo(s, {
           probeIntervalMs: opts.probeIntervalMs,
-          ...(overhead ? { overheadMs: overhead.overheadMs, overheadSource: overhead.description } : {}),
-          measuredMeanMs: (p, users) => comparison.find((c) => c.policy === p)?.levels.find((l) => l.users === users)?.summary.meanMs,
+          overheadMs: overhead?.overheadMs ?? 0,
+          overheadSource: overhead?.description ?? 'none: the idle calibration gave no local round trips',
         });
     if (predicted)
       progress(`policy simulator: predicted every policy and level (overhead ${predicted.overheadMs} ms from ${predicted.calibration})`);
@@ -287,6 +327,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stdout.write(renderHelp(DEMO_SPEC));
     return 0;
   }
+  const render = str(o, 'render');
+  if (render) {
+    const { text, htmlPath } = renderReport(resolve(render));
+    process.stdout.write(`${text}\n\nreport: ${htmlPath} (rendered again from ${render})\n`);
+    return 0;
+  }
   const opts = demoOptionsFrom(o);
   const t0 = Date.now();
   const progress = (m: string) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${m}\n`);
@@ -294,7 +340,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const other = opts.compareWith ? readOtherReport(opts.compareWith) : undefined;
   const { table, reportPath, verdicts: checks, cells } = await runDemo(opts, progress);
   process.stdout.write(`\n${table}\n\n`);
-  for (const v of checks) process.stdout.write(`${v.pass ? 'PASS' : 'FAIL'}  ${v.check}: ${v.detail}\n`);
+  process.stdout.write(
+    `${verdictLines({ runs: [], cells: [], comparisons: [], verdicts: checks, ...(opts.quick ? { smokeLabel: SMOKE_LABEL } : {}) })}\n`,
+  );
   if (other) {
     const c: WorkloadComparison = compareWorkloads({ workload: opts.workload ?? 'knative', cells }, other);
     process.stdout.write(`\n${c.cells.map((x) => x.line).join('\n')}\n`);

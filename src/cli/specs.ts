@@ -469,7 +469,7 @@ export const DEMO_SPEC: CommandSpec = {
       kind: 'boolean',
       default: false,
       description:
-        'The quick profile (3 load levels, 5 policies, about 4 minutes with the events) instead of the full FaaSt sweep (users 5..50).',
+        'A SMOKE RUN: the quick profile (3 load levels of 4 s, 5 policies, about 4 minutes with the events) instead of the full FaaSt sweep (users 5..50). Its levels are shorter than the estimators need, so it is labelled as a smoke run everywhere and decides no verdict.',
     },
     {
       name: 'topology',
@@ -510,14 +510,15 @@ export const DEMO_SPEC: CommandSpec = {
       name: 'level-seconds',
       kind: 'number',
       arg: 'S',
-      description: 'Measured seconds per load level (after a warm-up). Default: 5 (quick) or 20 (full).',
+      description:
+        "Measured seconds per load level, after a warm-up of the same length. At least 3 × the longest estimator window of the policies under test (30 s with faast or proxima: the pods' 10 s latency window); shorter is refused unless --quick. Default: that minimum, or 20 if longer; 4 with --quick.",
     },
     {
       name: 'events',
       kind: 'boolean',
       default: true,
       description:
-        'Also run the scripted events (a link delay step, a node losing its pods and getting them back, a control-plane restart) under proxima.',
+        'Also run the scripted events (a link delay step, a node losing its pods and getting them back, a control-plane restart) under proxima at 10 users, once per seed.',
     },
     {
       name: 'seed',
@@ -531,13 +532,20 @@ export const DEMO_SPEC: CommandSpec = {
       kind: 'string',
       arg: 'LIST',
       description:
-        'Repeat every cell (policy × users level) once per seed, each seed on a fresh cluster, e.g. 1-5 or 1,2,3 (at most 50); overrides --seed. The table and report.json give mean, p50, p95, p99 and local share as mean ± 95 % interval over the seeds, and each pair of policies is compared on those intervals ("lower"/"higher" only when they do not overlap, else "no difference shown"). The scripted events run with the first seed only.',
+        'Repeat every cell (policy × users level) once per seed, each seed on a fresh cluster, e.g. 1-5 or 1,2,3 (at most 50); overrides --seed. The table and report.json give mean, p50, p95, p99 and local share as mean ± 95 % interval over the seeds, and each pair of policies is compared on those intervals ("lower"/"higher" only when they do not overlap, else "no difference shown"). Every verdict is decided over the seeds; the scripted events run once per seed.',
     },
     {
       name: 'out',
       kind: 'string',
       arg: 'DIR',
       description: 'Where to write report.json, report.html and the runtime topology. Default: reports/demo.',
+    },
+    {
+      name: 'render',
+      kind: 'string',
+      arg: 'FILE',
+      description:
+        "Measure nothing: print what the run that wrote this report.json printed (tables and verdicts, from the JSON alone) and write its report.html again beside it. The README's demo figures are this command's output.",
     },
     {
       name: 'workload',

@@ -1,22 +1,37 @@
 import { sharesOf } from '../policy/oracle.js';
 import { createProximaPolicy } from '../policy/proxima.js';
 import { simScenarioFor } from '../sim/from-demo.js';
-import { truthInput } from '../sim/scenario.js';
+import { serviceCv2, truthInput } from '../sim/scenario.js';
 import type { DemoLink, DemoScenario } from './scenario.js';
 
 /**
  * The assignment `proxima` makes when it is told the truth of a demo scenario (mean RTTs, the pods'
- * mean service time, each gateway's offered rate) instead of measuring it: the best assignment the
+ * mean service time and its variability, each gateway's offered rate) instead of measuring it: the best assignment the
  * measurement loop should settle on. Shares in percent per gateway and node (priority 0 only).
  */
 export function bestAssignment(
   s: DemoScenario,
-  opts: { links: readonly DemoLink[]; podsDown: ReadonlySet<string>; users: number },
+  opts: {
+    links: readonly DemoLink[];
+    podsDown: ReadonlySet<string>;
+    users: number;
+    /** What the pods really took (mean and cv of user-container time), when measured; else the configured values. */
+    service?: { readonly meanMs: number; readonly cv: number };
+  },
 ): Record<string, Record<string, number>> {
-  const now: DemoScenario = { ...s, links: opts.links, pods: s.pods.filter((p) => !opts.podsDown.has(p.node)) };
-  const input = truthInput(simScenarioFor(now, opts.users), { service: s.service.name, users: opts.users });
+  const service = opts.service;
+  const now: DemoScenario = {
+    ...s,
+    links: opts.links,
+    pods: s.pods
+      .filter((p) => !opts.podsDown.has(p.node))
+      .map((p) => (service ? { ...p, serviceTimeMs: service.meanMs, serviceTimeCv: service.cv } : p)),
+  };
+  const sim = simScenarioFor(now, opts.users);
+  const input = truthInput(sim, { service: s.service.name, users: opts.users });
   const out: Record<string, Record<string, number>> = {};
-  for (const [g, shares] of sharesOf(createProximaPolicy().assign(input))) {
+  // The true variability too: the live policy calibrates it on the pods' measured queue wait.
+  for (const [g, shares] of sharesOf(createProximaPolicy({ serviceCv2: serviceCv2(sim) }).assign(input))) {
     out[g] = Object.fromEntries([...shares].map(([n, x]) => [n, Math.round(x * 1000) / 10]));
   }
   return out;

@@ -367,6 +367,7 @@ export class EmulatedCluster {
           ok: r.ok[k]!,
           servedBy: r.servedBy[k]!,
           ...(r.podMs && r.podMs[k]! >= 0 ? { podMs: r.podMs[k]! } : {}),
+          ...(r.serviceMs && r.serviceMs[k]! >= 0 ? { serviceMs: r.serviceMs[k]! } : {}),
           ...(r.errors[k] ? { error: r.errors[k] } : {}),
         }));
         return { records, dropped: r.dropped };

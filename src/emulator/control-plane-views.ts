@@ -2,6 +2,20 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** One node's service-time inputs as /debug/assignments shows them (the fields the demo reads). */
+interface NodeInputView {
+  serviceTimeSource?: string;
+  model?: { serviceTimeMs: number };
+  podSignal?: { appLatencyMs?: number | null } | null;
+}
+
+/** What one sample keeps per node: the service time the policy's model used and the pods' raw app latency. */
+export interface SampledNodeInput {
+  readonly source: string;
+  readonly modelServiceTimeMs?: number;
+  readonly podAppLatencyMs?: number;
+}
+
 /**
  * Sample the control plane's priority-0 shares and learned inputs every `intervalMs` until the
  * returned function is called; it resolves to the samples (for the report and for diagnosis).
@@ -17,7 +31,10 @@ export function sampleControlPlane(adminUrl: string, service: string, intervalMs
         const a = (await (await fetch(`${adminUrl}/debug/assignments`)).json()) as {
           services: Record<
             string,
-            { gateways: Record<string, { localities: Array<{ node: string; priority: number; sharePercent: number }>; reason: string }> }
+            {
+              gateways: Record<string, { localities: Array<{ node: string; priority: number; sharePercent: number }>; reason: string }>;
+              inputs?: { nodes?: Record<string, NodeInputView> };
+            }
           >;
         };
         const demand = (await (await fetch(`${adminUrl}/debug/demand`)).json()) as unknown;
@@ -28,7 +45,15 @@ export function sampleControlPlane(adminUrl: string, service: string, intervalMs
           shares[g] = Object.fromEntries(x.localities.filter((l) => l.priority === 0).map((l) => [l.node, l.sharePercent]));
           reasons[g] = x.reason;
         }
-        samples.push({ tMs: Math.round(performance.now() - started), shares, reasons, demand });
+        const inputs: Record<string, SampledNodeInput> = {};
+        for (const [n, x] of Object.entries(a.services[service]?.inputs?.nodes ?? {})) {
+          inputs[n] = {
+            source: x.serviceTimeSource ?? '',
+            ...(x.model ? { modelServiceTimeMs: x.model.serviceTimeMs } : {}),
+            ...(x.podSignal?.appLatencyMs != null ? { podAppLatencyMs: x.podSignal.appLatencyMs } : {}),
+          };
+        }
+        samples.push({ tMs: Math.round(performance.now() - started), shares, reasons, demand, inputs });
       } catch {
         // control plane restarting: skip this sample
       }

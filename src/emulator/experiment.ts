@@ -1,7 +1,9 @@
 import type { DemoPrediction } from '../sim/from-demo.js';
+import { availableParallelism, loadavg } from 'node:os';
 import { bestAssignment } from './best.js';
+import { serviceTimeAccuracy, type ServiceTimeAccuracy } from './input-accuracy.js';
 import { EmulatedCluster } from './cluster.js';
-import { linkSpecs, ratePerGateway, type DemoScenario } from './scenario.js';
+import { idleSettleMs, linkSpecs, ratePerGateway, type DemoScenario } from './scenario.js';
 import { activatorChoiceOf } from './setups.js';
 import type { ScaleFromZeroResult } from './scale-from-zero.js';
 import {
@@ -9,6 +11,8 @@ import {
   assignmentFirstMoveMs,
   assignmentSettleMs,
   meanShare,
+  serviceMoments,
+  settledNearMs,
   sharesDistance,
   type ShareSample,
   summarise,
@@ -25,6 +29,13 @@ export interface LevelResult {
   readonly summary: LatencySummary;
   /** Up to 1,000 evenly spaced quantiles of the latency distribution (for CDFs), ms. */
   readonly quantilesMs: number[];
+  /** The service time the policy's model used against the pods' true mean, over the measured part. */
+  readonly serviceTime?: ServiceTimeAccuracy;
+  /**
+   * The machine's 1-minute load average when the level started and ended: the emulator shares the
+   * CPUs with whatever else runs, and a loaded machine slows every request path.
+   */
+  readonly machineLoad?: { readonly start: number; readonly end: number; readonly cpus: number };
 }
 
 export interface PolicyResult {
@@ -64,6 +75,11 @@ export interface EventsResult {
     /** proxima's assignment with the true inputs after the step, and how far (points) each entry gateway ended from it. */
     readonly delayStepBest?: Record<string, Record<string, number>>;
     readonly delayStepBestDistance?: Record<string, number>;
+    /** The pods' measured user-container time during the step (mean, cv), the truth `delayStepBest` is computed with. */
+    readonly delayStepService?: { readonly meanMs: number; readonly cv: number };
+    /** Per entry gateway: time after the step from which its assignment stayed within DELAY_STEP_TOLERANCE_POINTS of the best (NaN: never). */
+    readonly delayStepNearBestMs?: Record<string, number>;
+    readonly delayStepTolerancePoints?: number;
     /** Change of edge-1's share served on edge-2 across the delay step (0..1). */
     readonly delayStepShift: number;
     readonly probeIntervalMs: number;
@@ -89,8 +105,13 @@ function quantiles(records: readonly RequestRecord[], n = 1000): number[] {
   return Array.from({ length: n }, (_, i) => v[Math.min(v.length - 1, Math.round((i / (n - 1)) * (v.length - 1)))]!);
 }
 
+/** How far (percentage points per node) a gateway's settled assignment may be from the best one for the true inputs. */
+export const DELAY_STEP_TOLERANCE_POINTS = 5;
+
 /** How often the events run samples the control plane's assignment. */
 const SAMPLE_MS = 250;
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -103,20 +124,27 @@ export async function runComparison(cluster: EmulatedCluster, s: DemoScenario, p
     await cluster.startControlPlane(policy);
     await cluster.startGateways();
     // Let the probes and LRS see the cluster before measuring.
-    await sleep(Math.max(2000, s.warmupMs));
+    await sleep(idleSettleMs(s));
     const levels: LevelResult[] = [];
     for (const [li, users] of s.users.entries()) {
       const rates = ratePerGateway(s, users);
       const total = s.warmupMs + s.measureMs;
       const stopSampling = cluster.sampleControlPlane();
+      const loadStart = loadavg()[0]!;
       const { records, dropped } = await cluster.runLoad(`${policy}-${users}`, rates, total, s.seed + li);
+      const machineLoad = { start: round2(loadStart), end: round2(loadavg()[0]!), cpus: availableParallelism() };
       const controlPlane = await stopSampling();
       const measured = records.filter((r) => r.startMs >= s.warmupMs);
       const summary = summarise(measured, dropped);
-      levels.push({ users, summary, quantilesMs: quantiles(measured), controlPlane });
+      const serviceTime = serviceTimeAccuracy(records, controlPlane, s.warmupMs);
+      levels.push({ users, summary, quantilesMs: quantiles(measured), controlPlane, ...(serviceTime ? { serviceTime } : {}), machineLoad });
       progress(
         `[${pi + 1}/${s.policies.length}] ${policy}: ${users} users (${[...rates.values()].reduce((a, b) => a + b, 0)} req/s) ` +
-          `mean ${summary.meanMs} ms, p95 ${summary.p95Ms} ms, local ${(summary.localShare * 100).toFixed(1)} %, errors ${summary.errors}`,
+          `mean ${summary.meanMs} ms, p95 ${summary.p95Ms} ms, local ${(summary.localShare * 100).toFixed(1)} %, errors ${summary.errors}` +
+          (serviceTime
+            ? `, model service time within ${serviceTime.tolerance * 100} % of the pods' true mean in ${(serviceTime.modelWithinShare * 100).toFixed(0)} % of samples (raw pod signal ${(serviceTime.rawWithinShare * 100).toFixed(0)} %)`
+            : '') +
+          `; machine load ${machineLoad.start}→${machineLoad.end} on ${machineLoad.cpus} CPUs`,
       );
     }
     out.push({ policy, levels, ...(cluster.dataPathState ? { dataPath: cluster.dataPathState } : {}) });
@@ -202,7 +230,14 @@ export async function runEvents(
   const entries = s.nodes.filter((n) => n.entry).map((n) => n.name);
   const stepWindow = samples.filter((x) => x.tMs >= marks[1]!.tMs && x.tMs < marks[2]!.tMs);
   const settledRows = stepWindow[stepWindow.length - 1]?.shares ?? {};
-  const best = bestAssignment(s, { links: stepped, podsDown: new Set(['edge-1']), users: opts.users });
+  // The truth is what the pods really took while the step held (timer and CPU overhead included), not the nominal.
+  const stepService = serviceMoments(records.filter((r) => r.startMs >= marks[1]!.tMs && r.startMs < marks[2]!.tMs));
+  const best = bestAssignment(s, {
+    links: stepped,
+    podsDown: new Set(['edge-1']),
+    users: opts.users,
+    ...(stepService ? { service: stepService } : {}),
+  });
   const lossWindow = records.filter((r) => r.startMs >= marks[0]!.tMs - 500 && r.startMs < marks[1]!.tMs);
   const restartWindow = records.filter((r) => r.startMs >= marks[3]!.tMs && r.startMs < durationMs);
   return {
@@ -227,6 +262,11 @@ export async function runEvents(
       ).length,
       delayStepBest: Object.fromEntries(entries.map((g) => [g, best[g] ?? {}])),
       delayStepBestDistance: Object.fromEntries(entries.map((g) => [g, sharesDistance(settledRows[g] ?? {}, best[g] ?? {})])),
+      delayStepNearBestMs: Object.fromEntries(
+        entries.map((g) => [g, settledNearMs(samples, g, best[g] ?? {}, marks[1]!.tMs, marks[2]!.tMs, DELAY_STEP_TOLERANCE_POINTS)]),
+      ),
+      delayStepTolerancePoints: DELAY_STEP_TOLERANCE_POINTS,
+      ...(stepService ? { delayStepService: stepService } : {}),
       // How much of edge-1's traffic the step moved to edge-2 (last second before vs after): proves the step mattered.
       delayStepShift:
         meanShare(edge1, 'edge-2', marks[2]!.tMs - 1000, marks[2]!.tMs) - meanShare(edge1, 'edge-2', marks[1]!.tMs - 1000, marks[1]!.tMs),

@@ -45,6 +45,8 @@ export type GatewayMessage =
       servedBy: string[];
       /** Time the request spent in the pod (queue + service, from its reply), ms; -1 when unknown. */
       podMs?: number[];
+      /** Time the request spent in the user container (from its reply), ms; -1 when unknown. */
+      serviceMs?: number[];
       errors: string[];
       dropped: number;
     }
@@ -85,7 +87,7 @@ async function main(): Promise<void> {
     }
   };
   const invoke = (target: string, deadlineMs: number, method: string) =>
-    new Promise<{ servedBy?: string; podMs?: number }>((resolve, reject) => {
+    new Promise<{ servedBy?: string; podMs?: number; serviceMs?: number }>((resolve, reject) => {
       clientFor(target).makeUnaryRequest(
         method,
         rawBytes,
@@ -96,7 +98,7 @@ async function main(): Promise<void> {
           if (err || !value) return reject(err ?? new Error('empty reply'));
           try {
             const reply = JSON.parse(value.toString()) as FunctionReply;
-            resolve({ servedBy: reply.node, podMs: reply.queuedMs + reply.serviceMs });
+            resolve({ servedBy: reply.node, podMs: reply.queuedMs + reply.serviceMs, serviceMs: reply.serviceMs });
           } catch (e) {
             reject(e as Error);
           }
@@ -155,6 +157,7 @@ async function main(): Promise<void> {
           ok: s.map((x) => x.ok),
           servedBy: s.map((x) => x.servedBy ?? ''),
           podMs: s.map((x) => (x.podMs !== undefined ? Math.round(x.podMs * 100) / 100 : -1)),
+          serviceMs: s.map((x) => (x.serviceMs !== undefined ? Math.round(x.serviceMs * 100) / 100 : -1)),
           errors: s.map((x) => x.error ?? ''),
           dropped: result.dropped,
         });

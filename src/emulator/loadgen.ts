@@ -35,6 +35,8 @@ export interface Sample {
   readonly servedBy?: string;
   /** Time spent in the pod (from the function's reply), when known. */
   readonly podMs?: number;
+  /** Time spent in the user container (from the function's reply), when known. */
+  readonly serviceMs?: number;
   readonly error?: string;
 }
 
@@ -54,7 +56,10 @@ export interface RunOptions extends ArrivalOptions {
 }
 
 /** Run `invoke` on the arrival schedule; resolves when every started iteration finished. */
-export async function runOpenLoop(opts: RunOptions, invoke: () => Promise<{ servedBy?: string; podMs?: number }>): Promise<RunResult> {
+export async function runOpenLoop(
+  opts: RunOptions,
+  invoke: () => Promise<{ servedBy?: string; podMs?: number; serviceMs?: number }>,
+): Promise<RunResult> {
   const offsets = arrivalOffsetsMs(opts, opts.rng);
   const samples: Sample[] = [];
   let inFlight = 0;
@@ -80,6 +85,7 @@ export async function runOpenLoop(opts: RunOptions, invoke: () => Promise<{ serv
             ok: true,
             ...(r.servedBy ? { servedBy: r.servedBy } : {}),
             ...(r.podMs !== undefined ? { podMs: r.podMs } : {}),
+            ...(r.serviceMs !== undefined ? { serviceMs: r.serviceMs } : {}),
           });
         },
         (err: Error) => {

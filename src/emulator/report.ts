@@ -1,93 +1,12 @@
-import { cdfChart, escapeXml, matrixChart, timeSeriesChart } from '../report/svg.js';
-import type { DemoResults, PolicyResult } from './experiment.js';
+import type { DemoResults } from './experiment.js';
 
 export interface Verdict {
   readonly check: string;
   readonly pass: boolean;
   readonly detail: string;
+  /** The numbers the verdict was decided on (intervals, per-seed values). */
+  readonly basis?: unknown;
 }
-
-const level = (p: PolicyResult | undefined, users: number) => p?.levels.find((l) => l.users === users)?.summary;
-
-/** The issue's targets, checked against one run. */
-export function verdicts(r: DemoResults): Verdict[] {
-  const out: Verdict[] = [];
-  const byName = new Map(r.comparison.map((p) => [p.policy, p] as const));
-  const lowest = Math.min(...r.scenario.users);
-  const proxima = byName.get('proxima');
-  const even = byName.get('even');
-  const faast = byName.get('faast');
-  const px = level(proxima, lowest);
-  const ev = level(even, lowest);
-  const fa = level(faast, lowest);
-  if (px && ev) {
-    const ratio = ev.p95Ms / px.p95Ms;
-    out.push({
-      check: `proxima p95 at ${lowest} users ≥ 3× lower than even`,
-      pass: ratio >= 3,
-      detail: `even ${ev.p95Ms} ms / proxima ${px.p95Ms} ms = ${ratio.toFixed(1)}×`,
-    });
-  }
-  if (px && fa)
-    out.push({
-      check: `proxima p95 at ${lowest} users no worse than faast`,
-      pass: px.p95Ms <= fa.p95Ms * 1.05,
-      detail: `proxima ${px.p95Ms} ms vs faast ${fa.p95Ms} ms`,
-    });
-  if (proxima && faast) {
-    const worse = proxima.levels.filter((l) => {
-      const f = level(faast, l.users);
-      return f && l.summary.meanMs > f.meanMs * 1.05;
-    });
-    out.push({
-      check: 'proxima mean no worse than faast at every load level (5 % noise margin)',
-      pass: worse.length === 0,
-      detail: worse.length ? `worse at ${worse.map((l) => l.users).join(', ')} users` : 'holds at every level',
-    });
-  }
-  const pv = predictionVerdict(r);
-  if (pv) out.push(pv);
-  const e = r.events;
-  if (e) {
-    out.push({
-      check: 'control-plane restart: no RPC fails',
-      pass: e.measures.restartFailures === 0,
-      detail: `${e.measures.restartFailures} failed RPCs after the restart`,
-    });
-    out.push({
-      check: 'node loses its pods: RPC failures stop within 2 s',
-      pass: e.measures.podLossFailuresStopMs <= 2000,
-      detail: `${e.measures.podLossFailures} failed RPCs, the last ${(e.measures.podLossFailuresStopMs / 1000).toFixed(2)} s after the loss`,
-    });
-    const m = e.measures;
-    const limit = 2 * m.probeIntervalMs;
-    const toBest = m.delayStepBestDistance?.['edge-1'];
-    const others = Object.entries(m.delayStepSettleByGatewayMs ?? {})
-      .filter(([g]) => g !== 'edge-1')
-      .map(
-        ([g, ms]) =>
-          `${g} re-planned until ${(ms / 1000).toFixed(2)} s, ending ${(m.delayStepBestDistance?.[g] ?? NaN).toFixed(0)} points from its best`,
-      );
-    out.push({
-      check: 'delay step: traffic settles on the new best assignment within 2 probe intervals',
-      pass:
-        m.delayStepShift >= 0.3 && m.delayStepSettleMs <= limit + e.bucketMs && (toBest === undefined || toBest <= BEST_TOLERANCE_POINTS),
-      detail:
-        `${(100 * m.delayStepShift).toFixed(0)} % of edge-1's traffic moved to edge-2; its assignment first changed after ` +
-        `${(m.delayStepFirstMoveMs / 1000).toFixed(2)} s and settled after ${(m.delayStepSettleMs / 1000).toFixed(2)} s (2 intervals = ${limit / 1000} s)` +
-        (toBest !== undefined ? `, ${toBest.toFixed(0)} points from the best assignment for the true inputs` : '') +
-        (others.length ? `; ${others.join('; ')}` : '') +
-        (m.delayStepChanges !== undefined ? `; ${m.delayStepChanges} assignment changes in all` : ''),
-    });
-  }
-  return out;
-}
-
-/** How far (percentage points per node) a settled assignment may be from the best one for the true inputs. */
-export const BEST_TOLERANCE_POINTS = 10;
-
-/** Issue 7: the measured proxima mean is within this fraction of the simulator's prediction. */
-export const PREDICTION_TOLERANCE = 0.15;
 
 export interface PredictionRow {
   readonly policy: string;
@@ -121,21 +40,6 @@ export function predictionRows(r: DemoResults): PredictionRow[] {
   return out;
 }
 
-/** "proxima mean within 15 % of the simulator's prediction at every load level". */
-export function predictionVerdict(r: DemoResults): Verdict | undefined {
-  const rows = predictionRows(r).filter((x) => x.policy === 'proxima');
-  if (!r.predicted || rows.length === 0) return undefined;
-  const off = rows.filter((x) => !(Math.abs(x.meanRatio - 1) <= PREDICTION_TOLERANCE));
-  const ratios = rows
-    .map((x) => `${x.users} users ${x.measured.meanMs.toFixed(1)}/${x.predicted.meanMs.toFixed(1)} ms = ${x.meanRatio.toFixed(2)}`)
-    .join(', ');
-  return {
-    check: `proxima mean within ${PREDICTION_TOLERANCE * 100} % of the simulator's prediction at every load level`,
-    pass: off.length === 0,
-    detail: `measured/predicted: ${ratios} (prediction includes a ${r.predicted.overheadMs} ms per-request overhead)${off.length ? `; off at ${off.map((x) => x.users).join(', ')} users` : ''}`,
-  };
-}
-
 /** Measured vs predicted per policy and level, as a markdown/plain table. */
 export function predictionTable(r: DemoResults): string {
   const rows = [['policy', 'users', 'mean ms meas/pred', 'ratio', 'p95 ms meas/pred', 'ratio', 'local % meas/pred']];
@@ -165,102 +69,4 @@ export function markdownTable(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]) => '| ' + row.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
   return [fmt(rows[0]!), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.slice(1).map(fmt)].join('\n');
-}
-
-/** A markdown/plain table of every policy and level. */
-export function comparisonTable(r: DemoResults): string {
-  const rows = [['policy', 'users', 'req/s', 'mean ms', 'p50 ms', 'p95 ms', 'p99 ms', 'local %', 'errors']];
-  for (const p of r.comparison) {
-    for (const l of p.levels) {
-      const s = l.summary;
-      rows.push([
-        p.policy,
-        String(l.users),
-        String(l.users * r.scenario.ratePerUser),
-        s.meanMs.toFixed(1),
-        s.p50Ms.toFixed(1),
-        s.p95Ms.toFixed(1),
-        s.p99Ms.toFixed(1),
-        (s.localShare * 100).toFixed(1),
-        String(s.errors),
-      ]);
-    }
-  }
-  return markdownTable(rows);
-}
-
-/** The self-contained HTML report: tables, CDFs per load level, traffic matrices, the events timeline. */
-export function reportHtml(r: DemoResults, v: readonly Verdict[], seedSummary?: string): string {
-  const nodes = r.scenario.nodes.map((n) => n.name);
-  const cdfs = r.scenario.users
-    .map((users) =>
-      cdfChart(
-        r.comparison.map((p) => ({ label: p.policy, valuesMs: p.levels.find((l) => l.users === users)?.quantilesMs ?? [] })),
-        { title: `Response time CDF — ${users} users (${users * r.scenario.ratePerUser} req/s)` },
-      ),
-    )
-    .join('\n');
-  const top = Math.max(...r.scenario.users);
-  const matrices = r.comparison
-    .map((p) => {
-      const s = p.levels.find((l) => l.users === top)?.summary;
-      const gateways = nodes.filter((n) => s?.matrix[n]);
-      return matrixChart(
-        gateways,
-        nodes,
-        (g, n) => {
-          const row = s?.matrix[g] ?? {};
-          const total = Object.values(row).reduce((a, b) => a + b, 0);
-          return total ? (100 * (row[n] ?? 0)) / total : undefined;
-        },
-        {
-          title: `${p.policy} at ${top} users: share of each gateway's requests per serving node`,
-          unit: '%',
-          rowLabel: 'gateway',
-          colLabel: 'served on',
-          cell: 70,
-        },
-      );
-    })
-    .join('\n');
-  let events = '';
-  if (r.events) {
-    const e = r.events;
-    const markers = e.marks.map((m) => [m.tMs / 1000, m.label] as const);
-    const lat = timeSeriesChart(
-      [
-        { label: 'mean ms', points: e.timeline.map((b) => [b.tMs / 1000, b.meanMs] as const) },
-        { label: 'p95 ms', points: e.timeline.map((b) => [b.tMs / 1000, b.p95Ms] as const) },
-      ],
-      { title: `Events under ${e.policy} at ${e.users} users: latency`, yLabel: 'ms', markers },
-    );
-    const errs = timeSeriesChart([{ label: 'failed RPCs', points: e.timeline.map((b) => [b.tMs / 1000, b.errors] as const) }], {
-      title: 'Failed RPCs per 250 ms',
-      yLabel: 'RPCs',
-      markers,
-      height: 200,
-    });
-    const share = timeSeriesChart(
-      nodes.map((n) => ({ label: `on ${n}`, points: e.edge1Timeline.map((b) => [b.tMs / 1000, 100 * (b.servedShare[n] ?? 0)] as const) })),
-      { title: 'Where requests entering edge-1 are served (%)', yLabel: '%', markers, yMax: 100 },
-    );
-    events = `<h2>Scripted events</h2>${lat}${errs}${share}`;
-  }
-  const verdictRows = v
-    .map((x) => `<tr><td>${x.pass ? '✅' : '❌'}</td><td>${escapeXml(x.check)}</td><td>${escapeXml(x.detail)}</td></tr>`)
-    .join('');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Proxima demo report</title>
-<style>body{font-family:system-ui,sans-serif;margin:20px;color:#222}table{border-collapse:collapse;font-size:13px}td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}pre{background:#f6f6f6;padding:8px}svg{margin:6px}</style>
-</head><body>
-<h1>Proxima demo report</h1>
-<p>${r.scenario.nodes.length} emulated nodes (${r.scenario.nodes.map((n) => `${escapeXml(n.name)}${n.entry ? ' (entry)' : ''}`).join(', ')}); links ${r.scenario.links.map((l) => `${escapeXml(l.a)}↔${escapeXml(l.b)} ${l.rttMs}±${l.jitterMs} ms`).join(', ')}; seed ${r.scenario.seed}.</p>
-<h2>Targets</h2><table><tr><th></th><th>check</th><th>measured</th></tr>${verdictRows}</table>
-${seedSummary ? `<h2>Over the seeds (mean ± 95 % interval)</h2><pre>${escapeXml(seedSummary)}</pre>` : ''}
-<h2>Comparison${seedSummary ? ` (seed ${r.scenario.seed})` : ''}</h2><pre>${escapeXml(comparisonTable(r))}</pre>
-${r.predicted ? `<h2>Predicted vs measured</h2><pre>${escapeXml(predictionTable(r))}</pre>` : ''}
-<h2>Response-time CDFs</h2>${cdfs}
-<h2>Traffic matrices</h2>${matrices}
-${events}
-</body></html>
-`;
 }

@@ -3,7 +3,7 @@ import type { DemoScenario } from '../sim/demo-scenario.js';
 import type { LinkSpec, PodSpec } from './node-host.js';
 
 export type { DemoActivator, DemoLink, DemoNode, DemoScenario } from '../sim/demo-scenario.js';
-export { ratePerGateway } from '../sim/demo-scenario.js';
+export { EVENTS_USERS, idleSettleMs, ratePerGateway } from '../sim/demo-scenario.js';
 
 export const FUNCTION_HOST = 'hello.default.svc.cluster.local';
 

@@ -150,8 +150,13 @@ export function seedTable(cells: readonly SeedCell[], ratePerUser: number): stri
   return markdownTable(rows);
 }
 
+/** An interval times `k`; what is not a number stays NaN (a report read back from JSON has null there). */
+export function scaleInterval(i: MeanInterval, k: number): MeanInterval {
+  const x = (v: number | null) => (typeof v === 'number' && Number.isFinite(v) ? v * k : NaN);
+  return { n: i.n, mean: x(i.mean), halfWidth: x(i.halfWidth), low: x(i.low), high: x(i.high) };
+}
+
 /** A share interval in percent with one decimal ("99.6 ± 0.3"). */
 function formatPercent(i: MeanInterval): string {
-  const scaled: MeanInterval = { n: i.n, mean: i.mean * 100, halfWidth: i.halfWidth * 100, low: i.low * 100, high: i.high * 100 };
-  return formatInterval(scaled);
+  return formatInterval(scaleInterval(i, 100));
 }

@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assignmentFirstMoveMs, assignmentSettleMs, failuresStopAfterMs, summarise, timeline, type RequestRecord } from './stats.js';
+import {
+  assignmentFirstMoveMs,
+  assignmentSettleMs,
+  failuresStopAfterMs,
+  settledNearMs,
+  summarise,
+  timeline,
+  type RequestRecord,
+} from './stats.js';
 
 const rec = (startMs: number, latencyMs: number, servedBy: string, ok = true, gateway = 'edge-1'): RequestRecord => ({
   gateway,
@@ -46,4 +54,15 @@ test('assignment first move: the first sample after the event that differs from 
   const samples = [s(0, 100), s(250, 100), s(500, 95), s(750, 40), s(1000, 70)];
   assert.equal(assignmentFirstMoveMs(samples, 'edge-1', 300, 2000), 450);
   assert.ok(Number.isNaN(assignmentFirstMoveMs([s(0, 100), s(500, 100)], 'edge-1', 300, 2000)));
+});
+
+test('settledNearMs: from the first sample that stays within the tolerance of the target until the window ends', () => {
+  const at = (tMs: number, cloud: number) => ({ tMs, shares: { 'edge-2': { 'edge-2': 100 - cloud, 'cloud-1': cloud } } });
+  const best = { 'edge-2': 80, 'cloud-1': 20 };
+  const samples = [at(900, 0), at(1000, 0), at(1250, 16), at(1500, 24), at(1750, 30), at(2000, 22), at(2250, 19), at(3000, 21)];
+  // Near best (≤ 5 points) from 1250, but 30 at 1750 breaks it: it stays from 2000.
+  assert.equal(settledNearMs(samples, 'edge-2', best, 1000, 3100, 5), 1000);
+  // Ending 10 points off never counts as settled.
+  assert.ok(Number.isNaN(settledNearMs([...samples, at(3050, 30)], 'edge-2', best, 1000, 3100, 5)));
+  assert.ok(Number.isNaN(settledNearMs([], 'edge-2', best, 1000, 3100, 5)));
 });

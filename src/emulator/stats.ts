@@ -11,6 +11,8 @@ export interface RequestRecord {
   readonly servedBy: string;
   /** Time the request spent in the pod (queue + service, from its reply), ms, when known. */
   readonly podMs?: number;
+  /** Time the request spent in the user container (from its reply), ms, when known. */
+  readonly serviceMs?: number;
   /** gRPC error message when the request failed. */
   readonly error?: string;
 }
@@ -111,6 +113,15 @@ export function meanShare(buckets: readonly TimelineBucket[], node: string, from
   return window.length ? window.reduce((s, b) => s + (b.servedShare[node] ?? 0), 0) / window.length : NaN;
 }
 
+/** Mean and coefficient of variation of the user-container time of successful requests (undefined under 50). */
+export function serviceMoments(records: readonly RequestRecord[]): { meanMs: number; cv: number } | undefined {
+  const v = records.filter((r) => r.ok && r.serviceMs !== undefined).map((r) => r.serviceMs!);
+  if (v.length < 50) return undefined;
+  const mean = v.reduce((s, x) => s + x, 0) / v.length;
+  const variance = v.reduce((s, x) => s + (x - mean) ** 2, 0) / (v.length - 1);
+  return { meanMs: Math.round(mean * 100) / 100, cv: Math.round((Math.sqrt(variance) / mean) * 1000) / 1000 };
+}
+
 /** A sample of the control plane's priority-0 shares (percent) per gateway and node. */
 export interface ShareSample {
   readonly tMs: number;
@@ -142,6 +153,28 @@ export function assignmentSettleMs(
   let settledAt = window[0]!.tMs;
   for (let i = 0; i < window.length; i++) if (far(window[i]!)) settledAt = window[i + 1]?.tMs ?? last.tMs;
   return settledAt - eventMs;
+}
+
+/**
+ * Time from `eventMs` until `gateway`'s assignment comes within `tolerancePct` points (per node) of
+ * `target` and stays there until `untilMs`: the first sample from which every later one is near it.
+ * NaN when the last sample before `untilMs` is not near it (it never settled there).
+ */
+export function settledNearMs(
+  samples: readonly ShareSample[],
+  gateway: string,
+  target: Readonly<Record<string, number>>,
+  eventMs: number,
+  untilMs: number,
+  tolerancePct: number,
+): number {
+  const window = samples.filter((x) => x.tMs >= eventMs && x.tMs < untilMs);
+  let from: number | undefined;
+  for (const x of window) {
+    if (sharesDistance(x.shares[gateway] ?? {}, target) > tolerancePct) from = undefined;
+    else from ??= x.tMs;
+  }
+  return from === undefined ? NaN : from - eventMs;
 }
 
 /** Time from `eventMs` until `gateway`'s assignment first differs from its last one before the event. */

@@ -27,6 +27,8 @@ export interface NodeServiceInput {
   readonly serviceTimeSource: ServiceTimeSource;
   /** Requests/s while `serviceTimeMs` was observed; undefined when it is already a pure service time. */
   readonly loadRps?: number;
+  /** With a pure service time: the pods' mean queue wait (request − app latency) and the rate it was seen at. */
+  readonly queueWait?: { readonly waitMs: number; readonly rps: number };
   /** For `faast`: P_j, the 10 s request latency (queueing included), when the pods measured it. */
   readonly faastLatencyMs?: number;
   readonly faastSource: 'queue-proxy 10 s request latency' | ServiceTimeSource;
@@ -36,13 +38,16 @@ export interface NodeServiceInput {
 
 /**
  * Where service time and queueing per node come from: the pods' own queue-proxy signal when fresh
- * — the request latency (queue wait included) with the rate it was seen at, from which the policy
- * takes the queueing back out; else the app latency (the user container alone, already a pure
- * service time) — else the LRS estimate, else the default. LRS keeps demand and the traffic matrix.
+ * — the app latency (the user container alone: the pure service time, no model needed), with the
+ * queue wait beside it (request − app latency over the same 10 s window) so that the policy can
+ * calibrate its queueing model on it; else the request latency (queue wait included) with the rate
+ * it was seen at, from which the policy takes the queueing back out — else the LRS estimate, else the
+ * default. LRS keeps demand and the traffic matrix.
  *
- * Request latency comes first because `proxima`'s queueing model is calibrated on it: fed the pure
- * app latency instead, the simulator's 100 ms-cloud scenario at 50 users ends with p95 104–111 ms
- * (seeds 1–4) against 63–73 ms.
+ * The app latency comes first because taking queueing back out of the request latency needs the
+ * model's idea of how variable service is: with the assumed cv² = 1 against the demo pods' 0.25 it
+ * took too much out, and the service time the model used was 10–20 % under the pods' true mean at
+ * high load (issue 19).
  */
 export function nodeServiceInput(store: ModelStore, service: string, node: string, nowMs: number): NodeServiceInput {
   const pod = store.podSignal(service, node, nowMs);
@@ -57,16 +62,22 @@ export function nodeServiceInput(store: ModelStore, service: string, node: strin
       ? { faastLatencyMs: pod.windowRequestLatencyMs, faastSource: 'queue-proxy 10 s request latency' as const }
       : { faastSource: fallback.serviceTimeSource };
   const aged = ageMs !== undefined ? { ageMs } : {};
+  const rate = pod?.windowRequestRps ?? pod?.requestRps;
+  if (pod?.appLatencyMs !== undefined && pod.appLatencyMs > 0) {
+    const queueWait =
+      pod.requestLatencyMs !== undefined && pod.requestLatencyMs > 0 && rate !== undefined && rate > 0
+        ? { queueWait: { waitMs: Math.max(0, pod.requestLatencyMs - pod.appLatencyMs), rps: rate } }
+        : {};
+    return { serviceTimeMs: pod.appLatencyMs, serviceTimeSource: 'queue-proxy app latency', ...queueWait, ...faast, ...aged };
+  }
   if (pod?.requestLatencyMs !== undefined && pod.requestLatencyMs > 0)
     return {
       serviceTimeMs: pod.requestLatencyMs,
       serviceTimeSource: 'queue-proxy request latency',
-      loadRps: pod.windowRequestRps ?? pod.requestRps,
+      ...(rate !== undefined ? { loadRps: rate } : {}),
       ...faast,
       ...aged,
     };
-  if (pod?.appLatencyMs !== undefined && pod.appLatencyMs > 0)
-    return { serviceTimeMs: pod.appLatencyMs, serviceTimeSource: 'queue-proxy app latency', ...faast, ...aged };
   const { loadRps, ...rest } = fallback;
   return { ...rest, ...(loadRps !== undefined ? { loadRps } : {}), ...faast };
 }
@@ -117,6 +128,7 @@ export function policyInputFor(
     demandRps: (gateway) => store.demandRps(gateway, service) ?? defaults.demandRps,
     serviceTimeMs: (node) => inputOf(node).serviceTimeMs,
     serviceLoadRps: (node) => inputOf(node).loadRps,
+    podQueueWait: (node) => inputOf(node).queueWait,
     faastLatencyMs: (node) => inputOf(node).faastLatencyMs,
     ...(previous ? { previous } : {}),
     ...(rows ? { rows } : {}),

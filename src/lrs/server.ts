@@ -136,9 +136,9 @@ export class LoadReportingServer {
     this.authorizer = opts.authorizer;
     this.metrics = createLrsMetrics(opts.registry);
     this.demand = new DemandModel({
-      tauMs: opts.demandTauMs ?? 3 * this.intervalMs,
+      tauMs: opts.demandTauMs ?? defaultDemandTauMs(this.intervalMs),
       riseTauMs: opts.demandRiseTauMs ?? this.intervalMs / 2,
-      latencyTauMs: opts.latencyTauMs ?? Math.max(10_000, 3 * this.intervalMs),
+      latencyTauMs: opts.latencyTauMs ?? defaultLatencyTauMs(this.intervalMs),
     });
   }
 
@@ -307,4 +307,14 @@ export class LoadReportingServer {
 /** Weighted mean of an observation over `n` requests and a prior worth `n0` requests. */
 export function shrinkTowardPrior(observedMs: number, n: number, priorMs: number, n0: number): number {
   return n0 + n > 0 ? (priorMs * n0 + observedMs * n) / (n0 + n) : priorMs;
+}
+
+/** Time constant of the demand estimate at LRS reporting interval `intervalMs` (three reports). */
+export function defaultDemandTauMs(intervalMs: number): number {
+  return 3 * intervalMs;
+}
+
+/** Time constant of the LRS response-time estimate: FaaSt's 10 s window, or three reports when longer. */
+export function defaultLatencyTauMs(intervalMs: number): number {
+  return Math.max(10_000, 3 * intervalMs);
 }

@@ -8,6 +8,7 @@ import type { GatewayAssignment, Policy, PolicyInput } from './types.js';
 export const evenPolicy: Policy = {
   name: 'even',
   rowIndependent: true,
+  reads: [],
   assign(input: PolicyInput): Map<string, GatewayAssignment> {
     const localities = input.backends.map((b) => ({ node: b.node, priority: 0, weight: Math.max(1, b.readyEndpoints) }));
     const out = new Map<string, GatewayAssignment>();

@@ -18,6 +18,7 @@ import type { GatewayAssignment, Policy, PolicyInput } from './types.js';
 export const faastPolicy: Policy = {
   name: 'faast',
   rowIndependent: true,
+  reads: ['rtt', 'pod-latency'],
   assign(input: PolicyInput): Map<string, GatewayAssignment> {
     const out = new Map<string, GatewayAssignment>();
     // The answer depends only on the gateway's RTT/reachability row: compute each distinct row once.

@@ -9,6 +9,7 @@ import type { GatewayAssignment, Policy, PolicyInput } from './types.js';
 export const nearestPolicy: Policy = {
   name: 'nearest',
   rowIndependent: true,
+  reads: ['rtt'],
   assign(input: PolicyInput): Map<string, GatewayAssignment> {
     const out = new Map<string, GatewayAssignment>();
     const memo = new RowMemo<GatewayAssignment>(input);

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { expectedResponseMs, sharesOf } from './oracle.js';
 import { createOraclePolicy } from './oracle.js';
 import { createProximaPolicy, proximaPolicy } from './proxima.js';
+import { meanWaitMs } from './queueing.js';
 import type { InputSpec } from './testing.js';
 import { describe, makeInput } from './testing.js';
 import type { GatewayAssignment } from './types.js';
@@ -193,4 +194,34 @@ test('proxima: contract invariants on random inputs, and bad numbers never crash
       }
     }
   }
+});
+
+test("proxima: the pods' app latency is the service time as measured, per node; their queue wait calibrates the model's variability", () => {
+  // A pod that slows down under load shows in its own app latency: e1 22 ms, the others 15 ms. Not
+  // pooled away, not de-queued (it already is a pure service time).
+  const measured: InputSpec = { ...edge, demandRps: { e1: 150 }, serviceTimeMs: { e1: 22, e2: 15, e3: 15, cloud: 15 } };
+  const view = proximaPolicy.modelView!(makeInput(measured));
+  assert.deepEqual(Object.fromEntries(Object.entries(view).map(([n, v]) => [n, v.serviceTimeMs])), { cloud: 15, e1: 22, e2: 15, e3: 15 });
+  assert.equal(view['e1']!.serviceCv2, 1, 'no queue wait reported: the assumed cv²');
+  // e1 at 150 rps, 1 pod × 4 slots, 15 ms: the model with cv² = 1 predicts a wait W1; a measured wait
+  // of 0.625 W1 means (1 + cv²)/2 = 0.625, i.e. cv² = 0.25 (lognormal cv 0.5, as the demo's pods).
+  const w1 = meanWaitMs({ pods: 1, slotsPerPod: 4, serviceTimeMs: 15, serviceCv2: 1 }, 150);
+  assert.ok(w1 > 1, `${w1}`);
+  const calibrated = proximaPolicy.modelView!(
+    makeInput({ ...edge, demandRps: { e1: 150 }, podQueueWait: { e1: { waitMs: 0.625 * w1, rps: 150 }, e2: { waitMs: 0, rps: 1 } } }),
+  );
+  assert.ok(Math.abs(calibrated['e1']!.serviceCv2 - 0.25) < 1e-9, `${calibrated['e1']!.serviceCv2}`);
+  assert.equal(calibrated['cloud']!.serviceCv2, calibrated['e1']!.serviceCv2, 'one image: one variability for every node');
+  assert.match(calibrated['e1']!.how, /measured by the pods.*calibrated/);
+  // A queue still filling after a load change looks like burstiness: never above the assumed default.
+  const transient = proximaPolicy.modelView!(makeInput({ ...edge, podQueueWait: { e1: { waitMs: 10 * w1, rps: 150 } } }));
+  assert.equal(transient['e1']!.serviceCv2, 1);
+  // Less variable service means less queueing, so e1 keeps more of its own demand.
+  const demand = { e1: 250 };
+  const keepsAssumed = shareOf(proximaPolicy.assign(makeInput({ ...edge, demandRps: demand })).get('e1'), 'e1');
+  const keepsCalibrated = shareOf(
+    proximaPolicy.assign(makeInput({ ...edge, demandRps: demand, podQueueWait: { e1: { waitMs: 0.5 * w1, rps: 150 } } })).get('e1'),
+    'e1',
+  );
+  assert.ok(keepsCalibrated > keepsAssumed, `${keepsCalibrated} vs ${keepsAssumed}`);
 });

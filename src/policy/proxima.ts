@@ -1,10 +1,10 @@
 import type { NodeQueueModel } from './queueing.js';
-import { meanSojournMs, saturationRps, serviceTimeFromObservedMs } from './queueing.js';
+import { meanSojournMs, meanWaitMs, saturationRps, serviceTimeFromObservedMs } from './queueing.js';
 import { keepFailoverOrder } from './stability.js';
 import { memoizeInput, pct, primaryShares, pruneShares, safeDemand, slotsPerPod, solveShares } from './shares.js';
 import { assemble, byLatency, sharesToLocalities } from './tiers.js';
 import { RowMemo } from './row-memo.js';
-import type { GatewayAssignment, LocalityAssignment, Policy, PolicyInput } from './types.js';
+import type { GatewayAssignment, LocalityAssignment, NodeModelView, Policy, PolicyInput } from './types.js';
 
 export interface ProximaOptions {
   /** Highest utilisation a node is planned for before traffic spills elsewhere (0..1). */
@@ -52,6 +52,81 @@ function pooledServiceTimeMs(estimates: ReadonlyArray<{ serviceTimeMs: number; l
     : known.reduce((s, m) => s + m.serviceTimeMs, 0) / known.length;
 }
 
+/** A node's predicted wait must be at least this (ms) before its measured wait calibrates the model: smaller waits are noise. */
+const MIN_CALIBRATION_WAIT_MS = 1;
+
+/**
+ * How variable service is, from what the pods measured: the M/G/c wait scales with (1 + cv²)/2, so
+ * the ratio of the measured queue wait to the wait predicted with cv² = 1 gives the cv² that makes the
+ * model reproduce the measured queueing at the current operating point (pooled over the nodes whose
+ * predicted wait is large enough to measure; the pods run one image). Capped at `maxCv2`, the
+ * assumed default: a queue still filling after a load change (the window holds a transient) looks
+ * like burstiness, and must not make the model more pessimistic than its assumption. Undefined
+ * without such nodes.
+ */
+function calibratedCv2(
+  input: PolicyInput,
+  maxCv2: number,
+  nodes: ReadonlyArray<{ node: string; shape: Omit<NodeQueueModel, 'serviceTimeMs' | 'serviceCv2'>; serviceTimeMs: number }>,
+): number | undefined {
+  let measured = 0;
+  let predicted = 0;
+  for (const n of nodes) {
+    const w = input.podQueueWait?.(n.node);
+    if (!w || !(w.rps > 0) || !(w.waitMs >= 0) || !(n.serviceTimeMs > 0)) continue;
+    const unit = meanWaitMs({ ...n.shape, serviceTimeMs: n.serviceTimeMs, serviceCv2: 1 }, w.rps);
+    if (!Number.isFinite(unit) || unit < MIN_CALIBRATION_WAIT_MS) continue;
+    measured += w.waitMs * w.rps;
+    predicted += unit * w.rps;
+  }
+  if (!(predicted > 0)) return undefined;
+  return Math.min(maxCv2, Math.max(0, (2 * measured) / predicted - 1));
+}
+
+interface NodeEstimate {
+  readonly model: NodeQueueModel;
+  readonly loadRps: number;
+  readonly how: string;
+}
+
+/**
+ * The queueing model of every backend node. Service time: the pods' own app latency (the user
+ * container alone, a pure service time) as measured, per node — a pod that slows down shows here;
+ * otherwise an observed latency with queueing in it (LRS), de-queued with the model and pooled over
+ * those nodes (see `poolServiceTime`). Service variability: calibrated from the pods' measured
+ * queue wait when they report one, else `serviceCv2`.
+ */
+function nodeEstimates(input: PolicyInput, o: ProximaOptions): NodeEstimate[] {
+  const raw = input.backends.map((b) => {
+    const shape = { pods: b.readyEndpoints, slotsPerPod: slotsPerPod(b) };
+    const observed = input.serviceTimeMs(b.node);
+    const loadRps = input.serviceLoadRps?.(b.node);
+    return { node: b.node, shape, observed: observed > 0 ? observed : 0, loadRps, pure: loadRps === undefined };
+  });
+  const cv2 = calibratedCv2(
+    input,
+    o.serviceCv2,
+    raw.filter((r) => r.pure).map((r) => ({ node: r.node, shape: r.shape, serviceTimeMs: r.observed })),
+  );
+  const serviceCv2 = cv2 ?? o.serviceCv2;
+  const dequeued = raw.map((r) => {
+    if (r.pure) return { ...r, serviceTimeMs: r.observed, rate: input.podQueueWait?.(r.node)?.rps ?? 0 };
+    const rate = r.loadRps !== undefined && r.loadRps > 0 ? r.loadRps : 0;
+    return { ...r, serviceTimeMs: serviceTimeFromObservedMs({ ...r.shape, serviceCv2 }, r.observed, rate), rate };
+  });
+  const pooled = o.poolServiceTime
+    ? pooledServiceTimeMs(dequeued.filter((d) => !d.pure).map((d) => ({ serviceTimeMs: d.serviceTimeMs, loadRps: d.rate })))
+    : undefined;
+  const cv2How = cv2 !== undefined ? `cv² ${cv2.toFixed(2)} calibrated on the pods' queue wait` : `cv² ${serviceCv2} assumed`;
+  return dequeued.map((d) => {
+    const serviceTimeMs = d.pure ? d.serviceTimeMs : (pooled ?? d.serviceTimeMs);
+    const how = d.pure
+      ? `measured by the pods (app latency); ${cv2How}`
+      : `observed latency de-queued at ${d.rate.toFixed(1)} rps${pooled !== undefined ? ', pooled over the nodes without pod measurements' : ''}; ${cv2How}`;
+    return { model: { ...d.shape, serviceTimeMs, serviceCv2 }, loadRps: d.rate, how };
+  });
+}
+
 /**
  * The default policy (docs/architecture.md, "Policies"): per service and jointly for all gateways,
  * minimise the expected response time RTT + service + queueing (M/G/c per pod) with no node planned
@@ -64,6 +139,17 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
     name: 'proxima',
     // Idle gateways stay out of the solve (solveShares) and read only its potentials and their own row.
     idleRowIndependent: true,
+    reads: ['rtt', 'demand', 'service-time'],
+    modelView(input: PolicyInput): Record<string, NodeModelView> {
+      const backends = input.backends.filter((b) => b.readyEndpoints > 0);
+      const estimates = nodeEstimates({ ...input, backends }, o);
+      return Object.fromEntries(
+        backends.map((b, i) => [
+          b.node,
+          { serviceTimeMs: estimates[i]!.model.serviceTimeMs, serviceCv2: estimates[i]!.model.serviceCv2, how: estimates[i]!.how },
+        ]),
+      );
+    },
     assign(input: PolicyInput): Map<string, GatewayAssignment> {
       const out = new Map<string, GatewayAssignment>();
       const backends = input.backends.filter((b) => b.readyEndpoints > 0);
@@ -193,15 +279,7 @@ function previousGoodEnough(input: PolicyInput, demand: readonly number[], solve
 }
 
 function withDemand(input: PolicyInput, demand: number[], totalRps: number, o: ProximaOptions): Solved {
-  const estimates = input.backends.map((b) => {
-    const shape = { pods: b.readyEndpoints, slotsPerPod: slotsPerPod(b), serviceCv2: o.serviceCv2 };
-    const observed = input.serviceTimeMs(b.node);
-    const loadRps = input.serviceLoadRps?.(b.node);
-    const serviceTimeMs = serviceTimeFromObservedMs(shape, observed > 0 ? observed : 0, loadRps !== undefined && loadRps > 0 ? loadRps : 0);
-    return { shape, serviceTimeMs, loadRps: loadRps ?? 0 };
-  });
-  const pooled = o.poolServiceTime ? pooledServiceTimeMs(estimates) : undefined;
-  const models: NodeQueueModel[] = estimates.map((e) => ({ ...e.shape, serviceTimeMs: pooled ?? e.serviceTimeMs }));
+  const models: NodeQueueModel[] = nodeEstimates(input, o).map((e) => e.model);
   // A gateway without demand still gets a route: where the marginal cost is least (see solveShares).
   const solved = solveShares(input, {
     models,

@@ -274,6 +274,7 @@ export function memoizeInput(input: PolicyInput): PolicyInput {
     };
   };
   const serviceLoadRps = input.serviceLoadRps;
+  const podQueueWait = input.podQueueWait;
   return {
     service: input.service,
     gateways: input.gateways,
@@ -283,6 +284,7 @@ export function memoizeInput(input: PolicyInput): PolicyInput {
     demandRps: nodeCache((g) => input.demandRps(g)),
     serviceTimeMs: nodeCache((n) => input.serviceTimeMs(n)),
     ...(serviceLoadRps ? { serviceLoadRps: nodeCache((n) => serviceLoadRps.call(input, n)) } : {}),
+    ...(podQueueWait ? { podQueueWait: nodeCache((n) => podQueueWait.call(input, n)) } : {}),
     ...(input.previous ? { previous: input.previous } : {}),
   };
 }

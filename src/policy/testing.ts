@@ -14,6 +14,8 @@ export interface InputSpec {
   readonly serviceTimeMs?: Readonly<Record<string, number>> | number;
   /** node → rps the observed service time was measured at (it then includes queueing). */
   readonly serviceLoadRps?: Readonly<Record<string, number>>;
+  /** node → the pods' measured queue wait and the rate it was seen at (with a pure service time). */
+  readonly podQueueWait?: Readonly<Record<string, { waitMs: number; rps: number }>>;
   readonly previous?: ReadonlyMap<string, GatewayAssignment>;
 }
 
@@ -35,6 +37,7 @@ export function makeInput(spec: InputSpec): PolicyInput {
     demandRps: (g) => spec.demandRps?.[g] ?? 0,
     serviceTimeMs: (n) => (typeof spec.serviceTimeMs === 'number' ? spec.serviceTimeMs : (spec.serviceTimeMs?.[n] ?? 10)),
     ...(spec.serviceLoadRps ? { serviceLoadRps: (n: string) => spec.serviceLoadRps?.[n] } : {}),
+    ...(spec.podQueueWait ? { podQueueWait: (n: string) => spec.podQueueWait?.[n] } : {}),
     ...(spec.previous ? { previous: spec.previous } : {}),
   };
 }

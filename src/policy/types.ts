@@ -40,6 +40,13 @@ export interface PolicyInput {
    * when not measured; the `faast` policy then uses `serviceTimeMs`.
    */
   faastLatencyMs?(node: string): number | undefined;
+  /**
+   * The mean time requests waited in the queue-proxies of `node` (request latency − app latency, as
+   * the pods measured them) and the requests/s they were seen at, over the same window, when the pods
+   * measured both. Present only with a pure `serviceTimeMs` (the app latency): a policy can then
+   * calibrate how much queueing its model predicts instead of taking it back out of the service time.
+   */
+  podQueueWait?(node: string): { readonly waitMs: number; readonly rps: number } | undefined;
   /** The previous assignment of this service, for hysteresis. */
   readonly previous?: ReadonlyMap<string, GatewayAssignment>;
   /**
@@ -66,6 +73,19 @@ export interface GatewayAssignment {
   readonly reason: string;
 }
 
+/** What a model-based policy made of one node's inputs (for /debug and the demo's input checks). */
+export interface NodeModelView {
+  /** The pure service time the policy's model uses for the node, ms. */
+  readonly serviceTimeMs: number;
+  /** The squared coefficient of variation of service times its queueing model uses. */
+  readonly serviceCv2: number;
+  /** How `serviceTimeMs` was obtained. */
+  readonly how: string;
+}
+
+/** The measured inputs a policy reads (each comes from an estimator with its own window). */
+export type PolicyInputKind = 'rtt' | 'demand' | 'service-time' | 'pod-latency';
+
 export interface Policy {
   readonly name: PolicyName;
   /**
@@ -79,8 +99,12 @@ export interface Policy {
    * a row moved, the engine may ask for that row alone (PolicyInput.rows).
    */
   readonly idleRowIndependent?: boolean;
+  /** The measured inputs `assign` depends on (none: a fixed rule such as `even`). */
+  readonly reads?: readonly PolicyInputKind[];
   /** Assign one service for every gateway in `input.gateways`. */
   assign(input: PolicyInput): Map<string, GatewayAssignment>;
+  /** Per backend node, the model inputs `assign` would use (model-based policies only). */
+  modelView?(input: PolicyInput): Record<string, NodeModelView>;
 }
 
 /** Weight scale: a locality that receives all of a gateway's traffic has weight 1000. */

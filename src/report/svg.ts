@@ -7,6 +7,8 @@ export interface CdfSeries {
   readonly label: string;
   /** Latencies in ms, any order. */
   readonly valuesMs: readonly number[];
+  /** Spread over seeds: [probability, lowest ms, highest ms] rows, drawn as a shaded band. */
+  readonly band?: ReadonlyArray<readonly [number, number, number]>;
 }
 
 export interface CdfChartOptions {
@@ -89,6 +91,15 @@ export function cdfChart(series: readonly CdfSeries[], opts: CdfChartOptions): s
     `<text x="${m.left + plotW / 2}" y="${height - 8}" text-anchor="middle">response time (ms${logX ? ', log scale' : ''})</text>`,
   );
   parts.push(`<text transform="translate(14 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">CDF</text>`);
+  series.forEach((s, i) => {
+    if (!s.band || s.band.length < 2) return;
+    const color = PALETTE[i % PALETTE.length]!;
+    const upper = s.band.map(([p, lo]) => `${x(lo).toFixed(1)},${y(p).toFixed(1)}`);
+    const lower = [...s.band].reverse().map(([p, , hi]) => `${x(hi).toFixed(1)},${y(p).toFixed(1)}`);
+    parts.push(
+      `<polygon class="band" data-series="${escapeXml(s.label)}" fill="${color}" fill-opacity="0.15" stroke="none" points="${[...upper, ...lower].join(' ')}"/>`,
+    );
+  });
   sorted.forEach((s, i) => {
     if (s.v.length === 0) return;
     const color = PALETTE[i % PALETTE.length]!;
@@ -229,6 +240,74 @@ export function timeSeriesChart(series: readonly TimeSeries[], opts: TimeSeriesO
     );
     parts.push(`<text x="${m.left + plotW + 28}" y="${m.top + 8 + i * 14}" dominant-baseline="middle">${escapeXml(s.label)}</text>`);
   });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+export interface IntervalPoint {
+  readonly label: string;
+  /** x position (e.g. users) and the interval: mean with its 95 % low and high (NaN: no interval). */
+  readonly x: number;
+  readonly mean: number;
+  readonly low: number;
+  readonly high: number;
+}
+
+export interface IntervalChartOptions {
+  readonly title: string;
+  readonly xLabel: string;
+  readonly yLabel: string;
+  readonly width?: number;
+  readonly height?: number;
+}
+
+/** Means per x with 95 % error bars, one colour per label (slightly offset so bars do not cover each other). */
+export function intervalChart(points: readonly IntervalPoint[], opts: IntervalChartOptions): string {
+  const width = opts.width ?? 420;
+  const height = opts.height ?? 280;
+  const m = { left: 56, right: 16, top: 16, bottom: 40 };
+  const plotW = width - m.left - m.right;
+  const plotH = height - m.top - m.bottom;
+  const labels = [...new Set(points.map((p) => p.label))];
+  const xsAll = [...new Set(points.map((p) => p.x))].sort((a, b) => a - b);
+  const ys = points.flatMap((p) => [p.mean, p.low, p.high]).filter(Number.isFinite);
+  const yMax = Math.max(1e-9, ...ys) * 1.08;
+  const slot = plotW / Math.max(1, xsAll.length);
+  const x = (v: number, li: number) =>
+    m.left + (xsAll.indexOf(v) + 0.5) * slot + (li - (labels.length - 1) / 2) * Math.min(14, slot / (labels.length + 1));
+  const y = (v: number) => m.top + (1 - Math.min(v, yMax) / yMax) * plotH;
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="sans-serif" font-size="11" role="img" aria-label="${escapeXml(opts.title)}">`,
+  );
+  parts.push(`<title>${escapeXml(opts.title)}</title><rect width="${width}" height="${height}" fill="#fff"/>`);
+  for (const t of niceTicks(0, yMax, false)) {
+    parts.push(`<line x1="${m.left}" y1="${y(t).toFixed(1)}" x2="${m.left + plotW}" y2="${y(t).toFixed(1)}" stroke="#eee"/>`);
+    parts.push(`<text x="${m.left - 6}" y="${y(t).toFixed(1)}" text-anchor="end" dominant-baseline="middle">${t}</text>`);
+  }
+  xsAll.forEach((v) =>
+    parts.push(`<text x="${x(v, (labels.length - 1) / 2).toFixed(1)}" y="${m.top + plotH + 14}" text-anchor="middle">${v}</text>`),
+  );
+  parts.push(`<rect x="${m.left}" y="${m.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`);
+  parts.push(`<text x="${m.left + plotW / 2}" y="${height - 6}" text-anchor="middle">${escapeXml(opts.xLabel)}</text>`);
+  parts.push(`<text transform="translate(14 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(opts.yLabel)}</text>`);
+  for (const p of points) {
+    const li = labels.indexOf(p.label);
+    const color = PALETTE[li % PALETTE.length]!;
+    const xx = x(p.x, li).toFixed(1);
+    if (Number.isFinite(p.low) && Number.isFinite(p.high)) {
+      const [y1, y2] = [y(p.low).toFixed(1), y(p.high).toFixed(1)];
+      parts.push(
+        `<line class="errorbar" data-series="${escapeXml(p.label)}" x1="${xx}" y1="${y1}" x2="${xx}" y2="${y2}" stroke="${color}" stroke-width="1.5"/>`,
+      );
+      for (const yy of [y1, y2])
+        parts.push(`<line x1="${Number(xx) - 4}" y1="${yy}" x2="${Number(xx) + 4}" y2="${yy}" stroke="${color}" stroke-width="1.5"/>`);
+    }
+    if (Number.isFinite(p.mean))
+      parts.push(
+        `<circle class="mean" data-series="${escapeXml(p.label)}" cx="${xx}" cy="${y(p.mean).toFixed(1)}" r="3.5" fill="${color}"/>`,
+      );
+  }
   parts.push('</svg>');
   return parts.join('');
 }

@@ -54,6 +54,17 @@ export interface DemoActivator {
   readonly coldStartMs: number;
 }
 
+/**
+ * Idle time after a policy's control plane and gateways start, before its first level: the probes and
+ * LRS see the cluster (the RTT estimate needs a few probes). Each level has its own warm-up under load.
+ */
+export function idleSettleMs(s: DemoScenario): number {
+  return Math.min(8000, Math.max(2000, s.warmupMs));
+}
+
+/** Users the scripted events run at (the delay step is designed for this load: edge-2 has room for edge-1's traffic). */
+export const EVENTS_USERS = 10;
+
 /** Requests/s each entry gateway receives at `users` users (users spread evenly over entry nodes). */
 export function ratePerGateway(s: DemoScenario, users: number): Map<string, number> {
   const entries = s.nodes.filter((n) => n.entry);

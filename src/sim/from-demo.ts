@@ -1,4 +1,4 @@
-import { ratePerGateway, type DemoScenario } from './demo-scenario.js';
+import { idleSettleMs, ratePerGateway, type DemoScenario } from './demo-scenario.js';
 import { policyByName } from '../policy/index.js';
 import type { Policy } from '../policy/types.js';
 import { sigmaForCv } from '../util/rng.js';
@@ -91,7 +91,7 @@ export interface DemoSimOptions {
 export function demoPrelude(demo: DemoScenario, users: number): NonNullable<RunOptions['prelude']> {
   const before = demo.users.slice(0, Math.max(0, demo.users.indexOf(users)));
   return [
-    { durationMs: Math.max(2000, demo.warmupMs), rpsByGateway: {} },
+    { durationMs: idleSettleMs(demo), rpsByGateway: {} },
     ...before.map((u) => ({ durationMs: demo.warmupMs + demo.measureMs, rpsByGateway: Object.fromEntries(ratePerGateway(demo, u)) })),
   ];
 }

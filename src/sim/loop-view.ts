@@ -6,8 +6,9 @@ import type { GatewayAssignment, NodeCapacity, PolicyInput } from '../policy/typ
  * samples, demand per gateway counted over an LRS interval and smoothed (so it lags), and per-node
  * latency at the pods as the queue-proxies measure it (src/probe/queue-proxy), refreshed on every
  * recompute:
- * - `proxima` gets the request latency the queue-proxies saw over the last 10 s (in-pod time, queue
- *   wait included, completion-weighted) with the rate behind it, as the node agent reports it;
+ * - `proxima` gets the app latency the queue-proxies saw over the last 10 s (the user container
+ *   alone: the pure service time, completion-weighted) and the queue wait beside it (in-pod time
+ *   minus app time) with the rate behind it, as the node agent reports them;
  * - `faast` gets FaaSt's P_j (bonavadeur/miporin `pkg/scraper/kodomo.go`): per pod,
  *   rate(revision_request_latencies_sum[10s]) / rate(…_count[10s]) — the in-pod time, queue wait
  *   included — averaged over the node's pods that served requests in the window;
@@ -29,6 +30,8 @@ export interface PodObservation {
   readonly pod: number;
   /** Arrival at the pod to response, queue wait included (`revision_request_latencies`). */
   readonly inPodMs: number;
+  /** In the user container only (`revision_app_request_latencies`). */
+  readonly appMs: number;
 }
 
 export class LoopView {
@@ -38,7 +41,8 @@ export class LoopView {
   /** Completed requests per node as [atMs, sojournMs, what the pod saw] within the window. */
   private readonly completions = new Map<string, Array<[number, number, PodObservation | undefined]>>();
   private readonly latency = new Map<string, number>();
-  private readonly podLatency = new Map<string, number>();
+  private readonly appLatency = new Map<string, number>();
+  private readonly queueWait = new Map<string, { waitMs: number; rps: number }>();
   private readonly faastLatency = new Map<string, number>();
   private readonly latencyLoad = new Map<string, number>();
 
@@ -91,6 +95,7 @@ export class LoopView {
       this.latencyLoad.set(node, (list.length * 1000) / this.opts.latencyWindowMs);
       const perPod = new Map<number, { sum: number; n: number }>();
       let inPodSum = 0;
+      let appSum = 0;
       let inPodN = 0;
       for (const [, , seen] of list) {
         if (!seen) continue;
@@ -99,10 +104,14 @@ export class LoopView {
         p.n++;
         perPod.set(seen.pod, p);
         inPodSum += seen.inPodMs;
+        appSum += seen.appMs;
         inPodN++;
       }
       if (perPod.size > 0) this.faastLatency.set(node, [...perPod.values()].reduce((s, p) => s + p.sum / p.n, 0) / perPod.size);
-      if (inPodN > 0) this.podLatency.set(node, inPodSum / inPodN);
+      if (inPodN > 0) {
+        this.appLatency.set(node, appSum / inPodN);
+        this.queueWait.set(node, { waitMs: Math.max(0, (inPodSum - appSum) / inPodN), rps: (inPodN * 1000) / this.opts.latencyWindowMs });
+      }
     }
   }
 
@@ -116,7 +125,8 @@ export class LoopView {
     const demand = new Map(this.demand);
     const latency = new Map(this.latency);
     const load = new Map(this.latencyLoad);
-    const pod = new Map(this.podLatency);
+    const app = new Map(this.appLatency);
+    const wait = new Map(this.queueWait);
     const faast = new Map(this.faastLatency);
     return {
       service,
@@ -125,8 +135,9 @@ export class LoopView {
       rttMs: (a, b) => rtt.get(`${a}>${b}`) ?? DEFAULT_MODEL_DEFAULTS.rttMs,
       reachable: () => true,
       demandRps: (g) => demand.get(g) ?? DEFAULT_MODEL_DEFAULTS.demandRps,
-      serviceTimeMs: (n) => pod.get(n) ?? latency.get(n) ?? DEFAULT_MODEL_DEFAULTS.serviceTimeMs,
-      serviceLoadRps: (n) => (latency.has(n) ? load.get(n) : undefined),
+      serviceTimeMs: (n) => app.get(n) ?? latency.get(n) ?? DEFAULT_MODEL_DEFAULTS.serviceTimeMs,
+      serviceLoadRps: (n) => (!app.has(n) && latency.has(n) ? load.get(n) : undefined),
+      podQueueWait: (n) => wait.get(n),
       faastLatencyMs: (n) => faast.get(n),
       ...(previous ? { previous } : {}),
     };

@@ -76,6 +76,8 @@ interface Request {
   readonly upMs: number;
   readonly measured: boolean;
   waited: boolean;
+  /** When a pod's user container took it (set when service starts). */
+  serviceStartMs?: number;
 }
 
 interface Pod {
@@ -166,13 +168,18 @@ export function runSimulation(o: RunOptions): RunResult {
     pod.busy++;
     const st = serviceOf.get(req.node)!;
     const done = now + lognormal(serviceRng, st.meanMs, st.sigma);
+    req.serviceStartMs = now;
     q.push(done, () => finish(done, pod, req));
   };
 
   const finish = (now: number, pod: Pod, req: Request) => {
     pod.busy--;
     const arrivedAtNode = req.startMs + req.upMs;
-    view.completion(req.node, now, now - arrivedAtNode + overheadMs, { pod: pod.id, inPodMs: now - arrivedAtNode });
+    view.completion(req.node, now, now - arrivedAtNode + overheadMs, {
+      pod: pod.id,
+      inPodMs: now - arrivedAtNode,
+      appMs: now - req.serviceStartMs!,
+    });
     if (req.measured) {
       latencies.push(now + (req.rttMs - req.upMs) - req.startMs + overheadMs);
       if (req.node === req.gateway) entry++;

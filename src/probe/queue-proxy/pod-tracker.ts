@@ -71,6 +71,9 @@ interface PodHistory {
   window: WindowDelta[];
 }
 
+/** The window of the pods' latency signals: FaaSt's `[10s]` range (bonavadeur/miporin `pkg/scraper/kodomo.go`). */
+export const QUEUE_PROXY_WINDOW_MS = 10_000;
+
 export interface PodTrackerOptions {
   /** FaaSt's window (default 10 s). */
   readonly windowMs?: number;
@@ -93,7 +96,7 @@ export class PodTracker {
   private readonly windowMs: number;
 
   constructor(opts: PodTrackerOptions = {}) {
-    this.windowMs = opts.windowMs ?? 10_000;
+    this.windowMs = opts.windowMs ?? QUEUE_PROXY_WINDOW_MS;
   }
 
   get size(): number {

@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { QUEUE_PROXY_WINDOW_MS } from '../probe/queue-proxy/pod-tracker.js';
+import { describeDesign, estimatorWindows, experimentDesign, LEVEL_WINDOWS } from './design.js';
+
+const loop = { probeIntervalMs: 1000, lrsIntervalMs: 1000 };
+
+test('design: a level lasts 3× the longest window of the estimators the policies under test read', () => {
+  // faast reads FaaSt's P_j (the pods' 10 s window) and the RTTs; proxima the pods' service time too.
+  const d = experimentDesign(['proxima', 'faast'], loop);
+  assert.equal(d.longest.windowMs, QUEUE_PROXY_WINDOW_MS);
+  assert.equal(d.minLevelMs, LEVEL_WINDOWS * QUEUE_PROXY_WINDOW_MS);
+  assert.match(describeDesign(d, 30_000), /each level 30 s after a 30 s warm-up; .* = 10 s, so a level lasts at least 3 × that = 30 s/);
+  // Labels name their base policy (proxima+extproc reads what proxima reads).
+  assert.equal(experimentDesign(['proxima+extproc'], loop).minLevelMs, 30_000);
+  // nearest reads only the RTT EWMA (α 0.3 per 1 s probe: 3.3 s); slower probes make it longer.
+  const nearest = experimentDesign(['nearest'], loop);
+  assert.equal(nearest.longest.input, 'rtt');
+  assert.equal(nearest.longest.windowMs, estimatorWindows(loop).rtt.windowMs);
+  assert.ok(experimentDesign(['nearest'], { ...loop, probeIntervalMs: 5000 }).minLevelMs > nearest.minLevelMs);
+  // even reads nothing: no minimum.
+  assert.equal(experimentDesign(['even'], loop).minLevelMs, 0);
+  // A slower LRS makes its demand estimate slower: with a 5 s report interval demand's τ is 15 s.
+  assert.equal(experimentDesign(['proxima'], { ...loop, lrsIntervalMs: 5000 }).longest.windowMs, 15_000);
+});

@@ -1,0 +1,72 @@
+import { formatInterval, meanInterval } from '../util/interval.js';
+import type { DemoResults } from './experiment.js';
+import { markdownTable } from './report.js';
+import type { predictionRatios } from './demo-verdicts.js';
+
+/** Plain/markdown tables of what a run over seeds measured beside its targets (pure). */
+
+/** Live ÷ predicted per policy and level, mean ± 95 % interval over the seeds. */
+export function predictionRatioTable(ratios: ReturnType<typeof predictionRatios>): string {
+  const rows = [['policy', 'users', 'seeds', 'mean measured ÷ predicted', 'p95 measured ÷ predicted', 'overhead ms (per seed)']];
+  for (const x of ratios)
+    rows.push([
+      x.policy,
+      String(x.users),
+      String(x.seeds.length),
+      formatInterval(x.meanRatio, 2),
+      formatInterval(x.p95Ratio, 2),
+      x.overheadMs.map((o) => o.toFixed(1)).join(', '),
+    ]);
+  return [
+    "Live vs the policy simulator (src/sim), each seed's prediction with that seed's idle-calibrated overhead:",
+    markdownTable(rows),
+  ].join('\n');
+}
+
+/** The machine's load while each level ran, per seed: a loaded machine slows every request path. */
+export function machineLoadLine(runs: readonly DemoResults[]): string | undefined {
+  const parts = runs.flatMap((r) =>
+    r.comparison.flatMap((p) =>
+      p.levels
+        .filter((l) => l.machineLoad)
+        .map(
+          (l) => `seed ${r.scenario.seed} ${p.policy} ${l.users} users ${l.machineLoad!.start.toFixed(1)}→${l.machineLoad!.end.toFixed(1)}`,
+        ),
+    ),
+  );
+  const cpus = runs.flatMap((r) => r.comparison.flatMap((p) => p.levels.map((l) => l.machineLoad?.cpus))).find((c) => c !== undefined);
+  return parts.length ? `Machine load (1-minute average at the start→end of each level, ${cpus} CPUs): ${parts.join('; ')}.` : undefined;
+}
+
+/** proxima's service-time accuracy per seed and level (share of samples within 10 % of the pods' true mean). */
+export function serviceTimeRows(runs: readonly DemoResults[]) {
+  return runs.flatMap((r) =>
+    (r.comparison.find((p) => p.policy === 'proxima')?.levels ?? [])
+      .filter((l) => l.serviceTime)
+      .map((l) => ({ seed: r.scenario.seed, users: l.users, accuracy: l.serviceTime! })),
+  );
+}
+
+export function serviceTimeTable(runs: readonly DemoResults[]): string {
+  const all = serviceTimeRows(runs);
+  const levels = [...new Set(all.map((x) => x.users))].sort((a, b) => a - b);
+  const rows = [
+    ['users', 'seeds', 'model within 10 % (% of samples)', 'per seed', 'raw pod signal within 10 %', 'true mean ms (per node)'],
+  ];
+  for (const users of levels) {
+    const here = all.filter((x) => x.users === users);
+    const nodes = [...new Set(here.flatMap((x) => Object.keys(x.accuracy.byNode)))].sort();
+    rows.push([
+      String(users),
+      String(here.length),
+      formatInterval(meanInterval(here.map((x) => 100 * x.accuracy.modelWithinShare)), 0),
+      here.map((x) => (100 * x.accuracy.modelWithinShare).toFixed(0)).join(', '),
+      formatInterval(meanInterval(here.map((x) => 100 * x.accuracy.rawWithinShare)), 0),
+      nodes.map((n) => `${n} ${formatInterval(meanInterval(here.map((x) => x.accuracy.byNode[n]?.trueMeanMs ?? NaN)), 1)}`).join(', '),
+    ]);
+  }
+  return [
+    "proxima's service time against the pods' true mean (user-container time of the requests served in the level):",
+    markdownTable(rows),
+  ].join('\n');
+}
