@@ -35,6 +35,8 @@ export interface DemoScenario {
     readonly concurrency: number;
     readonly serviceTimeMs: number;
     readonly serviceTimeCv: number;
+    /** The queue-proxy Stat window (default 1 s; the closed-loop demo runs a faster clock). */
+    readonly statWindowMs?: number;
   }>;
   /** Load levels in users; each user sends `ratePerUser` requests/s. */
   readonly users: readonly number[];
@@ -153,6 +155,7 @@ export function podSpecs(s: DemoScenario, node: string): PodSpec[] {
         serviceTimeMs: p.serviceTimeMs,
         serviceTimeCv: p.serviceTimeCv,
         ...(s.service.method ? { method: s.service.method } : {}),
+        ...(p.statWindowMs ? { statWindowMs: p.statWindowMs } : {}),
       });
     }
   }
