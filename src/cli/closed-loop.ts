@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { list, num, bool, parseOptions, renderHelp, str, UsageError, type CommandSpec } from '../config.js';
 import { parseSeedList } from '../emulator/seeds.js';
-import { CLOSED_LOOP_SETUPS, closedLoopScenario, TIME_FACTOR } from '../emulator/closed-loop/scenario.js';
+import { CLOSED_LOOP_SETUPS, closedLoopScenario, nearestNodeTo, TIME_FACTOR } from '../emulator/closed-loop/scenario.js';
 import { runClosedLoopOnce, type ClosedLoopRun } from '../emulator/closed-loop/run.js';
 import { closedLoopChecks, placementTable, setupTable, summariseSetups } from '../emulator/closed-loop/report.js';
 import { runScaleToZero, type ScaleToZeroOutcome } from '../emulator/closed-loop/scale-to-zero.js';
@@ -75,6 +75,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const summaries = summariseSetups(runs);
   const checks = closedLoopChecks(runs, {
     stepNode: sc.stepGateway,
+    nearestNode: nearestNodeTo(sc.base, sc.stepGateway) ?? sc.stepGateway,
     probeIntervalMs: sc.probeIntervalMs,
     extenderSetup: 'proxima+extender',
     baselines: setups.filter((s) => !s.extender).map((s) => s.label),

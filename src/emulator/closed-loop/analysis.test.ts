@@ -82,6 +82,7 @@ test('a step gateway that never gets back to 95 % has no recovery time, and a ch
   const runs = [...[1, 2, 3].map((seed) => run('proxima+extender', seed, good)), ...[1, 2, 3].map((seed) => run('proxima', seed, bad))];
   const checks = closedLoopChecks(runs, {
     stepNode: 'edge-1',
+    nearestNode: 'edge-2',
     probeIntervalMs: 1500,
     extenderSetup: 'proxima+extender',
     baselines: ['proxima'],
@@ -93,12 +94,13 @@ test('a step gateway that never gets back to 95 % has no recovery time, and a ch
   );
   const mixed = closedLoopChecks([...runs.slice(0, 2), run('proxima+extender', 3, bad), ...runs.slice(3)], {
     stepNode: 'edge-1',
+    nearestNode: 'edge-2',
     probeIntervalMs: 1500,
     extenderSetup: 'proxima+extender',
     baselines: ['proxima'],
   });
   assert.equal(mixed[0]!.pass, false, 'one seed with pods elsewhere fails the placement check');
-  assert.match(mixed[0]!.detail, /seed 3: 0 of 2/);
+  assert.match(mixed[0]!.detail, /seed 3: 0 of 2 on edge-1, 0 on edge-2, first on cloud-1/);
   assert.equal(mixed[1]!.pass, false);
   const s = summariseSetups(runs);
   assert.deepEqual(

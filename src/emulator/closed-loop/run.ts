@@ -61,10 +61,13 @@ export async function runClosedLoopOnce(
       ...(setup.extender ? { extender: proximaExtenderConfig(cluster.extenderUrl) } : {}),
       rng: mulberry32(sc.seed * 7919 + 17),
       startDelayMs: sc.podStartMs,
-      maxPods: 30,
+      maxPods: 12,
       clockMs,
       progress: say,
     });
+    // Started now, without history: like a restarted Knative autoscaler it holds the ready pods in panic
+    // mode until it has a stable window of data (autoscaler.go newAutoscaler), instead of acting on a
+    // few seconds of samples.
     const autoscaler = new RevisionAutoscaler(sc.kpa, sc.containerConcurrency, pods.readyCount, 0);
     const loop = new KpaLoop(cluster, pods, autoscaler, {
       bucketMs: sc.kpa.bucketMs,
@@ -74,6 +77,7 @@ export async function runClosedLoopOnce(
       progress: say,
     });
     loop.start();
+    const stopSampling = cluster.sampleControlPlane(1000);
     const total = sc.beforeMs + sc.stepMs + sc.afterMs;
     say(
       `load ${JSON.stringify(sc.baseRps)} req/s for ${total / 1000} s; +${sc.stepExtraRps} req/s at ${sc.stepGateway} from ${sc.beforeMs / 1000} s for ${sc.stepMs / 1000} s`,
@@ -88,14 +92,16 @@ export async function runClosedLoopOnce(
     const [b, s] = await Promise.all([base, step]);
     loop.stop();
     await pods.close();
+    const controlPlane = await stopSampling();
+    writeFileSync(join(outDir, `control-plane-${setup.label}-seed${sc.seed}.json`), JSON.stringify(controlPlane, null, 1) + '\n');
     const placements = setup.extender ? await fetchJson(`${cluster.adminUrl}/debug/placements`) : undefined;
     await cluster.saveDebug(`${setup.label}-seed${sc.seed}`);
     const records: RequestRecord[] = [...b.records, ...s.r.records.map((r) => ({ ...r, startMs: r.startMs + s.at }))];
     const stepAtMs = s.at;
     const fallAtMs = s.at + sc.stepMs;
     const reasons = new Map<string, string>();
-    for (const d of (placements as { decisions?: Array<{ pod: string; reason: string }> } | undefined)?.decisions ?? [])
-      reasons.set(d.pod.split('/')[1]!, d.reason);
+    for (const d of (placements as { decisions?: Array<{ pod: string; node: string; reason: string }> } | undefined)?.decisions ?? [])
+      reasons.set(d.pod.split('/')[1]!, `extender prefers ${d.node}: ${d.reason}`);
     const measures = analyseRun({
       records,
       stepAtMs,

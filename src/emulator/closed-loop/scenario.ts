@@ -5,7 +5,7 @@ import type { NodeCapacity } from './revision-pods.js';
 /**
  * The closed-loop scenario (pure data): FaaSt's three nodes (edge-1, edge-2, cloud-1; edge↔cloud
  * 50 ± 10 and 100 ± 20 ms, edge↔edge 20 ± 4 ms), one Knative revision (containerConcurrency 2,
- * 20 ms service time) that starts with one pod on each edge node, steady demand at both edges, then
+ * 50 ms service time) that starts with one pod on each edge node, steady demand at both edges, then
  * a step at edge-1 that stays for `stepMs` and falls away. Knative's autoscaler adds pods, the
  * emulated scheduler places them (with or without Proxima's extender) and routing follows.
  *
@@ -57,7 +57,7 @@ export const TIME_FACTOR = 0.25;
 
 export function closedLoopScenario(seed: number, timeFactor = TIME_FACTOR): ClosedLoopScenario {
   const kpa = scaleKpaTime(KNATIVE_KPA_DEFAULTS, timeFactor);
-  const pod = { count: 1, concurrency: 2, serviceTimeMs: 20, serviceTimeCv: 0.5, statWindowMs: kpa.bucketMs };
+  const pod = { count: 1, concurrency: 2, serviceTimeMs: 50, serviceTimeCv: 0.5, statWindowMs: kpa.bucketMs };
   return {
     base: {
       nodes: [
@@ -117,14 +117,24 @@ export function closedLoopScenario(seed: number, timeFactor = TIME_FACTOR): Clos
     ],
     podRequests: { cpuMilli: 250, memoryMiB: 256 },
     podStartMs: 1000,
-    baseRps: { 'edge-1': 40, 'edge-2': 40 },
+    baseRps: { 'edge-1': 15, 'edge-2': 15 },
     stepGateway: 'edge-1',
-    stepExtraRps: 260,
-    beforeMs: 6000,
+    stepExtraRps: 35,
+    beforeMs: 10_000,
     stepMs: 20_000,
-    afterMs: 12_000,
+    afterMs: 10_000,
     probeIntervalMs: 1000,
     lrsIntervalMs: 2000 * timeFactor,
     seed,
   };
+}
+
+/** The node with the lowest configured RTT to `node` (its nearest neighbour). */
+export function nearestNodeTo(s: ClosedLoopScenario['base'], node: string): string | undefined {
+  let best: { name: string; rttMs: number } | undefined;
+  for (const l of s.links) {
+    const other = l.a === node ? l.b : l.b === node ? l.a : undefined;
+    if (other !== undefined && (!best || l.rttMs < best.rttMs)) best = { name: other, rttMs: l.rttMs };
+  }
+  return best?.name;
 }
