@@ -1,5 +1,5 @@
 import { WindowBuckets } from './buckets.js';
-import { deciderSpecFor, panicWindowMs, type KpaConfig } from './config.js';
+import { deciderSpecFor, kpaConfigErrors, panicWindowMs, type KpaConfig } from './config.js';
 import { KpaDecider } from './decider.js';
 import { ScaleToZeroGate, type Activity } from './scale-to-zero.js';
 
@@ -42,6 +42,8 @@ export class RevisionAutoscaler {
     readyPodsAtStart: number,
     nowMs: number,
   ) {
+    const errors = kpaConfigErrors(config);
+    if (errors.length > 0) throw new RangeError(`config-autoscaler: ${errors.join('; ')}`);
     this.stable = new WindowBuckets(config.stableWindowMs, config.bucketMs);
     this.panic = new WindowBuckets(panicWindowMs(config), config.bucketMs);
     this.decider = new KpaDecider(deciderSpecFor(containerConcurrency, config), readyPodsAtStart, nowMs, config.tickMs);

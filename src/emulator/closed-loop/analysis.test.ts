@@ -109,3 +109,16 @@ test('a step gateway that never gets back to 95 % has no recovery time, and a ch
   );
   assert.equal(s[0]!.scaleUpMs.mean, 1700);
 });
+
+test('scale-down removes a not-ready pod first, then from the node with the most replicas, newest first', async () => {
+  const { podToDelete } = await import('./revision-pods.js');
+  const pods = [
+    { name: 'a', node: 'edge-1', createdAtMs: 0, readyAtMs: 0 },
+    { name: 'b', node: 'edge-1', createdAtMs: 5, readyAtMs: 6 },
+    { name: 'c', node: 'edge-1', createdAtMs: 3, readyAtMs: 4 },
+    { name: 'd', node: 'edge-2', createdAtMs: 9, readyAtMs: 10 },
+  ];
+  assert.equal(podToDelete(pods)?.name, 'b');
+  assert.equal(podToDelete([...pods, { name: 'e', node: 'edge-2', createdAtMs: 1 }])?.name, 'e');
+  assert.equal(podToDelete([]), undefined);
+});

@@ -171,15 +171,7 @@ export class RevisionPods {
   }
 
   private async deleteOne(): Promise<void> {
-    const live = this.live();
-    const perNode = new Map<string, number>();
-    for (const r of live) perNode.set(r.node, (perNode.get(r.node) ?? 0) + 1);
-    const victim = [...live].sort(
-      (a, b) =>
-        Number(a.readyAtMs !== undefined) - Number(b.readyAtMs !== undefined) ||
-        perNode.get(b.node)! - perNode.get(a.node)! ||
-        b.createdAtMs - a.createdAtMs,
-    )[0]!;
+    const victim = podToDelete(this.live())!;
     victim.deletedAtMs = this.opts.clockMs();
     this.cluster.pods = this.cluster.pods.filter((p) => p.name !== victim.name);
     this.cluster.notReadyPods.delete(victim.name);
@@ -192,4 +184,19 @@ export class RevisionPods {
       `remove ${victim.name}`,
     );
   }
+}
+
+/**
+ * The pod a scale-down removes first: not ready before ready, then the node with the most replicas,
+ * then the newest (kubernetes `pkg/controller/replicaset` getPodsToDelete's ranking, simplified).
+ */
+export function podToDelete<P extends Pick<PodRecord, 'node' | 'createdAtMs' | 'readyAtMs'>>(live: readonly P[]): P | undefined {
+  const perNode = new Map<string, number>();
+  for (const r of live) perNode.set(r.node, (perNode.get(r.node) ?? 0) + 1);
+  return [...live].sort(
+    (a, b) =>
+      Number(a.readyAtMs !== undefined) - Number(b.readyAtMs !== undefined) ||
+      perNode.get(b.node)! - perNode.get(a.node)! ||
+      b.createdAtMs - a.createdAtMs,
+  )[0];
 }
