@@ -22,6 +22,7 @@ import ts from 'typescript';
 import { Registry } from 'prom-client';
 import { envName } from '../src/config.js';
 import { DEMO_SPEC, PROBE_SPEC, SERVE_SPEC } from '../src/cli/specs.js';
+import { CLOSED_LOOP_SPEC } from '../src/cli/closed-loop.js';
 import { packageRoot } from '../src/cli/paths.js';
 import { startServe } from '../src/cli/serve.js';
 import { runProbe } from '../src/cli/probe.js';
@@ -79,6 +80,7 @@ const SPECS: ReadonlyMap<Subcommand, typeof SERVE_SPEC> = new Map([
   ['serve', SERVE_SPEC],
   ['probe', PROBE_SPEC],
   ['demo', DEMO_SPEC],
+  ['closed-loop', CLOSED_LOOP_SPEC],
 ]);
 // Boolean options also take the --no-NAME form (src/config.ts).
 const optionsOf = (spec: typeof SERVE_SPEC) =>

@@ -12,7 +12,7 @@ export interface Doc {
 }
 
 /** The subcommands whose flags the docs must get right. */
-export const SUBCOMMANDS = ['serve', 'probe', 'demo'] as const;
+export const SUBCOMMANDS = ['serve', 'probe', 'demo', 'closed-loop'] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 const FLAG = /(?<![\w-])--([a-z][a-z0-9_-]*)/g;
@@ -43,7 +43,7 @@ function logicalLines(text: string): Array<{ line: number; text: string }> {
  */
 export function commandFlags(doc: Doc): Array<{ subcommand: Subcommand; flag: string; line: number }> {
   const out: Array<{ subcommand: Subcommand; flag: string; line: number }> = [];
-  const invocation = /(?:\bproxima|main\.js)\s+(serve|probe|demo)\b|\bnpm\s+(start|run\s+demo)\b/g;
+  const invocation = /(?:\bproxima|main\.js)\s+(serve|probe|demo|closed-loop)(?![\w-])|\bnpm\s+(start|run\s+demo)\b/g;
   for (const { line, text } of logicalLines(doc.text)) {
     for (const m of text.matchAll(invocation)) {
       const subcommand = (m[1] ?? (m[2] === 'start' ? 'serve' : 'demo')) as Subcommand;

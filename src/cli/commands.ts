@@ -14,6 +14,10 @@ const COMMANDS: Record<
     summary: 'run an emulated edge cluster on this machine and compare routing policies end to end',
     load: () => import('./demo.js'),
   },
+  'closed-loop': {
+    summary: "demand steps up at an edge: Knative's autoscaler adds pods, the scheduler places them, routing follows",
+    load: () => import('./closed-loop.js'),
+  },
 };
 
 function version(): string {

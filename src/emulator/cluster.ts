@@ -36,6 +36,8 @@ export interface PodInfo {
   readonly address: string;
   readonly port: number;
   readonly capacity: number;
+  /** Its queue-proxy's autometric (9090) port on the node's address. */
+  readonly autometricPort?: number;
 }
 
 /** Send a node host `cmd` and wait (10 s at most) for the reply `pick` recognises. */
@@ -58,6 +60,8 @@ export class EmulatedCluster {
   private ports = { xds: 0, admin: 0, extproc: 0, extender: 0 };
   pods: PodInfo[] = [];
   private readonly notReadyNodes = new Set<string>();
+  /** Pods (by name) not ready yet: started but still in their start-up delay (closed-loop demo). */
+  readonly notReadyPods = new Set<string>();
   currentPolicy = '';
   /** Where the emulated activator listens (`demo --activator`). */
   activator: { node: string; address: string; port: number } | undefined;
@@ -81,6 +85,11 @@ export class EmulatedCluster {
   get adminUrl(): string {
     // The admin port stays on loopback (only this process reads it), so /debug and /ui need no token.
     return `http://127.0.0.1:${this.ports.admin}`;
+  }
+
+  /** The extender's URL prefix, as kube-scheduler's `urlPrefix` would name it. */
+  get extenderUrl(): string {
+    return `http://${this.hostIp}:${this.ports.extender}/scheduler`;
   }
 
   get xdsAddress(): string {
@@ -155,6 +164,7 @@ export class EmulatedCluster {
             address: p.address,
             port: p.port,
             capacity: specs.find((x) => x.name === p.name)?.concurrency ?? 1,
+            autometricPort: p.autometricPort,
           });
       }),
     );
@@ -174,7 +184,7 @@ export class EmulatedCluster {
       port: p.port,
       node: p.node,
       capacity: p.capacity,
-      ready: !this.notReadyNodes.has(p.node),
+      ready: !this.notReadyNodes.has(p.node) && !this.notReadyPods.has(p.name),
     }));
     const a = this.activator;
     const act = this.s.activator;
@@ -201,7 +211,9 @@ export class EmulatedCluster {
     const a = this.activator;
     const host = a ? this.nodeHosts.get(a.node) : undefined;
     if (!a || !host) return;
-    const dests = this.pods.filter((p) => !this.notReadyNodes.has(p.node)).map((p) => `${p.address}:${p.port}`);
+    const dests = this.pods
+      .filter((p) => !this.notReadyNodes.has(p.node) && !this.notReadyPods.has(p.name))
+      .map((p) => `${p.address}:${p.port}`);
     await ask(
       host,
       { type: 'activator-targets', dests },
@@ -376,6 +388,13 @@ export class EmulatedCluster {
     return { records: results.flatMap((r) => r.records), dropped: results.reduce((s, r) => s + r.dropped, 0) };
   }
 
+  /** Send node `node`'s host a command and wait for the reply `pick` recognises (10 s at most). */
+  askNode<R>(node: string, cmd: NodeCommand, pick: (m: NodeMessage) => R | undefined, what: string): Promise<R> {
+    const host = this.nodeHosts.get(node);
+    if (!host) return Promise.reject(new Error(`no node ${node}`));
+    return ask(host, cmd, pick, what);
+  }
+
   setLinks(links: LinkSpec[]): void {
     for (const child of this.nodeHosts.values()) child.send({ type: 'links', links } satisfies NodeCommand);
   }
@@ -413,13 +432,13 @@ export class EmulatedCluster {
   }
 
   /** Requests the activator held (no pod had room) and proxied so far. */
-  async activatorStats(): Promise<{ held: number; proxied: number }> {
+  async activatorStats(): Promise<{ held: number; proxied: number; concurrency: number }> {
     const host = this.activator ? this.nodeHosts.get(this.activator.node) : undefined;
-    if (!host) return { held: 0, proxied: 0 };
+    if (!host) return { held: 0, proxied: 0, concurrency: 0 };
     return ask(
       host,
       { type: 'stats' },
-      (m) => (m.type === 'stats' ? (m.activator ?? { held: 0, proxied: 0 }) : undefined),
+      (m) => (m.type === 'stats' ? (m.activator ?? { held: 0, proxied: 0, concurrency: 0 }) : undefined),
       'activator stats',
     );
   }

@@ -26,6 +26,8 @@ export interface FunctionPodOptions {
   readonly rng: Rng;
   /** The revision this pod belongs to (`namespace/name`), for its queue-proxy metric labels. */
   readonly service?: string;
+  /** The queue-proxy Stat's averaging window (Knative: 1 s, the default); shorter on a faster clock. */
+  readonly statWindowMs?: number;
 }
 
 const epochMs = (): number => performance.timeOrigin + performance.now();
@@ -59,6 +61,7 @@ export class FunctionPod {
     this.meter = new QueueProxyMeter(
       { namespace: service ? namespace : 'default', service: name, revision: `${name}-00001`, pod: opts.name },
       epochMs(),
+      opts.statWindowMs,
     );
   }
 

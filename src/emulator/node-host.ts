@@ -23,6 +23,8 @@ export interface PodSpec {
   readonly serviceTimeCv: number;
   /** gRPC method path the pod serves (default FUNCTION_METHOD). */
   readonly method?: string;
+  /** The queue-proxy Stat window (default 1 s). */
+  readonly statWindowMs?: number;
 }
 
 export interface LinkSpec {
@@ -49,6 +51,10 @@ export type NodeCommand =
   | { type: 'links'; links: LinkSpec[] }
   | { type: 'activator-targets'; dests: string[] }
   | { type: 'pods'; action: 'stop' | 'start'; service?: string }
+  /** A pod the emulated scheduler placed here (closed-loop demo); replies `pod-added`. */
+  | { type: 'add-pod'; pod: PodSpec }
+  /** Delete a pod (scale-down); replies `pod-removed`. */
+  | { type: 'remove-pod'; name: string }
   | { type: 'stats' }
   | { type: 'shutdown' };
 
@@ -56,13 +62,21 @@ export type NodeMessage =
   | {
       type: 'up';
       node: string;
-      pods: Array<{ name: string; service: string; address: string; port: number }>;
+      pods: Array<{ name: string; service: string; address: string; port: number; autometricPort: number }>;
       probeAddress?: string;
       activator?: { address: string; port: number };
     }
   | { type: 'activator-targets-done' }
+  | { type: 'pod-added'; pod: { name: string; service: string; address: string; port: number; autometricPort: number } }
+  | { type: 'pod-removed'; name: string; found: boolean }
   | { type: 'pods-done'; action: 'stop' | 'start' }
-  | { type: 'stats'; served: Record<string, number>; busy: number; activator?: { held: number; proxied: number } }
+  | {
+      type: 'stats';
+      served: Record<string, number>;
+      busy: number;
+      /** `concurrency`: requests the activator holds or proxies now (what it reports to the autoscaler). */
+      activator?: { held: number; proxied: number; concurrency: number };
+    }
   | { type: 'fatal'; error: string };
 
 function send(m: NodeMessage): void {
@@ -71,7 +85,8 @@ function send(m: NodeMessage): void {
 
 async function main(): Promise<void> {
   const delays = new MutableDelayMatrix();
-  const pods: Array<{ pod: FunctionPod; proxy: DelayProxy; service: string }> = [];
+  const pods: Array<{ pod: FunctionPod; proxy: DelayProxy; service: string; close: () => Promise<void> }> = [];
+  let addPod: ((spec: PodSpec) => Promise<NodeMessage & { type: 'pod-added' }>) | undefined;
   const closers: Array<() => Promise<unknown> | void> = [];
   let activator: EmulatedActivator | undefined;
   const applyLinks = (links: LinkSpec[]) => {
@@ -99,7 +114,7 @@ async function main(): Promise<void> {
             });
           const up: NodeMessage & { type: 'up' } = { type: 'up', node: cmd.node, pods: [] };
           const scrapeTargets: ScrapeTarget[] = [];
-          for (const spec of cmd.pods) {
+          addPod = async (spec: PodSpec) => {
             const pod = new FunctionPod({
               name: spec.name,
               node: cmd.node,
@@ -110,6 +125,7 @@ async function main(): Promise<void> {
               serviceTimeMs: spec.serviceTimeMs,
               serviceTimeCv: spec.serviceTimeCv,
               ...(spec.method ? { method: spec.method } : {}),
+              ...(spec.statWindowMs ? { statWindowMs: spec.statWindowMs } : {}),
               rng,
               service: spec.service,
             });
@@ -120,19 +136,34 @@ async function main(): Promise<void> {
               text: () => pod.meter.text(),
             });
             await metrics.listen(cmd.ip);
-            closers.push(() => metrics.close());
-            scrapeTargets.push({
+            const target: ScrapeTarget = {
               service: spec.service,
               pod: spec.name,
               host: cmd.ip,
               autometricPort: metrics.autometricPort,
               usermetricPort: metrics.usermetricPort,
-            });
+            };
+            // The agent's loop holds this array: a pod added later is scraped from its next round.
+            scrapeTargets.push(target);
             const proxy = proxyFor(port);
             const publicPort = await proxy.listen();
-            pods.push({ pod, proxy, service: spec.service });
-            up.pods.push({ name: spec.name, service: spec.service, address: cmd.ip, port: publicPort });
-          }
+            const close = async () => {
+              scrapeTargets.splice(scrapeTargets.indexOf(target), 1);
+              await metrics.close();
+              await proxy.close();
+              await pod.stop();
+            };
+            pods.push({ pod, proxy, service: spec.service, close });
+            const info = {
+              name: spec.name,
+              service: spec.service,
+              address: cmd.ip,
+              port: publicPort,
+              autometricPort: metrics.autometricPort,
+            };
+            return { type: 'pod-added', pod: info };
+          };
+          for (const spec of cmd.pods) up.pods.push((await addPod(spec)).pod);
           if (cmd.activator) {
             activator = new EmulatedActivator({ host: cmd.ip, rng, ...cmd.activator });
             // Gateways reach it through this node's delay proxy, like a pod.
@@ -195,19 +226,25 @@ async function main(): Promise<void> {
           }
           return send({ type: 'pods-done', action: cmd.action });
         }
+        case 'add-pod':
+          if (!addPod) return send({ type: 'fatal', error: 'add-pod before init' });
+          return send(await addPod(cmd.pod));
+        case 'remove-pod': {
+          const i = pods.findIndex((p) => p.pod.opts.name === cmd.name);
+          const found = i >= 0 ? pods.splice(i, 1)[0] : undefined;
+          await found?.close();
+          return send({ type: 'pod-removed', name: cmd.name, found: found !== undefined });
+        }
         case 'stats':
           return send({
             type: 'stats',
             served: Object.fromEntries(pods.map((p) => [p.pod.opts.name, p.pod.served])),
             busy: pods.reduce((a, p) => a + p.pod.busy, 0) + (activator?.busy ?? 0),
-            ...(activator ? { activator: { held: activator.held, proxied: activator.proxied } } : {}),
+            ...(activator ? { activator: { held: activator.held, proxied: activator.proxied, concurrency: activator.busy } } : {}),
           });
         case 'shutdown':
           for (const c of closers) await c();
-          for (const p of pods) {
-            await p.proxy.close();
-            await p.pod.stop();
-          }
+          for (const p of pods) await p.close();
           process.exit(0);
       }
     })().catch((err: Error) => send({ type: 'fatal', error: err.stack ?? err.message }));

@@ -103,6 +103,7 @@ export function podSpecs(s: DemoScenario, node: string): PodSpec[] {
         serviceTimeMs: p.serviceTimeMs,
         serviceTimeCv: p.serviceTimeCv,
         ...(s.service.method ? { method: s.service.method } : {}),
+        ...(p.statWindowMs ? { statWindowMs: p.statWindowMs } : {}),
       });
     }
   }

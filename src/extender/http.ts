@@ -16,7 +16,8 @@ import { createExtenderMetrics, type ExtenderMetrics, type ExtenderOutcome, type
 import { PendingPlacements, publishPending, readyEndpointsOn } from './placements.js';
 import { functionPodOf, resolveService } from './pod.js';
 import { RttCache } from './rtt-cache.js';
-import { scoreNodes, type ScoringTuning } from './scoring.js';
+import { DEFAULT_SCORING_TUNING, scoreNodes, serviceDemand, type ScoringTuning } from './scoring.js';
+import { PlacementLog, placementReason, type PlacementDecision } from './decisions.js';
 import { parseExtenderArgs, type ExtenderFilterResult, type FailedNodesMap, type HostPriorityList, type ParsedArgs } from './wire.js';
 
 export interface ExtenderServerOptions {
@@ -82,6 +83,8 @@ export interface PlacementsView {
     placedAt: string;
     expiresInMs: number;
   }>;
+  /** The latest prioritize decisions (at most 200), oldest first, each with its reason. */
+  readonly decisions: ReadonlyArray<Omit<PlacementDecision, 'atMs'> & { at: string }>;
 }
 
 /**
@@ -95,6 +98,7 @@ export class ExtenderServer {
   private readonly metrics: ExtenderMetrics;
   private readonly nowMs: () => number;
   private readonly pending: PendingPlacements;
+  private readonly decisions = new PlacementLog();
   private readonly reachability: ReachabilityCache;
   private readonly rtt: RttCache;
   private readonly prefix: string;
@@ -176,6 +180,7 @@ export class ExtenderServer {
         placedAt: new Date(p.placedAtMs).toISOString(),
         expiresInMs: Math.max(0, p.expiresAtMs - now),
       })),
+      decisions: this.decisions.list().map(({ atMs, ...d }) => ({ at: new Date(atMs).toISOString(), ...d })),
     };
   }
 
@@ -381,6 +386,18 @@ export class ExtenderServer {
     });
     if (result.best !== undefined) {
       const best = result.scores.find((s) => s.node === result.best)!;
+      const rtt = this.rtt.view(nowMs);
+      const demand = serviceDemand(this.store, service, this.opts.tuning?.maxDemandGateways ?? DEFAULT_SCORING_TUNING.maxDemandGateways);
+      this.decisions.add({
+        atMs: nowMs,
+        pod: `${fp.namespace}/${fp.name}`,
+        service,
+        node: best.node,
+        score: best.score,
+        mode: result.mode,
+        ...placementReason(result, demand, (a, b) => rtt.rttMs(a, b)),
+        scores: result.scores.map((s) => ({ node: s.node, score: s.score })),
+      });
       const placed = this.pending.place(
         {
           podKey: fp.key,

@@ -152,6 +152,52 @@ describe('scoreNodes', () => {
     assert.equal(r.best, 'edge-1');
   });
 
+  it("judges a node by its pods' own service time, not by the queue wait its demand causes (the closed-loop step)", () => {
+    // The closed-loop demo's seed 2 one second after the step: 42 req/s enter edge-1 (one pod, 2 slots,
+    // 50 ms), 20 at edge-2; the gateways' latency makes edge-1's pods look 81 ms slow (queue wait).
+    const nodes = ['edge-1', 'edge-2', 'cloud-1'];
+    const store = testStore({
+      nodes,
+      rtt: [
+        ['edge-1', 'edge-2', 20],
+        ['edge-1', 'cloud-1', 50],
+        ['edge-2', 'cloud-1', 100],
+      ],
+      services: { [SVC]: ['edge-1', 'edge-2'] },
+      defaults: { capacity: 2, serviceTimeMs: 50 },
+    });
+    store.setDemand(
+      SVC,
+      new Map([
+        ['edge-1', 42],
+        ['edge-2', 20],
+      ]),
+    );
+    store.setServiceTime(
+      SVC,
+      new Map([
+        ['edge-1', 81],
+        ['edge-2', 48],
+      ]),
+    );
+    const lrsOnly = scoreNodes({ store, service: SVC, candidates: nodes, nowMs: 1000, pending: new Map() });
+    assert.equal(lrsOnly.best, 'edge-2', 'with only the queue-inflated estimate edge-1 looks slow');
+    // Each node's agent reports what queue-proxy measured in the user container: 50 ms on both.
+    for (const node of ['edge-1', 'edge-2'])
+      store.setPodSignal(SVC, node, {
+        pods: 1,
+        podsFailed: 0,
+        requestRps: 20,
+        concurrency: 1,
+        queueDepth: 0,
+        appLatencyMs: 50,
+        atMs: 1000,
+      });
+    const r = scoreNodes({ store, service: SVC, candidates: nodes, nowMs: 1000, pending: new Map() });
+    assert.equal(r.best, 'edge-1');
+    assert.ok(scoreOf(r, 'edge-1') > scoreOf(r, 'edge-2'), JSON.stringify(r.scores));
+  });
+
   it('without demand prefers nodes without a pod, nearest to where other traffic enters', () => {
     const store = testStore({ ...EDGE, services: { [SVC]: ['edge-1'], 'default/other': ['edge-3'] } });
     store.setDemand('default/other', new Map([['edge-2', 50]]));

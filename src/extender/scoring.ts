@@ -119,6 +119,17 @@ export function serviceDemand(store: ModelStore, service: string, limit: number)
     : [];
 }
 
+/**
+ * A pod's own service time on `node`: the queue-proxy's user-container latency when the node's agent
+ * reports it. The LRS estimate (what the gateways saw, minus the RTT) includes queue wait, so on the
+ * node where demand just grew it makes a pod look slow exactly when one more pod there would help most
+ * (the closed-loop demo placed pods away from the step node that way).
+ */
+function containerServiceMs(store: ModelStore, service: string, node: string, nowMs: number): number | undefined {
+  const app = store.podSignal(service, node, nowMs)?.appLatencyMs;
+  return app !== undefined && app > 0 ? app : undefined;
+}
+
 /** Demand of every service per gateway: where traffic enters the cluster. */
 export function allTraffic(store: ModelStore, limit: number): DemandAt[] {
   const sum = new Map<string, number>();
@@ -163,7 +174,7 @@ function scoreKnownNodes(input: ScoreInput): ScoreResult {
     demand,
     pods: serving,
     slotsPerPod: (n) => pods.capacityByNode.get(n) ?? pods.meanCapacity ?? defaults.capacity,
-    serviceTimeMs: (n) => store.serviceTimeMs(service, n) ?? fallbackServiceMs,
+    serviceTimeMs: (n) => containerServiceMs(store, service, n, nowMs) ?? store.serviceTimeMs(service, n) ?? fallbackServiceMs,
     rttMs: rtt.rttMs,
     reachable: rtt.reachable,
     rows: rtt.rows,

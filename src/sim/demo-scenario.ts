@@ -34,6 +34,8 @@ export interface DemoScenario {
     readonly concurrency: number;
     readonly serviceTimeMs: number;
     readonly serviceTimeCv: number;
+    /** The queue-proxy Stat window (default 1 s; the closed-loop demo runs a faster clock). */
+    readonly statWindowMs?: number;
   }>;
   /** Load levels in users; each user sends `ratePerUser` requests/s. */
   readonly users: readonly number[];

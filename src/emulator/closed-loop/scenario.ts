@@ -1,0 +1,140 @@
+import { KNATIVE_KPA_DEFAULTS, scaleKpaTime, type KpaConfig } from '../../autoscaler/config.js';
+import { FUNCTION_HOST, type DemoScenario } from '../scenario.js';
+import type { NodeCapacity } from './revision-pods.js';
+
+/**
+ * The closed-loop scenario (pure data): FaaSt's three nodes (edge-1, edge-2, cloud-1; edge↔cloud
+ * 50 ± 10 and 100 ± 20 ms, edge↔edge 20 ± 4 ms), one Knative revision (containerConcurrency 2,
+ * 50 ms service time) that starts with one pod on each edge node, steady demand at both edges, then
+ * a step at edge-1 that stays for `stepMs` and falls away. Knative's autoscaler adds pods, the
+ * emulated scheduler places them (with or without Proxima's extender) and routing follows.
+ *
+ * Time runs `timeFactor` (0.25) times Knative's clock on both sides: config-autoscaler's durations
+ * (stable window 60 s → 15 s, panic window 6 s → 1.5 s, tick 2 s → 0.5 s, metric bucket and the
+ * queue-proxy Stat window 1 s → 0.25 s, scale-to-zero grace 30 s → 7.5 s) and Proxima's LRS and
+ * recompute intervals (defaults 2 s → 0.5 s). Rates, thresholds and targets are Knative's defaults.
+ */
+
+export interface ClosedLoopSetup {
+  /** Report label. */
+  readonly label: string;
+  /** Routing policy of the control plane ("even": Kourier's even split, i.e. stock Knative). */
+  readonly policy: string;
+  /** New pods are placed with Proxima's extender (else by the scheduler's own scores only). */
+  readonly extender: boolean;
+}
+
+export const CLOSED_LOOP_SETUPS: readonly ClosedLoopSetup[] = Object.freeze([
+  { label: 'knative', policy: 'even', extender: false },
+  { label: 'proxima', policy: 'proxima', extender: false },
+  { label: 'proxima+extender', policy: 'proxima', extender: true },
+]);
+
+export interface ClosedLoopScenario {
+  readonly base: DemoScenario;
+  readonly kpa: KpaConfig;
+  readonly timeFactor: number;
+  readonly containerConcurrency: number;
+  readonly nodeCapacity: readonly NodeCapacity[];
+  readonly podRequests: { readonly cpuMilli: number; readonly memoryMiB: number };
+  /** Container start plus readiness, ms (not scaled: a real start-up time). */
+  readonly podStartMs: number;
+  /** Requests/s entering each gateway all along. */
+  readonly baseRps: Readonly<Record<string, number>>;
+  readonly stepGateway: string;
+  /** Extra requests/s at `stepGateway` during the step. */
+  readonly stepExtraRps: number;
+  /** Load before the step, during it, and after it fell away, ms. */
+  readonly beforeMs: number;
+  readonly stepMs: number;
+  readonly afterMs: number;
+  readonly probeIntervalMs: number;
+  readonly lrsIntervalMs: number;
+  readonly seed: number;
+}
+
+export const TIME_FACTOR = 0.25;
+
+export function closedLoopScenario(seed: number, timeFactor = TIME_FACTOR): ClosedLoopScenario {
+  const kpa = scaleKpaTime(KNATIVE_KPA_DEFAULTS, timeFactor);
+  const pod = { count: 1, concurrency: 2, serviceTimeMs: 50, serviceTimeCv: 0.5, statWindowMs: kpa.bucketMs };
+  return {
+    base: {
+      nodes: [
+        { name: 'edge-1', zone: 'edge-a', region: 'edge', ip: '127.0.1.1', entry: true },
+        { name: 'edge-2', zone: 'edge-b', region: 'edge', ip: '127.0.2.1', entry: true },
+        { name: 'cloud-1', zone: 'cloud-a', region: 'cloud', ip: '127.0.3.1', entry: false },
+      ],
+      links: [
+        { a: 'edge-1', b: 'cloud-1', rttMs: 50, jitterMs: 10 },
+        { a: 'edge-2', b: 'cloud-1', rttMs: 100, jitterMs: 20 },
+        { a: 'edge-1', b: 'edge-2', rttMs: 20, jitterMs: 4 },
+      ],
+      service: { name: 'default/hello', host: FUNCTION_HOST },
+      pods: [
+        { node: 'edge-1', ...pod },
+        { node: 'edge-2', ...pod },
+      ],
+      users: [],
+      ratePerUser: 10,
+      warmupMs: 3000,
+      measureMs: 0,
+      policies: CLOSED_LOOP_SETUPS.map((s) => s.policy),
+      seed,
+    },
+    kpa,
+    timeFactor,
+    containerConcurrency: pod.concurrency,
+    // Small edge machines, a large cloud machine; system pods already take some of each.
+    nodeCapacity: [
+      {
+        name: 'edge-1',
+        allocatableCpuMilli: 4000,
+        allocatableMemoryMiB: 8192,
+        maxPods: 110,
+        otherCpuMilli: 500,
+        otherMemoryMiB: 1024,
+        otherPods: 4,
+      },
+      {
+        name: 'edge-2',
+        allocatableCpuMilli: 4000,
+        allocatableMemoryMiB: 8192,
+        maxPods: 110,
+        otherCpuMilli: 500,
+        otherMemoryMiB: 1024,
+        otherPods: 4,
+      },
+      {
+        name: 'cloud-1',
+        allocatableCpuMilli: 16000,
+        allocatableMemoryMiB: 65536,
+        maxPods: 110,
+        otherCpuMilli: 2000,
+        otherMemoryMiB: 4096,
+        otherPods: 12,
+      },
+    ],
+    podRequests: { cpuMilli: 250, memoryMiB: 256 },
+    podStartMs: 1000,
+    baseRps: { 'edge-1': 15, 'edge-2': 15 },
+    stepGateway: 'edge-1',
+    stepExtraRps: 35,
+    beforeMs: 8000,
+    stepMs: 16_000,
+    afterMs: 8000,
+    probeIntervalMs: 1000,
+    lrsIntervalMs: 2000 * timeFactor,
+    seed,
+  };
+}
+
+/** The node with the lowest configured RTT to `node` (its nearest neighbour). */
+export function nearestNodeTo(s: ClosedLoopScenario['base'], node: string): string | undefined {
+  let best: { name: string; rttMs: number } | undefined;
+  for (const l of s.links) {
+    const other = l.a === node ? l.b : l.b === node ? l.a : undefined;
+    if (other !== undefined && (!best || l.rttMs < best.rttMs)) best = { name: other, rttMs: l.rttMs };
+  }
+  return best?.name;
+}
