@@ -12,6 +12,8 @@ import { AdminServer } from '../admin/server.js';
 import { assignmentsView, topologyView } from '../admin/debug-views.js';
 import { rttMatrixSvg, trafficMatrixSvg, uiPage, type TrafficFlow } from '../admin/ui.js';
 import { ExtProcServer } from '../extproc/server.js';
+import { modelPodLoad } from '../extproc/pod-signals.js';
+import { endpointKey } from '../extproc/picker.js';
 import { ExtenderServer } from '../extender/http.js';
 import { XdsControlPlane } from '../xds/control-plane.js';
 import { DEFAULT_BUILD_OPTIONS } from '../xds/resources/types.js';
@@ -462,6 +464,8 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       failClosed: options.extprocFailClosed ?? false,
       shedWhenSaturated: options.extprocShed ?? false,
       authorizer,
+      // The pods' own queue depth and service time (queue-proxy, via the node agents).
+      podLoad: modelPodLoad(store, endpointKey),
       ...optional('slotTimeoutMs', options.extprocSlotTimeoutMs),
     });
     // One stream per gateway request: served on node:http2 directly (h2-transport.ts), not grpc-js.
