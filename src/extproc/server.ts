@@ -190,7 +190,7 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
     };
   }
 
-  /** End every open stream and free its slot. The grpc.Server itself belongs to the caller. */
+  /** End every open stream and free its slot. The transport (and its listener) belong to the caller. */
   close(): void {
     this.closed = true;
     clearInterval(this.sweeper);
