@@ -52,7 +52,6 @@ export class ExtProcH2Channel {
     s.once('close', () => {
       if (this.session === s) this.session = undefined;
     });
-    s.unref();
     this.session = s;
     return s;
   }
