@@ -135,3 +135,23 @@ describe('ext_proc over node:http2', () => {
     }
   });
 });
+
+test("the emulated gateway's client opens another connection when one is at the server's stream limit, as Envoy's pool does", async () => {
+  const f = await startFixture({}, undefined, 2);
+  const client = new ExtProcClient(f.target, 'edge-1');
+  try {
+    (await client.decide(HOST, 5000)).complete(); // connected: the server's SETTINGS are known
+    const end = Date.now() + 5000;
+    while (f.extproc.snapshot().streams > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50)); // the trailers reach the client: its stream is closed too
+    // Five requests in flight at once against 2 streams per connection: none may wait for a stream
+    // (it would time out after the filter's message timeout and fall back to EDS, no destination).
+    const decisions = await Promise.all(Array.from({ length: 5 }, () => client.decide(HOST, 5000)));
+    assert.equal(decisions.filter((d) => d.destination).length, 5);
+    assert.equal(f.extproc.tracker.totalInflight(), 5);
+    for (const d of decisions) d.complete();
+  } finally {
+    client.close();
+    await f.close();
+  }
+});

@@ -40,19 +40,41 @@ export function frameMessage(msg: Buffer): Buffer {
   return frame;
 }
 
+/** Until the server's SETTINGS arrive: the HTTP/2 default the spec recommends as a floor. */
+const DEFAULT_MAX_STREAMS = 100;
+const ACTIVE = Symbol('proxima.extproc.active');
+const MAX = Symbol('proxima.extproc.max');
+type Session = http2.ClientHttp2Session & { [ACTIVE]: number; [MAX]: number | undefined };
+
+/**
+ * Like Envoy's HTTP/2 connection pool: streams go on an open connection that has room under the
+ * server's SETTINGS_MAX_CONCURRENT_STREAMS, and another connection opens when none has (one
+ * stream per in-flight request: a busy gateway needs more than one connection's worth).
+ */
 export class ExtProcH2Channel {
-  private session: http2.ClientHttp2Session | undefined;
+  private readonly sessions: Session[] = [];
+  /** The server's SETTINGS_MAX_CONCURRENT_STREAMS as last announced (a new connection's until its own arrive). */
+  private serverMaxStreams = DEFAULT_MAX_STREAMS;
 
   constructor(private readonly target: string) {}
 
-  private connect(): http2.ClientHttp2Session {
-    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
-    const s = http2.connect(`http://${this.target}`, { settings: { enablePush: false } });
+  private connect(): Session {
+    for (const s of this.sessions) {
+      const max = s[MAX] ?? this.serverMaxStreams;
+      if (!s.closed && !s.destroyed && s[ACTIVE] < max) return s;
+    }
+    const s = http2.connect(`http://${this.target}`, { settings: { enablePush: false } }) as Session;
+    s[ACTIVE] = 0;
+    s[MAX] = undefined;
+    s.on('remoteSettings', (settings: http2.Settings) => {
+      if (settings.maxConcurrentStreams !== undefined) this.serverMaxStreams = s[MAX] = settings.maxConcurrentStreams;
+    });
     s.on('error', () => undefined);
     s.once('close', () => {
-      if (this.session === s) this.session = undefined;
+      const i = this.sessions.indexOf(s);
+      if (i >= 0) this.sessions.splice(i, 1);
     });
-    this.session = s;
+    this.sessions.push(s);
     return s;
   }
 
@@ -65,12 +87,14 @@ export class ExtProcH2Channel {
       events.done(status);
     };
     let req: http2.ClientHttp2Stream;
+    const session = this.connect();
     try {
-      req = this.connect().request(metadata ? { ...REQUEST_HEADERS, ...metadata } : REQUEST_HEADERS);
+      req = session.request(metadata ? { ...REQUEST_HEADERS, ...metadata } : REQUEST_HEADERS);
     } catch {
       queueMicrotask(() => finish(-1));
       return { write: () => undefined, end: () => undefined, cancel: () => undefined };
     }
+    session[ACTIVE]++;
     let pending: Buffer | undefined;
     let status = -1;
     req.on('response', (headers) => {
@@ -97,7 +121,10 @@ export class ExtProcH2Channel {
       if (buf.length > 0) pending = buf;
     });
     req.on('error', () => finish(-1));
-    req.on('close', () => finish(status));
+    req.on('close', () => {
+      session[ACTIVE]--;
+      finish(status);
+    });
     return {
       write: (msg) => {
         if (!req.destroyed && !req.writableEnded) req.write(frameMessage(msg));
@@ -112,7 +139,6 @@ export class ExtProcH2Channel {
   }
 
   close(): void {
-    this.session?.close();
-    this.session = undefined;
+    for (const s of this.sessions.splice(0)) s.close();
   }
 }

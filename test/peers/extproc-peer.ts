@@ -59,7 +59,11 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function startFixture(opts: Partial<ExtProcServerOptions> = {}, topology = TOPOLOGY): Promise<Fixture> {
+export async function startFixture(
+  opts: Partial<ExtProcServerOptions> = {},
+  topology = TOPOLOGY,
+  maxStreamsPerConnection = 1000,
+): Promise<Fixture> {
   const parsed = parseTopology(topology);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const store = new ModelStore();
@@ -69,7 +73,7 @@ export async function startFixture(opts: Partial<ExtProcServerOptions> = {}, top
   const registry = new Registry();
   const extproc = new ExtProcServer({ store, engine, log: silentLogger(), registry, ...opts });
   // As `proxima serve` runs it: the node:http2 transport behind a front listener.
-  const transport = extproc.transport({ maxMessageBytes: 4 * 1024 * 1024, maxStreamsPerConnection: 1000 });
+  const transport = extproc.transport({ maxMessageBytes: 4 * 1024 * 1024, maxStreamsPerConnection });
   const front = await listenFront(
     { host: '127.0.0.1', port: 0 },
     { maxPerPeer: 1000, maxTotal: 1000 },
