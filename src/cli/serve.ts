@@ -12,6 +12,8 @@ import { AdminServer } from '../admin/server.js';
 import { assignmentsView, topologyView } from '../admin/debug-views.js';
 import { rttMatrixSvg, trafficMatrixSvg, uiPage, type TrafficFlow } from '../admin/ui.js';
 import { ExtProcServer } from '../extproc/server.js';
+import { modelPodLoad } from '../extproc/pod-signals.js';
+import { endpointKey } from '../extproc/picker.js';
 import { ExtenderServer } from '../extender/http.js';
 import { XdsControlPlane } from '../xds/control-plane.js';
 import { DEFAULT_BUILD_OPTIONS } from '../xds/resources/types.js';
@@ -31,7 +33,9 @@ import { TransportSecurity } from '../tls/transport.js';
 import type { TlsFiles } from '../tls/material.js';
 import { NodeAuthorizer } from '../tls/authorizer.js';
 import { listenGrpc } from '../net/grpc-listen.js';
-import type { ConnectionRefusal } from '../net/front-listener.js';
+import { listenFront, type ConnectionRefusal } from '../net/front-listener.js';
+import { followReloads, httpsServerOptions } from '../tls/server-credentials.js';
+import type { Socket } from 'node:net';
 import { TokenFile } from '../admin/token.js';
 import { TlsSecretStore } from '../model/tls-secrets.js';
 import type { KourierOptions } from '../sources/kubernetes/kourier-options.js';
@@ -301,6 +305,15 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       closers.push(() => l.close());
       return l.port;
     };
+    const bindFront = async (addr: ListenAddress, listener: string, flag: string, accept: (socket: Socket) => void): Promise<number> => {
+      const l = await listenFront(addr, connectionLimits, accept, (reason: ConnectionRefusal) =>
+        connectionsRefused.inc({ listener, reason }),
+      ).catch((err: unknown) => {
+        throw listenError(flag, formatListen(addr), err);
+      });
+      closers.push(() => l.close());
+      return l.port;
+    };
     const grpcServerOptions = {
       'grpc.max_receive_message_length': limits.maxMessageBytes,
       'grpc.max_concurrent_streams': limits.maxStreamsPerConnection,
@@ -482,14 +495,20 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       failClosed: options.extprocFailClosed ?? false,
       shedWhenSaturated: options.extprocShed ?? false,
       authorizer,
+      // The pods' own queue depth and service time (queue-proxy, via the node agents).
+      podLoad: modelPodLoad(store, endpointKey),
       ...optional('slotTimeoutMs', options.extprocSlotTimeoutMs),
     });
-    // channelz bookkeeping costs ~8 % of the server's CPU per ext_proc stream (one stream per request).
-    const extprocServer = new grpc.Server({ ...grpcServerOptions, 'grpc.enable_channelz': 0 });
-    extproc.register(extprocServer);
+    // One stream per gateway request: served on node:http2 directly (h2-transport.ts), not grpc-js.
+    const extprocTransport = extproc.transport({
+      maxMessageBytes: limits.maxMessageBytes,
+      maxStreamsPerConnection: limits.maxStreamsPerConnection,
+      ...(transport.reloader ? { tls: httpsServerOptions(transport.reloader, true) } : {}),
+    });
+    if (transport.reloader) closers.push(followReloads(transport.reloader, extprocTransport));
     closers.push(() => extproc.close());
-    closers.push(() => shutdownGrpc(extprocServer));
-    const extprocPort = await bindGrpc(extprocServer, options.extprocListen, 'extproc', '--extproc-listen');
+    closers.push(() => extprocTransport.close());
+    const extprocPort = await bindFront(options.extprocListen, 'extproc', '--extproc-listen', (socket) => extprocTransport.accept(socket));
     admin.addDebug(
       'extproc',
       'ext_proc picker state: in-flight and service-time EWMA per endpoint, picks by rule, picks that left a gateway node with room (and why)',

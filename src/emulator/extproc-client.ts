@@ -1,9 +1,7 @@
-import * as grpc from '@grpc/grpc-js';
 import { encodeRequest, HEADER_DESTINATION, HEADER_NODE } from '../extproc/codec.js';
 import { setHeaderValue } from './extproc-reply.js';
-import { EXTPROC_METHOD_PATH } from '../extproc/server.js';
+import { ExtProcH2Channel } from './extproc-h2.js';
 import { MESSAGE_TIMEOUT_MS } from '../xds/resources/extproc.js';
-import { rawBytes } from '../util/grpc-raw.js';
 
 /** What Envoy's ext_proc filter learns for one request: the picked destination, if any. */
 export interface ExtProcDecision {
@@ -20,7 +18,7 @@ export interface ExtProcDecision {
  * an Envoy gateway with an ORIGINAL_DST cluster would.
  */
 export class ExtProcClient {
-  private readonly client: grpc.Client;
+  private readonly channel: ExtProcH2Channel;
   /** The request_headers message per authority: the same bytes for every request. */
   private readonly requests = new Map<string, Buffer>();
 
@@ -28,34 +26,30 @@ export class ExtProcClient {
     target: string,
     private readonly node: string,
   ) {
-    this.client = new grpc.Client(target, grpc.credentials.createInsecure());
+    this.channel = new ExtProcH2Channel(target);
   }
 
   decide(authority: string, timeoutMs = MESSAGE_TIMEOUT_MS): Promise<ExtProcDecision> {
     return new Promise((resolve) => {
-      const call = this.client.makeBidiStreamRequest<Buffer, Buffer>(EXTPROC_METHOD_PATH, rawBytes, rawBytes, new grpc.Metadata(), {
-        deadline: Date.now() + 10_000,
-      });
       let settled = false;
-      const complete = () => {
-        if (!call.destroyed) call.end();
-      };
       // Fail open like Envoy's failure_mode_allow: no decision within message_timeout → route by EDS.
-      const timer = setTimeout(() => settle({ complete: () => call.cancel() }), timeoutMs);
-      function settle(d: ExtProcDecision) {
+      const timer = setTimeout(() => settle({ complete: () => stream.cancel() }), timeoutMs);
+      const settle = (d: ExtProcDecision) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         resolve(d);
-      }
-      call.on('data', (buf: Buffer) => {
-        if (settled) return;
-        const destination = setHeaderValue(buf, HEADER_DESTINATION);
-        settle({ ...(destination ? { destination } : {}), complete });
+      };
+      const complete = () => stream.end();
+      const stream = this.channel.open({
+        message(buf) {
+          if (settled) return;
+          const destination = setHeaderValue(buf, HEADER_DESTINATION);
+          settle({ ...(destination ? { destination } : {}), complete });
+        },
+        done: () => settle({ complete: () => undefined }),
       });
-      call.on('error', () => settle({ complete: () => undefined }));
-      call.on('end', () => settle({ complete: () => undefined }));
-      call.write(this.requestFor(authority));
+      stream.write(this.requestFor(authority));
     });
   }
 
@@ -81,6 +75,6 @@ export class ExtProcClient {
   }
 
   close(): void {
-    this.client.close();
+    this.channel.close();
   }
 }

@@ -110,6 +110,7 @@ async function main(): Promise<void> {
     void (async () => {
       if (raw.type === 'stop') {
         for (const c of clients.values()) c.close();
+        extproc?.close();
         process.exit(0);
       }
       if (raw.type === 'warmup') {

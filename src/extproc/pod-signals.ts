@@ -36,3 +36,45 @@ export function withPodSignals(own: LoadView, pods: PodLoadSource, nowMs: () => 
     },
   };
 }
+
+/** The model's view of the pods (queue-proxy rows the node agents report, per service and node). */
+export interface PodSignalModel {
+  readonly generation: number;
+  services(): Iterable<{
+    readonly name: string;
+    readonly endpoints: readonly { readonly address: string; readonly port: number; readonly node: string }[];
+  }>;
+  podSignal(
+    service: string,
+    node: string,
+    nowMs: number,
+  ): { readonly pods: number; readonly queueDepth: number; readonly appLatencyMs?: number; readonly latencyAtMs?: number } | undefined;
+}
+
+/** A pod's own service time older than this is not used (it describes a load that has gone). */
+export const POD_LATENCY_FRESH_MS = 10_000;
+
+/**
+ * Pod signals from the model: a row is per (service, node), so each endpoint of the service on
+ * that node gets the node's queue depth per pod and the pods' mean time in the user container
+ * (`appLatencyMs`, queue wait excluded: the picker counts the queue itself). Endpoint → (service,
+ * node) is rebuilt once per model generation.
+ */
+export function modelPodLoad(model: PodSignalModel, keyOf: (e: { address: string; port: number }) => string): PodLoadSource {
+  let generation = -1;
+  let located = new Map<string, { service: string; node: string }>();
+  return {
+    load(key, nowMs) {
+      if (generation !== model.generation) {
+        generation = model.generation;
+        located = new Map();
+        for (const s of model.services()) for (const e of s.endpoints) located.set(keyOf(e), { service: s.name, node: e.node });
+      }
+      const at = located.get(key);
+      const row = at && model.podSignal(at.service, at.node, nowMs);
+      if (!row || !(row.pods > 0)) return undefined;
+      const fresh = row.appLatencyMs !== undefined && row.latencyAtMs !== undefined && nowMs - row.latencyAtMs <= POD_LATENCY_FRESH_MS;
+      return { queueDepth: row.queueDepth / row.pods, ...(fresh ? { serviceTimeMs: row.appLatencyMs } : {}) };
+    },
+  };
+}

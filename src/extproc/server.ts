@@ -1,4 +1,3 @@
-import type * as grpc from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 import type { AssignmentEngine } from '../engine/assignments.js';
@@ -13,6 +12,14 @@ import { withPodSignals, type PodLoadSource } from './pod-signals.js';
 import { ServiceResolver } from './resolve.js';
 import type { NodeAuthorizer } from '../tls/authorizer.js';
 import { LeftLocalLog, type LeftLocalRecord } from './left-local.js';
+import {
+  createH2Transport,
+  type GrpcStreamHandler,
+  type H2Call,
+  type H2Transport,
+  type H2TransportOptions,
+  type StreamEnd,
+} from './h2-transport.js';
 
 /**
  * `envoy.service.ext_proc.v3.ExternalProcessor/Process`: one bidirectional stream per HTTP request.
@@ -59,8 +66,7 @@ interface StreamState {
   /** 0: waiting for request_headers; 1: request answered; 2: response_headers seen. */
   phase: 0 | 1 | 2;
   slot: Slot | undefined;
-  readonly server: ExtProcServer;
-  readonly call: grpc.ServerDuplexStream<DecodedRequest, Buffer>;
+  readonly call: H2Call;
 }
 
 export interface ExtProcSnapshot {
@@ -78,27 +84,7 @@ export interface ExtProcSnapshot {
   readonly leftLocalRecent: readonly LeftLocalRecord[];
 }
 
-// One set of listeners for every stream (no closures per stream): the state hangs off the call.
-const STATE = Symbol('proxima.extproc.state');
-type Call = grpc.ServerDuplexStream<DecodedRequest, Buffer> & { [STATE]: StreamState };
-function onData(this: Call, msg: DecodedRequest): void {
-  this[STATE].server.onData(this[STATE], msg);
-}
-function onEnd(this: Call): void {
-  this[STATE].server.finish(this[STATE], 'end');
-  this.end();
-}
-function onCancelled(this: Call): void {
-  this[STATE].server.finish(this[STATE], 'cancelled');
-}
-function onError(this: Call): void {
-  this[STATE].server.finish(this[STATE], 'error');
-}
-function onClose(this: Call): void {
-  this[STATE].server.finish(this[STATE], 'close');
-}
-
-export class ExtProcServer {
+export class ExtProcServer implements GrpcStreamHandler<StreamState> {
   readonly metrics: ExtProcMetrics;
   readonly tracker: LoadTracker;
   private readonly load: LoadView;
@@ -182,29 +168,12 @@ export class ExtProcServer {
     this.sweeper.unref();
   }
 
-  /** The service definition with raw protobufjs (de)serializers; the deserializer never throws. */
-  static serviceDefinition(): grpc.ServiceDefinition {
-    return {
-      Process: {
-        path: EXTPROC_METHOD_PATH,
-        requestStream: true,
-        responseStream: true,
-        requestSerialize: (b: Buffer) => b,
-        requestDeserialize: decodeRequest,
-        responseSerialize: (b: Buffer) => b,
-        responseDeserialize: (b: Buffer) => b,
-        originalName: 'process',
-      },
-    } as grpc.ServiceDefinition;
-  }
-
-  register(server: grpc.Server): void {
-    const definition = ExtProcServer.serviceDefinition();
-    // Decode only the headers a decision reads (the route set decides which).
-    definition['Process']!.requestDeserialize = (b: Buffer) => decodeRequest(b, this.resolver.headerNames());
-    server.addService(definition, {
-      Process: (call: grpc.ServerDuplexStream<DecodedRequest, Buffer>) => this.handle(call),
-    });
+  /**
+   * The gRPC transport serving Process (node:http2, see h2-transport.ts); hand it the sockets a
+   * front listener accepts. One per listener; `close()` of this server ends its streams.
+   */
+  transport(opts: Omit<H2TransportOptions, 'path'>): H2Transport {
+    return createH2Transport({ ...opts, path: EXTPROC_METHOD_PATH }, this);
   }
 
   snapshot(): ExtProcSnapshot {
@@ -221,7 +190,7 @@ export class ExtProcServer {
     };
   }
 
-  /** End every open stream and free its slot. The grpc.Server itself belongs to the caller. */
+  /** End every open stream and free its slot. The transport (and its listener) belong to the caller. */
   close(): void {
     this.closed = true;
     clearInterval(this.sweeper);
@@ -235,26 +204,23 @@ export class ExtProcServer {
     }
   }
 
-  private handle(call: grpc.ServerDuplexStream<DecodedRequest, Buffer>): void {
+  /** @internal (transport) A new Process stream. */
+  open(call: H2Call): StreamState {
+    const state: StreamState = { phase: 0, slot: undefined, call };
     if (this.closed) {
       call.end();
-      return;
+      return state;
     }
-    const state: StreamState = { phase: 0, slot: undefined, server: this, call };
-    (call as Call)[STATE] = state;
     this.streams.add(state);
     this.metrics.streamsActive.inc();
-    call.on('data', onData);
-    call.on('end', onEnd);
-    call.on('cancelled', onCancelled);
-    call.on('error', onError);
-    call.on('close', onClose);
+    return state;
   }
 
-  /** @internal (stream listener) */
-  onData(state: StreamState, msg: DecodedRequest): void {
+  /** @internal (transport) One ProcessingRequest; decodes only the headers a decision reads. */
+  message(state: StreamState, buf: Buffer): void {
+    if (this.closed) return;
     try {
-      this.onMessage(state, msg);
+      this.onMessage(state, decodeRequest(buf, this.resolver.headerNames()));
     } catch (err) {
       // A bug must not take the gateway's request down: answer CONTINUE for what Envoy waits on.
       this.log.error({ err }, 'ext_proc message handling failed');
@@ -272,11 +238,11 @@ export class ExtProcServer {
   }
 
   /**
-   * @internal (stream listener) Free the slot (if still held) and forget the stream. Safe to call
+   * @internal (transport) Free the slot (if still held) and forget the stream. Safe to call
    * many times. A stream that ends or is cancelled after its request was answered is Envoy closing
    * it at the end of the HTTP request (response_headers skipped): its latency is a sample.
    */
-  finish(state: StreamState, how: 'end' | 'cancelled' | 'error' | 'close'): void {
+  finish(state: StreamState, how: StreamEnd): void {
     this.release(state, how, state.phase === 1 && (how === 'end' || how === 'cancelled'));
     if (this.streams.delete(state)) this.metrics.streamsActive.dec();
   }
@@ -325,7 +291,7 @@ export class ExtProcServer {
   private decide(state: StreamState, msg: DecodedRequest): void {
     const started = performance.now();
     const headers = msg.headers ?? NO_HEADERS;
-    const claimed = headers.get(HEADER_NODE) || firstMetadata(state.call.metadata, HEADER_NODE) || UNKNOWN_GATEWAY;
+    const claimed = headers.get(HEADER_NODE) || state.call.header(HEADER_NODE) || UNKNOWN_GATEWAY;
     const gateway = this.authorizer?.check(state.call, claimed, 'extproc').ok === false ? UNKNOWN_GATEWAY : claimed;
     const resolved = this.resolver.resolve(headers, this.rng);
     if (!resolved) {
@@ -390,8 +356,3 @@ export class ExtProcServer {
 }
 
 const NO_HEADERS: ReadonlyMap<string, string> = new Map();
-
-function firstMetadata(md: grpc.Metadata | undefined, key: string): string | undefined {
-  const v = md?.get(key)[0];
-  return typeof v === 'string' ? v : undefined;
-}

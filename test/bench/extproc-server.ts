@@ -5,10 +5,11 @@
  *
  * argv: DIST_ROOT (a build's dist/ folder) TOPOLOGY_FILE
  * stdout: `{"target": "127.0.0.1:PORT"}` once listening, then one JSON line per `report` command
- * stdin: `start` (reset counters), `report` ({cpuSec, decisions, decisionUs: sorted p50/p99}), `exit`.
+ * stdin: `start` (reset counters), `report` ({cpuSec, decisions, p50Us, p99Us, loopDelayP99Ms}), `exit`.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 
@@ -29,13 +30,18 @@ async function main(distRoot: string, topologyFile: string): Promise<void> {
   const f = await peer.startFixture({ onDecision: (s) => decisionsUs.push(s * 1e6), rng: Math.random }, readFileSync(topologyFile, 'utf8'));
   process.stdout.write(JSON.stringify({ target: f.target }) + '\n');
   let cpu0 = process.cpuUsage();
+  // How long a ready stream can wait for this process's event loop (the server's own queueing).
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   for await (const line of createInterface({ input: process.stdin })) {
     const cmd = line.trim();
     if (cmd === 'start') {
       decisionsUs = [];
       cpu0 = process.cpuUsage();
+      loopDelay.reset();
+      loopDelay.enable();
     } else if (cmd === 'report') {
       const cpu = process.cpuUsage(cpu0);
+      loopDelay.disable();
       const sorted = Float64Array.from(decisionsUs).sort();
       process.stdout.write(
         JSON.stringify({
@@ -43,6 +49,7 @@ async function main(distRoot: string, topologyFile: string): Promise<void> {
           decisions: sorted.length,
           p50Us: pct(sorted, 50),
           p99Us: pct(sorted, 99),
+          loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
         }) + '\n',
       );
     } else if (cmd === 'exit') break;

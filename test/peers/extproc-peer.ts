@@ -19,7 +19,7 @@ import { ModelStore } from '../../src/model/store.js';
 import { parseTopology } from '../../src/model/topology.js';
 import { nearestPolicy } from '../../src/policy/nearest.js';
 import { PROTO_INCLUDE_DIRS } from '../../src/protos/envoy.js';
-import { bindLoopback } from '../helpers/grpc.js';
+import { listenFront } from '../../src/net/front-listener.js';
 import { DEBIAN_PEERS, missingPeers } from '../helpers/debian-peers.js';
 
 /** A decoded protobuf/JSON tree: walked by tests, asserted field by field. */
@@ -55,12 +55,15 @@ export interface Fixture {
   readonly engine: AssignmentEngine;
   readonly extproc: ExtProcServer;
   readonly registry: Registry;
-  readonly server: grpc.Server;
   readonly target: string;
   close(): Promise<void>;
 }
 
-export async function startFixture(opts: Partial<ExtProcServerOptions> = {}, topology = TOPOLOGY): Promise<Fixture> {
+export async function startFixture(
+  opts: Partial<ExtProcServerOptions> = {},
+  topology = TOPOLOGY,
+  maxStreamsPerConnection = 1000,
+): Promise<Fixture> {
   const parsed = parseTopology(topology);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const store = new ModelStore();
@@ -69,21 +72,26 @@ export async function startFixture(opts: Partial<ExtProcServerOptions> = {}, top
   engine.start();
   const registry = new Registry();
   const extproc = new ExtProcServer({ store, engine, log: silentLogger(), registry, ...opts });
-  // As `proxima serve` runs it (no channelz: it costs ~8 % of the CPU per stream).
-  const server = new grpc.Server({ 'grpc.enable_channelz': 0 });
-  extproc.register(server);
-  const port = await bindLoopback(server);
+  // As `proxima serve` runs it: the node:http2 transport behind a front listener.
+  const transport = extproc.transport({ maxMessageBytes: 4 * 1024 * 1024, maxStreamsPerConnection });
+  const front = await listenFront(
+    { host: '127.0.0.1', port: 0 },
+    { maxPerPeer: 1000, maxTotal: 1000 },
+    (socket) => transport.accept(socket),
+    () => undefined,
+  );
+  const port = front.port;
   return {
     store,
     engine,
     extproc,
     registry,
-    server,
     target: `127.0.0.1:${port}`,
     async close() {
       extproc.close();
       engine.stop();
-      await new Promise<void>((ok) => server.tryShutdown(() => ok()));
+      await transport.close();
+      await front.close();
     },
   };
 }

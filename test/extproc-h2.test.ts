@@ -1,0 +1,157 @@
+/**
+ * The node:http2 gRPC transport of ext_proc (src/extproc/h2-transport.ts) against what the gRPC
+ * over HTTP/2 spec (grpc/grpc doc/PROTOCOL-HTTP2.md) asks of a server on bad input, spoken with
+ * node:http2 directly so every byte is ours; and the emulated gateway's HTTP/2 client
+ * (src/emulator/extproc-client.ts) end to end: a decision, and its slot freed when it completes.
+ * The happy path with independent clients (grpc-js, Python grpcio) is in extproc-protocol.test.ts.
+ */
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import { after, before, describe, test } from 'node:test';
+import { encodeRequest } from '../src/extproc/codec.js';
+import { EXTPROC_METHOD_PATH } from '../src/extproc/server.js';
+import { ExtProcClient } from '../src/emulator/extproc-client.js';
+import { frameMessage } from '../src/emulator/extproc-h2.js';
+import { requestHeaders, startFixture, type Fixture } from './peers/extproc-peer.js';
+
+const HOST = 'hello.default.example.com';
+
+interface Exchange {
+  status: number;
+  headers: http2.IncomingHttpHeaders;
+  trailers: http2.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One HTTP/2 request with the given headers and body; the server's answer. */
+function exchange(target: string, headers: http2.OutgoingHttpHeaders, body: Buffer): Promise<Exchange> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://${target}`);
+    session.on('error', reject);
+    const req = session.request({
+      ':method': 'POST',
+      ':path': EXTPROC_METHOD_PATH,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      ...headers,
+    });
+    const out: Exchange = { status: 0, headers: {}, trailers: {}, body: Buffer.alloc(0) };
+    const chunks: Buffer[] = [];
+    req.on('response', (h) => {
+      out.headers = h;
+      out.status = Number(h[':status']);
+    });
+    req.on('trailers', (t) => (out.trailers = t));
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('close', () => {
+      out.body = Buffer.concat(chunks);
+      session.close();
+      resolve(out);
+    });
+    req.on('error', () => undefined);
+    req.end(body);
+  });
+}
+
+const grpcStatus = (e: Exchange) => Number(e.trailers['grpc-status'] ?? e.headers['grpc-status']);
+
+describe('ext_proc over node:http2', () => {
+  let f: Fixture;
+  before(async () => {
+    f = await startFixture();
+  });
+  after(() => f.close());
+
+  test('a request_headers message gets response headers, one length-prefixed reply and grpc-status 0 in trailers', async () => {
+    const msg = encodeRequest(requestHeaders({ ':authority': HOST, ':path': '/', 'x-proxima-node': 'edge-1' }));
+    const e = await exchange(f.target, {}, frameMessage(msg));
+    assert.equal(e.status, 200);
+    assert.match(String(e.headers['content-type']), /^application\/grpc/);
+    assert.equal(e.trailers['grpc-status'], '0');
+    assert.equal(e.body[0], 0, 'uncompressed');
+    assert.equal(e.body.readUInt32BE(1), e.body.length - 5, 'exactly one message');
+    assert.ok(e.body.includes(Buffer.from('x-proxima-destination')));
+  });
+
+  test('an unknown method is UNIMPLEMENTED (trailers-only), a non-gRPC content-type is HTTP 415', async () => {
+    const unknown = await exchange(f.target, { ':path': '/envoy.service.ext_proc.v3.ExternalProcessor/Nope' }, Buffer.alloc(0));
+    assert.equal(unknown.status, 200);
+    assert.equal(grpcStatus(unknown), 12);
+    const json = await exchange(f.target, { 'content-type': 'application/json' }, Buffer.from('{}'));
+    assert.equal(json.status, 415);
+  });
+
+  test('a compressed message or grpc-encoding is UNIMPLEMENTED, an oversized one RESOURCE_EXHAUSTED; nothing is picked', async () => {
+    const picks = async () =>
+      (await f.registry.getSingleMetric('proxima_extproc_decisions_total')?.get())?.values.reduce((s, v) => s + v.value, 0) ?? 0;
+    const before = await picks();
+    const msg = encodeRequest(requestHeaders({ ':authority': HOST, ':path': '/', 'x-proxima-node': 'edge-1' }));
+    const compressed = frameMessage(msg);
+    compressed[0] = 1;
+    assert.equal(grpcStatus(await exchange(f.target, {}, compressed)), 12);
+    assert.equal(grpcStatus(await exchange(f.target, { 'grpc-encoding': 'gzip' }, frameMessage(msg))), 12);
+    const huge = Buffer.alloc(5);
+    huge.writeUInt32BE(64 * 1024 * 1024, 1); // only the prefix: the length alone is refused
+    assert.equal(grpcStatus(await exchange(f.target, {}, huge)), 8);
+    assert.equal(await picks(), before);
+  });
+
+  test('a message split across DATA frames is reassembled', async () => {
+    const msg = frameMessage(encodeRequest(requestHeaders({ ':authority': HOST, ':path': '/', 'x-proxima-node': 'edge-1' })));
+    const e = await new Promise<Exchange>((resolve) => {
+      const session = http2.connect(`http://${f.target}`);
+      const req = session.request({ ':method': 'POST', ':path': EXTPROC_METHOD_PATH, 'content-type': 'application/grpc', te: 'trailers' });
+      const out: Exchange = { status: 0, headers: {}, trailers: {}, body: Buffer.alloc(0) };
+      req.on('response', (h) => (out.status = Number(h[':status'])));
+      req.on('trailers', (t) => (out.trailers = t));
+      req.on('data', (c: Buffer) => (out.body = Buffer.concat([out.body, c])));
+      req.on('close', () => {
+        session.close();
+        resolve(out);
+      });
+      req.write(msg.subarray(0, 3));
+      setTimeout(() => req.write(msg.subarray(3, 20)), 20);
+      setTimeout(() => req.end(msg.subarray(20)), 40);
+    });
+    assert.equal(e.trailers['grpc-status'], '0');
+    assert.ok(e.body.includes(Buffer.from('x-proxima-destination')));
+  });
+
+  test("the emulated gateway's client gets a destination and frees the slot when the request completes", async () => {
+    const client = new ExtProcClient(f.target, 'edge-1');
+    try {
+      const d = await client.decide(HOST);
+      assert.ok(d.destination, 'a destination was picked');
+      assert.equal(f.extproc.tracker.totalInflight(), 1);
+      d.complete();
+      const end = Date.now() + 5000;
+      while (f.extproc.tracker.totalInflight() !== 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(f.extproc.tracker.totalInflight(), 0);
+      const unknown = await client.decide('nobody.example.com');
+      assert.equal(unknown.destination, undefined, 'unknown host: no destination (EDS decides)');
+      unknown.complete();
+    } finally {
+      client.close();
+    }
+  });
+});
+
+test("the emulated gateway's client opens another connection when one is at the server's stream limit, as Envoy's pool does", async () => {
+  const f = await startFixture({}, undefined, 2);
+  const client = new ExtProcClient(f.target, 'edge-1');
+  try {
+    (await client.decide(HOST, 5000)).complete(); // connected: the server's SETTINGS are known
+    const end = Date.now() + 5000;
+    while (f.extproc.snapshot().streams > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50)); // the trailers reach the client: its stream is closed too
+    // Five requests in flight at once against 2 streams per connection: none may wait for a stream
+    // (it would time out after the filter's message timeout and fall back to EDS, no destination).
+    const decisions = await Promise.all(Array.from({ length: 5 }, () => client.decide(HOST, 5000)));
+    assert.equal(decisions.filter((d) => d.destination).length, 5);
+    assert.equal(f.extproc.tracker.totalInflight(), 5);
+    for (const d of decisions) d.complete();
+  } finally {
+    client.close();
+    await f.close();
+  }
+});

@@ -1,0 +1,86 @@
+/**
+ * The pods' own signals reach the picker (`proxima serve` wires the model's queue-proxy rows into
+ * ExtProcServer's `podLoad`): a pod whose queue-proxy reports a 5× service time, or a deep queue,
+ * is avoided from the first request, before the picker has seen a single slow answer of its own;
+ * a stale row (the node agent stopped reporting) is not used. Real gRPC on loopback (grpc-js
+ * client speaking raw ext_proc messages); the rows go in through ModelStore.setPodSignal, as the
+ * probe collector puts them.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { endpointKey } from '../src/extproc/picker.js';
+import { modelPodLoad, type PodLoadSource } from '../src/extproc/pod-signals.js';
+import { RawExtProcClient, requestHeaders, setHeader, startFixture, type Fixture } from './peers/extproc-peer.js';
+
+const HOST = 'hello.default.example.com';
+const SERVICE = 'default/hello';
+const TOPOLOGY = `
+defaults: { rttMs: 50, localRttMs: 0, capacity: 2, serviceTimeMs: 20 }
+nodes: [{ name: edge-1 }, { name: edge-2 }]
+latency: [{ from: edge-1, to: edge-2, rtt: 20 }]
+services:
+  - name: ${SERVICE}
+    hosts: [${HOST}]
+    endpoints:
+      - { address: 10.0.1.1, port: 8012, node: edge-1, capacity: 2 }
+      - { address: 10.0.2.1, port: 8012, node: edge-2, capacity: 2 }
+`;
+const LOCAL = '10.0.1.1:8012';
+const REMOTE = '10.0.2.1:8012';
+
+let f: Fixture;
+let client: RawExtProcClient;
+before(async () => {
+  const late: { source?: PodLoadSource } = {};
+  f = await startFixture({ podLoad: { load: (key, nowMs) => late.source?.load(key, nowMs) } }, TOPOLOGY);
+  late.source = modelPodLoad(f.store, endpointKey);
+  client = new RawExtProcClient(f.target);
+});
+after(async () => {
+  client.close();
+  await f.close();
+});
+
+/** One request from edge-1's gateway, completed at once (no latency sample worth the name is left behind). */
+async function pickFromEdge1(): Promise<string | undefined> {
+  const stream = client.open();
+  stream.send(requestHeaders({ ':method': 'GET', ':path': '/', ':authority': HOST, 'x-proxima-node': 'edge-1' }));
+  const destination = setHeader(await stream.recv(), 'x-proxima-destination');
+  stream.call.cancel();
+  return destination;
+}
+
+function report(node: string, row: { queueDepth: number; appLatencyMs?: number; ageMs?: number }): void {
+  const atMs = Date.now() - (row.ageMs ?? 0);
+  f.store.setPodSignal(SERVICE, node, {
+    pods: 1,
+    podsFailed: 0,
+    requestRps: 10,
+    concurrency: 1,
+    queueDepth: row.queueDepth,
+    ...(row.appLatencyMs !== undefined ? { appLatencyMs: row.appLatencyMs, requestLatencyMs: row.appLatencyMs } : {}),
+    atMs,
+  });
+}
+
+test('without pod signals the local pod with room is picked', async () => {
+  assert.equal(await pickFromEdge1(), LOCAL);
+});
+
+test('a local pod whose queue-proxy reports 5x its service time is avoided on the first request', async () => {
+  report('edge-1', { queueDepth: 0, appLatencyMs: 100 });
+  report('edge-2', { queueDepth: 0, appLatencyMs: 20 });
+  assert.equal(await pickFromEdge1(), REMOTE);
+  report('edge-1', { queueDepth: 0, appLatencyMs: 20 });
+  assert.equal(await pickFromEdge1(), LOCAL, 'back when the pod reports its normal time');
+});
+
+test('a deep queue at the local pod sends the request to the idle remote pod', async () => {
+  report('edge-1', { queueDepth: 8, appLatencyMs: 20 });
+  assert.equal(await pickFromEdge1(), REMOTE);
+});
+
+test('a stale row (older than the pod-signal TTL) is not used', async () => {
+  report('edge-1', { queueDepth: 8, appLatencyMs: 100, ageMs: f.store.podSignals.ttlMs + 5000 });
+  assert.equal(await pickFromEdge1(), LOCAL);
+});
