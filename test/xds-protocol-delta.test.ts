@@ -73,6 +73,8 @@ describe('xDS Delta over ADS (raw client, loopback)', () => {
     fx.store.replaceTopology(topology(BASE_TOPOLOGY.replace('10.0.0.2, port', '10.0.0.29, port')));
     await s.none(200);
     fx.store.replaceTopology(topology(BASE_TOPOLOGY));
+    // Published now, not on the next tick: the following test must not see this change arrive late.
+    fx.plane.flush();
     await s.none(100);
     s.close();
   });
@@ -93,6 +95,8 @@ describe('xDS Delta over ADS (raw client, loopback)', () => {
     ack(s, c);
     ack(s, e);
     fx.store.replaceTopology(topology(BASE_TOPOLOGY));
+    // Published now, not on the next tick: the following test must not see this change arrive late.
+    fx.plane.flush();
     const got = [await s.next(), await s.next()];
     const cds = got.find((r) => r.type_url === CDS)!;
     const eds = got.find((r) => r.type_url === EDS)!;
@@ -140,6 +144,8 @@ describe('xDS Delta over ADS (raw client, loopback)', () => {
     assert.deepEqual(names(r2), ['default/hello']);
     assert.notEqual(versions(r2)['default/hello'], versions(r1)['default/hello']);
     fx.store.replaceTopology(topology(BASE_TOPOLOGY));
+    // Published now, not on the next tick: the following test must not see this change arrive late.
+    fx.plane.flush();
     assert.ok((await metricValue(fx.registry, 'proxima_xds_nacks_total', { type: 'eds' })) >= 1);
     s.close();
   });
@@ -169,6 +175,8 @@ describe('xDS Delta over ADS (raw client, loopback)', () => {
       'eds:+-default/echo',
     ]);
     fx.store.replaceTopology(topology(BASE_TOPOLOGY));
+    // Published now, not on the next tick: the following test must not see this change arrive late.
+    fx.plane.flush();
     s.close();
   });
 });

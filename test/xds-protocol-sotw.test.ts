@@ -121,6 +121,8 @@ describe('xDS SotW over ADS (raw client, loopback)', () => {
     assert.ok((await metricValue(fx.registry, 'proxima_xds_nacks_total', { type: 'eds' })) >= 1);
     // Content changes again: the new version goes out.
     fx.store.replaceTopology(topology(BASE_TOPOLOGY));
+    // Published now, not on the next tick: the following test must not see this change arrive late.
+    fx.plane.flush();
     const r3 = await s.next();
     assert.equal(r3.version_info, r1.version_info, 'versions are content hashes: back to the first content, back to its version');
     s.close();
@@ -183,6 +185,8 @@ describe('xDS SotW over ADS (raw client, loopback)', () => {
     ack(s, got[0]!);
     ack(s, got[1]!, ['default/later']);
     fx.store.replaceTopology(topology(BASE_TOPOLOGY));
+    // Published now, not on the next tick: the following test must not see this change arrive late.
+    fx.plane.flush();
     const c3 = await s.next();
     assert.equal(c3.type_url, CDS);
     assert.deepEqual(namesOf(c3), ['default/echo', 'default/hello'], 'SotW CDS: a missing cluster is a deleted cluster');
@@ -222,6 +226,8 @@ describe('xDS SotW over ADS (raw client, loopback)', () => {
     assert.deepEqual(namesOf(got[0]!), ['default/echo', 'default/fresh', 'default/hello']);
     assert.deepEqual(namesOf(got[2]!), ['default/fresh', 'default/hello']);
     fx.store.replaceTopology(topology(BASE_TOPOLOGY));
+    // Published now, not on the next tick: the following test must not see this change arrive late.
+    fx.plane.flush();
     s.close();
   });
 
