@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { predictionRatios } from '../emulator/demo-verdicts.js';
 import type { DemoResults } from '../emulator/experiment.js';
 import type { Verdict } from '../emulator/report.js';
-import { reportHtml } from '../emulator/report-html.js';
+import { reportHtml, type ReportPage } from '../emulator/report-html.js';
 import { machineLoadLine, predictionRatioTable, serviceTimeRows, serviceTimeTable } from '../emulator/seed-tables.js';
 import { comparisonLines, seedTable, type CellComparison, type SeedCell } from '../emulator/seeds.js';
 import { UsageError } from '../config.js';
@@ -12,14 +12,7 @@ import { UsageError } from '../config.js';
  * What a demo run prints and writes, from its results alone (pure text), so that `demo --render
  * report.json` prints exactly what the run printed: README figures come from that command.
  */
-export interface DemoOutcomeText {
-  readonly runs: readonly DemoResults[];
-  readonly cells: readonly SeedCell[];
-  readonly comparisons: readonly CellComparison[];
-  readonly verdicts: readonly Verdict[];
-  /** Present for a smoke run. */
-  readonly smokeLabel?: string;
-  readonly design?: string;
+export interface DemoOutcomeText extends ReportPage {
   /** Extra lines after the tables (e.g. the activator's data path). */
   readonly extra?: string;
 }

@@ -530,8 +530,10 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
     });
     closers.push(() => extender.close());
     const extenderAddr = await listenOrExplain('--extender-listen', options.extenderListen, () => extender.listen(options.extenderListen));
-    admin.addDebug('placements', 'scheduler extender: pods placed by prioritize that are not ready endpoints yet', () =>
-      extender.placements(),
+    admin.addDebug(
+      'placements',
+      'scheduler extender: recent prioritize decisions with their reasons, and placed pods not yet ready endpoints',
+      () => extender.placements(),
     );
 
     const addresses = {

@@ -1,11 +1,25 @@
 import type { Topology } from '../model/types.js';
-import type { DemoScenario } from '../sim/demo-scenario.js';
+import type { DemoLink, DemoNode, DemoScenario } from '../sim/demo-scenario.js';
 import type { LinkSpec, PodSpec } from './node-host.js';
 
 export type { DemoActivator, DemoLink, DemoNode, DemoScenario } from '../sim/demo-scenario.js';
 export { EVENTS_USERS, idleSettleMs, ratePerGateway } from '../sim/demo-scenario.js';
 
 export const FUNCTION_HOST = 'hello.default.svc.cluster.local';
+
+/** FaaSt's cluster (CloudNet 2024): two edge nodes where users enter and a cloud node. */
+export const FAAST_NODES: readonly DemoNode[] = [
+  { name: 'edge-1', zone: 'edge-a', region: 'edge', ip: '127.0.1.1', entry: true },
+  { name: 'edge-2', zone: 'edge-b', region: 'edge', ip: '127.0.2.1', entry: true },
+  { name: 'cloud-1', zone: 'cloud-a', region: 'cloud', ip: '127.0.3.1', entry: false },
+];
+
+/** FaaSt's links: edge↔cloud 50 ± 10 ms and 100 ± 20 ms, edge↔edge 20 ± 4 ms. */
+export const FAAST_LINKS: readonly DemoLink[] = [
+  { a: 'edge-1', b: 'cloud-1', rttMs: 50, jitterMs: 10 },
+  { a: 'edge-2', b: 'cloud-1', rttMs: 100, jitterMs: 20 },
+  { a: 'edge-1', b: 'edge-2', rttMs: 20, jitterMs: 4 },
+];
 
 /**
  * The FaaSt experiment (CloudNet 2024) scaled to one 2-core machine: two edge nodes and a cloud node,
@@ -14,16 +28,8 @@ export const FUNCTION_HOST = 'hello.default.svc.cluster.local';
  */
 export function faastScenario(profile: 'quick' | 'full', seed: number): DemoScenario {
   return {
-    nodes: [
-      { name: 'edge-1', zone: 'edge-a', region: 'edge', ip: '127.0.1.1', entry: true },
-      { name: 'edge-2', zone: 'edge-b', region: 'edge', ip: '127.0.2.1', entry: true },
-      { name: 'cloud-1', zone: 'cloud-a', region: 'cloud', ip: '127.0.3.1', entry: false },
-    ],
-    links: [
-      { a: 'edge-1', b: 'cloud-1', rttMs: 50, jitterMs: 10 },
-      { a: 'edge-2', b: 'cloud-1', rttMs: 100, jitterMs: 20 },
-      { a: 'edge-1', b: 'edge-2', rttMs: 20, jitterMs: 4 },
-    ],
+    nodes: FAAST_NODES,
+    links: FAAST_LINKS,
     service: { name: 'default/hello', host: FUNCTION_HOST },
     pods: [
       { node: 'edge-1', count: 1, concurrency: 2, serviceTimeMs: 20, serviceTimeCv: 0.5 },

@@ -1,5 +1,5 @@
 import { KNATIVE_KPA_DEFAULTS, scaleKpaTime, type KpaConfig } from '../../autoscaler/config.js';
-import { FUNCTION_HOST, type DemoScenario } from '../scenario.js';
+import { FAAST_LINKS, FAAST_NODES, FUNCTION_HOST, type DemoScenario } from '../scenario.js';
 import type { NodeCapacity } from './revision-pods.js';
 
 /**
@@ -60,16 +60,8 @@ export function closedLoopScenario(seed: number, timeFactor = TIME_FACTOR): Clos
   const pod = { count: 1, concurrency: 2, serviceTimeMs: 50, serviceTimeCv: 0.5, statWindowMs: kpa.bucketMs };
   return {
     base: {
-      nodes: [
-        { name: 'edge-1', zone: 'edge-a', region: 'edge', ip: '127.0.1.1', entry: true },
-        { name: 'edge-2', zone: 'edge-b', region: 'edge', ip: '127.0.2.1', entry: true },
-        { name: 'cloud-1', zone: 'cloud-a', region: 'cloud', ip: '127.0.3.1', entry: false },
-      ],
-      links: [
-        { a: 'edge-1', b: 'cloud-1', rttMs: 50, jitterMs: 10 },
-        { a: 'edge-2', b: 'cloud-1', rttMs: 100, jitterMs: 20 },
-        { a: 'edge-1', b: 'edge-2', rttMs: 20, jitterMs: 4 },
-      ],
+      nodes: FAAST_NODES,
+      links: FAAST_LINKS,
       service: { name: 'default/hello', host: FUNCTION_HOST },
       pods: [
         { node: 'edge-1', ...pod },
