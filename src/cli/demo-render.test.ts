@@ -7,21 +7,10 @@ import { UsageError } from '../config.js';
 import type { DemoResults } from '../emulator/experiment.js';
 import { faastScenario } from '../emulator/scenario.js';
 import { aggregateSeeds, compareCells } from '../emulator/seeds.js';
-import type { LatencySummary } from '../emulator/stats.js';
+import { latencySummary } from '../emulator/testing.js';
 import { outcomeTable, renderReport, verdictLines } from './demo-render.js';
 
-const summary = (meanMs: number): LatencySummary => ({
-  requests: 100,
-  errors: 0,
-  dropped: 0,
-  meanMs,
-  p50Ms: meanMs,
-  p95Ms: 2 * meanMs,
-  p99Ms: 3 * meanMs,
-  localShare: 0.5,
-  matrix: { 'edge-1': { 'edge-1': 50, 'cloud-1': 50 } },
-  errorKinds: {},
-});
+const summary = (meanMs: number) => latencySummary(meanMs, { 'edge-1': { 'edge-1': 50, 'cloud-1': 50 } });
 
 const run = (seed: number, meanMs: number): DemoResults => ({
   scenario: { ...faastScenario('full', seed), users: [25], policies: ['proxima'] },

@@ -4,20 +4,9 @@ import { demoVerdicts } from './demo-verdicts.js';
 import type { DemoResults, EventsResult } from './experiment.js';
 import { faastScenario } from './scenario.js';
 import { aggregateSeeds, compareCells } from './seeds.js';
-import type { LatencySummary } from './stats.js';
+import { latencySummary } from './testing.js';
 
-const summary = (meanMs: number): LatencySummary => ({
-  requests: 100,
-  errors: 0,
-  dropped: 0,
-  meanMs,
-  p50Ms: meanMs,
-  p95Ms: 2 * meanMs,
-  p99Ms: 3 * meanMs,
-  localShare: 0.5,
-  matrix: {},
-  errorKinds: {},
-});
+const summary = (meanMs: number) => latencySummary(meanMs);
 
 function events(nearBestMs: Record<string, number>, distance: Record<string, number>): EventsResult {
   return {

@@ -4,7 +4,7 @@ import { predictionRatios } from './demo-verdicts.js';
 import type { DemoResults } from './experiment.js';
 import type { Verdict } from './report.js';
 import { machineLoadLine, serviceTimeRows } from './seed-tables.js';
-import { scaleInterval, type CellComparison, type SeedCell } from './seeds.js';
+import { SEED_CELL_HEADER, seedCellRows, type CellComparison, type SeedCell } from './seeds.js';
 
 /**
  * The demo's self-contained HTML report (pure): HTML tables with formatted numbers, PASS/FAIL as
@@ -27,7 +27,6 @@ export interface ReportPage {
 const e = escapeXml;
 const num = (x: number | undefined, digits = 1) => (x !== undefined && Number.isFinite(x) ? x.toFixed(digits) : '–');
 const ci = (i: MeanInterval, digits = 1) => formatInterval(i, digits);
-const pctInterval = (i: MeanInterval) => formatInterval(scaleInterval(i, 100), 1);
 
 /** An HTML table; `numeric` columns are right-aligned. */
 export function htmlTable(
@@ -60,22 +59,7 @@ function verdictTable(v: readonly Verdict[], smoke: boolean): string {
 }
 
 function cellTable(cells: readonly SeedCell[], ratePerUser: number): string {
-  return htmlTable(
-    ['policy', 'users', 'req/s', 'seeds', 'mean ms', 'p50 ms', 'p95 ms', 'p99 ms', 'local %', 'errors'],
-    cells.map((c) => [
-      c.policy,
-      String(c.users),
-      String(c.users * ratePerUser),
-      String(c.seeds.length),
-      ci(c.meanMs),
-      ci(c.p50Ms),
-      ci(c.p95Ms),
-      ci(c.p99Ms),
-      pctInterval(c.localShare),
-      String(c.errorsPerSeed.reduce((a, b) => a + b, 0)),
-    ]),
-    new Set([1, 2, 3, 4, 5, 6, 7, 8, 9]),
-  );
+  return htmlTable(SEED_CELL_HEADER, seedCellRows(cells, ratePerUser), new Set([1, 2, 3, 4, 5, 6, 7, 8, 9]));
 }
 
 function comparisonTable(comparisons: readonly CellComparison[]): string {

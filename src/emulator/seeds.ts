@@ -130,24 +130,38 @@ export function comparisonLines(comparisons: readonly CellComparison[]): string[
   return comparisons.map((c) => `${c.users} users: ${c.a} vs ${c.b}: mean ${c.mean}, p95 ${c.p95} (${c.detail})`);
 }
 
+export const SEED_CELL_HEADER: readonly string[] = [
+  'policy',
+  'users',
+  'req/s',
+  'seeds',
+  'mean ms',
+  'p50 ms',
+  'p95 ms',
+  'p99 ms',
+  'local %',
+  'errors',
+];
+
+/** One row per cell under SEED_CELL_HEADER, each figure mean ± 95 % interval over the seeds (text and HTML tables alike). */
+export function seedCellRows(cells: readonly SeedCell[], ratePerUser: number): string[][] {
+  return cells.map((c) => [
+    c.policy,
+    String(c.users),
+    String(c.users * ratePerUser),
+    String(c.seeds.length),
+    formatInterval(c.meanMs),
+    formatInterval(c.p50Ms),
+    formatInterval(c.p95Ms),
+    formatInterval(c.p99Ms),
+    formatPercent(c.localShare),
+    String(c.errorsPerSeed.reduce((a, b) => a + b, 0)),
+  ]);
+}
+
 /** The cells as a markdown/plain table, each figure mean ± 95 % interval over the seeds. */
 export function seedTable(cells: readonly SeedCell[], ratePerUser: number): string {
-  const rows = [['policy', 'users', 'req/s', 'seeds', 'mean ms', 'p50 ms', 'p95 ms', 'p99 ms', 'local %', 'errors']];
-  for (const c of cells) {
-    rows.push([
-      c.policy,
-      String(c.users),
-      String(c.users * ratePerUser),
-      String(c.seeds.length),
-      formatInterval(c.meanMs),
-      formatInterval(c.p50Ms),
-      formatInterval(c.p95Ms),
-      formatInterval(c.p99Ms),
-      formatPercent(c.localShare),
-      String(c.errorsPerSeed.reduce((a, b) => a + b, 0)),
-    ]);
-  }
-  return markdownTable(rows);
+  return markdownTable([[...SEED_CELL_HEADER], ...seedCellRows(cells, ratePerUser)]);
 }
 
 /** An interval times `k`; what is not a number stays NaN (a report read back from JSON has null there). */
