@@ -38,6 +38,8 @@ interface Memo {
   readonly extproc: ExtprocBase;
   readonly variants: VariantMemo;
   readonly secrets: ReadonlyMap<string, { readonly pair: TlsKeyPair; readonly cached: CachedResource | undefined }>;
+  /** The Secret names the listeners reference: a function of the routes signature alone. */
+  readonly secretNames: readonly string[];
 }
 
 const memos = new WeakMap<Snapshot, Memo>();
@@ -139,7 +141,9 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
   // Secrets (SDS): the certificates the listeners name, re-encoded only when the key pair changed.
   const secretMemo = new Map<string, { pair: TlsKeyPair; cached: CachedResource | undefined }>();
   const secrets = new Map<string, CachedResource>();
-  for (const name of referencedSecrets(store.routes(), store.gatewayConfig())) {
+  const secretNames =
+    prev && prev.routesSignature === routesSig ? prev.secretNames : referencedSecrets(store.routes(), store.gatewayConfig());
+  for (const name of secretNames) {
     const pair = input.tlsSecrets?.get(name);
     if (!pair) continue;
     const before = prev?.secrets.get(name);
@@ -179,6 +183,7 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
     extproc,
     variants,
     secrets: secretMemo,
+    secretNames,
   });
   return snapshot;
 }
