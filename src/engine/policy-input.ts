@@ -111,6 +111,9 @@ export function policyInputFor(
     if (!i) inputs.set(node, (i = nodeServiceInput(store, service, node, nowMs)));
     return i;
   };
+  // Matrix column of each node of the last backend list a row was asked for (-1: not in the matrix).
+  let columnsFor: readonly NodeCapacity[] | undefined;
+  let columns = new Int32Array(0);
   return {
     service,
     gateways,
@@ -124,6 +127,23 @@ export function policyInputFor(
       const row = rowOf(from);
       const j = row === undefined ? undefined : m.index.get(to);
       return j !== undefined ? m.reachable[row! + j] === 1 : store.reachable(from, to, nowMs);
+    },
+    latencyRow: (from, to, rttOut, reachableOut, at) => {
+      if (to !== columnsFor) {
+        columnsFor = to;
+        columns = Int32Array.from(to, (b) => m.index.get(b.node) ?? -1);
+      }
+      const row = rowOf(from);
+      for (let k = 0; k < to.length; k++) {
+        const j = columns[k]!;
+        if (row !== undefined && j >= 0) {
+          rttOut[at + k] = m.rttMs[row + j]!;
+          reachableOut[at + k] = m.reachable[row + j]!;
+        } else {
+          rttOut[at + k] = store.rttMs(from, to[k]!.node, nowMs);
+          reachableOut[at + k] = store.reachable(from, to[k]!.node, nowMs) ? 1 : 0;
+        }
+      }
     },
     demandRps: (gateway) => store.demandRps(gateway, service) ?? defaults.demandRps,
     serviceTimeMs: (node) => inputOf(node).serviceTimeMs,

@@ -41,7 +41,7 @@ export function createOraclePolicy(options: Partial<OracleOptions> = {}): Policy
         demandRps: demand.map((d) => Math.max(d, total * 1e-6, 1e-9)),
       });
       for (const g of input.gateways) {
-        const shares = pruneShares(solved.shares.get(g) ?? new Map(), 0.001);
+        const shares = pruneShares(solved.sharesOf(g), 0.001);
         out.set(
           g,
           shares.size

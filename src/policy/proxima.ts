@@ -2,6 +2,8 @@ import type { NodeQueueModel } from './queueing.js';
 import { meanSojournMs, meanWaitMs, saturationRps, serviceTimeFromObservedMs } from './queueing.js';
 import { keepFailoverOrder } from './stability.js';
 import { memoizeInput, pct, primaryShares, pruneShares, safeDemand, slotsPerPod, solveShares } from './shares.js';
+import type { MemoizedInput, Solution } from './shares.js';
+import { SolveMemo } from './solve-memo.js';
 import { assemble, byLatency, sharesToLocalities } from './tiers.js';
 import { RowMemo } from './row-memo.js';
 import type { GatewayAssignment, LocalityAssignment, NodeModelView, Policy, PolicyInput } from './types.js';
@@ -135,6 +137,8 @@ function nodeEstimates(input: PolicyInput, o: ProximaOptions): NodeEstimate[] {
  */
 export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Policy {
   const o: ProximaOptions = { ...DEFAULT_PROXIMA_OPTIONS, ...options };
+  // The last solve per service: an RTT row of a gateway without demand leaves it valid (see SolveMemo).
+  const solveMemo = new SolveMemo<Solution>();
   return {
     name: 'proxima',
     // Idle gateways stay out of the solve (solveShares) and read only its potentials and their own row.
@@ -157,10 +161,10 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
         for (const g of input.gateways) out.set(g, { gateway: g, service: input.service, localities: [], reason: 'no ready endpoints' });
         return out;
       }
-      const view: PolicyInput = { ...memoizeInput(input), backends };
+      const view = memoizeInput(input, backends);
       const demand = input.gateways.map((g) => safeDemand(input, g));
       const totalRps = demand.reduce((a, b) => a + b, 0);
-      const solved = totalRps > 0 ? withDemand(view, demand, totalRps, o) : undefined;
+      const solved = totalRps > 0 ? withDemand(view, demand, totalRps, o, solveMemo) : undefined;
       const computed = solved?.computed ?? withoutDemand(view);
       const keepAll = solved && !solved.overloaded ? previousGoodEnough(view, demand, solved, o) : undefined;
       const one = keepAll
@@ -168,12 +172,12 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
             const kept = input.previous!.get(g)!.localities.filter((l) => l.priority === 0);
             return keepFailoverOrder(
               view,
-              assemble(view, g, [...kept], `kept: ${keepAll}; now: ${computed.get(g)!.reason()}`),
+              assemble(view, g, [...kept], `kept: ${keepAll}; now: ${computed(g).reason()}`),
               input.previous?.get(g),
             );
           }
         : (g: string): GatewayAssignment => {
-            const next = computed.get(g)!;
+            const next = computed(g);
             return keepFailoverOrder(view, applyHysteresis(view, g, next.shares, next.reason(), o), input.previous?.get(g));
           };
       // An idle gateway that is not a backend itself is a function of its latency row and its previous
@@ -206,92 +210,148 @@ interface Computed {
   readonly reason: () => string;
 }
 
+/** Per gateway, computed on first ask (a row-only recompute asks for one). */
+type ComputedOf = (gateway: string) => Computed;
+
+function lazily(compute: ComputedOf): ComputedOf {
+  const done = new Map<string, Computed>();
+  return (g) => {
+    let c = done.get(g);
+    if (!c) done.set(g, (c = compute(g)));
+    return c;
+  };
+}
+
 /** No demand known: everything to the local pod, else to the nearest reachable node. */
-function withoutDemand(input: PolicyInput): Map<string, Computed> {
-  const out = new Map<string, Computed>();
-  for (const g of input.gateways) {
+function withoutDemand(input: PolicyInput): ComputedOf {
+  return lazily((g) => {
     const best = byLatency(input, g).find((b) => input.reachable(g, b.node));
-    out.set(
-      g,
-      best
-        ? {
-            shares: new Map([[best.node, 1]]),
-            reason: () =>
-              `no demand known: ${best.node === g ? 'local' : `nearest ${best.node} at ${input.rttMs(g, best.node).toFixed(1)} ms`}`,
-          }
-        : { shares: new Map(), reason: () => 'no reachable node with ready endpoints' },
-    );
-  }
-  return out;
+    return best
+      ? {
+          shares: new Map([[best.node, 1]]),
+          reason: () =>
+            `no demand known: ${best.node === g ? 'local' : `nearest ${best.node} at ${input.rttMs(g, best.node).toFixed(1)} ms`}`,
+        }
+      : { shares: new Map(), reason: () => 'no reachable node with ready endpoints' };
+  });
 }
 
 interface Solved {
-  readonly computed: Map<string, Computed>;
+  readonly computed: ComputedOf;
   readonly models: NodeQueueModel[];
   readonly overloaded: boolean;
 }
 
-/** Predicted mean response time (ms) of per-gateway shares under the policy's own model. */
+/**
+ * Predicted mean response time (ms) of per-gateway shares under the policy's own model, over the
+ * gateways at `indices` (every gateway by default). Undefined when a node's sojourn time is not
+ * finite and `indices` leaves gateways out: their zero-demand terms (0 × ∞) would then not be zero.
+ */
 function predictedMeanMs(
   input: PolicyInput,
   demand: readonly number[],
   shares: (g: string) => ReadonlyMap<string, number>,
   models: readonly NodeQueueModel[],
   maxUtilisation: number,
-): number {
+  indices?: readonly number[],
+): number | undefined {
   const index = new Map(input.backends.map((b, i) => [b.node, i] as const));
   const nodeRps = new Array<number>(models.length).fill(0);
+  const gis = indices ?? input.gateways.map((_, gi) => gi);
   let total = 0;
-  input.gateways.forEach((g, gi) => {
+  for (const gi of gis) {
+    const g = input.gateways[gi]!;
     total += demand[gi]!;
     for (const [n, s] of shares(g)) {
       const i = index.get(n)!;
       nodeRps[i] = nodeRps[i]! + s * demand[gi]!;
     }
-  });
+  }
   if (nodeRps.some((rps, i) => rps > maxUtilisation * saturationRps(models[i]!))) return Infinity;
+  const sojournMs = models.map((m, i) => meanSojournMs(m, nodeRps[i]!));
+  if (indices && !sojournMs.every(Number.isFinite)) return undefined;
   let sum = 0;
-  input.gateways.forEach((g, gi) => {
+  for (const gi of gis) {
+    const g = input.gateways[gi]!;
     for (const [n, s] of shares(g)) {
       const i = index.get(n)!;
-      sum += s * demand[gi]! * (input.rttMs(g, n) + meanSojournMs(models[i]!, nodeRps[i]!));
+      sum += s * demand[gi]! * (input.rttMs(g, n) + sojournMs[i]!);
     }
-  });
+  }
   return total > 0 ? sum / total : 0;
 }
 
-/** Why the previous assignment is kept as a whole, or undefined when it should not be. */
-function previousGoodEnough(input: PolicyInput, demand: readonly number[], solved: Solved, o: ProximaOptions): string | undefined {
+/**
+ * Why the previous assignment is kept as a whole, or undefined when it should not be. Gateways
+ * without demand weigh nothing in either prediction: only the gateways with demand are summed, and
+ * the others are checked (allocation-free) for what would make their zero terms non-zero (a
+ * non-finite share or RTT), in which case every gateway is summed as written.
+ */
+function previousGoodEnough(input: MemoizedInput, demand: readonly number[], solved: Solved, o: ProximaOptions): string | undefined {
   const prev = input.previous;
   if (!prev || o.hysteresisCost <= 0) return undefined;
-  const prevShares = new Map(input.gateways.map((g) => [g, primaryShares(prev.get(g))] as const));
-  for (const g of input.gateways) {
-    const p = prevShares.get(g)!;
-    if (p.size === 0) return undefined;
-    for (const n of p.keys()) if (!input.backends.some((b) => b.node === n) || !input.reachable(g, n)) return undefined;
+  const t = input.table;
+  const active: number[] = [];
+  const prevShares = new Map<string, Map<string, number>>();
+  let idleZero = true;
+  for (let gi = 0; gi < input.gateways.length; gi++) {
+    const g = input.gateways[gi]!;
+    const at = t.offsetOf(g);
+    if (demand[gi]! > 0) {
+      const p = primaryShares(prev.get(g));
+      if (p.size === 0) return undefined;
+      for (const n of p.keys()) if (t.column(n) === undefined || !input.reachable(g, n)) return undefined;
+      prevShares.set(g, p);
+      active.push(gi);
+      continue;
+    }
+    // primaryShares(prev.get(g)) is non-empty, on backends, reachable, without building it.
+    const a = prev.get(g);
+    if (!a) return undefined;
+    let sum = 0;
+    for (const l of a.localities) if (l.priority === 0) sum += l.weight;
+    if (!(sum > 0)) return undefined;
+    for (const l of a.localities) {
+      if (l.priority !== 0) continue;
+      const j = t.column(l.node);
+      if (j === undefined || t.reachable[at + j] !== 1) return undefined;
+      if (!Number.isFinite(l.weight / sum) || !Number.isFinite(t.rttMs[at + j]!)) idleZero = false;
+    }
+    // Its new route goes where RTT + marginal cost is least and finite: only an RTT of -∞ makes its term NaN.
+    for (let j = 0; j < t.width; j++) if (t.reachable[at + j] === 1 && t.rttMs[at + j] === -Infinity) idleZero = false;
   }
   // Slack above the target: near full load, demand noise alone would otherwise flip spill on and off.
   const limit = Math.min(0.95, o.targetUtilisation + 2 * o.hysteresisShare);
-  const before = predictedMeanMs(input, demand, (g) => prevShares.get(g)!, solved.models, limit);
-  const after = predictedMeanMs(input, demand, (g) => solved.computed.get(g)!.shares, solved.models, limit);
+  const previousShares = (g: string): ReadonlyMap<string, number> => prevShares.get(g) ?? primaryShares(prev.get(g));
+  const newShares = (g: string): ReadonlyMap<string, number> => solved.computed(g).shares;
+  const predicted = (shares: (g: string) => ReadonlyMap<string, number>): number =>
+    (idleZero ? predictedMeanMs(input, demand, shares, solved.models, limit, active) : undefined) ??
+    predictedMeanMs(input, demand, shares, solved.models, limit)!;
+  const before = predicted(previousShares);
+  const after = predicted(newShares);
   if (!(before <= after * (1 + o.hysteresisCost))) return undefined;
   return `previous assignment predicts ${before.toFixed(1)} ms vs ${after.toFixed(1)} ms for the new optimum (< ${(o.hysteresisCost * 100).toFixed(0)}% better)`;
 }
 
-function withDemand(input: PolicyInput, demand: number[], totalRps: number, o: ProximaOptions): Solved {
+function withDemand(input: MemoizedInput, demand: number[], totalRps: number, o: ProximaOptions, memo: SolveMemo<Solution>): Solved {
   const models: NodeQueueModel[] = nodeEstimates(input, o).map((e) => e.model);
   // A gateway without demand still gets a route: where the marginal cost is least (see solveShares).
-  const solved = solveShares(input, {
-    models,
-    maxUtilisation: o.targetUtilisation,
-    segments: o.segments,
-    spacingPower: 1.5,
-    demandRps: demand,
-  });
-  const out = new Map<string, Computed>();
+  const solved = solveShares(
+    input,
+    {
+      models,
+      maxUtilisation: o.targetUtilisation,
+      segments: o.segments,
+      spacingPower: 1.5,
+      demandRps: demand,
+    },
+    memo,
+  );
   const backendIndex = new Map(input.backends.map((b, i) => [b.node, i] as const));
-  input.gateways.forEach((g, gi) => {
-    const shares = pruneShares(solved.shares.get(g)!, o.minShare);
+  const gatewayIndex = new Map(input.gateways.map((g, gi) => [g, gi] as const));
+  const computed = lazily((g) => {
+    const gi = gatewayIndex.get(g)!;
+    const shares = pruneShares(solved.sharesOf(g), o.minShare);
     const reason = (): string => {
       const parts = [...shares]
         .sort((a, b) => b[1] - a[1])
@@ -303,9 +363,9 @@ function withDemand(input: PolicyInput, demand: number[], totalRps: number, o: P
       const head = `demand ${demand[gi]!.toFixed(1)} rps of ${totalRps.toFixed(1)}${solved.overloaded ? '; OVERLOADED: demand exceeds every node at target utilisation, spread by capacity' : ''}`;
       return shares.size ? `${head}: ${parts.join(', ')}` : `${head}: no reachable node with ready endpoints`;
     };
-    out.set(g, { shares, reason });
+    return { shares, reason };
   });
-  return { computed: out, models, overloaded: solved.overloaded };
+  return { computed, models, overloaded: solved.overloaded };
 }
 
 function applyHysteresis(

@@ -3,7 +3,9 @@ import type { NodeQueueModel } from './queueing.js';
 import { meanSojournMs, saturationRps } from './queueing.js';
 import { OVERFLOW_COST_MS, overflowSegments, segmentsFromCurve, solveTransport } from './flow.js';
 import type { CostSegment } from './flow.js';
+import { LatencyTable } from './latency-table.js';
 import { RowMemo } from './row-memo.js';
+import type { SolveKey, SolveMemo } from './solve-memo.js';
 
 /** Helpers shared by the share-based policies (proxima, oracle): shares in, shares out. */
 
@@ -44,11 +46,24 @@ export interface SolveOptions {
 }
 
 export interface SharesResult {
-  /** Per gateway: node → share of its traffic (sums to 1 when it has an allowed node). */
-  readonly shares: Map<string, Map<string, number>>;
+  /**
+   * A gateway's shares: node → share of its traffic (sums to 1 when it has an allowed node). A
+   * gateway without demand is routed on first ask (O(backends)), so asking for a few rows is cheap.
+   */
+  sharesOf(gateway: string): Map<string, number>;
   /** Arrival rate per node in the solution (requests/s). */
   readonly nodeRps: Map<string, number>;
   /** Some node had to take traffic past `maxUtilisation` (demand exceeds what fits). */
+  readonly overloaded: boolean;
+}
+
+/** What the solve of the gateways with demand yields; memoised per service on its exact inputs (SolveMemo). */
+export interface Solution {
+  readonly commodityOf: ReadonlyMap<string, number>;
+  readonly commodityShares: ReadonlyArray<ReadonlyMap<string, number>>;
+  /** Per backend: the marginal cost (ms) of one more request there, for the gateways without demand. */
+  readonly potentialMs: readonly number[];
+  readonly nodeRps: ReadonlyMap<string, number>;
   readonly overloaded: boolean;
 }
 
@@ -61,9 +76,48 @@ export interface SharesResult {
  * least: RTT plus the node's marginal cost in the solved flow (the dual potential, which counts
  * re-routing other gateways' traffic), i.e. where an infinitesimal demand would go. With 1,000
  * gateways and demand on a tenth of them this turns a 1,000-commodity solve into a ~100-commodity one
- * plus O(backends) per idle gateway.
+ * plus O(backends) per idle gateway. With `memo`, a service whose solve inputs did not change
+ * reuses its last solution.
  */
-export function solveShares(input: PolicyInput, o: SolveOptions): SharesResult {
+export function solveShares(input: PolicyInput, o: SolveOptions, memo?: SolveMemo<Solution>): SharesResult {
+  const view =
+    'table' in input && (input as MemoizedInput).table.backends === input.backends ? (input as MemoizedInput) : memoizeInput(input);
+  let solution: Solution | undefined;
+  if (memo) {
+    const key = solveKey(view, o);
+    solution = memo.get(view.service, key);
+    if (!solution) memo.set(view.service, key, (solution = solveCommodities(view, o)));
+  } else solution = solveCommodities(view, o);
+  const s = solution;
+  return {
+    sharesOf: (g) => {
+      const c = s.commodityOf.get(g);
+      return c !== undefined ? new Map(s.commodityShares[c]!) : idleShares(view, g, view.table.column(g), s.potentialMs);
+    },
+    nodeRps: new Map(s.nodeRps),
+    overloaded: s.overloaded,
+  };
+}
+
+/** Every input `solveCommodities` reads: the options, the node models, and each gateway with demand, its demand and row. */
+function solveKey(input: MemoizedInput, o: SolveOptions): SolveKey {
+  const N = input.backends.length;
+  const names = input.backends.map((b) => b.node);
+  const values: number[] = [o.maxUtilisation, o.segments, o.spacingPower, N];
+  for (const m of o.models.slice(0, N)) values.push(m.pods, m.slotsPerPod, m.serviceTimeMs, m.serviceCv2);
+  const t = input.table;
+  input.gateways.forEach((g, gi) => {
+    const d = o.demandRps[gi]!;
+    if (!(d > 0)) return;
+    names.push(g);
+    values.push(d);
+    const at = t.offsetOf(g);
+    for (let j = 0; j < N; j++) values.push(t.rttMs[at + j]!, t.reachable[at + j]!);
+  });
+  return { names, values: Float64Array.from(values) };
+}
+
+function solveCommodities(input: MemoizedInput, o: SolveOptions): Solution {
   const nodes = input.backends;
   const N = nodes.length;
   const nodeSegments: CostSegment[][] = nodes.map((_, i) => {
@@ -78,12 +132,10 @@ export function solveShares(input: PolicyInput, o: SolveOptions): SharesResult {
     const lastCost = segs[segs.length - 1]?.costMs ?? m.serviceTimeMs;
     return Number.isFinite(cap) ? [...segs, ...overflowSegments(sat, lastCost)] : segs;
   });
-  const nodeIndex = new Map<string, number>();
-  nodes.forEach((b, i) => nodeIndex.set(b.node, i));
 
   // Commodities: gateways with demand, grouped by identical latency row.
   const memo = new RowMemo<number>(input);
-  const commodityOf = new Int32Array(input.gateways.length).fill(-1);
+  const commodityOf = new Map<string, number>();
   const linkCostMs: number[][] = [];
   const demandRps: number[] = [];
   const guess: number[] = [];
@@ -93,19 +145,19 @@ export function solveShares(input: PolicyInput, o: SolveOptions): SharesResult {
     const row = memo.row(g);
     const known = memo.get(row);
     if (known !== undefined) {
-      commodityOf[gi] = known;
+      commodityOf.set(g, known);
       demandRps[known] = demandRps[known]! + d;
       return;
     }
     const c = demandRps.length;
     memo.set(row, c);
-    commodityOf[gi] = c;
+    commodityOf.set(g, c);
     demandRps.push(d);
     const costs = new Array<number>(N);
     for (let ni = 0; ni < N; ni++) costs[ni] = row.reachable[ni] === 1 ? Math.max(0, row.rttMs[ni]!) : Infinity;
     linkCostMs.push(costs);
     // Guess: the gateway's local node, else its cheapest by RTT + first-segment cost.
-    const local = nodeIndex.get(g);
+    const local = input.table.column(g);
     let best = local !== undefined && costs[local] !== Infinity ? local : -1;
     let bestCost = Infinity;
     for (let ni = 0; best !== local && ni < N; ni++) {
@@ -130,27 +182,24 @@ export function solveShares(input: PolicyInput, o: SolveOptions): SharesResult {
     return m;
   });
   const potentialMs = marginalCostsMs(sol.flowRps, linkCostMs, nodeSegments, nodeLoad);
-  const shares = new Map<string, Map<string, number>>();
-  input.gateways.forEach((g, gi) => {
-    const c = commodityOf[gi]!;
-    shares.set(g, c >= 0 ? new Map(commodityShares[c]!) : idleShares(input, g, nodeIndex.get(g), potentialMs));
-  });
   const nodeRps = new Map<string, number>(nodes.map((b, ni) => [b.node, nodeLoad[ni]!] as const));
   const overloaded = nodeSegments.some((segs, ni) => {
     const limit = segs.filter((s) => s.costMs < OVERFLOW_COST_MS).reduce((a, s) => a + s.capacityRps, 0);
     return nodeLoad[ni]! > limit * (1 + 1e-9);
   });
-  return { shares, nodeRps, overloaded };
+  return { commodityOf, commodityShares, potentialMs, nodeRps, overloaded };
 }
 
 /** All of an idle gateway's share at the node where RTT + marginal cost is least (local on ties). */
-function idleShares(input: PolicyInput, gateway: string, local: number | undefined, potentialMs: readonly number[]): Map<string, number> {
+function idleShares(input: MemoizedInput, gateway: string, local: number | undefined, potentialMs: readonly number[]): Map<string, number> {
+  const at = input.table.offsetOf(gateway);
+  const rtt = (ni: number): number => (at >= 0 ? input.table.rttMs[at + ni]! : input.rttMs(gateway, input.backends[ni]!.node));
+  const ok = (ni: number): boolean => (at >= 0 ? input.table.reachable[at + ni] === 1 : input.reachable(gateway, input.backends[ni]!.node));
   let best = -1;
   let bestCost = Infinity;
   for (let ni = 0; ni < potentialMs.length; ni++) {
-    const node = input.backends[ni]!.node;
-    if (!input.reachable(gateway, node)) continue;
-    const cost = Math.max(0, input.rttMs(gateway, node)) + potentialMs[ni]!;
+    if (!ok(ni)) continue;
+    const cost = Math.max(0, rtt(ni)) + potentialMs[ni]!;
     if (!Number.isFinite(cost)) continue;
     if (cost < bestCost - 1e-9 * Math.max(1, Math.abs(cost)) || (ni === local && cost <= bestCost + 1e-9 * Math.max(1, Math.abs(cost)))) {
       best = ni;
@@ -217,38 +266,17 @@ export function pct(x: number): string {
   return `${Math.round(x * 100)}%`;
 }
 
+/** A policy input whose RTT and reachability to its backends are read through a LatencyTable. */
+export interface MemoizedInput extends PolicyInput {
+  readonly table: LatencyTable;
+}
+
 /**
- * The same input with RTT, reachability and per-node lookups cached: the solver, the failover
- * ordering and the explanations ask for the same pairs many times.
+ * The same input over `backends` (default: its own) with RTT, reachability and per-node lookups
+ * cached: the solver, the failover ordering and the explanations ask for the same pairs many times.
  */
-export function memoizeInput(input: PolicyInput): PolicyInput {
-  // One flat row per gateway over backend indices, filled whole on first use (the underlying input
-  // is fastest walking one gateway's row); a Map per gateway cost more than the lookups it saved.
-  const gatewayIndex = new Map<string, number>();
-  input.gateways.forEach((g, i) => gatewayIndex.set(g, i));
-  const backendIndex = new Map<string, number>();
-  input.backends.forEach((b, j) => backendIndex.set(b.node, j));
-  const width = input.backends.length;
-  const rtt = new Float64Array(input.gateways.length * width);
-  const ok = new Uint8Array(input.gateways.length * width);
-  const filled = new Uint8Array(input.gateways.length);
-  let lastGateway: string | undefined;
-  let lastOffset = -1;
-  const offsetOf = (a: string): number => {
-    if (a === lastGateway) return lastOffset;
-    const i = gatewayIndex.get(a);
-    lastGateway = a;
-    lastOffset = i === undefined ? -1 : i * width;
-    if (i !== undefined && filled[i] === 0) {
-      filled[i] = 1;
-      for (let j = 0; j < width; j++) {
-        const b = input.backends[j]!.node;
-        rtt[lastOffset + j] = input.rttMs(a, b);
-        ok[lastOffset + j] = input.reachable(a, b) ? 1 : 0;
-      }
-    }
-    return lastOffset;
-  };
+export function memoizeInput(input: PolicyInput, backends: readonly NodeCapacity[] = input.backends): MemoizedInput {
+  const table = new LatencyTable(input, backends);
   const others = new Map<string, { rttMs: number; reachable: boolean }>();
   const other = (a: string, b: string) => {
     const key = `${a}\u0000${b}`;
@@ -257,14 +285,14 @@ export function memoizeInput(input: PolicyInput): PolicyInput {
     return v;
   };
   const rttMs = (a: string, b: string): number => {
-    const o = offsetOf(a);
-    const j = o < 0 ? undefined : backendIndex.get(b);
-    return j !== undefined ? rtt[o + j]! : other(a, b).rttMs;
+    const o = table.offsetOf(a);
+    const j = o < 0 ? undefined : table.column(b);
+    return j !== undefined ? table.rttMs[o + j]! : other(a, b).rttMs;
   };
   const reachable = (a: string, b: string): boolean => {
-    const o = offsetOf(a);
-    const j = o < 0 ? undefined : backendIndex.get(b);
-    return j !== undefined ? ok[o + j] === 1 : other(a, b).reachable;
+    const o = table.offsetOf(a);
+    const j = o < 0 ? undefined : table.column(b);
+    return j !== undefined ? table.reachable[o + j] === 1 : other(a, b).reachable;
   };
   const nodeCache = <T>(fn: (n: string) => T) => {
     const m = new Map<string, T>();
@@ -278,7 +306,8 @@ export function memoizeInput(input: PolicyInput): PolicyInput {
   return {
     service: input.service,
     gateways: input.gateways,
-    backends: input.backends,
+    backends,
+    table,
     rttMs,
     reachable,
     demandRps: nodeCache((g) => input.demandRps(g)),
@@ -286,5 +315,6 @@ export function memoizeInput(input: PolicyInput): PolicyInput {
     ...(serviceLoadRps ? { serviceLoadRps: nodeCache((n) => serviceLoadRps.call(input, n)) } : {}),
     ...(podQueueWait ? { podQueueWait: nodeCache((n) => podQueueWait.call(input, n)) } : {}),
     ...(input.previous ? { previous: input.previous } : {}),
+    ...(input.rows ? { rows: input.rows } : {}),
   };
 }

@@ -24,6 +24,12 @@ export interface PolicyInput {
   rttMs(from: string, to: string): number;
   /** False when a fresh probe says `to` does not answer from `from`. */
   reachable(from: string, to: string): boolean;
+  /**
+   * Optional fast path for one gateway's whole row: writes `rttMs(from, b.node)` and
+   * `reachable(from, b.node)` (1/0) for each `b` of `to`, in order, at `at` onwards. Exactly the
+   * values of the two lookups above; a policy over 1,000 gateways × 1,000 services reads ~10⁷ pairs.
+   */
+  latencyRow?(from: string, to: readonly NodeCapacity[], rttMs: Float64Array, reachable: Uint8Array, at: number): void;
   /** Smoothed requests/s entering `gateway` for this service (default when unknown). */
   demandRps(gateway: string): number;
   /** Mean service time of one request at a pod on `node` (observed, else default). */
