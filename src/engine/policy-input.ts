@@ -111,9 +111,6 @@ export function policyInputFor(
     if (!i) inputs.set(node, (i = nodeServiceInput(store, service, node, nowMs)));
     return i;
   };
-  // Matrix column of each node of the last backend list a row was asked for (-1: not in the matrix).
-  let columnsFor: readonly NodeCapacity[] | undefined;
-  let columns = new Int32Array(0);
   return {
     service,
     gateways,
@@ -128,20 +125,22 @@ export function policyInputFor(
       const j = row === undefined ? undefined : m.index.get(to);
       return j !== undefined ? m.reachable[row! + j] === 1 : store.reachable(from, to, nowMs);
     },
-    latencyRow: (from, to, rttOut, reachableOut, at) => {
-      if (to !== columnsFor) {
-        columnsFor = to;
-        columns = Int32Array.from(to, (b) => m.index.get(b.node) ?? -1);
-      }
-      const row = rowOf(from);
-      for (let k = 0; k < to.length; k++) {
-        const j = columns[k]!;
-        if (row !== undefined && j >= 0) {
-          rttOut[at + k] = m.rttMs[row + j]!;
-          reachableOut[at + k] = m.reachable[row + j]!;
-        } else {
-          rttOut[at + k] = store.rttMs(from, to[k]!.node, nowMs);
-          reachableOut[at + k] = store.reachable(from, to[k]!.node, nowMs) ? 1 : 0;
+    latencyRows: (from, to, rttOut, reachableOut) => {
+      const n = m.names.length;
+      const width = to.length;
+      const rows = Int32Array.from(from, (g) => m.index.get(g) ?? -1);
+      for (let k = 0; k < width; k++) {
+        const j = m.index.get(to[k]!.node) ?? -1;
+        const base = j * n;
+        for (let g = 0; g < rows.length; g++) {
+          const i = rows[g]!;
+          if (i >= 0 && j >= 0) {
+            rttOut[g * width + k] = m.rttMsByTo[base + i]!;
+            reachableOut[g * width + k] = m.reachableByTo[base + i]!;
+          } else {
+            rttOut[g * width + k] = store.rttMs(from[g]!, to[k]!.node, nowMs);
+            reachableOut[g * width + k] = store.reachable(from[g]!, to[k]!.node, nowMs) ? 1 : 0;
+          }
         }
       }
     },

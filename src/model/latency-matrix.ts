@@ -11,6 +11,13 @@ export interface LatencyMatrix {
   readonly rttMs: Float64Array;
   /** 1 = reachable, 0 = a fresh probe says not; exactly `ModelStore.reachable`. */
   readonly reachable: Uint8Array;
+  /**
+   * The same two arrays by destination: `rttMsByTo[to * names.length + from]`. A service's policy
+   * reads a few destinations (its backends) from every gateway; by destination those are runs of
+   * adjacent numbers instead of one cache miss each.
+   */
+  readonly rttMsByTo: Float64Array;
+  readonly reachableByTo: Uint8Array;
 }
 
 export interface LatencySources {
@@ -64,5 +71,12 @@ export function buildLatencyMatrix(src: LatencySources, nowMs: number): BuiltMat
     rttMs[i * n + i] = src.localRttMs;
     reachable[i * n + i] = 1;
   }
-  return { matrix: { names, index, rttMs, reachable }, validUntilMs };
+  const rttMsByTo = new Float64Array(n * n);
+  const reachableByTo = new Uint8Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      rttMsByTo[j * n + i] = rttMs[i * n + j]!;
+      reachableByTo[j * n + i] = reachable[i * n + j]!;
+    }
+  return { matrix: { names, index, rttMs, reachable, rttMsByTo, reachableByTo }, validUntilMs };
 }

@@ -41,14 +41,19 @@ export class LatencyTable {
     this.lastGateway = gateway;
     this.lastOffset = i === undefined ? -1 : i * this.width;
     if (i !== undefined && this.filled[i] === 0) {
-      this.filled[i] = 1;
-      this.fill(gateway, this.lastOffset);
+      if (this.input.latencyRows) {
+        // One pass by destination fills every row: most callers walk every gateway anyway.
+        this.input.latencyRows(this.input.gateways, this.backends, this.rttMs, this.reachable);
+        this.filled.fill(1);
+      } else {
+        this.filled[i] = 1;
+        this.fill(gateway, this.lastOffset);
+      }
     }
     return this.lastOffset;
   }
 
   private fill(gateway: string, at: number): void {
-    if (this.input.latencyRow) return this.input.latencyRow(gateway, this.backends, this.rttMs, this.reachable, at);
     for (let j = 0; j < this.width; j++) {
       const b = this.backends[j]!.node;
       this.rttMs[at + j] = this.input.rttMs(gateway, b);

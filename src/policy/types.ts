@@ -25,11 +25,11 @@ export interface PolicyInput {
   /** False when a fresh probe says `to` does not answer from `from`. */
   reachable(from: string, to: string): boolean;
   /**
-   * Optional fast path for one gateway's whole row: writes `rttMs(from, b.node)` and
-   * `reachable(from, b.node)` (1/0) for each `b` of `to`, in order, at `at` onwards. Exactly the
-   * values of the two lookups above; a policy over 1,000 gateways × 1,000 services reads ~10⁷ pairs.
+   * Optional fast path: `rttMs(from[i], to[k].node)` and `reachable(...)` (1/0) for every gateway of
+   * `from` and backend of `to`, written at `i * to.length + k`. Exactly the values of the two lookups
+   * above; a policy over 1,000 gateways × 1,000 services reads ~10⁷ pairs.
    */
-  latencyRow?(from: string, to: readonly NodeCapacity[], rttMs: Float64Array, reachable: Uint8Array, at: number): void;
+  latencyRows?(from: readonly string[], to: readonly NodeCapacity[], rttMs: Float64Array, reachable: Uint8Array): void;
   /** Smoothed requests/s entering `gateway` for this service (default when unknown). */
   demandRps(gateway: string): number;
   /** Mean service time of one request at a pod on `node` (observed, else default). */

@@ -4,6 +4,8 @@ import { silentLogger } from '../../src/log.js';
 import { ModelStore } from '../../src/model/store.js';
 import type { Service, Topology } from '../../src/model/types.js';
 import { policyByName } from '../../src/policy/index.js';
+import type { Policy } from '../../src/policy/types.js';
+import { proximaBeforePolicy } from '../reference/proxima-before.js';
 import { mulberry32 } from '../../src/util/rng.js';
 import { XdsControlPlane } from '../../src/xds/control-plane.js';
 import { TypeUrl } from '../../src/xds/resources/types.js';
@@ -25,8 +27,15 @@ import { benchTopology } from './xds-fanout.bench.js';
  * - single-endpoint change: one endpoint's port of one service flips → applied, and every watch
  *   whose endpoints changed has heard it.
  * Runs against the current design and (same file) the one before issue 14, which had no `settled()`:
- * there "no work left" is read from the engine's and the plane's private flags.
+ * there "no work left" is read from the engine's and the plane's private flags. `proxima-before` is
+ * the proxima policy before its solve was memoised (test/reference/proxima-before.ts) on the same
+ * engine and control plane: the same assignments, timed side by side in one run.
  */
+
+/** A policy by name, `proxima-before` included (same demand as `proxima`). */
+function benchPolicy(name: string): { policy: Policy; fill: string } {
+  return name === 'proxima-before' ? { policy: proximaBeforePolicy, fill: 'proxima' } : { policy: policyByName(name), fill: name };
+}
 
 interface Size {
   readonly nodes: number;
@@ -113,11 +122,12 @@ async function runSize(size: Size, policy: string, ctx: BenchContext): Promise<R
   const topology: Topology = benchTopology({ ...size, streams: 0, changes: 0 });
   const nowMs = 1_000_000;
   const store = new ModelStore();
-  fillModel(store, topology, policy, 'measured', nowMs);
+  const chosen = benchPolicy(policy);
+  fillModel(store, topology, chosen.fill, 'measured', nowMs);
   const heard = new Notifications();
 
   const started = now();
-  const engine = new AssignmentEngine({ store, policy: policyByName(policy), nowMs: () => nowMs });
+  const engine = new AssignmentEngine({ store, policy: chosen.policy, nowMs: () => nowMs });
   engine.start();
   const plane = new XdsControlPlane({ store, engine, log: silentLogger(), registry: new Registry(), nowMs: () => nowMs });
   const watches = topology.nodes.map((n) =>
@@ -199,8 +209,9 @@ const bench: Bench = {
     const size: Size = ctx.quick
       ? { nodes: 200, services: 200, endpoints: 2000, rttChanges: 5, endpointChanges: 10 }
       : { nodes: 1000, services: 1000, endpoints: 10_000, rttChanges: 10, endpointChanges: 30 };
-    // proxima is the default policy and joint per service; nearest is row-independent (see Policy.rowIndependent).
-    const policies = (process.env['XDS_CORE_POLICIES'] ?? 'proxima,nearest').split(',');
+    // proxima is the default policy and joint per service; nearest is row-independent (see Policy.rowIndependent);
+    // proxima-before is proxima as it was before its solve was memoised, for the ratio.
+    const policies = (process.env['XDS_CORE_POLICIES'] ?? 'proxima,proxima-before,nearest').split(',');
     const results: Result[] = [];
     for (const policy of policies) results.push(await runSize(size, policy, ctx));
     const table: Array<Array<string | number>> = [
@@ -225,6 +236,16 @@ const bench: Bench = {
           `${r.policy}: ${check(`RTT-row change p99 (${r.rttChanges} changes)`, r.rttRowMs.p99, 2000, 'ms')}`,
           `${r.policy}: ${check(`single-endpoint change p99 (${r.endpointChanges} changes)`, r.endpointMs.p99, 200, 'ms')}`,
         ]);
+    const before = results.find((r) => r.policy === 'proxima-before');
+    const after = results.find((r) => r.policy === 'proxima');
+    if (before && after) {
+      const x = (b: number, a: number): string => `${(b / a).toFixed(1)}x`;
+      verdicts.push(
+        `proxima-before / proxima (same run): full compute ${x(before.fullComputeMs, after.fullComputeMs)}, ` +
+          `RTT-row change p50 ${x(before.rttRowMs.p50, after.rttRowMs.p50)} p99 ${x(before.rttRowMs.p99, after.rttRowMs.p99)}, ` +
+          `single-endpoint change p99 ${x(before.endpointMs.p99, after.endpointMs.p99)}`,
+      );
+    }
     return { results, table, verdicts };
   },
 };
