@@ -1,16 +1,28 @@
 import type { NodeCapacity, PolicyInput } from './types.js';
 
 /**
+ * One pair of scratch arrays shared by the tables of successive policy runs: a table per service of
+ * a 1,000-gateway cluster is ~90 KB, and allocating one per service per recompute kept the garbage
+ * collector busy. The newest table owns the scratch; an older one still in use moves to arrays of
+ * its own and reads its rows from the input again (see LatencyTable.offsetOf), so sharing never
+ * changes what a table reads.
+ */
+const scratch = { owner: 0, rttMs: new Float64Array(0), reachable: new Uint8Array(0) };
+let tables = 0;
+
+/**
  * RTT and reachability from every gateway of one service's input to each of its backends, in flat
- * typed arrays (row = gateway index, column = backend index), each row filled whole on first use.
- * The solver, the idle-gateway routes, the failover ordering and the explanations all read the same
- * pairs; reading them here costs an array access instead of two string-keyed lookups.
+ * typed arrays (row = gateway index, column = backend index), filled on first use. The solver, the
+ * idle-gateway routes, the failover ordering and the explanations all read the same pairs; reading
+ * them here costs an array access instead of two string-keyed lookups. Read `rttMs` / `reachable`
+ * only at an offset `offsetOf` just returned.
  */
 export class LatencyTable {
   readonly width: number;
-  readonly rttMs: Float64Array;
+  rttMs: Float64Array;
   /** 1 = reachable, 0 = not. */
-  readonly reachable: Uint8Array;
+  reachable: Uint8Array;
+  private readonly id = ++tables;
   private readonly filled: Uint8Array;
   private readonly gatewayIndex = new Map<string, number>();
   private readonly backendIndex = new Map<string, number>();
@@ -24,8 +36,14 @@ export class LatencyTable {
     input.gateways.forEach((g, i) => this.gatewayIndex.set(g, i));
     backends.forEach((b, j) => this.backendIndex.set(b.node, j));
     this.width = backends.length;
-    this.rttMs = new Float64Array(input.gateways.length * this.width);
-    this.reachable = new Uint8Array(input.gateways.length * this.width);
+    const size = input.gateways.length * this.width;
+    if (scratch.rttMs.length < size) {
+      scratch.rttMs = new Float64Array(size);
+      scratch.reachable = new Uint8Array(size);
+    }
+    scratch.owner = this.id;
+    this.rttMs = scratch.rttMs.subarray(0, size);
+    this.reachable = scratch.reachable.subarray(0, size);
     this.filled = new Uint8Array(input.gateways.length);
   }
 
@@ -36,6 +54,7 @@ export class LatencyTable {
 
   /** Offset of `gateway`'s row in `rttMs` / `reachable` (filled), or -1 when it is not a gateway of the input. */
   offsetOf(gateway: string): number {
+    if (scratch.owner !== this.id && this.rttMs.buffer === scratch.rttMs.buffer) this.copyOut();
     if (gateway === this.lastGateway) return this.lastOffset;
     const i = this.gatewayIndex.get(gateway);
     this.lastGateway = gateway;
@@ -51,6 +70,16 @@ export class LatencyTable {
       }
     }
     return this.lastOffset;
+  }
+
+  /** A newer table took the scratch arrays: go on with arrays of its own, every row to be read again. */
+  private copyOut(): void {
+    const rttMs = new Float64Array(this.rttMs.length);
+    const reachable = new Uint8Array(this.reachable.length);
+    this.filled.fill(0);
+    this.rttMs = rttMs;
+    this.reachable = reachable;
+    this.lastGateway = undefined;
   }
 
   private fill(gateway: string, at: number): void {
