@@ -54,7 +54,10 @@ function measureRow(store: ModelStore, nodes: readonly NodeInfo[], from: NodeInf
 
 function setDemand(store: ModelStore, nodes: readonly NodeInfo[], service: string, rng: () => number): void {
   const demand = new Map<string, number>();
-  for (const node of nodes) if (rng() < 0.3) demand.set(node.name, rng() * 60);
+  const before = store.demandByGateway(service);
+  // Half the time the same gateways with new rates (a solve memo keyed on names alone would answer wrongly).
+  if (before.size > 0 && rng() < 0.5) for (const g of before.keys()) demand.set(g, rng() * 60);
+  else for (const node of nodes) if (rng() < 0.3) demand.set(node.name, rng() * 60);
   store.setDemand(service, demand);
 }
 
@@ -165,14 +168,24 @@ test('a memoised solve answers exactly what a fresh solve does, and only for the
       spacingPower: 1.5,
       demandRps: demand,
     };
-    const fresh = solveShares(input, options);
-    for (let repeat = 0; repeat < 2; repeat++) {
-      const memoised = solveShares(input, options, memo);
-      assert.equal(memoised.overloaded, fresh.overloaded, `case ${k}`);
-      assert.deepEqual(memoised.nodeRps, fresh.nodeRps, `case ${k}`);
-      for (const g of input.gateways) assert.deepEqual(memoised.sharesOf(g), fresh.sharesOf(g), `case ${k} ${g}`);
+    // Then the same gateways with one rate, one service time or one RTT moved: each must miss.
+    const g0 = input.gateways[demand.findIndex((d) => d > 0)];
+    const variants = [
+      options,
+      { ...options, demandRps: demand.map((d) => (d > 0 ? d * 1.5 : d)) },
+      { ...options, models: options.models.map((m, i) => (i === 0 ? { ...m, serviceTimeMs: 30 } : m)) },
+    ];
+    const movedRow: PolicyInput = { ...input, rttMs: (a, b) => (a === g0 ? 2 * input.rttMs(a, b) : input.rttMs(a, b)) };
+    for (const [variantInput, variant] of [...variants.map((v) => [input, v] as const), [movedRow, options] as const]) {
+      const fresh = solveShares(variantInput, variant);
+      for (let repeat = 0; repeat < 2; repeat++) {
+        const memoised = solveShares(variantInput, variant, memo);
+        assert.equal(memoised.overloaded, fresh.overloaded, `case ${k}`);
+        assert.deepEqual(memoised.nodeRps, fresh.nodeRps, `case ${k}`);
+        for (const g of input.gateways) assert.deepEqual(memoised.sharesOf(g), fresh.sharesOf(g), `case ${k} ${g}`);
+      }
     }
   }
-  assert.ok(memo.hits >= 200, `${memo.hits} hits`);
-  assert.ok(memo.misses >= 150, `${memo.misses} misses: changed inputs were not answered from the memo`);
+  assert.ok(memo.hits >= 600, `${memo.hits} hits`);
+  assert.ok(memo.misses >= 600, `${memo.misses} misses: changed inputs were not answered from the memo`);
 });

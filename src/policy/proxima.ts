@@ -378,9 +378,12 @@ function applyHysteresis(
   if (shares.size === 0) return { gateway, service: input.service, localities: [], reason };
   const prev = primaryShares(input.previous?.get(gateway));
   if (prev.size > 0) {
-    const usable = [...prev.keys()].every((n) => input.backends.some((b) => b.node === n) && input.reachable(gateway, n));
-    const nodes = new Set([...prev.keys(), ...shares.keys()]);
-    const maxMove = Math.max(...[...nodes].map((n) => Math.abs((prev.get(n) ?? 0) - (shares.get(n) ?? 0))));
+    let usable = true;
+    for (const n of prev.keys()) if (!(input.backends.some((b) => b.node === n) && input.reachable(gateway, n))) usable = false;
+    // The largest move over every node in either (max is order-free, NaN included).
+    let maxMove = -Infinity;
+    for (const [n, p] of prev) maxMove = Math.max(maxMove, Math.abs(p - (shares.get(n) ?? 0)));
+    for (const [n, s] of shares) if (!prev.has(n)) maxMove = Math.max(maxMove, Math.abs(0 - s));
     if (usable && maxMove < o.hysteresisShare) {
       const kept = input.previous!.get(gateway)!.localities.filter((l) => l.priority === 0);
       return assemble(

@@ -257,9 +257,11 @@ function marginalCostsMs(
 
 /** Drop shares below `minShare` and renormalise. */
 export function pruneShares(shares: ReadonlyMap<string, number>, minShare: number): Map<string, number> {
-  const kept = [...shares].filter(([, s]) => s >= minShare);
-  const sum = kept.reduce((a, [, s]) => a + s, 0);
-  return new Map(sum > 0 ? kept.map(([n, s]) => [n, s / sum] as const) : []);
+  let sum = 0;
+  for (const s of shares.values()) if (s >= minShare) sum += s;
+  const out = new Map<string, number>();
+  if (sum > 0) for (const [n, s] of shares) if (s >= minShare) out.set(n, s / sum);
+  return out;
 }
 
 export function pct(x: number): string {

@@ -1,4 +1,4 @@
-import type { GatewayAssignment, LocalityAssignment, PolicyInput } from './types.js';
+import type { GatewayAssignment, PolicyInput } from './types.js';
 
 /**
  * Measured RTTs never tie, so failover levels built from them reshuffle on every probe (edge-2 at
@@ -23,18 +23,18 @@ export function keepFailoverOrder(
   const want = new Map(nextFail.map((l) => [l.node, l.weight] as const));
   if (!prevFail.every((l) => want.get(l.node) === l.weight)) return next;
   const g = next.gateway;
-  const rtt = (l: LocalityAssignment) => input.rttMs(g, l.node);
-  for (const x of prevFail) {
-    for (const y of prevFail) {
-      if (x.priority >= y.priority) continue;
-      // x is tried before y: wrong if x is unreachable and y is not, or x is clearly farther.
-      const rx = input.reachable(g, x.node);
-      const ry = input.reachable(g, y.node);
-      if (rx !== ry) {
-        if (!rx) return next;
+  // Each node's RTT and reachability once, not once per pair.
+  const rttMs = prevFail.map((l) => input.rttMs(g, l.node));
+  const reachable = prevFail.map((l) => input.reachable(g, l.node));
+  for (let i = 0; i < prevFail.length; i++) {
+    for (let k = 0; k < prevFail.length; k++) {
+      if (prevFail[i]!.priority >= prevFail[k]!.priority) continue;
+      // i is tried before k: wrong if i is unreachable and k is not, or i is clearly farther.
+      if (reachable[i] !== reachable[k]) {
+        if (!reachable[i]) return next;
         continue;
       }
-      if (rtt(x) > rtt(y) * (1 + toleranceShare) + toleranceMs) return next;
+      if (rttMs[i]! > rttMs[k]! * (1 + toleranceShare) + toleranceMs) return next;
     }
   }
   // Levels must stay contiguous right after the (possibly different) primary level.
