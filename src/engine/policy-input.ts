@@ -1,3 +1,4 @@
+import type { LatencyMatrix } from '../model/latency-matrix.js';
 import type { ModelStore } from '../model/store.js';
 import type { GatewayAssignment, NodeCapacity, PolicyInput } from '../policy/types.js';
 
@@ -82,6 +83,16 @@ export function nodeServiceInput(store: ModelStore, service: string, node: strin
   return { ...rest, ...(loadRps !== undefined ? { loadRps } : {}), ...faast };
 }
 
+/** Matrix row of each gateway of `names` (-1: not in the matrix), per (matrix, list): every service of a recompute asks with the same pair. */
+const rowIndexes = new WeakMap<LatencyMatrix, WeakMap<readonly string[], Int32Array>>();
+function matrixRows(m: LatencyMatrix, names: readonly string[]): Int32Array {
+  let byNames = rowIndexes.get(m);
+  if (!byNames) rowIndexes.set(m, (byNames = new WeakMap()));
+  let rows = byNames.get(names);
+  if (!rows) byNames.set(names, (rows = Int32Array.from(names, (g) => m.index.get(g) ?? -1)));
+  return rows;
+}
+
 /** Build the pure policy input for one service from the store at time `nowMs`. */
 export function policyInputFor(
   store: ModelStore,
@@ -128,7 +139,7 @@ export function policyInputFor(
     latencyRows: (from, to, rttOut, reachableOut) => {
       const n = m.names.length;
       const width = to.length;
-      const rows = Int32Array.from(from, (g) => m.index.get(g) ?? -1);
+      const rows = matrixRows(m, from);
       for (let k = 0; k < width; k++) {
         const j = m.index.get(to[k]!.node) ?? -1;
         const base = j * n;

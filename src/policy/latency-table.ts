@@ -10,6 +10,18 @@ import type { NodeCapacity, PolicyInput } from './types.js';
 const scratch = { owner: 0, rttMs: new Float64Array(0), reachable: new Uint8Array(0) };
 let tables = 0;
 
+/** Gateway → index, per gateway list: the engine hands every service of one recompute the same list. */
+const indexes = new WeakMap<readonly string[], Map<string, number>>();
+function indexOf(names: readonly string[]): Map<string, number> {
+  let index = indexes.get(names);
+  if (!index) {
+    index = new Map();
+    names.forEach((g, i) => index!.set(g, i));
+    indexes.set(names, index);
+  }
+  return index;
+}
+
 /**
  * RTT and reachability from every gateway of one service's input to each of its backends, in flat
  * typed arrays (row = gateway index, column = backend index), filled on first use. The solver, the
@@ -24,7 +36,7 @@ export class LatencyTable {
   reachable: Uint8Array;
   private readonly id = ++tables;
   private readonly filled: Uint8Array;
-  private readonly gatewayIndex = new Map<string, number>();
+  private readonly gatewayIndex: ReadonlyMap<string, number>;
   private readonly backendIndex = new Map<string, number>();
   private lastGateway: string | undefined;
   private lastOffset = -1;
@@ -33,7 +45,7 @@ export class LatencyTable {
     private readonly input: PolicyInput,
     readonly backends: readonly NodeCapacity[],
   ) {
-    input.gateways.forEach((g, i) => this.gatewayIndex.set(g, i));
+    this.gatewayIndex = indexOf(input.gateways);
     backends.forEach((b, j) => this.backendIndex.set(b.node, j));
     this.width = backends.length;
     const size = input.gateways.length * this.width;
@@ -52,6 +64,13 @@ export class LatencyTable {
     return this.backendIndex.get(node);
   }
 
+  /** Offset of the row of the input's `index`-th gateway (filled). */
+  offsetAt(index: number): number {
+    if (scratch.owner !== this.id && this.rttMs.buffer === scratch.rttMs.buffer) this.copyOut();
+    if (this.filled[index] === 0) this.fillRow(index);
+    return index * this.width;
+  }
+
   /** Offset of `gateway`'s row in `rttMs` / `reachable` (filled), or -1 when it is not a gateway of the input. */
   offsetOf(gateway: string): number {
     if (scratch.owner !== this.id && this.rttMs.buffer === scratch.rttMs.buffer) this.copyOut();
@@ -59,17 +78,19 @@ export class LatencyTable {
     const i = this.gatewayIndex.get(gateway);
     this.lastGateway = gateway;
     this.lastOffset = i === undefined ? -1 : i * this.width;
-    if (i !== undefined && this.filled[i] === 0) {
-      if (this.input.latencyRows) {
-        // One pass by destination fills every row: most callers walk every gateway anyway.
-        this.input.latencyRows(this.input.gateways, this.backends, this.rttMs, this.reachable);
-        this.filled.fill(1);
-      } else {
-        this.filled[i] = 1;
-        this.fill(gateway, this.lastOffset);
-      }
-    }
+    if (i !== undefined && this.filled[i] === 0) this.fillRow(i);
     return this.lastOffset;
+  }
+
+  private fillRow(index: number): void {
+    if (this.input.latencyRows) {
+      // One pass by destination fills every row: most callers walk every gateway anyway.
+      this.input.latencyRows(this.input.gateways, this.backends, this.rttMs, this.reachable);
+      this.filled.fill(1);
+    } else {
+      this.filled[index] = 1;
+      this.fill(this.input.gateways[index]!, index * this.width);
+    }
   }
 
   /** A newer table took the scratch arrays: go on with arrays of its own, every row to be read again. */

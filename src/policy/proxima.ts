@@ -296,7 +296,7 @@ function previousGoodEnough(input: MemoizedInput, demand: readonly number[], sol
   let idleZero = true;
   for (let gi = 0; gi < input.gateways.length; gi++) {
     const g = input.gateways[gi]!;
-    const at = t.offsetOf(g);
+    const at = t.offsetAt(gi);
     if (demand[gi]! > 0) {
       const p = primaryShares(prev.get(g));
       if (p.size === 0) return undefined;

@@ -1,3 +1,4 @@
+import type { MemoizedInput } from './shares.js';
 import type { PolicyInput } from './types.js';
 
 /** A gateway's RTT and reachability to each of a service's backends, in `input.backends` order. */
@@ -26,11 +27,14 @@ export class RowMemo<T> {
     const backends = this.input.backends;
     const rttMs = this.scratchRtt;
     const reachable = this.scratchReachable;
+    // A memoised input's table holds the row already (same values as the two lookups).
+    const table = (this.input as Partial<MemoizedInput>).table;
+    const at = table && table.backends === backends ? table.offsetOf(gateway) : -1;
     let hash = 17;
     for (let i = 0; i < backends.length; i++) {
       const node = backends[i]!.node;
-      const r = this.input.rttMs(gateway, node);
-      const ok = this.input.reachable(gateway, node);
+      const r = at >= 0 ? table!.rttMs[at + i]! : this.input.rttMs(gateway, node);
+      const ok = at >= 0 ? table!.reachable[at + i] === 1 : this.input.reachable(gateway, node);
       rttMs[i] = r;
       reachable[i] = ok ? 1 : 0;
       hash = (Math.imul(hash, 31) + (Math.round(r * 1024) | 0) + (ok ? 0 : 7919)) | 0;

@@ -103,18 +103,34 @@ export function solveShares(input: PolicyInput, o: SolveOptions, memo?: SolveMem
 function solveKey(input: MemoizedInput, o: SolveOptions): SolveKey {
   const N = input.backends.length;
   const names = input.backends.map((b) => b.node);
-  const values: number[] = [o.maxUtilisation, o.segments, o.spacingPower, N];
-  for (const m of o.models.slice(0, N)) values.push(m.pods, m.slotsPerPod, m.serviceTimeMs, m.serviceCv2);
+  let withDemand = 0;
+  for (let gi = 0; gi < input.gateways.length; gi++) if (o.demandRps[gi]! > 0) withDemand++;
+  const values = new Float64Array(4 + 4 * N + withDemand * (1 + 2 * N));
+  let k = 0;
+  values[k++] = o.maxUtilisation;
+  values[k++] = o.segments;
+  values[k++] = o.spacingPower;
+  values[k++] = N;
+  for (let i = 0; i < N; i++) {
+    const m = o.models[i]!;
+    values[k++] = m.pods;
+    values[k++] = m.slotsPerPod;
+    values[k++] = m.serviceTimeMs;
+    values[k++] = m.serviceCv2;
+  }
   const t = input.table;
-  input.gateways.forEach((g, gi) => {
+  for (let gi = 0; gi < input.gateways.length; gi++) {
     const d = o.demandRps[gi]!;
-    if (!(d > 0)) return;
-    names.push(g);
-    values.push(d);
-    const at = t.offsetOf(g);
-    for (let j = 0; j < N; j++) values.push(t.rttMs[at + j]!, t.reachable[at + j]!);
-  });
-  return { names, values: Float64Array.from(values) };
+    if (!(d > 0)) continue;
+    names.push(input.gateways[gi]!);
+    values[k++] = d;
+    const at = t.offsetAt(gi);
+    for (let j = 0; j < N; j++) {
+      values[k++] = t.rttMs[at + j]!;
+      values[k++] = t.reachable[at + j]!;
+    }
+  }
+  return { names, values };
 }
 
 function solveCommodities(input: MemoizedInput, o: SolveOptions): Solution {
