@@ -9,6 +9,8 @@ import { SolveMemo } from '../src/policy/solve-memo.js';
 import { makeInput } from '../src/policy/testing.js';
 import type { GatewayAssignment, PolicyInput } from '../src/policy/types.js';
 import { mulberry32 } from '../src/util/rng.js';
+import { nearestPolicy } from '../src/policy/nearest.js';
+import { nearestBeforePolicy } from './reference/nearest-before.js';
 import { createProximaBeforePolicy } from './reference/proxima-before.js';
 
 /**
@@ -188,4 +190,12 @@ test('a memoised solve answers exactly what a fresh solve does, and only for the
   }
   assert.ok(memo.hits >= 600, `${memo.hits} hits`);
   assert.ok(memo.misses >= 600, `${memo.misses} misses: changed inputs were not answered from the memo`);
+});
+
+test('nearest reading rows through a memoised input equals the reference on random inputs', () => {
+  const rng = mulberry32(31);
+  for (let k = 0; k < 300; k++) {
+    const input = randomInput(mulberry32(Math.floor(rng() * 2 ** 31)));
+    assert.deepEqual(nearestPolicy.assign(input), nearestBeforePolicy.assign(input), `case ${k}`);
+  }
 });

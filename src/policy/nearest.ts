@@ -1,4 +1,5 @@
 import { RowMemo } from './row-memo.js';
+import { memoizeInput } from './shares.js';
 import { assemble, byLatency } from './tiers.js';
 import type { GatewayAssignment, Policy, PolicyInput } from './types.js';
 
@@ -10,8 +11,10 @@ export const nearestPolicy: Policy = {
   name: 'nearest',
   rowIndependent: true,
   reads: ['rtt'],
-  assign(input: PolicyInput): Map<string, GatewayAssignment> {
+  assign(raw: PolicyInput): Map<string, GatewayAssignment> {
     const out = new Map<string, GatewayAssignment>();
+    // Every gateway's row is read (RowMemo): from one table filled in a pass, not pair by pair.
+    const input = memoizeInput(raw);
     const memo = new RowMemo<GatewayAssignment>(input);
     for (const gateway of input.gateways) {
       const row = memo.row(gateway);
