@@ -59,6 +59,11 @@ export class LatencyTable {
     this.filled = new Uint8Array(input.gateways.length);
   }
 
+  /** Index of `gateway` in the input's gateways, undefined when it is not one. */
+  indexOf(gateway: string): number | undefined {
+    return this.gatewayIndex.get(gateway);
+  }
+
   /** Column of `node`, undefined when it is not a backend. */
   column(node: string): number | undefined {
     return this.backendIndex.get(node);

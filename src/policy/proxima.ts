@@ -348,19 +348,26 @@ function withDemand(input: MemoizedInput, demand: number[], totalRps: number, o:
     memo,
   );
   const backendIndex = new Map(input.backends.map((b, i) => [b.node, i] as const));
-  const gatewayIndex = new Map(input.gateways.map((g, gi) => [g, gi] as const));
+  // What the explanations say of a node or of the whole service does not depend on the gateway: once per solve.
+  const nodeText = new Map<string, string>();
+  const nodeTextOf = (n: string): string => {
+    let text = nodeText.get(n);
+    if (text === undefined) {
+      const i = backendIndex.get(n)!;
+      const util = (solved.nodeRps.get(n) ?? 0) / saturationRps(models[i]!);
+      nodeText.set(n, (text = `service ${models[i]!.serviceTimeMs.toFixed(1)} ms, node util ${pct(util)})`));
+    }
+    return text;
+  };
+  const serviceText = ` rps of ${totalRps.toFixed(1)}${solved.overloaded ? '; OVERLOADED: demand exceeds every node at target utilisation, spread by capacity' : ''}`;
   const computed = lazily((g) => {
-    const gi = gatewayIndex.get(g)!;
+    const gi = input.table.indexOf(g)!;
     const shares = pruneShares(solved.sharesOf(g), o.minShare);
     const reason = (): string => {
       const parts = [...shares]
         .sort((a, b) => b[1] - a[1])
-        .map(([n, s]) => {
-          const i = backendIndex.get(n)!;
-          const util = (solved.nodeRps.get(n) ?? 0) / saturationRps(models[i]!);
-          return `${n} ${pct(s)} (rtt ${input.rttMs(g, n).toFixed(1)} ms, service ${models[i]!.serviceTimeMs.toFixed(1)} ms, node util ${pct(util)})`;
-        });
-      const head = `demand ${demand[gi]!.toFixed(1)} rps of ${totalRps.toFixed(1)}${solved.overloaded ? '; OVERLOADED: demand exceeds every node at target utilisation, spread by capacity' : ''}`;
+        .map(([n, s]) => `${n} ${pct(s)} (rtt ${input.rttMs(g, n).toFixed(1)} ms, ${nodeTextOf(n)}`);
+      const head = `demand ${demand[gi]!.toFixed(1)}${serviceText}`;
       return shares.size ? `${head}: ${parts.join(', ')}` : `${head}: no reachable node with ready endpoints`;
     };
     return { shares, reason };
