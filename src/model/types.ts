@@ -60,6 +60,19 @@ export interface Service {
    * builds it), never through endpoints or the policy.
    */
   readonly externalName?: { readonly host: string; readonly port: number };
+  /**
+   * Knative's `system-internal-tls`: the gateway speaks TLS 1.3 to the activator and queue-proxy and
+   * verifies their certificate against a CA delivered over SDS (net-kourier ingress_translator.go).
+   */
+  readonly upstreamTls?: UpstreamTls;
+}
+
+/** How a gateway verifies an upstream's certificate. */
+export interface UpstreamTls {
+  /** DNS SANs accepted (any one of them): `kn-routing` (activator), `kn-user-<namespace>` (queue-proxy). */
+  readonly subjectAltNames: readonly string[];
+  /** SDS name of the validation context (the trusted CA bundle); never inlined in CDS. */
+  readonly trustedCaSecret: string;
 }
 
 /** A configured or measured RTT between two nodes. */
@@ -183,6 +196,11 @@ export interface GatewayConfig {
   readonly listenIpAddresses: readonly string[];
   /** `enable-service-access-logging` (+ `service-access-log-template`): Envoy's stdout access log. */
   readonly accessLog?: { readonly template?: string };
+  /**
+   * config-network `system-internal-tls: enabled`: the backend clusters of KIngress splits speak
+   * TLS to the activator and queue-proxy (Service.upstreamTls).
+   */
+  readonly systemInternalTls: boolean;
 }
 
 export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
@@ -194,6 +212,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
   enableProxyProtocol: false,
   disableEnvoyServerHeader: false,
   listenIpAddresses: Object.freeze(['0.0.0.0']) as readonly string[],
+  systemInternalTls: false,
 } as const);
 
 /** The route a topology service implies: all of its hosts, 100 % to it, external and internal. */

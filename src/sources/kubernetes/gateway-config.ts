@@ -41,7 +41,9 @@ export const KOURIER_KEYS = {
 
 /** config-network keys net-kourier honours. */
 export const NETWORK_KEYS = {
-  'system-internal-tls': 'unsupported',
+  'system-internal-tls': 'done',
+  /** Deprecated spelling of system-internal-tls (`true` enables it when the new key is unset). */
+  'internal-encryption': 'done',
   'cluster-local-domain-tls': 'unsupported',
 } as const satisfies Record<string, 'done' | 'unsupported'>;
 
@@ -70,6 +72,25 @@ export interface GatewayConfigInput {
   readonly envCertsSecret?: { readonly namespace: string; readonly name: string };
   /** Minimum TLS version of the gateway listeners (net-kourier: always 1.2; Proxima: a flag). */
   readonly minimumTlsVersion?: GatewayConfig['minimumTlsVersion'];
+}
+
+/**
+ * knative/networking pkg/config/config.go: `system-internal-tls` is `enabled` or `disabled`
+ * (case-insensitive; empty = disabled), and when it is empty or disabled the deprecated boolean
+ * `internal-encryption: true` still enables it. Any other value is an invalid ConfigMap.
+ */
+function systemInternalTlsOf(network: Readonly<Record<string, string>>, issues: ConfigIssue[]): boolean {
+  const v = (network['system-internal-tls'] ?? '').trim().toLowerCase();
+  if (v === 'enabled') return true;
+  if (v !== '' && v !== 'disabled') {
+    issues.push({
+      configMap: CONFIG_NETWORK,
+      key: 'system-internal-tls',
+      message: `system-internal-tls: "${network['system-internal-tls']}" is not enabled or disabled; it stays disabled`,
+    });
+    return false;
+  }
+  return (network['internal-encryption'] ?? '').trim().toLowerCase() === 'true';
 }
 
 /** Go time.ParseDuration subset (h, m, s, ms, us, ns; sums like 1h30m) → ms; undefined when invalid. */
@@ -134,6 +155,7 @@ export function gatewayConfigFrom(input: GatewayConfigInput): GatewayConfigResul
     disableEnvoyServerHeader: bool('disable-envoy-server-header', false),
     listenIpAddresses: Object.freeze(ips.length && ipBad.length === 0 ? ips : [...DEFAULT_GATEWAY_CONFIG.listenIpAddresses]),
     ...(bool('enable-service-access-logging', false) ? { accessLog: Object.freeze(template ? { template } : {}) } : {}),
+    systemInternalTls: systemInternalTlsOf(input.network ?? {}, issues),
   });
   for (const [map, data, keys] of [
     [CONFIG_KOURIER, input.kourier, KOURIER_KEYS],

@@ -313,6 +313,7 @@ export class KubernetesSource {
         serverlessServices: w('serverlessservices'),
         deployments: w('deployments'),
         secrets: w('secrets'),
+        configMaps: w('configmaps'),
       },
       {
         ingressClass: this.ingressClass,
@@ -320,6 +321,7 @@ export class KubernetesSource {
         ...(this.opts.openfaas ? { openfaas: this.opts.openfaas } : {}),
         ...(this.last ? { previous: this.last } : {}),
         gatewaySecrets: [gateway.defaultCertificate, gateway.clusterCertificate].filter((x): x is string => x !== undefined),
+        ...(gateway.systemInternalTls ? { systemInternalTls: { systemNamespace: this.kourier.systemNamespace } } : {}),
       },
     );
     endTimer();

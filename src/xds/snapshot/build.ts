@@ -1,5 +1,5 @@
 import type { ModelStore } from '../../model/store.js';
-import type { TlsKeyPair, TlsSecretStore } from '../../model/tls-secrets.js';
+import type { TlsMaterial, TlsSecretStore } from '../../model/tls-secrets.js';
 import type { Service } from '../../model/types.js';
 import type { GatewayAssignment } from '../../policy/types.js';
 import { buildCluster } from '../resources/clusters.js';
@@ -37,7 +37,7 @@ interface Memo {
   >;
   readonly extproc: ExtprocBase;
   readonly variants: VariantMemo;
-  readonly secrets: ReadonlyMap<string, { readonly pair: TlsKeyPair; readonly cached: CachedResource | undefined }>;
+  readonly secrets: ReadonlyMap<string, { readonly pair: TlsMaterial; readonly cached: CachedResource | undefined }>;
   /** The Secret names the listeners reference: a function of the routes signature alone. */
   readonly secretNames: readonly string[];
 }
@@ -138,12 +138,15 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
     endpoints.set(s.name, value!);
   }
 
-  // Secrets (SDS): the certificates the listeners name, re-encoded only when the key pair changed.
-  const secretMemo = new Map<string, { pair: TlsKeyPair; cached: CachedResource | undefined }>();
+  // Secrets (SDS): the certificates the listeners name and the CA bundles the clusters name,
+  // re-encoded only when the material changed.
+  const secretMemo = new Map<string, { pair: TlsMaterial; cached: CachedResource | undefined }>();
   const secrets = new Map<string, CachedResource>();
   const secretNames =
     prev && prev.routesSignature === routesSig ? prev.secretNames : referencedSecrets(store.routes(), store.gatewayConfig());
-  for (const name of secretNames) {
+  const clusterSecretNames = new Set<string>();
+  for (const s of services) if (s.upstreamTls) clusterSecretNames.add(s.upstreamTls.trustedCaSecret);
+  for (const name of clusterSecretNames.size ? [...new Set([...secretNames, ...clusterSecretNames])] : secretNames) {
     const pair = input.tlsSecrets?.get(name);
     if (!pair) continue;
     const before = prev?.secrets.get(name);
