@@ -71,6 +71,8 @@ export interface RequestRecord {
   readonly body: unknown;
   /** The bearer token the client sent (tests give each replica its own). */
   readonly token: string | undefined;
+  /** When the request (with its body) arrived, Date.now(). */
+  readonly atMs: number;
 }
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
@@ -306,7 +308,15 @@ export class ApiServerStandIn {
     }
     const method = req.method ?? 'GET';
     const token = /^Bearer (.+)$/.exec(req.headers['authorization'] ?? '')?.[1];
-    this.requests.push({ method, path: url.pathname, query: url.search, contentType: req.headers['content-type'], body, token });
+    this.requests.push({
+      method,
+      path: url.pathname,
+      query: url.search,
+      contentType: req.headers['content-type'],
+      body,
+      token,
+      atMs: Date.now(),
+    });
     if (this.failures.count > 0) {
       this.failures.count--;
       return this.status(res, this.failures.code, 'InternalError', 'injected failure');
