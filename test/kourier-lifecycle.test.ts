@@ -204,5 +204,9 @@ test('serve flags: CERTS_SECRET_* (net-kourier env) feed the default certificate
     retryPeriodMs: 2000,
   });
   assert.deepEqual(k.readinessProbe?.ports, { external: 8090, externalTls: 9443, internal: 8081 });
+  // Probing is the default with --kubernetes, as Kourier always probes; --no-readiness-probe turns it off.
+  assert.deepEqual(parse(['--kubernetes'], {}).readinessProbe?.ports, { external: 8090, externalTls: 9443, internal: 8081 });
+  assert.equal(parse(['--kubernetes', '--no-readiness-probe'], {}).readinessProbe, undefined);
+  assert.equal(parse(['--kubernetes', '--readiness-probe=false'], {}).readinessProbe, undefined);
   assert.throws(() => parse(['--leader-election-lease=lead'], {}), /NAMESPACE\/NAME and needs --replica-id/);
 });

@@ -213,9 +213,9 @@ export const SERVE_SPEC: CommandSpec = {
     {
       name: 'readiness-probe',
       kind: 'boolean',
-      default: false,
+      default: true,
       description:
-        "With --kubernetes: a KIngress is Ready only once every ready kourier-internal pod answers Knative's probe (GET /healthz with K-Network-Probe and K-Network-Hash on 8090/8081) with its hash, as net-kourier does; off: once every connected gateway ACKed its routes.",
+        "With --kubernetes: a KIngress is Ready only once every ready kourier-internal pod answers Knative's probe (GET /healthz with K-Network-Probe and K-Network-Hash on 8090/8081) with its hash, as net-kourier does. --no-readiness-probe: Ready once every connected gateway ACKed its routes (for gateways the control plane cannot reach on 8090/8081, or no kourier-internal pods). Without --kubernetes there is no KIngress to probe.",
     },
     {
       name: 'leader-election-lease',
