@@ -201,6 +201,20 @@ export interface GatewayConfig {
    * TLS to the activator and queue-proxy (Service.upstreamTls).
    */
   readonly systemInternalTls: boolean;
+  /** config-kourier `tracing-*`: OpenTelemetry tracing from every gateway listener (off when unset). */
+  readonly tracing?: GatewayTracing;
+}
+
+/** Where and how gateways export spans (net-kourier pkg/reconciler/ingress/config/tracing.go). */
+export interface GatewayTracing {
+  /** `tracing-endpoint` as given (the OTLP/HTTP URI). */
+  readonly endpoint: string;
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: 'grpc' | 'http/protobuf';
+  /** 0..1. */
+  readonly samplingRate: number;
+  readonly serviceName: string;
 }
 
 export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({

@@ -6,6 +6,7 @@
  * default and is reported too. Pure.
  */
 import { DEFAULT_GATEWAY_CONFIG, type GatewayConfig } from '../../model/types.js';
+import { tracingFrom } from './tracing-config.js';
 import { isRecord, keyOf } from './objects.js';
 
 export const CONFIG_KOURIER = 'config-kourier';
@@ -33,10 +34,10 @@ export const KOURIER_KEYS = {
   'extauthz-timeout': 'unsupported',
   'extauthz-path-prefix': 'unsupported',
   'extauthz-pack-as-bytes': 'unsupported',
-  'tracing-endpoint': 'unsupported',
-  'tracing-protocol': 'unsupported',
-  'tracing-sampling-rate': 'unsupported',
-  'tracing-service-name': 'unsupported',
+  'tracing-endpoint': 'done',
+  'tracing-protocol': 'done',
+  'tracing-sampling-rate': 'done',
+  'tracing-service-name': 'done',
 } as const satisfies Record<string, 'done' | 'unsupported'>;
 
 /** config-network keys net-kourier honours. */
@@ -156,6 +157,7 @@ export function gatewayConfigFrom(input: GatewayConfigInput): GatewayConfigResul
     listenIpAddresses: Object.freeze(ips.length && ipBad.length === 0 ? ips : [...DEFAULT_GATEWAY_CONFIG.listenIpAddresses]),
     ...(bool('enable-service-access-logging', false) ? { accessLog: Object.freeze(template ? { template } : {}) } : {}),
     systemInternalTls: systemInternalTlsOf(input.network ?? {}, issues),
+    ...tracingFrom(k, (key, why) => issues.push({ configMap: CONFIG_KOURIER, key, message: `${key}: ${why}; tracing stays off` })),
   });
   for (const [map, data, keys] of [
     [CONFIG_KOURIER, input.kourier, KOURIER_KEYS],

@@ -3,6 +3,7 @@ import { hasExternalTls, listenerFilters, sniMatchesOf, tlsTransportSocket, type
 import type { ProtoResource } from './types.js';
 import { TypeUrl } from './types.js';
 import { grpcRouteConfigName } from './routes.js';
+import { connectionManagerTracing } from './tracing.js';
 import {
   adsConfigSource,
   duration,
@@ -44,6 +45,7 @@ function gatewayConnectionManager(routeConfigName: string, gateway: GatewayConfi
     use_remote_address: { value: gateway.useRemoteAddress },
     ...(gateway.disableEnvoyServerHeader ? { server_header_transformation: 'PASS_THROUGH' } : {}),
     ...(gateway.accessLog ? { access_log: [stdoutAccessLog(gateway.accessLog.template)] } : {}),
+    ...(gateway.tracing ? connectionManagerTracing(gateway.tracing) : {}),
     upgrade_configs: [{ upgrade_type: 'websocket' }],
   };
 }

@@ -1,0 +1,11 @@
+/**
+ * Clusters the gateway config itself adds (not a Knative backend): `otel-collector` for tracing.
+ * Sorted by name. Pure.
+ */
+import type { GatewayConfig } from '../../model/types.js';
+import { otelCollectorCluster } from './tracing.js';
+import type { ProtoResource } from './types.js';
+
+export function buildGatewayConfigClusters(gateway: GatewayConfig): ProtoResource[] {
+  return [...(gateway.tracing ? [otelCollectorCluster(gateway.tracing)] : [])];
+}
