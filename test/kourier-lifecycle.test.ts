@@ -124,6 +124,16 @@ test('config-kourier: implemented keys shape the gateway config; unsupported one
     accessLog: { template: '[%START_TIME%] "%REQ(:METHOD)% %REQ(:PATH)%" %RESPONSE_CODE%' },
     systemInternalTls: true,
     tracing: { endpoint: 'http://otel:4318', host: 'otel', port: 4318, protocol: 'grpc', samplingRate: 1, serviceName: 'kourier-knative' },
+    extAuthz: {
+      host: 'authz.example',
+      port: 9000,
+      protocol: 'grpc',
+      failureModeAllow: false,
+      maxRequestBytes: 8192,
+      timeoutMs: 2000,
+      pathPrefix: '',
+      packAsBytes: false,
+    },
   });
   // Every implemented key reaches the listeners, and they stay valid Envoy config.
   const listeners = buildGatewayListeners([], config);
@@ -149,8 +159,8 @@ test('config-kourier: implemented keys shape the gateway config; unsupported one
   assert.deepEqual(l8444.filter_chains[0].transport_socket.typed_config.common_tls_context.tls_params.cipher_suites, config.cipherSuites);
   assert.deepEqual(
     issues.map((i) => `${i.configMap}/${i.key}`),
-    ['config-kourier/extauthz-host'],
-    'access logging, tracing and system-internal-tls are implemented',
+    [],
+    'access logging, tracing, ext_authz and system-internal-tls are implemented',
   );
   // config-kourier certs-secret-namespace / certs-secret-name win over the CERTS_SECRET_* environment.
   const keys = gatewayConfigFrom({

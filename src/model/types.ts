@@ -172,6 +172,8 @@ export interface HttpRoute {
    * `K-Network-Hash: override` that sets `K-Network-Hash: <probeHash>` (knative/networking InsertProbe).
    */
   readonly probeHash?: string;
+  /** The KIngress labels: ext_authz context extensions of its virtual hosts (as Kourier sends them). */
+  readonly ingressLabels?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -203,6 +205,22 @@ export interface GatewayConfig {
   readonly systemInternalTls: boolean;
   /** config-kourier `tracing-*`: OpenTelemetry tracing from every gateway listener (off when unset). */
   readonly tracing?: GatewayTracing;
+  /** config-kourier `extauthz-*` (env `KOURIER_EXTAUTHZ_*` wins): Envoy's ext_authz filter on every listener. */
+  readonly extAuthz?: GatewayExtAuthz;
+}
+
+/** The external authorization service (net-kourier pkg/reconciler/ingress/config/ext_authz.go). */
+export interface GatewayExtAuthz {
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: 'grpc' | 'http' | 'https';
+  readonly failureModeAllow: boolean;
+  readonly maxRequestBytes: number;
+  readonly timeoutMs: number;
+  /** HTTP services only: prefix of the authorization request path. */
+  readonly pathPrefix: string;
+  /** gRPC only: send the body as bytes. */
+  readonly packAsBytes: boolean;
 }
 
 /** Where and how gateways export spans (net-kourier pkg/reconciler/ingress/config/tracing.go). */

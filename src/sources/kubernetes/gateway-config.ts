@@ -7,6 +7,7 @@
  */
 import { DEFAULT_GATEWAY_CONFIG, type GatewayConfig } from '../../model/types.js';
 import { tracingFrom } from './tracing-config.js';
+import { extAuthzFrom } from './extauthz-config.js';
 import { isRecord, keyOf } from './objects.js';
 
 export const CONFIG_KOURIER = 'config-kourier';
@@ -27,13 +28,13 @@ export const KOURIER_KEYS = {
   'disable-envoy-server-header': 'done',
   'certs-secret-name': 'done',
   'certs-secret-namespace': 'done',
-  'extauthz-host': 'unsupported',
-  'extauthz-protocol': 'unsupported',
-  'extauthz-failure-mode-allow': 'unsupported',
-  'extauthz-max-request-body-bytes': 'unsupported',
-  'extauthz-timeout': 'unsupported',
-  'extauthz-path-prefix': 'unsupported',
-  'extauthz-pack-as-bytes': 'unsupported',
+  'extauthz-host': 'done',
+  'extauthz-protocol': 'done',
+  'extauthz-failure-mode-allow': 'done',
+  'extauthz-max-request-body-bytes': 'done',
+  'extauthz-timeout': 'done',
+  'extauthz-path-prefix': 'done',
+  'extauthz-pack-as-bytes': 'done',
   'tracing-endpoint': 'done',
   'tracing-protocol': 'done',
   'tracing-sampling-rate': 'done',
@@ -71,6 +72,8 @@ export interface GatewayConfigInput {
   readonly gatewayNamespace: string;
   /** CERTS_SECRET_NAMESPACE / CERTS_SECRET_NAME from the environment (fallback, as net-kourier). */
   readonly envCertsSecret?: { readonly namespace: string; readonly name: string };
+  /** KOURIER_EXTAUTHZ_* from the environment under the config-kourier key names (they win when the host is set). */
+  readonly envExtAuthz?: Readonly<Record<string, string>>;
   /** Minimum TLS version of the gateway listeners (net-kourier: always 1.2; Proxima: a flag). */
   readonly minimumTlsVersion?: GatewayConfig['minimumTlsVersion'];
 }
@@ -158,6 +161,9 @@ export function gatewayConfigFrom(input: GatewayConfigInput): GatewayConfigResul
     ...(bool('enable-service-access-logging', false) ? { accessLog: Object.freeze(template ? { template } : {}) } : {}),
     systemInternalTls: systemInternalTlsOf(input.network ?? {}, issues),
     ...tracingFrom(k, (key, why) => issues.push({ configMap: CONFIG_KOURIER, key, message: `${key}: ${why}; tracing stays off` })),
+    ...extAuthzFrom(k, input.envExtAuthz, (key, why) =>
+      issues.push({ configMap: CONFIG_KOURIER, key, message: `${key}: ${why}; ext_authz stays off` }),
+    ),
   });
   for (const [map, data, keys] of [
     [CONFIG_KOURIER, input.kourier, KOURIER_KEYS],

@@ -23,6 +23,8 @@ export interface KourierOptions {
   readonly gatewayNamespace: string;
   /** CERTS_SECRET_NAMESPACE / CERTS_SECRET_NAME (config-kourier wins). */
   readonly envCertsSecret?: { readonly namespace: string; readonly name: string };
+  /** KOURIER_EXTAUTHZ_* (flags --extauthz-*) under config-kourier's key names; they win when the host is set. */
+  readonly envExtAuthz?: Readonly<Record<string, string>>;
   /** Minimum TLS version of the gateways' HTTPS listeners (net-kourier fixes TLS 1.2). */
   readonly minimumTlsVersion?: 'TLSv1_2' | 'TLSv1_3';
   /** Where the source puts the certificates the gateways need (the xDS side serves them over SDS). */

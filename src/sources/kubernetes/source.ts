@@ -392,6 +392,7 @@ export class KubernetesSource {
       network: data(CONFIG_NETWORK),
       gatewayNamespace: this.kourier.gatewayNamespace,
       ...(this.kourier.envCertsSecret ? { envCertsSecret: this.kourier.envCertsSecret } : {}),
+      ...(this.kourier.envExtAuthz ? { envExtAuthz: this.kourier.envExtAuthz } : {}),
       ...(this.kourier.minimumTlsVersion ? { minimumTlsVersion: this.kourier.minimumTlsVersion } : {}),
     });
     const json = JSON.stringify([config, issues]);
