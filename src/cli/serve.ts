@@ -184,12 +184,16 @@ function kourierFrom(o: ReturnType<typeof parseOptions>): Partial<KourierOptions
     ...(certNs && certName ? { envCertsSecret: { namespace: certNs, name: certName } } : {}),
     minimumTlsVersion: str(o, 'gateway-tls-minimum-version') === 'TLSv1_3' ? 'TLSv1_3' : 'TLSv1_2',
     ...extAuthzFlags(o),
+    ...(bool(o, 'secret-informer-filtering-by-cert-uid') ? { secretLabelSelector: CERTIFICATE_UID_LABEL } : {}),
     ...(bool(o, 'readiness-probe') ? { readinessProbe: { ports: KOURIER_PROBE_PORTS, timeoutMs: 1000, retryMs: 1000 } } : {}),
     ...(lease && identity
       ? { leaderElection: { lease, identity, leaseDurationMs: leaseMs, renewDeadlineMs: (leaseMs * 2) / 3, retryPeriodMs: leaseMs / 7.5 } }
       : {}),
   };
 }
+
+/** knative/networking pkg/apis/networking CertificateUIDLabelKey: the label net-kourier's filtered Secret informer selects on. */
+const CERTIFICATE_UID_LABEL = 'networking.internal.knative.dev/certificate-uid';
 
 /** --extauthz-* (env KOURIER_EXTAUTHZ_*) under the config-kourier key names gateway-config.ts parses. */
 function extAuthzFlags(o: ReturnType<typeof parseOptions>): Pick<KourierOptions, 'envExtAuthz'> {

@@ -261,6 +261,14 @@ export const SERVE_SPEC: CommandSpec = {
       envAlias: 'KOURIER_EXTAUTHZ_PACKASBYTES',
     },
     {
+      name: 'secret-informer-filtering-by-cert-uid',
+      kind: 'boolean',
+      default: false,
+      description:
+        "With --kubernetes: list and watch only Secrets labelled networking.internal.knative.dev/certificate-uid (net-kourier's ENABLE_SECRET_INFORMER_FILTERING_BY_CERT_UID), instead of every Secret of the cluster; the certificates KIngresses and config-kourier name, and routing-serving-certs, must then carry the label.",
+      envAlias: 'ENABLE_SECRET_INFORMER_FILTERING_BY_CERT_UID',
+    },
+    {
       name: 'readiness-probe',
       kind: 'boolean',
       default: true,

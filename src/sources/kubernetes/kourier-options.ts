@@ -36,6 +36,12 @@ export interface KourierOptions {
    * answers its probe with the ingress hash. Unset: Ready once every connected gateway ACKed.
    */
   readonly readinessProbe?: { readonly ports: ProbePorts; readonly timeoutMs: number; readonly retryMs: number };
+  /**
+   * List and watch only Secrets with this label selector (net-kourier's
+   * ENABLE_SECRET_INFORMER_FILTERING_BY_CERT_UID: `networking.internal.knative.dev/certificate-uid`).
+   * Unset: every Secret, as net-kourier by default.
+   */
+  readonly secretLabelSelector?: string;
   /** Old clusters stay this long after nothing routes to them (net-kourier cluster_cache.go: 15 s). */
   readonly clusterGraceMs: number;
 }

@@ -111,7 +111,7 @@ export class KubernetesSource {
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.kourier = kourierOptions(opts.kourier);
     this.grace = new ClusterGrace(this.kourier.clusterGraceMs);
-    const lists = resourceLists(kc, this.custom, this.kourier.systemNamespace);
+    const lists = resourceLists(kc, this.custom, this.kourier.systemNamespace, this.kourier.secretLabelSelector);
     this.exchange = new MeasurementExchange({
       store: opts.store,
       log: opts.log,
