@@ -88,7 +88,13 @@ test('k8s translate: hello KIngress → HttpRoutes as net-kourier builds its vir
   // probeHash: knative/networking ComputeHash of the KIngress (checked against upstream's own vectors in ingress-hash.test.ts).
   const hash = t.ingresses[0]!.probeHash;
   assert.match(hash, /^[0-9a-f]{64}$/);
-  EXPECTED.forEach((e, i) => assert.deepEqual(t.routes[i], { ...e, probeHash: hash }, `route ${e.name}`));
+  // The KIngress labels ride along: ext_authz context extensions (kourier-extauthz.test.ts).
+  const ingressLabels = {
+    'serving.knative.dev/route': 'hello',
+    'serving.knative.dev/routeNamespace': 'default',
+    'serving.knative.dev/service': 'hello',
+  };
+  EXPECTED.forEach((e, i) => assert.deepEqual(t.routes[i], { ...e, probeHash: hash, ingressLabels }, `route ${e.name}`));
 });
 
 test('k8s translate: services get endpoints, ports, capacity, protocol and hosts', () => {

@@ -37,7 +37,7 @@ test('config-kourier is applied live; unsupported keys are reported on the KIngr
   await source.start();
   assert.equal(store.gatewayConfig().enableProxyProtocol, false);
 
-  api.apply(configKourier({ 'enable-proxy-protocol': 'true', 'stream-idle-timeout': '1m', 'extauthz-host': 'authz:9000' }));
+  api.apply(configKourier({ 'enable-proxy-protocol': 'true', 'stream-idle-timeout': '1m', 'enable-cryptomb': 'true' }));
   await eventually(() => store.gatewayConfig().enableProxyProtocol === true);
   assert.equal(store.gatewayConfig().streamIdleTimeoutMs, 60_000);
   const l8080 = buildGatewayListeners(store.routes(), store.gatewayConfig()).find((l) => l.name === 'listener_8080')!.value as any;
@@ -48,10 +48,10 @@ test('config-kourier is applied live; unsupported keys are reported on the KIngr
     const c = api.get('Ingress', 'hello', 'default')!['status']?.conditions?.find((x: any) => x.type === 'GatewayConfigSupported');
     assert.equal(c?.status, 'False');
     assert.equal(c.severity, 'Info');
-    assert.match(c.message, /extauthz-host is set but Proxima does not support it yet/);
+    assert.match(c.message, /enable-cryptomb is set but Proxima does not support it yet/);
   });
   assert.equal(api.get('Ingress', 'hello', 'default')!['status'].conditions.find((x: any) => x.type === 'Ready').status, 'True');
-  assert.match(logText, /extauthz-host is set but Proxima does not support it yet/);
+  assert.match(logText, /enable-cryptomb is set but Proxima does not support it yet/);
 
   // Removing the key clears the report.
   api.apply(configKourier({ 'enable-proxy-protocol': 'true' }));

@@ -78,7 +78,7 @@ test('the table check fails on planted errors', () => {
     '| Config key | Status | Proxima | Shown by |',
     '| --- | --- | --- | --- |',
     '| `config-kourier: enable-proxy-protocol` | not yet | x | — |',
-    '| `config-kourier: tracing-endpoint` | done | x | `test/kourier-config.test.ts` |',
+    '| `config-kourier: enable-cryptomb` | done | x | `test/kourier-config.test.ts` |',
     '| `config-kourier: made-up` | not yet | x | — |',
     '| Something | done | x | `test/nope.test.ts` |',
     '| Other | maybe | x | — |',
@@ -87,7 +87,7 @@ test('the table check fails on planted errors', () => {
   const p = problems(compatibilityRows(`\n${planted}`), root);
   for (const want of [
     'enable-proxy-protocol: the table says not yet, the code says done',
-    'tracing-endpoint: the table says done, the code says unsupported',
+    'enable-cryptomb: the table says done, the code says unsupported',
     'made-up: not a key the code knows',
     'Something: test/nope.test.ts does not exist',
     'Other: status "maybe"',

@@ -122,6 +122,18 @@ test('config-kourier: implemented keys shape the gateway config; unsupported one
     defaultCertificate: 'kourier-system/default-cert',
     clusterCertificate: 'kourier-system/internal-cert',
     accessLog: { template: '[%START_TIME%] "%REQ(:METHOD)% %REQ(:PATH)%" %RESPONSE_CODE%' },
+    systemInternalTls: true,
+    tracing: { endpoint: 'http://otel:4318', host: 'otel', port: 4318, protocol: 'grpc', samplingRate: 1, serviceName: 'kourier-knative' },
+    extAuthz: {
+      host: 'authz.example',
+      port: 9000,
+      protocol: 'grpc',
+      failureModeAllow: false,
+      maxRequestBytes: 8192,
+      timeoutMs: 2000,
+      pathPrefix: '',
+      packAsBytes: false,
+    },
   });
   // Every implemented key reaches the listeners, and they stay valid Envoy config.
   const listeners = buildGatewayListeners([], config);
@@ -147,8 +159,8 @@ test('config-kourier: implemented keys shape the gateway config; unsupported one
   assert.deepEqual(l8444.filter_chains[0].transport_socket.typed_config.common_tls_context.tls_params.cipher_suites, config.cipherSuites);
   assert.deepEqual(
     issues.map((i) => `${i.configMap}/${i.key}`),
-    ['config-kourier/extauthz-host', 'config-kourier/tracing-endpoint', 'config-network/system-internal-tls'],
-    'access logging is implemented',
+    [],
+    'access logging, tracing, ext_authz and system-internal-tls are implemented',
   );
   // config-kourier certs-secret-namespace / certs-secret-name win over the CERTS_SECRET_* environment.
   const keys = gatewayConfigFrom({
@@ -203,5 +215,9 @@ test('serve flags: CERTS_SECRET_* (net-kourier env) feed the default certificate
     retryPeriodMs: 2000,
   });
   assert.deepEqual(k.readinessProbe?.ports, { external: 8090, externalTls: 9443, internal: 8081 });
+  // Probing is the default with --kubernetes, as Kourier always probes; --no-readiness-probe turns it off.
+  assert.deepEqual(parse(['--kubernetes'], {}).readinessProbe?.ports, { external: 8090, externalTls: 9443, internal: 8081 });
+  assert.equal(parse(['--kubernetes', '--no-readiness-probe'], {}).readinessProbe, undefined);
+  assert.equal(parse(['--kubernetes', '--readiness-probe=false'], {}).readinessProbe, undefined);
   assert.throws(() => parse(['--leader-election-lease=lead'], {}), /NAMESPACE\/NAME and needs --replica-id/);
 });

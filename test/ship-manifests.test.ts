@@ -526,7 +526,8 @@ test('RBAC is least privilege: read-only cluster access, writes only KIngress st
     for (const v of ['list', 'watch']) assert.ok(can(g, res, v), `may ${v} ${g}/${res}`);
   assert.ok(can('networking.internal.knative.dev', 'ingresses/status', 'patch'));
   assert.ok(can('networking.internal.knative.dev', 'ingresses', 'patch'), 'may patch the finalizer');
-  for (const v of ['get', 'create', 'update']) assert.ok(can('coordination.k8s.io', 'leases', v), `may ${v} its leader Lease`);
+  for (const v of ['get', 'list', 'watch', 'create', 'update'])
+    assert.ok(can('coordination.k8s.io', 'leases', v), `may ${v} its leader Lease`);
   for (const res of ['secrets', 'configmaps']) for (const v of ['list', 'watch']) assert.ok(can('', res, v), `may ${v} ${res}`);
   for (const v of ['get', 'create', 'update']) assert.ok(can('proxima.dev', 'proximameasurements', v), `may ${v} its ProximaMeasurement`);
   // Every CRD Proxima ships is covered by the role, so the controller can use it.

@@ -183,11 +183,31 @@ function kourierFrom(o: ReturnType<typeof parseOptions>): Partial<KourierOptions
     gatewayNamespace: str(o, 'gateway-namespace') ?? 'kourier-system',
     ...(certNs && certName ? { envCertsSecret: { namespace: certNs, name: certName } } : {}),
     minimumTlsVersion: str(o, 'gateway-tls-minimum-version') === 'TLSv1_3' ? 'TLSv1_3' : 'TLSv1_2',
+    ...extAuthzFlags(o),
+    ...(bool(o, 'secret-informer-filtering-by-cert-uid') ? { secretLabelSelector: CERTIFICATE_UID_LABEL } : {}),
     ...(bool(o, 'readiness-probe') ? { readinessProbe: { ports: KOURIER_PROBE_PORTS, timeoutMs: 1000, retryMs: 1000 } } : {}),
     ...(lease && identity
       ? { leaderElection: { lease, identity, leaseDurationMs: leaseMs, renewDeadlineMs: (leaseMs * 2) / 3, retryPeriodMs: leaseMs / 7.5 } }
       : {}),
   };
+}
+
+/** knative/networking pkg/apis/networking CertificateUIDLabelKey: the label net-kourier's filtered Secret informer selects on. */
+const CERTIFICATE_UID_LABEL = 'networking.internal.knative.dev/certificate-uid';
+
+/** --extauthz-* (env KOURIER_EXTAUTHZ_*) under the config-kourier key names gateway-config.ts parses. */
+function extAuthzFlags(o: ReturnType<typeof parseOptions>): Pick<KourierOptions, 'envExtAuthz'> {
+  const pairs: [string, string | undefined][] = [
+    ['extauthz-host', str(o, 'extauthz-host')],
+    ['extauthz-protocol', str(o, 'extauthz-protocol')],
+    ['extauthz-failure-mode-allow', str(o, 'extauthz-failure-mode-allow')],
+    ['extauthz-max-request-body-bytes', str(o, 'extauthz-max-request-bytes')],
+    ['extauthz-timeout', str(o, 'extauthz-timeout-ms')],
+    ['extauthz-path-prefix', str(o, 'extauthz-path-prefix')],
+    ['extauthz-pack-as-bytes', str(o, 'extauthz-pack-as-bytes')],
+  ];
+  const set = pairs.filter((p): p is [string, string] => p[1] !== undefined);
+  return set.length ? { envExtAuthz: Object.freeze(Object.fromEntries(set)) } : {};
 }
 
 export interface ServeBannerInfo {

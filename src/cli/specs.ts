@@ -211,11 +211,69 @@ export const SERVE_SPEC: CommandSpec = {
         "With --kubernetes: minimum TLS version of the gateways' HTTPS listeners (8443/8444/9443); net-kourier always uses TLSv1_2.",
     },
     {
-      name: 'readiness-probe',
+      name: 'extauthz-host',
+      kind: 'string',
+      arg: 'HOST:PORT',
+      description:
+        "With --kubernetes: the external authorization service every gateway asks (net-kourier's KOURIER_EXTAUTHZ_HOST); when set, it and the other --extauthz-* values win over config-kourier's extauthz-* keys.",
+      envAlias: 'KOURIER_EXTAUTHZ_HOST',
+    },
+    {
+      name: 'extauthz-protocol',
+      kind: 'string',
+      arg: 'PROTOCOL',
+      description: 'With --extauthz-host: grpc (default), http or https.',
+      envAlias: 'KOURIER_EXTAUTHZ_PROTOCOL',
+    },
+    {
+      name: 'extauthz-failure-mode-allow',
+      kind: 'string',
+      arg: 'BOOL',
+      description: 'With --extauthz-host: let requests through when the service fails (default false).',
+      envAlias: 'KOURIER_EXTAUTHZ_FAILUREMODEALLOW',
+    },
+    {
+      name: 'extauthz-max-request-bytes',
+      kind: 'string',
+      arg: 'BYTES',
+      description: 'With --extauthz-host: request body bytes sent along (default 8192).',
+      envAlias: 'KOURIER_EXTAUTHZ_MAXREQUESTBYTES',
+    },
+    {
+      name: 'extauthz-timeout-ms',
+      kind: 'string',
+      arg: 'MS',
+      description: 'With --extauthz-host: timeout of one check (default 2000).',
+      envAlias: 'KOURIER_EXTAUTHZ_TIMEOUT',
+    },
+    {
+      name: 'extauthz-path-prefix',
+      kind: 'string',
+      arg: 'PATH',
+      description: 'With --extauthz-host and http(s): prefix of the check request path.',
+      envAlias: 'KOURIER_EXTAUTHZ_PATHPREFIX',
+    },
+    {
+      name: 'extauthz-pack-as-bytes',
+      kind: 'string',
+      arg: 'BOOL',
+      description: 'With --extauthz-host and grpc: send the body as bytes (default false).',
+      envAlias: 'KOURIER_EXTAUTHZ_PACKASBYTES',
+    },
+    {
+      name: 'secret-informer-filtering-by-cert-uid',
       kind: 'boolean',
       default: false,
       description:
-        "With --kubernetes: a KIngress is Ready only once every ready kourier-internal pod answers Knative's probe (GET /healthz with K-Network-Probe and K-Network-Hash on 8090/8081) with its hash, as net-kourier does; off: once every connected gateway ACKed its routes.",
+        "With --kubernetes: list and watch only Secrets labelled networking.internal.knative.dev/certificate-uid (net-kourier's ENABLE_SECRET_INFORMER_FILTERING_BY_CERT_UID), instead of every Secret of the cluster; the certificates KIngresses and config-kourier name, and routing-serving-certs, must then carry the label.",
+      envAlias: 'ENABLE_SECRET_INFORMER_FILTERING_BY_CERT_UID',
+    },
+    {
+      name: 'readiness-probe',
+      kind: 'boolean',
+      default: true,
+      description:
+        "With --kubernetes: a KIngress is Ready only once every ready kourier-internal pod answers Knative's probe (GET /healthz with K-Network-Probe and K-Network-Hash on 8090/8081) with its hash, as net-kourier does. --no-readiness-probe: Ready once every connected gateway ACKed its routes (for gateways the control plane cannot reach on 8090/8081, or no kourier-internal pods). Without --kubernetes there is no KIngress to probe.",
     },
     {
       name: 'leader-election-lease',

@@ -62,7 +62,8 @@ export function sameService(a: Service, b: Service): boolean {
     a.hosts.length === b.hosts.length &&
     a.hosts.every((h, i) => h === b.hosts[i]) &&
     sameEndpoints(a.endpoints, b.endpoints) &&
-    sameEndpoints(a.activators ?? [], b.activators ?? [])
+    sameEndpoints(a.activators ?? [], b.activators ?? []) &&
+    JSON.stringify([a.externalName, a.upstreamTls]) === JSON.stringify([b.externalName, b.upstreamTls])
   );
 }
 

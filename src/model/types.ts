@@ -60,6 +60,19 @@ export interface Service {
    * builds it), never through endpoints or the policy.
    */
   readonly externalName?: { readonly host: string; readonly port: number };
+  /**
+   * Knative's `system-internal-tls`: the gateway speaks TLS 1.3 to the activator and queue-proxy and
+   * verifies their certificate against a CA delivered over SDS (net-kourier ingress_translator.go).
+   */
+  readonly upstreamTls?: UpstreamTls;
+}
+
+/** How a gateway verifies an upstream's certificate. */
+export interface UpstreamTls {
+  /** DNS SANs accepted (any one of them): `kn-routing` (activator), `kn-user-<namespace>` (queue-proxy). */
+  readonly subjectAltNames: readonly string[];
+  /** SDS name of the validation context (the trusted CA bundle); never inlined in CDS. */
+  readonly trustedCaSecret: string;
 }
 
 /** A configured or measured RTT between two nodes. */
@@ -159,6 +172,8 @@ export interface HttpRoute {
    * `K-Network-Hash: override` that sets `K-Network-Hash: <probeHash>` (knative/networking InsertProbe).
    */
   readonly probeHash?: string;
+  /** The KIngress labels: ext_authz context extensions of its virtual hosts (as Kourier sends them). */
+  readonly ingressLabels?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -183,6 +198,41 @@ export interface GatewayConfig {
   readonly listenIpAddresses: readonly string[];
   /** `enable-service-access-logging` (+ `service-access-log-template`): Envoy's stdout access log. */
   readonly accessLog?: { readonly template?: string };
+  /**
+   * config-network `system-internal-tls: enabled`: the backend clusters of KIngress splits speak
+   * TLS to the activator and queue-proxy (Service.upstreamTls).
+   */
+  readonly systemInternalTls: boolean;
+  /** config-kourier `tracing-*`: OpenTelemetry tracing from every gateway listener (off when unset). */
+  readonly tracing?: GatewayTracing;
+  /** config-kourier `extauthz-*` (env `KOURIER_EXTAUTHZ_*` wins): Envoy's ext_authz filter on every listener. */
+  readonly extAuthz?: GatewayExtAuthz;
+}
+
+/** The external authorization service (net-kourier pkg/reconciler/ingress/config/ext_authz.go). */
+export interface GatewayExtAuthz {
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: 'grpc' | 'http' | 'https';
+  readonly failureModeAllow: boolean;
+  readonly maxRequestBytes: number;
+  readonly timeoutMs: number;
+  /** HTTP services only: prefix of the authorization request path. */
+  readonly pathPrefix: string;
+  /** gRPC only: send the body as bytes. */
+  readonly packAsBytes: boolean;
+}
+
+/** Where and how gateways export spans (net-kourier pkg/reconciler/ingress/config/tracing.go). */
+export interface GatewayTracing {
+  /** `tracing-endpoint` as given (the OTLP/HTTP URI). */
+  readonly endpoint: string;
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: 'grpc' | 'http/protobuf';
+  /** 0..1. */
+  readonly samplingRate: number;
+  readonly serviceName: string;
 }
 
 export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
@@ -194,6 +244,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
   enableProxyProtocol: false,
   disableEnvoyServerHeader: false,
   listenIpAddresses: Object.freeze(['0.0.0.0']) as readonly string[],
+  systemInternalTls: false,
 } as const);
 
 /** The route a topology service implies: all of its hosts, 100 % to it, external and internal. */

@@ -45,6 +45,10 @@ export const ENVOY_PROTO_FILES: readonly string[] = [
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
   'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
+  // config-kourier tracing-*: the OpenTelemetry tracer net-kourier configures.
+  'envoy/config/trace/v3/opentelemetry.proto',
+  // config-kourier extauthz-*.
+  'envoy/extensions/filters/http/ext_authz/v3/ext_authz.proto',
   // Kourier-compatible HTTPS listeners: SNI needs tls_inspector; config-kourier enable-proxy-protocol.
   'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto',
   'envoy/extensions/filters/listener/proxy_protocol/v3/proxy_protocol.proto',

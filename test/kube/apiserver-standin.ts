@@ -61,6 +61,32 @@ interface Watcher {
   readonly plural: string;
   readonly namespace: string | undefined;
   readonly bookmarks: boolean;
+  /** The request's labelSelector / fieldSelector. */
+  readonly selects: (o: Obj) => boolean;
+}
+
+/**
+ * `labelSelector` (`key`, `!key`, `key=value`, `key!=value`, comma-separated) and `fieldSelector`
+ * (`metadata.name=…`, `metadata.namespace=…`) of a list or watch, as the apiserver applies them.
+ */
+function selectorOf(url: URL): (o: Obj) => boolean {
+  const terms = (v: string | null) => (v ?? '').split(',').filter((x) => x !== '');
+  const labels = terms(url.searchParams.get('labelSelector')).map((t) => {
+    const m = /^(!?)([^=!]+)(?:(!?=)(.*))?$/.exec(t)!;
+    return (o: Obj) => {
+      const l = (o['metadata']?.['labels'] ?? {}) as Record<string, string>;
+      if (m[1]) return !(m[2]! in l);
+      if (m[3] === undefined) return m[2]! in l;
+      return m[3] === '=' ? l[m[2]!] === m[4] : l[m[2]!] !== m[4];
+    };
+  });
+  const fields = terms(url.searchParams.get('fieldSelector')).map((t) => {
+    const [path, value] = t.split('=') as [string, string];
+    return (o: Obj) =>
+      (path === 'metadata.name' ? o['metadata']?.['name'] : path === 'metadata.namespace' ? o['metadata']?.['namespace'] : undefined) ===
+      value;
+  });
+  return (o) => labels.every((f) => f(o)) && fields.every((f) => f(o));
 }
 
 export interface RequestRecord {
@@ -71,6 +97,8 @@ export interface RequestRecord {
   readonly body: unknown;
   /** The bearer token the client sent (tests give each replica its own). */
   readonly token: string | undefined;
+  /** When the request (with its body) arrived, Date.now(). */
+  readonly atMs: number;
 }
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
@@ -265,7 +293,9 @@ export class ApiServerStandIn {
     const ns = ev.object['metadata']?.['namespace'];
     for (const w of this.watchers) {
       if (w.plural !== d.plural || (w.namespace !== undefined && w.namespace !== ns)) continue;
-      w.res.write(JSON.stringify({ type: ev.type, object: ev.object }) + '\n');
+      // An object that no longer matches the watch's selector leaves it as DELETED (as the apiserver does).
+      const type = w.selects(ev.object) ? ev.type : ev.type === 'ADDED' ? undefined : 'DELETED';
+      if (type) w.res.write(JSON.stringify({ type, object: ev.object }) + '\n');
     }
   }
 
@@ -306,7 +336,15 @@ export class ApiServerStandIn {
     }
     const method = req.method ?? 'GET';
     const token = /^Bearer (.+)$/.exec(req.headers['authorization'] ?? '')?.[1];
-    this.requests.push({ method, path: url.pathname, query: url.search, contentType: req.headers['content-type'], body, token });
+    this.requests.push({
+      method,
+      path: url.pathname,
+      query: url.search,
+      contentType: req.headers['content-type'],
+      body,
+      token,
+      atMs: Date.now(),
+    });
     if (this.failures.count > 0) {
       this.failures.count--;
       return this.status(res, this.failures.code, 'InternalError', 'injected failure');
@@ -321,7 +359,10 @@ export class ApiServerStandIn {
       if (method === 'GET') {
         const watch = url.searchParams.get('watch');
         if (watch === 'true' || watch === '1') return this.watch(d, namespace, url, res);
-        const items = [...store.values()].filter((o) => namespace === undefined || o['metadata']['namespace'] === namespace);
+        const selects = selectorOf(url);
+        const items = [...store.values()].filter(
+          (o) => (namespace === undefined || o['metadata']['namespace'] === namespace) && selects(o),
+        );
         return this.json(res, 200, {
           kind: `${d.kind}List`,
           apiVersion: apiVersionOf(d),
@@ -409,7 +450,8 @@ export class ApiServerStandIn {
     const bookmarks = url.searchParams.get('allowWatchBookmarks') === 'true';
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders(); // kube-apiserver sends the headers at once; clients wait for them
-    const inNs = (o: Obj) => namespace === undefined || o['metadata']?.['namespace'] === namespace;
+    const selects = selectorOf(url);
+    const inNs = (o: Obj) => (namespace === undefined || o['metadata']?.['namespace'] === namespace) && selects(o);
     if (from === '' || from === '0') {
       for (const o of this.objects.get(d.plural)!.values()) if (inNs(o)) res.write(JSON.stringify({ type: 'ADDED', object: o }) + '\n');
     } else {
@@ -435,7 +477,7 @@ export class ApiServerStandIn {
       for (const ev of this.log.get(d.plural)!)
         if (ev.rv > fromRv && inNs(ev.object)) res.write(JSON.stringify({ type: ev.type, object: ev.object }) + '\n');
     }
-    const w: Watcher = { res, plural: d.plural, namespace, bookmarks };
+    const w: Watcher = { res, plural: d.plural, namespace, bookmarks, selects };
     this.watchers.add(w);
     res.on('close', () => this.watchers.delete(w));
   }

@@ -6,6 +6,8 @@
  * default and is reported too. Pure.
  */
 import { DEFAULT_GATEWAY_CONFIG, type GatewayConfig } from '../../model/types.js';
+import { tracingFrom } from './tracing-config.js';
+import { extAuthzFrom } from './extauthz-config.js';
 import { isRecord, keyOf } from './objects.js';
 
 export const CONFIG_KOURIER = 'config-kourier';
@@ -26,22 +28,24 @@ export const KOURIER_KEYS = {
   'disable-envoy-server-header': 'done',
   'certs-secret-name': 'done',
   'certs-secret-namespace': 'done',
-  'extauthz-host': 'unsupported',
-  'extauthz-protocol': 'unsupported',
-  'extauthz-failure-mode-allow': 'unsupported',
-  'extauthz-max-request-body-bytes': 'unsupported',
-  'extauthz-timeout': 'unsupported',
-  'extauthz-path-prefix': 'unsupported',
-  'extauthz-pack-as-bytes': 'unsupported',
-  'tracing-endpoint': 'unsupported',
-  'tracing-protocol': 'unsupported',
-  'tracing-sampling-rate': 'unsupported',
-  'tracing-service-name': 'unsupported',
+  'extauthz-host': 'done',
+  'extauthz-protocol': 'done',
+  'extauthz-failure-mode-allow': 'done',
+  'extauthz-max-request-body-bytes': 'done',
+  'extauthz-timeout': 'done',
+  'extauthz-path-prefix': 'done',
+  'extauthz-pack-as-bytes': 'done',
+  'tracing-endpoint': 'done',
+  'tracing-protocol': 'done',
+  'tracing-sampling-rate': 'done',
+  'tracing-service-name': 'done',
 } as const satisfies Record<string, 'done' | 'unsupported'>;
 
 /** config-network keys net-kourier honours. */
 export const NETWORK_KEYS = {
-  'system-internal-tls': 'unsupported',
+  'system-internal-tls': 'done',
+  /** Deprecated spelling of system-internal-tls (`true` enables it when the new key is unset). */
+  'internal-encryption': 'done',
   'cluster-local-domain-tls': 'unsupported',
 } as const satisfies Record<string, 'done' | 'unsupported'>;
 
@@ -68,8 +72,29 @@ export interface GatewayConfigInput {
   readonly gatewayNamespace: string;
   /** CERTS_SECRET_NAMESPACE / CERTS_SECRET_NAME from the environment (fallback, as net-kourier). */
   readonly envCertsSecret?: { readonly namespace: string; readonly name: string };
+  /** KOURIER_EXTAUTHZ_* from the environment under the config-kourier key names (they win when the host is set). */
+  readonly envExtAuthz?: Readonly<Record<string, string>>;
   /** Minimum TLS version of the gateway listeners (net-kourier: always 1.2; Proxima: a flag). */
   readonly minimumTlsVersion?: GatewayConfig['minimumTlsVersion'];
+}
+
+/**
+ * knative/networking pkg/config/config.go: `system-internal-tls` is `enabled` or `disabled`
+ * (case-insensitive; empty = disabled), and when it is empty or disabled the deprecated boolean
+ * `internal-encryption: true` still enables it. Any other value is an invalid ConfigMap.
+ */
+function systemInternalTlsOf(network: Readonly<Record<string, string>>, issues: ConfigIssue[]): boolean {
+  const v = (network['system-internal-tls'] ?? '').trim().toLowerCase();
+  if (v === 'enabled') return true;
+  if (v !== '' && v !== 'disabled') {
+    issues.push({
+      configMap: CONFIG_NETWORK,
+      key: 'system-internal-tls',
+      message: `system-internal-tls: "${network['system-internal-tls']}" is not enabled or disabled; it stays disabled`,
+    });
+    return false;
+  }
+  return (network['internal-encryption'] ?? '').trim().toLowerCase() === 'true';
 }
 
 /** Go time.ParseDuration subset (h, m, s, ms, us, ns; sums like 1h30m) → ms; undefined when invalid. */
@@ -134,6 +159,11 @@ export function gatewayConfigFrom(input: GatewayConfigInput): GatewayConfigResul
     disableEnvoyServerHeader: bool('disable-envoy-server-header', false),
     listenIpAddresses: Object.freeze(ips.length && ipBad.length === 0 ? ips : [...DEFAULT_GATEWAY_CONFIG.listenIpAddresses]),
     ...(bool('enable-service-access-logging', false) ? { accessLog: Object.freeze(template ? { template } : {}) } : {}),
+    systemInternalTls: systemInternalTlsOf(input.network ?? {}, issues),
+    ...tracingFrom(k, (key, why) => issues.push({ configMap: CONFIG_KOURIER, key, message: `${key}: ${why}; tracing stays off` })),
+    ...extAuthzFrom(k, input.envExtAuthz, (key, why) =>
+      issues.push({ configMap: CONFIG_KOURIER, key, message: `${key}: ${why}; ext_authz stays off` }),
+    ),
   });
   for (const [map, data, keys] of [
     [CONFIG_KOURIER, input.kourier, KOURIER_KEYS],

@@ -282,6 +282,7 @@ export function translateIngress(
         ...(tls.length ? { tls } : {}),
         ...(redirected && visibilityIn === 'ExternalIP' ? { httpsRedirect: true } : {}),
         probeHash: base.probeHash,
+        ...(Object.keys(meta.labels).length ? { ingressLabels: meta.labels } : {}),
       });
     });
     const backendList = [...backends.values()].sort((a, b) => compareStrings(a.service, b.service));

@@ -23,6 +23,8 @@ export interface KourierOptions {
   readonly gatewayNamespace: string;
   /** CERTS_SECRET_NAMESPACE / CERTS_SECRET_NAME (config-kourier wins). */
   readonly envCertsSecret?: { readonly namespace: string; readonly name: string };
+  /** KOURIER_EXTAUTHZ_* (flags --extauthz-*) under config-kourier's key names; they win when the host is set. */
+  readonly envExtAuthz?: Readonly<Record<string, string>>;
   /** Minimum TLS version of the gateways' HTTPS listeners (net-kourier fixes TLS 1.2). */
   readonly minimumTlsVersion?: 'TLSv1_2' | 'TLSv1_3';
   /** Where the source puts the certificates the gateways need (the xDS side serves them over SDS). */
@@ -34,6 +36,12 @@ export interface KourierOptions {
    * answers its probe with the ingress hash. Unset: Ready once every connected gateway ACKed.
    */
   readonly readinessProbe?: { readonly ports: ProbePorts; readonly timeoutMs: number; readonly retryMs: number };
+  /**
+   * List and watch only Secrets with this label selector (net-kourier's
+   * ENABLE_SECRET_INFORMER_FILTERING_BY_CERT_UID: `networking.internal.knative.dev/certificate-uid`).
+   * Unset: every Secret, as net-kourier by default.
+   */
+  readonly secretLabelSelector?: string;
   /** Old clusters stay this long after nothing routes to them (net-kourier cluster_cache.go: 15 s). */
   readonly clusterGraceMs: number;
 }

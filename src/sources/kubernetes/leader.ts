@@ -8,6 +8,12 @@
  * - every write carries the resourceVersion it read, so two candidates can never both win;
  * - the leader renews every `retryPeriod` and stops acting as leader when it could not renew
  *   within `renewDeadline` (< leaseDuration), before anyone else may take over.
+ * One difference: client-go only polls every retryPeriod, so a standby sees a renewal up to one
+ * period late and tries again up to one period after the expiry (takeover up to leaseDuration + 2 ×
+ * retryPeriod after a crash). Here a standby is also fed every Lease change by a watch (`observe`),
+ * so its observed time is the renewal's arrival, and it tries to acquire exactly when the lease it
+ * observed expires (a timer), not at its next poll. The safety rule is unchanged: it still counts
+ * the full leaseDuration on its own clock from when it saw the last change.
  * The Lease goes over the wire as an untyped object: its `renewTime`/`acquireTime` are MicroTime,
  * RFC 3339 with six fractional digits (k8s.io/apimachinery metav1.MicroTime), which the typed
  * client's Date serialisation (toISOString, three digits) does not produce.
@@ -84,11 +90,13 @@ export class LeaderElector {
   private readonly nowMs: () => number;
   private readonly namespace: string;
   private readonly name: string;
-  private observed: { fingerprint: string; atMs: number } | undefined;
+  private observed: { fingerprint: string; atMs: number; record: LeaseRecord } | undefined;
   private lastRenewMs: number | undefined;
   private leading = false;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private again = false;
+  private expiryTimer: NodeJS.Timeout | undefined;
   private stopped = true;
 
   constructor(opts: LeaderElectorOptions) {
@@ -114,21 +122,86 @@ export class LeaderElector {
     this.stopped = false;
     const tick = () => {
       if (this.stopped) return;
-      this.running = this.tryAcquireOrRenew().finally(() => {
-        this.running = undefined;
+      void this.round().finally(() => {
         if (!this.stopped) this.timer = setTimeout(tick, this.opts.retryPeriodMs);
       });
     };
     tick();
   }
 
+  /** One acquire-or-renew round at a time; a round asked for meanwhile runs right after. */
+  private round(atExpiry = false): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        // At the expiry of what the watch showed, write at once: the write carries the observed
+        // resourceVersion, so a renewal the watch has not delivered yet makes it fail (409), never win.
+        if (atExpiry && (await this.acquireObserved())) return;
+        do {
+          this.again = false;
+          await this.tryAcquireOrRenew();
+        } while (this.again && !this.stopped);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  /**
+   * A Lease object as a watch delivered it (or undefined when it was deleted): the observed time is
+   * now, and a standby schedules its acquisition for the moment this observation expires.
+   */
+  observe(lease: unknown): void {
+    if (this.stopped) return;
+    if (lease === undefined) return void this.round();
+    const rec = recordOf(lease);
+    if (rec) this.noteObserved(rec, this.nowMs());
+  }
+
+  private noteObserved(rec: LeaseRecord, now: number): void {
+    if (!this.observed || this.observed.fingerprint !== rec.fingerprint)
+      this.observed = { fingerprint: rec.fingerprint, atMs: now, record: rec };
+    if (rec.holder === this.opts.identity) return;
+    const expiresAtMs = rec.holder === '' ? now : this.observed.atMs + rec.durationSeconds * 1000;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = setTimeout(
+      () => {
+        this.expiryTimer = undefined;
+        if (!this.stopped) void this.round(true);
+      },
+      Math.max(0, expiresAtMs - now),
+    );
+    this.expiryTimer.unref?.();
+  }
+
   /** Stop campaigning. Like client-go with ReleaseOnCancel, a leader gives the Lease up so another replica takes over at once. */
   async stop(opts: { release?: boolean } = {}): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
     await this.running;
     if (opts.release !== false && this.leading) await this.release();
     this.setLeading(false);
+  }
+
+  /** Take the Lease as last observed if that observation has expired; false when it could not. */
+  private async acquireObserved(): Promise<boolean> {
+    const o = this.observed;
+    const now = this.nowMs();
+    if (!o || o.record.holder === this.opts.identity || !o.record.resourceVersion) return false;
+    if (o.record.holder !== '' && o.atMs + o.record.durationSeconds * 1000 > now) return false;
+    try {
+      await this.opts.client.replace(this.namespace, this.name, this.leaseBody(o.record, now));
+      this.renewed(now);
+      return true;
+    } catch (err) {
+      this.failed('update', err);
+      return false;
+    }
   }
 
   /** One round: read the Lease, take or renew it when allowed. Never throws. */
@@ -149,8 +222,10 @@ export class LeaderElector {
     }
     const rec = recordOf(current);
     if (!rec) return this.failed('read', new Error('the Lease is not an object'));
-    if (!this.observed || this.observed.fingerprint !== rec.fingerprint) this.observed = { fingerprint: rec.fingerprint, atMs: now };
-    const expired = this.observed.atMs + rec.durationSeconds * 1000 <= now;
+    // Observed when the read returned (client-go takes the clock after its Get too).
+    const seenAtMs = this.nowMs();
+    this.noteObserved(rec, seenAtMs);
+    const expired = this.observed!.atMs + rec.durationSeconds * 1000 <= seenAtMs;
     if (rec.holder !== '' && rec.holder !== me && !expired) {
       this.setLeading(false);
       return;

@@ -21,7 +21,12 @@ type List = Promise<KubernetesListObject<KubernetesObject>>;
  * ServerlessServices and Secrets (the certificates `spec.tls` names, as net-kourier's secret
  * informer), and the ConfigMaps of the system namespace (config-kourier, config-network).
  */
-export function resourceLists(kc: KubeConfig, custom: CustomObjectsApi, systemNamespace: string): [string, string, Lister][] {
+export function resourceLists(
+  kc: KubeConfig,
+  custom: CustomObjectsApi,
+  systemNamespace: string,
+  secretLabelSelector?: string,
+): [string, string, Lister][] {
   const core = kc.makeApiClient(CoreV1Api);
   const discovery = kc.makeApiClient(DiscoveryV1Api);
   return [
@@ -44,11 +49,25 @@ export function resourceLists(kc: KubeConfig, custom: CustomObjectsApi, systemNa
       '/apis/networking.internal.knative.dev/v1alpha1/serverlessservices',
       () => custom.listCustomObjectForAllNamespaces({ ...KNATIVE_NETWORKING, resourcePlural: 'serverlessservices' }),
     ],
-    ['secrets', '/api/v1/secrets', () => core.listSecretForAllNamespaces() as List],
+    secretsList(core, secretLabelSelector),
     [
       'configmaps',
       `/api/v1/namespaces/${systemNamespace}/configmaps`,
       () => core.listNamespacedConfigMap({ namespace: systemNamespace }) as List,
     ],
+  ];
+}
+
+/**
+ * Secrets: every Secret of the cluster (net-kourier's default), or with a label selector only those
+ * carrying it (net-kourier's ENABLE_SECRET_INFORMER_FILTERING_BY_CERT_UID: label
+ * `networking.internal.knative.dev/certificate-uid`), so the cache does not hold every Secret.
+ */
+function secretsList(core: CoreV1Api, labelSelector: string | undefined): [string, string, Lister] {
+  if (!labelSelector) return ['secrets', '/api/v1/secrets', () => core.listSecretForAllNamespaces() as List];
+  return [
+    'secrets',
+    `/api/v1/secrets?labelSelector=${encodeURIComponent(labelSelector)}`,
+    () => core.listSecretForAllNamespaces({ labelSelector }) as List,
   ];
 }

@@ -11,6 +11,7 @@ import type { ModelStore } from '../../model/store.js';
 import type { GatewayConfig, HttpRoute } from '../../model/types.js';
 import { createKubernetesMetrics, reportTranslation, type KubernetesMetrics } from './metrics.js';
 import { resourceLists } from './resource-lists.js';
+import { leaseWatcher } from './lease-watch.js';
 import { MeasurementExchange, type MeasurementOptions } from './replicas.js';
 import type { DemandRow, RttRow } from './measurements.js';
 import { DEFAULT_INGRESS_CLASS } from './objects.js';
@@ -96,6 +97,8 @@ export class KubernetesSource {
   /** Services nothing routes to any more, kept until their grace period ends (Kourier's cluster cache). */
   private readonly grace: ClusterGrace;
   private graceTimer: NodeJS.Timeout | undefined;
+  /** Feeds the elector every change of its Lease (not a model input: no re-translation). */
+  private readonly leaseWatcher: ResourceWatcher | undefined;
 
   constructor(opts: KubernetesSourceOptions) {
     this.opts = opts;
@@ -108,7 +111,7 @@ export class KubernetesSource {
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.kourier = kourierOptions(opts.kourier);
     this.grace = new ClusterGrace(this.kourier.clusterGraceMs);
-    const lists = resourceLists(kc, this.custom, this.kourier.systemNamespace);
+    const lists = resourceLists(kc, this.custom, this.kourier.systemNamespace, this.kourier.secretLabelSelector);
     this.exchange = new MeasurementExchange({
       store: opts.store,
       log: opts.log,
@@ -151,6 +154,20 @@ export class KubernetesSource {
         })
       : undefined;
     this.metrics.leader.set(this.leader ? 0 : 1);
+    this.leaseWatcher =
+      election && this.leader
+        ? leaseWatcher({
+            kubeConfig: kc,
+            custom: this.custom,
+            lease: election.lease,
+            elector: this.leader,
+            log: opts.log,
+            metrics: this.metrics,
+            backoffBaseMs: opts.backoffBaseMs ?? 500,
+            backoffMaxMs: opts.backoffMaxMs ?? 30_000,
+            rng,
+          })
+        : undefined;
     const probe = this.kourier.readinessProbe;
     this.prober = probe
       ? new IngressProber({
@@ -213,6 +230,8 @@ export class KubernetesSource {
     }
     this.started = true;
     this.leader?.start();
+    // The elector polls every retry period anyway; the watch only makes it prompt.
+    void this.leaseWatcher?.start().catch(() => undefined);
     this.flush();
     this.exchange.start();
     const resyncMs = this.opts.resyncIntervalMs ?? 300_000;
@@ -230,6 +249,7 @@ export class KubernetesSource {
     this.resyncTimer = undefined;
     this.started = false;
     if (this.graceTimer) clearTimeout(this.graceTimer);
+    await this.leaseWatcher?.stop();
     await this.leader?.stop({ release: opts.releaseLease ?? true });
     this.exchange.stop();
     await Promise.all(this.watchers.map((w) => w.stop()));
@@ -313,6 +333,7 @@ export class KubernetesSource {
         serverlessServices: w('serverlessservices'),
         deployments: w('deployments'),
         secrets: w('secrets'),
+        configMaps: w('configmaps'),
       },
       {
         ingressClass: this.ingressClass,
@@ -320,6 +341,7 @@ export class KubernetesSource {
         ...(this.opts.openfaas ? { openfaas: this.opts.openfaas } : {}),
         ...(this.last ? { previous: this.last } : {}),
         gatewaySecrets: [gateway.defaultCertificate, gateway.clusterCertificate].filter((x): x is string => x !== undefined),
+        ...(gateway.systemInternalTls ? { systemInternalTls: { systemNamespace: this.kourier.systemNamespace } } : {}),
       },
     );
     endTimer();
@@ -370,6 +392,7 @@ export class KubernetesSource {
       network: data(CONFIG_NETWORK),
       gatewayNamespace: this.kourier.gatewayNamespace,
       ...(this.kourier.envCertsSecret ? { envCertsSecret: this.kourier.envCertsSecret } : {}),
+      ...(this.kourier.envExtAuthz ? { envExtAuthz: this.kourier.envExtAuthz } : {}),
       ...(this.kourier.minimumTlsVersion ? { minimumTlsVersion: this.kourier.minimumTlsVersion } : {}),
     });
     const json = JSON.stringify([config, issues]);

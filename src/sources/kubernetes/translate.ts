@@ -15,7 +15,8 @@ import {
 import { nodeFromKube } from './nodes.js';
 import { compareStrings, isRecord, keyOf, metaOf } from './objects.js';
 import { keyPairFromSecret, type KeyPairResult } from './tls-secrets.js';
-import type { TlsKeyPair } from '../../model/tls-secrets.js';
+import type { TlsMaterial } from '../../model/tls-secrets.js';
+import { ROUTING_CERTS_SECRET, trustChainFrom, upstreamTlsFor } from './trust-chain.js';
 import type { OpenFaasOptions } from './openfaas.js';
 import { translatePlatforms } from './platforms.js';
 import type { WorkloadReport } from './services.js';
@@ -32,6 +33,8 @@ export interface ClusterObjects {
   readonly deployments?: readonly unknown[];
   /** core/v1 Secrets: the certificates `spec.tls` and the gateway config name. */
   readonly secrets?: readonly unknown[];
+  /** ConfigMaps of the system namespace: the `system-internal-tls` trust bundles. */
+  readonly configMaps?: readonly unknown[];
 }
 
 export interface TranslateOptions {
@@ -46,6 +49,11 @@ export interface TranslateOptions {
   readonly previous?: ClusterTranslation;
   /** Certificates named by the gateway config itself (default and cluster-local certificate). */
   readonly gatewaySecrets?: readonly string[];
+  /**
+   * config-network `system-internal-tls: enabled`: KIngress backends get upstream TLS, verified
+   * against the trust chain of this (Knative's system) namespace (trust-chain.ts).
+   */
+  readonly systemInternalTls?: { readonly systemNamespace: string };
 }
 
 export interface ClusterTranslation {
@@ -64,8 +72,11 @@ export interface ClusterTranslation {
   readonly dataPaths: readonly RevisionDataPath[];
   /** Plain Services and OpenFaaS functions: one report each (outcome, capacity and its source, zone hints). */
   readonly workloads: readonly WorkloadReport[];
-  /** The certificates the gateways need (every named Secret that exists and is valid), sorted by name. */
-  readonly tlsSecrets: readonly TlsKeyPair[];
+  /**
+   * The certificates the gateways need (every named Secret that exists and is valid), sorted by
+   * name, and the `system-internal-tls` trust chain when enabled.
+   */
+  readonly tlsSecrets: readonly TlsMaterial[];
   /** KIngresses of our class with a deletionTimestamp (not translated; the leader removes the finalizer). */
   readonly deleting: readonly unknown[];
   /** Named Secrets that are missing or unusable (the messages never carry key material). */
@@ -76,7 +87,7 @@ export interface ClusterTranslation {
  * net-kourier fails the translation of an ingress whose `spec.tls` Secret cannot be read
  * ("failed to fetch secret"): here it is pending, so it keeps its previous routes.
  */
-function withSecrets(t: IngressTranslation, keyPairs: ReadonlyMap<string, KeyPairResult>): IngressTranslation {
+function withSecrets(t: IngressTranslation, keyPairs: { get(name: string): KeyPairResult | undefined }): IngressTranslation {
   if (t.outcome.kind !== 'ok') return t;
   for (const name of new Set(t.routes.flatMap((r) => (r.tls ?? []).map((x) => x.secret)))) {
     const r = keyPairs.get(name);
@@ -85,6 +96,15 @@ function withSecrets(t: IngressTranslation, keyPairs: ReadonlyMap<string, KeyPai
     return { ...t, routes: [], outcome: { kind: 'pending', reason: r ? 'InvalidSecret' : 'SecretNotFound', message } };
   }
   return t;
+}
+
+/**
+ * net-kourier fails every ingress while `system-internal-tls` is on and no valid CA exists ("failed
+ * to build trust-chain"): here each is pending, so it keeps its previous routes.
+ */
+function withTrustChain(t: IngressTranslation, missing: string | undefined): IngressTranslation {
+  if (t.outcome.kind !== 'ok' || missing === undefined) return t;
+  return { ...t, routes: [], outcome: { kind: 'pending', reason: 'TrustChainMissing', message: missing } };
 }
 
 /** A pending ingress (a backend Service is missing) keeps the routes and backends it last had. */
@@ -129,6 +149,33 @@ function markDomainConflicts(ingresses: IngressTranslation[]): void {
   }
 }
 
+/** Decodes a Secret's key pair the first time it is asked for. */
+class LazyKeyPairs {
+  private readonly decoded = new Map<string, KeyPairResult>();
+  constructor(private readonly objects: ReadonlyMap<string, unknown>) {}
+  get(name: string): KeyPairResult | undefined {
+    let r = this.decoded.get(name);
+    if (r) return r;
+    const o = this.objects.get(name);
+    if (o === undefined) return undefined;
+    r = keyPairFromSecret(o);
+    this.decoded.set(name, r);
+    return r;
+  }
+}
+
+/**
+ * Upstream TLS on the backends of KIngress splits, except those a `rewriteHost` path reaches: as in
+ * net-kourier, such a path points at the gateway itself (a DomainMapping's ExternalName Service to
+ * kourier-internal), which serves no Knative data-plane certificate.
+ */
+function withUpstreamTls(services: readonly Service[], routes: readonly HttpRoute[]): Service[] {
+  const rewritten = new Set(
+    routes.flatMap((r) => r.rules.filter((x) => x.hostRewrite !== undefined).flatMap((x) => x.splits.map((sp) => sp.service))),
+  );
+  return services.map((s) => (rewritten.has(s.name) ? s : { ...s, upstreamTls: upstreamTlsFor(s.name.slice(0, s.name.indexOf('/'))) }));
+}
+
 export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): ClusterTranslation {
   let invalidObjects = 0;
   const nodes: NodeInfo[] = [];
@@ -145,11 +192,26 @@ export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): 
     else invalidObjects++;
   }
   const lookupService = (ns: string, name: string): KubeServiceInfo | undefined => servicesByKey.get(keyOf(ns, name));
-  const keyPairs = new Map<string, KeyPairResult>();
+  const secretsByKey = new Map<string, unknown>();
   for (const o of objs.secrets ?? []) {
     const meta = metaOf(o);
-    if (meta) keyPairs.set(keyOf(meta.namespace, meta.name), keyPairFromSecret(o));
+    if (meta) secretsByKey.set(keyOf(meta.namespace, meta.name), o);
   }
+  // Only the Secrets something names are decoded, not every Secret of the cluster.
+  const keyPairs = new LazyKeyPairs(secretsByKey);
+  const internalTls = opts.systemInternalTls;
+  const chain = internalTls
+    ? trustChainFrom({
+        systemNamespace: internalTls.systemNamespace,
+        routingSecret: secretsByKey.get(keyOf(internalTls.systemNamespace, ROUTING_CERTS_SECRET)),
+        configMaps: objs.configMaps ?? [],
+      })
+    : undefined;
+  const chainMissing =
+    chain && !chain.trustedCa
+      ? 'system-internal-tls is enabled but no valid CA certificate was found: provide ca.crt in Secret ' +
+        `${internalTls!.systemNamespace}/${ROUTING_CERTS_SECRET} or a ConfigMap labelled networking.knative.dev/trust-bundle`
+      : undefined;
   let ignoredIngresses = 0;
   const ingresses: IngressTranslation[] = [];
   const deleting: unknown[] = [];
@@ -165,14 +227,14 @@ export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): 
     }
     const t = translateIngress(o, lookupService);
     if (!t.name) invalidObjects++;
-    else ingresses.push(keepPreviousRoutes(withSecrets(t, keyPairs), opts.previous));
+    else ingresses.push(keepPreviousRoutes(withTrustChain(withSecrets(t, keyPairs), chainMissing), opts.previous));
   }
   ingresses.sort((a, b) => compareStrings(a.key, b.key));
   markDomainConflicts(ingresses);
   const routes = ingresses.flatMap((t) => t.routes).sort((a, b) => compareStrings(a.name, b.name));
   const backends = new Map<string, BackendRef>();
   for (const t of ingresses) for (const b of t.backends) if (!backends.has(b.service)) backends.set(b.service, b);
-  const { services, stats, dataPaths } = buildServices({
+  const built = buildServices({
     backends: [...backends.values()],
     routes,
     endpointSlices: objs.endpointSlices,
@@ -182,6 +244,8 @@ export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): 
     defaultCapacity: opts.defaultCapacity,
     serverlessServices: objs.serverlessServices ?? [],
   });
+  const { stats, dataPaths } = built;
+  const services = chain?.trustedCa ? withUpstreamTls(built.services, routes) : built.services;
   const platforms = translatePlatforms(
     { services: objs.services, endpointSlices: objs.endpointSlices, deployments: objs.deployments ?? [] },
     { nodes, defaultCapacity: opts.defaultCapacity, ...(opts.openfaas ? { openfaas: opts.openfaas } : {}) },
@@ -204,13 +268,14 @@ export function translateCluster(objs: ClusterObjects, opts: TranslateOptions): 
     ...(opts.gatewaySecrets ?? []),
     ...ingresses.flatMap((t) => t.routes.flatMap((r) => (r.tls ?? []).map((x) => x.secret))),
   ]);
-  const tlsSecrets: TlsKeyPair[] = [];
-  const secretErrors: string[] = [];
+  const tlsSecrets: TlsMaterial[] = [];
+  const secretErrors: string[] = [...(chain?.warnings ?? []), ...(chainMissing ? [chainMissing] : [])];
   for (const name of [...named].sort(compareStrings)) {
     const r = keyPairs.get(name);
     if (r?.ok) tlsSecrets.push(r.pair);
     else secretErrors.push(r ? r.error : `Secret ${name} does not exist`);
   }
+  if (chain?.trustedCa) tlsSecrets.push(chain.trustedCa);
   return {
     deleting,
     tlsSecrets,

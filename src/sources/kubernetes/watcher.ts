@@ -54,7 +54,7 @@ export class ResourceWatcher {
       opts.metrics.lists.inc({ resource: opts.resource });
       return result;
     };
-    this.informer = makeInformer(opts.kubeConfig, `${opts.path}?allowWatchBookmarks=true`, list);
+    this.informer = makeInformer(opts.kubeConfig, `${opts.path}${opts.path.includes('?') ? '&' : '?'}allowWatchBookmarks=true`, list);
     const on = (type: string) => () => {
       opts.metrics.events.inc({ resource: opts.resource, type });
       this.failures = 0;

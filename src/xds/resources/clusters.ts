@@ -2,6 +2,7 @@ import type { Service } from '../../model/types.js';
 import type { BuildOptions, ProtoResource } from './types.js';
 import { TypeUrl } from './types.js';
 import { adsConfigSource, duration, HTTP_PROTOCOL_OPTIONS_KEY, HTTP_PROTOCOL_OPTIONS_TYPE_URL, type Plain } from './common.js';
+import { upstreamTlsTransportSocket } from './upstream-tls.js';
 
 /**
  * One EDS cluster per service, named `namespace/name` (Kourier's cluster naming), endpoints via ADS.
@@ -12,6 +13,8 @@ import { adsConfigSource, duration, HTTP_PROTOCOL_OPTIONS_KEY, HTTP_PROTOCOL_OPT
  *   and reject most other policies.
  * - `lrs_server: {self: {}}` asks the gateway to report load on the ADS server itself; gRPC accepts
  *   only `self` here.
+ * - `transport_socket` (UpstreamTlsContext, upstream-tls.ts) when the service carries `upstreamTls`
+ *   (Knative's `system-internal-tls`).
  */
 export function buildCluster(service: Service, opts: BuildOptions): ProtoResource {
   if (service.externalName) return externalNameCluster(service, service.externalName, opts);
@@ -22,9 +25,17 @@ export function buildCluster(service: Service, opts: BuildOptions): ProtoResourc
     connect_timeout: duration(opts.connectTimeoutMs),
     common_lb_config: { locality_weighted_lb_config: {} },
     ...(opts.loadReporting ? { lrs_server: { self: {} } } : {}),
-    ...(service.protocol === 'h2c' || service.protocol === 'grpc' ? http2Options() : {}),
+    ...protocolAndTls(service),
   };
   return { name: service.name, typeUrl: TypeUrl.Cluster, value };
+}
+
+function protocolAndTls(service: Service): Plain {
+  const http2 = service.protocol === 'h2c' || service.protocol === 'grpc';
+  return {
+    ...(http2 ? http2Options() : {}),
+    ...(service.upstreamTls ? { transport_socket: upstreamTlsTransportSocket(service.upstreamTls, http2) } : {}),
+  };
 }
 
 /**
@@ -44,7 +55,7 @@ function externalNameCluster(service: Service, target: { host: string; port: num
         },
       ],
     },
-    ...(service.protocol === 'h2c' || service.protocol === 'grpc' ? http2Options() : {}),
+    ...protocolAndTls(service),
   };
   return { name: service.name, typeUrl: TypeUrl.Cluster, value };
 }

@@ -1,6 +1,7 @@
 import type { ModelStore } from '../../model/store.js';
 import type { GatewayAssignment } from '../../policy/types.js';
 import { buildClusters } from './clusters.js';
+import { buildGatewayConfigClusters } from './gateway-clusters.js';
 import { buildClusterLoadAssignment } from './endpoints.js';
 import { buildApiListeners, buildGatewayListeners } from './listeners.js';
 import { buildGatewayRouteConfigs, buildGrpcRouteConfigs } from './routes.js';
@@ -8,6 +9,7 @@ import type { BuildOptions, ProtoResource, ResourceBuilders, SharedResources } f
 
 export * from './types.js';
 export { buildCluster, buildClusters } from './clusters.js';
+export { buildGatewayConfigClusters } from './gateway-clusters.js';
 export { buildClusterLoadAssignment, OVERPROVISIONING_FACTOR } from './endpoints.js';
 export { buildApiListener, buildApiListeners, buildGatewayListeners, GRPC_TARGET_PORTS } from './listeners.js';
 export { buildGatewayRouteConfigs, buildGrpcRouteConfigs, domainsForHost, grpcRouteConfigName } from './routes.js';
@@ -33,7 +35,7 @@ export function buildShared(store: ModelStore, opts: BuildOptions): SharedResour
     listeners: buildGatewayListeners(routes, gateway),
     apiListeners: buildApiListeners(routes),
     routes: [...buildGatewayRouteConfigs(routes, gateway), ...buildGrpcRouteConfigs(routes)],
-    clusters: buildClusters(store.services(), opts),
+    clusters: [...buildClusters(store.services(), opts), ...buildGatewayConfigClusters(gateway)],
   };
 }
 

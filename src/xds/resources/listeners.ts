@@ -3,6 +3,8 @@ import { hasExternalTls, listenerFilters, sniMatchesOf, tlsTransportSocket, type
 import type { ProtoResource } from './types.js';
 import { TypeUrl } from './types.js';
 import { grpcRouteConfigName } from './routes.js';
+import { connectionManagerTracing } from './tracing.js';
+import { extAuthzHttpFilter } from './extauthz.js';
 import {
   adsConfigSource,
   duration,
@@ -37,13 +39,15 @@ function gatewayConnectionManager(routeConfigName: string, gateway: GatewayConfi
     codec_type: 'AUTO',
     stat_prefix: 'ingress_http',
     rds: { config_source: adsConfigSource(RDS_INITIAL_FETCH_TIMEOUT_MS), route_config_name: routeConfigName },
-    http_filters: [routerFilter()],
+    // Kourier: ext_authz first, the router last (ext_proc variants insert before the router).
+    http_filters: [...(gateway.extAuthz ? [extAuthzHttpFilter(gateway.extAuthz)] : []), routerFilter()],
     // config-kourier: stream-idle-timeout (default 0s, disabled), trusted-hops-count, use-remote-address.
     stream_idle_timeout: duration(gateway.streamIdleTimeoutMs),
     xff_num_trusted_hops: gateway.trustedHopsCount,
     use_remote_address: { value: gateway.useRemoteAddress },
     ...(gateway.disableEnvoyServerHeader ? { server_header_transformation: 'PASS_THROUGH' } : {}),
     ...(gateway.accessLog ? { access_log: [stdoutAccessLog(gateway.accessLog.template)] } : {}),
+    ...(gateway.tracing ? connectionManagerTracing(gateway.tracing) : {}),
     upgrade_configs: [{ upgrade_type: 'websocket' }],
   };
 }

@@ -1,4 +1,12 @@
-import { DEFAULT_GATEWAY_CONFIG, type GatewayConfig, type HttpRoute, type RouteRule, type RouteVisibility } from '../../model/types.js';
+import {
+  DEFAULT_GATEWAY_CONFIG,
+  type GatewayConfig,
+  type GatewayExtAuthz,
+  type HttpRoute,
+  type RouteRule,
+  type RouteVisibility,
+} from '../../model/types.js';
+import { ACME_CHALLENGE_PREFIX, extAuthzCheckSettings, extAuthzDisabled, kourierContextExtensions } from './extauthz.js';
 import { HASH_HEADER, HASH_VALUE_OVERRIDE } from '../../model/knative-probe.js';
 import { hasExternalTls } from './tls.js';
 import type { ProtoResource } from './types.js';
@@ -25,6 +33,8 @@ export function domainsForHost(host: string): string[] {
 
 interface HostRule {
   readonly route: string;
+  /** The route the rule belongs to (its visibility and KIngress labels feed ext_authz). */
+  readonly of: HttpRoute;
   readonly index: number;
   readonly rule: RouteRule;
   /** The route's Knative readiness hash (probe copies of the rule carry it). */
@@ -40,6 +50,10 @@ interface RouteConfigSpec {
   readonly include?: (r: HttpRoute) => boolean;
   /** Honour `httpsRedirect` (the plain-HTTP external listener only). */
   readonly redirects?: boolean;
+  /** config-kourier ext_authz: check settings on every virtual host. */
+  readonly extAuthz?: GatewayExtAuthz;
+  /** The plain-HTTP configurations: ACME HTTP-01 paths skip ext_authz and are never redirected (Kourier). */
+  readonly acmeExempt?: boolean;
 }
 
 /**
@@ -58,7 +72,14 @@ function rulesByHost(routes: readonly HttpRoute[], spec: RouteConfigSpec): Map<s
     for (const host of r.hosts) {
       const list = out.get(host) ?? [];
       r.rules.forEach((rule, index) =>
-        list.push({ route: r.name, index, rule, ...(r.probeHash ? { probeHash: r.probeHash } : {}), ...(redirect ? { redirect } : {}) }),
+        list.push({
+          route: r.name,
+          of: r,
+          index,
+          rule,
+          ...(r.probeHash ? { probeHash: r.probeHash } : {}),
+          ...(redirect ? { redirect } : {}),
+        }),
       );
       out.set(host, list);
     }
@@ -96,9 +117,13 @@ function probeRule(rule: RouteRule, hash: string): RouteRule {
 }
 
 /** The routes of one rule: its probe copy first (when the route has a hash), then the rule. */
-function gatewayRoutes(hr: HostRule): Plain[] {
-  const probe = hr.probeHash ? [gatewayRoute({ ...hr, rule: probeRule(hr.rule, hr.probeHash) }, '/probe')] : [];
-  return [...probe, gatewayRoute(hr, '')];
+function gatewayRoutes(hr: HostRule, spec: RouteConfigSpec): Plain[] {
+  // Kourier (ingress_translator.go): with ext_authz on, an ACME HTTP-01 path is routed, unchecked, even when redirected.
+  const acme = spec.acmeExempt === true && spec.extAuthz !== undefined && prefixOf(hr.rule).startsWith(ACME_CHALLENGE_PREFIX);
+  const rule: HostRule = acme ? { ...hr, redirect: false } : hr;
+  const probe = rule.probeHash ? [gatewayRoute({ ...rule, rule: probeRule(rule.rule, rule.probeHash) }, '/probe')] : [];
+  const out = [...probe, gatewayRoute(rule, '')];
+  return acme ? out.map((r) => ({ ...r, typed_per_filter_config: extAuthzDisabled() })) : out;
 }
 
 /** An Envoy gateway route, as net-kourier's NewRoute (or NewRedirectRoute) builds it. */
@@ -141,11 +166,20 @@ function gatewayRouteConfig(name: string, routes: readonly HttpRoute[], spec: Ro
   const virtualHosts: Plain[] = [...rulesByHost(routes, spec)].map(([host, rules]) => ({
     name: host,
     domains: domainsForHost(host),
-    routes: rules.flatMap(gatewayRoutes),
+    routes: rules.flatMap((hr) => gatewayRoutes(hr, spec)),
+    ...(spec.extAuthz ? { typed_per_filter_config: checkSettingsOf(rules[0]!.of) } : {}),
   }));
-  if (status) virtualHosts.push(internalKourierVirtualHost());
+  if (status)
+    virtualHosts.push({ ...internalKourierVirtualHost(), ...(spec.extAuthz ? { typed_per_filter_config: extAuthzDisabled() } : {}) });
   // Kourier's NewRouteConfig: Envoy refuses a route configuration naming a cluster it does not have.
   return { name, typeUrl: TypeUrl.RouteConfiguration, value: { name, virtual_hosts: virtualHosts, validate_clusters: { value: true } } };
+}
+
+/** A virtual host's ext_authz check settings; one KIngress owns a host (DomainConflict), so its first route speaks for it. */
+function checkSettingsOf(route: HttpRoute): Plain {
+  return extAuthzCheckSettings(
+    kourierContextExtensions(route.visibility.includes('external') ? 'ExternalIP' : 'ClusterLocal', route.ingressLabels),
+  );
 }
 
 /**
@@ -154,15 +188,19 @@ function gatewayRouteConfig(name: string, routes: readonly HttpRoute[], spec: Ro
  * when a default certificate is set) and `internal_tls_services` (8444, `cluster-cert-secret`).
  */
 export function buildGatewayRouteConfigs(routes: readonly HttpRoute[], gateway: GatewayConfig = DEFAULT_GATEWAY_CONFIG): ProtoResource[] {
+  const authz = gateway.extAuthz ? { extAuthz: gateway.extAuthz } : {};
   const out = [
-    gatewayRouteConfig(EXTERNAL_ROUTE_CONFIG, routes, { visibility: 'external', redirects: true }, false),
-    gatewayRouteConfig(INTERNAL_ROUTE_CONFIG, routes, { visibility: 'internal' }, true),
+    gatewayRouteConfig(EXTERNAL_ROUTE_CONFIG, routes, { visibility: 'external', redirects: true, acmeExempt: true, ...authz }, false),
+    gatewayRouteConfig(INTERNAL_ROUTE_CONFIG, routes, { visibility: 'internal', acmeExempt: true, ...authz }, true),
   ];
   if (hasExternalTls(routes, gateway)) {
     const include = gateway.defaultCertificate ? undefined : (r: HttpRoute) => (r.tls?.length ?? 0) > 0;
-    out.push(gatewayRouteConfig(EXTERNAL_TLS_ROUTE_CONFIG, routes, { visibility: 'external', ...(include ? { include } : {}) }, false));
+    out.push(
+      gatewayRouteConfig(EXTERNAL_TLS_ROUTE_CONFIG, routes, { visibility: 'external', ...(include ? { include } : {}), ...authz }, false),
+    );
   }
-  if (gateway.clusterCertificate) out.push(gatewayRouteConfig(INTERNAL_TLS_ROUTE_CONFIG, routes, { visibility: 'internal' }, false));
+  if (gateway.clusterCertificate)
+    out.push(gatewayRouteConfig(INTERNAL_TLS_ROUTE_CONFIG, routes, { visibility: 'internal', ...authz }, false));
   return out;
 }
 

@@ -1,8 +1,9 @@
 import type { ModelStore } from '../../model/store.js';
-import type { TlsKeyPair, TlsSecretStore } from '../../model/tls-secrets.js';
+import type { TlsMaterial, TlsSecretStore } from '../../model/tls-secrets.js';
 import type { Service } from '../../model/types.js';
 import type { GatewayAssignment } from '../../policy/types.js';
 import { buildCluster } from '../resources/clusters.js';
+import { buildGatewayConfigClusters } from '../resources/gateway-clusters.js';
 import { withPickedRoute, type ExtprocAddress } from '../resources/extproc.js';
 import { buildSdsSecret } from '../resources/secrets.js';
 import { referencedSecrets } from '../resources/tls.js';
@@ -37,9 +38,11 @@ interface Memo {
   >;
   readonly extproc: ExtprocBase;
   readonly variants: VariantMemo;
-  readonly secrets: ReadonlyMap<string, { readonly pair: TlsKeyPair; readonly cached: CachedResource | undefined }>;
+  readonly secrets: ReadonlyMap<string, { readonly pair: TlsMaterial; readonly cached: CachedResource | undefined }>;
   /** The Secret names the listeners reference: a function of the routes signature alone. */
   readonly secretNames: readonly string[];
+  /** Clusters of the gateway config (otel-collector): a function of the routes signature alone. */
+  readonly configClusters: ReadonlyMap<string, CachedResource>;
 }
 
 const memos = new WeakMap<Snapshot, Memo>();
@@ -78,12 +81,20 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
   let routeSet: ResourceSet;
   let extproc: ExtprocBase;
   let variants: VariantMemo;
+  let configClusters: ReadonlyMap<string, CachedResource>;
   if (prev && previousShared && prev.routesSignature === routesSig) {
     listenerSet = previousShared.get(TypeUrl.Listener)!;
     routeSet = previousShared.get(TypeUrl.RouteConfiguration)!;
     extproc = prev.extproc;
     variants = prev.variants;
+    configClusters = prev.configClusters;
   } else {
+    const made = new Map<string, CachedResource>();
+    for (const r of buildGatewayConfigClusters(store.gatewayConfig())) {
+      const c = encoder.encode(r, prev?.configClusters.get(r.name));
+      if (c) made.set(r.name, c);
+    }
+    configClusters = made;
     const shared = input.builders.buildShared(store, options);
     const old = (t: string, name: string): CachedResource | undefined => previousShared?.get(t)?.byName.get(name);
     const encodeAll = (list: readonly ProtoResource[], into: Map<string, CachedResource>): void => {
@@ -138,12 +149,15 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
     endpoints.set(s.name, value!);
   }
 
-  // Secrets (SDS): the certificates the listeners name, re-encoded only when the key pair changed.
-  const secretMemo = new Map<string, { pair: TlsKeyPair; cached: CachedResource | undefined }>();
+  // Secrets (SDS): the certificates the listeners name and the CA bundles the clusters name,
+  // re-encoded only when the material changed.
+  const secretMemo = new Map<string, { pair: TlsMaterial; cached: CachedResource | undefined }>();
   const secrets = new Map<string, CachedResource>();
   const secretNames =
     prev && prev.routesSignature === routesSig ? prev.secretNames : referencedSecrets(store.routes(), store.gatewayConfig());
-  for (const name of secretNames) {
+  const clusterSecretNames = new Set<string>();
+  for (const s of services) if (s.upstreamTls) clusterSecretNames.add(s.upstreamTls.trustedCaSecret);
+  for (const name of clusterSecretNames.size ? [...new Set([...secretNames, ...clusterSecretNames])] : secretNames) {
     const pair = input.tlsSecrets?.get(name);
     if (!pair) continue;
     const before = prev?.secrets.get(name);
@@ -154,6 +168,7 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
   const previousSecrets = previousShared?.get(TypeUrl.Secret);
   const secretByName = reuseIfSame(secrets, previousSecrets?.byName);
 
+  for (const [name, c] of configClusters) clusters.set(name, c);
   const previousClusters = previousShared?.get(TypeUrl.Cluster);
   const clusterByName = reuseIfSame(clusters, previousClusters?.byName);
   const shared = new Map<string, ResourceSet>([
@@ -184,6 +199,7 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
     variants,
     secrets: secretMemo,
     secretNames,
+    configClusters,
   });
   return snapshot;
 }
