@@ -181,20 +181,33 @@ test('ties are drawn by locality weight (weight / endpoints in the locality)', (
   assert.ok(shareA > 0.85 && shareA < 0.95, `share of a = ${shareA}`);
 });
 
-test('near-ties stay near: a remote pod must be expected more than 25 % faster to win over a queue at the entry node', () => {
-  const at = (n: number) => {
+test('a queue at the entry node is charged its wait twice (the wait it adds to those behind) and loses near-ties to a free slot', () => {
+  const at = (n: number, far: string) => {
     const l = new LoadTracker();
     l.observe('10.0.0.1:8012', 24, 0);
     l.observe('10.0.0.2:8012', 20, 0);
+    l.observe('10.0.0.3:8012', 20, 0);
     for (let i = 0; i < n; i++) l.acquire('10.0.0.1:8012', 0);
-    const r = pick(input({ load: l, prior: 20, assignment: assignment(['a', 0, 1000], ['b', 1, 1]) }));
+    const r = pick(input({ load: l, prior: 20, assignment: assignment(['a', 0, 1000], [far, 1, 1]) }));
     assert.ok(r.kind === 'picked');
-    return r.pick.endpoint.node;
+    return r;
   };
-  // b: 20 ms away + 20 ms. a with 3 in flight (2 slots): 24 x 2 = 48 ms, within 25 % of 40: stay.
-  assert.equal(at(3), 'a');
-  // 5 in flight: 24 x 3 = 72 ms: go.
-  assert.equal(at(5), 'b');
+  // c: 50 ms away + 20 ms = 70. a with 2 in flight (2 slots): 24 x 1.5 = 36 ms expected, 36 + 12 = 48 charged: stay and queue.
+  let r = at(2, 'c');
+  assert.equal(r.pick.endpoint.node, 'a');
+  assert.equal(r.rule, 'queued');
+  assert.equal(r.pick.expectedMs, 0.2 + 36, 'RTT 0.2 ms on the node');
+  assert.equal(r.pick.choiceMs, 0.2 + 48);
+  // 3 in flight: 24 x 2 = 48 ms expected (the request's own time alone would still stay), 72 charged: go.
+  r = at(3, 'c');
+  assert.equal(r.pick.endpoint.node, 'c');
+  assert.equal(r.leftLocalWithRoom, undefined, 'the entry pod had no free slot');
+  // b: 20 ms away + 20 ms = 40, free. a with 2 in flight charged 48: a near-tie, and the free slot wins it.
+  r = at(2, 'b');
+  assert.equal(r.pick.endpoint.node, 'b');
+  assert.equal(r.rule, 'fastest');
+  // 1 in flight: a has a free slot (24 ms): it stays.
+  assert.equal(at(1, 'b').pick.endpoint.node, 'a');
 });
 
 test('endpointKey brackets IPv6', () => {

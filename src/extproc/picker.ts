@@ -16,7 +16,14 @@ import type { GatewayAssignment } from '../policy/types.js';
  * keep requests on it: they only break ties here. One ext_proc server sees every opted-in
  * gateway's requests, so the in-flight counts behind the queue factor are cluster-wide.
  *
- * Ties (expected times within `TIE_MS` or `TIE_SHARE` of the fastest) go to the nearest endpoint,
+ * A pod without a free slot is compared on its cost to everyone, not only to this request: the wait
+ * it adds to every request that arrives behind it (cost × (queue factor − 1)) counts a second
+ * time. Comparing the request's own expected time alone is selfish routing: in the 25-user demo the
+ * entry pods queued until their wait matched the trip to the next node (the edge-2 pod held ~8
+ * waiting requests, 81 ms of queue, against the cloud's 100 ms RTT) and the mean was 1.5× the EDS
+ * weights'. And among near-ties a free slot wins over a queue before nearness is considered.
+ *
+ * Ties (expected times within `TIE_MS` or `TIE_SHARE` of the fastest) go to a free slot, then to the nearest endpoint,
  * then to the lowest priority, then to a draw weighted by the locality weights (spreads identical
  * idle pods). The share is wide on purpose: the wait term assumes exponential service times (each
  * request ahead costs service ÷ slots), which overstates the wait behind a pod's current requests
@@ -61,6 +68,8 @@ export interface Candidate {
   readonly costMs: number;
   /** RTT + service time + wait for a slot (see the module comment). */
   readonly expectedMs: number;
+  /** What the choice compares: `expectedMs` plus, at a full pod, the wait this request adds to the queue (see the module comment). */
+  readonly choiceMs: number;
   /** 1 + requests waiting ahead ÷ slots: the wait factor of `expectedMs`, kept with the slot. */
   readonly queueFactor: number;
   /** Share of this request's expected time at the pod: (expected − RTT) ÷ expected. */
@@ -119,6 +128,7 @@ function candidate(input: PickInput, e: Endpoint, priority: number, rttMs: numbe
     atPod,
     costMs,
     expectedMs,
+    choiceMs: expectedMs + costMs * (queueFactor - 1),
     queueFactor,
     atPodShare,
     full: atPod + 1 > e.capacity + FULL_SLACK,
@@ -160,16 +170,19 @@ function candidates(input: PickInput): Candidate[] {
 
 const tolerance = (ms: number): number => Math.max(TIE_MS, TIE_SHARE * ms);
 
-/** Fastest expected; near-ties to the nearest, then the lowest priority, then a weighted draw. */
+/** Lowest choice time; near-ties to a free slot, then the nearest, then the lowest priority, then a weighted draw. */
 function fastest(pool: readonly Candidate[], rng: () => number): Candidate {
   let best = pool[0]!;
-  for (const c of pool) if (c.expectedMs < best.expectedMs) best = c;
-  const limit = best.expectedMs + tolerance(best.expectedMs);
+  for (const c of pool) if (c.choiceMs < best.choiceMs) best = c;
+  const limit = best.choiceMs + tolerance(best.choiceMs);
+  let freeTied = false;
+  for (const c of pool) if (c.choiceMs <= limit && !c.full) freeTied = true;
+  const near = (c: Candidate): boolean => c.choiceMs <= limit && (!freeTied || !c.full);
   let nearest = Infinity;
-  for (const c of pool) if (c.expectedMs <= limit && c.rttMs < nearest) nearest = c.rttMs;
+  for (const c of pool) if (near(c) && c.rttMs < nearest) nearest = c.rttMs;
   let priority = Infinity;
-  for (const c of pool) if (c.expectedMs <= limit && c.rttMs === nearest && c.priority < priority) priority = c.priority;
-  const tied = (c: Candidate): boolean => c.expectedMs <= limit && c.rttMs === nearest && c.priority === priority;
+  for (const c of pool) if (near(c) && c.rttMs === nearest && c.priority < priority) priority = c.priority;
+  const tied = (c: Candidate): boolean => near(c) && c.rttMs === nearest && c.priority === priority;
   let total = 0;
   for (const c of pool) if (tied(c)) total += c.weight;
   let r = rng() * total;
