@@ -133,6 +133,7 @@ test('a slow local pod with room is left for a faster one at a later priority, a
   assert.equal(r.pick.endpoint.node, 'b');
   assert.equal(r.leftLocalWithRoom?.key, '10.0.0.1:8012');
   assert.ok(r.leftLocalWithRoom!.expectedMs > r.pick.expectedMs);
+  assert.ok(r.leftLocalWithRoom!.choiceMs > r.pick.choiceMs);
 });
 
 test('expected time counts the queue: 5 ms x (1 + 61/10 waiting) = 35.5 ms loses to 25 ms with a free slot', () => {
