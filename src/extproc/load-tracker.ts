@@ -17,6 +17,9 @@
  * them whenever its pod had one request in flight.)
  */
 
+/** Time constant of the per-endpoint pick rate (`picksPerMs`). */
+export const RATE_TAU_MS = 2000;
+
 /** A sample counts for at most this many times the current estimate. */
 export const MAX_SAMPLE_RATIO = 3;
 
@@ -46,6 +49,9 @@ export interface Slot {
 interface EndpointLoad {
   inflight: number;
   atPod: number;
+  /** Picks per ms, exponentially weighted (time constant `RATE_TAU_MS`), as of `rateAtMs`. */
+  rate: number;
+  rateAtMs: number;
   costMs: number;
   /** When `costMs` was last updated; NaN before the first sample. */
   stampMs: number;
@@ -78,7 +84,7 @@ export class LoadTracker {
   private entry(key: string): EndpointLoad {
     let e = this.loads.get(key);
     if (!e) {
-      e = { inflight: 0, atPod: 0, costMs: NaN, stampMs: NaN, samples: 0 };
+      e = { inflight: 0, atPod: 0, rate: 0, rateAtMs: NaN, costMs: NaN, stampMs: NaN, samples: 0 };
       this.loads.set(key, e);
     }
     return e;
@@ -110,9 +116,22 @@ export class LoadTracker {
     return priorMs + (e.costMs - priorMs) * Math.exp(-dt / this.decayMs);
   }
 
+  /**
+   * Requests sent to `key` per ms, recently: each pick adds 1 ÷ τ and the sum decays with time
+   * constant τ = `RATE_TAU_MS` (an exponentially weighted event rate, exact for a steady rate).
+   */
+  picksPerMs(key: string, nowMs: number): number {
+    const e = this.loads.get(key);
+    if (!e || !(e.rate > 0)) return 0;
+    const dt = nowMs - e.rateAtMs;
+    return dt > 0 ? e.rate * Math.exp(-dt / RATE_TAU_MS) : e.rate;
+  }
+
   /** Count one request in flight on `key`. */
   acquire(key: string, nowMs: number, rttMs = 0, queueFactor = 1, atPodShare = 1, costMs = NaN): Slot {
     const e = this.entry(key);
+    e.rate = this.picksPerMs(key, nowMs) + 1 / RATE_TAU_MS;
+    e.rateAtMs = nowMs;
     e.inflight++;
     e.atPod += atPodShare;
     return { key, startedMs: nowMs, rttMs, queueFactor, atPodShare, costMs, released: false };

@@ -182,33 +182,33 @@ test('ties are drawn by locality weight (weight / endpoints in the locality)', (
   assert.ok(shareA > 0.85 && shareA < 0.95, `share of a = ${shareA}`);
 });
 
-test('a queue at the entry node is charged its wait twice (the wait it adds to those behind) and loses near-ties to a free slot', () => {
-  const at = (n: number, far: string) => {
+test('a queue at the entry node is charged the delay it passes on, which grows with the pod’s pick rate: brief queues stay local at low load, not at high load', () => {
+  const at = (recentPicks: number) => {
     const l = new LoadTracker();
     l.observe('10.0.0.1:8012', 24, 0);
     l.observe('10.0.0.2:8012', 20, 0);
-    l.observe('10.0.0.3:8012', 20, 0);
-    for (let i = 0; i < n; i++) l.acquire('10.0.0.1:8012', 0);
-    const r = pick(input({ load: l, prior: 20, assignment: assignment(['a', 0, 1000], [far, 1, 1]) }));
+    // Requests sent to the entry pod just now and already answered: its pick rate, nothing in flight.
+    for (let i = 0; i < recentPicks; i++) l.release(l.acquire('10.0.0.1:8012', 0), 0);
+    // Both slots busy now: one more request waits for one (24 ms x 1.5 = 36 ms expected).
+    l.acquire('10.0.0.1:8012', 0);
+    l.acquire('10.0.0.1:8012', 0);
+    const r = pick(input({ load: l, prior: 20, assignment: assignment(['a', 0, 1000], ['b', 1, 1]) }));
     assert.ok(r.kind === 'picked');
     return r;
   };
-  // c: 50 ms away + 20 ms = 70. a with 2 in flight (2 slots): 24 x 1.5 = 36 ms expected, 36 + 12 = 48 charged: stay and queue.
-  let r = at(2, 'c');
+  // 2 picks in the last τ: 0.001 per ms; the 12 ms wait holds up 0.012 requests by 12 ms each
+  // (÷ (1 − 0.012)): 0.15 ms passed on, 36.35 ms charged, below b's 20 ms trip + 20 ms.
+  let r = at(0);
   assert.equal(r.pick.endpoint.node, 'a');
   assert.equal(r.rule, 'queued');
-  assert.equal(r.pick.expectedMs, 0.2 + 36, 'RTT 0.2 ms on the node');
-  assert.equal(r.pick.choiceMs, 0.2 + 48);
-  // 3 in flight: 24 x 2 = 48 ms expected (the request's own time alone would still stay), 72 charged: go.
-  r = at(3, 'c');
-  assert.equal(r.pick.endpoint.node, 'c');
-  assert.equal(r.leftLocalWithRoom, undefined, 'the entry pod had no free slot');
-  // b: 20 ms away + 20 ms = 40, free. a with 2 in flight charged 48: a near-tie, and the free slot wins it.
-  r = at(2, 'b');
+  assert.ok(Math.abs(r.pick.expectedMs - (0.2 + 36)) < 1e-9, String(r.pick.expectedMs));
+  assert.ok(Math.abs(r.pick.choiceMs - (0.2 + 36 + (12 * 0.001 * 12) / (1 - 0.012))) < 1e-9, String(r.pick.choiceMs));
+  // 102 picks in the last τ (2 s): 0.051 per ms, utilisation capped at 0.5: 12 x 0.051 x 12 ÷ 0.5 =
+  // 14.7 ms passed on, 50.9 ms charged: more than 25 % above b's 40, so b, though the request alone
+  // would wait less at a (36 ms) than it travels.
+  r = at(100);
   assert.equal(r.pick.endpoint.node, 'b');
-  assert.equal(r.rule, 'fastest');
-  // 1 in flight: a has a free slot (24 ms): it stays.
-  assert.equal(at(1, 'b').pick.endpoint.node, 'a');
+  assert.equal(r.leftLocalWithRoom, undefined, 'the entry pod had no free slot');
 });
 
 test('endpointKey brackets IPv6', () => {

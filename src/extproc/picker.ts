@@ -16,14 +16,15 @@ import type { GatewayAssignment } from '../policy/types.js';
  * keep requests on it: they only break ties here. One ext_proc server sees every opted-in
  * gateway's requests, so the in-flight counts behind the queue factor are cluster-wide.
  *
- * A pod without a free slot is compared on its cost to everyone, not only to this request: the wait
- * it adds to every request that arrives behind it (cost × (queue factor − 1)) counts a second
- * time. Comparing the request's own expected time alone is selfish routing: in the 25-user demo the
- * entry pods queued until their wait matched the trip to the next node (the edge-2 pod held ~8
- * waiting requests, 81 ms of queue, against the cloud's 100 ms RTT) and the mean was 1.5× the EDS
- * weights'. And among near-ties a free slot wins over a queue before nearness is considered.
+ * A pod without a free slot is compared on its cost to everyone, not only to this request: the
+ * delay its wait passes on to the requests sent there after it (see `passedOn`) is added to its
+ * expected time. Comparing the request's own expected time alone is selfish routing: in the
+ * 25-user demo the entry pods queued until their wait matched the trip to the next node (the edge-2
+ * pod held ~8 waiting requests, 81 ms of queue, against the cloud's 100 ms RTT) and the mean was
+ * 1.5× the EDS weights'. The charge grows with the pod's recent pick rate, so at low load (few
+ * requests behind) a brief queue at the entry node still beats a trip, and the node stays local.
  *
- * Ties (expected times within `TIE_MS` or `TIE_SHARE` of the fastest) go to a free slot, then to the nearest endpoint,
+ * Ties (choice times within `TIE_MS` or `TIE_SHARE` of the fastest) go to the nearest endpoint,
  * then to the lowest priority, then to a draw weighted by the locality weights (spreads identical
  * idle pods). The share is wide on purpose: the wait term assumes exponential service times (each
  * request ahead costs service ÷ slots), which overstates the wait behind a pod's current requests
@@ -39,6 +40,8 @@ export interface LoadView {
   atPod(key: string): number;
   /** Service-time estimate; `priorMs` when the view knows nothing better. */
   costMs(key: string, nowMs: number, priorMs: number): number;
+  /** Requests recently sent to the endpoint, per ms (what the wait of a queued request holds up). */
+  picksPerMs(key: string, nowMs: number): number;
 }
 
 export interface PickInput {
@@ -68,7 +71,11 @@ export interface Candidate {
   readonly costMs: number;
   /** RTT + service time + wait for a slot (see the module comment). */
   readonly expectedMs: number;
-  /** What the choice compares: `expectedMs` plus, at a full pod, the wait this request adds to the queue (see the module comment). */
+  /**
+   * What the choice compares: `expectedMs`, plus at a full pod the delay its wait passes on: every
+   * request sent there during that wait (the endpoint's pick rate × the wait) queues behind one
+   * more request, service time ÷ slots each. See the module comment.
+   */
   readonly choiceMs: number;
   /** 1 + requests waiting ahead ÷ slots: the wait factor of `expectedMs`, kept with the slot. */
   readonly queueFactor: number;
@@ -109,6 +116,24 @@ export const TIE_MS = 0.5;
 const FULL_SLACK = 0.05;
 export const TIE_SHARE = 0.25;
 
+/**
+ * The busiest a pod is taken to be, however high its pick rate: the busy-period factor 1 ÷ (1 − ρ)
+ * stays ≤ 2. In the simulator (src/sim/extproc-chooser.ts, the demo's scenario) a cap of 0.9 bought
+ * a lower mean at 25-50 users with a p95 and p99 above the EDS weights' at 25 (far trips for
+ * everyone); 0.5 stays at or below them at every level.
+ */
+const MAX_UTILISATION = 0.5;
+
+/**
+ * The delay a request queued for `waitMs` passes on: every request sent to the pod while it waits
+ * (rate × wait) and, while the pod stays busy, those that come after them (÷ (1 − ρ), a busy
+ * period's length) queue behind one more request: `perRequestMs` (service time ÷ slots) each.
+ */
+function passedOn(waitMs: number, picksPerMs: number, perRequestMs: number): number {
+  const utilisation = Math.min(MAX_UTILISATION, picksPerMs * perRequestMs);
+  return (waitMs * picksPerMs * perRequestMs) / (1 - utilisation);
+}
+
 function candidate(input: PickInput, e: Endpoint, priority: number, rttMs: number, priorMs: number, weight: number): Candidate {
   const key = endpointKey(e);
   const inflight = input.load.inflight(key);
@@ -118,6 +143,8 @@ function candidate(input: PickInput, e: Endpoint, priority: number, rttMs: numbe
   const queueFactor = 1 + Math.max(0, atPod + 1 - slots) / slots;
   const atPodMs = costMs * queueFactor;
   const expectedMs = rttMs + atPodMs;
+  const waitMs = costMs * (queueFactor - 1);
+  const passedOnMs = waitMs > 0 ? passedOn(waitMs, input.load.picksPerMs(key, input.nowMs), costMs / slots) : 0;
   const atPodShare = expectedMs > 0 ? atPodMs / expectedMs : 1;
   return {
     endpoint: e,
@@ -128,7 +155,7 @@ function candidate(input: PickInput, e: Endpoint, priority: number, rttMs: numbe
     atPod,
     costMs,
     expectedMs,
-    choiceMs: expectedMs + costMs * (queueFactor - 1),
+    choiceMs: expectedMs + passedOnMs,
     queueFactor,
     atPodShare,
     full: atPod + 1 > e.capacity + FULL_SLACK,
@@ -170,14 +197,12 @@ function candidates(input: PickInput): Candidate[] {
 
 const tolerance = (ms: number): number => Math.max(TIE_MS, TIE_SHARE * ms);
 
-/** Lowest choice time; near-ties to a free slot, then the nearest, then the lowest priority, then a weighted draw. */
+/** Lowest choice time; near-ties to the nearest, then the lowest priority, then a weighted draw. */
 function fastest(pool: readonly Candidate[], rng: () => number): Candidate {
   let best = pool[0]!;
   for (const c of pool) if (c.choiceMs < best.choiceMs) best = c;
   const limit = best.choiceMs + tolerance(best.choiceMs);
-  let freeTied = false;
-  for (const c of pool) if (c.choiceMs <= limit && !c.full) freeTied = true;
-  const near = (c: Candidate): boolean => c.choiceMs <= limit && (!freeTied || !c.full);
+  const near = (c: Candidate): boolean => c.choiceMs <= limit;
   let nearest = Infinity;
   for (const c of pool) if (near(c) && c.rttMs < nearest) nearest = c.rttMs;
   let priority = Infinity;

@@ -30,6 +30,7 @@ export interface PodLoadSource {
 export function withPodSignals(own: LoadView, pods: PodLoadSource, nowMs: () => number): LoadView {
   return {
     inflight: (key) => own.inflight(key),
+    picksPerMs: (key, now) => own.picksPerMs(key, now),
     atPod(key) {
       const p = pods.load(key, nowMs());
       const mine = own.atPod(key);
