@@ -32,18 +32,23 @@ const cell = (runs: readonly RunResult[]): SetupCell => ({
   localShare: meanInterval(runs.map((r) => r.entryShare)),
 });
 
-/** Each level from a fresh loop (warm-up, then measure), `scenarioFor(seed)` per seed. */
+/**
+ * Each level from a fresh loop (warm-up, then measure), `scenarioFor(seed)` per seed. `overheadMs`:
+ * the request path's own cost (the demo calibrates it), added to every response, so the picker's
+ * slots are also held that much longer than the pod holds the request.
+ */
 export function compareExtProcInSim(
   scenarioFor: (seed: number) => DemoScenario,
   users: readonly number[],
   seeds: readonly number[],
+  overheadMs = 0,
 ): ExtProcSimLevel[] {
   return users.map((u) => {
     const eds: RunResult[] = [];
     const picked: RunResult[] = [];
     for (const seed of seeds) {
       const demo = scenarioFor(seed);
-      const { prelude: _history, ...run } = simRunFor(demo, 'proxima', u, 0, { probeIntervalMs: 1000 });
+      const { prelude: _history, ...run } = simRunFor(demo, 'proxima', u, 0, { probeIntervalMs: 1000, overheadMs });
       const world = simScenarioFor(demo, u);
       const serviceMs = (node: string): number => world.nodes.find((n) => n.name === node)?.serviceTimeMs ?? world.serviceTimeMs;
       eds.push(runSimulation(run));
