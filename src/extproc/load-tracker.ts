@@ -17,6 +17,9 @@
  * them whenever its pod had one request in flight.)
  */
 
+/** Weight of a sample in the extra-hold EWMA (`extraHoldMs`). */
+const EXTRA_HOLD_WEIGHT = 0.1;
+
 /** Time constant of the per-endpoint pick rate (`picksPerMs`). */
 export const RATE_TAU_MS = 2000;
 
@@ -49,6 +52,8 @@ export interface Slot {
 interface EndpointLoad {
   inflight: number;
   atPod: number;
+  /** EWMA of how much longer than expected (RTT + service × queue factor) a slot was held; NaN before a sample. */
+  extraHoldMs: number;
   /** Picks per ms, exponentially weighted (time constant `RATE_TAU_MS`), as of `rateAtMs`. */
   rate: number;
   rateAtMs: number;
@@ -84,7 +89,7 @@ export class LoadTracker {
   private entry(key: string): EndpointLoad {
     let e = this.loads.get(key);
     if (!e) {
-      e = { inflight: 0, atPod: 0, rate: 0, rateAtMs: NaN, costMs: NaN, stampMs: NaN, samples: 0 };
+      e = { inflight: 0, atPod: 0, extraHoldMs: NaN, rate: 0, rateAtMs: NaN, costMs: NaN, stampMs: NaN, samples: 0 };
       this.loads.set(key, e);
     }
     return e;
@@ -114,6 +119,17 @@ export class LoadTracker {
     const dt = nowMs - e.stampMs;
     if (dt <= 0) return e.costMs;
     return priorMs + (e.costMs - priorMs) * Math.exp(-dt / this.decayMs);
+  }
+
+  /**
+   * How much longer than expected a request to `key` holds its slot (≥ 0): the time outside the
+   * pod and the wire that the picker's counts still see — the gateway's own work and a stream end
+   * that arrives late (on busy cores tens of ms). Requests at the pod are the in-flight ones
+   * weighted by their expected time there over their whole hold, this included.
+   */
+  extraHoldMs(key: string): number {
+    const x = this.loads.get(key)?.extraHoldMs;
+    return x !== undefined && x > 0 ? x : 0;
   }
 
   /**
@@ -150,6 +166,9 @@ export class LoadTracker {
     // Floating point leftovers vanish when the endpoint is idle.
     e.atPod = e.inflight === 0 ? 0 : e.atPod - slot.atPodShare;
     if (sample) {
+      const extraMs = nowMs - slot.startedMs - slot.rttMs - slot.costMs * slot.queueFactor;
+      if (Number.isFinite(extraMs))
+        e.extraHoldMs = Number.isFinite(e.extraHoldMs) ? e.extraHoldMs + EXTRA_HOLD_WEIGHT * (extraMs - e.extraHoldMs) : extraMs;
       const serviceMs = (nowMs - slot.startedMs - slot.rttMs) / slot.queueFactor;
       if (Number.isFinite(serviceMs)) this.observe(slot.key, Math.max(0, serviceMs), nowMs, slot.costMs);
     }

@@ -211,6 +211,28 @@ test('a queue at the entry node is charged the delay it passes on, which grows w
   assert.equal(r.leftLocalWithRoom, undefined, 'the entry pod had no free slot');
 });
 
+test('a slot held longer than the request spends at the pod (gateway work, late stream ends) counts only for its time at the pod', () => {
+  const load = new LoadTracker();
+  // A request to the local pod (20 ms, RTT 0.2) held its slot 30 ms longer than expected.
+  load.release(load.acquire('10.0.0.1:8012', 0, 0.2, 1, 1, 20), 50.2, true);
+  const first = pick(input({ load, prior: 20, nowMs: 100 }));
+  assert.ok(first.kind === 'picked');
+  const c = first.pick;
+  assert.ok(Math.abs(c.atPodShare - (c.expectedMs - c.rttMs) / (c.expectedMs + 30)) < 1e-9, JSON.stringify(c));
+  assert.ok(c.atPodShare < 0.5);
+  // Two picks in flight count about 1 at the pod: a third still finds a free slot.
+  for (let i = 0; i < 2; i++) {
+    const r = pick(input({ load, prior: 20, nowMs: 100 }));
+    assert.ok(r.kind === 'picked');
+    load.acquire(r.pick.key, 100, r.pick.rttMs, r.pick.queueFactor, r.pick.atPodShare, r.pick.costMs);
+  }
+  const third = pick(input({ load, prior: 20, nowMs: 100 }));
+  assert.ok(third.kind === 'picked');
+  assert.equal(third.pick.endpoint.node, 'a');
+  assert.equal(third.rule, 'fastest');
+  assert.equal(third.pick.full, false);
+});
+
 test('endpointKey brackets IPv6', () => {
   assert.equal(endpointKey({ address: 'fd00::1', port: 80 }), '[fd00::1]:80');
   assert.equal(endpointKey({ address: '10.1.2.3', port: 80 }), '10.1.2.3:80');

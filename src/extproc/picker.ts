@@ -42,6 +42,8 @@ export interface LoadView {
   costMs(key: string, nowMs: number, priorMs: number): number;
   /** Requests recently sent to the endpoint, per ms (what the wait of a queued request holds up). */
   picksPerMs(key: string, nowMs: number): number;
+  /** How much longer than RTT + time at the pod a request's slot is held (≥ 0). */
+  extraHoldMs(key: string): number;
 }
 
 export interface PickInput {
@@ -79,7 +81,7 @@ export interface Candidate {
   readonly choiceMs: number;
   /** 1 + requests waiting ahead ÷ slots: the wait factor of `expectedMs`, kept with the slot. */
   readonly queueFactor: number;
-  /** Share of this request's expected time at the pod: (expected − RTT) ÷ expected. */
+  /** Share of this request's slot time expected at the pod: (expected − RTT) ÷ (expected + the endpoint's extra hold). */
   readonly atPodShare: number;
   /** No free slot for one more request (`atPod` + 1 > capacity): sending there means queueing. */
   readonly full: boolean;
@@ -145,7 +147,8 @@ function candidate(input: PickInput, e: Endpoint, priority: number, rttMs: numbe
   const expectedMs = rttMs + atPodMs;
   const waitMs = costMs * (queueFactor - 1);
   const passedOnMs = waitMs > 0 ? passedOn(waitMs, input.load.picksPerMs(key, input.nowMs), costMs / slots) : 0;
-  const atPodShare = expectedMs > 0 ? atPodMs / expectedMs : 1;
+  const heldMs = expectedMs + input.load.extraHoldMs(key);
+  const atPodShare = heldMs > 0 ? atPodMs / heldMs : 1;
   return {
     endpoint: e,
     key,

@@ -31,6 +31,7 @@ export function withPodSignals(own: LoadView, pods: PodLoadSource, nowMs: () => 
   return {
     inflight: (key) => own.inflight(key),
     picksPerMs: (key, now) => own.picksPerMs(key, now),
+    extraHoldMs: (key) => own.extraHoldMs(key),
     atPod(key) {
       const p = pods.load(key, nowMs());
       const mine = own.atPod(key);

@@ -30,6 +30,7 @@ export function extprocChooser(o: ExtProcChooserOptions): EndpointChooser {
         atPod: (k) => tracker.atPod(k),
         costMs: (k) => o.serviceMs(nodeOf.get(k)!),
         picksPerMs: (k, now) => tracker.picksPerMs(k, now),
+        extraHoldMs: (k) => tracker.extraHoldMs(k),
       }
     : tracker;
   let endpoints: Endpoint[] = [];
