@@ -84,3 +84,18 @@ test('a stale row (older than the pod-signal TTL) is not used', async () => {
   report('edge-1', { queueDepth: 8, appLatencyMs: 100, ageMs: f.store.podSignals.ttlMs + 5000 });
   assert.equal(await pickFromEdge1(), LOCAL);
 });
+
+test("the pod's own fresh service time wins over the picker's inflated estimate (stream ends arriving late on busy cores)", async () => {
+  // The picker's samples run to the end of the Process stream: on busy cores they read 131 ms for a
+  // pod whose queue-proxy says 20 ms (seen in the demo). With the old max(own, pod) the idle entry
+  // pod looked slower than the trip to edge-2 plus its 20 ms, and picks left it.
+  const now = Date.now();
+  for (let i = 0; i < 30; i++) f.extproc.tracker.observe(LOCAL, 131, now);
+  f.extproc.tracker.observe(REMOTE, 20, now);
+  report('edge-1', { queueDepth: 0, appLatencyMs: 20 });
+  report('edge-2', { queueDepth: 0, appLatencyMs: 20 });
+  assert.equal(await pickFromEdge1(), LOCAL);
+  // Without a fresh row the own estimate is all there is: the entry pod then looks slow and is left.
+  report('edge-1', { queueDepth: 0, ageMs: f.store.podSignals.ttlMs + 5000 });
+  assert.equal(await pickFromEdge1(), REMOTE);
+});

@@ -54,6 +54,8 @@ export class H2Call {
   private pending: Buffer | undefined;
   /** @internal the handler's state for this stream */
   state: unknown;
+  /** @internal the client half-closed (END_STREAM, or a reset seen as the end of its side) */
+  clientEnded = false;
 
   constructor(
     private readonly stream: http2.ServerHttp2Stream,
@@ -153,9 +155,11 @@ export function createH2Transport<S>(opts: H2TransportOptions, handler: GrpcStre
     const ok = call.feed(chunk, opts.maxMessageBytes, (m) => handler.message(call.state as S, m));
     if (!ok) handler.finish(call.state as S, 'error');
   }
+  // The handler hears of the end on 'close', not 'end': node:http2 also ends the readable side when
+  // the client resets the stream, so only at 'close' (its RST_STREAM code) is a cancel told from END_STREAM.
   function onEnd(this: Stream): void {
     const call = this[CALL];
-    handler.finish(call.state as S, 'end');
+    call.clientEnded = true;
     call.end();
   }
   function onAborted(this: Stream): void {
@@ -165,7 +169,9 @@ export function createH2Transport<S>(opts: H2TransportOptions, handler: GrpcStre
     handler.finish(this[CALL].state as S, 'error');
   }
   function onClose(this: Stream): void {
-    handler.finish(this[CALL].state as S, 'close');
+    const call = this[CALL];
+    const reset = this.aborted || (this.rstCode ?? http2.constants.NGHTTP2_NO_ERROR) !== http2.constants.NGHTTP2_NO_ERROR;
+    handler.finish(call.state as S, reset ? 'cancelled' : call.clientEnded ? 'end' : 'close');
   }
   function onWantTrailers(this: Stream): void {
     this[CALL].sendTrailers();

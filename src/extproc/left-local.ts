@@ -3,7 +3,8 @@ import type { Candidate, PickRule } from './picker.js';
 /**
  * The picks that left the gateway's node although a pod there had a free slot, for /debug: how
  * many, and the latest few with the numbers the picker compared (expected ms = RTT + service time ×
- * queue factor). At low load there should be none unless the local pod got slow.
+ * queue factor; choice ms = expected + the wait a queued request adds to those behind it, what the
+ * rule compares). At low load there should be none unless the local pod got slow.
  */
 export interface LeftLocalRecord {
   readonly atMs: number;
@@ -22,6 +23,7 @@ export interface CandidateView {
   readonly rttMs: number;
   readonly serviceMs: number;
   readonly expectedMs: number;
+  readonly choiceMs: number;
 }
 
 const view = (c: Candidate): CandidateView => ({
@@ -33,6 +35,7 @@ const view = (c: Candidate): CandidateView => ({
   rttMs: round(c.rttMs),
   serviceMs: round(c.costMs),
   expectedMs: round(c.expectedMs),
+  choiceMs: round(c.choiceMs),
 });
 const round = (x: number): number => Math.round(x * 100) / 100;
 

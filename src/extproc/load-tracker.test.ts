@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LoadTracker } from './load-tracker.js';
+import { LoadTracker, RATE_TAU_MS } from './load-tracker.js';
 
 test('acquire/release counts in-flight and a slot is released only once', () => {
   const t = new LoadTracker();
@@ -84,4 +84,24 @@ test('prune drops idle endpoints that left the model but keeps busy ones', () =>
 test('bad options are refused', () => {
   assert.throws(() => new LoadTracker({ decayMs: 0 }), RangeError);
   assert.throws(() => new LoadTracker({ sampleWeight: 1.5 }), RangeError);
+});
+
+test('extra hold: how much longer than RTT + service x queue factor slots are held (EWMA 0.1, never below 0)', () => {
+  const t = new LoadTracker();
+  assert.equal(t.extraHoldMs('x'), 0, 'nothing known');
+  t.release(t.acquire('x', 0, 10, 1, 1, 20), 60, true); // held 60 ms, expected 10 + 20: 30 ms extra
+  assert.equal(t.extraHoldMs('x'), 30);
+  t.release(t.acquire('x', 100, 10, 1, 1, 20), 140, true); // 10 ms extra
+  assert.equal(t.extraHoldMs('x'), 28);
+  const u = new LoadTracker();
+  u.release(u.acquire('y', 0, 10, 1, 1, 20), 25, true); // faster than expected
+  assert.equal(u.extraHoldMs('y'), 0);
+});
+
+test('pick rate: each pick adds 1 / τ, the sum decays with τ', () => {
+  const t = new LoadTracker();
+  for (let i = 0; i < 10; i++) t.acquire('x', 0);
+  assert.ok(Math.abs(t.picksPerMs('x', 0) - 10 / RATE_TAU_MS) < 1e-12);
+  assert.ok(Math.abs(t.picksPerMs('x', RATE_TAU_MS) - (10 / RATE_TAU_MS) * Math.exp(-1)) < 1e-12);
+  assert.equal(t.picksPerMs('never', 0), 0);
 });

@@ -17,6 +17,12 @@
  * them whenever its pod had one request in flight.)
  */
 
+/** Weight of a sample in the extra-hold EWMA (`extraHoldMs`). */
+const EXTRA_HOLD_WEIGHT = 0.1;
+
+/** Time constant of the per-endpoint pick rate (`picksPerMs`). */
+export const RATE_TAU_MS = 2000;
+
 /** A sample counts for at most this many times the current estimate. */
 export const MAX_SAMPLE_RATIO = 3;
 
@@ -46,6 +52,11 @@ export interface Slot {
 interface EndpointLoad {
   inflight: number;
   atPod: number;
+  /** EWMA of how much longer than expected (RTT + service × queue factor) a slot was held; NaN before a sample. */
+  extraHoldMs: number;
+  /** Picks per ms, exponentially weighted (time constant `RATE_TAU_MS`), as of `rateAtMs`. */
+  rate: number;
+  rateAtMs: number;
   costMs: number;
   /** When `costMs` was last updated; NaN before the first sample. */
   stampMs: number;
@@ -78,7 +89,7 @@ export class LoadTracker {
   private entry(key: string): EndpointLoad {
     let e = this.loads.get(key);
     if (!e) {
-      e = { inflight: 0, atPod: 0, costMs: NaN, stampMs: NaN, samples: 0 };
+      e = { inflight: 0, atPod: 0, extraHoldMs: NaN, rate: 0, rateAtMs: NaN, costMs: NaN, stampMs: NaN, samples: 0 };
       this.loads.set(key, e);
     }
     return e;
@@ -110,9 +121,33 @@ export class LoadTracker {
     return priorMs + (e.costMs - priorMs) * Math.exp(-dt / this.decayMs);
   }
 
+  /**
+   * How much longer than expected a request to `key` holds its slot (≥ 0): the time outside the
+   * pod and the wire that the picker's counts still see — the gateway's own work and a stream end
+   * that arrives late (on busy cores tens of ms). Requests at the pod are the in-flight ones
+   * weighted by their expected time there over their whole hold, this included.
+   */
+  extraHoldMs(key: string): number {
+    const x = this.loads.get(key)?.extraHoldMs;
+    return x !== undefined && x > 0 ? x : 0;
+  }
+
+  /**
+   * Requests sent to `key` per ms, recently: each pick adds 1 ÷ τ and the sum decays with time
+   * constant τ = `RATE_TAU_MS` (an exponentially weighted event rate, exact for a steady rate).
+   */
+  picksPerMs(key: string, nowMs: number): number {
+    const e = this.loads.get(key);
+    if (!e || !(e.rate > 0)) return 0;
+    const dt = nowMs - e.rateAtMs;
+    return dt > 0 ? e.rate * Math.exp(-dt / RATE_TAU_MS) : e.rate;
+  }
+
   /** Count one request in flight on `key`. */
   acquire(key: string, nowMs: number, rttMs = 0, queueFactor = 1, atPodShare = 1, costMs = NaN): Slot {
     const e = this.entry(key);
+    e.rate = this.picksPerMs(key, nowMs) + 1 / RATE_TAU_MS;
+    e.rateAtMs = nowMs;
     e.inflight++;
     e.atPod += atPodShare;
     return { key, startedMs: nowMs, rttMs, queueFactor, atPodShare, costMs, released: false };
@@ -131,6 +166,9 @@ export class LoadTracker {
     // Floating point leftovers vanish when the endpoint is idle.
     e.atPod = e.inflight === 0 ? 0 : e.atPod - slot.atPodShare;
     if (sample) {
+      const extraMs = nowMs - slot.startedMs - slot.rttMs - slot.costMs * slot.queueFactor;
+      if (Number.isFinite(extraMs))
+        e.extraHoldMs = Number.isFinite(e.extraHoldMs) ? e.extraHoldMs + EXTRA_HOLD_WEIGHT * (extraMs - e.extraHoldMs) : extraMs;
       const serviceMs = (nowMs - slot.startedMs - slot.rttMs) / slot.queueFactor;
       if (Number.isFinite(serviceMs)) this.observe(slot.key, Math.max(0, serviceMs), nowMs, slot.costMs);
     }

@@ -133,6 +133,7 @@ test('a slow local pod with room is left for a faster one at a later priority, a
   assert.equal(r.pick.endpoint.node, 'b');
   assert.equal(r.leftLocalWithRoom?.key, '10.0.0.1:8012');
   assert.ok(r.leftLocalWithRoom!.expectedMs > r.pick.expectedMs);
+  assert.ok(r.leftLocalWithRoom!.choiceMs > r.pick.choiceMs);
 });
 
 test('expected time counts the queue: 5 ms x (1 + 61/10 waiting) = 35.5 ms loses to 25 ms with a free slot', () => {
@@ -181,20 +182,55 @@ test('ties are drawn by locality weight (weight / endpoints in the locality)', (
   assert.ok(shareA > 0.85 && shareA < 0.95, `share of a = ${shareA}`);
 });
 
-test('near-ties stay near: a remote pod must be expected more than 25 % faster to win over a queue at the entry node', () => {
-  const at = (n: number) => {
+test('a queue at the entry node is charged the delay it passes on, which grows with the pod’s pick rate: brief queues stay local at low load, not at high load', () => {
+  const at = (recentPicks: number) => {
     const l = new LoadTracker();
     l.observe('10.0.0.1:8012', 24, 0);
     l.observe('10.0.0.2:8012', 20, 0);
-    for (let i = 0; i < n; i++) l.acquire('10.0.0.1:8012', 0);
+    // Requests sent to the entry pod just now and already answered: its pick rate, nothing in flight.
+    for (let i = 0; i < recentPicks; i++) l.release(l.acquire('10.0.0.1:8012', 0), 0);
+    // Both slots busy now: one more request waits for one (24 ms x 1.5 = 36 ms expected).
+    l.acquire('10.0.0.1:8012', 0);
+    l.acquire('10.0.0.1:8012', 0);
     const r = pick(input({ load: l, prior: 20, assignment: assignment(['a', 0, 1000], ['b', 1, 1]) }));
     assert.ok(r.kind === 'picked');
-    return r.pick.endpoint.node;
+    return r;
   };
-  // b: 20 ms away + 20 ms. a with 3 in flight (2 slots): 24 x 2 = 48 ms, within 25 % of 40: stay.
-  assert.equal(at(3), 'a');
-  // 5 in flight: 24 x 3 = 72 ms: go.
-  assert.equal(at(5), 'b');
+  // 2 picks in the last τ: 0.001 per ms; the 12 ms wait holds up 0.012 requests by 12 ms each
+  // (÷ (1 − 0.012)): 0.15 ms passed on, 36.35 ms charged, below b's 20 ms trip + 20 ms.
+  let r = at(0);
+  assert.equal(r.pick.endpoint.node, 'a');
+  assert.equal(r.rule, 'queued');
+  assert.ok(Math.abs(r.pick.expectedMs - (0.2 + 36)) < 1e-9, String(r.pick.expectedMs));
+  assert.ok(Math.abs(r.pick.choiceMs - (0.2 + 36 + (12 * 0.001 * 12) / (1 - 0.012))) < 1e-9, String(r.pick.choiceMs));
+  // 102 picks in the last τ (2 s): 0.051 per ms, utilisation capped at 0.5: 12 x 0.051 x 12 ÷ 0.5 =
+  // 14.7 ms passed on, 50.9 ms charged: more than 25 % above b's 40, so b, though the request alone
+  // would wait less at a (36 ms) than it travels.
+  r = at(100);
+  assert.equal(r.pick.endpoint.node, 'b');
+  assert.equal(r.leftLocalWithRoom, undefined, 'the entry pod had no free slot');
+});
+
+test('a slot held longer than the request spends at the pod (gateway work, late stream ends) counts only for its time at the pod', () => {
+  const load = new LoadTracker();
+  // A request to the local pod (20 ms, RTT 0.2) held its slot 30 ms longer than expected.
+  load.release(load.acquire('10.0.0.1:8012', 0, 0.2, 1, 1, 20), 50.2, true);
+  const first = pick(input({ load, prior: 20, nowMs: 100 }));
+  assert.ok(first.kind === 'picked');
+  const c = first.pick;
+  assert.ok(Math.abs(c.atPodShare - (c.expectedMs - c.rttMs) / (c.expectedMs + 30)) < 1e-9, JSON.stringify(c));
+  assert.ok(c.atPodShare < 0.5);
+  // Two picks in flight count about 1 at the pod: a third still finds a free slot.
+  for (let i = 0; i < 2; i++) {
+    const r = pick(input({ load, prior: 20, nowMs: 100 }));
+    assert.ok(r.kind === 'picked');
+    load.acquire(r.pick.key, 100, r.pick.rttMs, r.pick.queueFactor, r.pick.atPodShare, r.pick.costMs);
+  }
+  const third = pick(input({ load, prior: 20, nowMs: 100 }));
+  assert.ok(third.kind === 'picked');
+  assert.equal(third.pick.endpoint.node, 'a');
+  assert.equal(third.rule, 'fastest');
+  assert.equal(third.pick.full, false);
 });
 
 test('endpointKey brackets IPv6', () => {

@@ -16,7 +16,15 @@ import type { GatewayAssignment } from '../policy/types.js';
  * keep requests on it: they only break ties here. One ext_proc server sees every opted-in
  * gateway's requests, so the in-flight counts behind the queue factor are cluster-wide.
  *
- * Ties (expected times within `TIE_MS` or `TIE_SHARE` of the fastest) go to the nearest endpoint,
+ * A pod without a free slot is compared on its cost to everyone, not only to this request: the
+ * delay its wait passes on to the requests sent there after it (see `passedOn`) is added to its
+ * expected time. Comparing the request's own expected time alone is selfish routing: in the
+ * 25-user demo the entry pods queued until their wait matched the trip to the next node (the edge-2
+ * pod held ~8 waiting requests, 81 ms of queue, against the cloud's 100 ms RTT) and the mean was
+ * 1.5× the EDS weights'. The charge grows with the pod's recent pick rate, so at low load (few
+ * requests behind) a brief queue at the entry node still beats a trip, and the node stays local.
+ *
+ * Ties (choice times within `TIE_MS` or `TIE_SHARE` of the fastest) go to the nearest endpoint,
  * then to the lowest priority, then to a draw weighted by the locality weights (spreads identical
  * idle pods). The share is wide on purpose: the wait term assumes exponential service times (each
  * request ahead costs service ÷ slots), which overstates the wait behind a pod's current requests
@@ -32,6 +40,10 @@ export interface LoadView {
   atPod(key: string): number;
   /** Service-time estimate; `priorMs` when the view knows nothing better. */
   costMs(key: string, nowMs: number, priorMs: number): number;
+  /** Requests recently sent to the endpoint, per ms (what the wait of a queued request holds up). */
+  picksPerMs(key: string, nowMs: number): number;
+  /** How much longer than RTT + time at the pod a request's slot is held (≥ 0). */
+  extraHoldMs(key: string): number;
 }
 
 export interface PickInput {
@@ -61,9 +73,15 @@ export interface Candidate {
   readonly costMs: number;
   /** RTT + service time + wait for a slot (see the module comment). */
   readonly expectedMs: number;
+  /**
+   * What the choice compares: `expectedMs`, plus at a full pod the delay its wait passes on: every
+   * request sent there during that wait (the endpoint's pick rate × the wait) queues behind one
+   * more request, service time ÷ slots each. See the module comment.
+   */
+  readonly choiceMs: number;
   /** 1 + requests waiting ahead ÷ slots: the wait factor of `expectedMs`, kept with the slot. */
   readonly queueFactor: number;
-  /** Share of this request's expected time at the pod: (expected − RTT) ÷ expected. */
+  /** Share of this request's slot time expected at the pod: (expected − RTT) ÷ (expected + the endpoint's extra hold). */
   readonly atPodShare: number;
   /** No free slot for one more request (`atPod` + 1 > capacity): sending there means queueing. */
   readonly full: boolean;
@@ -100,6 +118,24 @@ export const TIE_MS = 0.5;
 const FULL_SLACK = 0.05;
 export const TIE_SHARE = 0.25;
 
+/**
+ * The busiest a pod is taken to be, however high its pick rate: the busy-period factor 1 ÷ (1 − ρ)
+ * stays ≤ 2. In the simulator (src/sim/extproc-chooser.ts, the demo's scenario) a cap of 0.9 bought
+ * a lower mean at 25-50 users with a p95 and p99 above the EDS weights' at 25 (far trips for
+ * everyone); 0.5 stays at or below them at every level.
+ */
+const MAX_UTILISATION = 0.5;
+
+/**
+ * The delay a request queued for `waitMs` passes on: every request sent to the pod while it waits
+ * (rate × wait) and, while the pod stays busy, those that come after them (÷ (1 − ρ), a busy
+ * period's length) queue behind one more request: `perRequestMs` (service time ÷ slots) each.
+ */
+function passedOn(waitMs: number, picksPerMs: number, perRequestMs: number): number {
+  const utilisation = Math.min(MAX_UTILISATION, picksPerMs * perRequestMs);
+  return (waitMs * picksPerMs * perRequestMs) / (1 - utilisation);
+}
+
 function candidate(input: PickInput, e: Endpoint, priority: number, rttMs: number, priorMs: number, weight: number): Candidate {
   const key = endpointKey(e);
   const inflight = input.load.inflight(key);
@@ -109,7 +145,10 @@ function candidate(input: PickInput, e: Endpoint, priority: number, rttMs: numbe
   const queueFactor = 1 + Math.max(0, atPod + 1 - slots) / slots;
   const atPodMs = costMs * queueFactor;
   const expectedMs = rttMs + atPodMs;
-  const atPodShare = expectedMs > 0 ? atPodMs / expectedMs : 1;
+  const waitMs = costMs * (queueFactor - 1);
+  const passedOnMs = waitMs > 0 ? passedOn(waitMs, input.load.picksPerMs(key, input.nowMs), costMs / slots) : 0;
+  const heldMs = expectedMs + input.load.extraHoldMs(key);
+  const atPodShare = heldMs > 0 ? atPodMs / heldMs : 1;
   return {
     endpoint: e,
     key,
@@ -119,6 +158,7 @@ function candidate(input: PickInput, e: Endpoint, priority: number, rttMs: numbe
     atPod,
     costMs,
     expectedMs,
+    choiceMs: expectedMs + passedOnMs,
     queueFactor,
     atPodShare,
     full: atPod + 1 > e.capacity + FULL_SLACK,
@@ -160,16 +200,17 @@ function candidates(input: PickInput): Candidate[] {
 
 const tolerance = (ms: number): number => Math.max(TIE_MS, TIE_SHARE * ms);
 
-/** Fastest expected; near-ties to the nearest, then the lowest priority, then a weighted draw. */
+/** Lowest choice time; near-ties to the nearest, then the lowest priority, then a weighted draw. */
 function fastest(pool: readonly Candidate[], rng: () => number): Candidate {
   let best = pool[0]!;
-  for (const c of pool) if (c.expectedMs < best.expectedMs) best = c;
-  const limit = best.expectedMs + tolerance(best.expectedMs);
+  for (const c of pool) if (c.choiceMs < best.choiceMs) best = c;
+  const limit = best.choiceMs + tolerance(best.choiceMs);
+  const near = (c: Candidate): boolean => c.choiceMs <= limit;
   let nearest = Infinity;
-  for (const c of pool) if (c.expectedMs <= limit && c.rttMs < nearest) nearest = c.rttMs;
+  for (const c of pool) if (near(c) && c.rttMs < nearest) nearest = c.rttMs;
   let priority = Infinity;
-  for (const c of pool) if (c.expectedMs <= limit && c.rttMs === nearest && c.priority < priority) priority = c.priority;
-  const tied = (c: Candidate): boolean => c.expectedMs <= limit && c.rttMs === nearest && c.priority === priority;
+  for (const c of pool) if (near(c) && c.rttMs === nearest && c.priority < priority) priority = c.priority;
+  const tied = (c: Candidate): boolean => near(c) && c.rttMs === nearest && c.priority === priority;
   let total = 0;
   for (const c of pool) if (tied(c)) total += c.weight;
   let r = rng() * total;

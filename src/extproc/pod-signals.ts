@@ -20,10 +20,18 @@ export interface PodLoadSource {
   load(key: string, nowMs: number): PodLoad | undefined;
 }
 
-/** Own counters, raised to what the pods report: the larger count at the pod, the larger service time. */
+/**
+ * Own counters, raised to what the pods report: the larger count at the pod. For the service time
+ * the pod's own figure wins whenever it has one (fresh): the picker's samples run from the decision
+ * to the end of the Process stream, so they also hold the gateway's and the network's delays, and
+ * on busy cores the stream end arrives late (in the demo an idle entry pod's estimate read 131 ms
+ * against a true 20 ms, and picks left it). The own estimate is the fallback where no pod reports.
+ */
 export function withPodSignals(own: LoadView, pods: PodLoadSource, nowMs: () => number): LoadView {
   return {
     inflight: (key) => own.inflight(key),
+    picksPerMs: (key, now) => own.picksPerMs(key, now),
+    extraHoldMs: (key) => own.extraHoldMs(key),
     atPod(key) {
       const p = pods.load(key, nowMs());
       const mine = own.atPod(key);
@@ -31,8 +39,7 @@ export function withPodSignals(own: LoadView, pods: PodLoadSource, nowMs: () => 
     },
     costMs(key, now, priorMs) {
       const p = pods.load(key, now);
-      const mine = own.costMs(key, now, priorMs);
-      return p?.serviceTimeMs !== undefined && Number.isFinite(p.serviceTimeMs) ? Math.max(mine, p.serviceTimeMs) : mine;
+      return p?.serviceTimeMs !== undefined && Number.isFinite(p.serviceTimeMs) ? p.serviceTimeMs : own.costMs(key, now, priorMs);
     },
   };
 }

@@ -38,8 +38,27 @@ export interface RunOptions {
   readonly truth?: boolean;
   /** Change the world during the run (e.g. a link slowing down); called once at `atMs`. */
   readonly step?: { readonly atMs: number; readonly apply: (world: MutableWorld) => void };
+  /** Per-request endpoint choice (ext_proc) in place of Envoy's locality draw and round robin. */
+  readonly chooser?: EndpointChooser;
   /** Called with each recompute's assignment table (after warm-up too), for stability checks. */
   readonly onAssign?: (atMs: number, table: ReadonlyMap<string, GatewayAssignment>) => void;
+}
+
+/** A pod the chooser may pick: `pod` indexes its node's pods. */
+export interface SimPodView {
+  readonly node: string;
+  readonly pod: number;
+  readonly slots: number;
+}
+
+export interface EndpointChooser {
+  /** The pod for one request entering `gateway`, and what to call when its response is back there. */
+  choose(
+    nowMs: number,
+    gateway: string,
+    assignment: GatewayAssignment | undefined,
+    pods: readonly SimPodView[],
+  ): { readonly node: string; readonly pod: number; done(nowMs: number): void } | undefined;
 }
 
 export interface MutableWorld {
@@ -75,6 +94,9 @@ interface Request {
   /** Gateway → node part of rttMs. */
   readonly upMs: number;
   readonly measured: boolean;
+  /** The pod the chooser picked (else round robin at the node), and its completion hook. */
+  readonly pod?: number;
+  readonly done?: (nowMs: number) => void;
   waited: boolean;
   /** When a pod's user container took it (set when service starts). */
   serviceStartMs?: number;
@@ -136,6 +158,9 @@ export function runSimulation(o: RunOptions): RunResult {
     s.nodes.map((n) => [n.name, Array.from({ length: n.pods }, (_, id) => ({ id, busy: 0, queue: [], head: 0 }))]),
   );
   const slots = new Map(s.nodes.map((n) => [n.name, n.slotsPerPod] as const));
+  const podViews: SimPodView[] = s.nodes.flatMap((n) =>
+    Array.from({ length: n.pods }, (_, pod) => ({ node: n.name, pod, slots: n.slotsPerPod })),
+  );
   const rr = new Map<string, number>();
   const backends = scenarioBackends(s);
   const demandOf = (g: string) => offeredRps(s, o.users, g);
@@ -180,6 +205,11 @@ export function runSimulation(o: RunOptions): RunResult {
       inPodMs: now - arrivedAtNode,
       appMs: now - req.serviceStartMs!,
     });
+    if (req.done) {
+      const back = now + (req.rttMs - req.upMs) + overheadMs;
+      const done = req.done;
+      q.push(back, () => done(back));
+    }
     if (req.measured) {
       latencies.push(now + (req.rttMs - req.upMs) - req.startMs + overheadMs);
       if (req.node === req.gateway) entry++;
@@ -197,10 +227,13 @@ export function runSimulation(o: RunOptions): RunResult {
 
   const arriveAtNode = (now: number, req: Request) => {
     const list = pods.get(req.node)!;
-    const k = `${req.gateway}>${req.node}`;
-    const i = rr.get(k) ?? 0;
-    rr.set(k, (i + 1) % list.length);
-    const pod = list[i]!;
+    let pod = req.pod !== undefined ? list[req.pod] : undefined;
+    if (!pod) {
+      const k = `${req.gateway}>${req.node}`;
+      const i = rr.get(k) ?? 0;
+      rr.set(k, (i + 1) % list.length);
+      pod = list[i]!;
+    }
     if (pod.busy < slots.get(req.node)!) startService(now, pod, req);
     else {
       req.waited = true;
@@ -213,10 +246,20 @@ export function runSimulation(o: RunOptions): RunResult {
   const route = (now: number, gateway: string) => {
     view.arrival(gateway);
     const a = table.get(gateway);
-    const node = a ? pickLocality(a, health, routeRng) : undefined;
+    const chosen = o.chooser?.choose(now, gateway, a, podViews);
+    const node = chosen ? chosen.node : a ? pickLocality(a, health, routeRng) : undefined;
     if (node) {
       const { rttMs, upMs } = sampleRtt(rttRng, linkOf(gateway, node));
-      const req: Request = { startMs: now, gateway, node, rttMs, upMs, measured: now >= warmupEndMs, waited: false };
+      const req: Request = {
+        startMs: now,
+        gateway,
+        node,
+        rttMs,
+        upMs,
+        measured: now >= warmupEndMs,
+        waited: false,
+        ...(chosen ? { pod: chosen.pod, done: (t: number) => chosen.done(t) } : {}),
+      };
       const at = now + upMs;
       q.push(at, () => arriveAtNode(at, req));
     }
