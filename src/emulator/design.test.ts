@@ -20,6 +20,8 @@ test('design: a level lasts 3× the longest window of the estimators the policie
   assert.ok(experimentDesign(['nearest'], { ...loop, probeIntervalMs: 5000 }).minLevelMs > nearest.minLevelMs);
   // even reads nothing: no minimum.
   assert.equal(experimentDesign(['even'], loop).minLevelMs, 0);
-  // A slower LRS makes its demand estimate slower: with a 5 s report interval demand's τ is 15 s.
+  // A slower LRS makes its estimates slower: with a 5 s report interval the LRS response-time τ is 15 s.
   assert.equal(experimentDesign(['proxima'], { ...loop, lrsIntervalMs: 5000 }).longest.windowMs, 15_000);
+  // Demand is averaged since its last change, so what a level waits for is the change detection.
+  assert.equal(estimatorWindows({ ...loop, lrsIntervalMs: 5000 }).demand.windowMs, 15_000);
 });
