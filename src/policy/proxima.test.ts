@@ -106,7 +106,9 @@ test('proxima: step changes settle on the new best assignment at the next recomp
   const local = proximaPolicy.assign(makeInput({ ...edge, demandRps: { e1: 20 } }));
   const { e1: _gone, ...rest } = edge.backends;
   const lost = proximaPolicy.assign(makeInput({ ...edge, backends: rest, demandRps: { e1: 20 }, previous: local }));
-  assert.equal(describe(lost.get('e1'))[0], 'e2:1000@0');
+  // To the two nodes 20 ms away (equally near: the solve may split between them), not to e1.
+  const p0 = describe(lost.get('e1')).filter((l) => l.endsWith('@0'));
+  assert.ok(p0.length > 0 && p0.every((l) => /^e[23]:/.test(l)), p0.join(' '));
 });
 
 test('proxima: within a few percent of the exact optimum on small cases (true inputs)', () => {

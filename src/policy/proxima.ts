@@ -23,6 +23,8 @@ export interface ProximaOptions {
   readonly serviceCv2: number;
   /** Segments of the queueing cost curve per node. */
   readonly segments: number;
+  /** A second solve cuts the segment around each node's load into this many (1 = one solve only). */
+  readonly refineSegments: number;
   /**
    * Use one service time for every node of the service: the load-weighted mean of the per-node
    * estimates. Pods of one revision run the same image with the same resources, and per-node
@@ -39,6 +41,7 @@ export const DEFAULT_PROXIMA_OPTIONS: ProximaOptions = Object.freeze({
   minShare: 0.01,
   serviceCv2: 1,
   segments: 12,
+  refineSegments: 8,
   poolServiceTime: true,
 });
 
@@ -281,13 +284,17 @@ function previousGoodEnough(input: PolicyInput, demand: readonly number[], solve
 function withDemand(input: PolicyInput, demand: number[], totalRps: number, o: ProximaOptions): Solved {
   const models: NodeQueueModel[] = nodeEstimates(input, o).map((e) => e.model);
   // A gateway without demand still gets a route: where the marginal cost is least (see solveShares).
-  const solved = solveShares(input, {
-    models,
-    maxUtilisation: o.targetUtilisation,
-    segments: o.segments,
-    spacingPower: 1.5,
-    demandRps: demand,
-  });
+  const options = { models, maxUtilisation: o.targetUtilisation, segments: o.segments, spacingPower: 1.5, demandRps: demand };
+  const coarse = solveShares(input, options);
+  // Then again with the segment around each node's load cut finer: the optimum inside it, not at its ends.
+  const solved =
+    o.refineSegments > 1
+      ? solveShares(input, {
+          ...options,
+          refineAroundRps: input.backends.map((b) => coarse.nodeRps.get(b.node) ?? 0),
+          refineSegments: o.refineSegments,
+        })
+      : coarse;
   const out = new Map<string, Computed>();
   const backendIndex = new Map(input.backends.map((b, i) => [b.node, i] as const));
   input.gateways.forEach((g, gi) => {

@@ -41,6 +41,43 @@ export interface SolveOptions {
   readonly spacingPower: number;
   /** Demand per gateway, indexed like `input.gateways`. */
   readonly demandRps: readonly number[];
+  /**
+   * Node loads (requests/s, indexed like the models) of a solve with the same options: the segment
+   * around each load is cut into `refineSegments` more, so the optimum is found inside it rather than
+   * at one of its ends. A linearised curve puts the optimum on a breakpoint: near a busy node's
+   * target the breakpoints lie ~5 % of its capacity apart, and a gateway sharing that node can only
+   * jump between splits 7–9 points apart, whichever way noise in the inputs tips it.
+   */
+  readonly refineAroundRps?: readonly number[];
+  /** Extra breakpoints per refined segment (default 8). */
+  readonly refineSegments?: number;
+}
+
+/** Breakpoints below `cap`: `segments` of them, denser towards the cap by `spacingPower`. */
+function coarseBreaks(cap: number, o: SolveOptions): number[] {
+  const breaks: number[] = [];
+  for (let k = 1; k <= o.segments; k++) breaks.push(cap * (1 - Math.pow(1 - k / o.segments, o.spacingPower)));
+  return breaks;
+}
+
+/** `breaks` with the interval around `loadRps` (both neighbours when it sits on a breakpoint) cut finer. */
+function refinedBreaks(breaks: readonly number[], loadRps: number, pieces: number): number[] {
+  const points = [0, ...breaks];
+  const tol = 1e-6 * Math.max(1, loadRps);
+  let lo = 0;
+  let hi = points.length - 1;
+  for (let i = 0; i < points.length; i++) {
+    if (points[i]! <= loadRps + tol) lo = i;
+    if (points[i]! >= loadRps - tol) {
+      hi = i;
+      break;
+    }
+  }
+  const from = points[Math.max(0, lo - (lo === hi ? 1 : 0))]!;
+  const to = points[Math.min(points.length - 1, hi + (lo === hi ? 1 : 0))]!;
+  const extra: number[] = [];
+  for (let k = 1; k < pieces; k++) extra.push(from + ((to - from) * k) / pieces);
+  return [...breaks, ...extra].sort((a, b) => a - b);
 }
 
 export interface SharesResult {
@@ -70,8 +107,10 @@ export function solveShares(input: PolicyInput, o: SolveOptions): SharesResult {
     const m = o.models[i]!;
     const sat = saturationRps(m);
     const cap = o.maxUtilisation * sat;
-    const breaks: number[] = [];
-    for (let k = 1; k <= o.segments; k++) breaks.push(cap * (1 - Math.pow(1 - k / o.segments, o.spacingPower)));
+    const coarse = coarseBreaks(cap, o);
+    const around = o.refineAroundRps?.[i];
+    const breaks =
+      around !== undefined && Number.isFinite(cap) && around > 0 ? refinedBreaks(coarse, around, o.refineSegments ?? 8) : coarse;
     const segs = Number.isFinite(cap)
       ? segmentsFromCurve(breaks, (rps) => rps * meanSojournMs(m, rps))
       : [{ capacityRps: Infinity, costMs: m.serviceTimeMs }];
