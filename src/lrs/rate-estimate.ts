@@ -13,7 +13,7 @@
  *   it from that report alone: a doubling at 50 requests/s over 1 s reports is about 6 σ;
  * - a smaller lasting shift accumulates in a two-sided CUSUM (per report, z − `driftSigmas`), and
  *   when that passes `alarmSigmas` the estimate restarts from the reports since the sum left zero:
- *   a halving is found in two or three reports, a 20 % rise at 50 requests/s within about ten.
+ *   a halving is found in two to four reports, a 20 % rise at 50 requests/s within about ten.
  *
  * Counts burstier than Poisson make the detector fire more often, which only shortens the average.
  */
@@ -21,11 +21,17 @@
 export interface RateEstimateOptions {
   /** Longest history the estimate averages over (the EWMA time constant once that much was seen), ms. */
   readonly windowMs: number;
-  /** One report this many standard deviations off restarts the estimate (default 4.5). */
+  /** One report this many standard deviations below the estimate restarts it (default 4.5). */
   readonly jumpSigmas?: number;
+  /**
+   * One report this many standard deviations above restarts it (default 3.5): a surge must be
+   * planned for within a report (the closed loop's 15 → 50 requests/s over 0.5 s reports is about
+   * 4.5 σ), and a false one only overestimates demand for a few reports.
+   */
+  readonly jumpUpSigmas?: number;
   /** CUSUM allowance per report, in standard deviations (default 0.5). */
   readonly driftSigmas?: number;
-  /** CUSUM threshold, in standard deviations (default 6: about one false restart in 600 reports of steady Poisson demand). */
+  /** CUSUM threshold, in standard deviations (default 8: about one false restart in 10,000 reports of steady Poisson demand). */
   readonly alarmSigmas?: number;
 }
 
@@ -43,6 +49,7 @@ export class RateEstimate {
   private readonly up: Run = { sum: 0, count: 0, ms: 0 };
   private readonly down: Run = { sum: 0, count: 0, ms: 0 };
   private readonly jump: number;
+  private readonly jumpUp: number;
   private readonly drift: number;
   private readonly alarm: number;
   /** Reports that restarted the estimate (not counting the first). */
@@ -51,8 +58,9 @@ export class RateEstimate {
   constructor(private readonly o: RateEstimateOptions) {
     if (!(o.windowMs > 0)) throw new RangeError(`rate window must be > 0 ms, got ${o.windowMs}`);
     this.jump = o.jumpSigmas ?? 4.5;
+    this.jumpUp = o.jumpUpSigmas ?? 3.5;
     this.drift = o.driftSigmas ?? 0.5;
-    this.alarm = o.alarmSigmas ?? 6;
+    this.alarm = o.alarmSigmas ?? 8;
   }
 
   /** `count` requests over the last `elapsedMs`; returns the estimate (requests/s). */
@@ -66,7 +74,7 @@ export class RateEstimate {
     // Anscombe's transform: a Poisson count's square root has variance ¼ whatever its mean, so the
     // tails are about normal even at a few requests per report.
     const z = 2 * (Math.sqrt(count + 0.375) - Math.sqrt(expected + 0.375));
-    if (Math.abs(z) > this.jump) {
+    if (z > this.jumpUp || -z > this.jump) {
       this.restarts++;
       this.restart(count, elapsedMs);
       return this.rps;
@@ -122,4 +130,4 @@ export function defaultDemandWindowMs(intervalMs: number): number {
 }
 
 /** Reports the change detector needs to restart demand after a doubling or a halving (see RateEstimate). */
-export const DEMAND_STEP_REPORTS = 3;
+export const DEMAND_STEP_REPORTS = 4;
