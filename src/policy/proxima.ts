@@ -1,7 +1,7 @@
 import type { NodeQueueModel } from './queueing.js';
 import { meanSojournMs, meanWaitMs, saturationRps, serviceTimeFromObservedMs } from './queueing.js';
 import { keepFailoverOrder } from './stability.js';
-import { memoizeInput, pct, primaryShares, pruneShares, safeDemand, slotsPerPod, solveShares } from './shares.js';
+import { memoizeInput, pct, primaryShares, pruneShares, safeDemand, slotsPerPod, solveShares, type SharesResult } from './shares.js';
 import { assemble, byLatency, sharesToLocalities } from './tiers.js';
 import { RowMemo } from './row-memo.js';
 import type { GatewayAssignment, LocalityAssignment, NodeModelView, Policy, PolicyInput } from './types.js';
@@ -281,20 +281,41 @@ function previousGoodEnough(input: PolicyInput, demand: readonly number[], solve
   return `previous assignment predicts ${before.toFixed(1)} ms vs ${after.toFixed(1)} ms for the new optimum (< ${(o.hysteresisCost * 100).toFixed(0)}% better)`;
 }
 
+/** Requests/s the previous assignment puts on each backend (like `input.backends`) at today's demand; undefined without one. */
+function previousLoadsRps(input: PolicyInput, demand: readonly number[]): number[] | undefined {
+  if (!input.previous) return undefined;
+  const index = new Map(input.backends.map((b, i) => [b.node, i] as const));
+  const loads = new Array<number>(input.backends.length).fill(0);
+  let any = false;
+  input.gateways.forEach((g, gi) => {
+    if (!(demand[gi]! > 0)) return;
+    for (const [n, share] of primaryShares(input.previous!.get(g))) {
+      const i = index.get(n);
+      if (i === undefined) continue;
+      loads[i] = loads[i]! + share * demand[gi]!;
+      any = true;
+    }
+  });
+  return any ? loads : undefined;
+}
+
 function withDemand(input: PolicyInput, demand: number[], totalRps: number, o: ProximaOptions): Solved {
   const models: NodeQueueModel[] = nodeEstimates(input, o).map((e) => e.model);
   // A gateway without demand still gets a route: where the marginal cost is least (see solveShares).
   const options = { models, maxUtilisation: o.targetUtilisation, segments: o.segments, spacingPower: 1.5, demandRps: demand };
-  const coarse = solveShares(input, options);
-  // Then again with the segment around each node's load cut finer: the optimum inside it, not at its ends.
-  const solved =
-    o.refineSegments > 1
-      ? solveShares(input, {
-          ...options,
-          refineAroundRps: input.backends.map((b) => coarse.nodeRps.get(b.node) ?? 0),
-          refineSegments: o.refineSegments,
-        })
-      : coarse;
+  // The segment around each node's load is cut finer, so the optimum lies inside it, not at its ends:
+  // around the loads of the previous assignment (the optimum moves little between recomputes: one
+  // solve), and again around the new loads when some node left its refined stretch (a real change).
+  const refine = (aroundRps: readonly number[]) =>
+    solveShares(input, { ...options, refineAroundRps: aroundRps, refineSegments: o.refineSegments });
+  const loadsOf = (r: SharesResult) => input.backends.map((b) => r.nodeRps.get(b.node) ?? 0);
+  const previous = o.refineSegments > 1 ? previousLoadsRps(input, demand) : undefined;
+  let solved: SharesResult;
+  if (o.refineSegments <= 1) solved = solveShares(input, options);
+  else {
+    solved = refine(previous ?? loadsOf(solveShares(input, options)));
+    if (previous && solved.refinedAtOptimum === false) solved = refine(loadsOf(solved));
+  }
   const out = new Map<string, Computed>();
   const backendIndex = new Map(input.backends.map((b, i) => [b.node, i] as const));
   input.gateways.forEach((g, gi) => {

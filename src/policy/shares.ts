@@ -60,8 +60,8 @@ function coarseBreaks(cap: number, o: SolveOptions): number[] {
   return breaks;
 }
 
-/** `breaks` with the interval around `loadRps` (both neighbours when it sits on a breakpoint) cut finer. */
-function refinedBreaks(breaks: readonly number[], loadRps: number, pieces: number): number[] {
+/** The stretch between the breakpoints around `loadRps` (both neighbouring segments when it sits on a breakpoint). */
+function refineInterval(breaks: readonly number[], loadRps: number): readonly [number, number] {
   const points = [0, ...breaks];
   const tol = 1e-6 * Math.max(1, loadRps);
   let lo = 0;
@@ -73,8 +73,11 @@ function refinedBreaks(breaks: readonly number[], loadRps: number, pieces: numbe
       break;
     }
   }
-  const from = points[Math.max(0, lo - (lo === hi ? 1 : 0))]!;
-  const to = points[Math.min(points.length - 1, hi + (lo === hi ? 1 : 0))]!;
+  return [points[Math.max(0, lo - (lo === hi ? 1 : 0))]!, points[Math.min(points.length - 1, hi + (lo === hi ? 1 : 0))]!];
+}
+
+/** `breaks` with `interval` cut into `pieces`. */
+function refinedBreaks(breaks: readonly number[], [from, to]: readonly [number, number], pieces: number): number[] {
   const extra: number[] = [];
   for (let k = 1; k < pieces; k++) extra.push(from + ((to - from) * k) / pieces);
   return [...breaks, ...extra].sort((a, b) => a - b);
@@ -87,6 +90,12 @@ export interface SharesResult {
   readonly nodeRps: Map<string, number>;
   /** Some node had to take traffic past `maxUtilisation` (demand exceeds what fits). */
   readonly overloaded: boolean;
+  /**
+   * With `refineAroundRps`: every node's load ended inside its refined stretch, so the optimum was
+   * found at the fine resolution (else some node moved to a coarse breakpoint elsewhere: solve again
+   * around these loads).
+   */
+  readonly refinedAtOptimum?: boolean;
 }
 
 /**
@@ -103,14 +112,16 @@ export interface SharesResult {
 export function solveShares(input: PolicyInput, o: SolveOptions): SharesResult {
   const nodes = input.backends;
   const N = nodes.length;
+  const intervals: Array<readonly [number, number] | undefined> = [];
   const nodeSegments: CostSegment[][] = nodes.map((_, i) => {
     const m = o.models[i]!;
     const sat = saturationRps(m);
     const cap = o.maxUtilisation * sat;
     const coarse = coarseBreaks(cap, o);
     const around = o.refineAroundRps?.[i];
-    const breaks =
-      around !== undefined && Number.isFinite(cap) && around > 0 ? refinedBreaks(coarse, around, o.refineSegments ?? 8) : coarse;
+    const interval = around !== undefined && Number.isFinite(cap) && around > 0 ? refineInterval(coarse, around) : undefined;
+    intervals[i] = interval;
+    const breaks = interval ? refinedBreaks(coarse, interval, o.refineSegments ?? 8) : coarse;
     const segs = Number.isFinite(cap)
       ? segmentsFromCurve(breaks, (rps) => rps * meanSojournMs(m, rps))
       : [{ capacityRps: Infinity, costMs: m.serviceTimeMs }];
@@ -179,7 +190,13 @@ export function solveShares(input: PolicyInput, o: SolveOptions): SharesResult {
     const limit = segs.filter((s) => s.costMs < OVERFLOW_COST_MS).reduce((a, s) => a + s.capacityRps, 0);
     return nodeLoad[ni]! > limit * (1 + 1e-9);
   });
-  return { shares, nodeRps, overloaded };
+  if (!o.refineAroundRps) return { shares, nodeRps, overloaded };
+  const refinedAtOptimum = nodeLoad.every((load, ni) => {
+    const iv = intervals[ni];
+    const tol = 1e-6 * Math.max(1, load);
+    return iv ? load >= iv[0] - tol && load <= iv[1] + tol : load <= 1e-9;
+  });
+  return { shares, nodeRps, overloaded, refinedAtOptimum };
 }
 
 /** All of an idle gateway's share at the node where RTT + marginal cost is least (local on ties). */
