@@ -115,7 +115,7 @@ test("LRS from real grpc-js-xds clients: learned demand per gateway within 10 % 
     log,
     registry,
     reportingIntervalMs: 500,
-    demandTauMs: 1000,
+    demandWindowMs: 1000,
     latencyTauMs: 1500,
     priorCompletions: 0,
   });

@@ -22,6 +22,8 @@ import { createProximaBeforePolicy } from './reference/proxima-before.js';
  */
 
 const NOW_MS = 1_000_000;
+/** The reference predates the refined second solve: compared like with like, with it off (the memo test covers refined solves). */
+const UNREFINED = { refineSegments: 1 } as const;
 
 function randomCluster(rng: () => number): { nodes: NodeInfo[]; services: Service[] } {
   const n = 6 + Math.floor(rng() * 14);
@@ -81,7 +83,7 @@ test('optimised proxima equals the reference on random clusters through the engi
     store.replaceTopology({ nodes, services, latency: [], defaults: DEFAULT_MODEL_DEFAULTS });
     for (const node of nodes) measureRow(store, nodes, node, rng);
     for (const s of services) setDemand(store, nodes, s.name, rng);
-    const optimised = new AssignmentEngine({ store, policy: createProximaPolicy(), nowMs: () => NOW_MS });
+    const optimised = new AssignmentEngine({ store, policy: createProximaPolicy(UNREFINED), nowMs: () => NOW_MS });
     const reference = new AssignmentEngine({ store, policy: createProximaBeforePolicy(), nowMs: () => NOW_MS });
     optimised.start();
     reference.start();
@@ -134,7 +136,7 @@ function randomInput(rng: () => number, previous?: ReadonlyMap<string, GatewayAs
 
 test('optimised proxima equals the reference on random direct inputs, with previous assignments and row subsets', () => {
   const rng = mulberry32(77);
-  const optimised = createProximaPolicy();
+  const optimised = createProximaPolicy(UNREFINED);
   const reference = createProximaBeforePolicy();
   for (let k = 0; k < 300; k++) {
     const seed = Math.floor(rng() * 2 ** 31);
@@ -172,8 +174,11 @@ test('a memoised solve answers exactly what a fresh solve does, and only for the
     };
     // Then the same gateways with one rate, one service time or one RTT moved: each must miss.
     const g0 = input.gateways[demand.findIndex((d) => d > 0)];
+    const coarseLoads = input.backends.map((b) => solveShares(input, options).nodeRps.get(b.node) ?? 0);
     const variants = [
       options,
+      { ...options, refineAroundRps: coarseLoads, refineSegments: 8 },
+      { ...options, refineAroundRps: coarseLoads.map((rps, i) => (i === 0 ? rps * 3 + 1 : rps)), refineSegments: 8 },
       { ...options, demandRps: demand.map((d) => (d > 0 ? d * 1.5 : d)) },
       { ...options, models: options.models.map((m, i) => (i === 0 ? { ...m, serviceTimeMs: 30 } : m)) },
     ];
@@ -183,6 +188,7 @@ test('a memoised solve answers exactly what a fresh solve does, and only for the
       for (let repeat = 0; repeat < 2; repeat++) {
         const memoised = solveShares(variantInput, variant, memo);
         assert.equal(memoised.overloaded, fresh.overloaded, `case ${k}`);
+        assert.equal(memoised.refinedAtOptimum, fresh.refinedAtOptimum, `case ${k}`);
         assert.deepEqual(memoised.nodeRps, fresh.nodeRps, `case ${k}`);
         for (const g of input.gateways) assert.deepEqual(memoised.sharesOf(g), fresh.sharesOf(g), `case ${k} ${g}`);
       }

@@ -13,6 +13,7 @@ import { linkSpecs, podSpecs, runtimeTopologyYaml, type DemoScenario } from './s
 import type { RequestRecord } from './stats.js';
 import type { ActivatorChoice, DataPathKind, SksMode } from '../model/data-path.js';
 import { emulatedTopologyEndpoints } from './knative-sks.js';
+import { DEMO_QUEUE_PROXY_INTERVAL_MS } from '../sim/from-demo.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MAIN_JS = join(here, '..', 'cli', 'main.js');
@@ -150,7 +151,7 @@ export class EmulatedCluster {
             controlPlane: this.xdsAddress,
             intervalMs: this.opts.probeIntervalMs,
             timeoutMs: Math.min(1000, this.opts.probeIntervalMs),
-            queueProxyIntervalMs: this.opts.queueProxyIntervalMs ?? 2000,
+            queueProxyIntervalMs: this.opts.queueProxyIntervalMs ?? DEMO_QUEUE_PROXY_INTERVAL_MS,
           },
         };
         child.send(cmd);

@@ -20,6 +20,10 @@ test('design: a level lasts 3× the longest window of the estimators the policie
   assert.ok(experimentDesign(['nearest'], { ...loop, probeIntervalMs: 5000 }).minLevelMs > nearest.minLevelMs);
   // even reads nothing: no minimum.
   assert.equal(experimentDesign(['even'], loop).minLevelMs, 0);
-  // A slower LRS makes its demand estimate slower: with a 5 s report interval demand's τ is 15 s.
-  assert.equal(experimentDesign(['proxima'], { ...loop, lrsIntervalMs: 5000 }).longest.windowMs, 15_000);
+  // A slower LRS makes its estimates slower. Demand is averaged since its last change, so a level
+  // waits for the change detection: with 5 s reports, 4 reports = 20 s (the LRS response-time τ is 15 s).
+  const slowLrs = experimentDesign(['proxima'], { ...loop, lrsIntervalMs: 5000 });
+  assert.equal(slowLrs.longest.input, 'demand');
+  assert.equal(slowLrs.longest.windowMs, 20_000);
+  assert.equal(estimatorWindows({ ...loop, lrsIntervalMs: 5000 })['service-time'].windowMs, 15_000);
 });

@@ -1,4 +1,5 @@
-import { defaultDemandTauMs, defaultLatencyTauMs } from '../lrs/server.js';
+import { defaultLatencyTauMs } from '../lrs/server.js';
+import { DEMAND_STEP_REPORTS } from '../lrs/rate-estimate.js';
 import { DEFAULT_PEER_ESTIMATOR_OPTIONS } from '../probe/estimator.js';
 import { QUEUE_PROXY_WINDOW_MS } from '../probe/queue-proxy/pod-tracker.js';
 import { policyByName } from '../policy/index.js';
@@ -30,7 +31,12 @@ export function estimatorWindows(o: { probeIntervalMs: number; lrsIntervalMs: nu
       windowMs: Math.round(o.probeIntervalMs / alpha),
       what: `probe RTT EWMA (α ${alpha} per ${o.probeIntervalMs} ms probe)`,
     },
-    demand: { input: 'demand', windowMs: defaultDemandTauMs(o.lrsIntervalMs), what: `LRS demand EWMA (${o.lrsIntervalMs} ms reports)` },
+    // The demand estimate averages since the last change it detected; a new level is such a change.
+    demand: {
+      input: 'demand',
+      windowMs: DEMAND_STEP_REPORTS * o.lrsIntervalMs,
+      what: `LRS demand change detection (${DEMAND_STEP_REPORTS} reports of ${o.lrsIntervalMs} ms)`,
+    },
     'service-time': {
       input: 'service-time',
       windowMs: Math.max(QUEUE_PROXY_WINDOW_MS, latencyTau),

@@ -1,11 +1,13 @@
 import { TimeEwma } from '../util/ewma.js';
 import type { ClusterLoad } from './parse.js';
+import { RateEstimate } from './rate-estimate.js';
 
 /**
  * Demand learning from LRS reports (pure; time passed in).
  *
- * - Demand per (gateway node, service) = issued requests / interval seconds, smoothed with a
- *   time-constant EWMA, summed over every reporting client on that node (several gRPC processes, or
+ * - Demand per (gateway node, service) = issued requests / interval seconds, averaged since it last
+ *   changed (RateEstimate: a long window, restarted at once by a real step), summed over every
+ *   reporting client on that node (several gRPC processes, or
  *   an Envoy restart overlapping its predecessor). A tracked cluster missing from a report had no
  *   requests (gRPC and Envoy skip idle clusters), so it counts as 0 over the time since its last report.
  * - Time spent at each node (service + queueing) by Little's law, per (gateway, upstream node): the
@@ -16,13 +18,11 @@ import type { ClusterLoad } from './parse.js';
  */
 
 export interface DemandModelOptions {
-  /** EWMA time constant for rates and in-progress counts. */
-  readonly tauMs: number;
-  /** Time constant when demand rises (default tauMs): shorter, so a surge is planned for within a report or two. */
-  readonly riseTauMs?: number;
+  /** Longest history of the demand estimate (see RateEstimate), ms. */
+  readonly demandWindowMs: number;
   /**
    * Time constant of the per-locality completion rate and in-progress count behind the observed
-   * response time (default tauMs). In-progress is a snapshot per report, so at low rates it is noisy:
+   * response time (default demandWindowMs). In-progress is a snapshot per report, so at low rates it is noisy:
    * a window like FaaSt's 10 s keeps one unlucky report from shrinking a node's estimated capacity.
    */
   readonly latencyTauMs?: number;
@@ -48,7 +48,7 @@ interface LocalityState {
 interface Track {
   readonly gateway: string;
   readonly service: string;
-  readonly issuedRps: TimeEwma;
+  readonly issuedRps: RateEstimate;
   readonly localities: Map<string, LocalityState>;
   lastMs: number;
 }
@@ -74,17 +74,15 @@ export function steady(previousIssued: number, issued: number, completed: number
 export class DemandModel {
   /** source (one LRS stream) → service → track */
   private readonly sources = new Map<string, Map<string, Track>>();
-  private readonly tauMs: number;
-  private readonly riseTauMs: number;
+  private readonly demandWindowMs: number;
   private readonly latencyTauMs: number;
   private readonly minCompletions: number;
   private readonly minRps: number;
 
   constructor(opts: DemandModelOptions) {
-    if (!(opts.tauMs > 0)) throw new RangeError('tauMs must be > 0');
-    this.tauMs = opts.tauMs;
-    this.riseTauMs = opts.riseTauMs ?? opts.tauMs;
-    this.latencyTauMs = opts.latencyTauMs ?? opts.tauMs;
+    if (!(opts.demandWindowMs > 0)) throw new RangeError('demandWindowMs must be > 0');
+    this.demandWindowMs = opts.demandWindowMs;
+    this.latencyTauMs = opts.latencyTauMs ?? opts.demandWindowMs;
     this.minCompletions = opts.minCompletions ?? 50;
     this.minRps = opts.minRps ?? 0.001;
   }
@@ -130,10 +128,16 @@ export class DemandModel {
       const seconds = load.intervalMs / 1000;
       const issued = load.localities.reduce((a, l) => a + l.issued, 0);
       if (!t) {
-        t = { gateway, service: load.service, issuedRps: new TimeEwma(this.tauMs, this.riseTauMs), localities: new Map(), lastMs: nowMs };
+        t = {
+          gateway,
+          service: load.service,
+          issuedRps: new RateEstimate({ windowMs: this.demandWindowMs }),
+          localities: new Map(),
+          lastMs: nowMs,
+        };
         tracks.set(load.service, t);
       }
-      t.issuedRps.observe(issued / seconds, load.intervalMs);
+      t.issuedRps.observe(issued, load.intervalMs);
       t.lastMs = nowMs;
       for (const l of load.localities) {
         let s = t.localities.get(l.node);

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { ModelStore } from '../model/store.js';
 import { envoyProtos, grpcLookup } from '../protos/envoy.js';
 import { DemandModel } from './demand.js';
+import { defaultDemandWindowMs } from './rate-estimate.js';
 import {
   DEFAULT_LRS_LIMITS,
   gatewayNodeOf,
@@ -66,8 +67,8 @@ export interface LoadReportingServerOptions {
   readonly nowMs?: () => number;
   /** load_reporting_interval asked of clients (default 2000 ms). */
   readonly reportingIntervalMs?: number;
-  /** Demand EWMA time constant (default 3 × reportingIntervalMs). */
-  readonly demandTauMs?: number;
+  /** Longest history of the demand estimate (default 30 × reportingIntervalMs; a real step restarts it, see RateEstimate). */
+  readonly demandWindowMs?: number;
   /**
    * Observed service times are blended with the configured default as if the default had been seen
    * over this many requests (default 200): the first few reports' Little's-law estimates are noisy,
@@ -76,8 +77,6 @@ export interface LoadReportingServerOptions {
   readonly priorCompletions?: number;
   /** Time constant of observed response times (default: max(10 s, 3 intervals), FaaSt's window). */
   readonly latencyTauMs?: number;
-  /** Time constant when demand rises (default: half the reporting interval). */
-  readonly demandRiseTauMs?: number;
   readonly limits?: Partial<LrsLimits>;
   /** Longest gateway node name accepted (default 253). */
   readonly maxNameLength?: number;
@@ -136,8 +135,7 @@ export class LoadReportingServer {
     this.authorizer = opts.authorizer;
     this.metrics = createLrsMetrics(opts.registry);
     this.demand = new DemandModel({
-      tauMs: opts.demandTauMs ?? defaultDemandTauMs(this.intervalMs),
-      riseTauMs: opts.demandRiseTauMs ?? this.intervalMs / 2,
+      demandWindowMs: opts.demandWindowMs ?? defaultDemandWindowMs(this.intervalMs),
       latencyTauMs: opts.latencyTauMs ?? defaultLatencyTauMs(this.intervalMs),
     });
   }
@@ -307,11 +305,6 @@ export class LoadReportingServer {
 /** Weighted mean of an observation over `n` requests and a prior worth `n0` requests. */
 export function shrinkTowardPrior(observedMs: number, n: number, priorMs: number, n0: number): number {
   return n0 + n > 0 ? (priorMs * n0 + observedMs * n) / (n0 + n) : priorMs;
-}
-
-/** Time constant of the demand estimate at LRS reporting interval `intervalMs` (three reports). */
-export function defaultDemandTauMs(intervalMs: number): number {
-  return 3 * intervalMs;
 }
 
 /** Time constant of the LRS response-time estimate: FaaSt's 10 s window, or three reports when longer. */

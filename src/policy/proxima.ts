@@ -2,7 +2,7 @@ import type { NodeQueueModel } from './queueing.js';
 import { meanSojournMs, meanWaitMs, saturationRps, serviceTimeFromObservedMs } from './queueing.js';
 import { keepFailoverOrder } from './stability.js';
 import { memoizeInput, pct, primaryShares, pruneShares, safeDemand, slotsPerPod, solveShares } from './shares.js';
-import type { MemoizedInput, Solution } from './shares.js';
+import type { MemoizedInput, SharesResult, Solution } from './shares.js';
 import { SolveMemo } from './solve-memo.js';
 import { assemble, byLatency, sharesToLocalities } from './tiers.js';
 import { RowMemo } from './row-memo.js';
@@ -25,6 +25,8 @@ export interface ProximaOptions {
   readonly serviceCv2: number;
   /** Segments of the queueing cost curve per node. */
   readonly segments: number;
+  /** A second solve cuts the segment around each node's load into this many (1 = one solve only). */
+  readonly refineSegments: number;
   /**
    * Use one service time for every node of the service: the load-weighted mean of the per-node
    * estimates. Pods of one revision run the same image with the same resources, and per-node
@@ -41,6 +43,7 @@ export const DEFAULT_PROXIMA_OPTIONS: ProximaOptions = Object.freeze({
   minShare: 0.01,
   serviceCv2: 1,
   segments: 12,
+  refineSegments: 8,
   poolServiceTime: true,
 });
 
@@ -333,20 +336,41 @@ function previousGoodEnough(input: MemoizedInput, demand: readonly number[], sol
   return `previous assignment predicts ${before.toFixed(1)} ms vs ${after.toFixed(1)} ms for the new optimum (< ${(o.hysteresisCost * 100).toFixed(0)}% better)`;
 }
 
+/** Requests/s the previous assignment puts on each backend (like `input.backends`) at today's demand; undefined without one. */
+function previousLoadsRps(input: PolicyInput, demand: readonly number[]): number[] | undefined {
+  if (!input.previous) return undefined;
+  const index = new Map(input.backends.map((b, i) => [b.node, i] as const));
+  const loads = new Array<number>(input.backends.length).fill(0);
+  let any = false;
+  input.gateways.forEach((g, gi) => {
+    if (!(demand[gi]! > 0)) return;
+    for (const [n, share] of primaryShares(input.previous!.get(g))) {
+      const i = index.get(n);
+      if (i === undefined) continue;
+      loads[i] = loads[i]! + share * demand[gi]!;
+      any = true;
+    }
+  });
+  return any ? loads : undefined;
+}
+
 function withDemand(input: MemoizedInput, demand: number[], totalRps: number, o: ProximaOptions, memo: SolveMemo<Solution>): Solved {
   const models: NodeQueueModel[] = nodeEstimates(input, o).map((e) => e.model);
   // A gateway without demand still gets a route: where the marginal cost is least (see solveShares).
-  const solved = solveShares(
-    input,
-    {
-      models,
-      maxUtilisation: o.targetUtilisation,
-      segments: o.segments,
-      spacingPower: 1.5,
-      demandRps: demand,
-    },
-    memo,
-  );
+  const options = { models, maxUtilisation: o.targetUtilisation, segments: o.segments, spacingPower: 1.5, demandRps: demand };
+  // The segment around each node's load is cut finer, so the optimum lies inside it, not at its ends:
+  // around the loads of the previous assignment (the optimum moves little between recomputes: one
+  // solve), and again around the new loads when some node left its refined stretch (a real change).
+  const refine = (aroundRps: readonly number[]) =>
+    solveShares(input, { ...options, refineAroundRps: aroundRps, refineSegments: o.refineSegments }, memo);
+  const loadsOf = (r: SharesResult) => input.backends.map((b) => r.nodeRps.get(b.node) ?? 0);
+  const previous = o.refineSegments > 1 ? previousLoadsRps(input, demand) : undefined;
+  let solved: SharesResult;
+  if (o.refineSegments <= 1) solved = solveShares(input, options, memo);
+  else {
+    solved = refine(previous ?? loadsOf(solveShares(input, options, memo)));
+    if (previous && solved.refinedAtOptimum === false) solved = refine(loadsOf(solved));
+  }
   const backendIndex = new Map(input.backends.map((b, i) => [b.node, i] as const));
   // What the explanations say of a node or of the whole service does not depend on the gateway: once per solve.
   const nodeText = new Map<string, string>();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { NodeQueueModel } from './queueing.js';
+import { meanSojournMs } from './queueing.js';
 import { solveShares } from './shares.js';
 import type { SolveOptions } from './shares.js';
 import { makeInput } from './testing.js';
@@ -95,4 +96,60 @@ test('solveShares: gateways with identical latency rows share one commodity with
   for (const g of ['a1', 'a2', 'a3']) assert.deepEqual(a.sharesOf(g), a.sharesOf('a1'));
   assert.deepEqual(a.sharesOf('a1'), b.sharesOf('a1'));
   for (const [n, rps] of a.nodeRps) assert.ok(Math.abs(rps - b.nodeRps.get(n)!) < 1e-6, n);
+});
+
+test('solveShares: refined around the first solution, the optimum lies inside a segment, not on a breakpoint', () => {
+  // The demo's delay step: g1 has no pod (20 ms to g2, 150 ms to the cloud), g2 one pod of two slots
+  // (100 ms to the cloud), 50 requests/s each; g1's traffic fills g2's pod, g2 decides how much of
+  // its own to spill. The mean response time is flat there, so the split is steep in the inputs.
+  const input = makeInput({
+    gateways: ['g1', 'g2'],
+    backends: { g2: [1, 2], cloud: [4, 8] },
+    rtt: { 'g1>g2': 20, 'cloud>g1': 150, 'cloud>g2': 100 },
+    demandRps: { g1: 50, g2: 50 },
+    serviceTimeMs: 20,
+  });
+  const index = new Map(input.backends.map((b, i) => [b.node, i] as const));
+  const split = (serviceTimeMs: number, refine: boolean): number => {
+    const models: NodeQueueModel[] = input.backends.map((b) => ({
+      pods: b.readyEndpoints,
+      slotsPerPod: b.capacity / b.readyEndpoints,
+      serviceTimeMs,
+      serviceCv2: 0.25,
+    }));
+    const options: SolveOptions = { models, maxUtilisation: 0.8, segments: 12, spacingPower: 1.5, demandRps: [50, 50] };
+    const coarse = solveShares(input, options);
+    const solved = refine
+      ? solveShares(input, { ...options, refineAroundRps: input.backends.map((b) => coarse.nodeRps.get(b.node)!), refineSegments: 8 })
+      : coarse;
+    assert.equal(solved.sharesOf('g1').get('g2'), 1, 'g1 all to g2');
+    return 100 * (solved.sharesOf('g2').get('g2') ?? 0);
+  };
+  // The exact optimum by a fine search over g2's local share x (g1's 50 requests/s at g2 as well).
+  const exact = (serviceTimeMs: number): number => {
+    const m = (i: number): NodeQueueModel => ({ pods: input.backends[i]!.readyEndpoints, slotsPerPod: 2, serviceTimeMs, serviceCv2: 0.25 });
+    let best = { x: 0, cost: Infinity };
+    for (let x = 0; x <= 0.6; x += 0.001) {
+      const atG2 = 50 + 50 * x;
+      const cost =
+        atG2 * meanSojournMs(m(index.get('g2')!), atG2) +
+        50 * 20 +
+        50 * (1 - x) * (100 + meanSojournMs(m(index.get('cloud')!), 50 * (1 - x)));
+      if (cost < best.cost) best = { x, cost };
+    }
+    return 100 * best.x;
+  };
+  let coarseJump = 0;
+  let refinedJump = 0;
+  for (let st = 19.6; st <= 20.4 + 1e-9; st += 0.1) {
+    const refined = split(st, true);
+    assert.ok(
+      Math.abs(refined - exact(st)) < 1.5,
+      `service ${st.toFixed(1)} ms: refined ${refined.toFixed(1)} %, exact ${exact(st).toFixed(1)} %`,
+    );
+    coarseJump = Math.max(coarseJump, Math.abs(split(st, false) - split(st + 0.1, false)));
+    refinedJump = Math.max(refinedJump, Math.abs(refined - split(st + 0.1, true)));
+  }
+  assert.ok(coarseJump > 5, `the breakpoints alone jump ${coarseJump.toFixed(1)} points for 0.1 ms`);
+  assert.ok(refinedJump < 2.5, `refined, 0.1 ms moves the split ${refinedJump.toFixed(1)} points at most`);
 });

@@ -43,6 +43,46 @@ export interface SolveOptions {
   readonly spacingPower: number;
   /** Demand per gateway, indexed like `input.gateways`. */
   readonly demandRps: readonly number[];
+  /**
+   * Node loads (requests/s, indexed like the models) of a solve with the same options: the segment
+   * around each load is cut into `refineSegments` more, so the optimum is found inside it rather than
+   * at one of its ends. A linearised curve puts the optimum on a breakpoint: near a busy node's
+   * target the breakpoints lie ~5 % of its capacity apart, and a gateway sharing that node can only
+   * jump between splits 7–9 points apart, whichever way noise in the inputs tips it.
+   */
+  readonly refineAroundRps?: readonly number[];
+  /** Extra breakpoints per refined segment (default 8). */
+  readonly refineSegments?: number;
+}
+
+/** Breakpoints below `cap`: `segments` of them, denser towards the cap by `spacingPower`. */
+function coarseBreaks(cap: number, o: SolveOptions): number[] {
+  const breaks: number[] = [];
+  for (let k = 1; k <= o.segments; k++) breaks.push(cap * (1 - Math.pow(1 - k / o.segments, o.spacingPower)));
+  return breaks;
+}
+
+/** The stretch between the breakpoints around `loadRps` (both neighbouring segments when it sits on a breakpoint). */
+function refineInterval(breaks: readonly number[], loadRps: number): readonly [number, number] {
+  const points = [0, ...breaks];
+  const tol = 1e-6 * Math.max(1, loadRps);
+  let lo = 0;
+  let hi = points.length - 1;
+  for (let i = 0; i < points.length; i++) {
+    if (points[i]! <= loadRps + tol) lo = i;
+    if (points[i]! >= loadRps - tol) {
+      hi = i;
+      break;
+    }
+  }
+  return [points[Math.max(0, lo - (lo === hi ? 1 : 0))]!, points[Math.min(points.length - 1, hi + (lo === hi ? 1 : 0))]!];
+}
+
+/** `breaks` with `interval` cut into `pieces`. */
+function refinedBreaks(breaks: readonly number[], [from, to]: readonly [number, number], pieces: number): number[] {
+  const extra: number[] = [];
+  for (let k = 1; k < pieces; k++) extra.push(from + ((to - from) * k) / pieces);
+  return [...breaks, ...extra].sort((a, b) => a - b);
 }
 
 export interface SharesResult {
@@ -55,6 +95,12 @@ export interface SharesResult {
   readonly nodeRps: Map<string, number>;
   /** Some node had to take traffic past `maxUtilisation` (demand exceeds what fits). */
   readonly overloaded: boolean;
+  /**
+   * With `refineAroundRps`: every node's load ended inside its refined stretch, so the optimum was
+   * found at the fine resolution (else some node moved to a coarse breakpoint elsewhere: solve again
+   * around these loads).
+   */
+  readonly refinedAtOptimum?: boolean;
 }
 
 /** What the solve of the gateways with demand yields; memoised per service on its exact inputs (SolveMemo). */
@@ -65,6 +111,8 @@ export interface Solution {
   readonly potentialMs: readonly number[];
   readonly nodeRps: ReadonlyMap<string, number>;
   readonly overloaded: boolean;
+  /** See `SharesResult.refinedAtOptimum`. */
+  readonly refinedAtOptimum: boolean | undefined;
 }
 
 /**
@@ -82,12 +130,13 @@ export interface Solution {
 export function solveShares(input: PolicyInput, o: SolveOptions, memo?: SolveMemo<Solution>): SharesResult {
   const view =
     'table' in input && (input as MemoizedInput).table.backends === input.backends ? (input as MemoizedInput) : memoizeInput(input);
+  const intervals = refineIntervals(o);
   let solution: Solution | undefined;
   if (memo) {
-    const key = solveKey(view, o);
+    const key = solveKey(view, o, intervals);
     solution = memo.get(view.service, key);
-    if (!solution) memo.set(view.service, key, (solution = solveCommodities(view, o)));
-  } else solution = solveCommodities(view, o);
+    if (!solution) memo.set(view.service, key, (solution = solveCommodities(view, o, intervals)));
+  } else solution = solveCommodities(view, o, intervals);
   const s = solution;
   return {
     sharesOf: (g) => {
@@ -96,20 +145,26 @@ export function solveShares(input: PolicyInput, o: SolveOptions, memo?: SolveMem
     },
     nodeRps: new Map(s.nodeRps),
     overloaded: s.overloaded,
+    refinedAtOptimum: s.refinedAtOptimum,
   };
 }
 
-/** Every input `solveCommodities` reads: the options, the node models, and each gateway with demand, its demand and row. */
-function solveKey(input: MemoizedInput, o: SolveOptions): SolveKey {
+/**
+ * Every input `solveCommodities` reads: the options, the node models with their refined stretches
+ * (not the loads they were found from: loads in the same stretch give the same curve), and each
+ * gateway with demand, its demand and row.
+ */
+function solveKey(input: MemoizedInput, o: SolveOptions, intervals: readonly RefineInterval[]): SolveKey {
   const N = input.backends.length;
   const names = input.backends.map((b) => b.node);
   let withDemand = 0;
   for (let gi = 0; gi < input.gateways.length; gi++) if (o.demandRps[gi]! > 0) withDemand++;
-  const values = new Float64Array(4 + 4 * N + withDemand * (1 + 2 * N));
+  const values = new Float64Array(5 + 6 * N + withDemand * (1 + 2 * N));
   let k = 0;
   values[k++] = o.maxUtilisation;
   values[k++] = o.segments;
   values[k++] = o.spacingPower;
+  values[k++] = o.refineSegments ?? 8;
   values[k++] = N;
   for (let i = 0; i < N; i++) {
     const m = o.models[i]!;
@@ -117,6 +172,8 @@ function solveKey(input: MemoizedInput, o: SolveOptions): SolveKey {
     values[k++] = m.slotsPerPod;
     values[k++] = m.serviceTimeMs;
     values[k++] = m.serviceCv2;
+    values[k++] = intervals[i]?.[0] ?? NaN;
+    values[k++] = intervals[i]?.[1] ?? NaN;
   }
   const t = input.table;
   for (let gi = 0; gi < input.gateways.length; gi++) {
@@ -133,15 +190,27 @@ function solveKey(input: MemoizedInput, o: SolveOptions): SolveKey {
   return { names, values };
 }
 
-function solveCommodities(input: MemoizedInput, o: SolveOptions): Solution {
+type RefineInterval = readonly [number, number] | undefined;
+
+/** Per node: the stretch of its coarse curve that is cut finer (`refineAroundRps`), or none. */
+function refineIntervals(o: SolveOptions): RefineInterval[] {
+  return o.models.map((m, i) => {
+    const around = o.refineAroundRps?.[i];
+    const cap = o.maxUtilisation * saturationRps(m);
+    return around !== undefined && Number.isFinite(cap) && around > 0 ? refineInterval(coarseBreaks(cap, o), around) : undefined;
+  });
+}
+
+function solveCommodities(input: MemoizedInput, o: SolveOptions, intervals: readonly RefineInterval[]): Solution {
   const nodes = input.backends;
   const N = nodes.length;
   const nodeSegments: CostSegment[][] = nodes.map((_, i) => {
     const m = o.models[i]!;
     const sat = saturationRps(m);
     const cap = o.maxUtilisation * sat;
-    const breaks: number[] = [];
-    for (let k = 1; k <= o.segments; k++) breaks.push(cap * (1 - Math.pow(1 - k / o.segments, o.spacingPower)));
+    const coarse = coarseBreaks(cap, o);
+    const interval = intervals[i];
+    const breaks = interval ? refinedBreaks(coarse, interval, o.refineSegments ?? 8) : coarse;
     const segs = Number.isFinite(cap)
       ? segmentsFromCurve(breaks, (rps) => rps * meanSojournMs(m, rps))
       : [{ capacityRps: Infinity, costMs: m.serviceTimeMs }];
@@ -203,7 +272,14 @@ function solveCommodities(input: MemoizedInput, o: SolveOptions): Solution {
     const limit = segs.filter((s) => s.costMs < OVERFLOW_COST_MS).reduce((a, s) => a + s.capacityRps, 0);
     return nodeLoad[ni]! > limit * (1 + 1e-9);
   });
-  return { commodityOf, commodityShares, potentialMs, nodeRps, overloaded };
+  const refinedAtOptimum = o.refineAroundRps
+    ? nodeLoad.every((load, ni) => {
+        const iv = intervals[ni];
+        const tol = 1e-6 * Math.max(1, load);
+        return iv ? load >= iv[0] - tol && load <= iv[1] + tol : load <= 1e-9;
+      })
+    : undefined;
+  return { commodityOf, commodityShares, potentialMs, nodeRps, overloaded, refinedAtOptimum };
 }
 
 /** All of an idle gateway's share at the node where RTT + marginal cost is least (local on ties). */

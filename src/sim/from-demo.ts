@@ -17,7 +17,13 @@ export const DEMO_DEFAULT_RTT_MS = 50;
 /** `proxima serve` as the demo starts it: --lrs-interval-ms 1000 --recompute-interval-ms 1000. */
 export const DEMO_LRS_INTERVAL_MS = 1000;
 export const DEMO_RECOMPUTE_MS = 1000;
-export const DEMO_LOOP_VIEW: LoopViewOptions = { ...DEFAULT_LOOP_VIEW, lrsIntervalMs: DEMO_LRS_INTERVAL_MS };
+/** The demo's node agents scrape their queue-proxies this often (`proxima probe --queue-proxy-interval-ms`). */
+export const DEMO_QUEUE_PROXY_INTERVAL_MS = 2000;
+export const DEMO_LOOP_VIEW: LoopViewOptions = {
+  ...DEFAULT_LOOP_VIEW,
+  lrsIntervalMs: DEMO_LRS_INTERVAL_MS,
+  podScrapeIntervalMs: DEMO_QUEUE_PROXY_INTERVAL_MS,
+};
 export const DEMO_SEGMENTS_PER_DIRECTION = 2;
 /**
  * Independent seeds per (policy, level): the prediction is an expectation, not one noisy draw.

@@ -1,9 +1,11 @@
 import { DEFAULT_MODEL_DEFAULTS } from '../model/types.js';
 import type { GatewayAssignment, NodeCapacity, PolicyInput } from '../policy/types.js';
+import { defaultDemandWindowMs, RateEstimate } from '../lrs/rate-estimate.js';
 
 /**
  * What Proxima's measurement loop would know, not the truth: RTTs as an EWMA of jittered probe
- * samples, demand per gateway counted over an LRS interval and smoothed (so it lags), and per-node
+ * samples, demand per gateway counted over an LRS interval and estimated as the control plane does
+ * (src/lrs/rate-estimate.ts: the mean since the last detected change), and per-node
  * latency at the pods as the queue-proxies measure it (src/probe/queue-proxy), refreshed on every
  * recompute:
  * - `proxima` gets the app latency the queue-proxies saw over the last 10 s (the user container
@@ -18,12 +20,16 @@ import type { GatewayAssignment, NodeCapacity, PolicyInput } from '../policy/typ
  */
 export interface LoopViewOptions {
   readonly rttAlpha: number;
-  readonly demandAlpha: number;
   readonly lrsIntervalMs: number;
   readonly latencyWindowMs: number;
+  /**
+   * How often the per-node latencies are refreshed: the node agents' queue-proxy scrape interval
+   * (FaaSt recomputes its P_j every 2 s too). Default: on every recompute.
+   */
+  readonly podScrapeIntervalMs?: number;
 }
 
-export const DEFAULT_LOOP_VIEW: LoopViewOptions = { rttAlpha: 0.3, demandAlpha: 0.5, lrsIntervalMs: 5000, latencyWindowMs: 10_000 };
+export const DEFAULT_LOOP_VIEW: LoopViewOptions = { rttAlpha: 0.3, lrsIntervalMs: 5000, latencyWindowMs: 10_000 };
 
 /** What a pod's queue-proxy saw of one request. */
 export interface PodObservation {
@@ -36,7 +42,7 @@ export interface PodObservation {
 
 export class LoopView {
   private readonly rtt = new Map<string, number>();
-  private readonly demand = new Map<string, number>();
+  private readonly demand = new Map<string, RateEstimate>();
   private readonly arrivals = new Map<string, number>();
   /** Completed requests per node as [atMs, sojournMs, what the pod saw] within the window. */
   private readonly completions = new Map<string, Array<[number, number, PodObservation | undefined]>>();
@@ -67,9 +73,9 @@ export class LoopView {
   /** One LRS report per gateway: counts over the interval, smoothed. */
   lrsReport(gateways: readonly string[]): void {
     for (const g of gateways) {
-      const rps = ((this.arrivals.get(g) ?? 0) * 1000) / this.opts.lrsIntervalMs;
-      const old = this.demand.get(g);
-      this.demand.set(g, old === undefined ? rps : old + this.opts.demandAlpha * (rps - old));
+      let estimate = this.demand.get(g);
+      if (!estimate) this.demand.set(g, (estimate = new RateEstimate({ windowMs: defaultDemandWindowMs(this.opts.lrsIntervalMs) })));
+      estimate.observe(this.arrivals.get(g) ?? 0, this.opts.lrsIntervalMs);
       this.arrivals.set(g, 0);
     }
   }
@@ -122,7 +128,7 @@ export class LoopView {
     previous?: ReadonlyMap<string, GatewayAssignment>,
   ): PolicyInput {
     const rtt = new Map(this.rtt);
-    const demand = new Map(this.demand);
+    const demand = new Map([...this.demand].map(([g, e]) => [g, e.value ?? 0] as const));
     const latency = new Map(this.latency);
     const load = new Map(this.latencyLoad);
     const app = new Map(this.appLatency);

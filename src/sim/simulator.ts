@@ -112,6 +112,22 @@ interface Pod {
 
 export const SERVICE = 'default/fn';
 
+/** One request's (or probe's) RTT on link `l` and its outbound part, as the simulated network draws it. */
+export function sampleLinkRtt(s: Scenario, l: { rttMs: number; jitterMs: number }, rng: Rng): { rttMs: number; upMs: number } {
+  if (s.rttJitter !== 'normal') {
+    const rttMs = jittered(rng, l.rttMs, l.jitterMs);
+    return { rttMs, upMs: rttMs / 2 };
+  }
+  // Each direction waits for the slowest of its segments (head-of-line on a multiplexed connection).
+  const oneWay = () => {
+    let d = 0;
+    for (let k = 0; k < (s.segmentsPerDirection ?? 1); k++) d = Math.max(d, l.rttMs / 2 + (l.jitterMs / 2) * standardNormal(rng));
+    return d;
+  };
+  const upMs = oneWay();
+  return { rttMs: upMs + oneWay(), upMs };
+}
+
 export function runSimulation(o: RunOptions): RunResult {
   const s = o.scenario;
   const recomputeMs = o.recomputeMs ?? 2000;
@@ -136,20 +152,9 @@ export function runSimulation(o: RunOptions): RunResult {
   const serviceRng = streamFor(o.seed, 'service');
   const probeRng = streamFor(o.seed, 'probe');
   const overheadMs = o.overheadMs ?? 0;
-  /** One request's (or probe's) RTT and its outbound part. */
-  const sampleRtt = (rng: Rng, l: { rttMs: number; jitterMs: number }): { rttMs: number; upMs: number } => {
-    if (s.rttJitter !== 'normal') {
-      const rttMs = jittered(rng, l.rttMs, l.jitterMs);
-      return { rttMs, upMs: rttMs / 2 };
-    }
-    const oneWay = () => {
-      let d = 0;
-      for (let k = 0; k < (s.segmentsPerDirection ?? 1); k++) d = Math.max(d, l.rttMs / 2 + (l.jitterMs / 2) * standardNormal(rng));
-      return d;
-    };
-    const upMs = oneWay();
-    return { rttMs: upMs + oneWay(), upMs };
-  };
+  const sampleRtt = (rng: Rng, l: { rttMs: number; jitterMs: number }) => sampleLinkRtt(s, l, rng);
+  // A probe is one small write each way (src/probe/agent.ts answers in one): no segment to wait for.
+  const probeScenario: Scenario = { ...s, segmentsPerDirection: 1 };
   const serviceOf = new Map(
     s.nodes.map((n) => [n.name, { meanMs: n.serviceTimeMs ?? s.serviceTimeMs, sigma: n.serviceSigma ?? s.serviceSigma }] as const),
   );
@@ -177,7 +182,7 @@ export function runSimulation(o: RunOptions): RunResult {
   let queued = 0;
 
   const recompute = (now: number) => {
-    view.refreshLatency(now);
+    if (loopOpts.podScrapeIntervalMs === undefined) view.refreshLatency(now);
     const previous = table.size ? table : undefined;
     const input = o.truth ? truth(previous) : view.input(SERVICE, gateways, backends, previous);
     const next = o.policy.assign(input);
@@ -317,10 +322,11 @@ export function runSimulation(o: RunOptions): RunResult {
     for (const a of names)
       for (const b of names)
         if (a !== b) {
-          view.probe(a, b, sampleRtt(probeRng, linkOf(a, b)).rttMs);
+          view.probe(a, b, sampleLinkRtt(probeScenario, linkOf(a, b), probeRng).rttMs);
         }
   });
   every(loopOpts.lrsIntervalMs, () => view.lrsReport(gateways));
+  if (loopOpts.podScrapeIntervalMs !== undefined) every(loopOpts.podScrapeIntervalMs, (now) => view.refreshLatency(now));
   every(recomputeMs, recompute);
   if (o.step) {
     const step = o.step;
