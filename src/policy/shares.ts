@@ -164,7 +164,7 @@ function solveKey(input: MemoizedInput, o: SolveOptions, intervals: readonly Ref
   values[k++] = o.maxUtilisation;
   values[k++] = o.segments;
   values[k++] = o.spacingPower;
-  values[k++] = o.refineSegments ?? 8;
+  values[k++] = o.refineAroundRps ? (o.refineSegments ?? 8) : 0;
   values[k++] = N;
   for (let i = 0; i < N; i++) {
     const m = o.models[i]!;
