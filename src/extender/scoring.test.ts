@@ -198,6 +198,50 @@ describe('scoreNodes', () => {
     assert.ok(scoreOf(r, 'edge-1') > scoreOf(r, 'edge-2'), JSON.stringify(r.scores));
   });
 
+  it('uses the whole scale when demand overloads the pods: the step node 10, the far cloud node 0 (the closed-loop first pod)', () => {
+    // The closed-loop demo's seed 1 when the KPA panicked: 80.8 req/s learned (59.7 at edge-1) for two
+    // pods of 2 slots at 50 ms. Any extra pod cuts the modelled mean from ~1.8 s to ~0.1 s, so a score
+    // by the gain over today's pods rated cloud-1 9 against edge-1's 10, and PodTopologySpread put
+    // the pod on cloud-1.
+    const nodes = ['edge-1', 'edge-2', 'cloud-1'];
+    const store = testStore({
+      nodes,
+      rtt: [
+        ['edge-1', 'edge-2', 20],
+        ['edge-1', 'cloud-1', 50],
+        ['edge-2', 'cloud-1', 100],
+      ],
+      services: { [SVC]: ['edge-1', 'edge-2'] },
+      defaults: { capacity: 2, serviceTimeMs: 50 },
+    });
+    store.setDemand(
+      SVC,
+      new Map([
+        ['edge-1', 59.7],
+        ['edge-2', 21.1],
+      ]),
+    );
+    for (const node of ['edge-1', 'edge-2'])
+      store.setPodSignal(SVC, node, {
+        pods: 1,
+        podsFailed: 0,
+        requestRps: 30,
+        concurrency: 2,
+        queueDepth: 1,
+        appLatencyMs: 50,
+        atMs: 1000,
+      });
+    const r = scoreNodes({ store, service: SVC, candidates: nodes, nowMs: 1000, pending: new Map() });
+    assert.equal(r.mode, 'demand');
+    assert.ok(r.currentMs > 1000, `overloaded now: ${r.currentMs}`);
+    const at = (n: string) => r.scores.find((s) => s.node === n)!;
+    assert.ok(at('cloud-1').improvementMs > 0.9 * at('edge-1').improvementMs, 'every node relieves the overload');
+    assert.equal(scoreOf(r, 'edge-1'), 10);
+    assert.equal(scoreOf(r, 'cloud-1'), 0);
+    assert.ok(scoreOf(r, 'edge-2') > 0 && scoreOf(r, 'edge-2') < 10, JSON.stringify(r.scores));
+    assert.equal(r.best, 'edge-1');
+  });
+
   it('without demand prefers nodes without a pod, nearest to where other traffic enters', () => {
     const store = testStore({ ...EDGE, services: { [SVC]: ['edge-1'], 'default/other': ['edge-3'] } });
     store.setDemand('default/other', new Map([['edge-2', 50]]));
