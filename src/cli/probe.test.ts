@@ -10,8 +10,15 @@ const options = (extra: string[], env: Record<string, string> = {}) => probeOpti
 
 test("--queue-proxy-window-ms: FaaSt's 10 s by default, settable by flag or env, never shorter than the scrape interval", () => {
   assert.equal(options([]).queueProxy?.windowMs, QUEUE_PROXY_WINDOW_MS);
-  assert.equal(options(['--queue-proxy-interval-ms', '500', '--queue-proxy-timeout-ms', '500', '--queue-proxy-window-ms', '2500']).queueProxy?.windowMs, 2500);
+  assert.equal(
+    options(['--queue-proxy-interval-ms', '500', '--queue-proxy-timeout-ms', '500', '--queue-proxy-window-ms', '2500']).queueProxy
+      ?.windowMs,
+    2500,
+  );
   assert.equal(options([], { PROXIMA_QUEUE_PROXY_WINDOW_MS: '4000' }).queueProxy?.windowMs, 4000);
-  assert.throws(() => options(['--queue-proxy-window-ms', '1000']), (e: unknown) => e instanceof UsageError && /--queue-proxy-window-ms/.test(e.message));
+  assert.throws(
+    () => options(['--queue-proxy-window-ms', '1000']),
+    (e: unknown) => e instanceof UsageError && /--queue-proxy-window-ms/.test(e.message),
+  );
   assert.throws(() => options(['--queue-proxy-window-ms', 'soon']), UsageError);
 });

@@ -48,7 +48,9 @@ export function probeOptionsFrom(o: ParsedOptions): ProbeOptions {
     maxPeers,
     nearRttMs: num(o, 'near-rtt-ms'),
     ...(o['admin-listen'] ? { adminListen: listen(o, 'admin-listen') } : {}),
-    ...(qpInterval > 0 ? { queueProxy: { intervalMs: qpInterval, timeoutMs: qpTimeout, concurrency: qpConcurrency, windowMs: qpWindow } } : {}),
+    ...(qpInterval > 0
+      ? { queueProxy: { intervalMs: qpInterval, timeoutMs: qpTimeout, concurrency: qpConcurrency, windowMs: qpWindow } }
+      : {}),
   };
 }
 
