@@ -102,6 +102,7 @@ export async function runClosedLoopOnce(
       reasons.set(d.pod.split('/')[1]!, `extender prefers ${d.node}: ${d.reason}`);
     const measures = analyseRun({
       records,
+      windowMs: sc.probeIntervalMs,
       stepAtMs,
       fallAtMs,
       endMs: total,
