@@ -4,7 +4,7 @@ import { list, num, bool, parseOptions, renderHelp, str, UsageError, type Comman
 import { parseSeedList } from '../emulator/seeds.js';
 import { CLOSED_LOOP_SETUPS, closedLoopScenario, nearestNodeTo, TIME_FACTOR } from '../emulator/closed-loop/scenario.js';
 import { runClosedLoopOnce, type ClosedLoopRun } from '../emulator/closed-loop/run.js';
-import { closedLoopChecks, placementTable, setupTable, summariseSetups } from '../emulator/closed-loop/report.js';
+import { closedLoopChecks, placementCostTable, placementTable, setupTable, summariseSetups } from '../emulator/closed-loop/report.js';
 import { runScaleToZero, type ScaleToZeroOutcome } from '../emulator/closed-loop/scale-to-zero.js';
 
 export const CLOSED_LOOP_SPEC: CommandSpec = {
@@ -73,9 +73,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   if (bool(o, 'scale-to-zero')) zero = await runScaleToZero(sc, outDir, progress);
 
   const summaries = summariseSetups(runs);
+  const nearestNode = nearestNodeTo(sc.base, sc.stepGateway) ?? sc.stepGateway;
   const checks = closedLoopChecks(runs, {
     stepNode: sc.stepGateway,
-    nearestNode: nearestNodeTo(sc.base, sc.stepGateway) ?? sc.stepGateway,
+    nearestNode,
     probeIntervalMs: sc.probeIntervalMs,
     extenderSetup: 'proxima+extender',
     baselines: setups.filter((s) => !s.extender).map((s) => s.label),
@@ -94,11 +95,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     });
   const text = [
     `Closed loop, seeds ${seedsText}, time factor ${factor} (stable window ${sc.kpa.stableWindowMs / 1000} s, panic window ${(sc.kpa.stableWindowMs * sc.kpa.panicWindowPercentage) / 100_000} s, tick ${sc.kpa.tickMs} ms); ` +
-      `load ${JSON.stringify(sc.baseRps)} req/s, +${sc.stepExtraRps} req/s at ${sc.stepGateway} for ${sc.stepMs / 1000} s; pods start in ${sc.podStartMs} ms; probe interval ${sc.probeIntervalMs} ms`,
+      `load ${JSON.stringify(sc.baseRps)} req/s, +${sc.stepExtraRps} req/s at ${sc.stepGateway} for ${sc.stepMs / 1000} s; pods start in ${sc.podStartMs} ms; ` +
+      `LRS, recompute and queue-proxy scrape every ${sc.lrsIntervalMs} ms, pods' latency window ${sc.queueProxyWindowMs} ms; ` +
+      `probe interval ${sc.probeIntervalMs} ms (the local share is measured per probe interval)`,
     '',
     setupTable(summaries),
     '',
     placementTable(summaries),
+    '',
+    placementCostTable(summaries, { extenderSetup: 'proxima+extender', stepNode: sc.stepGateway, nearestNode }),
     '',
     ...checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'}  ${c.check}: ${c.detail}`),
   ].join('\n');

@@ -28,11 +28,14 @@ export function probeOptionsFrom(o: ParsedOptions): ProbeOptions {
   const qpInterval = num(o, 'queue-proxy-interval-ms');
   const qpTimeout = num(o, 'queue-proxy-timeout-ms');
   const qpConcurrency = num(o, 'queue-proxy-concurrency');
+  const qpWindow = num(o, 'queue-proxy-window-ms');
   if (!(qpInterval === 0 || qpInterval >= 100)) throw new UsageError('--queue-proxy-interval-ms must be 0 (off) or >= 100');
   if (qpInterval > 0 && !(qpTimeout > 0 && qpTimeout <= qpInterval))
     throw new UsageError('--queue-proxy-timeout-ms must be > 0 and <= --queue-proxy-interval-ms');
   if (!(Number.isInteger(qpConcurrency) && qpConcurrency >= 1 && qpConcurrency <= 256))
     throw new UsageError('--queue-proxy-concurrency must be an integer from 1 to 256');
+  if (qpInterval > 0 && !(qpWindow >= qpInterval && qpWindow <= 600_000))
+    throw new UsageError('--queue-proxy-window-ms must be from --queue-proxy-interval-ms to 600000');
   return {
     ...(caPath ? { tls: { caPath, ...(certPath && keyPath ? { certPath, keyPath } : {}) } } : {}),
     ...(serverName ? { tlsServerName: serverName } : {}),
@@ -45,7 +48,9 @@ export function probeOptionsFrom(o: ParsedOptions): ProbeOptions {
     maxPeers,
     nearRttMs: num(o, 'near-rtt-ms'),
     ...(o['admin-listen'] ? { adminListen: listen(o, 'admin-listen') } : {}),
-    ...(qpInterval > 0 ? { queueProxy: { intervalMs: qpInterval, timeoutMs: qpTimeout, concurrency: qpConcurrency } } : {}),
+    ...(qpInterval > 0
+      ? { queueProxy: { intervalMs: qpInterval, timeoutMs: qpTimeout, concurrency: qpConcurrency, windowMs: qpWindow } }
+      : {}),
   };
 }
 

@@ -3,6 +3,7 @@
  * live in src/config.ts; this file only declares.
  */
 import type { CommandSpec, OptionSpec } from '../config.js';
+import { QUEUE_PROXY_WINDOW_MS } from '../probe/queue-proxy/pod-tracker.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -508,6 +509,14 @@ export const PROBE_SPEC: CommandSpec = {
       description: 'Timeout of one queue-proxy scrape; at most --queue-proxy-interval-ms.',
     },
     { name: 'queue-proxy-concurrency', kind: 'number', default: 16, arg: 'N', description: 'Queue-proxies scraped at once.' },
+    {
+      name: 'queue-proxy-window-ms',
+      kind: 'number',
+      default: QUEUE_PROXY_WINDOW_MS,
+      arg: 'MS',
+      description:
+        "Window of the pods' reported latencies and queue wait (FaaSt's 10 s); at least --queue-proxy-interval-ms. Shorter follows a change sooner and is noisier.",
+    },
     ...COMMON_OPTIONS,
   ],
   epilog: [

@@ -24,6 +24,8 @@ export interface ClusterOptions {
   readonly probeIntervalMs: number;
   /** How often each node's agent scrapes its pods' queue-proxies (default 2000 ms, FaaSt's refresh). */
   readonly queueProxyIntervalMs?: number;
+  /** The window of the pods' latencies the agents report (default the agent's, 10 s). */
+  readonly queueProxyWindowMs?: number;
   readonly progress: (message: string) => void;
   /** Extra `proxima serve` flags (e.g. a shorter recompute interval). */
   readonly serveArgs?: readonly string[];
@@ -152,6 +154,7 @@ export class EmulatedCluster {
             intervalMs: this.opts.probeIntervalMs,
             timeoutMs: Math.min(1000, this.opts.probeIntervalMs),
             queueProxyIntervalMs: this.opts.queueProxyIntervalMs ?? DEMO_QUEUE_PROXY_INTERVAL_MS,
+            ...(this.opts.queueProxyWindowMs ? { queueProxyWindowMs: this.opts.queueProxyWindowMs } : {}),
           },
         };
         child.send(cmd);

@@ -44,7 +44,7 @@ export type NodeCommand =
       seed: number;
       /** In its own network namespace (`demo --netns`): `ip` is a real interface address, no source patch. */
       isolated?: boolean;
-      probe?: { controlPlane: string; intervalMs: number; timeoutMs: number; queueProxyIntervalMs?: number };
+      probe?: { controlPlane: string; intervalMs: number; timeoutMs: number; queueProxyIntervalMs?: number; queueProxyWindowMs?: number };
       /** Run Knative's activator for the function on this node (`demo --activator`). */
       activator?: { containerConcurrency: number; holdTimeoutMs: number };
     }
@@ -199,6 +199,7 @@ async function main(): Promise<void> {
                         intervalMs: cmd.probe.queueProxyIntervalMs,
                         timeoutMs: Math.min(1000, cmd.probe.queueProxyIntervalMs),
                         concurrency: 16,
+                        ...(cmd.probe.queueProxyWindowMs ? { windowMs: cmd.probe.queueProxyWindowMs } : {}),
                         targets: scrapeTargets,
                       },
                     }

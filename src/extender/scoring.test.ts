@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { filterNodes, ReachabilityCache } from './filtering.js';
+import { meanSojournMs } from '../policy/queueing.js';
 import { ResponseModel, UNSERVED_MS, type ResponseModelInput } from './response-model.js';
 import { rowsFromLookups } from './rtt-cache.js';
 import { scoreNodes } from './scoring.js';
@@ -91,6 +92,32 @@ describe('ResponseModel', () => {
         assert.ok(Math.abs(all[j]! - expected) < 1e-6 * Math.max(1, expected), `trial ${trial} node ${x}: ${all[j]} vs ${expected}`);
       });
     }
+  });
+
+  it('routes like the policy: a pod of two slots is not driven to the target when a neighbour 20 ms away has room', () => {
+    // 30 req/s at a: one pod of 2 slots at 50 ms would sit at 75 % (a 64 ms queue wait); the policy
+    // sends part of it to b (20 ms away, idle pod). The fill must land near the best split, found here
+    // by brute force over the share sent to b.
+    const two = {
+      ...base,
+      slotsPerPod: () => 2,
+      serviceTimeMs: () => 50,
+      demand: [{ gateway: 'a', rps: 30 }],
+      pods: new Map([
+        ['a', 1],
+        ['b', 1],
+      ]),
+    };
+    const m = new ResponseModel(two);
+    const pod = { pods: 1, slotsPerPod: 2, serviceTimeMs: 50, serviceCv2: 1 };
+    let best = Infinity;
+    for (let toB = 0; toB <= 30; toB += 0.01) {
+      const ms = ((30 - toB) * (0.2 + meanSojournMs(pod, 30 - toB)) + toB * (20 + meanSojournMs(pod, toB))) / 30;
+      best = Math.min(best, ms);
+    }
+    const allLocal = 0.2 + meanSojournMs(pod, 30);
+    assert.ok(m.currentMs() < allLocal - 10, `spills: ${m.currentMs()} vs all local ${allLocal}`);
+    assert.ok(m.currentMs() < best * 1.02, `within 2 % of the best split: ${m.currentMs()} vs ${best}`);
   });
 
   it('is zero without demand', () => {
@@ -196,6 +223,85 @@ describe('scoreNodes', () => {
     const r = scoreNodes({ store, service: SVC, candidates: nodes, nowMs: 1000, pending: new Map() });
     assert.equal(r.best, 'edge-1');
     assert.ok(scoreOf(r, 'edge-1') > scoreOf(r, 'edge-2'), JSON.stringify(r.scores));
+  });
+
+  it('uses the whole scale when demand overloads the pods: the step node 10, the far cloud node 0 (the closed-loop first pod)', () => {
+    // The closed-loop demo's seed 1 when the KPA panicked: 80.8 req/s learned (59.7 at edge-1) for two
+    // pods of 2 slots at 50 ms. Any extra pod cuts the modelled mean from ~1.8 s to ~0.1 s, so a score
+    // by the gain over today's pods rated cloud-1 9 against edge-1's 10, and PodTopologySpread put
+    // the pod on cloud-1.
+    const nodes = ['edge-1', 'edge-2', 'cloud-1'];
+    const store = testStore({
+      nodes,
+      rtt: [
+        ['edge-1', 'edge-2', 20],
+        ['edge-1', 'cloud-1', 50],
+        ['edge-2', 'cloud-1', 100],
+      ],
+      services: { [SVC]: ['edge-1', 'edge-2'] },
+      defaults: { capacity: 2, serviceTimeMs: 50 },
+    });
+    store.setDemand(
+      SVC,
+      new Map([
+        ['edge-1', 59.7],
+        ['edge-2', 21.1],
+      ]),
+    );
+    for (const node of ['edge-1', 'edge-2'])
+      store.setPodSignal(SVC, node, {
+        pods: 1,
+        podsFailed: 0,
+        requestRps: 30,
+        concurrency: 2,
+        queueDepth: 1,
+        appLatencyMs: 50,
+        atMs: 1000,
+      });
+    const r = scoreNodes({ store, service: SVC, candidates: nodes, nowMs: 1000, pending: new Map() });
+    assert.equal(r.mode, 'demand');
+    assert.ok(r.currentMs > 1000, `overloaded now: ${r.currentMs}`);
+    const at = (n: string) => r.scores.find((s) => s.node === n)!;
+    assert.ok(at('cloud-1').improvementMs > 0.9 * at('edge-1').improvementMs, 'every node relieves the overload');
+    assert.equal(scoreOf(r, 'edge-1'), 10);
+    assert.equal(scoreOf(r, 'cloud-1'), 0);
+    assert.ok(scoreOf(r, 'edge-2') > 0 && scoreOf(r, 'edge-2') < 10, JSON.stringify(r.scores));
+    assert.equal(r.best, 'edge-1');
+  });
+
+  it("prefers the step node itself while its demand is past one more pod's target (the closed-loop step, learned high)", () => {
+    // Seed 1 of a closed-loop run: 65 req/s learned at edge-1 when the KPA panicked, 16.8 at edge-2, one
+    // pod of 2 slots at 50 ms on each. Filling edge-1's pods to the 80 % target before spilling modelled
+    // 89 ms of queue wait there, so one more pod on edge-2 (absorbing the spill) looked better.
+    const nodes = ['edge-1', 'edge-2', 'cloud-1'];
+    const store = testStore({
+      nodes,
+      rtt: [
+        ['edge-1', 'edge-2', 20],
+        ['edge-1', 'cloud-1', 50],
+        ['edge-2', 'cloud-1', 100],
+      ],
+      services: { [SVC]: ['edge-1', 'edge-2'] },
+      defaults: { capacity: 2, serviceTimeMs: 50 },
+    });
+    for (const [d1, d2] of [
+      [35, 17],
+      [50, 17],
+      [65, 16.8],
+      [70, 17],
+    ] as const) {
+      store.setDemand(
+        SVC,
+        new Map([
+          ['edge-1', d1],
+          ['edge-2', d2],
+        ]),
+      );
+      const r = scoreNodes({ store, service: SVC, candidates: nodes, nowMs: 1000, pending: new Map() });
+      assert.equal(r.best, 'edge-1', `${d1} req/s: ${JSON.stringify(r.scores)}`);
+      assert.equal(scoreOf(r, 'edge-1'), 10);
+      assert.equal(scoreOf(r, 'cloud-1'), 0);
+    }
   });
 
   it('without demand prefers nodes without a pod, nearest to where other traffic enters', () => {

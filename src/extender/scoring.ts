@@ -7,11 +7,17 @@ import { storeRttView, type RttView } from './rtt-cache.js';
  * Node scoring and filtering for new function pods, from the model alone (pure: the store is
  * in-memory state and `nowMs` is passed in).
  *
- * Score: how much one more pod on node n lowers the expected mean response time of the service's
- * current demand (response-model.ts), scaled so the best node gets 9, plus up to 1 point that
- * spreads replicas (no pod of the service there yet, demand enters there). When there is no demand,
- * or no node improves it measurably, nodes without a pod of the service win, nearest (demand-
- * weighted RTT) to where traffic enters: the service's own demand, else all services' demand.
+ * Score: the expected mean response time of the service's current demand with one more pod on node
+ * n (response-model.ts), placed on the whole 0..10 scale between the best candidate (10) and the
+ * worst (0). The scale is spanned by the candidates, not by the gain over today's pods: when demand
+ * overloads the pods there are, any extra pod anywhere cuts the modelled mean by seconds, and a gain
+ * ratio would rate the node far from the demand nearly as high as the node where it enters (10 vs 9
+ * in the closed-loop demo, 50 scheduler points at weight 5 against PodTopologySpread's 200). Equal
+ * scores are left to kube-scheduler's own plugins; the placement recorded here (`best`) prefers the
+ * larger gain, then fewer pods, then `preference` (no pod there yet, demand enters there). When
+ * there is no demand, or where the pod goes changes the mean by less than `minImprovementMs`, nodes
+ * without a pod of the service win, nearest (demand-weighted RTT) to where traffic enters: the
+ * service's own demand, else all services' demand.
  */
 
 export interface ScoringTuning {
@@ -21,7 +27,7 @@ export interface ScoringTuning {
   readonly serviceCv2: number;
   /** Only the largest this-many demand gateways are modelled (bounds the work per request). */
   readonly maxDemandGateways: number;
-  /** Improvements below this (ms of mean response time) count as none. */
+  /** Differences between candidates (and gains) below this, ms of mean response time, count as none. */
   readonly minImprovementMs: number;
 }
 
@@ -194,12 +200,14 @@ function scoreKnownNodes(input: ScoreInput): ScoreResult {
       return { node, withPodMs, improvementMs: Math.max(0, currentMs - withPodMs) };
     });
     const maxImp = Math.max(0, ...raw.map((r) => r.improvementMs));
-    if (maxImp >= t.minImprovementMs) {
+    const bestMs = Math.min(...raw.map((r) => r.withPodMs));
+    const spanMs = Math.max(...raw.map((r) => r.withPodMs)) - bestMs;
+    if (maxImp >= t.minImprovementMs && spanMs >= t.minImprovementMs) {
       mode = 'demand';
       scores = raw.map((r) => {
         const pods = existing(r.node);
         const preference = 0.5 * (pods === 0 ? 1 : 0) + 0.5 * (maxDemand > 0 ? (demandAt.get(r.node) ?? 0) / maxDemand : 0);
-        const score = clampScore(Math.round((MAX_EXTENDER_PRIORITY - 1) * (r.improvementMs / maxImp) + preference));
+        const score = clampScore(Math.round(MAX_EXTENDER_PRIORITY * (1 - (r.withPodMs - bestMs) / spanMs)));
         return { node: r.node, score, withPodMs: r.withPodMs, improvementMs: r.improvementMs, existingPods: pods, preference };
       });
     }

@@ -10,6 +10,8 @@ export interface QueueProxyScrapeOptions {
   readonly intervalMs: number;
   readonly timeoutMs: number;
   readonly concurrency: number;
+  /** The pods' latency window (default 10 s, FaaSt's). */
+  readonly windowMs?: number;
   /** Fixed targets (the demo's emulator); otherwise the control plane names them. */
   readonly targets?: readonly ScrapeTarget[];
 }

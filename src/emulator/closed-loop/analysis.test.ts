@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RequestRecord } from '../stats.js';
 import { analyseRun, recoveredInTime } from './analysis.js';
-import { closedLoopChecks, summariseSetups } from './report.js';
+import { closedLoopChecks, placementCostTable, summariseSetups } from './report.js';
 import type { ClosedLoopRun } from './run.js';
 
 /** Requests every 10 ms from `from` to `to` at `gateway`, served on `servedBy(t)`, `latencyMs` each. */
@@ -50,7 +50,7 @@ const pods = [
 ];
 
 test('analyseRun: phases, where pods landed, scale-up, first local serving and the 95 % recovery', () => {
-  const m = analyseRun({ records, stepAtMs: 2000, fallAtMs: 12_000, endMs: 15_000, stepGateway: 'edge-1', pods });
+  const m = analyseRun({ records, windowMs: 1000, stepAtMs: 2000, fallAtMs: 12_000, endMs: 15_000, stepGateway: 'edge-1', pods });
   assert.equal(m.before.stepGatewayLocalShare, 1);
   assert.ok(m.during.stepGatewayLocalShare < 0.95 && m.during.stepGatewayLocalShare > 0.8);
   assert.equal(m.after.localShare, 1);
@@ -62,6 +62,24 @@ test('analyseRun: phases, where pods landed, scale-up, first local serving and t
   assert.equal(m.plateauLocalShare, 1);
   assert.equal(recoveredInTime(m, 1000), false, '4000 > 1700 + 2 × 1000');
   assert.equal(recoveredInTime(m, 1500), true, '4000 ≤ 1700 + 2 × 1500');
+  // edge-1's requests during the step: 350 of 1000 at 60 ms (2–5.5 s), the rest at 10 ms.
+  assert.ok(Math.abs(m.during.stepGatewayMeanMs - (350 * 60 + 650 * 10) / 1000) < 0.01, String(m.during.stepGatewayMeanMs));
+  assert.equal(m.during.meanMs, (350 * 60 + 650 * 10 + 1000 * 10) / 2000);
+});
+
+test('the local share is measured per probe interval, on whole window offsets even when the step starts off the millisecond', () => {
+  const m = analyseRun({ records, windowMs: 500, stepAtMs: 2000.4, fallAtMs: 12_000.4, endMs: 15_000, stepGateway: 'edge-1', pods });
+  assert.deepEqual(
+    m.stepGatewayTimeline.slice(0, 4).map((w) => w.tMs),
+    [0, 500, 1000, 1500],
+  );
+  assert.ok(m.stepGatewayTimeline.every((w) => Number.isInteger(w.tMs) && w.requests === 50));
+  // Spill ends at 5.5 s = 3499.6 ms after the step: the window from 3500 on is the first all-local one.
+  assert.equal(m.localRecoveryMs, 3500);
+  assert.throws(
+    () => analyseRun({ records, windowMs: 0, stepAtMs: 2000, fallAtMs: 12_000, endMs: 15_000, stepGateway: 'edge-1', pods }),
+    RangeError,
+  );
 });
 
 test('a step gateway that never gets back to 95 % has no recovery time, and a check over seeds fails on one bad seed', () => {
@@ -73,11 +91,19 @@ test('a step gateway that never gets back to 95 % has no recovery time, and a ch
     () => 30,
   );
   const cloudPods = pods.map((p) => (p.initial ? p : { ...p, node: 'cloud-1' }));
-  const bad = analyseRun({ records: spill, stepAtMs: 2000, fallAtMs: 12_000, endMs: 15_000, stepGateway: 'edge-1', pods: cloudPods });
+  const bad = analyseRun({
+    records: spill,
+    windowMs: 1000,
+    stepAtMs: 2000,
+    fallAtMs: 12_000,
+    endMs: 15_000,
+    stepGateway: 'edge-1',
+    pods: cloudPods,
+  });
   assert.equal(bad.localRecoveryMs, undefined);
   assert.equal(bad.newLocalPodServingMs, undefined);
   assert.deepEqual(bad.landed, { 'cloud-1': 2 });
-  const good = analyseRun({ records, stepAtMs: 2000, fallAtMs: 12_000, endMs: 15_000, stepGateway: 'edge-1', pods });
+  const good = analyseRun({ records, windowMs: 1000, stepAtMs: 2000, fallAtMs: 12_000, endMs: 15_000, stepGateway: 'edge-1', pods });
   const run = (setup: string, seed: number, measures: typeof good): ClosedLoopRun => ({ setup, seed, measures, scaleEvents: [] });
   const runs = [...[1, 2, 3].map((seed) => run('proxima+extender', seed, good)), ...[1, 2, 3].map((seed) => run('proxima', seed, bad))];
   const checks = closedLoopChecks(runs, {
@@ -108,6 +134,13 @@ test('a step gateway that never gets back to 95 % has no recovery time, and a ch
     ['proxima+extender', 'proxima'],
   );
   assert.equal(s[0]!.scaleUpMs.mean, 1700);
+  const cost = placementCostTable(s, { extenderSetup: 'proxima+extender', stepNode: 'edge-1', nearestNode: 'edge-2' });
+  const row = (setup: string) => cost.split('\n').find((l) => l.startsWith(`| ${setup} `))!;
+  assert.match(row('proxima+extender'), /\| 0, 0, 0 +\|.*\(reference\)/);
+  // Without the extender both added pods went to cloud-1 in each seed; edge-1's requests: 30 ms against 27.5 ms.
+  assert.match(row('proxima'), /\| 2, 2, 2 +\| 30\.0 ± 0\.0 +\|/);
+  // The fixtures give identical seeds (zero-width intervals); p95: the extender run's spill makes its own 60 ms against 30.
+  assert.match(row('proxima'), /\| -30\.0 ms \(intervals apart\) +\| \+2\.5 ms \(intervals apart\) +\|$/);
 });
 
 test('scale-down removes a not-ready pod first, then from the node with the most replicas, newest first', async () => {

@@ -16,6 +16,8 @@ export interface SetupSummary {
   readonly duringP95Ms: MeanInterval;
   readonly afterMeanMs: MeanInterval;
   readonly afterP95Ms: MeanInterval;
+  /** Mean latency of the requests entering the step gateway during the step. */
+  readonly stepGatewayDuringMeanMs: MeanInterval;
   readonly plateauLocalShare: MeanInterval;
   readonly scaleUpMs: MeanInterval;
   /** Per seed: pods added during the step, per node. */
@@ -45,6 +47,7 @@ export function summariseSetups(runs: readonly ClosedLoopRun[]): SetupSummary[] 
       duringP95Ms: pick(rs, (m) => m.during.p95Ms),
       afterMeanMs: pick(rs, (m) => m.after.meanMs),
       afterP95Ms: pick(rs, (m) => m.after.p95Ms),
+      stepGatewayDuringMeanMs: pick(rs, (m) => m.during.stepGatewayMeanMs),
       plateauLocalShare: pick(rs, (m) => m.plateauLocalShare * 100),
       scaleUpMs: pick(rs, (m) => m.scaleUpMs),
       landedPerSeed: rs.map((r) => r.measures.landed),
@@ -100,6 +103,52 @@ export function placementTable(s: readonly SetupSummary[]): string {
       msList(x.newLocalPodServingMsPerSeed),
       msList(x.localRecoveryMsPerSeed),
     ]);
+  return markdownTable(rows);
+}
+
+/**
+ * Where the set-ups without the extender put the added pods and what that cost during the step:
+ * pods away from the step node and its nearest node per seed, and the difference of each latency
+ * mean from the extender set-up's (positive: slower without it), with whether the 95 % intervals are
+ * apart.
+ */
+export function placementCostTable(
+  s: readonly SetupSummary[],
+  opts: { readonly extenderSetup: string; readonly stepNode: string; readonly nearestNode: string },
+): string {
+  const ext = s.find((x) => x.setup === opts.extenderSetup);
+  const rows = [
+    [
+      'setup',
+      `pods added away from ${opts.stepNode} and ${opts.nearestNode}, per seed`,
+      `${opts.stepNode}'s requests, mean during ms`,
+      'cost: during mean',
+      'cost: during p95',
+      `cost: ${opts.stepNode}'s requests`,
+    ],
+  ];
+  const cost = (a: MeanInterval, e: MeanInterval | undefined) => {
+    if (!e || !Number.isFinite(a.mean) || !Number.isFinite(e.mean)) return '–';
+    const d = a.mean - e.mean;
+    const apart = compareIntervals(e, a) === 'no difference shown' ? 'not shown apart' : 'intervals apart';
+    return `${d >= 0 ? '+' : ''}${d.toFixed(1)} ms (${apart})`;
+  };
+  for (const x of s) {
+    const away = x.landedPerSeed.map((l) =>
+      Object.entries(l)
+        .filter(([n]) => n !== opts.stepNode && n !== opts.nearestNode)
+        .reduce((a, [, c]) => a + c, 0),
+    );
+    const self = x.setup === opts.extenderSetup;
+    rows.push([
+      x.setup,
+      away.join(', '),
+      formatInterval(x.stepGatewayDuringMeanMs),
+      self ? '(reference)' : cost(x.duringMeanMs, ext?.duringMeanMs),
+      self ? '(reference)' : cost(x.duringP95Ms, ext?.duringP95Ms),
+      self ? '(reference)' : cost(x.stepGatewayDuringMeanMs, ext?.stepGatewayDuringMeanMs),
+    ]);
+  }
   return markdownTable(rows);
 }
 

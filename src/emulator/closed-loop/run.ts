@@ -8,7 +8,7 @@ import type { RequestRecord } from '../stats.js';
 import { analyseRun, type RunMeasures } from './analysis.js';
 import { KpaLoop } from './kpa-loop.js';
 import { RevisionPods } from './revision-pods.js';
-import type { ClosedLoopScenario, ClosedLoopSetup } from './scenario.js';
+import { closedLoopClusterTiming, type ClosedLoopScenario, type ClosedLoopSetup } from './scenario.js';
 
 /** One setup under one seed: a fresh emulated cluster, the load with its step, the KPA and the scheduler live. */
 
@@ -34,10 +34,8 @@ export async function runClosedLoopOnce(
   const cluster = new EmulatedCluster({
     scenario: sc.base,
     outDir,
-    probeIntervalMs: sc.probeIntervalMs,
-    queueProxyIntervalMs: 2000 * sc.timeFactor,
+    ...closedLoopClusterTiming(sc),
     progress: say,
-    serveArgs: ['--lrs-interval-ms', String(sc.lrsIntervalMs), '--recompute-interval-ms', String(sc.lrsIntervalMs)],
   });
   let stopped = false;
   try {
@@ -104,6 +102,7 @@ export async function runClosedLoopOnce(
       reasons.set(d.pod.split('/')[1]!, `extender prefers ${d.node}: ${d.reason}`);
     const measures = analyseRun({
       records,
+      windowMs: sc.probeIntervalMs,
       stepAtMs,
       fallAtMs,
       endMs: total,

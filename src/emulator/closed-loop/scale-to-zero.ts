@@ -5,7 +5,7 @@ import { proximaExtenderConfig } from '../scheduler/extender-client.js';
 import { summarise } from '../stats.js';
 import { KpaLoop } from './kpa-loop.js';
 import { RevisionPods } from './revision-pods.js';
-import type { ClosedLoopScenario } from './scenario.js';
+import { closedLoopClusterTiming, type ClosedLoopScenario } from './scenario.js';
 
 /**
  * Scale to zero and back through the activator, with nothing scripted but the one request: the KPA
@@ -44,10 +44,8 @@ export async function runScaleToZero(sc: ClosedLoopScenario, outDir: string, pro
   const cluster = new EmulatedCluster({
     scenario: base,
     outDir,
-    probeIntervalMs: sc.probeIntervalMs,
-    queueProxyIntervalMs: 2000 * sc.timeFactor,
+    ...closedLoopClusterTiming(sc),
     progress,
-    serveArgs: ['--lrs-interval-ms', String(sc.lrsIntervalMs), '--recompute-interval-ms', String(sc.lrsIntervalMs)],
   });
   try {
     await cluster.startNodes();

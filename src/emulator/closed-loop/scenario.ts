@@ -1,4 +1,6 @@
 import { KNATIVE_KPA_DEFAULTS, scaleKpaTime, type KpaConfig } from '../../autoscaler/config.js';
+import { QUEUE_PROXY_WINDOW_MS } from '../../probe/queue-proxy/pod-tracker.js';
+import type { ClusterOptions } from '../cluster.js';
 import { FAAST_LINKS, FAAST_NODES, FUNCTION_HOST, type DemoScenario } from '../scenario.js';
 import type { NodeCapacity } from './revision-pods.js';
 
@@ -12,7 +14,10 @@ import type { NodeCapacity } from './revision-pods.js';
  * Time runs `timeFactor` (0.25) times Knative's clock on both sides: config-autoscaler's durations
  * (stable window 60 s → 15 s, panic window 6 s → 1.5 s, tick 2 s → 0.5 s, metric bucket and the
  * queue-proxy Stat window 1 s → 0.25 s, scale-to-zero grace 30 s → 7.5 s) and Proxima's LRS and
- * recompute intervals (defaults 2 s → 0.5 s). Rates, thresholds and targets are Knative's defaults.
+ * recompute intervals, the agents' queue-proxy scrape interval (defaults 2 s → 0.5 s) and the
+ * window of the pods' latencies they report (10 s → 2.5 s). Rates, thresholds and targets are
+ * Knative's defaults. Not scaled: the pods' start-up (a real duration) and the probe interval (1 s;
+ * the RTTs are constant here, so no routing input averages over it).
  */
 
 export interface ClosedLoopSetup {
@@ -49,7 +54,11 @@ export interface ClosedLoopScenario {
   readonly stepMs: number;
   readonly afterMs: number;
   readonly probeIntervalMs: number;
+  /** Proxima's LRS and recompute interval. */
   readonly lrsIntervalMs: number;
+  /** The node agents' queue-proxy scrape interval and the window of the latencies they report. */
+  readonly queueProxyIntervalMs: number;
+  readonly queueProxyWindowMs: number;
   readonly seed: number;
 }
 
@@ -117,7 +126,21 @@ export function closedLoopScenario(seed: number, timeFactor = TIME_FACTOR): Clos
     afterMs: 8000,
     probeIntervalMs: 1000,
     lrsIntervalMs: 2000 * timeFactor,
+    queueProxyIntervalMs: 2000 * timeFactor,
+    queueProxyWindowMs: QUEUE_PROXY_WINDOW_MS * timeFactor,
     seed,
+  };
+}
+
+/** The emulated cluster's loop timings for the scenario (every run and the scale-to-zero one). */
+export function closedLoopClusterTiming(
+  sc: ClosedLoopScenario,
+): Pick<ClusterOptions, 'probeIntervalMs' | 'queueProxyIntervalMs' | 'queueProxyWindowMs' | 'serveArgs'> {
+  return {
+    probeIntervalMs: sc.probeIntervalMs,
+    queueProxyIntervalMs: sc.queueProxyIntervalMs,
+    queueProxyWindowMs: sc.queueProxyWindowMs,
+    serveArgs: ['--lrs-interval-ms', String(sc.lrsIntervalMs), '--recompute-interval-ms', String(sc.lrsIntervalMs)],
   };
 }
 

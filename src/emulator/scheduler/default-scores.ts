@@ -8,7 +8,10 @@
  *   CPU and memory weighted equally);
  * - PodTopologySpread, weight 2, reduced to the system default constraint on `kubernetes.io/hostname`
  *   (`pkg/scheduler/framework/plugins/podtopologyspread/scoring.go`): fewer pods of the same revision
- *   on a node score higher, 100 × (most − here) / most.
+ *   on a node score higher, 100 × (most − here) / most. Harsher than the real plugin, whose system
+ *   defaults (maxSkew 3 on the hostname, 5 on the zone) and log-weighted counts put a node with one
+ *   pod of the revision some 40–50 points (× 2) below an empty one where this puts it 100 (× 2):
+ *   the extender has to outweigh the worst case.
  * Pure.
  */
 

@@ -11,6 +11,7 @@ import { testStore } from '../../extender/testing.js';
 import { silentLogger } from '../../log.js';
 import { mulberry32 } from '../../util/rng.js';
 import type { NodeResources } from './default-scores.js';
+import { closedLoopScenario } from '../closed-loop/scenario.js';
 import { proximaExtenderConfig } from './extender-client.js';
 import { scheduleOne, selectHost } from './schedule.js';
 
@@ -117,6 +118,56 @@ describe('emulated kube-scheduler with and without the Proxima extender', () => 
       rng: mulberry32(1),
     });
     assert.equal(failed.node, undefined);
+  });
+
+  it("the first pod of an overloading step goes to the step node, against spread and LeastAllocated's pull to the empty cloud node", async () => {
+    // The closed-loop scenario's machines and its seed-1 moment (scoring.test.ts has the extender's
+    // side): one pod on each edge node, none on cloud-1, 80.8 req/s learned for 2 × 2 slots at 50 ms.
+    const store = testStore({
+      nodes: ['edge-1', 'edge-2', 'cloud-1'],
+      rtt: [
+        ['edge-1', 'edge-2', 20],
+        ['edge-1', 'cloud-1', 50],
+        ['edge-2', 'cloud-1', 100],
+      ],
+      services: { [SVC]: ['edge-1', 'edge-2'] },
+      defaults: { capacity: 2, serviceTimeMs: 50 },
+    });
+    store.setDemand(
+      SVC,
+      new Map([
+        ['edge-1', 59.7],
+        ['edge-2', 21.1],
+      ]),
+    );
+    const ext = new ExtenderServer({ store, log: silentLogger(), registry: new Registry(), pendingTtlMs: 60_000 });
+    const { port } = await ext.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const machines = closedLoopScenario(1).nodeCapacity.map((n): NodeResources => ({
+        name: n.name,
+        allocatableCpuMilli: n.allocatableCpuMilli,
+        allocatableMemoryMiB: n.allocatableMemoryMiB,
+        maxPods: n.maxPods,
+        requestedCpuMilli: n.otherCpuMilli + (n.name === 'cloud-1' ? 0 : 250),
+        requestedMemoryMiB: n.otherMemoryMiB + (n.name === 'cloud-1' ? 0 : 256),
+        pods: n.otherPods + (n.name === 'cloud-1' ? 0 : 1),
+        revisionPods: n.name === 'cloud-1' ? 0 : 1,
+      }));
+      const config = proximaExtenderConfig(`http://127.0.0.1:${port}/scheduler`);
+      const d = await scheduleOne({ pod: pod('hello-f'), requests, nodes: machines, extender: config, rng: mulberry32(1) });
+      assert.equal(d.node, 'edge-1', JSON.stringify(d.scores));
+      const [e1, c1] = ['edge-1', 'cloud-1'].map((n) => d.scores.find((s) => s.node === n)!);
+      assert.ok(c1!.spread + c1!.leastAllocated > e1!.spread + e1!.leastAllocated, "the scheduler's own plugins prefer cloud-1");
+      assert.equal(e1!.extender, 10);
+      assert.equal(c1!.extender, 0);
+      // The next pod sees the first one pending on edge-1 (the extender counts its own placements).
+      const next = await scheduleOne({ pod: pod('hello-f2'), requests, nodes: machines, extender: config, rng: mulberry32(2) });
+      assert.notEqual(next.node, 'cloud-1', JSON.stringify(next.scores));
+      const alone = await scheduleOne({ pod: pod('hello-g'), requests, nodes: machines, rng: mulberry32(1) });
+      assert.equal(alone.node, 'cloud-1', 'without the extender');
+    } finally {
+      await ext.close();
+    }
   });
 
   it('selectHost: highest total; ties uniformly at random', () => {

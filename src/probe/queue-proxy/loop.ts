@@ -9,6 +9,8 @@ export interface QueueProxyLoopOptions {
   readonly timeoutMs: number;
   /** Pods scraped at once. */
   readonly concurrency: number;
+  /** The pods' latency window (default QUEUE_PROXY_WINDOW_MS, FaaSt's 10 s). */
+  readonly windowMs?: number;
   /** Fixed targets (the demo's emulator knows its pods); when set, targets from the control plane are ignored. */
   readonly targets?: readonly ScrapeTarget[];
   readonly registry?: Registry;
@@ -72,6 +74,7 @@ export class QueueProxyLoop {
       timeoutMs: opts.timeoutMs,
       concurrency: opts.concurrency,
       nowMs: this.nowMs,
+      ...(opts.windowMs !== undefined ? { windowMs: opts.windowMs } : {}),
       ...(opts.registry ? { registry: opts.registry } : {}),
     });
   }

@@ -112,3 +112,47 @@ test("the emulated 9090 port refuses text (406), as today's queue-proxy does", a
     await s.close();
   }
 });
+
+test("the latency window is the scraper's option (the closed loop scales it with its time factor)", async () => {
+  // OpenCensus-era 9091 counters that grow by 20 requests per round: 10 ms each for three rounds, then 50 ms.
+  let count = 0;
+  let sumMs = 0;
+  const labels = 'namespace_name="default",pod_name="p",revision_name="hello-00001",service_name="hello"';
+  const page = () =>
+    [
+      '# TYPE revision_app_request_latencies histogram',
+      `revision_app_request_latencies_sum{${labels}} ${sumMs}`,
+      `revision_app_request_latencies_count{${labels}} ${count}`,
+      '',
+    ].join('\n');
+  const pod = new QueueProxyMetricsServer({ stat: () => stat(10, 0.5), text: page });
+  await pod.listen('127.0.0.1');
+  let now = 1_000_000;
+  const short = new QueueProxyScraper({ nowMs: () => now, windowMs: 4000 });
+  const standard = new QueueProxyScraper({ nowMs: () => now });
+  const target: ScrapeTarget = {
+    service: 'default/hello',
+    pod: 'p',
+    host: '127.0.0.1',
+    autometricPort: pod.autometricPort,
+    usermetricPort: pod.usermetricPort,
+  };
+  try {
+    let last: Array<Awaited<ReturnType<QueueProxyScraper['round']>>> = [];
+    for (let round = 0; round <= 5; round++) {
+      if (round > 0) {
+        count += 20;
+        sumMs += 20 * (round <= 3 ? 10 : 50);
+      }
+      last = [await short.round([target]), await standard.round([target])];
+      now += 2000;
+    }
+    const [s, d] = last.map((r) => r[0]!.appLatencyMs!);
+    assert.ok(Math.abs(s! - 50) < 1e-9, `4 s window: the last two rounds only (${s})`);
+    assert.ok(Math.abs(d! - (3 * 10 + 2 * 50) / 5) < 1e-9, `10 s window: all five (${d})`);
+  } finally {
+    short.close();
+    standard.close();
+    await pod.close();
+  }
+});

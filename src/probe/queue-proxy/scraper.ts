@@ -38,6 +38,8 @@ export interface ScraperOptions {
   readonly maxBodyBytes?: number;
   readonly registry?: Registry;
   readonly nowMs?: () => number;
+  /** The pods' latency window (default QUEUE_PROXY_WINDOW_MS, FaaSt's 10 s). */
+  readonly windowMs?: number;
 }
 
 export interface ScrapeRoundStats {
@@ -86,7 +88,7 @@ function createMetrics(registry: Registry) {
 type Fetched = { outcome: 'ok'; body: Buffer; contentType: string } | { outcome: Exclude<ScrapeOutcome, 'ok' | 'garbage'> };
 
 export class QueueProxyScraper {
-  private readonly tracker = new PodTracker();
+  private readonly tracker: PodTracker;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 256 });
   private readonly timeoutMs: number;
   private readonly concurrency: number;
@@ -96,6 +98,7 @@ export class QueueProxyScraper {
   private last: ScrapeRoundStats = { pods: 0, podsFailed: 0, bytes: 0, durationMs: 0, badLines: 0 };
 
   constructor(opts: ScraperOptions = {}) {
+    this.tracker = new PodTracker(opts.windowMs !== undefined ? { windowMs: opts.windowMs } : {});
     this.timeoutMs = opts.timeoutMs ?? 1000;
     this.concurrency = Math.max(1, opts.concurrency ?? 16);
     this.maxBodyBytes = opts.maxBodyBytes ?? 1 << 20;
