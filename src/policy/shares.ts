@@ -82,12 +82,13 @@ export interface Solution {
 export function solveShares(input: PolicyInput, o: SolveOptions, memo?: SolveMemo<Solution>): SharesResult {
   const view =
     'table' in input && (input as MemoizedInput).table.backends === input.backends ? (input as MemoizedInput) : memoizeInput(input);
+  const breaks = view.backends.map((_, i) => curveBreaks(o.models[i]!, o));
   let solution: Solution | undefined;
   if (memo) {
-    const key = solveKey(view, o);
+    const key = solveKey(view, o, breaks);
     solution = memo.get(view.service, key);
-    if (!solution) memo.set(view.service, key, (solution = solveCommodities(view, o)));
-  } else solution = solveCommodities(view, o);
+    if (!solution) memo.set(view.service, key, (solution = solveCommodities(view, o, breaks)));
+  } else solution = solveCommodities(view, o, breaks);
   const s = solution;
   return {
     sharesOf: (g) => {
@@ -99,17 +100,43 @@ export function solveShares(input: PolicyInput, o: SolveOptions, memo?: SolveMem
   };
 }
 
-/** Every input `solveCommodities` reads: the options, the node models, and each gateway with demand, its demand and row. */
-function solveKey(input: MemoizedInput, o: SolveOptions): SolveKey {
+/**
+ * Breakpoints (requests/s) of one node's cost curve below its cap (`maxUtilisation` × saturation),
+ * denser towards the cap by `spacingPower`. The solve reads the curve only through these, the
+ * node's model and `maxUtilisation` (see solveKey): a finer cut goes here.
+ */
+function curveBreaks(m: NodeQueueModel, o: SolveOptions): number[] {
+  const cap = o.maxUtilisation * saturationRps(m);
+  const breaks: number[] = [];
+  for (let k = 1; k <= o.segments; k++) breaks.push(cap * (1 - Math.pow(1 - k / o.segments, o.spacingPower)));
+  return breaks;
+}
+
+/** One node's convex cost curve cut at `breaks`, then the overflow segments past its cap. */
+function nodeCostSegments(m: NodeQueueModel, maxUtilisation: number, breaks: readonly number[]): CostSegment[] {
+  const sat = saturationRps(m);
+  const cap = maxUtilisation * sat;
+  const segs = Number.isFinite(cap)
+    ? segmentsFromCurve(breaks, (rps) => rps * meanSojournMs(m, rps))
+    : [{ capacityRps: Infinity, costMs: m.serviceTimeMs }];
+  const lastCost = segs[segs.length - 1]?.costMs ?? m.serviceTimeMs;
+  return Number.isFinite(cap) ? [...segs, ...overflowSegments(sat, lastCost)] : segs;
+}
+
+/**
+ * Every input `solveCommodities` reads: `maxUtilisation`, each node's model and curve breakpoints,
+ * and each gateway with demand, its demand and row.
+ */
+function solveKey(input: MemoizedInput, o: SolveOptions, breaks: readonly (readonly number[])[]): SolveKey {
   const N = input.backends.length;
   const names = input.backends.map((b) => b.node);
   let withDemand = 0;
   for (let gi = 0; gi < input.gateways.length; gi++) if (o.demandRps[gi]! > 0) withDemand++;
-  const values = new Float64Array(4 + 4 * N + withDemand * (1 + 2 * N));
+  let size = 2 + withDemand * (1 + 2 * N);
+  for (let i = 0; i < N; i++) size += 5 + breaks[i]!.length;
+  const values = new Float64Array(size);
   let k = 0;
   values[k++] = o.maxUtilisation;
-  values[k++] = o.segments;
-  values[k++] = o.spacingPower;
   values[k++] = N;
   for (let i = 0; i < N; i++) {
     const m = o.models[i]!;
@@ -117,6 +144,8 @@ function solveKey(input: MemoizedInput, o: SolveOptions): SolveKey {
     values[k++] = m.slotsPerPod;
     values[k++] = m.serviceTimeMs;
     values[k++] = m.serviceCv2;
+    values[k++] = breaks[i]!.length;
+    for (const x of breaks[i]!) values[k++] = x;
   }
   const t = input.table;
   for (let gi = 0; gi < input.gateways.length; gi++) {
@@ -133,21 +162,10 @@ function solveKey(input: MemoizedInput, o: SolveOptions): SolveKey {
   return { names, values };
 }
 
-function solveCommodities(input: MemoizedInput, o: SolveOptions): Solution {
+function solveCommodities(input: MemoizedInput, o: SolveOptions, breaks: readonly (readonly number[])[]): Solution {
   const nodes = input.backends;
   const N = nodes.length;
-  const nodeSegments: CostSegment[][] = nodes.map((_, i) => {
-    const m = o.models[i]!;
-    const sat = saturationRps(m);
-    const cap = o.maxUtilisation * sat;
-    const breaks: number[] = [];
-    for (let k = 1; k <= o.segments; k++) breaks.push(cap * (1 - Math.pow(1 - k / o.segments, o.spacingPower)));
-    const segs = Number.isFinite(cap)
-      ? segmentsFromCurve(breaks, (rps) => rps * meanSojournMs(m, rps))
-      : [{ capacityRps: Infinity, costMs: m.serviceTimeMs }];
-    const lastCost = segs[segs.length - 1]?.costMs ?? m.serviceTimeMs;
-    return Number.isFinite(cap) ? [...segs, ...overflowSegments(sat, lastCost)] : segs;
-  });
+  const nodeSegments: CostSegment[][] = nodes.map((_, i) => nodeCostSegments(o.models[i]!, o.maxUtilisation, breaks[i]!));
 
   // Commodities: gateways with demand, grouped by identical latency row.
   const memo = new RowMemo<number>(input);
