@@ -172,7 +172,7 @@ test('a memoised solve answers exactly what a fresh solve does, and only for the
       spacingPower: 1.5,
       demandRps: demand,
     };
-    // Then the same gateways with one rate, one service time or one RTT moved: each must miss.
+    // Then the same gateways with one rate, one service time, the cost curve's cut or one RTT moved: each must miss.
     const g0 = input.gateways[demand.findIndex((d) => d > 0)];
     const coarseLoads = input.backends.map((b) => solveShares(input, options).nodeRps.get(b.node) ?? 0);
     const variants = [
@@ -181,6 +181,8 @@ test('a memoised solve answers exactly what a fresh solve does, and only for the
       { ...options, refineAroundRps: coarseLoads.map((rps, i) => (i === 0 ? rps * 3 + 1 : rps)), refineSegments: 8 },
       { ...options, demandRps: demand.map((d) => (d > 0 ? d * 1.5 : d)) },
       { ...options, models: options.models.map((m, i) => (i === 0 ? { ...m, serviceTimeMs: 30 } : m)) },
+      { ...options, segments: 6 },
+      { ...options, spacingPower: 1 },
     ];
     const movedRow: PolicyInput = { ...input, rttMs: (a, b) => (a === g0 ? 2 * input.rttMs(a, b) : input.rttMs(a, b)) };
     for (const [variantInput, variant] of [...variants.map((v) => [input, v] as const), [movedRow, options] as const]) {

@@ -130,13 +130,13 @@ export interface Solution {
 export function solveShares(input: PolicyInput, o: SolveOptions, memo?: SolveMemo<Solution>): SharesResult {
   const view =
     'table' in input && (input as MemoizedInput).table.backends === input.backends ? (input as MemoizedInput) : memoizeInput(input);
-  const intervals = refineIntervals(o);
+  const curves = view.backends.map((_, i) => nodeCurve(o, i));
   let solution: Solution | undefined;
   if (memo) {
-    const key = solveKey(view, o, intervals);
+    const key = solveKey(view, o, curves);
     solution = memo.get(view.service, key);
-    if (!solution) memo.set(view.service, key, (solution = solveCommodities(view, o, intervals)));
-  } else solution = solveCommodities(view, o, intervals);
+    if (!solution) memo.set(view.service, key, (solution = solveCommodities(view, o, curves)));
+  } else solution = solveCommodities(view, o, curves);
   const s = solution;
   return {
     sharesOf: (g) => {
@@ -150,30 +150,63 @@ export function solveShares(input: PolicyInput, o: SolveOptions, memo?: SolveMem
 }
 
 /**
- * Every input `solveCommodities` reads: the options, the node models with their refined stretches
- * (not the loads they were found from: loads in the same stretch give the same curve), and each
- * gateway with demand, its demand and row.
+ * Breakpoints (requests/s) of one node's cost curve below its cap (`maxUtilisation` × saturation),
+ * denser towards the cap by `spacingPower`, with the stretch around `refineAroundRps` cut finer.
+ * The solve reads the curve only through these, the node's model and `maxUtilisation` (see solveKey).
  */
-function solveKey(input: MemoizedInput, o: SolveOptions, intervals: readonly RefineInterval[]): SolveKey {
+function nodeCurve(o: SolveOptions, i: number): NodeCurve {
+  const cap = o.maxUtilisation * saturationRps(o.models[i]!);
+  const coarse = coarseBreaks(cap, o);
+  const around = o.refineAroundRps?.[i];
+  if (around === undefined || !Number.isFinite(cap) || !(around > 0)) return { breaks: coarse, refined: undefined };
+  const refined = refineInterval(coarse, around);
+  return { breaks: refinedBreaks(coarse, refined, o.refineSegments ?? 8), refined };
+}
+
+interface NodeCurve {
+  readonly breaks: readonly number[];
+  /** The stretch cut finer, if any. */
+  readonly refined: readonly [number, number] | undefined;
+}
+
+/** One node's convex cost curve cut at `breaks`, then the overflow segments past its cap. */
+function nodeCostSegments(m: NodeQueueModel, maxUtilisation: number, breaks: readonly number[]): CostSegment[] {
+  const sat = saturationRps(m);
+  const cap = maxUtilisation * sat;
+  const segs = Number.isFinite(cap)
+    ? segmentsFromCurve(breaks, (rps) => rps * meanSojournMs(m, rps))
+    : [{ capacityRps: Infinity, costMs: m.serviceTimeMs }];
+  const lastCost = segs[segs.length - 1]?.costMs ?? m.serviceTimeMs;
+  return Number.isFinite(cap) ? [...segs, ...overflowSegments(sat, lastCost)] : segs;
+}
+
+/**
+ * Every input `solveCommodities` reads: `maxUtilisation`, whether the solve refines at all, each
+ * node's model, curve breakpoints and refined stretch, and each gateway with demand, its demand and row.
+ */
+function solveKey(input: MemoizedInput, o: SolveOptions, curves: readonly NodeCurve[]): SolveKey {
   const N = input.backends.length;
   const names = input.backends.map((b) => b.node);
   let withDemand = 0;
   for (let gi = 0; gi < input.gateways.length; gi++) if (o.demandRps[gi]! > 0) withDemand++;
-  const values = new Float64Array(5 + 6 * N + withDemand * (1 + 2 * N));
+  let size = 3 + withDemand * (1 + 2 * N);
+  for (let i = 0; i < N; i++) size += 7 + curves[i]!.breaks.length;
+  const values = new Float64Array(size);
   let k = 0;
   values[k++] = o.maxUtilisation;
-  values[k++] = o.segments;
-  values[k++] = o.spacingPower;
-  values[k++] = o.refineAroundRps ? (o.refineSegments ?? 8) : 0;
+  values[k++] = o.refineAroundRps ? 1 : 0;
   values[k++] = N;
   for (let i = 0; i < N; i++) {
     const m = o.models[i]!;
+    const curve = curves[i]!;
     values[k++] = m.pods;
     values[k++] = m.slotsPerPod;
     values[k++] = m.serviceTimeMs;
     values[k++] = m.serviceCv2;
-    values[k++] = intervals[i]?.[0] ?? NaN;
-    values[k++] = intervals[i]?.[1] ?? NaN;
+    values[k++] = curve.refined?.[0] ?? NaN;
+    values[k++] = curve.refined?.[1] ?? NaN;
+    values[k++] = curve.breaks.length;
+    for (const x of curve.breaks) values[k++] = x;
   }
   const t = input.table;
   for (let gi = 0; gi < input.gateways.length; gi++) {
@@ -190,33 +223,10 @@ function solveKey(input: MemoizedInput, o: SolveOptions, intervals: readonly Ref
   return { names, values };
 }
 
-type RefineInterval = readonly [number, number] | undefined;
-
-/** Per node: the stretch of its coarse curve that is cut finer (`refineAroundRps`), or none. */
-function refineIntervals(o: SolveOptions): RefineInterval[] {
-  return o.models.map((m, i) => {
-    const around = o.refineAroundRps?.[i];
-    const cap = o.maxUtilisation * saturationRps(m);
-    return around !== undefined && Number.isFinite(cap) && around > 0 ? refineInterval(coarseBreaks(cap, o), around) : undefined;
-  });
-}
-
-function solveCommodities(input: MemoizedInput, o: SolveOptions, intervals: readonly RefineInterval[]): Solution {
+function solveCommodities(input: MemoizedInput, o: SolveOptions, curves: readonly NodeCurve[]): Solution {
   const nodes = input.backends;
   const N = nodes.length;
-  const nodeSegments: CostSegment[][] = nodes.map((_, i) => {
-    const m = o.models[i]!;
-    const sat = saturationRps(m);
-    const cap = o.maxUtilisation * sat;
-    const coarse = coarseBreaks(cap, o);
-    const interval = intervals[i];
-    const breaks = interval ? refinedBreaks(coarse, interval, o.refineSegments ?? 8) : coarse;
-    const segs = Number.isFinite(cap)
-      ? segmentsFromCurve(breaks, (rps) => rps * meanSojournMs(m, rps))
-      : [{ capacityRps: Infinity, costMs: m.serviceTimeMs }];
-    const lastCost = segs[segs.length - 1]?.costMs ?? m.serviceTimeMs;
-    return Number.isFinite(cap) ? [...segs, ...overflowSegments(sat, lastCost)] : segs;
-  });
+  const nodeSegments: CostSegment[][] = nodes.map((_, i) => nodeCostSegments(o.models[i]!, o.maxUtilisation, curves[i]!.breaks));
 
   // Commodities: gateways with demand, grouped by identical latency row.
   const memo = new RowMemo<number>(input);
@@ -274,7 +284,7 @@ function solveCommodities(input: MemoizedInput, o: SolveOptions, intervals: read
   });
   const refinedAtOptimum = o.refineAroundRps
     ? nodeLoad.every((load, ni) => {
-        const iv = intervals[ni];
+        const iv = curves[ni]!.refined;
         const tol = 1e-6 * Math.max(1, load);
         return iv ? load >= iv[0] - tol && load <= iv[1] + tol : load <= 1e-9;
       })
