@@ -84,42 +84,56 @@ describe('ext_proc slots', () => {
   });
 
   test('200 streams that never answer nor end: 429s and remote picks while they hold every slot, then freed by the timeout — local picks and no 429s', async () => {
-    const before = await released(f);
-    const hanging: RawStream[] = [];
-    // Half enter at n1, half at n2: each fills its own node's pod (100 slots each).
-    for (let i = 0; i < 200; i++) {
-      const node = i % 2 === 0 ? 'n1' : 'n2';
-      const r = await route(client, node);
-      assert.equal(r.destination, node === 'n1' ? '10.1.0.1:80' : '10.2.0.1:80', `stream ${i} from ${node}`);
-      hanging.push(r.stream);
+    // A server that has seen no answer yet: the hold times of earlier tests' requests (how much of a
+    // slot's time counts at the pod) would make the count depend on how busy the machine was then.
+    const f = await startFixture({ shedWhenSaturated: true, slotTimeoutMs: 2000 }, TOPOLOGY);
+    const client = new RawExtProcClient(f.target);
+    try {
+      await hangAndTimeOut(f, client);
+    } finally {
+      client.close();
+      await f.close();
     }
-    assert.equal(f.extproc.snapshot().inflightTotal, 200);
-    const shed = await route(client);
-    assert.equal(shed.status, 'TooManyRequests', 'every slot is held: shedding answers 429');
-    shed.stream.call.end();
-
-    await until(async () => ((await released(f))['timeout'] ?? 0) - (before['timeout'] ?? 0) === 200, '200 slots freed by the timeout');
-    assert.equal(f.extproc.snapshot().inflightTotal, 0);
-    assert.equal(f.extproc.snapshot().streams, 200, 'the streams themselves stay open: only their slots were freed');
-
-    const picks: string[] = [];
-    for (let i = 0; i < 20; i++) {
-      const r = await route(client);
-      assert.equal(r.status, undefined, 'no 429 once the stale slots are gone');
-      picks.push(r.destination ?? '');
-      r.stream.call.end();
-    }
-    assert.ok(
-      picks.every((d) => d === '10.1.0.1:80'),
-      `local again: ${picks.join(' ')}`,
-    );
-
-    // When the hanging streams finally end, nothing is released twice.
-    for (const s of hanging) s.call.end();
-    await until(() => f.extproc.snapshot().streams === 0, 'hanging streams closed');
-    assert.equal(f.extproc.snapshot().inflightTotal, 0);
-    const now = await released(f);
-    const freed = (k: string): number => (now[k] ?? 0) - (before[k] ?? 0);
-    assert.equal(freed('end') + freed('cancelled'), 20, 'only the 20 normal requests were released by their end');
   });
 });
+
+/** Hang 200 streams on a fresh server, see their slots freed by the timeout, then end them. */
+async function hangAndTimeOut(f: Fixture, client: RawExtProcClient): Promise<void> {
+  const before = await released(f);
+  const hanging: RawStream[] = [];
+  // Half enter at n1, half at n2: each fills its own node's pod (100 slots each).
+  for (let i = 0; i < 200; i++) {
+    const node = i % 2 === 0 ? 'n1' : 'n2';
+    const r = await route(client, node);
+    assert.equal(r.destination, node === 'n1' ? '10.1.0.1:80' : '10.2.0.1:80', `stream ${i} from ${node}`);
+    hanging.push(r.stream);
+  }
+  assert.equal(f.extproc.snapshot().inflightTotal, 200);
+  const shed = await route(client);
+  assert.equal(shed.status, 'TooManyRequests', 'every slot is held: shedding answers 429');
+  shed.stream.call.end();
+
+  await until(async () => ((await released(f))['timeout'] ?? 0) - (before['timeout'] ?? 0) === 200, '200 slots freed by the timeout');
+  assert.equal(f.extproc.snapshot().inflightTotal, 0);
+  assert.equal(f.extproc.snapshot().streams, 200, 'the streams themselves stay open: only their slots were freed');
+
+  const picks: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const r = await route(client);
+    assert.equal(r.status, undefined, 'no 429 once the stale slots are gone');
+    picks.push(r.destination ?? '');
+    r.stream.call.end();
+  }
+  assert.ok(
+    picks.every((d) => d === '10.1.0.1:80'),
+    `local again: ${picks.join(' ')}`,
+  );
+
+  // When the hanging streams finally end, nothing is released twice.
+  for (const s of hanging) s.call.end();
+  await until(() => f.extproc.snapshot().streams === 0, 'hanging streams closed');
+  assert.equal(f.extproc.snapshot().inflightTotal, 0);
+  const now = await released(f);
+  const freed = (k: string): number => (now[k] ?? 0) - (before[k] ?? 0);
+  assert.equal(freed('end') + freed('cancelled'), 20, 'only the 20 normal requests were released by their end');
+}

@@ -93,6 +93,7 @@ test('extra hold: how much longer than RTT + service x queue factor slots are he
   assert.equal(t.extraHoldMs('x'), 30);
   t.release(t.acquire('x', 100, 10, 1, 1, 20), 140, true); // 10 ms extra
   assert.equal(t.extraHoldMs('x'), 28);
+  assert.equal(t.snapshot()[0]!.extraHoldMs, 28, 'shown in /debug/extproc');
   const u = new LoadTracker();
   u.release(u.acquire('y', 0, 10, 1, 1, 20), 25, true); // faster than expected
   assert.equal(u.extraHoldMs('y'), 0);

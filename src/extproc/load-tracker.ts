@@ -71,6 +71,8 @@ export interface EndpointLoadSnapshot {
   /** EWMA service time as last observed (before drifting to a prior), in ms; NaN before a sample. */
   readonly ewmaMs: number;
   readonly samples: number;
+  /** How much longer than RTT + time at the pod its slots are held (see `extraHoldMs`), ms. */
+  readonly extraHoldMs: number;
 }
 
 export class LoadTracker {
@@ -206,6 +208,7 @@ export class LoadTracker {
         atPod: Math.round(Math.max(0, e.atPod) * 100) / 100,
         ewmaMs: e.costMs,
         samples: e.samples,
+        extraHoldMs: Math.round(this.extraHoldMs(k) * 100) / 100,
       };
     });
   }

@@ -147,7 +147,9 @@ function candidate(input: PickInput, e: Endpoint, priority: number, rttMs: numbe
   const expectedMs = rttMs + atPodMs;
   const waitMs = costMs * (queueFactor - 1);
   const passedOnMs = waitMs > 0 ? passedOn(waitMs, input.load.picksPerMs(key, input.nowMs), costMs / slots) : 0;
-  const heldMs = expectedMs + input.load.extraHoldMs(key);
+  // The extra hold discounts a request's count at the pod by at most half: it is learnt from answers,
+  // and a queue the counts missed also looks like extra hold (discounting it would hide it further).
+  const heldMs = expectedMs + Math.min(input.load.extraHoldMs(key), expectedMs);
   const atPodShare = heldMs > 0 ? atPodMs / heldMs : 1;
   return {
     endpoint: e,
