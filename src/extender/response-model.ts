@@ -45,6 +45,13 @@ export const UNSERVED_MS = 10_000;
 const MAX_MODEL_UTILIZATION = 0.98;
 /** Steps in which each gateway's demand is placed (more: finer splits, and each step costs a heap operation per candidate). */
 const FILL_STEPS = 8;
+/**
+ * A step is never smaller than this share of the saturation rate of the gateway's nearest node: at
+ * low load, splitting demand over equally distant nodes saves a negligible queue wait, and finer
+ * steps would only multiply the work per candidate (1,000 nodes at a default RTT are all equally
+ * distant).
+ */
+const MIN_STEP_SHARE = 0.1;
 
 interface GatewayPlan {
   readonly gateway: string;
@@ -68,11 +75,13 @@ export class ResponseModel {
   private readonly heap: MarginalHeap;
   private readonly models: NodeQueueModel[];
   /**
-   * Per plan, the largest marginal cost (ms) any of its steps was placed at in the baseline: a node
-   * whose RTT + service time is not below it can take none of the plan's demand (a step's marginal
-   * cost on a node is at least that).
+   * Per plan, the largest marginal cost (ms) any of its steps was placed at in the baseline: a new
+   * node whose first step would cost more can take none of the plan's demand (its later steps cost
+   * more still).
    */
   private readonly frontier: Float64Array;
+  /** Per plan, the step size of the baseline fill. */
+  private readonly baseStep: Float64Array;
   private baselineOverflow = false;
   private readonly baselineMs: number;
 
@@ -108,6 +117,7 @@ export class ResponseModel {
       return { gateway: d.gateway, rps: d.rps, order: Int32Array.from(idx), rtt, cost };
     });
     this.frontier = new Float64Array(this.plans.length);
+    this.baseStep = new Float64Array(this.plans.length);
     this.baselineMs = this.evaluate(undefined, true);
   }
 
@@ -136,11 +146,26 @@ export class ResponseModel {
       if (!this.nodeIndex.has(node) && !this.baselineOverflow) {
         // A new node changes the outcome only if some gateway would reach it before its baseline
         // frontier; otherwise every gateway fills exactly the same nodes as before.
-        const serviceMs = this.input.serviceTimeMs(node);
+        // Its first step costs at least `firstStepMs` more than its RTT; the step size stays the
+        // baseline's unless the new node would be the gateway's nearest (then it matters anyway).
+        const alone: NodeQueueModel = {
+          pods: 1,
+          slotsPerPod: Math.max(1, this.input.slotsPerPod(node)),
+          serviceTimeMs: this.input.serviceTimeMs(node),
+          serviceCv2: this.input.serviceCv2,
+        };
+        const aloneSat = saturationRps(alone);
         let matters = false;
         for (let k = 0; k < this.plans.length && !matters; k++) {
           const rtt = rows[k]![j]!;
-          matters = rtt >= 0 && rtt + serviceMs < this.frontier[k]!;
+          if (!(rtt >= 0)) continue;
+          const p = this.plans[k]!;
+          if (p.order.length === 0 || rtt + alone.serviceTimeMs < p.cost[p.order[0]!]!) {
+            matters = true;
+            break;
+          }
+          const take = Math.min(this.baseStep[k]!, this.input.targetUtilization * aloneSat);
+          matters = !(take > 0) || rtt + filledMs(alone, take, aloneSat) / take <= this.frontier[k]!;
         }
         if (!matters) return this.baselineMs;
       }
@@ -189,7 +214,9 @@ export class ResponseModel {
         }
       }
       let remaining = p.rps;
-      const step = p.rps / FILL_STEPS;
+      const firstCost = p.order.length > 0 ? p.cost[p.order[0]!]! : Infinity;
+      const nearest = Number.isFinite(extraCost) && extraCost < firstCost ? n : p.order.length > 0 ? p.order[0]! : n;
+      const step = Math.max(p.rps / FILL_STEPS, Number.isFinite(sat[nearest]!) ? MIN_STEP_SHARE * sat[nearest]! : 0);
       let frontier = 0;
       // Nodes enter the heap in the plan's order (RTT + service time, the extra new node merged in at
       // its place) only while that order's next cost is below the top's marginal cost: a step's
@@ -248,7 +275,10 @@ export class ResponseModel {
         offer(i, rtt);
       }
       if (remaining <= 1e-9 * p.rps) remaining = 0;
-      if (recordFrontier) this.frontier[pi] = remaining > 0 ? Infinity : frontier;
+      if (recordFrontier) {
+        this.frontier[pi] = remaining > 0 ? Infinity : frontier;
+        this.baseStep[pi] = step;
+      }
       if (remaining > 0) {
         if (recordFrontier) this.baselineOverflow = true;
         // Nobody has room: overload every reachable node in proportion to its capacity.
