@@ -14,18 +14,11 @@
  */
 import { connect, type AddressInfo } from 'node:net';
 import { createSecureContext, createServer, type SecureContext, type Server, type TLSSocket } from 'node:tls';
-import { decodeAny, node, RawClient, type DiscoveryResponse } from '../xds-protocol-client.js';
+import type { DiscoveryResponse } from '../xds-protocol-client.js';
 import { TypeUrl } from '../../src/xds/resources/types.js';
-import { KOURIER_NODE_ID } from './kourier-gateway.js';
-import { envoyProtos } from '../../src/protos/envoy.js';
+import { AdsFollower, unpack } from './ads-follower.js';
 
 const LISTENER = 'listener_8443';
-
-/** A nested google.protobuf.Any as a plain object (decodeAny decodes only the top level). */
-function unpack(any: any): any {
-  const type = envoyProtos().type(String(any.type_url).slice(String(any.type_url).lastIndexOf('/') + 1));
-  return type.toObject(type.decode(any.value), { longs: String, enums: String, defaults: false });
-}
 
 /** The SDS secret name and RDS route configuration of a listener filter chain. */
 function chainParts(chain: any): { secret: string; routeConfig: string } {
@@ -34,57 +27,19 @@ function chainParts(chain: any): { secret: string; routeConfig: string } {
   return { secret: tls.common_tls_context.tls_certificate_sds_secret_configs[0].name, routeConfig: hcm.rds.route_config_name };
 }
 
-export class SdsTlsGateway {
-  private readonly client: RawClient;
-  private readonly stream;
-  private first = true;
-  private readonly wanted = new Map<string, string[]>();
-  /** Decoded resources of the last response per type, by name. */
-  readonly resources = new Map<string, Map<string, any>>();
+export class SdsTlsGateway extends AdsFollower {
   /** Every response's version per type (LDS: to show a rotation does not touch the listener). */
   readonly versions = new Map<string, string[]>();
   private readonly contexts = new Map<string, SecureContext>();
   private server: Server | undefined;
 
-  constructor(
-    address: string,
-    private readonly gatewayNode: string,
-  ) {
-    this.client = new RawClient(address);
-    this.stream = this.client.ads();
-    this.stream.call.on('data', (r: DiscoveryResponse) => this.onResponse(r));
-    this.request(TypeUrl.Cluster, []);
-    this.request(TypeUrl.Listener, []);
+  constructor(address: string, gatewayNode: string) {
+    super(address, gatewayNode, [TypeUrl.Cluster, TypeUrl.Listener]);
   }
 
-  private request(typeUrl: string, names: string[], ack?: DiscoveryResponse): void {
-    this.wanted.set(typeUrl, names);
-    this.stream.send({
-      ...(this.first ? { node: node(KOURIER_NODE_ID, this.gatewayNode) } : {}),
-      type_url: typeUrl,
-      resource_names: names,
-      version_info: ack?.version_info ?? '',
-      response_nonce: ack?.nonce ?? '',
-    });
-    this.first = false;
-  }
-
-  private follow(typeUrl: string, names: string[]): void {
-    const sorted = [...new Set(names)].sort();
-    if (JSON.stringify(sorted) !== JSON.stringify(this.wanted.get(typeUrl))) this.request(typeUrl, sorted);
-  }
-
-  private onResponse(r: DiscoveryResponse): void {
-    const byName = new Map<string, any>();
-    for (const a of r.resources ?? []) {
-      const d = decodeAny(a) as any;
-      byName.set(d.name ?? d.cluster_name, d);
-    }
-    const full = r.type_url === TypeUrl.Listener || r.type_url === TypeUrl.Cluster;
-    this.resources.set(r.type_url, full ? byName : new Map([...(this.resources.get(r.type_url) ?? []), ...byName]));
+  protected onResponse(r: DiscoveryResponse, byName: ReadonlyMap<string, any>): void {
     this.versions.set(r.type_url, [...(this.versions.get(r.type_url) ?? []), r.version_info]);
     if (r.type_url === TypeUrl.Secret) for (const name of byName.keys()) this.contexts.delete(name);
-    this.request(r.type_url, this.wanted.get(r.type_url) ?? [], r);
     if (r.type_url === TypeUrl.Cluster) this.follow(TypeUrl.ClusterLoadAssignment, [...byName.keys()]);
     if (r.type_url === TypeUrl.Listener) {
       const l = byName.get(LISTENER);
@@ -160,8 +115,7 @@ export class SdsTlsGateway {
   }
 
   async close(): Promise<void> {
-    this.stream.close();
-    this.client.close();
+    this.closeStream();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }

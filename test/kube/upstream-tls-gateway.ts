@@ -15,16 +15,9 @@
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
-import { decodeAny, node, RawClient, type DiscoveryResponse } from '../xds-protocol-client.js';
+import type { DiscoveryResponse } from '../xds-protocol-client.js';
 import { TypeUrl } from '../../src/xds/resources/types.js';
-import { KOURIER_NODE_ID } from './kourier-gateway.js';
-import { envoyProtos } from '../../src/protos/envoy.js';
-
-/** A nested google.protobuf.Any as a plain object (decodeAny decodes only the top level). */
-function unpack(any: any): any {
-  const type = envoyProtos().type(String(any.type_url).slice(String(any.type_url).lastIndexOf('/') + 1));
-  return type.toObject(type.decode(any.value), { longs: String, enums: String, defaults: false });
-}
+import { AdsFollower, unpack } from './ads-follower.js';
 
 const TLS_VERSION: Record<string, 'TLSv1.2' | 'TLSv1.3'> = { TLSv1_2: 'TLSv1.2', TLSv1_3: 'TLSv1.3' };
 
@@ -43,38 +36,9 @@ export interface UpstreamResult {
   readonly tlsVersion?: string;
 }
 
-export class UpstreamTlsGateway {
-  private readonly client: RawClient;
-  private readonly stream;
-  private first = true;
-  private readonly wanted = new Map<string, string[]>();
-  readonly resources = new Map<string, Map<string, any>>();
-
-  constructor(
-    address: string,
-    private readonly gatewayNode: string,
-  ) {
-    this.client = new RawClient(address);
-    this.stream = this.client.ads();
-    this.stream.call.on('data', (r: DiscoveryResponse) => this.onResponse(r));
-    this.request(TypeUrl.Cluster, []);
-  }
-
-  private request(typeUrl: string, names: string[], ack?: DiscoveryResponse): void {
-    this.wanted.set(typeUrl, names);
-    this.stream.send({
-      ...(this.first ? { node: node(KOURIER_NODE_ID, this.gatewayNode) } : {}),
-      type_url: typeUrl,
-      resource_names: names,
-      version_info: ack?.version_info ?? '',
-      response_nonce: ack?.nonce ?? '',
-    });
-    this.first = false;
-  }
-
-  private follow(typeUrl: string, names: string[]): void {
-    const sorted = [...new Set(names)].sort();
-    if (JSON.stringify(sorted) !== JSON.stringify(this.wanted.get(typeUrl))) this.request(typeUrl, sorted);
+export class UpstreamTlsGateway extends AdsFollower {
+  constructor(address: string, gatewayNode: string) {
+    super(address, gatewayNode, [TypeUrl.Cluster]);
   }
 
   /** The decoded UpstreamTlsContext of a cluster, or undefined without one. */
@@ -83,15 +47,7 @@ export class UpstreamTlsGateway {
     return c?.transport_socket ? unpack(c.transport_socket.typed_config) : undefined;
   }
 
-  private onResponse(r: DiscoveryResponse): void {
-    const byName = new Map<string, any>();
-    for (const a of r.resources ?? []) {
-      const d = decodeAny(a) as any;
-      byName.set(d.name ?? d.cluster_name, d);
-    }
-    const full = r.type_url === TypeUrl.Cluster;
-    this.resources.set(r.type_url, full ? byName : new Map([...(this.resources.get(r.type_url) ?? []), ...byName]));
-    this.request(r.type_url, this.wanted.get(r.type_url) ?? [], r);
+  protected onResponse(r: DiscoveryResponse, byName: ReadonlyMap<string, any>): void {
     if (r.type_url === TypeUrl.Cluster) {
       this.follow(TypeUrl.ClusterLoadAssignment, [...byName.keys()]);
       const sds = [...byName.keys()]
@@ -160,7 +116,6 @@ export class UpstreamTlsGateway {
   }
 
   close(): void {
-    this.stream.close();
-    this.client.close();
+    this.closeStream();
   }
 }
