@@ -7,8 +7,10 @@
  * and SDS for what CDS and LDS name.
  */
 import { decodeAny, node, RawClient, type DiscoveryResponse } from '../xds-protocol-client.js';
-import { KOURIER_NODE_ID } from './kourier-gateway.js';
 import { envoyProtos } from '../../src/protos/envoy.js';
+
+/** The node id of Kourier's Envoy (net-kourier bootstrap). */
+export const KOURIER_NODE_ID = '3scale-kourier-gateway';
 
 /** A nested google.protobuf.Any as a plain object (decodeAny decodes only the top level). */
 export function unpack(any: any): any {
@@ -21,6 +23,8 @@ export abstract class AdsFollower {
   private readonly stream;
   private first = true;
   private readonly wanted = new Map<string, string[]>();
+  /** The version last ACKed per type: a new subscription carries it, as Envoy's does. */
+  private readonly acked = new Map<string, string>();
   /** Decoded resources per type, by name. */
   readonly resources = new Map<string, Map<string, any>>();
 
@@ -37,6 +41,15 @@ export abstract class AdsFollower {
 
   /** Called after a response is stored and ACKed, with its resources by name. */
   protected abstract onResponse(r: DiscoveryResponse, byName: ReadonlyMap<string, any>): void;
+
+  /** True to store a response without ACKing it yet (the stand-in ACKs later with `ack`). */
+  protected holdsAck(_r: DiscoveryResponse): boolean {
+    return false;
+  }
+
+  protected ack(r: DiscoveryResponse): void {
+    this.request(r.type_url, this.wanted.get(r.type_url) ?? [], r);
+  }
 
   /** Subscribe to exactly these names of a type (a new request only when the set changed). */
   protected follow(typeUrl: string, names: readonly string[]): void {
@@ -57,7 +70,8 @@ export abstract class AdsFollower {
     }
     const full = this.wildcardTypes.includes(r.type_url);
     this.resources.set(r.type_url, full ? byName : new Map([...(this.resources.get(r.type_url) ?? []), ...byName]));
-    this.request(r.type_url, this.wanted.get(r.type_url) ?? [], r);
+    if (this.holdsAck(r)) return;
+    this.ack(r);
     this.onResponse(r, byName);
   }
 
@@ -67,9 +81,10 @@ export abstract class AdsFollower {
       ...(this.first ? { node: node(KOURIER_NODE_ID, this.gatewayNode) } : {}),
       type_url: typeUrl,
       resource_names: names,
-      version_info: ack?.version_info ?? '',
+      version_info: ack?.version_info ?? this.acked.get(typeUrl) ?? '',
       response_nonce: ack?.nonce ?? '',
     });
     this.first = false;
+    if (ack) this.acked.set(typeUrl, ack.version_info);
   }
 }
