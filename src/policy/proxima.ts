@@ -337,17 +337,22 @@ function previousGoodEnough(input: MemoizedInput, demand: readonly number[], sol
 }
 
 /** Requests/s the previous assignment puts on each backend (like `input.backends`) at today's demand; undefined without one. */
-function previousLoadsRps(input: PolicyInput, demand: readonly number[]): number[] | undefined {
-  if (!input.previous) return undefined;
-  const index = new Map(input.backends.map((b, i) => [b.node, i] as const));
+function previousLoadsRps(input: MemoizedInput, demand: readonly number[]): number[] | undefined {
+  const prev = input.previous;
+  if (!prev) return undefined;
   const loads = new Array<number>(input.backends.length).fill(0);
   let any = false;
   input.gateways.forEach((g, gi) => {
-    if (!(demand[gi]! > 0)) return;
-    for (const [n, share] of primaryShares(input.previous!.get(g))) {
-      const i = index.get(n);
-      if (i === undefined) continue;
-      loads[i] = loads[i]! + share * demand[gi]!;
+    const a = demand[gi]! > 0 ? prev.get(g) : undefined;
+    if (!a) return;
+    // primaryShares(a) × demand, without building the map (this runs for every gateway with demand).
+    let sum = 0;
+    for (const l of a.localities) if (l.priority === 0) sum += l.weight;
+    if (!(sum > 0)) return;
+    for (const l of a.localities) {
+      const j = l.priority === 0 ? input.table.column(l.node) : undefined;
+      if (j === undefined) continue;
+      loads[j] = loads[j]! + (l.weight / sum) * demand[gi]!;
       any = true;
     }
   });
