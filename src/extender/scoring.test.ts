@@ -5,7 +5,7 @@ import { meanSojournMs } from '../policy/queueing.js';
 import { ResponseModel, UNSERVED_MS, type ResponseModelInput } from './response-model.js';
 import { rowsFromLookups } from './rtt-cache.js';
 import { scoreNodes } from './scoring.js';
-import { testStore } from './testing.js';
+import { FAAST_CLUSTER, testStore } from './testing.js';
 
 const EDGE = {
   nodes: ['cloud-1', 'edge-1', 'edge-2', 'edge-3'],
@@ -182,14 +182,9 @@ describe('scoreNodes', () => {
   it("judges a node by its pods' own service time, not by the queue wait its demand causes (the closed-loop step)", () => {
     // The closed-loop demo's seed 2 one second after the step: 42 req/s enter edge-1 (one pod, 2 slots,
     // 50 ms), 20 at edge-2; the gateways' latency makes edge-1's pods look 81 ms slow (queue wait).
-    const nodes = ['edge-1', 'edge-2', 'cloud-1'];
+    const nodes = [...FAAST_CLUSTER.nodes];
     const store = testStore({
-      nodes,
-      rtt: [
-        ['edge-1', 'edge-2', 20],
-        ['edge-1', 'cloud-1', 50],
-        ['edge-2', 'cloud-1', 100],
-      ],
+      ...FAAST_CLUSTER,
       services: { [SVC]: ['edge-1', 'edge-2'] },
       defaults: { capacity: 2, serviceTimeMs: 50 },
     });
@@ -230,14 +225,9 @@ describe('scoreNodes', () => {
     // pods of 2 slots at 50 ms. Any extra pod cuts the modelled mean from ~1.8 s to ~0.1 s, so a score
     // by the gain over today's pods rated cloud-1 9 against edge-1's 10, and PodTopologySpread put
     // the pod on cloud-1.
-    const nodes = ['edge-1', 'edge-2', 'cloud-1'];
+    const nodes = [...FAAST_CLUSTER.nodes];
     const store = testStore({
-      nodes,
-      rtt: [
-        ['edge-1', 'edge-2', 20],
-        ['edge-1', 'cloud-1', 50],
-        ['edge-2', 'cloud-1', 100],
-      ],
+      ...FAAST_CLUSTER,
       services: { [SVC]: ['edge-1', 'edge-2'] },
       defaults: { capacity: 2, serviceTimeMs: 50 },
     });
@@ -273,14 +263,9 @@ describe('scoreNodes', () => {
     // Seed 1 of a closed-loop run: 65 req/s learned at edge-1 when the KPA panicked, 16.8 at edge-2, one
     // pod of 2 slots at 50 ms on each. Filling edge-1's pods to the 80 % target before spilling modelled
     // 89 ms of queue wait there, so one more pod on edge-2 (absorbing the spill) looked better.
-    const nodes = ['edge-1', 'edge-2', 'cloud-1'];
+    const nodes = [...FAAST_CLUSTER.nodes];
     const store = testStore({
-      nodes,
-      rtt: [
-        ['edge-1', 'edge-2', 20],
-        ['edge-1', 'cloud-1', 50],
-        ['edge-2', 'cloud-1', 100],
-      ],
+      ...FAAST_CLUSTER,
       services: { [SVC]: ['edge-1', 'edge-2'] },
       defaults: { capacity: 2, serviceTimeMs: 50 },
     });

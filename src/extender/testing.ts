@@ -16,6 +16,16 @@ export interface TestTopology {
   readonly notReady?: readonly string[];
 }
 
+/** The FaaSt / closed-loop cluster: two edge nodes and a cloud node at the scenario's mean RTTs. */
+export const FAAST_CLUSTER = {
+  nodes: ['edge-1', 'edge-2', 'cloud-1'],
+  rtt: [
+    ['edge-1', 'edge-2', 20],
+    ['edge-1', 'cloud-1', 50],
+    ['edge-2', 'cloud-1', 100],
+  ],
+} as const satisfies TestTopology;
+
 export function testStore(t: TestTopology): ModelStore {
   const store = new ModelStore();
   const defaults = { ...DEFAULT_MODEL_DEFAULTS, ...t.defaults };

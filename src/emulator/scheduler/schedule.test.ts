@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { ExtenderServer } from '../../extender/http.js';
-import { testStore } from '../../extender/testing.js';
+import { FAAST_CLUSTER, testStore } from '../../extender/testing.js';
 import { silentLogger } from '../../log.js';
 import { mulberry32 } from '../../util/rng.js';
 import type { NodeResources } from './default-scores.js';
@@ -44,12 +44,7 @@ describe('emulated kube-scheduler with and without the Proxima extender', () => 
 
   before(async () => {
     const store = testStore({
-      nodes: ['edge-1', 'edge-2', 'cloud-1'],
-      rtt: [
-        ['edge-1', 'edge-2', 20],
-        ['edge-1', 'cloud-1', 50],
-        ['edge-2', 'cloud-1', 100],
-      ],
+      ...FAAST_CLUSTER,
       services: { [SVC]: ['edge-1', 'edge-2', 'cloud-1', 'cloud-1', 'cloud-1', 'cloud-1'] },
       defaults: { capacity: 2, serviceTimeMs: 20 },
     });
@@ -124,12 +119,7 @@ describe('emulated kube-scheduler with and without the Proxima extender', () => 
     // The closed-loop scenario's machines and its seed-1 moment (scoring.test.ts has the extender's
     // side): one pod on each edge node, none on cloud-1, 80.8 req/s learned for 2 × 2 slots at 50 ms.
     const store = testStore({
-      nodes: ['edge-1', 'edge-2', 'cloud-1'],
-      rtt: [
-        ['edge-1', 'edge-2', 20],
-        ['edge-1', 'cloud-1', 50],
-        ['edge-2', 'cloud-1', 100],
-      ],
+      ...FAAST_CLUSTER,
       services: { [SVC]: ['edge-1', 'edge-2'] },
       defaults: { capacity: 2, serviceTimeMs: 50 },
     });
