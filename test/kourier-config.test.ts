@@ -7,8 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import { createLogger } from '../src/log.js';
+import { capturedLogger } from './helpers/captured-log.js';
 import { buildGatewayListeners } from '../src/xds/resources/listeners.js';
 import { eventually, newSource, startStandIn } from './kube/harness.js';
 
@@ -22,16 +21,8 @@ const configKourier = (data: Record<string, string>) => ({
 test('config-kourier is applied live; unsupported keys are reported on the KIngress and in the log', async (t) => {
   const { api, url } = await startStandIn();
   t.after(() => api.stop());
-  let logText = '';
-  const log = createLogger({
-    level: 'info',
-    destination: new Writable({
-      write(c, _e, cb) {
-        logText += String(c);
-        cb();
-      },
-    }),
-  });
+  const captured = capturedLogger('info');
+  const log = captured.log;
   const { source, store } = newSource(url, { isProgrammed: () => true, log });
   t.after(() => source.stop());
   await source.start();
@@ -51,7 +42,7 @@ test('config-kourier is applied live; unsupported keys are reported on the KIngr
     assert.match(c.message, /enable-cryptomb is set but Proxima does not support it yet/);
   });
   assert.equal(api.get('Ingress', 'hello', 'default')!['status'].conditions.find((x: any) => x.type === 'Ready').status, 'True');
-  assert.match(logText, /enable-cryptomb is set but Proxima does not support it yet/);
+  assert.match(captured.text(), /enable-cryptomb is set but Proxima does not support it yet/);
 
   // Removing the key clears the report.
   api.apply(configKourier({ 'enable-proxy-protocol': 'true' }));

@@ -15,11 +15,10 @@ import { createServer, type Server } from 'node:http';
 import { Agent, request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { Writable } from 'node:stream';
 import { startServe } from '../src/cli/serve.js';
-import { createLogger } from '../src/log.js';
 import { TypeUrl } from '../src/xds/resources/types.js';
 import { makeCa, requireOpenssl } from './helpers/certs.js';
+import { capturedLogger } from './helpers/captured-log.js';
 import { testServeOptions } from './helpers/serve-options.js';
 import { ApiServerStandIn } from './kube/apiserver-standin.js';
 import { loadObjects } from './kube/fixtures.js';
@@ -104,16 +103,10 @@ test('TLS via SDS: a Node TLS client reaches the pod with the Secret’s certifi
     },
   });
 
-  let logText = '';
-  const destination = new Writable({
-    write(chunk, _enc, cb) {
-      logText += String(chunk);
-      cb();
-    },
-  });
+  const captured = capturedLogger('debug');
   const serve = await startServe(
     testServeOptions({ kubernetes: true, kubeConfig: kubeConfigFor(url), ingressClass: KOURIER, policy: 'proxima' }),
-    createLogger({ level: 'debug', destination }),
+    captured.log,
   );
   t.after(() => serve.close());
 
@@ -162,8 +155,8 @@ test('TLS via SDS: a Node TLS client reaches the pod with the Secret’s certifi
 
   // Never logged: neither key (nor certificate) bytes appear in any log line.
   for (const pair of [first, second]) {
-    assert.ok(!logText.includes(pair.key.toString('base64').slice(30, 70)), 'no key (base64) in the log');
-    assert.ok(!logText.includes(pair.key.toString('utf8').split('\n')[1]!), 'no key (PEM) in the log');
+    assert.ok(!captured.text().includes(pair.key.toString('base64').slice(30, 70)), 'no key (base64) in the log');
+    assert.ok(!captured.text().includes(pair.key.toString('utf8').split('\n')[1]!), 'no key (PEM) in the log');
   }
-  assert.ok(logText.length > 0, 'the log was captured');
+  assert.ok(captured.text().length > 0, 'the log was captured');
 });

@@ -15,12 +15,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { startServe } from '../src/cli/serve.js';
-import { createLogger } from '../src/log.js';
 import { TypeUrl } from '../src/xds/resources/types.js';
 import { TRUST_CHAIN_SDS_NAME } from '../src/sources/kubernetes/trust-chain.js';
 import { makeCa, requireOpenssl, type CertPair } from './helpers/certs.js';
+import { capturedLogger } from './helpers/captured-log.js';
 import { testServeOptions } from './helpers/serve-options.js';
 import { ApiServerStandIn } from './kube/apiserver-standin.js';
 import { loadObjects } from './kube/fixtures.js';
@@ -110,16 +109,10 @@ test('system-internal-tls: the gateway stand-in reaches a kn-user-<ns> TLS pod w
     },
   });
 
-  let logText = '';
-  const destination = new Writable({
-    write(chunk, _enc, cb) {
-      logText += String(chunk);
-      cb();
-    },
-  });
+  const captured = capturedLogger('debug');
   const serve = await startServe(
     testServeOptions({ kubernetes: true, kubeConfig: kubeConfigFor(url), ingressClass: KOURIER, policy: 'proxima' }),
-    createLogger({ level: 'debug', destination }),
+    captured.log,
   );
   t.after(() => serve.close());
   const gw = new UpstreamTlsGateway(serve.addresses.xds, 'edge-1');
@@ -183,6 +176,6 @@ test('system-internal-tls: the gateway stand-in reaches a kn-user-<ns> TLS pod w
   api.apply(configNetwork('disabled'));
   await until('the transport socket is gone', () => gw.resources.get(TypeUrl.Cluster)?.get(CLUSTER) && !gw.tlsContextOf(CLUSTER));
 
-  for (const pem of [ca.cert, other.cert]) assert.ok(!logText.includes(pem.toString().split('\n')[1]!), 'no CA bytes in the log');
-  assert.ok(logText.length > 0, 'the log was captured');
+  for (const pem of [ca.cert, other.cert]) assert.ok(!captured.text().includes(pem.toString().split('\n')[1]!), 'no CA bytes in the log');
+  assert.ok(captured.text().length > 0, 'the log was captured');
 });
