@@ -3,7 +3,7 @@
  * from GRPC_XDS_BOOTSTRAP_CONFIG), generating load at an exact average rate so the LRS test knows
  * the demand it created. Protocol on stdin/stdout, one JSON object a line:
  *   (start)                                   ->  {"ready":true}   once one RPC succeeded
- *   {"cmd":"load","rps":40,"durationMs":4000} ->  {"sent":160,"ok":160,"errors":0,"elapsedMs":4001}
+ *   {"cmd":"load","rps":40,"durationMs":4000} ->  {"sent":160,"ok":160,"errors":0,"elapsedMs":4001,"meanLatencyMs":50.6}
  *   {"cmd":"exit"}
  * Usage: node lrs-xds-client.js xds:///host
  */
@@ -35,22 +35,27 @@ function once(timeoutMs: number): Promise<void> {
 }
 
 /** Open loop: at every tick, start as many calls as the schedule says are due (exact average rate). */
-function load(rps: number, durationMs: number): Promise<{ sent: number; ok: number; errors: number; elapsedMs: number }> {
+function load(
+  rps: number,
+  durationMs: number,
+): Promise<{ sent: number; ok: number; errors: number; elapsedMs: number; meanLatencyMs: number }> {
   return new Promise((resolve) => {
     const start = Date.now();
     let sent = 0;
     let ok = 0;
     let errors = 0;
+    let okLatencyMs = 0;
     const total = Math.round((rps * durationMs) / 1000);
     const finish = () => {
-      if (ok + errors === total) resolve({ sent, ok, errors, elapsedMs: Date.now() - start });
+      if (ok + errors === total) resolve({ sent, ok, errors, elapsedMs: Date.now() - start, meanLatencyMs: ok ? okLatencyMs / ok : 0 });
     };
     const timer = setInterval(() => {
       const due = Math.min(total, Math.floor(((Date.now() - start) * rps) / 1000));
       while (sent < due) {
         sent++;
+        const sentAt = performance.now();
         once(5000).then(
-          () => (ok++, finish()),
+          () => ((okLatencyMs += performance.now() - sentAt), ok++, finish()),
           () => (errors++, finish()),
         );
       }
