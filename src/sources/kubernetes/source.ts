@@ -45,7 +45,8 @@ export interface KubernetesSourceOptions {
   readonly replicaId?: string;
   /**
    * True once every connected gateway ACKed a version containing the route `routeName`
-   * (HttpRoute.name, `namespace/ingress#rule`). Without it no ingress is ever reported Ready.
+   * (HttpRoute.name, `namespace/ingress#rule`). Without it (or `judgeProgrammedBy`) no ingress is
+   * ever reported Ready.
    */
   readonly isProgrammed?: (routeName: string) => boolean;
   /** Gateway Services reported as the KIngress load balancers (Kourier's by default). */
@@ -91,6 +92,7 @@ export class KubernetesSource {
   private statusRun: Promise<void> | undefined;
   private statusAgain = false;
   private readonly statusWriter: IngressStatusWriter;
+  private programmed: (routeName: string) => boolean;
   private readonly prober: IngressProber | undefined;
   /** Undefined: a single replica, always allowed to write. */
   readonly leader: LeaderElector | undefined;
@@ -107,6 +109,7 @@ export class KubernetesSource {
     this.metrics = createKubernetesMetrics(opts.registry);
     this.ingressClass = opts.ingressClass ?? DEFAULT_INGRESS_CLASS;
     this.nowMs = opts.nowMs ?? Date.now;
+    this.programmed = opts.isProgrammed ?? (() => false);
     const kc = opts.kubeConfig;
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.kourier = kourierOptions(opts.kourier);
@@ -184,7 +187,7 @@ export class KubernetesSource {
       metrics: this.metrics,
       loadBalancers: opts.loadBalancers ?? loadBalancersIn(this.kourier.gatewayNamespace),
       isLeader: () => this.leader?.isLeader() ?? true,
-      isProgrammed: opts.isProgrammed ?? (() => false),
+      isProgrammed: (routeName) => this.programmed(routeName),
       ...(this.prober ? { probed: (i: IngressTranslation) => this.probed(i) } : {}),
       nowMs: this.nowMs,
     });
@@ -290,6 +293,16 @@ export class KubernetesSource {
   /** Write a publish now if the hysteresis allows (tests; normally automatic). */
   flushMeasurements(): Promise<void> {
     return this.exchange.maybePublish(true);
+  }
+
+  /**
+   * Judge "programmed" by the data plane from now on: `proxima serve` syncs the source before it
+   * builds the xDS side (so that no gateway ever sees a config from half-synced informers), and
+   * until then no route is programmed.
+   */
+  judgeProgrammedBy(isProgrammed: (routeName: string) => boolean): void {
+    this.programmed = isProgrammed;
+    void this.refreshStatuses();
   }
 
   /** Re-evaluate KIngress statuses (call on xDS ACKs). Resolves when the writes are done. */

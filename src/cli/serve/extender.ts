@@ -1,0 +1,47 @@
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../log.js';
+import type { ModelStore } from '../../model/store.js';
+import type { AssignmentEngine } from '../../engine/assignments.js';
+import type { AdminServer } from '../../admin/server.js';
+import type { ServeLimits } from '../../limits.js';
+import { ExtenderServer } from '../../extender/http.js';
+import { TokenFile } from '../../admin/token.js';
+import { optional } from '../../util/optional.js';
+import type { ServeOptions } from './types.js';
+import type { ShutdownStack } from './shutdown.js';
+import { listenOrExplain, type ServeListeners } from './listeners.js';
+
+export interface ExtenderPortDeps {
+  readonly store: ModelStore;
+  readonly engine: AssignmentEngine;
+  readonly log: Logger;
+  readonly registry: Registry;
+  readonly admin: AdminServer;
+  readonly listeners: ServeListeners;
+  readonly shutdown: ShutdownStack;
+}
+
+/** Scheduler extender: filter/prioritize for new function pods from the same model. Returns the bound port. */
+export async function startExtenderPort(options: ServeOptions, limits: ServeLimits, deps: ExtenderPortDeps): Promise<number> {
+  const { store, engine, log, registry, admin, listeners, shutdown } = deps;
+  const extender = new ExtenderServer({
+    store,
+    engine,
+    log,
+    registry,
+    ...optional('serviceLabel', options.extenderServiceLabel || undefined),
+    ...optional('tls', listeners.transport.reloader),
+    ...optional('token', options.extenderTokenFile ? new TokenFile(options.extenderTokenFile) : undefined),
+    trustDomain: options.tlsTrustDomain ?? 'cluster.local',
+    connectionLimits: listeners.connectionLimits,
+    maxPending: limits.maxPendingPlacements,
+  });
+  shutdown.push(() => extender.close());
+  const addr = await listenOrExplain('--extender-listen', options.extenderListen, () => extender.listen(options.extenderListen));
+  admin.addDebug(
+    'placements',
+    'scheduler extender: recent prioritize decisions with their reasons, and placed pods not yet ready endpoints',
+    () => extender.placements(),
+  );
+  return addr.port;
+}

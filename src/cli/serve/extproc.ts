@@ -1,0 +1,57 @@
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../log.js';
+import type { ModelStore } from '../../model/store.js';
+import type { AssignmentEngine } from '../../engine/assignments.js';
+import type { AdminServer } from '../../admin/server.js';
+import type { ServeLimits } from '../../limits.js';
+import { ExtProcServer } from '../../extproc/server.js';
+import { modelPodLoad } from '../../extproc/pod-signals.js';
+import { endpointKey } from '../../extproc/picker.js';
+import { followReloads, httpsServerOptions } from '../../tls/server-credentials.js';
+import { optional } from '../../util/optional.js';
+import type { ServeOptions } from './types.js';
+import type { ShutdownStack } from './shutdown.js';
+import type { ServeListeners } from './listeners.js';
+
+export interface ExtprocPortDeps {
+  readonly store: ModelStore;
+  readonly engine: AssignmentEngine;
+  readonly log: Logger;
+  readonly registry: Registry;
+  readonly admin: AdminServer;
+  readonly listeners: ServeListeners;
+  readonly shutdown: ShutdownStack;
+}
+
+/** ext_proc: per-request endpoint picking for gateways that enable the filter. Returns the bound port. */
+export async function startExtprocPort(options: ServeOptions, limits: ServeLimits, deps: ExtprocPortDeps): Promise<number> {
+  const { store, engine, log, registry, admin, listeners, shutdown } = deps;
+  const extproc = new ExtProcServer({
+    store,
+    engine,
+    log,
+    registry,
+    failClosed: options.extprocFailClosed ?? false,
+    shedWhenSaturated: options.extprocShed ?? false,
+    authorizer: listeners.authorizer,
+    // The pods' own queue depth and service time (queue-proxy, via the node agents).
+    podLoad: modelPodLoad(store, endpointKey),
+    ...optional('slotTimeoutMs', options.extprocSlotTimeoutMs),
+  });
+  // One stream per gateway request: served on node:http2 directly (h2-transport.ts), not grpc-js.
+  const reloader = listeners.transport.reloader;
+  const transport = extproc.transport({
+    maxMessageBytes: limits.maxMessageBytes,
+    maxStreamsPerConnection: limits.maxStreamsPerConnection,
+    ...(reloader ? { tls: httpsServerOptions(reloader, true) } : {}),
+  });
+  if (reloader) shutdown.push(followReloads(reloader, transport));
+  shutdown.push(() => extproc.close());
+  shutdown.push(() => transport.close());
+  admin.addDebug(
+    'extproc',
+    'ext_proc picker state: in-flight and service-time EWMA per endpoint, picks by rule, picks that left a gateway node with room (and why)',
+    () => extproc.snapshot(),
+  );
+  return listeners.bindFront(options.extprocListen, 'extproc', '--extproc-listen', (socket) => transport.accept(socket));
+}

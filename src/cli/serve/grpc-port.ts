@@ -1,0 +1,100 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../log.js';
+import type { ModelStore } from '../../model/store.js';
+import type { MeasurementSink } from '../../model/sink.js';
+import type { TlsSecretStore } from '../../model/tls-secrets.js';
+import type { AssignmentEngine } from '../../engine/assignments.js';
+import type { AdminServer } from '../../admin/server.js';
+import type { ServeLimits } from '../../limits.js';
+import { trafficMatrixSvg } from '../../admin/ui.js';
+import { XdsControlPlane } from '../../xds/control-plane.js';
+import { DEFAULT_BUILD_OPTIONS } from '../../xds/resources/types.js';
+import { gatewaysProgrammed } from '../../xds/programmed.js';
+import { LoadReportingServer } from '../../lrs/server.js';
+import { ProbeCollector } from '../../probe/collector.js';
+import { optional } from '../../util/optional.js';
+import type { ServeOptions } from './types.js';
+import type { ShutdownStack } from './shutdown.js';
+import { shutdownGrpc, type ServeListeners } from './listeners.js';
+
+export interface GrpcPortDeps {
+  readonly store: ModelStore;
+  readonly engine: AssignmentEngine;
+  readonly sink: MeasurementSink;
+  readonly tlsSecrets: TlsSecretStore;
+  readonly log: Logger;
+  readonly registry: Registry;
+  readonly admin: AdminServer;
+  readonly listeners: ServeListeners;
+  readonly shutdown: ShutdownStack;
+}
+
+/** The gateways' one gRPC port: xDS (ADS SotW + Delta, per-type services), LRS (demand) and probe reports (RTT). */
+export async function startGrpcPort(
+  options: ServeOptions,
+  limits: ServeLimits,
+  deps: GrpcPortDeps,
+): Promise<{ readonly xds: XdsControlPlane; readonly port: number }> {
+  const { store, engine, sink, log, registry, admin, listeners, shutdown } = deps;
+  const server = new grpc.Server(listeners.grpcServerOptions);
+  shutdown.push(() => shutdownGrpc(server));
+  const authorizer = listeners.authorizer;
+
+  const xds = new XdsControlPlane({
+    store,
+    engine,
+    log,
+    registry,
+    buildOptions: { ...DEFAULT_BUILD_OPTIONS, ...optional('extprocAddress', options.extprocAddress) },
+    requestLimits: { maxResourceNames: limits.maxResourceNames, maxNameLength: limits.maxNameLength },
+    authorizer,
+    tlsSecrets: deps.tlsSecrets,
+  });
+  xds.register(server);
+  shutdown.push(() => xds.close());
+  admin.addReadiness('xds', () => xds.ready() || 'initial xDS snapshot not built yet');
+  admin.addDebug('clients', 'connected xDS streams: node, gateway node, subscriptions, versions sent and ACKed, last NACK', () =>
+    xds.clients(),
+  );
+
+  const lrs = new LoadReportingServer({
+    store,
+    sink,
+    log,
+    registry,
+    ...optional('reportingIntervalMs', options.lrsIntervalMs),
+    limits: { maxLocalities: limits.maxLocalitiesPerReport },
+    maxNameLength: limits.maxNameLength,
+    maxMetricSeries: limits.maxMetricSeries,
+    authorizer,
+  });
+  lrs.register(server);
+  shutdown.push(() => lrs.close());
+  admin.addDebug('traffic', 'smoothed requests/s per gateway node, serving node and service, as gateways report them over LRS', () =>
+    lrs.flows(),
+  );
+  admin.addPage('/ui/traffic.svg', () => trafficMatrixSvg(store, lrs.flows()), 'image/svg+xml');
+  admin.addDebug('demand', 'learned demand per gateway node (req/s) and observed service time per node, per service', () => lrs.snapshot());
+
+  const probes = new ProbeCollector({
+    store,
+    sink,
+    log,
+    registry,
+    authorizer,
+    maxTrackedIds: limits.maxTrackedIds,
+    trackedIdTtlMs: limits.trackedIdTtlMs,
+  });
+  probes.register(server);
+  shutdown.push(() => probes.close());
+  admin.addDebug('probes', 'connected probe agents and their probe addresses', () => probes.agents());
+
+  const port = await listeners.bindGrpc(server, options.xdsListen, 'xds', '--xds-listen');
+  return { xds, port };
+}
+
+/** KIngress "programmed": the xDS side has settled and every Kourier-style gateway ACKed its routes. */
+export function programmedBy(xds: XdsControlPlane): (routeName: string) => boolean {
+  return () => xds.settled() && gatewaysProgrammed(xds.clients());
+}
