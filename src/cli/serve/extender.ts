@@ -1,28 +1,13 @@
-import type { Registry } from 'prom-client';
-import type { Logger } from '../../log.js';
-import type { ModelStore } from '../../model/store.js';
-import type { AssignmentEngine } from '../../engine/assignments.js';
-import type { AdminServer } from '../../admin/server.js';
 import type { ServeLimits } from '../../limits.js';
 import { ExtenderServer } from '../../extender/http.js';
 import { TokenFile } from '../../admin/token.js';
 import { optional } from '../../util/optional.js';
 import type { ServeOptions } from './types.js';
-import type { ShutdownStack } from './shutdown.js';
-import { listenOrExplain, type ServeListeners } from './listeners.js';
-
-export interface ExtenderPortDeps {
-  readonly store: ModelStore;
-  readonly engine: AssignmentEngine;
-  readonly log: Logger;
-  readonly registry: Registry;
-  readonly admin: AdminServer;
-  readonly listeners: ServeListeners;
-  readonly shutdown: ShutdownStack;
-}
+import type { ServePartDeps } from './parts.js';
+import { listenOrExplain } from './listeners.js';
 
 /** Scheduler extender: filter/prioritize for new function pods from the same model. Returns the bound port. */
-export async function startExtenderPort(options: ServeOptions, limits: ServeLimits, deps: ExtenderPortDeps): Promise<number> {
+export async function startExtenderPort(options: ServeOptions, limits: ServeLimits, deps: ServePartDeps): Promise<number> {
   const { store, engine, log, registry, admin, listeners, shutdown } = deps;
   const extender = new ExtenderServer({
     store,

@@ -1,8 +1,3 @@
-import type { Registry } from 'prom-client';
-import type { Logger } from '../../log.js';
-import type { ModelStore } from '../../model/store.js';
-import type { AssignmentEngine } from '../../engine/assignments.js';
-import type { AdminServer } from '../../admin/server.js';
 import type { ServeLimits } from '../../limits.js';
 import { ExtProcServer } from '../../extproc/server.js';
 import { modelPodLoad } from '../../extproc/pod-signals.js';
@@ -10,21 +5,10 @@ import { endpointKey } from '../../extproc/picker.js';
 import { followReloads, httpsServerOptions } from '../../tls/server-credentials.js';
 import { optional } from '../../util/optional.js';
 import type { ServeOptions } from './types.js';
-import type { ShutdownStack } from './shutdown.js';
-import type { ServeListeners } from './listeners.js';
-
-export interface ExtprocPortDeps {
-  readonly store: ModelStore;
-  readonly engine: AssignmentEngine;
-  readonly log: Logger;
-  readonly registry: Registry;
-  readonly admin: AdminServer;
-  readonly listeners: ServeListeners;
-  readonly shutdown: ShutdownStack;
-}
+import type { ServePartDeps } from './parts.js';
 
 /** ext_proc: per-request endpoint picking for gateways that enable the filter. Returns the bound port. */
-export async function startExtprocPort(options: ServeOptions, limits: ServeLimits, deps: ExtprocPortDeps): Promise<number> {
+export async function startExtprocPort(options: ServeOptions, limits: ServeLimits, deps: ServePartDeps): Promise<number> {
   const { store, engine, log, registry, admin, listeners, shutdown } = deps;
   const extproc = new ExtProcServer({
     store,

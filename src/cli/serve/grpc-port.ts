@@ -1,11 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import type { Registry } from 'prom-client';
-import type { Logger } from '../../log.js';
-import type { ModelStore } from '../../model/store.js';
 import type { MeasurementSink } from '../../model/sink.js';
 import type { TlsSecretStore } from '../../model/tls-secrets.js';
-import type { AssignmentEngine } from '../../engine/assignments.js';
-import type { AdminServer } from '../../admin/server.js';
 import type { ServeLimits } from '../../limits.js';
 import { trafficMatrixSvg } from '../../admin/ui.js';
 import { XdsControlPlane } from '../../xds/control-plane.js';
@@ -15,19 +10,12 @@ import { LoadReportingServer } from '../../lrs/server.js';
 import { ProbeCollector } from '../../probe/collector.js';
 import { optional } from '../../util/optional.js';
 import type { ServeOptions } from './types.js';
-import type { ShutdownStack } from './shutdown.js';
-import { shutdownGrpc, type ServeListeners } from './listeners.js';
+import type { ServePartDeps } from './parts.js';
+import { shutdownGrpc } from './listeners.js';
 
-export interface GrpcPortDeps {
-  readonly store: ModelStore;
-  readonly engine: AssignmentEngine;
+export interface GrpcPortDeps extends ServePartDeps {
   readonly sink: MeasurementSink;
   readonly tlsSecrets: TlsSecretStore;
-  readonly log: Logger;
-  readonly registry: Registry;
-  readonly admin: AdminServer;
-  readonly listeners: ServeListeners;
-  readonly shutdown: ShutdownStack;
 }
 
 /** The gateways' one gRPC port: xDS (ADS SotW + Delta, per-type services), LRS (demand) and probe reports (RTT). */
