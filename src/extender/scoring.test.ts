@@ -267,7 +267,12 @@ describe('scoreNodes', () => {
     const far = 300;
     const store = testStore({
       nodes: ['cloud-1', 'edge-1', 'edge-2', 'edge-3'],
-      rtt: [...EDGE.rtt.filter(([, b]) => b !== 'cloud-1'), ['edge-1', 'cloud-1', far], ['edge-2', 'cloud-1', far], ['edge-3', 'cloud-1', far]],
+      rtt: [
+        ...EDGE.rtt.filter(([, b]) => b !== 'cloud-1'),
+        ['edge-1', 'cloud-1', far],
+        ['edge-2', 'cloud-1', far],
+        ['edge-3', 'cloud-1', far],
+      ],
       services: { [SVC]: ['edge-3'] },
       defaults: { capacity: 2, serviceTimeMs: 50 },
     });

@@ -113,3 +113,17 @@ test('proxima: demand noise around the knee does not flap the assignment; a spil
   assert.equal(fromSpill.n, 1);
   assert.deepEqual(primary(fromSpill.last.get('edge-1')), ['edge-1:1000@0']);
 });
+
+test('proxima: where the local node is planned at its target, a more local optimum is still judged by the bands', () => {
+  // e1's 50-slot pod is filled to the 80 % target and the rest spills to e2 5 ms away: who gets the
+  // local capacity is a trade-off between gateways (the demo's delay step at edge-2), not room at home.
+  const spec: InputSpec = { gateways: ['e1', 'e2'], backends: { e1: [1, 50], e2: [1, 50] }, rtt: { 'e1>e2': 5 }, serviceTimeMs: 10 };
+  const input: InputSpec = { ...spec, demandRps: { e1: 4400, e2: 500 } };
+  const optimum = unsmoothed.assign(makeInput(input));
+  assert.match(optimum.get('e1')!.reason, /e1 91% \(rtt 0\.2 ms, service 10\.0 ms, node util 80%\)/);
+  const previous = new Map(optimum);
+  previous.set('e1', assignment('e1', { e1: 849, e2: 151 }));
+  const out = proximaPolicy.assign(makeInput({ ...input, previous }));
+  assert.deepEqual(primary(out.get('e1')), ['e1:849@0', 'e2:151@0']);
+  assert.match(out.get('e1')!.reason, /^kept: previous assignment predicts/);
+});

@@ -15,10 +15,9 @@ const FULLY_LOCAL_SHARE = 1 - 1e-9;
 
 /**
  * Whether the new optimum brings traffic home at `gateway` that its previous assignment sends away:
- * more local by more than `bandShare`, or fully local where the previous one still spilled. The
- * optimum plans no node past its target, so its larger local share means the gateway's own ready
- * pods have room for it. A hysteresis that keeps such a previous split keeps a spill nothing needs
- * any more (the closed-loop demo's seed 4: 1.4 % of edge-1's traffic stayed on edge-2 for the whole
+ * more local by more than `bandShare`, or fully local where the previous one still spilled. Where
+ * the gateway's own pods have room (the caller's test), a hysteresis that keeps such a previous
+ * split keeps a spill nothing needs any more (the closed-loop demo's seed 4: 1.4 % of edge-1's traffic stayed on edge-2 for the whole
  * step, because it cost the service less than 5 % of mean response time). Noise cannot make this
  * flap: it only ever moves a gateway towards local, and the move away from local is still judged by
  * the bands.
@@ -36,8 +35,8 @@ export function bringsTrafficHome(
 
 /**
  * One gateway's assignment from its new shares, or its previous primary level when every share moved
- * less than `hysteresisShare` (estimation noise) and the previous one is still usable and does not
- * keep traffic away from room at home (`bringsTrafficHome`).
+ * less than `hysteresisShare` (estimation noise) and the previous one is still usable; never when
+ * `bringHome` (the caller's `bringsTrafficHome` where the local pods have room).
  */
 export function applyShareHysteresis(
   input: PolicyInput,
@@ -45,11 +44,12 @@ export function applyShareHysteresis(
   shares: Map<string, number>,
   reason: string,
   hysteresisShare: number,
+  bringHome: boolean,
 ): GatewayAssignment {
   if (shares.size === 0) return { gateway, service: input.service, localities: [], reason };
   const prev = primaryShares(input.previous?.get(gateway));
   if (prev.size > 0) {
-    if (bringsTrafficHome(gateway, prev, shares, hysteresisShare)) {
+    if (bringHome) {
       const home = `local ${pct(prev.get(gateway) ?? 0)} → ${pct(shares.get(gateway) ?? 0)}, the previous spill dropped`;
       return assemble(input, gateway, sharesToLocalities(shares, 0), `${home}; ${reason}`);
     }

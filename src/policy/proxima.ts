@@ -171,19 +171,24 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
       const solved = totalRps > 0 ? withDemand(view, demand, totalRps, o, solveMemo) : undefined;
       const computed = solved?.computed ?? withoutDemand(view);
       // The previous assignment is kept (or not) per gateway: never where it keeps traffic away from
-      // room at home. Only gateways with a ready local pod can bring traffic home.
+      // room at home — a ready local pod that the new optimum plans clearly below the target (a node
+      // at its target is shared out between gateways, and that split is the bands' to judge).
       const backendNodes = new Set(backends.map((b) => b.node));
       const home = new Set<string>();
       if (solved && input.previous)
         for (const g of input.gateways)
-          if (backendNodes.has(g) && bringsTrafficHome(g, primaryShares(input.previous.get(g)), computed(g).shares, o.hysteresisShare))
+          if (
+            backendNodes.has(g) &&
+            solved.utilisation(g) < o.targetUtilisation - o.hysteresisShare &&
+            bringsTrafficHome(g, primaryShares(input.previous.get(g)), computed(g).shares, o.hysteresisShare)
+          )
             home.add(g);
       const keepRest = solved && !solved.overloaded ? previousGoodEnough(view, demand, solved, home, o) : undefined;
       const fresh = (g: string): GatewayAssignment => {
         const next = computed(g);
         return keepFailoverOrder(
           view,
-          applyShareHysteresis(view, g, next.shares, next.reason(), o.hysteresisShare),
+          applyShareHysteresis(view, g, next.shares, next.reason(), o.hysteresisShare, home.has(g)),
           input.previous?.get(g),
         );
       };
@@ -255,6 +260,8 @@ interface Solved {
   readonly computed: ComputedOf;
   readonly models: NodeQueueModel[];
   readonly overloaded: boolean;
+  /** The utilisation the new optimum plans for a backend node (0..1, 0 when it is no backend). */
+  readonly utilisation: (node: string) => number;
 }
 
 /** Requests/s the previous assignment puts on each backend (like `input.backends`) at today's demand; undefined without one. */
@@ -322,5 +329,9 @@ function withDemand(input: MemoizedInput, demand: number[], totalRps: number, o:
     };
     return { shares, reason };
   });
-  return { computed, models, overloaded: solved.overloaded };
+  const utilisation = (n: string): number => {
+    const i = backendIndex.get(n);
+    return i === undefined ? 0 : (solved.nodeRps.get(n) ?? 0) / saturationRps(models[i]!);
+  };
+  return { computed, models, overloaded: solved.overloaded, utilisation };
 }
