@@ -160,8 +160,8 @@ export interface DemoPrediction {
   readonly notes: string[];
   /** Per demo policy label, per load level (with the overhead). */
   readonly byPolicy: Record<string, PredictedLevel[]>;
-  /** The same without the overhead (the simulator's own model). */
-  readonly rawByPolicy: Record<string, PredictedLevel[]>;
+  /** The same without the overhead (the simulator's own model), when it was simulated (not with a given overhead). */
+  readonly rawByPolicy?: Record<string, PredictedLevel[]>;
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -222,30 +222,23 @@ export function predictDemo(demo: DemoScenario, o: PredictOptions): DemoPredicti
   const replicationsByPolicy = Object.fromEntries(demo.policies.map((p) => [p, o.replications ?? replicationsFor(demo, p)]));
   const replications = Math.max(...Object.values(replicationsByPolicy));
   const notes = demo.policies.map((p) => simPolicyFor(p).note).filter((n): n is string => Boolean(n));
-  const raw = simulateDemo(demo, {
-    probeIntervalMs: o.probeIntervalMs,
-    ...(o.replications !== undefined ? { replications: o.replications } : {}),
-  });
+  const reps = o.replications !== undefined ? { replications: o.replications } : {};
+  // The overhead-free prediction is needed to calibrate from a measured cell, or is the prediction itself.
+  const needRaw = !(o.overheadMs !== undefined && o.overheadMs > 0);
+  const raw = needRaw ? simulateDemo(demo, { probeIntervalMs: o.probeIntervalMs, ...reps }) : undefined;
   const lowest = Math.min(...demo.users);
   let overheadMs = o.overheadMs ?? 0;
   let calibration = o.overheadMs !== undefined ? (o.overheadSource ?? `given: ${o.overheadMs} ms`) : 'none (no calibration run measured)';
   if (o.overheadMs === undefined && o.measuredMeanMs) {
     for (const label of ['nearest', 'proxima']) {
       const measured = o.measuredMeanMs(label, lowest);
-      const sim = raw[label]?.find((l) => l.users === lowest)?.meanMs;
+      const sim = raw?.[label]?.find((l) => l.users === lowest)?.meanMs;
       if (measured === undefined || !Number.isFinite(measured) || sim === undefined || !Number.isFinite(sim)) continue;
       overheadMs = round2(Math.max(0, measured - sim));
       calibration = `${label} at ${lowest} users: measured ${measured.toFixed(1)} ms − simulated ${sim.toFixed(1)} ms${measured < sim ? ' (negative, clamped to 0)' : ''}`;
       break;
     }
   }
-  const byPolicy =
-    overheadMs > 0
-      ? simulateDemo(demo, {
-          probeIntervalMs: o.probeIntervalMs,
-          overheadMs,
-          ...(o.replications !== undefined ? { replications: o.replications } : {}),
-        })
-      : raw;
-  return { overheadMs, calibration, replications, replicationsByPolicy, notes, byPolicy, rawByPolicy: raw };
+  const byPolicy = overheadMs > 0 || !raw ? simulateDemo(demo, { probeIntervalMs: o.probeIntervalMs, overheadMs, ...reps }) : raw;
+  return { overheadMs, calibration, replications, replicationsByPolicy, notes, byPolicy, ...(raw ? { rawByPolicy: raw } : {}) };
 }
