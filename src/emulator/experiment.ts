@@ -122,18 +122,23 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A live level's dynamics: the control plane's samples and the requests from `fromMs` on. */
-function liveDynamics(samples: readonly ShareSample[], measured: readonly RequestRecord[], fromMs: number): LevelDynamics {
+function liveDynamics(samples: readonly ShareSample[], measured: readonly RequestRecord[], fromMs: number, untilMs: number): LevelDynamics {
   const served: Record<string, { requests: number; inPodSumMs: number }> = {};
+  const routed: Record<string, Record<string, number>> = {};
   for (const r of measured) {
     if (!r.ok || r.podMs === undefined || !r.servedBy) continue;
     const e = (served[r.servedBy] ??= { requests: 0, inPodSumMs: 0 });
     e.requests++;
     e.inPodSumMs += r.podMs;
+    const row = (routed[r.gateway] ??= {});
+    row[r.servedBy] = (row[r.servedBy] ?? 0) + 1;
   }
+  // The level's own samples: not the warm-up, not the drain after its last arrival.
   return levelDynamics(
-    samples.filter((x) => x.tMs >= fromMs),
+    samples.filter((x) => x.tMs >= fromMs && x.tMs < untilMs),
     CONTROL_PLANE_SAMPLE_MS,
     served,
+    routed,
   );
 }
 
@@ -159,7 +164,7 @@ export async function runComparison(cluster: EmulatedCluster, s: DemoScenario, p
       const measured = records.filter((r) => r.startMs >= s.warmupMs);
       const summary = summarise(measured, dropped);
       const serviceTime = serviceTimeAccuracy(records, controlPlane, s.warmupMs);
-      const dynamics = liveDynamics(controlPlane as ShareSample[], measured, s.warmupMs);
+      const dynamics = liveDynamics(controlPlane as ShareSample[], measured, s.warmupMs, total);
       levels.push({
         users,
         summary,

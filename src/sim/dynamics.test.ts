@@ -17,7 +17,13 @@ test('dynamics: time mean, spread and period of the shares; served share and pod
     tMs: i * 1000,
     shares: { 'edge-1': i % 2 === 0 ? { 'edge-1': 80, 'cloud-1': 20 } : { 'edge-1': 20, 'cloud-1': 80 } },
   }));
-  const d = levelDynamics(samples, 1000, { 'edge-1': { requests: 3, inPodSumMs: 300 }, 'cloud-1': { requests: 1, inPodSumMs: 50 } });
+  const d = levelDynamics(
+    samples,
+    1000,
+    { 'edge-1': { requests: 3, inPodSumMs: 300 }, 'cloud-1': { requests: 1, inPodSumMs: 50 } },
+    { 'edge-1': { 'edge-1': 3, 'cloud-1': 1 } },
+  );
+  assert.deepEqual(d.routedPct, { 'edge-1': { 'edge-1': 75, 'cloud-1': 25 } });
   assert.equal(d.samples, 40);
   assert.deepEqual(d.meanSharePct['edge-1'], { 'cloud-1': 50, 'edge-1': 50 });
   assert.equal(d.shareSdPct['edge-1']!['edge-1'], 30);
@@ -33,7 +39,10 @@ test('dynamics: time mean, spread and period of the shares; served share and pod
   assert.equal(pooled.podMeanMs['edge-1'], 200);
   assert.equal(pooled.servedPct['edge-1'], 80);
   assert.equal(pooled.samples, 60);
-  assert.match(dynamicsLine(d, pooled, ['edge-1']), /edge-1→edge-1 share 50±30 % vs 50±30 %, period 2 vs 2 s; cloud-1 served 25 vs 20 %/);
+  assert.match(
+    dynamicsLine(d, pooled, ['edge-1']),
+    /edge-1→edge-1 share 50±30 % vs 50±30 % \(routed 75 vs – %\), period 2 vs 2 s; cloud-1 served 25 vs 20 %/,
+  );
   assert.equal(poolDynamics([]), undefined);
 });
 
@@ -69,4 +78,11 @@ test('dynamics: in the simulated demo faast swings with its feedback loop, proxi
   // Where faast's requests went: the edge pods' queues are what its P_j reads.
   assert.ok(faast.podMeanMs['edge-1']! > 3 * (proxima.podMeanMs['edge-1'] ?? 20), JSON.stringify([faast.podMeanMs, proxima.podMeanMs]));
   assert.ok(Math.abs(Object.values(faast.servedPct).reduce((a, b) => a + b, 0) - 100) < 0.5);
+  // The simulated data plane follows the weights: what a gateway routed to a node is its time-mean share.
+  for (const g of ['edge-1', 'edge-2'])
+    for (const n of ['edge-1', 'edge-2', 'cloud-1'])
+      assert.ok(
+        Math.abs(faast.routedPct![g]![n]! - faast.meanSharePct[g]![n]!) < 3,
+        JSON.stringify([g, n, faast.routedPct, faast.meanSharePct]),
+      );
 });

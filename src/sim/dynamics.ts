@@ -26,7 +26,15 @@ export interface LevelDynamics {
   readonly servedPct: Record<string, number>;
   /** Per node: mean time in the pod (arrival at the pod to response, queue wait included) of those requests, ms. */
   readonly podMeanMs: Record<string, number>;
+  /**
+   * Per gateway, per node: share of the gateway's measured requests that node served, % — what the
+   * data plane did with the weights (beside `meanSharePct`, what the control plane assigned).
+   */
+  readonly routedPct?: Record<string, Record<string, number>>;
 }
+
+/** Measured requests per entry gateway per serving node. */
+export type Routed = Readonly<Record<string, Readonly<Record<string, number>>>>;
 
 /** Per node: measured requests served and their summed time in the pod. */
 export type ServedByNode = Readonly<Record<string, { readonly requests: number; readonly inPodSumMs: number }>>;
@@ -77,7 +85,7 @@ export function oscillationPeriod(series: readonly number[]): number {
 }
 
 /** A level's dynamics from its assignment samples (evenly spaced, `sampleMs` apart) and where its requests went. */
-export function levelDynamics(samples: readonly ShareSample[], sampleMs: number, served: ServedByNode): LevelDynamics {
+export function levelDynamics(samples: readonly ShareSample[], sampleMs: number, served: ServedByNode, routed?: Routed): LevelDynamics {
   const gateways = [...new Set(samples.flatMap((x) => Object.keys(x.shares)))].sort();
   const meanSharePct: Record<string, Record<string, number>> = {};
   const shareSdPct: Record<string, Record<string, number>> = {};
@@ -106,12 +114,22 @@ export function levelDynamics(samples: readonly ShareSample[], sampleMs: number,
     podMeanMs: Object.fromEntries(
       nodes.filter((n) => served[n]!.requests > 0).map((n) => [n, round1(served[n]!.inPodSumMs / served[n]!.requests)]),
     ),
+    ...(routed ? { routedPct: routedPct(routed) } : {}),
   };
+}
+
+function routedPct(routed: Routed): Record<string, Record<string, number>> {
+  return Object.fromEntries(
+    Object.entries(routed).map(([g, row]) => {
+      const total = Object.values(row).reduce((a, b) => a + b, 0);
+      return [g, Object.fromEntries(Object.entries(row).map(([n, c]) => [n, total > 0 ? round1((100 * c) / total) : 0]))];
+    }),
+  );
 }
 
 /** Pool several runs' dynamics (simulator replications): means of the means, periods and pod times weighted by requests. */
 export function poolDynamics(
-  runs: ReadonlyArray<{ readonly dynamics: LevelDynamics; readonly served: ServedByNode }>,
+  runs: ReadonlyArray<{ readonly dynamics: LevelDynamics; readonly served: ServedByNode; readonly routed?: Routed }>,
 ): LevelDynamics | undefined {
   if (runs.length === 0) return undefined;
   const avg = (pick: (d: LevelDynamics) => Record<string, Record<string, number>>) => {
@@ -134,7 +152,11 @@ export function poolDynamics(
       e.requests += s.requests;
       e.inPodSumMs += s.inPodSumMs;
     }
-  const whole = levelDynamics([], 1000, served);
+  const routed: Record<string, Record<string, number>> = {};
+  for (const r of runs)
+    for (const [g, row] of Object.entries(r.routed ?? {}))
+      for (const [n, c] of Object.entries(row)) (routed[g] ??= {})[n] = (routed[g]![n] ?? 0) + c;
+  const whole = levelDynamics([], 1000, served, Object.keys(routed).length ? routed : undefined);
   return {
     samples: runs.reduce((a, r) => a + r.dynamics.samples, 0),
     meanSharePct: avg((d) => d.meanSharePct),
@@ -142,6 +164,7 @@ export function poolDynamics(
     localPeriodS: periods,
     servedPct: whole.servedPct,
     podMeanMs: whole.podMeanMs,
+    ...(whole.routedPct ? { routedPct: whole.routedPct } : {}),
   };
 }
 
@@ -151,8 +174,9 @@ export function dynamicsLine(live: LevelDynamics, sim: LevelDynamics, entries: r
   const nodes = [...new Set([...Object.keys(live.servedPct), ...Object.keys(sim.servedPct)])].sort();
   const gw = entries.map(
     (g) =>
-      `${g}→${g} share ${f(live.meanSharePct[g]?.[g])}±${f(live.shareSdPct[g]?.[g])} % vs ${f(sim.meanSharePct[g]?.[g])}±${f(sim.shareSdPct[g]?.[g])} %, ` +
-      `period ${f(live.localPeriodS[g])} vs ${f(sim.localPeriodS[g])} s`,
+      `${g}→${g} share ${f(live.meanSharePct[g]?.[g])}±${f(live.shareSdPct[g]?.[g])} % vs ${f(sim.meanSharePct[g]?.[g])}±${f(sim.shareSdPct[g]?.[g])} %` +
+      (live.routedPct || sim.routedPct ? ` (routed ${f(live.routedPct?.[g]?.[g])} vs ${f(sim.routedPct?.[g]?.[g])} %)` : '') +
+      `, period ${f(live.localPeriodS[g])} vs ${f(sim.localPeriodS[g])} s`,
   );
   const node = nodes.map(
     (n) => `${n} served ${f(live.servedPct[n])} vs ${f(sim.servedPct[n])} %, pod time ${f(live.podMeanMs[n])} vs ${f(sim.podMeanMs[n])} ms`,

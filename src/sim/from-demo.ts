@@ -5,7 +5,7 @@ import { sigmaForCv } from '../util/rng.js';
 import { DEFAULT_LOOP_VIEW, type LoopViewOptions } from './loop-view.js';
 import type { Scenario, SimLink, SimNode } from './scenario.js';
 import { runSimulation, type RunOptions } from './simulator.js';
-import { levelDynamics, poolDynamics, sharesOf, type LevelDynamics, type ServedByNode, type ShareSample } from './dynamics.js';
+import { levelDynamics, poolDynamics, sharesOf, type LevelDynamics, type Routed, type ServedByNode, type ShareSample } from './dynamics.js';
 
 /**
  * The demo's scenario in the policy simulator (pure): same nodes, links (netem's normal jitter per
@@ -174,7 +174,7 @@ export function simulateDemo(demo: DemoScenario, o: DemoSimOptions & { replicati
     out[label] = demo.users.map((users) => {
       const all: number[] = [];
       let local = 0;
-      const runs: Array<{ dynamics: LevelDynamics; served: ServedByNode }> = [];
+      const runs: Array<{ dynamics: LevelDynamics; served: ServedByNode; routed: Routed }> = [];
       for (let r = 0; r < reps; r++) {
         const run = simRunFor(demo, label, users, r, o);
         const measureFromMs = (run.prelude ?? []).reduce((a, p) => a + p.durationMs, 0) + run.warmupMs;
@@ -187,7 +187,11 @@ export function simulateDemo(demo: DemoScenario, o: DemoSimOptions & { replicati
         });
         for (const x of res.latenciesMs) all.push(x);
         local += res.entryShare * res.requests;
-        runs.push({ dynamics: levelDynamics(samples, run.recomputeMs ?? DEMO_RECOMPUTE_MS, res.servedByNode), served: res.servedByNode });
+        runs.push({
+          dynamics: levelDynamics(samples, run.recomputeMs ?? DEMO_RECOMPUTE_MS, res.servedByNode, res.routed),
+          served: res.servedByNode,
+          routed: res.routed,
+        });
       }
       const dynamics = poolDynamics(runs);
       all.sort((a, b) => a - b);

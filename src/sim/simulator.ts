@@ -86,6 +86,8 @@ export interface RunResult {
   readonly latenciesMs: Float64Array;
   /** Per node: measured requests it served and their summed time in the pod (queue wait included), ms. */
   readonly servedByNode: Readonly<Record<string, { readonly requests: number; readonly inPodSumMs: number }>>;
+  /** Measured requests per entry gateway per serving node. */
+  readonly routed: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 interface Request {
@@ -183,6 +185,7 @@ export function runSimulation(o: RunOptions): RunResult {
   let entry = 0;
   let queued = 0;
   const servedByNode: Record<string, { requests: number; inPodSumMs: number }> = {};
+  const routed: Record<string, Record<string, number>> = {};
 
   const recompute = (now: number) => {
     if (loopOpts.podScrapeIntervalMs === undefined) view.refreshLatency(now);
@@ -225,6 +228,8 @@ export function runSimulation(o: RunOptions): RunResult {
       const served = (servedByNode[req.node] ??= { requests: 0, inPodSumMs: 0 });
       served.requests++;
       served.inPodSumMs += now - arrivedAtNode;
+      const row = (routed[req.gateway] ??= {});
+      row[req.node] = (row[req.node] ?? 0) + 1;
     }
     if (pod.head < pod.queue.length) {
       const nextReq = pod.queue[pod.head++]!;
@@ -359,5 +364,6 @@ export function runSimulation(o: RunOptions): RunResult {
     recomputes,
     latenciesMs: sorted,
     servedByNode,
+    routed,
   };
 }
