@@ -123,13 +123,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A live level's dynamics: the control plane's samples and the requests from `fromMs` on. */
 function liveDynamics(samples: readonly ShareSample[], measured: readonly RequestRecord[], fromMs: number, untilMs: number): LevelDynamics {
-  const served: Record<string, { requests: number; inPodSumMs: number }> = {};
+  const served: Record<string, { requests: number; inPodSumMs: number; appSumMs: number }> = {};
   const routed: Record<string, Record<string, number>> = {};
   for (const r of measured) {
-    if (!r.ok || r.podMs === undefined || !r.servedBy) continue;
-    const e = (served[r.servedBy] ??= { requests: 0, inPodSumMs: 0 });
+    if (!r.ok || r.podMs === undefined || r.serviceMs === undefined || !r.servedBy) continue;
+    const e = (served[r.servedBy] ??= { requests: 0, inPodSumMs: 0, appSumMs: 0 });
     e.requests++;
     e.inPodSumMs += r.podMs;
+    e.appSumMs += r.serviceMs;
     const row = (routed[r.gateway] ??= {});
     row[r.servedBy] = (row[r.servedBy] ?? 0) + 1;
   }

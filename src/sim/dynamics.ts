@@ -26,6 +26,8 @@ export interface LevelDynamics {
   readonly servedPct: Record<string, number>;
   /** Per node: mean time in the pod (arrival at the pod to response, queue wait included) of those requests, ms. */
   readonly podMeanMs: Record<string, number>;
+  /** Per node: mean time of those requests in the user container alone (the pods' real service time), ms. */
+  readonly appMeanMs?: Record<string, number>;
   /**
    * Per gateway, per node: share of the gateway's measured requests that node served, % — what the
    * data plane did with the weights (beside `meanSharePct`, what the control plane assigned).
@@ -37,7 +39,7 @@ export interface LevelDynamics {
 export type Routed = Readonly<Record<string, Readonly<Record<string, number>>>>;
 
 /** Per node: measured requests served and their summed time in the pod. */
-export type ServedByNode = Readonly<Record<string, { readonly requests: number; readonly inPodSumMs: number }>>;
+export type ServedByNode = Readonly<Record<string, { readonly requests: number; readonly inPodSumMs: number; readonly appSumMs?: number }>>;
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
@@ -114,6 +116,13 @@ export function levelDynamics(samples: readonly ShareSample[], sampleMs: number,
     podMeanMs: Object.fromEntries(
       nodes.filter((n) => served[n]!.requests > 0).map((n) => [n, round1(served[n]!.inPodSumMs / served[n]!.requests)]),
     ),
+    ...(nodes.some((n) => served[n]!.appSumMs !== undefined)
+      ? {
+          appMeanMs: Object.fromEntries(
+            nodes.filter((n) => served[n]!.requests > 0).map((n) => [n, round1((served[n]!.appSumMs ?? NaN) / served[n]!.requests)]),
+          ),
+        }
+      : {}),
     ...(routed ? { routedPct: routedPct(routed) } : {}),
   };
 }
@@ -145,12 +154,13 @@ export function poolDynamics(
     const v = runs.map((r) => r.dynamics.localPeriodS[g]!).filter((x) => Number.isFinite(x));
     periods[g] = v.length ? round1(v.reduce((a, b) => a + b, 0) / v.length) : NaN;
   }
-  const served: Record<string, { requests: number; inPodSumMs: number }> = {};
+  const served: Record<string, { requests: number; inPodSumMs: number; appSumMs?: number }> = {};
   for (const r of runs)
     for (const [n, s] of Object.entries(r.served)) {
       const e = (served[n] ??= { requests: 0, inPodSumMs: 0 });
       e.requests += s.requests;
       e.inPodSumMs += s.inPodSumMs;
+      if (s.appSumMs !== undefined) e.appSumMs = (e.appSumMs ?? 0) + s.appSumMs;
     }
   const routed: Record<string, Record<string, number>> = {};
   for (const r of runs)
@@ -164,6 +174,7 @@ export function poolDynamics(
     localPeriodS: periods,
     servedPct: whole.servedPct,
     podMeanMs: whole.podMeanMs,
+    ...(whole.appMeanMs ? { appMeanMs: whole.appMeanMs } : {}),
     ...(whole.routedPct ? { routedPct: whole.routedPct } : {}),
   };
 }
@@ -179,7 +190,9 @@ export function dynamicsLine(live: LevelDynamics, sim: LevelDynamics, entries: r
       `, period ${f(live.localPeriodS[g])} vs ${f(sim.localPeriodS[g])} s`,
   );
   const node = nodes.map(
-    (n) => `${n} served ${f(live.servedPct[n])} vs ${f(sim.servedPct[n])} %, pod time ${f(live.podMeanMs[n])} vs ${f(sim.podMeanMs[n])} ms`,
+    (n) =>
+      `${n} served ${f(live.servedPct[n])} vs ${f(sim.servedPct[n])} %, pod time ${f(live.podMeanMs[n])} vs ${f(sim.podMeanMs[n])} ms` +
+      (live.appMeanMs || sim.appMeanMs ? ` (service ${f(live.appMeanMs?.[n])} vs ${f(sim.appMeanMs?.[n])} ms)` : ''),
   );
   return `live vs sim: ${[...gw, ...node].join('; ')}`;
 }

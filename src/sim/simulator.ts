@@ -85,7 +85,7 @@ export interface RunResult {
   /** Sorted response times (ms) of the measured requests. */
   readonly latenciesMs: Float64Array;
   /** Per node: measured requests it served and their summed time in the pod (queue wait included), ms. */
-  readonly servedByNode: Readonly<Record<string, { readonly requests: number; readonly inPodSumMs: number }>>;
+  readonly servedByNode: Readonly<Record<string, { readonly requests: number; readonly inPodSumMs: number; readonly appSumMs: number }>>;
   /** Measured requests per entry gateway per serving node. */
   readonly routed: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
@@ -184,7 +184,7 @@ export function runSimulation(o: RunOptions): RunResult {
   const latencies: number[] = [];
   let entry = 0;
   let queued = 0;
-  const servedByNode: Record<string, { requests: number; inPodSumMs: number }> = {};
+  const servedByNode: Record<string, { requests: number; inPodSumMs: number; appSumMs: number }> = {};
   const routed: Record<string, Record<string, number>> = {};
 
   const recompute = (now: number) => {
@@ -225,9 +225,10 @@ export function runSimulation(o: RunOptions): RunResult {
       latencies.push(now + (req.rttMs - req.upMs) - req.startMs + overheadMs);
       if (req.node === req.gateway) entry++;
       if (req.waited) queued++;
-      const served = (servedByNode[req.node] ??= { requests: 0, inPodSumMs: 0 });
+      const served = (servedByNode[req.node] ??= { requests: 0, inPodSumMs: 0, appSumMs: 0 });
       served.requests++;
       served.inPodSumMs += now - arrivedAtNode;
+      served.appSumMs += now - req.serviceStartMs!;
       const row = (routed[req.gateway] ??= {});
       row[req.node] = (row[req.node] ?? 0) + 1;
     }
