@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { faastScenario } from '../emulator/scenario.js';
-import { markdownTable } from '../emulator/report.js';
-import { DEMO_RECOMPUTE_MS, simRunFor } from './from-demo.js';
-import { levelDynamics, sharesOf, type ShareSample } from './dynamics.js';
-import { runSimulation } from './simulator.js';
+import { faastScenario } from './scenario.js';
+import { markdownTable } from './report.js';
+import { DEMO_RECOMPUTE_MS, simRunFor } from '../sim/from-demo.js';
+import { levelDynamics, sharesOf, type ShareSample } from '../sim/dynamics.js';
+import { runSimulation } from '../sim/simulator.js';
 
 /**
  * How much one level's mean depends on the seed, by level length, in the simulated demo (the figures
@@ -76,7 +76,7 @@ export function levelSpread(o: {
   return rows;
 }
 
-const HELP = `node dist/src/sim/level-spread.js [--policy faast] [--users 25,45] [--levels 30,60,120,240] [--seeds 8] [--warmup 30]
+const HELP = `node dist/src/emulator/level-spread.js [--policy faast] [--users 25,45] [--level-seconds 30,60,120,240] [--seeds 8] [--warmup 30]
 
 Simulates the demo's cell once per seed for each level length (s) and prints, per level, the mean over
 the seeds, the cv over the seeds of the level's mean and p95, and the period of edge-1's own share.
@@ -89,7 +89,7 @@ function main(): number {
       options: {
         policy: { type: 'string', default: 'faast' },
         users: { type: 'string', default: '25,45' },
-        levels: { type: 'string', default: '30,60,120,240' },
+        'level-seconds': { type: 'string', default: '30,60,120,240' },
         seeds: { type: 'string', default: '8' },
         warmup: { type: 'string', default: '30' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -116,7 +116,7 @@ function main(): number {
     rows = levelSpread({
       policy: values.policy!,
       users: ints(values.users!, 'users', 500),
-      levelsS: ints(values.levels!, 'levels', 3600),
+      levelsS: ints(values['level-seconds']!, 'level-seconds', 3600),
       seeds,
       warmupS: ints(values.warmup!, 'warmup', 3600)[0]!,
     });
