@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { predictionRatios } from '../emulator/demo-verdicts.js';
+import { PREDICTED_POLICIES, predictionRatios } from '../emulator/demo-verdicts.js';
 import type { DemoResults } from '../emulator/experiment.js';
 import type { Verdict } from '../emulator/report.js';
 import { reportHtml, type ReportPage } from '../emulator/report-html.js';
-import { machineLoadLine, predictionRatioTable, serviceTimeRows, serviceTimeTable } from '../emulator/seed-tables.js';
+import { machineLoadLine, predictionRatioTable, predictionSeedLines, serviceTimeRows, serviceTimeTable } from '../emulator/seed-tables.js';
 import { comparisonLines, seedTable, type CellComparison, type SeedCell } from '../emulator/seeds.js';
 import { UsageError } from '../config.js';
 
@@ -27,6 +27,7 @@ export function outcomeTable(o: DemoOutcomeText): string {
     '',
     ...comparisonLines(o.comparisons),
     ...(ratios.length ? ['', predictionRatioTable(ratios)] : []),
+    ...(predictionSeedLines(o.runs, PREDICTED_POLICIES).length ? ['', ...predictionSeedLines(o.runs, PREDICTED_POLICIES)] : []),
     ...(serviceTimeRows(o.runs).length ? ['', serviceTimeTable(o.runs)] : []),
     ...(machineLoadLine(o.runs) ? ['', machineLoadLine(o.runs)!] : []),
     ...(o.extra ? ['', o.extra] : []),

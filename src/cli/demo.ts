@@ -11,7 +11,7 @@ import { reportHtml } from '../emulator/report-html.js';
 import { outcomeTable, renderReport, verdictLines } from './demo-render.js';
 import { demoVerdicts, predictionRatios } from '../emulator/demo-verdicts.js';
 import { describeDesign, experimentDesign, type ExperimentDesign } from '../emulator/design.js';
-import { DEMO_LRS_INTERVAL_MS } from '../sim/from-demo.js';
+import { DEMO_LRS_INTERVAL_MS, DEMO_QUEUE_PROXY_INTERVAL_MS } from '../sim/from-demo.js';
 import { calibrateOverhead } from '../emulator/overhead.js';
 import { aggregateSeeds, compareCells, parseSeedList, type CellComparison, type SeedCell } from '../emulator/seeds.js';
 import { predictDemo } from '../sim/from-demo.js';
@@ -79,12 +79,16 @@ export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions
   if (levelSeconds !== undefined && !(levelSeconds > 0 && levelSeconds <= 3600)) throw new UsageError('--level-seconds: from 0 to 3600');
   const probeIntervalMs = num(o, 'probe-interval-ms');
   // A level shorter than the slowest estimator's window measures the transient, not the policy.
-  const design = experimentDesign(policies, { probeIntervalMs, lrsIntervalMs: DEMO_LRS_INTERVAL_MS });
+  const design = experimentDesign(policies, {
+    probeIntervalMs,
+    lrsIntervalMs: DEMO_LRS_INTERVAL_MS,
+    podRefreshMs: DEMO_QUEUE_PROXY_INTERVAL_MS,
+  });
   let measureMs = levelSeconds !== undefined ? levelSeconds * 1000 : scenario.measureMs;
   if (!quick) {
     if (measureMs < design.minLevelMs && levelSeconds !== undefined)
       throw new UsageError(
-        `--level-seconds ${levelSeconds}: ${describeDesign(design, measureMs)}; use --quick for a smoke run without verdicts`,
+        `--level-seconds ${levelSeconds}: ${describeDesign(design, measureMs, design.minWarmupMs)}; use --quick for a smoke run without verdicts`,
       );
     measureMs = Math.max(measureMs, design.minLevelMs);
   }
@@ -95,8 +99,8 @@ export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions
     ...(withActivator ? { activator: { node: ACTIVATOR_NODE, targetBurstCapacity: tbc, coldStartMs: COLD_START_MS } } : {}),
     ...(users.length ? { users } : {}),
     measureMs,
-    // A warm-up as long as the level: the estimators see the new load for a whole level first.
-    ...(quick ? {} : { warmupMs: measureMs }),
+    // The estimators see the new load for LEVEL_WINDOWS of their longest window before a level is measured.
+    ...(quick ? {} : { warmupMs: Math.max(design.minWarmupMs, Math.min(measureMs, scenario.warmupMs)) }),
   };
   return {
     quick,
@@ -189,7 +193,7 @@ export async function runDemo(opts: DemoOptions, progress: (m: string) => void):
           : []),
       ];
   const first = runs[0]!;
-  const design = opts.design ? describeDesign(opts.design, opts.scenario.measureMs) : undefined;
+  const design = opts.design ? describeDesign(opts.design, opts.scenario.measureMs, opts.scenario.warmupMs) : undefined;
   const ratios = predictionRatios(runs);
   const text = {
     runs,

@@ -7,6 +7,7 @@ interface NodeInputView {
   serviceTimeSource?: string;
   model?: { serviceTimeMs: number };
   podSignal?: { appLatencyMs?: number | null } | null;
+  faastLatencyMs?: number;
 }
 
 /** What one sample keeps per node: the service time the policy's model used and the pods' raw app latency. */
@@ -14,6 +15,8 @@ export interface SampledNodeInput {
   readonly source: string;
   readonly modelServiceTimeMs?: number;
   readonly podAppLatencyMs?: number;
+  /** FaaSt's P_j for the node (the pods' 10 s request latency, queue wait included), as the policy got it. */
+  readonly faastLatencyMs?: number;
 }
 
 /**
@@ -51,6 +54,7 @@ export function sampleControlPlane(adminUrl: string, service: string, intervalMs
             source: x.serviceTimeSource ?? '',
             ...(x.model ? { modelServiceTimeMs: x.model.serviceTimeMs } : {}),
             ...(x.podSignal?.appLatencyMs != null ? { podAppLatencyMs: x.podSignal.appLatencyMs } : {}),
+            ...(typeof x.faastLatencyMs === 'number' ? { faastLatencyMs: x.faastLatencyMs } : {}),
           };
         }
         samples.push({ tMs: Math.round(performance.now() - started), shares, reasons, demand, inputs });

@@ -1,6 +1,6 @@
 import { formatInterval, meanInterval, type MeanInterval } from '../util/interval.js';
 import { DELAY_STEP_TOLERANCE_POINTS, type DemoResults } from './experiment.js';
-import { predictionRows, type Verdict } from './report.js';
+import { HEAVY_LOAD_PER_CPU, predictionRows, type Verdict } from './report.js';
 import { comparisonOf, type CellComparison, type SeedCell } from './seeds.js';
 
 /**
@@ -66,15 +66,19 @@ export function demoVerdicts(runs: readonly DemoResults[], cells: readonly SeedC
 
 /** Live ÷ predicted mean and p95 per policy and level, as intervals over the seeds. */
 export function predictionRatios(runs: readonly DemoResults[]) {
-  const byKey = new Map<string, { policy: string; users: number; mean: number[]; p95: number[]; seeds: number[]; overheadMs: number[] }>();
+  const byKey = new Map<
+    string,
+    { policy: string; users: number; mean: number[]; p95: number[]; seeds: number[]; overheadMs: number[]; heavyLoadSeeds: number[] }
+  >();
   for (const r of runs) {
     for (const row of predictionRows(r)) {
       const k = `${row.policy}@${row.users}`;
-      const e = byKey.get(k) ?? { policy: row.policy, users: row.users, mean: [], p95: [], seeds: [], overheadMs: [] };
+      const e = byKey.get(k) ?? { policy: row.policy, users: row.users, mean: [], p95: [], seeds: [], overheadMs: [], heavyLoadSeeds: [] };
       e.mean.push(row.meanRatio);
       e.p95.push(row.p95Ratio);
       e.seeds.push(r.scenario.seed);
       e.overheadMs.push(r.predicted!.overheadMs);
+      if (row.heavyLoad) e.heavyLoadSeeds.push(r.scenario.seed);
       byKey.set(k, e);
     }
   }
@@ -93,7 +97,15 @@ function predictionVerdicts(runs: readonly DemoResults[]): Verdict[] {
         pass: off.length === 0,
         detail:
           rows
-            .map((x) => `${x.users} users: mean ${interval(x.meanRatio)}, p95 ${interval(x.p95Ratio)} (${x.seeds.length} seeds)`)
+            .map(
+              (x) =>
+                `${x.users} users: mean ${interval(x.meanRatio)}, p95 ${interval(x.p95Ratio)} (${x.seeds.length} seeds: ` +
+                x.seeds.map((seed, i) => `${seed} ${x.mean[i]!.toFixed(2)}/${x.p95[i]!.toFixed(2)}`).join(', ') +
+                (x.heavyLoadSeeds.length
+                  ? `; decided under heavy machine load (1-minute load above ${HEAVY_LOAD_PER_CPU} × the CPUs) on seed ${x.heavyLoadSeeds.join(', ')}`
+                  : '') +
+                ')',
+            )
             .join('; ') + (off.length ? `; outside the band at ${off.map((x) => x.users).join(', ')} users` : ''),
         basis: rows.map((x) => ({
           users: x.users,
@@ -103,6 +115,7 @@ function predictionVerdicts(runs: readonly DemoResults[]): Verdict[] {
           meanRatio: x.meanRatio,
           p95Ratio: x.p95Ratio,
           overheadMs: x.overheadMs,
+          heavyLoadSeeds: x.heavyLoadSeeds,
         })),
       },
     ];

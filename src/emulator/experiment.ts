@@ -2,6 +2,7 @@ import type { DemoPrediction } from '../sim/from-demo.js';
 import { availableParallelism, loadavg } from 'node:os';
 import { bestAssignment } from './best.js';
 import { serviceTimeAccuracy, type ServiceTimeAccuracy } from './input-accuracy.js';
+import { levelDynamics, type LevelDynamics } from '../sim/dynamics.js';
 import { EmulatedCluster } from './cluster.js';
 import { idleSettleMs, linkSpecs, ratePerGateway, type DemoScenario } from './scenario.js';
 import { activatorChoiceOf } from './setups.js';
@@ -36,6 +37,8 @@ export interface LevelResult {
    * CPUs with whatever else runs, and a loaded machine slows every request path.
    */
   readonly machineLoad?: { readonly start: number; readonly end: number; readonly cpus: number };
+  /** The weights over the measured part and where requests went (compared with the simulator's). */
+  readonly dynamics?: LevelDynamics;
 }
 
 export interface PolicyResult {
@@ -108,12 +111,37 @@ function quantiles(records: readonly RequestRecord[], n = 1000): number[] {
 /** How far (percentage points per node) a gateway's settled assignment may be from the best one for the true inputs. */
 export const DELAY_STEP_TOLERANCE_POINTS = 5;
 
+/** How often a comparison level samples the control plane's assignment. */
+const CONTROL_PLANE_SAMPLE_MS = 1000;
+
 /** How often the events run samples the control plane's assignment. */
 const SAMPLE_MS = 250;
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A live level's dynamics: the control plane's samples and the requests from `fromMs` on. */
+function liveDynamics(samples: readonly ShareSample[], measured: readonly RequestRecord[], fromMs: number, untilMs: number): LevelDynamics {
+  const served: Record<string, { requests: number; inPodSumMs: number; appSumMs: number }> = {};
+  const routed: Record<string, Record<string, number>> = {};
+  for (const r of measured) {
+    if (!r.ok || r.podMs === undefined || r.serviceMs === undefined || !r.servedBy) continue;
+    const e = (served[r.servedBy] ??= { requests: 0, inPodSumMs: 0, appSumMs: 0 });
+    e.requests++;
+    e.inPodSumMs += r.podMs;
+    e.appSumMs += r.serviceMs;
+    const row = (routed[r.gateway] ??= {});
+    row[r.servedBy] = (row[r.servedBy] ?? 0) + 1;
+  }
+  // The level's own samples: not the warm-up, not the drain after its last arrival.
+  return levelDynamics(
+    samples.filter((x) => x.tMs >= fromMs && x.tMs < untilMs),
+    CONTROL_PLANE_SAMPLE_MS,
+    served,
+    routed,
+  );
+}
 
 /** Every policy in turn, same seed and load, each with a fresh control plane and fresh gateways. */
 export async function runComparison(cluster: EmulatedCluster, s: DemoScenario, progress: (m: string) => void): Promise<PolicyResult[]> {
@@ -129,7 +157,7 @@ export async function runComparison(cluster: EmulatedCluster, s: DemoScenario, p
     for (const [li, users] of s.users.entries()) {
       const rates = ratePerGateway(s, users);
       const total = s.warmupMs + s.measureMs;
-      const stopSampling = cluster.sampleControlPlane();
+      const stopSampling = cluster.sampleControlPlane(CONTROL_PLANE_SAMPLE_MS);
       const loadStart = loadavg()[0]!;
       const { records, dropped } = await cluster.runLoad(`${policy}-${users}`, rates, total, s.seed + li);
       const machineLoad = { start: round2(loadStart), end: round2(loadavg()[0]!), cpus: availableParallelism() };
@@ -137,7 +165,16 @@ export async function runComparison(cluster: EmulatedCluster, s: DemoScenario, p
       const measured = records.filter((r) => r.startMs >= s.warmupMs);
       const summary = summarise(measured, dropped);
       const serviceTime = serviceTimeAccuracy(records, controlPlane, s.warmupMs);
-      levels.push({ users, summary, quantilesMs: quantiles(measured), controlPlane, ...(serviceTime ? { serviceTime } : {}), machineLoad });
+      const dynamics = liveDynamics(controlPlane as ShareSample[], measured, s.warmupMs, total);
+      levels.push({
+        users,
+        summary,
+        quantilesMs: quantiles(measured),
+        controlPlane,
+        ...(serviceTime ? { serviceTime } : {}),
+        machineLoad,
+        dynamics,
+      });
       progress(
         `[${pi + 1}/${s.policies.length}] ${policy}: ${users} users (${[...rates.values()].reduce((a, b) => a + b, 0)} req/s) ` +
           `mean ${summary.meanMs} ms, p95 ${summary.p95Ms} ms, local ${(summary.localShare * 100).toFixed(1)} %, errors ${summary.errors}` +

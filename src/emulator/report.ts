@@ -16,6 +16,23 @@ export interface PredictionRow {
   /** measured ÷ predicted. */
   readonly meanRatio: number;
   readonly p95Ratio: number;
+  /** The live level ran under heavy machine load (see heavyMachineLoad). */
+  readonly heavyLoad: boolean;
+}
+
+/**
+ * Runnable work per CPU above which a level counts as run under heavy machine load. The demo itself
+ * (pods, gateways, control plane, load generators) keeps about one CPU's worth busy; beyond twice the
+ * CPU count every process waits at least as long as it runs, and each request path slows with it.
+ */
+export const HEAVY_LOAD_PER_CPU = 2;
+
+/** A level ran under heavy machine load: the 1-minute load average above HEAVY_LOAD_PER_CPU × CPUs at its start or end. */
+export function heavyMachineLoad(l: {
+  readonly machineLoad?: { readonly start: number; readonly end: number; readonly cpus: number };
+}): boolean {
+  const m = l.machineLoad;
+  return m !== undefined && Math.max(m.start, m.end) > HEAVY_LOAD_PER_CPU * m.cpus;
 }
 
 /** Measured beside predicted for every policy and level both have. */
@@ -34,6 +51,7 @@ export function predictionRows(r: DemoResults): PredictionRow[] {
         predicted: { meanMs: q.meanMs, p95Ms: q.p95Ms, localShare: q.localShare },
         meanRatio: m.meanMs / q.meanMs,
         p95Ratio: m.p95Ms / q.p95Ms,
+        heavyLoad: heavyMachineLoad(l),
       });
     }
   }
@@ -57,7 +75,13 @@ export function predictionTable(r: DemoResults): string {
   const p = r.predicted;
   const head = p
     ? [
-        `Predicted by the policy simulator (${p.replications} seeded runs per cell); per-request overhead ${p.overheadMs} ms, calibrated from ${p.calibration}.`,
+        `Predicted by the policy simulator (${
+          p.replicationsByPolicy
+            ? Object.entries(p.replicationsByPolicy)
+                .map(([k, n]) => `${k} ${n}`)
+                .join(', ')
+            : p.replications
+        } seeded runs per cell); per-request overhead ${p.overheadMs} ms, calibrated from ${p.calibration}.`,
         ...p.notes,
       ]
     : [];

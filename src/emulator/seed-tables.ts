@@ -1,6 +1,7 @@
 import { formatInterval, meanInterval } from '../util/interval.js';
 import type { DemoResults } from './experiment.js';
-import { markdownTable } from './report.js';
+import { markdownTable, predictionRows } from './report.js';
+import { dynamicsLine } from '../sim/dynamics.js';
 import type { predictionRatios } from './demo-verdicts.js';
 
 /** Plain/markdown tables of what a run over seeds measured beside its targets (pure). */
@@ -21,6 +22,29 @@ export function predictionRatioTable(ratios: ReturnType<typeof predictionRatios>
     "Live vs the policy simulator (src/sim), each seed's prediction with that seed's idle-calibrated overhead:",
     markdownTable(rows),
   ].join('\n');
+}
+
+/**
+ * Per seed and level, live ÷ predicted beside the machine load and where the two runs differed: the
+ * weights over time and where requests went (src/sim/dynamics.ts), for the policies held to the simulator.
+ */
+export function predictionSeedLines(runs: readonly DemoResults[], policies: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const r of runs) {
+    const entries = r.scenario.nodes.filter((n) => n.entry).map((n) => n.name);
+    for (const row of predictionRows(r)) {
+      if (!policies.includes(row.policy)) continue;
+      const live = r.comparison.find((p) => p.policy === row.policy)?.levels.find((l) => l.users === row.users);
+      const sim = r.predicted?.byPolicy[row.policy]?.find((l) => l.users === row.users);
+      const load = live?.machineLoad;
+      out.push(
+        `seed ${r.scenario.seed} ${row.policy} ${row.users} users: mean ${row.meanRatio.toFixed(2)}, p95 ${row.p95Ratio.toFixed(2)}` +
+          (load ? `, machine load ${load.start.toFixed(1)}→${load.end.toFixed(1)}${row.heavyLoad ? ' (heavy)' : ''}` : '') +
+          (live?.dynamics && sim?.dynamics ? `; ${dynamicsLine(live.dynamics, sim.dynamics, entries)}` : ''),
+      );
+    }
+  }
+  return out.length ? ['Per seed, live ÷ predicted and how the weights and pods behaved (time mean ± sd over the level):', ...out] : [];
 }
 
 /** The machine's load while each level ran, per seed: a loaded machine slows every request path. */

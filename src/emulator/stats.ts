@@ -1,4 +1,5 @@
 import { percentile } from './loadgen.js';
+import type { ShareSample } from '../sim/dynamics.js';
 
 /** One completed request as the demo records it. */
 export interface RequestRecord {
@@ -123,10 +124,7 @@ export function serviceMoments(records: readonly RequestRecord[]): { meanMs: num
 }
 
 /** A sample of the control plane's priority-0 shares (percent) per gateway and node. */
-export interface ShareSample {
-  readonly tMs: number;
-  readonly shares: Readonly<Record<string, Readonly<Record<string, number>>>>;
-}
+export type { ShareSample };
 
 /** Largest per-node difference in percentage points between two share rows. */
 export function sharesDistance(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): number {

@@ -8,7 +8,18 @@ import { faastScenario, type DemoScenario } from '../emulator/scenario.js';
 import type { LatencySummary } from '../emulator/stats.js';
 import { nearestPolicy } from '../policy/nearest.js';
 import { sigmaForCv } from '../util/rng.js';
-import { demoPrelude, predictDemo, simPolicyFor, simRunFor, simScenarioFor, type DemoPrediction } from './from-demo.js';
+import {
+  defaultReplications,
+  demoPrelude,
+  FEEDBACK_SIMULATED_MS,
+  feedsBackOnQueueing,
+  predictDemo,
+  replicationsFor,
+  simPolicyFor,
+  simRunFor,
+  simScenarioFor,
+  type DemoPrediction,
+} from './from-demo.js';
 import type { Scenario } from './scenario.js';
 import { runSimulation } from './simulator.js';
 
@@ -196,6 +207,27 @@ test('report: the live-vs-simulator verdict is decided on ratio intervals over s
   assert.equal(rows.length, 6);
   assert.equal(rows.find((r) => r.policy === 'even')!.meanRatio, 2);
   assert.match(predictionTable(synthetic([20, 60, 80])), /\| even +\| 45 +\| 160\.0 \/ 80\.0 +\| 2\.00 /);
+  // A level run under heavy machine load (1-minute load above 2 × the CPUs) is named in the verdict,
+  // per seed, beside its ratios; a busy but not overloaded machine is not.
+  const loaded = (r: DemoResults, start: number, end: number): DemoResults => ({
+    ...r,
+    comparison: r.comparison.map((p) => ({
+      ...p,
+      levels: p.levels.map((l) => (l.users === 45 ? { ...l, machineLoad: { start, end, cpus: 2 } } : l)),
+    })),
+  });
+  const underLoad = predictionCheck(
+    meanOnly([loaded(seeded(1, [20, 60, 80]), 3.9, 2), loaded(seeded(2, [20, 60, 96]), 6.8, 7.1), seeded(3, [20, 60, 80])]),
+  )!;
+  assert.match(
+    underLoad.detail,
+    /45 users: mean [^;]*\(3 seeds: 1 1\.00\/1\.00, 2 1\.20\/1\.00, 3 1\.00\/1\.00; decided under heavy machine load \(1-minute load above 2 × the CPUs\) on seed 2\)/,
+  );
+  assert.doesNotMatch(underLoad.detail, /25 users[^;]*heavy/);
+  assert.deepEqual(
+    (underLoad.basis as Array<{ users: number; heavyLoadSeeds: number[] }>).find((b) => b.users === 45)!.heavyLoadSeeds,
+    [2],
+  );
   // No prediction, no verdict.
   const { predicted: _, ...without } = synthetic([20, 60, 80]);
   assert.equal(predictionCheck([without]), undefined);
@@ -224,4 +256,14 @@ test('from-demo: the overhead is calibrated from nearest at the lowest level and
   assert.ok(p.byPolicy['even']![1]!.meanMs > raw.byPolicy['even']![1]!.meanMs + 3);
   // Deterministic for a seed.
   assert.deepEqual(predictDemo(demo, { probeIntervalMs: 1000, replications: 2 }).byPolicy, raw.byPolicy);
+});
+
+test('from-demo: a policy that feeds back on its own queueing (faast) is predicted from about 20 simulated minutes per cell', () => {
+  const demo: DemoScenario = { ...faastScenario('full', 1), policies: ['faast', 'proxima'], measureMs: 120_000 };
+  assert.equal(feedsBackOnQueueing('faast'), true);
+  assert.equal(feedsBackOnQueueing('proxima+extproc'), false);
+  assert.equal(replicationsFor(demo, 'faast'), FEEDBACK_SIMULATED_MS / 120_000);
+  assert.equal(replicationsFor(demo, 'proxima'), defaultReplications(demo));
+  // Never fewer than the default, never more than 16.
+  assert.equal(replicationsFor({ ...demo, measureMs: 10_000 }, 'faast'), 16);
 });

@@ -5,6 +5,7 @@ import { sigmaForCv } from '../util/rng.js';
 import { DEFAULT_LOOP_VIEW, type LoopViewOptions } from './loop-view.js';
 import type { Scenario, SimLink, SimNode } from './scenario.js';
 import { runSimulation, type RunOptions } from './simulator.js';
+import { levelDynamics, poolDynamics, sharesOf, type LevelDynamics, type Routed, type ServedByNode, type ShareSample } from './dynamics.js';
 
 /**
  * The demo's scenario in the policy simulator (pure): same nodes, links (netem's normal jitter per
@@ -31,6 +32,25 @@ export const DEMO_SEGMENTS_PER_DIRECTION = 2;
  */
 export function defaultReplications(demo: DemoScenario): number {
   return Math.min(8, Math.max(2, Math.ceil(40_000 / Math.max(1, demo.measureMs))));
+}
+
+/**
+ * Simulated measurement per cell for a policy that reads the queueing its own weights cause (FaaSt's
+ * P_j): its weights oscillate, so one run's mean is one draw of a slowly mixing process (8 seeded
+ * 120 s runs at 45 users: cv 0.24 of the mean) and the prediction must average many to be an
+ * expectation that one live seed can be held to.
+ */
+export const FEEDBACK_SIMULATED_MS = 20 * 60_000;
+
+/** Does this demo label's policy feed back on the queueing it causes (reads the pods' latency, queue wait included)? */
+export function feedsBackOnQueueing(label: string): boolean {
+  return simPolicyFor(label).policy.reads?.includes('pod-latency') ?? false;
+}
+
+/** Seeded runs per cell for `label`: enough for the prediction to be an expectation. */
+export function replicationsFor(demo: DemoScenario, label: string): number {
+  const base = defaultReplications(demo);
+  return feedsBackOnQueueing(label) ? Math.min(16, Math.max(base, Math.ceil(FEEDBACK_SIMULATED_MS / Math.max(1, demo.measureMs)))) : base;
 }
 
 /** The policy a demo label runs in the simulator, and what the simulation leaves out. */
@@ -126,35 +146,54 @@ export interface PredictedLevel {
   readonly p95Ms: number;
   /** Share of requests served on the node they entered. */
   readonly localShare: number;
+  /** The weights over the measured part and where requests went, pooled over the replications. */
+  readonly dynamics?: LevelDynamics;
 }
 
 export interface DemoPrediction {
   /** Fixed per-request overhead added to the simulation (ms), and where it came from. */
   readonly overheadMs: number;
   readonly calibration: string;
+  /** Seeded runs per cell (the most of any policy; see `replicationsByPolicy`). */
   readonly replications: number;
+  readonly replicationsByPolicy?: Record<string, number>;
   readonly notes: string[];
   /** Per demo policy label, per load level (with the overhead). */
   readonly byPolicy: Record<string, PredictedLevel[]>;
-  /** The same without the overhead (the simulator's own model). */
-  readonly rawByPolicy: Record<string, PredictedLevel[]>;
+  /** The same without the overhead (the simulator's own model), when it was simulated (not with a given overhead). */
+  readonly rawByPolicy?: Record<string, PredictedLevel[]>;
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** Every policy at every level, replications pooled. */
 export function simulateDemo(demo: DemoScenario, o: DemoSimOptions & { replications?: number }): Record<string, PredictedLevel[]> {
-  const reps = o.replications ?? defaultReplications(demo);
   const out: Record<string, PredictedLevel[]> = {};
   for (const label of demo.policies) {
+    const reps = o.replications ?? replicationsFor(demo, label);
     out[label] = demo.users.map((users) => {
       const all: number[] = [];
       let local = 0;
+      const runs: Array<{ dynamics: LevelDynamics; served: ServedByNode; routed: Routed }> = [];
       for (let r = 0; r < reps; r++) {
-        const res = runSimulation(simRunFor(demo, label, users, r, o));
+        const run = simRunFor(demo, label, users, r, o);
+        const measureFromMs = (run.prelude ?? []).reduce((a, p) => a + p.durationMs, 0) + run.warmupMs;
+        const samples: ShareSample[] = [];
+        const res = runSimulation({
+          ...run,
+          onAssign: (tMs, table) => {
+            if (tMs >= measureFromMs) samples.push({ tMs, shares: sharesOf(table) });
+          },
+        });
         for (const x of res.latenciesMs) all.push(x);
         local += res.entryShare * res.requests;
+        runs.push({
+          dynamics: levelDynamics(samples, run.recomputeMs ?? DEMO_RECOMPUTE_MS, res.servedByNode, res.routed),
+          served: res.servedByNode,
+          routed: res.routed,
+        });
       }
+      const dynamics = poolDynamics(runs);
       all.sort((a, b) => a - b);
       const n = all.length;
       return {
@@ -163,6 +202,7 @@ export function simulateDemo(demo: DemoScenario, o: DemoSimOptions & { replicati
         meanMs: n ? round2(all.reduce((a, b) => a + b, 0) / n) : NaN,
         p95Ms: n ? round2(all[Math.min(n - 1, Math.ceil(0.95 * n) - 1)]!) : NaN,
         localShare: n ? round2(local / n) : NaN,
+        ...(dynamics ? { dynamics } : {}),
       };
     });
   }
@@ -183,22 +223,26 @@ export interface PredictOptions extends DemoSimOptions {
 
 /** The simulator's prediction for the demo, with a per-request overhead calibrated at the lowest load. */
 export function predictDemo(demo: DemoScenario, o: PredictOptions): DemoPrediction {
-  const replications = o.replications ?? defaultReplications(demo);
+  const replicationsByPolicy = Object.fromEntries(demo.policies.map((p) => [p, o.replications ?? replicationsFor(demo, p)]));
+  const replications = Math.max(...Object.values(replicationsByPolicy));
   const notes = demo.policies.map((p) => simPolicyFor(p).note).filter((n): n is string => Boolean(n));
-  const raw = simulateDemo(demo, { probeIntervalMs: o.probeIntervalMs, replications });
+  const reps = o.replications !== undefined ? { replications: o.replications } : {};
+  // The overhead-free prediction is needed to calibrate from a measured cell, or is the prediction itself.
+  const needRaw = !(o.overheadMs !== undefined && o.overheadMs > 0);
+  const raw = needRaw ? simulateDemo(demo, { probeIntervalMs: o.probeIntervalMs, ...reps }) : undefined;
   const lowest = Math.min(...demo.users);
   let overheadMs = o.overheadMs ?? 0;
   let calibration = o.overheadMs !== undefined ? (o.overheadSource ?? `given: ${o.overheadMs} ms`) : 'none (no calibration run measured)';
   if (o.overheadMs === undefined && o.measuredMeanMs) {
     for (const label of ['nearest', 'proxima']) {
       const measured = o.measuredMeanMs(label, lowest);
-      const sim = raw[label]?.find((l) => l.users === lowest)?.meanMs;
+      const sim = raw?.[label]?.find((l) => l.users === lowest)?.meanMs;
       if (measured === undefined || !Number.isFinite(measured) || sim === undefined || !Number.isFinite(sim)) continue;
       overheadMs = round2(Math.max(0, measured - sim));
       calibration = `${label} at ${lowest} users: measured ${measured.toFixed(1)} ms − simulated ${sim.toFixed(1)} ms${measured < sim ? ' (negative, clamped to 0)' : ''}`;
       break;
     }
   }
-  const byPolicy = overheadMs > 0 ? simulateDemo(demo, { probeIntervalMs: o.probeIntervalMs, overheadMs, replications }) : raw;
-  return { overheadMs, calibration, replications, notes, byPolicy, rawByPolicy: raw };
+  const byPolicy = overheadMs > 0 || !raw ? simulateDemo(demo, { probeIntervalMs: o.probeIntervalMs, overheadMs, ...reps }) : raw;
+  return { overheadMs, calibration, replications, replicationsByPolicy, notes, byPolicy, ...(raw ? { rawByPolicy: raw } : {}) };
 }

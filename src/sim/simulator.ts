@@ -84,6 +84,10 @@ export interface RunResult {
   readonly recomputes: number;
   /** Sorted response times (ms) of the measured requests. */
   readonly latenciesMs: Float64Array;
+  /** Per node: measured requests it served and their summed time in the pod (queue wait included), ms. */
+  readonly servedByNode: Readonly<Record<string, { readonly requests: number; readonly inPodSumMs: number; readonly appSumMs: number }>>;
+  /** Measured requests per entry gateway per serving node. */
+  readonly routed: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 interface Request {
@@ -180,6 +184,8 @@ export function runSimulation(o: RunOptions): RunResult {
   const latencies: number[] = [];
   let entry = 0;
   let queued = 0;
+  const servedByNode: Record<string, { requests: number; inPodSumMs: number; appSumMs: number }> = {};
+  const routed: Record<string, Record<string, number>> = {};
 
   const recompute = (now: number) => {
     if (loopOpts.podScrapeIntervalMs === undefined) view.refreshLatency(now);
@@ -219,6 +225,12 @@ export function runSimulation(o: RunOptions): RunResult {
       latencies.push(now + (req.rttMs - req.upMs) - req.startMs + overheadMs);
       if (req.node === req.gateway) entry++;
       if (req.waited) queued++;
+      const served = (servedByNode[req.node] ??= { requests: 0, inPodSumMs: 0, appSumMs: 0 });
+      served.requests++;
+      served.inPodSumMs += now - arrivedAtNode;
+      served.appSumMs += now - req.serviceStartMs!;
+      const row = (routed[req.gateway] ??= {});
+      row[req.node] = (row[req.node] ?? 0) + 1;
     }
     if (pod.head < pod.queue.length) {
       const nextReq = pod.queue[pod.head++]!;
@@ -352,5 +364,7 @@ export function runSimulation(o: RunOptions): RunResult {
     assignmentChanges: changes,
     recomputes,
     latenciesMs: sorted,
+    servedByNode,
+    routed,
   };
 }
