@@ -517,6 +517,9 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
       authorizer,
       // The pods' own queue depth and service time (queue-proxy, via the node agents).
       podLoad: modelPodLoad(store, endpointKey),
+      // What it routes is demand LRS never sees (ORIGINAL_DST reports none): counted as one more LRS source.
+      onDemand: (gateway, loads) => lrs.observeRouted(gateway, loads),
+      demandIntervalMs: lrs.reportingIntervalMs,
       ...optional('slotTimeoutMs', options.extprocSlotTimeoutMs),
     });
     // One stream per gateway request: served on node:http2 directly (h2-transport.ts), not grpc-js.
