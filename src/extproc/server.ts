@@ -184,8 +184,13 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
       const picked = (this.pickedDemand = new PickedDemand());
       const intervalMs = opts.demandIntervalMs ?? 1000;
       if (!(intervalMs > 0)) throw new RangeError(`demandIntervalMs must be > 0, got ${intervalMs}`);
+      // The counts cover the time since the last flush, which a busy event loop stretches.
+      let lastMs = this.nowMs();
       this.demandTimer = setInterval(() => {
-        for (const [gateway, loads] of picked.flush(intervalMs)) onDemand(gateway, loads);
+        const now = this.nowMs();
+        const elapsedMs = Math.max(1, now - lastMs);
+        lastMs = now;
+        for (const [gateway, loads] of picked.flush(elapsedMs)) onDemand(gateway, loads);
       }, intervalMs);
       this.demandTimer.unref();
     }
