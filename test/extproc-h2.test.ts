@@ -120,7 +120,7 @@ describe('ext_proc over node:http2', () => {
   test("the emulated gateway's client gets a destination and frees the slot when the request completes", async () => {
     const client = new ExtProcClient(f.target, 'edge-1');
     try {
-      const d = await client.decide(HOST);
+      const d = await client.decide(HOST, 5000);
       assert.ok(d.destination, 'a destination was picked');
       assert.equal(f.extproc.tracker.totalInflight(), 1);
       d.complete();

@@ -21,6 +21,8 @@ export class ExtProcClient {
   private readonly channel: ExtProcH2Channel;
   /** The request_headers message per authority: the same bytes for every request. */
   private readonly requests = new Map<string, Buffer>();
+  /** Decisions that did not come within the message timeout (routed by the EDS weights instead). */
+  timeouts = 0;
 
   constructor(
     target: string,
@@ -33,7 +35,17 @@ export class ExtProcClient {
     return new Promise((resolve) => {
       let settled = false;
       // Fail open like Envoy's failure_mode_allow: no decision within message_timeout → route by EDS.
-      const timer = setTimeout(() => settle({ complete: () => stream.cancel() }), timeoutMs);
+      // Timers run before I/O in an event-loop turn: a timer that fires because this process was
+      // late (busy cores) would beat a reply that is already in the socket. Envoy's loop is not
+      // late like that, so the reply read in the same turn (poll runs before setImmediate) wins.
+      const timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (!settled) this.timeouts++;
+            settle({ complete: () => stream.cancel() });
+          }),
+        timeoutMs,
+      );
       const settle = (d: ExtProcDecision) => {
         if (settled) return;
         settled = true;

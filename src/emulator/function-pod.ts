@@ -85,16 +85,18 @@ export class FunctionPod {
   private async handle(): Promise<FunctionReply> {
     const arrived = performance.now();
     this.meter.arrived(epochMs());
-    const release = await this.gate.acquire();
-    const started = performance.now();
+    const slot = await this.gate.acquire(arrived);
     this.meter.started(epochMs());
     const serviceMs = lognormal(this.opts.rng, this.opts.serviceTimeMs, sigmaForCv(this.opts.serviceTimeCv));
-    await new Promise((r) => setTimeout(r, serviceMs));
-    release();
+    // The service ends `serviceMs` after the slot was taken (see ConcurrencyGate): a late timer
+    // delays this reply, not the requests queued behind it.
+    const endMs = slot.startedMs + serviceMs;
+    const leftMs = endMs - performance.now();
+    if (leftMs > 0) await new Promise((r) => setTimeout(r, leftMs));
+    slot.release(endMs);
     this.served++;
-    const done = performance.now();
-    this.meter.finished(epochMs(), done - arrived, done - started);
-    return { pod: this.opts.name, node: this.opts.node, queuedMs: started - arrived, serviceMs: done - started };
+    this.meter.finished(epochMs(), endMs - arrived, serviceMs);
+    return { pod: this.opts.name, node: this.opts.node, queuedMs: slot.startedMs - arrived, serviceMs };
   }
 
   async start(): Promise<number> {

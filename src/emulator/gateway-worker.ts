@@ -150,6 +150,12 @@ async function main(): Promise<void> {
           () => invokeVia(raw.target, raw.deadlineMs, raw.extproc, raw.method),
         );
         const s = result.samples.sort((a, b) => a.startMs - b.startMs);
+        if (extproc) {
+          process.stderr.write(
+            `${raw.label}: ${extproc.timeouts} of ${s.length} ext_proc decisions timed out (routed by the EDS weights)\n`,
+          );
+          extproc.timeouts = 0;
+        }
         send({
           type: 'result',
           label: raw.label,

@@ -12,6 +12,8 @@ import { withPodSignals, type PodLoadSource } from './pod-signals.js';
 import { ServiceResolver } from './resolve.js';
 import type { NodeAuthorizer } from '../tls/authorizer.js';
 import { LeftLocalLog, type LeftLocalRecord } from './left-local.js';
+import { PickedDemand, type LocalityCount } from './picked-demand.js';
+import type { ClusterLoad } from '../lrs/parse.js';
 import {
   createH2Transport,
   type GrpcStreamHandler,
@@ -60,12 +62,21 @@ export interface ExtProcServerOptions {
   readonly authorizer?: NodeAuthorizer;
   /** Called with each decision's duration in seconds (benchmarks; the histogram metric has it too). */
   readonly onDecision?: (seconds: number) => void;
+  /**
+   * The requests routed per gateway node, every `demandIntervalMs`, as LRS load (see picked-demand.ts):
+   * ext_proc's ORIGINAL_DST cluster reports none, so without this the demand learner only sees fallbacks.
+   */
+  readonly onDemand?: (gateway: string, loads: readonly ClusterLoad[]) => void;
+  /** Default 1000 ms. */
+  readonly demandIntervalMs?: number;
 }
 
 interface StreamState {
   /** 0: waiting for request_headers; 1: request answered; 2: response_headers seen. */
   phase: 0 | 1 | 2;
   slot: Slot | undefined;
+  /** The request's entry in the routed-demand counts (released with the slot). */
+  demand: LocalityCount | undefined;
   readonly call: H2Call;
 }
 
@@ -103,6 +114,8 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
   private readonly resolver: ServiceResolver;
   private readonly streams = new Set<StreamState>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly demandTimer: NodeJS.Timeout | undefined;
+  private readonly pickedDemand: PickedDemand | undefined;
   private readonly leftLocal = new LeftLocalLog();
   private readonly ruleCounts: Record<PickRule, number> = { fastest: 0, queued: 0, saturated: 0 };
   private closed = false;
@@ -166,6 +179,21 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
     // One sweep for all slots instead of a timer per stream.
     this.sweeper = setInterval(() => this.sweep(), Math.min(1000, Math.max(10, this.slotTimeoutMs / 4)));
     this.sweeper.unref();
+    const onDemand = opts.onDemand;
+    if (onDemand) {
+      const picked = (this.pickedDemand = new PickedDemand());
+      const intervalMs = opts.demandIntervalMs ?? 1000;
+      if (!(intervalMs > 0)) throw new RangeError(`demandIntervalMs must be > 0, got ${intervalMs}`);
+      // The counts cover the time since the last flush, which a busy event loop stretches.
+      let lastMs = this.nowMs();
+      this.demandTimer = setInterval(() => {
+        const now = this.nowMs();
+        const elapsedMs = Math.max(1, now - lastMs);
+        lastMs = now;
+        for (const [gateway, loads] of picked.flush(elapsedMs)) onDemand(gateway, loads);
+      }, intervalMs);
+      this.demandTimer.unref();
+    }
   }
 
   /**
@@ -194,6 +222,7 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
   close(): void {
     this.closed = true;
     clearInterval(this.sweeper);
+    if (this.demandTimer) clearInterval(this.demandTimer);
     for (const s of [...this.streams]) {
       this.finish(s, 'close');
       try {
@@ -206,7 +235,7 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
 
   /** @internal (transport) A new Process stream. */
   open(call: H2Call): StreamState {
-    const state: StreamState = { phase: 0, slot: undefined, call };
+    const state: StreamState = { phase: 0, slot: undefined, demand: undefined, call };
     if (this.closed) {
       call.end();
       return state;
@@ -234,7 +263,9 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
   }
 
   private release(state: StreamState, how: SlotRelease, sample: boolean): void {
-    if (state.slot && this.tracker.release(state.slot, this.nowMs(), sample)) this.releaseCount[how].inc();
+    if (!state.slot || !this.tracker.release(state.slot, this.nowMs(), sample)) return;
+    this.releaseCount[how].inc();
+    if (state.demand) PickedDemand.done(state.demand);
   }
 
   /**
@@ -330,6 +361,9 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
     if (result.saturated && this.shed) return this.outcome(state, 'shed', started, immediateReply(429, 'all endpoints at capacity'));
     const chosen = result.pick;
     state.slot = this.tracker.acquire(chosen.key, now, chosen.rttMs, chosen.queueFactor, chosen.atPodShare, chosen.costMs);
+    // Only gateways on known nodes: a peer-chosen node name must not grow the counts.
+    if (this.pickedDemand && this.store.hasNode(gateway))
+      state.demand = this.pickedDemand.picked(gateway, resolved.service, chosen.endpoint.node);
     this.ruleCounts[result.rule]++;
     (chosen.endpoint.node === gateway ? this.localPicks : this.remotePicks).inc();
     if (result.leftLocalWithRoom) {

@@ -262,6 +262,25 @@ export class LoadReportingServer {
     this.write(this.demand.observe(source, gateway, loads, now, (g, node) => this.store.rttMs(g, node, now)));
   }
 
+  /** How often gateways are asked to report (ms). */
+  get reportingIntervalMs(): number {
+    return this.intervalMs;
+  }
+
+  /**
+   * Load that reached no LRS stream: the requests the ext_proc server routed from `gateway` (to the
+   * gateway's ORIGINAL_DST cluster, which reports none), one more source per gateway node.
+   */
+  observeRouted(gateway: string, loads: readonly ClusterLoad[]): void {
+    for (const load of loads)
+      for (const l of load.localities) {
+        const done = l.succeeded + l.errors;
+        if (done > 0) this.countFlow(gateway, l.node, load.service, done);
+      }
+    const now = this.nowMs();
+    this.write(this.demand.observe(`extproc:${gateway}`, gateway, loads, now, (g, node) => this.store.rttMs(g, node, now)));
+  }
+
   /** Write the current estimates of `services` into the model. */
   private write(services: ReadonlySet<string>): void {
     const flows = services.size > 0 ? this.demand.flows() : [];

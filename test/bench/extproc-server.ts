@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 
 interface PeerModule {
   startFixture(
-    opts: { onDecision: (s: number) => void; rng: () => number },
+    opts: { onDecision: (s: number) => void; rng: () => number; onDemand: () => void },
     topology: string,
   ): Promise<{ target: string; close(): Promise<void> }>;
 }
@@ -27,7 +27,11 @@ function pct(sorted: Float64Array, p: number): number {
 async function main(distRoot: string, topologyFile: string): Promise<void> {
   const peer = (await import(pathToFileURL(join(distRoot, 'test', 'peers', 'extproc-peer.js')).href)) as PeerModule;
   let decisionsUs: number[] = [];
-  const f = await peer.startFixture({ onDecision: (s) => decisionsUs.push(s * 1e6), rng: Math.random }, readFileSync(topologyFile, 'utf8'));
+  // As `proxima serve` runs it: routed requests counted as demand (an earlier build ignores the option).
+  const f = await peer.startFixture(
+    { onDecision: (s) => decisionsUs.push(s * 1e6), rng: Math.random, onDemand: () => undefined },
+    readFileSync(topologyFile, 'utf8'),
+  );
   process.stdout.write(JSON.stringify({ target: f.target }) + '\n');
   let cpu0 = process.cpuUsage();
   // How long a ready stream can wait for this process's event loop (the server's own queueing).

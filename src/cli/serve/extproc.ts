@@ -1,5 +1,6 @@
 import type { ServeLimits } from '../../limits.js';
 import { ExtProcServer } from '../../extproc/server.js';
+import type { LoadReportingServer } from '../../lrs/server.js';
 import { modelPodLoad } from '../../extproc/pod-signals.js';
 import { endpointKey } from '../../extproc/picker.js';
 import { followReloads, httpsServerOptions } from '../../tls/server-credentials.js';
@@ -8,7 +9,11 @@ import type { ServeOptions } from './types.js';
 import type { ServePartDeps } from './parts.js';
 
 /** ext_proc: per-request endpoint picking for gateways that enable the filter. Returns the bound port. */
-export async function startExtprocPort(options: ServeOptions, limits: ServeLimits, deps: ServePartDeps): Promise<number> {
+export async function startExtprocPort(
+  options: ServeOptions,
+  limits: ServeLimits,
+  deps: ServePartDeps & { readonly lrs: LoadReportingServer },
+): Promise<number> {
   const { store, engine, log, registry, admin, listeners, shutdown } = deps;
   const extproc = new ExtProcServer({
     store,
@@ -20,6 +25,9 @@ export async function startExtprocPort(options: ServeOptions, limits: ServeLimit
     authorizer: listeners.authorizer,
     // The pods' own queue depth and service time (queue-proxy, via the node agents).
     podLoad: modelPodLoad(store, endpointKey),
+    // What it routes is demand LRS never sees (ORIGINAL_DST reports none): counted as one more LRS source.
+    onDemand: (gateway, loads) => deps.lrs.observeRouted(gateway, loads),
+    demandIntervalMs: deps.lrs.reportingIntervalMs,
     ...optional('slotTimeoutMs', options.extprocSlotTimeoutMs),
   });
   // One stream per gateway request: served on node:http2 directly (h2-transport.ts), not grpc-js.

@@ -23,7 +23,7 @@ export async function startGrpcPort(
   options: ServeOptions,
   limits: ServeLimits,
   deps: GrpcPortDeps,
-): Promise<{ readonly xds: XdsControlPlane; readonly port: number }> {
+): Promise<{ readonly xds: XdsControlPlane; readonly lrs: LoadReportingServer; readonly port: number }> {
   const { store, engine, sink, log, registry, admin, listeners, shutdown } = deps;
   const server = new grpc.Server(listeners.grpcServerOptions);
   shutdown.push(() => shutdownGrpc(server));
@@ -79,7 +79,7 @@ export async function startGrpcPort(
   admin.addDebug('probes', 'connected probe agents and their probe addresses', () => probes.agents());
 
   const port = await listeners.bindGrpc(server, options.xdsListen, 'xds', '--xds-listen');
-  return { xds, port };
+  return { xds, lrs, port };
 }
 
 /** KIngress "programmed": the xDS side has settled and every Kourier-style gateway ACKed its routes. */

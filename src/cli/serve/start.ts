@@ -69,7 +69,7 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
     const parts = { store, engine, log, registry, admin, listeners, shutdown };
     const grpcPort = await startGrpcPort(options, limits, { ...parts, sink: source.sink, tlsSecrets });
     source.judgeProgrammedBy(programmedBy(grpcPort.xds));
-    const extprocPort = await startExtprocPort(options, limits, parts);
+    const extprocPort = await startExtprocPort(options, limits, { ...parts, lrs: grpcPort.lrs });
     const extenderPort = await startExtenderPort(options, limits, parts);
 
     const addresses = {
