@@ -178,7 +178,7 @@ export class AssignmentEngine {
       const moved = gatewayRows.filter((g) => !sameAssignment(previous.get(g), computed.get(g)));
       if (moved.length === 0) continue;
       const next = new Map(previous);
-      const known = new Set([...previous.values()].map((a) => a.localities));
+      const known = knownLocalities(previous);
       for (const g of moved) next.set(g, internRow(computed.get(g)!, known));
       changed.add(name);
       this.table.set(name, next);
@@ -192,7 +192,7 @@ export class AssignmentEngine {
         continue;
       }
       const previous = this.table.get(name);
-      const next = internAssignments(this.policyImpl.assign(policyInputFor(this.store, name, gateways, now, previous)));
+      const next = internAssignments(this.policyImpl.assign(policyInputFor(this.store, name, gateways, now, previous)), previous);
       const fallback = evenPolicy.assign(policyInputFor(this.store, name, [UNKNOWN_GATEWAY], now)).get(UNKNOWN_GATEWAY);
       if (fallback) next.set(UNKNOWN_GATEWAY, { ...fallback, reason: `gateway on an unknown node: ${fallback.reason}` });
       // An unchanged row set keeps its identity: the snapshot builder reuses what it built from it.
@@ -215,47 +215,52 @@ export class AssignmentEngine {
 
 /**
  * Gateways with equal localities (or reasons) share one frozen array (string): with 1,000 gateways
- * per service most assignments repeat, and keeping a copy per gateway cost gigabytes.
+ * per service most assignments repeat, and keeping a copy per gateway cost gigabytes. Equal arrays
+ * are found by their content as a string key: a linear search among a service's distinct arrays
+ * cost a quarter of a full compute when most gateways have their own.
  */
-export function internAssignments(table: Map<string, GatewayAssignment>): Map<string, GatewayAssignment> {
-  // Candidates by first node: cheaper than a signature string per gateway, and buckets stay small.
-  const byFirst = new Map<string, Array<readonly LocalityAssignment[]>>();
+export function internAssignments(
+  table: Map<string, GatewayAssignment>,
+  previous?: ReadonlyMap<string, GatewayAssignment>,
+): Map<string, GatewayAssignment> {
+  // Rows equal to a previous one keep its array: the snapshot build finds their encoding by identity.
+  const known = previous ? knownLocalities(previous) : new Map<string, readonly LocalityAssignment[]>();
   const reasons = new Map<string, string>();
   for (const [gateway, a] of table) {
-    const first = a.localities[0]?.node ?? '';
-    let bucket = byFirst.get(first);
-    if (!bucket) byFirst.set(first, (bucket = []));
-    let shared = bucket.find((c) => sameLocalities(c, a.localities));
-    if (!shared)
-      bucket.push(
-        (shared = Object.freeze(a.localities.map((l) => Object.freeze({ node: l.node, priority: l.priority, weight: l.weight })))),
-      );
     let reason = reasons.get(a.reason);
     if (reason === undefined) reasons.set(a.reason, (reason = a.reason));
-    table.set(gateway, { gateway: a.gateway, service: a.service, localities: shared, reason });
+    table.set(gateway, { gateway: a.gateway, service: a.service, localities: interned(a.localities, known), reason });
   }
   return table;
 }
 
 /** One recomputed row, sharing an equal localities array of its service when there is one. */
-function internRow(a: GatewayAssignment, known: Set<readonly LocalityAssignment[]>): GatewayAssignment {
-  let localities = [...known].find((l) => sameLocalities(l, a.localities));
-  if (!localities) {
-    localities = Object.freeze(a.localities.map((l) => Object.freeze({ node: l.node, priority: l.priority, weight: l.weight })));
-    known.add(localities);
-  }
-  return { gateway: a.gateway, service: a.service, localities, reason: a.reason };
+function internRow(a: GatewayAssignment, known: Map<string, readonly LocalityAssignment[]>): GatewayAssignment {
+  return { gateway: a.gateway, service: a.service, localities: interned(a.localities, known), reason: a.reason };
 }
 
-function sameLocalities(a: readonly LocalityAssignment[], b: readonly LocalityAssignment[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.node !== y.node || x.priority !== y.priority || x.weight !== y.weight) return false;
-  }
-  return true;
+/** A service's distinct localities arrays by content (each array keyed once, however many rows share it). */
+function knownLocalities(rows: ReadonlyMap<string, GatewayAssignment>): Map<string, readonly LocalityAssignment[]> {
+  const arrays = new Set<readonly LocalityAssignment[]>();
+  for (const a of rows.values()) arrays.add(a.localities);
+  const known = new Map<string, readonly LocalityAssignment[]>();
+  for (const ls of arrays) known.set(localitiesKey(ls), ls);
+  return known;
+}
+
+/** Localities as a string: equal strings, equal routing (also the snapshot's encoding memo key). */
+export function localitiesKey(ls: readonly LocalityAssignment[]): string {
+  let key = '';
+  for (const l of ls) key += `${l.node}\u0000${l.priority}\u0000${l.weight}\u0001`;
+  return key;
+}
+
+function interned(ls: readonly LocalityAssignment[], known: Map<string, readonly LocalityAssignment[]>): readonly LocalityAssignment[] {
+  const key = localitiesKey(ls);
+  let shared = known.get(key);
+  if (!shared)
+    known.set(key, (shared = Object.freeze(ls.map((l) => Object.freeze({ node: l.node, priority: l.priority, weight: l.weight })))));
+  return shared;
 }
 
 function sameTable(a: ReadonlyMap<string, GatewayAssignment>, b: ReadonlyMap<string, GatewayAssignment>): boolean {

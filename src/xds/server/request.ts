@@ -11,6 +11,9 @@ import type { NodeMessage } from './stream.js';
 export interface ParsedDiscoveryRequest extends DiscoveryRequestMessage {
   /** Digest of the raw resource_names fields: equal digests, equal subscription lists. */
   readonly namesKey: string;
+  /** How many resource_names the request carries and the longest one in UTF-8 bytes (limits without strings). */
+  readonly nameCount: number;
+  readonly longestNameBytes: number;
 }
 
 export class RequestDecodeError extends Error {
@@ -51,6 +54,7 @@ export function parseDiscoveryRequest(buf: Buffer): ParsedDiscoveryRequest {
   let namesStart = -1;
   let namesEnd = -1;
   let contiguous = true;
+  let longestNameBytes = 0;
   while (i < buf.length) {
     const fieldStart = i;
     const tag = varint();
@@ -81,6 +85,7 @@ export function parseDiscoveryRequest(buf: Buffer): ParsedDiscoveryRequest {
         break;
       case 3:
         nameRanges.push([i, end]);
+        if (len > longestNameBytes) longestNameBytes = len;
         if (namesStart < 0) namesStart = fieldStart;
         else if (namesEnd !== fieldStart) contiguous = false;
         namesEnd = end;
@@ -111,6 +116,8 @@ export function parseDiscoveryRequest(buf: Buffer): ParsedDiscoveryRequest {
     ...(node ? { node } : {}),
     ...(error_detail ? { error_detail } : {}),
     namesKey,
+    nameCount: nameRanges.length,
+    longestNameBytes,
     get resource_names(): readonly string[] {
       names ??= nameRanges.map(([s, e]) => buf.toString('utf8', s, e));
       return names;

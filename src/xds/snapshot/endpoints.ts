@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { localitiesKey } from '../../engine/assignments.js';
 import type { GatewayAssignment, LocalityAssignment } from '../../policy/types.js';
 import type { ProtoResource } from '../resources/types.js';
 import type { Encoder } from './encode.js';
@@ -9,11 +10,7 @@ export function assignmentSignature(a: GatewayAssignment | undefined): string {
   if (!a) return '';
   // The engine interns equal locality arrays, so most gateways share one array and one signature.
   let s = signatures.get(a.localities);
-  if (s === undefined) {
-    s = '';
-    for (const l of a.localities) s += `${l.node}\u0000${l.priority}\u0000${l.weight}\u0001`;
-    signatures.set(a.localities, s);
-  }
+  if (s === undefined) signatures.set(a.localities, (s = localitiesKey(a.localities)));
   return s;
 }
 const signatures = new WeakMap<readonly LocalityAssignment[], string>();
