@@ -50,7 +50,8 @@ export function parseDiscoveryRequest(buf: Buffer): ParsedDiscoveryRequest {
   let response_nonce = '';
   let node: NodeMessage | undefined;
   let error_detail: { code?: number; message?: string } | undefined;
-  const nameRanges: Array<[number, number]> = [];
+  // Start and end of each name, flat: an ACK repeats a thousand names and most are never read.
+  const nameRanges: number[] = [];
   let namesStart = -1;
   let namesEnd = -1;
   let contiguous = true;
@@ -84,7 +85,7 @@ export function parseDiscoveryRequest(buf: Buffer): ParsedDiscoveryRequest {
         node = decodeNode(buf.subarray(i, end));
         break;
       case 3:
-        nameRanges.push([i, end]);
+        nameRanges.push(i, end);
         if (len > longestNameBytes) longestNameBytes = len;
         if (namesStart < 0) namesStart = fieldStart;
         else if (namesEnd !== fieldStart) contiguous = false;
@@ -106,8 +107,9 @@ export function parseDiscoveryRequest(buf: Buffer): ParsedDiscoveryRequest {
   }
   const hash = createHash('sha1');
   if (contiguous && namesStart >= 0) hash.update(buf.subarray(namesStart, namesEnd));
-  else for (const [s, e] of nameRanges) hash.update(buf.subarray(s, e)).update('\0');
-  const namesKey = `${nameRanges.length}:${hash.digest('base64')}`;
+  else for (let k = 0; k < nameRanges.length; k += 2) hash.update(buf.subarray(nameRanges[k], nameRanges[k + 1])).update('\0');
+  const nameCount = nameRanges.length / 2;
+  const namesKey = `${nameCount}:${hash.digest('base64')}`;
   let names: string[] | undefined;
   return {
     version_info,
@@ -116,10 +118,13 @@ export function parseDiscoveryRequest(buf: Buffer): ParsedDiscoveryRequest {
     ...(node ? { node } : {}),
     ...(error_detail ? { error_detail } : {}),
     namesKey,
-    nameCount: nameRanges.length,
+    nameCount,
     longestNameBytes,
     get resource_names(): readonly string[] {
-      names ??= nameRanges.map(([s, e]) => buf.toString('utf8', s, e));
+      if (!names) {
+        names = [];
+        for (let k = 0; k < nameRanges.length; k += 2) names.push(buf.toString('utf8', nameRanges[k], nameRanges[k + 1]));
+      }
       return names;
     },
   };
