@@ -216,53 +216,90 @@ export class AssignmentEngine {
 /**
  * Gateways with equal localities (or reasons) share one frozen array (string): with 1,000 gateways
  * per service most assignments repeat, and keeping a copy per gateway cost gigabytes. Equal arrays
- * are found by their content as a string key: a linear search among a service's distinct arrays
- * cost a quarter of a full compute when most gateways have their own.
+ * are found through a numeric hash of their content: a linear search among a service's distinct
+ * arrays cost a quarter of a full compute when most gateways have their own, and a string key per
+ * gateway a tenth.
  */
 export function internAssignments(
   table: Map<string, GatewayAssignment>,
   previous?: ReadonlyMap<string, GatewayAssignment>,
 ): Map<string, GatewayAssignment> {
   // Rows equal to a previous one keep its array: the snapshot build finds their encoding by identity.
-  const known = previous ? knownLocalities(previous) : new Map<string, readonly LocalityAssignment[]>();
+  const known = previous ? knownLocalities(previous) : new LocalitiesPool();
   const reasons = new Map<string, string>();
   for (const [gateway, a] of table) {
     let reason = reasons.get(a.reason);
     if (reason === undefined) reasons.set(a.reason, (reason = a.reason));
-    table.set(gateway, { gateway: a.gateway, service: a.service, localities: interned(a.localities, known), reason });
+    table.set(gateway, { gateway: a.gateway, service: a.service, localities: known.intern(a.localities), reason });
   }
   return table;
 }
 
 /** One recomputed row, sharing an equal localities array of its service when there is one. */
-function internRow(a: GatewayAssignment, known: Map<string, readonly LocalityAssignment[]>): GatewayAssignment {
-  return { gateway: a.gateway, service: a.service, localities: interned(a.localities, known), reason: a.reason };
+function internRow(a: GatewayAssignment, known: LocalitiesPool): GatewayAssignment {
+  return { gateway: a.gateway, service: a.service, localities: known.intern(a.localities), reason: a.reason };
 }
 
-/** A service's distinct localities arrays by content (each array keyed once, however many rows share it). */
-function knownLocalities(rows: ReadonlyMap<string, GatewayAssignment>): Map<string, readonly LocalityAssignment[]> {
+/** A service's distinct localities arrays (each array hashed once, however many rows share it). */
+function knownLocalities(rows: ReadonlyMap<string, GatewayAssignment>): LocalitiesPool {
+  const pool = new LocalitiesPool();
   const arrays = new Set<readonly LocalityAssignment[]>();
   for (const a of rows.values()) arrays.add(a.localities);
-  const known = new Map<string, readonly LocalityAssignment[]>();
-  for (const ls of arrays) known.set(localitiesKey(ls), ls);
-  return known;
+  for (const ls of arrays) pool.add(ls);
+  return pool;
 }
 
-/** Localities as a string: equal strings, equal routing (also the snapshot's encoding memo key). */
+/** Frozen localities arrays by content. */
+class LocalitiesPool {
+  private readonly byHash = new Map<number, Array<readonly LocalityAssignment[]>>();
+
+  add(ls: readonly LocalityAssignment[]): void {
+    const h = localitiesHash(ls);
+    const bucket = this.byHash.get(h);
+    if (!bucket) this.byHash.set(h, [ls]);
+    else if (!bucket.some((c) => sameLocalities(c, ls))) bucket.push(ls);
+  }
+
+  /** The pooled array equal to `ls`, or a frozen copy of it, pooled. */
+  intern(ls: readonly LocalityAssignment[]): readonly LocalityAssignment[] {
+    const h = localitiesHash(ls);
+    let bucket = this.byHash.get(h);
+    if (!bucket) this.byHash.set(h, (bucket = []));
+    for (const c of bucket) if (sameLocalities(c, ls)) return c;
+    const copy = Object.freeze(ls.map((l) => Object.freeze({ node: l.node, priority: l.priority, weight: l.weight })));
+    bucket.push(copy);
+    return copy;
+  }
+}
+
+function localitiesHash(ls: readonly LocalityAssignment[]): number {
+  let h = ls.length;
+  for (const l of ls) {
+    const node = l.node;
+    for (let i = 0; i < node.length; i++) h = Math.imul(h ^ node.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ l.priority, 0x85ebca6b);
+    h = Math.imul(h ^ (l.weight | 0), 0xc2b2ae35);
+  }
+  return h;
+}
+
+function sameLocalities(a: readonly LocalityAssignment[], b: readonly LocalityAssignment[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.node !== y.node || x.priority !== y.priority || x.weight !== y.weight) return false;
+  }
+  return true;
+}
+
+/** Localities as a string: equal strings, equal routing (the snapshot's encoding memo key). */
 export function localitiesKey(ls: readonly LocalityAssignment[]): string {
   let key = '';
   for (const l of ls) key += `${l.node}\u0000${l.priority}\u0000${l.weight}\u0001`;
   return key;
 }
-
-function interned(ls: readonly LocalityAssignment[], known: Map<string, readonly LocalityAssignment[]>): readonly LocalityAssignment[] {
-  const key = localitiesKey(ls);
-  let shared = known.get(key);
-  if (!shared)
-    known.set(key, (shared = Object.freeze(ls.map((l) => Object.freeze({ node: l.node, priority: l.priority, weight: l.weight })))));
-  return shared;
-}
-
 function sameTable(a: ReadonlyMap<string, GatewayAssignment>, b: ReadonlyMap<string, GatewayAssignment>): boolean {
   if (a.size !== b.size) return false;
   for (const [g, x] of a) if (!sameAssignment(x, b.get(g))) return false;
