@@ -178,7 +178,7 @@ export class AssignmentEngine {
       const moved = gatewayRows.filter((g) => !sameAssignment(previous.get(g), computed.get(g)));
       if (moved.length === 0) continue;
       const next = new Map(previous);
-      const known = new Set([...previous.values()].map((a) => a.localities));
+      const known = knownLocalities(previous);
       for (const g of moved) next.set(g, internRow(computed.get(g)!, known));
       changed.add(name);
       this.table.set(name, next);
@@ -192,7 +192,7 @@ export class AssignmentEngine {
         continue;
       }
       const previous = this.table.get(name);
-      const next = internAssignments(this.policyImpl.assign(policyInputFor(this.store, name, gateways, now, previous)));
+      const next = internAssignments(this.policyImpl.assign(policyInputFor(this.store, name, gateways, now, previous)), previous);
       const fallback = evenPolicy.assign(policyInputFor(this.store, name, [UNKNOWN_GATEWAY], now)).get(UNKNOWN_GATEWAY);
       if (fallback) next.set(UNKNOWN_GATEWAY, { ...fallback, reason: `gateway on an unknown node: ${fallback.reason}` });
       // An unchanged row set keeps its identity: the snapshot builder reuses what it built from it.
@@ -215,36 +215,72 @@ export class AssignmentEngine {
 
 /**
  * Gateways with equal localities (or reasons) share one frozen array (string): with 1,000 gateways
- * per service most assignments repeat, and keeping a copy per gateway cost gigabytes.
+ * per service most assignments repeat, and keeping a copy per gateway cost gigabytes. Equal arrays
+ * are found through a numeric hash of their content: a linear search among a service's distinct
+ * arrays cost a quarter of a full compute when most gateways have their own, and a string key per
+ * gateway a tenth.
  */
-export function internAssignments(table: Map<string, GatewayAssignment>): Map<string, GatewayAssignment> {
-  // Candidates by first node: cheaper than a signature string per gateway, and buckets stay small.
-  const byFirst = new Map<string, Array<readonly LocalityAssignment[]>>();
+export function internAssignments(
+  table: Map<string, GatewayAssignment>,
+  previous?: ReadonlyMap<string, GatewayAssignment>,
+): Map<string, GatewayAssignment> {
+  // Rows equal to a previous one keep its array: the snapshot build finds their encoding by identity.
+  const known = previous ? knownLocalities(previous) : new LocalitiesPool();
   const reasons = new Map<string, string>();
   for (const [gateway, a] of table) {
-    const first = a.localities[0]?.node ?? '';
-    let bucket = byFirst.get(first);
-    if (!bucket) byFirst.set(first, (bucket = []));
-    let shared = bucket.find((c) => sameLocalities(c, a.localities));
-    if (!shared)
-      bucket.push(
-        (shared = Object.freeze(a.localities.map((l) => Object.freeze({ node: l.node, priority: l.priority, weight: l.weight })))),
-      );
     let reason = reasons.get(a.reason);
     if (reason === undefined) reasons.set(a.reason, (reason = a.reason));
-    table.set(gateway, { gateway: a.gateway, service: a.service, localities: shared, reason });
+    table.set(gateway, { gateway: a.gateway, service: a.service, localities: known.intern(a.localities), reason });
   }
   return table;
 }
 
 /** One recomputed row, sharing an equal localities array of its service when there is one. */
-function internRow(a: GatewayAssignment, known: Set<readonly LocalityAssignment[]>): GatewayAssignment {
-  let localities = [...known].find((l) => sameLocalities(l, a.localities));
-  if (!localities) {
-    localities = Object.freeze(a.localities.map((l) => Object.freeze({ node: l.node, priority: l.priority, weight: l.weight })));
-    known.add(localities);
+function internRow(a: GatewayAssignment, known: LocalitiesPool): GatewayAssignment {
+  return { gateway: a.gateway, service: a.service, localities: known.intern(a.localities), reason: a.reason };
+}
+
+/** A service's distinct localities arrays (each array hashed once, however many rows share it). */
+function knownLocalities(rows: ReadonlyMap<string, GatewayAssignment>): LocalitiesPool {
+  const pool = new LocalitiesPool();
+  const arrays = new Set<readonly LocalityAssignment[]>();
+  for (const a of rows.values()) arrays.add(a.localities);
+  for (const ls of arrays) pool.add(ls);
+  return pool;
+}
+
+/** Frozen localities arrays by content. */
+class LocalitiesPool {
+  private readonly byHash = new Map<number, Array<readonly LocalityAssignment[]>>();
+
+  add(ls: readonly LocalityAssignment[]): void {
+    const h = localitiesHash(ls);
+    const bucket = this.byHash.get(h);
+    if (!bucket) this.byHash.set(h, [ls]);
+    else if (!bucket.some((c) => sameLocalities(c, ls))) bucket.push(ls);
   }
-  return { gateway: a.gateway, service: a.service, localities, reason: a.reason };
+
+  /** The pooled array equal to `ls`, or a frozen copy of it, pooled. */
+  intern(ls: readonly LocalityAssignment[]): readonly LocalityAssignment[] {
+    const h = localitiesHash(ls);
+    let bucket = this.byHash.get(h);
+    if (!bucket) this.byHash.set(h, (bucket = []));
+    for (const c of bucket) if (sameLocalities(c, ls)) return c;
+    const copy = Object.freeze(ls.map((l) => Object.freeze({ node: l.node, priority: l.priority, weight: l.weight })));
+    bucket.push(copy);
+    return copy;
+  }
+}
+
+function localitiesHash(ls: readonly LocalityAssignment[]): number {
+  let h = ls.length;
+  for (const l of ls) {
+    const node = l.node;
+    for (let i = 0; i < node.length; i++) h = Math.imul(h ^ node.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ l.priority, 0x85ebca6b);
+    h = Math.imul(h ^ (l.weight | 0), 0xc2b2ae35);
+  }
+  return h;
 }
 
 function sameLocalities(a: readonly LocalityAssignment[], b: readonly LocalityAssignment[]): boolean {
@@ -258,6 +294,12 @@ function sameLocalities(a: readonly LocalityAssignment[], b: readonly LocalityAs
   return true;
 }
 
+/** Localities as a string: equal strings, equal routing (the snapshot's encoding memo key). */
+export function localitiesKey(ls: readonly LocalityAssignment[]): string {
+  let key = '';
+  for (const l of ls) key += `${l.node}\u0000${l.priority}\u0000${l.weight}\u0001`;
+  return key;
+}
 function sameTable(a: ReadonlyMap<string, GatewayAssignment>, b: ReadonlyMap<string, GatewayAssignment>): boolean {
   if (a.size !== b.size) return false;
   for (const [g, x] of a) if (!sameAssignment(x, b.get(g))) return false;

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ModelStore } from './store.js';
 import { DEFAULT_MODEL_DEFAULTS } from './types.js';
+import { mulberry32 } from '../util/rng.js';
 
 const names = ['a', 'b', 'c', 'd'];
 
@@ -65,4 +66,41 @@ test('latency matrix: cached while nothing changes, rebuilt on a change', () => 
   assert.notEqual(second, first);
   assert.equal(s.latencyMatrix(21), second);
   assert.notEqual(s.latencyMatrix(21 + s.measuredRttTtlMs), second, 'a row expired');
+});
+
+test('latency matrix: rows patched after probe reports equal the pairwise lookups, both layouts, on random report sequences', () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const rng = mulberry32(seed);
+    const s = new ModelStore();
+    const nodes = Array.from({ length: 12 }, (_, i) => `n${i}`);
+    s.replaceTopology({
+      nodes: nodes.map((name) => ({ name, zone: name, region: 'r', ready: true, labels: {} })),
+      latency: [{ from: 'n0', to: 'n1', rttMs: 9 }],
+      services: [],
+      defaults: DEFAULT_MODEL_DEFAULTS,
+    });
+    let nowMs = 1_000;
+    s.latencyMatrix(nowMs);
+    for (let step = 0; step < 15; step++) {
+      nowMs += Math.floor(rng() * 20_000);
+      const reports = 1 + Math.floor(rng() * 3);
+      for (let r = 0; r < reports; r++) {
+        const from = nodes[Math.floor(rng() * nodes.length)]!;
+        const row = nodes.filter((to) => to !== from && rng() < 0.7).map((to) => ({ to, rttMs: 1 + rng() * 80, reachable: rng() > 0.1 }));
+        s.setMeasuredRtt(from, row, nowMs);
+      }
+      const m = s.latencyMatrix(nowMs);
+      const n = m.names.length;
+      for (const from of nodes)
+        for (const to of nodes) {
+          const i = m.index.get(from)!;
+          const j = m.index.get(to)!;
+          const what = `seed ${seed} step ${step} ${from}→${to}`;
+          assert.equal(m.rttMs[i * n + j], s.rttMs(from, to, nowMs), `rtt ${what}`);
+          assert.equal(m.reachable[i * n + j] === 1, s.reachable(from, to, nowMs), `reachable ${what}`);
+          assert.equal(m.rttMsByTo[j * n + i], m.rttMs[i * n + j], `by destination ${what}`);
+          assert.equal(m.reachableByTo[j * n + i], m.reachable[i * n + j], `reachable by destination ${what}`);
+        }
+    }
+  }
 });

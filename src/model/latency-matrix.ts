@@ -45,32 +45,10 @@ export function buildLatencyMatrix(src: LatencySources, nowMs: number): BuiltMat
   const n = names.length;
   const index = new Map<string, number>();
   names.forEach((name, i) => index.set(name, i));
-  const rttMs = new Float64Array(n * n).fill(src.defaultRttMs);
-  const reachable = new Uint8Array(n * n).fill(1);
-  for (const [from, row] of src.configured) {
-    const i = index.get(from);
-    if (i === undefined) continue;
-    for (const [to, v] of row) {
-      const j = index.get(to);
-      if (j !== undefined) rttMs[i * n + j] = v;
-    }
-  }
+  const rttMs = new Float64Array(n * n);
+  const reachable = new Uint8Array(n * n);
   let validUntilMs = Infinity;
-  for (const [from, row] of src.measured) {
-    const i = index.get(from);
-    if (i === undefined) continue;
-    for (const [to, m] of row) {
-      const j = index.get(to);
-      if (j === undefined || nowMs - m.atMs > src.ttlMs) continue;
-      validUntilMs = Math.min(validUntilMs, m.atMs + src.ttlMs);
-      if (m.reachable) rttMs[i * n + j] = m.rttMs;
-      else reachable[i * n + j] = 0;
-    }
-  }
-  for (let i = 0; i < n; i++) {
-    rttMs[i * n + i] = src.localRttMs;
-    reachable[i * n + i] = 1;
-  }
+  for (let i = 0; i < n; i++) validUntilMs = Math.min(validUntilMs, fillRow(src, index, rttMs, reachable, i, nowMs));
   const rttMsByTo = new Float64Array(n * n);
   const reachableByTo = new Uint8Array(n * n);
   for (let i = 0; i < n; i++)
@@ -79,4 +57,66 @@ export function buildLatencyMatrix(src: LatencySources, nowMs: number): BuiltMat
       reachableByTo[j * n + i] = reachable[i * n + j]!;
     }
   return { matrix: { names, index, rttMs, reachable, rttMsByTo, reachableByTo }, validUntilMs };
+}
+
+/**
+ * `previous` with the rows of `from` recomputed from `src` (a probe report replaces one node's row):
+ * O(rows × nodes) plus copying the arrays, instead of reading every measured row again. A new
+ * matrix, so whoever holds the previous one keeps reading what it read. Undefined when the node set
+ * differs (then build it whole).
+ */
+export function patchLatencyRows(
+  previous: BuiltMatrix,
+  src: LatencySources,
+  from: Iterable<string>,
+  nowMs: number,
+): BuiltMatrix | undefined {
+  const old = previous.matrix;
+  const n = old.names.length;
+  if (src.names.length !== n || src.names.some((name, i) => old.names[i] !== name)) return undefined;
+  const rttMs = old.rttMs.slice();
+  const reachable = old.reachable.slice();
+  const rttMsByTo = old.rttMsByTo.slice();
+  const reachableByTo = old.reachableByTo.slice();
+  let validUntilMs = previous.validUntilMs;
+  for (const name of from) {
+    const i = old.index.get(name);
+    if (i === undefined) continue;
+    validUntilMs = Math.min(validUntilMs, fillRow(src, old.index, rttMs, reachable, i, nowMs));
+    for (let j = 0; j < n; j++) {
+      rttMsByTo[j * n + i] = rttMs[i * n + j]!;
+      reachableByTo[j * n + i] = reachable[i * n + j]!;
+    }
+  }
+  return { matrix: { names: old.names, index: old.index, rttMs, reachable, rttMsByTo, reachableByTo }, validUntilMs };
+}
+
+/** Row `i` from the sources (default, configured, fresh measurements, self); returns when it stops being exact. */
+function fillRow(
+  src: LatencySources,
+  index: ReadonlyMap<string, number>,
+  rttMs: Float64Array,
+  reachable: Uint8Array,
+  i: number,
+  nowMs: number,
+): number {
+  const n = src.names.length;
+  const from = src.names[i]!;
+  rttMs.fill(src.defaultRttMs, i * n, (i + 1) * n);
+  reachable.fill(1, i * n, (i + 1) * n);
+  for (const [to, v] of src.configured.get(from) ?? []) {
+    const j = index.get(to);
+    if (j !== undefined) rttMs[i * n + j] = v;
+  }
+  let validUntilMs = Infinity;
+  for (const [to, m] of src.measured.get(from) ?? []) {
+    const j = index.get(to);
+    if (j === undefined || nowMs - m.atMs > src.ttlMs) continue;
+    validUntilMs = Math.min(validUntilMs, m.atMs + src.ttlMs);
+    if (m.reachable) rttMs[i * n + j] = m.rttMs;
+    else reachable[i * n + j] = 0;
+  }
+  rttMs[i * n + i] = src.localRttMs;
+  reachable[i * n + i] = 1;
+  return validUntilMs;
 }

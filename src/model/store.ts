@@ -1,6 +1,6 @@
 import type { Endpoint, GatewayConfig, HttpRoute, LatencyEntry, ModelDefaults, NodeInfo, Service, Topology } from './types.js';
 import { DEFAULT_GATEWAY_CONFIG, DEFAULT_MODEL_DEFAULTS, routeForService } from './types.js';
-import { buildLatencyMatrix, type BuiltMatrix, type LatencyMatrix } from './latency-matrix.js';
+import { buildLatencyMatrix, patchLatencyRows, type BuiltMatrix, type LatencyMatrix } from './latency-matrix.js';
 import { PodSignalTable, type PodSignal, type PodSignalUpdate } from './pod-signals.js';
 
 /**
@@ -84,6 +84,8 @@ export class ModelStore {
   private configuredByFrom = new Map<string, Map<string, number>>();
   private measuredRtt = new Map<string, Map<string, MeasuredRtt>>();
   private matrixCache: { readonly built: BuiltMatrix; readonly atMs: number; readonly ttlMs: number } | undefined;
+  /** Rows of `matrixCache` that measured RTTs moved since it was built (see latencyMatrix). */
+  private readonly matrixStaleRows = new Set<string>();
   private servicesByName = new Map<string, Service>();
   private demand = new Map<string, Map<string, number>>();
   private serviceTime = new Map<string, Map<string, number>>();
@@ -201,19 +203,21 @@ export class ModelStore {
    */
   latencyMatrix(nowMs: number): LatencyMatrix {
     const c = this.matrixCache;
-    if (c && c.ttlMs === this.measuredRttTtlMs && nowMs >= c.atMs && nowMs <= c.built.validUntilMs) return c.built.matrix;
-    const built = buildLatencyMatrix(
-      {
-        names: [...this.nodesByName.keys()],
-        localRttMs: this.currentDefaults.localRttMs,
-        defaultRttMs: this.currentDefaults.rttMs,
-        configured: this.configuredByFrom,
-        measured: this.measuredRtt,
-        ttlMs: this.measuredRttTtlMs,
-      },
-      nowMs,
-    );
-    this.matrixCache = { built, atMs: nowMs, ttlMs: this.measuredRttTtlMs };
+    const valid = c !== undefined && c.ttlMs === this.measuredRttTtlMs && nowMs >= c.atMs && nowMs <= c.built.validUntilMs;
+    if (valid && this.matrixStaleRows.size === 0) return c.built.matrix;
+    const sources = {
+      names: [...this.nodesByName.keys()],
+      localRttMs: this.currentDefaults.localRttMs,
+      defaultRttMs: this.currentDefaults.rttMs,
+      configured: this.configuredByFrom,
+      measured: this.measuredRtt,
+      ttlMs: this.measuredRttTtlMs,
+    };
+    // A probe report moves one row: patch it rather than read every measured row again.
+    const built =
+      (valid ? patchLatencyRows(c.built, sources, this.matrixStaleRows, nowMs) : undefined) ?? buildLatencyMatrix(sources, nowMs);
+    this.matrixStaleRows.clear();
+    this.matrixCache = { built, atMs: valid ? c.atMs : nowMs, ttlMs: this.measuredRttTtlMs };
     return built.matrix;
   }
 
@@ -354,7 +358,7 @@ export class ModelStore {
       if (!r.reachable || (old && !old.reachable)) reachabilityInPlay = true;
       row!.set(r.to, { rttMs: r.rttMs, reachable: r.reachable, atMs: nowMs, announcedMs: moved ? r.rttMs : announced });
     }
-    if (rows.length > 0) this.matrixCache = undefined;
+    if (rows.length > 0) this.matrixStaleRows.add(from);
     return this.emit(new Set(), new Set(), movedTo.size > 0, false, reachabilityInPlay ? undefined : new Map([[from, movedTo]]));
   }
 

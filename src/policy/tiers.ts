@@ -1,5 +1,6 @@
 import type { GatewayAssignment, LocalityAssignment, NodeCapacity, PolicyInput } from './types.js';
 import { WEIGHT_SCALE } from './types.js';
+import type { LatencyTable } from './latency-table.js';
 
 /** At most this many failover priorities below the primary one; the rest share the last level. */
 export const MAX_FAILOVER_LEVELS = 6;
@@ -18,11 +19,39 @@ interface Ranked {
 /** `byLatency` with each node's RTT and reachability, looked up once per node rather than per comparison. */
 function rankByLatency(input: PolicyInput, gateway: string, backends: readonly NodeCapacity[]): Ranked[] {
   const ranked = backends.map((b) => ({ backend: b, rttMs: input.rttMs(gateway, b.node), reachable: input.reachable(gateway, b.node) }));
-  return ranked.sort((a, b) => {
-    if (a.reachable !== b.reachable) return a.reachable ? -1 : 1;
-    const d = a.rttMs - b.rttMs;
-    return d !== 0 ? d : a.backend.node < b.backend.node ? -1 : a.backend.node > b.backend.node ? 1 : 0;
-  });
+  return ranked.sort(byRank);
+}
+
+/**
+ * `rankByLatency` over the backends not in `primary`, read straight from the input's latency table
+ * (a memoised input, whose table columns are its backends): the same order from the same numbers,
+ * without a closure call and an object per backend. Runs for every gateway of every service.
+ * Undefined when the input has no such table or `gateway` is not one of its rows.
+ */
+function rankedFromTable(
+  input: PolicyInput & { readonly table?: LatencyTable },
+  gateway: string,
+  primary: ReadonlySet<string>,
+): Ranked[] | undefined {
+  const t = input.table;
+  const backends = input.backends;
+  if (!t || t.backends !== backends) return undefined;
+  const o = t.offsetOf(gateway);
+  if (o < 0) return undefined;
+  const rtt = t.rttMs;
+  const reach = t.reachable;
+  const ranked: Ranked[] = [];
+  for (let j = 0; j < backends.length; j++) {
+    const b = backends[j]!;
+    if (!primary.has(b.node)) ranked.push({ backend: b, rttMs: rtt[o + j]!, reachable: reach[o + j] === 1 });
+  }
+  return ranked.sort(byRank);
+}
+
+function byRank(a: Ranked, b: Ranked): number {
+  if (a.reachable !== b.reachable) return a.reachable ? -1 : 1;
+  const d = a.rttMs - b.rttMs;
+  return d !== 0 ? d : a.backend.node < b.backend.node ? -1 : a.backend.node > b.backend.node ? 1 : 0;
 }
 
 /**
@@ -44,11 +73,13 @@ export function failoverLocalities(
   primary: ReadonlySet<string>,
   firstPriority: number,
 ): LocalityAssignment[] {
-  const rest = rankByLatency(
-    input,
-    gateway,
-    input.backends.filter((b) => !primary.has(b.node)),
-  );
+  const rest =
+    rankedFromTable(input, gateway, primary) ??
+    rankByLatency(
+      input,
+      gateway,
+      input.backends.filter((b) => !primary.has(b.node)),
+    );
   const out: LocalityAssignment[] = [];
   let level = firstPriority;
   let levelStartRtt: number | undefined;

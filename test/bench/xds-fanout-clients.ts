@@ -156,6 +156,11 @@ class Gateway {
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 300,
       'grpc.max_receive_message_length': 256 * 1024 * 1024,
+      // Envoy's HTTP/2 windows, which its xDS connection uses unless the bootstrap sets others (ours does not):
+      // 256 MiB per stream and connection (envoyproxy/envoy, Http2::Utility::OptionsLimits
+      // DEFAULT_INITIAL_STREAM_WINDOW_SIZE / DEFAULT_INITIAL_CONNECTION_WINDOW_SIZE). grpc-js's own 64 KiB
+      // would make a 1 MB resync wait for ~16 window updates through this process's busy event loop.
+      'grpc-node.flow_control_window': 256 * 1024 * 1024,
     });
   }
 

@@ -11,6 +11,9 @@ import type { NodeMessage } from './stream.js';
 export interface ParsedDiscoveryRequest extends DiscoveryRequestMessage {
   /** Digest of the raw resource_names fields: equal digests, equal subscription lists. */
   readonly namesKey: string;
+  /** How many resource_names the request carries and the longest one in UTF-8 bytes (limits without strings). */
+  readonly nameCount: number;
+  readonly longestNameBytes: number;
 }
 
 export class RequestDecodeError extends Error {
@@ -47,10 +50,12 @@ export function parseDiscoveryRequest(buf: Buffer): ParsedDiscoveryRequest {
   let response_nonce = '';
   let node: NodeMessage | undefined;
   let error_detail: { code?: number; message?: string } | undefined;
-  const nameRanges: Array<[number, number]> = [];
+  // Start and end of each name, flat: an ACK repeats a thousand names and most are never read.
+  const nameRanges: number[] = [];
   let namesStart = -1;
   let namesEnd = -1;
   let contiguous = true;
+  let longestNameBytes = 0;
   while (i < buf.length) {
     const fieldStart = i;
     const tag = varint();
@@ -80,7 +85,8 @@ export function parseDiscoveryRequest(buf: Buffer): ParsedDiscoveryRequest {
         node = decodeNode(buf.subarray(i, end));
         break;
       case 3:
-        nameRanges.push([i, end]);
+        nameRanges.push(i, end);
+        if (len > longestNameBytes) longestNameBytes = len;
         if (namesStart < 0) namesStart = fieldStart;
         else if (namesEnd !== fieldStart) contiguous = false;
         namesEnd = end;
@@ -101,8 +107,9 @@ export function parseDiscoveryRequest(buf: Buffer): ParsedDiscoveryRequest {
   }
   const hash = createHash('sha1');
   if (contiguous && namesStart >= 0) hash.update(buf.subarray(namesStart, namesEnd));
-  else for (const [s, e] of nameRanges) hash.update(buf.subarray(s, e)).update('\0');
-  const namesKey = `${nameRanges.length}:${hash.digest('base64')}`;
+  else for (let k = 0; k < nameRanges.length; k += 2) hash.update(buf.subarray(nameRanges[k], nameRanges[k + 1])).update('\0');
+  const nameCount = nameRanges.length / 2;
+  const namesKey = `${nameCount}:${hash.digest('base64')}`;
   let names: string[] | undefined;
   return {
     version_info,
@@ -111,8 +118,13 @@ export function parseDiscoveryRequest(buf: Buffer): ParsedDiscoveryRequest {
     ...(node ? { node } : {}),
     ...(error_detail ? { error_detail } : {}),
     namesKey,
+    nameCount,
+    longestNameBytes,
     get resource_names(): readonly string[] {
-      names ??= nameRanges.map(([s, e]) => buf.toString('utf8', s, e));
+      if (!names) {
+        names = [];
+        for (let k = 0; k < nameRanges.length; k += 2) names.push(buf.toString('utf8', nameRanges[k], nameRanges[k + 1]));
+      }
       return names;
     },
   };

@@ -52,6 +52,9 @@ export interface StreamContext {
 
 interface NamedRequest extends RequestCommon {
   readonly resource_names?: readonly string[];
+  /** Set by the SotW parser (request.ts): resource_names' count and longest UTF-8 length. */
+  readonly nameCount?: number;
+  readonly longestNameBytes?: number;
   readonly resource_names_subscribe?: readonly string[];
   readonly initial_resource_versions?: Readonly<Record<string, string>>;
 }
@@ -231,14 +234,18 @@ export abstract class XdsStream implements FlowParticipant {
   /** Refuse (and end the stream) a request naming too many resources or an over-long name. */
   private withinLimits(req: NamedRequest, state: TypeState | undefined): boolean {
     const { maxResourceNames, maxNameLength } = this.ctx.limits;
-    const names = req.resource_names ?? req.resource_names_subscribe ?? [];
+    // A SotW ACK repeats every name: checked from the parser's count and longest UTF-8 length (never
+    // shorter than the string), so an unchanged list is not turned into 1,000 strings just to be measured.
+    const counted = req.nameCount !== undefined && req.longestNameBytes !== undefined && req.longestNameBytes <= maxNameLength;
+    const names = counted ? [] : (req.resource_names ?? req.resource_names_subscribe ?? []);
+    const nameCount = counted ? req.nameCount! : names.length;
     const initial = req.initial_resource_versions ? Object.keys(req.initial_resource_versions) : [];
     const held = req.resource_names_subscribe ? (state?.names.size ?? 0) : 0;
-    if (names.length + held > maxResourceNames || initial.length > maxResourceNames) {
+    if (nameCount + held > maxResourceNames || initial.length > maxResourceNames) {
       this.ctx.metrics.malformed.inc({ reason: 'too_many_names' });
       this.fail(
         grpc.status.RESOURCE_EXHAUSTED,
-        `a stream may subscribe to at most ${maxResourceNames} resources of a type (--max-resource-names); this request names ${names.length + held}`,
+        `a stream may subscribe to at most ${maxResourceNames} resources of a type (--max-resource-names); this request names ${nameCount + held}`,
       );
       return false;
     }

@@ -32,6 +32,8 @@ interface Memo {
   readonly clusters: ReadonlyMap<string, { readonly service: Service; readonly cached: CachedResource | undefined }>;
   readonly routesSignature: string;
   readonly nodesSignature: string;
+  /** Gateway key → slot in every service's endpoints (a function of the nodes alone). */
+  readonly keyIndex: ReadonlyMap<string, number>;
   readonly endpoints: ReadonlyMap<
     string,
     { readonly service: Service | undefined; readonly assignments: unknown; readonly value: BuiltServiceEndpoints }
@@ -127,6 +129,8 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
   // Endpoints (EDS): per service, rebuilt when the service, its assignments or the nodes changed.
   const nodesSig = nodesSignature(store);
   const sameNodes = prev?.nodesSignature === nodesSig;
+  const keyIndex =
+    sameNodes && prev ? prev.keyIndex : new Map([...new Set([...store.nodeNames(), input.unknownKey])].map((k, i) => [k, i]));
   const endpointMemo = new Map<string, { service: Service | undefined; assignments: unknown; value: BuiltServiceEndpoints }>();
   const endpoints = new Map<string, ServiceEndpoints>();
   for (const s of services) {
@@ -141,6 +145,7 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
           unknownKey: input.unknownKey,
           build: (a) => input.builders.buildEndpoints(store, s.name, a, options),
           previous: before && sameNodes && before.service === s ? before.value.bySignature : undefined,
+          keyIndex,
         },
         encoder,
       );
@@ -194,6 +199,7 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
     clusters: clusterMemo,
     routesSignature: routesSig,
     nodesSignature: nodesSig,
+    keyIndex,
     endpoints: endpointMemo,
     extproc,
     variants,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { localitiesKey } from '../../engine/assignments.js';
 import type { GatewayAssignment, LocalityAssignment } from '../../policy/types.js';
 import type { ProtoResource } from '../resources/types.js';
 import type { Encoder } from './encode.js';
@@ -9,11 +9,7 @@ export function assignmentSignature(a: GatewayAssignment | undefined): string {
   if (!a) return '';
   // The engine interns equal locality arrays, so most gateways share one array and one signature.
   let s = signatures.get(a.localities);
-  if (s === undefined) {
-    s = '';
-    for (const l of a.localities) s += `${l.node}\u0000${l.priority}\u0000${l.weight}\u0001`;
-    signatures.set(a.localities, s);
-  }
+  if (s === undefined) signatures.set(a.localities, (s = localitiesKey(a.localities)));
   return s;
 }
 const signatures = new WeakMap<readonly LocalityAssignment[], string>();
@@ -26,7 +22,37 @@ export interface ServiceEndpointsInput {
   /** Builds the ClusterLoadAssignment for one assignment (reads the model during the build only). */
   build(assignment: GatewayAssignment | undefined): ProtoResource;
   /** Encodings of the previous build of this service, by signature, when its other inputs are unchanged. */
-  readonly previous: ReadonlyMap<string, CachedResource> | undefined;
+  readonly previous:
+    ReadonlyMap<string, CachedResource> | undefined; /** Gateway key → slot, the same for every service of a snapshot (see forKey). */
+  readonly keyIndex?: ReadonlyMap<string, number>;
+}
+
+const NO_RESOURCE_FP = 0x2d2d2d2d;
+
+/** FNV-1a over a string's UTF-16 units with a seed. */
+function fnv1a(text: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/** Avalanche a 32-bit word (murmur3's finaliser). */
+function mix(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return x ^ (x >>> 16);
+}
+
+/**
+ * 64 bits (two words) for one (gateway key, resource hash) row. Non-linear in both, so rows that
+ * swap resources between keys change the XOR of all rows.
+ */
+export function rowFingerprint(key: string, fpHi: number, fpLo: number): [number, number] {
+  const k1 = fnv1a(key, 0x811c9dc5);
+  const k2 = fnv1a(key, 0x050c5d1f);
+  const hi = mix(mix(k1 ^ fpHi) + fpLo);
+  const lo = mix(mix(k2 ^ fpLo) + Math.imul(fpHi, 0x9e3779b1));
+  return [hi, lo];
 }
 
 /** A service's endpoints, built eagerly for every distinct assignment the engine holds. */
@@ -38,6 +64,9 @@ export class BuiltServiceEndpoints implements ServiceEndpoints {
   private readonly byLocalities = new Map<readonly LocalityAssignment[] | undefined, CachedResource | undefined>();
   private readonly assignments: ReadonlyMap<string, GatewayAssignment> | undefined;
   private readonly unknownKey: string;
+  private readonly keyIndex: ReadonlyMap<string, number> | undefined;
+  /** The resource of each key of `keyIndex`, by its slot. */
+  private readonly byKey: Array<CachedResource | undefined> = [];
 
   constructor(input: ServiceEndpointsInput, encoder: Encoder) {
     this.service = input.service;
@@ -56,17 +85,36 @@ export class BuiltServiceEndpoints implements ServiceEndpoints {
       this.byLocalities.set(localities, c);
       return c;
     };
-    const rows = this.assignments ? [...this.assignments.keys()].sort() : [];
-    if (!this.assignments?.has(this.unknownKey)) rows.push(this.unknownKey);
-    const lines = rows.map((key) => `${key}\0${resolve(this.rowOf(key))?.resource.version ?? '-'}`);
-    this.version = createHash('sha1').update(lines.join('\n')).digest('hex').slice(0, 16);
+    // An order-free combination of one fingerprint per row: no sort, no text, no digest of a
+    // thousand lines per service; a row's fingerprint mixes its key with its resource's content hash.
+    let rows = 0;
+    let hi = 0;
+    let lo = 0;
+    const addRow = (key: string): void => {
+      const r = resolve(this.rowOf(key))?.resource;
+      const [h, l] = rowFingerprint(key, r?.fpHi ?? NO_RESOURCE_FP, r?.fpLo ?? NO_RESOURCE_FP);
+      hi ^= h;
+      lo ^= l;
+      rows++;
+    };
+    for (const key of this.assignments?.keys() ?? []) addRow(key);
+    if (!this.assignments?.has(this.unknownKey)) addRow(this.unknownKey);
+    this.version = `${rows.toString(36)}-${(hi >>> 0).toString(16).padStart(8, '0')}${(lo >>> 0).toString(16).padStart(8, '0')}`;
+    this.keyIndex = input.keyIndex;
+    for (const [key, slot] of this.keyIndex ?? []) this.byKey[slot] = resolve(this.rowOf(key));
   }
 
   private rowOf(key: string): GatewayAssignment | undefined {
     return this.assignments?.get(key) ?? this.assignments?.get(this.unknownKey);
   }
 
+  /**
+   * One lookup in the snapshot's shared key index and an array read: a stream's full diff asks this
+   * for every service, and two lookups in maps of a thousand entries per service missed the CPU cache.
+   */
   forKey(key: string): CachedResource | undefined {
+    const slot = this.keyIndex?.get(key);
+    if (slot !== undefined) return this.byKey[slot];
     return this.byLocalities.get(this.rowOf(key)?.localities);
   }
 

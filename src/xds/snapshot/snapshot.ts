@@ -29,7 +29,7 @@ export interface ServiceEndpoints {
   forKey(key: string): CachedResource | undefined;
   /** Every distinct encoding of the service. */
   encodings(): Iterable<CachedResource>;
-  /** Content hash over (gateway key → resource version). */
+  /** Content hash over (gateway key → resource version): an order-free combination of one fingerprint per row. */
   readonly version: string;
 }
 

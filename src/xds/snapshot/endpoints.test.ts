@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { GatewayAssignment, LocalityAssignment } from '../../policy/types.js';
+import { mulberry32 } from '../../util/rng.js';
+import { TypeUrl } from '../resources/types.js';
+import { Encoder } from './encode.js';
+import { BuiltServiceEndpoints } from './endpoints.js';
+
+/** A ClusterLoadAssignment whose content is its assignment (one locality per assigned node). */
+function endpointsOf(rows: ReadonlyArray<[string, readonly LocalityAssignment[]]>): BuiltServiceEndpoints {
+  const assignments = new Map<string, GatewayAssignment>(
+    rows.map(([gateway, localities]) => [gateway, { gateway, service: 's', localities, reason: '' }]),
+  );
+  return new BuiltServiceEndpoints(
+    {
+      service: 's',
+      assignments,
+      unknownKey: '*',
+      build: (a) => ({
+        name: 's',
+        typeUrl: TypeUrl.ClusterLoadAssignment,
+        value: {
+          cluster_name: 's',
+          endpoints: (a?.localities ?? []).map((l) => ({
+            locality: { sub_zone: l.node },
+            priority: l.priority,
+            load_balancing_weight: { value: l.weight },
+          })),
+        },
+      }),
+      previous: undefined,
+    },
+    new Encoder(),
+  );
+}
+
+test('endpoints version: a function of the (gateway key → resource) rows alone, not of their order; any row moved or swapped changes it', () => {
+  const rng = mulberry32(3);
+  const nodes = Array.from({ length: 6 }, (_, i) => `n${i}`);
+  const variants: Array<readonly LocalityAssignment[]> = nodes.map((n) => [{ node: n, priority: 0, weight: 100 }]);
+  for (let round = 0; round < 50; round++) {
+    const rows: Array<[string, readonly LocalityAssignment[]]> = Array.from({ length: 12 }, (_, g) => [
+      `g${g}`,
+      variants[Math.floor(rng() * variants.length)]!,
+    ]);
+    const base = endpointsOf(rows);
+    assert.equal(endpointsOf([...rows].reverse()).version, base.version, `round ${round}: order`);
+    // One row to another assignment.
+    const i = Math.floor(rng() * rows.length);
+    const other = variants.find((v) => v !== rows[i]![1])!;
+    const moved = rows.map((r, k): [string, readonly LocalityAssignment[]] => (k === i ? [r[0], other] : r));
+    assert.notEqual(endpointsOf(moved).version, base.version, `round ${round}: one row moved`);
+    // Two rows with different assignments swap them: the same multiset of resources, other rows.
+    const j = rows.findIndex((r) => r[1] !== rows[i]![1]);
+    if (j < 0) continue;
+    const swapped = rows.map((r, k): [string, readonly LocalityAssignment[]] =>
+      k === i ? [r[0], rows[j]![1]] : k === j ? [r[0], rows[i]![1]] : r,
+    );
+    assert.notEqual(endpointsOf(swapped).version, base.version, `round ${round}: two rows swapped`);
+  }
+});
