@@ -116,3 +116,8 @@ export class LatencyTable {
     }
   }
 }
+
+/** A policy input whose RTT and reachability to its backends are read through a LatencyTable (`memoizeInput` in shares.ts). */
+export interface MemoizedInput extends PolicyInput {
+  readonly table: LatencyTable;
+}

@@ -1,4 +1,4 @@
-import type { MemoizedInput } from './shares.js';
+import type { MemoizedInput } from './latency-table.js';
 import type { PolicyInput } from './types.js';
 
 /** A gateway's RTT and reachability to each of a service's backends, in `input.backends` order. */

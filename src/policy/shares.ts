@@ -3,7 +3,9 @@ import type { NodeQueueModel } from './queueing.js';
 import { meanSojournMs, saturationRps } from './queueing.js';
 import { OVERFLOW_COST_MS, overflowSegments, segmentsFromCurve, solveTransport } from './flow.js';
 import type { CostSegment } from './flow.js';
-import { LatencyTable } from './latency-table.js';
+import { LatencyTable, type MemoizedInput } from './latency-table.js';
+
+export type { MemoizedInput } from './latency-table.js';
 import { RowMemo } from './row-memo.js';
 import type { SolveKey, SolveMemo } from './solve-memo.js';
 
@@ -368,11 +370,6 @@ export function pruneShares(shares: ReadonlyMap<string, number>, minShare: numbe
 
 export function pct(x: number): string {
   return `${Math.round(x * 100)}%`;
-}
-
-/** A policy input whose RTT and reachability to its backends are read through a LatencyTable. */
-export interface MemoizedInput extends PolicyInput {
-  readonly table: LatencyTable;
 }
 
 /**
