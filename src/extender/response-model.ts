@@ -72,6 +72,11 @@ export class ResponseModel {
   // Scratch space reused by every evaluation (size nodes + 1 for a candidate without pods).
   private readonly sat: Float64Array;
   private readonly loads: Float64Array;
+  /** filledMs of each node at its current load (kept in step with `loads`: half the table lookups per offer). */
+  private readonly filled: Float64Array;
+  /** The load and filledMs an offer computed for each node in the heap (its load once the offer is taken). */
+  private readonly offeredLoad: Float64Array;
+  private readonly offeredFilled: Float64Array;
   private readonly heap: MarginalHeap;
   private readonly models: NodeQueueModel[];
   /**
@@ -101,6 +106,9 @@ export class ResponseModel {
     this.baseSat = Float64Array.from(this.baseModels, saturationRps);
     this.sat = new Float64Array(this.nodes.length + 1);
     this.loads = new Float64Array(this.nodes.length + 1);
+    this.filled = new Float64Array(this.nodes.length + 1);
+    this.offeredLoad = new Float64Array(this.nodes.length + 1);
+    this.offeredFilled = new Float64Array(this.nodes.length + 1);
     this.heap = new MarginalHeap(this.nodes.length + 1);
     this.models = [...this.baseModels, this.baseModels[0]!];
     const demand = input.demand.filter((d) => d.rps > 0).sort((a, b) => b.rps - a.rps || (a.gateway < b.gateway ? -1 : 1));
@@ -199,6 +207,16 @@ export class ResponseModel {
     }
     const loads = this.loads;
     loads.fill(0);
+    const filled = this.filled;
+    filled.fill(0);
+    const offeredLoad = this.offeredLoad;
+    const offeredFilled = this.offeredFilled;
+    // Offers from an earlier evaluation were for other models (NaN equals no load).
+    offeredLoad.fill(NaN);
+    const setLoad = (i: number, load: number) => {
+      loads[i] = load;
+      filled[i] = load === offeredLoad[i] ? offeredFilled[i]! : filledMs(models[i]!, load, sat[i]!);
+    };
     let rttSum = 0;
     let unserved = 0;
     const target = this.input.targetUtilization;
@@ -229,8 +247,11 @@ export class ResponseModel {
         const room = target * sat[i]! - loads[i]!;
         if (room <= 1e-12) return;
         const take = step < room ? step : room;
-        const mc = rtt + (filledMs(models[i]!, loads[i]! + take, sat[i]!) - filledMs(models[i]!, loads[i]!, sat[i]!)) / take;
-        heap.push(i, mc, rtt);
+        const after = loads[i]! + take;
+        const f = filledMs(models[i]!, after, sat[i]!);
+        offeredLoad[i] = after;
+        offeredFilled[i] = f;
+        heap.push(i, rtt + (f - filled[i]!) / take, rtt);
       };
       while (remaining > 1e-9 * p.rps) {
         for (;;) {
@@ -260,7 +281,7 @@ export class ResponseModel {
           const lastMc = rtt + (filledMs(models[i]!, lastAt + lastTake, sat[i]!) - filledMs(models[i]!, lastAt, sat[i]!)) / lastTake;
           const next = Math.min(extraPending ? extraCost : Infinity, k < p.order.length ? p.cost[p.order[k]!]! : Infinity);
           if (lastMc < heap.topKey && lastMc < next) {
-            loads[i] = loads[i]! + remaining;
+            setLoad(i, loads[i]! + remaining);
             rttSum += remaining * rtt;
             remaining = 0;
             if (lastMc > frontier) frontier = lastMc;
@@ -268,7 +289,7 @@ export class ResponseModel {
           }
         }
         const take = Math.min(remaining, step, room);
-        loads[i] = loads[i]! + take;
+        setLoad(i, loads[i]! + take);
         rttSum += take * rtt;
         remaining -= take;
         if (mc > frontier) frontier = mc;
@@ -289,12 +310,12 @@ export class ResponseModel {
           for (let k = 0; k < p.order.length; k++) {
             const i = p.order[k]!;
             const share = (remaining * sat[i]!) / satSum;
-            loads[i] = loads[i]! + share;
+            setLoad(i, loads[i]! + share);
             rttSum += share * p.rtt[i]!;
           }
           if (Number.isFinite(extraCost)) {
             const share = (remaining * sat[n]!) / satSum;
-            loads[n] = loads[n]! + share;
+            setLoad(n, loads[n]! + share);
             rttSum += share * extraRtt;
           }
         } else unserved += remaining;
@@ -312,6 +333,7 @@ export class ResponseModel {
 /** Points of the queue-wait tables over utilisation 0..MAX_MODEL_UTILIZATION. */
 const WAIT_TABLE_POINTS = 256;
 const waitTables = new Map<number, Float64Array>();
+const lastWait: { slots: number; table: Float64Array } = { slots: NaN, table: new Float64Array(0) };
 
 /**
  * The M/G/c wait of a pod with `slots` slots, in units of its service time at cv² = 1, tabulated
@@ -319,6 +341,8 @@ const waitTables = new Map<number, Float64Array>();
  * marginal costs many times per candidate; a table keeps that to two lookups.
  */
 function waitTable(slots: number): Float64Array {
+  // Pods of one revision share their slots: the last table answers nearly every call without a Map lookup.
+  if (slots === lastWait.slots) return lastWait.table;
   let t = waitTables.get(slots);
   if (!t) {
     const unit: NodeQueueModel = { pods: 1, slotsPerPod: slots, serviceTimeMs: 1, serviceCv2: 1 };
@@ -329,6 +353,8 @@ function waitTable(slots: number): Float64Array {
     if (waitTables.size > 64) waitTables.clear();
     waitTables.set(slots, t);
   }
+  lastWait.slots = slots;
+  lastWait.table = t;
   return t;
 }
 

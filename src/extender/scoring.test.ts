@@ -259,6 +259,71 @@ describe('scoreNodes', () => {
     assert.equal(r.best, 'edge-1');
   });
 
+  it('gives 10 to the best candidate alone: a node a hair worse never ties it in the scheduler (the closed-loop seed 1)', () => {
+    // Seed 1 of a closed-loop run: one more pod on edge-2 modelled barely worse than on edge-1, both
+    // rounded to 10 on the 0..10 scale, tied in kube-scheduler's totals, and its random tie-break put
+    // the first pod on edge-2. Here: demand at edge-1 a little above edge-2's, the pod on edge-3 40 ms
+    // from both, the cloud far away (it spans the scale).
+    const far = 300;
+    const store = testStore({
+      nodes: ['cloud-1', 'edge-1', 'edge-2', 'edge-3'],
+      rtt: [
+        ...EDGE.rtt.filter(([, b]) => b !== 'cloud-1'),
+        ['edge-1', 'cloud-1', far],
+        ['edge-2', 'cloud-1', far],
+        ['edge-3', 'cloud-1', far],
+      ],
+      services: { [SVC]: ['edge-3'] },
+      defaults: { capacity: 2, serviceTimeMs: 50 },
+    });
+    store.setDemand(
+      SVC,
+      new Map([
+        ['edge-1', 30],
+        ['edge-2', 28],
+      ]),
+    );
+    const r = scoreNodes({ store, service: SVC, candidates: ['edge-1', 'edge-2', 'edge-3', 'cloud-1'], nowMs: 0, pending: new Map() });
+    assert.equal(r.mode, 'demand');
+    const at = (n: string) => r.scores.find((s) => s.node === n)!;
+    const [e1, e2, cloud] = [at('edge-1'), at('edge-2'), at('cloud-1')];
+    assert.ok(e1.withPodMs < e2.withPodMs, JSON.stringify(r.scores));
+    // On a 0..10 scale edge-2 would round to 10 as well: within half a step of the best.
+    assert.ok((e2.withPodMs - e1.withPodMs) / (cloud.withPodMs - e1.withPodMs) < 0.05, JSON.stringify(r.scores));
+    assert.equal(e1.score, 10);
+    assert.equal(e2.score, 9);
+    assert.equal(cloud.score, 0);
+    assert.equal(r.best, 'edge-1');
+  });
+
+  it('gives 10 to every candidate exactly as good as the best', () => {
+    // Demand enters at gw (not a candidate); edge-1 and edge-2 are both 20 ms from it, the pod is on the cloud.
+    const store = testStore({
+      nodes: ['gw', 'edge-1', 'edge-2', 'cloud-1'],
+      rtt: [
+        ['gw', 'edge-1', 20],
+        ['gw', 'edge-2', 20],
+        ['edge-1', 'edge-2', 30],
+        ['gw', 'cloud-1', 100],
+        ['edge-1', 'cloud-1', 100],
+        ['edge-2', 'cloud-1', 100],
+      ],
+      services: { [SVC]: ['cloud-1'] },
+      defaults: { capacity: 2, serviceTimeMs: 50 },
+    });
+    store.setDemand(SVC, new Map([['gw', 30]]));
+    const r = scoreNodes({ store, service: SVC, candidates: ['edge-1', 'edge-2', 'cloud-1'], nowMs: 0, pending: new Map() });
+    assert.equal(r.mode, 'demand');
+    assert.deepEqual(
+      r.scores.map((s) => [s.node, s.score]),
+      [
+        ['edge-1', 10],
+        ['edge-2', 10],
+        ['cloud-1', 0],
+      ],
+    );
+  });
+
   it("prefers the step node itself while its demand is past one more pod's target (the closed-loop step, learned high)", () => {
     // Seed 1 of a closed-loop run: 65 req/s learned at edge-1 when the KPA panicked, 16.8 at edge-2, one
     // pod of 2 slots at 50 ms on each. Filling edge-1's pods to the 80 % target before spilling modelled

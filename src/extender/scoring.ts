@@ -8,8 +8,8 @@ import { storeRttView, type RttView } from './rtt-cache.js';
  * in-memory state and `nowMs` is passed in).
  *
  * Score: the expected mean response time of the service's current demand with one more pod on node
- * n (response-model.ts), placed on the whole 0..10 scale between the best candidate (10) and the
- * worst (0). The scale is spanned by the candidates, not by the gain over today's pods: when demand
+ * n (response-model.ts), placed on the whole 0..10 scale between the best candidate (10, it alone)
+ * and the worst (0). The scale is spanned by the candidates, not by the gain over today's pods: when demand
  * overloads the pods there are, any extra pod anywhere cuts the modelled mean by seconds, and a gain
  * ratio would rate the node far from the demand nearly as high as the node where it enters (10 vs 9
  * in the closed-loop demo, 50 scheduler points at weight 5 against PodTopologySpread's 200). Equal
@@ -207,7 +207,7 @@ function scoreKnownNodes(input: ScoreInput): ScoreResult {
       scores = raw.map((r) => {
         const pods = existing(r.node);
         const preference = 0.5 * (pods === 0 ? 1 : 0) + 0.5 * (maxDemand > 0 ? (demandAt.get(r.node) ?? 0) / maxDemand : 0);
-        const score = clampScore(Math.round(MAX_EXTENDER_PRIORITY * (1 - (r.withPodMs - bestMs) / spanMs)));
+        const score = demandScore(r.withPodMs, bestMs, spanMs);
         return { node: r.node, score, withPodMs: r.withPodMs, improvementMs: r.improvementMs, existingPods: pods, preference };
       });
     }
@@ -240,6 +240,19 @@ function closenessTo(store: ModelStore, rtt: RttView, traffic: readonly DemandAt
   const hi = Math.max(...weighted);
   candidates.forEach((n, i) => out.set(n, hi > lo ? (hi - weighted[i]!) / (hi - lo) : 1));
   return out;
+}
+
+/**
+ * Only the best candidates (exactly the lowest modelled mean) get MAX_EXTENDER_PRIORITY; the others
+ * share 0..MAX-1 by where they lie between the best and the worst. Rounding all of them onto 0..MAX
+ * would give a node a hair worse than the best the same 10, and kube-scheduler's random tie-break
+ * (`selectHost`) between equal totals then picks it half the time (the closed-loop seed 1: edge-2
+ * and edge-1 both 10, the first pod on edge-2).
+ */
+function demandScore(withPodMs: number, bestMs: number, spanMs: number): number {
+  if (withPodMs === bestMs) return MAX_EXTENDER_PRIORITY;
+  const below = MAX_EXTENDER_PRIORITY - 1;
+  return Math.min(below, clampScore(Math.round(below * (1 - (withPodMs - bestMs) / spanMs))));
 }
 
 function clampScore(s: number): number {

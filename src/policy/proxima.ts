@@ -1,10 +1,11 @@
 import type { NodeQueueModel } from './queueing.js';
-import { meanSojournMs, meanWaitMs, saturationRps, serviceTimeFromObservedMs } from './queueing.js';
+import { meanWaitMs, saturationRps, serviceTimeFromObservedMs } from './queueing.js';
+import { applyShareHysteresis, bringsTrafficHome, previousGoodEnough } from './hysteresis.js';
 import { keepFailoverOrder } from './stability.js';
 import { memoizeInput, pct, primaryShares, pruneShares, safeDemand, slotsPerPod, solveShares } from './shares.js';
 import type { MemoizedInput, SharesResult, Solution } from './shares.js';
 import { SolveMemo } from './solve-memo.js';
-import { assemble, byLatency, sharesToLocalities } from './tiers.js';
+import { assemble, byLatency } from './tiers.js';
 import { RowMemo } from './row-memo.js';
 import type { GatewayAssignment, LocalityAssignment, NodeModelView, Policy, PolicyInput } from './types.js';
 
@@ -169,23 +170,39 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
       const totalRps = demand.reduce((a, b) => a + b, 0);
       const solved = totalRps > 0 ? withDemand(view, demand, totalRps, o, solveMemo) : undefined;
       const computed = solved?.computed ?? withoutDemand(view);
-      const keepAll = solved && !solved.overloaded ? previousGoodEnough(view, demand, solved, o) : undefined;
-      const one = keepAll
-        ? (g: string): GatewayAssignment => {
-            const kept = input.previous!.get(g)!.localities.filter((l) => l.priority === 0);
-            return keepFailoverOrder(
-              view,
-              assemble(view, g, [...kept], `kept: ${keepAll}; now: ${computed(g).reason()}`),
-              input.previous?.get(g),
-            );
-          }
-        : (g: string): GatewayAssignment => {
-            const next = computed(g);
-            return keepFailoverOrder(view, applyHysteresis(view, g, next.shares, next.reason(), o), input.previous?.get(g));
-          };
+      // The previous assignment is kept (or not) per gateway: never where it keeps traffic away from
+      // room at home — a ready local pod that the new optimum plans clearly below the target (a node
+      // at its target is shared out between gateways, and that split is the bands' to judge).
+      const backendNodes = new Set(backends.map((b) => b.node));
+      const home = new Set<string>();
+      if (solved && input.previous)
+        for (const g of input.gateways)
+          if (
+            backendNodes.has(g) &&
+            solved.utilisation(g) < o.targetUtilisation - o.hysteresisShare &&
+            bringsTrafficHome(g, primaryShares(input.previous.get(g)), computed(g).shares, o.hysteresisShare)
+          )
+            home.add(g);
+      const keepRest = solved && !solved.overloaded ? previousGoodEnough(view, demand, solved, home, o) : undefined;
+      const fresh = (g: string): GatewayAssignment => {
+        const next = computed(g);
+        return keepFailoverOrder(
+          view,
+          applyShareHysteresis(view, g, next.shares, next.reason(), o.hysteresisShare, home.has(g)),
+          input.previous?.get(g),
+        );
+      };
+      const one = (g: string): GatewayAssignment => {
+        if (!keepRest || home.has(g)) return fresh(g);
+        const kept = input.previous!.get(g)!.localities.filter((l) => l.priority === 0);
+        return keepFailoverOrder(
+          view,
+          assemble(view, g, [...kept], `kept: ${keepRest}; now: ${computed(g).reason()}`),
+          input.previous?.get(g),
+        );
+      };
       // An idle gateway that is not a backend itself is a function of its latency row and its previous
       // assignment only, and most gateways share both (engine-interned localities): compute once per class.
-      const backendNodes = new Set(backends.map((b) => b.node));
       const memo = new RowMemo<Array<{ previous: readonly LocalityAssignment[] | undefined; value: GatewayAssignment }>>(view);
       input.gateways.forEach((g, gi) => {
         if (input.rows && !input.rows.has(g)) return;
@@ -243,97 +260,8 @@ interface Solved {
   readonly computed: ComputedOf;
   readonly models: NodeQueueModel[];
   readonly overloaded: boolean;
-}
-
-/**
- * Predicted mean response time (ms) of per-gateway shares under the policy's own model, over the
- * gateways at `indices` (every gateway by default). Undefined when a node's sojourn time is not
- * finite and `indices` leaves gateways out: their zero-demand terms (0 × ∞) would then not be zero.
- */
-function predictedMeanMs(
-  input: PolicyInput,
-  demand: readonly number[],
-  shares: (g: string) => ReadonlyMap<string, number>,
-  models: readonly NodeQueueModel[],
-  maxUtilisation: number,
-  indices?: readonly number[],
-): number | undefined {
-  const index = new Map(input.backends.map((b, i) => [b.node, i] as const));
-  const nodeRps = new Array<number>(models.length).fill(0);
-  const gis = indices ?? input.gateways.map((_, gi) => gi);
-  let total = 0;
-  for (const gi of gis) {
-    const g = input.gateways[gi]!;
-    total += demand[gi]!;
-    for (const [n, s] of shares(g)) {
-      const i = index.get(n)!;
-      nodeRps[i] = nodeRps[i]! + s * demand[gi]!;
-    }
-  }
-  if (nodeRps.some((rps, i) => rps > maxUtilisation * saturationRps(models[i]!))) return Infinity;
-  const sojournMs = models.map((m, i) => meanSojournMs(m, nodeRps[i]!));
-  if (indices && !sojournMs.every(Number.isFinite)) return undefined;
-  let sum = 0;
-  for (const gi of gis) {
-    const g = input.gateways[gi]!;
-    for (const [n, s] of shares(g)) {
-      const i = index.get(n)!;
-      sum += s * demand[gi]! * (input.rttMs(g, n) + sojournMs[i]!);
-    }
-  }
-  return total > 0 ? sum / total : 0;
-}
-
-/**
- * Why the previous assignment is kept as a whole, or undefined when it should not be. Gateways
- * without demand weigh nothing in either prediction: only the gateways with demand are summed, and
- * the others are checked (allocation-free) for what would make their zero terms non-zero (a
- * non-finite share or RTT), in which case every gateway is summed as written.
- */
-function previousGoodEnough(input: MemoizedInput, demand: readonly number[], solved: Solved, o: ProximaOptions): string | undefined {
-  const prev = input.previous;
-  if (!prev || o.hysteresisCost <= 0) return undefined;
-  const t = input.table;
-  const active: number[] = [];
-  const prevShares = new Map<string, Map<string, number>>();
-  let idleZero = true;
-  for (let gi = 0; gi < input.gateways.length; gi++) {
-    const g = input.gateways[gi]!;
-    const at = t.offsetAt(gi);
-    if (demand[gi]! > 0) {
-      const p = primaryShares(prev.get(g));
-      if (p.size === 0) return undefined;
-      for (const n of p.keys()) if (t.column(n) === undefined || !input.reachable(g, n)) return undefined;
-      prevShares.set(g, p);
-      active.push(gi);
-      continue;
-    }
-    // primaryShares(prev.get(g)) is non-empty, on backends, reachable, without building it.
-    const a = prev.get(g);
-    if (!a) return undefined;
-    let sum = 0;
-    for (const l of a.localities) if (l.priority === 0) sum += l.weight;
-    if (!(sum > 0)) return undefined;
-    for (const l of a.localities) {
-      if (l.priority !== 0) continue;
-      const j = t.column(l.node);
-      if (j === undefined || t.reachable[at + j] !== 1) return undefined;
-      if (!Number.isFinite(l.weight / sum) || !Number.isFinite(t.rttMs[at + j]!)) idleZero = false;
-    }
-    // Its new route goes where RTT + marginal cost is least and finite: only an RTT of -∞ makes its term NaN.
-    for (let j = 0; j < t.width; j++) if (t.reachable[at + j] === 1 && t.rttMs[at + j] === -Infinity) idleZero = false;
-  }
-  // Slack above the target: near full load, demand noise alone would otherwise flip spill on and off.
-  const limit = Math.min(0.95, o.targetUtilisation + 2 * o.hysteresisShare);
-  const previousShares = (g: string): ReadonlyMap<string, number> => prevShares.get(g) ?? primaryShares(prev.get(g));
-  const newShares = (g: string): ReadonlyMap<string, number> => solved.computed(g).shares;
-  const predicted = (shares: (g: string) => ReadonlyMap<string, number>): number =>
-    (idleZero ? predictedMeanMs(input, demand, shares, solved.models, limit, active) : undefined) ??
-    predictedMeanMs(input, demand, shares, solved.models, limit)!;
-  const before = predicted(previousShares);
-  const after = predicted(newShares);
-  if (!(before <= after * (1 + o.hysteresisCost))) return undefined;
-  return `previous assignment predicts ${before.toFixed(1)} ms vs ${after.toFixed(1)} ms for the new optimum (< ${(o.hysteresisCost * 100).toFixed(0)}% better)`;
+  /** The utilisation the new optimum plans for a backend node (0..1, 0 when it is no backend). */
+  readonly utilisation: (node: string) => number;
 }
 
 /** Requests/s the previous assignment puts on each backend (like `input.backends`) at today's demand; undefined without one. */
@@ -401,34 +329,9 @@ function withDemand(input: MemoizedInput, demand: number[], totalRps: number, o:
     };
     return { shares, reason };
   });
-  return { computed, models, overloaded: solved.overloaded };
-}
-
-function applyHysteresis(
-  input: PolicyInput,
-  gateway: string,
-  shares: Map<string, number>,
-  reason: string,
-  o: ProximaOptions,
-): GatewayAssignment {
-  if (shares.size === 0) return { gateway, service: input.service, localities: [], reason };
-  const prev = primaryShares(input.previous?.get(gateway));
-  if (prev.size > 0) {
-    let usable = true;
-    for (const n of prev.keys()) if (!(input.backends.some((b) => b.node === n) && input.reachable(gateway, n))) usable = false;
-    // The largest move over every node in either (max is order-free, NaN included).
-    let maxMove = -Infinity;
-    for (const [n, p] of prev) maxMove = Math.max(maxMove, Math.abs(p - (shares.get(n) ?? 0)));
-    for (const [n, s] of shares) if (!prev.has(n)) maxMove = Math.max(maxMove, Math.abs(0 - s));
-    if (usable && maxMove < o.hysteresisShare) {
-      const kept = input.previous!.get(gateway)!.localities.filter((l) => l.priority === 0);
-      return assemble(
-        input,
-        gateway,
-        [...kept],
-        `kept (largest share change ${(maxMove * 100).toFixed(1)} points < ${(o.hysteresisShare * 100).toFixed(0)}); now: ${reason}`,
-      );
-    }
-  }
-  return assemble(input, gateway, sharesToLocalities(shares, 0), reason);
+  const utilisation = (n: string): number => {
+    const i = backendIndex.get(n);
+    return i === undefined ? 0 : (solved.nodeRps.get(n) ?? 0) / saturationRps(models[i]!);
+  };
+  return { computed, models, overloaded: solved.overloaded, utilisation };
 }

@@ -2,7 +2,8 @@
  * The `proxima` policy as it was before its solve was memoised and made lazy (issue 14, at
  * e6fedaac): kept verbatim as a reference, so that tests can check the optimised policy returns the
  * same assignments on random inputs and `npm run bench` can time both in one run. Not used by the
- * control plane.
+ * control plane. Behaviour changes are ported in their plain form so the comparison stays like for
+ * like: the per-gateway hysteresis that lets traffic come home (issue 21).
  */
 
 import type { NodeQueueModel } from '../../src/policy/queueing.js';
@@ -170,23 +171,32 @@ export function createProximaBeforePolicy(options: Partial<ProximaOptions> = {})
       const totalRps = demand.reduce((a, b) => a + b, 0);
       const solved = totalRps > 0 ? withDemand(view, demand, totalRps, o) : undefined;
       const computed = solved?.computed ?? withoutDemand(view);
-      const keepAll = solved && !solved.overloaded ? previousGoodEnough(view, demand, solved, o) : undefined;
-      const one = keepAll
-        ? (g: string): GatewayAssignment => {
-            const kept = input.previous!.get(g)!.localities.filter((l) => l.priority === 0);
-            return keepFailoverOrder(
-              view,
-              assemble(view, g, [...kept], `kept: ${keepAll}; now: ${computed.get(g)!.reason()}`),
-              input.previous?.get(g),
-            );
-          }
-        : (g: string): GatewayAssignment => {
-            const next = computed.get(g)!;
-            return keepFailoverOrder(view, applyHysteresis(view, g, next.shares, next.reason(), o), input.previous?.get(g));
-          };
+      const backendNodes = new Set(backends.map((b) => b.node));
+      // Traffic comes home (src/policy/hysteresis.ts, bringsTrafficHome) where the local pods have room.
+      const home = new Set(
+        input.gateways.filter((g) => {
+          if (!solved || !input.previous || !backendNodes.has(g)) return false;
+          if (!(solved.utilisation(g) < o.targetUtilisation - o.hysteresisShare)) return false;
+          const before = primaryShares(input.previous.get(g)).get(g) ?? 0;
+          const after = computed.get(g)!.shares.get(g) ?? 0;
+          return after > before && (after - before > o.hysteresisShare || after >= 1 - 1e-9);
+        }),
+      );
+      const keepRest = solved && !solved.overloaded ? previousGoodEnough(view, demand, solved, home, o) : undefined;
+      const one = (g: string): GatewayAssignment => {
+        if (keepRest && !home.has(g)) {
+          const kept = input.previous!.get(g)!.localities.filter((l) => l.priority === 0);
+          return keepFailoverOrder(
+            view,
+            assemble(view, g, [...kept], `kept: ${keepRest}; now: ${computed.get(g)!.reason()}`),
+            input.previous?.get(g),
+          );
+        }
+        const next = computed.get(g)!;
+        return keepFailoverOrder(view, applyHysteresis(view, g, next.shares, next.reason(), o, home.has(g)), input.previous?.get(g));
+      };
       // An idle gateway that is not a backend itself is a function of its latency row and its previous
       // assignment only, and most gateways share both (engine-interned localities): compute once per class.
-      const backendNodes = new Set(backends.map((b) => b.node));
       const memo = new RowMemo<Array<{ previous: readonly LocalityAssignment[] | undefined; value: GatewayAssignment }>>(view);
       input.gateways.forEach((g, gi) => {
         if (input.rows && !input.rows.has(g)) return;
@@ -237,6 +247,7 @@ interface Solved {
   readonly computed: Map<string, Computed>;
   readonly models: NodeQueueModel[];
   readonly overloaded: boolean;
+  readonly utilisation: (node: string) => number;
 }
 
 /** Predicted mean response time (ms) of per-gateway shares under the policy's own model. */
@@ -268,12 +279,21 @@ function predictedMeanMs(
   return total > 0 ? sum / total : 0;
 }
 
-/** Why the previous assignment is kept as a whole, or undefined when it should not be. */
-function previousGoodEnough(input: PolicyInput, demand: readonly number[], solved: Solved, o: ProximaOptions): string | undefined {
+/** Why the previous assignment is kept at every gateway but those in `home`, or undefined when it should not be. */
+function previousGoodEnough(
+  input: PolicyInput,
+  demand: readonly number[],
+  solved: Solved,
+  home: ReadonlySet<string>,
+  o: ProximaOptions,
+): string | undefined {
   const prev = input.previous;
   if (!prev || o.hysteresisCost <= 0) return undefined;
-  const prevShares = new Map(input.gateways.map((g) => [g, primaryShares(prev.get(g))] as const));
+  const prevShares = new Map(
+    input.gateways.map((g) => [g, home.has(g) ? solved.computed.get(g)!.shares : primaryShares(prev.get(g))] as const),
+  );
   for (const g of input.gateways) {
+    if (home.has(g)) continue;
     const p = prevShares.get(g)!;
     if (p.size === 0) return undefined;
     for (const n of p.keys()) if (!input.backends.some((b) => b.node === n) || !input.reachable(g, n)) return undefined;
@@ -283,7 +303,8 @@ function previousGoodEnough(input: PolicyInput, demand: readonly number[], solve
   const before = predictedMeanMs(input, demand, (g) => prevShares.get(g)!, solved.models, limit);
   const after = predictedMeanMs(input, demand, (g) => solved.computed.get(g)!.shares, solved.models, limit);
   if (!(before <= after * (1 + o.hysteresisCost))) return undefined;
-  return `previous assignment predicts ${before.toFixed(1)} ms vs ${after.toFixed(1)} ms for the new optimum (< ${(o.hysteresisCost * 100).toFixed(0)}% better)`;
+  const mix = home.size > 0 ? ` (with ${[...home].join(', ')} on the new one)` : '';
+  return `previous assignment${mix} predicts ${before.toFixed(1)} ms vs ${after.toFixed(1)} ms for the new optimum (< ${(o.hysteresisCost * 100).toFixed(0)}% better)`;
 }
 
 function withDemand(input: PolicyInput, demand: number[], totalRps: number, o: ProximaOptions): Solved {
@@ -313,7 +334,11 @@ function withDemand(input: PolicyInput, demand: number[], totalRps: number, o: P
     };
     out.set(g, { shares, reason });
   });
-  return { computed: out, models, overloaded: solved.overloaded };
+  const utilisation = (n: string): number => {
+    const i = backendIndex.get(n);
+    return i === undefined ? 0 : (solved.nodeRps.get(n) ?? 0) / saturationRps(models[i]!);
+  };
+  return { computed: out, models, overloaded: solved.overloaded, utilisation };
 }
 
 function applyHysteresis(
@@ -322,10 +347,15 @@ function applyHysteresis(
   shares: Map<string, number>,
   reason: string,
   o: ProximaOptions,
+  bringHome: boolean,
 ): GatewayAssignment {
   if (shares.size === 0) return { gateway, service: input.service, localities: [], reason };
   const prev = primaryShares(input.previous?.get(gateway));
   if (prev.size > 0) {
+    if (bringHome) {
+      const home = `local ${pct(prev.get(gateway) ?? 0)} → ${pct(shares.get(gateway) ?? 0)}, the previous spill dropped`;
+      return assemble(input, gateway, sharesToLocalities(shares, 0), `${home}; ${reason}`);
+    }
     const usable = [...prev.keys()].every((n) => input.backends.some((b) => b.node === n) && input.reachable(gateway, n));
     const nodes = new Set([...prev.keys(), ...shares.keys()]);
     const maxMove = Math.max(...[...nodes].map((n) => Math.abs((prev.get(n) ?? 0) - (shares.get(n) ?? 0))));
