@@ -108,8 +108,25 @@ export function sharesToLocalities(shares: ReadonlyMap<string, number>, priority
   return out;
 }
 
+const byPriorityWeightNode = (a: LocalityAssignment, b: LocalityAssignment): number =>
+  a.priority - b.priority || b.weight - a.weight || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0);
+
+/** Localities by priority, then heaviest first, then node name; sorted in place. */
 export function sortLocalities(ls: LocalityAssignment[]): LocalityAssignment[] {
-  return ls.sort((a, b) => a.priority - b.priority || b.weight - a.weight || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+  // An assignment is a handful of localities and there is one per gateway and service: a stable
+  // insertion sort beats Array.prototype.sort's set-up several times over. With finite numbers the
+  // order is a total preorder, so every stable sort gives the same array; anything else goes to sort().
+  if (ls.length > 16 || !ls.every((l) => Number.isFinite(l.priority) && Number.isFinite(l.weight))) return ls.sort(byPriorityWeightNode);
+  for (let i = 1; i < ls.length; i++) {
+    const x = ls[i]!;
+    let j = i - 1;
+    while (j >= 0 && byPriorityWeightNode(ls[j]!, x) > 0) {
+      ls[j + 1] = ls[j]!;
+      j--;
+    }
+    ls[j + 1] = x;
+  }
+  return ls;
 }
 
 /** Assemble an assignment: primary localities at priority 0, everything else as failover. */
