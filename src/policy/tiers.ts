@@ -41,11 +41,15 @@ function rankedFromTable(
   const rtt = t.rttMs;
   const reach = t.reachable;
   const ranked: Ranked[] = [];
+  let finite = true;
   for (let j = 0; j < backends.length; j++) {
     const b = backends[j]!;
-    if (!primary.has(b.node)) ranked.push({ backend: b, rttMs: rtt[o + j]!, reachable: reach[o + j] === 1 });
+    if (primary.has(b.node)) continue;
+    const rttMs = rtt[o + j]!;
+    if (!Number.isFinite(rttMs)) finite = false;
+    ranked.push({ backend: b, rttMs, reachable: reach[o + j] === 1 });
   }
-  return ranked.sort(byRank);
+  return sortSmall(ranked, byRank, finite);
 }
 
 function byRank(a: Ranked, b: Ranked): number {
@@ -113,20 +117,31 @@ const byPriorityWeightNode = (a: LocalityAssignment, b: LocalityAssignment): num
 
 /** Localities by priority, then heaviest first, then node name; sorted in place. */
 export function sortLocalities(ls: LocalityAssignment[]): LocalityAssignment[] {
-  // An assignment is a handful of localities and there is one per gateway and service: a stable
-  // insertion sort beats Array.prototype.sort's set-up several times over. With finite numbers the
-  // order is a total preorder, so every stable sort gives the same array; anything else goes to sort().
-  if (ls.length > 16 || !ls.every((l) => Number.isFinite(l.priority) && Number.isFinite(l.weight))) return ls.sort(byPriorityWeightNode);
-  for (let i = 1; i < ls.length; i++) {
-    const x = ls[i]!;
+  return sortSmall(
+    ls,
+    byPriorityWeightNode,
+    ls.every((l) => Number.isFinite(l.priority) && Number.isFinite(l.weight)),
+  );
+}
+
+/**
+ * `xs.sort(compare)`, in place. Assignments and failover rankings are a handful of entries and
+ * there is one per gateway and service: a stable insertion sort beats Array.prototype.sort's set-up
+ * several times over. When `consistent` (the comparator is a total preorder on `xs`: no NaN from
+ * non-finite numbers) every stable sort gives the same array; otherwise, or when long, sort() decides.
+ */
+function sortSmall<T>(xs: T[], compare: (a: T, b: T) => number, consistent: boolean): T[] {
+  if (!consistent || xs.length > 16) return xs.sort(compare);
+  for (let i = 1; i < xs.length; i++) {
+    const x = xs[i]!;
     let j = i - 1;
-    while (j >= 0 && byPriorityWeightNode(ls[j]!, x) > 0) {
-      ls[j + 1] = ls[j]!;
+    while (j >= 0 && compare(xs[j]!, x) > 0) {
+      xs[j + 1] = xs[j]!;
       j--;
     }
-    ls[j + 1] = x;
+    xs[j + 1] = x;
   }
-  return ls;
+  return xs;
 }
 
 /** Assemble an assignment: primary localities at priority 0, everything else as failover. */
