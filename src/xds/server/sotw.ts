@@ -73,6 +73,7 @@ export class SotwStream extends XdsStream {
     const version = state.heldVersion;
     const resources = fullState ? [...state.held.values()] : diff.upserts;
     state.sent(nonce, version);
-    this.write(state.typeUrl, encodeSotwResponse({ versionInfo: version, typeUrl: state.typeUrl, nonce, resources }));
+    const fields = { versionInfo: version, typeUrl: state.typeUrl, nonce, resources };
+    this.write(state.typeUrl, this.ctx.sotwResponses?.encode(fields) ?? encodeSotwResponse(fields));
   }
 }
