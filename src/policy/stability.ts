@@ -15,13 +15,12 @@ export function keepFailoverOrder(
   toleranceMs = 2,
 ): GatewayAssignment {
   if (!previous) return next;
-  const failover = (a: GatewayAssignment) => a.localities.filter((l) => l.priority > 0);
-  const primary = (a: GatewayAssignment) => a.localities.filter((l) => l.priority === 0);
-  const nextFail = failover(next);
-  const prevFail = failover(previous);
-  if (nextFail.length !== prevFail.length || nextFail.length === 0) return next;
-  const want = new Map(nextFail.map((l) => [l.node, l.weight] as const));
-  if (!prevFail.every((l) => want.get(l.node) === l.weight)) return next;
+  // Runs for every gateway of every service: the failover parts are counted and compared in place,
+  // and arrays are made only for a previous order that covers the same nodes with the same weights.
+  const count = failoverCount(next);
+  if (count === 0 || failoverCount(previous) !== count) return next;
+  if (!sameFailoverWeights(next, previous)) return next;
+  const prevFail = previous.localities.filter((l) => l.priority > 0);
   const g = next.gateway;
   // Each node's RTT and reachability once, not once per pair.
   const rttMs = prevFail.map((l) => input.rttMs(g, l.node));
@@ -39,5 +38,34 @@ export function keepFailoverOrder(
   }
   // Levels must stay contiguous right after the (possibly different) primary level.
   const shift = 1 - Math.min(...prevFail.map((l) => l.priority));
-  return { ...next, localities: [...primary(next), ...prevFail.map((l) => ({ ...l, priority: l.priority + shift }))] };
+  const primary = next.localities.filter((l) => l.priority === 0);
+  return { ...next, localities: [...primary, ...prevFail.map((l) => ({ ...l, priority: l.priority + shift }))] };
+}
+
+function failoverCount(a: GatewayAssignment): number {
+  let n = 0;
+  for (const l of a.localities) if (l.priority > 0) n++;
+  return n;
+}
+
+/**
+ * Every previous failover locality has the weight `next` gives its node in failover (the last entry
+ * of that node, as a map built from next's failover entries would hold). Failover parts are a few
+ * nodes: a scan, not a map.
+ */
+function sameFailoverWeights(next: GatewayAssignment, previous: GatewayAssignment): boolean {
+  const ls = next.localities;
+  for (const p of previous.localities) {
+    if (p.priority <= 0) continue;
+    let weight: number | undefined;
+    for (let j = ls.length - 1; j >= 0; j--) {
+      const l = ls[j]!;
+      if (l.priority > 0 && l.node === p.node) {
+        weight = l.weight;
+        break;
+      }
+    }
+    if (weight !== p.weight) return false;
+  }
+  return true;
 }

@@ -41,11 +41,15 @@ function rankedFromTable(
   const rtt = t.rttMs;
   const reach = t.reachable;
   const ranked: Ranked[] = [];
+  let finite = true;
   for (let j = 0; j < backends.length; j++) {
     const b = backends[j]!;
-    if (!primary.has(b.node)) ranked.push({ backend: b, rttMs: rtt[o + j]!, reachable: reach[o + j] === 1 });
+    if (primary.has(b.node)) continue;
+    const rttMs = rtt[o + j]!;
+    if (!Number.isFinite(rttMs)) finite = false;
+    ranked.push({ backend: b, rttMs, reachable: reach[o + j] === 1 });
   }
-  return ranked.sort(byRank);
+  return sortSmall(ranked, byRank, finite);
 }
 
 function byRank(a: Ranked, b: Ranked): number {
@@ -108,8 +112,36 @@ export function sharesToLocalities(shares: ReadonlyMap<string, number>, priority
   return out;
 }
 
+const byPriorityWeightNode = (a: LocalityAssignment, b: LocalityAssignment): number =>
+  a.priority - b.priority || b.weight - a.weight || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0);
+
+/** Localities by priority, then heaviest first, then node name; sorted in place. */
 export function sortLocalities(ls: LocalityAssignment[]): LocalityAssignment[] {
-  return ls.sort((a, b) => a.priority - b.priority || b.weight - a.weight || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+  return sortSmall(
+    ls,
+    byPriorityWeightNode,
+    ls.every((l) => Number.isFinite(l.priority) && Number.isFinite(l.weight)),
+  );
+}
+
+/**
+ * `xs.sort(compare)`, in place. Assignments and failover rankings are a handful of entries and
+ * there is one per gateway and service: a stable insertion sort beats Array.prototype.sort's set-up
+ * several times over. When `consistent` (the comparator is a total preorder on `xs`: no NaN from
+ * non-finite numbers) every stable sort gives the same array; otherwise, or when long, sort() decides.
+ */
+function sortSmall<T>(xs: T[], compare: (a: T, b: T) => number, consistent: boolean): T[] {
+  if (!consistent || xs.length > 16) return xs.sort(compare);
+  for (let i = 1; i < xs.length; i++) {
+    const x = xs[i]!;
+    let j = i - 1;
+    while (j >= 0 && compare(xs[j]!, x) > 0) {
+      xs[j + 1] = xs[j]!;
+      j--;
+    }
+    xs[j + 1] = x;
+  }
+  return xs;
 }
 
 /** Assemble an assignment: primary localities at priority 0, everything else as failover. */

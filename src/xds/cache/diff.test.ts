@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { TypeUrl } from '../resources/types.js';
 import { diffResources, type TypeView } from './diff.js';
 import { encodedFromBytes, type EncodedResource } from '../snapshot/encoded.js';
+import { mulberry32 } from '../../util/rng.js';
 
 const res = (name: string, content = name): EncodedResource => encodedFromBytes(TypeUrl.Listener, name, Buffer.from(content));
 
@@ -93,4 +94,24 @@ test('diff: table of subscription vs held cases', () => {
 test('diff: candidates limit the work to touched names', () => {
   const d = diffResources({ wildcard: true, names: new Set() }, view([res('a'), res('b')]), new Map(), ['b']);
   assert.deepEqual(names(d.upserts), ['b']);
+});
+
+test('diff: a new subscription (nothing held) sends what visiting every wanted name sends, in the same order', () => {
+  const rng = mulberry32(14);
+  for (let round = 0; round < 300; round++) {
+    const pool = Array.from({ length: 12 }, (_, i) => `r${i}`);
+    const cache = pool.filter(() => rng() < 0.6).map((n) => res(n, `${n}-${round}`));
+    const wild = rng() < 0.5 ? cache.filter(() => rng() < 0.7).map((r) => r.name) : undefined;
+    const sub = { wildcard: rng() < 0.5, names: new Set(pool.filter(() => rng() < 0.4)) };
+    const v = view(cache, wild);
+    const everyName = [...(sub.wildcard ? v.wildcardNames() : []), ...sub.names];
+    const fast = diffResources(sub, v, new Map());
+    const visited = diffResources(sub, v, new Map(), [...new Set(everyName)]);
+    assert.deepEqual(
+      fast.upserts.map((r) => r.name),
+      visited.upserts.map((r) => r.name),
+      `round ${round}`,
+    );
+    assert.deepEqual([fast.removed, fast.dropped], [[], []]);
+  }
 });

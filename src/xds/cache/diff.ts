@@ -56,6 +56,20 @@ export function diffResources(
   };
   if (candidates) {
     for (const name of candidates) visit(name);
+  } else if (held.size === 0) {
+    // A new subscription (every stream's first response, a thousand at once after a restart): with
+    // nothing held, nothing is removed or dropped and the upserts are the wanted names that exist, in
+    // the order below; no set of seen names, no lookups in `held`.
+    if (sub.wildcard)
+      for (const name of view.wildcardNames()) {
+        const current = view.get(name);
+        if (current) upserts.push(current);
+      }
+    for (const name of sub.names) {
+      if (sub.wildcard && view.inWildcard(name)) continue;
+      const current = view.get(name);
+      if (current) upserts.push(current);
+    }
   } else {
     const seen = new Set<string>();
     const once = (name: string): void => {

@@ -25,13 +25,25 @@ test('parses every field protobufjs writes, names lazily', () => {
   assert.deepEqual(r.error_detail, { code: 3, message: 'bad' });
 });
 
-test('namesKey: equal lists give equal keys, any difference a different key', () => {
+test('namesBytes: equal lists give equal bytes, any difference different bytes', () => {
   const key = (names: string[], extra: Record<string, unknown> = {}) =>
-    parseDiscoveryRequest(encode({ resource_names: names, ...extra })).namesKey;
+    parseDiscoveryRequest(encode({ resource_names: names, ...extra })).namesBytes.toString('hex');
   assert.equal(key(['a', 'b']), key(['a', 'b'], { response_nonce: '9', version_info: 'x' }));
   assert.notEqual(key(['a', 'b']), key(['b', 'a']));
   assert.notEqual(key(['ab']), key(['a', 'b']));
   assert.notEqual(key([]), key(['']));
+});
+
+test('namesBytes: names interleaved with other fields compare like the same names written together', () => {
+  const Type = Req();
+  const names = Buffer.from(Type.encode(Type.fromObject({ resource_names: ['a', 'b'] })).finish());
+  const nonce = Buffer.from(Type.encode(Type.fromObject({ response_nonce: '7' })).finish());
+  const nameA = names.subarray(0, 3);
+  const nameB = names.subarray(3);
+  const interleaved = parseDiscoveryRequest(Buffer.concat([nameA, nonce, nameB]));
+  assert.deepEqual(interleaved.resource_names, ['a', 'b']);
+  assert.ok(interleaved.namesBytes.equals(parseDiscoveryRequest(names).namesBytes));
+  assert.ok(!interleaved.namesBytes.equals(parseDiscoveryRequest(Buffer.concat([nameB, nonce, nameA])).namesBytes));
 });
 
 test('garbage bytes become a malformed marker, never a throw', () => {

@@ -1,16 +1,15 @@
-import { createHash } from 'node:crypto';
 import { envoyProtos } from '../../protos/envoy.js';
 import type { DiscoveryRequestMessage } from './sotw.js';
 import type { NodeMessage } from './stream.js';
 
 /**
  * A SotW DiscoveryRequest read field by field. Envoy repeats every subscribed name in every ACK
- * (1,000 EDS names is ~25 KB); `namesKey` holds their raw bytes so an unchanged subscription is
+ * (1,000 EDS names is ~25 KB); `namesBytes` holds their raw bytes so an unchanged subscription is
  * recognised with one memcmp and the names are only turned into strings when they changed.
  */
 export interface ParsedDiscoveryRequest extends DiscoveryRequestMessage {
-  /** Digest of the raw resource_names fields: equal digests, equal subscription lists. */
-  readonly namesKey: string;
+  /** The raw resource_names fields (tag, length, bytes each): equal bytes, equal subscription lists. */
+  readonly namesBytes: Buffer;
   /** How many resource_names the request carries and the longest one in UTF-8 bytes (limits without strings). */
   readonly nameCount: number;
   readonly longestNameBytes: number;
@@ -30,51 +29,72 @@ function decodeStatus(bytes: Buffer): { code?: number; message?: string } {
   return t.toObject(t.decode(bytes), { defaults: false }) as { code?: number; message?: string };
 }
 
+const NO_NAMES = Buffer.alloc(0);
+
+/** Reads the varint at `at.i` of `buf` and moves past it. */
+function readVarint(buf: Buffer, at: { i: number }): number {
+  let result = 0;
+  let shift = 0;
+  for (;;) {
+    if (at.i >= buf.length) throw new RequestDecodeError('truncated varint');
+    const b = buf[at.i++]!;
+    result += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return result;
+    shift += 7;
+    if (shift > 63) throw new RequestDecodeError('varint too long');
+  }
+}
+
+/** The names held by `bytes`, a run of resource_names fields as parseDiscoveryRequest found them. */
+function namesOf(bytes: Buffer): string[] {
+  const names: string[] = [];
+  const at = { i: 0 };
+  while (at.i < bytes.length) {
+    readVarint(bytes, at); // the tag: field 3, length-delimited
+    const len = readVarint(bytes, at);
+    names.push(bytes.toString('utf8', at.i, at.i + len));
+    at.i += len;
+  }
+  return names;
+}
+
 /** Parse DiscoveryRequest{version_info=1, node=2, resource_names=3, type_url=4, response_nonce=5, error_detail=6}. */
 export function parseDiscoveryRequest(buf: Buffer): ParsedDiscoveryRequest {
-  let i = 0;
-  const varint = (): number => {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      if (i >= buf.length) throw new RequestDecodeError('truncated varint');
-      const b = buf[i++]!;
-      result += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return result;
-      shift += 7;
-      if (shift > 63) throw new RequestDecodeError('varint too long');
-    }
-  };
+  const at = { i: 0 };
   let version_info = '';
   let type_url = '';
   let response_nonce = '';
   let node: NodeMessage | undefined;
   let error_detail: { code?: number; message?: string } | undefined;
-  // Start and end of each name, flat: an ACK repeats a thousand names and most are never read.
-  const nameRanges: number[] = [];
+  // The names' whole fields (tag and length included, so a list has one encoding): one range of
+  // `buf` when they are written together, as every client does; pieces otherwise. An ACK repeats a
+  // thousand names and nothing is kept per name.
   let namesStart = -1;
   let namesEnd = -1;
-  let contiguous = true;
+  let scattered: Buffer[] | undefined;
+  let nameCount = 0;
   let longestNameBytes = 0;
-  while (i < buf.length) {
-    const fieldStart = i;
-    const tag = varint();
+  while (at.i < buf.length) {
+    const fieldStart = at.i;
+    // One-byte tags and lengths (every name of an ACK) without the general varint loop.
+    const tag = buf[at.i]! < 0x80 ? buf[at.i++]! : readVarint(buf, at);
     const field = tag >>> 3;
     const wire = tag & 7;
     if (wire === 0) {
-      varint();
+      readVarint(buf, at);
       continue;
     }
     if (wire === 1) {
-      i += 8;
+      at.i += 8;
       continue;
     }
     if (wire === 5) {
-      i += 4;
+      at.i += 4;
       continue;
     }
     if (wire !== 2) throw new RequestDecodeError(`unsupported wire type ${wire}`);
-    const len = varint();
+    const len = at.i < buf.length && buf[at.i]! < 0x80 ? buf[at.i++]! : readVarint(buf, at);
+    const i = at.i;
     const end = i + len;
     if (end > buf.length) throw new RequestDecodeError('truncated field');
     switch (field) {
@@ -85,10 +105,11 @@ export function parseDiscoveryRequest(buf: Buffer): ParsedDiscoveryRequest {
         node = decodeNode(buf.subarray(i, end));
         break;
       case 3:
-        nameRanges.push(i, end);
+        nameCount++;
         if (len > longestNameBytes) longestNameBytes = len;
         if (namesStart < 0) namesStart = fieldStart;
-        else if (namesEnd !== fieldStart) contiguous = false;
+        else if (scattered) scattered.push(buf.subarray(fieldStart, end));
+        else if (namesEnd !== fieldStart) scattered = [buf.subarray(namesStart, namesEnd), buf.subarray(fieldStart, end)];
         namesEnd = end;
         break;
       case 4:
@@ -103,13 +124,9 @@ export function parseDiscoveryRequest(buf: Buffer): ParsedDiscoveryRequest {
       default:
         break; // resource_locators and future fields
     }
-    i = end;
+    at.i = end;
   }
-  const hash = createHash('sha1');
-  if (contiguous && namesStart >= 0) hash.update(buf.subarray(namesStart, namesEnd));
-  else for (let k = 0; k < nameRanges.length; k += 2) hash.update(buf.subarray(nameRanges[k], nameRanges[k + 1])).update('\0');
-  const nameCount = nameRanges.length / 2;
-  const namesKey = `${nameCount}:${hash.digest('base64')}`;
+  const namesBytes = scattered ? Buffer.concat(scattered) : namesStart < 0 ? NO_NAMES : buf.subarray(namesStart, namesEnd);
   let names: string[] | undefined;
   return {
     version_info,
@@ -117,15 +134,11 @@ export function parseDiscoveryRequest(buf: Buffer): ParsedDiscoveryRequest {
     response_nonce,
     ...(node ? { node } : {}),
     ...(error_detail ? { error_detail } : {}),
-    namesKey,
+    namesBytes,
     nameCount,
     longestNameBytes,
     get resource_names(): readonly string[] {
-      if (!names) {
-        names = [];
-        for (let k = 0; k < nameRanges.length; k += 2) names.push(buf.toString('utf8', nameRanges[k], nameRanges[k + 1]));
-      }
-      return names;
+      return (names ??= namesOf(namesBytes));
     },
   };
 }

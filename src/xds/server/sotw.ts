@@ -7,8 +7,8 @@ import { encodeSotwResponse } from './wire.js';
 export interface DiscoveryRequestMessage extends RequestCommon {
   readonly version_info?: string;
   readonly resource_names?: readonly string[];
-  /** Digest of resource_names when the request came through parseDiscoveryRequest. */
-  readonly namesKey?: string;
+  /** The raw resource_names fields when the request came through parseDiscoveryRequest. */
+  readonly namesBytes?: Buffer;
 }
 
 /** State-of-the-world xDS: StreamAggregatedResources and Stream{Clusters,Endpoints,Listeners,Routes}. */
@@ -28,11 +28,12 @@ export class SotwStream extends XdsStream {
     }
     const first = !state.requested;
     state.requested = true;
-    // ACKs repeat the whole list: compare digests before materialising 1,000 names.
+    // ACKs repeat the whole list: compare its bytes (one memcmp) before materialising 1,000 names.
     let subscriptionChanged = false;
-    if (req.namesKey === undefined || req.namesKey !== state.namesKey) {
+    if (req.namesBytes === undefined || state.namesBytes === undefined || !req.namesBytes.equals(state.namesBytes)) {
       subscriptionChanged = state.setSotwNames(req.resource_names ?? []);
-      state.namesKey = req.namesKey;
+      // A copy: the request's buffer is not kept alive by the subscription.
+      state.namesBytes = req.namesBytes && Buffer.from(req.namesBytes);
     }
     if (first) {
       const clientVersion = req.version_info ?? '';
@@ -72,6 +73,7 @@ export class SotwStream extends XdsStream {
     const version = state.heldVersion;
     const resources = fullState ? [...state.held.values()] : diff.upserts;
     state.sent(nonce, version);
-    this.write(state.typeUrl, encodeSotwResponse({ versionInfo: version, typeUrl: state.typeUrl, nonce, resources }));
+    const fields = { versionInfo: version, typeUrl: state.typeUrl, nonce, resources };
+    this.write(state.typeUrl, this.ctx.sotwResponses?.encode(fields) ?? encodeSotwResponse(fields));
   }
 }

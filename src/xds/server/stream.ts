@@ -8,6 +8,7 @@ import type { FlowControl, FlowParticipant } from './flow.js';
 import { TypeState, type NackRecord } from './type-state.js';
 import type { NodeAuthorizer } from '../../tls/authorizer.js';
 import { gatewayNodeOf, type NodeMessage } from '../../model/gateway-identity.js';
+import type { SharedSotwResponses } from './shared-responses.js';
 
 /** Bounds on what one xDS request may carry. */
 export interface RequestLimits {
@@ -48,6 +49,8 @@ export interface StreamContext {
   readonly limits: RequestLimits;
   /** With mutual TLS: the gateway node must be the one the client certificate names. */
   readonly authorizer?: NodeAuthorizer;
+  /** SotW responses many streams send byte for byte, encoded once (see SharedSotwResponses). */
+  readonly sotwResponses?: SharedSotwResponses;
 }
 
 interface NamedRequest extends RequestCommon {

@@ -24,8 +24,8 @@ export class TypeState implements Subscription {
   readonly names = new Set<string>();
   /** A named subscription was seen; from then on an empty SotW list no longer means wildcard. */
   namedOnce = false;
-  /** Digest of the last SotW resource_names list (see parseDiscoveryRequest). */
-  namesKey: string | undefined;
+  /** Raw bytes of the last SotW resource_names list (see parseDiscoveryRequest). */
+  namesBytes: Buffer | undefined;
   /** The type has been requested on this stream. */
   requested = false;
   readonly held = new Map<string, EncodedResource>();

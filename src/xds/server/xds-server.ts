@@ -8,6 +8,7 @@ import { DeltaStream } from './delta.js';
 import { FlowControl, type FlowLimits } from './flow.js';
 import { deserializeDiscoveryRequest } from './request.js';
 import { SotwStream } from './sotw.js';
+import { SharedSotwResponses } from './shared-responses.js';
 import {
   DEFAULT_REQUEST_LIMITS,
   type ApiName,
@@ -159,6 +160,7 @@ export class XdsServer {
       flow: (this.flow = new FlowControl(opts.flowLimits)),
       onClose: (s) => this.streams.delete(s.id),
       limits: { ...DEFAULT_REQUEST_LIMITS, ...opts.limits },
+      sotwResponses: new SharedSotwResponses(),
       ...(opts.authorizer ? { authorizer: opts.authorizer } : {}),
     };
   }
