@@ -1,4 +1,4 @@
-import type { ProximaOptions } from './proxima.js';
+import type { ProximaOptions } from './proxima-options.js';
 import type { NodeQueueModel } from './queueing.js';
 import { meanSojournMs, saturationRps } from './queueing.js';
 import { pct, primaryShares, type MemoizedInput } from './shares.js';
