@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import { faastScenario } from './scenario.js';
 import { markdownTable } from './report.js';
 import { DEMO_RECOMPUTE_MS, simRunFor } from '../sim/from-demo.js';
 import { levelDynamics, sharesOf, type ShareSample } from '../sim/dynamics.js';
 import { runSimulation } from '../sim/simulator.js';
+import { parseToolArgs } from '../util/tool-args.js';
 
 /**
  * How much one level's mean depends on the seed, by level length, in the simulated demo (the figures
@@ -83,27 +83,18 @@ the seeds, the cv over the seeds of the level's mean and p95, and the period of 
 `;
 
 function main(): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        policy: { type: 'string', default: 'faast' },
-        users: { type: 'string', default: '25,45' },
-        'level-seconds': { type: 'string', default: '30,60,120,240' },
-        seeds: { type: 'string', default: '8' },
-        warmup: { type: 'string', default: '30' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const values = parseToolArgs(
+    {
+      policy: { type: 'string', default: 'faast' },
+      users: { type: 'string', default: '25,45' },
+      'level-seconds': { type: 'string', default: '30,60,120,240' },
+      seeds: { type: 'string', default: '8' },
+      warmup: { type: 'string', default: '30' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    HELP,
+  );
+  if (typeof values === 'number') return values;
   const ints = (text: string, name: string, max: number) => {
     const v = text.split(',').map(Number);
     if (v.some((x) => !Number.isInteger(x) || x < 1 || x > max)) throw new Error(`--${name}: whole numbers from 1 to ${max}`);

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { FULL_OPTIONS, QUICK_OPTIONS, runBenchmark, verdicts } from './benchmark.js';
 import { cdfSvg, markdownReport } from './report.js';
+import { parseToolArgs } from '../util/tool-args.js';
 
 /** `npm run bench:policy [-- --quick] [-- --seed N] [-- --out DIR]`: the policy simulator. */
 const HELP = `proxima policy simulator (npm run bench:policy -- [options])
@@ -22,26 +22,17 @@ Options:
 `;
 
 function main(): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        seed: { type: 'string', default: '1' },
-        quick: { type: 'boolean', default: false },
-        out: { type: 'string', default: 'reports/policy-sim' },
-        strict: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const values = parseToolArgs(
+    {
+      seed: { type: 'string', default: '1' },
+      quick: { type: 'boolean', default: false },
+      out: { type: 'string', default: 'reports/policy-sim' },
+      strict: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    HELP,
+  );
+  if (typeof values === 'number') return values;
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) {
     process.stderr.write(`--seed must be an integer, got "${values.seed}"\n`);
