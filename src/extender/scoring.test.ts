@@ -5,7 +5,7 @@ import { meanSojournMs } from '../policy/queueing.js';
 import { ResponseModel, UNSERVED_MS, type ResponseModelInput } from './response-model.js';
 import { rowsFromLookups } from './rtt-cache.js';
 import { scoreNodes } from './scoring.js';
-import { FAAST_CLUSTER, testStore } from './testing.js';
+import { closedLoopStore, FAAST_CLUSTER, testStore } from './testing.js';
 
 const EDGE = {
   nodes: ['cloud-1', 'edge-1', 'edge-2', 'edge-3'],
@@ -183,18 +183,7 @@ describe('scoreNodes', () => {
     // The closed-loop demo's seed 2 one second after the step: 42 req/s enter edge-1 (one pod, 2 slots,
     // 50 ms), 20 at edge-2; the gateways' latency makes edge-1's pods look 81 ms slow (queue wait).
     const nodes = [...FAAST_CLUSTER.nodes];
-    const store = testStore({
-      ...FAAST_CLUSTER,
-      services: { [SVC]: ['edge-1', 'edge-2'] },
-      defaults: { capacity: 2, serviceTimeMs: 50 },
-    });
-    store.setDemand(
-      SVC,
-      new Map([
-        ['edge-1', 42],
-        ['edge-2', 20],
-      ]),
-    );
+    const store = closedLoopStore(SVC, { 'edge-1': 42, 'edge-2': 20 });
     store.setServiceTime(
       SVC,
       new Map([
@@ -226,18 +215,7 @@ describe('scoreNodes', () => {
     // by the gain over today's pods rated cloud-1 9 against edge-1's 10, and PodTopologySpread put
     // the pod on cloud-1.
     const nodes = [...FAAST_CLUSTER.nodes];
-    const store = testStore({
-      ...FAAST_CLUSTER,
-      services: { [SVC]: ['edge-1', 'edge-2'] },
-      defaults: { capacity: 2, serviceTimeMs: 50 },
-    });
-    store.setDemand(
-      SVC,
-      new Map([
-        ['edge-1', 59.7],
-        ['edge-2', 21.1],
-      ]),
-    );
+    const store = closedLoopStore(SVC, { 'edge-1': 59.7, 'edge-2': 21.1 });
     for (const node of ['edge-1', 'edge-2'])
       store.setPodSignal(SVC, node, {
         pods: 1,
@@ -329,11 +307,7 @@ describe('scoreNodes', () => {
     // pod of 2 slots at 50 ms on each. Filling edge-1's pods to the 80 % target before spilling modelled
     // 89 ms of queue wait there, so one more pod on edge-2 (absorbing the spill) looked better.
     const nodes = [...FAAST_CLUSTER.nodes];
-    const store = testStore({
-      ...FAAST_CLUSTER,
-      services: { [SVC]: ['edge-1', 'edge-2'] },
-      defaults: { capacity: 2, serviceTimeMs: 50 },
-    });
+    const store = closedLoopStore(SVC, {});
     for (const [d1, d2] of [
       [35, 17],
       [50, 17],

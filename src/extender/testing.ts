@@ -26,6 +26,20 @@ export const FAAST_CLUSTER = {
   ],
 } as const satisfies TestTopology;
 
+/**
+ * The closed-loop scenario's store: FAAST_CLUSTER with one pod of 2 slots at 50 ms on each edge node
+ * of `service`, and the demand learned per gateway.
+ */
+export function closedLoopStore(service: string, demandRps: Readonly<Record<string, number>>): ModelStore {
+  const store = testStore({
+    ...FAAST_CLUSTER,
+    services: { [service]: ['edge-1', 'edge-2'] },
+    defaults: { capacity: 2, serviceTimeMs: 50 },
+  });
+  store.setDemand(service, new Map(Object.entries(demandRps)));
+  return store;
+}
+
 export function testStore(t: TestTopology): ModelStore {
   const store = new ModelStore();
   const defaults = { ...DEFAULT_MODEL_DEFAULTS, ...t.defaults };

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { ExtenderServer } from '../../extender/http.js';
-import { FAAST_CLUSTER, testStore } from '../../extender/testing.js';
+import { closedLoopStore, FAAST_CLUSTER, testStore } from '../../extender/testing.js';
 import { silentLogger } from '../../log.js';
 import { mulberry32 } from '../../util/rng.js';
 import type { NodeResources } from './default-scores.js';
@@ -118,18 +118,7 @@ describe('emulated kube-scheduler with and without the Proxima extender', () => 
   it("the first pod of an overloading step goes to the step node, against spread and LeastAllocated's pull to the empty cloud node", async () => {
     // The closed-loop scenario's machines and its seed-1 moment (scoring.test.ts has the extender's
     // side): one pod on each edge node, none on cloud-1, 80.8 req/s learned for 2 × 2 slots at 50 ms.
-    const store = testStore({
-      ...FAAST_CLUSTER,
-      services: { [SVC]: ['edge-1', 'edge-2'] },
-      defaults: { capacity: 2, serviceTimeMs: 50 },
-    });
-    store.setDemand(
-      SVC,
-      new Map([
-        ['edge-1', 59.7],
-        ['edge-2', 21.1],
-      ]),
-    );
+    const store = closedLoopStore(SVC, { 'edge-1': 59.7, 'edge-2': 21.1 });
     const ext = new ExtenderServer({ store, log: silentLogger(), registry: new Registry(), pendingTtlMs: 60_000 });
     const { port } = await ext.listen({ host: '127.0.0.1', port: 0 });
     try {
