@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { conditionOf, getJson, serveKubernetes, until } from './kube/e2e-cluster.js';
 import { startStandIn } from './kube/harness.js';
-import { loadObjects } from './kube/fixtures.js';
+import { clusterObjects, latestByName, loadObjects } from './kube/fixtures.js';
 import { KourierLikeGateway } from './kube/kourier-gateway.js';
 import type { ApiServerStandIn } from './kube/apiserver-standin.js';
 import { TypeUrl } from '../src/xds/resources/types.js';
@@ -49,19 +49,7 @@ function apply(api: ApiServerStandIn, file: string, edit?: (o: Record<string, an
 }
 
 function objectsOf(files: string[]) {
-  const byName = new Map<string, Record<string, any>>();
-  for (const f of files)
-    for (const o of loadObjects(f)) byName.set(`${o['kind']}/${o['metadata']?.['namespace']}/${o['metadata']?.['name']}`, o);
-  const all = [...byName.values()];
-  const of = (kind: string) => all.filter((o) => o['kind'] === kind);
-  return {
-    nodes: of('Node'),
-    services: of('Service'),
-    endpointSlices: of('EndpointSlice'),
-    revisions: of('Revision'),
-    ingresses: of('Ingress'),
-    serverlessServices: of('ServerlessService'),
-  };
+  return clusterObjects(latestByName(files.flatMap((f) => loadObjects(f))));
 }
 
 const translate = (files: string[]) =>

@@ -19,22 +19,13 @@ import { buildEndpoints, buildShared, DEFAULT_BUILD_OPTIONS } from '../src/xds/r
 import { ModelStore } from '../src/model/store.js';
 import { AssignmentEngine } from '../src/engine/assignments.js';
 import { proximaPolicy } from '../src/policy/proxima.js';
-import { loadObjects } from './kube/fixtures.js';
+import { clusterObjects, loadObjects } from './kube/fixtures.js';
 
 const KOURIER = 'kourier.ingress.networking.knative.dev';
 const OPENFAAS = { namespace: 'openfaas-fn', gateway: 'openfaas/gateway' };
 
 function objects(files: string[]): ClusterObjects {
-  const all = files.flatMap((f) => loadObjects(f));
-  const of = (kind: string) => all.filter((o) => o['kind'] === kind);
-  return {
-    nodes: of('Node'),
-    services: of('Service'),
-    endpointSlices: of('EndpointSlice'),
-    revisions: of('Revision'),
-    ingresses: of('Ingress'),
-    deployments: of('Deployment'),
-  };
+  return clusterObjects(files.flatMap((f) => loadObjects(f)));
 }
 
 function decodeRoutes(routes: readonly HttpRoute[]): Map<string, any> {

@@ -24,7 +24,7 @@ import { TlsSecretStore } from '../src/model/tls-secrets.js';
 import { TypeUrl } from '../src/xds/resources/types.js';
 import { assertEnvoyValid } from './kourier/conformance-harness.js';
 import { makeCa, requireOpenssl } from './helpers/certs.js';
-import { loadObjects } from './kube/fixtures.js';
+import { clusterObjects, latestByName, loadObjects } from './kube/fixtures.js';
 import { replica } from '../src/xds/snapshot/testing.js';
 
 const CLASS = 'kourier.ingress.networking.knative.dev';
@@ -41,27 +41,12 @@ const FILES = [
 /** The recorded objects with every split at 443 (the route reconciler under system-internal-tls). */
 function objects(extra: readonly any[] = [], edit?: (ingress: any) => void): ClusterObjects {
   // Later files replace earlier objects of the same kind and name (the Proxy-mode slice replaces the Serve one).
-  const byName = new Map<string, any>();
-  for (const f of FILES)
-    for (const o of loadObjects(f)) {
-      if (o['kind'] === 'Ingress') {
-        for (const r of o['spec'].rules) for (const p of r.http.paths) for (const s of p.splits) s.servicePort = 443;
-        edit?.(o);
-      }
-      byName.set(`${o['kind']}/${o['metadata']?.['namespace']}/${o['metadata']?.['name']}`, o);
-    }
-  const all: any[] = [...byName.values(), ...extra];
-  const of = (kind: string) => all.filter((o) => o['kind'] === kind);
-  return {
-    nodes: of('Node'),
-    services: of('Service'),
-    endpointSlices: of('EndpointSlice'),
-    revisions: of('Revision'),
-    ingresses: of('Ingress'),
-    serverlessServices: of('ServerlessService'),
-    secrets: of('Secret'),
-    configMaps: of('ConfigMap'),
-  };
+  const recorded = latestByName(FILES.flatMap((f) => loadObjects(f)));
+  for (const o of recorded.filter((x) => x['kind'] === 'Ingress')) {
+    for (const r of o['spec'].rules) for (const p of r.http.paths) for (const s of p.splits) s.servicePort = 443;
+    edit?.(o);
+  }
+  return clusterObjects([...recorded, ...extra]);
 }
 
 function routingSecret(caPem: Buffer | string): any {

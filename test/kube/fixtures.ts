@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import type { ClusterObjects } from '../../src/sources/kubernetes/translate.js';
 
 // Compiled to dist-*/test/kube: the YAML stays in the source tree.
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,4 +33,30 @@ export function loadFixture(file: string): Record<string, any>[] {
 /** Objects the source reads (drops the ksvc, which is there for reference). */
 export function loadObjects(file: string): Record<string, any>[] {
   return loadFixture(file).filter((o) => !(o['apiVersion'] === 'serving.knative.dev/v1' && o['kind'] === 'Service'));
+}
+
+/** Later objects replace earlier ones of the same kind, namespace and name (a file that overrides another). */
+export function latestByName(objects: readonly Record<string, any>[]): Record<string, any>[] {
+  const byName = new Map<string, Record<string, any>>();
+  for (const o of objects) byName.set(`${o['kind']}/${o['metadata']?.['namespace']}/${o['metadata']?.['name']}`, o);
+  return [...byName.values()];
+}
+
+/** ClusterObjects whose lists hold the recorded plain objects (tests read and edit them). */
+export type RecordedCluster = { readonly [K in keyof ClusterObjects]-?: Record<string, any>[] };
+
+/** Objects sorted into the lists `translateCluster` reads, by kind. */
+export function clusterObjects(all: readonly Record<string, any>[]): RecordedCluster {
+  const of = (kind: string) => all.filter((o) => o['kind'] === kind);
+  return {
+    nodes: of('Node'),
+    services: of('Service'),
+    endpointSlices: of('EndpointSlice'),
+    revisions: of('Revision'),
+    ingresses: of('Ingress'),
+    serverlessServices: of('ServerlessService'),
+    deployments: of('Deployment'),
+    secrets: of('Secret'),
+    configMaps: of('ConfigMap'),
+  };
 }
