@@ -134,6 +134,7 @@ export function previousGoodEnough(
   const active: number[] = [];
   const prevShares = new Map<string, Map<string, number>>();
   let idleZero = true;
+  const tableHasMinusInfinity = t.rttMs.indexOf(-Infinity) >= 0;
   for (let gi = 0; gi < input.gateways.length; gi++) {
     const g = input.gateways[gi]!;
     const at = t.offsetAt(gi);
@@ -161,8 +162,10 @@ export function previousGoodEnough(
       if (j === undefined || t.reachable[at + j] !== 1) return undefined;
       if (!Number.isFinite(l.weight / sum) || !Number.isFinite(t.rttMs[at + j]!)) idleZero = false;
     }
-    // Its new route goes where RTT + marginal cost is least and finite: only an RTT of -∞ makes its term NaN.
-    for (let j = 0; j < t.width; j++) if (t.reachable[at + j] === 1 && t.rttMs[at + j] === -Infinity) idleZero = false;
+    // Its new route goes where RTT + marginal cost is least and finite: only an RTT of -∞ makes its term NaN
+    // (looked for only while it matters, and only when the table holds one at all).
+    if (idleZero && tableHasMinusInfinity)
+      for (let j = 0; j < t.width; j++) if (t.reachable[at + j] === 1 && t.rttMs[at + j] === -Infinity) idleZero = false;
   }
   // Slack above the target: near full load, demand noise alone would otherwise flip spill on and off.
   const limit = Math.min(0.95, o.targetUtilisation + 2 * o.hysteresisShare);

@@ -42,7 +42,12 @@ interface Size {
 interface SizeResult extends Size {
   readonly initialSyncMs: number;
   readonly changeMs: { readonly p50: number; readonly p99: number; readonly max: number; readonly samples: number[] };
+  /** Restart → every gateway received and verified its whole config (measured in the parent on the clients' report). */
   readonly resyncMs: number;
+  /** Restart → the new server is listening with its first snapshot built (full compute + build). */
+  readonly resyncServerUpMs: number;
+  /** Restart → the server flushed the last resync response to its socket (polled every 2 ms). */
+  readonly resyncFlushedMs: number;
   /** Empty or partial responses any gateway received, from the first connect through the resync. */
   readonly partialResponses: number;
   /** Change → the cache finished publishing (all responses handed to gRPC). */
@@ -283,11 +288,21 @@ async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
     stopServer(server);
     const restartStarted = now();
     server = await startServer(currentTopology, port);
-    const resynced = await clients.wait('resynced', 600_000);
+    const serverUpMs = now() - restartStarted;
+    // Server side: the last moment any response was still waiting to be flushed to its socket.
+    let lastUnflushedAt = now();
+    const restarted = server.plane;
+    const watchFlush = setInterval(() => {
+      const s = restarted.stats();
+      if (s.outstandingBytes > 0 || s.waitingStreams > 0 || s.streams < size.streams) lastUnflushedAt = now();
+    }, 2);
+    const resynced = await clients.wait('resynced', 600_000).finally(() => clearInterval(watchFlush));
     const resyncMs = resynced.atMs - restartStarted;
+    const resyncFlushedMs = Math.min(lastUnflushedAt, resynced.atMs) - restartStarted;
     const partialResponses = resynced.m.partial ?? 0;
     ctx.progress(
-      `restart → all streams resynced in ${resyncMs.toFixed(0)} ms, ${partialResponses} empty or partial responses; peak RSS ${mib(peakRss)} MiB`,
+      `restart → all streams resynced in ${resyncMs.toFixed(0)} ms (server up, first snapshot built: ${serverUpMs.toFixed(0)} ms; ` +
+        `server flushed its last response: ${resyncFlushedMs.toFixed(0)} ms), ${partialResponses} empty or partial responses; peak RSS ${mib(peakRss)} MiB`,
     );
     return {
       ...size,
@@ -303,6 +318,8 @@ async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
         samples: samples.map((s) => Math.round(s * 10) / 10),
       },
       resyncMs: Math.round(resyncMs),
+      resyncServerUpMs: Math.round(serverUpMs),
+      resyncFlushedMs: Math.round(resyncFlushedMs),
       partialResponses,
       peakRssMiB: mib(peakRss),
       rssAfterSyncMiB: mib(rssAfterSync),
@@ -350,7 +367,7 @@ const bench: Bench = {
         'server flushed p50/p99 ms',
         'server CPU/change ms',
         'initial sync ms',
-        'resync ms',
+        'resync ms (server up / flushed / clients verified)',
         'empty/partial',
         'peak RSS MiB',
       ],
@@ -364,7 +381,7 @@ const bench: Bench = {
         `${r.flushedMs.p50.toFixed(0)}/${r.flushedMs.p99.toFixed(0)}`,
         r.serverCpuMs.p50,
         r.initialSyncMs,
-        r.resyncMs,
+        `${r.resyncServerUpMs}/${r.resyncFlushedMs}/${r.resyncMs}`,
         r.partialResponses,
         r.peakRssMiB,
       ]),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { envoyProtos } from '../../protos/envoy.js';
-import { messageNameOf, type ProtoResource, type TypeUrl } from '../resources/types.js';
+import { encodeClusterLoadAssignmentValue } from '../resources/endpoints-wire.js';
+import { messageNameOf, TypeUrl, type ProtoResource } from '../resources/types.js';
 
 /**
  * One xDS resource encoded once and shared by every stream that receives it. `any` holds the
@@ -75,6 +76,9 @@ export class ResourceEncodeError extends Error {
  * ResourceEncodeError (with the resource name) on input protobufjs rejects; callers count and skip.
  */
 export function encodeResource(resource: ProtoResource): EncodedResource {
+  // Endpoints are most of a build: written directly when of the builder's shape (same bytes).
+  const direct = resource.typeUrl === TypeUrl.ClusterLoadAssignment ? encodeClusterLoadAssignmentValue(resource.value) : undefined;
+  if (direct) return encodedFromBytes(resource.typeUrl, resource.name, direct);
   const type = envoyProtos().type(messageNameOf(resource.typeUrl));
   let bytes: Uint8Array;
   try {
