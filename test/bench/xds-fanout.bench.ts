@@ -190,6 +190,12 @@ class Clients {
 const now = (): number => performance.timeOrigin + performance.now();
 const mib = (b: number): number => Math.round((b / 1024 / 1024) * 10) / 10;
 
+/** Responses sent by `plane` per type (from its metrics), e.g. "Cluster 1000, ClusterLoadAssignment 1000". */
+async function responsesSent(plane: XdsControlPlane): Promise<string> {
+  const values = (await plane.metrics.responses.get()).values;
+  return values.map((v) => `${String(v.labels['type'])} ${v.value}`).join(', ');
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -213,6 +219,7 @@ async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
     });
     const ready = await clients.wait('ready', 300_000);
     const initialSyncMs = ready.atMs - syncStarted;
+    ctx.progress(`initial sync: server sent ${await responsesSent(server.plane)}`);
     const rssAfterSync = process.memoryUsage().rss;
     ctx.progress(
       `${size.streams} streams x ${size.endpoints} endpoints: initial sync ${initialSyncMs.toFixed(0)} ms, RSS ${mib(rssAfterSync)} MiB`,
@@ -300,6 +307,7 @@ async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
     const resyncMs = resynced.atMs - restartStarted;
     const resyncFlushedMs = Math.min(lastUnflushedAt, resynced.atMs) - restartStarted;
     const partialResponses = resynced.m.partial ?? 0;
+    ctx.progress(`resync: server sent ${await responsesSent(server.plane)}`);
     ctx.progress(
       `restart → all streams resynced in ${resyncMs.toFixed(0)} ms (server up, first snapshot built: ${serverUpMs.toFixed(0)} ms; ` +
         `server flushed its last response: ${resyncFlushedMs.toFixed(0)} ms), ${partialResponses} empty or partial responses; peak RSS ${mib(peakRss)} MiB`,
