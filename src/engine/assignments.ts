@@ -262,6 +262,8 @@ function knownLocalities(rows: ReadonlyMap<string, GatewayAssignment>): Localiti
 /** Frozen localities arrays by content. */
 class LocalitiesPool {
   private readonly byHash = new Map<number, Array<readonly LocalityAssignment[]>>();
+  /** Arrays already interned, by identity: a policy hands the same array to a whole class of gateways. */
+  private readonly seen = new Map<readonly LocalityAssignment[], readonly LocalityAssignment[]>();
 
   add(ls: readonly LocalityAssignment[]): void {
     const h = localitiesHash(ls);
@@ -272,13 +274,19 @@ class LocalitiesPool {
 
   /** The pooled array equal to `ls`, or a frozen copy of it, pooled. */
   intern(ls: readonly LocalityAssignment[]): readonly LocalityAssignment[] {
+    const known = this.seen.get(ls);
+    if (known) return known;
     const h = localitiesHash(ls);
     let bucket = this.byHash.get(h);
     if (!bucket) this.byHash.set(h, (bucket = []));
-    for (const c of bucket) if (sameLocalities(c, ls)) return c;
-    const copy = Object.freeze(ls.map((l) => Object.freeze({ node: l.node, priority: l.priority, weight: l.weight })));
-    bucket.push(copy);
-    return copy;
+    let pooled = bucket.find((c) => sameLocalities(c, ls));
+    if (!pooled) {
+      pooled = Object.freeze(ls.map((l) => Object.freeze({ node: l.node, priority: l.priority, weight: l.weight })));
+      bucket.push(pooled);
+    }
+    // A pool lives for one intern pass over a policy's finished output: no array changes meanwhile.
+    this.seen.set(ls, pooled);
+    return pooled;
   }
 }
 
