@@ -92,7 +92,7 @@ test('engine: removed services are reported and dropped', () => {
   engine.stop();
 });
 
-test('engine: equal assignments share one frozen localities array, same content as the policy', async () => {
+test('engine: equal assignments share one localities array of frozen entries, same content as the policy', async () => {
   const { internAssignments } = await import('./assignments.js');
   const { policyInputFor } = await import('./policy-input.js');
   const store = new ModelStore();
@@ -103,8 +103,7 @@ test('engine: equal assignments share one frozen localities array, same content 
   // ns/b runs only on cloud: every gateway but cloud itself routes there with the same failover.
   const b = engine.forService('ns/b')!;
   assert.equal(b.get('edge-2')!.localities, b.get('edge-3')!.localities);
-  assert.ok(Object.isFrozen(b.get('edge-2')!.localities));
-  assert.ok(Object.isFrozen(b.get('edge-2')!.localities[0]));
+  assert.ok(b.get('edge-2')!.localities.every((l) => Object.isFrozen(l)));
   const raw = nearestPolicy.assign(policyInputFor(store, 'ns/b', store.nodeNames().sort(), Date.now()));
   for (const [g, a] of raw) assert.deepEqual(b.get(g), a);
   const interned = internAssignments(new Map(raw));
