@@ -13,7 +13,7 @@ function protobufjsBytes(value: unknown): Buffer {
   return Buffer.from(type.encode(type.fromObject(value as Record<string, unknown>)).finish());
 }
 
-const NAMES = ['n-0001', 'edge-ä', '', 'z', 'node-with-a-rather-long-name-that-needs-two-length-bytes-'.repeat(3), '東京-1'];
+const NAMES = ['n-0001', 'edge-ä', '', 'z', 'emoji-🙂', 'node-with-a-rather-long-name-that-needs-two-length-bytes-'.repeat(3), '東京-1'];
 
 function randomCase(rng: Rng): { service: Service; nodes: Map<string, NodeInfo>; assignment: GatewayAssignment } {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
@@ -111,6 +111,7 @@ test('endpoints wire: any other shape is left to protobufjs (undefined)', () => 
     { cluster_name: 'a', endpoints: [{ lb_endpoints: [{ endpoint: { address: { pipe: { path: '/x' } } } }] }] },
     { cluster_name: 'a', endpoints: [{ locality: [] }] },
     { cluster_name: 'a', policy: { drop_overloads: [] } },
+    { cluster_name: 'lone \uD800 surrogate' },
   ];
   for (const v of other) assert.equal(encodeClusterLoadAssignmentValue(v), undefined, JSON.stringify(v));
 });

@@ -21,6 +21,9 @@ function onlyKeys(o: Obj, allowed: readonly string[]): boolean {
   return true;
 }
 
+/** No lone surrogates (String.prototype.isWellFormed, Node 20). */
+const wellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
+
 function asciiOnly(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
   return true;
@@ -82,7 +85,8 @@ function planUInt32Value(plan: Plan, field: number, v: unknown): boolean {
 
 function planString(plan: Plan, field: number, v: unknown): boolean {
   if (!present(v)) return true;
-  if (typeof v !== 'string') return false;
+  // A lone surrogate has no UTF-8 form, and protobufjs's writers disagree on its bytes: left to protobufjs.
+  if (typeof v !== 'string' || (!asciiOnly(v) && !wellFormed(v))) return false;
   plan.string(field, v);
   return true;
 }
