@@ -9,6 +9,7 @@ import { bindLoopbackConnectionsTo } from './source-address.js';
 import { FUNCTION_METHOD, type FunctionReply } from './function-pod.js';
 import { ExtProcClient } from './extproc-client.js';
 import { runOpenLoop } from './loadgen.js';
+import { keepConnectionsAcrossEdsUpdates } from './keep-connections.js';
 import { mulberry32 } from '../util/rng.js';
 import { rawBytes } from '../util/grpc-raw.js';
 
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
   const source = process.env['PROXIMA_EMULATOR_SOURCE_ADDRESS'];
   if (source) bindLoopbackConnectionsTo(source);
   grpcXds.register();
+  keepConnectionsAcrossEdsUpdates();
   const clients = new Map<string, grpc.Client>();
   const clientFor = (target: string) => {
     let c = clients.get(target);
