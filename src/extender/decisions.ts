@@ -59,7 +59,7 @@ export function placementReason(
 function fromWhat(d: DemandAt | DemandEvidence): string {
   if (!('source' in d)) return '';
   if (d.source === 'local-pods') return `, served by its own pods; LRS ${r1(d.lrsRps)}`;
-  return d.source === 'lrs' ? ', LRS' : ', configured default';
+  return d.source === 'default' ? ', configured default' : '';
 }
 
 export class PlacementLog {

@@ -226,7 +226,8 @@ export class DemandModel {
     for (const tracks of this.sources.values()) {
       const t = tracks.get(service);
       if (!t) continue;
-      for (const [node, s] of t.localities) if (node !== t.gateway && s.lastIssuedRps > 0) out.set(node, (out.get(node) ?? 0) + s.lastIssuedRps);
+      for (const [node, s] of t.localities)
+        if (node !== t.gateway && s.lastIssuedRps > 0) out.set(node, (out.get(node) ?? 0) + s.lastIssuedRps);
     }
     return out;
   }
