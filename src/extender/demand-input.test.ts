@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { placementReason } from './decisions.js';
-import { freshestDemand } from './demand-input.js';
+import { freshestDemand, largerInflow, plannedInflowRps } from './demand-input.js';
 import { scoreNodes } from './scoring.js';
 import { closedLoopStore, FAAST_CLUSTER } from './testing.js';
 
@@ -120,5 +120,93 @@ describe('the extender sees a demand step when the autoscaler does (closed-loop 
     assert.equal(e2.rps, 16.3);
     const without = scoreNodes({ store, service: SVC, candidates: nodes, nowMs: 1000, pending: new Map() });
     assert.equal(without.demand.find((d) => d.gateway === 'edge-2')!.rps, 30);
+  });
+});
+
+describe('inflow from other gateways by the assignments in force', () => {
+  const assignment = (gateway: string, localities: Array<[string, number, number]>) => ({
+    gateway,
+    service: SVC,
+    reason: '',
+    localities: localities.map(([node, priority, weight]) => ({ node, priority, weight })),
+  });
+
+  it("counts each gateway's demand times the share it was told to send to another node (priority 0 only)", () => {
+    const inflow = plannedInflowRps(
+      new Map([
+        [
+          'edge-1',
+          assignment('edge-1', [
+            ['edge-1', 0, 750],
+            ['edge-2', 0, 250],
+            ['cloud-1', 1, 1],
+          ]),
+        ],
+        [
+          'edge-2',
+          assignment('edge-2', [
+            ['edge-2', 0, 1000],
+            ['edge-1', 1, 1],
+          ]),
+        ],
+      ]),
+      new Map([
+        ['edge-1', 48],
+        ['edge-2', 14],
+      ]),
+    );
+    assert.deepEqual(Object.fromEntries(inflow), { 'edge-2': 12 });
+    assert.deepEqual(
+      Object.fromEntries(
+        largerInflow(
+          new Map([
+            ['edge-2', 3],
+            ['edge-1', 1],
+          ]),
+          inflow,
+        ),
+      ),
+      { 'edge-2': 12, 'edge-1': 1 },
+    );
+  });
+
+  it('keeps a neighbour serving the step gateway’s fresh spill from looking like demand entering there (closed-loop seed 5)', () => {
+    // Seed 5, 0.5 s after the first pod: edge-1 (LRS 48 req/s) had been told to send a quarter to
+    // edge-2, whose pod served 25.9 req/s; edge-1's last report did not carry the spill yet.
+    const store = closedLoopStore(SVC, { 'edge-1': 48, 'edge-2': 13.9 });
+    store.setPodSignal(SVC, 'edge-2', podRow(25.9, 900));
+    const lastReport = new Map<string, number>();
+    const stale = scoreNodes({
+      store,
+      service: SVC,
+      candidates: [...FAAST_CLUSTER.nodes],
+      nowMs: 1000,
+      pending: new Map(),
+      inflowRps: lastReport,
+    });
+    assert.equal(stale.demand.find((d) => d.gateway === 'edge-2')!.source, 'local-pods');
+    const planned = plannedInflowRps(
+      new Map([
+        [
+          'edge-1',
+          assignment('edge-1', [
+            ['edge-1', 0, 750],
+            ['edge-2', 0, 250],
+          ]),
+        ],
+      ]),
+      store.demandByGateway(SVC),
+    );
+    const r = scoreNodes({
+      store,
+      service: SVC,
+      candidates: [...FAAST_CLUSTER.nodes],
+      nowMs: 1000,
+      pending: new Map(),
+      inflowRps: largerInflow(lastReport, planned),
+    });
+    const e2 = r.demand.find((d) => d.gateway === 'edge-2')!;
+    assert.equal(e2.source, 'lrs');
+    assert.equal(e2.rps, 13.9);
   });
 });

@@ -1,4 +1,5 @@
 import type { ModelStore } from '../model/store.js';
+import type { GatewayAssignment } from '../policy/types.js';
 import type { DemandAt } from './response-model.js';
 
 /**
@@ -16,6 +17,12 @@ import type { DemandAt } from './response-model.js';
  *
  * The larger wins, per node: demand that just rose is planned for when the autoscaler adds the pod
  * it calls for, instead of after the next load reports.
+ *
+ * What other gateways send a node is known two ways, and the larger is taken off its pods' rate:
+ * their last load report, and the split the control plane has pushed them (their LRS demand × the
+ * node's share). The second knows of a spill as soon as it is pushed: right after a step, the step
+ * gateway's spill reaches the neighbour's pods a report before the gateway reports it, and would
+ * otherwise look like demand entering the neighbour.
  */
 
 /** `default`: nothing learned yet, the configured demand at every node. */
@@ -54,6 +61,30 @@ export function freshestDemand(inputs: DemandInputs): DemandEvidence[] {
     if (!(rps > 0)) continue;
     out.push({ gateway, rps, lrsRps, ...(localPodsRps !== undefined ? { localPodsRps } : {}), source: fromPods ? 'local-pods' : 'lrs' });
   }
+  return out;
+}
+
+/** Requests/s each node gets from other gateways by the assignments in force (priority-0 weights × their demand). */
+export function plannedInflowRps(
+  assignments: ReadonlyMap<string, GatewayAssignment> | undefined,
+  demandRps: ReadonlyMap<string, number>,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [gateway, a] of assignments ?? []) {
+    const rps = demandRps.get(gateway) ?? 0;
+    if (!(rps > 0)) continue;
+    const active = a.localities.filter((l) => l.priority === 0);
+    const total = active.reduce((sum, l) => sum + l.weight, 0);
+    if (!(total > 0)) continue;
+    for (const l of active) if (l.node !== gateway) out.set(l.node, (out.get(l.node) ?? 0) + (rps * l.weight) / total);
+  }
+  return out;
+}
+
+/** Per node, the larger of two inflow estimates. */
+export function largerInflow(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): Map<string, number> {
+  const out = new Map(a);
+  for (const [node, rps] of b) out.set(node, Math.max(out.get(node) ?? 0, rps));
   return out;
 }
 

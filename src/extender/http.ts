@@ -17,6 +17,7 @@ import { PendingPlacements, publishPending, readyEndpointsOn } from './placement
 import { functionPodOf, resolveService } from './pod.js';
 import { RttCache } from './rtt-cache.js';
 import { scoreNodes, type ScoringTuning } from './scoring.js';
+import { largerInflow, plannedInflowRps } from './demand-input.js';
 import { PlacementLog, placementReason, type PlacementDecision } from './decisions.js';
 import { parseExtenderArgs, type ExtenderFilterResult, type FailedNodesMap, type HostPriorityList, type ParsedArgs } from './wire.js';
 
@@ -385,7 +386,10 @@ export class ExtenderServer {
       pending: this.pending.countsFor(service, fp.key),
       rtt: this.rtt.view(nowMs),
       ...(this.opts.tuning ? { tuning: this.opts.tuning } : {}),
-      ...(this.opts.inflowRps ? { inflowRps: this.opts.inflowRps(service) } : {}),
+      inflowRps: largerInflow(
+        this.opts.inflowRps?.(service) ?? new Map(),
+        plannedInflowRps(this.opts.engine?.forService(service), this.store.demandByGateway(service)),
+      ),
     });
     if (result.best !== undefined) {
       const best = result.scores.find((s) => s.node === result.best)!;
