@@ -210,3 +210,26 @@ describe('inflow from other gateways by the assignments in force', () => {
     assert.equal(e2.rps, 13.9);
   });
 });
+
+describe('a node without pods of the service is judged by the pods’ own service time (closed-loop seed 1)', () => {
+  it('places the first pod on the step node, not on an empty cloud node credited with the LRS estimate', () => {
+    // Seed 1 at 045c59d, 1,028 ms after the step: 63.9 req/s at edge-1, 15.8 at edge-2, both pods
+    // overloaded; the pods measured 51.8 and 50.7 ms in the user container, the LRS estimates were
+    // 50.3 and 36.2 ms. cloud-1 (no pod) got their mean, 43 ms: a faster pod than the edges' in an
+    // overload where capacity decides, and the extender gave it 10.
+    const store = closedLoopStore(SVC, { 'edge-1': 63.9, 'edge-2': 15.8, 'cloud-1': 0.08 });
+    store.setServiceTime(
+      SVC,
+      new Map([
+        ['edge-1', 50.3],
+        ['edge-2', 36.2],
+      ]),
+    );
+    store.setPodSignal(SVC, 'edge-1', { ...podRow(35.9, 900), appLatencyMs: 51.8 });
+    store.setPodSignal(SVC, 'edge-2', { ...podRow(23, 900), appLatencyMs: 50.7 });
+    const r = scoreNodes({ store, service: SVC, candidates: [...FAAST_CLUSTER.nodes], nowMs: 1000, pending: new Map() });
+    assert.equal(r.best, 'edge-1', JSON.stringify(r.scores));
+    const at = (n: string) => r.scores.find((x) => x.node === n)!;
+    assert.ok(at('cloud-1').withPodMs > at('edge-1').withPodMs, JSON.stringify(r.scores));
+  });
+});
