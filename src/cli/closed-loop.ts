@@ -96,7 +96,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const text = [
     `Closed loop, seeds ${seedsText}, time factor ${factor} (stable window ${sc.kpa.stableWindowMs / 1000} s, panic window ${(sc.kpa.stableWindowMs * sc.kpa.panicWindowPercentage) / 100_000} s, tick ${sc.kpa.tickMs} ms); ` +
       `load ${JSON.stringify(sc.baseRps)} req/s, +${sc.stepExtraRps} req/s at ${sc.stepGateway} for ${sc.stepMs / 1000} s; pods start in ${sc.podStartMs} ms; ` +
-      `LRS, recompute and queue-proxy scrape every ${sc.lrsIntervalMs} ms, pods' latency window ${sc.queueProxyWindowMs} ms; ` +
+      `LRS and recompute every ${sc.lrsIntervalMs} ms, queue-proxy scrape every ${sc.queueProxyIntervalMs} ms (agents and KPA), pods' latency window ${sc.queueProxyWindowMs} ms; ` +
       `probe interval ${sc.probeIntervalMs} ms (the local share is measured per probe interval)`,
     '',
     setupTable(summaries),

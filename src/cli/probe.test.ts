@@ -17,8 +17,13 @@ test("--queue-proxy-window-ms: FaaSt's 10 s by default, settable by flag or env,
   );
   assert.equal(options([], { PROXIMA_QUEUE_PROXY_WINDOW_MS: '4000' }).queueProxy?.windowMs, 4000);
   assert.throws(
-    () => options(['--queue-proxy-window-ms', '1000']),
+    () => options(['--queue-proxy-interval-ms', '2000', '--queue-proxy-window-ms', '1000']),
     (e: unknown) => e instanceof UsageError && /--queue-proxy-window-ms/.test(e.message),
   );
   assert.throws(() => options(['--queue-proxy-window-ms', 'soon']), UsageError);
+});
+
+test('--queue-proxy-interval-ms: every second by default, as often as Knative scrapes the same queue-proxies', () => {
+  // knative/serving pkg/autoscaler/metrics/collector.go: scrapeTickInterval = time.Second.
+  assert.equal(options([]).queueProxy?.intervalMs, 1000);
 });

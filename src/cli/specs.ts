@@ -496,10 +496,10 @@ export const PROBE_SPEC: CommandSpec = {
     {
       name: 'queue-proxy-interval-ms',
       kind: 'number',
-      default: 2000,
+      default: 1000,
       arg: 'MS',
       description:
-        "Scrape the Knative queue-proxies (9090 stat, 9091 request metrics) of this node's pods this often and report what they measure; 0 turns it off. The control plane names the pods.",
+        "Scrape the Knative queue-proxies (9090 stat, 9091 request metrics) of this node's pods this often and report what they measure; 0 turns it off. The control plane names the pods. 1 s: as often as Knative's autoscaler scrapes them, so the scheduler extender sees a demand step when the autoscaler does.",
     },
     {
       name: 'queue-proxy-timeout-ms',

@@ -1,3 +1,4 @@
+import type { DemandEvidence } from './demand-input.js';
 import type { DemandAt } from './response-model.js';
 import type { ScoreResult } from './scoring.js';
 
@@ -17,6 +18,8 @@ export interface PlacementDecision {
   readonly reason: string;
   /** The gateway with demand nearest to the chosen node, and its RTT to it. */
   readonly nearestGateway?: { readonly gateway: string; readonly rttMs: number };
+  /** The demand modelled per gateway (largest first) and the input that decided each: LRS or the node's own pods. */
+  readonly demand: readonly DemandEvidence[];
   /** Every candidate's score, in candidate order. */
   readonly scores: ReadonlyArray<{ readonly node: string; readonly score: number }>;
 }
@@ -38,7 +41,7 @@ export function placementReason(
   const top = demand[0];
   const near = nearest ? `nearest gateway ${nearest.gateway} (${nearest.rttMs} ms)` : 'no gateway with demand';
   if (result.mode === 'demand') {
-    const where = top ? `, most at ${top.gateway} (${r1(top.rps)} req/s)` : '';
+    const where = top ? `, most at ${top.gateway} (${r1(top.rps)} req/s${fromWhat(top)})` : '';
     return {
       reason:
         `unmet demand: ${r1(result.demandRps)} req/s${where}; ${near}; one more pod here takes the modelled mean ` +
@@ -51,6 +54,12 @@ export function placementReason(
     reason: `no demand a pod would serve better (spread): ${near}; ${pods}`,
     ...(nearest ? { nearestGateway: nearest } : {}),
   };
+}
+
+function fromWhat(d: DemandAt | DemandEvidence): string {
+  if (!('source' in d)) return '';
+  if (d.source === 'local-pods') return `, served by its own pods; LRS ${r1(d.lrsRps)}`;
+  return d.source === 'default' ? ', configured default' : '';
 }
 
 export class PlacementLog {

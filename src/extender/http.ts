@@ -16,7 +16,8 @@ import { createExtenderMetrics, type ExtenderMetrics, type ExtenderOutcome, type
 import { PendingPlacements, publishPending, readyEndpointsOn } from './placements.js';
 import { functionPodOf, resolveService } from './pod.js';
 import { RttCache } from './rtt-cache.js';
-import { DEFAULT_SCORING_TUNING, scoreNodes, serviceDemand, type ScoringTuning } from './scoring.js';
+import { scoreNodes, type ScoringTuning } from './scoring.js';
+import { largerInflow, plannedInflowRps } from './demand-input.js';
 import { PlacementLog, placementReason, type PlacementDecision } from './decisions.js';
 import { parseExtenderArgs, type ExtenderFilterResult, type FailedNodesMap, type HostPriorityList, type ParsedArgs } from './wire.js';
 
@@ -53,6 +54,8 @@ export interface ExtenderServerOptions {
   readonly connectionLimits?: ConnectionLimits;
   /** Pending placements kept at most (default 1000). */
   readonly maxPending?: number;
+  /** Requests/s of a service other gateways sent to each node in their last load report (LRS); default none. */
+  readonly inflowRps?: (service: string) => ReadonlyMap<string, number>;
 }
 
 export const DEFAULT_PENDING_TTL_MS = 120_000;
@@ -383,11 +386,14 @@ export class ExtenderServer {
       pending: this.pending.countsFor(service, fp.key),
       rtt: this.rtt.view(nowMs),
       ...(this.opts.tuning ? { tuning: this.opts.tuning } : {}),
+      inflowRps: largerInflow(
+        this.opts.inflowRps?.(service) ?? new Map(),
+        plannedInflowRps(this.opts.engine?.forService(service), this.store.demandByGateway(service)),
+      ),
     });
     if (result.best !== undefined) {
       const best = result.scores.find((s) => s.node === result.best)!;
       const rtt = this.rtt.view(nowMs);
-      const demand = serviceDemand(this.store, service, this.opts.tuning?.maxDemandGateways ?? DEFAULT_SCORING_TUNING.maxDemandGateways);
       this.decisions.add({
         atMs: nowMs,
         pod: `${fp.namespace}/${fp.name}`,
@@ -395,7 +401,8 @@ export class ExtenderServer {
         node: best.node,
         score: best.score,
         mode: result.mode,
-        ...placementReason(result, demand, (a, b) => rtt.rttMs(a, b)),
+        ...placementReason(result, result.demand, (a, b) => rtt.rttMs(a, b)),
+        demand: result.demand,
         scores: result.scores.map((s) => ({ node: s.node, score: s.score })),
       });
       const placed = this.pending.place(

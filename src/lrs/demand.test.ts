@@ -155,3 +155,22 @@ test('observed service time is blended with the configured default until enough 
   assert.ok(Math.abs(shrinkTowardPrior(60, 20_000, 20, 200) - 60) < 0.5, 'many: the observation');
   assert.equal(shrinkTowardPrior(60, 50, 20, 0), 60, 'no prior: the observation');
 });
+
+test('inflow from other gateways: what each node was sent by gateways elsewhere in their last report, unsmoothed', () => {
+  const m = new DemandModel({ demandWindowMs: 30_000 });
+  const spill = (local: number, away: number): ClusterLoad => ({
+    service: 's',
+    intervalMs: 500,
+    localities: [
+      { node: 'edge-1', issued: local, succeeded: local, errors: 0, inProgress: 0 },
+      { node: 'edge-2', issued: away, succeeded: away, errors: 0, inProgress: 0 },
+    ],
+  });
+  m.observe('gw1', 'edge-1', [spill(8, 0)], 500);
+  m.observe('gw2', 'edge-2', [load(7, 500, 'edge-2')], 500);
+  assert.equal(m.inflowFromOtherGateways('s').size, 0, "a gateway's own node is not inflow");
+  m.observe('gw1', 'edge-1', [spill(18, 7)], 1000);
+  assert.deepEqual(Object.fromEntries(m.inflowFromOtherGateways('s')), { 'edge-2': 14 });
+  m.observe('gw1', 'edge-1', [load(9, 500, 'edge-1')], 1500);
+  assert.equal(m.inflowFromOtherGateways('s').size, 0, 'a locality missing from the last report sent nothing');
+});

@@ -216,6 +216,22 @@ export class DemandModel {
     s.lastIssuedRps = 0;
   }
 
+  /**
+   * Requests/s of `service` each node was sent by gateways on other nodes, in their last report
+   * (unsmoothed: the scheduler extender subtracts it from what the node's pods just served, to
+   * see what entered at the node itself).
+   */
+  inflowFromOtherGateways(service: string): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const tracks of this.sources.values()) {
+      const t = tracks.get(service);
+      if (!t) continue;
+      for (const [node, s] of t.localities)
+        if (node !== t.gateway && s.lastIssuedRps > 0) out.set(node, (out.get(node) ?? 0) + s.lastIssuedRps);
+    }
+    return out;
+  }
+
   /** Smoothed requests/s per gateway node for `service`. */
   demandByGateway(service: string): Map<string, number> {
     const out = new Map<string, number>();

@@ -306,6 +306,11 @@ export class LoadReportingServer {
     }
   }
 
+  /** Requests/s of `service` sent to each node by other nodes' gateways in their last report. */
+  inflowFromOtherGateways(service: string): Map<string, number> {
+    return this.demand.inflowFromOtherGateways(service);
+  }
+
   /** Smoothed requests/s per (gateway node, serving node, service), for /debug/traffic and /ui. */
   flows(): Array<{ gateway: string; node: string; service: string; rps: number }> {
     return this.demand.flows();

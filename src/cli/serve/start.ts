@@ -70,7 +70,7 @@ export async function startServe(options: ServeOptions, log: Logger, registry = 
     const grpcPort = await startGrpcPort(options, limits, { ...parts, sink: source.sink, tlsSecrets });
     source.judgeProgrammedBy(programmedBy(grpcPort.xds));
     const extprocPort = await startExtprocPort(options, limits, { ...parts, lrs: grpcPort.lrs });
-    const extenderPort = await startExtenderPort(options, limits, parts);
+    const extenderPort = await startExtenderPort(options, limits, { ...parts, lrs: grpcPort.lrs });
 
     const addresses = {
       xds: formatListen({ host: options.xdsListen.host, port: grpcPort.port }),

@@ -45,6 +45,7 @@ const pods = [
     firstServedAtMs: 3900,
     initial: false,
     reason: 'unmet demand: …',
+    stepGatewayDemand: { rps: 39.84, lrsRps: 15.4, localPodsRps: 39.84, source: 'local-pods' },
   },
   { name: 'hello-00001-deployment-2', node: 'edge-1', createdAtMs: 2600, readyAtMs: 3700, deletedAtMs: 14_000, initial: false },
 ];
@@ -126,7 +127,12 @@ test('a step gateway that never gets back to 95 % has no recovery time, and a ch
     baselines: ['proxima'],
   });
   assert.equal(mixed[0]!.pass, false, 'one seed with pods elsewhere fails the placement check');
-  assert.match(mixed[0]!.detail, /seed 3: 0 of 2 on edge-1, 0 on edge-2, first on cloud-1/);
+  assert.match(mixed[0]!.detail, /seed 3: 0 of 2 on edge-1, 0 on edge-2, first on cloud-1 \(\+600 ms; /);
+  // The extender's view of the step node when it placed the first pod, and the input that decided it.
+  assert.match(
+    mixed[0]!.detail,
+    /seed 1: 2 of 2 on edge-1, 0 on edge-2, first on edge-1 \(\+600 ms; edge-1's demand 39\.8 req\/s from local-pods: LRS 15\.4, its pods 39\.8\)/,
+  );
   assert.equal(mixed[1]!.pass, false);
   const s = summariseSetups(runs);
   assert.deepEqual(

@@ -31,6 +31,15 @@ export interface AddedPod {
   readonly reason?: string;
   /** Total scheduler score per node. */
   readonly scores?: Record<string, number>;
+  /** The step gateway's demand as the extender saw it for this pod, and which input decided it. */
+  readonly stepGatewayDemand?: StepGatewayDemand;
+}
+
+export interface StepGatewayDemand {
+  readonly rps: number;
+  readonly lrsRps: number;
+  readonly localPodsRps?: number;
+  readonly source: string;
 }
 
 export interface RunMeasures {
@@ -75,6 +84,7 @@ export interface AnalysisInput {
     initial: boolean;
     reason?: string;
     scores?: Record<string, number>;
+    stepGatewayDemand?: StepGatewayDemand;
   }>;
 }
 
@@ -123,6 +133,7 @@ export function analyseRun(a: AnalysisInput): RunMeasures {
         ...(deletedMs !== undefined ? { deletedMs } : {}),
         ...(p.reason ? { reason: p.reason } : {}),
         ...(p.scores ? { scores: p.scores } : {}),
+        ...(p.stepGatewayDemand ? { stepGatewayDemand: p.stepGatewayDemand } : {}),
       };
     });
   const stepSpan = a.fallAtMs - a.stepAtMs;

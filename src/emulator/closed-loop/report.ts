@@ -1,6 +1,6 @@
 import { compareIntervals, formatInterval, meanInterval, type Comparison, type MeanInterval } from '../../util/interval.js';
 import { markdownTable } from '../report.js';
-import { recoveredInTime, type RunMeasures } from './analysis.js';
+import { recoveredInTime, type AddedPod, type RunMeasures } from './analysis.js';
 import type { ClosedLoopRun } from './run.js';
 
 /**
@@ -157,6 +157,17 @@ function comparison(a: SetupSummary, b: SetupSummary, what: 'duringMeanMs' | 'du
 }
 
 /** The issue's must-show checks. */
+const r1 = (x: number) => Math.round(x * 10) / 10;
+
+/** When the first added pod was created and what the extender knew of the step node's demand then. */
+function firstWhy(first: AddedPod | undefined, stepNode: string): string {
+  if (!first) return '';
+  const d = first.stepGatewayDemand;
+  if (!d) return ` (+${first.createdMs} ms)`;
+  const pods = d.localPodsRps !== undefined ? `, its pods ${r1(d.localPodsRps)}` : ', no pod row';
+  return ` (+${first.createdMs} ms; ${stepNode}'s demand ${r1(d.rps)} req/s from ${d.source}: LRS ${r1(d.lrsRps)}${pods})`;
+}
+
 export function closedLoopChecks(
   runs: readonly ClosedLoopRun[],
   opts: { stepNode: string; nearestNode: string; probeIntervalMs: number; extenderSetup: string; baselines: readonly string[] },
@@ -167,7 +178,14 @@ export function closedLoopChecks(
     const l = r.measures.landed;
     const total = Object.values(l).reduce((a, b) => a + b, 0);
     const first = [...r.measures.addedPods].filter((p) => p.createdMs >= 0).sort((a, b) => a.createdMs - b.createdMs)[0];
-    return { seed: r.seed, total, there: l[opts.stepNode] ?? 0, near: l[opts.nearestNode] ?? 0, first: first?.node };
+    return {
+      seed: r.seed,
+      total,
+      there: l[opts.stepNode] ?? 0,
+      near: l[opts.nearestNode] ?? 0,
+      first: first?.node,
+      why: firstWhy(first, opts.stepNode),
+    };
   });
   checks.push({
     check:
@@ -178,7 +196,8 @@ export function closedLoopChecks(
       onStepNode.every((x) => x.total > 0 && x.first === opts.stepNode && x.there + x.near === x.total && x.there * 2 > x.total),
     detail: onStepNode
       .map(
-        (x) => `seed ${x.seed}: ${x.there} of ${x.total} on ${opts.stepNode}, ${x.near} on ${opts.nearestNode}, first on ${x.first ?? '-'}`,
+        (x) =>
+          `seed ${x.seed}: ${x.there} of ${x.total} on ${opts.stepNode}, ${x.near} on ${opts.nearestNode}, first on ${x.first ?? '-'}${x.why}`,
       )
       .join('; '),
   });

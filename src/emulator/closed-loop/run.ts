@@ -5,7 +5,7 @@ import { mulberry32 } from '../../util/rng.js';
 import { EmulatedCluster } from '../cluster.js';
 import { proximaExtenderConfig } from '../scheduler/extender-client.js';
 import type { RequestRecord } from '../stats.js';
-import { analyseRun, type RunMeasures } from './analysis.js';
+import { analyseRun, type RunMeasures, type StepGatewayDemand } from './analysis.js';
 import { KpaLoop } from './kpa-loop.js';
 import { RevisionPods } from './revision-pods.js';
 import { closedLoopClusterTiming, type ClosedLoopScenario, type ClosedLoopSetup } from './scenario.js';
@@ -20,6 +20,14 @@ export interface ClosedLoopRun {
   readonly scaleEvents: ReadonlyArray<{ readonly tMs: number; readonly pods: number; readonly panicking: boolean }>;
   /** The extender's /debug/placements at the end (with the extender only). */
   readonly placements?: unknown;
+}
+
+/** The part of an extender decision in /debug/placements read here (src/extender/decisions.ts). */
+interface Decision {
+  readonly pod: string;
+  readonly node: string;
+  readonly reason: string;
+  readonly demand?: ReadonlyArray<StepGatewayDemand & { readonly gateway: string }>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -98,8 +106,13 @@ export async function runClosedLoopOnce(
     const stepAtMs = s.at;
     const fallAtMs = s.at + sc.stepMs;
     const reasons = new Map<string, string>();
-    for (const d of (placements as { decisions?: Array<{ pod: string; node: string; reason: string }> } | undefined)?.decisions ?? [])
-      reasons.set(d.pod.split('/')[1]!, `extender prefers ${d.node}: ${d.reason}`);
+    const stepDemand = new Map<string, StepGatewayDemand>();
+    for (const d of (placements as { decisions?: Decision[] } | undefined)?.decisions ?? []) {
+      const pod = d.pod.split('/')[1]!;
+      reasons.set(pod, `extender prefers ${d.node}: ${d.reason}`);
+      const at = d.demand?.find((x) => x.gateway === sc.stepGateway);
+      if (at) stepDemand.set(pod, at);
+    }
     const measures = analyseRun({
       records,
       windowMs: sc.probeIntervalMs,
@@ -116,6 +129,7 @@ export async function runClosedLoopOnce(
         ...(p.deletedAtMs !== undefined ? { deletedAtMs: p.deletedAtMs } : {}),
         initial: p.decision === undefined,
         ...(reasons.has(p.name) ? { reason: reasons.get(p.name)! } : {}),
+        ...(stepDemand.has(p.name) ? { stepGatewayDemand: stepDemand.get(p.name)! } : {}),
         ...(p.decision ? { scores: Object.fromEntries(p.decision.scores.map((x) => [x.node, x.total])) } : {}),
       })),
     });

@@ -14,8 +14,11 @@ import type { NodeCapacity } from './revision-pods.js';
  * Time runs `timeFactor` (0.25) times Knative's clock on both sides: config-autoscaler's durations
  * (stable window 60 s → 15 s, panic window 6 s → 1.5 s, tick 2 s → 0.5 s, metric bucket and the
  * queue-proxy Stat window 1 s → 0.25 s, scale-to-zero grace 30 s → 7.5 s) and Proxima's LRS and
- * recompute intervals, the agents' queue-proxy scrape interval (defaults 2 s → 0.5 s) and the
- * window of the pods' latencies they report (10 s → 2.5 s). Rates, thresholds and targets are
+ * recompute intervals (defaults 2 s → 0.5 s), the agents' queue-proxy scrape interval (1 s → 0.25 s:
+ * the autoscaler's own scrape tick, knative/serving `pkg/autoscaler/metrics/collector.go`
+ * scrapeTickInterval, so the extender's view of the pods is as fresh as the KPA's; the agent's
+ * default is 2 s, FaaSt's) and the window of the pods' latencies they report (10 s → 2.5 s).
+ * Rates, thresholds and targets are
  * Knative's defaults. Not scaled: the pods' start-up (a real duration) and the probe interval (1 s;
  * the RTTs are constant here, so no routing input averages over it).
  */
@@ -126,7 +129,8 @@ export function closedLoopScenario(seed: number, timeFactor = TIME_FACTOR): Clos
     afterMs: 8000,
     probeIntervalMs: 1000,
     lrsIntervalMs: 2000 * timeFactor,
-    queueProxyIntervalMs: 2000 * timeFactor,
+    // As often as the KPA scrapes the same pods (its metric bucket: once a second in Knative).
+    queueProxyIntervalMs: kpa.bucketMs,
     queueProxyWindowMs: QUEUE_PROXY_WINDOW_MS * timeFactor,
     seed,
   };

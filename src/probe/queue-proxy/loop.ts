@@ -4,7 +4,7 @@ import type { NodeServiceSignal } from './aggregate.js';
 import { QueueProxyScraper, type ScrapeTarget } from './scraper.js';
 
 export interface QueueProxyLoopOptions {
-  /** Scrape round interval (default 2000 ms: FaaSt recomputes every 2 s; Knative's autoscaler scrapes every 1 s). */
+  /** Scrape round interval (`proxima probe` default 1000 ms: as often as Knative's autoscaler scrapes, knative/serving `pkg/autoscaler/metrics/collector.go`). */
   readonly intervalMs: number;
   readonly timeoutMs: number;
   /** Pods scraped at once. */
