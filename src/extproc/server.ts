@@ -279,8 +279,8 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
     if (state.call.writable) state.call.write(reply);
   }
 
-  private release(state: StreamState, how: SlotRelease, sample: boolean): void {
-    if (!state.slot || !this.tracker.release(state.slot, this.nowMs(), sample)) return;
+  private release(state: StreamState, how: SlotRelease, sample: boolean, nowMs = this.nowMs()): void {
+    if (!state.slot || !this.tracker.release(state.slot, nowMs, sample)) return;
     this.releaseCount[how].inc();
     if (!state.demand) return;
     if (how === 'abandoned') PickedDemand.withdraw(state.demand);
@@ -296,10 +296,11 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
   finish(state: StreamState, how: StreamEnd): void {
     const answered = state.phase === 1 && (how === 'end' || how === 'cancelled');
     const slot = state.slot;
-    if (answered && slot && !slot.released && this.nowMs() - slot.startedMs < slot.rttMs + ABANDONED_SERVICE_SHARE * slot.costMs) {
+    const now = this.nowMs();
+    if (answered && slot && !slot.released && now - slot.startedMs < slot.rttMs + ABANDONED_SERVICE_SHARE * slot.costMs) {
       this.abandoned++;
-      this.release(state, 'abandoned', false);
-    } else this.release(state, how, answered);
+      this.release(state, 'abandoned', false, now);
+    } else this.release(state, how, answered, now);
     if (this.streams.delete(state)) this.metrics.streamsActive.dec();
   }
 
