@@ -24,8 +24,7 @@ export interface PodLoadSource {
  * Own counters where the picker feeds the pod, the pod's report where it does not. A pod with a
  * request of ours in flight is counted by us as it happens; its queue-proxy row is up to a scrape
  * interval (seconds) old and holds our own requests already, so raising our count to it would
- * count a queue we have since drained, or our own requests twice: in the 50-user demo the picker
- * then found every pod "full" for most picks. Where we have nothing in flight, the row is all we
+ * count a queue we have since drained. Where we have nothing in flight, the row is all we
  * know of load others sent (EDS-routed requests, other ext_proc replicas) and is the floor. For the service time
  * the pod's own figure wins whenever it has one (fresh): the picker's samples run from the decision
  * to the end of the Process stream, so they also hold the gateway's and the network's delays, and

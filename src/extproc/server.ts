@@ -103,10 +103,10 @@ export interface ExtProcSnapshot {
   readonly rules: Readonly<Record<PickRule, number>>;
   /** Picks that went to another node although the gateway's own node had a free slot. */
   readonly leftLocalWithRoom: number;
-  /** Picks whose stream ended before an answer could have come back (see `ABANDONED_SERVICE_SHARE`). */
-  readonly abandoned: number;
   /** The latest of those, with both candidates' numbers (newest last). */
   readonly leftLocalRecent: readonly LeftLocalRecord[];
+  /** Picks whose stream ended before an answer could have come back (see `ABANDONED_SERVICE_SHARE`). */
+  readonly abandoned: number;
 }
 
 export class ExtProcServer implements GrpcStreamHandler<StreamState> {
@@ -230,8 +230,8 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
       slotTimeoutMs: this.slotTimeoutMs,
       rules: { ...this.ruleCounts },
       leftLocalWithRoom: this.leftLocal.count,
-      abandoned: this.abandoned,
       leftLocalRecent: this.leftLocal.recent(),
+      abandoned: this.abandoned,
     };
   }
 
