@@ -155,3 +155,39 @@ test("the emulated gateway's client opens another connection when one is at the 
     await f.close();
   }
 });
+
+test("on the message timeout the emulated gateway closes the stream at once, as Envoy's ext_proc filter does with failure_mode_allow", async () => {
+  // Envoy (envoyproxy/envoy source/extensions/filters/http/ext_proc/ext_proc.cc, Filter::onMessageTimeout):
+  // with failure_mode_allow the request goes on unmodified and closeStream() ends the ext_proc stream
+  // right then, not when the request is done: the processor must not hold a slot for a request it
+  // did not route. A processor that never answers: the stream must be gone long before the request ends.
+  const server = http2.createServer();
+  const closedAt: number[] = [];
+  const sessions: http2.ServerHttp2Session[] = [];
+  server.on('session', (s) => sessions.push(s));
+  server.on('stream', (stream) => {
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+    stream.on('data', () => undefined);
+    stream.on('error', () => undefined);
+    stream.on('close', () => closedAt.push(Date.now()));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  assert.ok(address && typeof address === 'object');
+  const client = new ExtProcClient(`127.0.0.1:${address.port}`, 'edge-1');
+  try {
+    const started = Date.now();
+    const d = await client.decide(HOST, 50);
+    assert.equal(d.destination, undefined, 'no decision: the EDS weights route the request');
+    assert.equal(client.timeouts, 1);
+    const end = Date.now() + 2000;
+    while (closedAt.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(closedAt.length, 1, 'the processor saw the stream end before the request completed');
+    assert.ok(closedAt[0]! - started >= 50, 'not before the timeout');
+    d.complete(); // the request is done later: nothing more reaches the processor
+  } finally {
+    client.close();
+    for (const s of sessions) s.destroy();
+    server.close();
+  }
+});

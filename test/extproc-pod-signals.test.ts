@@ -43,10 +43,14 @@ after(async () => {
 
 /** One request from edge-1's gateway, completed at once (no latency sample worth the name is left behind). */
 async function pickFromEdge1(): Promise<string | undefined> {
+  const open = f.extproc.snapshot().streams;
   const stream = client.open();
   stream.send(requestHeaders({ ':method': 'GET', ':path': '/', ':authority': HOST, 'x-proxima-node': 'edge-1' }));
   const destination = setHeader(await stream.recv(), 'x-proxima-destination');
   stream.call.cancel();
+  // The server has freed its slot before the next pick (a pod we still feed is counted by us alone).
+  const end = Date.now() + 5000;
+  while (f.extproc.snapshot().streams > open && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
   return destination;
 }
 
@@ -98,4 +102,22 @@ test("the pod's own fresh service time wins over the picker's inflated estimate 
   // Without a fresh row the own estimate is all there is: the entry pod then looks slow and is left.
   report('edge-1', { queueDepth: 0, ageMs: f.store.podSignals.ttlMs + 5000 });
   assert.equal(await pickFromEdge1(), REMOTE);
+});
+
+test('a deep queue reported for a pod the picker itself feeds is not a floor on its own count (the row is seconds old and holds its own requests)', async () => {
+  report('edge-1', { queueDepth: 0, appLatencyMs: 20 });
+  report('edge-2', { queueDepth: 0, appLatencyMs: 20 });
+  const held = client.open();
+  held.send(requestHeaders({ ':method': 'GET', ':path': '/', ':authority': HOST, 'x-proxima-node': 'edge-1' }));
+  assert.equal(setHeader(await held.recv(), 'x-proxima-destination'), LOCAL);
+  try {
+    // One request of ours at the 2-slot entry pod; its last scrape says 8 queued (a queue we have since drained).
+    report('edge-1', { queueDepth: 8, appLatencyMs: 20 });
+    assert.equal(await pickFromEdge1(), LOCAL, 'our own count (1 of 2 slots) decides for a pod we feed');
+  } finally {
+    held.call.cancel();
+  }
+  const end = Date.now() + 5000;
+  while (f.extproc.snapshot().streams > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(await pickFromEdge1(), REMOTE, 'once we feed it no more, the row is the floor again');
 });

@@ -42,6 +42,8 @@ async function released(f: Fixture): Promise<Record<string, number>> {
   return Object.fromEntries((m?.values ?? []).map((v) => [String(v.labels['reason']), v.value]));
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
@@ -68,9 +70,13 @@ describe('ext_proc slots', () => {
     a.stream.send(responseHeaders());
     await a.stream.recv();
     a.stream.call.end();
+    // Each request takes longer than the pod's 20 ms service time, as a served one does (a stream
+    // that ends sooner than that was abandoned: see the next test).
     const b = await route(client);
+    await sleep(30);
     b.stream.call.end(); // what Envoy does at the end of the request with response_header_mode SKIP
     const c = await route(client);
+    await sleep(30);
     c.stream.call.cancel();
     await until(() => f.extproc.snapshot().inflightTotal === 0 && f.extproc.snapshot().streams === 0, 'all slots free');
     const now = await released(f);
@@ -81,6 +87,51 @@ describe('ext_proc slots', () => {
     // stream when it closes it, so a cancel after the answer is the end of the request).
     const samples = f.extproc.snapshot().endpoints.find((e) => e.endpoint === '10.1.0.1:80')?.samples;
     assert.equal(samples, 3);
+  });
+
+  test('a stream that ends before an answer could have come back (the gateway gave up and followed the EDS weights) frees its slot without a sample and leaves the routed demand', async () => {
+    // Envoy's filter closes the stream at once on its message_timeout with failure_mode_allow
+    // (envoyproxy/envoy source/extensions/filters/http/ext_proc/ext_proc.cc, Filter::onMessageTimeout
+    // → closeStream): the request goes by the EDS weights, which the gateway's LRS reports. A pod
+    // with a 1 s service time: a stream ended within 100 ms (a tenth) cannot have been served there.
+    const demand: number[] = [];
+    const slow = await startFixture(
+      {
+        demandIntervalMs: 50,
+        onDemand: (gateway, loads) => {
+          for (const l of loads) for (const loc of l.localities) if (gateway === 'n1') demand.push(loc.issued);
+        },
+      },
+      TOPOLOGY.replace('serviceTimeMs: 20', 'serviceTimeMs: 1000'),
+    );
+    const c = new RawExtProcClient(slow.target);
+    try {
+      const before = await released(slow);
+      const gaveUp = await route(c);
+      assert.equal(gaveUp.destination, '10.1.0.1:80');
+      gaveUp.stream.call.end();
+      await until(() => slow.extproc.snapshot().streams === 0, 'the abandoned stream is gone');
+      const served = await route(c);
+      await sleep(150);
+      served.stream.call.end();
+      await until(() => slow.extproc.snapshot().streams === 0, 'the served stream is gone');
+      await sleep(200); // a few demand flushes
+      const now = await released(slow);
+      const delta = (k: string): number => (now[k] ?? 0) - (before[k] ?? 0);
+      assert.deepEqual([delta('abandoned'), delta('end')], [1, 1]);
+      assert.equal(slow.extproc.snapshot().abandoned, 1);
+      assert.equal(slow.extproc.snapshot().inflightTotal, 0);
+      const samples = slow.extproc.snapshot().endpoints.find((e) => e.endpoint === '10.1.0.1:80')?.samples;
+      assert.equal(samples, 1, 'only the served request is a latency sample');
+      assert.equal(
+        demand.reduce((a, b) => a + b, 0),
+        1,
+        'only the served request is routed demand',
+      );
+    } finally {
+      c.close();
+      await slow.close();
+    }
   });
 
   test('200 streams that never answer nor end: 429s and remote picks while they hold every slot, then freed by the timeout — local picks and no 429s', async () => {
@@ -124,6 +175,7 @@ async function hangAndTimeOut(f: Fixture, client: RawExtProcClient): Promise<voi
     picks.push(r.destination ?? '');
     r.stream.call.end();
   }
+  await until(() => f.extproc.snapshot().streams === 200, 'the 20 requests ended');
   assert.ok(
     picks.every((d) => d === '10.1.0.1:80'),
     `local again: ${picks.join(' ')}`,
@@ -135,5 +187,6 @@ async function hangAndTimeOut(f: Fixture, client: RawExtProcClient): Promise<voi
   assert.equal(f.extproc.snapshot().inflightTotal, 0);
   const now = await released(f);
   const freed = (k: string): number => (now[k] ?? 0) - (before[k] ?? 0);
-  assert.equal(freed('end') + freed('cancelled'), 20, 'only the 20 normal requests were released by their end');
+  // (Ended at once, they count as abandoned: sooner than a 20 ms service could answer.)
+  assert.equal(freed('end') + freed('cancelled') + freed('abandoned'), 20, 'only the 20 normal requests were released by their end');
 }

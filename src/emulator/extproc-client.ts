@@ -34,15 +34,21 @@ export class ExtProcClient {
   decide(authority: string, timeoutMs = MESSAGE_TIMEOUT_MS): Promise<ExtProcDecision> {
     return new Promise((resolve) => {
       let settled = false;
-      // Fail open like Envoy's failure_mode_allow: no decision within message_timeout → route by EDS.
+      // Fail open like Envoy's failure_mode_allow: no decision within message_timeout → route by EDS,
+      // and close the stream at once (envoyproxy/envoy source/extensions/filters/http/ext_proc/ext_proc.cc,
+      // Filter::onMessageTimeout → closeStream(): a half-close, then a reset). The processor learns
+      // then that its pick was not taken; the request's end is never reported to it.
       // Timers run before I/O in an event-loop turn: a timer that fires because this process was
       // late (busy cores) would beat a reply that is already in the socket. Envoy's loop is not
       // late like that, so the reply read in the same turn (poll runs before setImmediate) wins.
       const timer = setTimeout(
         () =>
           setImmediate(() => {
-            if (!settled) this.timeouts++;
-            settle({ complete: () => stream.cancel() });
+            if (settled) return;
+            this.timeouts++;
+            settle({ complete: () => undefined });
+            stream.end();
+            stream.cancel();
           }),
         timeoutMs,
       );

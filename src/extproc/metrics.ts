@@ -2,8 +2,11 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { EndpointLoadSnapshot } from './load-tracker.js';
 
 export type DecisionOutcome = 'picked' | 'no_service' | 'no_candidate' | 'shed' | 'fail_closed' | 'malformed';
-/** How an in-flight slot was freed: the response (headers), the stream's end or cancellation, an error, or the time bound. */
-export type SlotRelease = 'response_headers' | 'end' | 'cancelled' | 'error' | 'close' | 'timeout';
+/**
+ * How an in-flight slot was freed: the response (headers), the stream's end or cancellation, an
+ * error, the time bound, or the stream's end before any answer could have come back (abandoned).
+ */
+export type SlotRelease = 'response_headers' | 'end' | 'cancelled' | 'error' | 'close' | 'timeout' | 'abandoned';
 
 export interface ExtProcMetrics {
   readonly decisions: Counter<'outcome'>;
@@ -52,11 +55,12 @@ export function createExtProcMetrics(registry: Registry, inflight: () => readonl
   });
   const slotsReleased = new Counter({
     name: 'proxima_extproc_slots_released_total',
-    help: 'In-flight slots released, by reason: response_headers, end (Envoy closed the stream at the end of the request), cancelled, error, close (server shutdown), timeout (held longer than the slot timeout).',
+    help: 'In-flight slots released, by reason: response_headers, end (Envoy closed the stream at the end of the request), cancelled, error, close (server shutdown), timeout (held longer than the slot timeout), abandoned (the stream ended sooner than the trip to the picked endpoint and back: the gateway gave up waiting for the decision and followed the EDS weights).',
     labelNames: ['reason'] as const,
     registers: [registry],
   });
-  for (const r of ['response_headers', 'end', 'cancelled', 'error', 'close', 'timeout'] as const) slotsReleased.inc({ reason: r }, 0);
+  for (const r of ['response_headers', 'end', 'cancelled', 'error', 'close', 'timeout', 'abandoned'] as const)
+    slotsReleased.inc({ reason: r }, 0);
   const leftLocalWithRoom = new Counter({
     name: 'proxima_extproc_picks_left_local_with_room_total',
     help: "Picks sent to another node although a pod on the gateway's own node had a free slot (/debug/extproc explains the latest).",

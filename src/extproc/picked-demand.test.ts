@@ -39,3 +39,27 @@ test('a gateway with nothing routed reports no cluster once, then is forgotten; 
   PickedDemand.done(b);
   assert.equal(b.inProgress, 0);
 });
+
+test('a withdrawn request (the gateway gave up and followed the EDS weights) leaves the counts; one already flushed is closed as completed', () => {
+  const d = new PickedDemand();
+  const gaveUp = d.picked('edge-1', 'default/hello', 'edge-1');
+  d.picked('edge-1', 'default/hello', 'edge-1');
+  PickedDemand.withdraw(gaveUp);
+  assert.deepEqual(d.flush(1000).get('edge-1')?.[0]?.localities, [{ node: 'edge-1', issued: 1, succeeded: 0, errors: 0, inProgress: 1 }]);
+  const late = d.picked('edge-1', 'default/hello', 'cloud-1');
+  assert.equal(
+    d
+      .flush(1000)
+      .get('edge-1')?.[0]
+      ?.localities.find((l) => l.node === 'cloud-1')?.issued,
+    1,
+  );
+  PickedDemand.withdraw(late); // its issue was reported already: it ends as completed, not in progress
+  assert.deepEqual(
+    d
+      .flush(1000)
+      .get('edge-1')?.[0]
+      ?.localities.find((l) => l.node === 'cloud-1'),
+    { node: 'cloud-1', issued: 0, succeeded: 1, errors: 0, inProgress: 0 },
+  );
+});

@@ -40,6 +40,17 @@ export class PickedDemand {
   }
 
   /**
+   * The request counted in `c` was not routed by the pick after all (the gateway gave up waiting
+   * and followed the EDS weights, which its LRS reports): it leaves the counts. One already flushed
+   * as issued cannot be taken back; it is closed as completed instead.
+   */
+  static withdraw(c: LocalityCount): void {
+    if (c.issued > 0) c.issued--;
+    else c.completed++;
+    c.inProgress = Math.max(0, c.inProgress - 1);
+  }
+
+  /**
    * Each gateway's loads over the last `intervalMs` (LRS `ClusterStats` as parsed), counters reset.
    * A gateway with nothing routed and nothing in progress reports no cluster once (as gRPC and
    * Envoy skip idle clusters: the learner reads that as no requests) and is forgotten after that.

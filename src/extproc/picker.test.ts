@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { Endpoint } from '../model/types.js';
 import type { GatewayAssignment } from '../policy/types.js';
 import { LoadTracker } from './load-tracker.js';
-import { endpointKey, pick, type PickInput } from './picker.js';
+import { endpointKey, pick, TIE_SHARE, type PickInput } from './picker.js';
 
 const ep = (address: string, node: string, capacity = 2, ready = true): Endpoint => ({ address, port: 8012, node, ready, capacity });
 const RTT: Record<string, number> = { 'a>a': 0.2, 'a>b': 20, 'a>c': 50 };
@@ -90,6 +90,23 @@ test('everything saturated: picked anyway where it is expected to answer first, 
   assert.equal(r.rule, 'saturated');
   assert.equal(r.pick.key, '10.0.0.1:8012');
   assert.deepEqual(r.fallbacks, []);
+});
+
+test('everything saturated: a nearer pod only slightly slower is no tie (the wide band would let its queue grow)', () => {
+  // Service 100 ms, 2 slots each. The local pod has 3 requests (one waiting): 0.2 + 100 × 2 ms plus
+  // the delay passed on; the pod 50 ms away has 2 (full, none waiting): 50 + 100 × 1.5 ms. The
+  // local pod is within a quarter of the remote one: with a free slot somewhere that is a tie to
+  // the nearest, with none it is a longer queue.
+  const load = new LoadTracker();
+  for (let i = 0; i < 3; i++) load.acquire('10.0.0.1:8012', 0);
+  for (let i = 0; i < 2; i++) load.acquire('10.0.0.3:8012', 0);
+  const r = pick(
+    input({ load, prior: 100, assignment: assignment(['a', 0, 1000], ['c', 1, 1]), endpoints: [ep('10.0.0.1', 'a'), ep('10.0.0.3', 'c')] }),
+  );
+  assert.ok(r.kind === 'picked');
+  assert.equal(r.rule, 'saturated');
+  assert.equal(r.pick.key, '10.0.0.3:8012');
+  assert.ok(r.pick.choiceMs * (1 + TIE_SHARE) > 200.2, 'the local pod (≥ 200.2 ms) was within the wide band');
 });
 
 test('not-ready, pending and unassigned-node endpoints are never candidates', () => {

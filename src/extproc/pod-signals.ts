@@ -21,7 +21,11 @@ export interface PodLoadSource {
 }
 
 /**
- * Own counters, raised to what the pods report: the larger count at the pod. For the service time
+ * Own counters where the picker feeds the pod, the pod's report where it does not. A pod with a
+ * request of ours in flight is counted by us as it happens; its queue-proxy row is up to a scrape
+ * interval (seconds) old and holds our own requests already, so raising our count to it would
+ * count a queue we have since drained. Where we have nothing in flight, the row is all we
+ * know of load others sent (EDS-routed requests, other ext_proc replicas) and is the floor. For the service time
  * the pod's own figure wins whenever it has one (fresh): the picker's samples run from the decision
  * to the end of the Process stream, so they also hold the gateway's and the network's delays, and
  * on busy cores the stream end arrives late (in the demo an idle entry pod's estimate read 131 ms
@@ -33,8 +37,9 @@ export function withPodSignals(own: LoadView, pods: PodLoadSource, nowMs: () => 
     picksPerMs: (key, now) => own.picksPerMs(key, now),
     extraHoldMs: (key) => own.extraHoldMs(key),
     atPod(key) {
-      const p = pods.load(key, nowMs());
       const mine = own.atPod(key);
+      if (own.inflight(key) > 0) return mine;
+      const p = pods.load(key, nowMs());
       return p ? Math.max(mine, (p.inflight ?? 0) + (p.queueDepth ?? 0)) : mine;
     },
     costMs(key, now, priorMs) {

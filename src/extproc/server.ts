@@ -36,6 +36,18 @@ import {
 export const EXTPROC_METHOD_PATH = '/envoy.service.ext_proc.v3.ExternalProcessor/Process';
 export const DEFAULT_SLOT_TIMEOUT_MS = 30_000;
 
+/**
+ * A stream that ends sooner after the decision than the trip to the picked endpoint plus this share
+ * of its service time was not routed by the pick: the gateway gave up waiting (Envoy's
+ * message_timeout with failure_mode_allow closes the stream at once: envoyproxy/envoy
+ * source/extensions/filters/http/ext_proc/ext_proc.cc, Filter::onMessageTimeout → closeStream) and
+ * sent the request by the EDS weights, or its client went away. Its slot is freed without a latency
+ * sample (the time says nothing about the pod) and it leaves the routed-demand counts (the gateway's
+ * LRS reports the request). A tenth: a service time with a coefficient of variation of 0.5 (gamma)
+ * is that short once in about a thousand requests.
+ */
+export const ABANDONED_SERVICE_SHARE = 0.1;
+
 export interface ExtProcServerOptions {
   readonly store: ModelStore;
   readonly engine: AssignmentEngine;
@@ -93,6 +105,8 @@ export interface ExtProcSnapshot {
   readonly leftLocalWithRoom: number;
   /** The latest of those, with both candidates' numbers (newest last). */
   readonly leftLocalRecent: readonly LeftLocalRecord[];
+  /** Picks whose stream ended before an answer could have come back (see `ABANDONED_SERVICE_SHARE`). */
+  readonly abandoned: number;
 }
 
 export class ExtProcServer implements GrpcStreamHandler<StreamState> {
@@ -119,6 +133,7 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
   private readonly leftLocal = new LeftLocalLog();
   private readonly ruleCounts: Record<PickRule, number> = { fastest: 0, queued: 0, saturated: 0 };
   private closed = false;
+  private abandoned = 0;
   private prunedGeneration = -1;
   // prom-client hashes a label object on every inc(); the children are resolved once here.
   private readonly decisionCount: Record<DecisionOutcome, { inc(): void }>;
@@ -173,6 +188,7 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
       error: r.labels('error'),
       close: r.labels('close'),
       timeout: r.labels('timeout'),
+      abandoned: r.labels('abandoned'),
     };
     this.localPicks = this.metrics.picks.labels('local');
     this.remotePicks = this.metrics.picks.labels('remote');
@@ -215,6 +231,7 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
       rules: { ...this.ruleCounts },
       leftLocalWithRoom: this.leftLocal.count,
       leftLocalRecent: this.leftLocal.recent(),
+      abandoned: this.abandoned,
     };
   }
 
@@ -262,19 +279,28 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
     if (state.call.writable) state.call.write(reply);
   }
 
-  private release(state: StreamState, how: SlotRelease, sample: boolean): void {
-    if (!state.slot || !this.tracker.release(state.slot, this.nowMs(), sample)) return;
+  private release(state: StreamState, how: SlotRelease, sample: boolean, nowMs = this.nowMs()): void {
+    if (!state.slot || !this.tracker.release(state.slot, nowMs, sample)) return;
     this.releaseCount[how].inc();
-    if (state.demand) PickedDemand.done(state.demand);
+    if (!state.demand) return;
+    if (how === 'abandoned') PickedDemand.withdraw(state.demand);
+    else PickedDemand.done(state.demand);
   }
 
   /**
    * @internal (transport) Free the slot (if still held) and forget the stream. Safe to call
    * many times. A stream that ends or is cancelled after its request was answered is Envoy closing
-   * it at the end of the HTTP request (response_headers skipped): its latency is a sample.
+   * it at the end of the HTTP request (response_headers skipped): its latency is a sample — unless
+   * it ended too soon for that (see `ABANDONED_SERVICE_SHARE`).
    */
   finish(state: StreamState, how: StreamEnd): void {
-    this.release(state, how, state.phase === 1 && (how === 'end' || how === 'cancelled'));
+    const answered = state.phase === 1 && (how === 'end' || how === 'cancelled');
+    const slot = state.slot;
+    const now = this.nowMs();
+    if (answered && slot && !slot.released && now - slot.startedMs < slot.rttMs + ABANDONED_SERVICE_SHARE * slot.costMs) {
+      this.abandoned++;
+      this.release(state, 'abandoned', false, now);
+    } else this.release(state, how, answered, now);
     if (this.streams.delete(state)) this.metrics.streamsActive.dec();
   }
 
