@@ -15,14 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
-import { Registry } from 'prom-client';
-import { silentLogger } from '../src/log.js';
-import { FileTopologySource } from '../src/sources/file.js';
 import type { GatewayAssignment, Policy, PolicyName } from '../src/policy/types.js';
 import { connectionArguments, keepConnectionsAcrossEdsUpdates } from '../src/emulator/keep-connections.js';
 import { startBackends, WHO_METHOD, type Backend } from './peers/backends.js';
 import { xdsBootstrap } from './peers/harness.js';
-import { startPlane } from './peers/plane.js';
+import { fileSourceFor, startPlane } from './peers/plane.js';
 import { NODES, TARGET, topologyYaml } from './peers/topology.js';
 
 /** A TCP hop in front of a backend that counts the connections it accepted. */
@@ -87,14 +84,7 @@ test('gateway: locality weight pushes move traffic but open no new connections (
     },
   };
   const p = await startPlane({ policy });
-  const source = new FileTopologySource({
-    path: file,
-    store: p.store,
-    log: silentLogger(),
-    registry: new Registry(),
-    debounceMs: 20,
-    pollIntervalMs: 200,
-  });
+  const source = fileSourceFor(p, file);
   const client = new grpc.Client(TARGET, grpc.credentials.createInsecure(), {
     'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': JSON.stringify(xdsBootstrap(p.port, 'edge-1')),
   });

@@ -8,15 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
-import { silentLogger } from '../src/log.js';
 import { parseTopology } from '../src/model/topology.js';
-import { FileTopologySource } from '../src/sources/file.js';
 import { nearestPolicy } from '../src/policy/nearest.js';
 import { fixedPolicy } from '../src/policy/testing.js';
 import { startBackends } from './peers/backends.js';
 import { cCoreUnavailable, share, startClient, type ClientKind, type GatewayClient, type RunResult } from './peers/harness.js';
-import { eventually, startPlane } from './peers/plane.js';
+import { eventually, fileSourceFor, startPlane } from './peers/plane.js';
 import { NODES, TARGET, topologyYaml } from './peers/topology.js';
 
 /** Which clients run here: C-core is skipped locally (with a message) when missing, required in CI. */
@@ -43,14 +40,7 @@ test('locality: local endpoint gets >= 95 %; marking it not ready in the topolog
   const file = join(dir, 'topology.yaml');
   writeFileSync(file, topologyYaml(backends.backends));
   const p = await startPlane({ policy: nearestPolicy });
-  const source = new FileTopologySource({
-    path: file,
-    store: p.store,
-    log: silentLogger(),
-    registry: new Registry(),
-    debounceMs: 20,
-    pollIntervalMs: 200,
-  });
+  const source = fileSourceFor(p, file);
   const clients: GatewayClient[] = [];
   try {
     await source.start();

@@ -4,6 +4,7 @@ import { AssignmentEngine } from '../../src/engine/assignments.js';
 import { silentLogger } from '../../src/log.js';
 import { ModelStore } from '../../src/model/store.js';
 import type { Policy } from '../../src/policy/types.js';
+import { FileTopologySource } from '../../src/sources/file.js';
 import { XdsControlPlane, type ClientInfo } from '../../src/xds/control-plane.js';
 import type { ResourceBuilders } from '../../src/xds/resources/types.js';
 import { bindLoopback } from '../helpers/grpc.js';
@@ -67,4 +68,16 @@ export async function eventually(what: string, check: () => boolean | Promise<bo
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** The topology file at `path` feeding the plane's model store, polled fast enough for a live test. */
+export function fileSourceFor(plane: TestPlane, path: string): FileTopologySource {
+  return new FileTopologySource({
+    path,
+    store: plane.store,
+    log: silentLogger(),
+    registry: new Registry(),
+    debounceMs: 20,
+    pollIntervalMs: 200,
+  });
 }
