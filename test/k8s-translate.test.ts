@@ -16,26 +16,18 @@ import { translateCluster } from '../src/sources/kubernetes/translate.js';
 import { translateIngress, serviceInfoFromKube } from '../src/sources/kubernetes/ingress.js';
 import { envoyProtos } from '../src/protos/envoy.js';
 import { buildGatewayRouteConfigs } from '../src/xds/resources/routes.js';
-import { loadObjects } from './kube/fixtures.js';
+import { clusterObjects, loadObjects } from './kube/fixtures.js';
 
 const KOURIER = 'kourier.ingress.networking.knative.dev';
 const REV = (rev: string) => ({ 'Knative-Serving-Namespace': 'default', 'Knative-Serving-Revision': rev });
 
 function objects() {
-  const all = [
+  return clusterObjects([
     ...loadObjects('nodes.yaml'),
     ...loadObjects('hello-revisions.yaml'),
     ...loadObjects('hello-endpointslices-serve.yaml'),
     ...loadObjects('hello-ingress.yaml'),
-  ];
-  const of = (kind: string) => all.filter((o) => o['kind'] === kind);
-  return {
-    nodes: of('Node'),
-    services: of('Service'),
-    endpointSlices: of('EndpointSlice'),
-    revisions: of('Revision'),
-    ingresses: of('Ingress'),
-  };
+  ]);
 }
 
 const tagRule = {
