@@ -68,17 +68,22 @@ function uint32(v: unknown): number | undefined {
   return typeof v === 'number' ? v >>> 0 : undefined;
 }
 
+/** An optional uint32 scalar as field `field`; false when it is not a number. */
+function planUInt32(plan: Plan, field: number, v: unknown): boolean {
+  if (!present(v)) return true;
+  const n = uint32(v);
+  if (n === undefined) return false;
+  plan.varint(field, n);
+  return true;
+}
+
 /** UInt32Value{value = 1} as field `field`; false when the shape is not the plain one. */
 function planUInt32Value(plan: Plan, field: number, v: unknown): boolean {
   if (!present(v)) return true;
   if (!isObj(v) || !onlyKeys(v, ['value'])) return false;
   const before = plan.size;
   const mark = plan.open(field);
-  if (present(v['value'])) {
-    const n = uint32(v['value']);
-    if (n === undefined) return false;
-    plan.varint(1, n);
-  }
+  if (!planUInt32(plan, 1, v['value'])) return false;
   plan.close(mark, before);
   return true;
 }
@@ -112,11 +117,7 @@ function planLbEndpoint(plan: Plan, e: unknown): boolean {
         const b3 = plan.size;
         const m3 = plan.open(1);
         if (!planString(plan, 2, socket['address'])) return false;
-        if (present(socket['port_value'])) {
-          const port = uint32(socket['port_value']);
-          if (port === undefined) return false;
-          plan.varint(3, port);
-        }
+        if (!planUInt32(plan, 3, socket['port_value'])) return false;
         plan.close(m3, b3);
       }
       plan.close(m2, b2);
@@ -154,11 +155,7 @@ function planLocality(plan: Plan, l: unknown): boolean {
     for (const e of endpoints) if (!planLbEndpoint(plan, e)) return false;
   }
   if (!planUInt32Value(plan, 3, l['load_balancing_weight'])) return false;
-  if (present(l['priority'])) {
-    const p = uint32(l['priority']);
-    if (p === undefined) return false;
-    plan.varint(5, p);
-  }
+  if (!planUInt32(plan, 5, l['priority'])) return false;
   plan.close(mark, before);
   return true;
 }
