@@ -378,13 +378,14 @@ export class ExtenderServer {
     this.reconcile();
     const nowMs = this.nowMs();
     const service = resolveService(this.store, fp);
+    const rtt = this.rtt.view(nowMs);
     const result = scoreNodes({
       store: this.store,
       service,
       candidates: args.nodeNames,
       nowMs,
       pending: this.pending.countsFor(service, fp.key),
-      rtt: this.rtt.view(nowMs),
+      rtt,
       ...(this.opts.tuning ? { tuning: this.opts.tuning } : {}),
       inflowRps: largerInflow(
         this.opts.inflowRps?.(service) ?? new Map(),
@@ -393,7 +394,6 @@ export class ExtenderServer {
     });
     if (result.best !== undefined) {
       const best = result.scores.find((s) => s.node === result.best)!;
-      const rtt = this.rtt.view(nowMs);
       this.decisions.add({
         atMs: nowMs,
         pod: `${fp.namespace}/${fp.name}`,
