@@ -80,6 +80,8 @@ export interface ScoreResult {
   readonly scores: readonly NodeScore[];
   /** The node kube-scheduler most likely picks from our side: highest score, then tie-breaks. */
   readonly best: string | undefined;
+  /** What the response model was given per node with pods or candidate: pods serving (ready + pending) and service time, ms. */
+  readonly inputs: ReadonlyArray<{ readonly node: string; readonly pods: number; readonly serviceTimeMs: number }>;
 }
 
 interface ServicePods {
@@ -206,13 +208,14 @@ function scoreKnownNodes(input: ScoreInput): ScoreResult {
   );
   const fallbackServiceMs =
     container.pooledMs ?? mean(nodes.map((n) => store.serviceTimeMs(service, n)).filter(present)) ?? defaults.serviceTimeMs;
+  const serviceTimeMs = (n: string) => container.byNode.get(n) ?? store.serviceTimeMs(service, n) ?? fallbackServiceMs;
   const evidence = serviceDemand(store, service, t.maxDemandGateways, nowMs, input.inflowRps);
   const demand = asDemandAt(evidence);
   const model = new ResponseModel({
     demand,
     pods: serving,
     slotsPerPod: (n) => pods.capacityByNode.get(n) ?? pods.meanCapacity ?? defaults.capacity,
-    serviceTimeMs: (n) => container.byNode.get(n) ?? store.serviceTimeMs(service, n) ?? fallbackServiceMs,
+    serviceTimeMs,
     rttMs: rtt.rttMs,
     reachable: rtt.reachable,
     rows: rtt.rows,
@@ -254,7 +257,12 @@ function scoreKnownNodes(input: ScoreInput): ScoreResult {
       return { node, score, withPodMs: currentMs, improvementMs: 0, existingPods: pods, preference: c };
     });
   }
-  return { service, mode, demandRps: model.demandRps, demand: evidence, currentMs, scores, best: bestOf(scores) };
+  const inputs = [...new Set([...serving.keys(), ...input.candidates])].map((node) => ({
+    node,
+    pods: serving.get(node) ?? 0,
+    serviceTimeMs: Math.round(serviceTimeMs(node) * 100) / 100,
+  }));
+  return { service, mode, demandRps: model.demandRps, demand: evidence, currentMs, scores, best: bestOf(scores), inputs };
 }
 
 /** 1 for the candidate with the lowest traffic-weighted RTT, 0 for the highest; all 0 without traffic. */
