@@ -93,6 +93,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         (zero.after.servedBy[zero.newPod.node] ?? 0) === zero.after.requests,
       detail: JSON.stringify(zero),
     });
+  if (zero)
+    checks.push({
+      check: `scale from zero: the first pod after zero lands on the node where the request entered (${sc.stepGateway})`,
+      pass: zero.newPod?.node === sc.stepGateway,
+      detail: `on ${zero.newPod?.node ?? '-'}; extender: ${zero.placement ? `${zero.placement.node}, ${zero.placement.reason}; demand ${JSON.stringify(zero.placement.demand)}` : 'no decision recorded'}`,
+    });
   const text = [
     `Closed loop, seeds ${seedsText}, time factor ${factor} (stable window ${sc.kpa.stableWindowMs / 1000} s, panic window ${(sc.kpa.stableWindowMs * sc.kpa.panicWindowPercentage) / 100_000} s, tick ${sc.kpa.tickMs} ms); ` +
       `load ${JSON.stringify(sc.baseRps)} req/s, +${sc.stepExtraRps} req/s at ${sc.stepGateway} for ${sc.stepMs / 1000} s; pods start in ${sc.podStartMs} ms; ` +

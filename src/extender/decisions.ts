@@ -20,6 +20,8 @@ export interface PlacementDecision {
   readonly nearestGateway?: { readonly gateway: string; readonly rttMs: number };
   /** The demand modelled per gateway (largest first) and the input that decided each: LRS or the node's own pods. */
   readonly demand: readonly DemandEvidence[];
+  /** The response model's other inputs per node (pods serving, service time ms): with `demand`, enough to replay the decision. */
+  readonly inputs?: ScoreResult['inputs'];
   /** Every candidate's score, in candidate order. */
   readonly scores: ReadonlyArray<{ readonly node: string; readonly score: number }>;
 }

@@ -403,6 +403,7 @@ export class ExtenderServer {
         mode: result.mode,
         ...placementReason(result, result.demand, (a, b) => rtt.rttMs(a, b)),
         demand: result.demand,
+        inputs: result.inputs,
         scores: result.scores.map((s) => ({ node: s.node, score: s.score })),
       });
       const placed = this.pending.place(

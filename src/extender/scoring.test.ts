@@ -209,6 +209,30 @@ describe('scoreNodes', () => {
     assert.ok(scoreOf(r, 'edge-1') > scoreOf(r, 'edge-2'), JSON.stringify(r.scores));
   });
 
+  it("does not read the step node's busier pod as a slower machine (the closed-loop seed 3: first pod beside the step)", () => {
+    // Seed 3's first pod at a2ccc3c, from /debug/placements: LRS demand 41.9 req/s at edge-1, 15.9 at
+    // edge-2, 0.08 at cloud-1; one pod (2 slots) on each edge. Its pods' user-container times are seed
+    // 3's a second after the step at 045c59d (the record had none): 60.1 ms on edge-1, 52.8 on edge-2,
+    // one 50 ms container. Taken per node, edge-2 scored 10 and edge-1 7.
+    const store = closedLoopStore(SVC, { 'edge-1': 41.9, 'edge-2': 15.9, 'cloud-1': 0.08 });
+    const pod = (requestRps: number, appLatencyMs: number) => ({
+      pods: 1,
+      podsFailed: 0,
+      requestRps,
+      concurrency: 2,
+      queueDepth: 1,
+      appLatencyMs,
+      atMs: 1000,
+    });
+    store.setPodSignal(SVC, 'edge-1', pod(31.9, 60.1));
+    store.setPodSignal(SVC, 'edge-2', pod(15.9, 52.8));
+    const r = scoreNodes({ store, service: SVC, candidates: [...FAAST_CLUSTER.nodes], nowMs: 1000, pending: new Map() });
+    assert.equal(r.best, 'edge-1', JSON.stringify(r.scores));
+    assert.equal(scoreOf(r, 'edge-1'), 10);
+    // Decisive against one pod of PodTopologySpread (50 points) at weight 5: at least 2 points ahead.
+    assert.ok(scoreOf(r, 'edge-1') - scoreOf(r, 'edge-2') >= 2, JSON.stringify(r.scores));
+  });
+
   it('uses the whole scale when demand overloads the pods: the step node 10, the far cloud node 0 (the closed-loop first pod)', () => {
     // The closed-loop demo's seed 1 when the KPA panicked: 80.8 req/s learned (59.7 at edge-1) for two
     // pods of 2 slots at 50 ms. Any extra pod cuts the modelled mean from ~1.8 s to ~0.1 s, so a score

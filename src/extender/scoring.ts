@@ -2,6 +2,7 @@ import type { ModelStore } from '../model/store.js';
 import { MAX_EXTENDER_PRIORITY } from './wire.js';
 import { ResponseModel, type DemandAt } from './response-model.js';
 import { storeRttView, type RttView } from './rtt-cache.js';
+import { revisionServiceTimes } from './service-time.js';
 import { asDemandAt, freshestDemand, largestDemand, podServedRps, type DemandEvidence } from './demand-input.js';
 
 /**
@@ -79,6 +80,8 @@ export interface ScoreResult {
   readonly scores: readonly NodeScore[];
   /** The node kube-scheduler most likely picks from our side: highest score, then tie-breaks. */
   readonly best: string | undefined;
+  /** What the response model was given per node with pods or candidate: pods serving (ready + pending) and service time, ms. */
+  readonly inputs: ReadonlyArray<{ readonly node: string; readonly pods: number; readonly serviceTimeMs: number }>;
 }
 
 interface ServicePods {
@@ -188,24 +191,31 @@ function scoreKnownNodes(input: ScoreInput): ScoreResult {
   for (const [node, n] of input.pending) if (n > 0) serving.set(node, (serving.get(node) ?? 0) + n);
   const existing = (node: string) => (pods.all.get(node) ?? 0) + (input.pending.get(node) ?? 0);
 
-  // A node without pods of the service runs the same container: it gets the mean of what the pods
-  // measure in the user container elsewhere, the same measurement the nodes with pods are judged by.
-  // The LRS estimates (what the gateways saw, less the RTT) averaged 43 ms against the pods' own
-  // 51-52 ms in the closed loop's seed 1, so an empty cloud node modelled faster pods than the step node.
+  // Every node is judged by the pods' own user-container time (service-time.ts): within a quarter of
+  // the revision's pooled mean the pooled mean, beyond it the node's own; a node without pods of the
+  // service runs the same container at the pooled mean. The LRS estimates (what the gateways saw,
+  // less the RTT) averaged 43 ms against the pods' own 51-52 ms in the closed loop's seed 1, so an
+  // empty cloud node credited with them modelled faster pods than the step node.
   const mean = (xs: number[]) => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
   const present = (v: number | undefined): v is number => v !== undefined && v > 0;
   const nodes = [...store.nodeNames()];
+  const container = revisionServiceTimes(
+    nodes.flatMap((node) => {
+      const s = store.podSignal(service, node, nowMs);
+      const ms = containerServiceMs(store, service, node, nowMs);
+      return ms === undefined ? [] : [{ node, ms, rps: s?.windowRequestRps ?? s?.requestRps ?? 0 }];
+    }),
+  );
   const fallbackServiceMs =
-    mean(nodes.map((n) => containerServiceMs(store, service, n, nowMs)).filter(present)) ??
-    mean(nodes.map((n) => store.serviceTimeMs(service, n)).filter(present)) ??
-    defaults.serviceTimeMs;
+    container.pooledMs ?? mean(nodes.map((n) => store.serviceTimeMs(service, n)).filter(present)) ?? defaults.serviceTimeMs;
+  const serviceTimeMs = (n: string) => container.byNode.get(n) ?? store.serviceTimeMs(service, n) ?? fallbackServiceMs;
   const evidence = serviceDemand(store, service, t.maxDemandGateways, nowMs, input.inflowRps);
   const demand = asDemandAt(evidence);
   const model = new ResponseModel({
     demand,
     pods: serving,
     slotsPerPod: (n) => pods.capacityByNode.get(n) ?? pods.meanCapacity ?? defaults.capacity,
-    serviceTimeMs: (n) => containerServiceMs(store, service, n, nowMs) ?? store.serviceTimeMs(service, n) ?? fallbackServiceMs,
+    serviceTimeMs,
     rttMs: rtt.rttMs,
     reachable: rtt.reachable,
     rows: rtt.rows,
@@ -247,7 +257,12 @@ function scoreKnownNodes(input: ScoreInput): ScoreResult {
       return { node, score, withPodMs: currentMs, improvementMs: 0, existingPods: pods, preference: c };
     });
   }
-  return { service, mode, demandRps: model.demandRps, demand: evidence, currentMs, scores, best: bestOf(scores) };
+  const inputs = [...new Set([...serving.keys(), ...input.candidates])].map((node) => ({
+    node,
+    pods: serving.get(node) ?? 0,
+    serviceTimeMs: Math.round(serviceTimeMs(node) * 100) / 100,
+  }));
+  return { service, mode, demandRps: model.demandRps, demand: evidence, currentMs, scores, best: bestOf(scores), inputs };
 }
 
 /** 1 for the candidate with the lowest traffic-weighted RTT, 0 for the highest; all 0 without traffic. */

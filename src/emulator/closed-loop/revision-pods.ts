@@ -23,6 +23,8 @@ export interface NodeCapacity {
   readonly otherCpuMilli: number;
   readonly otherMemoryMiB: number;
   readonly otherPods: number;
+  /** The node's zone label (PodTopologySpread's zone constraint). */
+  readonly zone?: string;
 }
 
 export interface PodRecord {
@@ -112,6 +114,7 @@ export class RevisionPods {
         requestedMemoryMiB: n.otherMemoryMiB + mine * this.opts.requests.memoryMiB,
         pods: n.otherPods + mine,
         revisionPods: mine,
+        ...(n.zone !== undefined ? { zone: n.zone } : {}),
       };
     });
   }

@@ -151,7 +151,7 @@ export async function runClosedLoopOnce(
   }
 }
 
-async function fetchJson(url: string): Promise<unknown> {
+export async function fetchJson(url: string): Promise<unknown> {
   try {
     const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
     return r.ok ? await r.json() : `HTTP ${r.status}`;

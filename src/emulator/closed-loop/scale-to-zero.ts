@@ -4,6 +4,7 @@ import { EmulatedCluster } from '../cluster.js';
 import { proximaExtenderConfig } from '../scheduler/extender-client.js';
 import { summarise } from '../stats.js';
 import { KpaLoop } from './kpa-loop.js';
+import { fetchJson } from './run.js';
 import { RevisionPods } from './revision-pods.js';
 import { closedLoopClusterTiming, type ClosedLoopScenario } from './scenario.js';
 
@@ -21,6 +22,8 @@ export interface ScaleToZeroOutcome {
   readonly first: { readonly ok: boolean; readonly latencyMs: number; readonly servedBy: string; readonly error: string };
   /** Where the new pod was placed and when it became ready (ms after the request was sent). */
   readonly newPod: { readonly name: string; readonly node: string; readonly readyAfterMs: number } | undefined;
+  /** The extender's decision for the new pod (/debug/placements): where, why, and the demand it saw. */
+  readonly placement: { readonly node: string; readonly reason: string; readonly demand: unknown; readonly scores: unknown } | undefined;
   /** Requests the activator held and proxied for the first request. */
   readonly heldByActivator: number;
   /** The short load after the pod was ready: errors, where it was served, and how many went through the activator. */
@@ -30,6 +33,14 @@ export interface ScaleToZeroOutcome {
     readonly servedBy: Record<string, number>;
     readonly viaActivator: number;
   };
+}
+
+interface PlacementRecord {
+  readonly pod: string;
+  readonly node: string;
+  readonly reason: string;
+  readonly demand: unknown;
+  readonly scores: unknown;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -97,6 +108,9 @@ export async function runScaleToZero(sc: ClosedLoopScenario, outDir: string, pro
       progress(
         `first request after zero from ${gateway}: ${r.ok ? 'ok' : `FAILED (${r.error})`} in ${r.latencyMs.toFixed(0)} ms, served on ${r.servedBy || '-'}; new pod ${rec?.name ?? '-'} on ${rec?.node ?? '-'}`,
       );
+      const placements = (await fetchJson(`${cluster.adminUrl}/debug/placements`)) as { decisions?: PlacementRecord[] } | string;
+      const decision =
+        typeof placements === 'object' && rec ? placements.decisions?.find((d) => d.pod.endsWith(`/${rec.name}`)) : undefined;
       // The new endpoint reaches the gateways over xDS; then requests go to the pod, not the activator.
       await sleep(2000);
       const proxiedBefore = (await cluster.activatorStats()).proxied;
@@ -110,6 +124,9 @@ export async function runScaleToZero(sc: ClosedLoopScenario, outDir: string, pro
           rec && rec.readyAtMs !== undefined
             ? { name: rec.name, node: rec.node, readyAfterMs: Math.round(rec.readyAtMs - sentAt) }
             : undefined,
+        placement: decision
+          ? { node: decision.node, reason: decision.reason, demand: decision.demand, scores: decision.scores }
+          : undefined,
         heldByActivator: afterFirst.held - before.held,
         after: { requests: s.requests, errors: s.errors, servedBy: s.matrix[gateway] ?? {}, viaActivator: proxiedAfter - proxiedBefore },
       };

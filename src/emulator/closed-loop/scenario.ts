@@ -93,6 +93,7 @@ export function closedLoopScenario(seed: number, timeFactor = TIME_FACTOR): Clos
     nodeCapacity: [
       {
         name: 'edge-1',
+        zone: zoneOf('edge-1'),
         allocatableCpuMilli: 4000,
         allocatableMemoryMiB: 8192,
         maxPods: 110,
@@ -102,6 +103,7 @@ export function closedLoopScenario(seed: number, timeFactor = TIME_FACTOR): Clos
       },
       {
         name: 'edge-2',
+        zone: zoneOf('edge-2'),
         allocatableCpuMilli: 4000,
         allocatableMemoryMiB: 8192,
         maxPods: 110,
@@ -111,6 +113,7 @@ export function closedLoopScenario(seed: number, timeFactor = TIME_FACTOR): Clos
       },
       {
         name: 'cloud-1',
+        zone: zoneOf('cloud-1'),
         allocatableCpuMilli: 16000,
         allocatableMemoryMiB: 65536,
         maxPods: 110,
@@ -134,6 +137,10 @@ export function closedLoopScenario(seed: number, timeFactor = TIME_FACTOR): Clos
     queueProxyWindowMs: QUEUE_PROXY_WINDOW_MS * timeFactor,
     seed,
   };
+}
+
+function zoneOf(node: string): string | undefined {
+  return FAAST_NODES.find((n) => n.name === node)?.zone;
 }
 
 /** The emulated cluster's loop timings for the scenario (every run and the scale-to-zero one). */

@@ -76,6 +76,11 @@ describe('emulated kube-scheduler with and without the Proxima extender', () => 
     assert.equal(last.mode, 'demand');
     assert.match(last.reason, /^unmet demand: 320 req\/s, most at edge-1 \(300 req\/s\); nearest gateway edge-1 \(0 ms\)/);
     assert.deepEqual(last.nearestGateway, { gateway: 'edge-1', rttMs: 0 });
+    // With the demand, the model's other inputs per node: enough to replay the decision.
+    assert.deepEqual(
+      last.inputs?.find((i) => i.node === 'cloud-1'),
+      { node: 'cloud-1', pods: 4, serviceTimeMs: 20 },
+    );
     assert.equal(view.pending.at(-1)!.node, 'edge-1');
   });
 
