@@ -10,7 +10,7 @@ import { runSimulation } from '../sim/simulator.js';
 /**
  * The demo's delay step in the policy simulator (pure, deterministic per seed): edge-1 without pods,
  * its link to cloud-1 stepping from 50 to 150 ms; where each entry gateway's computed split ends
- * against the best split for the true inputs. The simulator's RTT estimate is a plain EWMA (no shift
+ * against the best split for the true inputs (the demand each seed's arrivals really drew). The simulator's RTT estimate is a plain EWMA (no shift
  * detection), so how fast a gateway moves is not the live figure; where it ends up is the point.
  */
 
@@ -20,6 +20,9 @@ export interface DelayStepSeed {
   readonly endDistance: Record<string, number>;
   /** Per entry gateway: its split at the end (percent per node). */
   readonly endShares: Record<string, Record<string, number>>;
+  /** The best split for this seed's true inputs: the demand its arrivals really drew (requests/s per gateway). */
+  readonly best: Record<string, Record<string, number>>;
+  readonly arrivedRps: Record<string, number>;
 }
 
 const STEP_AT_MS = 30_000;
@@ -35,16 +38,22 @@ export function delayStepRuns(o: {
   policy?: Partial<ProximaOptions>;
   afterMs?: number;
   tailRecomputes?: number;
-}): { best: Record<string, Record<string, number>>; seeds: DelayStepSeed[] } {
+}): {
+  /** The best split for the configured demand (users × rate); each seed is judged against its own. */
+  best: Record<string, Record<string, number>>;
+  seeds: DelayStepSeed[];
+} {
   const demo: DemoScenario = faastScenario('full', 1);
   const stepped = demo.links.map((l) => (l.a === 'edge-1' && l.b === 'cloud-1' ? { ...l, rttMs: l.rttMs + 100 } : l));
   const withoutEdge1 = { ...demo, pods: demo.pods.filter((p) => p.node !== 'edge-1') };
-  const best = bestAssignment(demo, { links: stepped, podsDown: new Set(['edge-1']), users: EVENTS_USERS });
-  const policy = createProximaPolicy(o.policy ?? {});
+  const bestFor = (offeredRps?: Readonly<Record<string, number>>) =>
+    bestAssignment(demo, { links: stepped, podsDown: new Set(['edge-1']), users: EVENTS_USERS, ...(offeredRps ? { offeredRps } : {}) });
   const gateways = demo.nodes.filter((n) => n.entry).map((n) => n.name);
   const seeds = o.seeds.map((seed) => {
     const rows: Array<Record<string, Record<string, number>>> = [];
-    runSimulation({
+    // A fresh policy per seed: its solve memo must not carry one seed's solution into the next.
+    const policy = createProximaPolicy(o.policy ?? {});
+    const run = runSimulation({
       scenario: simScenarioFor(withoutEdge1, EVENTS_USERS),
       policy,
       users: EVENTS_USERS,
@@ -63,11 +72,15 @@ export function delayStepRuns(o: {
       },
     });
     const tail = rows.slice(-(o.tailRecomputes ?? 4));
+    const arrivedRps = Object.fromEntries(gateways.map((g) => [g, Math.round((run.arrivedRps[g] ?? 0) * 100) / 100]));
+    const best = bestFor(arrivedRps);
     return {
       seed,
+      best,
+      arrivedRps,
       endDistance: Object.fromEntries(gateways.map((g) => [g, Math.max(...tail.map((r) => sharesDistance(r[g] ?? {}, best[g] ?? {})))])),
       endShares: Object.fromEntries(gateways.map((g) => [g, rows[rows.length - 1]?.[g] ?? {}])),
     };
   });
-  return { best, seeds };
+  return { best: bestFor(), seeds };
 }

@@ -13,6 +13,7 @@ import {
   assignmentSettleMs,
   meanShare,
   serviceMoments,
+  arrivedRps,
   settledNearMs,
   sharesDistance,
   type ShareSample,
@@ -80,6 +81,8 @@ export interface EventsResult {
     readonly delayStepBestDistance?: Record<string, number>;
     /** The pods' measured user-container time over the events run (mean, cv), the truth `delayStepBest` is computed with. */
     readonly delayStepService?: { readonly meanMs: number; readonly cv: number };
+    /** Requests/s each entry gateway really got up to the end of the step window, the demand `delayStepBest` is computed with. */
+    readonly delayStepOfferedRps?: Record<string, number>;
     /** Per entry gateway: time after the step from which its assignment stayed within DELAY_STEP_TOLERANCE_POINTS of the best (NaN: never). */
     readonly delayStepNearBestMs?: Record<string, number>;
     readonly delayStepTolerancePoints?: number;
@@ -271,11 +274,17 @@ export async function runEvents(
   // whole run, since the pods do not change with the events, so that sampling noise (±1.4 % over the
   // step's 12 s, ±0.6 % over the run) does not move the best split the policy is judged against.
   const stepService = serviceMoments(records);
+  // And the demand is what the gateways really got up to the end of the step window (all the control
+  // plane's demand estimate could know, the run's demand never changing), not the configured mean:
+  // edge-2's best split moves about 2 points per request/s of edge-1's demand, and the Poisson draw
+  // is ±1 request/s off over those 36 s.
+  const stepOffered = arrivedRps(records, 0, marks[2]!.tMs);
   const best = bestAssignment(s, {
     links: stepped,
     podsDown: new Set(['edge-1']),
     users: opts.users,
     ...(stepService ? { service: stepService } : {}),
+    offeredRps: stepOffered,
   });
   const lossWindow = records.filter((r) => r.startMs >= marks[0]!.tMs - 500 && r.startMs < marks[1]!.tMs);
   const restartWindow = records.filter((r) => r.startMs >= marks[3]!.tMs && r.startMs < durationMs);
@@ -306,6 +315,7 @@ export async function runEvents(
       ),
       delayStepTolerancePoints: DELAY_STEP_TOLERANCE_POINTS,
       ...(stepService ? { delayStepService: stepService } : {}),
+      delayStepOfferedRps: stepOffered,
       // How much of edge-1's traffic the step moved to edge-2 (last second before vs after): proves the step mattered.
       delayStepShift:
         meanShare(edge1, 'edge-2', marks[2]!.tMs - 1000, marks[2]!.tMs) - meanShare(edge1, 'edge-2', marks[1]!.tMs - 1000, marks[1]!.tMs),

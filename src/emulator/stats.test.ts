@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  arrivedRps,
   assignmentFirstMoveMs,
   assignmentSettleMs,
   failuresStopAfterMs,
@@ -65,4 +66,11 @@ test('settledNearMs: from the first sample that stays within the tolerance of th
   // Ending 10 points off never counts as settled.
   assert.ok(Number.isNaN(settledNearMs([...samples, at(3050, 30)], 'edge-2', best, 1000, 3100, 5)));
   assert.ok(Number.isNaN(settledNearMs([], 'edge-2', best, 1000, 3100, 5)));
+});
+
+test('arrivedRps: requests per second that entered each gateway in the window, failed ones included', () => {
+  const r = (gateway: string, startMs: number, ok = true) => ({ gateway, startMs, latencyMs: 1, ok, servedBy: ok ? gateway : '' });
+  const records = [r('a', 0), r('a', 500), r('a', 1999, false), r('b', 1000), r('a', 2000), r('b', -1)];
+  assert.deepEqual(arrivedRps(records, 0, 2000), { a: 1.5, b: 0.5 });
+  assert.deepEqual(arrivedRps(records, 2000, 2000), {});
 });

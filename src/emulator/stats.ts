@@ -123,6 +123,17 @@ export function serviceMoments(records: readonly RequestRecord[]): { meanMs: num
   return { meanMs: Math.round(mean * 100) / 100, cv: Math.round((Math.sqrt(variance) / mean) * 1000) / 1000 };
 }
 
+/**
+ * Requests/s that entered each gateway over [fromMs, toMs): the load as the seed's arrivals drew it
+ * (failed requests included: they arrived too), not the configured users × rate.
+ */
+export function arrivedRps(records: readonly RequestRecord[], fromMs: number, toMs: number): Record<string, number> {
+  if (!(toMs > fromMs)) return {};
+  const counts: Record<string, number> = {};
+  for (const r of records) if (r.startMs >= fromMs && r.startMs < toMs) counts[r.gateway] = (counts[r.gateway] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).map(([g, c]) => [g, Math.round(((c * 1000) / (toMs - fromMs)) * 100) / 100]));
+}
+
 /** A sample of the control plane's priority-0 shares (percent) per gateway and node. */
 export type { ShareSample };
 

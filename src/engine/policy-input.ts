@@ -58,10 +58,11 @@ export function nodeServiceInput(store: ModelStore, service: string, node: strin
     lrs !== undefined
       ? { serviceTimeMs: lrs, serviceTimeSource: 'lrs estimate' as const, loadRps: store.serviceLoadRps(service, node) }
       : { serviceTimeMs: store.defaults.serviceTimeMs, serviceTimeSource: 'default' as const, loadRps: undefined };
-  const faast =
-    pod?.windowRequestLatencyMs !== undefined && pod.windowRequestLatencyMs > 0
-      ? { faastLatencyMs: pod.windowRequestLatencyMs, faastSource: 'queue-proxy 10 s request latency' as const }
-      : { faastSource: fallback.serviceTimeSource };
+  // FaaSt's query answers 0 for pods without a completed request in its window (and a node without
+  // any is the average of nothing, 0 as well): where the node's queue-proxies report, that is P_j.
+  const faast = pod
+    ? { faastLatencyMs: pod.windowRequestLatencyMs ?? 0, faastSource: 'queue-proxy 10 s request latency' as const }
+    : { faastSource: fallback.serviceTimeSource };
   const aged = ageMs !== undefined ? { ageMs } : {};
   const rate = pod?.windowRequestRps ?? pod?.requestRps;
   if (pod?.appLatencyMs !== undefined && pod.appLatencyMs > 0) {

@@ -24,7 +24,10 @@ export interface PodSignal {
   readonly requestLatencyMs?: number;
   /** Mean time in the user container, ms (last measured). */
   readonly appLatencyMs?: number;
-  /** FaaSt's P_j: per pod request latency over 10 s, averaged over pods, ms (last measured). */
+  /**
+   * FaaSt's P_j: per pod request latency over 10 s, averaged over pods, ms, as of this row only: FaaSt
+   * keeps no memory, and a window without completed requests is its 0 (absent here).
+   */
   readonly windowRequestLatencyMs?: number;
   readonly latencySource?: PodLatencySource;
   /** When the row arrived (control-plane clock). */
@@ -67,9 +70,6 @@ export class PodSignalTable {
       ...(keep?.requestLatencyMs !== undefined ? { requestLatencyMs: keep.requestLatencyMs } : {}),
       ...(keep?.windowRequestRps !== undefined ? { windowRequestRps: keep.windowRequestRps } : {}),
       ...(keep?.appLatencyMs !== undefined ? { appLatencyMs: keep.appLatencyMs } : {}),
-      ...(u.windowRequestLatencyMs === undefined && old?.windowRequestLatencyMs !== undefined
-        ? { windowRequestLatencyMs: old.windowRequestLatencyMs }
-        : {}),
       ...(keep?.latencySource !== undefined ? { latencySource: keep.latencySource } : {}),
       ...(hasLatency ? { latencyAtMs: u.atMs } : keep?.latencyAtMs !== undefined ? { latencyAtMs: keep.latencyAtMs } : {}),
     };

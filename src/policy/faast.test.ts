@@ -46,3 +46,13 @@ test("faast: P_j is FaaSt's own input (the pods' 10 s request latency) where mea
   const out = describe(faastPolicy.assign(input).get('e1'));
   assert.deepEqual(out, [`e1:${Math.round(share * 1000)}@0`, `cloud:${Math.round((1 - share) * 1000)}@0`]);
 });
+
+test('faast: r = 0 (a local node whose pods completed nothing in the window: P_j = 0) weighs as 0.1 ms, as FaaSt does', () => {
+  const base = makeInput({ gateways: ['e1'], backends: { e1: [1, 4], cloud: [1, 4] }, rtt: { 'e1>cloud': 50 } });
+  const input = { ...base, rttMs: (a: string, b: string) => (a === b ? 0 : 50), faastLatencyMs: (n: string) => (n === 'e1' ? 0 : 10) };
+  const share = 1 / 0.1 / (1 / 0.1 + 1 / 60);
+  assert.deepEqual(describe(faastPolicy.assign(input).get('e1')), [
+    `e1:${Math.round(share * 1000)}@0`,
+    `cloud:${Math.round((1 - share) * 1000)}@0`,
+  ]);
+});

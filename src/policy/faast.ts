@@ -8,9 +8,10 @@ import type { GatewayAssignment, Policy, PolicyInput } from './types.js';
  * bonavadeur/miporin `pkg/scraper/kodomo.go`, `okasan.go`):
  * w_ij = (1/r_ij) / Σ_k (1/r_ik) with r_ij = RTT(i,j) + P_j. Its P_j, recomputed every 2 s, is per
  * pod `rate(revision_request_latencies_sum[10s]) / rate(revision_request_latencies_count[10s])` —
- * the queue-proxy's in-pod latency, queue wait included — averaged over node j's pods; here
- * `input.faastLatencyMs` carries exactly that (src/probe/queue-proxy), and `serviceTimeMs` (the LRS
- * estimate, marked as such in /debug) only where the pods have not measured it. Nodes without ready
+ * the queue-proxy's in-pod latency, queue wait included — averaged over node j's pods, and 0 where
+ * no request completed in the window (PromQL's NaN, read as 0); here `input.faastLatencyMs` carries
+ * exactly that (src/probe/queue-proxy), and `serviceTimeMs` (the LRS estimate, marked as such in
+ * /debug) only where no queue-proxy reports (plain Services). Nodes without ready
  * pods get nothing; everything sits in priority 0 because FaaSt has no failover order. Nodes a probe
  * reports unreachable are left out too (FaaSt's own pings would see them fail). Its RTT term is
  * `avg_over_time(latency_between_nodes[10s])`; here the probe's smoothed RTT.
@@ -35,8 +36,9 @@ export const faastPolicy: Policy = {
       for (const b of candidates) {
         const p = input.faastLatencyMs?.(b.node) ?? input.serviceTimeMs(b.node);
         const r = Math.max(0, input.rttMs(gateway, b.node)) + Math.max(0, p);
-        // r = 0 would be an infinite weight: treat as a tiny positive latency.
-        inverse.set(b.node, 1 / Math.max(r, 1e-3));
+        // r = 0 (a local node whose pods completed nothing in the window) would be an infinite weight:
+        // FaaSt counts it as 0.1 ms (miporin `WeightedNegative`).
+        inverse.set(b.node, 1 / (r > 0 ? r : 0.1));
       }
       const sum = [...inverse.values()].reduce((a, b) => a + b, 0);
       if (sum === 0) {

@@ -13,10 +13,12 @@ import { defaultDemandWindowMs, RateEstimate } from '../lrs/rate-estimate.js';
  *   minus app time) with the rate behind it, as the node agent reports them;
  * - `faast` gets FaaSt's P_j (bonavadeur/miporin `pkg/scraper/kodomo.go`): per pod,
  *   rate(revision_request_latencies_sum[10s]) / rate(…_count[10s]) — the in-pod time, queue wait
- *   included — averaged over the node's pods that served requests in the window;
+ *   included — averaged over the node's pods that ever served one, a pod without a completed request
+ *   in the window counting 0 (PromQL's NaN as miporin reads it), and 0 for a node with no such pod;
+ *   FaaSt keeps nothing from earlier windows;
  * - without queue-proxy figures (no completions yet) both fall back to the window mean of what the
  *   gateway sees at the node (service + queueing + overhead), as the LRS estimate would.
- * Nodes without traffic keep their last values.
+ * For the others, nodes without traffic keep their last values.
  */
 export interface LoopViewOptions {
   readonly rttAlpha: number;
@@ -50,6 +52,8 @@ export class LoopView {
   private readonly appLatency = new Map<string, number>();
   private readonly queueWait = new Map<string, { waitMs: number; rps: number }>();
   private readonly faastLatency = new Map<string, number>();
+  /** Per node, the pods that ever completed a request (their latency series exist for FaaSt's query). */
+  private readonly servedPods = new Map<string, Set<number>>();
   private readonly latencyLoad = new Map<string, number>();
 
   constructor(
@@ -84,6 +88,11 @@ export class LoopView {
     let list = this.completions.get(node);
     if (!list) this.completions.set(node, (list = []));
     list.push([atMs, sojournMs, seen]);
+    if (seen) {
+      let pods = this.servedPods.get(node);
+      if (!pods) this.servedPods.set(node, (pods = new Set()));
+      pods.add(seen.pod);
+    }
   }
 
   /** Refresh the per-node latency means from the last window (nodes without traffic keep theirs). */
@@ -95,6 +104,7 @@ export class LoopView {
       if (i > 0) list.splice(0, i);
       if (list.length === 0) {
         this.latencyLoad.set(node, 0);
+        this.faastLatency.set(node, 0);
         continue;
       }
       this.latency.set(node, list.reduce((s, [, v]) => s + v, 0) / list.length);
@@ -113,7 +123,12 @@ export class LoopView {
         appSum += seen.appMs;
         inPodN++;
       }
-      if (perPod.size > 0) this.faastLatency.set(node, [...perPod.values()].reduce((s, p) => s + p.sum / p.n, 0) / perPod.size);
+      const served = this.servedPods.get(node);
+      if (served?.size)
+        this.faastLatency.set(
+          node,
+          [...served].reduce((s, pod) => s + (perPod.has(pod) ? perPod.get(pod)!.sum / perPod.get(pod)!.n : 0), 0) / served.size,
+        );
       if (inPodN > 0) {
         this.appLatency.set(node, appSum / inPodN);
         this.queueWait.set(node, { waitMs: Math.max(0, (inPodSum - appSum) / inPodN), rps: (inPodN * 1000) / this.opts.latencyWindowMs });
@@ -144,7 +159,7 @@ export class LoopView {
       serviceTimeMs: (n) => app.get(n) ?? latency.get(n) ?? DEFAULT_MODEL_DEFAULTS.serviceTimeMs,
       serviceLoadRps: (n) => (!app.has(n) && latency.has(n) ? load.get(n) : undefined),
       podQueueWait: (n) => wait.get(n),
-      faastLatencyMs: (n) => faast.get(n),
+      faastLatencyMs: (n) => faast.get(n) ?? 0,
       ...(previous ? { previous } : {}),
     };
   }

@@ -19,15 +19,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 test('sim: proxima no worse than faast in mean at every load (p95 too below the top level), ≥ 3× lower p95 than even at low load, within 10 % of oracle', () => {
   const [report] = runBenchmark({ seed: 11, scenarios: [faastScenario(3, 50)], users: [5, 25, 50], warmupMs: 20_000, measureMs: 30_000 });
   // Fed FaaSt's own input (per pod, 10 s request latency from the queue-proxy, averaged over the node's
-  // pods), faast's p95 at the top level is proxima's (64.0 vs 64.1 ms on this seed; 63.9–64.9 vs
-  // 64.1–64.5 on seeds 11–13): no p95 advantage is claimed there.
-  const failed = verdicts([report!]).filter(
-    (v) => !v.pass && !v.check.includes('changes') && v.check !== 'users=50: proxima p95 no worse than faast',
-  );
+  // pods, 0 where no request completed in the window), faast starts every level from P_j = 0 and sends
+  // almost everything local for its first 2 s; at the top level that queue never drains before its
+  // weights swing (p95 about 300 ms against proxima's 63 ms on this seed; with the old start from the
+  // service-time estimate the two tied at 64 ms).
+  const failed = verdicts([report!]).filter((v) => !v.pass && !v.check.includes('changes'));
   assert.deepEqual(failed, []);
-  const tie = verdicts([report!]).find((v) => v.check === 'users=50: proxima p95 no worse than faast')!;
-  const [p95p, p95f] = [report!.levels[2]!.byPolicy['proxima']!.p95Ms, report!.levels[2]!.byPolicy['faast']!.p95Ms];
-  assert.ok(Math.abs(p95p - p95f) / p95f < 0.02, `top-level p95 ${p95p} vs ${p95f}: ${tie.detail}`);
   const low = report!.levels[0]!.byPolicy;
   assert.ok(low['proxima']!.entryShare >= 0.99, `entry ${low['proxima']!.entryShare}`);
   // Capacity matters: latency-only routing overloads the busiest edge node at the top level.

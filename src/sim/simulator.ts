@@ -88,6 +88,8 @@ export interface RunResult {
   readonly servedByNode: Readonly<Record<string, { readonly requests: number; readonly inPodSumMs: number; readonly appSumMs: number }>>;
   /** Measured requests per entry gateway per serving node. */
   readonly routed: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Requests/s that arrived at each gateway from the end of the prelude to the end of the run (warm-up included, where the rate is the level's): the load as drawn, not as configured. */
+  readonly arrivedRps: Readonly<Record<string, number>>;
 }
 
 interface Request {
@@ -186,6 +188,7 @@ export function runSimulation(o: RunOptions): RunResult {
   let queued = 0;
   const servedByNode: Record<string, { requests: number; inPodSumMs: number; appSumMs: number }> = {};
   const routed: Record<string, Record<string, number>> = {};
+  const arrived: Record<string, number> = {};
 
   const recompute = (now: number) => {
     if (loopOpts.podScrapeIntervalMs === undefined) view.refreshLatency(now);
@@ -262,6 +265,7 @@ export function runSimulation(o: RunOptions): RunResult {
 
   const route = (now: number, gateway: string) => {
     view.arrival(gateway);
+    if (now >= preludeMs) arrived[gateway] = (arrived[gateway] ?? 0) + 1;
     const a = table.get(gateway);
     const chosen = o.chooser?.choose(now, gateway, a, podViews);
     const node = chosen ? chosen.node : a ? pickLocality(a, health, routeRng) : undefined;
@@ -366,5 +370,6 @@ export function runSimulation(o: RunOptions): RunResult {
     latenciesMs: sorted,
     servedByNode,
     routed,
+    arrivedRps: Object.fromEntries(Object.entries(arrived).map(([g, c]) => [g, (c * 1000) / (endMs - preludeMs)])),
   };
 }

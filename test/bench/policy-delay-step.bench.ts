@@ -2,8 +2,9 @@ import { delayStepRuns } from '../../src/emulator/delay-step-sim.js';
 import type { Bench, BenchContext } from './types.js';
 
 /**
- * The demo's delay step in the simulator (src/sim/delay-step.ts): how far each entry gateway's
- * split ends from the best split for the true inputs, with proxima's hysteresis and without any.
+ * The demo's delay step in the simulator (src/emulator/delay-step-sim.ts): how far each entry gateway's
+ * split ends from the best split for the true inputs (the demand each seed drew), with proxima's
+ * hysteresis and without any.
  */
 const bench: Bench = {
   name: 'policy-delay-step',
@@ -19,7 +20,13 @@ const bench: Bench = {
       return { ...v, ...delayStepRuns({ seeds, policy: v.policy }) };
     });
     const table: Array<Array<string | number>> = [
-      ['variant', 'gateway', 'best split', 'final distance per seed (points, max over the last 4 recomputes)'],
+      [
+        'variant',
+        'gateway',
+        'best split (configured demand)',
+        "its own share in each seed's best split (the demand that seed drew)",
+        "final distance per seed from that seed's best (points, max over the last 4 recomputes)",
+      ],
     ];
     for (const r of results)
       for (const g of Object.keys(r.seeds[0]!.endDistance))
@@ -29,6 +36,7 @@ const bench: Bench = {
           Object.entries(r.best[g] ?? {})
             .map(([n, s]) => `${n} ${s}`)
             .join(', '),
+          r.seeds.map((s) => (s.best[g]?.[g] ?? 0).toFixed(0)).join(' '),
           r.seeds.map((s) => s.endDistance[g]!.toFixed(0)).join(' '),
         ]);
     const within = (r: (typeof results)[number]) => r.seeds.filter((s) => Object.values(s.endDistance).every((d) => d <= 5)).length;

@@ -98,7 +98,8 @@ test('the 0 s sum of Knative 1.19.0–1.19.8 is an unknown latency, not 0 ms', (
   close(s.requestRps, 20);
   const a = aggregatePods('default/hello', [s], 0);
   assert.equal(a.requestLatencyMs, undefined);
-  assert.equal(a.windowRequestLatencyMs, undefined);
+  // FaaSt's P_j is what its query reads: rate(sum) / rate(count) = 0 here.
+  assert.equal(a.windowRequestLatencyMs, 0);
   assert.equal(a.latencySource, 'none');
 });
 
@@ -141,4 +142,20 @@ test('a pod that misses scrapes keeps its baseline; retain() forgets pods that a
   assert.equal(t.size, 1);
   const again = t.observe('b', { totals: totals(60, 1000) }, 3000);
   assert.equal(again.request, undefined, 'a pod seen again after being forgotten starts a new baseline');
+});
+
+test("FaaSt's P_j of a pod that completed nothing in the window is 0 (PromQL's 0/0, read as 0 by miporin), and it counts in the node's average", () => {
+  const t = new PodTracker({ windowMs: 10_000 });
+  const first = t.observe('a', { totals: totals(10, 200) }, 0);
+  assert.equal(first.windowRequestLatencyMs, undefined, 'one scrape: no rate yet, the pod is not in the average');
+  const busy = t.observe('a', { totals: totals(30, 600) }, 2000); // 20 requests at 20 ms
+  close(busy.windowRequestLatencyMs, 20);
+  let idle = busy;
+  for (let ms = 4000; ms <= 14_000; ms += 2000) idle = t.observe('a', { totals: totals(30, 600) }, ms);
+  assert.equal(idle.windowRequestLatencyMs, 0, 'nothing completed in the last 10 s');
+  assert.equal(idle.windowRequest, undefined, "proxima's latencies stay unknown, not 0");
+  const u = new PodTracker();
+  u.observe('b', { totals: totals(0, 0) }, 12_000);
+  const other = u.observe('b', { totals: totals(10, 400) }, 14_000); // 40 ms
+  close(aggregatePods('default/hello', [idle, other], 0).windowRequestLatencyMs, 20); // (0 + 40) / 2
 });

@@ -40,7 +40,7 @@ export interface PodSignal {
   /** User-container requests completed in the interval, and their latency sum. */
   readonly app?: LatencyDelta;
   readonly queueDepth?: number;
-  /** Request latency over the last `windowMs` (FaaSt's input for this pod), ms. */
+  /** Request latency over the last `windowMs` (FaaSt's input for this pod, 0 when none completed in it), ms. */
   readonly windowRequestLatencyMs?: number;
   /** Outer-handler requests and latency sum over the last `windowMs`. */
   readonly windowRequest?: LatencyDelta;
@@ -168,8 +168,11 @@ export class PodTracker {
       appSumMs += w.appSumMs;
     }
     const windowMean = meanMs({ count, sumMs });
+    // FaaSt's P_j reads what its PromQL reads: Δsum / Δcount, with 0/0 (no request completed in the
+    // window) as 0 (miporin's libs.String2RoundedInt turns NaN into 0); a pod seen once has no rate yet.
+    if (count > 0) out.windowRequestLatencyMs = sumMs / count;
+    else if (hadBaseline && t?.request !== undefined) out.windowRequestLatencyMs = 0;
     if (windowMean !== undefined) {
-      out.windowRequestLatencyMs = windowMean;
       out.windowRequest = { count, sumMs };
       const spanMs = nowMs - Math.min(...next.window.map((w) => w.fromMs));
       if (spanMs > 0) out.windowRequestRps = (count * 1000) / spanMs;
