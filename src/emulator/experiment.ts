@@ -144,7 +144,13 @@ function liveDynamics(samples: readonly ShareSample[], measured: readonly Reques
 }
 
 /** Every policy in turn, same seed and load, each with a fresh control plane and fresh gateways. */
-export async function runComparison(cluster: EmulatedCluster, s: DemoScenario, progress: (m: string) => void): Promise<PolicyResult[]> {
+export async function runComparison(
+  cluster: EmulatedCluster,
+  s: DemoScenario,
+  progress: (m: string) => void,
+  /** Every request of each level (warm-up included), e.g. to save them. */
+  onLevelRecords?: (policy: string, users: number, records: readonly RequestRecord[]) => void,
+): Promise<PolicyResult[]> {
   const out: PolicyResult[] = [];
   for (const [pi, policy] of s.policies.entries()) {
     progress(`[${pi + 1}/${s.policies.length}] ${policy}: starting control plane and gateways`);
@@ -162,6 +168,7 @@ export async function runComparison(cluster: EmulatedCluster, s: DemoScenario, p
       const { records, dropped } = await cluster.runLoad(`${policy}-${users}`, rates, total, s.seed + li);
       const machineLoad = { start: round2(loadStart), end: round2(loadavg()[0]!), cpus: availableParallelism() };
       const controlPlane = await stopSampling();
+      onLevelRecords?.(policy, users, records);
       const measured = records.filter((r) => r.startMs >= s.warmupMs);
       const summary = summarise(measured, dropped);
       const serviceTime = serviceTimeAccuracy(records, controlPlane, s.warmupMs);
