@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { Endpoint } from '../model/types.js';
 import type { GatewayAssignment } from '../policy/types.js';
 import { LoadTracker } from './load-tracker.js';
-import { endpointKey, pick, TIE_SHARE, type PickInput } from './picker.js';
+import { endpointKey, pick, type PickInput } from './picker.js';
 
 const ep = (address: string, node: string, capacity = 2, ready = true): Endpoint => ({ address, port: 8012, node, ready, capacity });
 const RTT: Record<string, number> = { 'a>a': 0.2, 'a>b': 20, 'a>c': 50 };
@@ -92,21 +92,37 @@ test('everything saturated: picked anyway where it is expected to answer first, 
   assert.deepEqual(r.fallbacks, []);
 });
 
-test('everything saturated: a nearer pod only slightly slower is no tie (the wide band would let its queue grow)', () => {
-  // Service 100 ms, 2 slots each. The local pod has 3 requests (one waiting): 0.2 + 100 × 2 ms plus
-  // the delay passed on; the pod 50 ms away has 2 (full, none waiting): 50 + 100 × 1.5 ms. The
-  // local pod is within a quarter of the remote one: with a free slot somewhere that is a tie to
-  // the nearest, with none it is a longer queue.
+test('everything saturated: nodes drawn by the EDS weights of the lowest priority, then the pod there with the shortest queue', () => {
+  // Priority 0: a (weight 250, one pod) and c (weight 750, two pods); b is failover (priority 1).
+  // Every pod full. A draw below 0.25 lands on a, above on c; within c the pod with fewer requests wins.
   const load = new LoadTracker();
   for (let i = 0; i < 3; i++) load.acquire('10.0.0.1:8012', 0);
-  for (let i = 0; i < 2; i++) load.acquire('10.0.0.3:8012', 0);
-  const r = pick(
-    input({ load, prior: 100, assignment: assignment(['a', 0, 1000], ['c', 1, 1]), endpoints: [ep('10.0.0.1', 'a'), ep('10.0.0.3', 'c')] }),
-  );
-  assert.ok(r.kind === 'picked');
-  assert.equal(r.rule, 'saturated');
-  assert.equal(r.pick.key, '10.0.0.3:8012');
-  assert.ok(r.pick.choiceMs * (1 + TIE_SHARE) > 200.2, 'the local pod (≥ 200.2 ms) was within the wide band');
+  for (let i = 0; i < 2; i++) load.acquire('10.0.0.2:8012', 0);
+  for (let i = 0; i < 4; i++) load.acquire('10.0.0.3:8012', 0);
+  for (let i = 0; i < 2; i++) load.acquire('10.0.0.4:8012', 0);
+  const at = (draw: number) => {
+    const r = pick(
+      input({
+        load,
+        prior: 100,
+        rng: seq(draw),
+        assignment: assignment(['a', 0, 250], ['c', 0, 750], ['b', 1, 1]),
+        endpoints: [ep('10.0.0.1', 'a'), ep('10.0.0.2', 'b'), ep('10.0.0.3', 'c'), ep('10.0.0.4', 'c')],
+      }),
+    );
+    assert.ok(r.kind === 'picked');
+    assert.equal(r.rule, 'saturated');
+    assert.deepEqual(r.fallbacks, []);
+    return r.pick.key;
+  };
+  // The local pod has a longer queue than c's second pod: by the counts c would win every time.
+  assert.equal(at(0.1), '10.0.0.1:8012');
+  assert.equal(at(0.2), '10.0.0.1:8012');
+  assert.equal(at(0.3), '10.0.0.4:8012', 'c drawn: its pod with 2 requests, not the one with 4');
+  assert.equal(at(0.9), '10.0.0.4:8012');
+  // b (priority 1, 2 requests: the shortest queue of all) is never drawn while priority 0 has candidates.
+  const drawn = new Set([0, 0.15, 0.3, 0.45, 0.6, 0.75, 0.99].map(at));
+  assert.ok(!drawn.has('10.0.0.2:8012'));
 });
 
 test('not-ready, pending and unassigned-node endpoints are never candidates', () => {
