@@ -92,20 +92,20 @@ test('everything saturated: picked anyway where it is expected to answer first, 
   assert.deepEqual(r.fallbacks, []);
 });
 
-test('everything saturated: nodes drawn by the EDS weights of the lowest priority, then the pod there with the shortest queue', () => {
+test('everything saturated: two nodes drawn by the EDS weights of the lowest priority, then the pod of those with the shortest queue', () => {
   // Priority 0: a (weight 250, one pod) and c (weight 750, two pods); b is failover (priority 1).
-  // Every pod full. A draw below 0.25 lands on a, above on c; within c the pod with fewer requests wins.
+  // Every pod full: a 4 requests, c's pods 3 and 2, b 2. A draw below 0.25 lands on a, above on c.
   const load = new LoadTracker();
-  for (let i = 0; i < 3; i++) load.acquire('10.0.0.1:8012', 0);
+  for (let i = 0; i < 4; i++) load.acquire('10.0.0.1:8012', 0);
   for (let i = 0; i < 2; i++) load.acquire('10.0.0.2:8012', 0);
-  for (let i = 0; i < 4; i++) load.acquire('10.0.0.3:8012', 0);
+  for (let i = 0; i < 3; i++) load.acquire('10.0.0.3:8012', 0);
   for (let i = 0; i < 2; i++) load.acquire('10.0.0.4:8012', 0);
-  const at = (draw: number) => {
+  const at = (...draws: number[]) => {
     const r = pick(
       input({
         load,
         prior: 100,
-        rng: seq(draw),
+        rng: seq(...draws),
         assignment: assignment(['a', 0, 250], ['c', 0, 750], ['b', 1, 1]),
         endpoints: [ep('10.0.0.1', 'a'), ep('10.0.0.2', 'b'), ep('10.0.0.3', 'c'), ep('10.0.0.4', 'c')],
       }),
@@ -115,14 +115,13 @@ test('everything saturated: nodes drawn by the EDS weights of the lowest priorit
     assert.deepEqual(r.fallbacks, []);
     return r.pick.key;
   };
-  // The local pod has a longer queue than c's second pod: by the counts c would win every time.
-  assert.equal(at(0.1), '10.0.0.1:8012');
-  assert.equal(at(0.2), '10.0.0.1:8012');
-  assert.equal(at(0.3), '10.0.0.4:8012', 'c drawn: its pod with 2 requests, not the one with 4');
-  assert.equal(at(0.9), '10.0.0.4:8012');
-  // b (priority 1, 2 requests: the shortest queue of all) is never drawn while priority 0 has candidates.
-  const drawn = new Set([0, 0.15, 0.3, 0.45, 0.6, 0.75, 0.99].map(at));
-  assert.ok(!drawn.has('10.0.0.2:8012'));
+  // a drawn twice: its pod, although c's pods have shorter queues.
+  assert.equal(at(0.1, 0.2), '10.0.0.1:8012');
+  // a and c drawn: c's pod with 2 requests, the shortest queue of the two nodes.
+  assert.equal(at(0.1, 0.9), '10.0.0.4:8012');
+  assert.equal(at(0.9, 0.1), '10.0.0.4:8012');
+  // b (priority 1, 2 requests) is never drawn while priority 0 has candidates.
+  for (const x of [0, 0.3, 0.6, 0.99]) for (const y of [0, 0.3, 0.6, 0.99]) assert.notEqual(at(x, y), '10.0.0.2:8012');
 });
 
 test('not-ready, pending and unassigned-node endpoints are never candidates', () => {

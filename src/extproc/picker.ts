@@ -234,23 +234,8 @@ function fastest(pool: readonly Candidate[], rng: () => number, saturated: boole
   return last;
 }
 
-/**
- * Every pod full: the node as the EDS weights would pick it (a draw by locality weight among the
- * lowest priority with candidates), then the pod there expected to answer first. Comparing nodes
- * on the counts is what goes wrong here: live, a slot is held until the gateway's stream end
- * reaches the server, tens to hundreds of ms after the pod answered on busy cores, and that lag
- * differs by node (a remote request's count is discounted by its share of time on the wire), so
- * the cross-node comparison followed the lag, not the queues. In the 50-user demo (seed 1, records
- * of every request) 98 % of picks were saturated and the pods queued 155-170 ms against the EDS
- * weights' 38-84 ms at the same per-node shares. The weights are the model's answer for the
- * measured demand: following them makes the split what EDS gives, and choosing among the pods of
- * a node (same trip, same lag) by their queue is what the per-request pick adds.
- */
-function byWeights(all: readonly Candidate[], rng: () => number): Candidate {
-  let priority = Infinity;
-  for (const c of all) if (c.priority < priority) priority = c.priority;
-  let total = 0;
-  for (const c of all) if (c.priority === priority) total += c.weight;
+/** A node of `priority` drawn as the EDS weights would: by locality weight. */
+function drawNode(all: readonly Candidate[], priority: number, total: number, rng: () => number): string {
   let r = rng() * total;
   let drawn: Candidate | undefined;
   for (const c of all) {
@@ -259,9 +244,31 @@ function byWeights(all: readonly Candidate[], rng: () => number): Candidate {
     r -= c.weight;
     if (r < 0) break;
   }
-  const node = drawn!.endpoint.node;
+  return drawn!.endpoint.node;
+}
+
+/**
+ * Every pod full: two nodes drawn as the EDS weights would draw one (by locality weight, among the
+ * lowest priority with candidates), then the pod of those two nodes expected to answer first.
+ * Comparing every node on the counts is what went wrong live: a slot is held until the gateway's
+ * stream end reaches the server, on busy cores tens to hundreds of ms after the pod answered, so the
+ * counts lag, and a choice over all nodes follows the lag. In the 50-user demo 98 % of picks were
+ * saturated and the pods queued 155-170 ms against 38-84 ms under the EDS weights at the same
+ * per-node shares. Drawing from the weights (the model's split for the measured demand) bounds how
+ * far the counts can move the split: a node with weight w gets between w² and 1 − (1 − w)² of the
+ * saturated picks. In the simulator (no lag) the two draws kept the gain of the full comparison:
+ * 50 users, seeds 1-5, p99 171.0 ± 1.7 ms vs EDS 231.0 ± 57.4 (one draw, the EDS split itself:
+ * 224.4 ± 92.8), test/extproc-sim.test.ts.
+ */
+function twoDraws(all: readonly Candidate[], rng: () => number): Candidate {
+  let priority = Infinity;
+  for (const c of all) if (c.priority < priority) priority = c.priority;
+  let total = 0;
+  for (const c of all) if (c.priority === priority) total += c.weight;
+  const a = drawNode(all, priority, total, rng);
+  const b = drawNode(all, priority, total, rng);
   return fastest(
-    all.filter((c) => c.priority === priority && c.endpoint.node === node),
+    all.filter((c) => c.priority === priority && (c.endpoint.node === a || c.endpoint.node === b)),
     rng,
     true,
   );
@@ -277,7 +284,7 @@ export function pick(input: PickInput): PickResult {
   const all = candidates(input);
   if (all.length === 0) return { kind: 'no_candidate', reason: 'no ready endpoint in the assignment' };
   const saturated = all.every((c) => c.full);
-  const chosen = saturated ? byWeights(all, input.rng) : fastest(all, input.rng, false);
+  const chosen = saturated ? twoDraws(all, input.rng) : fastest(all, input.rng, false);
   const rule: PickRule = saturated ? 'saturated' : chosen.full ? 'queued' : 'fastest';
 
   const fallbacks: Candidate[] = [];
