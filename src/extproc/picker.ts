@@ -250,14 +250,14 @@ function drawNode(all: readonly Candidate[], priority: number, total: number, rn
 /**
  * Every pod full: two nodes drawn as the EDS weights would draw one (by locality weight, among the
  * lowest priority with candidates), then the pod of those two nodes expected to answer first.
- * Comparing every node on the counts is what went wrong live: a slot is held until the gateway's
- * stream end reaches the server, on busy cores tens to hundreds of ms after the pod answered, so the
- * counts lag, and a choice over all nodes follows the lag. In the 50-user demo 98 % of picks were
- * saturated and the pods queued 155-170 ms against 38-84 ms under the EDS weights at the same
- * per-node shares. Drawing from the weights (the model's split for the measured demand) bounds how
- * far the counts can move the split: a node with weight w gets between w² and 1 − (1 − w)² of the
- * saturated picks. In the simulator (no lag) the two draws kept the gain of the full comparison:
- * 50 users, seeds 1-5, p99 171.0 ± 1.7 ms vs EDS 231.0 ± 57.4 (one draw, the EDS split itself:
+ * With every pod full the choice rests on the counts alone, and live they lag: a slot is held until
+ * the gateway's stream end reaches the server, which on busy cores comes long after the pod
+ * answered (in a 50-user demo run, `/debug/extproc` put that extra hold at 196-598 ms per endpoint
+ * for a 20 ms service; 98 % of picks were saturated). A comparison over every node then follows
+ * the lag; drawing from the weights (the model's split for the measured demand) bounds how far it
+ * can move the split: a node of weight w gets between w² and 1 − (1 − w)² of the saturated picks.
+ * In the simulator (no lag) two draws kept the gain of the full comparison: 50 users, seeds 1-5,
+ * p99 171.0 ± 1.7 ms against the EDS weights' 231.0 ± 57.4 (one draw, the EDS split itself:
  * 224.4 ± 92.8), test/extproc-sim.test.ts.
  */
 function twoDraws(all: readonly Candidate[], rng: () => number): Candidate {
