@@ -252,10 +252,11 @@ function drawNode(all: readonly Candidate[], priority: number, total: number, rn
  * lowest priority with candidates), then the pod of those two nodes expected to answer first.
  * With every pod full the choice rests on the counts alone, and live they lag: a slot is held until
  * the gateway's stream end reaches the server, which on busy cores comes long after the pod
- * answered (in a 50-user demo run, `/debug/extproc` put that extra hold at 196-598 ms per endpoint
- * for a 20 ms service; 98 % of picks were saturated). A comparison over every node then follows
- * the lag; drawing from the weights (the model's split for the measured demand) bounds how far it
- * can move the split: a node of weight w gets between w² and 1 − (1 − w)² of the saturated picks.
+ * answered (in four one-seed 50-user demo runs, `/debug/extproc` put that extra hold at 0-598 ms
+ * per endpoint for a 20 ms service; 92-98 % of picks were saturated). A comparison over every node
+ * then follows the lag; drawing from the weights (the model's split for the measured demand) bounds
+ * how far it can move the split: a node of weight w gets between w² and 1 − (1 − w)² of the
+ * saturated picks.
  * In the simulator (no lag) two draws kept the gain of the full comparison: 50 users, seeds 1-5,
  * p99 171.0 ± 1.7 ms against the EDS weights' 231.0 ± 57.4 (one draw, the EDS split itself:
  * 224.4 ± 92.8), test/extproc-sim.test.ts.
