@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { Endpoint } from '../model/types.js';
 import type { GatewayAssignment } from '../policy/types.js';
 import { LoadTracker } from './load-tracker.js';
+import { mulberry32 } from '../util/rng.js';
 import { endpointKey, pick, type PickInput } from './picker.js';
 
 const ep = (address: string, node: string, capacity = 2, ready = true): Endpoint => ({ address, port: 8012, node, ready, capacity });
@@ -269,4 +270,33 @@ test('a slot held longer than the request spends at the pod (gateway work, late 
 test('endpointKey brackets IPv6', () => {
   assert.equal(endpointKey({ address: 'fd00::1', port: 80 }), '[fd00::1]:80');
   assert.equal(endpointKey({ address: '10.1.2.3', port: 80 }), '10.1.2.3:80');
+});
+
+test('everything saturated: a node of weight w gets between w² and 1 − (1 − w)² of the picks, whatever the counts say', () => {
+  // a (weight 300) and c (weight 700), every pod full. When a always has the shorter queue it wins
+  // whenever it is drawn (1 − 0.7² = 0.51); when it always has the longer one, only when drawn twice (0.3² = 0.09).
+  const share = (aRequests: number, cRequests: number) => {
+    const load = new LoadTracker();
+    for (let i = 0; i < aRequests; i++) load.acquire('10.0.0.1:8012', 0);
+    for (let i = 0; i < cRequests; i++) load.acquire('10.0.0.3:8012', 0);
+    const rng = mulberry32(7);
+    let a = 0;
+    const n = 20_000;
+    for (let i = 0; i < n; i++) {
+      const r = pick(
+        input({
+          load,
+          prior: 100,
+          rng,
+          assignment: assignment(['a', 0, 300], ['c', 0, 700]),
+          endpoints: [ep('10.0.0.1', 'a'), ep('10.0.0.3', 'c')],
+        }),
+      );
+      assert.ok(r.kind === 'picked' && r.rule === 'saturated');
+      if (r.pick.endpoint.node === 'a') a++;
+    }
+    return a / n;
+  };
+  assert.ok(Math.abs(share(3, 6) - 0.51) < 0.015, `a shorter: ${share(3, 6)}`);
+  assert.ok(Math.abs(share(6, 3) - 0.09) < 0.01, `a longer: ${share(6, 3)}`);
 });
