@@ -40,6 +40,8 @@ export interface DemoOptions {
   readonly compareWith?: string;
   /** How long levels must last for the policies under test (absent: not checked, as in tests). */
   readonly design?: ExperimentDesign;
+  /** Also write every request of each level to `records-<policy>-<users>-seed<seed>.json`. */
+  readonly records?: boolean;
 }
 
 export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions {
@@ -114,6 +116,7 @@ export function demoOptionsFrom(o: ReturnType<typeof parseOptions>): DemoOptions
     workload,
     ...(str(o, 'compare-with') ? { compareWith: resolve(str(o, 'compare-with')!) } : {}),
     design,
+    ...(bool(o, 'records') ? { records: true } : {}),
   };
 }
 
@@ -281,7 +284,18 @@ async function runSeed(opts: DemoOptions, progress: (m: string) => void): Promis
         ? `per-request overhead ${overhead.overheadMs} ms: ${overhead.description}`
         : 'per-request overhead: calibration run gave no local round trips',
     );
-    const comparison = await runComparison(cluster, s, progress);
+    const comparison = await runComparison(
+      cluster,
+      s,
+      progress,
+      opts.records
+        ? (policy, users, records) =>
+            writeFileSync(
+              join(opts.outDir, `records-${policy}-${users}-seed${s.seed}.json`),
+              JSON.stringify({ policy, users, seed: s.seed, warmupMs: s.warmupMs, records }) + '\n',
+            )
+        : undefined,
+    );
     const events =
       opts.events && s.nodes.some((n) => n.name === 'edge-1') && s.policies.includes('proxima')
         ? await runEvents(

@@ -632,6 +632,13 @@ export const DEMO_SPEC: CommandSpec = {
     },
     { name: 'probe-interval-ms', kind: 'number', default: 1000, arg: 'MS', description: "Probe interval of the emulated nodes' agents." },
     {
+      name: 'records',
+      kind: 'boolean',
+      default: false,
+      description:
+        'Also write every request of each level (gateway, start, latency, serving node, time in the pod and, with ext_proc, the wait for the decision and whether it fell back to the EDS weights) to records-<policy>-<users>-seed<seed>.json in --out.',
+    },
+    {
       name: 'keep-running',
       kind: 'boolean',
       default: false,

@@ -384,6 +384,8 @@ export class EmulatedCluster {
           servedBy: r.servedBy[k]!,
           ...(r.podMs && r.podMs[k]! >= 0 ? { podMs: r.podMs[k]! } : {}),
           ...(r.serviceMs && r.serviceMs[k]! >= 0 ? { serviceMs: r.serviceMs[k]! } : {}),
+          ...(r.decideMs && r.decideMs[k]! >= 0 ? { decideMs: r.decideMs[k]! } : {}),
+          ...(r.fellBack?.[k] ? { fellBack: true } : {}),
           ...(r.errors[k] ? { error: r.errors[k] } : {}),
         }));
         return { records, dropped: r.dropped };

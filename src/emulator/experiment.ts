@@ -1,3 +1,4 @@
+import { extprocWaits, type ExtProcWaits } from './extproc-waits.js';
 import type { DemoPrediction } from '../sim/from-demo.js';
 import { availableParallelism, loadavg } from 'node:os';
 import { bestAssignment } from './best.js';
@@ -40,6 +41,8 @@ export interface LevelResult {
   readonly machineLoad?: { readonly start: number; readonly end: number; readonly cpus: number };
   /** The weights over the measured part and where requests went (compared with the simulator's). */
   readonly dynamics?: LevelDynamics;
+  /** With ext_proc: the measured requests' wait for their decision, and the share that fell back. */
+  readonly extproc?: ExtProcWaits;
 }
 
 export interface PolicyResult {
@@ -147,7 +150,13 @@ function liveDynamics(samples: readonly ShareSample[], measured: readonly Reques
 }
 
 /** Every policy in turn, same seed and load, each with a fresh control plane and fresh gateways. */
-export async function runComparison(cluster: EmulatedCluster, s: DemoScenario, progress: (m: string) => void): Promise<PolicyResult[]> {
+export async function runComparison(
+  cluster: EmulatedCluster,
+  s: DemoScenario,
+  progress: (m: string) => void,
+  /** Every request of each level (warm-up included), e.g. to save them. */
+  onLevelRecords?: (policy: string, users: number, records: readonly RequestRecord[]) => void,
+): Promise<PolicyResult[]> {
   const out: PolicyResult[] = [];
   for (const [pi, policy] of s.policies.entries()) {
     progress(`[${pi + 1}/${s.policies.length}] ${policy}: starting control plane and gateways`);
@@ -165,10 +174,12 @@ export async function runComparison(cluster: EmulatedCluster, s: DemoScenario, p
       const { records, dropped } = await cluster.runLoad(`${policy}-${users}`, rates, total, s.seed + li);
       const machineLoad = { start: round2(loadStart), end: round2(loadavg()[0]!), cpus: availableParallelism() };
       const controlPlane = await stopSampling();
+      onLevelRecords?.(policy, users, records);
       const measured = records.filter((r) => r.startMs >= s.warmupMs);
       const summary = summarise(measured, dropped);
       const serviceTime = serviceTimeAccuracy(records, controlPlane, s.warmupMs);
       const dynamics = liveDynamics(controlPlane as ShareSample[], measured, s.warmupMs, total);
+      const waits = extprocWaits(measured);
       levels.push({
         users,
         summary,
@@ -177,12 +188,16 @@ export async function runComparison(cluster: EmulatedCluster, s: DemoScenario, p
         ...(serviceTime ? { serviceTime } : {}),
         machineLoad,
         dynamics,
+        ...(waits ? { extproc: waits } : {}),
       });
       progress(
         `[${pi + 1}/${s.policies.length}] ${policy}: ${users} users (${[...rates.values()].reduce((a, b) => a + b, 0)} req/s) ` +
           `mean ${summary.meanMs} ms, p95 ${summary.p95Ms} ms, local ${(summary.localShare * 100).toFixed(1)} %, errors ${summary.errors}` +
           (serviceTime
             ? `, model service time within ${serviceTime.tolerance * 100} % of the pods' true mean in ${(serviceTime.modelWithinShare * 100).toFixed(0)} % of samples (raw pod signal ${(serviceTime.rawWithinShare * 100).toFixed(0)} %)`
+            : '') +
+          (waits
+            ? `, ext_proc decision wait p50/p95/p99 ${waits.p50Ms}/${waits.p95Ms}/${waits.p99Ms} ms, ${(waits.fellBackShare * 100).toFixed(1)} % fell back to the EDS weights`
             : '') +
           `; machine load ${machineLoad.start}→${machineLoad.end} on ${machineLoad.cpus} CPUs`,
       );

@@ -8,7 +8,7 @@ import * as grpcXds from '@grpc/grpc-js-xds';
 import { bindLoopbackConnectionsTo } from './source-address.js';
 import { FUNCTION_METHOD, type FunctionReply } from './function-pod.js';
 import { ExtProcClient } from './extproc-client.js';
-import { runOpenLoop } from './loadgen.js';
+import { runOpenLoop, type InvokeResult } from './loadgen.js';
 import { keepConnectionsAcrossEdsUpdates } from './keep-connections.js';
 import { mulberry32 } from '../util/rng.js';
 import { rawBytes } from '../util/grpc-raw.js';
@@ -48,6 +48,10 @@ export type GatewayMessage =
       podMs?: number[];
       /** Time the request spent in the user container (from its reply), ms; -1 when unknown. */
       serviceMs?: number[];
+      /** Time the gateway waited for the ext_proc decision, ms; -1 without ext_proc. */
+      decideMs?: number[];
+      /** The ext_proc decision did not come: routed by the EDS weights. */
+      fellBack?: boolean[];
       errors: string[];
       dropped: number;
     }
@@ -78,12 +82,15 @@ async function main(): Promise<void> {
     deadlineMs: number,
     ep: { address: string; node: string; authority: string } | undefined,
     method = FUNCTION_METHOD,
-  ) => {
+  ): Promise<InvokeResult> => {
     if (!ep) return invoke(target, deadlineMs, method);
     extproc ??= new ExtProcClient(ep.address, ep.node);
+    const asked = performance.now();
     const decision = await extproc.decide(ep.authority);
+    const decideMs = performance.now() - asked;
     try {
-      return await invoke(decision.destination ?? target, deadlineMs, method);
+      const r = await invoke(decision.destination ?? target, deadlineMs, method);
+      return { ...r, decideMs, ...(decision.destination ? {} : { fellBack: true }) };
     } finally {
       decision.complete();
     }
@@ -167,6 +174,12 @@ async function main(): Promise<void> {
           servedBy: s.map((x) => x.servedBy ?? ''),
           podMs: s.map((x) => (x.podMs !== undefined ? Math.round(x.podMs * 100) / 100 : -1)),
           serviceMs: s.map((x) => (x.serviceMs !== undefined ? Math.round(x.serviceMs * 100) / 100 : -1)),
+          ...(extproc
+            ? {
+                decideMs: s.map((x) => (x.decideMs !== undefined ? Math.round(x.decideMs * 100) / 100 : -1)),
+                fellBack: s.map((x) => x.fellBack === true),
+              }
+            : {}),
           errors: s.map((x) => x.error ?? ''),
           dropped: result.dropped,
         });

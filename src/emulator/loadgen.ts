@@ -37,6 +37,10 @@ export interface Sample {
   readonly podMs?: number;
   /** Time spent in the user container (from the function's reply), when known. */
   readonly serviceMs?: number;
+  /** Time the gateway waited for its ext_proc decision, when it asked for one. */
+  readonly decideMs?: number;
+  /** The ext_proc decision did not come (timeout or failure): the EDS weights routed the request. */
+  readonly fellBack?: boolean;
   readonly error?: string;
 }
 
@@ -55,11 +59,17 @@ export interface RunOptions extends ArrivalOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+/** What one invocation reports besides its latency. */
+export interface InvokeResult {
+  readonly servedBy?: string;
+  readonly podMs?: number;
+  readonly serviceMs?: number;
+  readonly decideMs?: number;
+  readonly fellBack?: boolean;
+}
+
 /** Run `invoke` on the arrival schedule; resolves when every started iteration finished. */
-export async function runOpenLoop(
-  opts: RunOptions,
-  invoke: () => Promise<{ servedBy?: string; podMs?: number; serviceMs?: number }>,
-): Promise<RunResult> {
+export async function runOpenLoop(opts: RunOptions, invoke: () => Promise<InvokeResult>): Promise<RunResult> {
   const offsets = arrivalOffsetsMs(opts, opts.rng);
   const samples: Sample[] = [];
   let inFlight = 0;
@@ -86,6 +96,8 @@ export async function runOpenLoop(
             ...(r.servedBy ? { servedBy: r.servedBy } : {}),
             ...(r.podMs !== undefined ? { podMs: r.podMs } : {}),
             ...(r.serviceMs !== undefined ? { serviceMs: r.serviceMs } : {}),
+            ...(r.decideMs !== undefined ? { decideMs: r.decideMs } : {}),
+            ...(r.fellBack ? { fellBack: true } : {}),
           });
         },
         (err: Error) => {

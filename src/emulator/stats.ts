@@ -14,6 +14,10 @@ export interface RequestRecord {
   readonly podMs?: number;
   /** Time the request spent in the user container (from its reply), ms, when known. */
   readonly serviceMs?: number;
+  /** Time the gateway waited for its ext_proc decision, ms (ext_proc setups only). */
+  readonly decideMs?: number;
+  /** The ext_proc decision did not come in time: the EDS weights routed the request. */
+  readonly fellBack?: boolean;
   /** gRPC error message when the request failed. */
   readonly error?: string;
 }

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import type { Endpoint } from '../model/types.js';
 import type { GatewayAssignment } from '../policy/types.js';
 import { LoadTracker } from './load-tracker.js';
-import { endpointKey, pick, TIE_SHARE, type PickInput } from './picker.js';
+import { mulberry32 } from '../util/rng.js';
+import { endpointKey, pick, type PickInput } from './picker.js';
 
 const ep = (address: string, node: string, capacity = 2, ready = true): Endpoint => ({ address, port: 8012, node, ready, capacity });
 const RTT: Record<string, number> = { 'a>a': 0.2, 'a>b': 20, 'a>c': 50 };
@@ -92,21 +93,36 @@ test('everything saturated: picked anyway where it is expected to answer first, 
   assert.deepEqual(r.fallbacks, []);
 });
 
-test('everything saturated: a nearer pod only slightly slower is no tie (the wide band would let its queue grow)', () => {
-  // Service 100 ms, 2 slots each. The local pod has 3 requests (one waiting): 0.2 + 100 × 2 ms plus
-  // the delay passed on; the pod 50 ms away has 2 (full, none waiting): 50 + 100 × 1.5 ms. The
-  // local pod is within a quarter of the remote one: with a free slot somewhere that is a tie to
-  // the nearest, with none it is a longer queue.
+test('everything saturated: two nodes drawn by the EDS weights of the lowest priority, then the pod of those with the shortest queue', () => {
+  // Priority 0: a (weight 250, one pod) and c (weight 750, two pods); b is failover (priority 1).
+  // Every pod full: a 4 requests, c's pods 3 and 2, b 2. A draw below 0.25 lands on a, above on c.
   const load = new LoadTracker();
-  for (let i = 0; i < 3; i++) load.acquire('10.0.0.1:8012', 0);
-  for (let i = 0; i < 2; i++) load.acquire('10.0.0.3:8012', 0);
-  const r = pick(
-    input({ load, prior: 100, assignment: assignment(['a', 0, 1000], ['c', 1, 1]), endpoints: [ep('10.0.0.1', 'a'), ep('10.0.0.3', 'c')] }),
-  );
-  assert.ok(r.kind === 'picked');
-  assert.equal(r.rule, 'saturated');
-  assert.equal(r.pick.key, '10.0.0.3:8012');
-  assert.ok(r.pick.choiceMs * (1 + TIE_SHARE) > 200.2, 'the local pod (≥ 200.2 ms) was within the wide band');
+  for (let i = 0; i < 4; i++) load.acquire('10.0.0.1:8012', 0);
+  for (let i = 0; i < 2; i++) load.acquire('10.0.0.2:8012', 0);
+  for (let i = 0; i < 3; i++) load.acquire('10.0.0.3:8012', 0);
+  for (let i = 0; i < 2; i++) load.acquire('10.0.0.4:8012', 0);
+  const at = (...draws: number[]) => {
+    const r = pick(
+      input({
+        load,
+        prior: 100,
+        rng: seq(...draws),
+        assignment: assignment(['a', 0, 250], ['c', 0, 750], ['b', 1, 1]),
+        endpoints: [ep('10.0.0.1', 'a'), ep('10.0.0.2', 'b'), ep('10.0.0.3', 'c'), ep('10.0.0.4', 'c')],
+      }),
+    );
+    assert.ok(r.kind === 'picked');
+    assert.equal(r.rule, 'saturated');
+    assert.deepEqual(r.fallbacks, []);
+    return r.pick.key;
+  };
+  // a drawn twice: its pod, although c's pods have shorter queues.
+  assert.equal(at(0.1, 0.2), '10.0.0.1:8012');
+  // a and c drawn: c's pod with 2 requests, the shortest queue of the two nodes.
+  assert.equal(at(0.1, 0.9), '10.0.0.4:8012');
+  assert.equal(at(0.9, 0.1), '10.0.0.4:8012');
+  // b (priority 1, 2 requests) is never drawn while priority 0 has candidates.
+  for (const x of [0, 0.3, 0.6, 0.99]) for (const y of [0, 0.3, 0.6, 0.99]) assert.notEqual(at(x, y), '10.0.0.2:8012');
 });
 
 test('not-ready, pending and unassigned-node endpoints are never candidates', () => {
@@ -254,4 +270,33 @@ test('a slot held longer than the request spends at the pod (gateway work, late 
 test('endpointKey brackets IPv6', () => {
   assert.equal(endpointKey({ address: 'fd00::1', port: 80 }), '[fd00::1]:80');
   assert.equal(endpointKey({ address: '10.1.2.3', port: 80 }), '10.1.2.3:80');
+});
+
+test('everything saturated: a node of weight w gets between w² and 1 − (1 − w)² of the picks, whatever the counts say', () => {
+  // a (weight 300) and c (weight 700), every pod full. When a always has the shorter queue it wins
+  // whenever it is drawn (1 − 0.7² = 0.51); when it always has the longer one, only when drawn twice (0.3² = 0.09).
+  const share = (aRequests: number, cRequests: number) => {
+    const load = new LoadTracker();
+    for (let i = 0; i < aRequests; i++) load.acquire('10.0.0.1:8012', 0);
+    for (let i = 0; i < cRequests; i++) load.acquire('10.0.0.3:8012', 0);
+    const rng = mulberry32(7);
+    let a = 0;
+    const n = 20_000;
+    for (let i = 0; i < n; i++) {
+      const r = pick(
+        input({
+          load,
+          prior: 100,
+          rng,
+          assignment: assignment(['a', 0, 300], ['c', 0, 700]),
+          endpoints: [ep('10.0.0.1', 'a'), ep('10.0.0.3', 'c')],
+        }),
+      );
+      assert.ok(r.kind === 'picked' && r.rule === 'saturated');
+      if (r.pick.endpoint.node === 'a') a++;
+    }
+    return a / n;
+  };
+  assert.ok(Math.abs(share(3, 6) - 0.51) < 0.015, `a shorter: ${share(3, 6)}`);
+  assert.ok(Math.abs(share(6, 3) - 0.09) < 0.01, `a longer: ${share(6, 3)}`);
 });

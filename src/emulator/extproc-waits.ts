@@ -1,0 +1,41 @@
+import type { RequestRecord } from './stats.js';
+import { percentile } from './loadgen.js';
+
+/**
+ * What the per-request ext_proc round trip cost a level's requests, from the gateways' records:
+ * how long each waited for its decision and how many got none in time (routed by the EDS weights).
+ * Every request of an ext_proc setup waits for its decision before it leaves the gateway, so this
+ * wait is part of its latency; a wait past the message timeout means the gateway's own event loop
+ * was late too (the timeout could not fire).
+ */
+export interface ExtProcWaits {
+  readonly requests: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** Share of the requests whose decision did not come in time. */
+  readonly fellBackShare: number;
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Undefined when no record carries a decision wait (a setup without ext_proc). */
+export function extprocWaits(records: readonly RequestRecord[]): ExtProcWaits | undefined {
+  const waits: number[] = [];
+  let fellBack = 0;
+  for (const r of records) {
+    if (r.decideMs === undefined) continue;
+    waits.push(r.decideMs);
+    if (r.fellBack) fellBack++;
+  }
+  if (waits.length === 0) return undefined;
+  return {
+    requests: waits.length,
+    p50Ms: round2(percentile(waits, 50)),
+    p95Ms: round2(percentile(waits, 95)),
+    p99Ms: round2(percentile(waits, 99)),
+    maxMs: round2(Math.max(...waits)),
+    fellBackShare: Math.round((fellBack / waits.length) * 10_000) / 10_000,
+  };
+}
