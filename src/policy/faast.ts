@@ -23,7 +23,7 @@ export const faastPolicy: Policy = {
   assign(input: PolicyInput): Map<string, GatewayAssignment> {
     const out = new Map<string, GatewayAssignment>();
     // The answer depends only on the gateway's RTT/reachability row: compute each distinct row once.
-    const memo = new RowMemo<GatewayAssignment>(input);
+    const memo = new RowMemo<GatewayAssignment>(input, true);
     for (const gateway of input.gateways) {
       const row = memo.row(gateway);
       const same = memo.get(row);

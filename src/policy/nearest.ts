@@ -15,7 +15,7 @@ export const nearestPolicy: Policy = {
     const out = new Map<string, GatewayAssignment>();
     // Every gateway's row is read (RowMemo): from one table filled in a pass, not pair by pair.
     const input = memoizeInput(raw);
-    const memo = new RowMemo<GatewayAssignment>(input);
+    const memo = new RowMemo<GatewayAssignment>(input, true);
     for (const gateway of input.gateways) {
       const row = memo.row(gateway);
       const same = memo.get(row);

@@ -167,10 +167,11 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
       };
       // An idle gateway that is not a backend itself is a function of its latency row and its previous
       // assignment only, and most gateways share both (engine-interned localities): compute once per class.
-      const memo = new RowMemo<Array<{ previous: readonly LocalityAssignment[] | undefined; value: GatewayAssignment }>>(view);
+      const memo = new RowMemo<Array<{ previous: readonly LocalityAssignment[] | undefined; value: GatewayAssignment }>>(view, true);
       input.gateways.forEach((g, gi) => {
         if (input.rows && !input.rows.has(g)) return;
         if (demand[gi]! > 0 || backendNodes.has(g)) return out.set(g, one(g));
+        if (!memo.active) return out.set(g, one(g));
         const previous = input.previous?.get(g)?.localities;
         const row = memo.row(g);
         let entries = memo.get(row);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { faastPolicy } from './faast.js';
 import { nearestPolicy } from './nearest.js';
 import { makeInput } from './testing.js';
+import { RowMemo } from './row-memo.js';
 import type { Policy, PolicyInput } from './types.js';
 
 // Two sites of three nodes; backends in both; g-a2/g-a3 and g-b2/g-b3 see identical rows, so the
@@ -40,4 +41,39 @@ test('nearest: the memo never labels another gateway "local"', () => {
   assert.match(all.get('a1')!.reason, /\(local\)/);
   assert.doesNotMatch(all.get('a2')!.reason, /\(local\)/);
   assert.deepEqual(all.get('a2'), alone(nearestPolicy, whole, 'a2'));
+});
+
+test('an adaptive row memo gives up after 64 lookups with fewer than one hit in 8; a plain one never does', () => {
+  // 100 gateways, each with a row of its own (distinct RTTs to the backend), and the last two
+  // repeating rows seen before: the memo finds them only while it is still active.
+  const gateways = Array.from({ length: 100 }, (_, i) => `g${String(i).padStart(3, '0')}`);
+  const rtt: Record<string, number> = {};
+  gateways.forEach((g, i) => (rtt[`${g}>b`] = i < 98 ? 10 + i : 10 + (i - 98)));
+  const spread = makeInput({ gateways, backends: { b: [1, 10] }, rtt });
+  for (const adaptive of [true, false]) {
+    const memo = new RowMemo<number>(spread, adaptive);
+    spread.gateways.forEach((g, i) => {
+      const row = memo.row(g);
+      if (memo.get(row) === undefined) memo.set(row, i);
+    });
+    assert.equal(memo.active, !adaptive);
+    assert.equal(memo.get(memo.row('g098')), adaptive ? undefined : 0);
+  }
+  // Repeating rows keep it active.
+  const zoned = makeInput({
+    gateways,
+    backends: { b: [1, 10] },
+    rtt: Object.fromEntries(gateways.map((g, i) => [`${g}>b`, 10 + (i % 4)])),
+  });
+  const memo = new RowMemo<number>(zoned, true);
+  zoned.gateways.forEach((g, i) => {
+    const row = memo.row(g);
+    if (memo.get(row) === undefined) memo.set(row, i);
+  });
+  assert.equal(memo.active, true);
+  // A memo that gave up changes no result: every gateway gets what it would get alone.
+  for (const policy of [nearestPolicy, faastPolicy]) {
+    const all = policy.assign(spread);
+    for (const g of ['g000', 'g097', 'g098', 'g099']) assert.deepEqual(all.get(g), alone(policy, spread, g), `${policy.name} ${g}`);
+  }
 });

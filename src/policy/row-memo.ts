@@ -15,12 +15,18 @@ export interface LatencyRow {
  */
 export class RowMemo<T> {
   private readonly buckets = new Map<number, Array<{ row: LatencyRow; value: T }>>();
+  private lookups = 0;
+  private hits = 0;
 
   // Typed arrays are slow to allocate; one pair serves every lookup.
   private readonly scratchRtt: number[] = [];
   private readonly scratchReachable: number[] = [];
 
-  constructor(private readonly input: PolicyInput) {}
+  constructor(
+    private readonly input: PolicyInput,
+    /** May give up when it does not pay (see `active`): only where a hit equals a computation. */
+    private readonly adaptive = false,
+  ) {}
 
   /** The row of `gateway`. Valid until the next call: `set` keeps a copy. */
   row(gateway: string): LatencyRow {
@@ -44,17 +50,36 @@ export class RowMemo<T> {
     return { rttMs, reachable, hash };
   }
 
+  /**
+   * False once an adaptive memo has shown it does not pay: after 64 lookups, fewer than one in 8 found an
+   * equal row (every gateway measured its own RTTs: rows never repeat, and copying each one into the
+   * memo cost a fifth of a proxima compute). Then `get` finds nothing and `set` keeps nothing; a
+   * memo hit is exactly what a computation gives, so this changes no result. Depends only on the
+   * input, so every replica decides alike.
+   */
+  get active(): boolean {
+    return !this.adaptive || this.lookups < MIN_LOOKUPS || this.hits * MIN_HIT_RATIO_INVERSE >= this.lookups;
+  }
+
   get(row: LatencyRow): T | undefined {
+    if (!this.active) return undefined;
+    this.lookups++;
     const bucket = this.buckets.get(row.hash);
-    return bucket?.find((e) => sameRow(e.row, row))?.value;
+    const value = bucket?.find((e) => sameRow(e.row, row))?.value;
+    if (value !== undefined) this.hits++;
+    return value;
   }
 
   set(row: LatencyRow, value: T): void {
+    if (!this.active) return;
     let bucket = this.buckets.get(row.hash);
     if (!bucket) this.buckets.set(row.hash, (bucket = []));
     bucket.push({ row: { rttMs: [...row.rttMs], reachable: [...row.reachable], hash: row.hash }, value });
   }
 }
+
+const MIN_LOOKUPS = 64;
+const MIN_HIT_RATIO_INVERSE = 8;
 
 function sameRow(a: LatencyRow, b: LatencyRow): boolean {
   for (let i = 0; i < a.rttMs.length; i++) if (a.rttMs[i] !== b.rttMs[i] || a.reachable[i] !== b.reachable[i]) return false;

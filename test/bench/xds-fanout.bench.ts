@@ -48,6 +48,8 @@ interface SizeResult extends Size {
   readonly resyncServerUpMs: number;
   /** Restart → the server flushed the last resync response to its socket (polled every 2 ms). */
   readonly resyncFlushedMs: number;
+  /** Server process CPU (user + system, all threads) from the restart until every gateway resynced. */
+  readonly resyncServerCpuMs: number;
   /** Empty or partial responses any gateway received, from the first connect through the resync. */
   readonly partialResponses: number;
   /** Change → the cache finished publishing (all responses handed to gRPC). */
@@ -298,6 +300,7 @@ async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
     // by the new server's first build. The gateways are already reconnecting meanwhile.
     (globalThis as { gc?: () => void }).gc?.();
     const restartStarted = now();
+    const restartCpu = process.cpuUsage();
     server = await startServer(currentTopology, port);
     const serverUpMs = now() - restartStarted;
     // Server side: the last moment any response was still waiting to be flushed to its socket.
@@ -309,12 +312,15 @@ async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
     }, 2);
     const resynced = await clients.wait('resynced', 600_000).finally(() => clearInterval(watchFlush));
     const resyncMs = resynced.atMs - restartStarted;
+    const resyncCpu = process.cpuUsage(restartCpu);
+    const resyncServerCpuMs = (resyncCpu.user + resyncCpu.system) / 1000;
     const resyncFlushedMs = Math.min(lastUnflushedAt, resynced.atMs) - restartStarted;
     const partialResponses = resynced.m.partial ?? 0;
     ctx.progress(`resync: server sent ${await responsesSent(server.plane)}`);
     ctx.progress(
       `restart → all streams resynced in ${resyncMs.toFixed(0)} ms (server up, first snapshot built: ${serverUpMs.toFixed(0)} ms; ` +
-        `server flushed its last response: ${resyncFlushedMs.toFixed(0)} ms), ${partialResponses} empty or partial responses; peak RSS ${mib(peakRss)} MiB`,
+        `server flushed its last response: ${resyncFlushedMs.toFixed(0)} ms; server CPU ${resyncServerCpuMs.toFixed(0)} ms), ` +
+        `${partialResponses} empty or partial responses; peak RSS ${mib(peakRss)} MiB`,
     );
     return {
       ...size,
@@ -332,6 +338,7 @@ async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
       resyncMs: Math.round(resyncMs),
       resyncServerUpMs: Math.round(serverUpMs),
       resyncFlushedMs: Math.round(resyncFlushedMs),
+      resyncServerCpuMs: Math.round(resyncServerCpuMs),
       partialResponses,
       peakRssMiB: mib(peakRss),
       rssAfterSyncMiB: mib(rssAfterSync),

@@ -3,7 +3,7 @@ import type { EncodedResource } from '../snapshot/encoded.js';
 import type { TypeUrl } from '../resources/types.js';
 import { XdsStream, type RequestCommon, type SendOptions } from './stream.js';
 import type { TypeState } from './type-state.js';
-import { encodeDeltaResponse } from './wire.js';
+import { gatherDeltaResponse } from './wire.js';
 
 export interface DeltaDiscoveryRequestMessage extends RequestCommon {
   readonly resource_names_subscribe?: readonly string[];
@@ -58,7 +58,7 @@ export class DeltaStream extends XdsStream {
     state.sent(nonce, version);
     this.write(
       state.typeUrl,
-      encodeDeltaResponse({ systemVersionInfo: version, typeUrl: state.typeUrl, nonce, resources: diff.upserts, removed: diff.removed }),
+      gatherDeltaResponse({ systemVersionInfo: version, typeUrl: state.typeUrl, nonce, resources: diff.upserts, removed: diff.removed }),
     );
   }
 }

@@ -1,5 +1,5 @@
 import type { EncodedResource } from '../snapshot/encoded.js';
-import { encodeSotwResponse, type SotwResponseFields } from './wire.js';
+import { gatherSotwResponse, type GatheredResponse, type SotwResponseFields } from './wire.js';
 
 /**
  * SotW responses that many streams send byte for byte: a thousand gateways of the same shape get
@@ -20,19 +20,20 @@ export class SharedSotwResponses {
     private readonly minResources = 2,
   ) {}
 
-  encode(r: SotwResponseFields): Buffer {
-    if (r.resources.length < this.minResources) return encodeSotwResponse(r);
+  /** The kept bytes of a response seen before, else its parts (gathered when gRPC serializes it). */
+  encode(r: SotwResponseFields): Buffer | GatheredResponse {
+    if (r.resources.length < this.minResources) return gatherSotwResponse(r);
     const key = `${r.typeUrl}\u0000${r.nonce}\u0000${r.versionInfo}`;
     const seen = this.entries.get(key);
     this.entries.delete(key);
     if (seen && sameResources(seen.resources, r.resources)) {
-      seen.bytes ??= encodeSotwResponse(r);
+      seen.bytes ??= gatherSotwResponse(r).toBuffer();
       this.entries.set(key, seen);
       return seen.bytes;
     }
     this.entries.set(key, { resources: r.resources });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    return encodeSotwResponse(r);
+    return gatherSotwResponse(r);
   }
 }
 

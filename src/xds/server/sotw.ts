@@ -2,7 +2,7 @@ import type { ResourceDiff } from '../cache/diff.js';
 import { versionOf } from '../snapshot/encoded.js';
 import { XdsStream, type RequestCommon, type SendOptions } from './stream.js';
 import { isFullStateType, type TypeState } from './type-state.js';
-import { encodeSotwResponse } from './wire.js';
+import { gatherSotwResponse } from './wire.js';
 
 export interface DiscoveryRequestMessage extends RequestCommon {
   readonly version_info?: string;
@@ -74,6 +74,6 @@ export class SotwStream extends XdsStream {
     const resources = fullState ? [...state.held.values()] : diff.upserts;
     state.sent(nonce, version);
     const fields = { versionInfo: version, typeUrl: state.typeUrl, nonce, resources };
-    this.write(state.typeUrl, this.ctx.sotwResponses?.encode(fields) ?? encodeSotwResponse(fields));
+    this.write(state.typeUrl, this.ctx.sotwResponses?.encode(fields) ?? gatherSotwResponse(fields));
   }
 }

@@ -9,6 +9,7 @@ import { TypeState, type NackRecord } from './type-state.js';
 import type { NodeAuthorizer } from '../../tls/authorizer.js';
 import { gatewayNodeOf, type NodeMessage } from '../../model/gateway-identity.js';
 import type { SharedSotwResponses } from './shared-responses.js';
+import type { ResponseBytes } from './wire.js';
 
 /** Bounds on what one xDS request may carry. */
 export interface RequestLimits {
@@ -91,7 +92,7 @@ export abstract class XdsStream implements FlowParticipant {
 
   constructor(
     protected readonly ctx: StreamContext,
-    protected readonly call: grpc.ServerDuplexStream<unknown, Buffer>,
+    protected readonly call: grpc.ServerDuplexStream<unknown, ResponseBytes>,
     readonly id: number,
     readonly api: ApiName,
     readonly flavor: Flavor,
@@ -176,12 +177,12 @@ export abstract class XdsStream implements FlowParticipant {
     );
   }
 
-  protected write(typeUrl: string, bytes: Buffer): void {
+  protected write(typeUrl: string, bytes: ResponseBytes): void {
     if (this.closed) return;
-    this.call.write(bytes, this.ctx.flow.track(this, bytes.length));
+    this.call.write(bytes, this.ctx.flow.track(this, bytes.byteLength));
     const m = streamTypeMetrics(this.ctx.metrics, this.flavor, typeUrl);
     m.responses.inc();
-    m.bytes.inc(bytes.length);
+    m.bytes.inc(bytes.byteLength);
     const origin = this.ctx.changeOriginMs() ?? this.resumingOriginMs;
     if (origin !== undefined) m.latency.observe(Math.max(0, this.ctx.nowMs() - origin) / 1000);
   }

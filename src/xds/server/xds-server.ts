@@ -7,6 +7,7 @@ import { TypeUrl } from '../resources/types.js';
 import { DeltaStream } from './delta.js';
 import { FlowControl, type FlowLimits } from './flow.js';
 import { deserializeDiscoveryRequest } from './request.js';
+import { serializeResponse, type ResponseBytes } from './wire.js';
 import { SotwStream } from './sotw.js';
 import { SharedSotwResponses } from './shared-responses.js';
 import {
@@ -76,7 +77,7 @@ export interface XdsServerStats {
   readonly waitingStreams: number;
 }
 
-type MethodImpl = grpc.handleBidiStreamingCall<unknown, Buffer>;
+type MethodImpl = grpc.handleBidiStreamingCall<unknown, ResponseBytes>;
 
 interface ServiceSpec {
   readonly path: string;
@@ -126,7 +127,8 @@ const SERVICES: readonly ServiceSpec[] = [
 
 /**
  * The service definition with responses passed through as already-encoded bytes (responses are
- * assembled from shared pre-encoded resources); requests are decoded by proto-loader as usual.
+ * assembled from shared pre-encoded resources, see serializeResponse); requests are decoded by
+ * proto-loader as usual.
  */
 function preEncodedResponses(def: grpc.ServiceDefinition, sotwMethod: string): grpc.ServiceDefinition {
   const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
@@ -134,7 +136,7 @@ function preEncodedResponses(def: grpc.ServiceDefinition, sotwMethod: string): g
     const sotw = name === sotwMethod || method.originalName === sotwMethod || method.path.endsWith(`/${sotwMethod}`);
     out[name] = {
       ...method,
-      responseSerialize: (b: unknown) => b as Buffer,
+      responseSerialize: (b: unknown) => serializeResponse(b as ResponseBytes),
       ...(sotw ? { requestDeserialize: deserializeDiscoveryRequest } : {}),
     };
   }
@@ -177,7 +179,7 @@ export class XdsServer {
     }
   }
 
-  private open(call: grpc.ServerDuplexStream<unknown, Buffer>, spec: ServiceSpec, flavor: Flavor): void {
+  private open(call: grpc.ServerDuplexStream<unknown, ResponseBytes>, spec: ServiceSpec, flavor: Flavor): void {
     const id = this.nextId++;
     const Stream = flavor === 'sotw' ? SotwStream : DeltaStream;
     const stream = new Stream(this.ctx, call, id, spec.api, flavor, spec.typeUrl);
