@@ -16,9 +16,10 @@ import { defaultDemandWindowMs, RateEstimate } from '../lrs/rate-estimate.js';
  *   included — averaged over the node's pods that ever served one, a pod without a completed request
  *   in the window counting 0 (PromQL's NaN as miporin reads it), and 0 for a node with no such pod;
  *   FaaSt keeps nothing from earlier windows;
- * - without queue-proxy figures (no completions yet) both fall back to the window mean of what the
- *   gateway sees at the node (service + queueing + overhead), as the LRS estimate would.
- * For the others, nodes without traffic keep their last values.
+ * - without queue-proxy figures (no completions yet) `proxima` falls back to the window mean of what
+ *   the gateway sees at the node (service + queueing + overhead), as the LRS estimate would; FaaSt's
+ *   P_j is then 0, as above.
+ * Apart from FaaSt's P_j, nodes without traffic keep their last values.
  */
 export interface LoopViewOptions {
   readonly rttAlpha: number;

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import { TypeUrl } from '../resources/types.js';
 import { encodedFromBytes, versionOf } from '../snapshot/encoded.js';
 import { SharedSotwResponses } from './shared-responses.js';
-import { encodeSotwResponse, GatheredResponse } from './wire.js';
+import { gatherSotwResponse, GatheredResponse, type SotwResponseFields } from './wire.js';
+
+const encodeSotwResponse = (f: SotwResponseFields): Buffer => gatherSotwResponse(f).toBuffer();
 
 const bytes = (r: Buffer | GatheredResponse): Buffer => (r instanceof GatheredResponse ? r.toBuffer() : r);
 

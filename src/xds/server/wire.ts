@@ -57,10 +57,6 @@ export function gatherSotwResponse(r: SotwResponseFields): GatheredResponse {
   return new GatheredResponse(parts, length);
 }
 
-export function encodeSotwResponse(r: SotwResponseFields): Buffer {
-  return gatherSotwResponse(r).toBuffer();
-}
-
 /** One scratch buffer for every response serialized (it only grows). */
 let scratch = Buffer.allocUnsafeSlow(0);
 
@@ -118,8 +114,4 @@ export function gatherDeltaResponse(r: DeltaResponseFields): GatheredResponse {
   let length = 0;
   for (const part of parts) length += part.length;
   return new GatheredResponse(parts, length);
-}
-
-export function encodeDeltaResponse(r: DeltaResponseFields): Buffer {
-  return gatherDeltaResponse(r).toBuffer();
 }

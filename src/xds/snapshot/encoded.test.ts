@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { envoyProtos } from '../../protos/envoy.js';
 import { TypeUrl } from '../resources/types.js';
-import { encodeDeltaResponse, encodeSotwResponse } from '../server/wire.js';
+import { gatherDeltaResponse, gatherSotwResponse } from '../server/wire.js';
 import { encodeResource, ResourceEncodeError, VersionSet, versionOf } from './encoded.js';
 
 const cla = (name: string, port: number) => ({
@@ -55,7 +55,7 @@ test('hand-framed SotW and Delta responses decode with protobufjs as the same me
     .toObject(
       protos
         .type('envoy.service.discovery.v3.DiscoveryResponse')
-        .decode(encodeSotwResponse({ versionInfo: 'v1', typeUrl: TypeUrl.ClusterLoadAssignment, nonce: '7', resources: rs })),
+        .decode(gatherSotwResponse({ versionInfo: 'v1', typeUrl: TypeUrl.ClusterLoadAssignment, nonce: '7', resources: rs }).toBuffer()),
     ) as {
     version_info: string;
     nonce: string;
@@ -75,13 +75,13 @@ test('hand-framed SotW and Delta responses decode with protobufjs as the same me
   const DeltaType = protos.type('envoy.service.discovery.v3.DeltaDiscoveryResponse');
   const delta = DeltaType.toObject(
     DeltaType.decode(
-      encodeDeltaResponse({
+      gatherDeltaResponse({
         systemVersionInfo: 's',
         typeUrl: TypeUrl.ClusterLoadAssignment,
         nonce: '9',
         resources: rs.slice(0, 1),
         removed: ['gone'],
-      }),
+      }).toBuffer(),
     ),
   ) as {
     resources: Array<{ name: string; version: string; resource: { type_url: string } }>;
