@@ -256,3 +256,40 @@ test('proxima: the split is refined around the previous loads, and solved again 
   // The coarse solve alone sits on a breakpoint several points away from the refined split.
   assert.ok(Math.abs(local(coarse) - local(fresh)) > 2, `coarse ${local(coarse).toFixed(1)} %, refined ${local(fresh).toFixed(1)} %`);
 });
+
+test('proxima: a previous split whose load sits on a breakpoint next to the optimum is solved again, not kept at the stretch end', () => {
+  // The delay step of the demo: g1's traffic all on g2, g2 splitting its own between its pod and the
+  // cloud. A previous split puts g2's load on a coarse breakpoint (70 rps at 40 % local: 0.8 × 100 ×
+  // (1 − 0.25^1.5)); the stretch refined around it ends at the next breakpoint, short of the
+  // optimum, and the solve used to stop there, 3 points off on a curve that flat.
+  const spec: InputSpec = {
+    gateways: ['g1', 'g2'],
+    backends: { g2: [1, 2], cloud: [4, 8] },
+    rtt: { 'g1>g2': 20, 'cloud>g1': 150, 'cloud>g2': 100 },
+    demandRps: { g1: 50, g2: 50 },
+    serviceTimeMs: 20,
+  };
+  const policy = createProximaPolicy({ serviceCv2: 0.25, hysteresisCost: 0, hysteresisShare: 0 });
+  const local = (t: ReadonlyMap<string, GatewayAssignment>) => 100 * (sharesOf(t).get('g2')!.get('g2') ?? 0);
+  const fresh = local(policy.assign(makeInput(spec)));
+  const split = (g2Local: number): Map<string, GatewayAssignment> =>
+    new Map([
+      ['g1', { gateway: 'g1', service: 'default/fn', reason: 'test', localities: [{ node: 'g2', priority: 0, weight: 100 }] }],
+      [
+        'g2',
+        {
+          gateway: 'g2',
+          service: 'default/fn',
+          reason: 'test',
+          localities: [
+            { node: 'g2', priority: 0, weight: g2Local },
+            { node: 'cloud', priority: 0, weight: 100 - g2Local },
+          ].filter((l) => l.weight > 0),
+        },
+      ],
+    ]);
+  for (let g2Local = 0; g2Local <= 100; g2Local += 5) {
+    const got = local(policy.assign(makeInput({ ...spec, previous: split(g2Local) })));
+    assert.ok(Math.abs(got - fresh) < 1, `from ${g2Local} % local: ${got.toFixed(1)} %, fresh ${fresh.toFixed(1)} %`);
+  }
+});

@@ -284,11 +284,17 @@ function solveCommodities(input: MemoizedInput, o: SolveOptions, curves: readonl
     const limit = segs.filter((s) => s.costMs < OVERFLOW_COST_MS).reduce((a, s) => a + s.capacityRps, 0);
     return nodeLoad[ni]! > limit * (1 + 1e-9);
   });
+  // A load on an end of its refined stretch is where the stretch stopped, not necessarily where the
+  // optimum is (it may lie in the next segment), unless the curve itself ends there (0 or the cap).
   const refinedAtOptimum = o.refineAroundRps
     ? nodeLoad.every((load, ni) => {
-        const iv = curves[ni]!.refined;
+        const { refined: iv, breaks } = curves[ni]!;
         const tol = 1e-6 * Math.max(1, load);
-        return iv ? load >= iv[0] - tol && load <= iv[1] + tol : load <= 1e-9;
+        if (!iv) return load <= 1e-9;
+        const cap = breaks[breaks.length - 1] ?? iv[1];
+        return (
+          (load > iv[0] + tol || (iv[0] <= tol && load >= -tol)) && (load < iv[1] - tol || (iv[1] >= cap - tol && load <= iv[1] + tol))
+        );
       })
     : undefined;
   return { commodityOf, commodityShares, potentialMs, nodeRps, overloaded, refinedAtOptimum };
