@@ -5,7 +5,7 @@ import { join } from 'node:path';
 /** One node's service-time inputs as /debug/assignments shows them (the fields the demo reads). */
 interface NodeInputView {
   serviceTimeSource?: string;
-  model?: { serviceTimeMs: number };
+  model?: { serviceTimeMs: number; serviceCv2?: number };
   podSignal?: { appLatencyMs?: number | null } | null;
   faastLatencyMs?: number;
 }
@@ -14,13 +14,16 @@ interface NodeInputView {
 export interface SampledNodeInput {
   readonly source: string;
   readonly modelServiceTimeMs?: number;
+  /** The squared coefficient of variation of service the model used (calibrated on the pods' queue wait, or assumed). */
+  readonly modelServiceCv2?: number;
   readonly podAppLatencyMs?: number;
   /** FaaSt's P_j for the node (the pods' 10 s request latency, queue wait included), as the policy got it. */
   readonly faastLatencyMs?: number;
 }
 
 /**
- * Sample the control plane's priority-0 shares and learned inputs every `intervalMs` until the
+ * Sample the control plane's priority-0 shares and learned inputs (service time and cv² per node,
+ * demand, the RTT matrix) every `intervalMs` until the
  * returned function is called; it resolves to the samples (for the report and for diagnosis).
  */
 export function sampleControlPlane(adminUrl: string, service: string, intervalMs = 1000): () => Promise<unknown[]> {
@@ -41,6 +44,17 @@ export function sampleControlPlane(adminUrl: string, service: string, intervalMs
           >;
         };
         const demand = (await (await fetch(`${adminUrl}/debug/demand`)).json()) as unknown;
+        // The RTT matrix the policy read (an assignment kept by hysteresis keeps its old reason text).
+        const topology = (await (await fetch(`${adminUrl}/debug/topology`)).json()) as {
+          rtt?: Record<string, Record<string, { rttMs: number; source: string }>>;
+        };
+        const rttMs: Record<string, Record<string, number>> = {};
+        for (const [from, row] of Object.entries(topology.rtt ?? {}))
+          rttMs[from] = Object.fromEntries(
+            Object.entries(row)
+              .filter(([to]) => to !== from)
+              .map(([to, x]) => [to, x.rttMs]),
+          );
         const shares: Record<string, Record<string, number>> = {};
         const reasons: Record<string, string> = {};
         for (const [g, x] of Object.entries(a.services[service]?.gateways ?? {})) {
@@ -53,11 +67,12 @@ export function sampleControlPlane(adminUrl: string, service: string, intervalMs
           inputs[n] = {
             source: x.serviceTimeSource ?? '',
             ...(x.model ? { modelServiceTimeMs: x.model.serviceTimeMs } : {}),
+            ...(typeof x.model?.serviceCv2 === 'number' ? { modelServiceCv2: x.model.serviceCv2 } : {}),
             ...(x.podSignal?.appLatencyMs != null ? { podAppLatencyMs: x.podSignal.appLatencyMs } : {}),
             ...(typeof x.faastLatencyMs === 'number' ? { faastLatencyMs: x.faastLatencyMs } : {}),
           };
         }
-        samples.push({ tMs: Math.round(performance.now() - started), shares, reasons, demand, inputs });
+        samples.push({ tMs: Math.round(performance.now() - started), shares, reasons, demand, inputs, rttMs });
       } catch {
         // control plane restarting: skip this sample
       }
