@@ -23,8 +23,8 @@ export interface SampledNodeInput {
 
 /**
  * Sample the control plane's priority-0 shares and learned inputs (service time and cv² per node,
- * demand, the RTT matrix) every `intervalMs` until the
- * returned function is called; it resolves to the samples (for the report and for diagnosis).
+ * demand, the RTT matrix) every `intervalMs` until the returned function is called; it resolves to
+ * the samples (for the report and for diagnosis).
  */
 export function sampleControlPlane(adminUrl: string, service: string, intervalMs = 1000): () => Promise<unknown[]> {
   const samples: unknown[] = [];
