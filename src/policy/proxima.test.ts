@@ -293,3 +293,57 @@ test('proxima: a previous split whose load sits on a breakpoint next to the opti
     assert.ok(Math.abs(got - fresh) < 1, `from ${g2Local} % local: ${got.toFixed(1)} %, fresh ${fresh.toFixed(1)} %`);
   }
 });
+
+test("proxima: a pod window that holds a load change does not recalibrate the variability; the last steady window's value is kept", () => {
+  // The demo's delay step: g1's traffic all on g2's pod (50 + 26 requests/s planned there). Three
+  // seconds later g2's 10 s window still averages the old and the new load (59 requests/s) while its
+  // waits come mostly from the busier part: cv² from that window reads 1 (capped) against the pods'
+  // 0.25, and the solve used to move g2's traffic to the cloud on it.
+  const spec: InputSpec = {
+    gateways: ['g1', 'g2'],
+    backends: { g2: [1, 2], cloud: [4, 8] },
+    rtt: { 'g1>g2': 20, 'cloud>g1': 150, 'cloud>g2': 100 },
+    demandRps: { g1: 50, g2: 50 },
+    serviceTimeMs: 20,
+  };
+  const settled = (g2Local: number): Map<string, GatewayAssignment> =>
+    new Map([
+      ['g1', { gateway: 'g1', service: 'default/fn', reason: 'test', localities: [{ node: 'g2', priority: 0, weight: 100 }] }],
+      [
+        'g2',
+        {
+          gateway: 'g2',
+          service: 'default/fn',
+          reason: 'test',
+          localities: [
+            { node: 'g2', priority: 0, weight: g2Local },
+            { node: 'cloud', priority: 0, weight: 100 - g2Local },
+          ],
+        },
+      ],
+    ]);
+  const previous = settled(52);
+  const unit = (rps: number) => meanWaitMs({ pods: 1, slotsPerPod: 2, serviceTimeMs: 20, serviceCv2: 1 }, rps);
+  const local = (t: ReadonlyMap<string, GatewayAssignment>) => 100 * (sharesOf(t).get('g2')!.get('g2') ?? 0);
+  const fixed = local(
+    createProximaPolicy({ serviceCv2: 0.25, hysteresisCost: 0, hysteresisShare: 0 }).assign(makeInput({ ...spec, previous })),
+  );
+  const policy = createProximaPolicy({ hysteresisCost: 0, hysteresisShare: 0 });
+  // A steady window (76 requests/s, the planned load): cv² 0.25 from it.
+  const steady = makeInput({ ...spec, previous, podQueueWait: { g2: { waitMs: 0.625 * unit(76), rps: 76 } } });
+  assert.ok(Math.abs(local(policy.assign(steady)) - fixed) < 1);
+  // The window in the middle of the change: the solve keeps 0.25, and the view says why.
+  const moving = makeInput({ ...spec, previous, podQueueWait: { g2: { waitMs: 2 * unit(59), rps: 59 } } });
+  const during = local(policy.assign(moving));
+  assert.ok(Math.abs(during - fixed) < 1, `${during.toFixed(1)} % local, ${fixed.toFixed(1)} % with cv² 0.25`);
+  const view = policy.modelView!(moving)['g2']!;
+  assert.ok(Math.abs(view.serviceCv2 - 0.25) < 1e-9, `${view.serviceCv2}`);
+  assert.match(view.how, /before their load changed \(the window now says 1\.00\)/);
+  // What the window alone says, for comparison: several points more to the cloud.
+  const unheld = local(createProximaPolicy({ hysteresisCost: 0, hysteresisShare: 0 }).assign(moving));
+  assert.ok(fixed - unheld > 5, `${unheld.toFixed(1)} vs ${fixed.toFixed(1)}`);
+  // Once the window matches the planned load again it calibrates again (here cv² 0.6).
+  const later = makeInput({ ...spec, previous, podQueueWait: { g2: { waitMs: 0.8 * unit(76), rps: 76 } } });
+  policy.assign(later);
+  assert.ok(Math.abs(policy.modelView!(later)['g2']!.serviceCv2 - 0.6) < 1e-9);
+});

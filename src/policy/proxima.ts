@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { NodeQueueModel } from './queueing.js';
 import { meanWaitMs, saturationRps, serviceTimeFromObservedMs } from './queueing.js';
 import { applyShareHysteresis, bringsTrafficHome, previousGoodEnough } from './hysteresis.js';
@@ -26,21 +27,44 @@ function pooledServiceTimeMs(estimates: ReadonlyArray<{ serviceTimeMs: number; l
 const MIN_CALIBRATION_WAIT_MS = 1;
 
 /**
+ * A node's window rate this far (fraction of the larger) from the load the current assignment puts
+ * on it: the window holds a load change. At the demo's delay step edge-2 went from 50 to 76 requests/s;
+ * 3 s later its 10 s window (59 requests/s, waits mostly from the busier part) calibrated cv² = 1
+ * against the pods' 0.24, and the next solve moved 15 points of edge-2's traffic to the cloud.
+ */
+const TRANSIENT_LOAD_RATIO = 0.15;
+
+/** The calibration the policy keeps per service while a load change passes through the pods' window. */
+interface Cv2Memory {
+  /** From the last window that matched the planned load. */
+  held?: number;
+  /**
+   * What the last solve used and the window's own value it had then, for modelView (which has no
+   * demand to judge a window by): a view of that same window shows what the solve used.
+   */
+  used?: { readonly cv2: number; readonly how: string; readonly window: number };
+}
+
+/**
  * How variable service is, from what the pods measured: the M/G/c wait scales with (1 + cv²)/2, so
  * the ratio of the measured queue wait to the wait predicted with cv² = 1 gives the cv² that makes the
  * model reproduce the measured queueing at the current operating point (pooled over the nodes whose
  * predicted wait is large enough to measure; the pods run one image). Capped at `maxCv2`, the
  * assumed default: a queue still filling after a load change (the window holds a transient) looks
- * like burstiness, and must not make the model more pessimistic than its assumption. Undefined
- * without such nodes.
+ * like burstiness, and must not make the model more pessimistic than its assumption. Not `steady`
+ * when a node's window rate is more than TRANSIENT_LOAD_RATIO away from the load the current
+ * assignment puts on it (`plannedRps`): its window then mixes two operating points, the waits of the
+ * busier one over the rate of both. Undefined without such nodes.
  */
 function calibratedCv2(
   input: PolicyInput,
   maxCv2: number,
   nodes: ReadonlyArray<{ node: string; shape: Omit<NodeQueueModel, 'serviceTimeMs' | 'serviceCv2'>; serviceTimeMs: number }>,
-): number | undefined {
+  plannedRps?: ReadonlyMap<string, number>,
+): { readonly cv2: number; readonly steady: boolean } | undefined {
   let measured = 0;
   let predicted = 0;
+  let steady = true;
   for (const n of nodes) {
     const w = input.podQueueWait?.(n.node);
     if (!w || !(w.rps > 0) || !(w.waitMs >= 0) || !(n.serviceTimeMs > 0)) continue;
@@ -48,9 +72,11 @@ function calibratedCv2(
     if (!Number.isFinite(unit) || unit < MIN_CALIBRATION_WAIT_MS) continue;
     measured += w.waitMs * w.rps;
     predicted += unit * w.rps;
+    const planned = plannedRps?.get(n.node);
+    if (planned !== undefined && Math.abs(w.rps - planned) > TRANSIENT_LOAD_RATIO * Math.max(planned, w.rps)) steady = false;
   }
   if (!(predicted > 0)) return undefined;
-  return Math.min(maxCv2, Math.max(0, (2 * measured) / predicted - 1));
+  return { cv2: Math.min(maxCv2, Math.max(0, (2 * measured) / predicted - 1)), steady };
 }
 
 interface NodeEstimate {
@@ -66,18 +92,27 @@ interface NodeEstimate {
  * those nodes (see `poolServiceTime`). Service variability: calibrated from the pods' measured
  * queue wait when they report one, else `serviceCv2`.
  */
-function nodeEstimates(input: PolicyInput, o: ProximaOptions): NodeEstimate[] {
+function nodeEstimates(
+  input: PolicyInput,
+  o: ProximaOptions,
+  memory?: Cv2Memory,
+  plannedRps?: ReadonlyMap<string, number>,
+): NodeEstimate[] {
   const raw = input.backends.map((b) => {
     const shape = { pods: b.readyEndpoints, slotsPerPod: slotsPerPod(b) };
     const observed = input.serviceTimeMs(b.node);
     const loadRps = input.serviceLoadRps?.(b.node);
     return { node: b.node, shape, observed: observed > 0 ? observed : 0, loadRps, pure: loadRps === undefined };
   });
-  const cv2 = calibratedCv2(
+  const calibration = calibratedCv2(
     input,
     o.serviceCv2,
     raw.filter((r) => r.pure).map((r) => ({ node: r.node, shape: r.shape, serviceTimeMs: r.observed })),
+    plannedRps,
   );
+  const held = calibration && !calibration.steady ? memory?.held : undefined;
+  if (calibration?.steady && memory && plannedRps) memory.held = calibration.cv2;
+  const cv2 = held ?? calibration?.cv2;
   const serviceCv2 = cv2 ?? o.serviceCv2;
   const dequeued = raw.map((r) => {
     if (r.pure) return { ...r, serviceTimeMs: r.observed, rate: input.podQueueWait?.(r.node)?.rps ?? 0 };
@@ -87,7 +122,13 @@ function nodeEstimates(input: PolicyInput, o: ProximaOptions): NodeEstimate[] {
   const pooled = o.poolServiceTime
     ? pooledServiceTimeMs(dequeued.filter((d) => !d.pure).map((d) => ({ serviceTimeMs: d.serviceTimeMs, loadRps: d.rate })))
     : undefined;
-  const cv2How = cv2 !== undefined ? `cv² ${cv2.toFixed(2)} calibrated on the pods' queue wait` : `cv² ${serviceCv2} assumed`;
+  const cv2How =
+    held !== undefined
+      ? `cv² ${held.toFixed(2)} calibrated on the pods' queue wait before their load changed (the window now says ${calibration!.cv2.toFixed(2)})`
+      : cv2 !== undefined
+        ? `cv² ${cv2.toFixed(2)} calibrated on the pods' queue wait`
+        : `cv² ${serviceCv2} assumed`;
+  if (memory && plannedRps) memory.used = { cv2: serviceCv2, how: cv2How, window: calibration?.cv2 ?? o.serviceCv2 };
   return dequeued.map((d) => {
     const serviceTimeMs = d.pure ? d.serviceTimeMs : (pooled ?? d.serviceTimeMs);
     const how = d.pure
@@ -107,6 +148,8 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
   const o: ProximaOptions = { ...DEFAULT_PROXIMA_OPTIONS, ...options };
   // The last solve per service: an RTT row of a gateway without demand leaves it valid (see SolveMemo).
   const solveMemo = new SolveMemo<Solution>();
+  // Per service, bounded like the solve memo (services come and go).
+  const cv2Memory = new LRUCache<string, Cv2Memory>({ max: 10_000 });
   return {
     name: 'proxima',
     // Idle gateways stay out of the solve (solveShares) and read only its potentials and their own row.
@@ -115,11 +158,15 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
     modelView(input: PolicyInput): Record<string, NodeModelView> {
       const backends = input.backends.filter((b) => b.readyEndpoints > 0);
       const estimates = nodeEstimates({ ...input, backends }, o);
+      // The variability the last solve used: a view has no demand to tell a transient window by.
+      const last = cv2Memory.get(input.service)?.used;
       return Object.fromEntries(
-        backends.map((b, i) => [
-          b.node,
-          { serviceTimeMs: estimates[i]!.model.serviceTimeMs, serviceCv2: estimates[i]!.model.serviceCv2, how: estimates[i]!.how },
-        ]),
+        backends.map((b, i) => {
+          const e = estimates[i]!;
+          const used = last && last.window === e.model.serviceCv2 ? last : undefined;
+          const how = used ? e.how.replace(/cv² .*$/, used.how) : e.how;
+          return [b.node, { serviceTimeMs: e.model.serviceTimeMs, serviceCv2: used?.cv2 ?? e.model.serviceCv2, how }];
+        }),
       );
     },
     assign(input: PolicyInput): Map<string, GatewayAssignment> {
@@ -132,7 +179,11 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
       const view = memoizeInput(input, backends);
       const demand = input.gateways.map((g) => safeDemand(input, g));
       const totalRps = demand.reduce((a, b) => a + b, 0);
-      const solved = totalRps > 0 ? withDemand(view, demand, totalRps, o, solveMemo) : undefined;
+      // Without a previous assignment this is a fresh start (a new control plane, a simulated run
+      // through the shared instance): nothing calibrated before it applies.
+      let memory = input.previous ? cv2Memory.get(input.service) : undefined;
+      if (!memory) cv2Memory.set(input.service, (memory = {}));
+      const solved = totalRps > 0 ? withDemand(view, demand, totalRps, o, solveMemo, memory) : undefined;
       const computed = solved?.computed ?? withoutDemand(view);
       // The previous assignment is kept (or not) per gateway: never where it keeps traffic away from
       // room at home — a ready local pod that the new optimum plans clearly below the target (a node
@@ -252,8 +303,18 @@ function previousLoadsRps(input: MemoizedInput, demand: readonly number[]): numb
   return any ? loads : undefined;
 }
 
-function withDemand(input: MemoizedInput, demand: number[], totalRps: number, o: ProximaOptions, memo: SolveMemo<Solution>): Solved {
-  const models: NodeQueueModel[] = nodeEstimates(input, o).map((e) => e.model);
+function withDemand(
+  input: MemoizedInput,
+  demand: number[],
+  totalRps: number,
+  o: ProximaOptions,
+  memo: SolveMemo<Solution>,
+  memory?: Cv2Memory,
+): Solved {
+  // The load the current assignment puts on each node: a pod window far from it holds a load change.
+  const planned = previousLoadsRps(input, demand);
+  const plannedRps = new Map<string, number>(planned ? input.backends.map((b, i) => [b.node, planned[i]!] as const) : []);
+  const models: NodeQueueModel[] = nodeEstimates(input, o, memory, plannedRps).map((e) => e.model);
   // A gateway without demand still gets a route: where the marginal cost is least (see solveShares).
   const options = { models, maxUtilisation: o.targetUtilisation, segments: o.segments, spacingPower: 1.5, demandRps: demand };
   // The segment around each node's load is cut finer, so the optimum lies inside it, not at its ends:
@@ -262,7 +323,7 @@ function withDemand(input: MemoizedInput, demand: number[], totalRps: number, o:
   const refine = (aroundRps: readonly number[]) =>
     solveShares(input, { ...options, refineAroundRps: aroundRps, refineSegments: o.refineSegments }, memo);
   const loadsOf = (r: SharesResult) => input.backends.map((b) => r.nodeRps.get(b.node) ?? 0);
-  const previous = o.refineSegments > 1 ? previousLoadsRps(input, demand) : undefined;
+  const previous = o.refineSegments > 1 ? planned : undefined;
   let solved: SharesResult;
   if (o.refineSegments <= 1) solved = solveShares(input, options, memo);
   else {
