@@ -155,11 +155,16 @@ export function createH2Transport<S>(opts: H2TransportOptions, handler: GrpcStre
     const ok = call.feed(chunk, opts.maxMessageBytes, (m) => handler.message(call.state as S, m));
     if (!ok) handler.finish(call.state as S, 'error');
   }
-  // The handler hears of the end on 'close', not 'end': node:http2 also ends the readable side when
-  // the client resets the stream, so only at 'close' (its RST_STREAM code) is a cancel told from END_STREAM.
+  // The client's END_STREAM is the end of the gateway's request (Envoy closes the stream when the
+  // request is done): the handler hears of it at once, not only at 'close', which comes after our
+  // trailers are written and flushed — one or more event-loop turns later, and on a busy loop that
+  // kept the slot held tens of ms past the answer. 'close' still reports a reset by its RST_STREAM
+  // code (node:http2 also ends the readable side on a reset, with the stream closed and its code
+  // set by then: that end is left to 'close'); finish is idempotent.
   function onEnd(this: Stream): void {
     const call = this[CALL];
     call.clientEnded = true;
+    if (!this.closed && !this.aborted) handler.finish(call.state as S, 'end');
     call.end();
   }
   function onAborted(this: Stream): void {

@@ -27,8 +27,8 @@ import {
  * `envoy.service.ext_proc.v3.ExternalProcessor/Process`: one bidirectional stream per HTTP request.
  * request_headers → pick an endpoint and answer with `x-proxima-destination` (+ fallbacks) and
  * `envoy.lb` metadata. The endpoint's in-flight slot is freed, with the request's latency as a
- * sample, on response_headers (filter with response_header_mode SEND) or when the stream ends
- * (Envoy closes it when the HTTP request is done: the shipped filter skips response_headers); a
+ * sample, on response_headers (filter with response_header_mode SEND) or when the client half-closes
+ * the stream (Envoy closes it when the HTTP request is done: the shipped filter skips response_headers); a
  * cancelled, failed or forgotten stream frees it too, at the latest after `slotTimeoutMs`.
  * Fail-open by default: anything we cannot route gets a plain CONTINUE and Envoy's EDS weights decide.
  */
