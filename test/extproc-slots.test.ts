@@ -138,6 +138,15 @@ describe('ext_proc slots', () => {
       assert.equal(gaveUp.destination, '10.1.0.1:80');
       gaveUp.stream.call.end();
       await until(() => slow.extproc.snapshot().streams === 0, 'the abandoned stream is gone');
+      // The request went where the EDS weights send it: it is counted there, in flight, until its
+      // expected end (the trip and the pod's 1 s service time), then freed as a fallback.
+      const fallback = slow.extproc.snapshot();
+      assert.equal(fallback.fallbacksCounted, 1);
+      assert.equal(fallback.inflightTotal, 1);
+      const counted = Date.now();
+      await until(async () => ((await released(slow))['fallback'] ?? 0) - (before['fallback'] ?? 0) === 1, 'the fallback freed', 5000);
+      assert.ok(Date.now() - counted >= 900, `held about the pod's service time, not ${Date.now() - counted} ms`);
+      assert.equal(slow.extproc.snapshot().inflightTotal, 0);
       const served = await route(c);
       await sleep(150);
       served.stream.call.end();
@@ -211,7 +220,8 @@ async function hangAndTimeOut(f: Fixture, client: RawExtProcClient): Promise<voi
   // When the hanging streams finally end, nothing is released twice.
   for (const s of hanging) s.call.end();
   await until(() => f.extproc.snapshot().streams === 0, 'hanging streams closed');
-  assert.equal(f.extproc.snapshot().inflightTotal, 0);
+  // (Fallback slots of abandoned requests, below, last only their expected time.)
+  await until(() => f.extproc.snapshot().inflightTotal === 0, 'every slot free');
   const now = await released(f);
   const freed = (k: string): number => (now[k] ?? 0) - (before[k] ?? 0);
   // (Ended at once, they count as abandoned: sooner than a 20 ms service could answer.)
