@@ -328,6 +328,7 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
    * the pods they were queueing at.
    */
   private countFallback(gateway: string, serviceName: string, now: number): void {
+    if (this.closed) return;
     const service = this.store.service(serviceName);
     const e = service && edsDraw(this.engine.get(serviceName, gateway), service.endpoints, this.rng);
     if (!e) return;
