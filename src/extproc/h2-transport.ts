@@ -157,10 +157,10 @@ export function createH2Transport<S>(opts: H2TransportOptions, handler: GrpcStre
   }
   // The client's END_STREAM is the end of the gateway's request (Envoy closes the stream when the
   // request is done): the handler hears of it at once, not only at 'close', which comes after our
-  // trailers are written and flushed — one or more event-loop turns later, and on a busy loop that
-  // kept the slot held tens of ms past the answer. 'close' still reports a reset by its RST_STREAM
-  // code (node:http2 also ends the readable side on a reset, with the stream closed and its code
-  // set by then: that end is left to 'close'); finish is idempotent.
+  // trailers are written — one or more event-loop turns later. A half-close followed by a reset
+  // (Envoy's closeStream, node's and grpc-js's cancel) is an end here. A bare reset emits
+  // 'aborted' before node:http2 ends the readable side: that one is left to 'close', which tells a
+  // cancel by its RST_STREAM code. finish is idempotent.
   function onEnd(this: Stream): void {
     const call = this[CALL];
     call.clientEnded = true;
