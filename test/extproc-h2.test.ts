@@ -7,9 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { encodeRequest } from '../src/extproc/codec.js';
 import { EXTPROC_METHOD_PATH } from '../src/extproc/server.js';
+import { createH2Transport, type H2Call, type StreamEnd } from '../src/extproc/h2-transport.js';
 import { ExtProcClient } from '../src/emulator/extproc-client.js';
 import { frameMessage } from '../src/emulator/extproc-h2.js';
 import { requestHeaders, startFixture, type Fixture } from './peers/extproc-peer.js';
@@ -119,6 +121,10 @@ describe('ext_proc over node:http2', () => {
 
   test("the emulated gateway's client gets a destination and frees the slot when the request completes", async () => {
     const client = new ExtProcClient(f.target, 'edge-1');
+    // The exchanges above end their streams at once (read as abandoned picks): their fallback slots
+    // last the expected time of a request; let them go first.
+    const settle = Date.now() + 5000;
+    while (f.extproc.tracker.totalInflight() !== 0 && Date.now() < settle) await new Promise((r) => setTimeout(r, 10));
     try {
       const d = await client.decide(HOST, 5000);
       assert.ok(d.destination, 'a destination was picked');
@@ -188,6 +194,47 @@ test("on the message timeout the emulated gateway closes the stream at once, as 
   } finally {
     client.close();
     for (const s of sessions) s.destroy();
+    server.close();
+  }
+});
+
+test("the handler hears of the client's END_STREAM while the stream is still open (its slot is not held until our trailers are flushed); a bare reset is a cancel", async () => {
+  const ends: { how: StreamEnd; writable: boolean }[] = [];
+  const transport = createH2Transport<H2Call>(
+    { path: EXTPROC_METHOD_PATH, maxMessageBytes: 1024, maxStreamsPerConnection: 10 },
+    {
+      open: (call) => call,
+      message: (call, msg) => call.write(msg),
+      finish: (call, how) => ends.push({ how, writable: call.writable }),
+    },
+  );
+  const server = net.createServer((socket) => transport.accept(socket));
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const session = http2.connect(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`);
+  try {
+    const open = () => {
+      const req = session.request({ ':method': 'POST', ':path': EXTPROC_METHOD_PATH, 'content-type': 'application/grpc', te: 'trailers' });
+      req.on('error', () => undefined);
+      req.on('data', () => undefined);
+      const echoed = new Promise<void>((ok) => req.once('data', () => ok()));
+      req.write(frameMessage(Buffer.from('x')));
+      return { req, echoed };
+    };
+    const ended = open();
+    await ended.echoed;
+    ended.req.end();
+    await new Promise((ok) => ended.req.once('close', ok));
+    assert.deepEqual(ends[0], { how: 'end', writable: true }, 'told at END_STREAM, before the server ended its side');
+    const reset = open();
+    await reset.echoed;
+    const before = ends.length;
+    reset.req.destroy();
+    const deadline = Date.now() + 2000;
+    while (ends.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(ends[before]?.how, 'cancelled');
+  } finally {
+    session.close();
+    await transport.close(100);
     server.close();
   }
 });

@@ -48,10 +48,22 @@ async function pickFromEdge1(): Promise<string | undefined> {
   stream.send(requestHeaders({ ':method': 'GET', ':path': '/', ':authority': HOST, 'x-proxima-node': 'edge-1' }));
   const destination = setHeader(await stream.recv(), 'x-proxima-destination');
   stream.call.cancel();
-  // The server has freed its slot before the next pick (a pod we still feed is counted by us alone).
+  // The server has freed its slot before the next pick (a pod we still feed is counted by us alone),
+  // and the slot of the fallback it counts for a stream ended this soon (see settled()).
   const end = Date.now() + 5000;
   while (f.extproc.snapshot().streams > open && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+  await settled();
   return destination;
+}
+
+/**
+ * A stream ended before any answer could have come back is read as the gateway giving up (its
+ * request then goes by the EDS weights) and is counted on an endpoint for its expected time:
+ * wait until no slot is held.
+ */
+async function settled(): Promise<void> {
+  const end = Date.now() + 5000;
+  while (f.extproc.snapshot().inflightTotal > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
 }
 
 function report(node: string, row: { queueDepth: number; appLatencyMs?: number; ageMs?: number }): void {
@@ -119,5 +131,6 @@ test('a deep queue reported for a pod the picker itself feeds is not a floor on 
   }
   const end = Date.now() + 5000;
   while (f.extproc.snapshot().streams > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  await settled();
   assert.equal(await pickFromEdge1(), REMOTE, 'once we feed it no more, the row is the floor again');
 });

@@ -8,7 +8,9 @@
  * weights' p99 there swings from seed to seed, so the intervals overlap although ext_proc's mean
  * p99 is lower. Then the same with every response 30 ms late: the picker's slots are then held
  * longer than the requests spend at the pods (its in-flight counts over-count what is at a pod),
- * as the stream ends arrive late on busy cores; the extra hold it learns corrects for that.
+ * as the stream ends arrive late on busy cores; the extra hold it learns corrects for that. Last,
+ * a tenth of the decisions too late (the gateway follows the EDS weights): counted where the weights
+ * send them (as ExtProcServer does) against unseen.
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
@@ -52,4 +54,24 @@ test('simulated: ext_proc picks no worse than the EDS weights in mean, p95 and p
 
 test('the same with every response 30 ms late (the picker’s slots held 30 ms longer than the pod holds the request, as on busy cores)', (t) => {
   check(t, 30);
+});
+
+test('with 10 % of decisions too late (the gateway follows the EDS weights), counting those requests where the weights send them gives a lower mean at 25 and 50 users than leaving them unseen', (t) => {
+  const run = (counted: boolean) =>
+    compareExtProcInSim((seed) => ({ ...faastScenario('full', seed), warmupMs: 30_000, measureMs: 30_000 }), [25, 50], SEEDS, 0, {
+      share: 0.1,
+      counted,
+    });
+  const unseen = run(false);
+  const counted = run(true);
+  for (const [i, l] of counted.entries()) {
+    const u = unseen[i]!;
+    t.diagnostic(
+      `${l.users} users, unseen vs counted: mean ${formatInterval(u.extproc.meanMs)} vs ${formatInterval(l.extproc.meanMs)}, ` +
+        `p95 ${formatInterval(u.extproc.p95Ms)} vs ${formatInterval(l.extproc.p95Ms)}, p99 ${formatInterval(u.extproc.p99Ms)} vs ${formatInterval(l.extproc.p99Ms)}`,
+    );
+    assert.equal(compareIntervals(l.extproc.meanMs, u.extproc.meanMs), 'lower', `${l.users} users mean`);
+    for (const k of ['p95Ms', 'p99Ms'] as const)
+      assert.notEqual(compareIntervals(l.extproc[k], u.extproc[k]), 'higher', `${l.users} users ${k}`);
+  }
 });

@@ -4,6 +4,7 @@
  * slots after the slot timeout instead of starving the picker.
  */
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import { after, before, describe, test } from 'node:test';
 import {
   RawExtProcClient,
@@ -14,6 +15,9 @@ import {
   type Fixture,
   type RawStream,
 } from './peers/extproc-peer.js';
+import { encodeRequest } from '../src/extproc/codec.js';
+import { EXTPROC_METHOD_PATH } from '../src/extproc/server.js';
+import { frameMessage } from '../src/emulator/extproc-h2.js';
 
 const HOST = 'one.example.com';
 const TOPOLOGY = `
@@ -35,6 +39,23 @@ async function route(client: RawExtProcClient, node = 'n1'): Promise<{ stream: R
   const destination = setHeader(reply, 'x-proxima-destination');
   const status = reply['immediate_response']?.status?.code as string | undefined;
   return { stream, ...(destination ? { destination } : {}), ...(status ? { status } : {}) };
+}
+
+/** A Process stream on node:http2 directly (grpc-js cannot reset a stream without half-closing it first). */
+async function rawRoute(target: string): Promise<{ destroy(): void }> {
+  const session = http2.connect(`http://${target}`);
+  session.on('error', () => undefined);
+  const req = session.request({ ':method': 'POST', ':path': EXTPROC_METHOD_PATH, 'content-type': 'application/grpc', te: 'trailers' });
+  req.on('error', () => undefined);
+  const replied = new Promise<void>((ok) => req.once('data', () => ok()));
+  req.write(frameMessage(encodeRequest(requestHeaders({ ':method': 'GET', ':path': '/', ':authority': HOST, 'x-proxima-node': 'n1' }))));
+  await replied;
+  return {
+    destroy() {
+      req.destroy();
+      session.close();
+    },
+  };
 }
 
 async function released(f: Fixture): Promise<Record<string, number>> {
@@ -78,15 +99,21 @@ describe('ext_proc slots', () => {
     const c = await route(client);
     await sleep(30);
     c.stream.call.cancel();
+    // A bare RST_STREAM (no END_STREAM before it): what a gateway's connection loss looks like.
+    const d = await rawRoute(f.target);
+    await sleep(30);
+    d.destroy();
     await until(() => f.extproc.snapshot().inflightTotal === 0 && f.extproc.snapshot().streams === 0, 'all slots free');
     const now = await released(f);
     const delta = (k: string): number => (now[k] ?? 0) - (before[k] ?? 0);
-    // END_STREAM from the client is the end; its RST_STREAM (CANCEL) before the server's answer ended is a cancel.
-    assert.deepEqual([delta('response_headers'), delta('end'), delta('cancelled'), delta('timeout')], [1, 1, 1, 0]);
-    // The two completed requests were latency samples; the cancelled one was too (Envoy resets the
-    // stream when it closes it, so a cancel after the answer is the end of the request).
+    // END_STREAM from the client is the end, freed when it arrives (not when the stream closes
+    // after our trailers). grpc-js's cancel half-closes before its RST_STREAM, as Envoy's
+    // closeStream does: an end too. A reset with no END_STREAM before it is a cancel.
+    assert.deepEqual([delta('response_headers'), delta('end'), delta('cancelled'), delta('timeout')], [1, 2, 1, 0]);
+    // Every one was a latency sample: each came after the answer (Envoy resets the stream when it
+    // closes it, so a cancel after the answer is the end of the request).
     const samples = f.extproc.snapshot().endpoints.find((e) => e.endpoint === '10.1.0.1:80')?.samples;
-    assert.equal(samples, 3);
+    assert.equal(samples, 4);
   });
 
   test('a stream that ends before an answer could have come back (the gateway gave up and followed the EDS weights) frees its slot without a sample and leaves the routed demand', async () => {
@@ -111,6 +138,15 @@ describe('ext_proc slots', () => {
       assert.equal(gaveUp.destination, '10.1.0.1:80');
       gaveUp.stream.call.end();
       await until(() => slow.extproc.snapshot().streams === 0, 'the abandoned stream is gone');
+      // The request went where the EDS weights send it: it is counted there, in flight, until its
+      // expected end (the trip and the pod's 1 s service time), then freed as a fallback.
+      const fallback = slow.extproc.snapshot();
+      assert.equal(fallback.fallbacksCounted, 1);
+      assert.equal(fallback.inflightTotal, 1);
+      const counted = Date.now();
+      await until(async () => ((await released(slow))['fallback'] ?? 0) - (before['fallback'] ?? 0) === 1, 'the fallback freed', 5000);
+      assert.ok(Date.now() - counted >= 900, `held about the pod's service time, not ${Date.now() - counted} ms`);
+      assert.equal(slow.extproc.snapshot().inflightTotal, 0);
       const served = await route(c);
       await sleep(150);
       served.stream.call.end();
@@ -184,7 +220,8 @@ async function hangAndTimeOut(f: Fixture, client: RawExtProcClient): Promise<voi
   // When the hanging streams finally end, nothing is released twice.
   for (const s of hanging) s.call.end();
   await until(() => f.extproc.snapshot().streams === 0, 'hanging streams closed');
-  assert.equal(f.extproc.snapshot().inflightTotal, 0);
+  // (Fallback slots of abandoned requests, below, last only their expected time.)
+  await until(() => f.extproc.snapshot().inflightTotal === 0, 'every slot free');
   const now = await released(f);
   const freed = (k: string): number => (now[k] ?? 0) - (before[k] ?? 0);
   // (Ended at once, they count as abandoned: sooner than a 20 ms service could answer.)

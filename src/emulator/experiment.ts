@@ -1,4 +1,4 @@
-import { extprocWaits, type ExtProcWaits } from './extproc-waits.js';
+import { extprocWaits, pickerLevel, type ExtProcWaits, type PickerCounters, type PickerLevel } from './extproc-waits.js';
 import type { DemoPrediction } from '../sim/from-demo.js';
 import { availableParallelism, loadavg } from 'node:os';
 import { bestAssignment } from './best.js';
@@ -6,7 +6,7 @@ import { serviceTimeAccuracy, type ServiceTimeAccuracy } from './input-accuracy.
 import { levelDynamics, type LevelDynamics } from '../sim/dynamics.js';
 import { EmulatedCluster } from './cluster.js';
 import { idleSettleMs, linkSpecs, ratePerGateway, type DemoScenario } from './scenario.js';
-import { activatorChoiceOf } from './setups.js';
+import { activatorChoiceOf, usesExtProc } from './setups.js';
 import type { ScaleFromZeroResult } from './scale-from-zero.js';
 import {
   failuresStopAfterMs,
@@ -43,6 +43,8 @@ export interface LevelResult {
   readonly dynamics?: LevelDynamics;
   /** With ext_proc: the measured requests' wait for their decision, and the share that fell back. */
   readonly extproc?: ExtProcWaits;
+  /** With ext_proc: the picker's own counters over the level (warm-up included), from /debug/extproc. */
+  readonly picker?: PickerLevel;
 }
 
 export interface PolicyResult {
@@ -171,7 +173,9 @@ export async function runComparison(
       const total = s.warmupMs + s.measureMs;
       const stopSampling = cluster.sampleControlPlane(CONTROL_PLANE_SAMPLE_MS);
       const loadStart = loadavg()[0]!;
+      const pickerBefore = usesExtProc(policy) ? await pickerCounters(cluster.adminUrl) : undefined;
       const { records, dropped } = await cluster.runLoad(`${policy}-${users}`, rates, total, s.seed + li);
+      const picker = pickerBefore ? pickerLevel(pickerBefore, await pickerCounters(cluster.adminUrl)) : undefined;
       const machineLoad = { start: round2(loadStart), end: round2(loadavg()[0]!), cpus: availableParallelism() };
       const controlPlane = await stopSampling();
       onLevelRecords?.(policy, users, records);
@@ -189,6 +193,7 @@ export async function runComparison(
         machineLoad,
         dynamics,
         ...(waits ? { extproc: waits } : {}),
+        ...(picker ? { picker } : {}),
       });
       progress(
         `[${pi + 1}/${s.policies.length}] ${policy}: ${users} users (${[...rates.values()].reduce((a, b) => a + b, 0)} req/s) ` +
@@ -198,6 +203,9 @@ export async function runComparison(
             : '') +
           (waits
             ? `, ext_proc decision wait p50/p95/p99 ${waits.p50Ms}/${waits.p95Ms}/${waits.p99Ms} ms, ${(waits.fellBackShare * 100).toFixed(1)} % fell back to the EDS weights`
+            : '') +
+          (picker
+            ? `, picks ${JSON.stringify(picker.rules)} (${(picker.saturatedShare * 100).toFixed(1)} % saturated), extra hold ≤ ${picker.maxExtraHoldMs} ms`
             : '') +
           `; machine load ${machineLoad.start}→${machineLoad.end} on ${machineLoad.cpus} CPUs`,
       );
@@ -337,4 +345,14 @@ export async function runEvents(
       probeIntervalMs: opts.probeIntervalMs,
     },
   };
+}
+
+/** The picker's counters from the control plane's /debug/extproc (empty when it cannot be read: the level still counts). */
+async function pickerCounters(adminUrl: string): Promise<PickerCounters> {
+  try {
+    const r = await fetch(`${adminUrl}/debug/extproc`, { signal: AbortSignal.timeout(5000) });
+    return r.ok ? ((await r.json()) as PickerCounters) : {};
+  } catch {
+    return {};
+  }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { extprocWaits } from './extproc-waits.js';
+import { extprocWaits, pickerLevel } from './extproc-waits.js';
 import type { RequestRecord } from './stats.js';
 
 const rec = (decideMs: number | undefined, fellBack = false): RequestRecord => ({
@@ -26,4 +26,22 @@ test('decision waits: nearest-rank quantiles over the records that asked, and th
 
 test('a level without ext_proc has no decision waits', () => {
   assert.equal(extprocWaits([rec(undefined), rec(undefined)]), undefined);
+});
+
+test("a level's picker counters are the difference of two /debug/extproc views", () => {
+  const before = { rules: { fastest: 10, queued: 0, saturated: 5 }, leftLocalWithRoom: 1, abandoned: 2, endpoints: [] };
+  const after = {
+    rules: { fastest: 40, queued: 5, saturated: 20 },
+    leftLocalWithRoom: 4,
+    abandoned: 2,
+    endpoints: [{ extraHoldMs: 3.456 }, { extraHoldMs: 12.5 }],
+  };
+  assert.deepEqual(pickerLevel(before, after), {
+    rules: { fastest: 30, queued: 5, saturated: 15 },
+    saturatedShare: 0.3,
+    leftLocalWithRoom: 3,
+    abandoned: 0,
+    maxExtraHoldMs: 12.5,
+  });
+  assert.equal(pickerLevel({}, {}).saturatedShare, 0);
 });

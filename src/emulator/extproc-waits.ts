@@ -42,3 +42,43 @@ export function extprocWaits(records: readonly RequestRecord[]): ExtProcWaits | 
     fellBackShare: Math.round((fellBack / waits.length) * 10_000) / 10_000,
   };
 }
+
+/** What the picker did over one level: its /debug/extproc counters at the end minus those at the start. */
+export interface PickerLevel {
+  /** Picks by rule (see PickRule): `saturated` means every candidate pod looked full. */
+  readonly rules: Readonly<Record<string, number>>;
+  /** Share of the picks that were `saturated`. */
+  readonly saturatedShare: number;
+  readonly leftLocalWithRoom: number;
+  readonly abandoned: number;
+  /** Largest per-endpoint extra hold at the level's end, ms (how late slots were freed). */
+  readonly maxExtraHoldMs: number;
+}
+
+/** The part of the /debug/extproc view this reads; anything else in it is ignored. */
+export interface PickerCounters {
+  readonly rules?: Readonly<Record<string, number>>;
+  readonly leftLocalWithRoom?: number;
+  readonly abandoned?: number;
+  readonly endpoints?: readonly { readonly extraHoldMs?: number }[];
+}
+
+const num = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) ? x : 0);
+
+export function pickerLevel(before: PickerCounters, after: PickerCounters): PickerLevel {
+  const rules: Record<string, number> = {};
+  let total = 0;
+  for (const [rule, n] of Object.entries(after.rules ?? {})) {
+    rules[rule] = num(n) - num(before.rules?.[rule]);
+    total += rules[rule];
+  }
+  let maxExtraHoldMs = 0;
+  for (const e of after.endpoints ?? []) maxExtraHoldMs = Math.max(maxExtraHoldMs, num(e.extraHoldMs));
+  return {
+    rules,
+    saturatedShare: total > 0 ? Math.round(((rules['saturated'] ?? 0) / total) * 10_000) / 10_000 : 0,
+    leftLocalWithRoom: num(after.leftLocalWithRoom) - num(before.leftLocalWithRoom),
+    abandoned: num(after.abandoned) - num(before.abandoned),
+    maxExtraHoldMs: round2(maxExtraHoldMs),
+  };
+}

@@ -155,11 +155,16 @@ export function createH2Transport<S>(opts: H2TransportOptions, handler: GrpcStre
     const ok = call.feed(chunk, opts.maxMessageBytes, (m) => handler.message(call.state as S, m));
     if (!ok) handler.finish(call.state as S, 'error');
   }
-  // The handler hears of the end on 'close', not 'end': node:http2 also ends the readable side when
-  // the client resets the stream, so only at 'close' (its RST_STREAM code) is a cancel told from END_STREAM.
+  // The client's END_STREAM is the end of the gateway's request (Envoy closes the stream when the
+  // request is done): the handler hears of it at once, not only at 'close', which comes after our
+  // trailers are written — one or more event-loop turns later. A half-close followed by a reset
+  // (Envoy's closeStream, node's and grpc-js's cancel) is an end here. A bare reset emits
+  // 'aborted' before node:http2 ends the readable side: that one is left to 'close', which tells a
+  // cancel by its RST_STREAM code. finish is idempotent.
   function onEnd(this: Stream): void {
     const call = this[CALL];
     call.clientEnded = true;
+    if (!this.closed && !this.aborted) handler.finish(call.state as S, 'end');
     call.end();
   }
   function onAborted(this: Stream): void {

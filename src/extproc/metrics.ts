@@ -4,9 +4,10 @@ import type { EndpointLoadSnapshot } from './load-tracker.js';
 export type DecisionOutcome = 'picked' | 'no_service' | 'no_candidate' | 'shed' | 'fail_closed' | 'malformed';
 /**
  * How an in-flight slot was freed: the response (headers), the stream's end or cancellation, an
- * error, the time bound, or the stream's end before any answer could have come back (abandoned).
+ * error, the time bound, or the stream's end before any answer could have come back (abandoned);
+ * `fallback`: the slot an abandoned request held where the EDS weights sent it, at its expected end.
  */
-export type SlotRelease = 'response_headers' | 'end' | 'cancelled' | 'error' | 'close' | 'timeout' | 'abandoned';
+export type SlotRelease = 'response_headers' | 'end' | 'cancelled' | 'error' | 'close' | 'timeout' | 'abandoned' | 'fallback';
 
 export interface ExtProcMetrics {
   readonly decisions: Counter<'outcome'>;
@@ -55,11 +56,11 @@ export function createExtProcMetrics(registry: Registry, inflight: () => readonl
   });
   const slotsReleased = new Counter({
     name: 'proxima_extproc_slots_released_total',
-    help: 'In-flight slots released, by reason: response_headers, end (Envoy closed the stream at the end of the request), cancelled, error, close (server shutdown), timeout (held longer than the slot timeout), abandoned (the stream ended sooner than the trip to the picked endpoint and back: the gateway gave up waiting for the decision and followed the EDS weights).',
+    help: 'In-flight slots released, by reason: response_headers, end (Envoy closed the stream at the end of the request), cancelled, error, close (server shutdown), timeout (held longer than the slot timeout), abandoned (the stream ended sooner than the trip to the picked endpoint and back: the gateway gave up waiting for the decision and followed the EDS weights), fallback (that request counted on the endpoint the EDS weights would draw, until its expected end).',
     labelNames: ['reason'] as const,
     registers: [registry],
   });
-  for (const r of ['response_headers', 'end', 'cancelled', 'error', 'close', 'timeout', 'abandoned'] as const)
+  for (const r of ['response_headers', 'end', 'cancelled', 'error', 'close', 'timeout', 'abandoned', 'fallback'] as const)
     slotsReleased.inc({ reason: r }, 0);
   const leftLocalWithRoom = new Counter({
     name: 'proxima_extproc_picks_left_local_with_room_total',

@@ -4,7 +4,7 @@ import type { Endpoint } from '../model/types.js';
 import type { GatewayAssignment } from '../policy/types.js';
 import { LoadTracker } from './load-tracker.js';
 import { mulberry32 } from '../util/rng.js';
-import { endpointKey, pick, type PickInput } from './picker.js';
+import { edsDraw, endpointKey, pick, type PickInput } from './picker.js';
 
 const ep = (address: string, node: string, capacity = 2, ready = true): Endpoint => ({ address, port: 8012, node, ready, capacity });
 const RTT: Record<string, number> = { 'a>a': 0.2, 'a>b': 20, 'a>c': 50 };
@@ -299,4 +299,23 @@ test('everything saturated: a node of weight w gets between w² and 1 − (1 −
   };
   assert.ok(Math.abs(share(3, 6) - 0.51) < 0.015, `a shorter: ${share(3, 6)}`);
   assert.ok(Math.abs(share(6, 3) - 0.09) < 0.01, `a longer: ${share(6, 3)}`);
+});
+
+test('edsDraw: the lowest priority with a ready endpoint, a locality by weight, an endpoint of it uniformly', () => {
+  const endpoints = [ep('10.0.0.1', 'a', 2, false), ep('10.0.0.2', 'b'), ep('10.0.0.3', 'c'), ep('10.0.0.4', 'c')];
+  // Node a (priority 0) has no ready endpoint: priority 1 decides, b:c weighted 1:3.
+  const a = assignment(['a', 0, 1000], ['b', 1, 250], ['c', 1, 750], ['d', 2, 1000]);
+  const counts = new Map<string, number>();
+  const rng = mulberry32(7);
+  for (let i = 0; i < 4000; i++) {
+    const e = edsDraw(a, endpoints, rng)!;
+    counts.set(e.address, (counts.get(e.address) ?? 0) + 1);
+  }
+  assert.equal(counts.get('10.0.0.1'), undefined, 'not ready');
+  const share = (k: string) => (counts.get(k) ?? 0) / 4000;
+  assert.ok(Math.abs(share('10.0.0.2') - 0.25) < 0.03, `b ${share('10.0.0.2')}`);
+  assert.ok(Math.abs(share('10.0.0.3') - 0.375) < 0.03, `c1 ${share('10.0.0.3')}`);
+  assert.ok(Math.abs(share('10.0.0.4') - 0.375) < 0.03, `c2 ${share('10.0.0.4')}`);
+  assert.equal(edsDraw(assignment(['d', 0, 1000]), endpoints, rng), undefined, 'no ready endpoint in the assignment');
+  assert.equal(edsDraw(undefined, endpoints, rng), undefined);
 });

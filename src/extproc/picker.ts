@@ -304,3 +304,38 @@ export function pick(input: PickInput): PickResult {
   }
   return { kind: 'picked', pick: chosen, fallbacks, saturated, rule, ...(leftLocalWithRoom ? { leftLocalWithRoom } : {}) };
 }
+
+/**
+ * The endpoint Envoy's EDS weights would send a request to, drawn as its load balancer does: the
+ * lowest priority with a ready endpoint, a locality by weight, an endpoint of it uniformly. Where a
+ * request went that the gateway routed without our pick (its decision came too late), as far as
+ * we can know: it is counted there so the picker sees that load too.
+ */
+export function edsDraw(
+  assignment: GatewayAssignment | undefined,
+  endpoints: readonly Endpoint[],
+  rng: () => number,
+): Endpoint | undefined {
+  const byNode = readyByNode(endpoints);
+  let priority = Infinity;
+  let total = 0;
+  for (const loc of assignment?.localities ?? []) {
+    if (!byNode.has(loc.node) || loc.priority > priority) continue;
+    if (loc.priority < priority) {
+      priority = loc.priority;
+      total = 0;
+    }
+    total += Math.max(0, loc.weight);
+  }
+  if (priority === Infinity) return undefined;
+  let r = rng() * total;
+  let drawn: Endpoint[] | undefined;
+  for (const loc of assignment!.localities) {
+    const eps = byNode.get(loc.node);
+    if (!eps || loc.priority !== priority) continue;
+    drawn = eps;
+    r -= Math.max(0, loc.weight);
+    if (r < 0) break;
+  }
+  return drawn![Math.min(drawn!.length - 1, Math.floor(rng() * drawn!.length))];
+}

@@ -7,7 +7,7 @@ import type { ModelStore } from '../model/store.js';
 import { continueReply, decodeRequest, destinationReply, HEADER_NODE, immediateReply, type DecodedRequest, type Phase } from './codec.js';
 import { LoadTracker, type EndpointLoadSnapshot, type Slot } from './load-tracker.js';
 import { createExtProcMetrics, type DecisionOutcome, type ExtProcMetrics, type SlotRelease } from './metrics.js';
-import { endpointKey, pick, type LoadView, type PickRule } from './picker.js';
+import { edsDraw, endpointKey, pick, type LoadView, type PickRule } from './picker.js';
 import { withPodSignals, type PodLoadSource } from './pod-signals.js';
 import { ServiceResolver } from './resolve.js';
 import type { NodeAuthorizer } from '../tls/authorizer.js';
@@ -27,8 +27,8 @@ import {
  * `envoy.service.ext_proc.v3.ExternalProcessor/Process`: one bidirectional stream per HTTP request.
  * request_headers → pick an endpoint and answer with `x-proxima-destination` (+ fallbacks) and
  * `envoy.lb` metadata. The endpoint's in-flight slot is freed, with the request's latency as a
- * sample, on response_headers (filter with response_header_mode SEND) or when the stream ends
- * (Envoy closes it when the HTTP request is done: the shipped filter skips response_headers); a
+ * sample, on response_headers (filter with response_header_mode SEND) or when the client half-closes
+ * the stream (Envoy closes it when the HTTP request is done: the shipped filter skips response_headers); a
  * cancelled, failed or forgotten stream frees it too, at the latest after `slotTimeoutMs`.
  * Fail-open by default: anything we cannot route gets a plain CONTINUE and Envoy's EDS weights decide.
  */
@@ -89,6 +89,9 @@ interface StreamState {
   slot: Slot | undefined;
   /** The request's entry in the routed-demand counts (released with the slot). */
   demand: LocalityCount | undefined;
+  /** Who asked for what (set with the slot): where the EDS weights send it if the gateway gives up on us. */
+  gateway: string;
+  service: string;
   readonly call: H2Call;
 }
 
@@ -107,6 +110,8 @@ export interface ExtProcSnapshot {
   readonly leftLocalRecent: readonly LeftLocalRecord[];
   /** Picks whose stream ended before an answer could have come back (see `ABANDONED_SERVICE_SHARE`). */
   readonly abandoned: number;
+  /** Of those, counted where the EDS weights would send them (see `countFallback`). */
+  readonly fallbacksCounted: number;
 }
 
 export class ExtProcServer implements GrpcStreamHandler<StreamState> {
@@ -134,6 +139,9 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
   private readonly ruleCounts: Record<PickRule, number> = { fastest: 0, queued: 0, saturated: 0 };
   private closed = false;
   private abandoned = 0;
+  private fallbacksCounted = 0;
+  /** Slots of requests the gateways routed by the EDS weights, each freed by its timer. */
+  private readonly fallbackSlots = new Map<Slot, NodeJS.Timeout>();
   private prunedGeneration = -1;
   // prom-client hashes a label object on every inc(); the children are resolved once here.
   private readonly decisionCount: Record<DecisionOutcome, { inc(): void }>;
@@ -189,6 +197,7 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
       close: r.labels('close'),
       timeout: r.labels('timeout'),
       abandoned: r.labels('abandoned'),
+      fallback: r.labels('fallback'),
     };
     this.localPicks = this.metrics.picks.labels('local');
     this.remotePicks = this.metrics.picks.labels('remote');
@@ -232,6 +241,7 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
       leftLocalWithRoom: this.leftLocal.count,
       leftLocalRecent: this.leftLocal.recent(),
       abandoned: this.abandoned,
+      fallbacksCounted: this.fallbacksCounted,
     };
   }
 
@@ -240,6 +250,11 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
     this.closed = true;
     clearInterval(this.sweeper);
     if (this.demandTimer) clearInterval(this.demandTimer);
+    for (const [slot, timer] of this.fallbackSlots) {
+      clearTimeout(timer);
+      this.tracker.release(slot, this.nowMs());
+    }
+    this.fallbackSlots.clear();
     for (const s of [...this.streams]) {
       this.finish(s, 'close');
       try {
@@ -252,7 +267,7 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
 
   /** @internal (transport) A new Process stream. */
   open(call: H2Call): StreamState {
-    const state: StreamState = { phase: 0, slot: undefined, demand: undefined, call };
+    const state: StreamState = { phase: 0, slot: undefined, demand: undefined, gateway: '', service: '', call };
     if (this.closed) {
       call.end();
       return state;
@@ -300,8 +315,38 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
     if (answered && slot && !slot.released && now - slot.startedMs < slot.rttMs + ABANDONED_SERVICE_SHARE * slot.costMs) {
       this.abandoned++;
       this.release(state, 'abandoned', false, now);
+      this.countFallback(state.gateway, state.service, now);
     } else this.release(state, how, answered, now);
     if (this.streams.delete(state)) this.metrics.streamsActive.dec();
+  }
+
+  /**
+   * A request the gateway routed by the EDS weights (it gave up waiting for our pick) still loads a
+   * pod: counted in flight on the endpoint those weights would draw, with that endpoint's RTT and
+   * expected time there, and freed when it is expected to be done. Without it the picker saw no
+   * load at all from the 4-12 % of requests that fell back in the 50-user demo, and sent more to
+   * the pods they were queueing at.
+   */
+  private countFallback(gateway: string, serviceName: string, now: number): void {
+    if (this.closed) return;
+    const service = this.store.service(serviceName);
+    const e = service && edsDraw(this.engine.get(serviceName, gateway), service.endpoints, this.rng);
+    if (!e) return;
+    const key = endpointKey(e);
+    const rttMs = this.store.rttMs(gateway, e.node, now);
+    const costMs = this.load.costMs(key, now, this.store.serviceTimeMs(serviceName, e.node) ?? this.store.defaults.serviceTimeMs);
+    const slots = Math.max(1, e.capacity);
+    const queueFactor = 1 + Math.max(0, this.load.atPod(key) + 1 - slots) / slots;
+    const atPodMs = costMs * queueFactor;
+    const holdMs = rttMs + atPodMs;
+    const slot = this.tracker.acquire(key, now, rttMs, queueFactor, holdMs > 0 ? atPodMs / holdMs : 1, costMs);
+    this.fallbacksCounted++;
+    const timer = setTimeout(() => {
+      this.fallbackSlots.delete(slot);
+      if (this.tracker.release(slot, this.nowMs())) this.releaseCount.fallback.inc();
+    }, holdMs);
+    timer.unref();
+    this.fallbackSlots.set(slot, timer);
   }
 
   private sweep(): void {
@@ -387,6 +432,8 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
     if (result.saturated && this.shed) return this.outcome(state, 'shed', started, immediateReply(429, 'all endpoints at capacity'));
     const chosen = result.pick;
     state.slot = this.tracker.acquire(chosen.key, now, chosen.rttMs, chosen.queueFactor, chosen.atPodShare, chosen.costMs);
+    state.gateway = gateway;
+    state.service = resolved.service;
     // Only gateways on known nodes: a peer-chosen node name must not grow the counts.
     if (this.pickedDemand && this.store.hasNode(gateway))
       state.demand = this.pickedDemand.picked(gateway, resolved.service, chosen.endpoint.node);

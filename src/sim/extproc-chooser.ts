@@ -1,6 +1,7 @@
 import type { Endpoint } from '../model/types.js';
 import { LoadTracker } from '../extproc/load-tracker.js';
-import { endpointKey, pick, type LoadView } from '../extproc/picker.js';
+import { edsDraw, endpointKey, pick, type LoadView } from '../extproc/picker.js';
+import type { Slot } from '../extproc/load-tracker.js';
 import type { Rng } from '../util/rng.js';
 import type { EndpointChooser, SimPodView } from './simulator.js';
 
@@ -19,6 +20,16 @@ export interface ExtProcChooserOptions {
   serviceMs(node: string): number;
   readonly podServiceTime: boolean;
   readonly rng: Rng;
+  /**
+   * Share of requests whose decision comes too late (live: 4-12 % at 50 users): the gateway sends
+   * them by the EDS weights. Default 0.
+   */
+  readonly fallbackShare?: number;
+  /**
+   * Whether the picker counts those where the EDS weights would draw them, until their expected
+   * end (as ExtProcServer does for an abandoned pick), or does not see them at all.
+   */
+  readonly countFallbacks?: boolean;
 }
 
 export function extprocChooser(o: ExtProcChooserOptions): EndpointChooser {
@@ -35,12 +46,35 @@ export function extprocChooser(o: ExtProcChooserOptions): EndpointChooser {
     : tracker;
   let endpoints: Endpoint[] = [];
   let builtFor: readonly SimPodView[] | undefined;
+  const fallbackShare = o.fallbackShare ?? 0;
+  /** Counted fallbacks, freed (lazily, at the next choice) when they are expected to be done. */
+  const counted: { slot: Slot; endMs: number }[] = [];
   return {
     choose(nowMs, gateway, assignment, pods) {
       if (builtFor !== pods) {
         builtFor = pods;
         endpoints = pods.map((p) => ({ address: `sim-${p.node}`, port: p.pod + 1, node: p.node, ready: true, capacity: p.slots }));
         for (const e of endpoints) nodeOf.set(endpointKey(e), e.node);
+      }
+      for (let i = counted.length - 1; i >= 0; i--)
+        if (counted[i]!.endMs <= nowMs) {
+          tracker.release(counted[i]!.slot, nowMs);
+          counted.splice(i, 1);
+        }
+      if (fallbackShare > 0 && o.rng() < fallbackShare) {
+        const e = edsDraw(assignment, endpoints, o.rng);
+        if (!e) return undefined;
+        if (o.countFallbacks) {
+          const key = endpointKey(e);
+          const rttMs = o.rttMs(gateway, e.node);
+          const costMs = load.costMs(key, nowMs, o.serviceMs(e.node));
+          const slots = Math.max(1, e.capacity);
+          const queueFactor = 1 + Math.max(0, load.atPod(key) + 1 - slots) / slots;
+          const holdMs = rttMs + costMs * queueFactor;
+          const slot = tracker.acquire(key, nowMs, rttMs, queueFactor, holdMs > 0 ? (costMs * queueFactor) / holdMs : 1, costMs);
+          counted.push({ slot, endMs: nowMs + holdMs });
+        }
+        return { node: e.node, pod: e.port - 1, done: () => undefined };
       }
       const r = pick({
         gateway,

@@ -42,6 +42,8 @@ export function compareExtProcInSim(
   users: readonly number[],
   seeds: readonly number[],
   overheadMs = 0,
+  /** Decisions that come too late and whether the picker counts them (see ExtProcChooserOptions). */
+  fallbacks: { readonly share: number; readonly counted: boolean } = { share: 0, counted: false },
 ): ExtProcSimLevel[] {
   return users.map((u) => {
     const eds: RunResult[] = [];
@@ -60,6 +62,8 @@ export function compareExtProcInSim(
             serviceMs,
             podServiceTime: true,
             rng: streamFor(seed, 'extproc-pick'),
+            fallbackShare: fallbacks.share,
+            countFallbacks: fallbacks.counted,
           }),
         }),
       );

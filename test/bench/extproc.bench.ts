@@ -10,7 +10,9 @@ import type { Bench, BenchContext } from './types.js';
 /**
  * ext_proc decision throughput and latency, this implementation beside an earlier one in the same
  * run: the server runs in a child process built from this checkout or from `--extproc-baseline=REF`
- * (default: the last grpc-js-served implementation, built into a temp dir), the load clients in
+ * (default: the last grpc-js-served implementation, built into a temp dir), or loaded from a build
+ * made beforehand (`PROXIMA_EXTPROC_BASELINE_DIST=/path/to/dist`, named by
+ * `PROXIMA_EXTPROC_BASELINE_LABEL`), the load clients in
  * two more, so each server's CPU time is its own. Closed loop finds the max rate; an open loop at
  * half that rate measures latency without queueing from saturation. Both are driven as Envoy drives
  * them with the shipped filter (response_headers SKIP: `headers`); this one also with `full`
@@ -125,6 +127,18 @@ function buildBaseline(ref: string, progress: (m: string) => void): { dir?: stri
   return { dir };
 }
 
+/** A baseline's dist/ folder built beforehand (its `test/peers/extproc-peer.js` is the server loaded). */
+const BASELINE_DIST_ENV = 'PROXIMA_EXTPROC_BASELINE_DIST';
+/** How the table names that baseline (default: the path), e.g. its commit. */
+const BASELINE_LABEL_ENV = 'PROXIMA_EXTPROC_BASELINE_LABEL';
+
+function prebuiltBaseline(dist: string): { dir?: string; why?: string; keep: boolean } {
+  const dir = resolve(dist);
+  return existsSync(join(dir, 'test', 'peers', 'extproc-peer.js'))
+    ? { dir, keep: true }
+    : { why: `${BASELINE_DIST_ENV}=${dist} has no test/peers/extproc-peer.js (give a build's dist/ folder)`, keep: true };
+}
+
 interface Row {
   implementation: string;
   protocol: Protocol;
@@ -228,18 +242,25 @@ const bench: Bench = {
     const durationMs = ctx.quick ? 2000 : 8000;
     const concurrency = ctx.quick ? 32 : 64;
     const refArg = process.argv.find((a) => a.startsWith('--extproc-baseline='))?.slice('--extproc-baseline='.length);
-    const baselineRef = refArg ?? DEFAULT_BASELINE;
+    // A build made beforehand (e.g. `git worktree add /tmp/extproc-prev REF` and `npm run build`
+    // there): its dist/ is loaded by path, nothing is built here. Optional: CI sets nothing.
+    const prebuilt = process.env[BASELINE_DIST_ENV];
+    const baselineRef = prebuilt ? (process.env[BASELINE_LABEL_ENV] ?? prebuilt) : (refArg ?? DEFAULT_BASELINE);
     const work = mkdtempSync(join(tmpdir(), 'proxima-extproc-bench-'));
     const topologyFile = join(work, 'topology.yaml');
     writeFileSync(topologyFile, TOPOLOGY);
-    const baseline = baselineRef === 'none' ? { why: 'disabled (--extproc-baseline=none)' } : buildBaseline(baselineRef, ctx.progress);
+    const baseline: { dir?: string; why?: string; keep?: boolean } = prebuilt
+      ? prebuiltBaseline(prebuilt)
+      : baselineRef === 'none'
+        ? { why: 'disabled (--extproc-baseline=none)' }
+        : buildBaseline(baselineRef, ctx.progress);
     try {
       const rows: Row[] = [];
       if (baseline.dir)
         rows.push(
           ...(await measureImplementation(
             `baseline ${baselineRef}`,
-            join(baseline.dir, 'dist'),
+            baseline.keep ? baseline.dir : join(baseline.dir, 'dist'),
             'headers',
             topologyFile,
             durationMs,
@@ -300,7 +321,7 @@ const bench: Bench = {
       };
     } finally {
       rmSync(work, { recursive: true, force: true });
-      if (baseline.dir) rmSync(baseline.dir, { recursive: true, force: true });
+      if (baseline.dir && !baseline.keep) rmSync(baseline.dir, { recursive: true, force: true });
     }
   },
 };
