@@ -3,6 +3,7 @@ import type { ModelStore } from '../model/store.js';
 import type { Service } from '../model/types.js';
 import { backendsOf, nodeServiceInput, policyInputFor } from '../engine/policy-input.js';
 import type { Policy } from '../policy/types.js';
+import { reasonText } from '../policy/reason.js';
 
 /**
  * Where a service's service-time input comes from, per node with ready endpoints: `lrs` (estimated
@@ -84,7 +85,7 @@ export function assignmentsView(store: ModelStore, engine: AssignmentEngine, now
       if (onlyGateway && gateway !== onlyGateway) continue;
       const p0Total = a.localities.filter((l) => l.priority === 0).reduce((s, l) => s + l.weight, 0);
       gateways[gateway] = {
-        reason: a.reason,
+        reason: reasonText(a.reason),
         localities: a.localities.map((l) => ({
           node: l.node,
           priority: l.priority,

@@ -4,6 +4,7 @@ import { ModelStore } from '../model/store.js';
 import { DEFAULT_MODEL_DEFAULTS, type Topology } from '../model/types.js';
 import { nearestPolicy } from '../policy/nearest.js';
 import { AssignmentEngine, UNKNOWN_GATEWAY, type AssignmentChange } from './assignments.js';
+import { reasonText } from '../policy/reason.js';
 
 const topology = (edgeReady: boolean): Topology => ({
   nodes: ['edge-1', 'edge-2', 'cloud'].map((name) => ({ name, zone: name, region: 'r', ready: true, labels: {} })),
@@ -74,7 +75,7 @@ test('engine: gateways on unknown nodes get the even assignment', () => {
       ['edge-1', 0],
     ],
   );
-  assert.match(a?.reason ?? '', /unknown node/);
+  assert.match(reasonText(a?.reason ?? ''), /unknown node/);
   engine.stop();
 });
 

@@ -4,6 +4,7 @@ import { sameAssignment } from '../policy/tiers.js';
 import type { GatewayAssignment, LocalityAssignment, Policy } from '../policy/types.js';
 import { affectedByLinks, type MovedLinks } from './affected.js';
 import { policyInputFor } from './policy-input.js';
+import { reasonText } from '../policy/reason.js';
 
 /** The gateway key used for gateways on nodes the model does not know: they get `even`. */
 export const UNKNOWN_GATEWAY = '*';
@@ -194,7 +195,7 @@ export class AssignmentEngine {
       const previous = this.table.get(name);
       const next = internAssignments(this.policyImpl.assign(policyInputFor(this.store, name, gateways, now, previous)), previous);
       const fallback = evenPolicy.assign(policyInputFor(this.store, name, [UNKNOWN_GATEWAY], now)).get(UNKNOWN_GATEWAY);
-      if (fallback) next.set(UNKNOWN_GATEWAY, { ...fallback, reason: `gateway on an unknown node: ${fallback.reason}` });
+      if (fallback) next.set(UNKNOWN_GATEWAY, { ...fallback, reason: `gateway on an unknown node: ${reasonText(fallback.reason)}` });
       // An unchanged row set keeps its identity: the snapshot builder reuses what it built from it.
       if (previous && sameTable(previous, next)) continue;
       changed.add(name);
@@ -228,11 +229,15 @@ export function internAssignments(
   const known = previous ? knownLocalities(previous) : new LocalitiesPool();
   const reasons = new Map<string, string>();
   for (const [gateway, a] of table) {
+    const given = a.reason;
     // De-duplicating a long reason makes V8 flatten the concatenation it is built from, which costs
     // time, but skipping it kept every part of every concatenation alive: +43 % heap after a proxima
-    // full compute at 700 nodes (230 → 331 MiB). Memory wins.
-    let reason = reasons.get(a.reason);
-    if (reason === undefined) reasons.set(a.reason, (reason = a.reason));
+    // full compute at 700 nodes (230 → 331 MiB). Memory wins. A lazy reason (proxima's) is no string.
+    let reason = given;
+    if (typeof given === 'string') {
+      reason = reasons.get(given) ?? given;
+      if (reason === given) reasons.set(given, given);
+    }
     table.set(gateway, { gateway: a.gateway, service: a.service, localities: known.intern(a.localities), reason });
   }
   return table;

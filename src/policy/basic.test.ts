@@ -4,6 +4,7 @@ import { evenPolicy } from './even.js';
 import { nearestPolicy } from './nearest.js';
 import { MAX_FAILOVER_LEVELS } from './tiers.js';
 import type { NodeCapacity, PolicyInput } from './types.js';
+import { reasonText } from './reason.js';
 
 /** A small hand-checkable world: RTTs from a table, everything reachable unless listed. */
 function input(
@@ -52,7 +53,7 @@ test('nearest: local first, then failover by latency', () => {
 test('nearest: no local pod → the nearest node, not a far one', () => {
   const out = nearestPolicy.assign(input([cap('cloud'), cap('edge-1')], rtt));
   assert.equal(out.get('edge-2')?.localities[0]?.node, 'edge-1');
-  assert.match(out.get('edge-2')?.reason ?? '', /edge-1 at 20\.0 ms/);
+  assert.match(reasonText(out.get('edge-2')?.reason ?? ''), /edge-1 at 20\.0 ms/);
 });
 
 test('nearest: an unreachable node never gets priority 0 and fails over last', () => {

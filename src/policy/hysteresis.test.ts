@@ -7,6 +7,7 @@ import { createProximaPolicy, proximaPolicy } from './proxima.js';
 import type { InputSpec } from './testing.js';
 import { describe, makeInput } from './testing.js';
 import type { GatewayAssignment, LocalityAssignment } from './types.js';
+import { reasonText } from './reason.js';
 
 // The closed-loop demo's cluster (FaaSt's three nodes): pods of 2 slots at 50 ms, edge-2 20 ms from
 // edge-1, the cloud 50 ms from edge-1 and 100 ms from edge-2.
@@ -60,9 +61,9 @@ test('proxima: a spill the optimum no longer needs is dropped at once, however c
 
   const out = proximaPolicy.assign(makeInput({ ...spec, previous }));
   assert.deepEqual(primary(out.get('edge-1')), ['edge-1:1000@0']);
-  assert.match(out.get('edge-1')!.reason, /^local 99% → 100%, the previous spill dropped/);
+  assert.match(reasonText(out.get('edge-1')!.reason), /^local 99% → 100%, the previous spill dropped/);
   assert.deepEqual(primary(out.get('cloud-1')), primary(previous.get('cloud-1')));
-  assert.match(out.get('cloud-1')!.reason, /^kept: previous assignment \(with edge-1 on the new one\)/);
+  assert.match(reasonText(out.get('cloud-1')!.reason), /^kept: previous assignment \(with edge-1 on the new one\)/);
 });
 
 test('proxima: a gateway more local by more than the share band takes the new optimum even when the old costs < 5 % more', () => {
@@ -120,10 +121,10 @@ test('proxima: where the local node is planned at its target, a more local optim
   const spec: InputSpec = { gateways: ['e1', 'e2'], backends: { e1: [1, 50], e2: [1, 50] }, rtt: { 'e1>e2': 5 }, serviceTimeMs: 10 };
   const input: InputSpec = { ...spec, demandRps: { e1: 4400, e2: 500 } };
   const optimum = unsmoothed.assign(makeInput(input));
-  assert.match(optimum.get('e1')!.reason, /e1 91% \(rtt 0\.2 ms, service 10\.0 ms, node util 80%\)/);
+  assert.match(reasonText(optimum.get('e1')!.reason), /e1 91% \(rtt 0\.2 ms, service 10\.0 ms, node util 80%\)/);
   const previous = new Map(optimum);
   previous.set('e1', assignment('e1', { e1: 849, e2: 151 }));
   const out = proximaPolicy.assign(makeInput({ ...input, previous }));
   assert.deepEqual(primary(out.get('e1')), ['e1:849@0', 'e2:151@0']);
-  assert.match(out.get('e1')!.reason, /^kept: previous assignment predicts/);
+  assert.match(reasonText(out.get('e1')!.reason), /^kept: previous assignment predicts/);
 });

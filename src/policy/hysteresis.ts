@@ -2,8 +2,9 @@ import type { ProximaOptions } from './proxima-options.js';
 import type { NodeQueueModel } from './queueing.js';
 import { meanSojournMs, saturationRps } from './queueing.js';
 import { pct, primaryShares, type MemoizedInput } from './shares.js';
+import { explain, reasonText } from './reason.js';
 import { assemble, sharesToLocalities } from './tiers.js';
-import type { GatewayAssignment, PolicyInput } from './types.js';
+import type { GatewayAssignment, PolicyInput, Reason } from './types.js';
 
 /**
  * Proxima's two hysteresis bands (no push for noise) and the rule that overrides both: traffic that
@@ -42,7 +43,7 @@ export function applyShareHysteresis(
   input: PolicyInput,
   gateway: string,
   shares: Map<string, number>,
-  reason: string,
+  reason: Reason,
   hysteresisShare: number,
   bringHome: boolean,
 ): GatewayAssignment {
@@ -50,8 +51,10 @@ export function applyShareHysteresis(
   const prev = primaryShares(input.previous?.get(gateway));
   if (prev.size > 0) {
     if (bringHome) {
-      const home = `local ${pct(prev.get(gateway) ?? 0)} → ${pct(shares.get(gateway) ?? 0)}, the previous spill dropped`;
-      return assemble(input, gateway, sharesToLocalities(shares, 0), `${home}; ${reason}`);
+      const before = prev.get(gateway) ?? 0;
+      const after = shares.get(gateway) ?? 0;
+      const why = explain(() => `local ${pct(before)} → ${pct(after)}, the previous spill dropped; ${reasonText(reason)}`);
+      return assemble(input, gateway, sharesToLocalities(shares, 0), why);
     }
     let usable = true;
     for (const n of prev.keys()) if (!(input.backends.some((b) => b.node === n) && input.reachable(gateway, n))) usable = false;
@@ -61,12 +64,12 @@ export function applyShareHysteresis(
     for (const [n, s] of shares) if (!prev.has(n)) maxMove = Math.max(maxMove, Math.abs(0 - s));
     if (usable && maxMove < hysteresisShare) {
       const kept = input.previous!.get(gateway)!.localities.filter((l) => l.priority === 0);
-      return assemble(
-        input,
-        gateway,
-        [...kept],
-        `kept (largest share change ${(maxMove * 100).toFixed(1)} points < ${(hysteresisShare * 100).toFixed(0)}); now: ${reason}`,
+      const move = maxMove;
+      const why = explain(
+        () =>
+          `kept (largest share change ${(move * 100).toFixed(1)} points < ${(hysteresisShare * 100).toFixed(0)}); now: ${reasonText(reason)}`,
       );
+      return assemble(input, gateway, [...kept], why);
     }
   }
   return assemble(input, gateway, sharesToLocalities(shares, 0), reason);

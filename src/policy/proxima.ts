@@ -8,8 +8,9 @@ import type { MemoizedInput, SharesResult, Solution } from './shares.js';
 import { SolveMemo } from './solve-memo.js';
 import { assemble, byLatency } from './tiers.js';
 import { RowMemo } from './row-memo.js';
+import { explain, reasonText } from './reason.js';
 import { DEFAULT_PROXIMA_OPTIONS, type ProximaOptions } from './proxima-options.js';
-import type { GatewayAssignment, LocalityAssignment, NodeModelView, Policy, PolicyInput } from './types.js';
+import type { Explanation, GatewayAssignment, LocalityAssignment, NodeModelView, Policy, PolicyInput, Reason } from './types.js';
 
 export { DEFAULT_PROXIMA_OPTIONS, type ProximaOptions } from './proxima-options.js';
 
@@ -203,18 +204,14 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
         const next = computed(g);
         return keepFailoverOrder(
           view,
-          applyShareHysteresis(view, g, next.shares, next.reason(), o.hysteresisShare, home.has(g)),
+          applyShareHysteresis(view, g, next.shares, next.reason, o.hysteresisShare, home.has(g)),
           input.previous?.get(g),
         );
       };
       const one = (g: string): GatewayAssignment => {
         if (!keepRest || home.has(g)) return fresh(g);
         const kept = input.previous!.get(g)!.localities.filter((l) => l.priority === 0);
-        return keepFailoverOrder(
-          view,
-          assemble(view, g, [...kept], `kept: ${keepRest}; now: ${computed(g).reason()}`),
-          input.previous?.get(g),
-        );
+        return keepFailoverOrder(view, assemble(view, g, [...kept], keptReason(keepRest, computed(g).reason)), input.previous?.get(g));
       };
       // An idle gateway that is not a backend itself is a function of its latency row and its previous
       // assignment only, and most gateways share both (engine-interned localities): compute once per class.
@@ -242,8 +239,77 @@ export const proximaPolicy: Policy = createProximaPolicy();
 
 interface Computed {
   readonly shares: Map<string, number>;
-  /** Built on demand: most gateways' assignments are shared with another gateway's. */
-  readonly reason: () => string;
+  /** Formatted when read (see reason.ts). */
+  readonly reason: Reason;
+}
+
+/*
+ * The reasons below are made by top-level functions: a closure made inside `assign` would keep its
+ * scope alive, the policy input with it, and through `input.previous` every table before it.
+ */
+
+function keptReason(keepRest: string, now: Reason): Explanation {
+  return explain(() => `kept: ${keepRest}; now: ${reasonText(now)}`);
+}
+
+function nearestReason(local: boolean, node: string, rttMs: number): Explanation {
+  return explain(() => `no demand known: ${local ? 'local' : `nearest ${node} at ${rttMs.toFixed(1)} ms`}`);
+}
+
+/**
+ * The explanations of one solve: what they say of a node or of the service once, and per gateway
+ * only numbers, in one array (an object per gateway is all the row keeps: 10⁶ rows).
+ */
+class SolveText {
+  private readonly nodeText = new Map<string, string>();
+  /** Per explained gateway: its demand, its number of shares, then backend index, share and RTT per share. */
+  private readonly data: number[] = [];
+  constructor(
+    private readonly models: readonly NodeQueueModel[],
+    private readonly backends: readonly string[],
+    private readonly backendIndex: ReadonlyMap<string, number>,
+    private readonly nodeRps: ReadonlyMap<string, number>,
+    private readonly serviceText: string,
+  ) {}
+
+  /** The explanation of `gateway`'s shares (the input is read now, not kept). */
+  row(input: PolicyInput, gateway: string, demandRps: number, shares: ReadonlyMap<string, number>): Explanation {
+    const at = this.data.length;
+    this.data.push(demandRps, shares.size);
+    for (const [n, s] of shares) this.data.push(this.backendIndex.get(n)!, s, input.rttMs(gateway, n));
+    return new SharesReason(this, at);
+  }
+
+  private node(i: number): string {
+    const n = this.backends[i]!;
+    let text = this.nodeText.get(n);
+    if (text === undefined) {
+      const util = (this.nodeRps.get(n) ?? 0) / saturationRps(this.models[i]!);
+      this.nodeText.set(n, (text = `service ${this.models[i]!.serviceTimeMs.toFixed(1)} ms, node util ${pct(util)})`));
+    }
+    return text;
+  }
+
+  format(at: number): string {
+    const d = this.data;
+    const shares: Array<[number, number, number]> = [];
+    for (let k = 0, p = at + 2; k < d[at + 1]!; k++, p += 3) shares.push([d[p]!, d[p + 1]!, d[p + 2]!]);
+    const parts = shares
+      .sort((a, b) => b[1] - a[1])
+      .map(([i, s, rtt]) => `${this.backends[i]!} ${pct(s)} (rtt ${rtt.toFixed(1)} ms, ${this.node(i)}`);
+    const head = `demand ${d[at]!.toFixed(1)}${this.serviceText}`;
+    return shares.length ? `${head}: ${parts.join(', ')}` : `${head}: no reachable node with ready endpoints`;
+  }
+}
+
+class SharesReason implements Explanation {
+  constructor(
+    private readonly solve: SolveText,
+    private readonly at: number,
+  ) {}
+  text(): string {
+    return this.solve.format(this.at);
+  }
 }
 
 /** Per gateway, computed on first ask (a row-only recompute asks for one). */
@@ -263,12 +329,8 @@ function withoutDemand(input: PolicyInput): ComputedOf {
   return lazily((g) => {
     const best = byLatency(input, g).find((b) => input.reachable(g, b.node));
     return best
-      ? {
-          shares: new Map([[best.node, 1]]),
-          reason: () =>
-            `no demand known: ${best.node === g ? 'local' : `nearest ${best.node} at ${input.rttMs(g, best.node).toFixed(1)} ms`}`,
-        }
-      : { shares: new Map(), reason: () => 'no reachable node with ready endpoints' };
+      ? { shares: new Map([[best.node, 1]]), reason: nearestReason(best.node === g, best.node, input.rttMs(g, best.node)) }
+      : { shares: new Map(), reason: 'no reachable node with ready endpoints' };
   });
 }
 
@@ -331,29 +393,18 @@ function withDemand(
     if (previous && solved.refinedAtOptimum === false) solved = refine(loadsOf(solved));
   }
   const backendIndex = new Map(input.backends.map((b, i) => [b.node, i] as const));
-  // What the explanations say of a node or of the whole service does not depend on the gateway: once per solve.
-  const nodeText = new Map<string, string>();
-  const nodeTextOf = (n: string): string => {
-    let text = nodeText.get(n);
-    if (text === undefined) {
-      const i = backendIndex.get(n)!;
-      const util = (solved.nodeRps.get(n) ?? 0) / saturationRps(models[i]!);
-      nodeText.set(n, (text = `service ${models[i]!.serviceTimeMs.toFixed(1)} ms, node util ${pct(util)})`));
-    }
-    return text;
-  };
   const serviceText = ` rps of ${totalRps.toFixed(1)}${solved.overloaded ? '; OVERLOADED: demand exceeds every node at target utilisation, spread by capacity' : ''}`;
+  const text = new SolveText(
+    models,
+    input.backends.map((b) => b.node),
+    backendIndex,
+    solved.nodeRps,
+    serviceText,
+  );
   const computed = lazily((g) => {
     const gi = input.table.indexOf(g)!;
     const shares = pruneShares(solved.sharesOf(g), o.minShare);
-    const reason = (): string => {
-      const parts = [...shares]
-        .sort((a, b) => b[1] - a[1])
-        .map(([n, s]) => `${n} ${pct(s)} (rtt ${input.rttMs(g, n).toFixed(1)} ms, ${nodeTextOf(n)}`);
-      const head = `demand ${demand[gi]!.toFixed(1)}${serviceText}`;
-      return shares.size ? `${head}: ${parts.join(', ')}` : `${head}: no reachable node with ready endpoints`;
-    };
-    return { shares, reason };
+    return { shares, reason: text.row(input, g, demand[gi]!, shares) };
   });
   const utilisation = (n: string): number => {
     const i = backendIndex.get(n);

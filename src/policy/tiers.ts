@@ -1,4 +1,4 @@
-import type { GatewayAssignment, LocalityAssignment, NodeCapacity, PolicyInput } from './types.js';
+import type { GatewayAssignment, LocalityAssignment, NodeCapacity, PolicyInput, Reason } from './types.js';
 import { WEIGHT_SCALE } from './types.js';
 import type { LatencyTable } from './latency-table.js';
 
@@ -145,7 +145,7 @@ function sortSmall<T>(xs: T[], compare: (a: T, b: T) => number, consistent: bool
 }
 
 /** Assemble an assignment: primary localities at priority 0, everything else as failover. */
-export function assemble(input: PolicyInput, gateway: string, primary: LocalityAssignment[], reason: string): GatewayAssignment {
+export function assemble(input: PolicyInput, gateway: string, primary: LocalityAssignment[], reason: Reason): GatewayAssignment {
   const primaryNodes = new Set(primary.map((l) => l.node));
   const localities = primary.length > 0 ? [...primary, ...failoverLocalities(input, gateway, primaryNodes, 1)] : [];
   return { gateway, service: input.service, localities: sortLocalities(localities), reason };
