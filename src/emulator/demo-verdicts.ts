@@ -1,5 +1,6 @@
 import { formatInterval, meanInterval, type MeanInterval } from '../util/interval.js';
 import { DELAY_STEP_TOLERANCE_POINTS, type DemoResults } from './experiment.js';
+import { describeResolution, ratioResolution } from './ratio-resolution.js';
 import { HEAVY_LOAD_PER_CPU, predictionRows, type Verdict } from './report.js';
 import { comparisonOf, type CellComparison, type SeedCell } from './seeds.js';
 
@@ -64,25 +65,61 @@ export function demoVerdicts(runs: readonly DemoResults[], cells: readonly SeedC
   return out;
 }
 
-/** Live ÷ predicted mean and p95 per policy and level, as intervals over the seeds. */
+/**
+ * Live ÷ predicted mean and p95 per policy and level, as intervals over the seeds, with how narrow
+ * those intervals can be at the run's level length (the simulator's own run-to-run spread).
+ */
 export function predictionRatios(runs: readonly DemoResults[]) {
-  const byKey = new Map<
-    string,
-    { policy: string; users: number; mean: number[]; p95: number[]; seeds: number[]; overheadMs: number[]; heavyLoadSeeds: number[] }
-  >();
+  interface Entry {
+    policy: string;
+    users: number;
+    mean: number[];
+    p95: number[];
+    seeds: number[];
+    overheadMs: number[];
+    heavyLoadSeeds: number[];
+    simRunMeans: number[][];
+    simRunP95s: number[][];
+  }
+  const byKey = new Map<string, Entry>();
   for (const r of runs) {
     for (const row of predictionRows(r)) {
       const k = `${row.policy}@${row.users}`;
-      const e = byKey.get(k) ?? { policy: row.policy, users: row.users, mean: [], p95: [], seeds: [], overheadMs: [], heavyLoadSeeds: [] };
+      const e = byKey.get(k) ?? {
+        policy: row.policy,
+        users: row.users,
+        mean: [],
+        p95: [],
+        seeds: [],
+        overheadMs: [],
+        heavyLoadSeeds: [],
+        simRunMeans: [],
+        simRunP95s: [],
+      };
       e.mean.push(row.meanRatio);
       e.p95.push(row.p95Ratio);
       e.seeds.push(r.scenario.seed);
       e.overheadMs.push(r.predicted!.overheadMs);
       if (row.heavyLoad) e.heavyLoadSeeds.push(r.scenario.seed);
+      const predicted = r.predicted!.byPolicy[row.policy]?.find((l) => l.users === row.users);
+      e.simRunMeans.push([...(predicted?.runMeansMs ?? [])]);
+      e.simRunP95s.push([...(predicted?.runP95sMs ?? [])]);
       byKey.set(k, e);
     }
   }
-  return [...byKey.values()].map((e) => ({ ...e, meanRatio: meanInterval(e.mean), p95Ratio: meanInterval(e.p95) }));
+  const measureMs = runs[0]?.scenario.measureMs ?? 0;
+  return [...byKey.values()].map(({ simRunMeans, simRunP95s, ...e }) => {
+    const meanResolution = ratioResolution(simRunMeans, e.seeds.length, PREDICTION_MEAN_TOLERANCE, measureMs);
+    const p95Resolution = ratioResolution(simRunP95s, e.seeds.length, PREDICTION_P95_TOLERANCE, measureMs);
+    return {
+      ...e,
+      meanRatio: meanInterval(e.mean),
+      p95Ratio: meanInterval(e.p95),
+      measureMs,
+      ...(meanResolution ? { meanResolution } : {}),
+      ...(p95Resolution ? { p95Resolution } : {}),
+    };
+  });
 }
 
 function predictionVerdicts(runs: readonly DemoResults[]): Verdict[] {
@@ -106,7 +143,18 @@ function predictionVerdicts(runs: readonly DemoResults[]): Verdict[] {
                   : '') +
                 ')',
             )
-            .join('; ') + (off.length ? `; outside the band at ${off.map((x) => x.users).join(', ')} users` : ''),
+            .join('; ') +
+          (off.length ? `; outside the band at ${off.map((x) => x.users).join(', ')} users` : '') +
+          off
+            .flatMap((x) =>
+              [
+                x.meanResolution?.undecidable ? describeResolution('the mean', x.meanResolution, x.seeds.length, x.measureMs) : undefined,
+                x.p95Resolution?.undecidable ? describeResolution('the p95', x.p95Resolution, x.seeds.length, x.measureMs) : undefined,
+              ]
+                .filter(Boolean)
+                .map((d) => `; at ${x.users} users ${d}`),
+            )
+            .join(''),
         basis: rows.map((x) => ({
           users: x.users,
           seeds: x.seeds,
@@ -116,6 +164,8 @@ function predictionVerdicts(runs: readonly DemoResults[]): Verdict[] {
           p95Ratio: x.p95Ratio,
           overheadMs: x.overheadMs,
           heavyLoadSeeds: x.heavyLoadSeeds,
+          ...(x.meanResolution ? { meanResolution: x.meanResolution } : {}),
+          ...(x.p95Resolution ? { p95Resolution: x.p95Resolution } : {}),
         })),
       },
     ];

@@ -3,7 +3,7 @@ import { formatInterval, meanInterval, type MeanInterval } from '../util/interva
 import { predictionRatios } from './demo-verdicts.js';
 import type { DemoResults } from './experiment.js';
 import type { Verdict } from './report.js';
-import { machineLoadLine, serviceTimeRows } from './seed-tables.js';
+import { machineLoadLine, resolutionCell, serviceTimeRows } from './seed-tables.js';
 import { SEED_CELL_HEADER, seedCellRows, type CellComparison, type SeedCell } from './seeds.js';
 
 /**
@@ -212,15 +212,16 @@ function predictionSection(page: ReportPage): string {
   const ratios = predictionRatios(page.runs);
   if (ratios.length === 0) return '';
   return (
-    '<h2>Live vs the policy simulator</h2><p>Measured ÷ predicted per seed (each seed predicted with its own idle-calibrated per-request overhead), mean ± 95 % interval over the seeds.</p>' +
+    "<h2>Live vs the policy simulator</h2><p>Measured ÷ predicted per seed (each seed predicted with its own idle-calibrated per-request overhead), mean ± 95 % interval over the seeds. 'Narrowest ±' is the half-width the seeds would give if live runs varied as much as the simulator's own runs of the level's length do: a verdict cannot be decided on a band narrower than that.</p>" +
     htmlTable(
-      ['policy', 'users', 'seeds', 'mean ratio', 'p95 ratio', 'overhead ms per seed'],
+      ['policy', 'users', 'seeds', 'mean ratio', 'p95 ratio', 'narrowest ± mean / p95', 'overhead ms per seed'],
       ratios.map((x) => [
         x.policy,
         String(x.users),
         String(x.seeds.length),
         ci(x.meanRatio, 2),
         ci(x.p95Ratio, 2),
+        resolutionCell(x),
         x.overheadMs.map((o) => num(o, 1)).join(', '),
       ]),
       new Set([1, 2, 3, 4]),

@@ -8,7 +8,17 @@ import type { predictionRatios } from './demo-verdicts.js';
 
 /** Live ÷ predicted per policy and level, mean ± 95 % interval over the seeds. */
 export function predictionRatioTable(ratios: ReturnType<typeof predictionRatios>): string {
-  const rows = [['policy', 'users', 'seeds', 'mean measured ÷ predicted', 'p95 measured ÷ predicted', 'overhead ms (per seed)']];
+  const rows = [
+    [
+      'policy',
+      'users',
+      'seeds',
+      'mean measured ÷ predicted',
+      'p95 measured ÷ predicted',
+      'narrowest ± mean / p95',
+      'overhead ms (per seed)',
+    ],
+  ];
   for (const x of ratios)
     rows.push([
       x.policy,
@@ -16,12 +26,20 @@ export function predictionRatioTable(ratios: ReturnType<typeof predictionRatios>
       String(x.seeds.length),
       formatInterval(x.meanRatio, 2),
       formatInterval(x.p95Ratio, 2),
+      resolutionCell(x),
       x.overheadMs.map((o) => o.toFixed(1)).join(', '),
     ]);
   return [
-    "Live vs the policy simulator (src/sim), each seed's prediction with that seed's idle-calibrated overhead:",
+    "Live vs the policy simulator (src/sim), each seed's prediction with that seed's idle-calibrated overhead; " +
+      "'narrowest' is the interval the seeds would give if live runs varied as the simulator's own runs of the level's length do:",
     markdownTable(rows),
   ].join('\n');
+}
+
+/** "0.18 / 0.14" (the floors of the mean and p95 ratio intervals), "–" for a prediction without per-run values. */
+export function resolutionCell(x: ReturnType<typeof predictionRatios>[number]): string {
+  const f = (r: typeof x.meanResolution) => (r ? `${r.floor.toFixed(2)}${r.undecidable ? ' (wider than the band)' : ''}` : '–');
+  return `${f(x.meanResolution)} / ${f(x.p95Resolution)}`;
 }
 
 /**

@@ -228,6 +228,31 @@ test('report: the live-vs-simulator verdict is decided on ratio intervals over s
     (underLoad.basis as Array<{ users: number; heavyLoadSeeds: number[] }>).find((b) => b.users === 45)!.heavyLoadSeeds,
     [2],
   );
+  // When the simulator's own runs of the level's length spread wider than the band, the verdict says
+  // the level is too short to decide, and by how much.
+  const withRunSpread = (r: DemoResults, users: number, runMeansMs: number[]): DemoResults => ({
+    ...r,
+    predicted: {
+      ...r.predicted!,
+      byPolicy: {
+        ...r.predicted!.byPolicy,
+        proxima: r.predicted!.byPolicy['proxima']!.map((l) => (l.users === users ? { ...l, runMeansMs } : l)),
+      },
+    },
+  });
+  const noisy = predictionCheck(
+    meanOnly([seeded(1, [20, 60, 80]), seeded(2, [20, 60, 96]), seeded(3, [20, 60, 80])]).map((r) =>
+      withRunSpread(withRunSpread(r, 45, [60, 80, 100]), 25, [59, 60, 61]),
+    ),
+  )!;
+  assert.equal(noisy.pass, false);
+  assert.match(
+    noisy.detail,
+    /; at 45 users the simulator's own \d+ s runs vary the mean by cv 0\.25, so 3 seeds resolve ±0\.62 at best, wider than/,
+  );
+  assert.doesNotMatch(noisy.detail, /at 25 users the simulator/);
+  const noisyBasis = (noisy.basis as Array<{ users: number; meanResolution?: { undecidable: boolean } }>).find((b) => b.users === 45)!;
+  assert.equal(noisyBasis.meanResolution!.undecidable, true);
   // No prediction, no verdict.
   const { predicted: _, ...without } = synthetic([20, 60, 80]);
   assert.equal(predictionCheck([without]), undefined);

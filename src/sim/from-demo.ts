@@ -148,6 +148,9 @@ export interface PredictedLevel {
   readonly localShare: number;
   /** The weights over the measured part and where requests went, pooled over the replications. */
   readonly dynamics?: LevelDynamics;
+  /** Each replication's own mean and p95: how much one run of this length varies. */
+  readonly runMeansMs?: readonly number[];
+  readonly runP95sMs?: readonly number[];
 }
 
 export interface DemoPrediction {
@@ -173,6 +176,8 @@ export function simulateDemo(demo: DemoScenario, o: DemoSimOptions & { replicati
     const reps = o.replications ?? replicationsFor(demo, label);
     out[label] = demo.users.map((users) => {
       const all: number[] = [];
+      const runMeansMs: number[] = [];
+      const runP95sMs: number[] = [];
       let local = 0;
       const runs: Array<{ dynamics: LevelDynamics; served: ServedByNode; routed: Routed }> = [];
       for (let r = 0; r < reps; r++) {
@@ -186,6 +191,10 @@ export function simulateDemo(demo: DemoScenario, o: DemoSimOptions & { replicati
           },
         });
         for (const x of res.latenciesMs) all.push(x);
+        if (res.requests > 0) {
+          runMeansMs.push(round2(res.meanMs));
+          runP95sMs.push(round2(res.p95Ms));
+        }
         local += res.entryShare * res.requests;
         runs.push({
           dynamics: levelDynamics(samples, run.recomputeMs ?? DEMO_RECOMPUTE_MS, res.servedByNode, res.routed),
@@ -203,6 +212,8 @@ export function simulateDemo(demo: DemoScenario, o: DemoSimOptions & { replicati
         p95Ms: n ? round2(all[Math.min(n - 1, Math.ceil(0.95 * n) - 1)]!) : NaN,
         localShare: n ? round2(local / n) : NaN,
         ...(dynamics ? { dynamics } : {}),
+        runMeansMs,
+        runP95sMs,
       };
     });
   }
