@@ -14,7 +14,7 @@ test('ratio resolution: the simulated runs spread sets how narrow 5 seeds can re
   assert.equal(r.levelSecondsForHalfBand, Math.ceil(120 * (r.floor / 0.075) ** 2));
   assert.match(
     describeResolution('the mean', r, 5, 120_000),
-    /own 120 s runs vary the mean by cv 0\.15, so 5 seeds resolve ±0\.19 at best, wider than the ±0\.15 band: not decidable at this level length \(≥ 740 s levels/,
+    /own 120 s runs vary the mean by cv 0\.15, so 5 seeds of such runs give ±0\.19, wider than the ±0\.15 band: not decidable at this level length \(≥ 740 s levels/,
   );
   // A tight simulator: decidable, and said without the "not decidable" clause.
   const tight = ratioResolution([[99, 100, 101]], 5, 0.15, 120_000)!;

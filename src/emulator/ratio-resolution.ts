@@ -1,14 +1,15 @@
 import { t95 } from '../util/interval.js';
 
 /**
- * How narrow a live ÷ predicted interval over seeds can be at a given level length (pure).
+ * How wide a live ÷ predicted interval over seeds is expected to be at a given level length (pure).
  *
- * One live seed is one run of the level. If live runs varied as much as the simulator's own runs of
+ * One live seed is one run of the level. If live runs vary as much as the simulator's own runs of
  * the same length do (coefficient of variation `cv` of one run's mean or p95), `n` seeds give an
- * interval of about ±t·cv/√n around the true ratio however faithful the simulator is. When that
- * floor is as wide as the band, the verdict cannot pass at this length; it says so, with the level
- * length at which the floor is half the band (the variance of a run's mean taken to fall as
- * 1/length, as it does once a run is much longer than the process's swings).
+ * interval of about ±t·cv/√n around the true ratio however faithful the simulator is. When that is
+ * as wide as the band, and the live interval is too, the level is too short to decide the verdict;
+ * the report says so, with the level length at which the expected ± is half the band (the variance
+ * of a run's mean taken to fall as 1/length, as it does once a run is much longer than the
+ * process's swings). Live runs can vary less than simulated ones: an estimate, not a bound.
  */
 export interface RatioResolution {
   /** Pooled coefficient of variation of one simulated run's value (over each seed's replications). */
@@ -17,9 +18,9 @@ export interface RatioResolution {
   readonly floor: number;
   /** The verdict's band (± fraction). */
   readonly tolerance: number;
-  /** The floor is at least the band: no live result can be shown inside it at this level length. */
+  /** The expected ± is at least the band: at this level length such runs would rarely show a ratio inside it. */
   readonly undecidable: boolean;
-  /** Level length (s) at which the floor would be half the band. */
+  /** Level length (s) at which the expected ± would be half the band. */
   readonly levelSecondsForHalfBand: number;
 }
 
@@ -55,9 +56,9 @@ function cvSquared(xs: readonly number[]): number | undefined {
   return variance / mean ** 2;
 }
 
-/** "one 120 s run varies cv 0.15: 5 seeds resolve ±0.18 at best" and what would resolve it. */
+/** "the simulator's own 120 s runs vary the mean by cv 0.15, so 5 seeds of such runs give ±0.18" and what would decide it. */
 export function describeResolution(what: string, r: RatioResolution, seeds: number, measureMs: number): string {
-  const head = `the simulator's own ${Math.round(measureMs / 1000)} s runs vary ${what} by cv ${r.cv.toFixed(2)}, so ${seeds} seeds resolve ±${r.floor.toFixed(2)} at best`;
+  const head = `the simulator's own ${Math.round(measureMs / 1000)} s runs vary ${what} by cv ${r.cv.toFixed(2)}, so ${seeds} seeds of such runs give ±${r.floor.toFixed(2)}`;
   return r.undecidable
     ? `${head}, wider than the ±${r.tolerance} band: not decidable at this level length (≥ ${r.levelSecondsForHalfBand} s levels bring it to half the band)`
     : head;

@@ -212,9 +212,9 @@ function predictionSection(page: ReportPage): string {
   const ratios = predictionRatios(page.runs);
   if (ratios.length === 0) return '';
   return (
-    "<h2>Live vs the policy simulator</h2><p>Measured ÷ predicted per seed (each seed predicted with its own idle-calibrated per-request overhead), mean ± 95 % interval over the seeds. 'Narrowest ±' is the half-width the seeds would give if live runs varied as much as the simulator's own runs of the level's length do: a verdict cannot be decided on a band narrower than that.</p>" +
+    "<h2>Live vs the policy simulator</h2><p>Measured ÷ predicted per seed (each seed predicted with its own idle-calibrated per-request overhead), mean ± 95 % interval over the seeds. 'Sim-run spread ±' is the half-width the seeds would give if live runs varied as much as the simulator's own runs of the level's length do: where both it and the live interval are wider than the band, the level is too short to decide the verdict.</p>" +
     htmlTable(
-      ['policy', 'users', 'seeds', 'mean ratio', 'p95 ratio', 'narrowest ± mean / p95', 'overhead ms per seed'],
+      ['policy', 'users', 'seeds', 'mean ratio', 'p95 ratio', 'sim-run spread ± mean / p95', 'overhead ms per seed'],
       ratios.map((x) => [
         x.policy,
         String(x.users),

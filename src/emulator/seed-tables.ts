@@ -15,7 +15,7 @@ export function predictionRatioTable(ratios: ReturnType<typeof predictionRatios>
       'seeds',
       'mean measured ÷ predicted',
       'p95 measured ÷ predicted',
-      'narrowest ± mean / p95',
+      'sim-run spread ± mean / p95',
       'overhead ms (per seed)',
     ],
   ];
@@ -31,14 +31,14 @@ export function predictionRatioTable(ratios: ReturnType<typeof predictionRatios>
     ]);
   return [
     "Live vs the policy simulator (src/sim), each seed's prediction with that seed's idle-calibrated overhead; " +
-      "'narrowest' is the interval the seeds would give if live runs varied as the simulator's own runs of the level's length do:",
+      "'sim-run spread' is the ± the seeds would give if live runs varied as much as the simulator's own runs of the level's length do:",
     markdownTable(rows),
   ].join('\n');
 }
 
-/** "0.18 / 0.14" (the floors of the mean and p95 ratio intervals), "–" for a prediction without per-run values. */
+/** "0.18 / 0.14" (the ± expected from the simulated runs' spread, mean and p95), "–" for a prediction without per-run values. */
 export function resolutionCell(x: ReturnType<typeof predictionRatios>[number]): string {
-  const f = (r: typeof x.meanResolution) => (r ? `${r.floor.toFixed(2)}${r.undecidable ? ' (wider than the band)' : ''}` : '–');
+  const f = (r: typeof x.meanResolution) => (r ? r.floor.toFixed(2) : '–');
   return `${f(x.meanResolution)} / ${f(x.p95Resolution)}`;
 }
 

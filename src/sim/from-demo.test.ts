@@ -248,11 +248,20 @@ test('report: the live-vs-simulator verdict is decided on ratio intervals over s
   assert.equal(noisy.pass, false);
   assert.match(
     noisy.detail,
-    /; at 45 users the simulator's own \d+ s runs vary the mean by cv 0\.25, so 3 seeds resolve ±0\.62 at best, wider than/,
+    /; at 45 users the simulator's own \d+ s runs vary the mean by cv 0\.25, so 3 seeds of such runs give ±0\.62, wider than/,
   );
   assert.doesNotMatch(noisy.detail, /at 25 users the simulator/);
   const noisyBasis = (noisy.basis as Array<{ users: number; meanResolution?: { undecidable: boolean } }>).find((b) => b.users === 45)!;
   assert.equal(noisyBasis.meanResolution!.undecidable, true);
+  // Off by a bias that every seed shares (a narrow live interval outside the band): the level length
+  // is not what fails it, and the verdict does not say so.
+  const biased = predictionCheck(
+    meanOnly([seeded(1, [20, 60, 104]), seeded(2, [20, 60, 104]), seeded(3, [20, 60, 104])]).map((r) =>
+      withRunSpread(r, 45, [60, 80, 100]),
+    ),
+  )!;
+  assert.equal(biased.pass, false);
+  assert.match(biased.detail, /outside the band at 45 users$/);
   // No prediction, no verdict.
   const { predicted: _, ...without } = synthetic([20, 60, 80]);
   assert.equal(predictionCheck([without]), undefined);
