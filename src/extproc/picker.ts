@@ -136,13 +136,40 @@ function passedOn(waitMs: number, picksPerMs: number, perRequestMs: number): num
   return (waitMs * picksPerMs * perRequestMs) / (1 - utilisation);
 }
 
+/** 1 + requests waiting ahead ÷ slots for one more request at a pod with `atPod` there. */
+function queueFactorAt(atPod: number, capacity: number): number {
+  const slots = Math.max(1, capacity);
+  return 1 + Math.max(0, atPod + 1 - slots) / slots;
+}
+
+/** What a slot for a request sent to `e` without our pick is expected to hold (see `edsDraw`). */
+export interface UnpickedSlot {
+  readonly key: string;
+  readonly rttMs: number;
+  readonly costMs: number;
+  readonly queueFactor: number;
+  readonly atPodShare: number;
+  /** Expected time until the request is done: RTT + time at the pod. */
+  readonly holdMs: number;
+}
+
+/** A request routed to `e` by the EDS weights, as the picker would have expected it there. */
+export function unpickedSlot(load: LoadView, e: Endpoint, nowMs: number, rttMs: number, priorMs: number): UnpickedSlot {
+  const key = endpointKey(e);
+  const costMs = load.costMs(key, nowMs, priorMs);
+  const queueFactor = queueFactorAt(load.atPod(key), e.capacity);
+  const atPodMs = costMs * queueFactor;
+  const holdMs = rttMs + atPodMs;
+  return { key, rttMs, costMs, queueFactor, atPodShare: holdMs > 0 ? atPodMs / holdMs : 1, holdMs };
+}
+
 function candidate(input: PickInput, e: Endpoint, priority: number, rttMs: number, priorMs: number, weight: number): Candidate {
   const key = endpointKey(e);
   const inflight = input.load.inflight(key);
   const atPod = input.load.atPod(key);
   const costMs = input.load.costMs(key, input.nowMs, priorMs);
   const slots = Math.max(1, e.capacity);
-  const queueFactor = 1 + Math.max(0, atPod + 1 - slots) / slots;
+  const queueFactor = queueFactorAt(atPod, e.capacity);
   const atPodMs = costMs * queueFactor;
   const expectedMs = rttMs + atPodMs;
   const waitMs = costMs * (queueFactor - 1);

@@ -7,7 +7,7 @@ import type { ModelStore } from '../model/store.js';
 import { continueReply, decodeRequest, destinationReply, HEADER_NODE, immediateReply, type DecodedRequest, type Phase } from './codec.js';
 import { LoadTracker, type EndpointLoadSnapshot, type Slot } from './load-tracker.js';
 import { createExtProcMetrics, type DecisionOutcome, type ExtProcMetrics, type SlotRelease } from './metrics.js';
-import { edsDraw, endpointKey, pick, type LoadView, type PickRule } from './picker.js';
+import { edsDraw, endpointKey, pick, unpickedSlot, type LoadView, type PickRule } from './picker.js';
 import { withPodSignals, type PodLoadSource } from './pod-signals.js';
 import { ServiceResolver } from './resolve.js';
 import type { NodeAuthorizer } from '../tls/authorizer.js';
@@ -332,14 +332,10 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
     const service = this.store.service(serviceName);
     const e = service && edsDraw(this.engine.get(serviceName, gateway), service.endpoints, this.rng);
     if (!e) return;
-    const key = endpointKey(e);
-    const rttMs = this.store.rttMs(gateway, e.node, now);
-    const costMs = this.load.costMs(key, now, this.store.serviceTimeMs(serviceName, e.node) ?? this.store.defaults.serviceTimeMs);
-    const slots = Math.max(1, e.capacity);
-    const queueFactor = 1 + Math.max(0, this.load.atPod(key) + 1 - slots) / slots;
-    const atPodMs = costMs * queueFactor;
-    const holdMs = rttMs + atPodMs;
-    const slot = this.tracker.acquire(key, now, rttMs, queueFactor, holdMs > 0 ? atPodMs / holdMs : 1, costMs);
+    const prior = this.store.serviceTimeMs(serviceName, e.node) ?? this.store.defaults.serviceTimeMs;
+    const u = unpickedSlot(this.load, e, now, this.store.rttMs(gateway, e.node, now), prior);
+    const holdMs = u.holdMs;
+    const slot = this.tracker.acquire(u.key, now, u.rttMs, u.queueFactor, u.atPodShare, u.costMs);
     this.fallbacksCounted++;
     const timer = setTimeout(() => {
       this.fallbackSlots.delete(slot);

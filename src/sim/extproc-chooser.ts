@@ -1,6 +1,6 @@
 import type { Endpoint } from '../model/types.js';
 import { LoadTracker } from '../extproc/load-tracker.js';
-import { edsDraw, endpointKey, pick, type LoadView } from '../extproc/picker.js';
+import { edsDraw, endpointKey, pick, unpickedSlot, type LoadView } from '../extproc/picker.js';
 import type { Slot } from '../extproc/load-tracker.js';
 import type { Rng } from '../util/rng.js';
 import type { EndpointChooser, SimPodView } from './simulator.js';
@@ -65,14 +65,9 @@ export function extprocChooser(o: ExtProcChooserOptions): EndpointChooser {
         const e = edsDraw(assignment, endpoints, o.rng);
         if (!e) return undefined;
         if (o.countFallbacks) {
-          const key = endpointKey(e);
-          const rttMs = o.rttMs(gateway, e.node);
-          const costMs = load.costMs(key, nowMs, o.serviceMs(e.node));
-          const slots = Math.max(1, e.capacity);
-          const queueFactor = 1 + Math.max(0, load.atPod(key) + 1 - slots) / slots;
-          const holdMs = rttMs + costMs * queueFactor;
-          const slot = tracker.acquire(key, nowMs, rttMs, queueFactor, holdMs > 0 ? (costMs * queueFactor) / holdMs : 1, costMs);
-          counted.push({ slot, endMs: nowMs + holdMs });
+          const u = unpickedSlot(load, e, nowMs, o.rttMs(gateway, e.node), o.serviceMs(e.node));
+          const slot = tracker.acquire(u.key, nowMs, u.rttMs, u.queueFactor, u.atPodShare, u.costMs);
+          counted.push({ slot, endMs: nowMs + u.holdMs });
         }
         return { node: e.node, pod: e.port - 1, done: () => undefined };
       }
