@@ -13,7 +13,7 @@ import { linkSpecs, podSpecs, runtimeTopologyYaml, type DemoScenario } from './s
 import type { RequestRecord } from './stats.js';
 import type { ActivatorChoice, DataPathKind, SksMode } from '../model/data-path.js';
 import { emulatedTopologyEndpoints } from './knative-sks.js';
-import { DEMO_QUEUE_PROXY_INTERVAL_MS } from '../sim/from-demo.js';
+import { DEMO_CLIENT_DEADLINE_MS, DEMO_QUEUE_PROXY_INTERVAL_MS } from '../sim/from-demo.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MAIN_JS = join(here, '..', 'cli', 'main.js');
@@ -368,7 +368,7 @@ export class EmulatedCluster {
           spacing: 'poisson',
           maxInFlight: 2000,
           seed: seed * 31 + i,
-          deadlineMs: 10_000,
+          deadlineMs: DEMO_CLIENT_DEADLINE_MS,
           ...(this.s.service.method ? { method: this.s.service.method } : {}),
           ...(usesExtProc(this.currentPolicy)
             ? { extproc: { address: `${this.hostIp}:${this.ports.extproc}`, node, authority: this.s.service.host } }

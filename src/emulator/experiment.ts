@@ -1,5 +1,5 @@
 import { extprocWaits, pickerLevel, type ExtProcWaits, type PickerCounters, type PickerLevel } from './extproc-waits.js';
-import type { DemoPrediction } from '../sim/from-demo.js';
+import { DEMO_CLIENT_DEADLINE_MS, type DemoPrediction } from '../sim/from-demo.js';
 import { availableParallelism, loadavg } from 'node:os';
 import { bestAssignment } from './best.js';
 import { serviceTimeAccuracy, type ServiceTimeAccuracy } from './input-accuracy.js';
@@ -180,7 +180,7 @@ export async function runComparison(
       const controlPlane = await stopSampling();
       onLevelRecords?.(policy, users, records);
       const measured = records.filter((r) => r.startMs >= s.warmupMs);
-      const summary = summarise(measured, dropped);
+      const summary = summarise(measured, dropped, DEMO_CLIENT_DEADLINE_MS);
       const serviceTime = serviceTimeAccuracy(records, controlPlane, s.warmupMs);
       const dynamics = liveDynamics(controlPlane as ShareSample[], measured, s.warmupMs, total);
       const waits = extprocWaits(measured);

@@ -43,7 +43,9 @@ export function predictionRows(r: DemoResults): PredictionRow[] {
     for (const l of p.levels) {
       const q = r.predicted.byPolicy[p.policy]?.find((x) => x.users === l.users);
       if (!q) continue;
-      const m = l.summary;
+      // A prediction capped at the client's deadline is held to the live figures that count timed-out requests at it.
+      const capped = r.predicted.deadlineMs !== undefined && l.summary.atDeadline?.deadlineMs === r.predicted.deadlineMs;
+      const m = capped ? { ...l.summary, ...l.summary.atDeadline } : l.summary;
       out.push({
         policy: p.policy,
         users: l.users,
@@ -81,11 +83,19 @@ export function predictionTable(r: DemoResults): string {
                 .map(([k, n]) => `${k} ${n}`)
                 .join(', ')
             : p.replications
-        } seeded runs per cell); per-request overhead ${p.overheadMs} ms, calibrated from ${p.calibration}.`,
+        } seeded runs per cell); per-request overhead ${p.overheadMs} ms, calibrated from ${p.calibration}.` +
+          (p.deadlineMs !== undefined
+            ? ` Both sides count a request past the load generator's ${p.deadlineMs / 1000} s deadline at the deadline` +
+              ` (live: ${timedOutTotal(r)} timed out).`
+            : ''),
         ...p.notes,
       ]
     : [];
   return [...head, markdownTable(rows)].join('\n');
+}
+
+function timedOutTotal(r: DemoResults): number {
+  return r.comparison.reduce((a, p) => a + p.levels.reduce((b, l) => b + (l.summary.atDeadline?.timedOut ?? 0), 0), 0);
 }
 
 /** Rows (the first is the header) as a markdown table with padded columns. */

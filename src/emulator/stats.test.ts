@@ -31,6 +31,21 @@ test('summary: percentiles over successful requests, local share, matrix', () =>
   assert.deepEqual(s.matrix, { 'edge-1': { 'edge-1': 2, cloud: 1 } });
 });
 
+test('summary at the deadline: timed-out requests count at the deadline, other failures stay out', () => {
+  const failed = (latencyMs: number, error: string): RequestRecord => ({ ...rec(9, latencyMs, '', false), error });
+  const rs = [
+    rec(0, 100, 'edge-1'),
+    rec(1, 300, 'edge-1'),
+    failed(1002, '4 DEADLINE_EXCEEDED: Deadline exceeded after 1.002s,remote_addr=127.0.1.1:8080'),
+    failed(3, '14 UNAVAILABLE: No connection established'),
+  ];
+  const s = summarise(rs, 0, 1000);
+  assert.equal(s.meanMs, 200, 'the plain mean still averages successful requests only');
+  assert.deepEqual(s.atDeadline, { deadlineMs: 1000, timedOut: 1, meanMs: 466.67, p95Ms: 1000 });
+  assert.equal(summarise(rs).atDeadline, undefined, 'no deadline given, no figures at it');
+  assert.equal(summarise(rs.slice(0, 2), 0, 1000).atDeadline?.meanMs, 200, 'nothing timed out: the same mean');
+});
+
 test('timeline and failure stop time', () => {
   const rs: RequestRecord[] = [];
   for (let t = 0; t < 10_000; t += 50) {

@@ -36,9 +36,23 @@ export interface LatencySummary {
   readonly matrix: Record<string, Record<string, number>>;
   /** Failed requests by error message (gRPC status text, digits folded). */
   readonly errorKinds: Record<string, number>;
+  /**
+   * Mean and p95 with every request that ran out of the client's deadline counted at the deadline
+   * (the figures above average successful requests only): what a prediction without a deadline is
+   * held to once its own latencies are capped at the same deadline.
+   */
+  readonly atDeadline?: { readonly deadlineMs: number; readonly timedOut: number; readonly meanMs: number; readonly p95Ms: number };
 }
 
-export function summarise(records: readonly RequestRecord[], dropped = 0): LatencySummary {
+const round = (x: number) => Math.round(x * 100) / 100;
+const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : NaN);
+
+/** The request failed because the client's deadline passed (gRPC DEADLINE_EXCEEDED), not for another reason. */
+export function timedOut(r: RequestRecord): boolean {
+  return !r.ok && /DEADLINE_EXCEEDED/.test(r.error ?? '');
+}
+
+export function summarise(records: readonly RequestRecord[], dropped = 0, deadlineMs?: number): LatencySummary {
   const ok = records.filter((r) => r.ok);
   const lat = ok.map((r) => r.latencyMs);
   const matrix: Record<string, Record<string, number>> = {};
@@ -46,7 +60,6 @@ export function summarise(records: readonly RequestRecord[], dropped = 0): Laten
     const row = (matrix[r.gateway] ??= {});
     row[r.servedBy] = (row[r.servedBy] ?? 0) + 1;
   }
-  const round = (x: number) => Math.round(x * 100) / 100;
   const errorKinds: Record<string, number> = {};
   for (const r of records) {
     if (r.ok) continue;
@@ -57,14 +70,21 @@ export function summarise(records: readonly RequestRecord[], dropped = 0): Laten
     requests: records.length,
     errors: records.length - ok.length,
     dropped,
-    meanMs: round(lat.length ? lat.reduce((s, x) => s + x, 0) / lat.length : NaN),
+    meanMs: round(mean(lat)),
     p50Ms: round(percentile(lat, 50)),
     p95Ms: round(percentile(lat, 95)),
     p99Ms: round(percentile(lat, 99)),
     localShare: round(ok.length ? ok.filter((r) => r.servedBy === r.gateway).length / ok.length : NaN),
     matrix,
     errorKinds,
+    ...(deadlineMs !== undefined ? { atDeadline: atDeadline(records, deadlineMs) } : {}),
   };
+}
+
+function atDeadline(records: readonly RequestRecord[], deadlineMs: number): NonNullable<LatencySummary['atDeadline']> {
+  const lat: number[] = [];
+  for (const r of records) if (r.ok || timedOut(r)) lat.push(r.ok ? Math.min(r.latencyMs, deadlineMs) : deadlineMs);
+  return { deadlineMs, timedOut: records.filter(timedOut).length, meanMs: round(mean(lat)), p95Ms: round(percentile(lat, 95)) };
 }
 
 export interface TimelineBucket {

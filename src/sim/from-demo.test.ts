@@ -301,3 +301,39 @@ test('from-demo: a policy that feeds back on its own queueing (faast) is predict
   // Never fewer than the default, never more than 16.
   assert.equal(replicationsFor({ ...demo, measureMs: 10_000 }, 'faast'), 16);
 });
+
+test('from-demo: simulated latencies past the client deadline count at it, as live timed-out requests do', () => {
+  const demo: DemoScenario = { ...faastScenario('quick', 5), users: [15], policies: ['even'], warmupMs: 2000, measureMs: 3000 };
+  const free = predictDemo(demo, { probeIntervalMs: 1000, replications: 2, overheadMs: 0, deadlineMs: 1e9 });
+  const byDefault = predictDemo(demo, { probeIntervalMs: 1000, replications: 2, overheadMs: 0 });
+  assert.equal(byDefault.deadlineMs, 10_000);
+  assert.deepEqual(byDefault.byPolicy, free.byPolicy, 'nothing near 10 s at this load: the cap changes nothing');
+  const deadlineMs = 40; // below the cross-node round trips that `even` sends half its requests over
+  const capped = predictDemo(demo, { probeIntervalMs: 1000, replications: 2, overheadMs: 0, deadlineMs }).byPolicy['even']![0]!;
+  const uncapped = free.byPolicy['even']![0]!;
+  assert.ok(uncapped.p95Ms > deadlineMs && uncapped.meanMs > capped.meanMs, `${uncapped.p95Ms} ${uncapped.meanMs} ${capped.meanMs}`);
+  assert.equal(capped.p95Ms, deadlineMs);
+  assert.ok(capped.meanMs < deadlineMs);
+  assert.ok(capped.runMeansMs!.every((m) => m < deadlineMs) && capped.runP95sMs!.every((p) => p === deadlineMs));
+});
+
+test('report: a prediction capped at the deadline is held to the live figures that count timed-out requests at it', () => {
+  const r = synthetic([20, 60, 80]);
+  const withTimeouts = (results: DemoResults, predictedDeadline: number | undefined, liveDeadline: number): DemoResults => ({
+    ...results,
+    predicted: { ...results.predicted!, ...(predictedDeadline !== undefined ? { deadlineMs: predictedDeadline } : {}) },
+    comparison: results.comparison.map((p) => ({
+      ...p,
+      levels: p.levels.map((l) => ({
+        ...l,
+        summary: { ...l.summary, atDeadline: { deadlineMs: liveDeadline, timedOut: 7, meanMs: 400, p95Ms: 1000 } },
+      })),
+    })),
+  });
+  const proxima5 = (x: DemoResults) => predictionRows(x).find((row) => row.policy === 'proxima' && row.users === 5)!;
+  const same = proxima5(withTimeouts(r, 1000, 1000));
+  assert.deepEqual([same.measured.meanMs, same.measured.p95Ms, same.meanRatio], [400, 1000, 400 / 20]);
+  assert.match(predictionTable(withTimeouts(r, 1000, 1000)), /1 s deadline at the deadline \(live: 42 timed out\)/);
+  // Older reports (no deadline on the prediction) or a different deadline: the successful requests' figures.
+  for (const x of [withTimeouts(r, undefined, 1000), withTimeouts(r, 2000, 1000)]) assert.equal(proxima5(x).measured.meanMs, 20);
+});

@@ -20,6 +20,11 @@ export const DEMO_LRS_INTERVAL_MS = 1000;
 export const DEMO_RECOMPUTE_MS = 1000;
 /** The demo's node agents scrape their queue-proxies this often (`proxima probe --queue-proxy-interval-ms`). */
 export const DEMO_QUEUE_PROXY_INTERVAL_MS = 2000;
+/**
+ * The deadline the demo's load generators give every request. The simulator has none, so a
+ * prediction counts its latencies past it at the deadline, as the live summary counts timed-out requests.
+ */
+export const DEMO_CLIENT_DEADLINE_MS = 10_000;
 export const DEMO_LOOP_VIEW: LoopViewOptions = {
   ...DEFAULT_LOOP_VIEW,
   lrsIntervalMs: DEMO_LRS_INTERVAL_MS,
@@ -108,6 +113,8 @@ export function simScenarioFor(demo: DemoScenario, users: number): Scenario {
 export interface DemoSimOptions {
   readonly probeIntervalMs: number;
   readonly overheadMs?: number;
+  /** Latencies past this count at it (default DEMO_CLIENT_DEADLINE_MS, the live client's deadline). */
+  readonly deadlineMs?: number;
 }
 
 /**
@@ -165,13 +172,20 @@ export interface DemoPrediction {
   readonly byPolicy: Record<string, PredictedLevel[]>;
   /** The same without the overhead (the simulator's own model), when it was simulated (not with a given overhead). */
   readonly rawByPolicy?: Record<string, PredictedLevel[]>;
+  /** Simulated latencies past this were counted at it (the live client's deadline); absent in older reports. */
+  readonly deadlineMs?: number;
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+const meanOf = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** Nearest-rank p95 of ascending values (as the live summary takes it). */
+const p95Of = (sorted: readonly number[]) => sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)]!;
 
 /** Every policy at every level, replications pooled. */
 export function simulateDemo(demo: DemoScenario, o: DemoSimOptions & { replications?: number }): Record<string, PredictedLevel[]> {
   const out: Record<string, PredictedLevel[]> = {};
+  const deadlineMs = o.deadlineMs ?? DEMO_CLIENT_DEADLINE_MS;
+  const cap = (x: number) => Math.min(x, deadlineMs);
   for (const label of demo.policies) {
     const reps = o.replications ?? replicationsFor(demo, label);
     out[label] = demo.users.map((users) => {
@@ -190,10 +204,11 @@ export function simulateDemo(demo: DemoScenario, o: DemoSimOptions & { replicati
             if (tMs >= measureFromMs) samples.push({ tMs, shares: sharesOf(table) });
           },
         });
-        for (const x of res.latenciesMs) all.push(x);
-        if (res.requests > 0) {
-          runMeansMs.push(round2(res.meanMs));
-          runP95sMs.push(round2(res.p95Ms));
+        const capped = Array.from(res.latenciesMs, cap); // ascending, as the simulator returns them
+        for (const x of capped) all.push(x);
+        if (capped.length > 0) {
+          runMeansMs.push(round2(meanOf(capped)));
+          runP95sMs.push(round2(p95Of(capped)));
         }
         local += res.entryShare * res.requests;
         runs.push({
@@ -208,8 +223,8 @@ export function simulateDemo(demo: DemoScenario, o: DemoSimOptions & { replicati
       return {
         users,
         requests: n,
-        meanMs: n ? round2(all.reduce((a, b) => a + b, 0) / n) : NaN,
-        p95Ms: n ? round2(all[Math.min(n - 1, Math.ceil(0.95 * n) - 1)]!) : NaN,
+        meanMs: n ? round2(meanOf(all)) : NaN,
+        p95Ms: n ? round2(p95Of(all)) : NaN,
         localShare: n ? round2(local / n) : NaN,
         ...(dynamics ? { dynamics } : {}),
         runMeansMs,
@@ -237,7 +252,8 @@ export function predictDemo(demo: DemoScenario, o: PredictOptions): DemoPredicti
   const replicationsByPolicy = Object.fromEntries(demo.policies.map((p) => [p, o.replications ?? replicationsFor(demo, p)]));
   const replications = Math.max(...Object.values(replicationsByPolicy));
   const notes = demo.policies.map((p) => simPolicyFor(p).note).filter((n): n is string => Boolean(n));
-  const reps = o.replications !== undefined ? { replications: o.replications } : {};
+  const deadlineMs = o.deadlineMs ?? DEMO_CLIENT_DEADLINE_MS;
+  const reps = { deadlineMs, ...(o.replications !== undefined ? { replications: o.replications } : {}) };
   // The overhead-free prediction is needed to calibrate from a measured cell, or is the prediction itself.
   const needRaw = !(o.overheadMs !== undefined && o.overheadMs > 0);
   const raw = needRaw ? simulateDemo(demo, { probeIntervalMs: o.probeIntervalMs, ...reps }) : undefined;
@@ -255,5 +271,5 @@ export function predictDemo(demo: DemoScenario, o: PredictOptions): DemoPredicti
     }
   }
   const byPolicy = overheadMs > 0 || !raw ? simulateDemo(demo, { probeIntervalMs: o.probeIntervalMs, overheadMs, ...reps }) : raw;
-  return { overheadMs, calibration, replications, replicationsByPolicy, notes, byPolicy, ...(raw ? { rawByPolicy: raw } : {}) };
+  return { overheadMs, calibration, replications, replicationsByPolicy, notes, byPolicy, ...(raw ? { rawByPolicy: raw } : {}), deadlineMs };
 }
