@@ -85,6 +85,8 @@ export function predictionRatios(runs: readonly DemoResults[]) {
     seeds: number[];
     overheadMs: number[];
     heavyLoadSeeds: number[];
+    /** Per seed: live requests past the client deadline, counted at it (undefined: not capped). */
+    timedOut: Array<number | undefined>;
     simRunMeans: number[][];
     simRunP95s: number[][];
   }
@@ -100,6 +102,7 @@ export function predictionRatios(runs: readonly DemoResults[]) {
         seeds: [],
         overheadMs: [],
         heavyLoadSeeds: [],
+        timedOut: [],
         simRunMeans: [],
         simRunP95s: [],
       };
@@ -108,6 +111,7 @@ export function predictionRatios(runs: readonly DemoResults[]) {
       e.seeds.push(r.scenario.seed);
       e.overheadMs.push(r.predicted!.overheadMs);
       if (row.heavyLoad) e.heavyLoadSeeds.push(r.scenario.seed);
+      e.timedOut.push(row.timedOut);
       const predicted = r.predicted!.byPolicy[row.policy]?.find((l) => l.users === row.users);
       e.simRunMeans.push([...(predicted?.runMeansMs ?? [])]);
       e.simRunP95s.push([...(predicted?.runP95sMs ?? [])]);

@@ -3,7 +3,7 @@ import { formatInterval, meanInterval, type MeanInterval } from '../util/interva
 import { predictionRatios } from './demo-verdicts.js';
 import type { DemoResults } from './experiment.js';
 import type { Verdict } from './report.js';
-import { machineLoadLine, resolutionCell, serviceTimeRows } from './seed-tables.js';
+import { machineLoadLine, resolutionCell, serviceTimeRows, timedOutCell } from './seed-tables.js';
 import { SEED_CELL_HEADER, seedCellRows, type CellComparison, type SeedCell } from './seeds.js';
 
 /**
@@ -212,9 +212,9 @@ function predictionSection(page: ReportPage): string {
   const ratios = predictionRatios(page.runs);
   if (ratios.length === 0) return '';
   return (
-    "<h2>Live vs the policy simulator</h2><p>Measured ÷ predicted per seed (each seed predicted with its own idle-calibrated per-request overhead), mean ± 95 % interval over the seeds. 'Sim-run spread ±' is the half-width the seeds would give if live runs varied as much as the simulator's own runs of the level's length do: where both it and the live interval are wider than the band, the level is too short to decide the verdict.</p>" +
+    "<h2>Live vs the policy simulator</h2><p>Measured ÷ predicted per seed (each seed predicted with its own idle-calibrated per-request overhead), mean ± 95 % interval over the seeds. 'Sim-run spread ±' is the half-width the seeds would give if live runs varied as much as the simulator's own runs of the level's length do: where both it and the live interval are wider than the band, the level is too short to decide the verdict. A request past the load generator's deadline counts at the deadline on both sides ('timed out': live requests so counted).</p>" +
     htmlTable(
-      ['policy', 'users', 'seeds', 'mean ratio', 'p95 ratio', 'sim-run spread ± mean / p95', 'overhead ms per seed'],
+      ['policy', 'users', 'seeds', 'mean ratio', 'p95 ratio', 'sim-run spread ± mean / p95', 'overhead ms per seed', 'timed out per seed'],
       ratios.map((x) => [
         x.policy,
         String(x.users),
@@ -223,6 +223,7 @@ function predictionSection(page: ReportPage): string {
         ci(x.p95Ratio, 2),
         resolutionCell(x),
         x.overheadMs.map((o) => num(o, 1)).join(', '),
+        timedOutCell(x),
       ]),
       new Set([1, 2, 3, 4]),
     )

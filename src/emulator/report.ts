@@ -18,6 +18,8 @@ export interface PredictionRow {
   readonly p95Ratio: number;
   /** The live level ran under heavy machine load (see heavyMachineLoad). */
   readonly heavyLoad: boolean;
+  /** Live requests past the client deadline, counted at it on both sides (absent: an older report, not capped). */
+  readonly timedOut?: number;
 }
 
 /**
@@ -54,6 +56,7 @@ export function predictionRows(r: DemoResults): PredictionRow[] {
         meanRatio: m.meanMs / q.meanMs,
         p95Ratio: m.p95Ms / q.p95Ms,
         heavyLoad: heavyMachineLoad(l),
+        ...(capped ? { timedOut: l.summary.atDeadline!.timedOut } : {}),
       });
     }
   }

@@ -17,6 +17,7 @@ export function predictionRatioTable(ratios: ReturnType<typeof predictionRatios>
       'p95 measured ÷ predicted',
       'sim-run spread ± mean / p95',
       'overhead ms (per seed)',
+      'timed out (per seed)',
     ],
   ];
   for (const x of ratios)
@@ -28,12 +29,19 @@ export function predictionRatioTable(ratios: ReturnType<typeof predictionRatios>
       formatInterval(x.p95Ratio, 2),
       resolutionCell(x),
       x.overheadMs.map((o) => o.toFixed(1)).join(', '),
+      timedOutCell(x),
     ]);
   return [
     "Live vs the policy simulator (src/sim), each seed's prediction with that seed's idle-calibrated overhead; " +
-      "'sim-run spread' is the ± the seeds would give if live runs varied as much as the simulator's own runs of the level's length do:",
+      "'sim-run spread' is the ± the seeds would give if live runs varied as much as the simulator's own runs of the level's length do; " +
+      "a request past the load generator's deadline counts at the deadline on both sides ('timed out': live requests so counted, '–' for a report from before):",
     markdownTable(rows),
   ].join('\n');
+}
+
+/** Live requests past the client deadline per seed ("0, 487, …"), "–" for a seed whose report predates counting them. */
+export function timedOutCell(x: ReturnType<typeof predictionRatios>[number]): string {
+  return x.timedOut.map((n) => (n === undefined ? '–' : String(n))).join(', ');
 }
 
 /** "0.18 / 0.14" (the ± expected from the simulated runs' spread, mean and p95), "–" for a prediction without per-run values. */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DemoResults, PolicyResult } from '../emulator/experiment.js';
 import { predictionRows, predictionTable } from '../emulator/report.js';
-import { demoVerdicts } from '../emulator/demo-verdicts.js';
+import { demoVerdicts, predictionRatios } from '../emulator/demo-verdicts.js';
+import { predictionRatioTable } from '../emulator/seed-tables.js';
 import { aggregateSeeds, compareCells } from '../emulator/seeds.js';
 import { faastScenario, type DemoScenario } from '../emulator/scenario.js';
 import type { LatencySummary } from '../emulator/stats.js';
@@ -336,4 +337,9 @@ test('report: a prediction capped at the deadline is held to the live figures th
   assert.match(predictionTable(withTimeouts(r, 1000, 1000)), /1 s deadline at the deadline \(live: 42 timed out\)/);
   // Older reports (no deadline on the prediction) or a different deadline: the successful requests' figures.
   for (const x of [withTimeouts(r, undefined, 1000), withTimeouts(r, 2000, 1000)]) assert.equal(proxima5(x).measured.meanMs, 20);
+  // Over seeds, the report names how many requests each seed counted at the deadline ('–': not counted).
+  const runs = [{ ...withTimeouts(r, 1000, 1000), scenario: { ...r.scenario, seed: 1 } }, seeded(2, [20, 60, 80])];
+  const table = predictionRatioTable(predictionRatios(runs));
+  assert.match(table, /counts at the deadline on both sides/);
+  assert.match(table, /\| proxima \| 5 +\| 2 +\|.*\| 7, – +\|/);
 });
