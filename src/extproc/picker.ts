@@ -145,6 +145,8 @@ function queueFactorAt(atPod: number, capacity: number): number {
 /** What a slot for a request sent to `e` without our pick is expected to hold (see `edsDraw`). */
 export interface UnpickedSlot {
   readonly key: string;
+  /** Requests expected at the pod before this one (LoadView.atPod). */
+  readonly atPod: number;
   readonly rttMs: number;
   readonly costMs: number;
   readonly queueFactor: number;
@@ -156,34 +158,29 @@ export interface UnpickedSlot {
 /** A request routed to `e` by the EDS weights, as the picker would have expected it there. */
 export function unpickedSlot(load: LoadView, e: Endpoint, nowMs: number, rttMs: number, priorMs: number): UnpickedSlot {
   const key = endpointKey(e);
+  const atPod = load.atPod(key);
   const costMs = load.costMs(key, nowMs, priorMs);
-  const queueFactor = queueFactorAt(load.atPod(key), e.capacity);
+  const queueFactor = queueFactorAt(atPod, e.capacity);
   const atPodMs = costMs * queueFactor;
   const holdMs = rttMs + atPodMs;
-  return { key, rttMs, costMs, queueFactor, atPodShare: holdMs > 0 ? atPodMs / holdMs : 1, holdMs };
+  return { key, atPod, rttMs, costMs, queueFactor, atPodShare: holdMs > 0 ? atPodMs / holdMs : 1, holdMs };
 }
 
 function candidate(input: PickInput, e: Endpoint, priority: number, rttMs: number, priorMs: number, weight: number): Candidate {
-  const key = endpointKey(e);
-  const inflight = input.load.inflight(key);
-  const atPod = input.load.atPod(key);
-  const costMs = input.load.costMs(key, input.nowMs, priorMs);
-  const slots = Math.max(1, e.capacity);
-  const queueFactor = queueFactorAt(atPod, e.capacity);
-  const atPodMs = costMs * queueFactor;
-  const expectedMs = rttMs + atPodMs;
+  const { key, atPod, costMs, queueFactor, holdMs: expectedMs } = unpickedSlot(input.load, e, input.nowMs, rttMs, priorMs);
   const waitMs = costMs * (queueFactor - 1);
-  const passedOnMs = waitMs > 0 ? passedOn(waitMs, input.load.picksPerMs(key, input.nowMs), costMs / slots) : 0;
+  const perRequestMs = costMs / Math.max(1, e.capacity);
+  const passedOnMs = waitMs > 0 ? passedOn(waitMs, input.load.picksPerMs(key, input.nowMs), perRequestMs) : 0;
   // The extra hold discounts a request's count at the pod by at most half: it is learnt from answers,
   // and a queue the counts missed also looks like extra hold (discounting it would hide it further).
   const heldMs = expectedMs + Math.min(input.load.extraHoldMs(key), expectedMs);
-  const atPodShare = heldMs > 0 ? atPodMs / heldMs : 1;
+  const atPodShare = heldMs > 0 ? (expectedMs - rttMs) / heldMs : 1;
   return {
     endpoint: e,
     key,
     priority,
     rttMs,
-    inflight,
+    inflight: input.load.inflight(key),
     atPod,
     costMs,
     expectedMs,

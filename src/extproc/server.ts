@@ -334,13 +334,12 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
     if (!e) return;
     const prior = this.store.serviceTimeMs(serviceName, e.node) ?? this.store.defaults.serviceTimeMs;
     const u = unpickedSlot(this.load, e, now, this.store.rttMs(gateway, e.node, now), prior);
-    const holdMs = u.holdMs;
     const slot = this.tracker.acquire(u.key, now, u.rttMs, u.queueFactor, u.atPodShare, u.costMs);
     this.fallbacksCounted++;
     const timer = setTimeout(() => {
       this.fallbackSlots.delete(slot);
       if (this.tracker.release(slot, this.nowMs())) this.releaseCount.fallback.inc();
-    }, holdMs);
+    }, u.holdMs);
     timer.unref();
     this.fallbackSlots.set(slot, timer);
   }
