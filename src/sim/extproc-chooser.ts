@@ -2,7 +2,7 @@ import type { Endpoint } from '../model/types.js';
 import { LoadTracker } from '../extproc/load-tracker.js';
 import { edsDraw, endpointKey, pick, unpickedSlot, type LoadView } from '../extproc/picker.js';
 import type { Slot } from '../extproc/load-tracker.js';
-import type { Rng } from '../util/rng.js';
+import { exponential, type Rng } from '../util/rng.js';
 import type { EndpointChooser, SimPodView } from './simulator.js';
 
 /**
@@ -11,7 +11,8 @@ import type { EndpointChooser, SimPodView } from './simulator.js';
  * in-flight counts (a slot from the pick until the response is back at the gateway, where Envoy
  * ends the stream) with a latency sample at release, the mean RTTs (probes), and — with
  * `podServiceTime` — each pod's service time as its queue-proxy reports it (fresh, the true mean).
- * No decision delay and no stream-end lag: the picking rule alone, against the EDS weights.
+ * No decision delay and, unless `releaseStalls`, no stream-end lag: the picking rule alone, against
+ * the EDS weights.
  */
 export interface ExtProcChooserOptions {
   /** Mean RTT between two nodes (what the probes measure). */
@@ -30,6 +31,19 @@ export interface ExtProcChooserOptions {
    * end (as ExtProcServer does for an abandoned pick), or does not see them at all.
    */
   readonly countFallbacks?: boolean;
+  /**
+   * Stalls of the release path (live: a busy gateway or server reads the stream end late): they start
+   * `meanGapMs` apart on average (exponential gaps, drawn from `rng`) and last `stallMs`; a response
+   * that reaches the gateway during one frees its slot, with its latency sample, only when it ends.
+   * The requests themselves are not delayed: only what the picker's counts see.
+   */
+  readonly releaseStalls?: ReleaseStalls;
+}
+
+export interface ReleaseStalls {
+  readonly meanGapMs: number;
+  readonly stallMs: number;
+  readonly rng: Rng;
 }
 
 export function extprocChooser(o: ExtProcChooserOptions): EndpointChooser {
@@ -49,6 +63,19 @@ export function extprocChooser(o: ExtProcChooserOptions): EndpointChooser {
   const fallbackShare = o.fallbackShare ?? 0;
   /** Counted fallbacks, freed (lazily, at the next choice) when they are expected to be done. */
   const counted: { slot: Slot; endMs: number }[] = [];
+  /** Releases held up by a stall, freed (lazily, at the next choice) when it ends. */
+  const stalled: { slot: Slot; endMs: number }[] = [];
+  const stalls = o.releaseStalls;
+  let stallStart = stalls ? exponential(stalls.rng, stalls.meanGapMs) : Infinity;
+  let stallEnd = stalls ? stallStart + stalls.stallMs : Infinity;
+  const releaseAt = (slot: Slot, t: number): void => {
+    while (stalls && stallEnd <= t) {
+      stallStart = stallEnd + exponential(stalls.rng, stalls.meanGapMs);
+      stallEnd = stallStart + stalls.stallMs;
+    }
+    if (t >= stallStart) stalled.push({ slot, endMs: stallEnd });
+    else tracker.release(slot, t, true);
+  };
   return {
     choose(nowMs, gateway, assignment, pods) {
       if (builtFor !== pods) {
@@ -61,6 +88,10 @@ export function extprocChooser(o: ExtProcChooserOptions): EndpointChooser {
           tracker.release(counted[i]!.slot, nowMs);
           counted.splice(i, 1);
         }
+      while (stalled.length > 0 && stalled[0]!.endMs <= nowMs) {
+        const { slot, endMs } = stalled.shift()!;
+        tracker.release(slot, endMs, true);
+      }
       if (fallbackShare > 0 && o.rng() < fallbackShare) {
         const e = edsDraw(assignment, endpoints, o.rng);
         if (!e) return undefined;
@@ -84,7 +115,7 @@ export function extprocChooser(o: ExtProcChooserOptions): EndpointChooser {
       if (r.kind !== 'picked') return undefined;
       const c = r.pick;
       const slot = tracker.acquire(c.key, nowMs, c.rttMs, c.queueFactor, c.atPodShare, c.costMs);
-      return { node: c.endpoint.node, pod: c.endpoint.port - 1, done: (t) => void tracker.release(slot, t, true) };
+      return { node: c.endpoint.node, pod: c.endpoint.port - 1, done: (t) => releaseAt(slot, t) };
     },
   };
 }

@@ -44,6 +44,8 @@ export function compareExtProcInSim(
   overheadMs = 0,
   /** Decisions that come too late and whether the picker counts them (see ExtProcChooserOptions). */
   fallbacks: { readonly share: number; readonly counted: boolean } = { share: 0, counted: false },
+  /** Stalls of the release path (see ExtProcChooserOptions.releaseStalls), drawn per seed. */
+  releaseStalls?: { readonly meanGapMs: number; readonly stallMs: number },
 ): ExtProcSimLevel[] {
   return users.map((u) => {
     const eds: RunResult[] = [];
@@ -64,6 +66,7 @@ export function compareExtProcInSim(
             rng: streamFor(seed, 'extproc-pick'),
             fallbackShare: fallbacks.share,
             countFallbacks: fallbacks.counted,
+            ...(releaseStalls ? { releaseStalls: { ...releaseStalls, rng: streamFor(seed, 'release-stalls') } } : {}),
           }),
         }),
       );
