@@ -12,7 +12,12 @@
  * a tenth of the decisions too late (the gateway follows the EDS weights): counted where the weights
  * send them (as ExtProcServer does) against unseen. And with the release path stalling now and then
  * (a busy gateway or server reads the stream ends late, all at once): its counts then hold slots the
- * pods have long answered. The picker must stay stable; the 5-user local share is shown.
+ * pods have long answered. Bounded by what the recent picks can fill (LoadTracker.atPod), the picker
+ * stays ≥ 99 % local at 5 users and stable at 25 and 50. (Unbounded, about 96 % local at 5 users.
+ * Counting each slot only for its expected stay at the pod instead keeps 5 users local too, but a
+ * queue the expected stays miss then grows unseen: in this scenario it ran away at 50 users even
+ * without stalls; letting only overdue slots lapse after two expected stays ran away at 25 users
+ * under stalls on one seed. The stability assertion guards against that.)
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
@@ -78,7 +83,7 @@ test('with 10 % of decisions too late (the gateway follows the EDS weights), cou
   }
 });
 
-test('with the release path stalling (500 ms every 5 s on average: stream ends read late), stable and no worse than the EDS weights in mean and p95 at 25 and 50', (t) => {
+test('with the release path stalling (500 ms every 5 s on average: stream ends read late), >= 99 % local at 5 users, stable and no worse than the EDS weights in mean and p95 at 25 and 50', (t) => {
   const scenario = (seed: number) => ({ ...faastScenario('full', seed), warmupMs: 30_000, measureMs: 30_000 });
   const stalled = compareExtProcInSim(scenario, [5, 25, 50], SEEDS, 0, undefined, { meanGapMs: 5000, stallMs: 500 });
   for (const l of stalled) {
@@ -87,7 +92,10 @@ test('with the release path stalling (500 ms every 5 s on average: stream ends r
         `p95 ${formatInterval(l.eds.p95Ms)} vs ${formatInterval(l.extproc.p95Ms)}, p99 ${formatInterval(l.eds.p99Ms)} vs ${formatInterval(l.extproc.p99Ms)}, ` +
         `local ${formatInterval(l.extproc.localShare, 3)}`,
     );
-    if (l.users === 5) continue;
+    if (l.users === 5) {
+      assert.ok(l.extproc.localShare.mean >= 0.99, `local at 5 users: ${formatInterval(l.extproc.localShare, 3)}`);
+      continue;
+    }
     // Stable: a picker whose counts let a queue grow unseen runs away on one seed, which a wide
     // interval would hide from the comparison below.
     assert.ok(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LoadTracker, RATE_TAU_MS } from './load-tracker.js';
+import { ANSWERED_WITHIN_MS, LITTLE_BOUND, LoadTracker, RATE_TAU_MS } from './load-tracker.js';
 
 test('acquire/release counts in-flight and a slot is released only once', () => {
   const t = new LoadTracker();
@@ -61,11 +61,11 @@ test('release with a sample records (latency - RTT) / queue factor; without, onl
   const t = new LoadTracker();
   const s = t.acquire('x', 0, 20, 1.5);
   t.release(s, 80, true); // 80 ms observed, 20 ms RTT, expected 1.5x (half a service time of waiting)
-  assert.equal(t.snapshot()[0]!.samples, 1);
+  assert.equal(t.snapshot(0)[0]!.samples, 1);
   assert.equal(t.costMs('x', 80, 1), 40);
   const s2 = t.acquire('x', 100);
   t.release(s2, 160, false);
-  assert.equal(t.snapshot()[0]!.samples, 1);
+  assert.equal(t.snapshot(0)[0]!.samples, 1);
   assert.equal(t.inflight('x'), 0);
 });
 
@@ -76,7 +76,7 @@ test('prune drops idle endpoints that left the model but keeps busy ones', () =>
   t.observe('kept', 5, 0);
   t.prune(new Set(['kept']));
   assert.deepEqual(
-    t.snapshot().map((e) => e.endpoint),
+    t.snapshot(0).map((e) => e.endpoint),
     ['busy', 'kept'],
   );
 });
@@ -93,7 +93,7 @@ test('extra hold: how much longer than RTT + service x queue factor slots are he
   assert.equal(t.extraHoldMs('x'), 30);
   t.release(t.acquire('x', 100, 10, 1, 1, 20), 140, true); // 10 ms extra
   assert.equal(t.extraHoldMs('x'), 28);
-  assert.equal(t.snapshot()[0]!.extraHoldMs, 28, 'shown in /debug/extproc');
+  assert.equal(t.snapshot(0)[0]!.extraHoldMs, 28, 'shown in /debug/extproc');
   const u = new LoadTracker();
   u.release(u.acquire('y', 0, 10, 1, 1, 20), 25, true); // faster than expected
   assert.equal(u.extraHoldMs('y'), 0);
@@ -105,4 +105,30 @@ test('pick rate: each pick adds 1 / τ, the sum decays with τ', () => {
   assert.ok(Math.abs(t.picksPerMs('x', 0) - 10 / RATE_TAU_MS) < 1e-12);
   assert.ok(Math.abs(t.picksPerMs('x', RATE_TAU_MS) - (10 / RATE_TAU_MS) * Math.exp(-1)) < 1e-12);
   assert.equal(t.picksPerMs('never', 0), 0);
+});
+
+test('requests at the pod are bounded by LITTLE_BOUND x the pick rate x service time: slots whose stream ends are late stop filling an idle pod, a burst of recent picks counts in full', () => {
+  const t = new LoadTracker();
+  // 5 req/s for 10 s with a 20 ms service time, every stream end stuck since t = 9 s (a stall).
+  let stuck = 0;
+  for (let now = 0; now < 10_000; now += 200) {
+    const s = t.acquire('idle', now, 0.2, 1, 1, 20);
+    if (now < 9000) t.release(s, now + 21, true);
+    else stuck++;
+  }
+  const bound = LITTLE_BOUND * t.picksPerMs('idle', 9_900) * 20;
+  assert.equal(t.inflight('idle'), stuck);
+  assert.ok(bound < 1, `bound ${bound}`);
+  assert.ok(Math.abs(t.atPod('idle', 9_900) - bound) < 1e-9, 'the five stuck slots count as what 5 req/s can fill');
+  // Answers stop for longer than ANSWERED_WITHIN_MS: the pod may have hung, every slot counts.
+  assert.equal(t.atPod('idle', 9_021 + ANSWERED_WITHIN_MS + 1), stuck);
+  // A burst the rate has not caught up with: 20 picks within 40 ms all count.
+  const u = new LoadTracker();
+  u.release(u.acquire('busy', 0, 0.2, 1, 1, 20), 20, true);
+  for (let i = 0; i < 20; i++) u.acquire('busy', 30 + i * 2, 0.2, 1, 1, 20);
+  assert.equal(u.atPod('busy', 70), 20);
+  // Without a service time for the picks (no estimate) nothing bounds the count.
+  const v = new LoadTracker();
+  for (let i = 0; i < 3; i++) v.acquire('x', 0);
+  assert.equal(v.atPod('x', 60_000), 3);
 });

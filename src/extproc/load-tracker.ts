@@ -26,6 +26,20 @@ export const RATE_TAU_MS = 2000;
 /** A sample counts for at most this many times the current estimate. */
 export const MAX_SAMPLE_RATIO = 3;
 
+/**
+ * `atPod` never exceeds this many times the endpoint's recent pick rate × service time (see there).
+ * In the simulator (test/extproc-sim.test.ts, the demo's scenario): 4 keeps 5 users local through
+ * release stalls and changes nothing at 25 and 50 users; 2 lets queues grow unseen at 25 and 50.
+ */
+export const LITTLE_BOUND = 4;
+
+/**
+ * The bound holds while the endpoint answered within this long: a release path that stalls is back
+ * within a few hundred ms, while a pod that answers nothing for longer may have hung, and then its
+ * requests really do hold its slots.
+ */
+export const ANSWERED_WITHIN_MS = 2000;
+
 export interface LoadTrackerOptions {
   /** Time constant of the drift of an idle endpoint's cost towards the prior. Default 10 s. */
   readonly decayMs?: number;
@@ -50,13 +64,18 @@ export interface Slot {
 }
 
 interface EndpointLoad {
-  inflight: number;
+  /** The unreleased slots: the requests in flight. */
+  readonly slots: Set<Slot>;
   atPod: number;
   /** EWMA of how much longer than expected (RTT + service × queue factor) a slot was held; NaN before a sample. */
   extraHoldMs: number;
   /** Picks per ms, exponentially weighted (time constant `RATE_TAU_MS`), as of `rateAtMs`. */
   rate: number;
   rateAtMs: number;
+  /** The service time the latest pick expected (NaN before one with an estimate). */
+  pickCostMs: number;
+  /** When a slot was last released with an answer (NaN before one). */
+  answeredAtMs: number;
   costMs: number;
   /** When `costMs` was last updated; NaN before the first sample. */
   stampMs: number;
@@ -91,14 +110,25 @@ export class LoadTracker {
   private entry(key: string): EndpointLoad {
     let e = this.loads.get(key);
     if (!e) {
-      e = { inflight: 0, atPod: 0, extraHoldMs: NaN, rate: 0, rateAtMs: NaN, costMs: NaN, stampMs: NaN, samples: 0 };
+      e = {
+        slots: new Set(),
+        atPod: 0,
+        extraHoldMs: NaN,
+        rate: 0,
+        rateAtMs: NaN,
+        pickCostMs: NaN,
+        answeredAtMs: NaN,
+        costMs: NaN,
+        stampMs: NaN,
+        samples: 0,
+      };
       this.loads.set(key, e);
     }
     return e;
   }
 
   inflight(key: string): number {
-    return this.loads.get(key)?.inflight ?? 0;
+    return this.loads.get(key)?.slots.size ?? 0;
   }
 
   /**
@@ -108,10 +138,30 @@ export class LoadTracker {
    * and 12 requests in flight has about 2 of them, so comparing raw in-flight counts with its
    * concurrency limit would call it full while it idles (at 45 users the demo's picker found every pod
    * "full" 90 % of the time that way).
+   *
+   * Bounded by `LITTLE_BOUND` × the recent pick rate × service time: a pod holds on average its
+   * arrival rate × the time each request stays (Little's law), so counts far beyond what the picks
+   * sent there can fill are slots whose stream ends have not reached us yet — a gateway or this
+   * server that stalls for a few hundred ms frees them all late, and meanwhile an idle entry pod
+   * looks full (live, one 5-user seed sent 5 % of a node's requests away so). A sustained queue
+   * fits the bound: its requests came at that rate. A burst that the rate (time constant
+   * `RATE_TAU_MS`) has not caught up with yet counts in full: slots picked within the last
+   * `LITTLE_BOUND` service times are never cut. Nor is a pod that has not answered for
+   * `ANSWERED_WITHIN_MS` (hung, or never seen answering). Counting each slot only for its expected stay would
+   * also drop stalled slots, but it drops the slots of a real queue that the expected stays missed,
+   * and the queue then grows unseen (test/extproc-sim.test.ts).
    */
-  atPod(key: string): number {
+  atPod(key: string, nowMs: number): number {
     const e = this.loads.get(key);
-    return e ? Math.max(0, e.atPod) : 0;
+    if (!e) return 0;
+    const counted = Math.max(0, e.atPod);
+    if (!(e.pickCostMs > 0) || !(nowMs - e.answeredAtMs <= ANSWERED_WITHIN_MS)) return counted;
+    const bound = LITTLE_BOUND * this.picksPerMs(key, nowMs) * e.pickCostMs;
+    if (counted <= bound) return counted;
+    const since = nowMs - LITTLE_BOUND * e.pickCostMs;
+    let recent = 0;
+    for (const s of e.slots) if (s.startedMs >= since) recent += s.atPodShare;
+    return Math.min(counted, Math.max(bound, recent));
   }
 
   /** Service-time estimate of `key` at `nowMs`: the EWMA drifting towards `priorMs` while idle. */
@@ -150,9 +200,11 @@ export class LoadTracker {
     const e = this.entry(key);
     e.rate = this.picksPerMs(key, nowMs) + 1 / RATE_TAU_MS;
     e.rateAtMs = nowMs;
-    e.inflight++;
+    if (Number.isFinite(costMs)) e.pickCostMs = costMs;
     e.atPod += atPodShare;
-    return { key, startedMs: nowMs, rttMs, queueFactor, atPodShare, costMs, released: false };
+    const slot: Slot = { key, startedMs: nowMs, rttMs, queueFactor, atPodShare, costMs, released: false };
+    e.slots.add(slot);
+    return slot;
   }
 
   /**
@@ -164,10 +216,11 @@ export class LoadTracker {
     slot.released = true;
     const e = this.loads.get(slot.key);
     if (!e) return true;
-    e.inflight = Math.max(0, e.inflight - 1);
+    e.slots.delete(slot);
     // Floating point leftovers vanish when the endpoint is idle.
-    e.atPod = e.inflight === 0 ? 0 : e.atPod - slot.atPodShare;
+    e.atPod = e.slots.size === 0 ? 0 : e.atPod - slot.atPodShare;
     if (sample) {
+      e.answeredAtMs = nowMs;
       const extraMs = nowMs - slot.startedMs - slot.rttMs - slot.costMs * slot.queueFactor;
       if (Number.isFinite(extraMs))
         e.extraHoldMs = Number.isFinite(e.extraHoldMs) ? e.extraHoldMs + EXTRA_HOLD_WEIGHT * (extraMs - e.extraHoldMs) : extraMs;
@@ -196,16 +249,17 @@ export class LoadTracker {
 
   /** Drop state of endpoints that are idle and not in `keep` (endpoints that left the model). */
   prune(keep: ReadonlySet<string>): void {
-    for (const [k, e] of this.loads) if (e.inflight === 0 && !keep.has(k)) this.loads.delete(k);
+    for (const [k, e] of this.loads) if (e.slots.size === 0 && !keep.has(k)) this.loads.delete(k);
   }
 
-  snapshot(): EndpointLoadSnapshot[] {
+  /** Every tracked endpoint, with the requests expected at its pod at `nowMs`. */
+  snapshot(nowMs: number): EndpointLoadSnapshot[] {
     return [...this.loads.keys()].sort().map((k) => {
       const e = this.loads.get(k)!;
       return {
         endpoint: k,
-        inflight: e.inflight,
-        atPod: Math.round(Math.max(0, e.atPod) * 100) / 100,
+        inflight: e.slots.size,
+        atPod: Math.round(this.atPod(k, nowMs) * 100) / 100,
         ewmaMs: e.costMs,
         samples: e.samples,
         extraHoldMs: Math.round(this.extraHoldMs(k) * 100) / 100,
@@ -215,7 +269,7 @@ export class LoadTracker {
 
   totalInflight(): number {
     let n = 0;
-    for (const e of this.loads.values()) n += e.inflight;
+    for (const e of this.loads.values()) n += e.slots.size;
     return n;
   }
 }

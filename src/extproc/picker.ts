@@ -36,8 +36,8 @@ import type { GatewayAssignment } from '../policy/types.js';
 export interface LoadView {
   /** Requests in flight to the endpoint (on the wire or at the pod). */
   inflight(key: string): number;
-  /** Of those, expected at the pod (served or queued): what its concurrency limit applies to. */
-  atPod(key: string): number;
+  /** Of those, expected at the pod (served or queued) at `nowMs`: what its concurrency limit applies to. */
+  atPod(key: string, nowMs: number): number;
   /** Service-time estimate; `priorMs` when the view knows nothing better. */
   costMs(key: string, nowMs: number, priorMs: number): number;
   /** Requests recently sent to the endpoint, per ms (what the wait of a queued request holds up). */
@@ -158,7 +158,7 @@ export interface UnpickedSlot {
 /** A request routed to `e` by the EDS weights, as the picker would have expected it there. */
 export function unpickedSlot(load: LoadView, e: Endpoint, nowMs: number, rttMs: number, priorMs: number): UnpickedSlot {
   const key = endpointKey(e);
-  const atPod = load.atPod(key);
+  const atPod = load.atPod(key, nowMs);
   const costMs = load.costMs(key, nowMs, priorMs);
   const queueFactor = queueFactorAt(atPod, e.capacity);
   const atPodMs = costMs * queueFactor;

@@ -31,15 +31,15 @@ export interface PodLoadSource {
  * on busy cores the stream end arrives late (in the demo an idle entry pod's estimate read 131 ms
  * against a true 20 ms, and picks left it). The own estimate is the fallback where no pod reports.
  */
-export function withPodSignals(own: LoadView, pods: PodLoadSource, nowMs: () => number): LoadView {
+export function withPodSignals(own: LoadView, pods: PodLoadSource): LoadView {
   return {
     inflight: (key) => own.inflight(key),
     picksPerMs: (key, now) => own.picksPerMs(key, now),
     extraHoldMs: (key) => own.extraHoldMs(key),
-    atPod(key) {
-      const mine = own.atPod(key);
+    atPod(key, now) {
+      const mine = own.atPod(key, now);
       if (own.inflight(key) > 0) return mine;
-      const p = pods.load(key, nowMs());
+      const p = pods.load(key, now);
       return p ? Math.max(mine, (p.inflight ?? 0) + (p.queueDepth ?? 0)) : mine;
     },
     costMs(key, now, priorMs) {

@@ -165,9 +165,9 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
     this.authorizer = opts.authorizer;
     this.onDecision = opts.onDecision;
     this.tracker = new LoadTracker({ decayMs: opts.ewmaDecayMs ?? 10_000 });
-    this.load = opts.podLoad ? withPodSignals(this.tracker, opts.podLoad, this.nowMs) : this.tracker;
+    this.load = opts.podLoad ? withPodSignals(this.tracker, opts.podLoad) : this.tracker;
     this.resolver = new ServiceResolver(opts.store);
-    this.metrics = createExtProcMetrics(opts.registry, () => this.tracker.snapshot());
+    this.metrics = createExtProcMetrics(opts.registry, () => this.tracker.snapshot(this.nowMs()));
     const d = this.metrics.decisions;
     this.decisionCount = {
       picked: d.labels('picked'),
@@ -233,7 +233,7 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
     return {
       streams: this.streams.size,
       inflightTotal: this.tracker.totalInflight(),
-      endpoints: this.tracker.snapshot(),
+      endpoints: this.tracker.snapshot(this.nowMs()),
       failClosed: this.failClosed,
       shedWhenSaturated: this.shed,
       slotTimeoutMs: this.slotTimeoutMs,

@@ -52,7 +52,7 @@ export function extprocChooser(o: ExtProcChooserOptions): EndpointChooser {
   const load: LoadView = o.podServiceTime
     ? {
         inflight: (k) => tracker.inflight(k),
-        atPod: (k) => tracker.atPod(k),
+        atPod: (k, now) => tracker.atPod(k, now),
         costMs: (k) => o.serviceMs(nodeOf.get(k)!),
         picksPerMs: (k, now) => tracker.picksPerMs(k, now),
         extraHoldMs: (k) => tracker.extraHoldMs(k),
