@@ -8,7 +8,7 @@ import type { DemoResults } from '../emulator/experiment.js';
 import { faastScenario } from '../emulator/scenario.js';
 import { aggregateSeeds, compareCells } from '../emulator/seeds.js';
 import { latencySummary } from '../emulator/testing.js';
-import { outcomeTable, renderReport, verdictLines } from './demo-render.js';
+import { outcomeTable, renderReport, verdictLines, withLaterVerdicts } from './demo-render.js';
 
 const summary = (meanMs: number) => latencySummary(meanMs, { 'edge-1': { 'edge-1': 50, 'cloud-1': 50 } });
 
@@ -43,5 +43,17 @@ test('demo --render: a report.json prints what its run printed, and its report.h
   assert.throws(
     () => renderReport(join(dir, 'none.json')),
     (e: Error) => e instanceof UsageError && /none\.json/.test(e.message),
+  );
+});
+
+test('--render keeps the verdicts a report was written with and adds, marked, the checks decided since', () => {
+  const v = (check: string, pass: boolean) => ({ check, pass, detail: check, basis: {} });
+  const out = withLaterVerdicts([v('a', false)], [v('a', true), v('b', true)]);
+  assert.deepEqual(
+    out.map((x) => [x.check, x.pass]),
+    [
+      ['a', false],
+      ['b [decided at render time]', true],
+    ],
   );
 });

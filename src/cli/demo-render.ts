@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PREDICTED_POLICIES, predictionRatios } from '../emulator/demo-verdicts.js';
+import { demoVerdicts, PREDICTED_POLICIES, predictionRatios } from '../emulator/demo-verdicts.js';
 import type { DemoResults } from '../emulator/experiment.js';
 import type { Verdict } from '../emulator/report.js';
 import { reportHtml, type ReportPage } from '../emulator/report-html.js';
@@ -40,6 +40,16 @@ export function verdictLines(o: DemoOutcomeText): string {
   );
 }
 
+/**
+ * The verdicts a report was written with, then any check this version decides that the report does
+ * not hold (added since it was written), decided from the report's own runs, cells and comparisons
+ * and marked so.
+ */
+export function withLaterVerdicts(stored: readonly Verdict[], current: readonly Verdict[]): Verdict[] {
+  const known = new Set(stored.map((v) => v.check));
+  return [...stored, ...current.filter((v) => !known.has(v.check)).map((v) => ({ ...v, check: `${v.check} [decided at render time]` }))];
+}
+
 /** A run's report.json back into what it printed; the HTML report is written again beside it. */
 export function renderReport(path: string): { text: string; htmlPath: string } {
   let json: unknown;
@@ -68,7 +78,7 @@ export function renderReport(path: string): { text: string; htmlPath: string } {
     runs: r.runs,
     cells: r.cells,
     comparisons: r.comparisons,
-    verdicts: r.verdicts,
+    verdicts: withLaterVerdicts(r.verdicts, demoVerdicts(r.runs, r.cells, r.comparisons)),
     ...(typeof r.label === 'string' ? { smokeLabel: r.label } : {}),
     ...(typeof r.design?.text === 'string' ? { design: r.design.text } : {}),
   };

@@ -87,3 +87,32 @@ test('demo verdicts: the service-time target holds on every seed and level; comp
   // One seed: no interval, so "no difference shown", and it is not a failure of proxima.
   assert.match(find([run(1, {})], 'proxima vs faast').detail, /mean no difference shown/);
 });
+
+test('demo verdicts: per-request picking passes only with mean and p95 no worse everywhere, a p99 interval below at the highest level and >= 99 % local on every seed at the lowest', () => {
+  // Local share from the traffic matrix (the summary's share is rounded to 1 %).
+  const local = (share: number) => ({ 'edge-1': { 'edge-1': Math.round(1000 * share), 'edge-2': 1000 - Math.round(1000 * share) } });
+  const extRun = (seed: number, o: { lowLocal: number; topP99: number }): DemoResults => ({
+    scenario: { ...faastScenario('full', seed), users: [5, 50], policies: ['proxima', 'proxima+extproc'] },
+    comparison: [
+      { policy: 'proxima', levels: [5, 50].map((users) => ({ users, summary: summary(users === 5 ? 25 : 90 + seed), quantilesMs: [] })) },
+      {
+        policy: 'proxima+extproc',
+        levels: [
+          { users: 5, summary: latencySummary(25, local(o.lowLocal)), quantilesMs: [] },
+          { users: 50, summary: { ...summary(90 + seed), p99Ms: o.topP99 + seed }, quantilesMs: [] },
+        ],
+      },
+    ],
+  });
+  const verdict = (runs: DemoResults[]) => find(runs, 'proxima+extproc vs proxima');
+  // proxima's p99 at 50 users is 3 × (90 + seed) = 273–279 ms.
+  const good = verdict([1, 2, 3].map((s) => extRun(s, { lowLocal: 0.995, topP99: 180 })));
+  assert.equal(good.pass, true, good.detail);
+  assert.match(good.detail, /seed 2 99\.50 %/);
+  const oneSeedAway = verdict([1, 2, 3].map((s) => extRun(s, { lowLocal: s === 3 ? 0.984 : 0.995, topP99: 180 })));
+  assert.equal(oneSeedAway.pass, false);
+  assert.match(oneSeedAway.detail, /below 99 %: seed 3/);
+  const tailNotShown = verdict([1, 2, 3].map((s) => extRun(s, { lowLocal: 0.995, topP99: 275 })));
+  assert.equal(tailNotShown.pass, false);
+  assert.match(tailNotShown.detail, /no difference shown/);
+});

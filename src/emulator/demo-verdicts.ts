@@ -1,4 +1,4 @@
-import { formatInterval, meanInterval, type MeanInterval } from '../util/interval.js';
+import { compareIntervals, formatInterval, meanInterval, type MeanInterval } from '../util/interval.js';
 import { DELAY_STEP_TOLERANCE_POINTS, type DemoResults } from './experiment.js';
 import { describeResolution, ratioResolution, type RatioResolution } from './ratio-resolution.js';
 import { HEAVY_LOAD_PER_CPU, predictionRows, type Verdict } from './report.js';
@@ -16,6 +16,8 @@ export const PREDICTION_MEAN_TOLERANCE = 0.15;
 export const PREDICTION_P95_TOLERANCE = 0.25;
 /** Share of a level's samples in which the model's service time must be within 10 % of the pods' true mean. */
 export const SERVICE_TIME_SHARE_TARGET = 0.9;
+/** Share of the requests at the lowest level that `proxima+extproc` must keep on their entry node, every seed. */
+export const EXTPROC_LOCAL_TARGET = 0.99;
 /** The policies whose live figures are held to the simulator's prediction. */
 export const PREDICTED_POLICIES = ['proxima', 'faast'];
 
@@ -65,11 +67,65 @@ export function demoVerdicts(runs: readonly DemoResults[], cells: readonly SeedC
       basis: rows.map((r) => ({ users: r.users, mean: r.c!.mean, p95: r.c!.p95, detail: r.c!.detail })),
     });
   }
+  const ext = extprocVerdict(runs, levels, cell, comparisons);
+  if (ext) out.push(ext);
   out.push(...predictionVerdicts(runs));
   const st = serviceTimeVerdict(runs);
   if (st) out.push(st);
   out.push(...eventVerdicts(runs, seeds));
   return out;
+}
+
+/** Requests served on their entry node ÷ all, from the traffic matrix (the summary's share is rounded to 1 %). */
+function matrixLocalShare(matrix: Record<string, Record<string, number>> | undefined): number | undefined {
+  let local = 0;
+  let all = 0;
+  for (const [entry, row] of Object.entries(matrix ?? {}))
+    for (const [served, n] of Object.entries(row)) {
+      all += n;
+      if (served === entry) local += n;
+    }
+  return all > 0 ? local / all : undefined;
+}
+
+/**
+ * Per-request picking against the EDS weights it could follow: `proxima+extproc` no worse than
+ * `proxima` in mean and p95 at every level, a lower p99 at the highest (intervals apart), and at the
+ * lowest level ≥ 99 % of the requests on their entry node on every seed.
+ */
+function extprocVerdict(
+  runs: readonly DemoResults[],
+  levels: readonly number[],
+  cell: (policy: string, users: number) => SeedCell | undefined,
+  comparisons: readonly CellComparison[],
+): Verdict | undefined {
+  const rows = levels.map((users) => ({ users, c: comparisonOf(comparisons, 'proxima+extproc', 'proxima', users) })).filter((r) => r.c);
+  if (rows.length === 0) return undefined;
+  const worse = rows.filter((r) => r.c!.mean === 'higher' || r.c!.p95 === 'higher');
+  const top = levels[levels.length - 1]!;
+  const lowest = levels[0]!;
+  const [xTop, pTop] = [cell('proxima+extproc', top), cell('proxima', top)];
+  const p99 = xTop && pTop ? compareIntervals(xTop.p99Ms, pTop.p99Ms) : 'no difference shown';
+  const perSeed = runs.flatMap((r) => {
+    const summary = r.comparison.find((p) => p.policy === 'proxima+extproc')?.levels.find((l) => l.users === lowest)?.summary;
+    return summary ? [{ seed: r.scenario.seed, local: matrixLocalShare(summary.matrix) ?? summary.localShare }] : [];
+  });
+  const missed = perSeed.filter((x) => !(x.local >= EXTPROC_LOCAL_TARGET));
+  const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+  return {
+    check: `proxima+extproc vs proxima: mean and p95 no worse at every level, p99 lower at the highest, ≥ ${EXTPROC_LOCAL_TARGET * 100} % local at the lowest on every seed (95 % intervals over seeds)`,
+    pass: worse.length === 0 && p99 === 'lower' && perSeed.length > 0 && missed.length === 0,
+    detail: [
+      worse.length === 0
+        ? 'mean and p95 no worse at every level'
+        : `worse at ${worse.map((r) => `${r.users} users (${r.c!.detail})`).join(', ')}`,
+      xTop && pTop
+        ? `p99 at ${top} users ${interval(xTop.p99Ms, ' ms')} vs ${interval(pTop.p99Ms, ' ms')}: ${p99 === 'lower' ? 'lower' : p99 === 'higher' ? 'higher' : 'no difference shown'}`
+        : `no p99 at ${top} users`,
+      `local at ${lowest} users: ${perSeed.map((x) => `seed ${x.seed} ${pct(x.local)}`).join(', ')}${missed.length ? ` (below ${EXTPROC_LOCAL_TARGET * 100} %: seed ${missed.map((x) => x.seed).join(', ')})` : ''}`,
+    ].join('; '),
+    basis: { levels: rows.map((r) => ({ users: r.users, mean: r.c!.mean, p95: r.c!.p95 })), p99, localPerSeed: perSeed },
+  };
 }
 
 /**
