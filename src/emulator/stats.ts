@@ -30,7 +30,7 @@ export interface LatencySummary {
   readonly p50Ms: number;
   readonly p95Ms: number;
   readonly p99Ms: number;
-  /** Share of successful requests served on the node they entered. */
+  /** Share of successful requests served on the node they entered (to 0.01 %). */
   readonly localShare: number;
   /** Requests per (gateway, serving node). */
   readonly matrix: Record<string, Record<string, number>>;
@@ -45,6 +45,8 @@ export interface LatencySummary {
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
+/** A share to 0.01 %: the ≥ 99 % local target must not be decided on a share rounded to 1 %. */
+const roundShare = (x: number) => Math.round(x * 10_000) / 10_000;
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : NaN);
 
 /** The request failed because the client's deadline passed (gRPC DEADLINE_EXCEEDED), not for another reason. */
@@ -74,7 +76,7 @@ export function summarise(records: readonly RequestRecord[], dropped = 0, deadli
     p50Ms: round(percentile(lat, 50)),
     p95Ms: round(percentile(lat, 95)),
     p99Ms: round(percentile(lat, 99)),
-    localShare: round(ok.length ? ok.filter((r) => r.servedBy === r.gateway).length / ok.length : NaN),
+    localShare: roundShare(ok.length ? ok.filter((r) => r.servedBy === r.gateway).length / ok.length : NaN),
     matrix,
     errorKinds,
     ...(deadlineMs !== undefined ? { atDeadline: atDeadline(records, deadlineMs) } : {}),
