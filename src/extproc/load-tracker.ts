@@ -29,7 +29,7 @@ export const MAX_SAMPLE_RATIO = 3;
 /**
  * `atPod` never exceeds this many times the endpoint's recent pick rate × service time (see there).
  * In the simulator (test/extproc-sim.test.ts, the demo's scenario): 4 keeps 5 users local through
- * release stalls and changes nothing at 25 and 50 users; 2 lets queues grow unseen at 25 and 50.
+ * release stalls and leaves 25 and 50 users within their intervals; 2 let queues grow unseen there.
  */
 export const LITTLE_BOUND = 4;
 
@@ -147,9 +147,9 @@ export class LoadTracker {
    * fits the bound: its requests came at that rate. A burst that the rate (time constant
    * `RATE_TAU_MS`) has not caught up with yet counts in full: slots picked within the last
    * `LITTLE_BOUND` service times are never cut. Nor is a pod that has not answered for
-   * `ANSWERED_WITHIN_MS` (hung, or never seen answering). Counting each slot only for its expected stay would
-   * also drop stalled slots, but it drops the slots of a real queue that the expected stays missed,
-   * and the queue then grows unseen (test/extproc-sim.test.ts).
+   * `ANSWERED_WITHIN_MS` (hung, or never seen answering). Counting each slot only for its expected
+   * stay would also drop stalled slots, but it drops the slots of a real queue that the expected
+   * stays missed, and the queue then grows unseen (test/extproc-sim.test.ts).
    */
   atPod(key: string, nowMs: number): number {
     const e = this.loads.get(key);
