@@ -96,10 +96,12 @@ test('with the release path stalling (500 ms every 5 s on average: stream ends r
       assert.ok(l.extproc.localShare.mean >= 0.99, `local at 5 users: ${formatInterval(l.extproc.localShare, 3)}`);
       continue;
     }
-    // Stable: a picker whose counts let a queue grow unseen runs away on one seed, which a wide
-    // interval would hide from the comparison below.
+    // Stable: a picker whose counts let a queue grow unseen runs away on one seed (means of seconds),
+    // which a wide interval would hide from the comparison below. A quarter above the weights'
+    // highest plausible mean is far from that and clear of run-to-run detail (the order in which a
+    // stall's slots are freed moves this level's interval by about 1 ms).
     assert.ok(
-      l.extproc.meanMs.high <= l.eds.meanMs.high,
+      l.extproc.meanMs.high <= 1.25 * l.eds.meanMs.high,
       `${l.users} users mean: ${formatInterval(l.extproc.meanMs)} vs ${formatInterval(l.eds.meanMs)}`,
     );
     for (const k of ['meanMs', 'p95Ms'] as const)

@@ -61,10 +61,11 @@ export function extprocChooser(o: ExtProcChooserOptions): EndpointChooser {
   let endpoints: Endpoint[] = [];
   let builtFor: readonly SimPodView[] | undefined;
   const fallbackShare = o.fallbackShare ?? 0;
-  /** Counted fallbacks, freed (lazily, at the next choice) when they are expected to be done. */
-  const counted: { slot: Slot; endMs: number }[] = [];
-  /** Releases held up by a stall, freed (lazily, at the next choice) when it ends. */
-  const stalled: { slot: Slot; endMs: number }[] = [];
+  /**
+   * Slots freed later, lazily at the next choice: counted fallbacks when they are expected to be done
+   * (no sample), releases held up by a stall when it ends (with their sample).
+   */
+  const deferred: { slot: Slot; endMs: number; sample: boolean }[] = [];
   const stalls = o.releaseStalls;
   let stallStart = stalls ? exponential(stalls.rng, stalls.meanGapMs) : Infinity;
   let stallEnd = stalls ? stallStart + stalls.stallMs : Infinity;
@@ -73,7 +74,7 @@ export function extprocChooser(o: ExtProcChooserOptions): EndpointChooser {
       stallStart = stallEnd + exponential(stalls.rng, stalls.meanGapMs);
       stallEnd = stallStart + stalls.stallMs;
     }
-    if (t >= stallStart) stalled.push({ slot, endMs: stallEnd });
+    if (t >= stallStart) deferred.push({ slot, endMs: stallEnd, sample: true });
     else tracker.release(slot, t, true);
   };
   return {
@@ -83,14 +84,14 @@ export function extprocChooser(o: ExtProcChooserOptions): EndpointChooser {
         endpoints = pods.map((p) => ({ address: `sim-${p.node}`, port: p.pod + 1, node: p.node, ready: true, capacity: p.slots }));
         for (const e of endpoints) nodeOf.set(endpointKey(e), e.node);
       }
-      for (let i = counted.length - 1; i >= 0; i--)
-        if (counted[i]!.endMs <= nowMs) {
-          tracker.release(counted[i]!.slot, nowMs);
-          counted.splice(i, 1);
+      if (deferred.length > 0) {
+        // In the order they were deferred: a stall frees its slots in the order the answers came.
+        let kept = 0;
+        for (const d of deferred) {
+          if (d.endMs <= nowMs) tracker.release(d.slot, d.endMs, d.sample);
+          else deferred[kept++] = d;
         }
-      while (stalled.length > 0 && stalled[0]!.endMs <= nowMs) {
-        const { slot, endMs } = stalled.shift()!;
-        tracker.release(slot, endMs, true);
+        deferred.length = kept;
       }
       if (fallbackShare > 0 && o.rng() < fallbackShare) {
         const e = edsDraw(assignment, endpoints, o.rng);
@@ -98,7 +99,7 @@ export function extprocChooser(o: ExtProcChooserOptions): EndpointChooser {
         if (o.countFallbacks) {
           const u = unpickedSlot(load, e, nowMs, o.rttMs(gateway, e.node), o.serviceMs(e.node));
           const slot = tracker.acquire(u.key, nowMs, u.rttMs, u.queueFactor, u.atPodShare, u.costMs);
-          counted.push({ slot, endMs: nowMs + u.holdMs });
+          deferred.push({ slot, endMs: nowMs + u.holdMs, sample: false });
         }
         return { node: e.node, pod: e.port - 1, done: () => undefined };
       }
