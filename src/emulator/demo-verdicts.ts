@@ -76,7 +76,7 @@ export function demoVerdicts(runs: readonly DemoResults[], cells: readonly SeedC
   return out;
 }
 
-/** Requests served on their entry node ÷ all, from the traffic matrix (the summary's share is rounded to 1 %). */
+/** Requests served on their entry node ÷ all, from the traffic matrix: exact, also in reports whose summary rounded its share to 1 %. */
 function matrixLocalShare(matrix: Record<string, Record<string, number>> | undefined): number | undefined {
   let local = 0;
   let all = 0;
@@ -120,7 +120,7 @@ function extprocVerdict(
         ? 'mean and p95 no worse at every level'
         : `worse at ${worse.map((r) => `${r.users} users (${r.c!.detail})`).join(', ')}`,
       xTop && pTop
-        ? `p99 at ${top} users ${interval(xTop.p99Ms, ' ms')} vs ${interval(pTop.p99Ms, ' ms')}: ${p99 === 'lower' ? 'lower' : p99 === 'higher' ? 'higher' : 'no difference shown'}`
+        ? `p99 at ${top} users ${interval(xTop.p99Ms, ' ms')} vs ${interval(pTop.p99Ms, ' ms')}: ${p99}`
         : `no p99 at ${top} users`,
       `local at ${lowest} users: ${perSeed.map((x) => `seed ${x.seed} ${pct(x.local)}`).join(', ')}${missed.length ? ` (below ${EXTPROC_LOCAL_TARGET * 100} %: seed ${missed.map((x) => x.seed).join(', ')})` : ''}`,
     ].join('; '),
