@@ -35,9 +35,10 @@ describe('ext_proc picking behaviour', () => {
   let client: RawExtProcClient;
   const demand: string[] = [];
   before(async () => {
-    // Service time 100 ms: waiting behind one request at the local pod costs more than travelling 20 ms
-    // to a free one, so a full local endpoint spills. (With 10 ms the picker rightly queues locally.)
-    f = await startFixture({ onRequest: (g, s) => demand.push(`${g} ${s}`) }, TOPOLOGY.replace('serviceTimeMs: 10', 'serviceTimeMs: 100'));
+    // Service time 400 ms: waiting behind one request at the local pod costs more than travelling 20 ms
+    // (or 50) to a free one with the locality premium on top, so a full local endpoint spills. (With
+    // 10 ms the picker rightly queues locally.)
+    f = await startFixture({ onRequest: (g, s) => demand.push(`${g} ${s}`) }, TOPOLOGY.replace('serviceTimeMs: 10', 'serviceTimeMs: 400'));
     client = new RawExtProcClient(f.target);
   });
   after(async () => {

@@ -55,18 +55,44 @@ test('picks the ready priority-0 endpoint and lists the next priorities as fallb
 });
 
 test('a saturated priority 0 falls to the next priority when queueing there costs more than the trip; freeing it brings picks back', () => {
-  // Service time 100 ms: a full local pod (2 slots) means ~50 ms of waiting, more than the trip to b.
+  // Service time 100 ms, 2 slots, 3 requests there: one more waits ~100 ms for a slot (200 ms in all),
+  // more than b's 20 ms trip + 100 ms, even with the locality premium (1 × 19.8 ms × (1 − 0.075)).
   const load = new LoadTracker();
-  const slots = [load.acquire('10.0.0.1:8012', 0), load.acquire('10.0.0.1:8012', 0)];
+  const slots = [0, 1, 2].map(() => load.acquire('10.0.0.1:8012', 0));
   let r = pick(input({ load, prior: 100 }));
   assert.ok(r.kind === 'picked');
   assert.equal(r.pick.endpoint.node, 'b');
   assert.equal(r.leftLocalWithRoom, undefined, 'the local pod had no free slot');
   assert.ok(!r.fallbacks.some((c) => c.key === '10.0.0.1:8012'), 'saturated endpoints are not fallbacks');
   load.release(slots[0]!, 1);
+  load.release(slots[1]!, 1);
   r = pick(input({ load, prior: 100 }));
   assert.ok(r.kind === 'picked');
   assert.equal(r.pick.endpoint.node, 'a');
+});
+
+test('at low load the nearest pods keep a short queue: leaving them costs the locality premium, LOCALITY_PREMIUM × ΔRTT × (1 − their utilisation)', () => {
+  // Service 20 ms, 2 slots, 4 requests there: one more waits for 3 slots to free, 20 × 2.5 = 50 ms,
+  // against b's 20 ms trip + 20 ms. The wait it passes on grows with the pick rate, the premium fades.
+  const at = (recentPicks: number) => {
+    const l = new LoadTracker();
+    for (let i = 0; i < recentPicks; i++) l.release(l.acquire('10.0.0.1:8012', 0), 0);
+    for (let i = 0; i < 4; i++) l.acquire('10.0.0.1:8012', 0);
+    const r = pick(input({ load: l, prior: 20, assignment: assignment(['a', 0, 1000], ['b', 1, 1]) }));
+    assert.ok(r.kind === 'picked');
+    return r;
+  };
+  // 20 picks in the last τ (2 s) + the 4 in flight: 0.012 per ms, utilisation 0.12: premium 17.4 ms,
+  // b charged 57.4 ms; the entry pod 50.2 + 30 × 0.012 × 10 ÷ 0.88 = 54.3 ms: a stays.
+  let r = at(20);
+  assert.equal(r.pick.endpoint.node, 'a');
+  assert.ok(Math.abs(r.pick.choiceMs - (50.2 + (30 * 0.012 * 10) / (1 - 0.12))) < 1e-9, String(r.pick.choiceMs));
+  // Without the premium it would not: 54.3 ms is more than 25 % above b's 40.
+  assert.ok(r.pick.choiceMs > 1.25 * 40);
+  // 196 picks: 0.1 per ms, utilisation 1: no premium, and the wait passed on (capped at ρ 0.5) is
+  // 30 × 0.1 × 10 ÷ 0.5 = 60 ms: b.
+  r = at(196);
+  assert.equal(r.pick.endpoint.node, 'b');
 });
 
 test('a briefly full local endpoint beats a farther free one when the wait is shorter than the trip', () => {
@@ -236,10 +262,10 @@ test('a queue at the entry node is charged the delay it passes on, which grows w
   assert.equal(r.rule, 'queued');
   assert.ok(Math.abs(r.pick.expectedMs - (0.2 + 36)) < 1e-9, String(r.pick.expectedMs));
   assert.ok(Math.abs(r.pick.choiceMs - (0.2 + 36 + (12 * 0.001 * 12) / (1 - 0.012))) < 1e-9, String(r.pick.choiceMs));
-  // 102 picks in the last τ (2 s): 0.051 per ms, utilisation capped at 0.5: 12 x 0.051 x 12 ÷ 0.5 =
-  // 14.7 ms passed on, 50.9 ms charged: more than 25 % above b's 40, so b, though the request alone
-  // would wait less at a (36 ms) than it travels.
-  r = at(100);
+  // 202 picks in the last τ (2 s): 0.101 per ms, utilisation 1.2 (no locality premium), capped at 0.5
+  // in the wait passed on: 12 x 0.101 x 12 ÷ 0.5 = 29.1 ms passed on, 65.3 ms charged: more than 25 %
+  // above b's 40, so b, though the request alone would wait less at a (36 ms) than it travels.
+  r = at(200);
   assert.equal(r.pick.endpoint.node, 'b');
   assert.equal(r.leftLocalWithRoom, undefined, 'the entry pod had no free slot');
 });
