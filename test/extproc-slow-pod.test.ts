@@ -125,7 +125,11 @@ test(`a pod on the entry node ${SLOW_FACTOR}x slower is avoided by ext_proc with
   const why = snapshot.leftLocalRecent.at(-1)!;
   assert.equal(why.local.endpoint, LOCAL);
   assert.ok(why.local.serviceMs > 2 * 20, `the reason is the local pod's service time: ${JSON.stringify(why)}`);
-  assert.ok(why.local.choiceMs > why.chosen.choiceMs, `and the rule compared: ${JSON.stringify(why)}`);
+  assert.ok(
+    why.local.choiceMs > why.chosen.choiceMs + why.chosenPremiumMs,
+    `and the rule compared, with the locality premium: ${JSON.stringify(why)}`,
+  );
+  assert.ok(why.chosenPremiumMs > 0, `leaving the entry node paid a premium: ${JSON.stringify(why)}`);
 
   // The EDS weights for edge-1's gateway: still all of priority 0 on edge-1 (they follow the
   // model's service time, which the picker's samples do not change).

@@ -4,12 +4,15 @@ import type { Candidate, PickRule } from './picker.js';
  * The picks that left the gateway's node although a pod there had a free slot, for /debug: how
  * many, and the latest few with the numbers the picker compared (expected ms = RTT + service time ×
  * queue factor; choice ms = expected + the wait a queued request adds to those behind it, what the
- * rule compares). At low load there should be none unless the local pod got slow.
+ * rule compares, plus for the chosen pod the locality premium it paid). At low load there should be
+ * none unless the local pod got slow.
  */
 export interface LeftLocalRecord {
   readonly atMs: number;
   readonly gateway: string;
   readonly rule: PickRule;
+  /** What leaving cost on top of the chosen pod's choice ms: ΔRTT × (1 − the nearest pods' utilisation). */
+  readonly chosenPremiumMs: number;
   readonly chosen: CandidateView;
   readonly local: CandidateView;
 }
@@ -45,10 +48,17 @@ export class LeftLocalLog {
 
   constructor(private readonly keep = 32) {}
 
-  add(atMs: number, gateway: string, rule: PickRule, chosen: Candidate, local: Candidate): void {
+  add(atMs: number, gateway: string, rule: PickRule, chosen: Candidate, local: Candidate, chosenPremiumMs: number): void {
     this.count++;
     if (this.ring.length >= this.keep) this.ring.shift();
-    this.ring.push({ atMs: Math.round(atMs), gateway, rule, chosen: view(chosen), local: view(local) });
+    this.ring.push({
+      atMs: Math.round(atMs),
+      gateway,
+      rule,
+      chosenPremiumMs: round(chosenPremiumMs),
+      chosen: view(chosen),
+      local: view(local),
+    });
   }
 
   recent(): readonly LeftLocalRecord[] {

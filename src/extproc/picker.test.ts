@@ -4,7 +4,7 @@ import type { Endpoint } from '../model/types.js';
 import type { GatewayAssignment } from '../policy/types.js';
 import { LoadTracker } from './load-tracker.js';
 import { mulberry32 } from '../util/rng.js';
-import { edsDraw, endpointKey, pick, type PickInput } from './picker.js';
+import { edsDraw, endpointKey, LOCALITY_PREMIUM, pick, type PickInput } from './picker.js';
 
 const ep = (address: string, node: string, capacity = 2, ready = true): Endpoint => ({ address, port: 8012, node, ready, capacity });
 const RTT: Record<string, number> = { 'a>a': 0.2, 'a>b': 20, 'a>c': 50 };
@@ -193,6 +193,9 @@ test('a slow local pod with room is left for a faster one at a later priority, a
   assert.equal(r.leftLocalWithRoom?.key, '10.0.0.1:8012');
   assert.ok(r.leftLocalWithRoom!.expectedMs > r.pick.expectedMs);
   assert.ok(r.leftLocalWithRoom!.choiceMs > r.pick.choiceMs);
+  // No picks yet, so the local pod counts idle: leaving it cost the whole premium, 1 × (20 − 0.2) ms.
+  assert.ok(Math.abs(r.premiumMs - LOCALITY_PREMIUM * 19.8) < 1e-9, String(r.premiumMs));
+  assert.ok(r.leftLocalWithRoom!.choiceMs > r.pick.choiceMs + r.premiumMs);
 });
 
 test('expected time counts the queue: 5 ms x (1 + 61/10 waiting) = 35.5 ms loses to 25 ms with a free slot', () => {

@@ -103,6 +103,8 @@ export type PickResult =
       /** True when every candidate was at capacity and the least bad one was chosen anyway. */
       readonly saturated: boolean;
       readonly rule: PickRule;
+      /** The locality premium the pick paid on top of its choice time (see `LOCALITY_PREMIUM`). */
+      readonly premiumMs: number;
       /**
        * Set when the pick is on another node although an endpoint on the gateway's own node had a
        * free slot: that endpoint (the best of them), to explain the choice.
@@ -245,19 +247,26 @@ const tolerance = (ms: number): number => Math.max(TIE_MS, TIE_SHARE * ms);
  */
 export const LOCALITY_PREMIUM = 1;
 
-function withLocalityPremium(pool: readonly Candidate[]): (c: Candidate) => number {
-  let nearestRtt = Infinity;
-  for (const c of pool) if (c.rttMs < nearestRtt) nearestRtt = c.rttMs;
+/** The premium per ms of RTT beyond the nearest candidates' (see `LOCALITY_PREMIUM`). */
+interface LocalityPremium {
+  readonly perMs: number;
+  readonly nearestRttMs: number;
+}
+
+function localityPremium(pool: readonly Candidate[]): LocalityPremium {
+  let nearestRttMs = Infinity;
+  for (const c of pool) if (c.rttMs < nearestRttMs) nearestRttMs = c.rttMs;
   let busy = 0;
   let nearest = 0;
   for (const c of pool)
-    if (c.rttMs === nearestRtt) {
+    if (c.rttMs === nearestRttMs) {
       busy += c.utilisation;
       nearest++;
     }
-  const perMs = LOCALITY_PREMIUM * Math.max(0, 1 - busy / nearest);
-  return (c) => c.choiceMs + perMs * (c.rttMs - nearestRtt);
+  return { perMs: LOCALITY_PREMIUM * Math.max(0, 1 - busy / nearest), nearestRttMs };
 }
+
+const premiumMs = (p: LocalityPremium, c: Candidate): number => p.perMs * (c.rttMs - p.nearestRttMs);
 
 /**
  * Lowest choice time; near-ties to the nearest, then the lowest priority, then a weighted draw.
@@ -268,11 +277,11 @@ function withLocalityPremium(pool: readonly Candidate[]): (c: Candidate) => numb
  * the request's own expected completion there instead, without the delay passed on, raised the
  * mean to 118.3 ± 4.3 ms, above the EDS weights' 90.3 ± 5.4.)
  */
-function fastest(pool: readonly Candidate[], rng: () => number, saturated: boolean): Candidate {
-  const v = saturated ? (c: Candidate): number => c.choiceMs : withLocalityPremium(pool);
+function fastest(pool: readonly Candidate[], rng: () => number, premium: LocalityPremium | undefined): Candidate {
+  const v = premium ? (c: Candidate): number => c.choiceMs + premiumMs(premium, c) : (c: Candidate): number => c.choiceMs;
   let best = pool[0]!;
   for (const c of pool) if (v(c) < v(best)) best = c;
-  const limit = v(best) + (saturated ? TIE_MS : tolerance(v(best)));
+  const limit = v(best) + (premium ? tolerance(v(best)) : TIE_MS);
   const near = (c: Candidate): boolean => v(c) <= limit;
   let nearest = Infinity;
   for (const c of pool) if (near(c) && c.rttMs < nearest) nearest = c.rttMs;
@@ -329,7 +338,7 @@ function twoDraws(all: readonly Candidate[], rng: () => number): Candidate {
   return fastest(
     all.filter((c) => c.priority === priority && (c.endpoint.node === a || c.endpoint.node === b)),
     rng,
-    true,
+    undefined,
   );
 }
 
@@ -343,7 +352,8 @@ export function pick(input: PickInput): PickResult {
   const all = candidates(input);
   if (all.length === 0) return { kind: 'no_candidate', reason: 'no ready endpoint in the assignment' };
   const saturated = all.every((c) => c.full);
-  const chosen = saturated ? twoDraws(all, input.rng) : fastest(all, input.rng, false);
+  const premium = saturated ? undefined : localityPremium(all);
+  const chosen = premium ? fastest(all, input.rng, premium) : twoDraws(all, input.rng);
   const rule: PickRule = saturated ? 'saturated' : chosen.full ? 'queued' : 'fastest';
 
   const fallbacks: Candidate[] = [];
@@ -360,7 +370,15 @@ export function pick(input: PickInput): PickResult {
       if (!c.full && c.endpoint.node === input.gateway && (!leftLocalWithRoom || c.expectedMs < leftLocalWithRoom.expectedMs))
         leftLocalWithRoom = c;
   }
-  return { kind: 'picked', pick: chosen, fallbacks, saturated, rule, ...(leftLocalWithRoom ? { leftLocalWithRoom } : {}) };
+  return {
+    kind: 'picked',
+    pick: chosen,
+    fallbacks,
+    saturated,
+    rule,
+    premiumMs: premium ? premiumMs(premium, chosen) : 0,
+    ...(leftLocalWithRoom ? { leftLocalWithRoom } : {}),
+  };
 }
 
 /**

@@ -436,7 +436,7 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
     (chosen.endpoint.node === gateway ? this.localPicks : this.remotePicks).inc();
     if (result.leftLocalWithRoom) {
       this.metrics.leftLocalWithRoom.inc();
-      this.leftLocal.add(now, gateway, result.rule, chosen, result.leftLocalWithRoom);
+      this.leftLocal.add(now, gateway, result.rule, chosen, result.leftLocalWithRoom, result.premiumMs);
     }
     const reply = destinationReply({
       destination: chosen.key,
