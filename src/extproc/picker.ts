@@ -237,7 +237,8 @@ const tolerance = (ms: number): number => Math.max(TIE_MS, TIE_SHARE * ms);
  * room on average and a queue there drains within a few service times, while a trip away spends
  * the links between nodes that Proxima exists to spare: in the 5-user demo the entry pod (2 slots,
  * 31 % busy) held 2 waiting requests in 1-2 % of arrivals, and without the premium those left for
- * a pod 20 ms away to save a few ms of expected wait (live, seeds 1-5: 98.4-99.9 % local). The
+ * a pod 20 ms away to save a few ms of expected wait (live, seeds 1-5: 98.4-99.9 % local; with the
+ * premium 99.90-100.00 %, README). The
  * premium fades as ρ → 1, where the plan itself sends requests away and the choice is the queue
  * against the trip. In the simulator (test/extproc-sim.test.ts, seeds 1-5, 5 users) it took the
  * local share from 99.6 to 99.96 %, with release stalls from 99.2 to 99.8 %, and left 25 and 50
