@@ -87,8 +87,6 @@ export interface Candidate {
   readonly full: boolean;
   /** Locality weight ÷ endpoints there (tie-break draw). */
   readonly weight: number;
-  /** Recent picks per ms × service time ÷ slots: the share of the pod's slots the picks keep busy. */
-  readonly utilisation: number;
 }
 
 /** Which rule chose: the fastest had room, the fastest was a queue although some pod had room, or every pod was full. */
@@ -193,7 +191,6 @@ function candidate(input: PickInput, e: Endpoint, priority: number, rttMs: numbe
     atPodShare,
     full: atPod + 1 > e.capacity + FULL_SLACK,
     weight,
-    utilisation: input.load.picksPerMs(key, input.nowMs) * perRequestMs,
   };
 }
 
@@ -254,14 +251,15 @@ interface LocalityPremium {
   readonly nearestRttMs: number;
 }
 
-function localityPremium(pool: readonly Candidate[]): LocalityPremium {
+/** The pool's premium; ρ of a pod = its recent picks per ms × service time ÷ slots, read for the nearest pods only. */
+function localityPremium(pool: readonly Candidate[], load: LoadView, nowMs: number): LocalityPremium {
   let nearestRttMs = Infinity;
   for (const c of pool) if (c.rttMs < nearestRttMs) nearestRttMs = c.rttMs;
   let busy = 0;
   let nearest = 0;
   for (const c of pool)
     if (c.rttMs === nearestRttMs) {
-      busy += c.utilisation;
+      busy += (load.picksPerMs(c.key, nowMs) * c.costMs) / Math.max(1, c.endpoint.capacity);
       nearest++;
     }
   return { perMs: LOCALITY_PREMIUM * Math.max(0, 1 - busy / nearest), nearestRttMs };
@@ -353,7 +351,7 @@ export function pick(input: PickInput): PickResult {
   const all = candidates(input);
   if (all.length === 0) return { kind: 'no_candidate', reason: 'no ready endpoint in the assignment' };
   const saturated = all.every((c) => c.full);
-  const premium = saturated ? undefined : localityPremium(all);
+  const premium = saturated ? undefined : localityPremium(all, input.load, input.nowMs);
   const chosen = premium ? fastest(all, input.rng, premium) : twoDraws(all, input.rng);
   const rule: PickRule = saturated ? 'saturated' : chosen.full ? 'queued' : 'fastest';
 
