@@ -239,9 +239,11 @@ const tolerance = (ms: number): number => Math.max(TIE_MS, TIE_SHARE * ms);
  * premium fades as ρ → 1, where the plan itself sends requests away and the choice is the queue
  * against the trip. In the simulator (test/extproc-sim.test.ts, seeds 1-5, 5 users) it took the
  * local share from 99.6 to 99.96 %, with release stalls from 99.2 to 99.8 %, and left 25 and 50
- * users within their former intervals. Not more: at 2 × ΔRTT a pod 5× slower than the trip's
- * other end, once avoided (ρ → 0), ties with it again; a premium of ΔRTT not scaled by 1 − ρ raised
- * the 25-user mean from 49.9 to 67.2 ms.
+ * users within their former intervals. Not more: an idle entry pod 5× slower (100 ms) than a free
+ * one 20 ms away is left by 100.2 − 1.25 × (40 + 19.8) = 25.5 ms of margin at 1 × ΔRTT, by 0.7 ms
+ * at 2 × ΔRTT (src/extproc/picker.test.ts; the slow-pod tests still pass at 2, with no margin for
+ * a noisier estimate). A premium of ΔRTT not scaled by 1 − ρ raised the 25-user mean from 49.9 to
+ * 67.2 ms.
  */
 export const LOCALITY_PREMIUM = 1;
 
