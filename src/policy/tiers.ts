@@ -1,6 +1,7 @@
 import type { GatewayAssignment, LocalityAssignment, NodeCapacity, PolicyInput, Reason } from './types.js';
 import { WEIGHT_SCALE } from './types.js';
 import type { LatencyTable } from './latency-table.js';
+import { FailoverMemo, type FailoverBands } from './failover-memo.js';
 
 /** At most this many failover priorities below the primary one; the rest share the last level. */
 export const MAX_FAILOVER_LEVELS = 6;
@@ -144,8 +145,23 @@ function sortSmall<T>(xs: T[], compare: (a: T, b: T) => number, consistent: bool
   return xs;
 }
 
-/** Assemble an assignment: primary localities at priority 0, everything else as failover. */
+const BANDS: FailoverBands = { ratio: FAILOVER_BAND_RATIO, ms: FAILOVER_BAND_MS, maxLevels: MAX_FAILOVER_LEVELS };
+const failoverMemos = new WeakMap<LatencyTable, FailoverMemo>();
+
+/**
+ * Assemble an assignment: primary localities at priority 0, everything else as failover. With a
+ * memoised input (its latency table) equal results share one localities array (see FailoverMemo).
+ */
 export function assemble(input: PolicyInput, gateway: string, primary: LocalityAssignment[], reason: Reason): GatewayAssignment {
+  const t = (input as PolicyInput & { readonly table?: LatencyTable }).table;
+  if (primary.length > 0 && t && t.backends === input.backends) {
+    const offset = t.offsetOf(gateway);
+    if (offset >= 0) {
+      let memo = failoverMemos.get(t);
+      if (!memo) failoverMemos.set(t, (memo = new FailoverMemo(t, BANDS)));
+      return { gateway, service: input.service, localities: memo.localities(offset, primary, 1, sortLocalities), reason };
+    }
+  }
   const primaryNodes = new Set(primary.map((l) => l.node));
   const localities = primary.length > 0 ? [...primary, ...failoverLocalities(input, gateway, primaryNodes, 1)] : [];
   return { gateway, service: input.service, localities: sortLocalities(localities), reason };
