@@ -9,7 +9,10 @@ export interface FailoverBands {
 }
 
 interface Entry {
-  readonly primary: readonly LocalityAssignment[];
+  /** The primary localities' content, as the scratch arrays held it. */
+  readonly primaryNodes: readonly string[];
+  readonly primaryPriorities: readonly number[];
+  readonly primaryWeights: readonly number[];
   /** Failover level of every backend column; -1 for a column in the primary level. */
   readonly levels: Int32Array;
   readonly localities: LocalityAssignment[];
@@ -44,6 +47,12 @@ export class FailoverMemo {
     this.weights = Float64Array.from(table.backends, (b) => Math.max(1, b.readyEndpoints));
   }
 
+  /** Scratch: the primary localities of the row being assembled (first `primaryCount`). */
+  private readonly primaryNodes: string[] = [];
+  private readonly primaryPriorities: number[] = [];
+  private readonly primaryWeights: number[] = [];
+  private primaryCount = 0;
+
   /**
    * `primary` at its own priorities, every other backend at failover levels from `firstPriority` on,
    * ranked by `offset`'s row (reachable first, then RTT, then name), sorted by `sort`.
@@ -54,28 +63,69 @@ export class FailoverMemo {
     firstPriority: number,
     sort: (ls: LocalityAssignment[]) => LocalityAssignment[],
   ): LocalityAssignment[] {
-    this.rank(offset, primary, firstPriority);
-    const h = this.hash(primary);
+    this.primaryCount = 0;
+    for (const l of primary) this.addPrimary(l.node, l.priority, l.weight);
+    return this.lookup(offset, firstPriority, sort);
+  }
+
+  /** `localities` with a primary level of `shares` at priority 0 (weights as sharesToLocalities makes them), no objects made for it. */
+  localitiesOfShares(
+    offset: number,
+    shares: ReadonlyMap<string, number>,
+    weightScale: number,
+    firstPriority: number,
+    sort: (ls: LocalityAssignment[]) => LocalityAssignment[],
+  ): LocalityAssignment[] {
+    this.primaryCount = 0;
+    for (const [node, share] of shares) if (share > 0) this.addPrimary(node, 0, Math.max(1, Math.round(share * weightScale)));
+    return this.lookup(offset, firstPriority, sort);
+  }
+
+  private addPrimary(node: string, priority: number, weight: number): void {
+    const k = this.primaryCount++;
+    this.primaryNodes[k] = node;
+    this.primaryPriorities[k] = priority;
+    this.primaryWeights[k] = weight;
+  }
+
+  private lookup(offset: number, firstPriority: number, sort: (ls: LocalityAssignment[]) => LocalityAssignment[]): LocalityAssignment[] {
+    this.rank(offset, firstPriority);
+    const h = this.hash();
     let bucket = this.byHash.get(h);
     if (!bucket) this.byHash.set(h, (bucket = []));
-    for (const e of bucket) if (sameLocalities(e.primary, primary) && sameLevels(e.levels, this.levels)) return e.localities;
-    const out: LocalityAssignment[] = [...primary];
+    for (const e of bucket) if (this.samePrimary(e) && sameLevels(e.levels, this.levels)) return e.localities;
+    const n = this.primaryCount;
+    const primaryNodes = this.primaryNodes.slice(0, n);
+    const primaryPriorities = this.primaryPriorities.slice(0, n);
+    const primaryWeights = this.primaryWeights.slice(0, n);
+    const out: LocalityAssignment[] = [];
+    for (let k = 0; k < n; k++) out.push({ node: primaryNodes[k]!, priority: primaryPriorities[k]!, weight: primaryWeights[k]! });
     for (let j = 0; j < this.levels.length; j++) {
       const level = this.levels[j]!;
       if (level >= 0) out.push({ node: this.names[j]!, priority: level, weight: this.weights[j]! });
     }
     const localities = sort(out);
-    bucket.push({ primary: [...primary], levels: this.levels.slice(), localities });
+    bucket.push({ primaryNodes, primaryPriorities, primaryWeights, levels: this.levels.slice(), localities });
     return localities;
   }
 
+  private samePrimary(e: Entry): boolean {
+    const n = this.primaryCount;
+    if (e.primaryNodes.length !== n) return false;
+    for (let k = 0; k < n; k++) {
+      if (e.primaryNodes[k] !== this.primaryNodes[k]) return false;
+      if (!Object.is(e.primaryPriorities[k], this.primaryPriorities[k]) || !Object.is(e.primaryWeights[k], this.primaryWeights[k])) return false;
+    }
+    return true;
+  }
+
   /** Fills `levels`: -1 for primary columns, a level per other backend (the banding of failoverLocalities). */
-  private rank(offset: number, primary: readonly LocalityAssignment[], firstPriority: number): void {
+  private rank(offset: number, firstPriority: number): void {
     const t = this.table;
     const levels = this.levels;
     levels.fill(0);
-    for (const p of primary) {
-      const j = t.column(p.node);
+    for (let k = 0; k < this.primaryCount; k++) {
+      const j = t.column(this.primaryNodes[k]!);
       if (j !== undefined) levels[j] = -1;
     }
     const order = this.order;
@@ -90,20 +140,21 @@ export class FailoverMemo {
     if (!finite || count > 16) order.subarray(0, count).sort(this.byRank);
     else insertionSort(order, count, this.byRank);
     let level = firstPriority;
-    let levelStartRtt: number | undefined;
-    let levelReachable: boolean | undefined;
+    // NaN for "no level started yet": a number | undefined variable would box every RTT it holds.
+    let levelStartRtt = NaN;
+    let levelReachable = false;
     const lastLevel = firstPriority + this.bands.maxLevels - 1;
     for (let k = 0; k < count; k++) {
       const j = order[k]!;
       const rtt = t.rttMs[offset + j]!;
       const reachable = t.reachable[offset + j] === 1;
-      const sameBand =
-        levelStartRtt !== undefined && reachable === levelReachable && rtt <= levelStartRtt * (1 + this.bands.ratio) + this.bands.ms;
-      if (levelStartRtt !== undefined && !sameBand && level < lastLevel) {
+      const started = k > 0;
+      const sameBand = started && reachable === levelReachable && rtt <= levelStartRtt * (1 + this.bands.ratio) + this.bands.ms;
+      if (started && !sameBand && level < lastLevel) {
         level++;
         levelStartRtt = rtt;
       }
-      levelStartRtt ??= rtt;
+      if (!started) levelStartRtt = rtt;
       levelReachable = reachable;
       levels[j] = level;
     }
@@ -122,13 +173,13 @@ export class FailoverMemo {
     return na < nb ? -1 : na > nb ? 1 : 0;
   };
 
-  private hash(primary: readonly LocalityAssignment[]): number {
-    let h = primary.length;
-    for (const l of primary) {
-      const node = l.node;
+  private hash(): number {
+    let h = this.primaryCount;
+    for (let k = 0; k < this.primaryCount; k++) {
+      const node = this.primaryNodes[k]!;
       for (let i = 0; i < node.length; i++) h = Math.imul(h ^ node.charCodeAt(i), 0x01000193);
-      h = Math.imul(h ^ l.priority, 0x85ebca6b);
-      h = Math.imul(h ^ (l.weight | 0), 0xc2b2ae35);
+      h = Math.imul(h ^ this.primaryPriorities[k]!, 0x85ebca6b);
+      h = Math.imul(h ^ (this.primaryWeights[k]! | 0), 0xc2b2ae35);
     }
     const levels = this.levels;
     for (let j = 0; j < levels.length; j++) h = Math.imul(h ^ levels[j]!, 0x01000193);
@@ -147,16 +198,6 @@ function insertionSort(xs: Int32Array, count: number, compare: (a: number, b: nu
     }
     xs[j + 1] = x;
   }
-}
-
-function sameLocalities(a: readonly LocalityAssignment[], b: readonly LocalityAssignment[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.node !== y.node || !Object.is(x.priority, y.priority) || !Object.is(x.weight, y.weight)) return false;
-  }
-  return true;
 }
 
 function sameLevels(a: Int32Array, b: Int32Array): boolean {

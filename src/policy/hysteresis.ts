@@ -3,7 +3,7 @@ import type { NodeQueueModel } from './queueing.js';
 import { meanSojournMs, saturationRps } from './queueing.js';
 import { pct, primaryShares, type MemoizedInput } from './shares.js';
 import { explain, reasonText } from './reason.js';
-import { assemble, sharesToLocalities } from './tiers.js';
+import { assemble, assembleShares } from './tiers.js';
 import type { GatewayAssignment, PolicyInput, Reason } from './types.js';
 
 /**
@@ -48,13 +48,14 @@ export function applyShareHysteresis(
   bringHome: boolean,
 ): GatewayAssignment {
   if (shares.size === 0) return { gateway, service: input.service, localities: [], reason };
-  const prev = primaryShares(input.previous?.get(gateway));
-  if (prev.size > 0) {
+  const previous = input.previous?.get(gateway);
+  const prev = previous ? primaryShares(previous) : undefined;
+  if (prev && prev.size > 0) {
     if (bringHome) {
       const before = prev.get(gateway) ?? 0;
       const after = shares.get(gateway) ?? 0;
       const why = explain(() => `local ${pct(before)} → ${pct(after)}, the previous spill dropped; ${reasonText(reason)}`);
-      return assemble(input, gateway, sharesToLocalities(shares, 0), why);
+      return assembleShares(input, gateway, shares, why);
     }
     let usable = true;
     for (const n of prev.keys()) if (!(input.backends.some((b) => b.node === n) && input.reachable(gateway, n))) usable = false;
@@ -72,7 +73,7 @@ export function applyShareHysteresis(
       return assemble(input, gateway, [...kept], why);
     }
   }
-  return assemble(input, gateway, sharesToLocalities(shares, 0), reason);
+  return assembleShares(input, gateway, shares, reason);
 }
 
 /**

@@ -366,9 +366,19 @@ function marginalCostsMs(
 }
 
 /** Drop shares below `minShare` and renormalise. */
-export function pruneShares(shares: ReadonlyMap<string, number>, minShare: number): Map<string, number> {
+/**
+ * Shares below `minShare` dropped, the rest renormalised. Takes the map over (sharesOf makes a fresh
+ * one): when nothing is dropped and the shares already sum to 1 it is returned as it is, which is
+ * every idle gateway's single full share.
+ */
+export function pruneShares(shares: Map<string, number>, minShare: number): Map<string, number> {
   let sum = 0;
-  for (const s of shares.values()) if (s >= minShare) sum += s;
+  let dropped = false;
+  for (const s of shares.values()) {
+    if (s >= minShare) sum += s;
+    else dropped = true;
+  }
+  if (!dropped && sum === 1) return shares;
   const out = new Map<string, number>();
   if (sum > 0) for (const [n, s] of shares) if (s >= minShare) out.set(n, s / sum);
   return out;

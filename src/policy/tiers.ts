@@ -148,20 +148,34 @@ function sortSmall<T>(xs: T[], compare: (a: T, b: T) => number, consistent: bool
 const BANDS: FailoverBands = { ratio: FAILOVER_BAND_RATIO, ms: FAILOVER_BAND_MS, maxLevels: MAX_FAILOVER_LEVELS };
 const failoverMemos = new WeakMap<LatencyTable, FailoverMemo>();
 
+/** The failover memo of a memoised input and `gateway`'s row in its table; undefined for other inputs or gateways. */
+function memoFor(input: PolicyInput, gateway: string): { memo: FailoverMemo; offset: number } | undefined {
+  const t = (input as PolicyInput & { readonly table?: LatencyTable }).table;
+  if (!t || t.backends !== input.backends) return undefined;
+  const offset = t.offsetOf(gateway);
+  if (offset < 0) return undefined;
+  let memo = failoverMemos.get(t);
+  if (!memo) failoverMemos.set(t, (memo = new FailoverMemo(t, BANDS)));
+  return { memo, offset };
+}
+
+/** `assemble(input, gateway, sharesToLocalities(shares, 0), reason)`, without making the primary level's objects for content seen before. */
+export function assembleShares(input: PolicyInput, gateway: string, shares: ReadonlyMap<string, number>, reason: Reason): GatewayAssignment {
+  let any = false;
+  for (const s of shares.values()) if (s > 0) any = true;
+  const memo = any ? memoFor(input, gateway) : undefined;
+  if (!memo) return assemble(input, gateway, sharesToLocalities(shares, 0), reason);
+  const localities = memo.memo.localitiesOfShares(memo.offset, shares, WEIGHT_SCALE, 1, sortLocalities);
+  return { gateway, service: input.service, localities, reason };
+}
+
 /**
  * Assemble an assignment: primary localities at priority 0, everything else as failover. With a
  * memoised input (its latency table) equal results share one localities array (see FailoverMemo).
  */
 export function assemble(input: PolicyInput, gateway: string, primary: LocalityAssignment[], reason: Reason): GatewayAssignment {
-  const t = (input as PolicyInput & { readonly table?: LatencyTable }).table;
-  if (primary.length > 0 && t && t.backends === input.backends) {
-    const offset = t.offsetOf(gateway);
-    if (offset >= 0) {
-      let memo = failoverMemos.get(t);
-      if (!memo) failoverMemos.set(t, (memo = new FailoverMemo(t, BANDS)));
-      return { gateway, service: input.service, localities: memo.localities(offset, primary, 1, sortLocalities), reason };
-    }
-  }
+  const memo = primary.length > 0 ? memoFor(input, gateway) : undefined;
+  if (memo) return { gateway, service: input.service, localities: memo.memo.localities(memo.offset, primary, 1, sortLocalities), reason };
   const primaryNodes = new Set(primary.map((l) => l.node));
   const localities = primary.length > 0 ? [...primary, ...failoverLocalities(input, gateway, primaryNodes, 1)] : [];
   return { gateway, service: input.service, localities: sortLocalities(localities), reason };
