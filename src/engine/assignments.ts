@@ -238,7 +238,10 @@ export function internAssignments(
       reason = reasons.get(given) ?? given;
       if (reason === given) reasons.set(given, given);
     }
-    table.set(gateway, { gateway: a.gateway, service: a.service, localities: known.intern(a.localities), reason });
+    const localities = known.intern(a.localities);
+    // An adopted array (see LocalitiesPool.intern) keeps the policy's row object as it is.
+    if (localities !== a.localities || reason !== given)
+      table.set(gateway, { gateway: a.gateway, service: a.service, localities, reason });
   }
   return table;
 }
@@ -280,8 +283,11 @@ class LocalitiesPool {
     let pooled = bucket.find((c) => sameLocalities(c, ls));
     if (!pooled) {
       // The entries are frozen, the array only readonly by type: V8 (Node 20) walks a frozen array
-      // several times slower, and every policy, hysteresis and snapshot pass walks these.
-      pooled = ls.map((l) => Object.freeze({ node: l.node, priority: l.priority, weight: l.weight }));
+      // several times slower, and every policy, hysteresis and snapshot pass walks these. A policy's
+      // own array of plain entries is adopted (its entries frozen where they are: policies hand
+      // finished arrays over and never change them); anything else is copied.
+      pooled = ls.every(isPlainLocality) ? ls : ls.map((l) => ({ node: l.node, priority: l.priority, weight: l.weight }));
+      for (const l of pooled) Object.freeze(l);
       bucket.push(pooled);
     }
     // A pool lives for one intern pass over a policy's finished output: no array changes meanwhile.
@@ -299,6 +305,13 @@ function localitiesHash(ls: readonly LocalityAssignment[]): number {
     h = Math.imul(h ^ (l.weight | 0), 0xc2b2ae35);
   }
   return h;
+}
+
+/** An object with exactly the three fields of a locality (nothing a copy would drop). */
+function isPlainLocality(l: LocalityAssignment): boolean {
+  let n = 0;
+  for (const k in l) if (++n > 3 || (k !== 'node' && k !== 'priority' && k !== 'weight')) return false;
+  return n === 3 && Object.getPrototypeOf(l) === Object.prototype;
 }
 
 function sameLocalities(a: readonly LocalityAssignment[], b: readonly LocalityAssignment[]): boolean {

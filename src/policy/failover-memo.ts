@@ -55,14 +55,17 @@ export class FailoverMemo {
 
   /**
    * `primary` at its own priorities, every other backend at failover levels from `firstPriority` on,
-   * ranked by `offset`'s row (reachable first, then RTT, then name), sorted by `sort`.
+   * ranked by `gateway`'s row (reachable first, then RTT, then name), sorted by `sort`. Undefined
+   * when `gateway` has no row in the table.
    */
   localities(
-    offset: number,
+    gateway: string,
     primary: readonly LocalityAssignment[],
     firstPriority: number,
     sort: (ls: LocalityAssignment[]) => LocalityAssignment[],
-  ): LocalityAssignment[] {
+  ): LocalityAssignment[] | undefined {
+    const offset = this.table.offsetOf(gateway);
+    if (offset < 0) return undefined;
     this.primaryCount = 0;
     for (const l of primary) this.addPrimary(l.node, l.priority, l.weight);
     return this.lookup(offset, firstPriority, sort);
@@ -70,12 +73,14 @@ export class FailoverMemo {
 
   /** `localities` with a primary level of `shares` at priority 0 (weights as sharesToLocalities makes them), no objects made for it. */
   localitiesOfShares(
-    offset: number,
+    gateway: string,
     shares: ReadonlyMap<string, number>,
     weightScale: number,
     firstPriority: number,
     sort: (ls: LocalityAssignment[]) => LocalityAssignment[],
-  ): LocalityAssignment[] {
+  ): LocalityAssignment[] | undefined {
+    const offset = this.table.offsetOf(gateway);
+    if (offset < 0) return undefined;
     this.primaryCount = 0;
     for (const [node, share] of shares) if (share > 0) this.addPrimary(node, 0, Math.max(1, Math.round(share * weightScale)));
     return this.lookup(offset, firstPriority, sort);

@@ -42,7 +42,7 @@ export function bringsTrafficHome(
 export function applyShareHysteresis(
   input: PolicyInput,
   gateway: string,
-  shares: Map<string, number>,
+  shares: ReadonlyMap<string, number>,
   reason: Reason,
   hysteresisShare: number,
   bringHome: boolean,

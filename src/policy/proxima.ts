@@ -238,7 +238,7 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
 export const proximaPolicy: Policy = createProximaPolicy();
 
 interface Computed {
-  readonly shares: Map<string, number>;
+  readonly shares: ReadonlyMap<string, number>;
   /** Formatted when read (see reason.ts). */
   readonly reason: Reason;
 }

@@ -92,7 +92,7 @@ export interface SharesResult {
    * A gateway's shares: node → share of its traffic (sums to 1 when it has an allowed node). A
    * gateway without demand is routed on first ask (O(backends)), so asking for a few rows is cheap.
    */
-  sharesOf(gateway: string): Map<string, number>;
+  sharesOf(gateway: string): ReadonlyMap<string, number>;
   /** Arrival rate per node in the solution (requests/s). */
   readonly nodeRps: Map<string, number>;
   /** Some node had to take traffic past `maxUtilisation` (demand exceeds what fits). */
@@ -140,10 +140,14 @@ export function solveShares(input: PolicyInput, o: SolveOptions, memo?: SolveMem
     if (!solution) memo.set(view.service, key, (solution = solveCommodities(view, o, curves)));
   } else solution = solveCommodities(view, o, curves);
   const s = solution;
+  // An idle gateway's whole share goes to one node: one map per node, shared by those gateways.
+  const single: Array<ReadonlyMap<string, number> | undefined> = [];
   return {
     sharesOf: (g) => {
       const c = s.commodityOf.get(g);
-      return c !== undefined ? new Map(s.commodityShares[c]!) : idleShares(view, g, view.table.column(g), s.potentialMs);
+      if (c !== undefined) return s.commodityShares[c]!;
+      const best = idleNode(view, g, view.table.column(g), s.potentialMs);
+      return best < 0 ? NO_SHARES : (single[best] ??= new Map([[view.backends[best]!.node, 1]]));
     },
     nodeRps: new Map(s.nodeRps),
     overloaded: s.overloaded,
@@ -301,7 +305,10 @@ function solveCommodities(input: MemoizedInput, o: SolveOptions, curves: readonl
 }
 
 /** All of an idle gateway's share at the node where RTT + marginal cost is least (local on ties). */
-function idleShares(input: MemoizedInput, gateway: string, local: number | undefined, potentialMs: readonly number[]): Map<string, number> {
+const NO_SHARES: ReadonlyMap<string, number> = new Map();
+
+/** The backend index where an idle gateway's share goes: least RTT + marginal cost (local on ties); -1 when none is reachable. */
+function idleNode(input: MemoizedInput, gateway: string, local: number | undefined, potentialMs: readonly number[]): number {
   const at = input.table.offsetOf(gateway);
   const rtt = (ni: number): number => (at >= 0 ? input.table.rttMs[at + ni]! : input.rttMs(gateway, input.backends[ni]!.node));
   const ok = (ni: number): boolean => (at >= 0 ? input.table.reachable[at + ni] === 1 : input.reachable(gateway, input.backends[ni]!.node));
@@ -316,7 +323,7 @@ function idleShares(input: MemoizedInput, gateway: string, local: number | undef
       bestCost = cost;
     }
   }
-  return best < 0 ? new Map() : new Map([[input.backends[best]!.node, 1]]);
+  return best;
 }
 
 /**
@@ -367,11 +374,11 @@ function marginalCostsMs(
 
 /** Drop shares below `minShare` and renormalise. */
 /**
- * Shares below `minShare` dropped, the rest renormalised. Takes the map over (sharesOf makes a fresh
- * one): when nothing is dropped and the shares already sum to 1 it is returned as it is, which is
- * every idle gateway's single full share.
+ * Shares below `minShare` dropped, the rest renormalised; `shares` itself when nothing is dropped
+ * and they already sum to 1 (every idle gateway's single full share). Share maps are shared between
+ * gateways and with the memoised solve: never changed once made.
  */
-export function pruneShares(shares: Map<string, number>, minShare: number): Map<string, number> {
+export function pruneShares(shares: ReadonlyMap<string, number>, minShare: number): ReadonlyMap<string, number> {
   let sum = 0;
   let dropped = false;
   for (const s of shares.values()) {

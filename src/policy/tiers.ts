@@ -148,24 +148,21 @@ function sortSmall<T>(xs: T[], compare: (a: T, b: T) => number, consistent: bool
 const BANDS: FailoverBands = { ratio: FAILOVER_BAND_RATIO, ms: FAILOVER_BAND_MS, maxLevels: MAX_FAILOVER_LEVELS };
 const failoverMemos = new WeakMap<LatencyTable, FailoverMemo>();
 
-/** The failover memo of a memoised input and `gateway`'s row in its table; undefined for other inputs or gateways. */
-function memoFor(input: PolicyInput, gateway: string): { memo: FailoverMemo; offset: number } | undefined {
+/** The failover memo of a memoised input (one per latency table); undefined for other inputs. */
+function memoFor(input: PolicyInput): FailoverMemo | undefined {
   const t = (input as PolicyInput & { readonly table?: LatencyTable }).table;
   if (!t || t.backends !== input.backends) return undefined;
-  const offset = t.offsetOf(gateway);
-  if (offset < 0) return undefined;
   let memo = failoverMemos.get(t);
   if (!memo) failoverMemos.set(t, (memo = new FailoverMemo(t, BANDS)));
-  return { memo, offset };
+  return memo;
 }
 
 /** `assemble(input, gateway, sharesToLocalities(shares, 0), reason)`, without making the primary level's objects for content seen before. */
 export function assembleShares(input: PolicyInput, gateway: string, shares: ReadonlyMap<string, number>, reason: Reason): GatewayAssignment {
   let any = false;
   for (const s of shares.values()) if (s > 0) any = true;
-  const memo = any ? memoFor(input, gateway) : undefined;
-  if (!memo) return assemble(input, gateway, sharesToLocalities(shares, 0), reason);
-  const localities = memo.memo.localitiesOfShares(memo.offset, shares, WEIGHT_SCALE, 1, sortLocalities);
+  const localities = any ? memoFor(input)?.localitiesOfShares(gateway, shares, WEIGHT_SCALE, 1, sortLocalities) : undefined;
+  if (!localities) return assemble(input, gateway, sharesToLocalities(shares, 0), reason);
   return { gateway, service: input.service, localities, reason };
 }
 
@@ -174,8 +171,8 @@ export function assembleShares(input: PolicyInput, gateway: string, shares: Read
  * memoised input (its latency table) equal results share one localities array (see FailoverMemo).
  */
 export function assemble(input: PolicyInput, gateway: string, primary: LocalityAssignment[], reason: Reason): GatewayAssignment {
-  const memo = primary.length > 0 ? memoFor(input, gateway) : undefined;
-  if (memo) return { gateway, service: input.service, localities: memo.memo.localities(memo.offset, primary, 1, sortLocalities), reason };
+  const memoised = primary.length > 0 ? memoFor(input)?.localities(gateway, primary, 1, sortLocalities) : undefined;
+  if (memoised) return { gateway, service: input.service, localities: memoised, reason };
   const primaryNodes = new Set(primary.map((l) => l.node));
   const localities = primary.length > 0 ? [...primary, ...failoverLocalities(input, gateway, primaryNodes, 1)] : [];
   return { gateway, service: input.service, localities: sortLocalities(localities), reason };
