@@ -85,26 +85,49 @@ function checkGuess(p: TransportProblem, guess: readonly number[]): TransportSol
   const V = G + N + 1;
   const sink = G + N;
   const dist = new Array<number>(V).fill(0);
-  const tol = 1e-7 * Math.max(1, ...p.linkCostMs.flat().filter(Number.isFinite), ...right.filter(Number.isFinite));
+  // Runs twice per service and recompute: the largest finite cost by loops, not by spreading a
+  // flattened G × N copy into Math.max, and the relaxations written out rather than a closure per round.
+  let largest = 1;
+  for (const row of p.linkCostMs) for (const c of row) if (Number.isFinite(c) && c > largest) largest = c;
+  for (const r of right) if (Number.isFinite(r) && r > largest) largest = r;
+  const tol = 1e-7 * largest;
   for (let round = 0; round < V; round++) {
     let relaxed = false;
-    const relax = (v: number, d: number) => {
-      if (d < dist[v]! - tol) {
-        dist[v] = d;
-        relaxed = true;
-      }
-    };
     for (let g = 0; g < G; g++) {
+      const costs = p.linkCostMs[g]!;
+      const flows = flow[g]!;
       for (let n = 0; n < N; n++) {
-        const c = p.linkCostMs[g]![n]!;
+        const c = costs[n]!;
         if (c === Infinity) continue;
-        relax(G + n, dist[g]! + c);
-        if (flow[g]![n]! > 0) relax(g, dist[G + n]! - c);
+        const toNode = dist[g]! + c;
+        if (toNode < dist[G + n]! - tol) {
+          dist[G + n] = toNode;
+          relaxed = true;
+        }
+        if (flows[n]! > 0) {
+          const back = dist[G + n]! - c;
+          if (back < dist[g]! - tol) {
+            dist[g] = back;
+            relaxed = true;
+          }
+        }
       }
     }
     for (let n = 0; n < N; n++) {
-      if (right[n] !== Infinity) relax(sink, dist[G + n]! + right[n]!);
-      if (left[n] !== -Infinity) relax(G + n, dist[sink]! - left[n]!);
+      if (right[n] !== Infinity) {
+        const toSink = dist[G + n]! + right[n]!;
+        if (toSink < dist[sink]! - tol) {
+          dist[sink] = toSink;
+          relaxed = true;
+        }
+      }
+      if (left[n] !== -Infinity) {
+        const fromSink = dist[sink]! - left[n]!;
+        if (fromSink < dist[G + n]! - tol) {
+          dist[G + n] = fromSink;
+          relaxed = true;
+        }
+      }
     }
     if (!relaxed) return { flowRps: flow, totalCost, unassignedRps: 0 };
   }

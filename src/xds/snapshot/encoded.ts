@@ -46,10 +46,14 @@ export function stringField(fieldNumber: number, value: string): Buffer {
   return Buffer.concat([lengthPrefix(fieldNumber, body.length), body]);
 }
 
+/** `Any.type_url` fields by type URL: the same few bytes for every resource of a type. */
+const typeFields = new Map<string, Buffer>();
+
 /** Encode raw resource bytes as an Any and fingerprint them. Pure apart from hashing. */
 export function encodedFromBytes(typeUrl: TypeUrl, name: string, value: Uint8Array): EncodedResource {
   const digest = createHash('sha1').update(typeUrl).update('\0').update(name).update('\0').update(value).digest();
-  const typeField = stringField(1, typeUrl);
+  let typeField = typeFields.get(typeUrl);
+  if (!typeField) typeFields.set(typeUrl, (typeField = stringField(1, typeUrl)));
   const valuePrefix = lengthPrefix(2, value.length);
   const anyLength = typeField.length + valuePrefix.length + value.length;
   const entryPrefix = lengthPrefix(2, anyLength);
