@@ -38,7 +38,7 @@ export class FailoverMemo {
   private offset = 0;
 
   constructor(
-    private readonly table: LatencyTable,
+    readonly table: LatencyTable,
     private readonly bands: FailoverBands,
   ) {
     this.levels = new Int32Array(table.width);
@@ -71,7 +71,10 @@ export class FailoverMemo {
     return this.lookup(offset, firstPriority, sort);
   }
 
-  /** `localities` with a primary level of `shares` at priority 0 (weights as sharesToLocalities makes them), no objects made for it. */
+  /**
+   * `localities` with a primary level of `shares` at priority 0 (weights as sharesToLocalities makes
+   * them), no objects made for it. Undefined also when no share is positive.
+   */
   localitiesOfShares(
     gateway: string,
     shares: ReadonlyMap<string, number>,
@@ -82,8 +85,11 @@ export class FailoverMemo {
     const offset = this.table.offsetOf(gateway);
     if (offset < 0) return undefined;
     this.primaryCount = 0;
-    for (const [node, share] of shares) if (share > 0) this.addPrimary(node, 0, Math.max(1, Math.round(share * weightScale)));
-    return this.lookup(offset, firstPriority, sort);
+    shares.forEach((share, node) => {
+      if (share > 0) this.addPrimary(node, 0, Math.max(1, Math.round(share * weightScale)));
+    });
+    // No positive share, no assignment (assemble's empty one).
+    return this.primaryCount > 0 ? this.lookup(offset, firstPriority, sort) : undefined;
   }
 
   private addPrimary(node: string, priority: number, weight: number): void {

@@ -309,14 +309,16 @@ const NO_SHARES: ReadonlyMap<string, number> = new Map();
 
 /** The backend index where an idle gateway's share goes: least RTT + marginal cost (local on ties); -1 when none is reachable. */
 function idleNode(input: MemoizedInput, gateway: string, local: number | undefined, potentialMs: readonly number[]): number {
+  // Runs for every idle gateway of every service: the row read in place, no closure per call.
   const at = input.table.offsetOf(gateway);
-  const rtt = (ni: number): number => (at >= 0 ? input.table.rttMs[at + ni]! : input.rttMs(gateway, input.backends[ni]!.node));
-  const ok = (ni: number): boolean => (at >= 0 ? input.table.reachable[at + ni] === 1 : input.reachable(gateway, input.backends[ni]!.node));
+  const table = input.table;
   let best = -1;
   let bestCost = Infinity;
   for (let ni = 0; ni < potentialMs.length; ni++) {
-    if (!ok(ni)) continue;
-    const cost = Math.max(0, rtt(ni)) + potentialMs[ni]!;
+    const ok = at >= 0 ? table.reachable[at + ni] === 1 : input.reachable(gateway, input.backends[ni]!.node);
+    if (!ok) continue;
+    const rtt = at >= 0 ? table.rttMs[at + ni]! : input.rttMs(gateway, input.backends[ni]!.node);
+    const cost = Math.max(0, rtt) + potentialMs[ni]!;
     if (!Number.isFinite(cost)) continue;
     if (cost < bestCost - 1e-9 * Math.max(1, Math.abs(cost)) || (ni === local && cost <= bestCost + 1e-9 * Math.max(1, Math.abs(cost)))) {
       best = ni;

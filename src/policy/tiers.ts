@@ -152,16 +152,17 @@ const failoverMemos = new WeakMap<LatencyTable, FailoverMemo>();
 function memoFor(input: PolicyInput): FailoverMemo | undefined {
   const t = (input as PolicyInput & { readonly table?: LatencyTable }).table;
   if (!t || t.backends !== input.backends) return undefined;
+  // A policy assembles every gateway of one table in a row: skip the weak map while it does.
+  if (lastMemo?.table === t) return lastMemo;
   let memo = failoverMemos.get(t);
   if (!memo) failoverMemos.set(t, (memo = new FailoverMemo(t, BANDS)));
-  return memo;
+  return (lastMemo = memo);
 }
+let lastMemo: FailoverMemo | undefined;
 
 /** `assemble(input, gateway, sharesToLocalities(shares, 0), reason)`, without making the primary level's objects for content seen before. */
 export function assembleShares(input: PolicyInput, gateway: string, shares: ReadonlyMap<string, number>, reason: Reason): GatewayAssignment {
-  let any = false;
-  for (const s of shares.values()) if (s > 0) any = true;
-  const localities = any ? memoFor(input)?.localitiesOfShares(gateway, shares, WEIGHT_SCALE, 1, sortLocalities) : undefined;
+  const localities = memoFor(input)?.localitiesOfShares(gateway, shares, WEIGHT_SCALE, 1, sortLocalities);
   if (!localities) return assemble(input, gateway, sharesToLocalities(shares, 0), reason);
   return { gateway, service: input.service, localities, reason };
 }
