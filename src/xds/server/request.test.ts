@@ -50,3 +50,34 @@ test('garbage bytes become a malformed marker, never a throw', () => {
   assert.deepEqual(Object.keys(deserializeDiscoveryRequest(Buffer.from([0x0a, 0xff]))), ['malformed']);
   assert.ok('malformed' in deserializeDiscoveryRequest(Buffer.from([0x0f])));
 });
+
+test('a repeated thousand-name list (every ACK after a change) parses to the same names and counts as the first one', () => {
+  const Type = Req();
+  const names = Array.from({ length: 1000 }, (_, i) => `service-${i}.default`);
+  const ack = (list: string[], nonce: string) =>
+    Buffer.from(Type.encode(Type.fromObject({ version_info: 'v', resource_names: list, type_url: 'T', response_nonce: nonce })).finish());
+  const first = parseDiscoveryRequest(ack(names, '1'));
+  for (const [label, list] of [
+    ['the same list', names],
+    ['one more name right after it', [...names, 'extra']],
+    ['the last name changed', [...names.slice(0, -1), 'service-999.other']],
+    ['a longer last name', [...names.slice(0, -1), 'service-999.default-and-then-some']],
+    ['the same list again', names],
+  ] as const) {
+    const r = parseDiscoveryRequest(ack([...list], '2'));
+    assert.deepEqual(r.resource_names, list, label);
+    assert.equal(r.nameCount, list.length, label);
+    assert.equal(r.longestNameBytes, Math.max(...list.map((n) => Buffer.byteLength(n))), label);
+    assert.equal(r.response_nonce, '2', label);
+    assert.equal(r.type_url, 'T', label);
+    assert.equal(r.namesBytes.equals(first.namesBytes), list === names, label);
+  }
+  // The list split by another field: the names after it still count.
+  const run = Buffer.from(Type.encode(Type.fromObject({ resource_names: names })).finish());
+  const tail = Buffer.from(Type.encode(Type.fromObject({ response_nonce: '3', resource_names: ['late'] })).finish());
+  const split = parseDiscoveryRequest(Buffer.concat([run, tail]));
+  assert.deepEqual(split.resource_names, [...names, 'late']);
+  assert.equal(split.nameCount, 1001);
+  // Cut short inside the list: an error, not a read past the end.
+  assert.throws(() => parseDiscoveryRequest(run.subarray(0, run.length - 3)), /truncated/);
+});
