@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { evenPolicy } from './even.js';
 import { nearestPolicy } from './nearest.js';
-import { MAX_FAILOVER_LEVELS } from './tiers.js';
+import { byLatency, MAX_FAILOVER_LEVELS } from './tiers.js';
+import { makeInput } from './testing.js';
+import { mulberry32 } from '../util/rng.js';
 import type { NodeCapacity, PolicyInput } from './types.js';
 import { reasonText } from './reason.js';
 
@@ -102,4 +104,29 @@ test('failover levels are capped and contiguous', () => {
     prios,
     Array.from({ length: MAX_FAILOVER_LEVELS + 1 }, (_, i) => i),
   );
+});
+
+test('nearest: priority 0 is the first node byLatency ranks, ties by name and infinite RTTs included', () => {
+  const rng = mulberry32(8);
+  let ties = 0;
+  for (let round = 0; round < 300; round++) {
+    const nodes = Array.from({ length: 2 + Math.floor(rng() * 12) }, (_, i) => `n-${String.fromCharCode(97 + ((i * 7) % 26))}${i}`);
+    const rtt: Record<string, number> = {};
+    for (const a of nodes)
+      for (const b of nodes) if (a < b) rtt[`${a}>${b}`] = rng() < 0.1 ? Infinity : [1, 2, 2, 5, 30][Math.floor(rng() * 5)]!;
+    const world = makeInput({
+      gateways: nodes,
+      backends: Object.fromEntries(nodes.filter(() => rng() < 0.7).map((n) => [n, [1, 10] as const])),
+      rtt,
+      unreachable: nodes.filter(() => rng() < 0.15),
+    });
+    const got = nearestPolicy.assign(world);
+    for (const g of world.gateways) {
+      const ranked = byLatency(world, g);
+      const first = got.get(g)!.localities.find((l) => l.priority === 0)?.node;
+      assert.equal(first, ranked[0]?.node, `round ${round}, gateway ${g}`);
+      if (ranked.length > 1 && world.rttMs(g, ranked[0]!.node) === world.rttMs(g, ranked[1]!.node)) ties++;
+    }
+  }
+  assert.ok(ties > 50, `ties exercised ${ties} times`);
 });
