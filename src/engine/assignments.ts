@@ -239,8 +239,10 @@ export function internAssignments(
       if (reason === given) reasons.set(given, given);
     }
     const localities = known.intern(a.localities);
-    // An adopted array (see LocalitiesPool.intern) keeps the policy's row object as it is.
-    if (localities !== a.localities || reason !== given)
+    // An adopted array (see LocalitiesPool.intern) keeps the policy's row object as it is, unless
+    // its reason is a string: === cannot tell the pooled instance from an equal copy, so the row
+    // always takes the pooled one.
+    if (localities !== a.localities || typeof given === 'string')
       table.set(gateway, { gateway: a.gateway, service: a.service, localities, reason });
   }
   return table;

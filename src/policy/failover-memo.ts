@@ -24,8 +24,9 @@ interface Entry {
  * gateway and service (10⁶ at 1,000 × 1,000), and most of them repeat: failover levels are latency
  * bands, ordered within a level by weight and name, so gateways whose bands fall the same way get
  * equal arrays. Ranking through the table's typed rows into scratch arrays, and building the objects
- * only for content not seen before, took the allocation of `assemble` (a third of a full compute's
- * garbage) out of the way. The returned arrays are shared: callers must not change them.
+ * only for content not seen before, took the allocation of `assemble` (over a quarter of a full
+ * compute's garbage: 1.8 of 6.7 GB at 1,000 × 1,000) out of the way. The returned arrays are
+ * shared: callers must not change them.
  */
 export class FailoverMemo {
   private readonly byHash = new Map<number, Entry[]>();
@@ -36,6 +37,11 @@ export class FailoverMemo {
   private readonly weights: Float64Array;
   /** Row offset the comparator reads (set before each sort). */
   private offset = 0;
+  /** Scratch: the primary localities of the row being assembled (first `primaryCount`). */
+  private readonly primaryNodes: string[] = [];
+  private readonly primaryPriorities: number[] = [];
+  private readonly primaryWeights: number[] = [];
+  private primaryCount = 0;
 
   constructor(
     readonly table: LatencyTable,
@@ -46,12 +52,6 @@ export class FailoverMemo {
     this.names = table.backends.map((b) => b.node);
     this.weights = Float64Array.from(table.backends, (b) => Math.max(1, b.readyEndpoints));
   }
-
-  /** Scratch: the primary localities of the row being assembled (first `primaryCount`). */
-  private readonly primaryNodes: string[] = [];
-  private readonly primaryPriorities: number[] = [];
-  private readonly primaryWeights: number[] = [];
-  private primaryCount = 0;
 
   /**
    * `primary` at its own priorities, every other backend at failover levels from `firstPriority` on,
@@ -125,7 +125,8 @@ export class FailoverMemo {
     if (e.primaryNodes.length !== n) return false;
     for (let k = 0; k < n; k++) {
       if (e.primaryNodes[k] !== this.primaryNodes[k]) return false;
-      if (!Object.is(e.primaryPriorities[k], this.primaryPriorities[k]) || !Object.is(e.primaryWeights[k], this.primaryWeights[k])) return false;
+      if (!Object.is(e.primaryPriorities[k], this.primaryPriorities[k]) || !Object.is(e.primaryWeights[k], this.primaryWeights[k]))
+        return false;
     }
     return true;
   }

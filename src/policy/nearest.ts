@@ -31,7 +31,12 @@ export const nearestPolicy: Policy = {
         continue;
       }
       const rtt = input.rttMs(gateway, best.node);
-      const assignment = assemble(input, gateway, [{ node: best.node, priority: 0, weight: 1000 }], new NearestReason(best.node, rtt, best.node === gateway));
+      const assignment = assemble(
+        input,
+        gateway,
+        [{ node: best.node, priority: 0, weight: 1000 }],
+        new NearestReason(best.node, rtt, best.node === gateway),
+      );
       out.set(gateway, assignment);
       if (!same && best.node !== gateway) memo.set(row, assignment);
     }

@@ -304,10 +304,9 @@ function solveCommodities(input: MemoizedInput, o: SolveOptions, curves: readonl
   return { commodityOf, commodityShares, potentialMs, nodeRps, overloaded, refinedAtOptimum };
 }
 
-/** All of an idle gateway's share at the node where RTT + marginal cost is least (local on ties). */
 const NO_SHARES: ReadonlyMap<string, number> = new Map();
 
-/** The backend index where an idle gateway's share goes: least RTT + marginal cost (local on ties); -1 when none is reachable. */
+/** Where an idle gateway's whole share goes: the backend index with the least RTT + marginal cost (local on ties); -1 when none is reachable. */
 function idleNode(input: MemoizedInput, gateway: string, local: number | undefined, potentialMs: readonly number[]): number {
   // Runs for every idle gateway of every service: the row read in place, no closure per call.
   const at = input.table.offsetOf(gateway);
@@ -374,7 +373,6 @@ function marginalCostsMs(
   return pi;
 }
 
-/** Drop shares below `minShare` and renormalise. */
 /**
  * Shares below `minShare` dropped, the rest renormalised; `shares` itself when nothing is dropped
  * and they already sum to 1 (every idle gateway's single full share). Share maps are shared between

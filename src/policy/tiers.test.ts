@@ -51,7 +51,7 @@ test('failoverLocalities: a memoised input (read from its latency table) ranks l
   }
 });
 
-test('assemble: a memoised input gives the plain input\'s localities, one shared array per distinct content', () => {
+test("assemble: a memoised input gives the plain input's localities, one shared array per distinct content", () => {
   const rng = mulberry32(31);
   let shared = 0;
   for (let round = 0; round < 300; round++) {
@@ -73,8 +73,18 @@ test('assemble: a memoised input gives the plain input\'s localities, one shared
     const seen: Array<readonly LocalityAssignment[]> = [];
     for (const g of input.gateways) {
       const primary = primaries[Math.floor(rng() * primaries.length)]!;
-      const got = assemble(memoised, g, primary.map((l) => ({ ...l })), 'test');
-      const want = assemble(input, g, primary.map((l) => ({ ...l })), 'test');
+      const got = assemble(
+        memoised,
+        g,
+        primary.map((l) => ({ ...l })),
+        'test',
+      );
+      const want = assemble(
+        input,
+        g,
+        primary.map((l) => ({ ...l })),
+        'test',
+      );
       assert.deepEqual(got, want, `round ${round}, gateway ${g}`);
       if (primary.length === 0) continue; // no primary, no assignment: an empty array of its own
       const equal = seen.find((ls) => JSON.stringify(ls) === JSON.stringify(got.localities));

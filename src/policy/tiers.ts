@@ -161,7 +161,12 @@ function memoFor(input: PolicyInput): FailoverMemo | undefined {
 let lastMemo: FailoverMemo | undefined;
 
 /** `assemble(input, gateway, sharesToLocalities(shares, 0), reason)`, without making the primary level's objects for content seen before. */
-export function assembleShares(input: PolicyInput, gateway: string, shares: ReadonlyMap<string, number>, reason: Reason): GatewayAssignment {
+export function assembleShares(
+  input: PolicyInput,
+  gateway: string,
+  shares: ReadonlyMap<string, number>,
+  reason: Reason,
+): GatewayAssignment {
   const localities = memoFor(input)?.localitiesOfShares(gateway, shares, WEIGHT_SCALE, 1, sortLocalities);
   if (!localities) return assemble(input, gateway, sharesToLocalities(shares, 0), reason);
   return { gateway, service: input.service, localities, reason };
