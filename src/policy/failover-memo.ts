@@ -1,3 +1,4 @@
+import { insertionSort } from './insertion-sort.js';
 import type { LatencyTable } from './latency-table.js';
 import type { LocalityAssignment } from './types.js';
 
@@ -64,9 +65,8 @@ export class FailoverMemo {
     firstPriority: number,
     sort: (ls: LocalityAssignment[]) => LocalityAssignment[],
   ): LocalityAssignment[] | undefined {
-    const offset = this.table.offsetOf(gateway);
+    const offset = this.begin(gateway);
     if (offset < 0) return undefined;
-    this.primaryCount = 0;
     for (const l of primary) this.addPrimary(l.node, l.priority, l.weight);
     return this.lookup(offset, firstPriority, sort);
   }
@@ -82,14 +82,19 @@ export class FailoverMemo {
     firstPriority: number,
     sort: (ls: LocalityAssignment[]) => LocalityAssignment[],
   ): LocalityAssignment[] | undefined {
-    const offset = this.table.offsetOf(gateway);
+    const offset = this.begin(gateway);
     if (offset < 0) return undefined;
-    this.primaryCount = 0;
     shares.forEach((share, node) => {
       if (share > 0) this.addPrimary(node, 0, Math.max(1, Math.round(share * weightScale)));
     });
     // No positive share, no assignment (assemble's empty one).
     return this.primaryCount > 0 ? this.lookup(offset, firstPriority, sort) : undefined;
+  }
+
+  /** `gateway`'s row offset (-1 when it has none), with the primary scratch emptied. */
+  private begin(gateway: string): number {
+    this.primaryCount = 0;
+    return this.table.offsetOf(gateway);
   }
 
   private addPrimary(node: string, priority: number, weight: number): void {
@@ -196,19 +201,6 @@ export class FailoverMemo {
     const levels = this.levels;
     for (let j = 0; j < levels.length; j++) h = Math.imul(h ^ levels[j]!, 0x01000193);
     return h;
-  }
-}
-
-/** Stable in-place insertion sort: the orderings are a handful of columns. */
-function insertionSort(xs: Int32Array, count: number, compare: (a: number, b: number) => number): void {
-  for (let i = 1; i < count; i++) {
-    const x = xs[i]!;
-    let j = i - 1;
-    while (j >= 0 && compare(xs[j]!, x) > 0) {
-      xs[j + 1] = xs[j]!;
-      j--;
-    }
-    xs[j + 1] = x;
   }
 }
 

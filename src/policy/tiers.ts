@@ -2,6 +2,7 @@ import type { GatewayAssignment, LocalityAssignment, NodeCapacity, PolicyInput, 
 import { WEIGHT_SCALE } from './types.js';
 import type { LatencyTable } from './latency-table.js';
 import { FailoverMemo, type FailoverBands } from './failover-memo.js';
+import { insertionSort } from './insertion-sort.js';
 
 /** At most this many failover priorities below the primary one; the rest share the last level. */
 export const MAX_FAILOVER_LEVELS = 6;
@@ -133,15 +134,7 @@ export function sortLocalities(ls: LocalityAssignment[]): LocalityAssignment[] {
  */
 function sortSmall<T>(xs: T[], compare: (a: T, b: T) => number, consistent: boolean): T[] {
   if (!consistent || xs.length > 16) return xs.sort(compare);
-  for (let i = 1; i < xs.length; i++) {
-    const x = xs[i]!;
-    let j = i - 1;
-    while (j >= 0 && compare(xs[j]!, x) > 0) {
-      xs[j + 1] = xs[j]!;
-      j--;
-    }
-    xs[j + 1] = x;
-  }
+  insertionSort(xs, xs.length, compare);
   return xs;
 }
 
