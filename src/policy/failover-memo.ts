@@ -183,8 +183,10 @@ export class FailoverMemo {
     const ra = t.reachable[this.offset + a]!;
     const rb = t.reachable[this.offset + b]!;
     if (ra !== rb) return ra === 1 ? -1 : 1;
+    // A sign, not the difference: a returned double is boxed (this comparator is not inlined into
+    // the shared insertion sort), and NaN (two infinite RTTs) sorts as a tie either way.
     const d = t.rttMs[this.offset + a]! - t.rttMs[this.offset + b]!;
-    if (d !== 0) return d;
+    if (d !== 0) return d < 0 ? -1 : d > 0 ? 1 : 0;
     const na = this.names[a]!;
     const nb = this.names[b]!;
     return na < nb ? -1 : na > nb ? 1 : 0;
