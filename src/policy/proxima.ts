@@ -262,21 +262,43 @@ function nearestReason(local: boolean, node: string, rttMs: number): Explanation
  */
 class SolveText {
   private readonly nodeText = new Map<string, string>();
-  /** Per explained gateway: its demand, its number of shares, then backend index, share and RTT per share. */
-  private readonly data: number[] = [];
+  /**
+   * Per explained gateway: its demand, its number of shares, then backend index, share and RTT per
+   * share (the first `used` entries). Sized for one share per gateway, the idle ones' case, so it
+   * rarely grows.
+   */
+  private data: Float64Array;
+  private used = 0;
   constructor(
     private readonly models: readonly NodeQueueModel[],
     private readonly backends: readonly string[],
     private readonly backendIndex: ReadonlyMap<string, number>,
     private readonly nodeRps: ReadonlyMap<string, number>,
     private readonly serviceText: string,
-  ) {}
+    gateways: number,
+  ) {
+    this.data = new Float64Array(5 * gateways + 16);
+  }
 
   /** The explanation of `gateway`'s shares (the input is read now, not kept). */
   row(input: PolicyInput, gateway: string, demandRps: number, shares: ReadonlyMap<string, number>): Explanation {
-    const at = this.data.length;
-    this.data.push(demandRps, shares.size);
-    for (const [n, s] of shares) this.data.push(this.backendIndex.get(n)!, s, input.rttMs(gateway, n));
+    const at = this.used;
+    const need = at + 2 + 3 * shares.size;
+    if (need > this.data.length) {
+      const grown = new Float64Array(Math.max(need, 2 * this.data.length));
+      grown.set(this.data.subarray(0, at));
+      this.data = grown;
+    }
+    const d = this.data;
+    d[at] = demandRps;
+    d[at + 1] = shares.size;
+    let p = at + 2;
+    shares.forEach((s, n) => {
+      d[p++] = this.backendIndex.get(n)!;
+      d[p++] = s;
+      d[p++] = input.rttMs(gateway, n);
+    });
+    this.used = p;
     return new SharesReason(this, at);
   }
 
@@ -400,12 +422,19 @@ function withDemand(
     backendIndex,
     solved.nodeRps,
     serviceText,
+    input.gateways.length,
   );
-  const computed = lazily((g) => {
+  // Per gateway index, computed on first ask (an array: a map of 1,000 gateways per service grew by rehashing).
+  const done: Array<Computed | undefined> = new Array<Computed | undefined>(input.gateways.length);
+  const computed = (g: string): Computed => {
     const gi = input.table.indexOf(g)!;
-    const shares = pruneShares(solved.sharesOf(g), o.minShare);
-    return { shares, reason: text.row(input, g, demand[gi]!, shares) };
-  });
+    let c = done[gi];
+    if (!c) {
+      const shares = pruneShares(solved.sharesOf(g), o.minShare);
+      done[gi] = c = { shares, reason: text.row(input, g, demand[gi]!, shares) };
+    }
+    return c;
+  };
   const utilisation = (n: string): number => {
     const i = backendIndex.get(n);
     return i === undefined ? 0 : (solved.nodeRps.get(n) ?? 0) / saturationRps(models[i]!);
