@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { envoyProtos } from '../../protos/envoy.js';
 import { TypeUrl } from '../resources/types.js';
 import { gatherDeltaResponse, gatherSotwResponse } from '../server/wire.js';
-import { encodeResource, ResourceEncodeError, VersionSet, versionOf } from './encoded.js';
+import { encodedFromBytes, encodeResource, ResourceEncodeError, VersionSet, versionOf } from './encoded.js';
 
 const cla = (name: string, port: number) => ({
   name,
@@ -93,4 +93,18 @@ test('hand-framed SotW and Delta responses decode with protobufjs as the same me
   assert.equal(delta.resources[0]!.name, 'a');
   assert.equal(delta.resources[0]!.version, rs[0]!.version);
   assert.equal(delta.resources[0]!.resource.type_url, TypeUrl.ClusterLoadAssignment);
+});
+
+test('the framed Any decodes as a DiscoveryResponse resource with the type URL and the exact value bytes, at every varint length', () => {
+  const Response = envoyProtos().type('envoy.service.discovery.v3.DiscoveryResponse');
+  for (const size of [0, 1, 100, 127, 128, 16_383, 16_384, 200_000]) {
+    const value = Buffer.alloc(size, size % 251);
+    const r = encodedFromBytes(TypeUrl.ClusterLoadAssignment, `n-${size}`, value);
+    const decoded = Response.toObject(Response.decode(r.sotwEntry)) as { resources: Array<{ type_url: string; value: Uint8Array }> };
+    assert.equal(decoded.resources.length, 1, `size ${size}`);
+    assert.equal(decoded.resources[0]!.type_url, TypeUrl.ClusterLoadAssignment, `size ${size}`);
+    assert.ok(Buffer.from(decoded.resources[0]!.value).equals(value), `size ${size}`);
+    assert.ok(r.sotwEntry.subarray(r.sotwEntry.length - r.any.length).equals(r.any), `size ${size}: any is the entry's tail`);
+    assert.equal(r.valueBytes, size);
+  }
 });

@@ -46,6 +46,23 @@ export function stringField(fieldNumber: number, value: string): Buffer {
   return Buffer.concat([lengthPrefix(fieldNumber, body.length), body]);
 }
 
+/** Tag of field 2, length-delimited (one byte). */
+const LENGTH_DELIMITED_FIELD_2 = (2 << 3) | 2;
+
+function varintSize(n: number): number {
+  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
+}
+
+/** Writes `n` as a varint at `at`; returns the offset after it. */
+function putVarint(out: Buffer, at: number, n: number): number {
+  while (n > 0x7f) {
+    out[at++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  out[at++] = n;
+  return at;
+}
+
 /** `Any.type_url` fields by type URL: the same few bytes for every resource of a type. */
 const typeFields = new Map<string, Buffer>();
 
@@ -54,11 +71,16 @@ export function encodedFromBytes(typeUrl: TypeUrl, name: string, value: Uint8Arr
   const digest = createHash('sha1').update(typeUrl).update('\0').update(name).update('\0').update(value).digest();
   let typeField = typeFields.get(typeUrl);
   if (!typeField) typeFields.set(typeUrl, (typeField = stringField(1, typeUrl)));
-  const valuePrefix = lengthPrefix(2, value.length);
-  const anyLength = typeField.length + valuePrefix.length + value.length;
-  const entryPrefix = lengthPrefix(2, anyLength);
-  const sotwEntry = Buffer.concat([entryPrefix, typeField, valuePrefix, value], entryPrefix.length + anyLength);
-  const any = sotwEntry.subarray(entryPrefix.length);
+  // Field 2 (the Any) of a DiscoveryResponse holding {type_url = 1, value = 2}, written into one
+  // buffer: a full build frames tens of thousands of these.
+  const anyLength = typeField.length + 1 + varintSize(value.length) + value.length;
+  const prefixLength = 1 + varintSize(anyLength);
+  const sotwEntry = Buffer.allocUnsafe(prefixLength + anyLength);
+  let at = putVarint(sotwEntry, putVarint(sotwEntry, 0, LENGTH_DELIMITED_FIELD_2), anyLength);
+  at += typeField.copy(sotwEntry, at);
+  at = putVarint(sotwEntry, putVarint(sotwEntry, at, LENGTH_DELIMITED_FIELD_2), value.length);
+  sotwEntry.set(value, at);
+  const any = sotwEntry.subarray(prefixLength);
   return {
     name,
     typeUrl,
