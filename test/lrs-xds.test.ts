@@ -126,7 +126,12 @@ test("LRS from real grpc-js-xds clients: learned demand per gateway within 10 % 
   const gateways = nodes.map((n) => startGateway(port, n));
   try {
     for (const g of gateways) assert.deepEqual(await g.next(), { ready: true });
-    const rates: Record<string, number> = { 'edge-1': 40, 'edge-2': 20 };
+    // Calls are evenly spaced (lrs-xds-client.ts). At 40 and 20 req/s the spacing (25, 50 ms) divides
+    // the 500 ms reporting interval, so every report's in-progress snapshot fell at the same phase of
+    // the schedule: a run whose phase sat where two calls overlap read 2 in flight at 20 req/s on
+    // every report (service time 70-78 ms against 53 ms: 1 of 6 runs on an idle machine, and a CI
+    // run). Rates whose spacing does not divide it move the phase from report to report.
+    const rates: Record<string, number> = { 'edge-1': 39.3, 'edge-2': 19.7 };
     const durationMs = 5000;
     for (const g of gateways) g.send({ cmd: 'load', rps: rates[g.node], durationMs });
     await new Promise((r) => setTimeout(r, 4000));
