@@ -72,6 +72,10 @@ const FOREIGN_FLAGS: ReadonlyMap<string, string> = new Map([
   ['kube-scheduler-arg', 'k3s server'],
   ['disable', 'k3s server'],
   ['test', 'node'],
+  ['expose-gc', 'node'],
+  ['cpu-prof', 'node'],
+  ['reps', 'test/bench/full-compute-probe.ts'],
+  ['alloc', 'test/bench/full-compute-probe.ts'],
   ['check', 'prettier'],
   ['include_imports', 'protoc'],
 ]);
