@@ -1,4 +1,5 @@
 import type protobuf from 'protobufjs';
+import { putVarint, varintSize } from '../util/varint.js';
 
 /**
  * Hand-rolled protobuf for the ext_proc hot path: a reader that decodes only what the server uses
@@ -210,26 +211,13 @@ const EMPTY = Buffer.alloc(0);
 // ---------------------------------------------------------------------------------------------
 // Writer: the request_headers reply (see codec.destinationReply) assembled from fragments.
 
-function varintSize(n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
-}
-
-function writeVarint(out: Buffer, at: number, n: number): number {
-  while (n > 0x7f) {
-    out[at++] = (n & 0x7f) | 0x80;
-    n >>>= 7;
-  }
-  out[at++] = n;
-  return at;
-}
-
 /** tag + length + payload of a length-delimited field. */
 function field(tag: number, ...payload: Buffer[]): Buffer {
   let len = 0;
   for (const p of payload) len += p.length;
   const out = Buffer.allocUnsafe(1 + varintSize(len) + len);
   out[0] = tag;
-  let at = writeVarint(out, 1, len);
+  let at = putVarint(out, 1, len);
   for (const p of payload) at += p.copy(out, at);
   return out;
 }
@@ -263,11 +251,11 @@ export function assembleDestinationReply(entries: readonly Buffer[], metadata: B
   const total = 1 + varintSize(headersLen) + headersLen + metadata.length;
   const out = Buffer.allocUnsafe(total);
   out[0] = 0x0a; // ProcessingResponse.request_headers
-  let at = writeVarint(out, 1, headersLen);
+  let at = putVarint(out, 1, headersLen);
   out[at++] = 0x0a; // HeadersResponse.response
-  at = writeVarint(out, at, commonLen);
+  at = putVarint(out, at, commonLen);
   out[at++] = 0x12; // CommonResponse.header_mutation
-  at = writeVarint(out, at, mutationLen);
+  at = putVarint(out, at, mutationLen);
   for (const e of entries) at += e.copy(out, at);
   at += CLEAR_ROUTE_CACHE.copy(out, at);
   metadata.copy(out, at);

@@ -8,6 +8,8 @@
  * endpoint_components.proto, envoy/config/core/v3/address.proto and base.proto.
  */
 
+import { putVarint, varintSize } from '../../util/varint.js';
+
 /** envoy.config.core.v3.HealthStatus by name (the builder writes names; protobufjs maps them). */
 const HEALTH_STATUS: Readonly<Record<string, number>> = { UNKNOWN: 0, HEALTHY: 1, UNHEALTHY: 2, DRAINING: 3, TIMEOUT: 4, DEGRADED: 5 };
 
@@ -28,8 +30,6 @@ function asciiOnly(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
   return true;
 }
-
-const varintSize = (n: number): number => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
 
 /** A field's value as protobufjs's fromObject leaves it: present, or undefined (not written). */
 const present = (v: unknown): boolean => v !== undefined && v !== null;
@@ -163,22 +163,15 @@ function planLocality(plan: Plan, l: unknown): boolean {
 function write(plan: Plan): Buffer {
   const out = Buffer.allocUnsafe(plan.size);
   let at = 0;
-  const varint = (n: number): void => {
-    while (n > 0x7f) {
-      out[at++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    out[at++] = n;
-  };
   const ops = plan.ops;
   for (let i = 0; i < ops.length;) {
     const tag = ops[i++] as number;
-    varint(tag);
+    at = putVarint(out, at, tag);
     const next = ops[i++] as number;
-    if ((tag & 7) === 0 || next >= 0) varint(next);
+    if ((tag & 7) === 0 || next >= 0) at = putVarint(out, at, next);
     else {
       const bytes = -1 - next;
-      varint(bytes);
+      at = putVarint(out, at, bytes);
       const text = ops[i++] as string;
       // Names and addresses are ASCII: byte by byte beats a call into the UTF-8 encoder per string.
       if (bytes === text.length) for (let c = 0; c < bytes; c++) out[at++] = text.charCodeAt(c);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { envoyProtos } from '../../protos/envoy.js';
 import { encodeClusterLoadAssignmentValue } from '../resources/endpoints-wire.js';
+import { putVarint, varintSize } from '../../util/varint.js';
 import { messageNameOf, TypeUrl, type ProtoResource } from '../resources/types.js';
 
 /**
@@ -24,20 +25,12 @@ export interface EncodedResource {
   readonly valueBytes: number;
 }
 
-export function writeVarint(out: number[], n: number): void {
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  out.push(n);
-}
-
 /** Tag + length prefix of a length-delimited protobuf field. */
 export function lengthPrefix(fieldNumber: number, length: number): Buffer {
-  const out: number[] = [];
-  writeVarint(out, (fieldNumber << 3) | 2);
-  writeVarint(out, length);
-  return Buffer.from(out);
+  const tag = (fieldNumber << 3) | 2;
+  const out = Buffer.allocUnsafe(varintSize(tag) + varintSize(length));
+  putVarint(out, putVarint(out, 0, tag), length);
+  return out;
 }
 
 /** A length-delimited field holding a UTF-8 string (empty string still written). */
@@ -48,20 +41,6 @@ export function stringField(fieldNumber: number, value: string): Buffer {
 
 /** Tag of field 2, length-delimited (one byte). */
 const LENGTH_DELIMITED_FIELD_2 = (2 << 3) | 2;
-
-function varintSize(n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
-}
-
-/** Writes `n` as a varint at `at`; returns the offset after it. */
-function putVarint(out: Buffer, at: number, n: number): number {
-  while (n > 0x7f) {
-    out[at++] = (n & 0x7f) | 0x80;
-    n >>>= 7;
-  }
-  out[at++] = n;
-  return at;
-}
 
 /** `Any.type_url` fields by type URL: the same few bytes for every resource of a type. */
 const typeFields = new Map<string, Buffer>();
