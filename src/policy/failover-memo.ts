@@ -9,6 +9,46 @@ export interface FailoverBands {
   readonly maxLevels: number;
 }
 
+/**
+ * Cuts a latency ranking into failover levels: walk the nodes in rank order and ask `level` for each.
+ * A node shares the current level while it is as reachable as the level's first node and within its
+ * band (rtt <= first × (1 + ratio) + ms); the last allowed level takes the rest.
+ */
+export class FailoverBanding {
+  private level_ = 0;
+  private lastLevel = 0;
+  private started = false;
+  // Plain numbers, not number | undefined: such a field would box every RTT it holds.
+  private levelStartRtt = 0;
+  private levelReachable = false;
+
+  constructor(private readonly bands: FailoverBands) {}
+
+  /** Begin a ranking whose first level is `firstPriority`. */
+  start(firstPriority: number): this {
+    this.level_ = firstPriority;
+    this.lastLevel = firstPriority + this.bands.maxLevels - 1;
+    this.started = false;
+    return this;
+  }
+
+  /** The level of the next node in rank order. */
+  level(rtt: number, reachable: boolean): number {
+    if (!this.started) {
+      this.started = true;
+      this.levelStartRtt = rtt;
+    } else {
+      const sameBand = reachable === this.levelReachable && rtt <= this.levelStartRtt * (1 + this.bands.ratio) + this.bands.ms;
+      if (!sameBand && this.level_ < this.lastLevel) {
+        this.level_++;
+        this.levelStartRtt = rtt;
+      }
+    }
+    this.levelReachable = reachable;
+    return this.level_;
+  }
+}
+
 interface Entry {
   /** The primary localities' content, as the scratch arrays held it. */
   readonly primaryNodes: readonly string[];
@@ -43,11 +83,13 @@ export class FailoverMemo {
   private readonly primaryPriorities: number[] = [];
   private readonly primaryWeights: number[] = [];
   private primaryCount = 0;
+  private readonly banding: FailoverBanding;
 
   constructor(
     readonly table: LatencyTable,
-    private readonly bands: FailoverBands,
+    bands: FailoverBands,
   ) {
+    this.banding = new FailoverBanding(bands);
     this.levels = new Int32Array(table.width);
     this.order = new Int32Array(table.width);
     this.names = table.backends.map((b) => b.node);
@@ -136,7 +178,7 @@ export class FailoverMemo {
     return true;
   }
 
-  /** Fills `levels`: -1 for primary columns, a level per other backend (the banding of failoverLocalities). */
+  /** Fills `levels`: -1 for primary columns, a level per other backend (FailoverBanding over the row's ranking). */
   private rank(offset: number, firstPriority: number): void {
     const t = this.table;
     const levels = this.levels;
@@ -156,24 +198,10 @@ export class FailoverMemo {
     this.offset = offset;
     if (!finite || count > 16) order.subarray(0, count).sort(this.byRank);
     else insertionSort(order, count, this.byRank);
-    let level = firstPriority;
-    // NaN for "no level started yet": a number | undefined variable would box every RTT it holds.
-    let levelStartRtt = NaN;
-    let levelReachable = false;
-    const lastLevel = firstPriority + this.bands.maxLevels - 1;
+    const banding = this.banding.start(firstPriority);
     for (let k = 0; k < count; k++) {
       const j = order[k]!;
-      const rtt = t.rttMs[offset + j]!;
-      const reachable = t.reachable[offset + j] === 1;
-      const started = k > 0;
-      const sameBand = started && reachable === levelReachable && rtt <= levelStartRtt * (1 + this.bands.ratio) + this.bands.ms;
-      if (started && !sameBand && level < lastLevel) {
-        level++;
-        levelStartRtt = rtt;
-      }
-      if (!started) levelStartRtt = rtt;
-      levelReachable = reachable;
-      levels[j] = level;
+      levels[j] = banding.level(t.rttMs[offset + j]!, t.reachable[offset + j] === 1);
     }
   }
 

@@ -1,3 +1,4 @@
+import type { FailoverMemo } from './failover-memo.js';
 import type { NodeCapacity, PolicyInput } from './types.js';
 
 /**
@@ -34,6 +35,8 @@ export class LatencyTable {
   rttMs: Float64Array;
   /** 1 = reachable, 0 = not. */
   reachable: Uint8Array;
+  /** The assembled localities of this table's service (tiers.ts), made on first assembly. */
+  failoverMemo: FailoverMemo | undefined;
   private readonly id = ++tables;
   private readonly filled: Uint8Array;
   private readonly gatewayIndex: ReadonlyMap<string, number>;

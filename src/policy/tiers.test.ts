@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { mulberry32 } from '../util/rng.js';
 import { memoizeInput } from './shares.js';
 import { makeInput } from './testing.js';
-import { assemble, failoverLocalities, sortLocalities } from './tiers.js';
+import { assemble, sortLocalities } from './tiers.js';
 import type { LocalityAssignment } from './types.js';
 
 test('sortLocalities: the order Array.prototype.sort gives (priority, heaviest first, node), same objects, ties stable', () => {
@@ -22,32 +22,6 @@ test('sortLocalities: the order Array.prototype.sort gives (priority, heaviest f
     const got = sortLocalities([...ls]);
     assert.equal(got.length, expected.length);
     got.forEach((l, i) => assert.equal(l, expected[i], `round ${round}, position ${i}`));
-  }
-});
-
-test('failoverLocalities: a memoised input (read from its latency table) ranks like the plain input (RTT closures)', () => {
-  const rng = mulberry32(14);
-  for (let round = 0; round < 300; round++) {
-    const nodes = Array.from({ length: 2 + Math.floor(rng() * 12) }, (_, i) => `n-${i}`);
-    const rtt: Record<string, number> = {};
-    // Few distinct RTTs so ties (broken by name) are common; some infinite ones and unreachable nodes.
-    for (const a of nodes)
-      for (const b of nodes) if (a < b) rtt[`${a}>${b}`] = rng() < 0.1 ? Infinity : [1, 2, 5, 5.5, 30][Math.floor(rng() * 5)]!;
-    const input = makeInput({
-      gateways: nodes.slice(0, 3),
-      backends: Object.fromEntries(nodes.map((n) => [n, [1 + Math.floor(rng() * 3), 10] as const])),
-      rtt,
-      unreachable: nodes.filter(() => rng() < 0.15),
-    });
-    const memoised = memoizeInput(input);
-    for (const g of input.gateways) {
-      const primary = new Set(nodes.filter(() => rng() < 0.3));
-      assert.deepEqual(
-        failoverLocalities(memoised, g, primary, 1),
-        failoverLocalities(input, g, primary, 1),
-        `round ${round}, gateway ${g}`,
-      );
-    }
   }
 });
 

@@ -1,7 +1,7 @@
 import type { GatewayAssignment, LocalityAssignment, NodeCapacity, PolicyInput, Reason } from './types.js';
 import { WEIGHT_SCALE } from './types.js';
 import type { LatencyTable } from './latency-table.js';
-import { FailoverMemo, type FailoverBands } from './failover-memo.js';
+import { FailoverBanding, FailoverMemo, type FailoverBands } from './failover-memo.js';
 import { insertionSort } from './insertion-sort.js';
 
 /** At most this many failover priorities below the primary one; the rest share the last level. */
@@ -24,36 +24,6 @@ function rankByLatency(input: PolicyInput, gateway: string, backends: readonly N
   return ranked.sort(byRank);
 }
 
-/**
- * `rankByLatency` over the backends not in `primary`, read straight from the input's latency table
- * (a memoised input, whose table columns are its backends): the same order from the same numbers,
- * without a closure call and an object per backend. Runs for every gateway of every service.
- * Undefined when the input has no such table or `gateway` is not one of its rows.
- */
-function rankedFromTable(
-  input: PolicyInput & { readonly table?: LatencyTable },
-  gateway: string,
-  primary: ReadonlySet<string>,
-): Ranked[] | undefined {
-  const t = input.table;
-  const backends = input.backends;
-  if (!t || t.backends !== backends) return undefined;
-  const o = t.offsetOf(gateway);
-  if (o < 0) return undefined;
-  const rtt = t.rttMs;
-  const reach = t.reachable;
-  const ranked: Ranked[] = [];
-  let finite = true;
-  for (let j = 0; j < backends.length; j++) {
-    const b = backends[j]!;
-    if (primary.has(b.node)) continue;
-    const rttMs = rtt[o + j]!;
-    if (!Number.isFinite(rttMs)) finite = false;
-    ranked.push({ backend: b, rttMs, reachable: reach[o + j] === 1 });
-  }
-  return sortSmall(ranked, byRank, finite);
-}
-
 function byRank(a: Ranked, b: Ranked): number {
   if (a.reachable !== b.reachable) return a.reachable ? -1 : 1;
   const d = a.rttMs - b.rttMs;
@@ -66,6 +36,7 @@ function byRank(a: Ranked, b: Ranked): number {
  */
 export const FAILOVER_BAND_RATIO = 0.25;
 export const FAILOVER_BAND_MS = 2;
+const BANDS: FailoverBands = { ratio: FAILOVER_BAND_RATIO, ms: FAILOVER_BAND_MS, maxLevels: MAX_FAILOVER_LEVELS };
 
 /**
  * Failover levels for the nodes that are not in priority 0: ordered by latency from the gateway,
@@ -73,35 +44,23 @@ export const FAILOVER_BAND_MS = 2;
  * takes the remainder); unreachable nodes never share a level with reachable ones. Weights within
  * a level follow ready endpoint counts, so a failover level spreads like `even`.
  */
-export function failoverLocalities(
+function failoverLocalities(
   input: PolicyInput,
   gateway: string,
   primary: ReadonlySet<string>,
   firstPriority: number,
 ): LocalityAssignment[] {
-  const rest =
-    rankedFromTable(input, gateway, primary) ??
-    rankByLatency(
-      input,
-      gateway,
-      input.backends.filter((b) => !primary.has(b.node)),
-    );
-  const out: LocalityAssignment[] = [];
-  let level = firstPriority;
-  let levelStartRtt: number | undefined;
-  let levelReachable: boolean | undefined;
-  for (const { backend: b, rttMs: rtt, reachable } of rest) {
-    const sameBand =
-      levelStartRtt !== undefined && reachable === levelReachable && rtt <= levelStartRtt * (1 + FAILOVER_BAND_RATIO) + FAILOVER_BAND_MS;
-    if (levelStartRtt !== undefined && !sameBand && level < firstPriority + MAX_FAILOVER_LEVELS - 1) {
-      level++;
-      levelStartRtt = rtt;
-    }
-    levelStartRtt ??= rtt;
-    levelReachable = reachable;
-    out.push({ node: b.node, priority: level, weight: Math.max(1, b.readyEndpoints) });
-  }
-  return out;
+  const rest = rankByLatency(
+    input,
+    gateway,
+    input.backends.filter((b) => !primary.has(b.node)),
+  );
+  const banding = new FailoverBanding(BANDS).start(firstPriority);
+  return rest.map(({ backend: b, rttMs, reachable }) => ({
+    node: b.node,
+    priority: banding.level(rttMs, reachable),
+    weight: Math.max(1, b.readyEndpoints),
+  }));
 }
 
 /** Turn shares (summing to ~1) into integer weights >= 1 at WEIGHT_SCALE. */
@@ -138,20 +97,12 @@ function sortSmall<T>(xs: T[], compare: (a: T, b: T) => number, consistent: bool
   return xs;
 }
 
-const BANDS: FailoverBands = { ratio: FAILOVER_BAND_RATIO, ms: FAILOVER_BAND_MS, maxLevels: MAX_FAILOVER_LEVELS };
-const failoverMemos = new WeakMap<LatencyTable, FailoverMemo>();
-
-/** The failover memo of a memoised input (one per latency table); undefined for other inputs. */
+/** The failover memo of a memoised input (one per latency table, living as long as it); undefined for other inputs. */
 function memoFor(input: PolicyInput): FailoverMemo | undefined {
   const t = (input as PolicyInput & { readonly table?: LatencyTable }).table;
   if (!t || t.backends !== input.backends) return undefined;
-  // A policy assembles every gateway of one table in a row: skip the weak map while it does.
-  if (lastMemo?.table === t) return lastMemo;
-  let memo = failoverMemos.get(t);
-  if (!memo) failoverMemos.set(t, (memo = new FailoverMemo(t, BANDS)));
-  return (lastMemo = memo);
+  return (t.failoverMemo ??= new FailoverMemo(t, BANDS));
 }
-let lastMemo: FailoverMemo | undefined;
 
 /** `assemble(input, gateway, sharesToLocalities(shares, 0), reason)`, without making the primary level's objects for content seen before. */
 export function assembleShares(
