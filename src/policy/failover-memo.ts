@@ -83,6 +83,8 @@ export class FailoverMemo {
   private readonly primaryPriorities: number[] = [];
   private readonly primaryWeights: number[] = [];
   private primaryCount = 0;
+  /** The weight scale `addShare` applies (set by localitiesOfShares). */
+  private weightScale = 1;
   private readonly banding: FailoverBanding;
 
   constructor(
@@ -126,9 +128,8 @@ export class FailoverMemo {
   ): LocalityAssignment[] | undefined {
     const offset = this.begin(gateway);
     if (offset < 0) return undefined;
-    shares.forEach((share, node) => {
-      if (share > 0) this.addPrimary(node, 0, Math.max(1, Math.round(share * weightScale)));
-    });
+    this.weightScale = weightScale;
+    shares.forEach(this.addShare);
     // No positive share, no assignment (assemble's empty one).
     return this.primaryCount > 0 ? this.lookup(offset, firstPriority, sort) : undefined;
   }
@@ -138,6 +139,11 @@ export class FailoverMemo {
     this.primaryCount = 0;
     return this.table.offsetOf(gateway);
   }
+
+  /** `shares.forEach` callback (one function for every row, not a closure per call). */
+  private readonly addShare = (share: number, node: string): void => {
+    if (share > 0) this.addPrimary(node, 0, Math.max(1, Math.round(share * this.weightScale)));
+  };
 
   private addPrimary(node: string, priority: number, weight: number): void {
     const k = this.primaryCount++;
@@ -205,20 +211,8 @@ export class FailoverMemo {
     }
   }
 
-  /** Reachable first, then RTT, then name: tiers.ts byRank on columns (NaN from two infinite RTTs included). */
-  private readonly byRank = (a: number, b: number): number => {
-    const t = this.table;
-    const ra = t.reachable[this.offset + a]!;
-    const rb = t.reachable[this.offset + b]!;
-    if (ra !== rb) return ra === 1 ? -1 : 1;
-    // A sign, not the difference: a returned double is boxed (this comparator is not inlined into
-    // the shared insertion sort), and NaN (two infinite RTTs) sorts as a tie either way.
-    const d = t.rttMs[this.offset + a]! - t.rttMs[this.offset + b]!;
-    if (d !== 0) return d < 0 ? -1 : d > 0 ? 1 : 0;
-    const na = this.names[a]!;
-    const nb = this.names[b]!;
-    return na < nb ? -1 : na > nb ? 1 : 0;
-  };
+  /** The table's column order in the row at `offset` (set before each sort). */
+  private readonly byRank = (a: number, b: number): number => this.table.compareColumns(this.offset, a, b);
 
   private hash(): number {
     let h = this.primaryCount;

@@ -67,6 +67,22 @@ export class LatencyTable {
     return this.gatewayIndex.get(gateway);
   }
 
+  /**
+   * Rank order of columns `a` and `b` in the row at `offset`: reachable first, then RTT, then node
+   * name (tiers.ts byRank). A sign, not the RTT difference: a double returned from a comparator the
+   * sort does not inline is boxed; NaN (two infinite RTTs) compares as a tie either way.
+   */
+  compareColumns(offset: number, a: number, b: number): number {
+    const ra = this.reachable[offset + a]!;
+    const rb = this.reachable[offset + b]!;
+    if (ra !== rb) return ra === 1 ? -1 : 1;
+    const d = this.rttMs[offset + a]! - this.rttMs[offset + b]!;
+    if (d !== 0) return d < 0 ? -1 : d > 0 ? 1 : 0;
+    const na = this.backends[a]!.node;
+    const nb = this.backends[b]!.node;
+    return na < nb ? -1 : na > nb ? 1 : 0;
+  }
+
   /** Column of `node`, undefined when it is not a backend. */
   column(node: string): number | undefined {
     return this.backendIndex.get(node);

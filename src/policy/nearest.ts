@@ -56,20 +56,8 @@ function nearestOf(input: MemoizedInput, gateway: string): NodeCapacity | undefi
   if (o < 0) return byLatency(input, gateway)[0];
   let best = -1;
   for (let j = 0; j < backends.length; j++) {
-    const rtt = t.rttMs[o + j]!;
-    if (!Number.isFinite(rtt)) return byLatency(input, gateway)[0];
-    if (best < 0) {
-      best = j;
-      continue;
-    }
-    const ra = t.reachable[o + j]!;
-    const rb = t.reachable[o + best]!;
-    if (ra !== rb) {
-      if (ra === 1) best = j;
-      continue;
-    }
-    const d = rtt - t.rttMs[o + best]!;
-    if (d < 0 || (d === 0 && backends[j]!.node < backends[best]!.node)) best = j;
+    if (!Number.isFinite(t.rttMs[o + j]!)) return byLatency(input, gateway)[0];
+    if (best < 0 || t.compareColumns(o, j, best) < 0) best = j;
   }
   return best < 0 ? undefined : backends[best];
 }
