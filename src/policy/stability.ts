@@ -1,4 +1,4 @@
-import type { GatewayAssignment, PolicyInput } from './types.js';
+import type { GatewayAssignment, LocalityAssignment, PolicyInput } from './types.js';
 
 /**
  * Measured RTTs never tie, so failover levels built from them reshuffle on every probe (edge-2 at
@@ -77,13 +77,7 @@ function sameFailoverWeights(next: GatewayAssignment, previous: GatewayAssignmen
 }
 
 /** `a[i..i+n)` and `b[j..j+n)` hold the same (node, priority, weight) entries in order (false when either is shorter). */
-function sameEntries(
-  a: readonly GatewayAssignment['localities'][number][],
-  i: number,
-  b: readonly GatewayAssignment['localities'][number][],
-  j: number,
-  n: number,
-): boolean {
+function sameEntries(a: readonly LocalityAssignment[], i: number, b: readonly LocalityAssignment[], j: number, n: number): boolean {
   if (a.length < i + n || b.length < j + n) return false;
   for (let k = 0; k < n; k++) {
     const x = a[i + k]!;
