@@ -1,5 +1,5 @@
 /**
- * The node:http2 gRPC transport of ext_proc (src/extproc/h2-transport.ts) against what the gRPC
+ * The node:http2 gRPC transport of ext_proc (src/net/grpc-h2.ts) against what the gRPC
  * over HTTP/2 spec (grpc/grpc doc/PROTOCOL-HTTP2.md) asks of a server on bad input, spoken with
  * node:http2 directly so every byte is ours; and the emulated gateway's HTTP/2 client
  * (src/emulator/extproc-client.ts) end to end: a decision, and its slot freed when it completes.
@@ -11,7 +11,7 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { encodeRequest } from '../src/extproc/codec.js';
 import { EXTPROC_METHOD_PATH } from '../src/extproc/server.js';
-import { createH2Transport, type H2Call, type StreamEnd } from '../src/extproc/h2-transport.js';
+import { createH2Transport, type GrpcStreamHandler, type H2Call, type StreamEnd } from '../src/net/grpc-h2.js';
 import { ExtProcClient } from '../src/emulator/extproc-client.js';
 import { frameMessage } from '../src/emulator/extproc-h2.js';
 import { requestHeaders, startFixture, type Fixture } from './peers/extproc-peer.js';
@@ -200,14 +200,12 @@ test("on the message timeout the emulated gateway closes the stream at once, as 
 
 test("the handler hears of the client's END_STREAM while the stream is still open (its slot is not held until our trailers are flushed); a bare reset is a cancel", async () => {
   const ends: { how: StreamEnd; writable: boolean }[] = [];
-  const transport = createH2Transport<H2Call>(
-    { path: EXTPROC_METHOD_PATH, maxMessageBytes: 1024, maxStreamsPerConnection: 10 },
-    {
-      open: (call) => call,
-      message: (call, msg) => call.write(msg),
-      finish: (call, how) => ends.push({ how, writable: call.writable }),
-    },
-  );
+  const handler: GrpcStreamHandler<H2Call> = {
+    open: (call) => call,
+    message: (call, msg) => call.write(msg),
+    finish: (call, how) => ends.push({ how, writable: call.writable }),
+  };
+  const transport = createH2Transport({ maxMessageBytes: 1024, maxStreamsPerConnection: 10 }, new Map([[EXTPROC_METHOD_PATH, handler]]));
   const server = net.createServer((socket) => transport.accept(socket));
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const session = http2.connect(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`);

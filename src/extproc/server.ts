@@ -21,7 +21,7 @@ import {
   type H2Transport,
   type H2TransportOptions,
   type StreamEnd,
-} from './h2-transport.js';
+} from '../net/grpc-h2.js';
 
 /**
  * `envoy.service.ext_proc.v3.ExternalProcessor/Process`: one bidirectional stream per HTTP request.
@@ -222,11 +222,11 @@ export class ExtProcServer implements GrpcStreamHandler<StreamState> {
   }
 
   /**
-   * The gRPC transport serving Process (node:http2, see h2-transport.ts); hand it the sockets a
+   * The gRPC transport serving Process (node:http2, see net/grpc-h2.ts); hand it the sockets a
    * front listener accepts. One per listener; `close()` of this server ends its streams.
    */
-  transport(opts: Omit<H2TransportOptions, 'path'>): H2Transport {
-    return createH2Transport({ ...opts, path: EXTPROC_METHOD_PATH }, this);
+  transport(opts: H2TransportOptions): H2Transport {
+    return createH2Transport(opts, new Map([[EXTPROC_METHOD_PATH, this]]));
   }
 
   snapshot(): ExtProcSnapshot {

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import type { GrpcServiceHost } from '../net/grpc-h2-services.js';
 import type { MeasurementSink } from '../model/sink.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../log.js';
@@ -140,7 +141,7 @@ export class LoadReportingServer {
     });
   }
 
-  register(server: grpc.Server): void {
+  register(server: GrpcServiceHost): void {
     const ctor = grpcLookup<grpc.ServiceClientConstructor>(envoyProtos().grpc, 'envoy.service.load_stats.v3.LoadReportingService');
     server.addService(ctor.service, { StreamLoadStats: (call: Stream) => this.handle(call) });
     // A client that stops reporting without closing its stream decays towards zero demand.

@@ -2,6 +2,14 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { ListenAddress } from '../config.js';
 
+/**
+ * Connections the kernel queues before accept (capped by net.core.somaxconn). After a control-plane
+ * restart every gateway reconnects at once while the first snapshot is being built; with node's
+ * default of 511 the rest of a thousand SYNs are dropped and retried a second later (the kernel's
+ * initial retransmission timeout), which showed as a 1 s stall in the xds-fanout resync.
+ */
+const ACCEPT_BACKLOG = 4096;
+
 export interface ConnectionLimits {
   /** Open connections from one remote address above this are closed at once. */
   readonly maxPerPeer: number;
@@ -56,7 +64,7 @@ export async function listenFront(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(addr.port, addr.host, () => {
+    server.listen({ port: addr.port, host: addr.host, backlog: ACCEPT_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { GrpcServiceHost } from '../net/grpc-h2-services.js';
 import * as grpcjs from '@grpc/grpc-js';
 import { LRUCache } from 'lru-cache';
 import type { NodeAuthorizer } from '../tls/authorizer.js';
@@ -105,7 +106,7 @@ export class ProbeCollector {
   }
 
   /** Serve proxima.probe.v1.ProbeService on `server` (the xDS port) and follow model changes. */
-  register(server: grpc.Server): void {
+  register(server: GrpcServiceHost): void {
     server.addService(probeProtos().service, { Connect: (call: Stream) => this.handle(call) });
     this.unsubscribe ??= this.store.onChange((c) => {
       if (c.global) this.schedulePush();

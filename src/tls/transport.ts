@@ -1,11 +1,9 @@
-import type * as grpc from '@grpc/grpc-js';
 import { Counter, type Registry } from 'prom-client';
 import { UsageError, type ListenAddress } from '../config.js';
 import type { Logger } from '../log.js';
 import { judgeListener } from './listener-policy.js';
 import { TlsMaterialError, type TlsFiles } from './material.js';
 import { TlsReloader } from './reloader.js';
-import { grpcServerCredentials } from './server-credentials.js';
 
 export interface TransportOptions {
   /** Certificate + key (+ client CA for mutual TLS); absent = plaintext. */
@@ -69,10 +67,6 @@ export class TransportSecurity {
     const v = judgeListener(flag, addr, this.tls, this.insecure);
     if (!v.ok) throw new UsageError(v.error);
     if (v.warning) this.log.warn(v.warning);
-  }
-
-  grpcCredentials(): grpc.ServerCredentials {
-    return grpcServerCredentials(this.reloader);
   }
 
   close(): void {

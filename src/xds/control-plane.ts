@@ -1,4 +1,4 @@
-import type * as grpc from '@grpc/grpc-js';
+import type { GrpcServiceHost } from '../net/grpc-h2-services.js';
 import type { Registry } from 'prom-client';
 import { UNKNOWN_GATEWAY, type AssignmentEngine } from '../engine/assignments.js';
 import { DEFAULT_TICK, ReconcileTick, type TickOptions } from '../engine/tick.js';
@@ -113,7 +113,7 @@ export class XdsControlPlane {
   }
 
   /** Register ADS and the per-type discovery services on `server`. */
-  register(server: grpc.Server): void {
+  register(server: GrpcServiceHost): void {
     this.server.register(server);
   }
 

@@ -4,8 +4,15 @@
  * cluster, RDS for the two Kourier route configurations) and ACK every response. Responses are
  * not decoded beyond their top-level fields, so the clients cost the server's core little.
  * Talks to the parent over IPC: start → ready, arm → delivered, (server restart) → resynced.
+ *
+ * Each gateway speaks gRPC straight on node:http2 (a POST stream, length-prefixed messages, the
+ * status in trailers: grpc/grpc doc/PROTOCOL-HTTP2.md), as Envoy's own C++ client does, not through
+ * grpc-js's client: in production every gateway is an Envoy on a node of its own, and here a thousand
+ * of them share one process and the server's two cores. With grpc-js's client (its per-call
+ * machinery, a copy of every 25 KB ACK into a frame) the simulated gateways, not the server, set the
+ * tail of a change. The interoperability tests use the real xDS clients (grpc-js-xds, gRPC C-core).
  */
-import * as grpc from '@grpc/grpc-js';
+import http2 from 'node:http2';
 import { envoyProtos } from '../../src/protos/envoy.js';
 
 const CDS = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
@@ -121,10 +128,67 @@ const encodeRequest = (r: Record<string, unknown>): Buffer => Buffer.from(Reques
  * gateways spend microseconds, not a millisecond, per ACK.
  */
 const ackPrefixes = new Map<string, Buffer>();
-function encodeAck(typeUrl: string, names: readonly string[], versionInfo: string, nonce: string): Buffer {
+function ackParts(typeUrl: string, names: readonly string[], versionInfo: string, nonce: string): Buffer[] {
   let prefix = ackPrefixes.get(typeUrl);
   if (!prefix) ackPrefixes.set(typeUrl, (prefix = encodeRequest({ type_url: typeUrl, resource_names: names })));
-  return Buffer.concat([prefix, encodeRequest({ version_info: versionInfo, response_nonce: nonce })]);
+  return [prefix, encodeRequest({ version_info: versionInfo, response_nonce: nonce })];
+}
+
+const ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
+/**
+ * Envoy's HTTP/2 windows, which its xDS connection uses unless the bootstrap sets others (ours does
+ * not): 256 MiB per stream and connection (envoyproxy/envoy, Http2::Utility::OptionsLimits
+ * DEFAULT_INITIAL_STREAM_WINDOW_SIZE / DEFAULT_INITIAL_CONNECTION_WINDOW_SIZE). A 64 KiB window would
+ * make a 1 MB resync wait for ~16 window updates through this process's busy event loop.
+ */
+const WINDOW = 256 * 1024 * 1024;
+
+/** One gRPC message on `stream`: frame header, then the parts as they are. */
+function writeMessage(stream: http2.ClientHttp2Stream, parts: readonly Buffer[]): void {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const header = Buffer.allocUnsafe(5);
+  header[0] = 0;
+  header.writeUInt32BE(length, 1);
+  stream.cork();
+  stream.write(header);
+  for (const p of parts) stream.write(p);
+  stream.uncork();
+}
+
+/** Splits a response stream's DATA into gRPC messages (a message spread over chunks is joined once). */
+class MessageReader {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private needed = 5;
+
+  constructor(private readonly each: (msg: Buffer) => void) {}
+
+  feed(chunk: Buffer): void {
+    let buf = chunk;
+    if (this.pending.length > 0) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      if (this.pendingBytes < this.needed) return;
+      buf = Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
+    }
+    while (buf.length >= 5) {
+      const length = buf.readUInt32BE(1);
+      if (buf.length < 5 + length) {
+        this.needed = 5 + length;
+        break;
+      }
+      this.each(buf.subarray(5, 5 + length));
+      buf = buf.subarray(5 + length);
+    }
+    if (buf.length > 0) {
+      if (buf.length < 5) this.needed = 5;
+      this.pending = [buf];
+      this.pendingBytes = buf.length;
+    }
+  }
 }
 
 const send = (m: unknown): void => {
@@ -132,7 +196,8 @@ const send = (m: unknown): void => {
 };
 
 class Gateway {
-  private call: grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
+  private session: http2.ClientHttp2Session | undefined;
+  private call: http2.ClientHttp2Stream | undefined;
   cdsCount = -1;
   edsResources = 0;
   lds = false;
@@ -142,27 +207,15 @@ class Gateway {
   /** Responses that were empty or partial (see onResponse). */
   partial = 0;
   private ldsCount = 0;
-  private readonly client: grpc.Client;
+  private closed = false;
 
   constructor(
-    address: string,
+    private readonly address: string,
     private readonly id: number,
     private readonly node: string,
     private readonly serviceNames: readonly string[],
     private readonly onProgress: () => void,
-  ) {
-    this.client = new grpc.Client(address, grpc.credentials.createInsecure(), {
-      'grpc.use_local_subchannel_pool': 1,
-      'grpc.initial_reconnect_backoff_ms': 100,
-      'grpc.max_reconnect_backoff_ms': 300,
-      'grpc.max_receive_message_length': 256 * 1024 * 1024,
-      // Envoy's HTTP/2 windows, which its xDS connection uses unless the bootstrap sets others (ours does not):
-      // 256 MiB per stream and connection (envoyproxy/envoy, Http2::Utility::OptionsLimits
-      // DEFAULT_INITIAL_STREAM_WINDOW_SIZE / DEFAULT_INITIAL_CONNECTION_WINDOW_SIZE). grpc-js's own 64 KiB
-      // would make a 1 MB resync wait for ~16 window updates through this process's busy event loop.
-      'grpc-node.flow_control_window': 256 * 1024 * 1024,
-    });
-  }
+  ) {}
 
   complete(): boolean {
     return this.cdsCount === this.serviceNames.length && this.edsResources >= this.serviceNames.length && this.lds && this.rds;
@@ -175,28 +228,38 @@ class Gateway {
   }
 
   open(): void {
+    if (this.closed) return;
     this.reset();
-    const call = this.client.makeBidiStreamRequest<Buffer, Buffer>(
-      '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
-      (b) => b,
-      (b) => b,
-      new grpc.Metadata({ waitForReady: true }),
-    );
+    const session = http2.connect(`http://${this.address}`, { settings: { initialWindowSize: WINDOW } });
+    this.session = session;
+    session.on('connect', () => session.setLocalWindowSize(WINDOW));
+    const call = session.request({
+      ':method': 'POST',
+      ':path': ADS_PATH,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
     this.call = call;
-    call.on('data', (b: Buffer) => this.onResponse(parseHead(b, true)));
+    const reader = new MessageReader((b) => this.onResponse(parseHead(b, true)));
+    call.on('data', (chunk: Buffer) => reader.feed(chunk));
+    // Like a gRPC client with waitForReady: a refused connect or a closed stream retries (backoff 20 ms).
     const reopen = (): void => {
       if (this.call !== call) return;
       this.call = undefined;
+      this.session = undefined;
       this.reconnects++;
+      session.destroy();
       setTimeout(() => this.open(), 20);
     };
     call.on('error', reopen);
-    call.on('end', reopen);
+    call.on('close', reopen);
+    session.on('error', reopen);
+    session.on('close', reopen);
     const node = { id: `gw-${this.id}`, cluster: 'bench', locality: { sub_zone: this.node } };
-    call.write(encodeRequest({ node, type_url: CDS }));
-    call.write(encodeRequest({ type_url: EDS, resource_names: this.serviceNames }));
-    call.write(encodeRequest({ type_url: LDS }));
-    call.write(encodeRequest({ type_url: RDS, resource_names: ['external_services', 'internal_services'] }));
+    writeMessage(call, [encodeRequest({ node, type_url: CDS })]);
+    writeMessage(call, [encodeRequest({ type_url: EDS, resource_names: this.serviceNames })]);
+    writeMessage(call, [encodeRequest({ type_url: LDS })]);
+    writeMessage(call, [encodeRequest({ type_url: RDS, resource_names: ['external_services', 'internal_services'] })]);
   }
 
   private onResponse(h: Head): void {
@@ -216,14 +279,17 @@ class Gateway {
     this.onProgress();
     // Receipt first, ACK after the batch of ready sockets: keeps the measured arrival honest.
     const call = this.call;
-    setImmediate(() => call?.write(encodeAck(h.typeUrl, names, h.versionInfo, h.nonce)));
+    setImmediate(() => {
+      if (call && !call.destroyed && call === this.call) writeMessage(call, ackParts(h.typeUrl, names, h.versionInfo, h.nonce));
+    });
   }
 
   close(): void {
-    const c = this.call;
+    this.closed = true;
+    const s = this.session;
     this.call = undefined;
-    c?.cancel();
-    this.client.close();
+    this.session = undefined;
+    s?.destroy();
   }
 }
 

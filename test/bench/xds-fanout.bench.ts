@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
+import { createServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { Registry } from 'prom-client';
 import { AssignmentEngine } from '../../src/engine/assignments.js';
 import { silentLogger } from '../../src/log.js';
@@ -16,6 +17,8 @@ import {
 } from '../../src/model/types.js';
 import { nearestPolicy } from '../../src/policy/nearest.js';
 import { XdsControlPlane } from '../../src/xds/control-plane.js';
+import { H2Services } from '../../src/net/grpc-h2-services.js';
+import { createH2Transport, type H2Transport } from '../../src/net/grpc-h2.js';
 import type { Bench, BenchContext, BenchOutcome } from './types.js';
 import { mulberry32 } from '../../src/util/rng.js';
 
@@ -40,6 +43,7 @@ interface Size {
 }
 
 interface SizeResult extends Size {
+  readonly transport: Transport;
   readonly initialSyncMs: number;
   readonly changeMs: { readonly p50: number; readonly p99: number; readonly max: number; readonly samples: number[] };
   /** Restart → every gateway received and verified its whole config (measured in the parent on the clients' report). */
@@ -91,32 +95,49 @@ export function benchTopology(size: Size, seed = 7): Topology {
   return { nodes, latency, services, defaults: DEFAULT_MODEL_DEFAULTS };
 }
 
+/**
+ * The gRPC server under the control plane: `node:http2` is what `proxima serve` runs (net/grpc-h2.ts);
+ * `grpc-js` is grpc-js's own server, which it ran before, kept here to compare the two in one run.
+ */
+type Transport = 'node:http2' | 'grpc-js';
+
 interface Server {
   readonly plane: XdsControlPlane;
   readonly store: ModelStore;
   readonly engine: AssignmentEngine;
-  readonly grpcServer: grpc.Server;
   readonly port: number;
+  stop(): void;
 }
 
-async function startServer(topology: Topology, port: number): Promise<Server> {
+async function startServer(topology: Topology, port: number, transport: Transport): Promise<Server> {
   const store = new ModelStore();
   store.replaceTopology(topology);
   const engine = new AssignmentEngine({ store, policy: nearestPolicy });
   engine.start();
   const plane = new XdsControlPlane({ store, engine, log: silentLogger(), registry: new Registry() });
-  const grpcServer = new grpc.Server({ 'grpc.max_send_message_length': 256 * 1024 * 1024 });
-  plane.register(grpcServer);
-  const bound = await new Promise<number>((resolve, reject) =>
-    grpcServer.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  return { plane, store, engine, grpcServer, port: bound };
+  const stopPlane = (): void => {
+    plane.close();
+    engine.stop();
+  };
+  if (transport === 'grpc-js') {
+    const grpcServer = new grpc.Server({ 'grpc.max_send_message_length': 256 * 1024 * 1024 });
+    plane.register(grpcServer);
+    const bound = await new Promise<number>((resolve, reject) =>
+      grpcServer.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    return { plane, store, engine, port: bound, stop: () => (stopPlane(), grpcServer.forceShutdown()) };
+  }
+  const services = new H2Services();
+  plane.register(services);
+  const h2: H2Transport = createH2Transport({ maxMessageBytes: 4 * 1024 * 1024, maxStreamsPerConnection: 100 }, services.methods());
+  const listener: NetServer = createServer((socket) => h2.accept(socket));
+  await new Promise<void>((resolve, reject) => listener.once('error', reject).listen({ port, host: '127.0.0.1', backlog: 4096 }, resolve));
+  const bound = (listener.address() as AddressInfo).port;
+  return { plane, store, engine, port: bound, stop: () => (stopPlane(), listener.close(), void h2.close(0)) };
 }
 
 function stopServer(s: Server): void {
-  s.plane.close();
-  s.engine.stop();
-  s.grpcServer.forceShutdown();
+  s.stop();
 }
 
 type ChildEvent = { ev: string; atMs?: number; firstAtMs?: number; complete?: number; reconnects?: number; partial?: number };
@@ -203,11 +224,12 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
+async function runSize(size: Size, transport: Transport, ctx: BenchContext): Promise<SizeResult> {
   const topology = benchTopology(size);
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
-  let server = await startServer(topology, 0);
+  ctx.progress(`${transport}: ${size.streams} streams, ${size.nodes} nodes, ${size.services} services, ${size.endpoints} endpoints`);
+  let server = await startServer(topology, 0, transport);
   const clients = new Clients(Math.max(1, Number(process.env['XDS_FANOUT_CLIENT_PROCESSES'] ?? 1)));
   try {
     await clients.wait('loaded', 30_000);
@@ -301,7 +323,7 @@ async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
     (globalThis as { gc?: () => void }).gc?.();
     const restartStarted = now();
     const restartCpu = process.cpuUsage();
-    server = await startServer(currentTopology, port);
+    server = await startServer(currentTopology, port, transport);
     const serverUpMs = now() - restartStarted;
     // Server side: the last moment any response was still waiting to be flushed to its socket.
     let lastUnflushedAt = now();
@@ -324,6 +346,7 @@ async function runSize(size: Size, ctx: BenchContext): Promise<SizeResult> {
     );
     return {
       ...size,
+      transport,
       initialSyncMs: Math.round(initialSyncMs),
       publishMs: { p50: percentile(publishSorted, 50), p99: percentile(publishSorted, 99) },
       serverCpuMs: { p50: percentile(cpuSorted, 50), p99: percentile(cpuSorted, 99) },
@@ -373,10 +396,15 @@ const bench: Bench = {
             // Issue 2's target: one stream per node of a 1,000-node cluster.
             { streams: 1000, nodes: 1000, services: 1000, endpoints: 10_000, changes: 30 },
           ];
+    // Side by side in one run: the server `proxima serve` runs, then grpc-js's (XDS_FANOUT_TRANSPORTS to pick).
+    const transports = (process.env['XDS_FANOUT_TRANSPORTS'] ?? 'node:http2,grpc-js').split(',') as Transport[];
+    for (const t of transports)
+      if (t !== 'node:http2' && t !== 'grpc-js') throw new Error(`XDS_FANOUT_TRANSPORTS: unknown transport "${t}"`);
     const results: SizeResult[] = [];
-    for (const size of sizes) results.push(await runSize(size, ctx));
+    for (const size of sizes) for (const t of transports) results.push(await runSize(size, t, ctx));
     const table: Array<Array<string | number>> = [
       [
+        'server',
         'streams',
         'nodes',
         'services',
@@ -391,6 +419,7 @@ const bench: Bench = {
         'peak RSS MiB',
       ],
       ...results.map((r) => [
+        r.transport,
         r.streams,
         r.nodes,
         r.services,
@@ -405,13 +434,16 @@ const bench: Bench = {
         r.peakRssMiB,
       ]),
     ];
-    const verdicts = results.map(
-      (r) =>
-        `${r.streams} streams x ${r.endpoints} endpoints: change p99 ${r.changeMs.p99.toFixed(1)} ms ${r.changeMs.p99 < 200 ? '<' : '>='} 200 ms: ${r.changeMs.p99 < 200 ? 'PASS' : 'FAIL'}; ` +
-        `peak RSS ${r.peakRssMiB} MiB ${r.peakRssMiB < 1024 ? '< 1 GiB: PASS' : '>= 1 GiB: FAIL'} (2 shared cores, noisy); ` +
-        `resync after restart ${(r.resyncMs / 1000).toFixed(1)} s ${r.resyncMs < 5000 ? '<' : '>='} 5 s with ${r.partialResponses} empty or partial responses: ` +
-        `${r.resyncMs < 5000 && r.partialResponses === 0 ? 'PASS' : 'FAIL'}`,
-    );
+    // The verdicts judge the server `proxima serve` runs; the other rows are there to compare.
+    const verdicts = results
+      .filter((r) => r.transport === 'node:http2')
+      .map(
+        (r) =>
+          `${r.streams} streams x ${r.endpoints} endpoints: change p99 ${r.changeMs.p99.toFixed(1)} ms ${r.changeMs.p99 < 200 ? '<' : '>='} 200 ms: ${r.changeMs.p99 < 200 ? 'PASS' : 'FAIL'}; ` +
+          `peak RSS ${r.peakRssMiB} MiB ${r.peakRssMiB < 1024 ? '< 1 GiB: PASS' : '>= 1 GiB: FAIL'} (2 shared cores, noisy); ` +
+          `resync after restart ${(r.resyncMs / 1000).toFixed(1)} s ${r.resyncMs < 5000 ? '<' : '>='} 5 s with ${r.partialResponses} empty or partial responses: ` +
+          `${r.resyncMs < 5000 && r.partialResponses === 0 ? 'PASS' : 'FAIL'}`,
+      );
     return { results, table, verdicts };
   },
 };

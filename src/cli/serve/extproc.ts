@@ -30,7 +30,7 @@ export async function startExtprocPort(
     demandIntervalMs: deps.lrs.reportingIntervalMs,
     ...optional('slotTimeoutMs', options.extprocSlotTimeoutMs),
   });
-  // One stream per gateway request: served on node:http2 directly (h2-transport.ts), not grpc-js.
+  // One stream per gateway request: served on node:http2 directly (net/grpc-h2.ts), not grpc-js.
   const reloader = listeners.transport.reloader;
   const transport = extproc.transport({
     maxMessageBytes: limits.maxMessageBytes,

@@ -1,4 +1,3 @@
-import * as grpc from '@grpc/grpc-js';
 import type { MeasurementSink } from '../../model/sink.js';
 import type { TlsSecretStore } from '../../model/tls-secrets.js';
 import type { ServeLimits } from '../../limits.js';
@@ -11,22 +10,28 @@ import { ProbeCollector } from '../../probe/collector.js';
 import { optional } from '../../util/optional.js';
 import type { ServeOptions } from './types.js';
 import type { ServePartDeps } from './parts.js';
-import { shutdownGrpc } from './listeners.js';
+import { H2Services } from '../../net/grpc-h2-services.js';
+import { createH2Transport } from '../../net/grpc-h2.js';
+import { followReloads, httpsServerOptions } from '../../tls/server-credentials.js';
 
 export interface GrpcPortDeps extends ServePartDeps {
   readonly sink: MeasurementSink;
   readonly tlsSecrets: TlsSecretStore;
 }
 
-/** The gateways' one gRPC port: xDS (ADS SotW + Delta, per-type services), LRS (demand) and probe reports (RTT). */
+/**
+ * The gateways' one gRPC port: xDS (ADS SotW + Delta, per-type services), LRS (demand) and probe
+ * reports (RTT), served on node:http2 directly (net/grpc-h2.ts): a change is one response and one
+ * ACK per gateway stream, and grpc-js's per-message buffers decided the fan-out's tail. Envoy may
+ * carry ADS and LRS on one connection: every method shares the port's sessions.
+ */
 export async function startGrpcPort(
   options: ServeOptions,
   limits: ServeLimits,
   deps: GrpcPortDeps,
 ): Promise<{ readonly xds: XdsControlPlane; readonly lrs: LoadReportingServer; readonly port: number }> {
   const { store, engine, sink, log, registry, admin, listeners, shutdown } = deps;
-  const server = new grpc.Server(listeners.grpcServerOptions);
-  shutdown.push(() => shutdownGrpc(server));
+  const server = new H2Services();
   const authorizer = listeners.authorizer;
 
   const xds = new XdsControlPlane({
@@ -78,7 +83,18 @@ export async function startGrpcPort(
   shutdown.push(() => probes.close());
   admin.addDebug('probes', 'connected probe agents and their probe addresses', () => probes.agents());
 
-  const port = await listeners.bindGrpc(server, options.xdsListen, 'xds', '--xds-listen');
+  const reloader = listeners.transport.reloader;
+  const transport = createH2Transport(
+    {
+      maxMessageBytes: limits.maxMessageBytes,
+      maxStreamsPerConnection: limits.maxStreamsPerConnection,
+      ...(reloader ? { tls: httpsServerOptions(reloader, true) } : {}),
+    },
+    server.methods(),
+  );
+  if (reloader) shutdown.push(followReloads(reloader, transport));
+  shutdown.push(() => transport.close());
+  const port = await listeners.bindFront(options.xdsListen, 'xds', '--xds-listen', (socket) => transport.accept(socket));
   return { xds, lrs, port };
 }
 

@@ -1,4 +1,3 @@
-import * as grpc from '@grpc/grpc-js';
 import type { Socket } from 'node:net';
 import { Counter, type Registry } from 'prom-client';
 import { formatListen, type ListenAddress } from '../../config.js';
@@ -6,7 +5,6 @@ import type { Logger } from '../../log.js';
 import type { ServeLimits } from '../../limits.js';
 import { TransportSecurity } from '../../tls/transport.js';
 import { NodeAuthorizer } from '../../tls/authorizer.js';
-import { listenGrpc } from '../../net/grpc-listen.js';
 import { listenFront, type ConnectionRefusal } from '../../net/front-listener.js';
 import { listenError } from '../errors.js';
 import { optional } from '../../util/optional.js';
@@ -22,7 +20,6 @@ export class ServeListeners {
   readonly transport: TransportSecurity;
   readonly authorizer: NodeAuthorizer;
   readonly connectionLimits: { readonly maxPerPeer: number; readonly maxTotal: number };
-  readonly grpcServerOptions: grpc.ServerOptions;
   private readonly refused: Counter<'listener' | 'reason'>;
 
   constructor(
@@ -57,23 +54,6 @@ export class ServeListeners {
       registers: [registry],
     });
     this.connectionLimits = { maxPerPeer: limits.maxConnectionsPerPeer, maxTotal: limits.maxConnections };
-    this.grpcServerOptions = {
-      'grpc.max_receive_message_length': limits.maxMessageBytes,
-      'grpc.max_concurrent_streams': limits.maxStreamsPerConnection,
-      'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_permit_without_calls': 1,
-    };
-  }
-
-  /** Bind a gRPC server with the shared credentials and limits; returns the bound port. */
-  async bindGrpc(server: grpc.Server, addr: ListenAddress, listener: string, flag: string): Promise<number> {
-    const l = await listenGrpc(server, addr, this.transport.grpcCredentials(), this.connectionLimits, (reason: ConnectionRefusal) =>
-      this.refused.inc({ listener, reason }),
-    ).catch((err: unknown) => {
-      throw listenError(flag, formatListen(addr), err);
-    });
-    this.shutdown.push(() => l.close());
-    return l.port;
   }
 
   /** Bind a raw front listener (sockets handed to `accept`) with the shared limits; returns the bound port. */
@@ -95,18 +75,4 @@ export async function listenOrExplain<T>(flag: string, addr: ListenAddress, star
   } catch (err) {
     throw listenError(flag, formatListen(addr), err);
   }
-}
-
-/** Graceful gRPC shutdown, forced after `graceMs` (xDS and ext_proc streams are long-lived). */
-export function shutdownGrpc(server: grpc.Server, graceMs = 1000): Promise<void> {
-  return new Promise((resolveShutdown) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolveShutdown();
-    }, graceMs);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolveShutdown();
-    });
-  });
 }

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import type { GrpcServiceHost } from '../../net/grpc-h2-services.js';
 import type { Logger } from '../../log.js';
 import { envoyProtos, grpcLookup } from '../../protos/envoy.js';
 import type { XdsCache } from '../cache/snapshot-cache.js';
@@ -167,7 +168,7 @@ export class XdsServer {
     };
   }
 
-  register(server: grpc.Server): void {
+  register(server: GrpcServiceHost): void {
     const protos = envoyProtos();
     for (const spec of SERVICES) {
       const ctor = grpcLookup<grpc.ServiceClientConstructor>(protos.grpc, spec.path);

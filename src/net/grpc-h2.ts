@@ -3,10 +3,12 @@ import type { Socket } from 'node:net';
 import type { PeerCertificate, SecureContextOptions, TLSSocket } from 'node:tls';
 
 /**
- * gRPC server transport for the one bidirectional method ext_proc serves, straight on node:http2.
- * Envoy opens one Process stream per HTTP request, so the per-stream cost is the picker's cost: this
- * skips grpc-js's per-call machinery (interceptor chain, Metadata objects, stream decoder, deadline
- * and compression filters) and does only what the gRPC-over-HTTP/2 spec asks of a server
+ * gRPC server transport for bidirectional streaming methods, straight on node:http2 (ext_proc's
+ * Process, and the gateways' port: xDS, LRS, probe reports). Envoy opens one Process stream per HTTP
+ * request, and an xDS change is one response and one ACK on every gateway's stream, so the
+ * per-message cost is the server's cost: this skips grpc-js's per-call machinery (interceptor chain,
+ * Metadata objects, a fresh buffer per incoming message, a copy of every outgoing one into a frame of
+ * its own, deadline and compression filters) and does only what the gRPC-over-HTTP/2 spec asks of a server
  * (grpc/grpc doc/PROTOCOL-HTTP2.md): `content-type: application/grpc*`, length-prefixed messages,
  * response headers before the first message, `grpc-status` in trailers (trailers-only without one).
  * Messages are uncompressed (`grpc-accept-encoding: identity`): a compressed one ends the stream with
@@ -28,7 +30,6 @@ export interface GrpcStreamHandler<S> {
 }
 
 export interface H2TransportOptions {
-  readonly path: string;
   readonly maxMessageBytes: number;
   readonly maxStreamsPerConnection: number;
   /** TLS context (+ requestCert/rejectUnauthorized for mutual TLS); plaintext HTTP/2 (h2c) when absent. */
@@ -42,18 +43,51 @@ const RESPONSE_HEADERS = Object.freeze({
 });
 const OK_TRAILERS = Object.freeze({ 'grpc-status': '0' });
 const KEEPALIVE_MS = 30_000;
+/** Messages up to this size are framed by a copy into one buffer; larger ones are written as parts. */
+const SMALL_MESSAGE = 4096;
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * grpc-message's encoding (PROTOCOL-HTTP2.md "Responses"): every UTF-8 octet outside 0x20–0x7E, and
+ * '%', as %XX; everything else as it is (clients decode with decodeURI-like rules, so ':' or ','
+ * escaped by encodeURIComponent would reach them escaped).
+ */
+export function percentEncode(message: string): string {
+  let out = '';
+  for (const b of Buffer.from(message, 'utf8')) {
+    out += b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+function writeFrameHeader(into: Buffer, length: number): void {
+  into[0] = 0;
+  into.writeUInt32BE(length, 1);
+}
 
 const CALL = Symbol('proxima.h2.call');
 type Stream = http2.ServerHttp2Stream & { [CALL]: H2Call };
 
-/** One Process stream as the handler sees it. */
+/** A message already split into the buffers it is made of (written with one writev, never joined). */
+export interface GatheredMessage {
+  readonly parts: readonly Buffer[];
+  readonly byteLength: number;
+}
+
+/** One stream as the handler sees it. */
 export class H2Call {
   /** 0: nothing sent; 1: response headers sent; 2: ended (trailers sent or queued). */
   private sent: 0 | 1 | 2 = 0;
   private trailers: http2.OutgoingHttpHeaders = OK_TRAILERS;
-  private pending: Buffer | undefined;
+  /** Bytes of an incomplete message, and how many the first message in them needs (frame header included). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private needed = 5;
   /** @internal the handler's state for this stream */
   state: unknown;
+  /** @internal the method's handler */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler keeps its own state type
+  handler!: GrpcStreamHandler<any>;
   /** @internal the client half-closed (END_STREAM, or a reset seen as the end of its side) */
   clientEnded = false;
 
@@ -80,25 +114,59 @@ export class H2Call {
     return cert && Object.keys(cert).length > 0 ? { sslPeerCertificate: cert } : {};
   }
 
-  /** Send one message (length-prefixed, uncompressed). */
-  write(msg: Buffer): void {
-    if (!this.writable) return;
+  /** Send one message (length-prefixed, uncompressed); `flushed` runs once HTTP/2 has taken the bytes. */
+  write(msg: Buffer, flushed?: () => void): void {
+    if (!this.writable) return flushed?.();
+    this.respondOnce();
+    if (msg.length <= SMALL_MESSAGE) {
+      // One buffer: a separate 5-byte write costs more than the copy.
+      const frame = Buffer.allocUnsafe(5 + msg.length);
+      writeFrameHeader(frame, msg.length);
+      msg.copy(frame, 5);
+      this.stream.write(frame, flushed);
+      return;
+    }
+    this.writeParts([msg], msg.length, flushed);
+  }
+
+  /** Send one message given as its parts: a frame header, then the parts as they are (no copy). */
+  writeGathered(msg: GatheredMessage, flushed?: () => void): void {
+    if (!this.writable) return flushed?.();
+    this.respondOnce();
+    this.writeParts(msg.parts, msg.byteLength, flushed);
+  }
+
+  private writeParts(parts: readonly Buffer[], byteLength: number, flushed?: () => void): void {
+    const header = Buffer.allocUnsafe(5);
+    writeFrameHeader(header, byteLength);
+    // Corked writes leave as one writev: node:http2 hands nghttp2 the list, DATA frames are cut from it.
+    this.stream.cork();
+    this.stream.write(header);
+    const last = parts.length - 1;
+    for (let i = 0; i < last; i++) this.stream.write(parts[i]!);
+    this.stream.write(parts[last] ?? EMPTY, flushed);
+    this.stream.uncork();
+  }
+
+  private respondOnce(): void {
     if (this.sent === 0) {
       this.stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
       this.sent = 1;
     }
-    const frame = Buffer.allocUnsafe(5 + msg.length);
-    frame[0] = 0;
-    frame.writeUInt32BE(msg.length, 1);
-    msg.copy(frame, 5);
-    this.stream.write(frame);
+  }
+
+  /** The peer's address as `ip:port` (`[v6]:port`), as grpc-js's getPeer gives it. */
+  get peer(): string {
+    const socket = this.stream.session?.socket;
+    const ip = socket?.remoteAddress ?? 'unknown';
+    return `${ip.includes(':') ? `[${ip}]` : ip}:${socket?.remotePort ?? 0}`;
   }
 
   /** End the server's side with a status: trailers after messages, or trailers-only. */
   end(status: number = GRPC_STATUS.OK, message?: string): void {
     if (!this.writable) return;
     const trailers =
-      status === GRPC_STATUS.OK ? OK_TRAILERS : { 'grpc-status': String(status), 'grpc-message': encodeURIComponent(message ?? '') };
+      status === GRPC_STATUS.OK ? OK_TRAILERS : { 'grpc-status': String(status), 'grpc-message': percentEncode(message ?? '') };
     if (this.sent === 0) this.stream.respond({ ...RESPONSE_HEADERS, ...trailers }, { endStream: true });
     else {
       this.trailers = trailers;
@@ -112,10 +180,21 @@ export class H2Call {
     if (!this.stream.destroyed) this.stream.sendTrailers(this.trailers);
   }
 
-  /** @internal Split incoming bytes into messages; false (stream ended with an error status) on a bad frame. */
-  feed(chunk: Buffer, maxMessageBytes: number, each: (msg: Buffer) => void): boolean {
-    let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = undefined;
+  /**
+   * @internal Split incoming bytes into messages; false (stream ended with an error status) on a
+   * bad frame. A message spread over several DATA chunks is joined once, when its last byte is in.
+   */
+  feed(chunk: Buffer, maxMessageBytes: number): boolean {
+    let buf: Buffer;
+    if (this.pending.length === 0) buf = chunk;
+    else {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      if (this.pendingBytes < this.needed) return true;
+      buf = Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
+    }
     while (buf.length >= 5) {
       const length = buf.readUInt32BE(1);
       if (buf[0] !== 0) {
@@ -126,11 +205,19 @@ export class H2Call {
         this.end(GRPC_STATUS.RESOURCE_EXHAUSTED, `message of ${length} bytes is larger than ${maxMessageBytes}`);
         return false;
       }
-      if (buf.length < 5 + length) break;
-      each(buf.subarray(5, 5 + length));
+      if (buf.length < 5 + length) {
+        this.needed = 5 + length;
+        break;
+      }
+      this.handler.message(this.state, buf.subarray(5, 5 + length));
+      if (!this.writable) return true; // the handler ended the stream: the rest is ignored
       buf = buf.subarray(5 + length);
     }
-    if (buf.length > 0) this.pending = buf;
+    if (buf.length > 0) {
+      if (buf.length < 5) this.needed = 5;
+      this.pending = [buf];
+      this.pendingBytes = buf.length;
+    }
     return true;
   }
 }
@@ -144,7 +231,12 @@ export interface H2Transport {
   close(graceMs?: number): Promise<void>;
 }
 
-export function createH2Transport<S>(opts: H2TransportOptions, handler: GrpcStreamHandler<S>): H2Transport {
+/** Serves the methods of `methods` (keyed by path, `/package.Service/Method`); any other path ends UNIMPLEMENTED. */
+export function createH2Transport(
+  opts: H2TransportOptions,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler keeps its own state type
+  methods: ReadonlyMap<string, GrpcStreamHandler<any>>,
+): H2Transport {
   const settings: http2.Settings = { maxConcurrentStreams: opts.maxStreamsPerConnection, maxHeaderListSize: 16 * 1024 };
   const server = opts.tls ? http2.createSecureServer({ ...opts.tls, settings, allowHTTP1: false }) : http2.createServer({ settings });
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -152,8 +244,8 @@ export function createH2Transport<S>(opts: H2TransportOptions, handler: GrpcStre
   function onData(this: Stream, chunk: Buffer): void {
     const call = this[CALL];
     if (!call.writable) return; // ended with an error status: the rest is ignored
-    const ok = call.feed(chunk, opts.maxMessageBytes, (m) => handler.message(call.state as S, m));
-    if (!ok) handler.finish(call.state as S, 'error');
+    const ok = call.feed(chunk, opts.maxMessageBytes);
+    if (!ok) call.handler.finish(call.state, 'error');
   }
   // The client's END_STREAM is the end of the gateway's request (Envoy closes the stream when the
   // request is done): the handler hears of it at once, not only at 'close', which comes after our
@@ -164,19 +256,21 @@ export function createH2Transport<S>(opts: H2TransportOptions, handler: GrpcStre
   function onEnd(this: Stream): void {
     const call = this[CALL];
     call.clientEnded = true;
-    if (!this.closed && !this.aborted) handler.finish(call.state as S, 'end');
+    if (!this.closed && !this.aborted) call.handler.finish(call.state, 'end');
     call.end();
   }
   function onAborted(this: Stream): void {
-    handler.finish(this[CALL].state as S, 'cancelled');
+    const call = this[CALL];
+    call.handler.finish(call.state, 'cancelled');
   }
   function onError(this: Stream): void {
-    handler.finish(this[CALL].state as S, 'error');
+    const call = this[CALL];
+    call.handler.finish(call.state, 'error');
   }
   function onClose(this: Stream): void {
     const call = this[CALL];
     const reset = this.aborted || (this.rstCode ?? http2.constants.NGHTTP2_NO_ERROR) !== http2.constants.NGHTTP2_NO_ERROR;
-    handler.finish(call.state as S, reset ? 'cancelled' : call.clientEnded ? 'end' : 'close');
+    call.handler.finish(call.state, reset ? 'cancelled' : call.clientEnded ? 'end' : 'close');
   }
   function onWantTrailers(this: Stream): void {
     this[CALL].sendTrailers();
@@ -189,13 +283,14 @@ export function createH2Transport<S>(opts: H2TransportOptions, handler: GrpcStre
       return;
     }
     const call = new H2Call(stream, headers);
-    if (headers[':path'] !== opts.path)
-      return call.end(GRPC_STATUS.UNIMPLEMENTED, `unknown method ${String(headers[':path']).slice(0, 200)}`);
+    const handler = methods.get(String(headers[':path']));
+    if (!handler) return call.end(GRPC_STATUS.UNIMPLEMENTED, `unknown method ${String(headers[':path']).slice(0, 200)}`);
     const encoding = headers['grpc-encoding'];
     if (encoding !== undefined && encoding !== 'identity')
       return call.end(GRPC_STATUS.UNIMPLEMENTED, 'only identity grpc-encoding is accepted');
     const s = stream as Stream;
     s[CALL] = call;
+    call.handler = handler;
     call.state = handler.open(call);
     s.on('data', onData);
     s.on('end', onEnd);
