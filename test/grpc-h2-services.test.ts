@@ -8,6 +8,7 @@
  * larger than a DATA frame in both directions.
  */
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -139,6 +140,32 @@ test('two services on one connection (as Envoy may carry ADS and LRS), and an un
   assert.equal(c.status?.code, grpc.status.UNIMPLEMENTED);
   // grpc-js's channel keeps one HTTP/2 connection per target: all three shared it.
   assert.equal(new Set(peers.slice(-2)).size, 1);
+});
+
+test('keepalive: a peer that stops answering HTTP/2 PINGs is disconnected within two intervals; one that answers stays', async () => {
+  const quick = createH2Transport({ maxMessageBytes: 1024, maxStreamsPerConnection: 10, keepaliveMs: 100 }, new Map());
+  const server = net.createServer((s) => quick.accept(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  try {
+    // A client that sent its preface and SETTINGS (RFC 9113 §3.4) and then went silent, as a vanished node does.
+    const silent = net.connect(port, '127.0.0.1');
+    silent.on('error', () => undefined);
+    silent.resume(); // reads (and drops) what the server sends: the FIN is seen, nothing is answered
+    silent.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]));
+    const live = http2.connect(`http://127.0.0.1:${port}`);
+    live.on('error', () => undefined);
+    const closed = await new Promise<boolean>((r) => {
+      silent.once('close', () => r(true));
+      setTimeout(() => r(false), 2000).unref();
+    });
+    assert.ok(closed, 'the silent peer was still connected after 2 s (20 keepalive intervals)');
+    assert.equal(live.closed || live.destroyed, false, 'a peer that answers PINGs keeps its connection');
+    live.close();
+  } finally {
+    await quick.close(100);
+    server.close();
+  }
 });
 
 test('only bidirectional streaming methods can be served', () => {

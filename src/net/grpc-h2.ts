@@ -34,6 +34,8 @@ export interface H2TransportOptions {
   readonly maxStreamsPerConnection: number;
   /** TLS context (+ requestCert/rejectUnauthorized for mutual TLS); plaintext HTTP/2 (h2c) when absent. */
   readonly tls?: SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean; minVersion: 'TLSv1.2' };
+  /** HTTP/2 PING every this often; a session whose last PING is still unanswered then is closed (default 30 s). */
+  readonly keepaliveMs?: number;
 }
 
 const RESPONSE_HEADERS = Object.freeze({
@@ -299,6 +301,21 @@ export function createH2Transport(
     s.on('close', onClose);
     s.on('wantTrailers', onWantTrailers);
   });
+  // grpc-js's keepalive, which this port had before: a gateway that vanished without a FIN (node
+  // lost, cable pulled) is found within two intervals, its streams end and /debug stops listing it.
+  const unanswered = new WeakSet<http2.ServerHttp2Session>();
+  const keepalive = setInterval(() => {
+    for (const s of sessions) {
+      if (s.closed || s.destroyed) continue;
+      if (unanswered.has(s)) {
+        s.destroy();
+        continue;
+      }
+      unanswered.add(s);
+      if (!s.ping((err) => (err ? undefined : unanswered.delete(s)))) unanswered.delete(s);
+    }
+  }, opts.keepaliveMs ?? KEEPALIVE_MS);
+  keepalive.unref();
   server.on('session', (session: http2.ServerHttp2Session) => {
     sessions.add(session);
     session.on('error', () => undefined);
@@ -308,7 +325,7 @@ export function createH2Transport(
   server.on('tlsClientError', () => undefined);
   return {
     accept(socket) {
-      // Dead peers (no FIN) are found by TCP keepalive, as grpc-js's keepalive pings found them.
+      // The HTTP/2 PINGs above find dead peers; TCP keepalive keeps idle NAT and conntrack entries alive.
       socket.setKeepAlive(true, KEEPALIVE_MS);
       server.emit('connection', socket);
     },
@@ -316,6 +333,7 @@ export function createH2Transport(
       if (opts.tls) (server as http2.Http2SecureServer).setSecureContext(o);
     },
     close(graceMs = 1000) {
+      clearInterval(keepalive);
       for (const s of sessions) if (!s.closed) s.close();
       if (sessions.size === 0) return Promise.resolve();
       return new Promise((resolve) => {
