@@ -142,6 +142,8 @@ const ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamA
  * make a 1 MB resync wait for ~16 window updates through this process's busy event loop.
  */
 const WINDOW = 256 * 1024 * 1024;
+const INITIAL_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 300;
 
 /** One gRPC message on `stream`: frame header, then the parts as they are. */
 function writeMessage(stream: http2.ClientHttp2Stream, parts: readonly Buffer[]): void {
@@ -208,6 +210,7 @@ class Gateway {
   partial = 0;
   private ldsCount = 0;
   private closed = false;
+  private backoffMs = INITIAL_BACKOFF_MS;
 
   constructor(
     private readonly address: string,
@@ -242,14 +245,18 @@ class Gateway {
     this.call = call;
     const reader = new MessageReader((b) => this.onResponse(parseHead(b, true)));
     call.on('data', (chunk: Buffer) => reader.feed(chunk));
-    // Like a gRPC client with waitForReady: a refused connect or a closed stream retries (backoff 20 ms).
+    // Like the grpc-js client this bench used before (waitForReady, initial_reconnect_backoff_ms 100,
+    // max_reconnect_backoff_ms 300, grpc-js's multiplier 1.6 and jitter ±20 %): a refused connect or a
+    // closed stream retries after a growing delay, reset by the first response.
     const reopen = (): void => {
       if (this.call !== call) return;
       this.call = undefined;
       this.session = undefined;
       this.reconnects++;
       session.destroy();
-      setTimeout(() => this.open(), 20);
+      const delay = this.backoffMs * (0.8 + 0.4 * Math.random());
+      this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 1.6);
+      setTimeout(() => this.open(), delay);
     };
     call.on('error', reopen);
     call.on('close', reopen);
@@ -263,6 +270,7 @@ class Gateway {
   }
 
   private onResponse(h: Head): void {
+    this.backoffMs = INITIAL_BACKOFF_MS;
     const names = h.typeUrl === EDS ? this.serviceNames : h.typeUrl === RDS ? ['external_services', 'internal_services'] : [];
     // A gateway must never be handed less than the whole config: every cluster, every listener, and
     // no ClusterLoadAssignment without endpoints (every bench service has ready endpoints).
