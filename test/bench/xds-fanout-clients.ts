@@ -13,6 +13,7 @@
  * tail of a change. The interoperability tests use the real xDS clients (grpc-js-xds, gRPC C-core).
  */
 import http2 from 'node:http2';
+import { connect } from 'node:net';
 import { envoyProtos } from '../../src/protos/envoy.js';
 
 const CDS = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
@@ -212,13 +213,20 @@ class Gateway {
   private closed = false;
   private backoffMs = INITIAL_BACKOFF_MS;
 
+  private readonly host: string;
+  private readonly port: number;
+
   constructor(
     private readonly address: string,
     private readonly id: number,
     private readonly node: string,
     private readonly serviceNames: readonly string[],
     private readonly onProgress: () => void,
-  ) {}
+  ) {
+    const colon = address.lastIndexOf(':');
+    this.host = address.slice(0, colon);
+    this.port = Number(address.slice(colon + 1));
+  }
 
   complete(): boolean {
     return this.cdsCount === this.serviceNames.length && this.edsResources >= this.serviceNames.length && this.lds && this.rds;
@@ -233,7 +241,11 @@ class Gateway {
   open(): void {
     if (this.closed) return;
     this.reset();
-    const session = http2.connect(`http://${this.address}`, { settings: { initialWindowSize: WINDOW } });
+    // TCP_NODELAY, as Envoy sets on its connections (and grpc-js's client did here before).
+    const session = http2.connect(`http://${this.address}`, {
+      settings: { initialWindowSize: WINDOW },
+      createConnection: () => connect({ host: this.host, port: this.port, noDelay: true }),
+    });
     this.session = session;
     session.on('connect', () => session.setLocalWindowSize(WINDOW));
     const call = session.request({

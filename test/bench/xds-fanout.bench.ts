@@ -130,7 +130,8 @@ async function startServer(topology: Topology, port: number, transport: Transpor
   const services = new H2Services();
   plane.register(services);
   const h2: H2Transport = createH2Transport({ maxMessageBytes: 4 * 1024 * 1024, maxStreamsPerConnection: 100 }, services.methods());
-  const listener: NetServer = createServer((socket) => h2.accept(socket));
+  // As `proxima serve`'s front listener (net/front-listener.ts): TCP_NODELAY on every accepted socket.
+  const listener: NetServer = createServer({ noDelay: true }, (socket) => h2.accept(socket));
   await new Promise<void>((resolve, reject) => listener.once('error', reject).listen({ port, host: '127.0.0.1', backlog: 4096 }, resolve));
   const bound = (listener.address() as AddressInfo).port;
   return { plane, store, engine, port: bound, stop: () => (stopPlane(), listener.close(), void h2.close(0)) };
