@@ -13,7 +13,7 @@ import { encodeRequest } from '../src/extproc/codec.js';
 import { EXTPROC_METHOD_PATH } from '../src/extproc/server.js';
 import { createH2Transport, type GrpcStreamHandler, type H2Call, type StreamEnd } from '../src/net/grpc-h2.js';
 import { ExtProcClient } from '../src/emulator/extproc-client.js';
-import { frameMessage } from '../src/emulator/extproc-h2.js';
+import { frameMessage } from '../src/net/grpc-frames.js';
 import { requestHeaders, startFixture, type Fixture } from './peers/extproc-peer.js';
 
 const HOST = 'hello.default.example.com';

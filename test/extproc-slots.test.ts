@@ -17,7 +17,7 @@ import {
 } from './peers/extproc-peer.js';
 import { encodeRequest } from '../src/extproc/codec.js';
 import { EXTPROC_METHOD_PATH } from '../src/extproc/server.js';
-import { frameMessage } from '../src/emulator/extproc-h2.js';
+import { frameMessage } from '../src/net/grpc-frames.js';
 
 const HOST = 'one.example.com';
 const TOPOLOGY = `

@@ -1,5 +1,6 @@
 import http2 from 'node:http2';
 import { EXTPROC_METHOD_PATH } from '../extproc/server.js';
+import { frameMessage, MessageReader } from '../net/grpc-frames.js';
 
 /**
  * A gateway's ext_proc connection as Envoy's gRPC client keeps it: one HTTP/2 connection, one
@@ -30,14 +31,6 @@ export interface ProcessStream {
   end(): void;
   /** Reset (Envoy's timeout or client disconnect). */
   cancel(): void;
-}
-
-export function frameMessage(msg: Buffer): Buffer {
-  const frame = Buffer.allocUnsafe(5 + msg.length);
-  frame[0] = 0;
-  frame.writeUInt32BE(msg.length, 1);
-  msg.copy(frame, 5);
-  return frame;
 }
 
 /** Until the server's SETTINGS arrive: the HTTP/2 default the spec recommends as a floor. */
@@ -95,7 +88,6 @@ export class ExtProcH2Channel {
       return { write: () => undefined, end: () => undefined, cancel: () => undefined };
     }
     session[ACTIVE]++;
-    let pending: Buffer | undefined;
     let status = -1;
     req.on('response', (headers) => {
       const s = headers['grpc-status'];
@@ -105,20 +97,13 @@ export class ExtProcH2Channel {
       const s = trailers['grpc-status'];
       if (s !== undefined) status = Number(s);
     });
+    const reader = new MessageReader(MAX_MESSAGE_BYTES);
+    const deliver = (msg: Buffer): boolean => (events.message(msg), true);
     req.on('data', (chunk: Buffer) => {
-      let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
-      pending = undefined;
-      while (buf.length >= 5) {
-        const length = buf.readUInt32BE(1);
-        if (buf[0] !== 0 || length > MAX_MESSAGE_BYTES) {
-          req.close(http2.constants.NGHTTP2_PROTOCOL_ERROR);
-          return finish(-1);
-        }
-        if (buf.length < 5 + length) break;
-        events.message(buf.subarray(5, 5 + length));
-        buf = buf.subarray(5 + length);
+      if (reader.feed(chunk, deliver)) {
+        req.close(http2.constants.NGHTTP2_PROTOCOL_ERROR);
+        finish(-1);
       }
-      if (buf.length > 0) pending = buf;
     });
     req.on('error', () => finish(-1));
     req.on('close', () => {

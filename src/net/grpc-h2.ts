@@ -1,6 +1,7 @@
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import type { PeerCertificate, SecureContextOptions, TLSSocket } from 'node:tls';
+import { frameHeader, frameMessage, MessageReader } from './grpc-frames.js';
 
 /**
  * gRPC server transport for bidirectional streaming methods, straight on node:http2 (ext_proc's
@@ -62,11 +63,6 @@ export function percentEncode(message: string): string {
   return out;
 }
 
-function writeFrameHeader(into: Buffer, length: number): void {
-  into[0] = 0;
-  into.writeUInt32BE(length, 1);
-}
-
 const CALL = Symbol('proxima.h2.call');
 type Stream = http2.ServerHttp2Stream & { [CALL]: H2Call };
 
@@ -81,10 +77,7 @@ export class H2Call {
   /** 0: nothing sent; 1: response headers sent; 2: ended (trailers sent or queued). */
   private sent: 0 | 1 | 2 = 0;
   private trailers: http2.OutgoingHttpHeaders = OK_TRAILERS;
-  /** Bytes of an incomplete message, and how many the first message in them needs (frame header included). */
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private needed = 5;
+  private readonly reader: MessageReader;
   /** @internal the handler's state for this stream */
   state: unknown;
   /** @internal the method's handler */
@@ -96,7 +89,10 @@ export class H2Call {
   constructor(
     private readonly stream: http2.ServerHttp2Stream,
     private readonly headers: http2.IncomingHttpHeaders,
-  ) {}
+    private readonly maxMessageBytes: number,
+  ) {
+    this.reader = new MessageReader(maxMessageBytes);
+  }
 
   get writable(): boolean {
     return this.sent !== 2 && !this.stream.destroyed;
@@ -122,10 +118,7 @@ export class H2Call {
     this.respondOnce();
     if (msg.length <= SMALL_MESSAGE) {
       // One buffer: a separate 5-byte write costs more than the copy.
-      const frame = Buffer.allocUnsafe(5 + msg.length);
-      writeFrameHeader(frame, msg.length);
-      msg.copy(frame, 5);
-      this.stream.write(frame, flushed);
+      this.stream.write(frameMessage(msg), flushed);
       return;
     }
     this.writeParts([msg], msg.length, flushed);
@@ -139,8 +132,7 @@ export class H2Call {
   }
 
   private writeParts(parts: readonly Buffer[], byteLength: number, flushed?: () => void): void {
-    const header = Buffer.allocUnsafe(5);
-    writeFrameHeader(header, byteLength);
+    const header = frameHeader(byteLength);
     // Corked writes leave as one writev: node:http2 hands nghttp2 the list, DATA frames are cut from it.
     this.stream.cork();
     this.stream.write(header);
@@ -182,46 +174,21 @@ export class H2Call {
     if (!this.stream.destroyed) this.stream.sendTrailers(this.trailers);
   }
 
-  /**
-   * @internal Split incoming bytes into messages; false (stream ended with an error status) on a
-   * bad frame. A message spread over several DATA chunks is joined once, when its last byte is in.
-   */
-  feed(chunk: Buffer, maxMessageBytes: number): boolean {
-    let buf: Buffer;
-    if (this.pending.length === 0) buf = chunk;
-    else {
-      this.pending.push(chunk);
-      this.pendingBytes += chunk.length;
-      if (this.pendingBytes < this.needed) return true;
-      buf = Buffer.concat(this.pending, this.pendingBytes);
-      this.pending = [];
-      this.pendingBytes = 0;
-    }
-    while (buf.length >= 5) {
-      const length = buf.readUInt32BE(1);
-      if (buf[0] !== 0) {
-        this.end(GRPC_STATUS.UNIMPLEMENTED, 'compressed messages are not supported (grpc-accept-encoding: identity)');
-        return false;
-      }
-      if (length > maxMessageBytes) {
-        this.end(GRPC_STATUS.RESOURCE_EXHAUSTED, `message of ${length} bytes is larger than ${maxMessageBytes}`);
-        return false;
-      }
-      if (buf.length < 5 + length) {
-        this.needed = 5 + length;
-        break;
-      }
-      this.handler.message(this.state, buf.subarray(5, 5 + length));
-      if (!this.writable) return true; // the handler ended the stream: the rest is ignored
-      buf = buf.subarray(5 + length);
-    }
-    if (buf.length > 0) {
-      if (buf.length < 5) this.needed = 5;
-      this.pending = [buf];
-      this.pendingBytes = buf.length;
-    }
-    return true;
+  /** @internal Split incoming bytes into messages; false (stream ended with an error status) on a bad frame. */
+  feed(chunk: Buffer): boolean {
+    const error = this.reader.feed(chunk, this.deliver);
+    if (!error) return true;
+    if (error.kind === 'compressed')
+      this.end(GRPC_STATUS.UNIMPLEMENTED, 'compressed messages are not supported (grpc-accept-encoding: identity)');
+    else this.end(GRPC_STATUS.RESOURCE_EXHAUSTED, `message of ${error.length} bytes is larger than ${this.maxMessageBytes}`);
+    return false;
   }
+
+  /** To the handler; stops reading once the handler has ended the stream. */
+  private readonly deliver = (msg: Buffer): boolean => {
+    this.handler.message(this.state, msg);
+    return this.writable;
+  };
 }
 
 export interface H2Transport {
@@ -246,7 +213,7 @@ export function createH2Transport(
   function onData(this: Stream, chunk: Buffer): void {
     const call = this[CALL];
     if (!call.writable) return; // ended with an error status: the rest is ignored
-    const ok = call.feed(chunk, opts.maxMessageBytes);
+    const ok = call.feed(chunk);
     if (!ok) call.handler.finish(call.state, 'error');
   }
   // The client's END_STREAM is the end of the gateway's request (Envoy closes the stream when the
@@ -284,7 +251,7 @@ export function createH2Transport(
       stream.respond({ ':status': 415 }, { endStream: true });
       return;
     }
-    const call = new H2Call(stream, headers);
+    const call = new H2Call(stream, headers, opts.maxMessageBytes);
     const handler = methods.get(String(headers[':path']));
     if (!handler) return call.end(GRPC_STATUS.UNIMPLEMENTED, `unknown method ${String(headers[':path']).slice(0, 200)}`);
     const encoding = headers['grpc-encoding'];

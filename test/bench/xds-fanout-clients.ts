@@ -15,6 +15,7 @@
 import http2 from 'node:http2';
 import { connect } from 'node:net';
 import { envoyProtos } from '../../src/protos/envoy.js';
+import { frameHeader, MessageReader } from '../../src/net/grpc-frames.js';
 
 const CDS = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
 const EDS = 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment';
@@ -150,48 +151,10 @@ const MAX_BACKOFF_MS = 300;
 function writeMessage(stream: http2.ClientHttp2Stream, parts: readonly Buffer[]): void {
   let length = 0;
   for (const p of parts) length += p.length;
-  const header = Buffer.allocUnsafe(5);
-  header[0] = 0;
-  header.writeUInt32BE(length, 1);
   stream.cork();
-  stream.write(header);
+  stream.write(frameHeader(length));
   for (const p of parts) stream.write(p);
   stream.uncork();
-}
-
-/** Splits a response stream's DATA into gRPC messages (a message spread over chunks is joined once). */
-class MessageReader {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private needed = 5;
-
-  constructor(private readonly each: (msg: Buffer) => void) {}
-
-  feed(chunk: Buffer): void {
-    let buf = chunk;
-    if (this.pending.length > 0) {
-      this.pending.push(chunk);
-      this.pendingBytes += chunk.length;
-      if (this.pendingBytes < this.needed) return;
-      buf = Buffer.concat(this.pending, this.pendingBytes);
-      this.pending = [];
-      this.pendingBytes = 0;
-    }
-    while (buf.length >= 5) {
-      const length = buf.readUInt32BE(1);
-      if (buf.length < 5 + length) {
-        this.needed = 5 + length;
-        break;
-      }
-      this.each(buf.subarray(5, 5 + length));
-      buf = buf.subarray(5 + length);
-    }
-    if (buf.length > 0) {
-      if (buf.length < 5) this.needed = 5;
-      this.pending = [buf];
-      this.pendingBytes = buf.length;
-    }
-  }
 }
 
 const send = (m: unknown): void => {
@@ -255,8 +218,9 @@ class Gateway {
       te: 'trailers',
     });
     this.call = call;
-    const reader = new MessageReader((b) => this.onResponse(parseHead(b, true)));
-    call.on('data', (chunk: Buffer) => reader.feed(chunk));
+    const reader = new MessageReader(WINDOW);
+    const each = (b: Buffer): boolean => (this.onResponse(parseHead(b, true)), true);
+    call.on('data', (chunk: Buffer) => reader.feed(chunk, each));
     // Like the grpc-js client this bench used before (waitForReady, initial_reconnect_backoff_ms 100,
     // max_reconnect_backoff_ms 300, grpc-js's multiplier 1.6 and jitter ±20 %): a refused connect or a
     // closed stream retries after a growing delay, reset by the first response.

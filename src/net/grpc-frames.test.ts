@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { frameHeader, frameMessage, MessageReader } from './grpc-frames.js';
+
+const messages = [Buffer.from('a'), Buffer.alloc(0), Buffer.alloc(70_000, 7), Buffer.from('last one')];
+const stream = Buffer.concat(messages.map(frameMessage));
+
+function readAll(chunks: Buffer[], reader = new MessageReader(1 << 20)): Buffer[] {
+  const out: Buffer[] = [];
+  for (const c of chunks)
+    assert.equal(
+      reader.feed(c, (m) => (out.push(Buffer.from(m)), true)),
+      undefined,
+    );
+  return out;
+}
+
+test('messages come out whole however the stream is cut: every cut point, and one byte per chunk', () => {
+  for (let cut = 0; cut <= stream.length; cut += cut < 40 || cut > stream.length - 40 ? 1 : 997) {
+    assert.deepEqual(readAll([stream.subarray(0, cut), stream.subarray(cut)]), messages, `cut at ${cut}`);
+  }
+  const bytes = [...stream.subarray(0, 200)].map((b) => Buffer.from([b]));
+  const head = readAll(bytes);
+  assert.deepEqual(head, messages.slice(0, 2));
+});
+
+test('frameHeader + the message is frameMessage', () => {
+  const m = Buffer.from('hello');
+  assert.deepEqual(Buffer.concat([frameHeader(m.length), m]), frameMessage(m));
+});
+
+test('a compressed message and one over the limit are errors; a false from the callback drops the rest', () => {
+  const compressed = frameMessage(Buffer.from('x'));
+  compressed[0] = 1;
+  assert.deepEqual(
+    new MessageReader(100).feed(compressed, () => true),
+    { kind: 'compressed' },
+  );
+  assert.deepEqual(
+    new MessageReader(4).feed(frameMessage(Buffer.from('12345')), () => true),
+    { kind: 'too-large', length: 5 },
+  );
+  const seen: string[] = [];
+  new MessageReader(100).feed(Buffer.concat([frameMessage(Buffer.from('one')), frameMessage(Buffer.from('two'))]), (m) => {
+    seen.push(m.toString());
+    return false;
+  });
+  assert.deepEqual(seen, ['one']);
+});
