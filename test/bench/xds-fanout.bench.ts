@@ -46,7 +46,7 @@ interface SizeResult extends Size {
   readonly transport: Transport;
   readonly initialSyncMs: number;
   readonly changeMs: { readonly p50: number; readonly p99: number; readonly max: number; readonly samples: number[] };
-  /** Restart → every gateway received and verified its whole config (measured in the parent on the clients' report). */
+  /** Restart → every gateway received and verified its whole config (the time the gateways' process reports). */
   readonly resyncMs: number;
   /** Restart → the new server is listening with its first snapshot built (full compute + build). */
   readonly resyncServerUpMs: number;
@@ -64,6 +64,8 @@ interface SizeResult extends Size {
   readonly serverCpuMs: { readonly p50: number; readonly p99: number };
   /** Change → the first stream has its update. */
   readonly firstStreamMs: { readonly p50: number; readonly p99: number };
+  /** Change → the last gateway had it is timed on the gateways' clock; their report reached this process this much later. */
+  readonly reportLagMs: { readonly p50: number; readonly p99: number };
   readonly peakRssMiB: number;
   readonly rssAfterSyncMiB: number;
   readonly edsEncodings: number;
@@ -141,7 +143,15 @@ function stopServer(s: Server): void {
   s.stop();
 }
 
-type ChildEvent = { ev: string; atMs?: number; firstAtMs?: number; complete?: number; reconnects?: number; partial?: number };
+type ChildEvent = {
+  ev: string;
+  atMs?: number;
+  receivedAtMs?: number;
+  firstAtMs?: number;
+  complete?: number;
+  reconnects?: number;
+  partial?: number;
+};
 
 /**
  * The simulated gateways, spread over several child processes (own heaps, and the OS can run them on
@@ -159,7 +169,11 @@ class Clients {
     this.inbox = this.children.map(() => []);
     this.children.forEach((child, i) =>
       child.on('message', (m: ChildEvent) => {
-        this.inbox[i]!.push({ ...m, atMs: now() });
+        // When the event happened in the gateways' process (its own clock: timeOrigin + now() is
+        // wall-clock time, the same on both sides of one machine), and when this process read the
+        // report: this is the server's process, and after a change its loop is busy with a thousand
+        // ACKs, so the report can wait here for a few hundred ms after the gateways had the change.
+        this.inbox[i]!.push({ ...m, atMs: m.atMs ?? now(), receivedAtMs: now() });
         const w = this.waiters;
         this.waiters = [];
         for (const f of w) f();
@@ -173,7 +187,7 @@ class Clients {
    * Wait until every process sent event `ev`: resolves with the last arrival time, the earliest
    * `firstAtMs` and summed counters.
    */
-  wait(ev: string, timeoutMs: number): Promise<{ m: ChildEvent; atMs: number }> {
+  wait(ev: string, timeoutMs: number): Promise<{ m: ChildEvent; atMs: number; receivedAtMs: number }> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`clients: no "${ev}" within ${timeoutMs} ms`)), timeoutMs);
       const check = (): void => {
@@ -194,6 +208,7 @@ class Clients {
             partial: msgs.reduce((s, m) => s + (m.partial ?? 0), 0),
           },
           atMs: Math.max(...msgs.map((m) => m.atMs!)),
+          receivedAtMs: Math.max(...msgs.map((m) => m.receivedAtMs!)),
         });
       };
       check();
@@ -255,6 +270,8 @@ async function runSize(size: Size, transport: Transport, ctx: BenchContext): Pro
     const firstSamples: number[] = [];
     const flushedSamples: number[] = [];
     const cpuSamples: number[] = [];
+    // How long the gateways' "delivered" report waited for this (the server's) busy event loop.
+    const reportLagSamples: number[] = [];
     // Time at which the cache finished publishing (every response handed to gRPC), per change.
     let publishedAt = 0;
     const cache = server.plane.cache;
@@ -293,6 +310,7 @@ async function runSize(size: Size, transport: Transport, ctx: BenchContext): Pro
       const cpu = process.cpuUsage(cpuBefore);
       if (i >= warmup) {
         samples.push(delivered.atMs - started);
+        reportLagSamples.push(delivered.receivedAtMs - delivered.atMs);
         publishSamples.push(publishedAt - started);
         flushedSamples.push(flushedAt - started);
         cpuSamples.push((cpu.user + cpu.system) / 1000);
@@ -306,11 +324,13 @@ async function runSize(size: Size, transport: Transport, ctx: BenchContext): Pro
     const firstSorted = [...firstSamples].sort((a, b) => a - b);
     const flushedSorted = [...flushedSamples].sort((a, b) => a - b);
     const cpuSorted = [...cpuSamples].sort((a, b) => a - b);
+    const lagSorted = [...reportLagSamples].sort((a, b) => a - b);
     ctx.progress(
       `change → all ${size.streams} streams: p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms ` +
         `(server published: p50 ${percentile(publishSorted, 50).toFixed(1)} ms, p99 ${percentile(publishSorted, 99).toFixed(1)} ms; ` +
         `flushed to sockets: p50 ${percentile(flushedSorted, 50).toFixed(1)} ms, p99 ${percentile(flushedSorted, 99).toFixed(1)} ms; ` +
-        `server CPU until flushed: p50 ${percentile(cpuSorted, 50).toFixed(1)} ms; first stream p50 ${percentile(firstSorted, 50).toFixed(1)} ms)`,
+        `server CPU until flushed: p50 ${percentile(cpuSorted, 50).toFixed(1)} ms; first stream p50 ${percentile(firstSorted, 50).toFixed(1)} ms; ` +
+        `the gateways' report read by this process p50 ${percentile(lagSorted, 50).toFixed(1)} / p99 ${percentile(lagSorted, 99).toFixed(1)} ms later)`,
     );
 
     clients.send({ cmd: 'expect-resync' });
@@ -353,6 +373,7 @@ async function runSize(size: Size, transport: Transport, ctx: BenchContext): Pro
       serverCpuMs: { p50: percentile(cpuSorted, 50), p99: percentile(cpuSorted, 99) },
       flushedMs: { p50: percentile(flushedSorted, 50), p99: percentile(flushedSorted, 99) },
       firstStreamMs: { p50: percentile(firstSorted, 50), p99: percentile(firstSorted, 99) },
+      reportLagMs: { p50: percentile(lagSorted, 50), p99: percentile(lagSorted, 99) },
       changeMs: {
         p50: percentile(sorted, 50),
         p99: percentile(sorted, 99),
