@@ -52,6 +52,7 @@ before(async () => {
           const parts = [Buffer.alloc(n / 2, 'a'), Buffer.alloc(n / 2, 'b')];
           call.write({ parts, byteLength: n });
         } else if (msg.startsWith('bytes:')) call.write(Buffer.from(msg.slice(6)));
+        else if (msg === 'throw') throw new Error('a bug in the handler');
         else if (msg === 'fail') call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: 'node "a": refused, 100% — not you' });
         else if (msg.startsWith('len:')) call.write(`received ${msg.length} chars`);
         else call.write(msg);
@@ -121,6 +122,13 @@ test("a status emitted as 'error' reaches the client with its code and details",
   assert.equal(r.status?.code, grpc.status.PERMISSION_DENIED);
   // Percent-encoded as the spec asks (only octets outside 0x20–0x7E and '%'): the client decodes it back.
   assert.equal(r.status?.details, 'node "a": refused, 100% — not you');
+});
+
+test('a handler that throws ends its own stream INTERNAL; the server goes on serving', async () => {
+  const r = await converse('/test.Echo/Chat', [Buffer.from('throw')], 0);
+  assert.equal(r.status?.code, grpc.status.INTERNAL);
+  const next = await converse('/test.Echo/Chat', [Buffer.from('still here')], 1);
+  assert.equal(next.replies[0]!.toString(), 'serialized:still here');
 });
 
 test('a request the method cannot decode ends the stream INTERNAL', async () => {

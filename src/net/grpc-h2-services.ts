@@ -63,7 +63,14 @@ export class H2DuplexCall extends EventEmitter {
       this.finish('error');
       return;
     }
-    this.emit('data', decoded);
+    try {
+      this.emit('data', decoded);
+    } catch {
+      // A handler that throws is a bug; it ends its stream, not the control plane (the services
+      // catch and log what they expect to fail).
+      this.call.end(GRPC_STATUS.INTERNAL, 'internal error');
+      this.finish('error');
+    }
   }
 
   /** @internal */
