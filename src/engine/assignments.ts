@@ -1,6 +1,6 @@
 import type { ModelChange, ModelStore } from '../model/store.js';
 import { evenPolicy } from '../policy/even.js';
-import { sameAssignment } from '../policy/tiers.js';
+import { sameAssignment, sameLocalities } from '../policy/tiers.js';
 import type { GatewayAssignment, LocalityAssignment, Policy } from '../policy/types.js';
 import { affectedByLinks, type MovedLinks } from './affected.js';
 import { policyInputFor } from './policy-input.js';
@@ -314,17 +314,6 @@ function isPlainLocality(l: LocalityAssignment): boolean {
   let n = 0;
   for (const k in l) if (++n > 3 || (k !== 'node' && k !== 'priority' && k !== 'weight')) return false;
   return n === 3 && Object.getPrototypeOf(l) === Object.prototype;
-}
-
-function sameLocalities(a: readonly LocalityAssignment[], b: readonly LocalityAssignment[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.node !== y.node || x.priority !== y.priority || x.weight !== y.weight) return false;
-  }
-  return true;
 }
 
 /** Localities as a string: equal strings, equal routing (the snapshot's encoding memo key). */

@@ -1,4 +1,5 @@
-import type { GatewayAssignment, LocalityAssignment, PolicyInput } from './types.js';
+import { sameLocalities, sameLocalityRun } from './tiers.js';
+import type { GatewayAssignment, PolicyInput } from './types.js';
 
 /**
  * Measured RTTs never tie, so failover levels built from them reshuffle on every probe (edge-2 at
@@ -16,7 +17,7 @@ export function keepFailoverOrder(
 ): GatewayAssignment {
   if (!previous) return next;
   // Nothing to keep when the order did not change (most rows of a recompute after a probe report).
-  if (sameEntries(next.localities, 0, previous.localities, 0, Math.max(next.localities.length, previous.localities.length))) return next;
+  if (sameLocalities(next.localities, previous.localities)) return next;
   // Runs for every gateway of every service: the failover parts are counted and compared in place,
   // and arrays are made only for a previous order that covers the same nodes with the same weights.
   const count = failoverCount(next);
@@ -43,7 +44,7 @@ export function keepFailoverOrder(
   const primary = next.localities.filter((l) => l.priority === 0);
   // The same primary level and no shift: the previous array itself (primary first, then failover, as sorted).
   const prevPrimary = previous.localities.length - prevFail.length;
-  if (shift === 0 && primary.length === prevPrimary && sameEntries(primary, 0, previous.localities, 0, prevPrimary))
+  if (shift === 0 && primary.length === prevPrimary && sameLocalityRun(primary, 0, previous.localities, 0, prevPrimary))
     return { ...next, localities: previous.localities };
   return { ...next, localities: [...primary, ...prevFail.map((l) => ({ ...l, priority: l.priority + shift }))] };
 }
@@ -72,17 +73,6 @@ function sameFailoverWeights(next: GatewayAssignment, previous: GatewayAssignmen
       }
     }
     if (weight !== p.weight) return false;
-  }
-  return true;
-}
-
-/** `a[i..i+n)` and `b[j..j+n)` hold the same (node, priority, weight) entries in order (false when either is shorter). */
-function sameEntries(a: readonly LocalityAssignment[], i: number, b: readonly LocalityAssignment[], j: number, n: number): boolean {
-  if (a.length < i + n || b.length < j + n) return false;
-  for (let k = 0; k < n; k++) {
-    const x = a[i + k]!;
-    const y = b[j + k]!;
-    if (x !== y && (x.node !== y.node || x.priority !== y.priority || x.weight !== y.weight)) return false;
   }
   return true;
 }

@@ -131,10 +131,27 @@ export function assemble(input: PolicyInput, gateway: string, primary: LocalityA
 /** Two assignments route identically. */
 export function sameAssignment(a: GatewayAssignment | undefined, b: GatewayAssignment | undefined): boolean {
   if (!a || !b) return a === b;
-  if (a.localities === b.localities) return true;
-  if (a.localities.length !== b.localities.length) return false;
-  return a.localities.every((l, i) => {
-    const m = b.localities[i]!;
-    return l.node === m.node && l.priority === m.priority && l.weight === m.weight;
-  });
+  return sameLocalities(a.localities, b.localities);
+}
+
+/** The same (node, priority, weight) entries in the same order. */
+export function sameLocalities(a: readonly LocalityAssignment[], b: readonly LocalityAssignment[]): boolean {
+  return a === b || (a.length === b.length && sameLocalityRun(a, 0, b, 0, a.length));
+}
+
+/** `a[i..i+n)` and `b[j..j+n)` hold the same (node, priority, weight) entries in order (false when either is shorter). */
+export function sameLocalityRun(
+  a: readonly LocalityAssignment[],
+  i: number,
+  b: readonly LocalityAssignment[],
+  j: number,
+  n: number,
+): boolean {
+  if (a.length < i + n || b.length < j + n) return false;
+  for (let k = 0; k < n; k++) {
+    const x = a[i + k]!;
+    const y = b[j + k]!;
+    if (x !== y && (x.node !== y.node || x.priority !== y.priority || x.weight !== y.weight)) return false;
+  }
+  return true;
 }
