@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { frameHeader, frameMessage, MessageReader } from './grpc-frames.js';
+import { PassThrough } from 'node:stream';
+import { frameHeader, frameMessage, MessageReader, writeMessage } from './grpc-frames.js';
 
 const messages = [Buffer.from('a'), Buffer.alloc(0), Buffer.alloc(70_000, 7), Buffer.from('last one')];
 const stream = Buffer.concat(messages.map(frameMessage));
@@ -46,4 +47,15 @@ test('a compressed message and one over the limit are errors; a false from the c
     return false;
   });
   assert.deepEqual(seen, ['one']);
+});
+
+test('writeMessage sends the parts as one message, and calls back once they are taken', async () => {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  const parts = [Buffer.from('ab'), Buffer.alloc(0), Buffer.from('cde')];
+  await new Promise<void>((done) => writeMessage(stream, parts, 5, done));
+  assert.deepEqual(readAll(chunks), [Buffer.from('abcde')]);
+  await new Promise<void>((done) => writeMessage(stream, [], 0, done));
+  assert.deepEqual(readAll([Buffer.concat(chunks)]), [Buffer.from('abcde'), Buffer.alloc(0)]);
 });

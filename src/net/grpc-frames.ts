@@ -5,6 +5,8 @@
  * fan-out bench's simulated gateways.
  */
 
+import type { Writable } from 'node:stream';
+
 export const FRAME_HEADER_BYTES = 5;
 
 /** The 5-byte prefix of an uncompressed message of `length` bytes. */
@@ -22,6 +24,22 @@ export function frameMessage(msg: Buffer): Buffer {
   frame.writeUInt32BE(msg.length, 1);
   msg.copy(frame, FRAME_HEADER_BYTES);
   return frame;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One message given as its parts, written to `stream` as the prefix and then the parts themselves
+ * (no joined copy): corked, so they leave as one writev (node:http2 cuts DATA frames from it).
+ * `done` runs once the stream has taken the last part.
+ */
+export function writeMessage(stream: Writable, parts: readonly Buffer[], byteLength: number, done?: () => void): void {
+  stream.cork();
+  stream.write(frameHeader(byteLength));
+  const last = parts.length - 1;
+  for (let i = 0; i < last; i++) stream.write(parts[i]!);
+  stream.write(parts[last] ?? EMPTY, done);
+  stream.uncork();
 }
 
 export type FrameError = { readonly kind: 'compressed' } | { readonly kind: 'too-large'; readonly length: number };

@@ -1,7 +1,7 @@
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import type { PeerCertificate, SecureContextOptions, TLSSocket } from 'node:tls';
-import { frameHeader, frameMessage, MessageReader } from './grpc-frames.js';
+import { frameMessage, MessageReader, writeMessage } from './grpc-frames.js';
 
 /**
  * gRPC server transport for bidirectional streaming methods, straight on node:http2 (ext_proc's
@@ -48,7 +48,6 @@ const OK_TRAILERS = Object.freeze({ 'grpc-status': '0' });
 const KEEPALIVE_MS = 30_000;
 /** Messages up to this size are framed by a copy into one buffer; larger ones are written as parts. */
 const SMALL_MESSAGE = 4096;
-const EMPTY = Buffer.alloc(0);
 
 /**
  * grpc-message's encoding (PROTOCOL-HTTP2.md "Responses"): every UTF-8 octet outside 0x20–0x7E, and
@@ -121,25 +120,14 @@ export class H2Call {
       this.stream.write(frameMessage(msg), flushed);
       return;
     }
-    this.writeParts([msg], msg.length, flushed);
+    writeMessage(this.stream, [msg], msg.length, flushed);
   }
 
   /** Send one message given as its parts: a frame header, then the parts as they are (no copy). */
   writeGathered(msg: GatheredMessage, flushed?: () => void): void {
     if (!this.writable) return flushed?.();
     this.respondOnce();
-    this.writeParts(msg.parts, msg.byteLength, flushed);
-  }
-
-  private writeParts(parts: readonly Buffer[], byteLength: number, flushed?: () => void): void {
-    const header = frameHeader(byteLength);
-    // Corked writes leave as one writev: node:http2 hands nghttp2 the list, DATA frames are cut from it.
-    this.stream.cork();
-    this.stream.write(header);
-    const last = parts.length - 1;
-    for (let i = 0; i < last; i++) this.stream.write(parts[i]!);
-    this.stream.write(parts[last] ?? EMPTY, flushed);
-    this.stream.uncork();
+    writeMessage(this.stream, msg.parts, msg.byteLength, flushed);
   }
 
   private respondOnce(): void {

@@ -15,7 +15,7 @@
 import http2 from 'node:http2';
 import { connect } from 'node:net';
 import { envoyProtos } from '../../src/protos/envoy.js';
-import { frameHeader, MessageReader } from '../../src/net/grpc-frames.js';
+import { MessageReader, writeMessage } from '../../src/net/grpc-frames.js';
 
 const CDS = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
 const EDS = 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment';
@@ -136,6 +136,15 @@ function ackParts(typeUrl: string, names: readonly string[], versionInfo: string
   return [prefix, encodeRequest({ version_info: versionInfo, response_nonce: nonce })];
 }
 
+/** One request given as its parts (an ACK: the shared name list, then version and nonce). */
+function sendParts(stream: http2.ClientHttp2Stream, parts: readonly Buffer[]): void {
+  writeMessage(
+    stream,
+    parts,
+    parts.reduce((n, p) => n + p.length, 0),
+  );
+}
+
 const ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
 /**
  * Envoy's HTTP/2 windows, which its xDS connection uses unless the bootstrap sets others (ours does
@@ -146,16 +155,6 @@ const ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamA
 const WINDOW = 256 * 1024 * 1024;
 const INITIAL_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 300;
-
-/** One gRPC message on `stream`: frame header, then the parts as they are. */
-function writeMessage(stream: http2.ClientHttp2Stream, parts: readonly Buffer[]): void {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  stream.cork();
-  stream.write(frameHeader(length));
-  for (const p of parts) stream.write(p);
-  stream.uncork();
-}
 
 const send = (m: unknown): void => {
   process.send!(m);
@@ -239,10 +238,10 @@ class Gateway {
     session.on('error', reopen);
     session.on('close', reopen);
     const node = { id: `gw-${this.id}`, cluster: 'bench', locality: { sub_zone: this.node } };
-    writeMessage(call, [encodeRequest({ node, type_url: CDS })]);
-    writeMessage(call, [encodeRequest({ type_url: EDS, resource_names: this.serviceNames })]);
-    writeMessage(call, [encodeRequest({ type_url: LDS })]);
-    writeMessage(call, [encodeRequest({ type_url: RDS, resource_names: ['external_services', 'internal_services'] })]);
+    sendParts(call, [encodeRequest({ node, type_url: CDS })]);
+    sendParts(call, [encodeRequest({ type_url: EDS, resource_names: this.serviceNames })]);
+    sendParts(call, [encodeRequest({ type_url: LDS })]);
+    sendParts(call, [encodeRequest({ type_url: RDS, resource_names: ['external_services', 'internal_services'] })]);
   }
 
   private onResponse(h: Head): void {
@@ -264,7 +263,7 @@ class Gateway {
     // Receipt first, ACK after the batch of ready sockets: keeps the measured arrival honest.
     const call = this.call;
     setImmediate(() => {
-      if (call && !call.destroyed && call === this.call) writeMessage(call, ackParts(h.typeUrl, names, h.versionInfo, h.nonce));
+      if (call && !call.destroyed && call === this.call) sendParts(call, ackParts(h.typeUrl, names, h.versionInfo, h.nonce));
     });
   }
 
