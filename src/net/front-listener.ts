@@ -4,9 +4,9 @@ import type { ListenAddress } from '../config.js';
 
 /**
  * Connections the kernel queues before accept (capped by net.core.somaxconn). After a control-plane
- * restart every gateway reconnects at once; a dropped SYN is retried only after the kernel's initial
- * retransmission timeout (1 s). In the xds-fanout bench's resync of 1,000 gateways, node's default
- * of 511 dropped 784 connection attempts (TcpExtListenOverflows) against 308 with this value.
+ * restart every gateway reconnects at once; a SYN dropped on a full queue is retried only after the
+ * kernel's initial retransmission timeout (1 s), which node's default of 511 invites with a thousand
+ * gateways (TcpExtListenOverflows counts the drops).
  */
 const ACCEPT_BACKLOG = 4096;
 
