@@ -54,7 +54,7 @@ const SMALL_MESSAGE = 4096;
  * '%', as %XX; everything else as it is (clients decode with decodeURI-like rules, so ':' or ','
  * escaped by encodeURIComponent would reach them escaped).
  */
-export function percentEncode(message: string): string {
+function percentEncode(message: string): string {
   let out = '';
   for (const b of Buffer.from(message, 'utf8')) {
     out += b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
