@@ -136,6 +136,25 @@ function ackParts(typeUrl: string, names: readonly string[], versionInfo: string
   return [prefix, encodeRequest({ version_info: versionInfo, response_nonce: nonce })];
 }
 
+/**
+ * The EDS, LDS and RDS subscriptions every gateway sends on connect, encoded once: the same bytes for
+ * all (the node is on the first request only), and a thousand reconnects at once would otherwise spend
+ * this process's core encoding 1,000-name lists while the restarted server waits for them.
+ */
+let subscribeCache: { names: readonly string[]; requests: Buffer[] } | undefined;
+function subscribeRequests(serviceNames: readonly string[]): Buffer[] {
+  if (subscribeCache?.names !== serviceNames)
+    subscribeCache = {
+      names: serviceNames,
+      requests: [
+        encodeRequest({ type_url: EDS, resource_names: serviceNames }),
+        encodeRequest({ type_url: LDS }),
+        encodeRequest({ type_url: RDS, resource_names: ['external_services', 'internal_services'] }),
+      ],
+    };
+  return subscribeCache.requests;
+}
+
 /** One request given as its parts (an ACK: the shared name list, then version and nonce). */
 function sendParts(stream: http2.ClientHttp2Stream, parts: readonly Buffer[]): void {
   writeMessage(
@@ -171,6 +190,8 @@ class Gateway {
   reconnects = 0;
   /** Responses that were empty or partial (see onResponse). */
   partial = 0;
+  /** When this gateway last became complete (initial sync or resync), on this process's clock. */
+  completedAtMs = 0;
   private ldsCount = 0;
   private closed = false;
   private backoffMs = INITIAL_BACKOFF_MS;
@@ -195,6 +216,7 @@ class Gateway {
   }
 
   reset(): void {
+    this.completedAtMs = 0;
     this.cdsCount = -1;
     this.edsResources = 0;
     this.lds = this.rds = false;
@@ -239,9 +261,7 @@ class Gateway {
     session.on('close', reopen);
     const node = { id: `gw-${this.id}`, cluster: 'bench', locality: { sub_zone: this.node } };
     sendParts(call, [encodeRequest({ node, type_url: CDS })]);
-    sendParts(call, [encodeRequest({ type_url: EDS, resource_names: this.serviceNames })]);
-    sendParts(call, [encodeRequest({ type_url: LDS })]);
-    sendParts(call, [encodeRequest({ type_url: RDS, resource_names: ['external_services', 'internal_services'] })]);
+    for (const request of subscribeRequests(this.serviceNames)) sendParts(call, [request]);
   }
 
   private onResponse(h: Head): void {
@@ -285,12 +305,15 @@ let firstAtMs = 0;
 function progress(g: Gateway): void {
   if (phase === 'initial' || phase === 'resync') {
     if (g.complete()) {
+      if (g.completedAtMs === 0) g.completedAtMs = performance.timeOrigin + performance.now();
       completeCount = gateways.filter((x) => x.complete()).length;
       if (completeCount === gateways.length) {
         send({
           ev: phase === 'initial' ? 'ready' : 'resynced',
           atMs: performance.timeOrigin + performance.now(),
           partial: gateways.reduce((a, x) => a + x.partial, 0),
+          completedAtMs: gateways.map((x) => x.completedAtMs).sort((a, b) => a - b),
+          reconnects: gateways.reduce((a, x) => a + x.reconnects, 0),
         });
         phase = 'idle';
       }

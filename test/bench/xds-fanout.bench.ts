@@ -151,6 +151,8 @@ type ChildEvent = {
   complete?: number;
   reconnects?: number;
   partial?: number;
+  /** Each gateway's completion time (sorted), sent with ready/resynced. */
+  completedAtMs?: number[];
 };
 
 /**
@@ -206,6 +208,7 @@ class Clients {
             complete: msgs.reduce((s, m) => s + (m.complete ?? 0), 0),
             reconnects: msgs.reduce((s, m) => s + (m.reconnects ?? 0), 0),
             partial: msgs.reduce((s, m) => s + (m.partial ?? 0), 0),
+            completedAtMs: msgs.flatMap((m) => m.completedAtMs ?? []).sort((a, b) => a - b),
           },
           atMs: Math.max(...msgs.map((m) => m.atMs!)),
           receivedAtMs: Math.max(...msgs.map((m) => m.receivedAtMs!)),
@@ -333,6 +336,8 @@ async function runSize(size: Size, transport: Transport, ctx: BenchContext): Pro
         `the gateways' report read by this process p50 ${percentile(lagSorted, 50).toFixed(1)} / p99 ${percentile(lagSorted, 99).toFixed(1)} ms later)`,
     );
 
+    clients.send({ cmd: 'status' });
+    const reconnectsBefore = (await clients.wait('status', 10_000)).m.reconnects ?? 0;
     clients.send({ cmd: 'expect-resync' });
     await clients.wait('expecting', 10_000);
     const port = server.port;
@@ -360,6 +365,12 @@ async function runSize(size: Size, transport: Transport, ctx: BenchContext): Pro
     const resyncFlushedMs = Math.min(lastUnflushedAt, resynced.atMs) - restartStarted;
     const partialResponses = resynced.m.partial ?? 0;
     ctx.progress(`resync: server sent ${await responsesSent(server.plane)}`);
+    const completed = (resynced.m.completedAtMs ?? []).map((t) => t - restartStarted);
+    const reconnectsInResync = (resynced.m.reconnects ?? 0) - reconnectsBefore;
+    ctx.progress(
+      `resync: gateways complete after restart p10 ${percentile(completed, 10).toFixed(0)} / p50 ${percentile(completed, 50).toFixed(0)} / ` +
+        `p90 ${percentile(completed, 90).toFixed(0)} / p99 ${percentile(completed, 99).toFixed(0)} ms; ${reconnectsInResync} reconnects`,
+    );
     ctx.progress(
       `restart → all streams resynced in ${resyncMs.toFixed(0)} ms (server up, first snapshot built: ${serverUpMs.toFixed(0)} ms; ` +
         `server flushed its last response: ${resyncFlushedMs.toFixed(0)} ms; server CPU ${resyncServerCpuMs.toFixed(0)} ms), ` +

@@ -14,6 +14,14 @@ export interface Subscription {
   readonly names: ReadonlySet<string>;
 }
 
+/** What a client holds of a type, by name (a Map, or a stream's HeldResources). */
+export interface HeldLookup {
+  readonly size: number;
+  get(name: string): EncodedResource | undefined;
+  has(name: string): boolean;
+  keys(): Iterable<string>;
+}
+
 export interface ResourceDiff {
   /** Wanted resources the client does not hold at this version (new or changed). */
   readonly upserts: EncodedResource[];
@@ -21,6 +29,11 @@ export interface ResourceDiff {
   readonly removed: string[];
   /** Names the client holds but no longer subscribes to: forget them, nothing to send. */
   readonly dropped: string[];
+  /**
+   * Set when nothing was held: the upserts are then exactly what `subscription` wants in `view`, so
+   * a stream can hold them as that view instead of copying them one by one.
+   */
+  readonly whole?: { readonly view: TypeView; readonly subscription: Subscription };
 }
 
 /** Whether the subscription covers `name`; for a wildcard, a name that no longer exists counts (it was deleted). */
@@ -37,7 +50,7 @@ export function wants(sub: Subscription, view: TypeView, name: string): boolean 
 export function diffResources(
   sub: Subscription,
   view: TypeView,
-  held: ReadonlyMap<string, EncodedResource>,
+  held: HeldLookup,
   candidates?: Iterable<string>,
 ): ResourceDiff {
   const upserts: EncodedResource[] = [];
@@ -70,6 +83,7 @@ export function diffResources(
       const current = view.get(name);
       if (current) upserts.push(current);
     }
+    return { upserts, removed, dropped, whole: { view, subscription: { wildcard: sub.wildcard, names: sub.names } } };
   } else {
     const seen = new Set<string>();
     const once = (name: string): void => {

@@ -1,4 +1,4 @@
-import type { ResourceDiff } from '../cache/diff.js';
+import { diffResources, type ResourceDiff } from '../cache/diff.js';
 import { versionOf } from '../snapshot/encoded.js';
 import { XdsStream, type RequestCommon, type SendOptions } from './stream.js';
 import { isFullStateType, type TypeState } from './type-state.js';
@@ -49,15 +49,10 @@ export class SotwStream extends XdsStream {
    * what it would receive now (versions are content hashes, so this holds across server restarts).
    */
   private resumes(state: TypeState, clientVersion: string): boolean {
-    const view = this.view(state.typeUrl);
-    const desired = [];
-    if (state.wildcard) for (const n of view.wildcardNames()) desired.push(view.get(n)!);
-    for (const n of state.names) {
-      const r = view.get(n);
-      if (r && !(state.wildcard && view.inWildcard(n))) desired.push(r);
-    }
-    if (versionOf(desired) !== clientVersion) return false;
-    for (const r of desired) state.hold(r);
+    if (state.held.size > 0) return false;
+    const desired = diffResources(state, this.view(state.typeUrl), state.held);
+    if (versionOf(desired.upserts) !== clientVersion) return false;
+    state.apply(desired);
     state.versionSent = clientVersion;
     state.versionAcked = clientVersion;
     return true;

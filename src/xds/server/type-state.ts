@@ -1,6 +1,7 @@
 import type { ResourceDiff, Subscription } from '../cache/diff.js';
-import { VersionSet, type EncodedResource } from '../snapshot/encoded.js';
+import type { EncodedResource } from '../snapshot/encoded.js';
 import { TypeUrl } from '../resources/types.js';
+import { HeldResources } from './held.js';
 
 /** A rejected response as the client reported it. */
 export interface NackRecord {
@@ -21,15 +22,15 @@ export function isFullStateType(typeUrl: string): boolean {
  */
 export class TypeState implements Subscription {
   wildcard = false;
-  readonly names = new Set<string>();
+  /** Replaced, never changed in place: what a client holds may refer to the set it was sent for. */
+  names: ReadonlySet<string> = new Set<string>();
   /** A named subscription was seen; from then on an empty SotW list no longer means wildcard. */
   namedOnce = false;
   /** Raw bytes of the last SotW resource_names list (see parseDiscoveryRequest). */
   namesBytes: Buffer | undefined;
   /** The type has been requested on this stream. */
   requested = false;
-  readonly held = new Map<string, EncodedResource>();
-  private readonly heldSet = new VersionSet();
+  readonly held = new HeldResources();
   /** Nonce → version of responses the client has not answered yet (the latest last). */
   readonly pending = new Map<string, string>();
   lastNonce: string | undefined;
@@ -43,26 +44,21 @@ export class TypeState implements Subscription {
   constructor(readonly typeUrl: string) {}
 
   get heldVersion(): string {
-    return this.heldSet.version;
+    return this.held.version;
   }
 
   hold(r: EncodedResource): void {
-    const old = this.held.get(r.name);
-    if (old) this.heldSet.remove(old);
-    this.held.set(r.name, r);
-    this.heldSet.add(r);
+    this.held.hold(r);
   }
 
   forget(name: string): void {
-    const old = this.held.get(name);
-    if (!old) return;
-    this.heldSet.remove(old);
-    this.held.delete(name);
+    this.held.forget(name);
   }
 
   /** Apply a diff to what the client holds; `keepRemoved` defers deletions (make-before-break). */
   apply(diff: ResourceDiff, keepRemoved = false): void {
-    for (const r of diff.upserts) this.hold(r);
+    if (diff.whole) this.held.holdWhole(diff.whole.view, diff.whole.subscription, diff.upserts);
+    else for (const r of diff.upserts) this.hold(r);
     for (const n of diff.dropped) this.forget(n);
     if (!keepRemoved) for (const n of diff.removed) this.forget(n);
   }
@@ -88,17 +84,18 @@ export class TypeState implements Subscription {
       names.every((n) => this.names.has(n))
     )
       return false;
-    const before = [...this.names];
+    const before = this.names;
     if (names.length === 0) {
       this.wildcard = !this.namedOnce;
-      this.names.clear();
+      this.names = new Set();
     } else {
       this.namedOnce = true;
       this.wildcard = names.includes('*');
-      this.names.clear();
-      for (const n of names) if (n !== '*') this.names.add(n);
+      const next = new Set(names);
+      next.delete('*');
+      this.names = next;
     }
-    return beforeWildcard !== this.wildcard || before.length !== this.names.size || before.some((n) => !this.names.has(n));
+    return beforeWildcard !== this.wildcard || before.size !== this.names.size || [...before].some((n) => !this.names.has(n));
   }
 
   /** Delta: apply subscribe/unsubscribe; an empty first subscribe list is the legacy wildcard. */
@@ -108,12 +105,14 @@ export class TypeState implements Subscription {
       this.wildcard = true;
       changed = true;
     }
+    let names: Set<string> | undefined;
+    const edit = (): Set<string> => (names ??= new Set(this.names));
     for (const n of subscribe) {
       if (n === '*') {
         changed ||= !this.wildcard;
         this.wildcard = true;
-      } else if (!this.names.has(n)) {
-        this.names.add(n);
+      } else if (!this.names.has(n) && !names?.has(n)) {
+        edit().add(n);
         changed = true;
       }
     }
@@ -121,8 +120,12 @@ export class TypeState implements Subscription {
       if (n === '*') {
         changed ||= this.wildcard;
         this.wildcard = false;
-      } else if (this.names.delete(n)) changed = true;
+      } else if ((names ?? this.names).has(n)) {
+        edit().delete(n);
+        changed = true;
+      }
     }
+    if (names) this.names = names;
     return changed;
   }
 }

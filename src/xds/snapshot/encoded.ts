@@ -117,6 +117,11 @@ export class VersionSet {
     this.count--;
   }
 
+  /** Resources in the set. */
+  get size(): number {
+    return this.count;
+  }
+
   clear(): void {
     this.hi = 0;
     this.lo = 0;
