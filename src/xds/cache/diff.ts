@@ -47,12 +47,7 @@ export function wants(sub: Subscription, view: TypeView, name: string): boolean 
  * again until its content changes). `candidates` narrows the work to names a cache change touched;
  * without it every wanted and held name is compared.
  */
-export function diffResources(
-  sub: Subscription,
-  view: TypeView,
-  held: HeldLookup,
-  candidates?: Iterable<string>,
-): ResourceDiff {
+export function diffResources(sub: Subscription, view: TypeView, held: HeldLookup, candidates?: Iterable<string>): ResourceDiff {
   const upserts: EncodedResource[] = [];
   const removed: string[] = [];
   const dropped: string[] = [];
