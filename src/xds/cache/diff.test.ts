@@ -12,7 +12,7 @@ function view(resources: EncodedResource[], wildcard?: string[]): TypeView {
   const w = wildcard ? new Set(wildcard) : undefined;
   return { get: (n) => m.get(n), wildcardNames: () => w ?? m.keys(), inWildcard: (n) => (w ? w.has(n) : m.has(n)) };
 }
-const names = (rs: EncodedResource[]) => rs.map((r) => r.name).sort();
+const names = (rs: readonly EncodedResource[]) => rs.map((r) => r.name).sort();
 
 test('diff: table of subscription vs held cases', () => {
   const a = res('a');
@@ -114,4 +114,21 @@ test('diff: a new subscription (nothing held) sends what visiting every wanted n
     );
     assert.deepEqual([fast.removed, fast.dropped], [[], []]);
   }
+});
+
+test('diff: a pure wildcard against nothing held is one list per view, shared by every stream', () => {
+  const v = view([res('a'), res('b')]);
+  const first = diffResources({ wildcard: true, names: new Set() }, v, new Map());
+  const second = diffResources({ wildcard: true, names: new Set() }, v, new Map());
+  assert.equal(second.upserts, first.upserts);
+  assert.ok(second.whole);
+  // Another view (the next snapshot) is diffed afresh; a named subscription is never shared.
+  const next = diffResources({ wildcard: true, names: new Set() }, view([res('a', 'a2')]), new Map());
+  assert.deepEqual(
+    next.upserts.map((r) => r.version),
+    [res('a', 'a2').version],
+  );
+  const named = diffResources({ wildcard: true, names: new Set(['b']) }, v, new Map());
+  assert.notEqual(named.upserts, first.upserts);
+  assert.deepEqual(names(named.upserts), ['a', 'b']);
 });

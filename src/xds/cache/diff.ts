@@ -24,7 +24,7 @@ export interface HeldLookup {
 
 export interface ResourceDiff {
   /** Wanted resources the client does not hold at this version (new or changed). */
-  readonly upserts: EncodedResource[];
+  readonly upserts: readonly EncodedResource[];
   /** Names the client holds and still wants, but which no longer exist (deleted). */
   readonly removed: string[];
   /** Names the client holds but no longer subscribes to: forget them, nothing to send. */
@@ -40,6 +40,9 @@ export interface ResourceDiff {
 export function wants(sub: Subscription, view: TypeView, name: string): boolean {
   return sub.names.has(name) || (sub.wildcard && (view.inWildcard(name) || view.get(name) === undefined));
 }
+
+/** What a pure wildcard subscription is sent against nothing held, by view. */
+const wildcardUpserts = new WeakMap<TypeView, readonly EncodedResource[]>();
 
 /**
  * The one diff both SotW and Delta use: desired (subscription ∩ cache) against what the client
@@ -68,6 +71,12 @@ export function diffResources(sub: Subscription, view: TypeView, held: HeldLooku
     // A new subscription (every stream's first response, a thousand at once after a restart): with
     // nothing held, nothing is removed or dropped and the upserts are the wanted names that exist, in
     // the order below; no set of seen names, no lookups in `held`.
+    const whole = { view, subscription: { wildcard: sub.wildcard, names: sub.names } };
+    // Every gateway of a variant subscribes to the same wildcard (CDS, LDS) and sees the same view:
+    // one list for all of them (views are immutable; the cache hands out one per type and variant).
+    const pureWildcard = sub.wildcard && sub.names.size === 0;
+    const shared = pureWildcard ? wildcardUpserts.get(view) : undefined;
+    if (shared) return { upserts: shared, removed, dropped, whole };
     if (sub.wildcard)
       for (const name of view.wildcardNames()) {
         const current = view.get(name);
@@ -78,7 +87,8 @@ export function diffResources(sub: Subscription, view: TypeView, held: HeldLooku
       const current = view.get(name);
       if (current) upserts.push(current);
     }
-    return { upserts, removed, dropped, whole: { view, subscription: { wildcard: sub.wildcard, names: sub.names } } };
+    if (pureWildcard) wildcardUpserts.set(view, upserts);
+    return { upserts, removed, dropped, whole };
   } else {
     const seen = new Set<string>();
     const once = (name: string): void => {

@@ -133,3 +133,16 @@ test('a watcher that throws does not stop the others; publishing from a watcher 
   assert.equal(heard, 1);
   assert.match(String(reentry), /inside a watcher/);
 });
+
+test('a shared type has one view per variant until the next publish, which shows the new content', () => {
+  const cache = new XdsCache({ log: silentLogger(), unknownKey: '*' });
+  const base = { nodes: ['n'], endpoints: [eds('s1', { '*': 'x' })] };
+  cache.publish(snap({ ...base, clusters: { s1: 'one' } }));
+  const first = cache.view(TypeUrl.Cluster, 'n');
+  assert.equal(cache.view(TypeUrl.Cluster, 'other-node'), first, 'the shared types do not depend on the node');
+  cache.publish(snap({ ...base, clusters: { s1: 'two' } }));
+  const second = cache.view(TypeUrl.Cluster, 'n');
+  assert.notEqual(second, first);
+  assert.equal(second.get('s1')!.version, c(TypeUrl.Cluster, 's1', 'two').resource.version);
+  assert.equal(first.get('s1')!.version, c(TypeUrl.Cluster, 's1', 'one').resource.version, 'an old view keeps what it showed');
+});

@@ -58,6 +58,9 @@ class WatchHandle implements CacheWatch {
   }
 }
 
+/** Types × variants whose views are kept per snapshot (variants are few; bounded all the same). */
+const MAX_SHARED_VIEWS = 1024;
+
 const NO_RESOURCES: ResourceSet = { byName: new Map(), version: '' };
 
 class SetView implements TypeView {
@@ -141,6 +144,8 @@ export class XdsCache {
   private readonly log: Logger;
   private readonly unknownKey: string;
   private current: Snapshot;
+  /** Views of the shared types in `current`, by type and variant (see `view`). */
+  private readonly sharedViews = new Map<string, TypeView>();
   private readonly watchers = new Map<string, Set<WatchHandle>>();
   private readonly variantWatchers = new Map<string, number>();
   private publishing = false;
@@ -160,11 +165,21 @@ export class XdsCache {
     return this.current.nodes.has(gatewayNode) ? gatewayNode : this.unknownKey;
   }
 
+  /**
+   * What a gateway of `key` (seeing `variant`) sees of a type in the current snapshot. Views are
+   * immutable; the shared types' views are one object per type and variant until the next publish,
+   * so what is derived from a view (a wildcard's first response) is derived once for all gateways.
+   */
   view(typeUrl: string, key: string, variant?: string): TypeView {
     if (typeUrl === TypeUrl.ClusterLoadAssignment) return new EndpointsView(this.current, key);
+    const memoKey = variant === undefined ? typeUrl : `${typeUrl}\u0000${variant}`;
+    let view = this.sharedViews.get(memoKey);
+    if (view) return view;
     const base = new SetView(this.current.shared.get(typeUrl) ?? NO_RESOURCES);
     const overlay = variant === undefined ? undefined : this.current.variant(variant)?.get(typeUrl);
-    return overlay && overlay.byName.size > 0 ? new OverlayView(base, overlay) : base;
+    view = overlay && overlay.byName.size > 0 ? new OverlayView(base, overlay) : base;
+    if (this.sharedViews.size < MAX_SHARED_VIEWS) this.sharedViews.set(memoKey, view);
+    return view;
   }
 
   /** Version of a type as a gateway of `key` sees it (plain variant): order-independent hash of its resources. */
@@ -217,6 +232,7 @@ export class XdsCache {
     if (n > 0) return void this.variantWatchers.set(h.variant, n);
     this.variantWatchers.delete(h.variant);
     this.current.releaseVariant(h.variant);
+    for (const t of PUSH_ORDER) this.sharedViews.delete(`${t}\u0000${h.variant}`);
   }
 
   /**
@@ -228,6 +244,7 @@ export class XdsCache {
     if (this.publishing) throw new Error('XdsCache.publish called from inside a watcher');
     const prev = this.current;
     this.current = next;
+    this.sharedViews.clear();
     if (next.errors.length > 0)
       this.log.warn({ errors: next.errors.slice(0, 10), count: next.errors.length }, 'xDS snapshot is inconsistent; publishing anyway');
     const shared = new Map<string, Set<string>>();

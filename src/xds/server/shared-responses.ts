@@ -38,6 +38,7 @@ export class SharedSotwResponses {
 }
 
 function sameResources(a: readonly EncodedResource[], b: readonly EncodedResource[]): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
