@@ -81,3 +81,20 @@ test('a repeated thousand-name list (every ACK after a change) parses to the sam
   // Cut short inside the list: an error, not a read past the end.
   assert.throws(() => parseDiscoveryRequest(run.subarray(0, run.length - 3)), /truncated/);
 });
+
+test('nameSet: requests repeating one long list share one set of exactly its names; other lists get their own', () => {
+  const many = Array.from({ length: 40 }, (_, i) => `svc-${i}`);
+  const first = parseDiscoveryRequest(encode({ resource_names: many, type_url: 't' }));
+  const ack = parseDiscoveryRequest(encode({ resource_names: many, response_nonce: '4', version_info: 'v' }));
+  const set = first.nameSet();
+  assert.ok(set);
+  assert.deepEqual([...set].sort(), [...many].sort());
+  assert.equal(ack.nameSet(), set);
+  assert.equal(ack.resource_names, first.resource_names);
+  const other = parseDiscoveryRequest(encode({ resource_names: [...many.slice(1), 'svc-new'] }));
+  assert.notEqual(other.nameSet(), set);
+  assert.ok(other.nameSet()!.has('svc-new') && !other.nameSet()!.has('svc-0'));
+  // The first list again, after another became the cached one: equal content, a fresh set.
+  assert.deepEqual([...parseDiscoveryRequest(encode({ resource_names: many })).nameSet()!].sort(), [...many].sort());
+  assert.equal(parseDiscoveryRequest(encode({ resource_names: ['a', 'b'] })).nameSet(), undefined, 'short lists are not shared');
+});

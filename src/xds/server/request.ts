@@ -13,6 +13,12 @@ export interface ParsedDiscoveryRequest extends DiscoveryRequestMessage {
   /** How many resource_names the request carries and the longest one in UTF-8 bytes (limits without strings). */
   readonly nameCount: number;
   readonly longestNameBytes: number;
+  /**
+   * The names as a set shared by every request with the same long list (a thousand gateways
+   * subscribing to the same clusters hold one set, not a thousand); never to be changed. Undefined
+   * for short or scattered lists.
+   */
+  nameSet(): ReadonlySet<string> | undefined;
 }
 
 export class RequestDecodeError extends Error {
@@ -63,7 +69,15 @@ function namesOf(bytes: Buffer): string[] {
  * gateway subscribes to the same clusters, so after one change a thousand ACKs repeat the same
  * 25 KB run: one memcmp against it replaces walking a thousand fields. Equal bytes, equal names.
  */
-let lastRun: { readonly bytes: Buffer; readonly count: number; readonly longest: number } | undefined;
+interface NamesRun {
+  readonly bytes: Buffer;
+  readonly count: number;
+  readonly longest: number;
+  /** The names, and as a set, made once for every request that carries this run. */
+  names?: string[];
+  set?: ReadonlySet<string>;
+}
+let lastRun: NamesRun | undefined;
 /** Runs shorter than this are parsed as they come (the cache is for the thousand-name ACKs). */
 const CACHED_RUN_MIN_NAMES = 16;
 /** Tag byte of resource_names (field 3, length-delimited). */
@@ -161,6 +175,8 @@ export function parseDiscoveryRequest(buf: Buffer): ParsedDiscoveryRequest {
   const namesBytes = scattered ? Buffer.concat(scattered) : namesStart < 0 ? NO_NAMES : buf.subarray(namesStart, namesEnd);
   if (!fromCache && !scattered && nameCount >= CACHED_RUN_MIN_NAMES)
     lastRun = { bytes: Buffer.from(namesBytes), count: nameCount, longest: longestNameBytes };
+  // This request's names are the run's when it was found in or just became the cached run.
+  const run = fromCache || (!scattered && nameCount >= CACHED_RUN_MIN_NAMES) ? lastRun : undefined;
   let names: string[] | undefined;
   return {
     version_info,
@@ -172,7 +188,13 @@ export function parseDiscoveryRequest(buf: Buffer): ParsedDiscoveryRequest {
     nameCount,
     longestNameBytes,
     get resource_names(): readonly string[] {
-      return (names ??= namesOf(namesBytes));
+      if (names) return names;
+      if (run) return (names = run.names ??= namesOf(namesBytes));
+      return (names = namesOf(namesBytes));
+    },
+    nameSet(): ReadonlySet<string> | undefined {
+      if (!run) return undefined;
+      return (run.set ??= new Set(this.resource_names));
     },
   };
 }

@@ -9,6 +9,8 @@ export interface DiscoveryRequestMessage extends RequestCommon {
   readonly resource_names?: readonly string[];
   /** The raw resource_names fields when the request came through parseDiscoveryRequest. */
   readonly namesBytes?: Buffer;
+  /** resource_names as a set shared with other requests of the same list (parseDiscoveryRequest). */
+  nameSet?(): ReadonlySet<string> | undefined;
 }
 
 /** State-of-the-world xDS: StreamAggregatedResources and Stream{Clusters,Endpoints,Listeners,Routes}. */
@@ -31,7 +33,7 @@ export class SotwStream extends XdsStream {
     // ACKs repeat the whole list: compare its bytes (one memcmp) before materialising 1,000 names.
     let subscriptionChanged = false;
     if (req.namesBytes === undefined || state.namesBytes === undefined || !req.namesBytes.equals(state.namesBytes)) {
-      subscriptionChanged = state.setSotwNames(req.resource_names ?? []);
+      subscriptionChanged = state.setSotwNames(req.resource_names ?? [], req.nameSet?.());
       // A copy: the request's buffer is not kept alive by the subscription.
       state.namesBytes = req.namesBytes && Buffer.from(req.namesBytes);
     }

@@ -72,9 +72,13 @@ export class TypeState implements Subscription {
     if (this.pending.size > 16) this.pending.delete(this.pending.keys().next().value!);
   }
 
-  /** SotW: a non-empty list replaces the subscription; empty = wildcard until the first named one. */
-  setSotwNames(names: readonly string[]): boolean {
+  /**
+   * SotW: a non-empty list replaces the subscription; empty = wildcard until the first named one.
+   * `shared`: the same names as a set other streams may hold too (kept as is, never changed).
+   */
+  setSotwNames(names: readonly string[], shared?: ReadonlySet<string>): boolean {
     const beforeWildcard = this.wildcard;
+    if (shared !== undefined && shared === this.names && this.namedOnce && !this.wildcard) return false;
     if (
       names.length > 0 &&
       this.namedOnce &&
@@ -91,9 +95,12 @@ export class TypeState implements Subscription {
     } else {
       this.namedOnce = true;
       this.wildcard = names.includes('*');
-      const next = new Set(names);
-      next.delete('*');
-      this.names = next;
+      if (shared && !this.wildcard) this.names = shared;
+      else {
+        const next = new Set(names);
+        next.delete('*');
+        this.names = next;
+      }
     }
     return beforeWildcard !== this.wildcard || before.size !== this.names.size || [...before].some((n) => !this.names.has(n));
   }
