@@ -8,6 +8,8 @@ export interface LatencyRow {
   readonly hash: number;
 }
 
+const INACTIVE_ROW: LatencyRow = Object.freeze({ rttMs: [], reachable: [], hash: 0 });
+
 /**
  * Per-service memo keyed by a gateway's latency row. `nearest` and `faast` answer from that row
  * alone, and in a cluster of sites most gateways see the same row (every node of a zone without a
@@ -28,8 +30,13 @@ export class RowMemo<T> {
     private readonly adaptive = false,
   ) {}
 
-  /** The row of `gateway`. Valid until the next call: `set` keeps a copy. */
+  /**
+   * The row of `gateway`. Valid until the next call: `set` keeps a copy. Once an adaptive memo is
+   * inactive, a placeholder (the row would only be handed to `get` and `set`, which ignore it then):
+   * a million rows of a thousand-node cluster are not read twice for nothing.
+   */
   row(gateway: string): LatencyRow {
+    if (!this.active) return INACTIVE_ROW;
     const backends = this.input.backends;
     const rttMs = this.scratchRtt;
     const reachable = this.scratchReachable;

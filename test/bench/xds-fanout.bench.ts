@@ -235,7 +235,9 @@ const mib = (b: number): number => Math.round((b / 1024 / 1024) * 10) / 10;
 /** Responses sent by `plane` per type (from its metrics), e.g. "Cluster 1000, ClusterLoadAssignment 1000". */
 async function responsesSent(plane: XdsControlPlane): Promise<string> {
   const values = (await plane.metrics.responses.get()).values;
-  return values.map((v) => `${String(v.labels['type'])} ${v.value}`).join(', ');
+  const bytes = new Map((await plane.metrics.responseBytes.get()).values.map((v) => [String(v.labels['type']), v.value]));
+  const mb = (type: string): string => ((bytes.get(type) ?? 0) / 1024 / 1024).toFixed(1);
+  return values.map((v) => `${String(v.labels['type'])} ${v.value} (${mb(String(v.labels['type']))} MiB)`).join(', ');
 }
 
 function percentile(sorted: readonly number[], p: number): number {
