@@ -108,15 +108,22 @@ interface Server {
   readonly store: ModelStore;
   readonly engine: AssignmentEngine;
   readonly port: number;
-  stop(): void;
+  /** Resolves once every session and the listener are closed. */
+  stop(): Promise<void>;
 }
+
+/** The last server's start: the engine's full compute, then the control plane's first snapshot. */
+let startup = { computeMs: NaN, buildMs: NaN };
 
 async function startServer(topology: Topology, port: number, transport: Transport): Promise<Server> {
   const store = new ModelStore();
   store.replaceTopology(topology);
   const engine = new AssignmentEngine({ store, policy: nearestPolicy });
+  const started = now();
   engine.start();
+  const computed = now();
   const plane = new XdsControlPlane({ store, engine, log: silentLogger(), registry: new Registry() });
+  startup = { computeMs: computed - started, buildMs: now() - computed };
   const stopPlane = (): void => {
     plane.close();
     engine.stop();
@@ -127,7 +134,7 @@ async function startServer(topology: Topology, port: number, transport: Transpor
     const bound = await new Promise<number>((resolve, reject) =>
       grpcServer.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );
-    return { plane, store, engine, port: bound, stop: () => (stopPlane(), grpcServer.forceShutdown()) };
+    return { plane, store, engine, port: bound, stop: async () => (stopPlane(), grpcServer.forceShutdown()) };
   }
   const services = new H2Services();
   plane.register(services);
@@ -136,11 +143,37 @@ async function startServer(topology: Topology, port: number, transport: Transpor
   const listener: NetServer = createServer({ noDelay: true }, (socket) => h2.accept(socket));
   await new Promise<void>((resolve, reject) => listener.once('error', reject).listen({ port, host: '127.0.0.1', backlog: 4096 }, resolve));
   const bound = (listener.address() as AddressInfo).port;
-  return { plane, store, engine, port: bound, stop: () => (stopPlane(), listener.close(), void h2.close(0)) };
+  const stop = async (): Promise<void> => {
+    stopPlane();
+    const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+    await h2.close(0);
+    await closed;
+  };
+  return { plane, store, engine, port: bound, stop };
 }
 
-function stopServer(s: Server): void {
-  s.stop();
+/** When the timed plane's cache last finished publishing (every response handed to gRPC). */
+let lastPublishAt = 0;
+
+/**
+ * Time `plane`'s publishes into `lastPublishAt`. The hook lives on the cache alone, so nothing here
+ * keeps a stopped server's cache (and its snapshot) alive into the next one's start.
+ */
+function timePublishes(plane: XdsControlPlane): void {
+  const cache = plane.cache;
+  // The cache's one publishing method: publish(snapshot) now, update(transaction) before issue 14.
+  const hooked = cache as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const method = typeof hooked['publish'] === 'function' ? 'publish' : 'update';
+  const original = hooked[method]!.bind(cache);
+  hooked[method] = (...args: unknown[]) => {
+    const r = original(...args);
+    lastPublishAt = now();
+    return r;
+  };
+}
+
+function stopServer(s: Server): Promise<void> {
+  return s.stop();
 }
 
 type ChildEvent = {
@@ -250,7 +283,7 @@ async function runSize(size: Size, transport: Transport, ctx: BenchContext): Pro
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
   ctx.progress(`${transport}: ${size.streams} streams, ${size.nodes} nodes, ${size.services} services, ${size.endpoints} endpoints`);
-  let server = await startServer(topology, 0, transport);
+  let server: Server | undefined = await startServer(topology, 0, transport);
   const clients = new Clients(Math.max(1, Number(process.env['XDS_FANOUT_CLIENT_PROCESSES'] ?? 1)));
   try {
     await clients.wait('loaded', 30_000);
@@ -277,18 +310,7 @@ async function runSize(size: Size, transport: Transport, ctx: BenchContext): Pro
     const cpuSamples: number[] = [];
     // How long the gateways' "delivered" report waited for this (the server's) busy event loop.
     const reportLagSamples: number[] = [];
-    // Time at which the cache finished publishing (every response handed to gRPC), per change.
-    let publishedAt = 0;
-    const cache = server.plane.cache;
-    // The cache's one publishing method: publish(snapshot) now, update(transaction) before issue 14.
-    const hooked = cache as unknown as Record<string, (...args: unknown[]) => unknown>;
-    const method = typeof hooked['publish'] === 'function' ? 'publish' : 'update';
-    const original = hooked[method]!.bind(cache);
-    hooked[method] = (...args: unknown[]) => {
-      const r = original(...args);
-      publishedAt = now();
-      return r;
-    };
+    timePublishes(server.plane);
     const rng = mulberry32(99);
     const warmup = 2; // the first changes after the initial sync pay for its garbage and JIT; not counted
     for (let i = 0; i < size.changes + warmup; i++) {
@@ -305,7 +327,7 @@ async function runSize(size: Size, transport: Transport, ctx: BenchContext): Pro
       const plane = server.plane;
       const flushed = new Promise<number>((resolve) => {
         const poll = (): void => {
-          if (publishedAt >= started && plane.stats().outstandingBytes === 0 && plane.stats().waitingStreams === 0) resolve(now());
+          if (lastPublishAt >= started && plane.stats().outstandingBytes === 0 && plane.stats().waitingStreams === 0) resolve(now());
           else setTimeout(poll, 1);
         };
         setTimeout(poll, 1);
@@ -316,7 +338,7 @@ async function runSize(size: Size, transport: Transport, ctx: BenchContext): Pro
       if (i >= warmup) {
         samples.push(delivered.atMs - started);
         reportLagSamples.push(delivered.receivedAtMs - delivered.atMs);
-        publishSamples.push(publishedAt - started);
+        publishSamples.push(lastPublishAt - started);
         flushedSamples.push(flushedAt - started);
         cpuSamples.push((cpu.user + cpu.system) / 1000);
         firstSamples.push((delivered.m.firstAtMs ?? NaN) - started);
@@ -344,15 +366,21 @@ async function runSize(size: Size, transport: Transport, ctx: BenchContext): Pro
     await clients.wait('expecting', 10_000);
     const port = server.port;
     const currentTopology: Topology = { ...topology, services: server.store.services() };
-    stopServer(server);
+    await stopServer(server);
     // A restarted control plane is a new process with an empty heap: the old server's garbage (its
     // streams, snapshot and engine tables, ~600 MiB here) is collected before the clock starts, not
-    // by the new server's first build. The gateways are already reconnecting meanwhile.
+    // by the new server's first build (nothing here may still reach it, or the build runs beside it:
+    // until this function's continuation has left the turn that closed it, ~130 MiB of it is still
+    // reachable). The gateways are already reconnecting meanwhile, refused until the new one listens.
+    server = undefined;
+    await new Promise((resolve) => setTimeout(resolve, 0));
     (globalThis as { gc?: () => void }).gc?.();
+    ctx.progress(`resync: heap after the old server's garbage was collected ${mib(process.memoryUsage().heapUsed)} MiB`);
     const restartStarted = now();
     const restartCpu = process.cpuUsage();
     server = await startServer(currentTopology, port, transport);
     const serverUpMs = now() - restartStarted;
+    ctx.progress(`resync: server up after ${serverUpMs.toFixed(0)} ms: full compute ${startup.computeMs.toFixed(0)} ms, first snapshot ${startup.buildMs.toFixed(0)} ms`);
     // Server side: the last moment any response was still waiting to be flushed to its socket.
     let lastUnflushedAt = now();
     const restarted = server.plane;
@@ -405,7 +433,7 @@ async function runSize(size: Size, transport: Transport, ctx: BenchContext): Pro
   } finally {
     clearInterval(sampler);
     clients.stop();
-    stopServer(server);
+    if (server) await stopServer(server);
   }
 }
 
