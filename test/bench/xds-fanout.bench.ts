@@ -380,7 +380,9 @@ async function runSize(size: Size, transport: Transport, ctx: BenchContext): Pro
     const restartCpu = process.cpuUsage();
     server = await startServer(currentTopology, port, transport);
     const serverUpMs = now() - restartStarted;
-    ctx.progress(`resync: server up after ${serverUpMs.toFixed(0)} ms: full compute ${startup.computeMs.toFixed(0)} ms, first snapshot ${startup.buildMs.toFixed(0)} ms`);
+    ctx.progress(
+      `resync: server up after ${serverUpMs.toFixed(0)} ms: full compute ${startup.computeMs.toFixed(0)} ms, first snapshot ${startup.buildMs.toFixed(0)} ms`,
+    );
     // Server side: the last moment any response was still waiting to be flushed to its socket.
     let lastUnflushedAt = now();
     const restarted = server.plane;
