@@ -112,3 +112,33 @@ test('a change of activators alone is a service change', () => {
   assert.equal(changes.length, 2);
   assert.deepEqual(store.service('ns/x')?.activators, [{ ...activator, ready: false }]);
 });
+
+test('configured RTT: an entry implies its reverse unless the reverse is given; the same pairs in another order are no change', () => {
+  const store = new ModelStore();
+  const changes: ModelChange[] = [];
+  store.onChange((c) => changes.push(c));
+  const nodes = ['a', 'b', 'c'].map((name) => ({ name, zone: 'z', region: 'r', ready: true, labels: {} }));
+  const latency = [
+    { from: 'a', to: 'b', rttMs: 10 },
+    { from: 'c', to: 'a', rttMs: 40 },
+    { from: 'b', to: 'a', rttMs: 12 },
+  ];
+  store.replaceTopology({ nodes, latency, services: [], defaults: DEFAULT_MODEL_DEFAULTS });
+  assert.deepEqual(
+    [store.configuredRttMs('a', 'b'), store.configuredRttMs('b', 'a'), store.configuredRttMs('a', 'c'), store.configuredRttMs('c', 'a')],
+    [10, 12, 40, 40],
+  );
+  assert.equal(store.configuredRttMs('b', 'c'), undefined);
+  assert.deepEqual(
+    store
+      .configuredLatency()
+      .map((l) => `${l.from}>${l.to}=${l.rttMs}`)
+      .sort(),
+    ['a>b=10', 'a>c=40', 'b>a=12', 'c>a=40'],
+  );
+  store.replaceTopology({ nodes, latency: [...latency].reverse(), services: [], defaults: DEFAULT_MODEL_DEFAULTS });
+  assert.equal(changes.length, 1, 'the same pairs in another order change nothing');
+  store.replaceTopology({ nodes, latency: latency.slice(0, 2), services: [], defaults: DEFAULT_MODEL_DEFAULTS });
+  assert.equal(changes.at(-1)?.global, true);
+  assert.equal(store.configuredRttMs('b', 'a'), 10, 'without its own entry, b→a is a→b again');
+});

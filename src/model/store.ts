@@ -33,8 +33,6 @@ export interface MeasuredRtt {
   readonly announcedMs?: number;
 }
 
-const key = (from: string, to: string): string => `${from}\u0000${to}`;
-
 function sameEndpoints(a: readonly Endpoint[], b: readonly Endpoint[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
@@ -79,8 +77,7 @@ function sameNode(a: NodeInfo, b: NodeInfo): boolean {
  */
 export class ModelStore {
   private nodesByName = new Map<string, NodeInfo>();
-  private configuredRtt = new Map<string, number>();
-  /** `configuredRtt` by from → to: lookups without building a key string. */
+  /** Configured RTTs by from → to (see buildRttTable). */
   private configuredByFrom = new Map<string, Map<string, number>>();
   private measuredRtt = new Map<string, Map<string, MeasuredRtt>>();
   private matrixCache: { readonly built: BuiltMatrix; readonly atMs: number; readonly ttlMs: number } | undefined;
@@ -276,7 +273,7 @@ export class ModelStore {
       }
     }
     const nextRtt = buildRttTable(topology.latency);
-    if (!global && !sameMap(nextRtt, this.configuredRtt)) global = true;
+    if (!global && !sameTable(nextRtt, this.configuredByFrom)) global = true;
     if (!global && !sameDefaults(topology.defaults, this.currentDefaults)) global = true;
 
     const changed = new Set<string>();
@@ -293,8 +290,7 @@ export class ModelStore {
       }
     }
     this.nodesByName = nextNodes;
-    this.configuredByFrom = byFrom(nextRtt);
-    this.configuredRtt = nextRtt;
+    this.configuredByFrom = nextRtt;
     this.matrixCache = undefined;
     this.currentDefaults = topology.defaults;
     this.servicesByName = nextServices;
@@ -409,10 +405,9 @@ export class ModelStore {
 
   /** Latency rows as configured, for /debug and the UI. */
   configuredLatency(): LatencyEntry[] {
-    return [...this.configuredRtt].map(([k, rttMs]) => {
-      const [from, to] = k.split('\u0000') as [string, string];
-      return { from, to, rttMs };
-    });
+    const out: LatencyEntry[] = [];
+    for (const [from, row] of this.configuredByFrom) for (const [to, rttMs] of row) out.push({ from, to, rttMs });
+    return out;
   }
 
   private emit(
@@ -439,26 +434,37 @@ export class ModelStore {
 }
 
 /** Symmetric unless both directions are given explicitly. */
-export function buildRttTable(latency: readonly LatencyEntry[]): Map<string, number> {
-  const explicit = new Map<string, number>();
-  for (const l of latency) explicit.set(key(l.from, l.to), l.rttMs);
-  const table = new Map(explicit);
+/**
+ * Configured RTTs by from → to: each entry as given, and its reverse where no entry gives that one
+ * (the last of duplicates wins). Nested maps, no composite key strings: a 1,000-node topology lists
+ * tens of thousands of pairs, and this runs on every topology load.
+ */
+function buildRttTable(latency: readonly LatencyEntry[]): Map<string, Map<string, number>> {
+  const table = new Map<string, Map<string, number>>();
+  const put = (from: string, to: string, rttMs: number): void => {
+    let row = table.get(from);
+    if (!row) table.set(from, (row = new Map()));
+    row.set(to, rttMs);
+  };
+  for (const l of latency) put(l.from, l.to, l.rttMs);
+  const explicit = (from: string, to: string): boolean => explicitPairs.get(from)?.has(to) === true;
+  const explicitPairs = new Map<string, Set<string>>();
   for (const l of latency) {
-    const reverse = key(l.to, l.from);
-    if (!explicit.has(reverse)) table.set(reverse, l.rttMs);
+    let to = explicitPairs.get(l.from);
+    if (!to) explicitPairs.set(l.from, (to = new Set()));
+    to.add(l.to);
   }
+  for (const l of latency) if (!explicit(l.to, l.from)) put(l.to, l.from, l.rttMs);
   return table;
 }
 
-function byFrom(table: ReadonlyMap<string, number>): Map<string, Map<string, number>> {
-  const out = new Map<string, Map<string, number>>();
-  for (const [k, v] of table) {
-    const [from, to] = k.split('\u0000') as [string, string];
-    let row = out.get(from);
-    if (!row) out.set(from, (row = new Map()));
-    row.set(to, v);
+function sameTable(a: ReadonlyMap<string, ReadonlyMap<string, number>>, b: ReadonlyMap<string, ReadonlyMap<string, number>>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [from, row] of a) {
+    const other = b.get(from);
+    if (!other || !sameMap(row, other)) return false;
   }
-  return out;
+  return true;
 }
 
 function sameMap<V>(a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>): boolean {
