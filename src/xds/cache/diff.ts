@@ -30,10 +30,22 @@ export interface ResourceDiff {
   /** Names the client holds but no longer subscribes to: forget them, nothing to send. */
   readonly dropped: string[];
   /**
-   * Set when nothing was held: the upserts are then exactly what `subscription` wants in `view`, so
-   * a stream can hold them as that view instead of copying them one by one.
+   * Set when nothing was held and the subscription is a pure wildcard or names only: the upserts are
+   * then exactly what the client will hold, as `WholeSet` (see there).
    */
-  readonly whole?: { readonly view: TypeView; readonly subscription: Subscription };
+  readonly whole?: WholeSet;
+}
+
+/**
+ * Everything a client was sent at once, by name: `list[index.get(name)]`, undefined where a wanted
+ * name does not exist. Both parts are shared wherever they can be: a pure wildcard's list and index
+ * by every stream that sees the same view; a name index by every stream with the same (shared)
+ * subscription set. So a thousand streams that start at once hold a thousand arrays at most, not a
+ * thousand maps, and each holds only resources it was sent.
+ */
+export interface WholeSet {
+  readonly list: readonly (EncodedResource | undefined)[];
+  readonly index: ReadonlyMap<string, number>;
 }
 
 /** Whether the subscription covers `name`; for a wildcard, a name that no longer exists counts (it was deleted). */
@@ -42,7 +54,19 @@ export function wants(sub: Subscription, view: TypeView, name: string): boolean 
 }
 
 /** What a pure wildcard subscription is sent against nothing held, by view. */
-const wildcardUpserts = new WeakMap<TypeView, readonly EncodedResource[]>();
+const wildcardWholes = new WeakMap<TypeView, { readonly upserts: readonly EncodedResource[]; readonly whole: WholeSet }>();
+/** Position of each name in a subscription set's order, by set (sets are never changed in place). */
+const nameIndexes = new WeakMap<ReadonlySet<string>, ReadonlyMap<string, number>>();
+
+function nameIndex(names: ReadonlySet<string>): ReadonlyMap<string, number> {
+  let index = nameIndexes.get(names);
+  if (!index) {
+    const m = new Map<string, number>();
+    for (const name of names) m.set(name, m.size);
+    nameIndexes.set(names, (index = m));
+  }
+  return index;
+}
 
 /**
  * The one diff both SotW and Delta use: desired (subscription ∩ cache) against what the client
@@ -71,24 +95,43 @@ export function diffResources(sub: Subscription, view: TypeView, held: HeldLooku
     // A new subscription (every stream's first response, a thousand at once after a restart): with
     // nothing held, nothing is removed or dropped and the upserts are the wanted names that exist, in
     // the order below; no set of seen names, no lookups in `held`.
-    const whole = { view, subscription: { wildcard: sub.wildcard, names: sub.names } };
-    // Every gateway of a variant subscribes to the same wildcard (CDS, LDS) and sees the same view:
-    // one list for all of them (views are immutable; the cache hands out one per type and variant).
-    const pureWildcard = sub.wildcard && sub.names.size === 0;
-    const shared = pureWildcard ? wildcardUpserts.get(view) : undefined;
-    if (shared) return { upserts: shared, removed, dropped, whole };
-    if (sub.wildcard)
-      for (const name of view.wildcardNames()) {
+    if (sub.wildcard && sub.names.size === 0) {
+      // Every gateway of a variant subscribes to the same wildcard (CDS, LDS) and sees the same view:
+      // one list for all of them (views are immutable; the cache hands out one per type and variant).
+      let shared = wildcardWholes.get(view);
+      if (!shared) {
+        const index = new Map<string, number>();
+        for (const name of view.wildcardNames()) {
+          const current = view.get(name);
+          if (!current || index.has(name)) continue;
+          index.set(name, upserts.length);
+          upserts.push(current);
+        }
+        wildcardWholes.set(view, (shared = { upserts, whole: { list: upserts, index } }));
+      }
+      return { upserts: shared.upserts, removed, dropped, whole: shared.whole };
+    }
+    if (!sub.wildcard) {
+      // Names only (EDS, RDS): the list follows the subscription's order, holes where a name is missing.
+      const list: (EncodedResource | undefined)[] = new Array(sub.names.size);
+      let i = 0;
+      for (const name of sub.names) {
         const current = view.get(name);
+        list[i++] = current;
         if (current) upserts.push(current);
       }
-    for (const name of sub.names) {
-      if (sub.wildcard && view.inWildcard(name)) continue;
+      return { upserts, removed, dropped, whole: { list, index: nameIndex(sub.names) } };
+    }
+    for (const name of view.wildcardNames()) {
       const current = view.get(name);
       if (current) upserts.push(current);
     }
-    if (pureWildcard) wildcardUpserts.set(view, upserts);
-    return { upserts, removed, dropped, whole };
+    for (const name of sub.names) {
+      if (view.inWildcard(name)) continue;
+      const current = view.get(name);
+      if (current) upserts.push(current);
+    }
+    return { upserts, removed, dropped };
   } else {
     const seen = new Set<string>();
     const once = (name: string): void => {

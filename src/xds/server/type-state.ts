@@ -22,7 +22,7 @@ export function isFullStateType(typeUrl: string): boolean {
  */
 export class TypeState implements Subscription {
   wildcard = false;
-  /** Replaced, never changed in place: what a client holds may refer to the set it was sent for. */
+  /** Replaced, never changed in place: a held `WholeSet` may index by it, and other streams may share it. */
   names: ReadonlySet<string> = new Set<string>();
   /** A named subscription was seen; from then on an empty SotW list no longer means wildcard. */
   namedOnce = false;
@@ -57,7 +57,7 @@ export class TypeState implements Subscription {
 
   /** Apply a diff to what the client holds; `keepRemoved` defers deletions (make-before-break). */
   apply(diff: ResourceDiff, keepRemoved = false): void {
-    if (diff.whole) this.held.holdWhole(diff.whole.view, diff.whole.subscription, diff.upserts);
+    if (diff.whole) this.held.holdWhole(diff.whole, diff.upserts);
     else for (const r of diff.upserts) this.hold(r);
     for (const n of diff.dropped) this.forget(n);
     if (!keepRemoved) for (const n of diff.removed) this.forget(n);
