@@ -328,8 +328,10 @@ function progress(g: Gateway): void {
   }
 }
 
-process.on('message', (m: StartMessage | { cmd: 'arm' | 'expect-resync' | 'stop' | 'status' }) => {
-  if (m.cmd === 'start') {
+process.on('message', (m: StartMessage | { cmd: 'arm' | 'expect-resync' | 'stop' | 'status' | 'clock' }) => {
+  if (m.cmd === 'clock') {
+    send({ ev: 'clock', clockMs: performance.timeOrigin + performance.now() });
+  } else if (m.cmd === 'start') {
     phase = 'initial';
     gateways = [];
     for (let i = m.offset ?? 0; i < m.streams; i += m.stride ?? 1) {

@@ -186,6 +186,8 @@ type ChildEvent = {
   partial?: number;
   /** Each gateway's completion time (sorted), sent with ready/resynced. */
   completedAtMs?: number[];
+  /** The child's clock, answering `clock` (never corrected). */
+  clockMs?: number;
 };
 
 /**
@@ -204,17 +206,65 @@ class Clients {
     this.inbox = this.children.map(() => []);
     this.children.forEach((child, i) =>
       child.on('message', (m: ChildEvent) => {
-        // When the event happened in the gateways' process (its own clock: timeOrigin + now() is
-        // wall-clock time, the same on both sides of one machine), and when this process read the
-        // report: this is the server's process, and after a change its loop is busy with a thousand
-        // ACKs, so the report can wait here for a few hundred ms after the gateways had the change.
-        this.inbox[i]!.push({ ...m, atMs: m.atMs ?? now(), receivedAtMs: now() });
+        // When the event happened in the gateways' process, on this process's clock, and when this
+        // process read the report: this is the server's process, and after a change its loop is busy
+        // with a thousand ACKs, so the report can wait here for a few hundred ms after the gateways
+        // had the change. (timeOrigin + now() is wall-clock time, but each process fixes its
+        // timeOrigin at start to within ~10 ms: the offset measured by `syncClocks` corrects it.)
+        const offset = this.clockOffsets[i] ?? 0;
+        const local = (t: number | undefined): number | undefined => (t === undefined ? undefined : t - offset);
+        this.inbox[i]!.push({
+          ...m,
+          atMs: local(m.atMs) ?? now(),
+          receivedAtMs: now(),
+          ...(m.firstAtMs !== undefined ? { firstAtMs: local(m.firstAtMs)! } : {}),
+          ...(m.completedAtMs ? { completedAtMs: m.completedAtMs.map((t) => t - offset) } : {}),
+        });
         const w = this.waiters;
         this.waiters = [];
         for (const f of w) f();
       }),
     );
   }
+  /** Per process: its clock minus this one's (see syncClocks). */
+  private readonly clockOffsets: number[] = [];
+
+  /**
+   * Measure each process's clock against this one's while both are idle: the child answers with its
+   * time, read at the midpoint of the exchange; the exchange with the shortest round trip of ten counts
+   * (its error is at most half that round trip, well under a millisecond).
+   */
+  async syncClocks(): Promise<void> {
+    for (let i = 0; i < this.children.length; i++) {
+      let best = { rtt: Infinity, offset: 0 };
+      for (let k = 0; k < 10; k++) {
+        const sent = now();
+        this.children[i]!.send({ cmd: 'clock' });
+        const reply = await this.waitOne(i, 'clock', 10_000);
+        const back = now();
+        if (back - sent < best.rtt) best = { rtt: back - sent, offset: reply.clockMs! - (sent + back) / 2 };
+      }
+      this.clockOffsets[i] = best.offset;
+    }
+  }
+
+  offsets(): readonly number[] {
+    return this.clockOffsets;
+  }
+
+  private waitOne(i: number, ev: string, timeoutMs: number): Promise<ChildEvent> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`clients: no "${ev}" within ${timeoutMs} ms`)), timeoutMs);
+      const check = (): void => {
+        const k = this.inbox[i]!.findIndex((m) => m.ev === ev);
+        if (k < 0) return void this.waiters.push(check);
+        clearTimeout(timer);
+        resolve(this.inbox[i]!.splice(k, 1)[0]!);
+      };
+      check();
+    });
+  }
+
   send(m: Record<string, unknown>): void {
     this.children.forEach((child, i) => child.send(m['cmd'] === 'start' ? { ...m, offset: i, stride: this.children.length } : m));
   }
@@ -287,6 +337,13 @@ async function runSize(size: Size, transport: Transport, ctx: BenchContext): Pro
   const clients = new Clients(Math.max(1, Number(process.env['XDS_FANOUT_CLIENT_PROCESSES'] ?? 1)));
   try {
     await clients.wait('loaded', 30_000);
+    await clients.syncClocks();
+    ctx.progress(
+      `the gateways' clock runs ${clients
+        .offsets()
+        .map((o) => o.toFixed(1))
+        .join(', ')} ms ahead of this one (corrected)`,
+    );
     const syncStarted = now();
     clients.send({
       cmd: 'start',
