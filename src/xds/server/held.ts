@@ -16,8 +16,8 @@ const MAX_DIFFERENCES = 64;
  */
 export class HeldResources implements HeldLookup {
   private whole: WholeSet | undefined;
-  /** Differences from `whole` (undefined value: forgotten), or everything when there is no whole set. */
-  private own = new Map<string, EncodedResource | undefined>();
+  /** Differences from `whole` (`FORGOTTEN`: no longer held), or everything when there is no whole set. */
+  private own = new Map<string, EncodedResource | typeof FORGOTTEN>();
   private readonly versions = new VersionSet();
 
   get size(): number {
@@ -30,7 +30,8 @@ export class HeldResources implements HeldLookup {
   }
 
   get(name: string): EncodedResource | undefined {
-    if (this.own.has(name)) return this.own.get(name);
+    const own = this.own.get(name);
+    if (own !== undefined) return own === FORGOTTEN ? undefined : own;
     return this.whole ? fromWhole(this.whole, name) : undefined;
   }
 
@@ -38,13 +39,18 @@ export class HeldResources implements HeldLookup {
     return this.get(name) !== undefined;
   }
 
-  *keys(): IterableIterator<string> {
-    for (const r of this.values()) yield r.name;
+  /** Every held name (a full diff walks them: an array, not a generator). */
+  keys(): string[] {
+    return this.values().map((r) => r.name);
   }
 
-  *values(): IterableIterator<EncodedResource> {
-    if (this.whole) for (const r of this.whole.list) if (r && !this.own.has(r.name)) yield r;
-    for (const r of this.own.values()) if (r) yield r;
+  /** Every held resource, each once: the whole list's (where not replaced), then the stream's own. */
+  values(): EncodedResource[] {
+    const out: EncodedResource[] = [];
+    const own = this.own;
+    if (this.whole) for (const r of this.whole.list) if (r !== undefined && (own.size === 0 || !own.has(r.name))) out.push(r);
+    for (const r of own.values()) if (r !== FORGOTTEN) out.push(r);
+    return out;
   }
 
   hold(r: EncodedResource): void {
@@ -59,7 +65,7 @@ export class HeldResources implements HeldLookup {
     const old = this.get(name);
     if (!old) return;
     this.versions.remove(old);
-    if (this.whole && fromWhole(this.whole, name)) this.own.set(name, undefined);
+    if (this.whole && fromWhole(this.whole, name)) this.own.set(name, FORGOTTEN);
     else this.own.delete(name);
     this.compact();
   }
@@ -79,12 +85,15 @@ export class HeldResources implements HeldLookup {
 
   private compact(): void {
     if (!this.whole || this.own.size <= MAX_DIFFERENCES) return;
-    const all = new Map<string, EncodedResource | undefined>();
+    const all = new Map<string, EncodedResource | typeof FORGOTTEN>();
     for (const r of this.values()) all.set(r.name, r);
     this.whole = undefined;
     this.own = all;
   }
 }
+
+/** A name the whole set lists but the stream no longer holds. */
+const FORGOTTEN: unique symbol = Symbol('forgotten');
 
 function fromWhole(whole: WholeSet, name: string): EncodedResource | undefined {
   const i = whole.index.get(name);
