@@ -18,7 +18,6 @@ export interface Subscription {
 export interface HeldLookup {
   readonly size: number;
   get(name: string): EncodedResource | undefined;
-  has(name: string): boolean;
   keys(): Iterable<string>;
 }
 
@@ -81,7 +80,6 @@ export function diffResources(sub: Subscription, view: TypeView, held: HeldLooku
   const visit = (name: string): void => {
     const wanted = wants(sub, view, name);
     const current = wanted ? view.get(name) : undefined;
-    if (!current && !wanted && !held.has(name)) return;
     const had = held.get(name);
     if (current) {
       if (!had || had.version !== current.version) upserts.push(current);
@@ -103,7 +101,7 @@ export function diffResources(sub: Subscription, view: TypeView, held: HeldLooku
         const index = new Map<string, number>();
         for (const name of view.wildcardNames()) {
           const current = view.get(name);
-          if (!current || index.has(name)) continue;
+          if (!current) continue;
           index.set(name, upserts.length);
           upserts.push(current);
         }

@@ -35,7 +35,7 @@ test('held: a whole view plus its differences reads exactly like a map of what w
     const first = diffResources(sub, view(cache, wild), held);
     // Against nothing held, a pure wildcard or a names-only subscription comes as a whole set.
     assert.equal(first.whole !== undefined, !sub.wildcard || sub.names.size === 0, `round ${round}: whole`);
-    if (first.whole) held.holdWhole(first.whole, first.upserts);
+    if (first.whole) held.holdWhole(first.whole);
     else for (const r of first.upserts) held.hold(r);
     const model = new Map(first.upserts.map((r) => [r.name, r]));
     assertSame(held, model, pool, `round ${round} whole`);
@@ -62,7 +62,7 @@ test('held: holding a whole view on top of held resources adds them one by one',
   const held = new HeldResources();
   held.hold(a);
   const whole = diffResources({ wildcard: true, names: new Set() }, view([b]), new HeldResources());
-  held.holdWhole(whole.whole!, whole.upserts);
+  held.holdWhole(whole.whole!);
   assert.deepEqual([...held.keys()].sort(), ['a', 'b']);
   assert.equal(held.version, versionOf([a, b]));
 });

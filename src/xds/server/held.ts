@@ -35,10 +35,6 @@ export class HeldResources implements HeldLookup {
     return this.whole ? fromWhole(this.whole, name) : undefined;
   }
 
-  has(name: string): boolean {
-    return this.get(name) !== undefined;
-  }
-
   /** Every held name (a full diff walks them: an array, not a generator). */
   keys(): string[] {
     return this.values().map((r) => r.name);
@@ -70,17 +66,15 @@ export class HeldResources implements HeldLookup {
     this.compact();
   }
 
-  /**
-   * Hold exactly what `whole` lists (a diff against nothing held: its upserts are `resources`). When
-   * something is held already, the resources are held one by one instead.
-   */
-  holdWhole(whole: WholeSet, resources: readonly EncodedResource[]): void {
-    if (this.versions.size > 0 || this.own.size > 0) {
-      for (const r of resources) this.hold(r);
-      return;
+  /** Hold exactly what `whole` lists; when something is held already, its resources one by one instead. */
+  holdWhole(whole: WholeSet): void {
+    const adopt = this.versions.size === 0 && this.own.size === 0;
+    if (adopt) this.whole = whole;
+    for (const r of whole.list) {
+      if (r === undefined) continue;
+      if (adopt) this.versions.add(r);
+      else this.hold(r);
     }
-    this.whole = whole;
-    for (const r of resources) this.versions.add(r);
   }
 
   private compact(): void {

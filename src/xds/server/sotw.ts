@@ -69,7 +69,7 @@ export class SotwStream extends XdsStream {
     const nonce = this.nextNonce();
     const version = state.heldVersion;
     // A whole view sent against nothing held is exactly what the client now holds.
-    const resources = fullState && !diff.whole ? [...state.held.values()] : diff.upserts;
+    const resources = fullState && !diff.whole ? state.held.values() : diff.upserts;
     state.sent(nonce, version);
     const fields = { versionInfo: version, typeUrl: state.typeUrl, nonce, resources };
     this.write(state.typeUrl, this.ctx.sotwResponses?.encode(fields) ?? gatherSotwResponse(fields));

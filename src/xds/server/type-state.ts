@@ -57,7 +57,7 @@ export class TypeState implements Subscription {
 
   /** Apply a diff to what the client holds; `keepRemoved` defers deletions (make-before-break). */
   apply(diff: ResourceDiff, keepRemoved = false): void {
-    if (diff.whole) this.held.holdWhole(diff.whole, diff.upserts);
+    if (diff.whole) this.held.holdWhole(diff.whole);
     else for (const r of diff.upserts) this.hold(r);
     for (const n of diff.dropped) this.forget(n);
     if (!keepRemoved) for (const n of diff.removed) this.forget(n);
