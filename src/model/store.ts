@@ -447,14 +447,9 @@ function buildRttTable(latency: readonly LatencyEntry[]): Map<string, Map<string
     row.set(to, rttMs);
   };
   for (const l of latency) put(l.from, l.to, l.rttMs);
-  const explicit = (from: string, to: string): boolean => explicitPairs.get(from)?.has(to) === true;
-  const explicitPairs = new Map<string, Set<string>>();
-  for (const l of latency) {
-    let to = explicitPairs.get(l.from);
-    if (!to) explicitPairs.set(l.from, (to = new Set()));
-    to.add(l.to);
-  }
-  for (const l of latency) if (!explicit(l.to, l.from)) put(l.to, l.from, l.rttMs);
+  // Chosen against the explicit entries only, before any reverse is added.
+  const reverses = latency.filter((l) => table.get(l.to)?.has(l.from) !== true);
+  for (const l of reverses) put(l.to, l.from, l.rttMs);
   return table;
 }
 
