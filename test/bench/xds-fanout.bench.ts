@@ -108,12 +108,11 @@ interface Server {
   readonly store: ModelStore;
   readonly engine: AssignmentEngine;
   readonly port: number;
+  /** Its start: the engine's full compute, then the control plane's first snapshot. */
+  readonly startup: { readonly computeMs: number; readonly buildMs: number };
   /** Resolves once every session and the listener are closed. */
   stop(): Promise<void>;
 }
-
-/** The last server's start: the engine's full compute, then the control plane's first snapshot. */
-let startup = { computeMs: NaN, buildMs: NaN };
 
 async function startServer(topology: Topology, port: number, transport: Transport): Promise<Server> {
   const store = new ModelStore();
@@ -123,7 +122,7 @@ async function startServer(topology: Topology, port: number, transport: Transpor
   engine.start();
   const computed = now();
   const plane = new XdsControlPlane({ store, engine, log: silentLogger(), registry: new Registry() });
-  startup = { computeMs: computed - started, buildMs: now() - computed };
+  const startup = { computeMs: computed - started, buildMs: now() - computed };
   const stopPlane = (): void => {
     plane.close();
     engine.stop();
@@ -134,7 +133,7 @@ async function startServer(topology: Topology, port: number, transport: Transpor
     const bound = await new Promise<number>((resolve, reject) =>
       grpcServer.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );
-    return { plane, store, engine, port: bound, stop: async () => (stopPlane(), grpcServer.forceShutdown()) };
+    return { plane, store, engine, port: bound, startup, stop: async () => (stopPlane(), grpcServer.forceShutdown()) };
   }
   const services = new H2Services();
   plane.register(services);
@@ -149,7 +148,7 @@ async function startServer(topology: Topology, port: number, transport: Transpor
     await h2.close(0);
     await closed;
   };
-  return { plane, store, engine, port: bound, stop };
+  return { plane, store, engine, port: bound, startup, stop };
 }
 
 /** When the timed plane's cache last finished publishing (every response handed to gRPC). */
@@ -252,6 +251,7 @@ class Clients {
     return this.clockOffsets;
   }
 
+  /** Wait until process `i` sent event `ev` (earlier events of that process are dropped). */
   private waitOne(i: number, ev: string, timeoutMs: number): Promise<ChildEvent> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`clients: no "${ev}" within ${timeoutMs} ms`)), timeoutMs);
@@ -259,7 +259,7 @@ class Clients {
         const k = this.inbox[i]!.findIndex((m) => m.ev === ev);
         if (k < 0) return void this.waiters.push(check);
         clearTimeout(timer);
-        resolve(this.inbox[i]!.splice(k, 1)[0]!);
+        resolve(this.inbox[i]!.splice(0, k + 1)[k]!);
       };
       check();
     });
@@ -272,33 +272,21 @@ class Clients {
    * Wait until every process sent event `ev`: resolves with the last arrival time, the earliest
    * `firstAtMs` and summed counters.
    */
-  wait(ev: string, timeoutMs: number): Promise<{ m: ChildEvent; atMs: number; receivedAtMs: number }> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`clients: no "${ev}" within ${timeoutMs} ms`)), timeoutMs);
-      const check = (): void => {
-        const got = this.inbox.map((box) => box.findIndex((m) => m.ev === ev));
-        if (got.some((k) => k < 0)) {
-          this.waiters.push(check);
-          return;
-        }
-        clearTimeout(timer);
-        const msgs = got.map((k, i) => this.inbox[i]!.splice(0, k + 1)[k]!);
-        const firsts = msgs.map((m) => m.firstAtMs).filter((x): x is number => x !== undefined);
-        resolve({
-          m: {
-            ev,
-            ...(firsts.length ? { firstAtMs: Math.min(...firsts) } : {}),
-            complete: msgs.reduce((s, m) => s + (m.complete ?? 0), 0),
-            reconnects: msgs.reduce((s, m) => s + (m.reconnects ?? 0), 0),
-            partial: msgs.reduce((s, m) => s + (m.partial ?? 0), 0),
-            completedAtMs: msgs.flatMap((m) => m.completedAtMs ?? []).sort((a, b) => a - b),
-          },
-          atMs: Math.max(...msgs.map((m) => m.atMs!)),
-          receivedAtMs: Math.max(...msgs.map((m) => m.receivedAtMs!)),
-        });
-      };
-      check();
-    });
+  async wait(ev: string, timeoutMs: number): Promise<{ m: ChildEvent; atMs: number; receivedAtMs: number }> {
+    const msgs = await Promise.all(this.children.map((_, i) => this.waitOne(i, ev, timeoutMs)));
+    const firsts = msgs.map((m) => m.firstAtMs).filter((x): x is number => x !== undefined);
+    return {
+      m: {
+        ev,
+        ...(firsts.length ? { firstAtMs: Math.min(...firsts) } : {}),
+        complete: msgs.reduce((s, m) => s + (m.complete ?? 0), 0),
+        reconnects: msgs.reduce((s, m) => s + (m.reconnects ?? 0), 0),
+        partial: msgs.reduce((s, m) => s + (m.partial ?? 0), 0),
+        completedAtMs: msgs.flatMap((m) => m.completedAtMs ?? []).sort((a, b) => a - b),
+      },
+      atMs: Math.max(...msgs.map((m) => m.atMs!)),
+      receivedAtMs: Math.max(...msgs.map((m) => m.receivedAtMs!)),
+    };
   }
   stop(): void {
     for (const child of this.children) {
@@ -438,7 +426,7 @@ async function runSize(size: Size, transport: Transport, ctx: BenchContext): Pro
     server = await startServer(currentTopology, port, transport);
     const serverUpMs = now() - restartStarted;
     ctx.progress(
-      `resync: server up after ${serverUpMs.toFixed(0)} ms: full compute ${startup.computeMs.toFixed(0)} ms, first snapshot ${startup.buildMs.toFixed(0)} ms`,
+      `resync: server up after ${serverUpMs.toFixed(0)} ms: full compute ${server.startup.computeMs.toFixed(0)} ms, first snapshot ${server.startup.buildMs.toFixed(0)} ms`,
     );
     // Server side: the last moment any response was still waiting to be flushed to its socket.
     let lastUnflushedAt = now();
