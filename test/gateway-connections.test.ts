@@ -72,7 +72,6 @@ test('gateway: locality weight pushes move traffic but open no new connections (
       const out = new Map<string, GatewayAssignment>();
       for (const gateway of input.gateways)
         out.set(gateway, {
-          gateway,
           service: input.service,
           reason: 'test',
           localities: [

@@ -67,7 +67,7 @@ test('engine: gateways on unknown nodes get the even assignment', () => {
   const engine = new AssignmentEngine({ store, policy: nearestPolicy });
   engine.start();
   const a = engine.get('ns/a', 'somewhere-else');
-  assert.equal(a?.gateway, UNKNOWN_GATEWAY);
+  assert.equal(a, engine.get('ns/a', UNKNOWN_GATEWAY), 'the unknown-node row');
   assert.deepEqual(
     a?.localities.map((l) => [l.node, l.priority]),
     [
@@ -98,7 +98,8 @@ test('engine: equal assignments share one localities array of frozen entries, sa
   const { policyInputFor } = await import('./policy-input.js');
   const store = new ModelStore();
   const t = topology(true);
-  store.replaceTopology({ ...t, nodes: [...t.nodes, { name: 'edge-3', zone: 'edge-3', region: 'r', ready: true, labels: {} }] });
+  const extra = ['edge-3', 'edge-4'].map((name) => ({ name, zone: name, region: 'r', ready: true, labels: {} }));
+  store.replaceTopology({ ...t, nodes: [...t.nodes, ...extra] });
   const engine = new AssignmentEngine({ store, policy: nearestPolicy });
   engine.start();
   // ns/b runs only on cloud: every gateway but cloud itself routes there with the same failover.
@@ -109,6 +110,19 @@ test('engine: equal assignments share one localities array of frozen entries, sa
   for (const [g, a] of raw) assert.deepEqual(b.get(g), a);
   const interned = internAssignments(new Map(raw));
   assert.deepEqual([...interned], [...raw]);
+  // Gateways with equal rows share one row object (the gateway is the key, not a field), and stay
+  // sharing when interning replaces it (a string reason is always re-pooled).
+  assert.equal(b.get('edge-3'), b.get('edge-4'), 'edge-3 and edge-4 see cloud at the same (default) RTT');
+  const row = { service: 'ns/b', localities: [{ node: 'cloud', priority: 0, weight: 1000 }], reason: 'test: shared' };
+  const replaced = internAssignments(
+    new Map([
+      ['edge-1', row],
+      ['edge-2', row],
+    ]),
+  );
+  assert.notEqual(replaced.get('edge-1'), row);
+  assert.equal(replaced.get('edge-1'), replaced.get('edge-2'));
+  assert.deepEqual(replaced.get('edge-2'), row);
 });
 
 test('engine: full recomputes are spaced by twice their duration; explicit flush is immediate', async () => {

@@ -228,6 +228,7 @@ export function internAssignments(
   // Rows equal to a previous one keep its array: the snapshot build finds their encoding by identity.
   const known = previous ? knownLocalities(previous) : new LocalitiesPool();
   const reasons = new Map<string, string>();
+  const replaced = new Map<GatewayAssignment, GatewayAssignment>();
   for (const [gateway, a] of table) {
     const given = a.reason;
     // De-duplicating a long reason makes V8 flatten the concatenation it is built from, which costs
@@ -242,15 +243,18 @@ export function internAssignments(
     // An adopted array (see LocalitiesPool.intern) keeps the policy's row object as it is, unless
     // its reason is a string: === cannot tell the pooled instance from an equal copy, so the row
     // always takes the pooled one.
-    if (localities !== a.localities || typeof given === 'string')
-      table.set(gateway, { gateway: a.gateway, service: a.service, localities, reason });
+    if (localities === a.localities && typeof given !== 'string') continue;
+    // A row the policy gave several gateways stays one object.
+    let row = replaced.get(a);
+    if (!row) replaced.set(a, (row = { service: a.service, localities, reason }));
+    table.set(gateway, row);
   }
   return table;
 }
 
 /** One recomputed row, sharing an equal localities array of its service when there is one. */
 function internRow(a: GatewayAssignment, known: LocalitiesPool): GatewayAssignment {
-  return { gateway: a.gateway, service: a.service, localities: known.intern(a.localities), reason: a.reason };
+  return { service: a.service, localities: known.intern(a.localities), reason: a.reason };
 }
 
 /** A service's distinct localities arrays (each array hashed once, however many rows share it). */

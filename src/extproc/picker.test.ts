@@ -12,7 +12,6 @@ const rttMs = (f: string, t: string): number => RTT[`${f}>${t}`] ?? 50;
 
 function assignment(...ls: Array<[string, number, number]>): GatewayAssignment {
   return {
-    gateway: 'a',
     service: 'default/hello',
     reason: 'test',
     localities: ls.map(([node, priority, weight]) => ({ node, priority, weight })),

@@ -11,15 +11,11 @@ export const evenPolicy: Policy = {
   reads: [],
   assign(input: PolicyInput): Map<string, GatewayAssignment> {
     const localities = input.backends.map((b) => ({ node: b.node, priority: 0, weight: Math.max(1, b.readyEndpoints) }));
-    const out = new Map<string, GatewayAssignment>();
-    for (const gateway of input.gateways) {
-      out.set(gateway, {
-        gateway,
-        service: input.service,
-        localities,
-        reason: localities.length ? `even: every ready endpoint equally (${localities.length} nodes)` : 'no ready endpoints',
-      });
-    }
-    return out;
+    const every: GatewayAssignment = {
+      service: input.service,
+      localities,
+      reason: localities.length ? `even: every ready endpoint equally (${localities.length} nodes)` : 'no ready endpoints',
+    };
+    return new Map(input.gateways.map((gateway) => [gateway, every]));
   },
 };

@@ -28,7 +28,7 @@ export const faastPolicy: Policy = {
       const row = memo.row(gateway);
       const same = memo.get(row);
       if (same) {
-        out.set(gateway, { gateway, service: input.service, localities: same.localities, reason: same.reason });
+        out.set(gateway, same);
         continue;
       }
       const candidates = input.backends.filter((b) => b.readyEndpoints > 0 && input.reachable(gateway, b.node));
@@ -43,7 +43,6 @@ export const faastPolicy: Policy = {
       const sum = [...inverse.values()].reduce((a, b) => a + b, 0);
       if (sum === 0) {
         const none: GatewayAssignment = {
-          gateway,
           service: input.service,
           localities: [],
           reason: 'no reachable node with ready endpoints',
@@ -58,7 +57,6 @@ export const faastPolicy: Policy = {
       const parts = top.slice(0, 3).map(([n, s]) => `${n} ${(s * 100).toFixed(1)}% (r ${(1 / inverse.get(n)!).toFixed(1)} ms)`);
       if (top.length > 3) parts.push(`${top.length - 3} more`);
       const assignment: GatewayAssignment = {
-        gateway,
         service: input.service,
         localities: sortLocalities(sharesToLocalities(shares, 0)),
         reason: `faast: weight ∝ 1/(RTT + P): ${parts.join(', ')}`,

@@ -19,10 +19,10 @@ const closedLoop = (edge1Pods: number): InputSpec => ({
 });
 const unsmoothed = createProximaPolicy({ hysteresisShare: 0, hysteresisCost: 0 });
 
-function assignment(gateway: string, primary: Record<string, number>, failover: Record<string, number> = {}): GatewayAssignment {
+function assignment(primary: Record<string, number>, failover: Record<string, number> = {}): GatewayAssignment {
   const at = (weights: Record<string, number>, priority: number): LocalityAssignment[] =>
     Object.entries(weights).map(([node, weight]) => ({ node, weight, priority }));
-  return { gateway, service: 'default/fn', reason: 'test: previous', localities: [...at(primary, 0), ...at(failover, 1)] };
+  return { service: 'default/fn', reason: 'test: previous', localities: [...at(primary, 0), ...at(failover, 1)] };
 }
 
 const primary = (a: GatewayAssignment | undefined) => describe(a).filter((l) => l.endsWith('@0'));
@@ -48,9 +48,9 @@ test('proxima: a spill the optimum no longer needs is dropped at once, however c
   const optimum = unsmoothed.assign(makeInput(spec));
   assert.deepEqual(primary(optimum.get('edge-1')), ['edge-1:1000@0']);
   const previous = new Map<string, GatewayAssignment>([
-    ['edge-1', assignment('edge-1', { 'edge-1': 986, 'edge-2': 14 }, { 'cloud-1': 1 })],
+    ['edge-1', assignment({ 'edge-1': 986, 'edge-2': 14 }, { 'cloud-1': 1 })],
     ['edge-2', optimum.get('edge-2')!],
-    ['cloud-1', assignment('cloud-1', { 'edge-1': 900, 'edge-2': 100 })],
+    ['cloud-1', assignment({ 'edge-1': 900, 'edge-2': 100 })],
   ]);
   assert.notDeepEqual(primary(optimum.get('cloud-1')), primary(previous.get('cloud-1')), "cloud-1's previous split is not the optimum");
   // The previous assignment as a whole is within the 5 % cost band: the old service-wide rule kept all of it.
@@ -76,7 +76,7 @@ test('proxima: a gateway more local by more than the share band takes the new op
       .get('edge-1') ?? 0;
   assert.ok(local(optimum.get('edge-1')) > 0.85 && local(optimum.get('edge-1')) < 1, describe(optimum.get('edge-1')).join(' '));
   const previous = new Map<string, GatewayAssignment>([
-    ['edge-1', assignment('edge-1', { 'edge-1': 850, 'edge-2': 150 })],
+    ['edge-1', assignment({ 'edge-1': 850, 'edge-2': 150 })],
     ['edge-2', optimum.get('edge-2')!],
     ['cloud-1', optimum.get('cloud-1')!],
   ]);
@@ -109,7 +109,7 @@ test('proxima: demand noise around the knee does not flap the assignment; a spil
   assert.equal(fromLocal.n, 0);
   assert.deepEqual(primary(fromLocal.last.get('edge-1')), ['edge-1:1000@0']);
   // Starting from a small spill: dropped the first time the optimum is all local, never back.
-  const spilled = new Map([['edge-1', assignment('edge-1', { 'edge-1': 970, 'edge-2': 30 })]]);
+  const spilled = new Map([['edge-1', assignment({ 'edge-1': 970, 'edge-2': 30 })]]);
   const fromSpill = changes(spilled);
   assert.equal(fromSpill.n, 1);
   assert.deepEqual(primary(fromSpill.last.get('edge-1')), ['edge-1:1000@0']);
@@ -123,7 +123,7 @@ test('proxima: where the local node is planned at its target, a more local optim
   const optimum = unsmoothed.assign(makeInput(input));
   assert.match(reasonText(optimum.get('e1')!.reason), /e1 91% \(rtt 0\.2 ms, service 10\.0 ms, node util 80%\)/);
   const previous = new Map(optimum);
-  previous.set('e1', assignment('e1', { e1: 849, e2: 151 }));
+  previous.set('e1', assignment({ e1: 849, e2: 151 }));
   const out = proximaPolicy.assign(makeInput({ ...input, previous }));
   assert.deepEqual(primary(out.get('e1')), ['e1:849@0', 'e2:151@0']);
   assert.match(reasonText(out.get('e1')!.reason), /^kept: previous assignment predicts/);

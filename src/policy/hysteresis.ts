@@ -47,7 +47,7 @@ export function applyShareHysteresis(
   hysteresisShare: number,
   bringHome: boolean,
 ): GatewayAssignment {
-  if (shares.size === 0) return { gateway, service: input.service, localities: [], reason };
+  if (shares.size === 0) return { service: input.service, localities: [], reason };
   const previous = input.previous?.get(gateway);
   const prev = previous ? primaryShares(previous) : undefined;
   if (prev && prev.size > 0) {

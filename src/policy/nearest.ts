@@ -22,12 +22,12 @@ export const nearestPolicy: Policy = {
       const same = memo.get(row);
       // The answer depends on the row alone, except that a gateway's own node is called local.
       if (same && same.localities[0]?.node !== gateway) {
-        out.set(gateway, { gateway, service: input.service, localities: same.localities, reason: same.reason });
+        out.set(gateway, same);
         continue;
       }
       const best = nearestOf(input, gateway);
       if (!best) {
-        out.set(gateway, { gateway, service: input.service, localities: [], reason: 'no ready endpoints' });
+        out.set(gateway, { service: input.service, localities: [], reason: 'no ready endpoints' });
         continue;
       }
       const rtt = input.rttMs(gateway, best.node);

@@ -51,7 +51,7 @@ export function createOraclePolicy(options: Partial<OracleOptions> = {}): Policy
                 sharesToLocalities(shares, 0),
                 `oracle: optimum for true inputs${solved.overloaded ? ' (overloaded)' : ''}`,
               )
-            : { gateway: g, service: input.service, localities: [], reason: 'no reachable node with ready endpoints' },
+            : { service: input.service, localities: [], reason: 'no reachable node with ready endpoints' },
         );
       }
       return out;

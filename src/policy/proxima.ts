@@ -174,7 +174,7 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
       const out = new Map<string, GatewayAssignment>();
       const backends = input.backends.filter((b) => b.readyEndpoints > 0);
       if (backends.length === 0) {
-        for (const g of input.gateways) out.set(g, { gateway: g, service: input.service, localities: [], reason: 'no ready endpoints' });
+        for (const g of input.gateways) out.set(g, { service: input.service, localities: [], reason: 'no ready endpoints' });
         return out;
       }
       const view = memoizeInput(input, backends);
@@ -204,6 +204,7 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
         const next = computed(g);
         return keepFailoverOrder(
           view,
+          g,
           applyShareHysteresis(view, g, next.shares, next.reason, o.hysteresisShare, home.has(g)),
           input.previous?.get(g),
         );
@@ -211,7 +212,7 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
       const one = (g: string): GatewayAssignment => {
         if (!keepRest || home.has(g)) return fresh(g);
         const kept = input.previous!.get(g)!.localities.filter((l) => l.priority === 0);
-        return keepFailoverOrder(view, assemble(view, g, [...kept], keptReason(keepRest, computed(g).reason)), input.previous?.get(g));
+        return keepFailoverOrder(view, g, assemble(view, g, [...kept], keptReason(keepRest, computed(g).reason)), input.previous?.get(g));
       };
       // An idle gateway that is not a backend itself is a function of its latency row and its previous
       // assignment only, and most gateways share both (engine-interned localities): compute once per class.
@@ -225,7 +226,7 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
         let entries = memo.get(row);
         if (!entries) memo.set(row, (entries = []));
         const hit = entries.find((e) => e.previous === previous);
-        if (hit) return out.set(g, { ...hit.value, gateway: g });
+        if (hit) return out.set(g, hit.value);
         const value = one(g);
         entries.push({ previous, value });
         return out.set(g, value);

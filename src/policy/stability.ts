@@ -10,6 +10,7 @@ import type { GatewayAssignment, PolicyInput } from './types.js';
  */
 export function keepFailoverOrder(
   input: PolicyInput,
+  gateway: string,
   next: GatewayAssignment,
   previous: GatewayAssignment | undefined,
   toleranceShare = 0.2,
@@ -24,7 +25,7 @@ export function keepFailoverOrder(
   if (count === 0 || failoverCount(previous) !== count) return next;
   if (!sameFailoverWeights(next, previous)) return next;
   const prevFail = previous.localities.filter((l) => l.priority > 0);
-  const g = next.gateway;
+  const g = gateway;
   // Each node's RTT and reachability once, not once per pair.
   const rttMs = prevFail.map((l) => input.rttMs(g, l.node));
   const reachable = prevFail.map((l) => input.reachable(g, l.node));

@@ -54,7 +54,7 @@ export function fixedPolicy(name: string, localities: readonly LocalityAssignmen
     assign(input) {
       const out = new Map<string, GatewayAssignment>();
       for (const gateway of input.gateways)
-        out.set(gateway, { gateway, service: input.service, reason: `test: fixed ${name}`, localities: [...localities] });
+        out.set(gateway, { service: input.service, reason: `test: fixed ${name}`, localities: [...localities] });
       return out;
     },
   };

@@ -113,7 +113,7 @@ export function assembleShares(
 ): GatewayAssignment {
   const localities = memoFor(input)?.localitiesOfShares(gateway, shares, WEIGHT_SCALE, 1, sortLocalities);
   if (!localities) return assemble(input, gateway, sharesToLocalities(shares, 0), reason);
-  return { gateway, service: input.service, localities, reason };
+  return { service: input.service, localities, reason };
 }
 
 /**
@@ -122,10 +122,10 @@ export function assembleShares(
  */
 export function assemble(input: PolicyInput, gateway: string, primary: LocalityAssignment[], reason: Reason): GatewayAssignment {
   const memoised = primary.length > 0 ? memoFor(input)?.localities(gateway, primary, 1, sortLocalities) : undefined;
-  if (memoised) return { gateway, service: input.service, localities: memoised, reason };
+  if (memoised) return { service: input.service, localities: memoised, reason };
   const primaryNodes = new Set(primary.map((l) => l.node));
   const localities = primary.length > 0 ? [...primary, ...failoverLocalities(input, gateway, primaryNodes, 1)] : [];
-  return { gateway, service: input.service, localities: sortLocalities(localities), reason };
+  return { service: input.service, localities: sortLocalities(localities), reason };
 }
 
 /** Two assignments route identically. */

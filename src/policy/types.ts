@@ -70,8 +70,11 @@ export interface LocalityAssignment {
   readonly weight: number;
 }
 
+/**
+ * What one gateway is told for one service. The gateway is its key in the policy's map, not a field:
+ * gateways with equal rows share one object (a thousand gateways of a zone often do).
+ */
 export interface GatewayAssignment {
-  readonly gateway: string;
   readonly service: string;
   /** Sorted by priority, then by weight descending, then by node name. */
   readonly localities: readonly LocalityAssignment[];

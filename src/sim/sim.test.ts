@@ -113,7 +113,6 @@ test('sim: a link slowing from 5 to 100 ms moves traffic at the first recompute 
 
 test('envoy-lb: priority spill below 71.4 % healthy, locality weights within a priority', () => {
   const a: GatewayAssignment = {
-    gateway: 'g',
     service: 's',
     reason: '',
     localities: [

@@ -163,7 +163,7 @@ export function createProximaBeforePolicy(options: Partial<ProximaOptions> = {})
       const out = new Map<string, GatewayAssignment>();
       const backends = input.backends.filter((b) => b.readyEndpoints > 0);
       if (backends.length === 0) {
-        for (const g of input.gateways) out.set(g, { gateway: g, service: input.service, localities: [], reason: 'no ready endpoints' });
+        for (const g of input.gateways) out.set(g, { service: input.service, localities: [], reason: 'no ready endpoints' });
         return out;
       }
       const view: PolicyInput = { ...memoizeInput(input), backends };
@@ -188,12 +188,13 @@ export function createProximaBeforePolicy(options: Partial<ProximaOptions> = {})
           const kept = input.previous!.get(g)!.localities.filter((l) => l.priority === 0);
           return keepFailoverOrder(
             view,
+            g,
             assemble(view, g, [...kept], `kept: ${keepRest}; now: ${computed.get(g)!.reason()}`),
             input.previous?.get(g),
           );
         }
         const next = computed.get(g)!;
-        return keepFailoverOrder(view, applyHysteresis(view, g, next.shares, next.reason(), o, home.has(g)), input.previous?.get(g));
+        return keepFailoverOrder(view, g, applyHysteresis(view, g, next.shares, next.reason(), o, home.has(g)), input.previous?.get(g));
       };
       // An idle gateway that is not a backend itself is a function of its latency row and its previous
       // assignment only, and most gateways share both (engine-interned localities): compute once per class.
@@ -206,7 +207,7 @@ export function createProximaBeforePolicy(options: Partial<ProximaOptions> = {})
         let entries = memo.get(row);
         if (!entries) memo.set(row, (entries = []));
         const hit = entries.find((e) => e.previous === previous);
-        if (hit) return out.set(g, { ...hit.value, gateway: g });
+        if (hit) return out.set(g, { ...hit.value });
         const value = one(g);
         entries.push({ previous, value });
         return out.set(g, value);
@@ -349,7 +350,7 @@ function applyHysteresis(
   o: ProximaOptions,
   bringHome: boolean,
 ): GatewayAssignment {
-  if (shares.size === 0) return { gateway, service: input.service, localities: [], reason };
+  if (shares.size === 0) return { service: input.service, localities: [], reason };
   const prev = primaryShares(input.previous?.get(gateway));
   if (prev.size > 0) {
     if (bringHome) {
@@ -628,6 +629,7 @@ function memoizeInput(input: PolicyInput): PolicyInput {
  */
 function keepFailoverOrder(
   input: PolicyInput,
+  gateway: string,
   next: GatewayAssignment,
   previous: GatewayAssignment | undefined,
   toleranceShare = 0.2,
@@ -641,7 +643,7 @@ function keepFailoverOrder(
   if (nextFail.length !== prevFail.length || nextFail.length === 0) return next;
   const want = new Map(nextFail.map((l) => [l.node, l.weight] as const));
   if (!prevFail.every((l) => want.get(l.node) === l.weight)) return next;
-  const g = next.gateway;
+  const g = gateway;
   const rtt = (l: LocalityAssignment) => input.rttMs(g, l.node);
   for (const x of prevFail) {
     for (const y of prevFail) {

@@ -44,7 +44,7 @@ function randomCase(rng: Rng): { service: Service; nodes: Map<string, NodeInfo>;
     priority: pick([0, 0, 1, 2, 5, 127, 300]),
     weight: pick([0, 0.4, 1, 3.5, 127, 128, 1000, 16384, 2 ** 31]),
   }));
-  return { service, nodes, assignment: { gateway: names[0]!, service: service.name, localities, reason: 'test' } };
+  return { service, nodes, assignment: { service: service.name, localities, reason: 'test' } };
 }
 
 test('endpoints wire: the direct ClusterLoadAssignment bytes equal protobufjs, on 500 random builds', () => {

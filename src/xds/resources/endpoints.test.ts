@@ -22,7 +22,6 @@ const svc = service('ns/fn', [
 
 function assignment(localities: Array<[string, number, number]>): GatewayAssignment {
   return {
-    gateway: 'n1',
     service: 'ns/fn',
     reason: 'test',
     localities: localities.map(([n, priority, weight]) => ({ node: n, priority, weight })),

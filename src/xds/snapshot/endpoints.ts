@@ -22,8 +22,8 @@ export interface ServiceEndpointsInput {
   /** Builds the ClusterLoadAssignment for one assignment (reads the model during the build only). */
   build(assignment: GatewayAssignment | undefined): ProtoResource;
   /** Encodings of the previous build of this service, by signature, when its other inputs are unchanged. */
-  readonly previous:
-    ReadonlyMap<string, CachedResource> | undefined; /** Gateway key → slot, the same for every service of a snapshot (see forKey). */
+  readonly previous: ReadonlyMap<string, CachedResource> | undefined;
+  /** Gateway key → slot, the same for every service of a snapshot (see forKey). */
   readonly keyIndex?: ReadonlyMap<string, number>;
 }
 
@@ -43,16 +43,24 @@ function mix(x: number): number {
   return x ^ (x >>> 16);
 }
 
+/** A gateway key's two hashes, which every row of that key mixes with its resource's. */
+function keyHashes(key: string): [number, number] {
+  return [fnv1a(key, 0x811c9dc5), fnv1a(key, 0x050c5d1f)];
+}
+
 /**
- * 64 bits (two words) for one (gateway key, resource hash) row. Non-linear in both, so rows that
- * swap resources between keys change the XOR of all rows.
+ * The hashes of every key of a snapshot's key index, by slot (k1 at 2·slot, k2 at 2·slot + 1): the
+ * index is shared by all services of a snapshot, so each key is hashed once, not once per service.
  */
-export function rowFingerprint(key: string, fpHi: number, fpLo: number): [number, number] {
-  const k1 = fnv1a(key, 0x811c9dc5);
-  const k2 = fnv1a(key, 0x050c5d1f);
-  const hi = mix(mix(k1 ^ fpHi) + fpLo);
-  const lo = mix(mix(k2 ^ fpLo) + Math.imul(fpHi, 0x9e3779b1));
-  return [hi, lo];
+const keyIndexHashes = new WeakMap<ReadonlyMap<string, number>, Int32Array>();
+function hashesOf(keyIndex: ReadonlyMap<string, number>): Int32Array {
+  let hashes = keyIndexHashes.get(keyIndex);
+  if (!hashes) {
+    hashes = new Int32Array(2 * keyIndex.size);
+    for (const [key, slot] of keyIndex) [hashes[2 * slot], hashes[2 * slot + 1]] = keyHashes(key);
+    keyIndexHashes.set(keyIndex, hashes);
+  }
+  return hashes;
 }
 
 /** A service's endpoints, built eagerly for every distinct assignment the engine holds. */
@@ -85,23 +93,43 @@ export class BuiltServiceEndpoints implements ServiceEndpoints {
       this.byLocalities.set(localities, c);
       return c;
     };
-    // An order-free combination of one fingerprint per row: no sort, no text, no digest of a
-    // thousand lines per service; a row's fingerprint mixes its key with its resource's content hash.
+    // An order-free combination of one fingerprint per row (every key of the engine's rows, and the
+    // unknown key): no sort, no text, no digest of a thousand lines per service. A row's fingerprint
+    // mixes its key's hashes with its resource's content hash, non-linearly in both, so rows that swap
+    // resources between keys change the XOR of all rows.
     let rows = 0;
     let hi = 0;
     let lo = 0;
-    const addRow = (key: string): void => {
-      const r = resolve(this.rowOf(key))?.resource;
-      const [h, l] = rowFingerprint(key, r?.fpHi ?? NO_RESOURCE_FP, r?.fpLo ?? NO_RESOURCE_FP);
-      hi ^= h;
-      lo ^= l;
+    const addRow = (k1: number, k2: number, c: CachedResource | undefined): void => {
+      const fpHi = c?.resource.fpHi ?? NO_RESOURCE_FP;
+      const fpLo = c?.resource.fpLo ?? NO_RESOURCE_FP;
+      hi ^= mix(mix(k1 ^ fpHi) + fpLo);
+      lo ^= mix(mix(k2 ^ fpLo) + Math.imul(fpHi, 0x9e3779b1));
       rows++;
     };
-    for (const key of this.assignments?.keys() ?? []) addRow(key);
-    if (!this.assignments?.has(this.unknownKey)) addRow(this.unknownKey);
-    this.version = `${rows.toString(36)}-${(hi >>> 0).toString(16).padStart(8, '0')}${(lo >>> 0).toString(16).padStart(8, '0')}`;
+    const assignments = this.assignments;
+    const unknownRow = assignments?.get(this.unknownKey);
     this.keyIndex = input.keyIndex;
-    for (const [key, slot] of this.keyIndex ?? []) this.byKey[slot] = resolve(this.rowOf(key));
+    // One pass over the key index resolves each slot and fingerprints the rows it covers (at a full
+    // build, a million rows); rows of keys outside the index follow.
+    let fingerprinted = 0;
+    let unknownDone = false;
+    if (this.keyIndex) {
+      const hashes = hashesOf(this.keyIndex);
+      for (const [key, slot] of this.keyIndex) {
+        const own = assignments?.get(key);
+        const c = resolve(own ?? unknownRow);
+        this.byKey[slot] = c;
+        if (own === undefined && key !== this.unknownKey) continue;
+        addRow(hashes[2 * slot]!, hashes[2 * slot + 1]!, c);
+        if (own !== undefined) fingerprinted++;
+        else unknownDone = true;
+      }
+    }
+    if (assignments && fingerprinted < assignments.size)
+      for (const [key, a] of assignments) if (!this.keyIndex?.has(key)) addRow(...keyHashes(key), resolve(a));
+    if (!unknownDone && !assignments?.has(this.unknownKey)) addRow(...keyHashes(this.unknownKey), resolve(undefined));
+    this.version = `${rows.toString(36)}-${(hi >>> 0).toString(16).padStart(8, '0')}${(lo >>> 0).toString(16).padStart(8, '0')}`;
   }
 
   private rowOf(key: string): GatewayAssignment | undefined {
