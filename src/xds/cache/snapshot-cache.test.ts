@@ -17,6 +17,7 @@ function eds(service: string, byKey: Record<string, string>): ServiceEndpoints {
   return {
     service,
     forKey: (key) => built.get(key) ?? built.get('*'),
+    forSlot: () => assert.fail('this snapshot has no key slots'),
     encodings: () => built.values(),
     version: JSON.stringify(byKey),
   };
@@ -40,6 +41,7 @@ function snap(opts: {
       [TypeUrl.Listener, resourceSet(new Map((opts.listeners ?? []).map((l) => [l.resource.name, l])))],
     ]),
     endpoints: new Map(opts.endpoints.map((e) => [e.service, e])),
+    keySlot: () => undefined,
     variant: (v) => opts.variants?.[v],
     releaseVariant: () => {},
     heldVariants: () => Object.keys(opts.variants ?? {}),

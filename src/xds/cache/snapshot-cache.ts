@@ -96,12 +96,17 @@ class OverlayView implements TypeView {
 
 /** One key's endpoints: every service, each as the snapshot resolves it for the key. */
 class EndpointsView implements TypeView {
+  private readonly slot: number | undefined;
   constructor(
     private readonly snapshot: Snapshot,
     private readonly key: string,
-  ) {}
+  ) {
+    this.slot = snapshot.keySlot(key);
+  }
   get(name: string): EncodedResource | undefined {
-    return this.snapshot.endpoints.get(name)?.forKey(this.key)?.resource;
+    const endpoints = this.snapshot.endpoints.get(name);
+    if (!endpoints) return undefined;
+    return (this.slot === undefined ? endpoints.forKey(this.key) : endpoints.forSlot(this.slot))?.resource;
   }
   wildcardNames(): Iterable<string> {
     return this.snapshot.endpoints.keys();
@@ -117,6 +122,7 @@ const EMPTY_SNAPSHOT = (unknownKey: string): Snapshot => ({
   unknownKey,
   shared: new Map(),
   endpoints: new Map(),
+  keySlot: () => undefined,
   variant: () => undefined,
   releaseVariant: () => {},
   heldVariants: () => [],

@@ -189,6 +189,7 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
     unknownKey: input.unknownKey,
     shared,
     endpoints,
+    keySlot: (key) => keyIndex.get(key),
     variant: (name) => variants.get(name),
     releaseVariant: (name) => variants.release(name),
     heldVariants: () => variants.held(),

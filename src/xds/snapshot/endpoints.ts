@@ -146,6 +146,10 @@ export class BuiltServiceEndpoints implements ServiceEndpoints {
     return this.byLocalities.get(this.rowOf(key)?.localities);
   }
 
+  forSlot(slot: number): CachedResource | undefined {
+    return this.byKey[slot];
+  }
+
   encodings(): Iterable<CachedResource> {
     return this.bySignature.values();
   }

@@ -27,6 +27,8 @@ export interface ServiceEndpoints {
   readonly service: string;
   /** The resource a gateway of `key` receives (the unknown-node key's when the key has no row). */
   forKey(key: string): CachedResource | undefined;
+  /** `forKey` of the key at `slot` (`Snapshot.keySlot`): an array read, no lookup by key. */
+  forSlot(slot: number): CachedResource | undefined;
   /** Every distinct encoding of the service. */
   encodings(): Iterable<CachedResource>;
   /** Content hash over (gateway key → resource version): an order-free combination of one fingerprint per row. */
@@ -53,6 +55,11 @@ export interface Snapshot {
   readonly shared: ReadonlyMap<string, ResourceSet>;
   /** Per service, its endpoints per gateway key (EDS). */
   readonly endpoints: ReadonlyMap<string, ServiceEndpoints>;
+  /**
+   * The slot of a gateway key in every service's endpoints, when it has one: a stream's first EDS
+   * response reads a thousand services for one key, so the key is looked up once, not per service.
+   */
+  keySlot(key: string): number | undefined;
   /** A variant's overlay, computed on first use by a pure function of this snapshot and memoised. */
   variant(name: string): VariantOverlay | undefined;
   /**

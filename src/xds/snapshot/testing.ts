@@ -38,7 +38,13 @@ export function snapshotBytes(s: Snapshot): string {
     if (set.wildcard) out.push(`${t} wildcard ${[...set.wildcard].sort().join(',')}`);
   }
   for (const name of [...s.endpoints.keys()].sort())
-    for (const key of [...s.nodes, s.unknownKey].sort())
-      out.push(`eds ${name} ${key} ${s.endpoints.get(name)!.forKey(key)?.resource.any.toString('hex')}`);
+    for (const key of [...s.nodes, s.unknownKey].sort()) {
+      const endpoints = s.endpoints.get(name)!;
+      const byKey = endpoints.forKey(key);
+      // Views read by slot (EndpointsView): it must be the very resource forKey gives.
+      const slot = s.keySlot(key);
+      if (slot !== undefined && endpoints.forSlot(slot) !== byKey) throw new Error(`${name}: forSlot(${slot}) is not forKey("${key}")`);
+      out.push(`eds ${name} ${key} ${byKey?.resource.any.toString('hex')}`);
+    }
   return out.join('\n');
 }
