@@ -13,102 +13,15 @@
  * tail of a change. The interoperability tests use the real xDS clients (grpc-js-xds, gRPC C-core).
  */
 import http2 from 'node:http2';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { envoyProtos } from '../../src/protos/envoy.js';
 import { MessageReader, writeMessage } from '../../src/net/grpc-frames.js';
+import { parseHead, type Head } from './discovery-head.js';
 
 const CDS = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
 const EDS = 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment';
 const LDS = 'type.googleapis.com/envoy.config.listener.v3.Listener';
 const RDS = 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration';
-
-interface Head {
-  versionInfo: string;
-  typeUrl: string;
-  nonce: string;
-  count: number;
-  /** Resources whose body holds no entry of field 2 (a ClusterLoadAssignment without endpoints). */
-  withoutField2: number;
-}
-
-/** Reads one varint at `at.i` of `buf`. */
-function readVarint(buf: Buffer, at: { i: number }): number {
-  let result = 0;
-  let shift = 0;
-  for (;;) {
-    const b = buf[at.i++]!;
-    result += (b & 0x7f) * 2 ** shift;
-    if (b < 0x80) return result;
-    shift += 7;
-  }
-}
-
-/** True when the message in buf[start, end) holds at least one length-delimited field 2. */
-function hasField2(buf: Buffer, start: number, end: number): boolean {
-  const at = { i: start };
-  while (at.i < end) {
-    const tag = readVarint(buf, at);
-    const wire = tag & 7;
-    if (wire === 0) readVarint(buf, at);
-    else if (wire === 2) {
-      const len = readVarint(buf, at);
-      if (tag >>> 3 === 2) return true;
-      at.i += len;
-    } else if (wire === 5) at.i += 4;
-    else if (wire === 1) at.i += 8;
-    else return false;
-  }
-  return false;
-}
-
-/** The body (google.protobuf.Any value, field 2) of one resource in buf[start, end), as [from, to). */
-function anyValue(buf: Buffer, start: number, end: number): [number, number] | undefined {
-  const at = { i: start };
-  while (at.i < end) {
-    const tag = readVarint(buf, at);
-    if ((tag & 7) !== 2) return undefined;
-    const len = readVarint(buf, at);
-    if (tag >>> 3 === 2) return [at.i, at.i + len];
-    at.i += len;
-  }
-  return undefined;
-}
-
-/** Top-level fields of a DiscoveryResponse, read straight from the wire. */
-function parseHead(buf: Buffer, checkBodies: boolean): Head {
-  const head: Head = { versionInfo: '', typeUrl: '', nonce: '', count: 0, withoutField2: 0 };
-  let i = 0;
-  const varint = (): number => {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      const b = buf[i++]!;
-      result += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return result;
-      shift += 7;
-    }
-  };
-  while (i < buf.length) {
-    const tag = varint();
-    const field = tag >>> 3;
-    const wire = tag & 7;
-    if (wire === 0) {
-      varint();
-      continue;
-    }
-    if (wire !== 2) throw new Error(`unexpected wire type ${wire}`);
-    const len = varint();
-    if (field === 1) head.versionInfo = buf.toString('utf8', i, i + len);
-    else if (field === 2) {
-      head.count++;
-      const body = checkBodies ? anyValue(buf, i, i + len) : undefined;
-      if (checkBodies && (!body || !hasField2(buf, body[0], body[1]))) head.withoutField2++;
-    } else if (field === 4) head.typeUrl = buf.toString('utf8', i, i + len);
-    else if (field === 5) head.nonce = buf.toString('utf8', i, i + len);
-    i += len;
-  }
-  return head;
-}
 
 interface StartMessage {
   readonly cmd: 'start';
@@ -225,10 +138,36 @@ class Gateway {
   open(): void {
     if (this.closed) return;
     this.reset();
+    // TCP first, HTTP/2 once it is up: while the server restarts, a thousand gateways retry every
+    // 100-300 ms, and a refused attempt that had built an HTTP/2 session (and an error with its stack
+    // trace) kept this process's core busy through the restarted server's start, which the two
+    // cores share. An Envoy retries on its own node, in microseconds of C++.
     // TCP_NODELAY, as Envoy sets on its connections (and grpc-js's client did here before).
+    const socket = connect({ host: this.host, port: this.port, noDelay: true });
+    const refused = (): void => {
+      socket.destroy();
+      this.retry();
+    };
+    socket.once('error', refused);
+    socket.once('connect', () => {
+      socket.off('error', refused);
+      if (this.closed) socket.destroy();
+      else this.openSession(socket);
+    });
+  }
+
+  /** Waits a growing, jittered delay, then connects again (see `open`). */
+  private retry(): void {
+    this.reconnects++;
+    const delay = this.backoffMs * (0.8 + 0.4 * Math.random());
+    this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 1.6);
+    setTimeout(() => this.open(), delay);
+  }
+
+  private openSession(socket: Socket): void {
     const session = http2.connect(`http://${this.address}`, {
       settings: { initialWindowSize: WINDOW },
-      createConnection: () => connect({ host: this.host, port: this.port, noDelay: true }),
+      createConnection: () => socket,
     });
     this.session = session;
     session.on('connect', () => session.setLocalWindowSize(WINDOW));
@@ -240,7 +179,7 @@ class Gateway {
     });
     this.call = call;
     const reader = new MessageReader(WINDOW);
-    const each = (b: Buffer): boolean => (this.onResponse(parseHead(b, true)), true);
+    const each = (b: Buffer): boolean => (this.onResponse(parseHead(b)), true);
     call.on('data', (chunk: Buffer) => reader.feed(chunk, each));
     // Like the grpc-js client this bench used before (waitForReady, initial_reconnect_backoff_ms 100,
     // max_reconnect_backoff_ms 300, grpc-js's multiplier 1.6 and jitter ±20 %): a refused connect or a
@@ -249,11 +188,8 @@ class Gateway {
       if (this.call !== call) return;
       this.call = undefined;
       this.session = undefined;
-      this.reconnects++;
       session.destroy();
-      const delay = this.backoffMs * (0.8 + 0.4 * Math.random());
-      this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 1.6);
-      setTimeout(() => this.open(), delay);
+      this.retry();
     };
     call.on('error', reopen);
     call.on('close', reopen);
@@ -301,6 +237,8 @@ let phase: 'idle' | 'initial' | 'armed' | 'resync' = 'idle';
 let completeCount = 0;
 let armedDone = 0;
 let firstAtMs = 0;
+/** This process's CPU when the current initial sync or resync began. */
+let phaseCpu = process.cpuUsage();
 
 function progress(g: Gateway): void {
   if (phase === 'initial' || phase === 'resync') {
@@ -314,6 +252,7 @@ function progress(g: Gateway): void {
           partial: gateways.reduce((a, x) => a + x.partial, 0),
           completedAtMs: gateways.map((x) => x.completedAtMs).sort((a, b) => a - b),
           reconnects: gateways.reduce((a, x) => a + x.reconnects, 0),
+          cpu: process.cpuUsage(phaseCpu),
         });
         phase = 'idle';
       }
@@ -333,6 +272,7 @@ process.on('message', (m: StartMessage | { cmd: 'arm' | 'expect-resync' | 'stop'
     send({ ev: 'clock', clockMs: performance.timeOrigin + performance.now() });
   } else if (m.cmd === 'start') {
     phase = 'initial';
+    phaseCpu = process.cpuUsage();
     gateways = [];
     for (let i = m.offset ?? 0; i < m.streams; i += m.stride ?? 1) {
       const g: Gateway = new Gateway(m.address, i, `n-${String(i % m.nodes).padStart(4, '0')}`, m.serviceNames, () => progress(g));
@@ -347,6 +287,7 @@ process.on('message', (m: StartMessage | { cmd: 'arm' | 'expect-resync' | 'stop'
   } else if (m.cmd === 'expect-resync') {
     for (const g of gateways) g.reset();
     phase = 'resync';
+    phaseCpu = process.cpuUsage();
     send({ ev: 'expecting' });
   } else if (m.cmd === 'status') {
     send({

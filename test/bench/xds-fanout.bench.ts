@@ -187,6 +187,8 @@ type ChildEvent = {
   completedAtMs?: number[];
   /** The child's clock, answering `clock` (never corrected). */
   clockMs?: number;
+  /** The child's CPU (µs) over the initial sync or resync it reports. */
+  cpu?: NodeJS.CpuUsage;
 };
 
 /**
@@ -283,6 +285,10 @@ class Clients {
         reconnects: msgs.reduce((s, m) => s + (m.reconnects ?? 0), 0),
         partial: msgs.reduce((s, m) => s + (m.partial ?? 0), 0),
         completedAtMs: msgs.flatMap((m) => m.completedAtMs ?? []).sort((a, b) => a - b),
+        cpu: {
+          user: msgs.reduce((s, m) => s + (m.cpu?.user ?? 0), 0),
+          system: msgs.reduce((s, m) => s + (m.cpu?.system ?? 0), 0),
+        },
       },
       atMs: Math.max(...msgs.map((m) => m.atMs!)),
       receivedAtMs: Math.max(...msgs.map((m) => m.receivedAtMs!)),
@@ -448,6 +454,10 @@ async function runSize(size: Size, transport: Transport, ctx: BenchContext): Pro
       `resync: gateways complete after restart p10 ${percentile(completed, 10).toFixed(0)} / p50 ${percentile(completed, 50).toFixed(0)} / ` +
         `p90 ${percentile(completed, 90).toFixed(0)} / p99 ${percentile(completed, 99).toFixed(0)} ms; ${reconnectsInResync} reconnects`,
     );
+    // Both ends share the machine's cores: where the time goes (system time is mostly loopback TCP).
+    const cpuSplit = (c: NodeJS.CpuUsage | undefined): string =>
+      `user ${((c?.user ?? 0) / 1000).toFixed(0)} / system ${((c?.system ?? 0) / 1000).toFixed(0)} ms`;
+    ctx.progress(`resync: CPU of the server ${cpuSplit(resyncCpu)}, of the gateways' processes ${cpuSplit(resynced.m.cpu)}`);
     ctx.progress(
       `restart → all streams resynced in ${resyncMs.toFixed(0)} ms (server up, first snapshot built: ${serverUpMs.toFixed(0)} ms; ` +
         `server flushed its last response: ${resyncFlushedMs.toFixed(0)} ms; server CPU ${resyncServerCpuMs.toFixed(0)} ms), ` +
