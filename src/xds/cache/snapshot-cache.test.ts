@@ -16,7 +16,7 @@ function eds(service: string, byKey: Record<string, string>): ServiceEndpoints {
   const built = new Map(Object.entries(byKey).map(([k, content]) => [k, c(TypeUrl.ClusterLoadAssignment, service, content)]));
   return {
     service,
-    forKey: (key) => built.get(key) ?? built.get('*'),
+    forKey: (key) => (built.get(key) ?? built.get('*'))?.resource,
     forSlot: () => assert.fail('this snapshot has no key slots'),
     encodings: () => built.values(),
     version: JSON.stringify(byKey),

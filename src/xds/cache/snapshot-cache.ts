@@ -106,7 +106,7 @@ class EndpointsView implements TypeView {
   get(name: string): EncodedResource | undefined {
     const endpoints = this.snapshot.endpoints.get(name);
     if (!endpoints) return undefined;
-    return (this.slot === undefined ? endpoints.forKey(this.key) : endpoints.forSlot(this.slot))?.resource;
+    return this.slot === undefined ? endpoints.forKey(this.key) : endpoints.forSlot(this.slot);
   }
   wildcardNames(): Iterable<string> {
     return this.snapshot.endpoints.keys();
@@ -292,7 +292,7 @@ export class XdsCache {
       for (const [key, handles] of this.watchers) {
         const eds = new Set<string>();
         for (const s of edsServices) {
-          if (prev.endpoints.get(s)?.forKey(key)?.resource.version !== next.endpoints.get(s)?.forKey(key)?.resource.version) eds.add(s);
+          if (prev.endpoints.get(s)?.forKey(key)?.version !== next.endpoints.get(s)?.forKey(key)?.version) eds.add(s);
         }
         for (const s of eds) unionEds.add(s);
         const perVariant = new Map<string | undefined, CacheChange>();

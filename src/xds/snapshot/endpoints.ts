@@ -2,6 +2,7 @@ import { localitiesKey } from '../../engine/assignments.js';
 import type { GatewayAssignment, LocalityAssignment } from '../../policy/types.js';
 import type { ProtoResource } from '../resources/types.js';
 import type { Encoder } from './encode.js';
+import type { EncodedResource } from './encoded.js';
 import type { CachedResource, ServiceEndpoints } from './snapshot.js';
 
 /** Localities as a string: gateways with equal assignments share one encoded ClusterLoadAssignment. */
@@ -74,7 +75,7 @@ export class BuiltServiceEndpoints implements ServiceEndpoints {
   private readonly unknownKey: string;
   private readonly keyIndex: ReadonlyMap<string, number> | undefined;
   /** The resource of each key of `keyIndex`, by its slot. */
-  private readonly byKey: Array<CachedResource | undefined> = [];
+  private readonly byKey: Array<EncodedResource | undefined> = [];
 
   constructor(input: ServiceEndpointsInput, encoder: Encoder) {
     this.service = input.service;
@@ -119,7 +120,7 @@ export class BuiltServiceEndpoints implements ServiceEndpoints {
       for (const [key, slot] of this.keyIndex) {
         const own = assignments?.get(key);
         const c = resolve(own ?? unknownRow);
-        this.byKey[slot] = c;
+        this.byKey[slot] = c?.resource;
         if (own === undefined && key !== this.unknownKey) continue;
         addRow(hashes[2 * slot]!, hashes[2 * slot + 1]!, c);
         if (own !== undefined) fingerprinted++;
@@ -140,13 +141,13 @@ export class BuiltServiceEndpoints implements ServiceEndpoints {
    * One lookup in the snapshot's shared key index and an array read: a stream's full diff asks this
    * for every service, and two lookups in maps of a thousand entries per service missed the CPU cache.
    */
-  forKey(key: string): CachedResource | undefined {
+  forKey(key: string): EncodedResource | undefined {
     const slot = this.keyIndex?.get(key);
     if (slot !== undefined) return this.byKey[slot];
-    return this.byLocalities.get(this.rowOf(key)?.localities);
+    return this.byLocalities.get(this.rowOf(key)?.localities)?.resource;
   }
 
-  forSlot(slot: number): CachedResource | undefined {
+  forSlot(slot: number): EncodedResource | undefined {
     return this.byKey[slot];
   }
 

@@ -26,9 +26,9 @@ export interface ResourceSet {
 export interface ServiceEndpoints {
   readonly service: string;
   /** The resource a gateway of `key` receives (the unknown-node key's when the key has no row). */
-  forKey(key: string): CachedResource | undefined;
+  forKey(key: string): EncodedResource | undefined;
   /** `forKey` of the key at `slot` (`Snapshot.keySlot`): an array read, no lookup by key. */
-  forSlot(slot: number): CachedResource | undefined;
+  forSlot(slot: number): EncodedResource | undefined;
   /** Every distinct encoding of the service. */
   encodings(): Iterable<CachedResource>;
   /** Content hash over (gateway key → resource version): an order-free combination of one fingerprint per row. */

@@ -44,7 +44,7 @@ export function snapshotBytes(s: Snapshot): string {
       // Views read by slot (EndpointsView): it must be the very resource forKey gives.
       const slot = s.keySlot(key);
       if (slot !== undefined && endpoints.forSlot(slot) !== byKey) throw new Error(`${name}: forSlot(${slot}) is not forKey("${key}")`);
-      out.push(`eds ${name} ${key} ${byKey?.resource.any.toString('hex')}`);
+      out.push(`eds ${name} ${key} ${byKey?.any.toString('hex')}`);
     }
   return out.join('\n');
 }
