@@ -46,23 +46,16 @@ export type FrameError = { readonly kind: 'compressed' } | { readonly kind: 'too
 
 /**
  * Splits a stream's DATA chunks into messages. A message spread over several chunks is kept as the
- * list of them and joined once, when its last byte is in (not once per chunk); only that message is
- * copied, and what follows it is read from the last chunk. Other messages are views into the chunks.
+ * list of them and joined once, when its last byte is in (not once per chunk). Messages are views
+ * into the chunks (no copy when a chunk holds whole messages).
  */
 export class MessageReader {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** Bytes the first message in `pending` needs, prefix included (5 until its prefix is in). */
   private needed = FRAME_HEADER_BYTES;
-  constructor(
-    private readonly maxMessageBytes: number,
-    /**
-     * Join cut messages into this buffer, which readers may share: such a message is then valid only
-     * until `each` returns. For readers whose messages are parsed on the spot (the fan-out bench's
-     * thousand simulated gateways in one process, each joining a 600 KB response per resync).
-     */
-    private readonly joinInto?: JoinBuffer,
-  ) {}
+
+  constructor(private readonly maxMessageBytes: number) {}
 
   /**
    * Hands each complete message to `each`, which returns false to stop (the rest is dropped). A
@@ -75,28 +68,20 @@ export class MessageReader {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
       if (this.pendingBytes < this.needed) return undefined;
-      if (this.needed === FRAME_HEADER_BYTES) {
-        // The prefix itself was cut: read it, then wait for the rest of the message if need be.
-        const error = this.checkPrefix(this.join(FRAME_HEADER_BYTES));
-        if (error) return error;
-        if (this.pendingBytes < this.needed) return undefined;
-      }
-      // Everything before `chunk` was less than the message, so what follows it is in `chunk`.
-      const message = this.join(this.needed, this.joinInto);
-      buf = chunk.subarray(chunk.length - (this.pendingBytes - this.needed));
+      buf = Buffer.concat(this.pending, this.pendingBytes);
       this.pending = [];
       this.pendingBytes = 0;
-      this.needed = FRAME_HEADER_BYTES;
-      if (!each(message.subarray(FRAME_HEADER_BYTES))) return undefined;
     }
     while (buf.length >= FRAME_HEADER_BYTES) {
-      const error = this.checkPrefix(buf);
-      if (error) return error;
-      if (buf.length < this.needed) break;
-      const end = this.needed;
-      this.needed = FRAME_HEADER_BYTES;
-      if (!each(buf.subarray(FRAME_HEADER_BYTES, end))) return undefined;
-      buf = buf.subarray(end);
+      const length = buf.readUInt32BE(1);
+      if (buf[0] !== 0) return { kind: 'compressed' };
+      if (length > this.maxMessageBytes) return { kind: 'too-large', length };
+      if (buf.length < FRAME_HEADER_BYTES + length) {
+        this.needed = FRAME_HEADER_BYTES + length;
+        break;
+      }
+      if (!each(buf.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length))) return undefined;
+      buf = buf.subarray(FRAME_HEADER_BYTES + length);
     }
     if (buf.length > 0) {
       if (buf.length < FRAME_HEADER_BYTES) this.needed = FRAME_HEADER_BYTES;
@@ -104,36 +89,5 @@ export class MessageReader {
       this.pendingBytes = buf.length;
     }
     return undefined;
-  }
-
-  /** Checks the prefix at the start of `buf` and sets `needed` to its message's size. */
-  private checkPrefix(buf: Buffer): FrameError | undefined {
-    const length = buf.readUInt32BE(1);
-    if (buf[0] !== 0) return { kind: 'compressed' };
-    if (length > this.maxMessageBytes) return { kind: 'too-large', length };
-    this.needed = FRAME_HEADER_BYTES + length;
-    return undefined;
-  }
-
-  /** The first `bytes` of `pending`, copied into a buffer of their own, or into `into`. */
-  private join(bytes: number, into?: JoinBuffer): Buffer {
-    const out = into ? into.take(bytes) : Buffer.allocUnsafe(bytes);
-    let at = 0;
-    for (const part of this.pending) {
-      if (at === bytes) break;
-      at += part.copy(out, at, 0, Math.min(part.length, bytes - at));
-    }
-    return out;
-  }
-}
-
-/** One buffer that cut messages are joined into, reused by every reader given it (see MessageReader). */
-export class JoinBuffer {
-  private buffer = Buffer.alloc(0);
-
-  /** `bytes` of the buffer, grown when too small; valid until the next take. */
-  take(bytes: number): Buffer {
-    if (this.buffer.length < bytes) this.buffer = Buffer.allocUnsafeSlow(Math.max(bytes, 2 * this.buffer.length));
-    return this.buffer.subarray(0, bytes);
   }
 }

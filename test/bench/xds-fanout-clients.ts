@@ -15,7 +15,7 @@
 import http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { envoyProtos } from '../../src/protos/envoy.js';
-import { JoinBuffer, MessageReader, writeMessage } from '../../src/net/grpc-frames.js';
+import { MessageReader, writeMessage } from '../../src/net/grpc-frames.js';
 import { parseHead, type Head } from './discovery-head.js';
 
 const CDS = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
@@ -85,8 +85,6 @@ const ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamA
  * make a 1 MB resync wait for ~16 window updates through this process's busy event loop.
  */
 const WINDOW = 256 * 1024 * 1024;
-/** Every gateway's cut responses are joined into this one buffer: parseHead reads each on the spot. */
-const joinBuffer = new JoinBuffer();
 const INITIAL_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 300;
 
@@ -180,7 +178,7 @@ class Gateway {
       te: 'trailers',
     });
     this.call = call;
-    const reader = new MessageReader(WINDOW, joinBuffer);
+    const reader = new MessageReader(WINDOW);
     const each = (b: Buffer): boolean => (this.onResponse(parseHead(b)), true);
     call.on('data', (chunk: Buffer) => reader.feed(chunk, each));
     // Like the grpc-js client this bench used before (waitForReady, initial_reconnect_backoff_ms 100,
