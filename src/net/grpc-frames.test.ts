@@ -23,6 +23,23 @@ test('messages come out whole however the stream is cut: every cut point, and on
   const bytes = [...stream.subarray(0, 200)].map((b) => Buffer.from([b]));
   const head = readAll(bytes);
   assert.deepEqual(head, messages.slice(0, 2));
+  // Three pieces: cuts inside the prefix of the big message, inside its body, and after it.
+  for (const a of [7, 8, 10, 12, 500])
+    for (const b of [a + 1, a + 3, 40_000, 70_011, 70_013, stream.length - 3])
+      assert.deepEqual(readAll([stream.subarray(0, a), stream.subarray(a, b), stream.subarray(b)]), messages, `cut at ${a} and ${b}`);
+});
+
+test('a prefix cut in two is checked once it is whole: over the limit is an error there', () => {
+  const big = frameMessage(Buffer.alloc(50));
+  const reader = new MessageReader(10);
+  assert.equal(
+    reader.feed(big.subarray(0, 3), () => true),
+    undefined,
+  );
+  assert.deepEqual(
+    reader.feed(big.subarray(3), () => assert.fail('no message over the limit')),
+    { kind: 'too-large', length: 50 },
+  );
 });
 
 test('frameHeader + the message is frameMessage', () => {
