@@ -1,7 +1,9 @@
-import type { Endpoint, GatewayConfig, HttpRoute, LatencyEntry, ModelDefaults, NodeInfo, Service, Topology } from './types.js';
+import type { GatewayConfig, HttpRoute, LatencyEntry, ModelDefaults, NodeInfo, Service, Topology } from './types.js';
 import { DEFAULT_GATEWAY_CONFIG, DEFAULT_MODEL_DEFAULTS, routeForService } from './types.js';
 import { buildLatencyMatrix, patchLatencyRows, type BuiltMatrix, type LatencyMatrix } from './latency-matrix.js';
 import { PodSignalTable, type PodSignal, type PodSignalUpdate } from './pod-signals.js';
+import { buildRttTable, sameRttTable } from './rtt-table.js';
+import { sameDefaults, sameMap, sameNode, sameService } from './sameness.js';
 
 /**
  * What changed in one mutation. `services` lists services whose own definition (hosts, protocol,
@@ -31,44 +33,6 @@ export interface MeasuredRtt {
   readonly atMs: number;
   /** The value last announced as a change (smaller moves are stored but not announced). */
   readonly announcedMs?: number;
-}
-
-function sameEndpoints(a: readonly Endpoint[], b: readonly Endpoint[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (
-      x.address !== y.address ||
-      x.port !== y.port ||
-      x.node !== y.node ||
-      x.ready !== y.ready ||
-      x.capacity !== y.capacity ||
-      Boolean(x.pending) !== Boolean(y.pending)
-    ) {
-      return false;
-    }
-  }
-  return true;
-}
-
-export function sameService(a: Service, b: Service): boolean {
-  return (
-    a.name === b.name &&
-    a.protocol === b.protocol &&
-    a.platform === b.platform &&
-    a.hosts.length === b.hosts.length &&
-    a.hosts.every((h, i) => h === b.hosts[i]) &&
-    sameEndpoints(a.endpoints, b.endpoints) &&
-    sameEndpoints(a.activators ?? [], b.activators ?? []) &&
-    JSON.stringify([a.externalName, a.upstreamTls]) === JSON.stringify([b.externalName, b.upstreamTls])
-  );
-}
-
-function sameNode(a: NodeInfo, b: NodeInfo): boolean {
-  if (a.name !== b.name || a.zone !== b.zone || a.region !== b.region || a.ready !== b.ready) return false;
-  const ak = Object.keys(a.labels);
-  return ak.length === Object.keys(b.labels).length && ak.every((k) => a.labels[k] === b.labels[k]);
 }
 
 /**
@@ -273,7 +237,7 @@ export class ModelStore {
       }
     }
     const nextRtt = buildRttTable(topology.latency);
-    if (!global && !sameTable(nextRtt, this.configuredByFrom)) global = true;
+    if (!global && !sameRttTable(nextRtt, this.configuredByFrom)) global = true;
     if (!global && !sameDefaults(topology.defaults, this.currentDefaults)) global = true;
 
     const changed = new Set<string>();
@@ -431,43 +395,4 @@ export class ModelStore {
     for (const l of this.listeners) l(change);
     return change;
   }
-}
-
-/** Symmetric unless both directions are given explicitly. */
-/**
- * Configured RTTs by from → to: each entry as given, and its reverse where no entry gives that one
- * (the last of duplicates wins). Nested maps, no composite key strings: a 1,000-node topology lists
- * tens of thousands of pairs, and this runs on every topology load.
- */
-function buildRttTable(latency: readonly LatencyEntry[]): Map<string, Map<string, number>> {
-  const table = new Map<string, Map<string, number>>();
-  const put = (from: string, to: string, rttMs: number): void => {
-    let row = table.get(from);
-    if (!row) table.set(from, (row = new Map()));
-    row.set(to, rttMs);
-  };
-  for (const l of latency) put(l.from, l.to, l.rttMs);
-  // Chosen against the explicit entries only, before any reverse is added.
-  const reverses = latency.filter((l) => table.get(l.to)?.has(l.from) !== true);
-  for (const l of reverses) put(l.to, l.from, l.rttMs);
-  return table;
-}
-
-function sameTable(a: ReadonlyMap<string, ReadonlyMap<string, number>>, b: ReadonlyMap<string, ReadonlyMap<string, number>>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [from, row] of a) {
-    const other = b.get(from);
-    if (!other || !sameMap(row, other)) return false;
-  }
-  return true;
-}
-
-function sameMap<V>(a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [k, v] of a) if (b.get(k) !== v) return false;
-  return true;
-}
-
-function sameDefaults(a: ModelDefaults, b: ModelDefaults): boolean {
-  return (Object.keys(a) as (keyof ModelDefaults)[]).every((k) => a[k] === b[k]);
 }
