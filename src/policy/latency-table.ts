@@ -140,3 +140,51 @@ export class LatencyTable {
 export interface MemoizedInput extends PolicyInput {
   readonly table: LatencyTable;
 }
+
+/**
+ * The same input over `backends` (default: its own) with RTT, reachability and per-node lookups
+ * cached: the solver, the failover ordering and the explanations ask for the same pairs many times.
+ */
+export function memoizeInput(input: PolicyInput, backends: readonly NodeCapacity[] = input.backends): MemoizedInput {
+  const table = new LatencyTable(input, backends);
+  const others = new Map<string, { rttMs: number; reachable: boolean }>();
+  const other = (a: string, b: string) => {
+    const key = `${a}\u0000${b}`;
+    let v = others.get(key);
+    if (!v) others.set(key, (v = { rttMs: input.rttMs(a, b), reachable: input.reachable(a, b) }));
+    return v;
+  };
+  const rttMs = (a: string, b: string): number => {
+    const o = table.offsetOf(a);
+    const j = o < 0 ? undefined : table.column(b);
+    return j !== undefined ? table.rttMs[o + j]! : other(a, b).rttMs;
+  };
+  const reachable = (a: string, b: string): boolean => {
+    const o = table.offsetOf(a);
+    const j = o < 0 ? undefined : table.column(b);
+    return j !== undefined ? table.reachable[o + j] === 1 : other(a, b).reachable;
+  };
+  const nodeCache = <T>(fn: (n: string) => T) => {
+    const m = new Map<string, T>();
+    return (n: string): T => {
+      if (!m.has(n)) m.set(n, fn(n));
+      return m.get(n) as T;
+    };
+  };
+  const serviceLoadRps = input.serviceLoadRps;
+  const podQueueWait = input.podQueueWait;
+  return {
+    service: input.service,
+    gateways: input.gateways,
+    backends,
+    table,
+    rttMs,
+    reachable,
+    demandRps: nodeCache((g) => input.demandRps(g)),
+    serviceTimeMs: nodeCache((n) => input.serviceTimeMs(n)),
+    ...(serviceLoadRps ? { serviceLoadRps: nodeCache((n) => serviceLoadRps.call(input, n)) } : {}),
+    ...(podQueueWait ? { podQueueWait: nodeCache((n) => podQueueWait.call(input, n)) } : {}),
+    ...(input.previous ? { previous: input.previous } : {}),
+    ...(input.rows ? { rows: input.rows } : {}),
+  };
+}

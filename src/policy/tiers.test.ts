@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mulberry32 } from '../util/rng.js';
-import { memoizeInput } from './shares.js';
+import { memoizeInput } from './latency-table.js';
 import { makeInput } from './testing.js';
 import { assemble, sortLocalities } from './tiers.js';
 import type { LocalityAssignment } from './types.js';
