@@ -13,35 +13,12 @@ import { linkSpecs, podSpecs, runtimeTopologyYaml, type DemoScenario } from './s
 import type { RequestRecord } from './stats.js';
 import type { ActivatorChoice, DataPathKind, SksMode } from '../model/data-path.js';
 import { emulatedTopologyEndpoints } from './knative-sks.js';
-import { DEMO_CLIENT_DEADLINE_MS, DEMO_QUEUE_PROXY_INTERVAL_MS } from '../sim/from-demo.js';
+import { loadCommand, loadRecords, nodeInitCommand, warmupCommand, type ClusterOptions, type PodInfo } from './cluster-messages.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MAIN_JS = join(here, '..', 'cli', 'main.js');
 
-export interface ClusterOptions {
-  readonly scenario: DemoScenario;
-  readonly outDir: string;
-  readonly probeIntervalMs: number;
-  /** How often each node's agent scrapes its pods' queue-proxies (default 2000 ms, FaaSt's refresh). */
-  readonly queueProxyIntervalMs?: number;
-  /** The window of the pods' latencies the agents report (default the agent's, 10 s). */
-  readonly queueProxyWindowMs?: number;
-  readonly progress: (message: string) => void;
-  /** Extra `proxima serve` flags (e.g. a shorter recompute interval). */
-  readonly serveArgs?: readonly string[];
-  /** One network namespace per node (root only; see netns.ts) instead of 127.0.N.1 loopback addresses. */
-  readonly netns?: boolean;
-}
-
-export interface PodInfo {
-  readonly node: string;
-  readonly name: string;
-  readonly address: string;
-  readonly port: number;
-  readonly capacity: number;
-  /** Its queue-proxy's autometric (9090) port on the node's address. */
-  readonly autometricPort?: number;
-}
+export type { ClusterOptions, PodInfo } from './cluster-messages.js';
 
 /** Send a node host `cmd` and wait (10 s at most) for the reply `pick` recognises. */
 function ask<R>(host: ChildProcess, cmd: NodeCommand, pick: (m: NodeMessage) => R | undefined, what: string): Promise<R> {
@@ -137,26 +114,12 @@ export class EmulatedCluster {
           20_000,
           `node ${n.name}`,
         );
-        const cmd: NodeCommand = {
-          type: 'init',
-          node: n.name,
-          ip: n.ip,
-          nodeIps,
-          links,
-          pods: podSpecs(this.s, n.name),
-          seed: this.s.seed * 100 + i,
-          ...(this.s.activator?.node === n.name
-            ? { activator: { containerConcurrency: this.s.pods[0]?.concurrency ?? 0, holdTimeoutMs: 30_000 } }
-            : {}),
-          ...(this.network ? { isolated: true } : {}),
-          probe: {
-            controlPlane: this.xdsAddress,
-            intervalMs: this.opts.probeIntervalMs,
-            timeoutMs: Math.min(1000, this.opts.probeIntervalMs),
-            queueProxyIntervalMs: this.opts.queueProxyIntervalMs ?? DEMO_QUEUE_PROXY_INTERVAL_MS,
-            ...(this.opts.queueProxyWindowMs ? { queueProxyWindowMs: this.opts.queueProxyWindowMs } : {}),
-          },
-        };
+        const cmd = nodeInitCommand(
+          this.s,
+          i,
+          { nodeIps, links, controlPlane: this.xdsAddress, isolated: this.network !== undefined },
+          this.opts,
+        );
         child.send(cmd);
         const m = await up;
         if (m.activator) this.activator = { node: n.name, ...m.activator };
@@ -317,13 +280,7 @@ export class EmulatedCluster {
           30_000,
           `gateway ${n.name}`,
         );
-        const cmd: GatewayCommand = {
-          type: 'warmup',
-          target: `xds:///${this.s.service.host}`,
-          timeoutMs: 25_000,
-          ...(this.s.service.method ? { method: this.s.service.method } : {}),
-        };
-        child.send(cmd);
+        child.send(warmupCommand(this.s));
         const m = await ready;
         if (m.type === 'warmup-failed') throw new Error(`gateway ${n.name} could not reach the function: ${m.error}`);
       }),
@@ -359,35 +316,13 @@ export class EmulatedCluster {
           durationMs + 60_000,
           `load on ${node}`,
         );
-        const cmd: GatewayCommand = {
-          type: 'run',
-          label,
-          target: `xds:///${this.s.service.host}`,
-          ratePerSecond: rate,
-          durationMs,
-          spacing: 'poisson',
-          maxInFlight: 2000,
-          seed: seed * 31 + i,
-          deadlineMs: DEMO_CLIENT_DEADLINE_MS,
-          ...(this.s.service.method ? { method: this.s.service.method } : {}),
-          ...(usesExtProc(this.currentPolicy)
-            ? { extproc: { address: `${this.hostIp}:${this.ports.extproc}`, node, authority: this.s.service.host } }
-            : {}),
-        };
+        const extproc = usesExtProc(this.currentPolicy)
+          ? { address: `${this.hostIp}:${this.ports.extproc}`, node, authority: this.s.service.host }
+          : undefined;
+        const cmd = loadCommand(this.s, { label, rate, durationMs, seed: seed * 31 + i, extproc });
         g.send(cmd);
         const r = await result;
-        const records: RequestRecord[] = r.startMs.map((startMs, k) => ({
-          gateway: node,
-          startMs,
-          latencyMs: r.latencyMs[k]!,
-          ok: r.ok[k]!,
-          servedBy: r.servedBy[k]!,
-          ...(r.podMs && r.podMs[k]! >= 0 ? { podMs: r.podMs[k]! } : {}),
-          ...(r.serviceMs && r.serviceMs[k]! >= 0 ? { serviceMs: r.serviceMs[k]! } : {}),
-          ...(r.decideMs && r.decideMs[k]! >= 0 ? { decideMs: r.decideMs[k]! } : {}),
-          ...(r.fellBack?.[k] ? { fellBack: true } : {}),
-          ...(r.errors[k] ? { error: r.errors[k] } : {}),
-        }));
+        const records = loadRecords(node, r);
         return { records, dropped: r.dropped };
       }),
     );

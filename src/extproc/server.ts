@@ -1,19 +1,17 @@
 import { performance } from 'node:perf_hooks';
-import type { Registry } from 'prom-client';
 import type { AssignmentEngine } from '../engine/assignments.js';
 import { UNKNOWN_GATEWAY } from '../engine/assignments.js';
 import type { Logger } from '../log.js';
 import type { ModelStore } from '../model/store.js';
 import { continueReply, decodeRequest, destinationReply, HEADER_NODE, immediateReply, type DecodedRequest, type Phase } from './codec.js';
-import { LoadTracker, type EndpointLoadSnapshot, type Slot } from './load-tracker.js';
+import { LoadTracker, type Slot } from './load-tracker.js';
 import { createExtProcMetrics, type DecisionOutcome, type ExtProcMetrics, type SlotRelease } from './metrics.js';
 import { edsDraw, endpointKey, pick, unpickedSlot, type LoadView, type PickRule } from './picker.js';
-import { withPodSignals, type PodLoadSource } from './pod-signals.js';
+import { withPodSignals } from './pod-signals.js';
 import { ServiceResolver } from './resolve.js';
 import type { NodeAuthorizer } from '../tls/authorizer.js';
-import { LeftLocalLog, type LeftLocalRecord } from './left-local.js';
+import { LeftLocalLog } from './left-local.js';
 import { PickedDemand, type LocalityCount } from './picked-demand.js';
-import type { ClusterLoad } from '../lrs/parse.js';
 import {
   createH2Transport,
   type GrpcStreamHandler,
@@ -33,6 +31,9 @@ import {
  * Fail-open by default: anything we cannot route gets a plain CONTINUE and Envoy's EDS weights decide.
  */
 
+export type { ExtProcServerOptions, ExtProcSnapshot } from './server-options.js';
+import type { ExtProcServerOptions, ExtProcSnapshot } from './server-options.js';
+
 export const EXTPROC_METHOD_PATH = '/envoy.service.ext_proc.v3.ExternalProcessor/Process';
 export const DEFAULT_SLOT_TIMEOUT_MS = 30_000;
 
@@ -48,41 +49,6 @@ export const DEFAULT_SLOT_TIMEOUT_MS = 30_000;
  */
 export const ABANDONED_SERVICE_SHARE = 0.1;
 
-export interface ExtProcServerOptions {
-  readonly store: ModelStore;
-  readonly engine: AssignmentEngine;
-  readonly log: Logger;
-  readonly registry: Registry;
-  /** Milliseconds clock for latency samples and cost decay (default: performance clock, sub-ms). */
-  readonly nowMs?: () => number;
-  readonly rng?: () => number;
-  /** Unknown host / no candidate → immediate 503 instead of CONTINUE. */
-  readonly failClosed?: boolean;
-  /** Every candidate at capacity → immediate 429 instead of queueing on the cheapest one. */
-  readonly shedWhenSaturated?: boolean;
-  /** Time constant of an idle endpoint's cost drifting back to the model's service time (default 10 s). */
-  readonly ewmaDecayMs?: number;
-  /** Longest `x-proxima-destination-fallback` list (default 3). */
-  readonly maxFallbacks?: number;
-  /** A slot not released by then (a stream that never answers nor ends) is freed anyway (default 30 s). */
-  readonly slotTimeoutMs?: number;
-  /** The pods' own load signals (queue-proxy stats), when a source exists; see pod-signals.ts. */
-  readonly podLoad?: PodLoadSource;
-  /** Demand observation hook: one call per routed request (for the demand estimator when LRS is absent). */
-  readonly onRequest?: (gateway: string, service: string) => void;
-  /** With mutual TLS: x-proxima-node must name the node of the gateway's certificate, else it picks as an unknown gateway. */
-  readonly authorizer?: NodeAuthorizer;
-  /** Called with each decision's duration in seconds (benchmarks; the histogram metric has it too). */
-  readonly onDecision?: (seconds: number) => void;
-  /**
-   * The requests routed per gateway node, every `demandIntervalMs`, as LRS load (see picked-demand.ts):
-   * ext_proc's ORIGINAL_DST cluster reports none, so without this the demand learner only sees fallbacks.
-   */
-  readonly onDemand?: (gateway: string, loads: readonly ClusterLoad[]) => void;
-  /** Default 1000 ms. */
-  readonly demandIntervalMs?: number;
-}
-
 interface StreamState {
   /** 0: waiting for request_headers; 1: request answered; 2: response_headers seen. */
   phase: 0 | 1 | 2;
@@ -93,25 +59,6 @@ interface StreamState {
   gateway: string;
   service: string;
   readonly call: H2Call;
-}
-
-export interface ExtProcSnapshot {
-  readonly streams: number;
-  readonly inflightTotal: number;
-  readonly endpoints: readonly EndpointLoadSnapshot[];
-  readonly failClosed: boolean;
-  readonly shedWhenSaturated: boolean;
-  readonly slotTimeoutMs: number;
-  /** Picks by the rule that chose them. */
-  readonly rules: Readonly<Record<PickRule, number>>;
-  /** Picks that went to another node although the gateway's own node had a free slot. */
-  readonly leftLocalWithRoom: number;
-  /** The latest of those, with both candidates' numbers (newest last). */
-  readonly leftLocalRecent: readonly LeftLocalRecord[];
-  /** Picks whose stream ended before an answer could have come back (see `ABANDONED_SERVICE_SHARE`). */
-  readonly abandoned: number;
-  /** Of those, counted where the EDS weights would send them (see `countFallback`). */
-  readonly fallbacksCounted: number;
 }
 
 export class ExtProcServer implements GrpcStreamHandler<StreamState> {

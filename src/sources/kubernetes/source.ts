@@ -4,19 +4,17 @@
  * (translate.ts) on every change, coalesced, applied to the ModelStore as a diff, and KIngress status
  * written back through the status subresource once the xDS side says the routes are programmed.
  */
-import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import type { Registry } from 'prom-client';
+import { CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../../log.js';
 import type { ModelStore } from '../../model/store.js';
 import type { GatewayConfig, HttpRoute } from '../../model/types.js';
 import { createKubernetesMetrics, reportTranslation, type KubernetesMetrics } from './metrics.js';
 import { resourceLists } from './resource-lists.js';
 import { leaseWatcher } from './lease-watch.js';
-import { MeasurementExchange, type MeasurementOptions } from './replicas.js';
+import { MeasurementExchange } from './replicas.js';
 import type { DemandRow, RttRow } from './measurements.js';
 import { DEFAULT_INGRESS_CLASS } from './objects.js';
-import type { OpenFaasOptions } from './openfaas.js';
-import { loadBalancersIn, type LoadBalancerAddresses } from './status.js';
+import { loadBalancersIn } from './status.js';
 import { IngressStatusWriter } from './status-writer.js';
 import { ClusterGrace } from './cluster-grace.js';
 import { gatewayPodIps, IngressProber, probeTargets } from './readiness-probe.js';
@@ -26,47 +24,9 @@ import { translateCluster, type ClusterTranslation } from './translate.js';
 import { ResourceWatcher } from './watcher.js';
 import { CONFIG_KOURIER, CONFIG_NETWORK, configMapData, gatewayConfigFrom } from './gateway-config.js';
 import { kourierOptions, type KourierOptions } from './kourier-options.js';
+import { KubernetesUnavailableError, type KubernetesSourceOptions } from './source-options.js';
 
-/** The API server could not be reached or refused every list at start-up (a fatal start-up error). */
-export class KubernetesUnavailableError extends Error {
-  override readonly name = 'KubernetesUnavailableError';
-}
-
-export interface KubernetesSourceOptions {
-  readonly store: ModelStore;
-  readonly log: Logger;
-  readonly registry: Registry;
-  readonly kubeConfig: KubeConfig;
-  /** KIngresses with another `networking.knative.dev/ingress.class` are ignored. */
-  readonly ingressClass?: string;
-  /** The node this replica runs on (informational: logged and published with measurements). */
-  readonly nodeName?: string;
-  /** Set when several replicas run: measurements are exchanged through ProximaMeasurement objects. */
-  readonly replicaId?: string;
-  /**
-   * True once every connected gateway ACKed a version containing the route `routeName`
-   * (HttpRoute.name, `namespace/ingress#rule`). Without it (or `judgeProgrammedBy`) no ingress is
-   * ever reported Ready.
-   */
-  readonly isProgrammed?: (routeName: string) => boolean;
-  /** Gateway Services reported as the KIngress load balancers (Kourier's by default). */
-  readonly loadBalancers?: LoadBalancerAddresses;
-  /** Endpoint capacity when a Revision's containerConcurrency is 0 or unknown; default: the store's. */
-  readonly defaultCapacity?: number;
-  /** Also route OpenFaaS functions (functions namespace, gateway Service); plain Services opt in by label. */
-  readonly openfaas?: OpenFaasOptions;
-  /** Re-translate everything this often even without events (expires measurements, heals drift). */
-  readonly resyncIntervalMs?: number;
-  readonly backoffBaseMs?: number;
-  readonly backoffMaxMs?: number;
-  /** start() rejects when the informers have not synced within this time. */
-  readonly syncTimeoutMs?: number;
-  readonly measurements?: Partial<MeasurementOptions>;
-  readonly nowMs?: () => number;
-  readonly rng?: () => number;
-  /** net-kourier compatibility: certificates, ConfigMaps, leader election (kourier-options.ts). */
-  readonly kourier?: Partial<KourierOptions>;
-}
+export { KubernetesUnavailableError, type KubernetesSourceOptions } from './source-options.js';
 
 export class KubernetesSource {
   private readonly opts: KubernetesSourceOptions;
