@@ -7,9 +7,12 @@ import { Encoder } from './encode.js';
 import { BuiltServiceEndpoints } from './endpoints.js';
 
 /** A ClusterLoadAssignment whose content is its assignment (one locality per assigned node). */
-function endpointsOf(rows: ReadonlyArray<[string, readonly LocalityAssignment[]]>): BuiltServiceEndpoints {
+function endpointsOf(
+  rows: ReadonlyArray<[string, readonly LocalityAssignment[]]>,
+  keyIndex?: ReadonlyMap<string, number>,
+): BuiltServiceEndpoints {
   const assignments = new Map<string, GatewayAssignment>(
-    rows.map(([gateway, localities]) => [gateway, { gateway, service: 's', localities, reason: '' }]),
+    rows.map(([gateway, localities]) => [gateway, { service: 's', localities, reason: '' }]),
   );
   return new BuiltServiceEndpoints(
     {
@@ -29,6 +32,7 @@ function endpointsOf(rows: ReadonlyArray<[string, readonly LocalityAssignment[]]
         },
       }),
       previous: undefined,
+      ...(keyIndex ? { keyIndex } : {}),
     },
     new Encoder(),
   );
@@ -45,6 +49,19 @@ test('endpoints version: a function of the (gateway key → resource) rows alone
     ]);
     const base = endpointsOf(rows);
     assert.equal(endpointsOf([...rows].reverse()).version, base.version, `round ${round}: order`);
+    // A snapshot's key index only changes how rows are walked: every key with the unknown key, some
+    // keys without it, or keys of no row at all (a gateway node without a row of its own).
+    const keys = rows.map((r) => r[0]);
+    const indexes = [[...keys, '*'], keys.filter(() => rng() < 0.5), ['*', 'nowhere', ...keys.slice(0, 3)]];
+    for (const index of indexes) {
+      const built = endpointsOf(rows, new Map(index.map((k, slot) => [k, slot])));
+      assert.equal(built.version, base.version, `round ${round}: key index ${index.join(',')}`);
+      for (const k of [...keys, '*', 'nowhere']) {
+        assert.equal(built.forKey(k)?.version, base.forKey(k)?.version, `round ${round}: ${k}`);
+        const slot = index.indexOf(k);
+        if (slot >= 0) assert.equal(built.forSlot(slot)?.version, base.forKey(k)?.version, `round ${round}: slot of ${k}`);
+      }
+    }
     // One row to another assignment.
     const i = Math.floor(rng() * rows.length);
     const other = variants.find((v) => v !== rows[i]![1])!;

@@ -114,7 +114,6 @@ export class BuiltServiceEndpoints implements ServiceEndpoints {
     // One pass over the key index resolves each slot and fingerprints the rows it covers (at a full
     // build, a million rows); rows of keys outside the index follow.
     let fingerprinted = 0;
-    let unknownDone = false;
     if (this.keyIndex) {
       const hashes = hashesOf(this.keyIndex);
       for (const [key, slot] of this.keyIndex) {
@@ -124,12 +123,12 @@ export class BuiltServiceEndpoints implements ServiceEndpoints {
         if (own === undefined && key !== this.unknownKey) continue;
         addRow(hashes[2 * slot]!, hashes[2 * slot + 1]!, c);
         if (own !== undefined) fingerprinted++;
-        else unknownDone = true;
       }
     }
     if (assignments && fingerprinted < assignments.size)
       for (const [key, a] of assignments) if (!this.keyIndex?.has(key)) addRow(...keyHashes(key), resolve(a));
-    if (!unknownDone && !assignments?.has(this.unknownKey)) addRow(...keyHashes(this.unknownKey), resolve(undefined));
+    if (!assignments?.has(this.unknownKey) && !this.keyIndex?.has(this.unknownKey))
+      addRow(...keyHashes(this.unknownKey), resolve(undefined));
     this.version = `${rows.toString(36)}-${(hi >>> 0).toString(16).padStart(8, '0')}${(lo >>> 0).toString(16).padStart(8, '0')}`;
   }
 
@@ -137,10 +136,7 @@ export class BuiltServiceEndpoints implements ServiceEndpoints {
     return this.assignments?.get(key) ?? this.assignments?.get(this.unknownKey);
   }
 
-  /**
-   * One lookup in the snapshot's shared key index and an array read: a stream's full diff asks this
-   * for every service, and two lookups in maps of a thousand entries per service missed the CPU cache.
-   */
+  /** One lookup in the snapshot's shared key index and an array read (views resolve the slot once: `forSlot`). */
   forKey(key: string): EncodedResource | undefined {
     const slot = this.keyIndex?.get(key);
     if (slot !== undefined) return this.byKey[slot];
