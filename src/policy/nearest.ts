@@ -1,6 +1,5 @@
 import { RowMemo } from './row-memo.js';
-import { memoizeInput } from './latency-table.js';
-import type { MemoizedInput } from './latency-table.js';
+import { memoizeInput, type MemoizedInput } from './latency-table.js';
 import { assemble, byLatency } from './tiers.js';
 import type { Explanation, GatewayAssignment, NodeCapacity, Policy, PolicyInput } from './types.js';
 

@@ -175,7 +175,8 @@ export function createProximaPolicy(options: Partial<ProximaOptions> = {}): Poli
       const out = new Map<string, GatewayAssignment>();
       const backends = input.backends.filter((b) => b.readyEndpoints > 0);
       if (backends.length === 0) {
-        for (const g of input.gateways) out.set(g, { service: input.service, localities: [], reason: 'no ready endpoints' });
+        const none: GatewayAssignment = { service: input.service, localities: [], reason: 'no ready endpoints' };
+        for (const g of input.gateways) out.set(g, none);
         return out;
       }
       const view = memoizeInput(input, backends);

@@ -25,10 +25,9 @@ export function keepFailoverOrder(
   if (count === 0 || failoverCount(previous) !== count) return next;
   if (!sameFailoverWeights(next, previous)) return next;
   const prevFail = previous.localities.filter((l) => l.priority > 0);
-  const g = gateway;
   // Each node's RTT and reachability once, not once per pair.
-  const rttMs = prevFail.map((l) => input.rttMs(g, l.node));
-  const reachable = prevFail.map((l) => input.reachable(g, l.node));
+  const rttMs = prevFail.map((l) => input.rttMs(gateway, l.node));
+  const reachable = prevFail.map((l) => input.reachable(gateway, l.node));
   for (let i = 0; i < prevFail.length; i++) {
     for (let k = 0; k < prevFail.length; k++) {
       if (prevFail[i]!.priority >= prevFail[k]!.priority) continue;
