@@ -17,6 +17,7 @@ import { HEADER_DESTINATION, HEADER_FALLBACK, HEADER_NODE, LB_METADATA_NAMESPACE
 import { silentLogger } from '../src/log.js';
 import { ModelStore } from '../src/model/store.js';
 import { nearestPolicy } from '../src/policy/nearest.js';
+import type { Policy } from '../src/policy/types.js';
 import { envoyProtos } from '../src/protos/envoy.js';
 import { decodeStrict } from '../src/protos/strict-json.js';
 import { encodeResource } from '../src/xds/snapshot/encoded.js';
@@ -25,7 +26,9 @@ import {
   buildExtprocClusters,
   buildShared,
   DEFAULT_BUILD_OPTIONS,
+  EXT_PROC_PER_ROUTE_TYPE_URL,
   EXTPROC_CLUSTER,
+  EXTPROC_FILTER_NAME,
   ORIGINAL_DST_CLUSTER,
   parseExtprocAddress,
   withExtprocListener,
@@ -47,6 +50,7 @@ import {
   type RawStream,
 } from './xds-protocol-client.js';
 import { bindLoopback } from './helpers/grpc.js';
+import { ExtProcRouteWatch } from '../src/emulator/extproc-route-watch.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -60,16 +64,21 @@ const STATIC = parse(readFileSync(resolve(here, '..', '..', 'envoy', 'gateway-ex
 const staticHcm = (): Json => STATIC['static_resources'].listeners[0].filter_chains[0].filters[0].typed_config;
 
 interface Plane {
+  readonly target: string;
   readonly store: ModelStore;
   readonly plane: XdsControlPlane;
   readonly client: RawClient;
   close(): Promise<void>;
 }
 
-async function startPlane(buildOptions: BuildOptions = DEFAULT_BUILD_OPTIONS, text = BASE_TOPOLOGY): Promise<Plane> {
+async function startPlane(
+  buildOptions: BuildOptions = DEFAULT_BUILD_OPTIONS,
+  text = BASE_TOPOLOGY,
+  policy: Policy = nearestPolicy,
+): Promise<Plane> {
   const store = new ModelStore();
   store.replaceTopology(topology(text));
-  const engine = new AssignmentEngine({ store, policy: nearestPolicy });
+  const engine = new AssignmentEngine({ store, policy });
   engine.start();
   const plane = new XdsControlPlane({ store, engine, log: silentLogger(), registry: new Registry(), buildOptions });
   const server = new grpc.Server();
@@ -77,6 +86,7 @@ async function startPlane(buildOptions: BuildOptions = DEFAULT_BUILD_OPTIONS, te
   const port = await bindLoopback(server);
   const client = new RawClient(`127.0.0.1:${port}`);
   return {
+    target: `127.0.0.1:${port}`,
     store,
     plane,
     client,
@@ -440,5 +450,119 @@ describe('xDS: a model change reaches both kinds of gateway', () => {
     opted.close();
     plain.close();
     delta.close();
+  });
+});
+
+/**
+ * `nearest`'s rows under a policy that reads the demand: a row that keeps a gateway on its own node
+ * is then one the policy chose with the load in view (proxima), so the gateway skips the picker there.
+ */
+const localPlanningPolicy: Policy = { ...nearestPolicy, reads: ['rtt', 'demand'] };
+
+/** Per route config and virtual host, whether the service routes of it disable the ext_proc filter. */
+function extprocDisabledByHost(rds: DiscoveryResponse): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  for (const any of rds.resources ?? []) {
+    for (const vh of decodeWire(any)['virtual_hosts'] as Json[]) {
+      const routes = (vh['routes'] as Json[]).filter((r) => r['route']?.cluster !== ORIGINAL_DST_CLUSTER && r['route']);
+      if (routes.length === 0) continue;
+      const flags = routes.map((r) => {
+        const c = r['typed_per_filter_config']?.[EXTPROC_FILTER_NAME];
+        if (c) assert.equal(c['@type'], EXT_PROC_PER_ROUTE_TYPE_URL);
+        return c?.disabled === true;
+      });
+      assert.ok(
+        flags.every((f) => f === flags[0]),
+        'every route of one service host alike',
+      );
+      out.set(`${decodeWire(any)['name']} ${vh['name']}`, flags[0]!);
+    }
+  }
+  return out;
+}
+
+describe('xDS: ext_proc skipped on the routes whose EDS weights keep the gateway on its node', () => {
+  test('with a policy that plans for load: skipped per gateway node and service, strict, pushed again when the row leaves the node', async () => {
+    const p = await startPlane(DEFAULT_BUILD_OPTIONS, BASE_TOPOLOGY, localPlanningPolicy);
+    try {
+      // edge-1: hello has a pod on edge-1 (row all-local) while echo runs only on cloud-1.
+      const edge1 = p.client.ads();
+      const { rds } = await gatewaySession(edge1, optedNode('gw-e1', 'edge-1', { stringValue: 'true' }));
+      const flags = extprocDisabledByHost(rds);
+      assert.equal(flags.get('external_services hello.default.svc.cluster.local'), true);
+      assert.equal(flags.get('external_services echo.default.svc.cluster.local'), false);
+      for (const any of rds.resources ?? []) assertStrict({ name: 'served', typeUrl: RDS, value: decodeWire(any) });
+      // cloud-1 keeps both services local.
+      const cloud = p.client.ads();
+      const c = extprocDisabledByHost((await gatewaySession(cloud, optedNode('gw-c1', 'cloud-1', { boolValue: true }))).rds);
+      assert.equal(c.get('external_services hello.default.svc.cluster.local'), true);
+      assert.equal(c.get('external_services echo.default.svc.cluster.local'), true);
+      cloud.close();
+
+      // hello's edge-1 pod stops being ready: edge-1's row leaves the node, its gateway asks the picker again.
+      const t = topology();
+      p.store.replaceTopology({
+        ...t,
+        services: t.services.map((s) =>
+          s.name !== 'default/hello' ? s : { ...s, endpoints: s.endpoints.map((e) => (e.node === 'edge-1' ? { ...e, ready: false } : e)) },
+        ),
+      });
+      let pushed: DiscoveryResponse | undefined;
+      while (!pushed) {
+        const r = await edge1.next();
+        ack(edge1, r, r.type_url === RDS ? GATEWAY_ROUTES : []);
+        if (r.type_url === RDS) pushed = r;
+      }
+      assert.equal(extprocDisabledByHost(pushed).get('external_services hello.default.svc.cluster.local'), false);
+      edge1.close();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test("the demo's emulated Envoy filter (ExtProcRouteWatch) reads the skip from RDS as an opted-in gateway of its node, and follows a push", async () => {
+    const p = await startPlane(DEFAULT_BUILD_OPTIONS, BASE_TOPOLOGY, localPlanningPolicy);
+    const bootstrap = {
+      xds_servers: [{ server_uri: p.target }],
+      node: { id: 'gateway-edge-1', cluster: 'demo', locality: { sub_zone: 'edge-1' } },
+    };
+    const watch = ExtProcRouteWatch.fromBootstrap(JSON.stringify(bootstrap));
+    try {
+      assert.equal(watch.skips('hello.default.svc.cluster.local'), false, 'nothing skipped before the first response');
+      assert.equal(await watch.ready(5000), true);
+      assert.equal(watch.skips('hello.default.svc.cluster.local'), true);
+      assert.equal(watch.skips('HELLO.default.svc.cluster.local'), true, 'authorities compare case-insensitively');
+      assert.equal(watch.skips('echo.default.svc.cluster.local'), false, 'echo runs on cloud-1 only: edge-1 asks the picker');
+      assert.ok(
+        p.plane.clients().some((c) => c.variant === 'extproc:edge-1'),
+        'the watch is served the ext_proc variant of its node',
+      );
+      const t = topology();
+      p.store.replaceTopology({
+        ...t,
+        services: t.services.map((s) =>
+          s.name !== 'default/hello' ? s : { ...s, endpoints: s.endpoints.map((e) => (e.node === 'edge-1' ? { ...e, ready: false } : e)) },
+        ),
+      });
+      const deadline = Date.now() + 5000;
+      while (watch.skips('hello.default.svc.cluster.local') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(watch.skips('hello.default.svc.cluster.local'), false, 'the row left edge-1: ask the picker again');
+    } finally {
+      watch.close();
+      await p.close();
+    }
+  });
+
+  test('with a policy blind to load (nearest) no route skips the picker, though its rows are local', async () => {
+    const p = await startPlane();
+    try {
+      const s = p.client.ads();
+      const flags = extprocDisabledByHost((await gatewaySession(s, optedNode('gw-n1', 'cloud-1', { stringValue: 'true' }))).rds);
+      s.close();
+      assert.ok(flags.size >= 2);
+      assert.deepEqual([...flags.values()].filter(Boolean), []);
+    } finally {
+      await p.close();
+    }
   });
 });

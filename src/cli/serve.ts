@@ -76,6 +76,7 @@ export function serveOptionsFrom(o: ReturnType<typeof parseOptions>): ServeOptio
     extprocShed: bool(o, 'extproc-shed'),
     extprocSlotTimeoutMs: num(o, 'extproc-slot-timeout-ms'),
     extprocAddress: formatListen(listen(o, 'extproc-address')),
+    extprocAlways: bool(o, 'extproc-always'),
     ...optional('extenderServiceLabel', str(o, 'extender-service-label')),
     ...optional('kubeconfigPath', str(o, 'kubeconfig')),
     ...optional('ingressClass', str(o, 'ingress-class')),

@@ -394,6 +394,13 @@ export const SERVE_SPEC: CommandSpec = {
         'ext_proc: answer 429 when every candidate endpoint is at its concurrency limit, instead of queueing at the least loaded one.',
     },
     {
+      name: 'extproc-always',
+      kind: 'boolean',
+      default: false,
+      description:
+        'ext_proc: ask the picker on every route. By default, under a policy that plans for load (proxima), a gateway whose EDS weights keep a service on its own node gets that route with the ext_proc filter disabled (ExtProcPerRoute), saving the round trip where the picker would choose what the weights choose.',
+    },
+    {
       name: 'extproc-slot-timeout-ms',
       kind: 'number',
       default: 30_000,

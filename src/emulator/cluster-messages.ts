@@ -107,6 +107,7 @@ export function loadRecords(node: string, r: GatewayMessage & { type: 'result' }
     ...(r.serviceMs && r.serviceMs[k]! >= 0 ? { serviceMs: r.serviceMs[k]! } : {}),
     ...(r.decideMs && r.decideMs[k]! >= 0 ? { decideMs: r.decideMs[k]! } : {}),
     ...(r.fellBack?.[k] ? { fellBack: true } : {}),
+    ...(r.skippedPicker?.[k] ? { skippedPicker: true } : {}),
     ...(r.errors[k] ? { error: r.errors[k] } : {}),
   }));
 }

@@ -16,6 +16,8 @@ export interface ExtProcWaits {
   readonly maxMs: number;
   /** Share of the requests whose decision did not come in time. */
   readonly fellBackShare: number;
+  /** Share of the level's requests whose route disabled the ext_proc filter (sent by the EDS weights, no wait). */
+  readonly skippedShare: number;
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -24,22 +26,25 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 export function extprocWaits(records: readonly RequestRecord[]): ExtProcWaits | undefined {
   const waits: number[] = [];
   let fellBack = 0;
+  let skipped = 0;
   for (const r of records) {
+    if (r.skippedPicker) skipped++;
     if (r.decideMs === undefined) continue;
     waits.push(r.decideMs);
     if (r.fellBack) fellBack++;
   }
-  if (waits.length === 0) return undefined;
+  if (waits.length === 0 && skipped === 0) return undefined;
   // Sorted once: percentile's own sort is then a linear pass, and the maximum is the last (a level
   // holds tens of thousands of waits, too many to spread into Math.max).
   waits.sort((a, b) => a - b);
   return {
     requests: waits.length,
-    p50Ms: round2(percentile(waits, 50)),
-    p95Ms: round2(percentile(waits, 95)),
-    p99Ms: round2(percentile(waits, 99)),
-    maxMs: round2(waits[waits.length - 1]!),
-    fellBackShare: Math.round((fellBack / waits.length) * 10_000) / 10_000,
+    p50Ms: waits.length ? round2(percentile(waits, 50)) : 0,
+    p95Ms: waits.length ? round2(percentile(waits, 95)) : 0,
+    p99Ms: waits.length ? round2(percentile(waits, 99)) : 0,
+    maxMs: waits.length ? round2(waits[waits.length - 1]!) : 0,
+    fellBackShare: waits.length ? Math.round((fellBack / waits.length) * 10_000) / 10_000 : 0,
+    skippedShare: Math.round((skipped / (waits.length + skipped)) * 10_000) / 10_000,
   };
 }
 

@@ -8,6 +8,7 @@ import * as grpcXds from '@grpc/grpc-js-xds';
 import { bindLoopbackConnectionsTo } from './source-address.js';
 import { FUNCTION_METHOD, type FunctionReply } from './function-pod.js';
 import { ExtProcClient } from './extproc-client.js';
+import { ExtProcRouteWatch } from './extproc-route-watch.js';
 import { runOpenLoop, type InvokeResult } from './loadgen.js';
 import { keepConnectionsAcrossEdsUpdates } from './keep-connections.js';
 import { mulberry32 } from '../util/rng.js';
@@ -52,6 +53,8 @@ export type GatewayMessage =
       decideMs?: number[];
       /** The ext_proc decision did not come: routed by the EDS weights. */
       fellBack?: boolean[];
+      /** The route disabled the ext_proc filter (the EDS weights keep the gateway local): no decision asked. */
+      skippedPicker?: boolean[];
       errors: string[];
       dropped: number;
     }
@@ -77,6 +80,7 @@ async function main(): Promise<void> {
     return c;
   };
   let extproc: ExtProcClient | undefined;
+  let routeWatch: ExtProcRouteWatch | undefined;
   const invokeVia = async (
     target: string,
     deadlineMs: number,
@@ -84,6 +88,8 @@ async function main(): Promise<void> {
     method = FUNCTION_METHOD,
   ): Promise<InvokeResult> => {
     if (!ep) return invoke(target, deadlineMs, method);
+    // Envoy's filter reads its per-route config first: a disabled route sends by the EDS weights, no round trip.
+    if (routeWatch?.skips(ep.authority)) return { ...(await invoke(target, deadlineMs, method)), skippedPicker: true };
     extproc ??= new ExtProcClient(ep.address, ep.node);
     const asked = performance.now();
     const decision = await extproc.decide(ep.authority);
@@ -120,6 +126,7 @@ async function main(): Promise<void> {
       if (raw.type === 'stop') {
         for (const c of clients.values()) c.close();
         extproc?.close();
+        routeWatch?.close();
         process.exit(0);
       }
       if (raw.type === 'warmup') {
@@ -146,6 +153,12 @@ async function main(): Promise<void> {
         }
       }
       if (raw.type === 'run') {
+        const bootstrap = process.env['GRPC_XDS_BOOTSTRAP_CONFIG'];
+        if (raw.extproc && bootstrap && !routeWatch) {
+          routeWatch = ExtProcRouteWatch.fromBootstrap(bootstrap);
+          if (!(await routeWatch.ready(5000)))
+            process.stderr.write(`${raw.label}: no ext_proc route configuration within 5 s: every request asks the picker\n`);
+        }
         const result = await runOpenLoop(
           {
             ratePerSecond: raw.ratePerSecond,
@@ -159,11 +172,12 @@ async function main(): Promise<void> {
           () => invokeVia(raw.target, raw.deadlineMs, raw.extproc, raw.method),
         );
         const s = result.samples.sort((a, b) => a.startMs - b.startMs);
-        if (extproc) {
+        if (raw.extproc) {
+          const skipped = s.filter((x) => x.skippedPicker).length;
           process.stderr.write(
-            `${raw.label}: ${extproc.timeouts} of ${s.length} ext_proc decisions timed out (routed by the EDS weights)\n`,
+            `${raw.label}: ${extproc?.timeouts ?? 0} of ${s.length - skipped} ext_proc decisions timed out (routed by the EDS weights); ${skipped} requests skipped the picker (route disables ext_proc)\n`,
           );
-          extproc.timeouts = 0;
+          if (extproc) extproc.timeouts = 0;
         }
         send({
           type: 'result',
@@ -174,10 +188,11 @@ async function main(): Promise<void> {
           servedBy: s.map((x) => x.servedBy ?? ''),
           podMs: s.map((x) => (x.podMs !== undefined ? Math.round(x.podMs * 100) / 100 : -1)),
           serviceMs: s.map((x) => (x.serviceMs !== undefined ? Math.round(x.serviceMs * 100) / 100 : -1)),
-          ...(extproc
+          ...(raw.extproc
             ? {
                 decideMs: s.map((x) => (x.decideMs !== undefined ? Math.round(x.decideMs * 100) / 100 : -1)),
                 fellBack: s.map((x) => x.fellBack === true),
+                skippedPicker: s.map((x) => x.skippedPicker === true),
               }
             : {}),
           errors: s.map((x) => x.error ?? ''),

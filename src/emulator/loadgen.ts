@@ -41,6 +41,8 @@ export interface Sample {
   readonly decideMs?: number;
   /** The ext_proc decision did not come (timeout or failure): the EDS weights routed the request. */
   readonly fellBack?: boolean;
+  /** The route disabled the ext_proc filter: the EDS weights routed the request, no decision asked. */
+  readonly skippedPicker?: boolean;
   readonly error?: string;
 }
 
@@ -66,6 +68,7 @@ export interface InvokeResult {
   readonly serviceMs?: number;
   readonly decideMs?: number;
   readonly fellBack?: boolean;
+  readonly skippedPicker?: boolean;
 }
 
 /** Run `invoke` on the arrival schedule; resolves when every started iteration finished. */
@@ -98,6 +101,7 @@ export async function runOpenLoop(opts: RunOptions, invoke: () => Promise<Invoke
             ...(r.serviceMs !== undefined ? { serviceMs: r.serviceMs } : {}),
             ...(r.decideMs !== undefined ? { decideMs: r.decideMs } : {}),
             ...(r.fellBack ? { fellBack: true } : {}),
+            ...(r.skippedPicker ? { skippedPicker: true } : {}),
           });
         },
         (err: Error) => {

@@ -18,6 +18,8 @@ export interface RequestRecord {
   readonly decideMs?: number;
   /** The ext_proc decision did not come in time: the EDS weights routed the request. */
   readonly fellBack?: boolean;
+  /** The route disabled the ext_proc filter (EDS weights keep the gateway local): no decision asked. */
+  readonly skippedPicker?: boolean;
   /** gRPC error message when the request failed. */
   readonly error?: string;
 }

@@ -14,6 +14,7 @@ import { DEFAULT_BUILD_OPTIONS, TypeUrl, type BuildOptions, type ResourceBuilder
 import type { RequestLimits } from './server/stream.js';
 import { XdsServer, type ClientInfo, type XdsServerStats } from './server/xds-server.js';
 import { buildSnapshot, type SnapshotInput } from './snapshot/build.js';
+import { pickingSkippable } from '../extproc/picking-gate.js';
 import { extprocVariantOf } from './snapshot/variants.js';
 
 export { EXTPROC_VARIANT_PREFIX, extprocVariantOf } from './snapshot/variants.js';
@@ -87,6 +88,7 @@ export class XdsControlPlane {
       builders: options.builders ?? { buildShared: defaultBuildShared, buildEndpoints: defaultBuildEndpoints },
       options: buildOptions,
       extprocAddress: parseExtprocAddress(buildOptions.extprocAddress ?? DEFAULT_EXTPROC_ADDRESS),
+      pickingSkippable: () => !buildOptions.extprocAlways && pickingSkippable(engine.policy),
       ...(options.tlsSecrets ? { tlsSecrets: options.tlsSecrets } : {}),
     };
     this.cache = new XdsCache({ log: this.log, unknownKey: UNKNOWN_GATEWAY });

@@ -39,7 +39,11 @@ export async function startGrpcPort(
     engine,
     log,
     registry,
-    buildOptions: { ...DEFAULT_BUILD_OPTIONS, ...optional('extprocAddress', options.extprocAddress) },
+    buildOptions: {
+      ...DEFAULT_BUILD_OPTIONS,
+      ...optional('extprocAddress', options.extprocAddress),
+      ...(options.extprocAlways ? { extprocAlways: true } : {}),
+    },
     requestLimits: { maxResourceNames: limits.maxResourceNames, maxNameLength: limits.maxNameLength },
     authorizer,
     tlsSecrets: deps.tlsSecrets,

@@ -28,6 +28,8 @@ export interface ServeOptions {
   readonly extprocSlotTimeoutMs?: number;
   /** `host:port` ext_proc-opted gateways dial (cluster proxima_extproc); default DEFAULT_EXTPROC_ADDRESS. */
   readonly extprocAddress?: string;
+  /** Ask the picker on every route, also where the EDS weights keep a gateway on its node. */
+  readonly extprocAlways?: boolean;
   /** Label naming the service of non-Knative function pods for the scheduler extender. */
   readonly extenderServiceLabel?: string;
   /** With `kubernetes`: a kubeconfig file (else KUBECONFIG, ~/.kube/config, in-cluster). */

@@ -16,6 +16,7 @@ export const EXTPROC_CLUSTER = 'proxima_extproc';
 export const ORIGINAL_DST_CLUSTER = 'proxima_original_dst';
 /** Name of the route every virtual host gets first: taken when ext_proc picked a destination. */
 export const PICKED_ROUTE = 'proxima_picked';
+export const EXTPROC_FILTER_NAME = 'envoy.filters.http.ext_proc';
 export const DEFAULT_EXTPROC_ADDRESS = 'proxima-extproc.proxima-system.svc:18001';
 
 export const EXT_PROC_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor';
@@ -98,7 +99,7 @@ export function earlyHeaderMutation(gatewayNode: string): Plain {
 /** The ext_proc filter; the stream's gRPC metadata also names the node (the server's fallback). */
 export function extprocFilter(gatewayNode: string): Plain {
   return {
-    name: 'envoy.filters.http.ext_proc',
+    name: EXTPROC_FILTER_NAME,
     typed_config: {
       '@type': EXT_PROC_TYPE_URL,
       stat_prefix: 'proxima',
@@ -211,4 +212,40 @@ export function buildExtprocClusters(address: ExtprocAddress): ProtoResource[] {
     { name: EXTPROC_CLUSTER, typeUrl: TypeUrl.Cluster, value: extproc },
     { name: ORIGINAL_DST_CLUSTER, typeUrl: TypeUrl.Cluster, value: originalDst },
   ];
+}
+
+export const EXT_PROC_PER_ROUTE_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute';
+
+/** The services a route sends to (`cluster` or `weighted_clusters`); none for redirects and direct responses. */
+function routeServices(route: Plain): string[] {
+  const action = route['route'] as Plain | undefined;
+  if (!action) return [];
+  if (typeof action['cluster'] === 'string') return [action['cluster']];
+  const weighted = (action['weighted_clusters'] as { clusters?: Array<{ name?: unknown }> } | undefined)?.clusters ?? [];
+  return weighted.flatMap((c) => (typeof c.name === 'string' ? [c.name] : []));
+}
+
+/**
+ * A picked route configuration in which every route whose services all skip picking (`skipped`)
+ * disables the ext_proc filter (ExtProcPerRoute `disabled`, the most specific per-filter config
+ * wins: envoy/extensions/filters/http/ext_proc/v3/ext_proc.proto): Envoy then routes those requests
+ * by the EDS weights without asking. `routeConfig` is not modified; the same object comes back when
+ * nothing is skipped.
+ */
+export function withPickingSkipped(routeConfig: ProtoResource, skipped: (service: string) => boolean): ProtoResource {
+  const source = routeConfig.value as Plain;
+  const hosts = (source['virtual_hosts'] as Plain[] | undefined) ?? [];
+  const skips = (r: Plain): boolean => r['name'] !== PICKED_ROUTE && routeServices(r).length > 0 && routeServices(r).every(skipped);
+  if (!hosts.some((vh) => ((vh['routes'] as Plain[] | undefined) ?? []).some(skips))) return routeConfig;
+  const value = structuredClone(source);
+  for (const vh of (value['virtual_hosts'] as Plain[] | undefined) ?? []) {
+    for (const r of (vh['routes'] as Plain[] | undefined) ?? []) {
+      if (!skips(r)) continue;
+      r['typed_per_filter_config'] = {
+        ...((r['typed_per_filter_config'] as Plain | undefined) ?? {}),
+        [EXTPROC_FILTER_NAME]: { '@type': EXT_PROC_PER_ROUTE_TYPE_URL, disabled: true },
+      };
+    }
+  }
+  return { name: routeConfig.name, typeUrl: TypeUrl.RouteConfiguration, value };
 }

@@ -16,7 +16,9 @@ export { buildGatewayRouteConfigs, buildGrpcRouteConfigs, domainsForHost, grpcRo
 export {
   buildExtprocClusters,
   DEFAULT_EXTPROC_ADDRESS,
+  EXT_PROC_PER_ROUTE_TYPE_URL,
   EXTPROC_CLUSTER,
+  EXTPROC_FILTER_NAME,
   EXTPROC_OPT_IN_KEY,
   extprocOptedIn,
   ORIGINAL_DST_CLUSTER,
@@ -24,6 +26,7 @@ export {
   PICKED_ROUTE,
   withExtprocListener,
   withPickedRoute,
+  withPickingSkipped,
 } from './extproc.js';
 export { EXTERNAL_ROUTE_CONFIG, INTERNAL_ROUTE_CONFIG, INTERNAL_KOURIER_DOMAIN } from './common.js';
 

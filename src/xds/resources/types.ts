@@ -53,6 +53,11 @@ export interface BuildOptions {
    * (default DEFAULT_EXTPROC_ADDRESS in extproc.ts).
    */
   readonly extprocAddress?: string;
+  /**
+   * Keep the ext_proc filter on every route. Otherwise, under a policy that plans for load, routes
+   * whose EDS weights keep the gateway on its own node disable it (extproc/picking-gate.ts).
+   */
+  readonly extprocAlways?: boolean;
 }
 
 export const DEFAULT_BUILD_OPTIONS: BuildOptions = Object.freeze({ loadReporting: true, connectTimeoutMs: 5000 });

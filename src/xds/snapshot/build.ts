@@ -11,7 +11,8 @@ import { TypeUrl, type BuildOptions, type ProtoResource, type ResourceBuilders }
 import { Encoder, reuseIfSame } from './encode.js';
 import { BuiltServiceEndpoints } from './endpoints.js';
 import { resourceSet, snapshotVersion, type CachedResource, type ResourceSet, type ServiceEndpoints, type Snapshot } from './snapshot.js';
-import { extprocClusters, VariantMemo, type ExtprocBase } from './variants.js';
+import { extprocBase, extprocClusters, VariantMemo, type ExtprocBase, type PickingGate } from './variants.js';
+import { weightsStayOnNode } from '../../extproc/picking-gate.js';
 
 /** Everything a snapshot is a function of. The model is read during the call only. */
 export interface SnapshotInput {
@@ -23,6 +24,11 @@ export interface SnapshotInput {
   readonly builders: ResourceBuilders;
   readonly options: BuildOptions;
   readonly extprocAddress: ExtprocAddress;
+  /**
+   * Whether ext_proc gateways skip the picker where their EDS weights keep every request on their own
+   * node (the policy plans for load: extproc/picking-gate.ts). Read at each build.
+   */
+  readonly pickingSkippable?: () => boolean;
   /** Certificates for SDS: only those the gateway listeners name are served (never inlined in LDS). */
   readonly tlsSecrets?: TlsSecretStore;
 }
@@ -48,6 +54,13 @@ interface Memo {
 }
 
 const memos = new WeakMap<Snapshot, Memo>();
+
+/** Per gateway node, the services whose rows keep it local (none when the policy does not plan for load). */
+function pickingGate(input: SnapshotInput, services: readonly Service[]): PickingGate {
+  if (!input.pickingSkippable?.()) return () => [];
+  return (gatewayNode) =>
+    services.filter((s) => weightsStayOnNode(input.assignments(s.name)?.get(gatewayNode), gatewayNode)).map((s) => s.name);
+}
 
 function nodesSignature(store: ModelStore): string {
   return JSON.stringify(store.nodes().map((n) => [n.name, n.zone, n.region, n.ready]));
@@ -82,13 +95,11 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
   let listenerSet: ResourceSet;
   let routeSet: ResourceSet;
   let extproc: ExtprocBase;
-  let variants: VariantMemo;
   let configClusters: ReadonlyMap<string, CachedResource>;
   if (prev && previousShared && prev.routesSignature === routesSig) {
     listenerSet = previousShared.get(TypeUrl.Listener)!;
     routeSet = previousShared.get(TypeUrl.RouteConfiguration)!;
     extproc = prev.extproc;
-    variants = prev.variants;
     configClusters = prev.configClusters;
   } else {
     const made = new Map<string, CachedResource>();
@@ -112,19 +123,20 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
     listenerSet = resourceSet(listeners, new Set(shared.listeners.map((l) => l.name)));
     routeSet = resourceSet(routes);
     const gatewayRouteNames = new Set(shared.listeners.flatMap((l) => listeners.get(l.name)?.refs ?? []));
-    const pickedRoutes = new Map<string, CachedResource>();
-    for (const r of shared.routes) {
-      if (!gatewayRouteNames.has(r.name)) continue;
-      const c = encoder.encode(withPickedRoute(r), prev?.extproc.routes.get(r.name));
-      if (c) pickedRoutes.set(r.name, c);
+    const pickedRoutes = shared.routes.filter((r) => gatewayRouteNames.has(r.name)).map(withPickedRoute);
+    const encodedPicked = new Map<string, CachedResource>();
+    for (const r of pickedRoutes) {
+      const c = encoder.encode(r, prev?.extproc.routes.get(r.name));
+      if (c) encodedPicked.set(r.name, c);
     }
-    extproc = {
+    extproc = extprocBase({
       gatewayListeners: shared.listeners,
-      routes: pickedRoutes,
+      pickedRoutes,
+      routes: encodedPicked,
       clusters: prev?.extproc.clusters ?? extprocClusters(input.extprocAddress, encoder),
-    };
-    variants = new VariantMemo(extproc, encoder);
+    });
   }
+  const variants = new VariantMemo(extproc, encoder, pickingGate(input, services), prev?.variants);
 
   // Endpoints (EDS): per service, rebuilt when the service, its assignments or the nodes changed.
   const nodesSig = nodesSignature(store);
