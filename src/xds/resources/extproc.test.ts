@@ -6,6 +6,9 @@ import {
   parseExtprocAddress,
   withExtprocListener,
   withPickedRoute,
+  withPickingSkipped,
+  EXT_PROC_PER_ROUTE_TYPE_URL,
+  EXTPROC_FILTER_NAME,
   PICKED_ROUTE,
 } from './extproc.js';
 import { buildGatewayListeners } from './listeners.js';
@@ -87,4 +90,70 @@ test('transforms leave the plain resources untouched and keep the router last', 
   const picked = withPickedRoute(rc!);
   assert.equal(JSON.stringify(rc!.value), rcBefore);
   for (const vh of (picked.value as any).virtual_hosts) assert.equal(vh.routes[0].name, PICKED_ROUTE); // eslint-disable-line @typescript-eslint/no-explicit-any
+});
+
+test('picking skipped: a route whose services are all skipped disables ext_proc, strictly valid; the rest and the input untouched', () => {
+  type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const [external] = buildGatewayRouteConfigs(fixtureRoutes()).map(withPickedRoute);
+  const value = structuredClone(external!.value) as Json;
+  // A third host splitting between a and b, and a redirect: neither is wholly skipped when only a is.
+  value['virtual_hosts'].push({
+    name: 'split',
+    domains: ['split.example.com'],
+    routes: [
+      {
+        name: 'split/0',
+        match: { prefix: '/' },
+        route: {
+          weighted_clusters: {
+            clusters: [
+              { name: 'default/a', weight: { value: 50 } },
+              { name: 'default/b', weight: { value: 50 } },
+            ],
+          },
+        },
+      },
+      { name: 'split/1', match: { prefix: '/old' }, redirect: { https_redirect: true } },
+    ],
+  });
+  // An existing per-filter config (ext_authz) is kept beside the new one.
+  const hostA = (value['virtual_hosts'] as Json[]).find((vh) => vh['domains'].includes('a.example.com'))!;
+  const authz = {
+    'envoy.filters.http.ext_authz': {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute',
+      disabled: true,
+    },
+  };
+  hostA['routes'][1].typed_per_filter_config = authz;
+  const input = { ...external!, value };
+  const before = JSON.stringify(value);
+
+  const out = withPickingSkipped(input, (s) => s === 'default/a');
+  assert.equal(JSON.stringify(value), before, 'input not modified');
+  assert.deepEqual(strictErrors(out), []);
+  const disabled = (r: Json): boolean => r['typed_per_filter_config']?.[EXTPROC_FILTER_NAME]?.disabled === true;
+  const byHost = new Map<string, Json[]>((out.value as Json)['virtual_hosts'].map((vh: Json) => [vh['name'], vh['routes'] as Json[]]));
+  const a = byHost.get(hostA['name'])!;
+  assert.equal(a[0]!['name'], PICKED_ROUTE);
+  assert.equal(disabled(a[0]!), false, 'the picked route is never touched');
+  assert.equal(disabled(a[1]!), true);
+  assert.equal(a[1]!['typed_per_filter_config'][EXTPROC_FILTER_NAME]['@type'], EXT_PROC_PER_ROUTE_TYPE_URL);
+  assert.deepEqual(a[1]!['typed_per_filter_config']['envoy.filters.http.ext_authz'], authz['envoy.filters.http.ext_authz']);
+  const b = [...byHost.entries()].find(([name]) => name !== hostA['name'] && name !== 'split')![1];
+  assert.ok(
+    b.every((r) => !disabled(r)),
+    'b is not skipped',
+  );
+  assert.ok(
+    byHost.get('split')!.every((r) => !disabled(r)),
+    'a split with an unskipped service and a redirect keep ext_proc',
+  );
+
+  assert.equal(
+    withPickingSkipped(input, () => false),
+    input,
+    'nothing skipped: the same object',
+  );
+  const both = withPickingSkipped(input, () => true);
+  assert.equal(disabled(((both.value as Json)['virtual_hosts'] as Json[]).find((vh) => vh['name'] === 'split')!['routes'][0]), true);
 });
