@@ -55,11 +55,14 @@ interface Memo {
 
 const memos = new WeakMap<Snapshot, Memo>();
 
-/** Per gateway node, the services whose rows keep it local (none when the policy does not plan for load). */
+/**
+ * Per gateway node, the services whose rows keep it local (none when the policy does not plan for
+ * load). The rows are this build's: a variant computed later reads them, not the engine's newer ones.
+ */
 function pickingGate(input: SnapshotInput, services: readonly Service[]): PickingGate {
   if (!input.pickingSkippable?.()) return () => [];
-  return (gatewayNode) =>
-    services.filter((s) => weightsStayOnNode(input.assignments(s.name)?.get(gatewayNode), gatewayNode)).map((s) => s.name);
+  const rows = services.map((s) => [s.name, input.assignments(s.name)] as const);
+  return (gatewayNode) => rows.filter(([, byGateway]) => weightsStayOnNode(byGateway?.get(gatewayNode), gatewayNode)).map(([name]) => name);
 }
 
 function nodesSignature(store: ModelStore): string {

@@ -36,7 +36,7 @@ export interface ExtprocBase {
 }
 
 export function extprocBase(parts: Omit<ExtprocBase, 'routesBySkipped'>): ExtprocBase {
-  return { ...parts, routesBySkipped: new LRUCache({ max: 256 }) };
+  return { ...parts, routesBySkipped: new LRUCache({ max: 64 }) };
 }
 
 export function extprocClusters(address: ExtprocAddress, encoder: Encoder): CachedResource[] {
