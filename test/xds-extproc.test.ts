@@ -553,6 +553,53 @@ describe('xDS: ext_proc skipped on the routes whose EDS weights keep the gateway
     }
   });
 
+  test("a slow or queueing pod on the gateway's node asks the picker again (the pods' own signals), though the row stays local", async () => {
+    const p = await startPlane(DEFAULT_BUILD_OPTIONS, BASE_TOPOLOGY, localPlanningPolicy);
+    const s = p.client.ads();
+    try {
+      const { rds } = await gatewaySession(s, optedNode('gw-slow', 'edge-1', { stringValue: 'true' }));
+      assert.equal(extprocDisabledByHost(rds).get('external_services hello.default.svc.cluster.local'), true);
+      const signal = (appLatencyMs: number, requestLatencyMs = appLatencyMs) => ({
+        pods: 1,
+        podsFailed: 0,
+        requestRps: 5,
+        concurrency: 0.5,
+        queueDepth: 0,
+        appLatencyMs,
+        requestLatencyMs,
+        atMs: Date.now(),
+      });
+      const nextRds = async (): Promise<DiscoveryResponse> => {
+        for (;;) {
+          const r = await s.next();
+          ack(s, r, r.type_url === RDS ? GATEWAY_ROUTES : []);
+          if (r.type_url === RDS) return r;
+        }
+      };
+      const hello = 'external_services hello.default.svc.cluster.local';
+      p.store.setPodSignal('default/hello', 'edge-2', signal(20));
+      p.store.setPodSignal('default/hello', 'cloud-1', signal(20));
+      p.store.setPodSignal('default/hello', 'edge-1', signal(20));
+      await s.none(300);
+      const slowAt = Date.now();
+      p.store.setPodSignal('default/hello', 'edge-1', signal(100));
+      assert.equal(extprocDisabledByHost(await nextRds()).get(hello), false, 'service time × 5: ask the picker');
+      const reopenedMs = Date.now() - slowAt;
+      assert.ok(reopenedMs < 1000, `pushed ${reopenedMs} ms after the signal`);
+      p.store.setPodSignal('default/hello', 'edge-1', signal(20));
+      assert.equal(extprocDisabledByHost(await nextRds()).get(hello), true, 'well again: skip');
+      p.store.setPodSignal('default/hello', 'edge-1', signal(20, 60));
+      assert.equal(extprocDisabledByHost(await nextRds()).get(hello), false, 'queueing 40 ms for a 20 ms service: ask');
+      const edge2 = p.client.ads();
+      const other = extprocDisabledByHost((await gatewaySession(edge2, optedNode('gw-e2', 'edge-2', { stringValue: 'true' }))).rds);
+      edge2.close();
+      assert.equal(other.get(hello), true, "edge-2's own pods are well: it still skips");
+    } finally {
+      s.close();
+      await p.close();
+    }
+  });
+
   test('with a policy blind to load (nearest) no route skips the picker, though its rows are local', async () => {
     const p = await startPlane();
     try {

@@ -5,7 +5,8 @@ import { faastPolicy } from '../policy/faast.js';
 import { nearestPolicy } from '../policy/nearest.js';
 import { proximaPolicy } from '../policy/proxima.js';
 import type { GatewayAssignment, LocalityAssignment } from '../policy/types.js';
-import { pickingSkippable, weightsStayOnNode } from './picking-gate.js';
+import type { PodSignal } from '../model/pod-signals.js';
+import { pickingSkippable, podsToAskAbout, weightsStayOnNode } from './picking-gate.js';
 
 const row = (...localities: LocalityAssignment[]): GatewayAssignment => ({ service: 'default/hello', reason: 'test', localities });
 
@@ -32,4 +33,23 @@ test('only a policy that reads the demand may skip the picker', () => {
   assert.equal(pickingSkippable(nearestPolicy), false, 'always local when a local pod is ready: the picker is what spills it');
   assert.equal(pickingSkippable(faastPolicy), false);
   assert.equal(pickingSkippable(evenPolicy), false);
+});
+
+test("the pods to ask about: slower than twice their peers' median, or queueing longer than they serve", () => {
+  const at = { pods: 1, podsFailed: 0, requestRps: 10, concurrency: 0.2, queueDepth: 0, atMs: 0 };
+  const pod = (appLatencyMs: number | undefined, requestLatencyMs = appLatencyMs): PodSignal => ({
+    ...at,
+    ...(appLatencyMs !== undefined ? { appLatencyMs } : {}),
+    ...(requestLatencyMs !== undefined ? { requestLatencyMs } : {}),
+  });
+  const ask = (rows: Record<string, PodSignal>) => podsToAskAbout(new Map(Object.entries(rows)));
+  assert.deepEqual(ask({ a: pod(20), b: pod(21), c: pod(19) }), [], 'alike');
+  assert.deepEqual(ask({ a: pod(100), b: pod(20), c: pod(20) }), ['a'], 'service time × 5');
+  assert.deepEqual(ask({ a: pod(39), b: pod(20), c: pod(20) }), [], 'under twice the peers');
+  assert.deepEqual(ask({ a: pod(45), b: pod(20), c: pod(200) }), ['c'], "a against its peers' median (110), not the fastest (20)");
+  assert.deepEqual(ask({ a: pod(20, 45), b: pod(20), c: pod(20) }), ['a'], 'a queue longer than the service');
+  assert.deepEqual(ask({ a: pod(20, 39), b: pod(20) }), [], 'a short queue');
+  assert.deepEqual(ask({ a: pod(100) }), [], 'no peer to compare with');
+  assert.deepEqual(ask({ a: pod(undefined), b: pod(20) }), [], 'no latency measured');
+  assert.deepEqual(ask({ c: pod(100), a: pod(20, 50), b: pod(20) }), ['a', 'c'], 'sorted');
 });

@@ -1,3 +1,4 @@
+import type { PodSignal } from '../model/pod-signals.js';
 import type { GatewayAssignment, Policy } from '../policy/types.js';
 
 /**
@@ -27,4 +28,33 @@ export function weightsStayOnNode(row: GatewayAssignment | undefined, gatewayNod
     local = true;
   }
   return local;
+}
+
+/** A node's pods are slow when their own mean time in the user container is this many times their peers'. */
+export const SLOW_POD_FACTOR = 2;
+
+/**
+ * The nodes whose pods of one service the picker must be asked about even where the weights keep a
+ * gateway local, from the pods' own signals (queue-proxy, via the node agents): pods slower than
+ * SLOW_POD_FACTOR × the median of the other nodes' (a pod turned slow while the policy, which pools
+ * service times at low load, keeps the row), or pods whose mean wait in the queue-proxy exceeds their
+ * time in the user container (a queue the weights have not caught up with). Sorted.
+ */
+export function podsToAskAbout(signals: ReadonlyMap<string, PodSignal>): string[] {
+  const out: string[] = [];
+  for (const [node, s] of signals) {
+    const app = s.appLatencyMs;
+    if (app === undefined) continue;
+    if (s.requestLatencyMs !== undefined && s.requestLatencyMs - app > app) {
+      out.push(node);
+      continue;
+    }
+    const peers = [...signals]
+      .flatMap(([n, p]) => (n !== node && p.appLatencyMs !== undefined ? [p.appLatencyMs] : []))
+      .sort((a, b) => a - b);
+    if (peers.length === 0) continue;
+    const median = peers.length % 2 ? peers[(peers.length - 1) / 2]! : (peers[peers.length / 2 - 1]! + peers[peers.length / 2]!) / 2;
+    if (app > SLOW_POD_FACTOR * median) out.push(node);
+  }
+  return out.sort();
 }

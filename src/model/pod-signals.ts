@@ -105,6 +105,16 @@ export class PodSignalTable {
     return signal;
   }
 
+  /** Every fresh row of `service` at `nowMs`, by node. */
+  rowsOf(service: string, nowMs: number): Map<string, PodSignal> {
+    const out = new Map<string, PodSignal>();
+    for (const node of this.byService.get(service)?.keys() ?? []) {
+      const s = this.get(service, node, nowMs);
+      if (s) out.set(node, s);
+    }
+    return out;
+  }
+
   delete(service: string): void {
     this.byService.delete(service);
   }

@@ -213,6 +213,11 @@ export class ModelStore {
     return this.podSignals.get(service, node, nowMs);
   }
 
+  /** Every fresh pod signal of `service` at `nowMs`, by node. */
+  podSignalsOf(service: string, nowMs: number): ReadonlyMap<string, PodSignal> {
+    return this.podSignals.rowsOf(service, nowMs);
+  }
+
   /** Record what `node`'s agent reported for `service`'s pods there; a significant move re-runs the policy. */
   setPodSignal(service: string, node: string, update: PodSignalUpdate): ModelChange {
     const changed = this.podSignals.set(service, node, update);

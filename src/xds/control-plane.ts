@@ -89,6 +89,7 @@ export class XdsControlPlane {
       options: buildOptions,
       extprocAddress: parseExtprocAddress(buildOptions.extprocAddress ?? DEFAULT_EXTPROC_ADDRESS),
       pickingSkippable: () => !buildOptions.extprocAlways && pickingSkippable(engine.policy),
+      nowMs: this.nowMs,
       ...(options.tlsSecrets ? { tlsSecrets: options.tlsSecrets } : {}),
     };
     this.cache = new XdsCache({ log: this.log, unknownKey: UNKNOWN_GATEWAY });

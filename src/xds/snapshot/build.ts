@@ -12,7 +12,7 @@ import { Encoder, reuseIfSame } from './encode.js';
 import { BuiltServiceEndpoints } from './endpoints.js';
 import { resourceSet, snapshotVersion, type CachedResource, type ResourceSet, type ServiceEndpoints, type Snapshot } from './snapshot.js';
 import { extprocBase, extprocClusters, VariantMemo, type ExtprocBase, type PickingGate } from './variants.js';
-import { weightsStayOnNode } from '../../extproc/picking-gate.js';
+import { podsToAskAbout, weightsStayOnNode } from '../../extproc/picking-gate.js';
 
 /** Everything a snapshot is a function of. The model is read during the call only. */
 export interface SnapshotInput {
@@ -29,6 +29,8 @@ export interface SnapshotInput {
    * node (the policy plans for load: extproc/picking-gate.ts). Read at each build.
    */
   readonly pickingSkippable?: () => boolean;
+  /** The clock pod signals are read at (their freshness), for the picking gate. */
+  readonly nowMs?: () => number;
   /** Certificates for SDS: only those the gateway listeners name are served (never inlined in LDS). */
   readonly tlsSecrets?: TlsSecretStore;
 }
@@ -56,13 +58,28 @@ interface Memo {
 const memos = new WeakMap<Snapshot, Memo>();
 
 /**
- * Per gateway node, the services whose rows keep it local (none when the policy does not plan for
- * load). The rows are this build's: a variant computed later reads them, not the engine's newer ones.
+ * Per gateway node, the services whose rows keep it local while the pods there look well by their own
+ * signals (none when the policy does not plan for load), and that gate's inputs beyond the rows, as
+ * text for the snapshot version (a row change is an EDS change already). The rows are this build's: a
+ * variant computed later reads them, not the engine's newer ones.
  */
-function pickingGate(input: SnapshotInput, services: readonly Service[]): PickingGate {
-  if (!input.pickingSkippable?.()) return () => [];
+function pickingGate(input: SnapshotInput, services: readonly Service[]): { gate: PickingGate; signature: string } {
+  if (!input.pickingSkippable?.()) return { gate: () => [], signature: '' };
+  const now = (input.nowMs ?? Date.now)();
   const rows = services.map((s) => [s.name, input.assignments(s.name)] as const);
-  return (gatewayNode) => rows.filter(([, byGateway]) => weightsStayOnNode(byGateway?.get(gatewayNode), gatewayNode)).map(([name]) => name);
+  const askAbout = new Map<string, ReadonlySet<string>>();
+  const lines = ['skippable'];
+  for (const s of services) {
+    const nodes = podsToAskAbout(input.store.podSignalsOf(s.name, now));
+    if (nodes.length === 0) continue;
+    askAbout.set(s.name, new Set(nodes));
+    lines.push(`${s.name}\0${nodes.join('\0')}`);
+  }
+  const gate: PickingGate = (gatewayNode) =>
+    rows
+      .filter(([name, byGateway]) => weightsStayOnNode(byGateway?.get(gatewayNode), gatewayNode) && !askAbout.get(name)?.has(gatewayNode))
+      .map(([name]) => name);
+  return { gate, signature: lines.join('\n') };
 }
 
 function nodesSignature(store: ModelStore): string {
@@ -139,7 +156,8 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
       clusters: prev?.extproc.clusters ?? extprocClusters(input.extprocAddress, encoder),
     });
   }
-  const variants = new VariantMemo(extproc, encoder, pickingGate(input, services), prev?.variants);
+  const picking = pickingGate(input, services);
+  const variants = new VariantMemo(extproc, encoder, picking.gate, prev?.variants);
 
   // Endpoints (EDS): per service, rebuilt when the service, its assignments or the nodes changed.
   const nodesSig = nodesSignature(store);
@@ -199,7 +217,7 @@ export function buildSnapshot(input: SnapshotInput, previous?: Snapshot): Snapsh
   ]);
   const nodes = sameNodes && previous ? previous.nodes : new Set(store.nodeNames());
   const snapshot: Snapshot = {
-    version: snapshotVersion(nodes, shared, endpoints),
+    version: snapshotVersion(nodes, shared, endpoints, picking.signature),
     nodes,
     unknownKey: input.unknownKey,
     shared,

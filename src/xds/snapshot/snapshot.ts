@@ -92,8 +92,11 @@ export function snapshotVersion(
   nodes: ReadonlySet<string>,
   shared: ReadonlyMap<string, ResourceSet>,
   endpoints: ReadonlyMap<string, ServiceEndpoints>,
+  /** What else the served resources depend on (the ext_proc variants' picking gate), as text. */
+  gate = '',
 ): string {
   const h = createHash('sha256');
+  if (gate) h.update(`g\0${gate}\n`);
   for (const n of [...nodes].sort()) h.update(`n\0${n}\n`);
   for (const t of [...shared.keys()].sort()) h.update(`t\0${t}\0${shared.get(t)!.version}\n`);
   for (const s of [...endpoints.keys()].sort()) h.update(`e\0${s}\0${endpoints.get(s)!.version}\n`);
