@@ -202,7 +202,10 @@ export async function runComparison(
             ? `, model service time within ${serviceTime.tolerance * 100} % of the pods' true mean in ${(serviceTime.modelWithinShare * 100).toFixed(0)} % of samples (raw pod signal ${(serviceTime.rawWithinShare * 100).toFixed(0)} %)`
             : '') +
           (waits
-            ? `, ext_proc decision wait p50/p95/p99 ${waits.p50Ms}/${waits.p95Ms}/${waits.p99Ms} ms, ${(waits.fellBackShare * 100).toFixed(1)} % fell back to the EDS weights, ${(waits.skippedShare * 100).toFixed(1)} % skipped the picker (route disables ext_proc)`
+            ? (waits.requests > 0
+                ? `, ext_proc decision wait p50/p95/p99 ${waits.p50Ms}/${waits.p95Ms}/${waits.p99Ms} ms, ${(waits.fellBackShare * 100).toFixed(1)} % fell back to the EDS weights`
+                : ', no ext_proc decision asked') +
+              `, ${(waits.skippedShare * 100).toFixed(1)} % skipped the picker (route disables ext_proc)`
             : '') +
           (picker
             ? `, picks ${JSON.stringify(picker.rules)} (${(picker.saturatedShare * 100).toFixed(1)} % saturated), extra hold ≤ ${picker.maxExtraHoldMs} ms`

@@ -9,6 +9,7 @@ import { percentile } from './loadgen.js';
  * was late too (the timeout could not fire).
  */
 export interface ExtProcWaits {
+  /** Requests that asked for a decision (the percentiles below are 0 when none did). */
   readonly requests: number;
   readonly p50Ms: number;
   readonly p95Ms: number;
