@@ -41,20 +41,20 @@ export const SLOW_POD_FACTOR = 2;
  * time in the user container (a queue the weights have not caught up with). Sorted.
  */
 export function podsToAskAbout(signals: ReadonlyMap<string, PodSignal>): string[] {
+  // Sorted once per service: each node's peers are this list without one copy of its own value.
+  const sorted = [...signals.values()].flatMap((s) => (s.appLatencyMs !== undefined ? [s.appLatencyMs] : [])).sort((a, b) => a - b);
+  const peerMedian = (own: number): number => {
+    const skip = sorted.indexOf(own);
+    const at = (p: number): number => sorted[p < skip ? p : p + 1]!;
+    const k = sorted.length - 1;
+    return k % 2 ? at((k - 1) / 2) : (at(k / 2 - 1) + at(k / 2)) / 2;
+  };
   const out: string[] = [];
   for (const [node, s] of signals) {
     const app = s.appLatencyMs;
     if (app === undefined) continue;
-    if (s.requestLatencyMs !== undefined && s.requestLatencyMs - app > app) {
-      out.push(node);
-      continue;
-    }
-    const peers = [...signals]
-      .flatMap(([n, p]) => (n !== node && p.appLatencyMs !== undefined ? [p.appLatencyMs] : []))
-      .sort((a, b) => a - b);
-    if (peers.length === 0) continue;
-    const median = peers.length % 2 ? peers[(peers.length - 1) / 2]! : (peers[peers.length / 2 - 1]! + peers[peers.length / 2]!) / 2;
-    if (app > SLOW_POD_FACTOR * median) out.push(node);
+    const queueing = s.requestLatencyMs !== undefined && s.requestLatencyMs - app > app;
+    if (queueing || (sorted.length > 1 && app > SLOW_POD_FACTOR * peerMedian(app))) out.push(node);
   }
   return out.sort();
 }

@@ -235,7 +235,10 @@ function routeServices(route: Plain): string[] {
 export function withPickingSkipped(routeConfig: ProtoResource, skipped: (service: string) => boolean): ProtoResource {
   const source = routeConfig.value as Plain;
   const hosts = (source['virtual_hosts'] as Plain[] | undefined) ?? [];
-  const skips = (r: Plain): boolean => r['name'] !== PICKED_ROUTE && routeServices(r).length > 0 && routeServices(r).every(skipped);
+  const skips = (r: Plain): boolean => {
+    const services = r['name'] === PICKED_ROUTE ? [] : routeServices(r);
+    return services.length > 0 && services.every(skipped);
+  };
   if (!hosts.some((vh) => ((vh['routes'] as Plain[] | undefined) ?? []).some(skips))) return routeConfig;
   const value = structuredClone(source);
   for (const vh of (value['virtual_hosts'] as Plain[] | undefined) ?? []) {
