@@ -492,11 +492,12 @@ describe('xDS: ext_proc skipped on the routes whose EDS weights keep the gateway
       assert.equal(flags.get('external_services hello.default.svc.cluster.local'), true);
       assert.equal(flags.get('external_services echo.default.svc.cluster.local'), false);
       for (const any of rds.resources ?? []) assertStrict({ name: 'served', typeUrl: RDS, value: decodeWire(any) });
-      // cloud-1 keeps both services local.
+      // cloud-1's rows keep both services local, but the edge gateways pick onto cloud-1's echo pod:
+      // a skipping cloud-1 gateway would load it unseen by the picker, so cloud-1 asks for echo too.
       const cloud = p.client.ads();
       const c = extprocDisabledByHost((await gatewaySession(cloud, optedNode('gw-c1', 'cloud-1', { boolValue: true }))).rds);
       assert.equal(c.get('external_services hello.default.svc.cluster.local'), true);
-      assert.equal(c.get('external_services echo.default.svc.cluster.local'), true);
+      assert.equal(c.get('external_services echo.default.svc.cluster.local'), false);
       cloud.close();
 
       // hello's edge-1 pod stops being ready: edge-1's row leaves the node, its gateway asks the picker again.
@@ -593,7 +594,9 @@ describe('xDS: ext_proc skipped on the routes whose EDS weights keep the gateway
       const edge2 = p.client.ads();
       const other = extprocDisabledByHost((await gatewaySession(edge2, optedNode('gw-e2', 'edge-2', { stringValue: 'true' }))).rds);
       edge2.close();
-      assert.equal(other.get(hello), true, "edge-2's own pods are well: it still skips");
+      assert.equal(other.get(hello), false, "edge-1's gateway asks the picker, which may send it to edge-2's pod: edge-2 asks too");
+      p.store.setPodSignal('default/hello', 'edge-1', signal(20));
+      assert.equal(extprocDisabledByHost(await nextRds()).get(hello), true, 'edge-1 well again: skip');
     } finally {
       s.close();
       await p.close();

@@ -6,7 +6,7 @@ import { nearestPolicy } from '../policy/nearest.js';
 import { proximaPolicy } from '../policy/proxima.js';
 import type { GatewayAssignment, LocalityAssignment } from '../policy/types.js';
 import type { PodSignal } from '../model/pod-signals.js';
-import { pickingSkippable, podsToAskAbout, weightsStayOnNode } from './picking-gate.js';
+import { nodesSkippingPicker, pickingSkippable, podsToAskAbout, weightsStayOnNode } from './picking-gate.js';
 
 const row = (...localities: LocalityAssignment[]): GatewayAssignment => ({ service: 'default/hello', reason: 'test', localities });
 
@@ -52,4 +52,34 @@ test("the pods to ask about: slower than twice their peers' median, or queueing 
   assert.deepEqual(ask({ a: pod(100) }), [], 'no peer to compare with');
   assert.deepEqual(ask({ a: pod(undefined), b: pod(20) }), [], 'no latency measured');
   assert.deepEqual(ask({ c: pod(100), a: pod(20, 50), b: pod(20) }), ['a', 'c'], 'sorted');
+});
+
+test('a node skips the picker only where no gateway that asks it can be sent to its pods', () => {
+  const local = (node: string, ...failover: string[]) =>
+    row({ node, priority: 0, weight: 1000 }, ...failover.map((n, i) => ({ node: n, priority: i + 1, weight: 1000 })));
+  const skipping = (rows: Record<string, GatewayAssignment>, unwell?: string[]) =>
+    [...nodesSkippingPicker(new Map(Object.entries(rows)), unwell ? new Set(unwell) : undefined, '*')].sort();
+  assert.deepEqual(skipping({ a: local('a', 'b'), b: local('b', 'a'), c: local('c') }), ['a', 'b', 'c'], 'every row local');
+  const spills = row({ node: 'a', priority: 0, weight: 800 }, { node: 'b', priority: 0, weight: 200 });
+  assert.deepEqual(skipping({ a: spills, b: local('b'), c: local('c') }), ['c'], "a picks onto b's pod: b asks too");
+  assert.deepEqual(
+    skipping({
+      a: row({ node: 'a', priority: 0, weight: 900 }, { node: 'c', priority: 0, weight: 100 }),
+      b: local('b', 'c'),
+      c: local('c'),
+    }),
+    ['b'],
+    'b fails over to c only when c is out, yet the picker weighs every priority: c asks, b does not',
+  );
+  assert.deepEqual(
+    skipping({ a: local('a', 'b'), b: local('b'), c: local('c') }, ['a']),
+    ['c'],
+    "a's pods are slow: a asks and may be sent to b",
+  );
+  assert.deepEqual(
+    skipping({ a: local('a'), b: local('b'), '*': row({ node: 'a', priority: 0, weight: 1 }, { node: 'b', priority: 0, weight: 1 }) }),
+    ['a', 'b'],
+    "the unknown nodes' row is not counted",
+  );
+  assert.deepEqual(skipping({ a: row({ node: 'b', priority: 0, weight: 1000 }), b: local('b') }), [], 'a has no pod: it picks onto b');
 });

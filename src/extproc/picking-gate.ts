@@ -30,6 +30,31 @@ export function weightsStayOnNode(row: GatewayAssignment | undefined, gatewayNod
   return local;
 }
 
+/**
+ * The gateway nodes that skip the picker for one service: those whose row keeps them on their own
+ * node (`weightsStayOnNode`) and whose pods look well (not in `unwell`), unless a gateway that still
+ * asks the picker may be sent to that node's pods. The picker only counts the requests it routes: a
+ * pod that also serves a skipping gateway's traffic looks to it emptier than it is, so it sends its
+ * own requests into that pod's queue (demo, 15 users: `edge-2` skipped while `edge-1` picked onto
+ * `edge-2`'s pod, and the level's mean was 1.5 × the weights'). A node is reachable by a picking row
+ * through any of that row's localities: the picker weighs every priority, not only the first.
+ * `ignoreRow` is the row of gateways on nodes the model does not know (the engine's even spread):
+ * such gateways are unplanned, and counting their row would keep every node asking.
+ */
+export function nodesSkippingPicker(
+  rows: ReadonlyMap<string, GatewayAssignment>,
+  unwell: ReadonlySet<string> | undefined,
+  ignoreRow: string,
+): Set<string> {
+  const skipping = new Set<string>();
+  for (const [node, row] of rows) if (node !== ignoreRow && !unwell?.has(node) && weightsStayOnNode(row, node)) skipping.add(node);
+  for (const [node, row] of rows) {
+    if (node === ignoreRow || skipping.has(node)) continue;
+    for (const l of row.localities) skipping.delete(l.node);
+  }
+  return skipping;
+}
+
 /** A node's pods are slow when their own mean time in the user container is this many times their peers'. */
 export const SLOW_POD_FACTOR = 2;
 

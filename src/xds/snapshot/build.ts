@@ -12,7 +12,7 @@ import { Encoder, reuseIfSame } from './encode.js';
 import { BuiltServiceEndpoints } from './endpoints.js';
 import { resourceSet, snapshotVersion, type CachedResource, type ResourceSet, type ServiceEndpoints, type Snapshot } from './snapshot.js';
 import { extprocBase, extprocClusters, VariantMemo, type ExtprocBase, type PickingGate } from './variants.js';
-import { podsToAskAbout, weightsStayOnNode } from '../../extproc/picking-gate.js';
+import { nodesSkippingPicker, podsToAskAbout } from '../../extproc/picking-gate.js';
 
 /** Everything a snapshot is a function of. The model is read during the call only. */
 export interface SnapshotInput {
@@ -58,8 +58,9 @@ interface Memo {
 const memos = new WeakMap<Snapshot, Memo>();
 
 /**
- * Per gateway node, the services whose rows keep it local while the pods there look well by their own
- * signals (none when the policy does not plan for load), and that gate's inputs beyond the rows, as
+ * Per gateway node, the services whose picker it skips (`nodesSkippingPicker`: its row keeps it local,
+ * the pods there look well by their own signals, and no gateway that asks the picker can be sent
+ * there; none when the policy does not plan for load), and that gate's inputs beyond the rows, as
  * text for the snapshot version (a row change is an EDS change already). The rows are this build's: a
  * variant computed later reads them, not the engine's newer ones.
  */
@@ -67,18 +68,22 @@ function pickingGate(input: SnapshotInput, services: readonly Service[]): { gate
   if (!input.pickingSkippable?.()) return { gate: () => [], signature: '' };
   const now = (input.nowMs ?? Date.now)();
   const rows = services.map((s) => [s.name, input.assignments(s.name)] as const);
-  const askAbout = new Map<string, ReadonlySet<string>>();
+  const unwell = new Map<string, ReadonlySet<string>>();
   const lines = ['skippable'];
   for (const s of services) {
     const nodes = podsToAskAbout(input.store.podSignalsOf(s.name, now));
     if (nodes.length === 0) continue;
-    askAbout.set(s.name, new Set(nodes));
+    unwell.set(s.name, new Set(nodes));
     lines.push(`${s.name}\0${nodes.join('\0')}`);
   }
-  const gate: PickingGate = (gatewayNode) =>
-    rows
-      .filter(([name, byGateway]) => weightsStayOnNode(byGateway?.get(gatewayNode), gatewayNode) && !askAbout.get(name)?.has(gatewayNode))
-      .map(([name]) => name);
+  // Computed at the first variant that asks (none when no gateway opted in), from this build's rows.
+  let skipping: Array<readonly [string, ReadonlySet<string>]> | undefined;
+  const gate: PickingGate = (gatewayNode) => {
+    skipping ??= rows.flatMap(([name, byGateway]) =>
+      byGateway ? [[name, nodesSkippingPicker(byGateway, unwell.get(name), input.unknownKey)] as const] : [],
+    );
+    return skipping.filter(([, nodes]) => nodes.has(gatewayNode)).map(([name]) => name);
+  };
   return { gate, signature: lines.join('\n') };
 }
 
