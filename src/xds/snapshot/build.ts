@@ -76,13 +76,22 @@ function pickingGate(input: SnapshotInput, services: readonly Service[]): { gate
     unwell.set(s.name, new Set(nodes));
     lines.push(`${s.name}\0${nodes.join('\0')}`);
   }
-  // Computed at the first variant that asks (none when no gateway opted in), from this build's rows.
-  let skipping: Array<readonly [string, ReadonlySet<string>]> | undefined;
+  // Indexed by gateway node at the first variant that asks (never when no gateway opted in), from this
+  // build's rows: each variant then reads its list instead of scanning every service.
+  let byNode: Map<string, string[]> | undefined;
   const gate: PickingGate = (gatewayNode) => {
-    skipping ??= rows.flatMap(([name, byGateway]) =>
-      byGateway ? [[name, nodesSkippingPicker(byGateway, unwell.get(name), input.unknownKey)] as const] : [],
-    );
-    return skipping.filter(([, nodes]) => nodes.has(gatewayNode)).map(([name]) => name);
+    if (!byNode) {
+      byNode = new Map();
+      for (const [name, byGateway] of rows) {
+        if (!byGateway) continue;
+        for (const node of nodesSkippingPicker(byGateway, unwell.get(name), input.unknownKey)) {
+          const list = byNode.get(node);
+          if (list) list.push(name);
+          else byNode.set(node, [name]);
+        }
+      }
+    }
+    return byNode.get(gatewayNode) ?? [];
   };
   return { gate, signature: lines.join('\n') };
 }
